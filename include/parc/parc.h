@@ -1,0 +1,13 @@
+/* parc/parc.h — everything parc offers, in layer order. */
+#ifndef PARC_PARC_H
+#define PARC_PARC_H
+
+#include "parc/config.h"
+#include "parc/chaos.h"
+#include "parc/atomic.h"
+#include "parc/status.h"
+#include "parc/time.h"
+#include "parc/park.h"
+#include "parc/eventcount.h"
+
+#endif /* PARC_PARC_H */

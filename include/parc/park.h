@@ -1,0 +1,57 @@
+/*
+ * parc/park.h — park a thread on a 32-bit word until woken or a deadline
+ * (layer 1).
+ *
+ * The primitive under every blocking path in parc, after futex(2) (Drepper,
+ * "Futexes Are Tricky", 2011). A thread parks on an atomic 32-bit word only
+ * while the word still holds the value it expects: the check and the sleep
+ * are atomic with respect to parc_park_wake_*(), so a waker that changes the
+ * word and then wakes can never be missed. Everything above (mutex,
+ * eventcount, queues) builds its own protocol on that guarantee.
+ *
+ * Back-ends, chosen at configure time (cmake -DPARC_PARK=futex|condvar):
+ *   futex    Linux futex, private, FUTEX_WAIT_BITSET with an absolute
+ *            CLOCK_MONOTONIC deadline; the default on Linux.
+ *   condvar  a table of pthread mutex+condition buckets hashed by address;
+ *            portable, and built on Linux too so that it stays tested.
+ *
+ * parc_park_wait() hides EINTR (a signal is not a wake-up) but may still
+ * return 0 spuriously, as any futex wait may: callers re-check their
+ * condition in a loop.
+ */
+#ifndef PARC_PARK_H
+#define PARC_PARK_H
+
+#include <stdint.h>
+
+#include "parc/atomic.h"
+#include "parc/status.h"
+#include "parc/time.h"
+
+typedef parc_atomic(uint32_t) parc_park_word_t;
+
+/*
+ * Park the calling thread while *word == expected, until woken by
+ * parc_park_wake_one/all(word) or until `deadline` (absolute
+ * CLOCK_MONOTONIC ns, or PARC_FOREVER). Blocks. Any thread.
+ *
+ * Returns 0 when woken, when *word already differed from `expected`, or
+ * spuriously (re-check); ETIMEDOUT when the deadline passed, never before
+ * it; EINVAL when word is NULL.
+ */
+int parc_park_wait(parc_park_word_t *word, uint32_t expected,
+                   parc_deadline_t deadline);
+
+/* Wake at most one thread parked on `word` (the condvar back-end may wake
+ * more: callers re-check anyway). Call after changing *word. Returns 0, or
+ * EINVAL when word is NULL. Any thread; never blocks. */
+int parc_park_wake_one(parc_park_word_t *word);
+
+/* Wake every thread parked on `word`. Returns 0, or EINVAL when word is
+ * NULL. Any thread; never blocks. */
+int parc_park_wake_all(parc_park_word_t *word);
+
+/* Name of the back-end in use: "futex" or "condvar". */
+const char *parc_park_backend(void);
+
+#endif /* PARC_PARK_H */

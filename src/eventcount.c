@@ -1,0 +1,66 @@
+/* parc/eventcount.h: the parking side of the eventcount protocol. */
+#include "parc/eventcount.h"
+
+int parc_ec_init(parc_ec_t *ec)
+{
+    if (ec == NULL)
+        return EINVAL;
+    parc_atomic_init(&ec->epoch, 0u);
+    parc_atomic_init(&ec->waiters, 0u);
+    return 0;
+}
+
+int parc_ec_wait(parc_ec_t *ec, parc_ec_key_t key, parc_deadline_t deadline)
+{
+    if (ec == NULL)
+        return EINVAL;
+    /* The kernel (or the condvar bucket) compares the epoch with the key and
+     * sleeps atomically with respect to parc_ec_wake's bump-then-wake. */
+    int rc = parc_park_wait(&ec->epoch, key, deadline);
+    parc_fas(&ec->waiters, 1u, PARC_RELAXED);
+    /* acquire: a wake means a notifier bumped the epoch after publishing;
+     * reading the epoch with acquire makes that publish visible to the
+     * caller's re-check. Pairs with the release increment in
+     * parc_ec_wake(). */
+    (void)parc_load(&ec->epoch, PARC_ACQUIRE);
+    return rc == ETIMEDOUT ? ETIMEDOUT : 0;
+}
+
+void parc_ec_wake(parc_ec_t *ec, bool all)
+{
+    /* release: publishes what the notifier wrote before notifying to a
+     * waiter that reads the new epoch (prepare_wait, or after its park);
+     * pairs with the acquire loads of the epoch there. */
+    parc_faa(&ec->epoch, 1u, PARC_RELEASE);
+    if (all)
+        parc_park_wake_all(&ec->epoch);
+    else
+        parc_park_wake_one(&ec->epoch);
+}
+
+int parc_ec_await(parc_ec_t *ec, bool (*ready)(void *arg), void *arg,
+                  parc_deadline_t deadline)
+{
+    if (ec == NULL || ready == NULL)
+        return EINVAL;
+    /* Spin first: a hand-off between running threads costs a cache-line
+     * round trip, a wake-up from the kernel tens of microseconds. */
+    for (unsigned i = 0; i < PARC_SPIN_POLLS; i++) {
+        if (ready(arg))
+            return 0;
+        parc_cpu_relax();
+    }
+    for (;;) {
+        parc_ec_key_t key = parc_ec_prepare_wait(ec);
+        if (ready(arg)) {
+            parc_ec_cancel_wait(ec);
+            return 0;
+        }
+        if (parc_deadline_passed(deadline)) {
+            parc_ec_cancel_wait(ec);
+            return ETIMEDOUT;
+        }
+        if (parc_ec_wait(ec, key, deadline) == ETIMEDOUT)
+            return ready(arg) ? 0 : ETIMEDOUT;
+    }
+}

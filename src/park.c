@@ -1,0 +1,50 @@
+/* parc/park.h: argument checks, chaos hooks, then the configured back-end. */
+#include <limits.h>
+
+#include "park_backend.h"
+
+#if PARC_PARK_FUTEX && defined(__linux__)
+#define BACKEND parc_park_futex_backend
+#else
+#define BACKEND parc_park_condvar_backend
+#endif
+
+int parc_park_wait(parc_park_word_t *word, uint32_t expected,
+                   parc_deadline_t deadline)
+{
+    if (word == NULL)
+        return EINVAL;
+#ifdef PARC_CHAOS
+    /* Tell a serializing scheduler that this thread may sleep, so it can
+     * hand the processor to another one. */
+    parc_chaos_block();
+    int rc = BACKEND.wait(word, expected, deadline);
+    parc_chaos_unblock();
+    return rc;
+#else
+    return BACKEND.wait(word, expected, deadline);
+#endif
+}
+
+int parc_park_wake_one(parc_park_word_t *word)
+{
+    if (word == NULL)
+        return EINVAL;
+    PARC_CHAOS_POINT();
+    BACKEND.wake(word, 1);
+    return 0;
+}
+
+int parc_park_wake_all(parc_park_word_t *word)
+{
+    if (word == NULL)
+        return EINVAL;
+    PARC_CHAOS_POINT();
+    BACKEND.wake(word, INT_MAX);
+    return 0;
+}
+
+const char *parc_park_backend(void)
+{
+    return BACKEND.name;
+}

@@ -1,0 +1,30 @@
+/* parc/status.h: descriptions of the return codes. */
+#include "parc/status.h"
+
+const char *parc_strerror(int code)
+{
+    switch (code) {
+    case 0:
+        return "OK: success";
+    case EAGAIN:
+        return "EAGAIN: would block (empty, full or busy)";
+    case ETIMEDOUT:
+        return "ETIMEDOUT: the deadline passed first";
+    case EPIPE:
+        return "EPIPE: closed, shut down or aborted";
+    case EINVAL:
+        return "EINVAL: invalid argument";
+    case EPERM:
+        return "EPERM: the calling thread does not own it";
+    case EDEADLK:
+        return "EDEADLK: the calling thread would wait for itself";
+    case EOVERFLOW:
+        return "EOVERFLOW: a count would pass its bound";
+    case ENOMEM:
+        return "ENOMEM: out of memory";
+    case ECANCELED:
+        return "ECANCELED: cancelled before it ran";
+    default:
+        return "unknown parc status";
+    }
+}

@@ -1,0 +1,32 @@
+/* Unit tests for parc/status.h. */
+#include <string.h>
+
+#include "parc/status.h"
+#include "testutil.h"
+
+START_TEST(strerror_names_every_parc_code)
+{
+    const int codes[] = { 0, EAGAIN, ETIMEDOUT, EPIPE, EINVAL, EPERM,
+                          EDEADLK, EOVERFLOW, ENOMEM, ECANCELED };
+    const char *names[] = { "OK", "EAGAIN", "ETIMEDOUT", "EPIPE", "EINVAL",
+                            "EPERM", "EDEADLK", "EOVERFLOW", "ENOMEM", "ECANCELED" };
+    for (size_t i = 0; i < sizeof codes / sizeof codes[0]; i++) {
+        const char *s = parc_strerror(codes[i]);
+        ck_assert_ptr_nonnull(s);
+        ck_assert_msg(strncmp(s, names[i], strlen(names[i])) == 0,
+                      "code %d described as '%s'", codes[i], s);
+    }
+    ck_assert_str_eq(parc_strerror(-1), "unknown parc status");
+    ck_assert_str_eq(parc_strerror(123456), "unknown parc status");
+    ck_assert_int_eq(PARC_OK, 0);
+}
+END_TEST
+
+int main(void)
+{
+    Suite *s = suite_create("status");
+    TCase *tc = tcase_create("strerror");
+    tcase_add_test(tc, strerror_names_every_parc_code);
+    suite_add_tcase(s, tc);
+    return parc_test_run(s);
+}

@@ -1,0 +1,46 @@
+/*
+ * tests/testutil.h — small helpers shared by the Check unit tests.
+ */
+#ifndef PARC_TESTUTIL_H
+#define PARC_TESTUTIL_H
+
+#include <check.h>
+#include <pthread.h>
+#include <stdlib.h>
+
+#include "parc/time.h"
+
+#ifndef PARC_SLOWDOWN
+#define PARC_SLOWDOWN 1
+#endif
+
+/* A generous bound for "this must happen eventually", scaled for sanitizer
+ * and chaos builds. Never a statement about speed. */
+#define PARC_TEST_PATIENCE_NS (5 * PARC_NS_PER_S * PARC_SLOWDOWN)
+
+/* Start n threads running fn(arg_i) where arg_i = base + i * stride. */
+static inline void parc_test_spawn(pthread_t *threads, int n, void *(*fn)(void *),
+                                   void *base, size_t stride)
+{
+    for (int i = 0; i < n; i++)
+        ck_assert_int_eq(pthread_create(&threads[i], NULL, fn,
+                                        (char *)base + (size_t)i * stride), 0);
+}
+
+static inline void parc_test_join(pthread_t *threads, int n)
+{
+    for (int i = 0; i < n; i++)
+        ck_assert_int_eq(pthread_join(threads[i], NULL), 0);
+}
+
+/* Run one suite; exit status is the number of failures (ctest reads it). */
+static inline int parc_test_run(Suite *s)
+{
+    SRunner *sr = srunner_create(s);
+    srunner_run_all(sr, CK_ENV);
+    int failed = srunner_ntests_failed(sr);
+    srunner_free(sr);
+    return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+}
+
+#endif

@@ -9,5 +9,6 @@
 #include "parc/time.h"
 #include "parc/park.h"
 #include "parc/eventcount.h"
+#include "parc/mutex.h"
 
 #endif /* PARC_PARC_H */

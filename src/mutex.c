@@ -1,0 +1,172 @@
+/* parc/mutex.h: the slow paths — spinning, parking, waking, owner checks.
+ *
+ * Liveness argument for the WAKING bit (the one subtle part):
+ *   - every waiter parks with WAKING clear in the value it expects, after
+ *     clearing it itself, and parks only after seeing LOCKED;
+ *   - unlock wakes when waiters are registered, the lock is free and
+ *     WAKING is clear, setting WAKING first;
+ *   - so when WAKING is set, a wake-up was issued after the word last had
+ *     WAKING clear, and every registered waiter either is woken by it, or
+ *     had not yet slept when the word changed under it (its futex compare
+ *     fails); at least one of them returns and re-evaluates. A waiter that
+ *     re-evaluates either takes the lock (clearing WAKING, so its own
+ *     unlock wakes the next), or parks again after clearing WAKING while
+ *     the lock is held (so the holder's unlock wakes), or times out
+ *     (clearing WAKING while the lock is held: the same).
+ *   Clearing WAKING when some other thread was the one woken only allows
+ *   an extra wake-up later: harmless.
+ */
+#include "parc/mutex.h"
+
+#if defined(__GNUC__)
+/* initial-exec: a direct %fs-relative address, no __tls_get_addr call. */
+#define PARC_TLS_MODEL __attribute__((tls_model("initial-exec")))
+#else
+#define PARC_TLS_MODEL
+#endif
+
+static _Thread_local char thread_tag PARC_TLS_MODEL;
+
+uintptr_t parc_thread_id(void)
+{
+    return (uintptr_t)&thread_tag;
+}
+
+int parc_mutex_init(parc_mutex_t *m, unsigned kind)
+{
+    if (m == NULL || (kind != PARC_MUTEX_NORMAL && kind != PARC_MUTEX_ERRORCHECK))
+        return EINVAL;
+    parc_atomic_init(&m->word, 0u);
+    m->kind = kind;
+    parc_atomic_init(&m->owner, (uintptr_t)0);
+    return 0;
+}
+
+int parc_mutex_destroy(parc_mutex_t *m)
+{
+    if (m == NULL)
+        return EINVAL;
+    return parc_load(&m->word, PARC_RELAXED) == 0u ? 0 : EAGAIN;
+}
+
+/* Take the lock for the caller (no owner bookkeeping): spin, register,
+ * park, repeat. Returns 0 or ETIMEDOUT. */
+static int acquire(parc_mutex_t *m, parc_deadline_t deadline)
+{
+    const uint32_t LOCKED = PARC_MUTEX_LOCKED, WAKING = PARC_MUTEX_WAKING,
+                   WAITER = PARC_MUTEX_WAITER;
+    /* A timed attempt whose deadline has passed (timeout 0) makes one
+     * attempt per free observation and does not spin. */
+    unsigned spins = parc_deadline_passed(deadline) ? 0u : PARC_MUTEX_SPIN;
+    bool registered = false;
+    uint32_t v = parc_load(&m->word, PARC_RELAXED);
+    for (;;) {
+        if (!(v & LOCKED)) {
+            /* A registered waiter leaves the count and clears WAKING (it is,
+             * or stands in for, the waiter that was woken). */
+            uint32_t nv = registered ? ((v - WAITER) & ~WAKING) | LOCKED
+                                     : v | LOCKED;
+            /* acquire: the previous holder's critical section happens-
+             * before ours; pairs with the release RMW in unlock (the RMWs
+             * since then continue its release sequence). */
+            if (parc_cas_weak(&m->word, &v, nv, PARC_ACQUIRE, PARC_RELAXED))
+                return 0;
+            continue; /* v holds the new value */
+        }
+        if (spins > 0) {
+            /* Spin on a plain load, not on RMWs: the line stays shared
+             * until the owner's unlock invalidates it. */
+            spins--;
+            parc_cpu_relax();
+            v = parc_load(&m->word, PARC_RELAXED);
+            continue;
+        }
+        if (parc_deadline_passed(deadline)) {
+            if (!registered)
+                return ETIMEDOUT;
+            /* Leave, clearing WAKING: the lock is held, so its holder's
+             * unlock sees the remaining waiters and wakes one. */
+            if (parc_cas_weak(&m->word, &v, (v - WAITER) & ~WAKING,
+                              PARC_RELAXED, PARC_RELAXED))
+                return ETIMEDOUT;
+            continue;
+        }
+        /* Register (once) and clear WAKING, then park on exactly that
+         * value: any later change to the word (an unlock, another waiter)
+         * makes the kernel's compare fail, so no wake-up can fall between
+         * this CAS and the sleep. Relaxed: nothing is published by it; the
+         * lock is still taken by the acquire CAS above. */
+        uint32_t nv = (registered ? v : v + WAITER) & ~WAKING;
+        if (nv != v && !parc_cas_weak(&m->word, &v, nv, PARC_RELAXED, PARC_RELAXED))
+            continue;
+        registered = true;
+        (void)parc_park_wait(&m->word, nv, deadline); /* re-checked below */
+        spins = PARC_MUTEX_SPIN;
+        v = parc_load(&m->word, PARC_RELAXED);
+    }
+}
+
+int parc_mutex_lock_slow_(parc_mutex_t *m, parc_deadline_t deadline)
+{
+    if (m->kind != PARC_MUTEX_ERRORCHECK)
+        return acquire(m, deadline);
+    uintptr_t self = parc_thread_id();
+    /* Relaxed: only the holder writes `owner`, so it equals our id only
+     * if we wrote it and have not cleared it since (our own writes are
+     * seen in program order). */
+    if (parc_load(&m->owner, PARC_RELAXED) == self)
+        return EDEADLK;
+    int rc = acquire(m, deadline);
+    if (rc == 0)
+        parc_store(&m->owner, self, PARC_RELAXED); /* inside the lock */
+    return rc;
+}
+
+int parc_mutex_trylock_slow_(parc_mutex_t *m)
+{
+    uintptr_t self = 0;
+    if (m->kind == PARC_MUTEX_ERRORCHECK) {
+        self = parc_thread_id();
+        if (parc_load(&m->owner, PARC_RELAXED) == self) /* as in lock */
+            return EDEADLK;
+    }
+    uint32_t v = parc_load(&m->word, PARC_RELAXED);
+    while (!(v & PARC_MUTEX_LOCKED)) {
+        /* acquire: as in acquire(); a trylock may barge past parked
+         * waiters, as pthread's does. */
+        if (parc_cas_weak(&m->word, &v, v | PARC_MUTEX_LOCKED,
+                          PARC_ACQUIRE, PARC_RELAXED)) {
+            if (self != 0)
+                parc_store(&m->owner, self, PARC_RELAXED);
+            return 0;
+        }
+    }
+    return EAGAIN;
+}
+
+int parc_mutex_unlock_slow_(parc_mutex_t *m, uint32_t seen)
+{
+    if (m->kind == PARC_MUTEX_ERRORCHECK) {
+        if (parc_load(&m->owner, PARC_RELAXED) != parc_thread_id())
+            return EPERM; /* not held, or held by another thread */
+        parc_store(&m->owner, (uintptr_t)0, PARC_RELAXED); /* still inside */
+    } else if (!(seen & PARC_MUTEX_LOCKED)) {
+        return EPERM; /* not locked at all */
+    }
+    /* release: publishes the critical section to the next holder; pairs
+     * with the acquire CAS that takes the lock. We own LOCKED, so a
+     * subtraction clears exactly that bit whatever else changed. */
+    uint32_t v = parc_fas(&m->word, PARC_MUTEX_LOCKED, PARC_RELEASE) - PARC_MUTEX_LOCKED;
+    /* Wake one parked waiter if some are registered, none is already on
+     * its way (WAKING) and nobody has barged in (LOCKED: the new holder's
+     * unlock will do it). Relaxed: the wake-up publishes nothing; the
+     * woken thread takes the lock with an acquire CAS. */
+    while (v >= PARC_MUTEX_WAITER && !(v & (PARC_MUTEX_WAKING | PARC_MUTEX_LOCKED))) {
+        if (parc_cas_weak(&m->word, &v, v | PARC_MUTEX_WAKING,
+                          PARC_RELAXED, PARC_RELAXED)) {
+            (void)parc_park_wake_one(&m->word);
+            break;
+        }
+    }
+    return 0;
+}

@@ -240,9 +240,10 @@ END_TEST
 struct shared {
     parc_mutex_t m;
     long counter;   /* plain: protected by m */
-    int inside;     /* plain: protected by m */
+    volatile int inside; /* plain (volatile: kept in memory), by m */
     parc_atomic(int) violations;
     parc_atomic(int) errors;
+    pthread_barrier_t start; /* all threads begin together */
 };
 
 struct worker {
@@ -254,6 +255,7 @@ static void *hammer(void *arg)
 {
     struct worker *w = arg;
     struct shared *s = w->s;
+    pthread_barrier_wait(&s->start);
     for (long i = 0; i < ITERS; i++) {
         int rc;
         switch ((i + w->index) % 4) {
@@ -290,14 +292,18 @@ START_TEST(mutual_exclusion_under_oversubscription)
     s.inside = 0;
     parc_atomic_init(&s.violations, 0);
     parc_atomic_init(&s.errors, 0);
+    ck_assert_int_eq(pthread_barrier_init(&s.start, NULL, NTHREADS), 0);
     struct worker w[NTHREADS];
     pthread_t t[NTHREADS];
     for (int k = 0; k < NTHREADS; k++)
         w[k] = (struct worker){ .s = &s, .index = k };
     parc_test_spawn(t, NTHREADS, hammer, w, sizeof w[0]);
     parc_test_join(t, NTHREADS);
-    ck_assert_int_eq(parc_load(&s.errors, PARC_RELAXED), 0);
-    ck_assert_int_eq(parc_load(&s.violations, PARC_RELAXED), 0);
+    pthread_barrier_destroy(&s.start);
+    int errors = parc_load(&s.errors, PARC_RELAXED);
+    int violations = parc_load(&s.violations, PARC_RELAXED);
+    ck_assert_int_eq(errors, 0);
+    ck_assert_int_eq(violations, 0);
     ck_assert_int_eq(s.counter, (long)NTHREADS * ITERS);
     ck_assert_int_eq(parc_mutex_destroy(&s.m), 0);
 }

@@ -1,0 +1,384 @@
+/*
+ * parc/spinlock.h — four spin locks: TAS, TTAS with backoff, ticket, MCS
+ * (layer 2).
+ *
+ * Sources:
+ *   TAS     the test-and-set lock: one exchange per attempt.
+ *   TTAS    test-and-test-and-set (L. Rudolph and Z. Segall, "Dynamic
+ *           decentralized cache schemes for MIMD parallel processors",
+ *           ISCA 1984): spin on a plain load, which stays in the local
+ *           cache, and exchange only when the lock looks free; with
+ *           exponential backoff after a failed exchange (T. E. Anderson,
+ *           "The performance of spin lock alternatives for shared-memory
+ *           multiprocessors", IEEE TPDS 1(1), 1990).
+ *   ticket  J. M. Mellor-Crummey and M. L. Scott, "Algorithms for scalable
+ *           synchronization on shared-memory multiprocessors", ACM TOCS
+ *           9(1), 1991, section 2.2: FIFO by ticket, with backoff
+ *           proportional to the number of threads ahead.
+ *   MCS     the same paper, section 2.4: a queue of nodes, each waiter
+ *           spinning on its own node (one cache line per waiter), FIFO.
+ *           The node lives in the caller's storage (usually its stack) and
+ *           must stay valid from lock to the matching unlock; pass the same
+ *           node to both.
+ *
+ * When to use which: all four burn a core while they wait and none parks;
+ * use them for critical sections of a few dozen nanoseconds between threads
+ * that are running. On an oversubscribed machine (more runnable threads
+ * than cores) a preempted holder, or for the FIFO locks a preempted next
+ * waiter, stalls everyone: every wait loop here yields the processor
+ * (sched_yield) after PARC_SPIN_POLLS polls so that it cannot spin out a
+ * whole time slice, but parc_mutex_t (which parks) is the right default.
+ *
+ * Return codes: each operation returns 0, or EINVAL for a NULL argument;
+ * trylock EAGAIN when the lock is busy; unlock EPERM when the lock is not
+ * held at all (unlock by a thread that does not hold a held lock is not
+ * detected: spin locks track no owner).
+ *
+ * Memory ordering: lock and a successful trylock are acquire operations,
+ * unlock a release; every write of a critical section is visible to the
+ * next holder.
+ *
+ * Threads: any thread may lock; only the holder may unlock. Not recursive.
+ * No function here allocates or parks.
+ */
+#ifndef PARC_SPINLOCK_H
+#define PARC_SPINLOCK_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "parc/atomic.h"
+#include "parc/status.h"
+
+/* One poll of a wait loop: relax the processor, and after PARC_SPIN_POLLS
+ * polls yield it (an oversubscribed holder may need this core). */
+static inline void parc_spin_poll_(unsigned *polls)
+{
+    if (++*polls >= PARC_SPIN_POLLS) {
+        *polls = 0;
+        parc_yield();
+    } else {
+        parc_cpu_relax();
+    }
+}
+
+/* ======================================================================
+ * TAS: test-and-set.
+ * ====================================================================== */
+
+typedef struct parc_spin_tas {
+    parc_atomic(uint32_t) held; /* 1 while locked */
+} parc_spin_tas_t;
+
+#define PARC_SPIN_TAS_INIT { 0u }
+
+/* Initialise `l` unlocked (same as PARC_SPIN_TAS_INIT). Not while other
+ * threads use it. Returns 0, or EINVAL for NULL. */
+static inline int parc_spin_tas_init(parc_spin_tas_t *l)
+{
+    if (l == NULL)
+        return EINVAL;
+    parc_atomic_init(&l->held, 0u);
+    return 0;
+}
+
+/* Take the lock, spinning with an exchange per attempt until it is free.
+ * Any thread; spins (yields now and then), never parks. Returns 0, or
+ * EINVAL for NULL. */
+static inline int parc_spin_tas_lock(parc_spin_tas_t *l)
+{
+    if (l == NULL)
+        return EINVAL;
+    unsigned polls = 0;
+    /* acquire: the previous holder's critical section happens-before ours;
+     * pairs with the release store in parc_spin_tas_unlock(). */
+    while (parc_xchg(&l->held, 1u, PARC_ACQUIRE) != 0u)
+        parc_spin_poll_(&polls);
+    return 0;
+}
+
+/* Take the lock if it is free. Any thread; never blocks. Returns 0 when
+ * taken, EAGAIN when busy, EINVAL for NULL. */
+static inline int parc_spin_tas_trylock(parc_spin_tas_t *l)
+{
+    if (l == NULL)
+        return EINVAL;
+    /* acquire: as in parc_spin_tas_lock(). */
+    return parc_xchg(&l->held, 1u, PARC_ACQUIRE) == 0u ? 0 : EAGAIN;
+}
+
+/* Release the lock. Only the holder; never blocks. Returns 0, EPERM when
+ * the lock is not held, EINVAL for NULL. */
+static inline int parc_spin_tas_unlock(parc_spin_tas_t *l)
+{
+    if (l == NULL)
+        return EINVAL;
+    if (parc_load(&l->held, PARC_RELAXED) == 0u)
+        return EPERM;
+    /* release: publishes the critical section; pairs with the acquire
+     * exchange of the next holder. */
+    parc_store(&l->held, 0u, PARC_RELEASE);
+    return 0;
+}
+
+/* ======================================================================
+ * TTAS: test-and-test-and-set with exponential backoff.
+ * ====================================================================== */
+
+typedef struct parc_spin_ttas {
+    parc_atomic(uint32_t) held; /* 1 while locked */
+} parc_spin_ttas_t;
+
+#define PARC_SPIN_TTAS_INIT { 0u }
+
+/* Initialise `l` unlocked (same as PARC_SPIN_TTAS_INIT). Returns 0, or
+ * EINVAL for NULL. */
+static inline int parc_spin_ttas_init(parc_spin_ttas_t *l)
+{
+    if (l == NULL)
+        return EINVAL;
+    parc_atomic_init(&l->held, 0u);
+    return 0;
+}
+
+/* Take the lock: spin on a load until it looks free, then exchange; after
+ * a lost race back off exponentially (parc_backoff_t, which yields once its
+ * cap is reached). Any thread; spins, never parks. Returns 0, or EINVAL for
+ * NULL. */
+static inline int parc_spin_ttas_lock(parc_spin_ttas_t *l)
+{
+    if (l == NULL)
+        return EINVAL;
+    parc_backoff_t backoff = PARC_BACKOFF_INIT;
+    for (;;) {
+        /* acquire: as in parc_spin_tas_lock(); pairs with the release store
+         * in parc_spin_ttas_unlock(). */
+        if (parc_xchg(&l->held, 1u, PARC_ACQUIRE) == 0u)
+            return 0;
+        /* Lost: wait before trying again, so that the threads that lost
+         * the same race do not all retry at the same moment... */
+        parc_backoff_spin(&backoff);
+        /* ...and then read, not write, until the lock looks free: the
+         * line stays shared in our cache until the unlock. */
+        unsigned polls = 0;
+        while (parc_load(&l->held, PARC_RELAXED) != 0u)
+            parc_spin_poll_(&polls);
+    }
+}
+
+/* Take the lock if it is free. Any thread; never blocks. Returns 0 when
+ * taken, EAGAIN when busy, EINVAL for NULL. */
+static inline int parc_spin_ttas_trylock(parc_spin_ttas_t *l)
+{
+    if (l == NULL)
+        return EINVAL;
+    /* The test first: a busy lock costs no write. acquire on the exchange:
+     * as in parc_spin_ttas_lock(). */
+    if (parc_load(&l->held, PARC_RELAXED) != 0u)
+        return EAGAIN;
+    return parc_xchg(&l->held, 1u, PARC_ACQUIRE) == 0u ? 0 : EAGAIN;
+}
+
+/* Release the lock. Only the holder; never blocks. Returns 0, EPERM when
+ * the lock is not held, EINVAL for NULL. */
+static inline int parc_spin_ttas_unlock(parc_spin_ttas_t *l)
+{
+    if (l == NULL)
+        return EINVAL;
+    if (parc_load(&l->held, PARC_RELAXED) == 0u)
+        return EPERM;
+    /* release: publishes the critical section; pairs with the acquire
+     * exchange of the next holder. */
+    parc_store(&l->held, 0u, PARC_RELEASE);
+    return 0;
+}
+
+/* ======================================================================
+ * Ticket lock (FIFO).
+ * ====================================================================== */
+
+typedef struct parc_spin_ticket {
+    parc_atomic(uint32_t) next;    /* the next ticket to hand out */
+    parc_atomic(uint32_t) serving; /* the ticket that holds the lock */
+} parc_spin_ticket_t;
+
+#define PARC_SPIN_TICKET_INIT { 0u, 0u }
+
+/* Polls per thread ahead between two reads of `serving` (proportional
+ * backoff, Mellor-Crummey & Scott 1991). */
+#define PARC_SPIN_TICKET_BACKOFF 8u
+
+/* Initialise `l` unlocked (same as PARC_SPIN_TICKET_INIT). Returns 0, or
+ * EINVAL for NULL. */
+static inline int parc_spin_ticket_init(parc_spin_ticket_t *l)
+{
+    if (l == NULL)
+        return EINVAL;
+    parc_atomic_init(&l->next, 0u);
+    parc_atomic_init(&l->serving, 0u);
+    return 0;
+}
+
+/* Take a ticket and wait for it to be served: threads get the lock in the
+ * order they called this. Any thread; spins (yields now and then), never
+ * parks. Returns 0, or EINVAL for NULL. At most 2^32 - 1 threads may wait
+ * at once. */
+static inline int parc_spin_ticket_lock(parc_spin_ticket_t *l)
+{
+    if (l == NULL)
+        return EINVAL;
+    /* Relaxed: taking a ticket publishes nothing; the acquire is the load
+     * of `serving` below. */
+    uint32_t mine = parc_faa(&l->next, 1u, PARC_RELAXED);
+    unsigned polls = 0;
+    for (;;) {
+        /* acquire: the previous holder's critical section happens-before
+         * ours; pairs with the release store in parc_spin_ticket_unlock(). */
+        uint32_t serving = parc_load(&l->serving, PARC_ACQUIRE);
+        if (serving == mine)
+            return 0;
+        /* Wait in proportion to the number of threads ahead of us. */
+        for (uint32_t k = (mine - serving) * PARC_SPIN_TICKET_BACKOFF; k > 0; k--)
+            parc_spin_poll_(&polls);
+    }
+}
+
+/* Take the lock if it is free (no thread holds or waits for it). Any
+ * thread; never blocks. Returns 0 when taken, EAGAIN when busy, EINVAL for
+ * NULL. */
+static inline int parc_spin_ticket_trylock(parc_spin_ticket_t *l)
+{
+    if (l == NULL)
+        return EINVAL;
+    /* acquire: as in parc_spin_ticket_lock(); pairs with the release store
+     * of `serving` in unlock. */
+    uint32_t serving = parc_load(&l->serving, PARC_ACQUIRE);
+    uint32_t expected = serving;
+    /* The lock is free iff next == serving; taking that ticket makes it
+     * ours. Relaxed: `serving` was already acquired above. */
+    return parc_cas(&l->next, &expected, serving + 1u, PARC_RELAXED, PARC_RELAXED)
+               ? 0 : EAGAIN;
+}
+
+/* Release the lock to the next ticket. Only the holder; never blocks.
+ * Returns 0, EPERM when the lock is not held, EINVAL for NULL. */
+static inline int parc_spin_ticket_unlock(parc_spin_ticket_t *l)
+{
+    if (l == NULL)
+        return EINVAL;
+    /* Relaxed: only the holder writes `serving`. */
+    uint32_t serving = parc_load(&l->serving, PARC_RELAXED);
+    if (parc_load(&l->next, PARC_RELAXED) == serving)
+        return EPERM; /* no ticket is being served */
+    /* release: publishes the critical section; pairs with the acquire load
+     * of `serving` by the next ticket's holder. */
+    parc_store(&l->serving, serving + 1u, PARC_RELEASE);
+    return 0;
+}
+
+/* ======================================================================
+ * MCS queue lock (FIFO, local spinning).
+ * ====================================================================== */
+
+typedef struct parc_spin_mcs_node {
+    parc_atomic(struct parc_spin_mcs_node *) next; /* successor, set by it */
+    parc_atomic(uint32_t) locked;                  /* 1 while we must wait */
+} parc_spin_mcs_node_t;
+
+typedef struct parc_spin_mcs {
+    parc_atomic(parc_spin_mcs_node_t *) tail; /* last node queued, or NULL */
+} parc_spin_mcs_t;
+
+#define PARC_SPIN_MCS_INIT { NULL }
+
+/* Initialise `l` unlocked (same as PARC_SPIN_MCS_INIT). Returns 0, or
+ * EINVAL for NULL. */
+static inline int parc_spin_mcs_init(parc_spin_mcs_t *l)
+{
+    if (l == NULL)
+        return EINVAL;
+    parc_atomic_init(&l->tail, (parc_spin_mcs_node_t *)NULL);
+    return 0;
+}
+
+/* Queue `node` and wait until the lock is handed to it; FIFO. `node` is
+ * the caller's and must stay valid and untouched until the matching
+ * parc_spin_mcs_unlock(l, node). Any thread; spins on its own node
+ * (yields now and then), never parks. Returns 0, or EINVAL for NULL. */
+static inline int parc_spin_mcs_lock(parc_spin_mcs_t *l, parc_spin_mcs_node_t *node)
+{
+    if (l == NULL || node == NULL)
+        return EINVAL;
+    parc_store(&node->next, (parc_spin_mcs_node_t *)NULL, PARC_RELAXED);
+    parc_store(&node->locked, 1u, PARC_RELAXED);
+    /* acq_rel: acquire, when the queue was empty, makes the last holder's
+     * critical section visible (pairs with the release CAS in unlock);
+     * release publishes the node's initialisation above to our successor,
+     * which reads it through its own exchange on `tail`. */
+    parc_spin_mcs_node_t *pred = parc_xchg(&l->tail, node, PARC_ACQ_REL);
+    if (pred == NULL)
+        return 0;
+    /* release: publishes `node->locked = 1` to the predecessor, so that
+     * its hand-off store of 0 comes after it; pairs with the acquire load
+     * of `next` in unlock. */
+    parc_store(&pred->next, node, PARC_RELEASE);
+    unsigned polls = 0;
+    /* acquire: the predecessor's critical section happens-before ours;
+     * pairs with the release store of `locked = 0` in unlock. */
+    while (parc_load(&node->locked, PARC_ACQUIRE) != 0u)
+        parc_spin_poll_(&polls);
+    return 0;
+}
+
+/* Take the lock with `node` if nobody holds or waits for it. Any thread;
+ * never blocks. Returns 0 when taken (unlock later with the same node),
+ * EAGAIN when busy, EINVAL for NULL. */
+static inline int parc_spin_mcs_trylock(parc_spin_mcs_t *l, parc_spin_mcs_node_t *node)
+{
+    if (l == NULL || node == NULL)
+        return EINVAL;
+    parc_store(&node->next, (parc_spin_mcs_node_t *)NULL, PARC_RELAXED);
+    parc_store(&node->locked, 1u, PARC_RELAXED);
+    parc_spin_mcs_node_t *expected = NULL;
+    /* acq_rel: as the exchange in parc_spin_mcs_lock(). */
+    return parc_cas(&l->tail, &expected, node, PARC_ACQ_REL, PARC_RELAXED)
+               ? 0 : EAGAIN;
+}
+
+/* Release the lock taken with `node` to the next queued node, if any.
+ * Only the holder, with its node; may spin briefly for a successor that
+ * is half-way through queueing; never parks. Returns 0, EPERM when the
+ * lock is not held, EINVAL for NULL. */
+static inline int parc_spin_mcs_unlock(parc_spin_mcs_t *l, parc_spin_mcs_node_t *node)
+{
+    if (l == NULL || node == NULL)
+        return EINVAL;
+    /* A held lock has a non-empty queue (at least our node). Checked
+     * before reading `node`, which may be garbage if it was never queued. */
+    if (parc_load(&l->tail, PARC_RELAXED) == NULL)
+        return EPERM;
+    /* acquire: the successor's node initialisation is visible before we
+     * store into it; pairs with the release store of `pred->next`. */
+    parc_spin_mcs_node_t *next = parc_load(&node->next, PARC_ACQUIRE);
+    if (next == NULL) {
+        parc_spin_mcs_node_t *expected = node;
+        /* release: publishes the critical section to the next thread whose
+         * exchange finds the queue empty; pairs with its acq_rel exchange. */
+        if (parc_cas(&l->tail, &expected, (parc_spin_mcs_node_t *)NULL,
+                     PARC_RELEASE, PARC_RELAXED))
+            return 0;
+        if (expected == NULL)
+            return EPERM; /* emptied under us: misuse, nobody held it */
+        /* A successor swapped itself in but has not linked yet. */
+        unsigned polls = 0;
+        /* acquire: as above. */
+        while ((next = parc_load(&node->next, PARC_ACQUIRE)) == NULL)
+            parc_spin_poll_(&polls);
+    }
+    /* release: publishes the critical section to the successor; pairs with
+     * its acquire load of `locked`. */
+    parc_store(&next->locked, 0u, PARC_RELEASE);
+    return 0;
+}
+
+#endif /* PARC_SPINLOCK_H */

@@ -1,0 +1,480 @@
+/* parc/future.h: the future state machine, waiting and chaining. */
+#include <stdlib.h>
+
+#include "parc/eventcount.h"
+#include "parc/future.h"
+
+/* Marks a chained list that the completion has taken: a then() that finds
+ * it runs its continuation at once. Never dereferenced. */
+static parc_future_t chain_closed;
+#define CHAIN_CLOSED (&chain_closed)
+
+/* Wakes parc_future_wait_any() callers: a completion that sees the
+ * WAITERS bit notifies it (a waiter on a set cannot park on every word). */
+static parc_ec_t any_ec = PARC_EC_INIT;
+
+/* How long a thread with a help hook parks before it asks the hook again:
+ * work submitted meanwhile waits at most this long for a blocked worker. */
+#define HELP_SLICE_NS (1 * PARC_NS_PER_MS)
+
+static _Thread_local parc_future_help_fn help_fn;
+static _Thread_local void *help_ctx;
+
+void parc_future_set_help_hook(parc_future_help_fn help, void *ctx)
+{
+    help_fn = help;
+    help_ctx = help != NULL ? ctx : NULL;
+}
+
+static void future_setup(parc_future_t *f, parc_task_fn fn, void *arg,
+                         uint32_t heap, uint32_t refs)
+{
+    parc_atomic_init(&f->state, PARC_FUTURE_PENDING);
+    parc_atomic_init(&f->refs, refs);
+    f->heap = heap;
+    f->status = 0;
+    f->value = NULL;
+    f->fn.task = fn;
+    f->arg = arg;
+    f->source = NULL;
+    parc_atomic_init(&f->chained, (parc_future_t *)NULL);
+    f->chain_next = NULL;
+    f->sched = NULL;
+}
+
+int parc_future_init(parc_future_t *f, parc_task_fn fn, void *arg)
+{
+    if (f == NULL)
+        return EINVAL;
+    future_setup(f, fn, arg, 0, 1);
+    return 0;
+}
+
+int parc_future_create(parc_task_fn fn, void *arg, parc_future_t **out)
+{
+    if (out == NULL)
+        return EINVAL;
+    parc_future_t *f = malloc(sizeof *f);
+    if (f == NULL)
+        return ENOMEM;
+    future_setup(f, fn, arg, 1, 1);
+    *out = f;
+    return 0;
+}
+
+void parc_future_retain(parc_future_t *f)
+{
+    if (f != NULL && f->heap)
+        parc_faa(&f->refs, 1u, PARC_RELAXED); /* a holder already has one */
+}
+
+/* Claim a pending future for running or settling: CAS phase PENDING ->
+ * RUNNING, keeping the WAITERS bit. Exactly one claim (run, complete,
+ * cancel) succeeds per future. */
+static bool claim(parc_future_t *f)
+{
+    uint32_t s = parc_load(&f->state, PARC_RELAXED);
+    while ((s & PARC_FUTURE_PHASE) == PARC_FUTURE_PENDING) {
+        /* acquire: the claimer reads fn and arg, written before the future
+         * was published (queue push, then() link); the publication itself
+         * orders them, this also covers hand-offs through plain memory. */
+        if (parc_cas_weak(&f->state, &s,
+                          (s & ~PARC_FUTURE_PHASE) | PARC_FUTURE_RUNNING,
+                          PARC_ACQUIRE, PARC_RELAXED))
+            return true;
+    }
+    return false;
+}
+
+static void fire(parc_future_t *c, int status, void *value);
+
+/* Complete a claimed (RUNNING) future and run its continuations. After
+ * the state exchange the future may be freed by a waiter: only its state
+ * word's address is used from then on. */
+static void settle(parc_future_t *f, uint32_t phase, int status, void *value)
+{
+    f->status = status;
+    f->value = value;
+    /* acq_rel: release publishes status/value to a then() that finds the
+     * list closed (its acquire load); acquire makes the continuations
+     * linked by then() (release CAS) readable here. */
+    parc_future_t *list = parc_xchg(&f->chained, CHAIN_CLOSED, PARC_ACQ_REL);
+    /* release: publishes status/value to every thread that sees the
+     * complete phase (acquire loads in is_done/wait/get). */
+    uint32_t old = parc_xchg(&f->state, phase, PARC_RELEASE);
+    if (old & PARC_FUTURE_WAITERS) {
+        parc_park_wake_all(&f->state); /* address only: f may be gone */
+        parc_ec_notify_all(&any_ec);
+    }
+    /* Continuations in the order they were chained (the list is LIFO). */
+    parc_future_t *rev = NULL;
+    while (list != NULL) {
+        parc_future_t *next = list->chain_next;
+        list->chain_next = rev;
+        rev = list;
+        list = next;
+    }
+    while (rev != NULL) {
+        parc_future_t *next = rev->chain_next;
+        fire(rev, status, value);
+        rev = next;
+    }
+}
+
+/* Run continuation c of a future that completed with (status, value),
+ * then drop the reference the source's list held. */
+static void fire(parc_future_t *c, int status, void *value)
+{
+    if (claim(c)) {
+        if (status == 0) {
+            void *v = NULL;
+            int s = c->fn.then(c->arg, value, &v);
+            settle(c, PARC_FUTURE_DONE, s, s == 0 ? v : NULL);
+        } else {
+            settle(c, status == ECANCELED ? PARC_FUTURE_CANCELLED
+                                          : PARC_FUTURE_DONE,
+                   status, NULL);
+        }
+    }
+    parc_future_release(c);
+}
+
+void parc_future_release(parc_future_t *f)
+{
+    if (f == NULL || !f->heap)
+        return;
+    /* acq_rel: the last releaser frees; release orders each holder's use
+     * of the future before the decrement, acquire makes all of them
+     * visible to the thread that frees. */
+    if (parc_fas(&f->refs, 1u, PARC_ACQ_REL) != 1u)
+        return;
+    if (claim(f)) /* never ran and nobody else holds it: cancel */
+        settle(f, PARC_FUTURE_CANCELLED, ECANCELED, NULL);
+    free(f);
+}
+
+int parc_future_destroy(parc_future_t *f)
+{
+    if (f == NULL || f->heap)
+        return EINVAL;
+    uint32_t s = parc_load(&f->state, PARC_ACQUIRE); /* pairs with settle */
+    if ((s & PARC_FUTURE_PHASE) == PARC_FUTURE_RUNNING)
+        return EBUSY;
+    if (claim(f)) /* continuations must not wait forever: cancel */
+        settle(f, PARC_FUTURE_CANCELLED, ECANCELED, NULL);
+    return 0;
+}
+
+int parc_future_run(parc_future_t *f)
+{
+    if (f == NULL || f->fn.task == NULL || f->source != NULL)
+        return EINVAL;
+    if (!claim(f)) {
+        /* acquire: pairs with settle's release exchange */
+        uint32_t s = parc_load(&f->state, PARC_ACQUIRE);
+        return (s & PARC_FUTURE_PHASE) == PARC_FUTURE_CANCELLED ? ECANCELED
+                                                                  : EALREADY;
+    }
+    void *v = NULL;
+    int s = f->fn.task(f->arg, &v);
+    if (s == ECANCELED) /* a task may give up as cancelled */
+        settle(f, PARC_FUTURE_CANCELLED, ECANCELED, NULL);
+    else
+        settle(f, PARC_FUTURE_DONE, s, s == 0 ? v : NULL);
+    return 0;
+}
+
+int parc_future_complete(parc_future_t *f, int status, void *value)
+{
+    if (f == NULL || status == ECANCELED || status < 0)
+        return EINVAL;
+    if (!claim(f)) {
+        /* acquire: pairs with settle's release exchange */
+        uint32_t s = parc_load(&f->state, PARC_ACQUIRE);
+        return (s & PARC_FUTURE_PHASE) == PARC_FUTURE_CANCELLED ? ECANCELED
+                                                                  : EALREADY;
+    }
+    settle(f, PARC_FUTURE_DONE, status, value);
+    return 0;
+}
+
+bool parc_future_cancel(parc_future_t *f)
+{
+    if (f == NULL || !claim(f))
+        return false;
+    settle(f, PARC_FUTURE_CANCELLED, ECANCELED, NULL);
+    return true;
+}
+
+static inline bool phase_complete(uint32_t s)
+{
+    return (s & PARC_FUTURE_PHASE) >= PARC_FUTURE_DONE;
+}
+
+bool parc_future_is_done(const parc_future_t *f)
+{
+    if (f == NULL)
+        return false;
+    /* acquire: pairs with settle's release exchange; the outcome is
+     * visible once this reads a complete phase. */
+    return phase_complete(parc_load((parc_park_word_t *)&f->state, PARC_ACQUIRE));
+}
+
+bool parc_future_is_cancelled(const parc_future_t *f)
+{
+    if (f == NULL)
+        return false;
+    /* acquire: as in parc_future_is_done() */
+    uint32_t s = parc_load((parc_park_word_t *)&f->state, PARC_ACQUIRE);
+    return (s & PARC_FUTURE_PHASE) == PARC_FUTURE_CANCELLED;
+}
+
+/* Set the WAITERS bit; true when the future is already complete. On false
+ * *seen is the state including the bit, the value to park on. */
+static bool register_waiter(parc_future_t *f, uint32_t *seen)
+{
+    /* acquire: when the old value is complete, its outcome is visible
+     * (pairs with settle's release exchange). */
+    uint32_t old = parc_for(&f->state, PARC_FUTURE_WAITERS, PARC_ACQUIRE);
+    *seen = old | PARC_FUTURE_WAITERS;
+    return phase_complete(old);
+}
+
+/* Park on f until it completes or `until` passes (one slice). */
+static void park_on(parc_future_t *f, parc_deadline_t until)
+{
+    uint32_t seen;
+    if (!register_waiter(f, &seen))
+        parc_park_wait(&f->state, seen, until);
+}
+
+/* Let the help hook run tasks until f completes; false when it had
+ * nothing to run. */
+static bool help_while_pending(parc_future_t *f)
+{
+    bool helped = false;
+    while (!parc_future_is_done(f) && help_fn(help_ctx))
+        helped = true;
+    return helped;
+}
+
+static int wait_until(parc_future_t *f, parc_deadline_t deadline)
+{
+    for (unsigned i = 0; i < PARC_SPIN_POLLS; i++) {
+        if (parc_future_is_done(f))
+            return 0;
+        if (help_fn != NULL && (i & 63u) == 0 && help_while_pending(f))
+            i = 0; /* work came by: spin afresh after it */
+        parc_cpu_relax();
+    }
+    for (;;) {
+        if (parc_future_is_done(f))
+            return 0;
+        if (help_fn != NULL && help_while_pending(f))
+            continue;
+        if (parc_deadline_passed(deadline))
+            return ETIMEDOUT;
+        parc_deadline_t until = deadline;
+        if (help_fn != NULL) {
+            parc_deadline_t slice = parc_add_sat(parc_now_ns(), HELP_SLICE_NS);
+            if (slice < until)
+                until = slice;
+        }
+        park_on(f, until);
+    }
+}
+
+int parc_future_wait(parc_future_t *f)
+{
+    if (f == NULL)
+        return EINVAL;
+    return wait_until(f, PARC_FOREVER);
+}
+
+int parc_future_wait_try(parc_future_t *f)
+{
+    if (f == NULL)
+        return EINVAL;
+    return parc_future_is_done(f) ? 0 : EAGAIN;
+}
+
+int parc_future_wait_timed(parc_future_t *f, int64_t timeout_ns)
+{
+    parc_deadline_t d;
+    if (f == NULL || parc_deadline_in(&d, timeout_ns) != 0)
+        return EINVAL;
+    return wait_until(f, d);
+}
+
+/* The outcome of a complete future (its completion already acquired). */
+static int outcome(parc_future_t *f, void **value)
+{
+    uint32_t s = parc_load(&f->state, PARC_RELAXED); /* acquired by caller */
+    int st = (s & PARC_FUTURE_PHASE) == PARC_FUTURE_CANCELLED ? ECANCELED
+                                                               : f->status;
+    if (value != NULL)
+        *value = st == 0 ? f->value : NULL;
+    return st;
+}
+
+int parc_future_get(parc_future_t *f, void **value)
+{
+    int rc = parc_future_wait(f);
+    return rc != 0 ? rc : outcome(f, value);
+}
+
+int parc_future_get_try(parc_future_t *f, void **value)
+{
+    int rc = parc_future_wait_try(f);
+    return rc != 0 ? rc : outcome(f, value);
+}
+
+int parc_future_get_timed(parc_future_t *f, void **value, int64_t timeout_ns)
+{
+    int rc = parc_future_wait_timed(f, timeout_ns);
+    return rc != 0 ? rc : outcome(f, value);
+}
+
+int parc_future_then(parc_future_t *f, parc_then_fn fn, void *arg,
+                     parc_future_t **out)
+{
+    if (f == NULL || fn == NULL || out == NULL)
+        return EINVAL;
+    parc_future_t *c = malloc(sizeof *c);
+    if (c == NULL)
+        return ENOMEM;
+    future_setup(c, NULL, arg, 1, 2); /* the caller's and f's list's */
+    c->fn.then = fn;
+    c->source = f;
+    *out = c;
+    /* acquire: when the list is closed, f's outcome is visible (pairs
+     * with settle's acq_rel exchange). */
+    parc_future_t *head = parc_load(&f->chained, PARC_ACQUIRE);
+    for (;;) {
+        if (head == CHAIN_CLOSED) {
+            uint32_t s = parc_load(&f->state, PARC_RELAXED);
+            int st = (s & PARC_FUTURE_PHASE) == PARC_FUTURE_CANCELLED
+                         ? ECANCELED : f->status;
+            fire(c, st, f->value);
+            return 0;
+        }
+        c->chain_next = head;
+        /* release: publishes c's fields to the completion, which takes
+         * the list with an acquire exchange. */
+        if (parc_cas_weak(&f->chained, &head, c, PARC_RELEASE, PARC_ACQUIRE))
+            return 0;
+    }
+}
+
+/* ---- sets ------------------------------------------------------------ */
+
+static int check_set(parc_future_t *const *fs, size_t n)
+{
+    if (fs == NULL && n != 0)
+        return EINVAL;
+    for (size_t i = 0; i < n; i++)
+        if (fs[i] == NULL)
+            return EINVAL;
+    return 0;
+}
+
+static int wait_all_until(parc_future_t *const *fs, size_t n,
+                          parc_deadline_t deadline)
+{
+    int rc = check_set(fs, n);
+    for (size_t i = 0; rc == 0 && i < n; i++)
+        rc = wait_until(fs[i], deadline);
+    return rc;
+}
+
+int parc_future_wait_all(parc_future_t *const *fs, size_t n)
+{
+    return wait_all_until(fs, n, PARC_FOREVER);
+}
+
+int parc_future_wait_all_timed(parc_future_t *const *fs, size_t n,
+                               int64_t timeout_ns)
+{
+    parc_deadline_t d;
+    if (parc_deadline_in(&d, timeout_ns) != 0)
+        return EINVAL;
+    return wait_all_until(fs, n, d);
+}
+
+static bool scan_any(parc_future_t *const *fs, size_t n, size_t *index)
+{
+    for (size_t i = 0; i < n; i++) {
+        if (parc_future_is_done(fs[i])) {
+            *index = i;
+            return true;
+        }
+    }
+    return false;
+}
+
+static int wait_any_until(parc_future_t *const *fs, size_t n, size_t *index,
+                          parc_deadline_t deadline)
+{
+    if (n == 0 || index == NULL || check_set(fs, n) != 0)
+        return EINVAL;
+    for (unsigned i = 0; i < PARC_SPIN_POLLS / 8; i++) {
+        if (scan_any(fs, n, index))
+            return 0;
+        if (help_fn != NULL)
+            (void)help_fn(help_ctx);
+        parc_cpu_relax();
+    }
+    for (;;) {
+        if (help_fn != NULL) {
+            while (!scan_any(fs, n, index) && help_fn(help_ctx)) {
+            }
+        }
+        /* Ask every completion to notify any_ec, then the eventcount
+         * protocol: register, re-check, sleep. */
+        for (size_t i = 0; i < n; i++) {
+            uint32_t seen;
+            if (register_waiter(fs[i], &seen)) {
+                *index = i;
+                return 0;
+            }
+        }
+        parc_ec_key_t key = parc_ec_prepare_wait(&any_ec);
+        if (scan_any(fs, n, index)) {
+            parc_ec_cancel_wait(&any_ec);
+            return 0;
+        }
+        if (parc_deadline_passed(deadline)) {
+            parc_ec_cancel_wait(&any_ec);
+            return ETIMEDOUT;
+        }
+        parc_deadline_t until = deadline;
+        if (help_fn != NULL) {
+            parc_deadline_t slice = parc_add_sat(parc_now_ns(), HELP_SLICE_NS);
+            if (slice < until)
+                until = slice;
+        }
+        parc_ec_wait(&any_ec, key, until);
+    }
+}
+
+int parc_future_wait_any(parc_future_t *const *fs, size_t n, size_t *index)
+{
+    return wait_any_until(fs, n, index, PARC_FOREVER);
+}
+
+int parc_future_wait_any_try(parc_future_t *const *fs, size_t n,
+                             size_t *index)
+{
+    if (n == 0 || index == NULL || check_set(fs, n) != 0)
+        return EINVAL;
+    return scan_any(fs, n, index) ? 0 : EAGAIN;
+}
+
+int parc_future_wait_any_timed(parc_future_t *const *fs, size_t n,
+                               size_t *index, int64_t timeout_ns)
+{
+    parc_deadline_t d;
+    if (parc_deadline_in(&d, timeout_ns) != 0)
+        return EINVAL;
+    return wait_any_until(fs, n, index, d);
+}

@@ -11,5 +11,6 @@
 #include "parc/eventcount.h"
 #include "parc/spinlock.h"
 #include "parc/mutex.h"
+#include "parc/rlock.h"
 
 #endif /* PARC_PARC_H */

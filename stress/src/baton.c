@@ -1,0 +1,465 @@
+/*
+ * parc/stress_baton.h: a PCT scheduler behind the chaos hooks.
+ *
+ * All scheduler state sits under one pthread mutex; each participant has
+ * its own condition variable and sleeps on it until the baton is handed
+ * to it. The mutex also orders everything the participants do: whatever
+ * the baton holder wrote is visible to the next holder (the hand-over is a
+ * mutex release/acquire), so the serialized run has no data races of its
+ * own. The scheduler uses no parc atomics: a chaos point inside a hook
+ * would recurse.
+ */
+#include <errno.h>
+#include <inttypes.h>
+#include <pthread.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "parc/chaos.h"
+#include "parc/stress_baton.h"
+#include "parc/time.h"
+
+enum { ST_ABSENT, ST_READY, ST_RUNNING, ST_BLOCKED, ST_DONE };
+enum { EV_START = 1, EV_POINT, EV_BLOCK, EV_UNBLOCK, EV_EXIT };
+
+#define BATON_MAX_DEPTH 16
+
+typedef struct bt_thread {
+    pthread_cond_t wake;
+    int status;
+    int64_t prio;
+    unsigned run_len; /* consecutive choices */
+} bt_thread_t;
+
+typedef struct baton {
+    pthread_mutex_t mu;
+    pthread_cond_t all_done; /* signalled when a participant exits */
+    bool active;
+    bool hung;
+    parc_baton_options_t opt;
+    unsigned n, entered, done;
+    int holder; /* participant holding the baton, -1 none */
+    int last;   /* last chosen */
+    int64_t floor; /* next starvation-guard priority (below all others) */
+    uint64_t change[BATON_MAX_DEPTH];
+    unsigned changes, next_change;
+    uint64_t steps, switches, parks, hash;
+    uint8_t trace[PARC_BATON_TRACE];
+    unsigned trace_len, trace_pos;
+    uint64_t watch_steps; /* parc_baton_stuck()'s last look */
+    int64_t watch_ns;
+    bt_thread_t t[PARC_BATON_MAX_THREADS];
+} baton_t;
+
+static baton_t B = { .mu = PTHREAD_MUTEX_INITIALIZER,
+                     .all_done = PTHREAD_COND_INITIALIZER, .holder = -1 };
+
+/* The participant index of the calling thread, -1 for outsiders. */
+static _Thread_local int my_index = -1;
+
+bool parc_baton_available(void)
+{
+    return parc_chaos_compiled();
+}
+
+static uint64_t splitmix64(uint64_t *x)
+{
+    uint64_t z = (*x += UINT64_C(0x9E3779B97F4A7C15));
+    z = (z ^ (z >> 30)) * UINT64_C(0xBF58476D1CE4E5B9);
+    z = (z ^ (z >> 27)) * UINT64_C(0x94D049BB133111EB);
+    return z ^ (z >> 31);
+}
+
+/* ---- scheduling (B.mu held) ----------------------------------------------- */
+
+/* The highest-priority participant that can run, or -1. */
+static int choose(void)
+{
+    int best = -1;
+    for (unsigned i = 0; i < B.n; i++) {
+        int s = B.t[i].status;
+        if ((s == ST_READY || s == ST_RUNNING) &&
+            (best < 0 || B.t[i].prio > B.t[best].prio))
+            best = (int)i;
+    }
+    return best;
+}
+
+static void record(int event, int chosen)
+{
+    B.steps++;
+    uint64_t v = (uint64_t)event << 8 | (uint64_t)(chosen + 1);
+    B.hash = (B.hash ^ v) * UINT64_C(0x100000001B3); /* FNV-1a style */
+    B.hash ^= B.hash >> 29;
+    if (chosen >= 0) {
+        B.trace[B.trace_pos] = (uint8_t)chosen;
+        B.trace_pos = (B.trace_pos + 1) % PARC_BATON_TRACE;
+        if (B.trace_len < PARC_BATON_TRACE)
+            B.trace_len++;
+        if (chosen == B.last) {
+            B.t[chosen].run_len++;
+        } else {
+            B.t[chosen].run_len = 1;
+            B.last = chosen;
+        }
+    }
+}
+
+/* Give the baton to `next` (or to nobody). */
+static void hand_to(int next, int from)
+{
+    if (next != from && next >= 0 && from >= 0)
+        B.switches++;
+    B.holder = next;
+    if (next >= 0) {
+        B.t[next].status = ST_RUNNING;
+        pthread_cond_signal(&B.t[next].wake);
+    }
+}
+
+static void wait_for_baton(int i)
+{
+    while (B.holder != i)
+        pthread_cond_wait(&B.t[i].wake, &B.mu);
+}
+
+/* ---- the chaos hooks -------------------------------------------------------- */
+
+static void on_point(void *ctx)
+{
+    (void)ctx;
+    int i = my_index;
+    if (i < 0)
+        return;
+    pthread_mutex_lock(&B.mu);
+    /* PCT change points: the running thread drops below every initial
+     * priority (d-1, d-2, ..., 1). */
+    while (B.next_change < B.changes && B.change[B.next_change] <= B.steps + 1) {
+        B.t[i].prio = (int64_t)(B.changes - B.next_change);
+        B.next_change++;
+    }
+    /* Starvation guard: a thread that ran max_run steps in a row (a spin
+     * loop waiting for a thread of lower priority) goes below everyone. */
+    if (B.last == i && B.t[i].run_len >= B.opt.max_run)
+        B.t[i].prio = --B.floor;
+    int next = choose();
+    record(EV_POINT, next);
+    if (next != i) {
+        B.t[i].status = ST_READY;
+        hand_to(next, i);
+        wait_for_baton(i);
+    }
+    pthread_mutex_unlock(&B.mu);
+}
+
+static void on_block(void *ctx)
+{
+    (void)ctx;
+    int i = my_index;
+    if (i < 0)
+        return;
+    pthread_mutex_lock(&B.mu);
+    B.parks++;
+    B.t[i].status = ST_BLOCKED;
+    int next = choose();
+    record(EV_BLOCK, next);
+    hand_to(next, i);
+    pthread_mutex_unlock(&B.mu);
+}
+
+static void on_unblock(void *ctx)
+{
+    (void)ctx;
+    int i = my_index;
+    if (i < 0)
+        return;
+    pthread_mutex_lock(&B.mu);
+    B.t[i].status = ST_READY;
+    if (B.holder < 0) {
+        int next = choose();
+        record(EV_UNBLOCK, next);
+        hand_to(next, -1);
+    }
+    wait_for_baton(i);
+    pthread_mutex_unlock(&B.mu);
+}
+
+static const parc_chaos_hooks_t baton_hooks = { on_point, on_block, on_unblock, NULL };
+
+/* ---- building blocks --------------------------------------------------------- */
+
+int parc_baton_begin(unsigned threads, const parc_baton_options_t *opt)
+{
+    if (!parc_chaos_compiled())
+        return ENOTSUP;
+    parc_baton_options_t o = { 0 };
+    if (opt != NULL)
+        o = *opt;
+    if (threads == 0 || threads > PARC_BATON_MAX_THREADS || o.depth > BATON_MAX_DEPTH ||
+        o.hang_ns < 0)
+        return EINVAL;
+    if (o.seed == 0)
+        o.seed = 1;
+    if (o.depth == 0)
+        o.depth = 3;
+    if (o.expected_steps == 0)
+        o.expected_steps = 2000;
+    if (o.max_run == 0)
+        o.max_run = 200;
+    if (o.hang_ns == 0)
+        o.hang_ns = 10 * PARC_NS_PER_S;
+
+    pthread_mutex_lock(&B.mu);
+    if (B.active) {
+        pthread_mutex_unlock(&B.mu);
+        return EBUSY;
+    }
+    B.active = true;
+    B.hung = false;
+    B.opt = o;
+    B.n = threads;
+    B.entered = B.done = 0;
+    B.holder = B.last = -1;
+    B.floor = 0;
+    B.steps = B.switches = B.parks = 0;
+    B.hash = UINT64_C(0xCBF29CE484222325);
+    B.trace_len = B.trace_pos = 0;
+    B.watch_steps = 0;
+    B.watch_ns = parc_now_ns();
+
+    /* Everything random is drawn here, from the seed alone. */
+    uint64_t rng = o.seed;
+    /* distinct initial priorities d .. d+n-1 in random order */
+    for (unsigned i = 0; i < threads; i++) {
+        pthread_cond_init(&B.t[i].wake, NULL);
+        B.t[i].status = ST_ABSENT;
+        B.t[i].run_len = 0;
+        B.t[i].prio = (int64_t)(o.depth + i);
+    }
+    for (unsigned i = threads - 1; i > 0; i--) {
+        unsigned j = (unsigned)(splitmix64(&rng) % (i + 1));
+        int64_t tmp = B.t[i].prio;
+        B.t[i].prio = B.t[j].prio;
+        B.t[j].prio = tmp;
+    }
+    /* d-1 change points in [1, k], sorted */
+    B.changes = o.depth - 1;
+    for (unsigned c = 0; c < B.changes; c++)
+        B.change[c] = 1 + splitmix64(&rng) % o.expected_steps;
+    for (unsigned a = 1; a < B.changes; a++)
+        for (unsigned b = a; b > 0 && B.change[b - 1] > B.change[b]; b--) {
+            uint64_t tmp = B.change[b];
+            B.change[b] = B.change[b - 1];
+            B.change[b - 1] = tmp;
+        }
+    B.next_change = 0;
+    pthread_mutex_unlock(&B.mu);
+    parc_chaos_set_hooks(&baton_hooks);
+    return 0;
+}
+
+/* All participants are in: make the first choice. (B.mu held) */
+static void maybe_start(void)
+{
+    if (B.n > 0 && B.entered == B.n && B.holder < 0 && B.done == 0) {
+        int next = choose();
+        record(EV_START, next);
+        hand_to(next, -1);
+    }
+}
+
+int parc_baton_enter(unsigned index)
+{
+    pthread_mutex_lock(&B.mu);
+    if (!B.active || index >= B.n || B.t[index].status != ST_ABSENT || my_index >= 0) {
+        pthread_mutex_unlock(&B.mu);
+        return EINVAL;
+    }
+    my_index = (int)index;
+    B.t[index].status = ST_READY;
+    B.entered++;
+    maybe_start();
+    wait_for_baton((int)index);
+    pthread_mutex_unlock(&B.mu);
+    return 0;
+}
+
+void parc_baton_exit(void)
+{
+    int i = my_index;
+    if (i < 0)
+        return;
+    pthread_mutex_lock(&B.mu);
+    B.t[i].status = ST_DONE;
+    B.done++;
+    int next = choose();
+    record(EV_EXIT, next);
+    hand_to(next, i);
+    my_index = -1;
+    pthread_cond_broadcast(&B.all_done);
+    pthread_mutex_unlock(&B.mu);
+}
+
+static void fill_result(parc_baton_result_t *res)
+{
+    memset(res, 0, sizeof *res);
+    res->steps = B.steps;
+    res->switches = B.switches;
+    res->parks = B.parks;
+    res->schedule_hash = B.hash;
+    res->hang = B.hung;
+    res->trace_len = B.trace_len;
+    unsigned first = (B.trace_pos + PARC_BATON_TRACE - B.trace_len) % PARC_BATON_TRACE;
+    for (unsigned k = 0; k < B.trace_len; k++)
+        res->trace[k] = B.trace[(first + k) % PARC_BATON_TRACE];
+}
+
+int parc_baton_end(parc_baton_result_t *res)
+{
+    pthread_mutex_lock(&B.mu);
+    if (res != NULL)
+        fill_result(res);
+    if (B.hung || B.done < B.entered) {
+        /* Threads are stuck inside the run: keep the hooks (they still
+         * hold those threads) and the run (no new one may start). */
+        B.hung = true;
+        pthread_mutex_unlock(&B.mu);
+        return EDEADLK;
+    }
+    B.active = false;
+    for (unsigned i = 0; i < B.n; i++)
+        pthread_cond_destroy(&B.t[i].wake);
+    B.n = 0;
+    pthread_mutex_unlock(&B.mu);
+    parc_chaos_set_hooks(NULL);
+    return 0;
+}
+
+bool parc_baton_stuck(void)
+{
+    pthread_mutex_lock(&B.mu);
+    bool stuck = false;
+    int64_t now = parc_now_ns();
+    if (!B.active || (B.entered == B.n && B.done == B.n)) {
+        stuck = false;
+    } else if (B.steps != B.watch_steps) {
+        B.watch_steps = B.steps;
+        B.watch_ns = now;
+    } else if (now - B.watch_ns > B.opt.hang_ns) {
+        stuck = true;
+        B.hung = true;
+    }
+    pthread_mutex_unlock(&B.mu);
+    return stuck;
+}
+
+/* ---- all in one --------------------------------------------------------------- */
+
+typedef struct bt_start {
+    parc_baton_fn fn;
+    void *arg;
+    unsigned index;
+} bt_start_t;
+
+static void *participant(void *p)
+{
+    bt_start_t *s = p;
+    parc_chaos_thread_begin(s->index);
+    if (parc_baton_enter(s->index) == 0) {
+        s->fn(s->index, s->arg);
+        parc_baton_exit();
+    }
+    return NULL;
+}
+
+static void print_state(FILE *out)
+{
+    static const char *names[] = { "absent", "ready", "running", "parked", "done" };
+    pthread_mutex_lock(&B.mu);
+    fprintf(out, "  baton holder: %d; threads:", B.holder);
+    for (unsigned i = 0; i < B.n; i++)
+        fprintf(out, " T%u=%s", i, names[B.t[i].status]);
+    fputc('\n', out);
+    pthread_mutex_unlock(&B.mu);
+}
+
+int parc_baton_run(unsigned threads, parc_baton_fn fn, void *arg,
+                   const parc_baton_options_t *opt, parc_baton_result_t *res)
+{
+    if (fn == NULL)
+        return EINVAL;
+    int rc = parc_baton_begin(threads, opt);
+    if (rc != 0)
+        return rc;
+    pthread_t tids[PARC_BATON_MAX_THREADS];
+    bt_start_t starts[PARC_BATON_MAX_THREADS];
+    unsigned started = 0;
+    for (; started < threads; started++) {
+        starts[started] = (bt_start_t){ fn, arg, started };
+        if (pthread_create(&tids[started], NULL, participant, &starts[started]) != 0) {
+            rc = EAGAIN;
+            break;
+        }
+    }
+    if (started < threads) {
+        /* run with the threads we have */
+        pthread_mutex_lock(&B.mu);
+        B.n = started;
+        maybe_start();
+        pthread_mutex_unlock(&B.mu);
+    }
+
+    bool hung = false;
+    pthread_mutex_lock(&B.mu);
+    while (B.done < B.n && !hung) {
+        struct timespec ts;
+        clock_gettime(CLOCK_REALTIME, &ts);
+        ts.tv_nsec += 20 * 1000 * 1000;
+        if (ts.tv_nsec >= 1000000000L) {
+            ts.tv_sec++;
+            ts.tv_nsec -= 1000000000L;
+        }
+        pthread_cond_timedwait(&B.all_done, &B.mu, &ts);
+        if (B.done < B.n) {
+            pthread_mutex_unlock(&B.mu);
+            hung = parc_baton_stuck();
+            pthread_mutex_lock(&B.mu);
+        }
+    }
+    pthread_mutex_unlock(&B.mu);
+
+    if (hung) {
+        parc_baton_result_t r;
+        parc_baton_end(&r);
+        fprintf(stderr, "HANG under the baton: no step for %.1f s (every live "
+                        "thread parked, or the holder blocked outside parc)\n",
+                (double)B.opt.hang_ns / 1e9);
+        print_state(stderr);
+        parc_baton_print(stderr, &r);
+        for (unsigned i = 0; i < started; i++)
+            pthread_detach(tids[i]);
+        if (res != NULL)
+            *res = r;
+        return EDEADLK;
+    }
+    for (unsigned i = 0; i < started; i++)
+        pthread_join(tids[i], NULL);
+    int end = parc_baton_end(res);
+    return rc != 0 ? rc : end;
+}
+
+void parc_baton_print(FILE *out, const parc_baton_result_t *res)
+{
+    if (out == NULL || res == NULL)
+        return;
+    fprintf(out, "  baton: %" PRIu64 " steps, %" PRIu64 " switches, %" PRIu64
+                 " parks, schedule hash %016" PRIx64 "\n",
+            res->steps, res->switches, res->parks, res->schedule_hash);
+    if (res->trace_len > 0) {
+        fprintf(out, "  last %u choices (thread indices, oldest first):", res->trace_len);
+        for (unsigned k = 0; k < res->trace_len; k++)
+            fprintf(out, " %u", res->trace[k]);
+        fputc('\n', out);
+    }
+}

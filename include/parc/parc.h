@@ -12,5 +12,8 @@
 #include "parc/spinlock.h"
 #include "parc/mutex.h"
 #include "parc/rlock.h"
+#include "parc/lfqueue.h"
+#include "parc/stack.h"
+#include "parc/deque.h"
 
 #endif /* PARC_PARC_H */

@@ -12,6 +12,7 @@
 #include "parc/spinlock.h"
 #include "parc/mutex.h"
 #include "parc/rlock.h"
+#include "parc/rwlock.h"
 #include "parc/lfqueue.h"
 #include "parc/stack.h"
 #include "parc/deque.h"

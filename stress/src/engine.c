@@ -265,6 +265,10 @@ static _Noreturn void report_hang(watchdog_t *wd, double idle_s)
             printf("  thread %3u: last operation: %-24s progress %" PRIu64 "\n", i,
                    op ? op : "(none)", parc_raw_load(&s->progress, PARC_RELAXED));
     }
+    uint64_t ops = parc_raw_load(&ctx->extra_ops, PARC_RELAXED);
+    for (unsigned i = 0; i <= STRESS_MAX_THREADS; i++)
+        ops += parc_raw_load(&ctx->slots[i].progress, PARC_RELAXED);
+    wd->r->ops = ops;
     wd->r->status = STRESS_HANG;
     wd->r->threads = used_threads_max ? used_threads_max : ctx->threads;
     wd->r->seconds = (double)stress_elapsed_ns(ctx) / 1e9;

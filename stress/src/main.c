@@ -18,6 +18,7 @@
 
 #include "parc/time.h"
 #include "stress_internal.h"
+#include "lincheck_modes.h" /* stress-lin's modes: lincheck, baton, litmus */
 
 /* ---- modes other than the default suite ------------------------------------ */
 
@@ -32,6 +33,15 @@ typedef struct stress_mode {
 
 static const stress_mode_t modes[] = {
     /* { "--example", false, "run the example mode", example_main }, */
+    /* stress-lin's modes (lincheck_mode.c, litmus_mode.c) */
+    { "--lincheck", false, "check queues' linearizability only (queue.lincheck cases)",
+      stress_mode_lincheck },
+    { "--baton", false, "lincheck under the PCT baton scheduler (PARC_CHAOS builds)",
+      stress_mode_baton },
+    { "--replay", true, "SEED: --baton with that seed: replay a failing schedule",
+      stress_mode_replay },
+    { "--litmus", false, "run the litmus catalogue and registered litmus tests",
+      stress_mode_litmus },
     { NULL, false, NULL, NULL },
 };
 
@@ -53,6 +63,7 @@ static int parse_u64(const char *s, uint64_t *out)
 static int opt_list(stress_options_t *o, const char *v) { (void)v; o->list = true; return 0; }
 static int opt_mutants(stress_options_t *o, const char *v) { (void)v; o->mutants = true; return 0; }
 static int opt_quiet(stress_options_t *o, const char *v) { (void)v; o->quiet = true; return 0; }
+static int opt_fail_fast(stress_options_t *o, const char *v) { (void)v; o->fail_fast = true; return 0; }
 static int opt_filter(stress_options_t *o, const char *v) { o->filter = v; return 0; }
 static int opt_impl(stress_options_t *o, const char *v) { o->impl = v; return 0; }
 static int opt_json(stress_options_t *o, const char *v) { o->json = v; return 0; }
@@ -106,6 +117,7 @@ static const option_def_t options[] = {
     { "--seed", "S", "the seed (decimal or 0x hex; default: from the clock)", opt_seed },
     { "--json", "FILE", "write a JSON report", opt_json },
     { "--quiet", NULL, "print only failures and the closing line", opt_quiet },
+    { "--fail-fast", NULL, "stop after the first failing run", opt_fail_fast },
     { "--watchdog", "S", "HANG after S s without progress (default 10, x10 tsan/chaos)", opt_watchdog },
 };
 
@@ -326,6 +338,8 @@ int parc_stress_main(int argc, char **argv)
             printf("FAIL: %s/%s: %s\n", cases[i].workload, cases[i].impl,
                    results[i].message);
         fflush(stdout);
+        if (opt.fail_fast && results[i].status == STRESS_FAIL)
+            break;
     }
     int status = stress_report_finish(&rep);
     stress_report_set_current(NULL);

@@ -28,7 +28,7 @@
 
 #define STRESS_MAX_THREADS 256u
 /* Items a producer may push in a time-bounded run (bounds its bitmap). */
-#define STRESS_TIME_OPS_CAP (UINT64_C(1) << 22)
+#define STRESS_TIME_OPS_CAP (UINT64_C(1) << 25)
 
 /* ---- the registry --------------------------------------------------------- */
 
@@ -65,7 +65,7 @@ extern const stress_builtin_t stress_queue_transfer, stress_queue_churn,
 /* ---- options -------------------------------------------------------------- */
 
 typedef struct stress_options {
-    bool list, mutants, quiet, tty;
+    bool list, mutants, quiet, tty, fail_fast;
     const char *filter;        /* glob or substring over "workload/impl" */
     const char *impl;          /* exact implementation name */
     const char *json;          /* report file */

@@ -37,7 +37,7 @@ typedef struct lockrun {
 
 static void pause_a_little(parc_stress_ctx_t *ctx, unsigned index)
 {
-    unsigned n = (unsigned)(parc_stress_random(ctx, index) & 15);
+    unsigned n = (unsigned)(parc_stress_random(ctx, index) & 63);
     for (unsigned i = 0; i < n; i++)
         parc_cpu_relax();
 }

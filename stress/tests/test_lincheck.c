@@ -9,7 +9,10 @@
 
 #include <check.h>
 
+#include "parc/atomic.h"
+#include "parc/chaos.h"
 #include "parc/stress.h"
+#include "parc/stress_baton.h"
 #include "parc/stress_lincheck.h"
 
 #ifndef PARC_SLOWDOWN
@@ -423,6 +426,73 @@ START_TEST(queue_adapters_are_checked_by_their_promised_order)
 }
 END_TEST
 
+/* ---- under the baton (PARC_CHAOS builds) -------------------------------- */
+
+/* A queue whose push is a non-atomic read-modify-write of the tail: two
+ * interleaved pushes write the same slot and one item is lost. Only the
+ * baton's serialized schedules interleave it (at its chaos points). */
+typedef struct racy {
+    parc_atomic(unsigned) head, tail;
+    parc_atomic(uint64_t) items[64];
+} racy_t;
+
+static void *racy_create(void *ctx)
+{
+    (void)ctx;
+    racy_t *q = calloc(1, sizeof *q);
+    return q;
+}
+
+static void racy_destroy(void *ctx, void *obj)
+{
+    (void)ctx;
+    free(obj);
+}
+
+static int racy_apply(void *obj, parc_lc_opcode_t code, uint64_t arg, uint64_t *result)
+{
+    racy_t *q = obj;
+    if (code == PARC_LC_PUSH) {
+        unsigned t = parc_load(&q->tail, PARC_ACQUIRE);
+        parc_store(&q->items[t], arg, PARC_RELAXED);
+        parc_store(&q->tail, t + 1, PARC_RELEASE); /* lost update when raced */
+        return 0;
+    }
+    for (;;) {
+        unsigned h = parc_load(&q->head, PARC_ACQUIRE);
+        if (h == parc_load(&q->tail, PARC_ACQUIRE))
+            return EAGAIN;
+        uint64_t v = parc_load(&q->items[h], PARC_RELAXED);
+        if (parc_cas(&q->head, &h, h + 1, PARC_ACQ_REL, PARC_ACQUIRE)) {
+            *result = v;
+            return 0;
+        }
+    }
+}
+
+START_TEST(baton_finds_a_race_and_replays_it_exactly)
+{
+    parc_lc_target_t t = { "racy-push", fifo, racy_create, racy_destroy,
+                           racy_apply, NULL, 0, 0 };
+    parc_lc_options_t o = { .seed = 11, .threads = 3, .scenarios = 3000,
+                            .baton = true };
+    parc_lc_report_t r1, r2;
+    FILE *devnull = fopen("/dev/null", "w");
+    o.report = devnull;
+    if (!parc_baton_available()) {
+        ck_assert_int_eq(parc_lc_run(&t, &o, &r1), ENOTSUP);
+        fclose(devnull);
+        return;
+    }
+    ck_assert_int_eq(parc_lc_run(&t, &o, &r1), EDOM);
+    o.report = stdout;
+    ck_assert_int_eq(parc_lc_run(&t, &o, &r2), EDOM);
+    /* the same seed fails at the same scenario: the schedule replayed */
+    ck_assert_uint_eq(r1.violation_scenario, r2.violation_scenario);
+    fclose(devnull);
+}
+END_TEST
+
 int main(void)
 {
     Suite *s = suite_create("stress_lincheck");
@@ -444,6 +514,7 @@ int main(void)
     tcase_add_test(run, runner_accepts_a_correct_queue);
     tcase_add_test(run, runner_rejects_a_stack_posing_as_a_queue);
     tcase_add_test(run, queue_adapters_are_checked_by_their_promised_order);
+    tcase_add_test(run, baton_finds_a_race_and_replays_it_exactly);
     suite_add_tcase(s, run);
     SRunner *sr = srunner_create(s);
     srunner_run_all(sr, CK_ENV);

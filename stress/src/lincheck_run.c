@@ -13,6 +13,7 @@
 #include <string.h>
 
 #include "parc/chaos.h"
+#include "parc/stress_baton.h"
 #include "parc/stress_lincheck.h"
 #include "parc/time.h"
 
@@ -26,6 +27,7 @@ typedef struct lc_plan_op {
 typedef struct lc_runner {
     const parc_lc_target_t *target;
     unsigned threads;
+    bool baton;
     void *obj;
     lc_plan_op_t plan[PARC_LC_MAX_THREADS][PARC_LC_MAX_OPS_PER_THREAD];
     unsigned planned[PARC_LC_MAX_THREADS];
@@ -77,6 +79,9 @@ static void *worker_main(void *arg)
         seen = wait_change(&run->round, seen);
         if (seen == LC_QUIT)
             return NULL;
+        /* under the baton: wait for the scheduler's first choice */
+        if (run->baton)
+            parc_baton_enter(t);
         for (unsigned i = 0; i < run->planned[t]; i++) {
             const lc_plan_op_t *p = &run->plan[t][i];
             parc_lc_op_t *op = parc_lc_invoke(&run->rec, &run->hist, t, p->opcode, p->arg);
@@ -84,6 +89,8 @@ static void *worker_main(void *arg)
             int rc = run->target->apply(run->obj, p->opcode, p->arg, &result);
             parc_lc_respond(&run->rec, &run->hist, t, op, rc, result);
         }
+        if (run->baton)
+            parc_baton_exit();
         /* release: publishes this thread's part of the history to the
          * coordinator's acquire load of `finished`. */
         parc_raw_faa(&run->finished, 1u, PARC_RELEASE);
@@ -166,10 +173,10 @@ static bool has_overlap(const parc_lc_history_t *h)
 static void describe(FILE *out, const parc_lc_target_t *tg, const parc_lc_options_t *o,
                      uint64_t scenario)
 {
-    fprintf(out, "  target %s, seed %" PRIu64 ", scenario %" PRIu64
-                 ", %u threads x %u..%u operations\n",
-            tg->name ? tg->name : "?", o->seed, scenario, o->threads,
-            o->min_ops, o->max_ops);
+    fprintf(out, "  target %s, seed %" PRIu64 " (0x%" PRIx64 "), scenario %" PRIu64
+                 ", %u threads x %u..%u operations%s\n",
+            tg->name ? tg->name : "?", o->seed, o->seed, scenario, o->threads,
+            o->min_ops, o->max_ops, o->baton ? ", under the baton" : "");
 }
 
 int parc_lc_run(const parc_lc_target_t *target, const parc_lc_options_t *opt,
@@ -196,6 +203,8 @@ int parc_lc_run(const parc_lc_target_t *target, const parc_lc_options_t *opt,
     if (target->max_pushers != 0 && target->max_poppers != 0 &&
         o.threads > target->max_pushers + target->max_poppers)
         o.threads = target->max_pushers + target->max_poppers;
+    if (o.baton && !parc_baton_available())
+        return ENOTSUP;
     if (o.threads < 2 || o.threads > PARC_LC_MAX_THREADS || o.min_ops > o.max_ops ||
         o.max_ops > PARC_LC_MAX_OPS_PER_THREAD || o.duration_ns < 0)
         return EINVAL;
@@ -206,6 +215,7 @@ int parc_lc_run(const parc_lc_target_t *target, const parc_lc_options_t *opt,
         return ENOMEM;
     run->target = target;
     run->threads = o.threads;
+    run->baton = o.baton;
     parc_atomic_init(&run->round, 0);
     parc_atomic_init(&run->finished, 0);
 
@@ -226,7 +236,8 @@ int parc_lc_run(const parc_lc_target_t *target, const parc_lc_options_t *opt,
     if (o.duration_ns > 0)
         parc_deadline_in(&deadline, o.duration_ns);
     for (uint64_t k = 0; rc == 0 && k < o.scenarios; k++) {
-        if (k > 0 && parc_deadline_passed(deadline))
+        if (k > 0 && (parc_deadline_passed(deadline) ||
+                      (o.keep_going != NULL && !o.keep_going(o.keep_going_arg))))
             break;
         make_plan(run, &o, o.seed, k);
         parc_lc_recorder_reset(&run->rec, &run->hist, o.threads);
@@ -236,13 +247,45 @@ int parc_lc_run(const parc_lc_target_t *target, const parc_lc_options_t *opt,
             break;
         }
         parc_raw_store(&run->finished, 0u, PARC_RELAXED);
+        parc_baton_result_t schedule;
+        memset(&schedule, 0, sizeof schedule);
+        if (o.baton) {
+            unsigned total = 0;
+            for (unsigned t = 0; t < o.threads; t++)
+                total += run->planned[t];
+            uint64_t x = o.seed ^ (k * UINT64_C(0x9E6C63D0676A9A99));
+            parc_baton_options_t bo = { .seed = splitmix64(&x) | 1u,
+                                        .depth = o.baton_depth,
+                                        .expected_steps = 6u * total };
+            rc = parc_baton_begin(o.threads, &bo);
+            if (rc != 0)
+                break;
+        }
         /* release: publishes the plan, object and reset recorder to the
          * workers' acquire loads in wait_change(). */
         parc_raw_store(&run->round, k + 1, PARC_RELEASE);
         /* acquire: pairs with each worker's release increment: their
          * history records are complete and visible. */
-        while (parc_raw_load(&run->finished, PARC_ACQUIRE) < o.threads)
+        while (parc_raw_load(&run->finished, PARC_ACQUIRE) < o.threads) {
+            if (o.baton && parc_baton_stuck()) {
+                parc_baton_end(&schedule);
+                fprintf(o.report, "HANG: scenario stuck under the baton\n");
+                describe(o.report, target, &o, k);
+                parc_baton_print(o.report, &schedule);
+                /* the workers are stuck for good: leave them */
+                if (report != NULL) {
+                    rep.violations++;
+                    rep.violation_scenario = k;
+                    *report = rep;
+                }
+                return EDEADLK;
+            }
             sched_yield();
+        }
+        if (o.baton && parc_baton_end(&schedule) != 0) {
+            rc = EDEADLK;
+            break;
+        }
         target->destroy(target->ctx, run->obj);
         run->obj = NULL;
         rep.scenarios++;
@@ -273,6 +316,8 @@ int parc_lc_run(const parc_lc_target_t *target, const parc_lc_options_t *opt,
                     parc_lc_kind_name(target->model.kind));
             describe(o.report, target, &o, k);
             parc_lc_history_print(o.report, h, &target->model);
+            if (o.baton)
+                parc_baton_print(o.report, &schedule);
             rc = EDOM;
         } else if (verdict != 0) {
             rc = verdict;

@@ -330,3 +330,31 @@ void parc_litmus_print(FILE *out, const parc_litmus_t *test,
         break;
     }
 }
+
+/* ---- registration ------------------------------------------------------------ */
+
+static const parc_litmus_t **registered;
+static size_t registered_count;
+
+int parc_litmus_register(const parc_litmus_t *test)
+{
+    if (test == NULL || test->threads < 2 || test->threads > PARC_LITMUS_MAX_THREADS ||
+        test->state_size == 0 || test->outcome == NULL || test->grade == NULL)
+        return EINVAL;
+    for (unsigned t = 0; t < test->threads; t++)
+        if (test->actor[t] == NULL)
+            return EINVAL;
+    const parc_litmus_t **grown =
+        realloc(registered, (registered_count + 1) * sizeof *grown);
+    if (grown == NULL)
+        return ENOMEM;
+    registered = grown;
+    registered[registered_count++] = test;
+    return 0;
+}
+
+size_t parc_litmus_registered(const parc_litmus_t *const **tests)
+{
+    *tests = registered;
+    return registered_count;
+}

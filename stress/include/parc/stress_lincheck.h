@@ -202,6 +202,15 @@ typedef struct parc_lc_options {
     uint64_t scenarios;   /* stop after this many (0: 20000) */
     int64_t duration_ns;  /* ... or after this long (0: no time limit) */
     FILE *report;         /* violation and summary output (NULL: stderr) */
+    /* Run each scenario under the baton (parc/stress_baton.h, PARC_CHAOS
+     * builds only): one thread at a time, a PCT schedule drawn from the
+     * scenario's seed, so a violation replays exactly from the seed. */
+    bool baton;
+    unsigned baton_depth; /* PCT depth (0: 3) */
+    /* Optional: called on the caller's thread after each scenario; the
+     * run stops when it returns false (a harness's stop flag, progress). */
+    bool (*keep_going)(void *arg);
+    void *keep_going_arg;
 } parc_lc_options_t;
 
 typedef struct parc_lc_report {
@@ -224,7 +233,10 @@ typedef struct parc_lc_report {
  * Returns 0 when every history was linearizable; EDOM on a violation;
  * EINVAL on a NULL target, a missing callback or options out of range;
  * ENOMEM/EAGAIN when the object or a thread cannot be created; EIO when
- * an operation returned a code outside its model (also printed).
+ * an operation returned a code outside its model (also printed); with
+ * opt->baton, ENOTSUP in a build without PARC_CHAOS and EDEADLK when a
+ * scenario hung under the baton (printed; its threads stay stuck, so the
+ * caller should exit).
  */
 int parc_lc_run(const parc_lc_target_t *target, const parc_lc_options_t *opt,
                 parc_lc_report_t *report);

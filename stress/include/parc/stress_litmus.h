@@ -122,4 +122,25 @@ const char *parc_litmus_verdict_name(parc_litmus_verdict_t v);
 /* CPUs the calling process may run on (sched_getaffinity), at least 1. */
 unsigned parc_litmus_cpus(void);
 
+/* ---- registration: parc-stress --litmus runs every registered test ------- */
+
+/* Register `test` (which must live for the whole program) with the
+ * parc-stress --litmus mode. Usually through PARC_LITMUS below, before
+ * main(). Returns 0; EINVAL when test is NULL or incomplete (see
+ * parc_litmus_run); ENOMEM. */
+int parc_litmus_register(const parc_litmus_t *test);
+
+/* The registered tests, in registration order. */
+size_t parc_litmus_registered(const parc_litmus_t *const **tests);
+
+/* In a file compiled into your parc-stress executable:
+ *     static const parc_litmus_t my_test = { ... };
+ *     PARC_LITMUS(my_test)
+ */
+#define PARC_LITMUS(var)                                                    \
+    __attribute__((constructor)) static void parc_litmus_register_##var(void) \
+    {                                                                       \
+        (void)parc_litmus_register(&(var));                                 \
+    }
+
 #endif /* PARC_STRESS_LITMUS_H */

@@ -1,0 +1,120 @@
+/* parc/cond.h: waiting (spin, then park on the sequence word) and the
+ * notify slow path. */
+#include "parc/cond.h"
+
+int parc_cond_init(parc_cond_t *c)
+{
+    if (c == NULL)
+        return EINVAL;
+    parc_atomic_init(&c->seq, 0u);
+    parc_atomic_init(&c->waiters, 0u);
+    parc_atomic_init(&c->sleepers, 0u);
+    return 0;
+}
+
+int parc_cond_destroy(parc_cond_t *c)
+{
+    if (c == NULL)
+        return EINVAL;
+    return parc_load(&c->waiters, PARC_RELAXED) != 0 ? EAGAIN : 0;
+}
+
+int parc_cond_wait_until(parc_cond_t *c, parc_mutex_t *m, parc_deadline_t deadline)
+{
+    if (c == NULL || m == NULL)
+        return EINVAL;
+    /* Register and read the sequence while holding the mutex, so that a
+     * notifier whose critical section comes later sees us (its lock
+     * acquires our unlock) and bumps the sequence past what we read.
+     * relaxed: the mutex orders both; nothing is published through them. */
+    parc_faa(&c->waiters, 1u, PARC_RELAXED);
+    uint32_t seen = parc_load(&c->seq, PARC_RELAXED);
+    int rc = parc_mutex_unlock(m);
+    if (rc != 0) {
+        /* not locked (EPERM): we never waited */
+        parc_fas(&c->waiters, 1u, PARC_RELAXED);
+        return rc;
+    }
+    bool timed_out = false;
+    /* Spin first: a notify from a running thread arrives in a cache-line
+     * round trip, a wake-up from the kernel costs tens of microseconds.
+     * relaxed loads: the sequence carries no data (the mutex does). */
+    unsigned polls = 0;
+    while (parc_load(&c->seq, PARC_RELAXED) == seen && polls++ < PARC_SPIN_POLLS)
+        parc_cpu_relax();
+    if (parc_load(&c->seq, PARC_RELAXED) == seen) {
+        parc_faa(&c->sleepers, 1u, PARC_RELAXED);
+        /* seq_cst fence: orders our sleeper registration before the
+         * re-check of the sequence; pairs with the fence in
+         * parc_cond_notify_slow_(): either we see its bump or it sees us
+         * and makes the wake system call. */
+        parc_fence(PARC_SEQ_CST);
+        while (parc_load(&c->seq, PARC_RELAXED) == seen) {
+            /* The park compares the word with `seen` atomically with
+             * going to sleep: a bump before it makes it return at once. */
+            if (parc_park_wait(&c->seq, seen, deadline) == ETIMEDOUT) {
+                timed_out = parc_load(&c->seq, PARC_RELAXED) == seen;
+                break;
+            }
+        }
+        parc_fas(&c->sleepers, 1u, PARC_RELAXED);
+    }
+    parc_fas(&c->waiters, 1u, PARC_RELAXED);
+    rc = parc_mutex_lock(m);
+    if (rc != 0)
+        return rc;
+    return timed_out ? ETIMEDOUT : 0;
+}
+
+int parc_cond_wait(parc_cond_t *c, parc_mutex_t *m)
+{
+    return parc_cond_wait_until(c, m, PARC_FOREVER);
+}
+
+int parc_cond_wait_timed(parc_cond_t *c, parc_mutex_t *m, int64_t timeout_ns)
+{
+    parc_deadline_t deadline;
+    if (c == NULL || m == NULL || parc_deadline_in(&deadline, timeout_ns) != 0)
+        return EINVAL;
+    return parc_cond_wait_until(c, m, deadline);
+}
+
+int parc_cond_wait_for_timed(parc_cond_t *c, parc_mutex_t *m,
+                             bool (*pred)(void *arg), void *arg,
+                             int64_t timeout_ns)
+{
+    parc_deadline_t deadline;
+    if (c == NULL || m == NULL || pred == NULL ||
+        parc_deadline_in(&deadline, timeout_ns) != 0)
+        return EINVAL;
+    while (!pred(arg)) {
+        int rc = parc_cond_wait_until(c, m, deadline);
+        if (rc == ETIMEDOUT)
+            return pred(arg) ? 0 : ETIMEDOUT; /* the predicate's last word */
+        if (rc != 0)
+            return rc;
+    }
+    return 0;
+}
+
+int parc_cond_wait_for(parc_cond_t *c, parc_mutex_t *m,
+                       bool (*pred)(void *arg), void *arg)
+{
+    return parc_cond_wait_for_timed(c, m, pred, arg, PARC_FOREVER);
+}
+
+void parc_cond_notify_slow_(parc_cond_t *c, bool all)
+{
+    /* relaxed: the bump publishes nothing (the condition is published by
+     * the mutex); it only makes waiters' spins and parks see a change. */
+    parc_faa(&c->seq, 1u, PARC_RELAXED);
+    /* seq_cst fence: orders the bump before the sleeper check; pairs with
+     * the fence in parc_cond_wait_until() (see there). */
+    parc_fence(PARC_SEQ_CST);
+    if (parc_load(&c->sleepers, PARC_RELAXED) == 0)
+        return; /* every waiter is spinning and will see the bump */
+    if (all)
+        parc_park_wake_all(&c->seq);
+    else
+        parc_park_wake_one(&c->seq);
+}

@@ -50,6 +50,14 @@ int parc_future_init(parc_future_t *f, parc_task_fn fn, void *arg)
     return 0;
 }
 
+int parc_future_init_heap(parc_future_t *f, parc_task_fn fn, void *arg)
+{
+    if (f == NULL)
+        return EINVAL;
+    future_setup(f, fn, arg, 1, 1);
+    return 0;
+}
+
 int parc_future_create(parc_task_fn fn, void *arg, parc_future_t **out)
 {
     if (out == NULL)
@@ -69,9 +77,10 @@ void parc_future_retain(parc_future_t *f)
 }
 
 /* Claim a pending future for running or settling: CAS phase PENDING ->
- * RUNNING, keeping the WAITERS bit. Exactly one claim (run, complete,
- * cancel) succeeds per future. */
-static bool claim(parc_future_t *f)
+ * RUNNING, keeping the WAITERS bit and adding `mark` (CANCELLING for a
+ * cancel, so that a losing run can tell). Exactly one claim (run,
+ * complete, cancel) succeeds per future. */
+static bool claim_as(parc_future_t *f, uint32_t mark)
 {
     uint32_t s = parc_load(&f->state, PARC_RELAXED);
     while ((s & PARC_FUTURE_PHASE) == PARC_FUTURE_PENDING) {
@@ -79,11 +88,26 @@ static bool claim(parc_future_t *f)
          * was published (queue push, then() link); the publication itself
          * orders them, this also covers hand-offs through plain memory. */
         if (parc_cas_weak(&f->state, &s,
-                          (s & ~PARC_FUTURE_PHASE) | PARC_FUTURE_RUNNING,
+                          (s & ~PARC_FUTURE_PHASE) | PARC_FUTURE_RUNNING | mark,
                           PARC_ACQUIRE, PARC_RELAXED))
             return true;
     }
     return false;
+}
+
+static bool claim(parc_future_t *f)
+{
+    return claim_as(f, 0);
+}
+
+/* After a failed claim: ECANCELED when a cancel won, else EALREADY. */
+static int lost_claim(parc_future_t *f)
+{
+    /* acquire: pairs with settle's release exchange */
+    uint32_t s = parc_load(&f->state, PARC_ACQUIRE);
+    return (s & PARC_FUTURE_PHASE) == PARC_FUTURE_CANCELLED
+                   || (s & PARC_FUTURE_CANCELLING)
+               ? ECANCELED : EALREADY;
 }
 
 static void fire(parc_future_t *c, int status, void *value);
@@ -169,12 +193,8 @@ int parc_future_run(parc_future_t *f)
 {
     if (f == NULL || f->fn.task == NULL || f->source != NULL)
         return EINVAL;
-    if (!claim(f)) {
-        /* acquire: pairs with settle's release exchange */
-        uint32_t s = parc_load(&f->state, PARC_ACQUIRE);
-        return (s & PARC_FUTURE_PHASE) == PARC_FUTURE_CANCELLED ? ECANCELED
-                                                                  : EALREADY;
-    }
+    if (!claim(f))
+        return lost_claim(f);
     void *v = NULL;
     int s = f->fn.task(f->arg, &v);
     if (s == ECANCELED) /* a task may give up as cancelled */
@@ -188,19 +208,15 @@ int parc_future_complete(parc_future_t *f, int status, void *value)
 {
     if (f == NULL || status == ECANCELED || status < 0)
         return EINVAL;
-    if (!claim(f)) {
-        /* acquire: pairs with settle's release exchange */
-        uint32_t s = parc_load(&f->state, PARC_ACQUIRE);
-        return (s & PARC_FUTURE_PHASE) == PARC_FUTURE_CANCELLED ? ECANCELED
-                                                                  : EALREADY;
-    }
+    if (!claim(f))
+        return lost_claim(f);
     settle(f, PARC_FUTURE_DONE, status, value);
     return 0;
 }
 
 bool parc_future_cancel(parc_future_t *f)
 {
-    if (f == NULL || !claim(f))
+    if (f == NULL || !claim_as(f, PARC_FUTURE_CANCELLING))
         return false;
     settle(f, PARC_FUTURE_CANCELLED, ECANCELED, NULL);
     return true;
@@ -226,7 +242,8 @@ bool parc_future_is_cancelled(const parc_future_t *f)
         return false;
     /* acquire: as in parc_future_is_done() */
     uint32_t s = parc_load((parc_park_word_t *)&f->state, PARC_ACQUIRE);
-    return (s & PARC_FUTURE_PHASE) == PARC_FUTURE_CANCELLED;
+    return (s & PARC_FUTURE_PHASE) == PARC_FUTURE_CANCELLED
+           || (s & PARC_FUTURE_CANCELLING) != 0;
 }
 
 /* Set the WAITERS bit; true when the future is already complete. On false
@@ -260,6 +277,10 @@ static bool help_while_pending(parc_future_t *f)
 
 static int wait_until(parc_future_t *f, parc_deadline_t deadline)
 {
+    if (parc_future_is_done(f))
+        return 0;
+    if (deadline != PARC_FOREVER && parc_deadline_passed(deadline))
+        return ETIMEDOUT; /* a poll (timeout 0) does not spin */
     for (unsigned i = 0; i < PARC_SPIN_POLLS; i++) {
         if (parc_future_is_done(f))
             return 0;
@@ -417,6 +438,10 @@ static int wait_any_until(parc_future_t *const *fs, size_t n, size_t *index,
 {
     if (n == 0 || index == NULL || check_set(fs, n) != 0)
         return EINVAL;
+    if (scan_any(fs, n, index))
+        return 0;
+    if (deadline != PARC_FOREVER && parc_deadline_passed(deadline))
+        return ETIMEDOUT; /* a poll does not spin */
     for (unsigned i = 0; i < PARC_SPIN_POLLS / 8; i++) {
         if (scan_any(fs, n, index))
             return 0;

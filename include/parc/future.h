@@ -68,6 +68,8 @@ typedef int (*parc_then_fn)(void *arg, void *value, void **result);
 #define PARC_FUTURE_PHASE 3u
 /* Some thread is (or is about to be) parked on the state word. */
 #define PARC_FUTURE_WAITERS 4u
+/* A cancel has claimed the future and is settling it (with RUNNING). */
+#define PARC_FUTURE_CANCELLING 8u
 
 typedef struct parc_future parc_future_t;
 
@@ -104,6 +106,12 @@ int parc_future_destroy(parc_future_t *f);
  * reference, owned by the caller. Returns 0, EINVAL when out is NULL,
  * ENOMEM. Never blocks. */
 int parc_future_create(parc_task_fn fn, void *arg, parc_future_t **out);
+
+/* Initialise a heap future at the start of a block the caller got from
+ * malloc (a scheduler embedding the future in a larger task record): one
+ * reference, the caller's; the last release calls free(f), which frees the
+ * whole block. Returns 0 or EINVAL when f is NULL. Never blocks. */
+int parc_future_init_heap(parc_future_t *f, parc_task_fn fn, void *arg);
 
 /* Take one more reference to a heap future (no-op for caller storage). */
 void parc_future_retain(parc_future_t *f);

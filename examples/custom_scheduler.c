@@ -1,0 +1,93 @@
+/*
+ * custom_scheduler.c — a work-stealing scheduler in ~60 lines, built from
+ * parc's public parts: a Chase-Lev deque per worker (parc/deque.h), one
+ * injection queue for outside submissions (parc/lfqueue.h), an eventcount
+ * to park idle workers (parc/eventcount.h) and futures as tasks
+ * (parc/future.h). parc_pool_t is this plus searching counts, helping
+ * joins and a life cycle.
+ */
+#include <pthread.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#include <parc/deque.h>
+#include <parc/eventcount.h>
+#include <parc/future.h>
+#include <parc/lfqueue.h>
+
+#define WORKERS 2
+#define TASKS 1000
+
+static parc_deque_t deques[WORKERS]; /* owner pushes/pops, others steal */
+static parc_lfqueue_t inject;        /* submissions from outside */
+static parc_ec_t idle = PARC_EC_INIT; /* where workers sleep */
+
+static parc_future_t *find(int self)
+{
+    void *t;
+    if (parc_deque_pop(&deques[self], &t) == 0 || parc_lfqueue_pop_try(&inject, &t) == 0)
+        return t;
+    for (int i = 1; i < WORKERS; i++)
+        if (parc_deque_steal(&deques[(self + i) % WORKERS], &t) == 0)
+            return t;
+    return NULL;
+}
+
+static void *worker(void *arg)
+{
+    int self = (int)(intptr_t)arg;
+    for (;;) {
+        parc_future_t *t = find(self);
+        if (t == NULL) { /* eventcount: register, re-check, sleep */
+            parc_ec_key_t key = parc_ec_prepare_wait(&idle);
+            if ((t = find(self)) == NULL) {
+                if (parc_lfqueue_is_closed(&inject)) { /* closed and drained */
+                    parc_ec_cancel_wait(&idle);
+                    return NULL;
+                }
+                parc_ec_wait(&idle, key, PARC_FOREVER);
+                continue;
+            }
+            parc_ec_cancel_wait(&idle);
+        }
+        parc_future_run(t); /* runs it unless cancelled; wakes its waiters */
+    }
+}
+
+static int square(void *arg, void **result)
+{
+    *result = (void *)((intptr_t)arg * (intptr_t)arg);
+    return 0;
+}
+
+int main(void)
+{
+    static parc_future_t tasks[TASKS];
+    pthread_t threads[WORKERS];
+    parc_lfqueue_init(&inject);
+    for (int i = 0; i < WORKERS; i++) {
+        parc_deque_init(&deques[i], 0);
+        pthread_create(&threads[i], NULL, worker, (void *)(intptr_t)i);
+    }
+    for (int i = 0; i < TASKS; i++) { /* submit: push, then wake a sleeper */
+        parc_future_init(&tasks[i], square, (void *)(intptr_t)i);
+        parc_lfqueue_push(&inject, &tasks[i]);
+        parc_ec_notify_one(&idle);
+    }
+    int64_t sum = 0;
+    for (int i = 0; i < TASKS; i++) {
+        void *v;
+        parc_future_get(&tasks[i], &v); /* parks until a worker ran it */
+        sum += (intptr_t)v;
+    }
+    parc_lfqueue_close(&inject); /* then wake everyone to see it */
+    parc_ec_notify_all(&idle);
+    for (int i = 0; i < WORKERS; i++) {
+        pthread_join(threads[i], NULL);
+        parc_deque_destroy(&deques[i]);
+    }
+    parc_lfqueue_destroy(&inject);
+    printf("sum of squares below %d: %lld (expected %lld)\n", TASKS, (long long)sum,
+           (long long)(TASKS - 1) * TASKS * (2 * TASKS - 1) / 6);
+    return sum == (int64_t)(TASKS - 1) * TASKS * (2 * TASKS - 1) / 6 ? 0 : 1;
+}

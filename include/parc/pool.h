@@ -1,0 +1,229 @@
+/*
+ * parc/pool.h — a work-stealing thread pool: multiprocessing.Pool,
+ * concurrent.futures.ThreadPoolExecutor and ForkJoinPool in C (layer 3).
+ *
+ * Scheduler: each worker owns a Chase–Lev deque (parc/deque.h; Chase and
+ * Lev, SPAA 2005) where the tasks it spawns go; submissions from threads
+ * outside the pool go to one global injection queue (parc/lfqueue.h). A
+ * worker runs its own deque LIFO (depth-first, cache-warm: Cilk's
+ * work-first principle, Blumofe and Leiserson 1999), and when it is empty
+ * takes from the injection queue, then steals FIFO from the other workers
+ * in a random order (randomized work stealing, ibid.). Every 61st task it
+ * looks at the injection queue first, so outside submissions are never
+ * starved by recursive local work (Go's scheduler does the same).
+ *
+ * Sleeping (after Tokio's and Go's schedulers): a worker that finds no
+ * work counts itself as *searching* and keeps looking for a short spin;
+ * then it leaves the searching count and parks through the pool's
+ * eventcount (parc/eventcount.h) with a last re-check. A submission wakes
+ * one sleeper only when no worker is searching (a searcher will find the
+ * work), and a searcher that finds work while it was the last one wakes one
+ * more, so a burst ramps the pool up one worker at a time and a single
+ * task never wakes a herd. An idle pool burns no CPU.
+ *
+ * Fork/join: a task may submit subtasks (they go on its worker's deque)
+ * and wait for their futures. A waiting worker does not block: through
+ * the future help hook (parc/future.h) it runs other tasks, its own deque
+ * first, then stolen ones, until the future completes ("helping" or
+ * leapfrogging, as ForkJoinPool's join). Recursive divide and conquer
+ * therefore cannot deadlock with any number of workers, one included.
+ *
+ * Life cycle (Python's Pool and concurrent.futures, Java's shutdown and
+ * shutdownNow):
+ *   close      no new outside work (EPIPE); accepted work still runs, and
+ *              tasks already running may still spawn subtasks.
+ *   join       waits until all accepted work has run and the workers have
+ *              exited (implies close). Harmless when repeated.
+ *   terminate  workers stop after their current task; work not started is
+ *              cancelled (its futures report ECANCELED).
+ *   shutdown   (wait, cancel_pending): close or terminate, then join if
+ *              wait.
+ *   free       joins (as shutdown(true, false)) if needed, then frees.
+ *
+ * Threads: every function may be called from any thread, including the
+ * pool's own workers, except join/shutdown(wait)/free, which a worker of
+ * the same pool must not call (EDEADLK).
+ */
+#ifndef PARC_POOL_H
+#define PARC_POOL_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "parc/future.h"
+#include "parc/status.h"
+
+typedef struct parc_pool parc_pool_t;
+
+/* Options of parc_pool_create; zero (PARC_POOL_OPTIONS_INIT) gives the
+ * defaults. */
+typedef struct parc_pool_options {
+    /* Thread name prefix: worker i is named "<prefix><i>" (truncated to
+     * 15 characters, the Linux limit). NULL: "parc-w". */
+    const char *name_prefix;
+    /* Called once on each worker thread before it runs any task (Python's
+     * initializer/initargs); `worker` is the worker's index. */
+    void (*initializer)(void *arg, unsigned worker);
+    void *initializer_arg;
+    /* CPU affinity: worker i runs on CPU cpus[i % ncpus]. NULL or 0: no
+     * pinning. A CPU the process may not use makes create fail (EINVAL). */
+    const int *cpus;
+    size_t ncpus;
+    /* Initial capacity of each worker's deque (0: the deque's default). */
+    size_t deque_capacity;
+} parc_pool_options_t;
+
+#define PARC_POOL_OPTIONS_INIT { NULL, NULL, NULL, NULL, 0, 0 }
+
+/* ---- creation and life cycle --------------------------------------- */
+
+/*
+ * Create a pool of `workers` threads (0: one per online CPU) with `opts`
+ * (NULL: defaults) into *out. Returns 0; EINVAL when out is NULL, workers
+ * exceeds 1024 or a CPU in opts is not usable; ENOMEM; EAGAIN when a
+ * thread could not be created (nothing is left running). Blocks only while
+ * the workers start.
+ */
+int parc_pool_create(unsigned workers, const parc_pool_options_t *opts,
+                     parc_pool_t **out);
+
+/* Number of worker threads. 0 for NULL. Never blocks. */
+unsigned parc_pool_workers(const parc_pool_t *p);
+
+/* Index of the calling thread among p's workers, or -1 when it is not one
+ * of them (or p is NULL). Never blocks. */
+int parc_pool_current_worker(const parc_pool_t *p);
+
+/* Stop accepting outside work: later submissions from outside fail with
+ * EPIPE; accepted work still runs. Idempotent. Returns 0 or EINVAL for
+ * NULL. Never blocks. */
+int parc_pool_close(parc_pool_t *p);
+
+/* Close, then wait until all accepted work has run and every worker has
+ * exited. Repeated or concurrent calls are harmless. Returns 0; EINVAL for
+ * NULL; EDEADLK when called from one of p's workers. Blocks. */
+int parc_pool_join(parc_pool_t *p);
+
+/* Stop: no new work; each worker stops after its current task; work not
+ * started is cancelled (its futures report ECANCELED, its callbacks never
+ * run). Does not wait (join does). Idempotent. Returns 0 or EINVAL for
+ * NULL. Never blocks. */
+int parc_pool_terminate(parc_pool_t *p);
+
+/* concurrent.futures' shutdown: terminate when cancel_pending, else
+ * close; then join when wait. Returns what join returns (or 0). */
+int parc_pool_shutdown(parc_pool_t *p, bool wait, bool cancel_pending);
+
+/* Join (as shutdown(true, false)) unless already joined, then free the
+ * pool. Futures handed out stay valid (release them as usual). Returns 0;
+ * EINVAL for NULL; EDEADLK from one of p's own workers (nothing freed).
+ * Blocks while joining. */
+int parc_pool_free(parc_pool_t *p);
+
+/* ---- single tasks ------------------------------------------------------ */
+
+/*
+ * Submit fn(arg). On 0, *out (when out is not NULL) receives a heap
+ * future holding the outcome, one reference owned by the caller
+ * (parc_future_release it); out == NULL submits fire-and-forget. From a
+ * worker the task goes on that worker's deque (fork/join), from any other
+ * thread on the injection queue. Returns 0; EINVAL when p or fn is NULL;
+ * EPIPE when the pool is closed (from outside) or terminated; ENOMEM.
+ * Never blocks.
+ */
+int parc_pool_submit(parc_pool_t *p, parc_task_fn fn, void *arg,
+                     parc_future_t **out);
+
+/*
+ * Python's apply_async: submit fn(arg); when it finishes, on the worker
+ * that ran it and before its future completes, call callback(ctx, value)
+ * on success or error_callback(ctx, status) on failure (either may be
+ * NULL). A cancelled task calls neither. Callbacks may submit work but
+ * must not wait for their own future. *out as in parc_pool_submit (may be
+ * NULL). Returns as parc_pool_submit.
+ */
+int parc_pool_apply_async(parc_pool_t *p, parc_task_fn fn, void *arg,
+                          void (*callback)(void *ctx, void *value),
+                          void (*error_callback)(void *ctx, int status),
+                          void *ctx, parc_future_t **out);
+
+/* ---- data parallelism ------------------------------------------------------ */
+
+/* map: *out = f(*in) for one element; returns 0 or an error code. */
+typedef int (*parc_map_fn)(const void *in, void *out);
+/* starmap: *out = f(ctx, *args), args being a struct of arguments. */
+typedef int (*parc_starmap_fn)(void *ctx, const void *args, void *out);
+
+/*
+ * Python's Pool.map: out[i] = fn(in[i]) for i in [0, n), elements of
+ * in_size and out_size bytes, in input order, split into chunks of
+ * `chunksize` elements (0: chosen as Python does, ceil(n / (4 *
+ * workers))). out may be NULL when out_size is 0. Blocks until every
+ * chunk has run (a worker caller runs chunks itself meanwhile). A chunk
+ * stops at its first failing element. Returns 0; the error of the first
+ * failing chunk in input order; EINVAL for a NULL p or fn, a NULL in or
+ * out with n > 0 (out only when out_size > 0), in_size == 0; EPIPE when
+ * closed (outside callers) or terminated; ECANCELED when terminate
+ * cancelled a chunk; ENOMEM.
+ */
+int parc_pool_map(parc_pool_t *p, parc_map_fn fn, const void *in, void *out,
+                  size_t n, size_t in_size, size_t out_size, size_t chunksize);
+
+/* Python's Pool.starmap: out[i] = fn(ctx, args[i]); as parc_pool_map. */
+int parc_pool_starmap(parc_pool_t *p, parc_starmap_fn fn, void *ctx,
+                      const void *args, void *out, size_t n,
+                      size_t args_size, size_t out_size, size_t chunksize);
+
+/*
+ * parallel_for: calls fn(arg, lo, hi) over [begin, end) cut into ranges
+ * of `grain` indices (0: automatic, as map's chunksize), in parallel.
+ * Blocks until all ranges ran. Returns 0, the first failing range's error
+ * (in index order), EINVAL (NULL p or fn, begin > end, negative grain),
+ * EPIPE, ECANCELED or ENOMEM as parc_pool_map.
+ */
+int parc_pool_parallel_for(parc_pool_t *p, int64_t begin, int64_t end,
+                           int64_t grain,
+                           int (*fn)(void *arg, int64_t lo, int64_t hi),
+                           void *arg);
+
+/* ---- iterators: imap and imap_unordered ------------------------------------ */
+
+typedef struct parc_imap parc_imap_t;
+
+/*
+ * Python's Pool.imap: start out[i] = fn(in[i]) in chunks (as map) and
+ * return at once an iterator whose next() yields results in input order,
+ * each as soon as its chunk is done. `in` must stay valid until the
+ * iterator is freed. Returns 0; EINVAL, EPIPE, ENOMEM as parc_pool_map.
+ * Never blocks.
+ */
+int parc_pool_imap(parc_pool_t *p, parc_map_fn fn, const void *in, size_t n,
+                   size_t in_size, size_t out_size, size_t chunksize,
+                   parc_imap_t **it);
+
+/* Pool.imap_unordered: as parc_pool_imap, yielding chunks in the order
+ * they complete (elements of a chunk in input order). */
+int parc_pool_imap_unordered(parc_pool_t *p, parc_map_fn fn, const void *in,
+                             size_t n, size_t in_size, size_t out_size,
+                             size_t chunksize, parc_imap_t **it);
+
+/*
+ * Next result: copies out_size bytes to *out (when out is not NULL) and
+ * the element's input index to *index (when not NULL). Returns 0; EPIPE
+ * when every element has been yielded; the chunk's error code once for a
+ * failed chunk (*index: its first element; its elements are skipped);
+ * ECANCELED for a cancelled chunk (likewise); EINVAL for NULL it. _try:
+ * EAGAIN when the next result is not ready; _timed: ETIMEDOUT. Blocks
+ * (on a worker: runs other tasks meanwhile). One consumer at a time.
+ */
+int parc_imap_next(parc_imap_t *it, void *out, size_t *index);
+int parc_imap_next_try(parc_imap_t *it, void *out, size_t *index);
+int parc_imap_next_timed(parc_imap_t *it, void *out, size_t *index,
+                         int64_t timeout_ns);
+
+/* Wait for the iterator's outstanding chunks, then free it. NULL: no-op.
+ * Blocks. */
+void parc_imap_free(parc_imap_t *it);
+
+#endif /* PARC_POOL_H */

@@ -1,0 +1,520 @@
+/* parc/pool.h: the work-stealing scheduler, its workers and life cycle. */
+#define _GNU_SOURCE /* pthread_setname_np, pthread_attr_setaffinity_np */
+#include <pthread.h>
+#include <sched.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "parc/deque.h"
+#include "parc/eventcount.h"
+#include "parc/lfqueue.h"
+#include "pool_internal.h"
+
+#define POOL_MAX_WORKERS 1024u
+/* Rounds of looking for work before a searching worker parks, with a
+ * pause of SEARCH_PAUSE relaxes between rounds: about PARC_SPIN_POLLS
+ * relaxes in all, the spin bound every blocking path in parc uses. */
+#define SEARCH_ROUNDS 16u
+#define SEARCH_PAUSE (PARC_SPIN_POLLS / SEARCH_ROUNDS)
+/* Every FAIRNESS_TICKth task a worker takes from the injection queue
+ * before its own deque (Go uses 61 too): outside work is not starved. */
+#define FAIRNESS_TICK 61u
+
+typedef struct pool_worker {
+    parc_deque_t deque;      /* cache-aligned inside */
+    parc_pool_t *pool;
+    unsigned index;
+    uint32_t tick;
+    uint64_t rng;            /* xorshift64 state for victim order */
+    pthread_t thread;
+    bool started;
+} pool_worker_t;
+
+struct parc_pool {
+    parc_lfqueue_t inject;                 /* outside submissions */
+    /* Workers looking for work (not parked, not running): a submission
+     * wakes a sleeper only when this is 0. Written by every worker that
+     * runs out of work: its own line. */
+    PARC_CACHE_ALIGNED parc_atomic(uint32_t) searching;
+    PARC_CACHE_ALIGNED parc_ec_t sleep;    /* idle workers park here */
+    parc_atomic(int) terminating;
+    unsigned nworkers;
+    pool_worker_t *workers;
+    void (*initializer)(void *arg, unsigned worker);
+    void *initializer_arg;
+    char prefix[16];
+    pthread_mutex_t join_lock;
+    bool joined;
+};
+
+static _Thread_local pool_worker_t *current;
+
+static void *alloc_aligned(size_t size)
+{
+    size_t rounded = (size + PARC_CACHELINE - 1) / PARC_CACHELINE * PARC_CACHELINE;
+    void *m = aligned_alloc(PARC_CACHELINE, rounded);
+    if (m != NULL)
+        memset(m, 0, rounded);
+    return m;
+}
+
+static bool terminating(parc_pool_t *p)
+{
+    /* acquire: pairs with the release store in terminate; nothing is read
+     * through it but the flag, acquire keeps later drains after it. */
+    return parc_load(&p->terminating, PARC_ACQUIRE) != 0;
+}
+
+/* A new task is visible (pushed to a deque or the injection queue): wake
+ * one parked worker, unless a worker is searching and will find it. */
+static void pool_notify(parc_pool_t *p)
+{
+    /* seq_cst fence: orders the push before the load of `searching`;
+     * pairs with the seq_cst fence a worker passes (in
+     * parc_ec_prepare_wait) after leaving the searching count and before
+     * its last look for work: either that look sees the task or this load
+     * sees the worker gone and the eventcount sees it registered. */
+    parc_fence(PARC_SEQ_CST);
+    if (parc_load(&p->searching, PARC_RELAXED) != 0)
+        return;
+    parc_ec_notify_one(&p->sleep);
+}
+
+/* Run (or, once terminating, cancel) a task taken from a queue, then drop
+ * the queue's reference. A caller-storage future may be freed by its
+ * waiter as soon as it completes: read `heap` first. */
+static void run_task(parc_pool_t *p, parc_future_t *f)
+{
+    bool heap = f->heap != 0;
+    if (terminating(p))
+        parc_future_cancel(f);
+    else
+        parc_future_run(f);
+    if (heap)
+        parc_future_release(f);
+}
+
+static void cancel_task(parc_future_t *f)
+{
+    bool heap = f->heap != 0;
+    parc_future_cancel(f);
+    if (heap)
+        parc_future_release(f);
+}
+
+static uint64_t next_random(pool_worker_t *w)
+{
+    uint64_t x = w->rng;
+    x ^= x << 13;
+    x ^= x >> 7;
+    x ^= x << 17;
+    return w->rng = x;
+}
+
+/* Look once everywhere but our own deque: the injection queue, then the
+ * other workers' deques from a random victim on. *drained is set when the
+ * injection queue is closed and empty and no deque held anything. */
+static parc_future_t *find_work(parc_pool_t *p, pool_worker_t *w, bool *drained)
+{
+    void *item;
+    int rc = parc_lfqueue_pop_try(&p->inject, &item);
+    if (rc == 0)
+        return item;
+    bool empty = rc == EPIPE;
+    unsigned n = p->nworkers;
+    unsigned start = w != NULL ? (unsigned)(next_random(w) % n) : 0;
+    for (unsigned i = 0; i < n; i++) {
+        pool_worker_t *v = &p->workers[(start + i) % n];
+        if (v == w)
+            continue;
+        for (;;) {
+            if (parc_deque_steal(&v->deque, &item) == 0)
+                return item;
+            /* a lost race means the deque was not empty: retry it */
+            if (parc_deque_size(&v->deque) == 0)
+                break;
+            empty = false;
+            parc_cpu_relax();
+        }
+    }
+    if (drained != NULL)
+        *drained = empty;
+    return NULL;
+}
+
+/* The next task for worker w, or NULL when it should exit: its own deque,
+ * the injection queue, a search with stealing, and parking. */
+static parc_future_t *next_task(parc_pool_t *p, pool_worker_t *w)
+{
+    void *item;
+    for (;;) {
+        if (terminating(p))
+            return NULL;
+        if (++w->tick % FAIRNESS_TICK == 0
+            && parc_lfqueue_pop_try(&p->inject, &item) == 0)
+            return item;
+        if (parc_deque_pop(&w->deque, &item) == 0)
+            return item;
+        if (parc_lfqueue_pop_try(&p->inject, &item) == 0)
+            return item;
+
+        /* Search: steal for a short spin before parking. */
+        parc_faa(&p->searching, 1u, PARC_RELAXED); /* advisory; see notify */
+        bool drained = false;
+        for (unsigned r = 0; r < SEARCH_ROUNDS && !drained; r++) {
+            parc_future_t *f = find_work(p, w, &drained);
+            if (f != NULL) {
+                /* The last searcher to find work wakes a sleeper to carry
+                 * on searching: there may be more where this came from. */
+                if (parc_fas(&p->searching, 1u, PARC_RELAXED) == 1u)
+                    pool_notify(p);
+                return f;
+            }
+            for (unsigned i = 0; i < SEARCH_PAUSE; i++)
+                parc_cpu_relax();
+        }
+        /* The decrement is sequenced before the seq_cst fence in
+         * parc_ec_prepare_wait: a notifier that misses this worker's last
+         * look sees the decrement (see pool_notify). */
+        parc_fas(&p->searching, 1u, PARC_RELAXED);
+        if (drained || terminating(p))
+            return NULL;
+        parc_ec_key_t key = parc_ec_prepare_wait(&p->sleep);
+        parc_future_t *f = find_work(p, w, &drained);
+        if (f != NULL || drained || terminating(p)) {
+            parc_ec_cancel_wait(&p->sleep);
+            if (f != NULL)
+                pool_notify(p); /* we were not searching: pass it on */
+            return f;
+        }
+        parc_ec_wait(&p->sleep, key, PARC_FOREVER);
+    }
+}
+
+/* The help hook of every worker: run one task from anywhere. */
+static bool worker_help(void *ctx)
+{
+    pool_worker_t *w = ctx;
+    parc_pool_t *p = w->pool;
+    void *item;
+    parc_future_t *f = NULL;
+    if (parc_deque_pop(&w->deque, &item) == 0)
+        f = item;
+    else
+        f = find_work(p, w, NULL);
+    if (f == NULL)
+        return false;
+    run_task(p, f);
+    return true;
+}
+
+bool parc_pool_help_(parc_pool_t *p)
+{
+    return current != NULL && current->pool == p && worker_help(current);
+}
+
+static void *worker_main(void *arg)
+{
+    pool_worker_t *w = arg;
+    parc_pool_t *p = w->pool;
+    current = w;
+    char name[32];
+    snprintf(name, sizeof name, "%s%u", p->prefix, w->index);
+    name[15] = '\0'; /* the kernel's limit: 15 characters */
+    pthread_setname_np(pthread_self(), name);
+    parc_future_set_help_hook(worker_help, w);
+    if (p->initializer != NULL)
+        p->initializer(p->initializer_arg, w->index);
+    for (;;) {
+        parc_future_t *f = next_task(p, w);
+        if (f == NULL)
+            break;
+        run_task(p, f);
+    }
+    /* Terminated: what is left on our deque never starts. */
+    void *item;
+    while (parc_deque_pop(&w->deque, &item) == 0)
+        cancel_task(item);
+    parc_future_set_help_hook(NULL, NULL);
+    current = NULL;
+    return NULL;
+}
+
+/* ---- life cycle ------------------------------------------------------- */
+
+static void stop_and_join(parc_pool_t *p, bool cancel)
+{
+    if (cancel)
+        parc_pool_terminate(p);
+    else
+        parc_pool_close(p);
+    pthread_mutex_lock(&p->join_lock);
+    if (!p->joined) {
+        for (unsigned i = 0; i < p->nworkers; i++)
+            if (p->workers[i].started)
+                pthread_join(p->workers[i].thread, NULL);
+        p->joined = true;
+    }
+    pthread_mutex_unlock(&p->join_lock);
+}
+
+static void destroy_pool(parc_pool_t *p)
+{
+    void *item;
+    while (parc_lfqueue_pop_try(&p->inject, &item) == 0)
+        cancel_task(item); /* none after a join; keeps create's failure path exact */
+    for (unsigned i = 0; i < p->nworkers; i++)
+        parc_deque_destroy(&p->workers[i].deque);
+    parc_lfqueue_destroy(&p->inject);
+    pthread_mutex_destroy(&p->join_lock);
+    free(p->workers);
+    free(p);
+}
+
+int parc_pool_create(unsigned workers, const parc_pool_options_t *opts,
+                     parc_pool_t **out)
+{
+    if (out == NULL || workers > POOL_MAX_WORKERS)
+        return EINVAL;
+    parc_pool_options_t defaults = PARC_POOL_OPTIONS_INIT;
+    if (opts == NULL)
+        opts = &defaults;
+    if (workers == 0) {
+        long cpus = sysconf(_SC_NPROCESSORS_ONLN);
+        workers = cpus < 1 ? 1u : cpus > (long)POOL_MAX_WORKERS ? POOL_MAX_WORKERS
+                                                                : (unsigned)cpus;
+    }
+    for (size_t i = 0; opts->cpus != NULL && i < opts->ncpus; i++)
+        if (opts->cpus[i] < 0 || opts->cpus[i] >= CPU_SETSIZE)
+            return EINVAL;
+
+    parc_pool_t *p = alloc_aligned(sizeof *p);
+    if (p == NULL)
+        return ENOMEM;
+    p->workers = alloc_aligned(sizeof *p->workers * workers);
+    if (p->workers == NULL || parc_lfqueue_init(&p->inject) != 0) {
+        free(p->workers);
+        free(p);
+        return ENOMEM;
+    }
+    parc_atomic_init(&p->searching, 0u);
+    parc_ec_init(&p->sleep);
+    parc_atomic_init(&p->terminating, 0);
+    p->initializer = opts->initializer;
+    p->initializer_arg = opts->initializer_arg;
+    snprintf(p->prefix, sizeof p->prefix, "%s",
+             opts->name_prefix != NULL ? opts->name_prefix : "parc-w");
+    pthread_mutex_init(&p->join_lock, NULL);
+    p->nworkers = workers;
+    int rc = 0;
+    for (unsigned i = 0; i < workers; i++) {
+        pool_worker_t *w = &p->workers[i];
+        w->pool = p;
+        w->index = i;
+        w->rng = 0x9e3779b97f4a7c15ull * (i + 1);
+        if (parc_deque_init(&w->deque, opts->deque_capacity) != 0) {
+            /* the deques before this one are destroyed with the pool */
+            for (unsigned j = 0; j < i; j++)
+                parc_deque_destroy(&p->workers[j].deque);
+            parc_lfqueue_destroy(&p->inject);
+            pthread_mutex_destroy(&p->join_lock);
+            free(p->workers);
+            free(p);
+            return ENOMEM;
+        }
+    }
+    for (unsigned i = 0; i < workers && rc == 0; i++) {
+        pool_worker_t *w = &p->workers[i];
+        pthread_attr_t attr;
+        pthread_attr_init(&attr);
+        if (opts->cpus != NULL && opts->ncpus > 0) {
+            cpu_set_t set;
+            CPU_ZERO(&set);
+            CPU_SET(opts->cpus[i % opts->ncpus], &set);
+            pthread_attr_setaffinity_np(&attr, sizeof set, &set);
+        }
+        int e = pthread_create(&w->thread, &attr, worker_main, w);
+        pthread_attr_destroy(&attr);
+        if (e == 0)
+            w->started = true;
+        else
+            rc = e == EINVAL ? EINVAL : EAGAIN;
+    }
+    if (rc != 0) {
+        stop_and_join(p, true);
+        destroy_pool(p);
+        return rc;
+    }
+    *out = p;
+    return 0;
+}
+
+unsigned parc_pool_workers(const parc_pool_t *p)
+{
+    return p != NULL ? p->nworkers : 0;
+}
+
+int parc_pool_current_worker(const parc_pool_t *p)
+{
+    return p != NULL && current != NULL && current->pool == p
+               ? (int)current->index : -1;
+}
+
+int parc_pool_close(parc_pool_t *p)
+{
+    if (p == NULL)
+        return EINVAL;
+    parc_lfqueue_close(&p->inject);
+    /* Parked workers re-check: the ones that find the pool drained exit. */
+    parc_ec_notify_all(&p->sleep);
+    return 0;
+}
+
+int parc_pool_terminate(parc_pool_t *p)
+{
+    if (p == NULL)
+        return EINVAL;
+    /* release: orders nothing but the flag before the drains below;
+     * pairs with the acquire loads in terminating(). */
+    parc_store(&p->terminating, 1, PARC_RELEASE);
+    parc_lfqueue_close(&p->inject);
+    void *item;
+    while (parc_lfqueue_pop_try(&p->inject, &item) == 0)
+        cancel_task(item);
+    for (unsigned i = 0; i < p->nworkers; i++) {
+        pool_worker_t *v = &p->workers[i];
+        while (parc_deque_size(&v->deque) > 0)
+            if (parc_deque_steal(&v->deque, &item) == 0)
+                cancel_task(item);
+    }
+    parc_ec_notify_all(&p->sleep);
+    return 0;
+}
+
+int parc_pool_join(parc_pool_t *p)
+{
+    if (p == NULL)
+        return EINVAL;
+    if (current != NULL && current->pool == p)
+        return EDEADLK;
+    stop_and_join(p, false);
+    return 0;
+}
+
+int parc_pool_shutdown(parc_pool_t *p, bool wait, bool cancel_pending)
+{
+    if (p == NULL)
+        return EINVAL;
+    if (cancel_pending)
+        parc_pool_terminate(p);
+    else
+        parc_pool_close(p);
+    return wait ? parc_pool_join(p) : 0;
+}
+
+int parc_pool_free(parc_pool_t *p)
+{
+    if (p == NULL)
+        return EINVAL;
+    if (current != NULL && current->pool == p)
+        return EDEADLK;
+    stop_and_join(p, false);
+    destroy_pool(p);
+    return 0;
+}
+
+/* ---- submitting --------------------------------------------------------- */
+
+int parc_pool_push_(parc_pool_t *p, parc_future_t *f)
+{
+    pool_worker_t *w = current;
+    int rc;
+    if (w != NULL && w->pool == p) {
+        if (terminating(p))
+            return EPIPE;
+        rc = parc_deque_push(&w->deque, f);
+    } else {
+        rc = parc_lfqueue_push(&p->inject, f);
+    }
+    if (rc == 0)
+        pool_notify(p);
+    return rc;
+}
+
+int parc_pool_submit(parc_pool_t *p, parc_task_fn fn, void *arg,
+                     parc_future_t **out)
+{
+    if (p == NULL || fn == NULL)
+        return EINVAL;
+    parc_future_t *f;
+    int rc = parc_future_create(fn, arg, &f);
+    if (rc != 0)
+        return rc;
+    if (out != NULL)
+        parc_future_retain(f); /* the caller's; the queue holds the first */
+    rc = parc_pool_push_(p, f);
+    if (rc != 0) {
+        if (out != NULL)
+            parc_future_release(f);
+        parc_future_release(f); /* pending: cancelled, then freed */
+        return rc;
+    }
+    if (out != NULL)
+        *out = f;
+    return 0;
+}
+
+/* apply_async: the future and the callbacks in one block. */
+typedef struct apply_task {
+    parc_future_t f; /* first: the last release frees the block */
+    parc_task_fn fn;
+    void *arg;
+    void (*callback)(void *ctx, void *value);
+    void (*error_callback)(void *ctx, int status);
+    void *ctx;
+} apply_task_t;
+
+static int apply_run(void *arg, void **result)
+{
+    apply_task_t *a = arg;
+    void *v = NULL;
+    int rc = a->fn(a->arg, &v);
+    if (rc == 0 && a->callback != NULL)
+        a->callback(a->ctx, v);
+    else if (rc != 0 && a->error_callback != NULL)
+        a->error_callback(a->ctx, rc);
+    *result = v;
+    return rc;
+}
+
+int parc_pool_apply_async(parc_pool_t *p, parc_task_fn fn, void *arg,
+                          void (*callback)(void *ctx, void *value),
+                          void (*error_callback)(void *ctx, int status),
+                          void *ctx, parc_future_t **out)
+{
+    if (p == NULL || fn == NULL)
+        return EINVAL;
+    apply_task_t *a = malloc(sizeof *a);
+    if (a == NULL)
+        return ENOMEM;
+    parc_future_init_heap(&a->f, apply_run, a);
+    a->fn = fn;
+    a->arg = arg;
+    a->callback = callback;
+    a->error_callback = error_callback;
+    a->ctx = ctx;
+    if (out != NULL)
+        parc_future_retain(&a->f);
+    int rc = parc_pool_push_(p, &a->f);
+    if (rc != 0) {
+        if (out != NULL)
+            parc_future_release(&a->f);
+        parc_future_release(&a->f);
+        return rc;
+    }
+    if (out != NULL)
+        *out = &a->f;
+    return 0;
+}

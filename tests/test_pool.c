@@ -1,0 +1,689 @@
+/*
+ * Unit tests for parc/pool.h: every call and the life-cycle edges
+ * (submit after close, join twice, terminate cancelling queued work),
+ * fork/join that must not deadlock with one worker, map/starmap/imap/
+ * parallel_for order and chunking, callbacks, worker names, initializer,
+ * affinity, and an idle pool that burns no CPU.
+ */
+#include <pthread.h>
+#include <sched.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "parc/pool.h"
+#include "testutil.h"
+
+static int ret_arg(void *arg, void **result)
+{
+    *result = arg;
+    return 0;
+}
+
+static int fail_with(void *arg, void **result)
+{
+    (void)result;
+    return (int)(intptr_t)arg;
+}
+
+static int count_task(void *arg, void **result)
+{
+    (void)result;
+    parc_faa((parc_atomic(int64_t) *)arg, 1, PARC_RELAXED);
+    return 0;
+}
+
+static parc_pool_t *make_pool(unsigned workers)
+{
+    parc_pool_t *p = NULL;
+    ck_assert_int_eq(parc_pool_create(workers, NULL, &p), 0);
+    ck_assert_ptr_nonnull(p);
+    return p;
+}
+
+START_TEST(create_and_bad_arguments)
+{
+    parc_pool_t *p = NULL;
+    ck_assert_int_eq(parc_pool_create(1, NULL, NULL), EINVAL);
+    ck_assert_int_eq(parc_pool_create(100000, NULL, &p), EINVAL);
+    int bad_cpu = -1;
+    parc_pool_options_t o = PARC_POOL_OPTIONS_INIT;
+    o.cpus = &bad_cpu;
+    o.ncpus = 1;
+    ck_assert_int_eq(parc_pool_create(1, &o, &p), EINVAL);
+    ck_assert_int_eq(parc_pool_workers(NULL), 0);
+    ck_assert_int_eq(parc_pool_current_worker(NULL), -1);
+    ck_assert_int_eq(parc_pool_close(NULL), EINVAL);
+    ck_assert_int_eq(parc_pool_join(NULL), EINVAL);
+    ck_assert_int_eq(parc_pool_terminate(NULL), EINVAL);
+    ck_assert_int_eq(parc_pool_shutdown(NULL, true, false), EINVAL);
+    ck_assert_int_eq(parc_pool_free(NULL), EINVAL);
+    ck_assert_int_eq(parc_pool_submit(NULL, ret_arg, NULL, NULL), EINVAL);
+    ck_assert_int_eq(parc_imap_next(NULL, NULL, NULL), EINVAL);
+
+    ck_assert_int_eq(parc_pool_create(0, NULL, &p), 0);
+    ck_assert_uint_eq(parc_pool_workers(p), (unsigned)sysconf(_SC_NPROCESSORS_ONLN));
+    ck_assert_int_eq(parc_pool_current_worker(p), -1);
+    ck_assert_int_eq(parc_pool_submit(p, NULL, NULL, NULL), EINVAL);
+    int x;
+    ck_assert_int_eq(parc_pool_map(p, NULL, &x, &x, 1, 4, 4, 0), EINVAL);
+    ck_assert_int_eq(parc_pool_map(p, (parc_map_fn)NULL, NULL, NULL, 0, 4, 4, 0), EINVAL);
+    ck_assert_int_eq(parc_pool_parallel_for(p, 5, 1, 0, NULL, NULL), EINVAL);
+    ck_assert_int_eq(parc_pool_free(p), 0);
+}
+END_TEST
+
+START_TEST(submit_get_and_life_cycle)
+{
+    parc_pool_t *p = make_pool(2);
+    parc_future_t *f, *g;
+    void *v;
+    ck_assert_int_eq(parc_pool_submit(p, ret_arg, (void *)42, &f), 0);
+    ck_assert_int_eq(parc_pool_submit(p, fail_with, (void *)(intptr_t)ERANGE, &g), 0);
+    ck_assert_int_eq(parc_future_get(f, &v), 0);
+    ck_assert_int_eq((intptr_t)v, 42);
+    ck_assert_int_eq(parc_future_get(g, &v), ERANGE); /* failure as a code */
+    parc_future_release(f);
+    parc_future_release(g);
+
+    parc_atomic(int64_t) runs;
+    parc_atomic_init(&runs, 0);
+    enum { N = 1000 };
+    for (int i = 0; i < N; i++) /* fire and forget */
+        ck_assert_int_eq(parc_pool_submit(p, count_task, (void *)&runs, NULL), 0);
+    ck_assert_int_eq(parc_pool_close(p), 0);
+    ck_assert_int_eq(parc_pool_submit(p, count_task, (void *)&runs, NULL), EPIPE);
+    ck_assert_int_eq(parc_pool_submit(p, count_task, (void *)&runs, &f), EPIPE);
+    ck_assert_int_eq(parc_pool_close(p), 0); /* idempotent */
+    ck_assert_int_eq(parc_pool_join(p), 0);
+    /* join: all accepted work has run */
+    ck_assert_int_eq(parc_load(&runs, PARC_RELAXED), N);
+    ck_assert_int_eq(parc_pool_join(p), 0); /* twice is harmless */
+    ck_assert_int_eq(parc_pool_shutdown(p, true, false), 0);
+    int x = 1;
+    ck_assert_int_eq(parc_pool_map(p, (parc_map_fn)ret_arg, &x, &x, 1, sizeof x, sizeof x, 0), EPIPE);
+    ck_assert_int_eq(parc_pool_free(p), 0);
+}
+END_TEST
+
+/* ---- workers: names, initializer, affinity, current ------------------ */
+
+struct init_log {
+    parc_atomic(int) calls;
+    parc_atomic(int) seen_mask;
+};
+
+static void init_worker(void *arg, unsigned worker)
+{
+    struct init_log *l = arg;
+    parc_faa(&l->calls, 1, PARC_RELAXED);
+    parc_for(&l->seen_mask, 1 << worker, PARC_RELAXED);
+}
+
+static parc_pool_t *name_pool;
+
+static int report_worker(void *arg, void **result)
+{
+    char *name = arg;
+    pthread_getname_np(pthread_self(), name, 16);
+    *result = (void *)(intptr_t)parc_pool_current_worker(name_pool);
+    return 0;
+}
+
+static int report_cpu(void *arg, void **result)
+{
+    (void)arg;
+    *result = (void *)(intptr_t)sched_getcpu();
+    return 0;
+}
+
+START_TEST(workers_named_initialized_pinned)
+{
+    struct init_log log;
+    parc_atomic_init(&log.calls, 0);
+    parc_atomic_init(&log.seen_mask, 0);
+    parc_pool_options_t o = PARC_POOL_OPTIONS_INIT;
+    o.initializer = init_worker;
+    o.initializer_arg = &log;
+    int cpu0 = 0;
+    o.cpus = &cpu0;
+    o.ncpus = 1;
+    parc_pool_t *p;
+    ck_assert_int_eq(parc_pool_create(3, &o, &p), 0);
+    name_pool = p;
+    char name[16] = "";
+    parc_future_t *f;
+    void *v;
+    ck_assert_int_eq(parc_pool_submit(p, report_worker, name, &f), 0);
+    ck_assert_int_eq(parc_future_get(f, &v), 0);
+    parc_future_release(f);
+    int idx = (int)(intptr_t)v;
+    ck_assert_int_ge(idx, 0);
+    ck_assert_int_lt(idx, 3);
+    char want[16];
+    snprintf(want, sizeof want, "parc-w%d", idx);
+    ck_assert_str_eq(name, want);
+    ck_assert_int_eq(parc_pool_submit(p, report_cpu, NULL, &f), 0);
+    ck_assert_int_eq(parc_future_get(f, &v), 0);
+    ck_assert_int_eq((intptr_t)v, 0); /* pinned to CPU 0 */
+    parc_future_release(f);
+    ck_assert_int_eq(parc_pool_join(p), 0);
+    /* the initializer ran once on each worker */
+    ck_assert_int_eq(parc_load(&log.calls, PARC_RELAXED), 3);
+    ck_assert_int_eq(parc_load(&log.seen_mask, PARC_RELAXED), 7);
+    parc_pool_free(p);
+}
+END_TEST
+
+/* ---- fork/join ------------------------------------------------------- */
+
+static parc_pool_t *fj_pool;
+
+static int fib_task(void *arg, void **result)
+{
+    intptr_t n = (intptr_t)arg;
+    if (n < 2) {
+        *result = (void *)n;
+        return 0;
+    }
+    parc_future_t *a;
+    int rc = parc_pool_submit(fj_pool, fib_task, (void *)(n - 1), &a);
+    if (rc != 0)
+        return rc;
+    void *vb;
+    fib_task((void *)(n - 2), &vb); /* the other half here */
+    void *va;
+    rc = parc_future_get(a, &va); /* helps instead of blocking */
+    parc_future_release(a);
+    *result = (void *)((intptr_t)va + (intptr_t)vb);
+    return rc;
+}
+
+static void check_fib(unsigned workers)
+{
+    fj_pool = make_pool(workers);
+    parc_future_t *f;
+    void *v;
+    ck_assert_int_eq(parc_pool_submit(fj_pool, fib_task, (void *)18, &f), 0);
+    ck_assert_int_eq(parc_future_get_timed(f, &v, PARC_TEST_PATIENCE_NS), 0);
+    ck_assert_int_eq((intptr_t)v, 2584);
+    parc_future_release(f);
+    ck_assert_int_eq(parc_pool_free(fj_pool), 0);
+}
+
+START_TEST(fib_one_worker) { check_fib(1); }
+END_TEST
+START_TEST(fib_two_workers) { check_fib(2); }
+END_TEST
+START_TEST(fib_four_workers) { check_fib(4); }
+END_TEST
+
+static int wait_own_child(void *arg, void **result)
+{
+    (void)arg;
+    parc_future_t *child;
+    int rc = parc_pool_submit(fj_pool, ret_arg, (void *)7, &child);
+    if (rc != 0)
+        return rc;
+    rc = parc_future_get(child, result); /* one worker: must run it itself */
+    parc_future_release(child);
+    return rc;
+}
+
+START_TEST(task_waits_on_own_child_with_one_worker)
+{
+    fj_pool = make_pool(1);
+    parc_future_t *f;
+    void *v;
+    ck_assert_int_eq(parc_pool_submit(fj_pool, wait_own_child, NULL, &f), 0);
+    ck_assert_int_eq(parc_future_get_timed(f, &v, PARC_TEST_PATIENCE_NS), 0);
+    ck_assert_int_eq((intptr_t)v, 7);
+    parc_future_release(f);
+    ck_assert_int_eq(parc_pool_join(fj_pool), 0);
+    parc_pool_free(fj_pool);
+}
+END_TEST
+
+static int join_from_worker(void *arg, void **result)
+{
+    (void)result;
+    return parc_pool_join((parc_pool_t *)arg);
+}
+
+START_TEST(join_from_own_worker_is_edeadlk)
+{
+    parc_pool_t *p = make_pool(1);
+    parc_future_t *f;
+    ck_assert_int_eq(parc_pool_submit(p, join_from_worker, p, &f), 0);
+    ck_assert_int_eq(parc_future_get(f, NULL), EDEADLK);
+    parc_future_release(f);
+    parc_pool_free(p);
+}
+END_TEST
+
+/* ---- apply_async and callbacks --------------------------------------- */
+
+struct cb_state {
+    parc_pool_t *pool;
+    parc_atomic(int) ok, err, submitted_ran;
+    intptr_t value;
+    int status;
+};
+
+static int note_run(void *arg, void **result)
+{
+    (void)result;
+    parc_faa(&((struct cb_state *)arg)->submitted_ran, 1, PARC_RELAXED);
+    return 0;
+}
+
+static void on_ok(void *ctx, void *value)
+{
+    struct cb_state *s = ctx;
+    s->value = (intptr_t)value;
+    /* a callback may submit */
+    ck_assert_int_eq(parc_pool_submit(s->pool, note_run, s, NULL), 0);
+    parc_faa(&s->ok, 1, PARC_RELAXED);
+}
+
+static void on_err(void *ctx, int status)
+{
+    struct cb_state *s = ctx;
+    s->status = status;
+    parc_faa(&s->err, 1, PARC_RELAXED);
+}
+
+START_TEST(apply_async_callbacks)
+{
+    struct cb_state s = { .pool = make_pool(2) };
+    parc_atomic_init(&s.ok, 0);
+    parc_atomic_init(&s.err, 0);
+    parc_atomic_init(&s.submitted_ran, 0);
+    parc_future_t *f;
+    ck_assert_int_eq(parc_pool_apply_async(s.pool, ret_arg, (void *)5, on_ok, on_err, &s, &f), 0);
+    ck_assert_int_eq(parc_future_get(f, NULL), 0);
+    /* callbacks run before the future completes (Python's order) */
+    ck_assert_int_eq(parc_load(&s.ok, PARC_RELAXED), 1);
+    ck_assert_int_eq(s.value, 5);
+    parc_future_release(f);
+    ck_assert_int_eq(parc_pool_apply_async(s.pool, fail_with, (void *)(intptr_t)EIO, on_ok, on_err, &s, &f), 0);
+    ck_assert_int_eq(parc_future_get(f, NULL), EIO);
+    ck_assert_int_eq(parc_load(&s.err, PARC_RELAXED), 1);
+    ck_assert_int_eq(s.status, EIO);
+    parc_future_release(f);
+    ck_assert_int_eq(parc_pool_apply_async(s.pool, ret_arg, NULL, NULL, NULL, NULL, NULL), 0);
+    ck_assert_int_eq(parc_pool_join(s.pool), 0);
+    ck_assert_int_eq(parc_load(&s.submitted_ran, PARC_RELAXED), 1);
+    ck_assert_int_eq(parc_load(&s.ok, PARC_RELAXED), 1);
+    ck_assert_int_eq(parc_pool_apply_async(s.pool, ret_arg, NULL, on_ok, NULL, &s, NULL), EPIPE);
+    parc_pool_free(s.pool);
+}
+END_TEST
+
+/* ---- terminate and cancel ---------------------------------------------- */
+
+static parc_atomic(int) gate;
+
+static int wait_gate(void *arg, void **result)
+{
+    (void)arg;
+    (void)result;
+    /* acquire: pairs with the release store that opens the gate */
+    while (parc_load(&gate, PARC_ACQUIRE) == 0)
+        parc_sleep_ns(100 * PARC_NS_PER_US);
+    return 0;
+}
+
+static void block_worker(parc_pool_t *p, parc_future_t **blocker)
+{
+    parc_store(&gate, 0, PARC_RELAXED);
+    ck_assert_int_eq(parc_pool_submit(p, wait_gate, NULL, blocker), 0);
+    /* wait until the worker has started it */
+    while (!parc_future_is_done(*blocker)
+           && (parc_load(&(*blocker)->state, PARC_ACQUIRE) & PARC_FUTURE_PHASE)
+                  != PARC_FUTURE_RUNNING)
+        parc_sleep_ns(100 * PARC_NS_PER_US);
+}
+
+START_TEST(cancel_queued_task)
+{
+    parc_pool_t *p = make_pool(1);
+    parc_future_t *blocker, *f;
+    parc_atomic(int64_t) runs;
+    parc_atomic_init(&runs, 0);
+    block_worker(p, &blocker);
+    ck_assert_int_eq(parc_pool_submit(p, count_task, (void *)&runs, &f), 0);
+    ck_assert(!parc_future_cancel(blocker)); /* already running */
+    ck_assert(parc_future_cancel(f));        /* not started: wins */
+    ck_assert_int_eq(parc_future_get(f, NULL), ECANCELED);
+    parc_store(&gate, 1, PARC_RELEASE);
+    ck_assert_int_eq(parc_pool_join(p), 0);
+    ck_assert_int_eq(parc_load(&runs, PARC_RELAXED), 0);
+    ck_assert_int_eq(parc_future_get(blocker, NULL), 0);
+    parc_future_release(f);
+    parc_future_release(blocker);
+    parc_pool_free(p);
+}
+END_TEST
+
+START_TEST(terminate_cancels_work_not_started)
+{
+    for (int round = 0; round < 2; round++) {
+        parc_pool_t *p = make_pool(1);
+        parc_future_t *blocker;
+        enum { N = 100 };
+        parc_future_t *fs[N];
+        parc_atomic(int64_t) runs;
+        parc_atomic_init(&runs, 0);
+        block_worker(p, &blocker);
+        for (int i = 0; i < N; i++)
+            ck_assert_int_eq(parc_pool_submit(p, count_task, (void *)&runs, &fs[i]), 0);
+        if (round == 0)
+            ck_assert_int_eq(parc_pool_terminate(p), 0);
+        else
+            ck_assert_int_eq(parc_pool_shutdown(p, false, true), 0);
+        ck_assert_int_eq(parc_pool_submit(p, count_task, (void *)&runs, NULL), EPIPE);
+        for (int i = 0; i < N; i++)
+            ck_assert_int_eq(parc_future_get(fs[i], NULL), ECANCELED);
+        parc_store(&gate, 1, PARC_RELEASE); /* the running task finishes */
+        ck_assert_int_eq(parc_future_get(blocker, NULL), 0);
+        ck_assert_int_eq(parc_pool_join(p), 0);
+        ck_assert_int_eq(parc_load(&runs, PARC_RELAXED), 0);
+        for (int i = 0; i < N; i++)
+            parc_future_release(fs[i]);
+        parc_future_release(blocker);
+        ck_assert_int_eq(parc_pool_free(p), 0);
+    }
+}
+END_TEST
+
+/* ---- many outside submitters --------------------------------------------- */
+
+struct submitter {
+    parc_pool_t *pool;
+    parc_atomic(int64_t) *hits; /* one counter per task: each must run once */
+    int base, count;
+};
+
+static int hit_task(void *arg, void **result)
+{
+    (void)result;
+    parc_faa((parc_atomic(int64_t) *)arg, 1, PARC_RELAXED);
+    return 0;
+}
+
+static void *submit_many(void *arg)
+{
+    struct submitter *s = arg;
+    for (int i = 0; i < s->count; i++)
+        ck_assert_int_eq(parc_pool_submit(s->pool, hit_task, (void *)&s->hits[s->base + i], NULL), 0);
+    return NULL;
+}
+
+START_TEST(outside_submitters_each_task_once)
+{
+    enum { T = 4 };
+    int per = 20000 / PARC_SLOWDOWN;
+    parc_pool_t *p = make_pool(2);
+    parc_atomic(int64_t) *hits = calloc((size_t)(T * per), sizeof *hits);
+    struct submitter s[T];
+    pthread_t th[T];
+    for (int i = 0; i < T; i++)
+        s[i] = (struct submitter){ p, hits, i * per, per };
+    parc_test_spawn(th, T, submit_many, s, sizeof s[0]);
+    parc_test_join(th, T);
+    ck_assert_int_eq(parc_pool_join(p), 0);
+    for (int i = 0; i < T * per; i++)
+        ck_assert_int_eq(parc_load(&hits[i], PARC_RELAXED), 1);
+    free(hits);
+    parc_pool_free(p);
+}
+END_TEST
+
+/* ---- map, starmap, parallel_for, imap ------------------------------------- */
+
+static int square(const void *in, void *out)
+{
+    int x = *(const int *)in;
+    *(int *)out = x * x;
+    return 0;
+}
+
+static int square_fail_on_13(const void *in, void *out)
+{
+    int x = *(const int *)in;
+    if (x % 13 == 0 && x > 0)
+        return x == 13 ? EDOM : ERANGE;
+    *(int *)out = x * x;
+    return 0;
+}
+
+START_TEST(map_like_python)
+{
+    parc_pool_t *p = make_pool(5); /* the seed: Pool(5).map(square, [1,2,3]) */
+    int in[3] = { 1, 2, 3 }, out[3] = { 0 };
+    ck_assert_int_eq(parc_pool_map(p, square, in, out, 3, sizeof(int), sizeof(int), 0), 0);
+    ck_assert_int_eq(out[0], 1);
+    ck_assert_int_eq(out[1], 4);
+    ck_assert_int_eq(out[2], 9);
+    ck_assert_int_eq(parc_pool_map(p, square, NULL, NULL, 0, sizeof(int), sizeof(int), 0), 0);
+    /* sizes not divisible by the chunk size, and automatic chunks */
+    enum { N = 1009 };
+    int *a = malloc(N * sizeof *a), *b = malloc(N * sizeof *b);
+    for (size_t chunk = 0; chunk < 12; chunk++) {
+        for (int n = 0; n <= N; n += 97) {
+            for (int i = 0; i < N; i++) {
+                a[i] = i;
+                b[i] = -1;
+            }
+            ck_assert_int_eq(parc_pool_map(p, square, a, b, (size_t)n, sizeof(int), sizeof(int), chunk), 0);
+            for (int i = 0; i < n; i++)
+                ck_assert_int_eq(b[i], i * i);
+            for (int i = n; i < N; i++)
+                ck_assert_int_eq(b[i], -1); /* nothing past n written */
+        }
+    }
+    /* the first failure in input order is reported */
+    ck_assert_int_eq(parc_pool_map(p, square_fail_on_13, a, b, N, sizeof(int), sizeof(int), 1), EDOM);
+    ck_assert_int_eq(parc_pool_map(p, square_fail_on_13, a, b, 13, sizeof(int), sizeof(int), 3), 0);
+    free(a);
+    free(b);
+    parc_pool_close(p);
+    ck_assert_int_eq(parc_pool_join(p), 0);
+    parc_pool_free(p);
+}
+END_TEST
+
+struct pair {
+    int a, b;
+};
+
+static int add_scaled(void *ctx, const void *args, void *out)
+{
+    const struct pair *pr = args;
+    *(int *)out = (pr->a + pr->b) * *(int *)ctx;
+    return 0;
+}
+
+static int sum_range(void *arg, int64_t lo, int64_t hi)
+{
+    int64_t s = 0;
+    for (int64_t i = lo; i < hi; i++)
+        s += i;
+    parc_faa((parc_atomic(int64_t) *)arg, s, PARC_RELAXED);
+    return 0;
+}
+
+static int fail_range(void *arg, int64_t lo, int64_t hi)
+{
+    (void)arg;
+    (void)hi;
+    return lo >= 50 ? EIO : 0;
+}
+
+START_TEST(starmap_and_parallel_for)
+{
+    parc_pool_t *p = make_pool(2);
+    struct pair args[5] = { { 1, 2 }, { 3, 4 }, { 5, 6 }, { 7, 8 }, { 9, 10 } };
+    int out[5], scale = 10;
+    ck_assert_int_eq(parc_pool_starmap(p, add_scaled, &scale, args, out, 5, sizeof args[0], sizeof out[0], 2), 0);
+    for (int i = 0; i < 5; i++)
+        ck_assert_int_eq(out[i], (args[i].a + args[i].b) * 10);
+    parc_atomic(int64_t) sum;
+    for (int64_t grain = 0; grain < 40; grain += 7) {
+        parc_atomic_init(&sum, 0);
+        ck_assert_int_eq(parc_pool_parallel_for(p, -100, 1001, grain, sum_range, (void *)&sum), 0);
+        ck_assert_int_eq(parc_load(&sum, PARC_RELAXED), (1000 * 1001) / 2 - (100 * 101) / 2);
+    }
+    ck_assert_int_eq(parc_pool_parallel_for(p, 0, 0, 0, sum_range, (void *)&sum), 0);
+    ck_assert_int_eq(parc_pool_parallel_for(p, 0, 100, 10, fail_range, NULL), EIO);
+    parc_pool_free(p);
+}
+END_TEST
+
+START_TEST(imap_in_order_and_unordered)
+{
+    parc_pool_t *p = make_pool(2);
+    enum { N = 103 };
+    int in[N];
+    for (int i = 0; i < N; i++)
+        in[i] = i;
+    for (int unordered = 0; unordered < 2; unordered++) {
+        for (size_t chunk = 0; chunk < 9; chunk += 4) {
+            parc_imap_t *it;
+            int rc = unordered
+                         ? parc_pool_imap_unordered(p, square, in, N, sizeof(int), sizeof(int), chunk, &it)
+                         : parc_pool_imap(p, square, in, N, sizeof(int), sizeof(int), chunk, &it);
+            ck_assert_int_eq(rc, 0);
+            bool seen[N] = { false };
+            int v;
+            size_t idx;
+            for (int k = 0; k < N; k++) {
+                ck_assert_int_eq(parc_imap_next_timed(it, &v, &idx, PARC_TEST_PATIENCE_NS), 0);
+                ck_assert_uint_lt(idx, N);
+                if (!unordered)
+                    ck_assert_uint_eq(idx, (size_t)k); /* input order */
+                ck_assert(!seen[idx]);
+                seen[idx] = true;
+                ck_assert_int_eq(v, (int)(idx * idx));
+            }
+            ck_assert_int_eq(parc_imap_next(it, &v, &idx), EPIPE);
+            ck_assert_int_eq(parc_imap_next_try(it, &v, &idx), EPIPE);
+            parc_imap_free(it);
+        }
+    }
+    /* a failed chunk is reported once, then iteration goes on */
+    parc_imap_t *it;
+    ck_assert_int_eq(parc_pool_imap(p, square_fail_on_13, in, 20, sizeof(int), sizeof(int), 5, &it), 0);
+    int v, errors = 0, values = 0;
+    size_t idx;
+    int rc;
+    while ((rc = parc_imap_next(it, &v, &idx)) != EPIPE) {
+        if (rc == 0) {
+            values++;
+        } else {
+            ck_assert_int_eq(rc, EDOM);
+            ck_assert_uint_eq(idx, 10);
+            errors++;
+        }
+    }
+    ck_assert_int_eq(errors, 1);
+    ck_assert_int_eq(values, 15);
+    parc_imap_free(it);
+    /* an empty imap ends at once; free with chunks still running is fine */
+    ck_assert_int_eq(parc_pool_imap(p, square, in, 0, sizeof(int), sizeof(int), 0, &it), 0);
+    ck_assert_int_eq(parc_imap_next_try(it, &v, &idx), EPIPE);
+    parc_imap_free(it);
+    ck_assert_int_eq(parc_pool_imap_unordered(p, square, in, N, sizeof(int), sizeof(int), 1, &it), 0);
+    parc_imap_free(it);
+    parc_pool_free(p);
+}
+END_TEST
+
+/* a task running map on its own pool: the nested waits must help */
+static parc_pool_t *nest_pool;
+static int nested_map(void *arg, void **result)
+{
+    (void)arg;
+    int in[50], out[50];
+    for (int i = 0; i < 50; i++)
+        in[i] = i;
+    int rc = parc_pool_map(nest_pool, square, in, out, 50, sizeof(int), sizeof(int), 3);
+    *result = (void *)(intptr_t)out[49];
+    return rc;
+}
+
+START_TEST(map_from_inside_a_task)
+{
+    nest_pool = make_pool(1);
+    parc_future_t *f;
+    void *v;
+    ck_assert_int_eq(parc_pool_submit(nest_pool, nested_map, NULL, &f), 0);
+    ck_assert_int_eq(parc_future_get_timed(f, &v, PARC_TEST_PATIENCE_NS), 0);
+    ck_assert_int_eq((intptr_t)v, 49 * 49);
+    parc_future_release(f);
+    parc_pool_free(nest_pool);
+}
+END_TEST
+
+/* ---- an idle pool burns no CPU --------------------------------------------- */
+
+static int64_t process_cpu_ns(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts);
+    return (int64_t)ts.tv_sec * PARC_NS_PER_S + ts.tv_nsec;
+}
+
+START_TEST(idle_pool_uses_no_cpu)
+{
+    parc_pool_t *p = make_pool(2);
+    parc_atomic(int64_t) runs;
+    parc_atomic_init(&runs, 0);
+    for (int i = 0; i < 100; i++) /* wake everybody once */
+        parc_pool_submit(p, count_task, (void *)&runs, NULL);
+    parc_sleep_ns(50 * PARC_NS_PER_MS); /* past the short spin */
+    int64_t cpu0 = process_cpu_ns(), t0 = parc_now_ns();
+    parc_sleep_ns(PARC_NS_PER_S);
+    int64_t cpu = process_cpu_ns() - cpu0, wall = parc_now_ns() - t0;
+    /* generous: 5% of one core (sanitizer runtimes have busy threads of
+     * their own: 20% there); a spinning worker would use 100% */
+    int64_t bound = wall / (PARC_SLOWDOWN > 1 ? 5 : 20);
+    ck_assert_msg(cpu <= bound, "idle pool used %lld ns of CPU in %lld ns",
+                  (long long)cpu, (long long)wall);
+    ck_assert_int_eq(parc_load(&runs, PARC_RELAXED), 100);
+    parc_pool_free(p);
+}
+END_TEST
+
+static Suite *pool_suite(void)
+{
+    Suite *s = suite_create("pool");
+    TCase *tc = tcase_create("core");
+    tcase_add_test(tc, create_and_bad_arguments);
+    tcase_add_test(tc, submit_get_and_life_cycle);
+    tcase_add_test(tc, workers_named_initialized_pinned);
+    tcase_add_test(tc, fib_one_worker);
+    tcase_add_test(tc, fib_two_workers);
+    tcase_add_test(tc, fib_four_workers);
+    tcase_add_test(tc, task_waits_on_own_child_with_one_worker);
+    tcase_add_test(tc, join_from_own_worker_is_edeadlk);
+    tcase_add_test(tc, apply_async_callbacks);
+    tcase_add_test(tc, cancel_queued_task);
+    tcase_add_test(tc, terminate_cancels_work_not_started);
+    tcase_add_test(tc, outside_submitters_each_task_once);
+    tcase_add_test(tc, map_like_python);
+    tcase_add_test(tc, starmap_and_parallel_for);
+    tcase_add_test(tc, imap_in_order_and_unordered);
+    tcase_add_test(tc, map_from_inside_a_task);
+    tcase_add_test(tc, idle_pool_uses_no_cpu);
+    suite_add_tcase(s, tc);
+    return s;
+}
+
+int main(void)
+{
+    return parc_test_run(pool_suite());
+}

@@ -19,8 +19,12 @@
 #include "parc/barrier.h"
 #include "parc/latch.h"
 #include "parc/once.h"
+#include "parc/spsc.h"
+#include "parc/mpsc.h"
+#include "parc/mpmc.h"
 #include "parc/lfqueue.h"
 #include "parc/stack.h"
 #include "parc/deque.h"
+#include "parc/queue.h"
 
 #endif /* PARC_PARC_H */

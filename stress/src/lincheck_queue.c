@@ -32,11 +32,24 @@ int parc_lc_declare_relaxed(const char *impl_name, unsigned flags)
     return 0;
 }
 
+/* parc's own containers whose documented model is relaxed, so that their
+ * adapters need not declare it: Vyukov's intrusive MPSC mailbox reports
+ * empty while a push is between its exchange and its link store; Vyukov's
+ * bounded MPMC ring reports empty (full) while a push (pop) that claimed an
+ * earlier slot has not yet published it. */
+static const lc_relaxed_t parc_known[] = {
+    { "parc.mpsc", PARC_LC_RELAXED_EMPTY },
+    { "parc.mpmc", PARC_LC_RELAXED_EMPTY | PARC_LC_RELAXED_FULL },
+};
+
 unsigned parc_lc_relaxed_flags(const char *impl_name)
 {
     unsigned flags = 0;
     if (impl_name == NULL)
         return 0;
+    for (size_t i = 0; i < sizeof parc_known / sizeof parc_known[0]; i++)
+        if (strcmp(parc_known[i].name, impl_name) == 0)
+            flags |= parc_known[i].flags;
     for (size_t i = 0; i < relaxed_count; i++)
         if (strcmp(relaxed[i].name, impl_name) == 0)
             flags |= relaxed[i].flags;

@@ -250,7 +250,8 @@ struct parc_stress_queue_impl;
  * (parc/stress.h): PUSH carries a distinct item per value, POP's result is
  * the popped item's value. The model follows impl->order: ORDER_FIFO is
  * checked as a FIFO queue, ORDER_LIFO as a stack, with the relaxations
- * declared for impl->name through PARC_LC_RELAXED (none by default);
+ * declared for impl->name through PARC_LC_RELAXED (built in: "parc.mpsc"
+ * relaxed-empty, "parc.mpmc" relaxed-empty and -full; none otherwise);
  * max_producers/max_consumers restrict which threads push and pop. Other
  * orders promise no linearizable sequential behaviour: ENOTSUP (the caller
  * reports SKIP). Blocks until done.

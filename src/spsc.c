@@ -1,0 +1,219 @@
+/* parc/spsc.h: set-up, close, the waiting paths, and the asymmetric
+ * barrier shared with parc/mpmc.h. */
+#define _GNU_SOURCE
+#include "parc/spsc.h"
+
+#include <pthread.h>
+#include <stdlib.h>
+#include <string.h>
+
+#if defined(__linux__)
+#include <linux/membarrier.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+#endif
+
+/* ---- asymmetric barrier ---------------------------------------------- */
+
+static pthread_once_t asym_once = PTHREAD_ONCE_INIT;
+static bool asym_ok;
+
+static void asym_register(void)
+{
+#if defined(__linux__) && defined(SYS_membarrier) && !defined(PARC_TSAN)
+    /* Registration is required before the first PRIVATE_EXPEDITED call;
+     * it fails on kernels before 4.14 and under seccomp filters that
+     * refuse the call: then both sides fall back to fences. */
+    long cmds = syscall(SYS_membarrier, MEMBARRIER_CMD_QUERY, 0, 0);
+    if (cmds >= 0 && (cmds & MEMBARRIER_CMD_PRIVATE_EXPEDITED) != 0 &&
+        syscall(SYS_membarrier, MEMBARRIER_CMD_REGISTER_PRIVATE_EXPEDITED, 0, 0) == 0)
+        asym_ok = true;
+#endif
+}
+
+bool parc_ring_asym_available(void)
+{
+    pthread_once(&asym_once, asym_register);
+    return asym_ok;
+}
+
+void parc_ring_heavy_fence(bool asym)
+{
+    /* seq_cst fence: our own store-load barrier (and the whole barrier when
+     * the other side uses fences too); pairs with parc_ring_light_fence. */
+    parc_fence(PARC_SEQ_CST);
+#if defined(__linux__) && defined(SYS_membarrier)
+    if (asym) {
+        PARC_CHAOS_POINT();
+        /* Every running thread of the process passes a full barrier before
+         * this returns; a thread not running has passed one in the context
+         * switch. Cannot fail once registered. */
+        (void)syscall(SYS_membarrier, MEMBARRIER_CMD_PRIVATE_EXPEDITED, 0, 0);
+    }
+#else
+    (void)asym;
+#endif
+}
+
+/* ---- set-up ----------------------------------------------------------- */
+
+static bool power_of_two(size_t n)
+{
+    return n != 0 && (n & (n - 1)) == 0;
+}
+
+int parc_spsc_init(parc_spsc_t *q, void **buf, size_t capacity)
+{
+    if (q == NULL || buf == NULL || !power_of_two(capacity) ||
+        capacity > SIZE_MAX / 4)
+        return EINVAL;
+    memset(q, 0, sizeof *q);
+    parc_atomic_init(&q->tail, 0);
+    parc_atomic_init(&q->head, 0);
+    parc_atomic_init(&q->closed, 0u);
+    q->head_cache = 0;
+    q->tail_cache = 0;
+    q->buf = buf;
+    q->mask = capacity - 1;
+    q->asym = parc_ring_asym_available();
+    q->owns_buf = false;
+    parc_ec_init(&q->items);
+    parc_ec_init(&q->space);
+    return 0;
+}
+
+int parc_spsc_destroy(parc_spsc_t *q)
+{
+    if (q == NULL)
+        return EINVAL;
+    q->buf = NULL;
+    return 0;
+}
+
+int parc_spsc_create(parc_spsc_t **out, size_t capacity)
+{
+    if (out == NULL || !power_of_two(capacity) || capacity > SIZE_MAX / 4)
+        return EINVAL;
+    *out = NULL;
+    parc_spsc_t *q = aligned_alloc(PARC_CACHELINE, sizeof *q);
+    void **buf = calloc(capacity, sizeof *buf);
+    if (q == NULL || buf == NULL) {
+        free(q);
+        free(buf);
+        return ENOMEM;
+    }
+    parc_spsc_init(q, buf, capacity);
+    q->owns_buf = true;
+    *out = q;
+    return 0;
+}
+
+void parc_spsc_free(parc_spsc_t *q)
+{
+    if (q == NULL)
+        return;
+    if (q->owns_buf)
+        free(q->buf);
+    free(q);
+}
+
+int parc_spsc_close(parc_spsc_t *q)
+{
+    if (q == NULL)
+        return EINVAL;
+    parc_store(&q->closed, 1u, PARC_RELAXED);
+    /* notify_all's seq_cst fence orders the flag before the waiter-count
+     * loads; pairs with the fence in parc_ec_prepare_wait() of a waiter that
+     * then re-checks the flag. */
+    parc_ec_notify_all(&q->items);
+    parc_ec_notify_all(&q->space);
+    return 0;
+}
+
+/* ---- closed and empty ------------------------------------------------- */
+
+int parc_spsc_closed_empty_(parc_spsc_t *q, size_t head)
+{
+    /* We saw the closed flag. After the heavy fence, the producer's closed
+     * check either follows it (and sees the flag: its push backs out) or
+     * precedes it, and then its in-progress mark or its publish is visible
+     * below (see "Close" in spsc.h). */
+    parc_ring_heavy_fence(q->asym);
+    /* acquire: pairs with the release stores of tail: a completed push's
+     * slot is visible to the pop that follows. */
+    size_t t = parc_load(&q->tail, PARC_ACQUIRE);
+    if (t & 1u)
+        return EAGAIN; /* a push is between its check and its publish */
+    q->tail_cache = t >> 1;
+    return q->tail_cache == head ? EPIPE : EAGAIN; /* EAGAIN: pop again */
+}
+
+/* ---- waiting ------------------------------------------------------------ */
+
+int parc_spsc_push_wait_(parc_spsc_t *q, void *item, parc_deadline_t deadline)
+{
+    /* Spin first: a consumer running on the other core frees a slot within
+     * a cache-line round trip; a wake-up from the kernel costs ~45 us. */
+    for (unsigned i = 0; i < PARC_SPIN_POLLS; i++) {
+        int rc = parc_spsc_push_try(q, item);
+        if (rc != EAGAIN)
+            return rc;
+        parc_cpu_relax();
+    }
+    for (;;) {
+        parc_ec_key_t key = parc_ec_prepare_wait(&q->space);
+        /* store-load with every running thread: our registration before the
+         * re-check; pairs with the light fence in parc_spsc_end_pop_(). */
+        parc_ring_heavy_fence(q->asym);
+        int rc = parc_spsc_push_try(q, item);
+        if (rc != EAGAIN) {
+            parc_ec_cancel_wait(&q->space);
+            return rc;
+        }
+        if (parc_deadline_passed(deadline)) {
+            parc_ec_cancel_wait(&q->space);
+            return ETIMEDOUT;
+        }
+        if (parc_ec_wait(&q->space, key, deadline) == ETIMEDOUT) {
+            rc = parc_spsc_push_try(q, item);
+            return rc == EAGAIN ? ETIMEDOUT : rc;
+        }
+    }
+}
+
+int parc_spsc_pop_wait_(parc_spsc_t *q, void **item, parc_deadline_t deadline)
+{
+    for (unsigned i = 0; i < PARC_SPIN_POLLS; i++) {
+        int rc = parc_spsc_pop_try(q, item);
+        if (rc != EAGAIN)
+            return rc;
+        parc_cpu_relax();
+    }
+    parc_backoff_t backoff = PARC_BACKOFF_INIT;
+    for (;;) {
+        parc_ec_key_t key = parc_ec_prepare_wait(&q->items);
+        /* store-load with every running thread: our registration before the
+         * re-check; pairs with the light fence in parc_spsc_end_push_(). */
+        parc_ring_heavy_fence(q->asym);
+        int rc = parc_spsc_pop_try(q, item);
+        if (rc != EAGAIN) {
+            parc_ec_cancel_wait(&q->items);
+            return rc;
+        }
+        if (parc_deadline_passed(deadline)) {
+            parc_ec_cancel_wait(&q->items);
+            return ETIMEDOUT;
+        }
+        if (parc_spsc_is_closed(q)) {
+            /* Closed but a push is in progress: it will publish or back out
+             * without necessarily notifying; do not sleep, yield to it. */
+            parc_ec_cancel_wait(&q->items);
+            parc_backoff_spin(&backoff);
+            continue;
+        }
+        if (parc_ec_wait(&q->items, key, deadline) == ETIMEDOUT) {
+            rc = parc_spsc_pop_try(q, item);
+            return rc == EAGAIN ? ETIMEDOUT : rc;
+        }
+    }
+}

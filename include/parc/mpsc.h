@@ -1,0 +1,234 @@
+/*
+ * parc/mpsc.h — the mailbox: an intrusive multi-producer/single-consumer
+ * queue (layer 2).
+ *
+ * Dmitry Vyukov's "Intrusive MPSC node-based queue" (1024cores.net, 2010):
+ * producers append with one exchange on the head pointer and then link
+ * the previous node to theirs; the single consumer walks the links from
+ * its private tail, and a stub node owned by the queue keeps it from ever
+ * having to unlink the last node. The node is embedded in the caller's
+ * message (parc_mpsc_entry() gets the message back, as the Linux kernel's
+ * container_of does), so pushing allocates nothing. With the empty bit of
+ * Pony's runtime (libponyrt/actor/messageq.c): the consumer may mark the
+ * queue empty in the head pointer with a compare-exchange, and the one
+ * producer whose exchange takes the mark learns that it made the queue
+ * non-empty (an actor scheduler reschedules the actor then; a sleeping
+ * consumer is woken then, and only then).
+ *
+ * Ordering:  per-producer FIFO; pushes from different producers pop in
+ *            the order of their exchanges.
+ * Memory:    intrusive: no allocation, nothing kept; the caller owns each
+ *            message before push and again after it pops.
+ *
+ * The in-flight window. Between a producer's exchange and its link the
+ * queue is cut: the consumer sees the end of the linked part but the head
+ * is elsewhere. pop_try reports that as EAGAIN (not empty-and-closed: the
+ * item was accepted and will come out); the blocking forms wait for it
+ * with a bounded backoff that yields the processor (the producer may need
+ * our core), never sleeping on a wake-up that nobody will send, and never
+ * spinning for long.
+ *
+ * Close and concurrent push. After close, push returns EPIPE, items
+ * pushed before still pop, then pop returns EPIPE, and that EPIPE is
+ * final. A push racing with close is either accepted (and pops before
+ * EPIPE) or refused, never lost, and the open fast path stays one
+ * exchange:
+ *   - close sets a flag, then sets a CLOSED bit in the head with a release
+ *     compare-exchange. Every later change of the head is a read-modify-
+ *     write, so a producer whose exchange comes after that CAS in the
+ *     head's modification order reads from its release sequence and sees
+ *     the flag. Hence a producer that reads the flag clear after its
+ *     exchange is before the close: accepted (the fast path).
+ *   - a producer whose exchange returns the CLOSED bit is the first after
+ *     the close: refused.
+ *   - a producer that sees the flag set but got an untagged predecessor is
+ *     in the same position relative to the close as that predecessor (no
+ *     change of the head lies between them): it waits for the
+ *     predecessor's verdict, which every producer writes into its node
+ *     right after its exchange (node->state), and adopts it.
+ *   - a refused producer never links; it puts the closed head value back
+ *     with a CAS (H: its node -> the closed value). If that fails, a
+ *     successor has taken its node as predecessor and will read its
+ *     verdict: it waits for the successor's acknowledgement (written into
+ *     its node's link) before returning, so its node is never touched
+ *     after it is handed back. The last refused producer of a run restores
+ *     the closed head.
+ * While a refused run is in progress the consumer sees "in flight" and
+ * waits; once the head is closed and the consumer has drained up to it,
+ * every later exchange is refused, so the consumer's EPIPE is final.
+ *
+ * Synchronization table (liburcu style; "C" = the one consumer thread):
+ *
+ *                  push   pop*(C) mark_empty(C)  close  init/destroy
+ *   push           yes    yes     yes            yes    no
+ *   pop*  (C)      yes    -       -              yes    no
+ *   mark_empty (C) yes    -       -              yes    no
+ *   close          yes    yes     yes            yes    no
+ *
+ * "-": consumer operations run on one thread at a time (the consumer may
+ * change only with a happens-before edge between the old and the new).
+ */
+#ifndef PARC_MPSC_H
+#define PARC_MPSC_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "parc/atomic.h"
+#include "parc/eventcount.h"
+#include "parc/status.h"
+#include "parc/time.h"
+
+/* The link embedded in a message. Its contents belong to the queue from
+ * push until the message pops (or push returns EPIPE). */
+typedef struct parc_mpsc_node {
+    parc_atomic(uintptr_t) next;  /* successor, 0, or PARC_MPSC_ACK_ */
+    parc_atomic(uintptr_t) state; /* verdict: UNKNOWN_, ACCEPTED_, or the
+                                   * closed head value to restore */
+} parc_mpsc_node_t;
+
+/* The message that embeds `ptr` (a parc_mpsc_node_t *) as `member`. */
+#define parc_mpsc_entry(ptr, type, member) \
+    ((type *)(void *)((char *)(ptr) - offsetof(type, member)))
+
+/* Tag bits in the head pointer (nodes are at least 4-byte aligned). */
+#define PARC_MPSC_EMPTY_ ((uintptr_t)1)  /* the consumer marked it empty */
+#define PARC_MPSC_CLOSED_ ((uintptr_t)2) /* closed */
+#define PARC_MPSC_TAGS_ ((uintptr_t)3)
+/* node->state values besides a restore value (which has CLOSED set). */
+#define PARC_MPSC_UNKNOWN_ ((uintptr_t)0)
+#define PARC_MPSC_ACCEPTED_ ((uintptr_t)1)
+/* node->next of a refused node: its successor has read its verdict. */
+#define PARC_MPSC_ACK_ ((uintptr_t)1)
+
+typedef struct parc_mpsc {
+    /* Producers' line: exchanged by every push. */
+    PARC_CACHE_ALIGNED parc_atomic(uintptr_t) head; /* last node | tags */
+    /* Consumer's line. */
+    PARC_CACHE_ALIGNED parc_mpsc_node_t *tail;      /* next to pop (private) */
+    parc_mpsc_node_t stub;
+    /* Read-mostly: the flag every push reads; waiters. */
+    PARC_CACHE_ALIGNED parc_atomic(uint32_t) closed;
+    parc_ec_t ec;                                    /* the consumer sleeps here */
+} parc_mpsc_t;
+
+/* Initialise `q`: empty, open, and marked empty (the first push reports
+ * was_empty). Returns 0 or EINVAL. No other thread may use q during
+ * init. (No static initialiser: the head points into q itself.) */
+int parc_mpsc_init(parc_mpsc_t *q);
+
+/* Marks q unusable; frees nothing (messages still queued stay the
+ * caller's). Returns 0 or EINVAL. No concurrent use. */
+int parc_mpsc_destroy(parc_mpsc_t *q);
+
+/* Slow paths (src/mpsc.c). */
+int parc_mpsc_push_slow_(parc_mpsc_t *q, parc_mpsc_node_t *n, uintptr_t prev,
+                         bool *was_empty);
+int parc_mpsc_pop_try_(parc_mpsc_t *q, parc_mpsc_node_t **out);
+int parc_mpsc_pop_wait_(parc_mpsc_t *q, parc_mpsc_node_t **out,
+                        parc_deadline_t deadline);
+
+/* Accepted: tell an undecided successor, link, and take the empty mark. */
+static inline void parc_mpsc_accept_(parc_mpsc_t *q, parc_mpsc_node_t *n,
+                                     uintptr_t prev, bool *was_empty)
+{
+    /* release: pairs with the acquire load of the verdict by a successor
+     * that saw the closed flag (parc_mpsc_push_slow_). */
+    parc_store(&n->state, PARC_MPSC_ACCEPTED_, PARC_RELEASE);
+    parc_mpsc_node_t *p = (parc_mpsc_node_t *)(prev & ~PARC_MPSC_TAGS_);
+    /* release: publishes the message (written before push) to the
+     * consumer; pairs with the acquire loads of next in pop. */
+    parc_store(&p->next, (uintptr_t)n, PARC_RELEASE);
+    if (prev & PARC_MPSC_EMPTY_) {
+        if (was_empty != NULL)
+            *was_empty = true;
+        /* We took the consumer's empty mark: it may be asleep. */
+        parc_ec_notify_one(&q->ec);
+    }
+}
+
+/*
+ * Append node `n` (embedded in the caller's message). Any thread;
+ * wait-free while open (one exchange); never blocks. When was_empty is
+ * not NULL it is set to true iff this push took the consumer's empty mark
+ * (the queue was marked empty by parc_mpsc_mark_empty(), a blocking pop
+ * that went to sleep, or init, and this is the first push since): the
+ * caller is the one that made the queue non-empty (an actor scheduler
+ * schedules the actor then); otherwise false.
+ * Returns 0 (accepted: the message is the queue's until it pops), EPIPE
+ * (closed: the message is still the caller's), or EINVAL (NULL).
+ */
+static inline int parc_mpsc_push(parc_mpsc_t *q, parc_mpsc_node_t *n,
+                                 bool *was_empty)
+{
+    if (was_empty != NULL)
+        *was_empty = false;
+    if (q == NULL || n == NULL)
+        return EINVAL;
+    if (parc_load(&q->closed, PARC_RELAXED) != 0)
+        return EPIPE; /* an early refusal; the exchange below decides races */
+    parc_store(&n->next, 0, PARC_RELAXED);
+    parc_store(&n->state, PARC_MPSC_UNKNOWN_, PARC_RELAXED);
+    /* acq_rel: release publishes n's fields to the next producer and the
+     * consumer; acquire pairs with the release CAS of close (we then see
+     * its flag) and with the previous producer's exchange. */
+    uintptr_t prev = parc_xchg(&q->head, (uintptr_t)n, PARC_ACQ_REL);
+    if ((prev & PARC_MPSC_CLOSED_) == 0 &&
+        parc_load(&q->closed, PARC_RELAXED) == 0) {
+        parc_mpsc_accept_(q, n, prev, was_empty);
+        return 0;
+    }
+    return parc_mpsc_push_slow_(q, n, prev, was_empty);
+}
+
+/* Pop the oldest message's node into *out. Consumer only; never blocks.
+ * Returns 0, EAGAIN (empty, or a push is between its exchange and its
+ * link), EPIPE (closed and drained; final) or EINVAL (NULL). */
+static inline int parc_mpsc_pop_try(parc_mpsc_t *q, parc_mpsc_node_t **out)
+{
+    if (q == NULL || out == NULL)
+        return EINVAL;
+    int rc = parc_mpsc_pop_try_(q, out);
+    return rc == EINPROGRESS ? EAGAIN : rc;
+}
+
+/* Pop, waiting while empty (spins briefly, then sleeps; waits out an
+ * in-flight push by yielding). Consumer only; blocks. Returns 0, EPIPE or
+ * EINVAL. */
+static inline int parc_mpsc_pop(parc_mpsc_t *q, parc_mpsc_node_t **out)
+{
+    if (q == NULL || out == NULL)
+        return EINVAL;
+    return parc_mpsc_pop_wait_(q, out, PARC_FOREVER);
+}
+
+/* Pop, waiting at most timeout_ns (relative). Consumer only; blocks.
+ * Returns 0, ETIMEDOUT, EPIPE or EINVAL (NULL, timeout_ns < 0). */
+static inline int parc_mpsc_pop_timed(parc_mpsc_t *q, parc_mpsc_node_t **out,
+                                      int64_t timeout_ns)
+{
+    parc_deadline_t deadline;
+    if (q == NULL || out == NULL || parc_deadline_in(&deadline, timeout_ns) != 0)
+        return EINVAL;
+    return parc_mpsc_pop_wait_(q, out, deadline);
+}
+
+/* Mark the queue empty if it is (nothing linked, nothing in flight), so
+ * that the next push reports was_empty. Returns true when the queue is now
+ * marked (or already was), false when an item is there or in flight (pop
+ * again) or q is NULL. Consumer only; never blocks. */
+bool parc_mpsc_mark_empty(parc_mpsc_t *q);
+
+/* Close: later pushes return EPIPE; accepted messages still pop; then pop
+ * returns EPIPE. Wakes a sleeping consumer. Idempotent. Any thread; never
+ * blocks. Returns 0 or EINVAL. */
+int parc_mpsc_close(parc_mpsc_t *q);
+
+/* True once closed (false for NULL). Any thread. */
+static inline bool parc_mpsc_is_closed(parc_mpsc_t *q)
+{
+    return q != NULL && parc_load(&q->closed, PARC_RELAXED) != 0;
+}
+
+#endif /* PARC_MPSC_H */

@@ -1,0 +1,117 @@
+/* parc/mpmc.h: set-up, close and the waiting paths. */
+#include "parc/mpmc.h"
+
+#include <stdlib.h>
+
+static bool ring_capacity_ok(size_t n)
+{
+    return n >= 2 && (n & (n - 1)) == 0 && n <= (PARC_MPMC_CLOSED >> 2);
+}
+
+int parc_mpmc_init(parc_mpmc_t *q, parc_mpmc_cell_t *cells, size_t capacity)
+{
+    if (q == NULL || cells == NULL || !ring_capacity_ok(capacity))
+        return EINVAL;
+    for (size_t i = 0; i < capacity; i++) {
+        parc_atomic_init(&cells[i].seq, i); /* cell i: free for position i */
+        cells[i].item = NULL;
+    }
+    parc_atomic_init(&q->enq, 0);
+    parc_atomic_init(&q->deq, 0);
+    q->cells = cells;
+    q->mask = capacity - 1;
+    q->asym = parc_ring_asym_available();
+    q->owns_cells = false;
+    parc_ec_init(&q->items);
+    parc_ec_init(&q->space);
+    return 0;
+}
+
+int parc_mpmc_destroy(parc_mpmc_t *q)
+{
+    if (q == NULL)
+        return EINVAL;
+    q->cells = NULL;
+    return 0;
+}
+
+int parc_mpmc_create(parc_mpmc_t **out, size_t capacity)
+{
+    if (out == NULL || !ring_capacity_ok(capacity))
+        return EINVAL;
+    *out = NULL;
+    parc_mpmc_t *q = aligned_alloc(PARC_CACHELINE, sizeof *q);
+    parc_mpmc_cell_t *cells = calloc(capacity, sizeof *cells);
+    if (q == NULL || cells == NULL) {
+        free(q);
+        free(cells);
+        return ENOMEM;
+    }
+    parc_mpmc_init(q, cells, capacity);
+    q->owns_cells = true;
+    *out = q;
+    return 0;
+}
+
+void parc_mpmc_free(parc_mpmc_t *q)
+{
+    if (q == NULL)
+        return;
+    if (q->owns_cells)
+        free(q->cells);
+    free(q);
+}
+
+int parc_mpmc_close(parc_mpmc_t *q)
+{
+    if (q == NULL)
+        return EINVAL;
+    /* relaxed: the bit orders claims by the modification order of enq
+     * alone (a claim's CAS fails once the bit is set); the fences in the
+     * notifies below order it before the waiter-count loads. */
+    parc_for(&q->enq, PARC_MPMC_CLOSED, PARC_RELAXED);
+    parc_ec_notify_all(&q->items);
+    parc_ec_notify_all(&q->space);
+    return 0;
+}
+
+/* The waiting loop shared by push and pop: spin on the _try form, then
+ * sleep on `ec` with the heavy fence between registration and re-check. */
+#define MPMC_WAIT(q, ec, try_expr, deadline)                                \
+    do {                                                                    \
+        int rc_;                                                            \
+        for (unsigned i_ = 0; i_ < PARC_SPIN_POLLS; i_++) {                 \
+            if ((rc_ = (try_expr)) != EAGAIN)                               \
+                return rc_;                                                 \
+            parc_cpu_relax();                                               \
+        }                                                                   \
+        for (;;) {                                                          \
+            parc_ec_key_t key_ = parc_ec_prepare_wait(ec);                  \
+            /* store-load with every running thread: our registration    */ \
+            /* before the re-check; pairs with the light fence after a   */ \
+            /* publish or release in the _try forms.                     */ \
+            parc_ring_heavy_fence((q)->asym);                               \
+            if ((rc_ = (try_expr)) != EAGAIN) {                             \
+                parc_ec_cancel_wait(ec);                                    \
+                return rc_;                                                 \
+            }                                                               \
+            if (parc_deadline_passed(deadline)) {                           \
+                parc_ec_cancel_wait(ec);                                    \
+                return ETIMEDOUT;                                           \
+            }                                                               \
+            if (parc_ec_wait(ec, key_, deadline) == ETIMEDOUT) {            \
+                rc_ = (try_expr);                                           \
+                return rc_ == EAGAIN ? ETIMEDOUT : rc_;                     \
+            }                                                               \
+        }                                                                   \
+    } while (0)
+
+int parc_mpmc_push_wait_(parc_mpmc_t *q, void *item, parc_deadline_t deadline)
+{
+    MPMC_WAIT(q, &q->space, parc_mpmc_push_try(q, item), deadline);
+}
+
+int parc_mpmc_pop_wait_(parc_mpmc_t *q, void **item, parc_deadline_t deadline)
+{
+    MPMC_WAIT(q, &q->items, parc_mpmc_pop_try(q, item), deadline);
+}

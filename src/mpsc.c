@@ -1,0 +1,197 @@
+/* parc/mpsc.h: set-up, close, the consumer side, and the push path that
+ * decides pushes racing with close. */
+#include "parc/mpsc.h"
+
+#include <string.h>
+
+#define NODE(v) ((parc_mpsc_node_t *)((v) & ~PARC_MPSC_TAGS_))
+
+int parc_mpsc_init(parc_mpsc_t *q)
+{
+    if (q == NULL)
+        return EINVAL;
+    memset(q, 0, sizeof *q);
+    parc_atomic_init(&q->stub.next, 0);
+    /* The stub is always "before any close": a producer that finds it
+     * untagged as predecessor adopts this verdict. */
+    parc_atomic_init(&q->stub.state, PARC_MPSC_ACCEPTED_);
+    q->tail = &q->stub;
+    parc_atomic_init(&q->head, (uintptr_t)&q->stub | PARC_MPSC_EMPTY_);
+    parc_atomic_init(&q->closed, 0u);
+    parc_ec_init(&q->ec);
+    return 0;
+}
+
+int parc_mpsc_destroy(parc_mpsc_t *q)
+{
+    if (q == NULL)
+        return EINVAL;
+    q->tail = NULL;
+    return 0;
+}
+
+int parc_mpsc_close(parc_mpsc_t *q)
+{
+    if (q == NULL)
+        return EINVAL;
+    if (parc_xchg(&q->closed, 1u, PARC_RELAXED) != 0)
+        return 0; /* only the first close tags the head */
+    uintptr_t h = parc_load(&q->head, PARC_RELAXED);
+    /* acq_rel: release publishes the flag above to every producer whose
+     * exchange follows this CAS (all later changes of the head are RMWs,
+     * so they continue its release sequence); acquire: a consumer's empty
+     * mark we tag over carries its waiter registration, seen by the
+     * notify below. */
+    while (!parc_cas_weak(&q->head, &h, h | PARC_MPSC_CLOSED_, PARC_ACQ_REL,
+                          PARC_RELAXED)) {
+    }
+    parc_ec_notify_all(&q->ec);
+    return 0;
+}
+
+int parc_mpsc_push_slow_(parc_mpsc_t *q, parc_mpsc_node_t *n, uintptr_t prev,
+                         bool *was_empty)
+{
+    uintptr_t verdict;
+    if (prev & PARC_MPSC_CLOSED_) {
+        verdict = prev; /* first after the close: restore what we displaced */
+    } else {
+        /* We saw the flag but no tag: we share our predecessor's side of
+         * the close. It writes its verdict right after its exchange; it
+         * cannot be popped before we link it, nor reused before we ack. */
+        parc_backoff_t backoff = PARC_BACKOFF_INIT;
+        /* acquire: pairs with the release store of the predecessor's
+         * verdict (parc_mpsc_accept_ or below). */
+        while ((verdict = parc_load(&NODE(prev)->state, PARC_ACQUIRE)) ==
+               PARC_MPSC_UNKNOWN_)
+            parc_backoff_spin(&backoff);
+    }
+    if (verdict == PARC_MPSC_ACCEPTED_) {
+        parc_mpsc_accept_(q, n, prev, was_empty);
+        return 0;
+    }
+    /* Refused. Tell a successor, and carry the closed head value on. */
+    /* release: pairs with the acquire verdict load of our successor. */
+    parc_store(&n->state, verdict, PARC_RELEASE);
+    if ((prev & PARC_MPSC_CLOSED_) == 0) {
+        /* release: our read of the predecessor's verdict is done before it
+         * reuses its node; pairs with its acquire wait for the ack. */
+        parc_store(&NODE(prev)->next, PARC_MPSC_ACK_, PARC_RELEASE);
+    }
+    uintptr_t expected = (uintptr_t)n;
+    /* acq_rel: an RMW in the head's release sequence like every other. */
+    if (!parc_cas(&q->head, &expected, verdict, PARC_ACQ_REL, PARC_RELAXED)) {
+        /* A successor took our node as predecessor: wait until it has read
+         * our verdict before handing the node back. It acks right after
+         * its exchange; if it was preempted there, yield to it. */
+        parc_backoff_t backoff = PARC_BACKOFF_INIT;
+        /* acquire: pairs with the successor's release store of the ack. */
+        while (parc_load(&n->next, PARC_ACQUIRE) != PARC_MPSC_ACK_)
+            parc_backoff_spin(&backoff);
+    }
+    return EPIPE;
+}
+
+/* 0 (popped), EAGAIN (empty), EINPROGRESS (a push between its exchange
+ * and its link), EPIPE (closed and drained). */
+int parc_mpsc_pop_try_(parc_mpsc_t *q, parc_mpsc_node_t **out)
+{
+    parc_mpsc_node_t *tail = q->tail;
+    /* acquire: the message is visible; pairs with the release link store in
+     * parc_mpsc_accept_(). */
+    uintptr_t next = parc_load(&tail->next, PARC_ACQUIRE);
+    if (tail == &q->stub) {
+        if (next == 0) {
+            uintptr_t h = parc_load(&q->head, PARC_RELAXED);
+            if (NODE(h) != &q->stub)
+                return EINPROGRESS;
+            return (h & PARC_MPSC_CLOSED_) ? EPIPE : EAGAIN;
+        }
+        q->tail = tail = (parc_mpsc_node_t *)next; /* step over the stub */
+        /* acquire: as above */
+        next = parc_load(&tail->next, PARC_ACQUIRE);
+    }
+    if (next != 0) {
+        q->tail = (parc_mpsc_node_t *)next;
+        *out = tail;
+        return 0;
+    }
+    /* tail is the last linked node. If it is also the head, put the stub
+     * behind it so that tail can be handed back; a CAS (not Vyukov's
+     * exchange) keeps the head's tags and fails if a push got in. */
+    uintptr_t h = parc_load(&q->head, PARC_RELAXED);
+    if (NODE(h) != tail)
+        return EINPROGRESS;
+    parc_store(&q->stub.next, 0, PARC_RELAXED);
+    /* release: publishes stub.next = 0 to the producer that links to the
+     * stub next; pairs with the acquire of its exchange. */
+    if (!parc_cas(&q->head, &h, (uintptr_t)&q->stub | (h & PARC_MPSC_TAGS_),
+                  PARC_RELEASE, PARC_RELAXED))
+        return EINPROGRESS;
+    q->tail = &q->stub;
+    *out = tail;
+    return 0;
+}
+
+bool parc_mpsc_mark_empty(parc_mpsc_t *q)
+{
+    if (q == NULL || q->tail != &q->stub ||
+        parc_load(&q->stub.next, PARC_RELAXED) != 0)
+        return false;
+    uintptr_t h = parc_load(&q->head, PARC_RELAXED);
+    for (;;) {
+        if (NODE(h) != &q->stub)
+            return false; /* a push is in flight */
+        if (h & PARC_MPSC_EMPTY_)
+            return true;
+        /* release: what we wrote before (a waiter registration) is visible
+         * to the producer that takes the mark; pairs with the acquire of its
+         * exchange. Fails only if the head changed (a push or close). */
+        if (parc_cas(&q->head, &h, h | PARC_MPSC_EMPTY_, PARC_RELEASE,
+                     PARC_RELAXED))
+            return true;
+    }
+}
+
+int parc_mpsc_pop_wait_(parc_mpsc_t *q, parc_mpsc_node_t **out,
+                        parc_deadline_t deadline)
+{
+    int rc;
+    /* Spin first: a producer on the other core delivers within a cache-line
+     * round trip; a wake-up from the kernel costs ~45 us. */
+    for (unsigned i = 0; i < PARC_SPIN_POLLS; i++) {
+        rc = parc_mpsc_pop_try_(q, out);
+        if (rc == 0 || rc == EPIPE)
+            return rc;
+        parc_cpu_relax();
+    }
+    parc_backoff_t backoff = PARC_BACKOFF_INIT;
+    for (;;) {
+        rc = parc_mpsc_pop_try_(q, out);
+        if (rc == 0 || rc == EPIPE)
+            return rc;
+        if (parc_deadline_passed(deadline))
+            return ETIMEDOUT;
+        if (rc == EINPROGRESS) {
+            /* The producer will link without waking us: yield to it. */
+            parc_backoff_spin(&backoff);
+            continue;
+        }
+        parc_ec_key_t key = parc_ec_prepare_wait(&q->ec);
+        /* Registered (prepare's seq_cst fence orders it before what
+         * follows): mark the queue empty so that the next push wakes us. */
+        if (!parc_mpsc_mark_empty(q)) {
+            parc_ec_cancel_wait(&q->ec);
+            continue;
+        }
+        /* Re-check after the mark: a close tags the head and notifies all. */
+        rc = parc_mpsc_pop_try_(q, out);
+        if (rc != EAGAIN) {
+            parc_ec_cancel_wait(&q->ec);
+            if (rc == 0 || rc == EPIPE)
+                return rc;
+            continue;
+        }
+        (void)parc_ec_wait(&q->ec, key, deadline); /* loop re-checks all */
+    }
+}

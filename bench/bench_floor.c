@@ -1,0 +1,95 @@
+/*
+ * bench/bench_floor.c — the floor: the cost of a cache-line round trip.
+ *
+ * Two threads ping-pong one atomic word: thread 0 writes an odd number and
+ * waits for the next even one, thread 1 waits for the odd one and writes the
+ * next even one. Each operation is one round trip of the line between the
+ * two cores (two transfers), the least any handoff between two threads can
+ * cost. On the 2-core virtual machines parc is developed on it is about
+ * 0.1 us, sometimes 0.4 us for minutes when the host moves the virtual
+ * cores; parc-bench measures it again before every other benchmark and
+ * reports each ns/op as a multiple of it.
+ *
+ * The figure is the cost when both threads are running: thread 0 times
+ * every block of BLOCK round trips, and the run reports the median block,
+ * scaled to the run's length. A block in which the other thread was
+ * descheduled (the two cores are shared with everything else on the
+ * machine) is an outlier that the median discards; if the threads share
+ * one core for the whole run, every block is slow and the floor says so.
+ *
+ * Nothing of parc's is measured here: the word is the harness's own, so it
+ * uses parc_raw_* (no chaos point).
+ */
+#include <stdint.h>
+#include <stdlib.h>
+
+#include "bench.h"
+#include "parc/atomic.h"
+
+static const bench_point_t floor_points[] = {
+    { "ping-pong", 2, 0 },
+    { NULL, 0, 0 },
+};
+BENCH_DEFINE(floor, "cache-line round trip: two threads ping-pong one atomic word",
+             floor_points)
+
+#define BLOCK 256u /* round trips per timed block: ~25-100 us */
+
+typedef struct pingpong {
+    PARC_CACHE_ALIGNED parc_atomic(uint64_t) word;
+    PARC_CACHE_ALIGNED int64_t *block_ns; /* thread 0's, ops / BLOCK */
+} pingpong_t;
+
+static void pingpong_body(bench_worker_t *w)
+{
+    pingpong_t *pp = w->shared;
+    /* Thread 0 answers even values with the next odd one, thread 1 odd
+     * values with the next even one: the word alternates owners. */
+    uint64_t mine = (uint64_t)w->id;
+    int64_t block_start = bench_now_ns();
+    for (uint64_t i = 0; i < w->ops; i++, mine += 2) {
+        if (w->id == 0 && i % BLOCK == 0 && i > 0) {
+            int64_t now = bench_now_ns();
+            pp->block_ns[i / BLOCK - 1] = now - block_start;
+            block_start = now;
+        }
+        uint32_t polls = 0;
+        /* acquire: pairs with the partner's release store of `mine`; a
+         * handoff publishes what was written before it. */
+        while (parc_raw_load(&pp->word, PARC_ACQUIRE) != mine)
+            bench_wait_poll(&polls);
+        /* release: hands the word (and all before it) to the partner. */
+        parc_raw_store(&pp->word, mine + 1, PARC_RELEASE);
+    }
+}
+
+static int cmp_i64(const void *a, const void *b)
+{
+    int64_t x = *(const int64_t *)a, y = *(const int64_t *)b;
+    return (x > y) - (x < y);
+}
+
+static int64_t pingpong_case(bench_run_t *r)
+{
+    static pingpong_t pp; /* static: aligned, and no stack-line sharing */
+    if (r->threads != 2)
+        return BENCH_FAILED;
+    uint64_t blocks = r->ops / BLOCK;
+    pp.block_ns = malloc(sizeof(int64_t) * (blocks + 1));
+    if (pp.block_ns == NULL)
+        return BENCH_FAILED;
+    parc_atomic_init(&pp.word, 0);
+    int64_t ns = bench_parallel(r, pingpong_body, &pp);
+    if (ns >= 0 && parc_raw_load(&pp.word, PARC_RELAXED) != 2 * r->ops)
+        ns = BENCH_FAILED;
+    /* Enough complete blocks: the median block stands for the run. Blocks
+     * 1..n-1 only; the first also holds the threads' start-up. */
+    if (ns >= 0 && blocks >= 8) {
+        qsort(pp.block_ns + 1, (size_t)(blocks - 2), sizeof(int64_t), cmp_i64);
+        int64_t median = pp.block_ns[1 + (blocks - 2) / 2];
+        ns = (int64_t)((double)median * (double)r->ops / BLOCK);
+    }
+    free(pp.block_ns);
+    return ns;
+}
+BENCH_CASE(floor, "atomic", pingpong_case)

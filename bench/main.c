@@ -1,0 +1,811 @@
+/*
+ * bench/main.c — parc-bench: the framework behind bench/bench.h.
+ *
+ * For each benchmark selected (all, or those matching --filter):
+ *   1. measure the cache-line floor (the "floor" benchmark's first case:
+ *      two threads ping-ponging one atomic word), because the round trip
+ *      on these virtual machines drifts between ~0.1 and ~0.4 us as the
+ *      host moves the virtual cores;
+ *   2. for each point: calibrate every case so one run lasts about the
+ *      target time (the calibration runs and one extra run are the
+ *      warm-up), then run the repetitions interleaved, A B C A B C ..., so
+ *      that a drift lands on every case alike;
+ *   3. print a table: median ops/s and ns/op, the min-max range of ns/op,
+ *      ns/op as a multiple of the floor, and the ratio parc/peer (the
+ *      median of the per-repetition ratios, paired within the same round).
+ * --json FILE writes every sample as well.
+ */
+#include <errno.h>
+#include <math.h>
+#include <pthread.h>
+#include <sched.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "bench.h"
+#include "parc/atomic.h"
+#include "parc/config.h"
+
+/* ---- the registry ---------------------------------------------------- */
+
+#define MAX_BENCHES 64
+#define MAX_CASES 256
+#define MAX_POINTS 16
+#define MAX_REPS 101
+
+typedef struct bench_def {
+    const char *name;
+    const char *description;
+    const bench_point_t *points;
+} bench_def_t;
+
+typedef struct case_def {
+    const char *bench;
+    const char *impl;
+    bench_case_fn fn;
+    int seq; /* registration order */
+} case_def_t;
+
+static bench_def_t benches[MAX_BENCHES];
+static int nbenches;
+static case_def_t cases[MAX_CASES];
+static int ncases;
+
+void bench_register(const char *name, const char *description,
+                    const bench_point_t *points)
+{
+    if (nbenches == MAX_BENCHES) {
+        fprintf(stderr, "parc-bench: more than %d benchmarks\n", MAX_BENCHES);
+        abort();
+    }
+    benches[nbenches++] = (bench_def_t){ name, description, points };
+}
+
+void bench_register_case(const char *bench, const char *impl, bench_case_fn fn)
+{
+    if (ncases == MAX_CASES) {
+        fprintf(stderr, "parc-bench: more than %d cases\n", MAX_CASES);
+        abort();
+    }
+    cases[ncases] = (case_def_t){ bench, impl, fn, ncases };
+    ncases++;
+}
+
+/* "parc" first, then registration order. */
+static int case_order(const void *a, const void *b)
+{
+    const case_def_t *x = a, *y = b;
+    int xp = strcmp(x->impl, "parc") == 0, yp = strcmp(y->impl, "parc") == 0;
+    if (xp != yp)
+        return yp - xp;
+    return x->seq - y->seq;
+}
+
+/* Benchmarks by name, "floor" first (it calibrates the reader's eye). */
+static int bench_order(const void *a, const void *b)
+{
+    const bench_def_t *x = a, *y = b;
+    int xf = strcmp(x->name, "floor") == 0, yf = strcmp(y->name, "floor") == 0;
+    if (xf != yf)
+        return yf - xf;
+    return strcmp(x->name, y->name);
+}
+
+/* ---- options --------------------------------------------------------- */
+
+static struct {
+    int reps;
+    int64_t target_ns; /* length of one run */
+    int quick;
+    int pin;
+    int list;
+    const char *json;
+    const char *filters[16];
+    int nfilters;
+    const char *impls[16];
+    int nimpls;
+} opt = { 7, 20 * 1000 * 1000, 0, 0, 0, NULL, { NULL }, 0, { NULL }, 0 };
+
+static int allowed_cpus[1024];
+static int nallowed;
+
+static void usage(FILE *f)
+{
+    fprintf(f,
+        "usage: parc-bench [options]\n"
+        "  --list          list benchmarks, their points and cases, and exit\n"
+        "  --filter NAME   run the benchmarks whose name contains NAME\n"
+        "                  (repeatable; comma-separated lists allowed)\n"
+        "  --impl NAME     run only the cases whose name contains NAME\n"
+        "                  (repeatable; \"parc\" is always kept for ratios)\n"
+        "  --reps N        measured repetitions per case (default 7, max %d)\n"
+        "  --time MS       target length of one run in ms (default 20)\n"
+        "  --quick         smoke run: 3 reps of ~2 ms runs\n"
+        "  --pin           pin worker i to the i-th allowed CPU\n"
+        "  --json FILE     also write the results and every sample to FILE\n"
+        "  --help          this text\n", MAX_REPS);
+}
+
+static int add_list(const char **dst, int *n, char *arg)
+{
+    for (char *save = NULL, *tok = strtok_r(arg, ",", &save); tok != NULL;
+         tok = strtok_r(NULL, ",", &save)) {
+        if (*n == 16)
+            return -1;
+        dst[(*n)++] = tok;
+    }
+    return 0;
+}
+
+static int parse_args(int argc, char **argv)
+{
+    int time_set = 0, reps_set = 0;
+    for (int i = 1; i < argc; i++) {
+        const char *a = argv[i];
+        const char *val = i + 1 < argc ? argv[i + 1] : NULL;
+        if (strcmp(a, "--list") == 0) {
+            opt.list = 1;
+        } else if (strcmp(a, "--quick") == 0) {
+            opt.quick = 1;
+        } else if (strcmp(a, "--pin") == 0) {
+            opt.pin = 1;
+        } else if (strcmp(a, "--help") == 0 || strcmp(a, "-h") == 0) {
+            usage(stdout);
+            exit(0);
+        } else if (val != NULL && strcmp(a, "--filter") == 0) {
+            if (add_list(opt.filters, &opt.nfilters, argv[++i]) != 0)
+                return -1;
+        } else if (val != NULL && strcmp(a, "--impl") == 0) {
+            if (add_list(opt.impls, &opt.nimpls, argv[++i]) != 0)
+                return -1;
+        } else if (val != NULL && strcmp(a, "--json") == 0) {
+            opt.json = argv[++i];
+        } else if (val != NULL && strcmp(a, "--reps") == 0) {
+            char *end;
+            long n = strtol(argv[++i], &end, 10);
+            if (*end != '\0' || n < 1 || n > MAX_REPS)
+                return -1;
+            opt.reps = (int)n;
+            reps_set = 1;
+        } else if (val != NULL && strcmp(a, "--time") == 0) {
+            char *end;
+            double ms = strtod(argv[++i], &end);
+            if (*end != '\0' || !(ms > 0.0) || ms > 10000.0)
+                return -1;
+            opt.target_ns = (int64_t)(ms * 1e6);
+            time_set = 1;
+        } else {
+            return -1;
+        }
+    }
+    if (opt.quick) {
+        if (!reps_set)
+            opt.reps = 3;
+        if (!time_set)
+            opt.target_ns = 2 * 1000 * 1000;
+    }
+    return 0;
+}
+
+static int selected_bench(const char *name)
+{
+    if (opt.nfilters == 0)
+        return 1;
+    for (int i = 0; i < opt.nfilters; i++)
+        if (strstr(name, opt.filters[i]) != NULL)
+            return 1;
+    return 0;
+}
+
+static int selected_case(const char *impl)
+{
+    if (opt.nimpls == 0 || strcmp(impl, "parc") == 0)
+        return 1;
+    for (int i = 0; i < opt.nimpls; i++)
+        if (strstr(impl, opt.impls[i]) != NULL)
+            return 1;
+    return 0;
+}
+
+/* ---- threads --------------------------------------------------------- */
+
+int64_t bench_now_ns(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
+}
+
+void bench_wait_poll(uint32_t *polls)
+{
+    /* 2048 PAUSEs is 50-80 us: hundreds of cache-line round trips, so a
+     * handoff between running threads never gets here, and about one futex
+     * wake-up, so a waiter whose partner was descheduled (or shares its
+     * core: 2 cores, shared with every other build) gives the core up
+     * before it burns much of the partner's time slice. */
+    if (++*polls < 2048u)
+        parc_cpu_relax();
+    else
+        sched_yield();
+}
+
+static volatile uint64_t consume_sink;
+void bench_consume(uint64_t v)
+{
+    consume_sink = v;
+}
+
+/* The start barrier and each worker's end time. The harness's own
+ * bookkeeping: parc_raw_* atomics, no chaos points. */
+typedef struct par_shared {
+    PARC_CACHE_ALIGNED parc_atomic(int) ready; /* workers at the barrier */
+    PARC_CACHE_ALIGNED parc_atomic(int) go;    /* the barrier's release */
+    bench_body_fn body;
+    int64_t deadline_ns; /* written before go is released */
+} par_shared_t;
+
+typedef struct par_worker {
+    PARC_CACHE_ALIGNED bench_worker_t w;
+    par_shared_t *ps;
+    pthread_t thread;
+    int64_t end_ns; /* read by the main thread after pthread_join */
+} par_worker_t;
+
+static void pin_self(int index)
+{
+    if (nallowed == 0)
+        return;
+    cpu_set_t set;
+    CPU_ZERO(&set);
+    CPU_SET(allowed_cpus[index % nallowed], &set);
+    (void)pthread_setaffinity_np(pthread_self(), sizeof set, &set);
+}
+
+static void *par_main(void *arg)
+{
+    par_worker_t *pw = arg;
+    par_shared_t *ps = pw->ps;
+    if (opt.pin)
+        pin_self(pw->w.id);
+    /* release/acquire: the workers' set-up (pinning) is done before the
+     * main thread reads the clock; pairs with the acquire load in
+     * bench_parallel. */
+    parc_raw_faa(&ps->ready, 1, PARC_RELEASE);
+    uint32_t polls = 0;
+    /* acquire: pairs with the release store of go; the case's state,
+     * written before bench_parallel was called, is visible. */
+    while (parc_raw_load(&ps->go, PARC_ACQUIRE) == 0)
+        bench_wait_poll(&polls);
+    pw->w.deadline_ns = ps->deadline_ns;
+    ps->body(&pw->w);
+    pw->end_ns = bench_now_ns();
+    return NULL;
+}
+
+/* A run that lasts this long has overrun (bench_overrun): several times
+ * the target, so only a convoy gets there. */
+static int64_t run_cap_ns(void)
+{
+    return 5 * opt.target_ns;
+}
+
+int64_t bench_parallel(bench_run_t *r, bench_body_fn body, void *shared)
+{
+    int n = r->threads;
+    if (n < 1)
+        return BENCH_FAILED;
+    par_worker_t *pw = aligned_alloc(PARC_CACHELINE,
+                                     sizeof *pw * (size_t)n);
+    if (pw == NULL)
+        return BENCH_FAILED;
+    par_shared_t ps;
+    memset(&ps, 0, sizeof ps);
+    parc_atomic_init(&ps.ready, 0);
+    parc_atomic_init(&ps.go, 0);
+    ps.body = body;
+    uint64_t base = r->ops / (uint64_t)n, extra = r->ops % (uint64_t)n;
+    int started = 0;
+    for (int i = 0; i < n; i++) {
+        uint64_t share = base + ((uint64_t)i < extra ? 1 : 0);
+        pw[i].w = (bench_worker_t){ i, n, r->ops, share, r->arg, shared,
+                                    share, INT64_MAX };
+        pw[i].ps = &ps;
+        pw[i].end_ns = 0;
+        if (pthread_create(&pw[i].thread, NULL, par_main, &pw[i]) != 0)
+            break;
+        started++;
+    }
+    int64_t start = 0;
+    if (started == n) {
+        /* acquire: pairs with each worker's release increment of ready. */
+        while (parc_raw_load(&ps.ready, PARC_ACQUIRE) < n)
+            sched_yield();
+        start = bench_now_ns();
+        ps.deadline_ns = start + run_cap_ns();
+    }
+    /* release: publishes the workers' set-up; pairs with their acquire
+     * load of go. (On a failed start the workers are released too, to be
+     * joined; the run is reported as failed.) */
+    parc_raw_store(&ps.go, 1, PARC_RELEASE);
+    int64_t end = 0;
+    uint64_t done = 0;
+    for (int i = 0; i < started; i++) {
+        pthread_join(pw[i].thread, NULL);
+        if (pw[i].end_ns > end)
+            end = pw[i].end_ns;
+        done += pw[i].w.done;
+    }
+    r->items = done;
+    free(pw);
+    if (started != n)
+        return BENCH_FAILED;
+    return end - start;
+}
+
+/* ---- the second thread, also a watchdog -------------------------------- */
+
+/* glibc's pthread_mutex and stdio skip their atomics while the process has
+ * one thread. One thread, kept sleeping for the whole run, makes every
+ * measurement see a multi-threaded process. It also watches for a run that
+ * never ends (a deadlocked case): once a second it looks at when the
+ * current run started, and past WATCHDOG_NS it names the case and exits. */
+#define WATCHDOG_NS (INT64_C(60) * 1000000000)
+
+static parc_atomic(int64_t) run_started_ns; /* 0: no run in progress */
+static const char *run_bench, *run_impl, *run_point; /* set before the above */
+
+static void *sleeper(void *arg)
+{
+    (void)arg;
+    for (;;) {
+        sleep(1);
+        /* acquire: pairs with the release store in run_once; the names
+         * written before it are readable. */
+        int64_t t0 = parc_raw_load(&run_started_ns, PARC_ACQUIRE);
+        if (t0 != 0 && bench_now_ns() - t0 > WATCHDOG_NS) {
+            fprintf(stderr, "parc-bench: %s/%s at \"%s\" still running after %lld s:"
+                            " a hang? giving up\n", run_bench, run_impl, run_point,
+                    (long long)(WATCHDOG_NS / 1000000000));
+            _exit(3);
+        }
+    }
+    return NULL;
+}
+
+static int start_second_thread(void)
+{
+    pthread_t t;
+    if (pthread_create(&t, NULL, sleeper, NULL) != 0)
+        return -1;
+    pthread_detach(t);
+    return 0;
+}
+
+/* ---- measuring ------------------------------------------------------- */
+
+typedef struct case_result {
+    const case_def_t *c;
+    const char *bench;
+    uint64_t ops;                 /* calibrated ops per run */
+    double ns_per_op[MAX_REPS];   /* one per repetition; < 0: not run */
+    int nreps;                    /* repetitions done within the budget */
+    int64_t spent_ns;             /* wall time used so far at this point */
+    double median, min, max;      /* of the repetitions done */
+    double ratio;                 /* parc/this in ops/s; 0 = none */
+    int failed;
+} case_result_t;
+
+static int failures;
+
+/* How long one case may take at one point: a few times its planned share
+ * (calibration, warm-up, reps), so that a case that convoys (a spinlock
+ * whose holder was preempted, 8 threads on 2 cores) costs a bounded time
+ * and is reported with fewer repetitions instead of stalling the run. */
+static int64_t case_budget_ns(void)
+{
+    return 5 * (opt.reps + 3) * opt.target_ns;
+}
+
+/* One run: ns/op, or a negative value on failure. */
+static double run_once(case_result_t *res, const bench_point_t *p, uint64_t ops)
+{
+    bench_run_t r = { ops, p->threads, p->arg, ops };
+    run_bench = res->bench;
+    run_impl = res->c->impl;
+    run_point = p->label;
+    int64_t t0 = bench_now_ns();
+    /* release: the names above are published to the watchdog's acquire. */
+    parc_raw_store(&run_started_ns, t0, PARC_RELEASE);
+    int64_t ns = res->c->fn(&r);
+    parc_raw_store(&run_started_ns, 0, PARC_RELAXED);
+    res->spent_ns += bench_now_ns() - t0;
+    if (ns < 0 || r.items == 0)
+        return -1.0;
+    return (double)ns / (double)r.items;
+}
+
+/* Grow ops from a handful until one run lasts about target_ns. These runs
+ * are the warm-up: caches, branch predictors, lazily bound symbols and the
+ * CPU frequency all settle. Returns 0 on failure. */
+static uint64_t calibrate(case_result_t *res, const bench_point_t *p)
+{
+    uint64_t threads = (uint64_t)(p->threads > 0 ? p->threads : 1);
+    uint64_t ops = threads * 4;
+    for (int round = 0; round < 40; round++) {
+        double nsop = run_once(res, p, ops);
+        if (nsop < 0)
+            return 0;
+        double ns = nsop * (double)ops;
+        if (ns >= 0.5 * (double)opt.target_ns || ops >= (UINT64_C(1) << 40) ||
+            res->spent_ns > case_budget_ns() / 3)
+            break;
+        double grow = ns > 0 ? (double)opt.target_ns / ns : 16.0;
+        if (grow > 16.0)
+            grow = 16.0;
+        if (grow < 1.5)
+            grow = 1.5;
+        ops = (uint64_t)((double)ops * grow);
+        ops = (ops + threads - 1) / threads * threads;
+    }
+    return ops;
+}
+
+static int cmp_double(const void *a, const void *b)
+{
+    double x = *(const double *)a, y = *(const double *)b;
+    return (x > y) - (x < y);
+}
+
+/* Median of the non-negative values of v[0..n) (negative: not run). */
+static double median_of(const double *v, int n)
+{
+    double tmp[MAX_REPS];
+    int m = 0;
+    for (int i = 0; i < n; i++)
+        if (v[i] >= 0)
+            tmp[m++] = v[i];
+    if (m == 0)
+        return -1.0;
+    qsort(tmp, (size_t)m, sizeof(double), cmp_double);
+    return m % 2 ? tmp[m / 2] : 0.5 * (tmp[m / 2 - 1] + tmp[m / 2]);
+}
+
+/* Measure the cases of one point, interleaved; fills res[0..n). */
+static void measure_point(const bench_point_t *p, case_result_t *res, int n,
+                          int reps)
+{
+    for (int k = 0; k < n; k++) {
+        res[k].ops = calibrate(&res[k], p);
+        res[k].failed = res[k].ops == 0;
+        if (!res[k].failed) /* one more warm run at the final size */
+            res[k].failed = run_once(&res[k], p, res[k].ops) < 0;
+    }
+    for (int rep = 0; rep < reps; rep++) {
+        for (int k = 0; k < n; k++) {
+            res[k].ns_per_op[rep] = -1.0;
+            /* Past its budget a case sits out, except that every case gets
+             * at least one repetition. */
+            if (res[k].failed || (rep > 0 && res[k].spent_ns > case_budget_ns()))
+                continue;
+            double v = run_once(&res[k], p, res[k].ops);
+            if (v < 0) {
+                res[k].failed = 1;
+                continue;
+            }
+            res[k].ns_per_op[rep] = v;
+            res[k].nreps++;
+        }
+    }
+    for (int k = 0; k < n; k++) {
+        if (res[k].failed) {
+            failures++;
+            continue;
+        }
+        res[k].median = median_of(res[k].ns_per_op, reps);
+        res[k].min = INFINITY;
+        res[k].max = 0;
+        for (int rep = 0; rep < reps; rep++) {
+            double v = res[k].ns_per_op[rep];
+            if (v < 0)
+                continue;
+            res[k].min = v < res[k].min ? v : res[k].min;
+            res[k].max = v > res[k].max ? v : res[k].max;
+        }
+    }
+    /* parc/peer in ops/s = peer's ns/op / parc's ns/op, paired within a
+     * round, so a drift between rounds cancels. */
+    if (n > 0 && strcmp(res[0].c->impl, "parc") == 0 && !res[0].failed) {
+        for (int k = 1; k < n; k++) {
+            if (res[k].failed)
+                continue;
+            double r[MAX_REPS];
+            for (int rep = 0; rep < reps; rep++) {
+                double a = res[0].ns_per_op[rep], b = res[k].ns_per_op[rep];
+                r[rep] = a > 0 && b >= 0 ? b / a : -1.0;
+            }
+            res[k].ratio = median_of(r, reps);
+            if (res[k].ratio < 0)
+                res[k].ratio = 0;
+        }
+    }
+}
+
+static const bench_def_t *find_bench(const char *name)
+{
+    for (int i = 0; i < nbenches; i++)
+        if (strcmp(benches[i].name, name) == 0)
+            return &benches[i];
+    return NULL;
+}
+
+static int cases_of(const char *bench, case_result_t *res, int max)
+{
+    int n = 0;
+    for (int i = 0; i < ncases && n < max; i++)
+        if (strcmp(cases[i].bench, bench) == 0 && selected_case(cases[i].impl)) {
+            memset(&res[n], 0, sizeof res[n]);
+            res[n].bench = bench;
+            res[n++].c = &cases[i];
+        }
+    return n;
+}
+
+/* The floor now: median ns per round trip of the floor benchmark's first
+ * case at its first point; 0 when unavailable. */
+static double measure_floor(void)
+{
+    const bench_def_t *fb = find_bench("floor");
+    if (fb == NULL || fb->points[0].label == NULL)
+        return 0.0;
+    for (int i = 0; i < ncases; i++) {
+        if (strcmp(cases[i].bench, "floor") != 0)
+            continue;
+        case_result_t r;
+        memset(&r, 0, sizeof r);
+        r.c = &cases[i];
+        r.bench = "floor";
+        measure_point(&fb->points[0], &r, 1, opt.quick ? 3 : 5);
+        if (r.failed) {
+            failures--; /* reported by the floor benchmark itself */
+            return 0.0;
+        }
+        return r.median;
+    }
+    return 0.0;
+}
+
+/* ---- output ---------------------------------------------------------- */
+
+static const char *si(double v, char *buf, size_t len)
+{
+    const char *unit = "";
+    if (v >= 1e9) { v /= 1e9; unit = "G"; }
+    else if (v >= 1e6) { v /= 1e6; unit = "M"; }
+    else if (v >= 1e3) { v /= 1e3; unit = "k"; }
+    snprintf(buf, len, "%.3g%s", v, unit);
+    return buf;
+}
+
+static void print_header(const bench_def_t *b, double floor_ns)
+{
+    printf("\n== %s: %s\n", b->name, b->description);
+    if (floor_ns > 0)
+        printf("   floor before it: %.1f ns per cache-line round trip\n", floor_ns);
+    printf("   %-26s %-18s %9s %10s  %-21s %7s %9s\n", "point", "impl", "ops/s",
+           "ns/op", "[min - max] ns/op", "xfloor", "parc/peer");
+}
+
+static void print_row(const bench_point_t *p, const case_result_t *r,
+                      double floor_ns, int first)
+{
+    char label[64], buf[32], range[48], xf[16], ratio[16];
+    if (first)
+        snprintf(label, sizeof label, "%s (T=%d)", p->label, p->threads);
+    else
+        label[0] = '\0';
+    if (r->failed) {
+        printf("   %-26s %-18s FAILED\n", label, r->c->impl);
+        return;
+    }
+    snprintf(range, sizeof range, "[%.4g - %.4g]%s", r->min, r->max,
+             r->nreps < opt.reps ? "*" : "");
+    if (floor_ns > 0)
+        snprintf(xf, sizeof xf, "%.2f", r->median / floor_ns);
+    else
+        snprintf(xf, sizeof xf, "-");
+    if (r->ratio > 0)
+        snprintf(ratio, sizeof ratio, "%.2f", r->ratio);
+    else
+        snprintf(ratio, sizeof ratio, "-");
+    printf("   %-26s %-18s %9s %10.4g  %-21s %7s %9s\n", label, r->c->impl,
+           si(1e9 / r->median, buf, sizeof buf), r->median, range, xf, ratio);
+}
+
+static void json_str(FILE *f, const char *s)
+{
+    fputc('"', f);
+    for (; *s; s++) {
+        if (*s == '"' || *s == '\\')
+            fprintf(f, "\\%c", *s);
+        else if ((unsigned char)*s < 0x20)
+            fprintf(f, "\\u%04x", (unsigned)(unsigned char)*s);
+        else
+            fputc(*s, f);
+    }
+    fputc('"', f);
+}
+
+static void json_case(FILE *f, const case_result_t *r, double floor_ns, int reps)
+{
+    fprintf(f, "        { \"impl\": ");
+    json_str(f, r->c->impl);
+    if (r->failed) {
+        fprintf(f, ", \"failed\": true }");
+        return;
+    }
+    fprintf(f, ", \"failed\": false, \"ops_per_run\": %llu, "
+               "\"median_ns_per_op\": %.6g, \"min_ns_per_op\": %.6g, "
+               "\"max_ns_per_op\": %.6g, \"ops_per_s\": %.6g",
+            (unsigned long long)r->ops, r->median, r->min, r->max,
+            1e9 / r->median);
+    if (floor_ns > 0)
+        fprintf(f, ", \"x_floor\": %.6g", r->median / floor_ns);
+    if (r->ratio > 0)
+        fprintf(f, ", \"parc_over_peer\": %.6g", r->ratio);
+    fprintf(f, ", \"reps\": %d, \"samples_ns_per_op\": [", r->nreps);
+    for (int i = 0, first = 1; i < reps; i++)
+        if (r->ns_per_op[i] >= 0) {
+            fprintf(f, "%s%.6g", first ? "" : ", ", r->ns_per_op[i]);
+            first = 0;
+        }
+    fprintf(f, "] }");
+}
+
+static void list_benches(void)
+{
+    for (int i = 0; i < nbenches; i++) {
+        const bench_def_t *b = &benches[i];
+        printf("%s: %s\n", b->name, b->description);
+        for (const bench_point_t *p = b->points; p->label != NULL; p++)
+            printf("    point  %s (T=%d, arg=%ld)\n", p->label, p->threads, p->arg);
+        for (int k = 0; k < ncases; k++)
+            if (strcmp(cases[k].bench, b->name) == 0)
+                printf("    case   %s\n", cases[k].impl);
+    }
+}
+
+static void print_build(void)
+{
+    printf("parc-bench %s: %d CPUs allowed, %s, %d reps of ~%.3g ms per case\n",
+           PARC_VERSION, nallowed, opt.pin ? "pinned" : "not pinned",
+           opt.reps, (double)opt.target_ns / 1e6);
+    printf("peers:");
+    printf(" pthread");
+#ifdef PARC_BENCH_HAVE_CK
+    printf(" ck");
+#endif
+#ifdef PARC_BENCH_HAVE_URCU
+    printf(" urcu");
+#endif
+#ifdef PARC_BENCH_HAVE_GLIB
+    printf(" glib");
+#endif
+#ifdef PARC_BENCH_HAVE_MOODYCAMEL
+    printf(" moodycamel");
+#endif
+    printf("\n");
+#if defined(PARC_CHAOS) || defined(__SANITIZE_THREAD__) || defined(__SANITIZE_ADDRESS__)
+    printf("WARNING: a chaos or sanitizer build; these figures mean nothing\n");
+#endif
+}
+
+/* ---- main ------------------------------------------------------------ */
+
+int main(int argc, char **argv)
+{
+    if (parse_args(argc, argv) != 0) {
+        usage(stderr);
+        return 2;
+    }
+    qsort(benches, (size_t)nbenches, sizeof benches[0], bench_order);
+    qsort(cases, (size_t)ncases, sizeof cases[0], case_order);
+    if (opt.list) {
+        list_benches();
+        return 0;
+    }
+    for (int i = 0; i < ncases; i++)
+        if (find_bench(cases[i].bench) == NULL) {
+            fprintf(stderr, "parc-bench: case %s names an unknown benchmark %s\n",
+                    cases[i].impl, cases[i].bench);
+            return 2;
+        }
+
+    cpu_set_t set;
+    CPU_ZERO(&set);
+    if (sched_getaffinity(0, sizeof set, &set) == 0)
+        for (int c = 0; c < CPU_SETSIZE && nallowed < 1024; c++)
+            if (CPU_ISSET(c, &set))
+                allowed_cpus[nallowed++] = c;
+    if (start_second_thread() != 0) {
+        fprintf(stderr, "parc-bench: cannot start a thread\n");
+        return 1;
+    }
+
+    FILE *json = NULL;
+    if (opt.json != NULL && (json = fopen(opt.json, "w")) == NULL) {
+        fprintf(stderr, "parc-bench: %s: %s\n", opt.json, strerror(errno));
+        return 2;
+    }
+    print_build();
+    if (json != NULL)
+        fprintf(json, "{\n  \"version\": \"%s\", \"cpus\": %d, \"pinned\": %s, "
+                      "\"reps\": %d, \"target_ns\": %lld,\n  \"benchmarks\": [",
+                PARC_VERSION, nallowed, opt.pin ? "true" : "false", opt.reps,
+                (long long)opt.target_ns);
+
+    int ran = 0;
+    static case_result_t res[MAX_CASES];
+    for (int i = 0; i < nbenches; i++) {
+        const bench_def_t *b = &benches[i];
+        if (!selected_bench(b->name))
+            continue;
+        int is_floor = strcmp(b->name, "floor") == 0;
+        double floor_ns = is_floor ? 0.0 : measure_floor();
+        print_header(b, floor_ns);
+        if (json != NULL) {
+            fprintf(json, "%s\n    { \"name\": ", ran ? "," : "");
+            json_str(json, b->name);
+            fprintf(json, ", \"description\": ");
+            json_str(json, b->description);
+            if (floor_ns > 0)
+                fprintf(json, ", \"floor_ns\": %.6g", floor_ns);
+            fprintf(json, ", \"points\": [");
+        }
+        ran++;
+        for (int pi = 0; pi < MAX_POINTS && b->points[pi].label != NULL; pi++) {
+            const bench_point_t *p = &b->points[pi];
+            int n = cases_of(b->name, res, MAX_CASES);
+            measure_point(p, res, n, opt.reps);
+            /* The floor benchmark is its own yardstick. */
+            double fl = is_floor && pi == 0 && n > 0 && !res[0].failed
+                            ? res[0].median : floor_ns;
+            for (int k = 0; k < n; k++)
+                print_row(p, &res[k], fl, k == 0);
+            fflush(stdout);
+            if (json != NULL) {
+                fprintf(json, "%s\n      { \"label\": ", pi ? "," : "");
+                json_str(json, p->label);
+                fprintf(json, ", \"threads\": %d, \"arg\": %ld, \"cases\": [\n",
+                        p->threads, p->arg);
+                for (int k = 0; k < n; k++) {
+                    json_case(json, &res[k], fl, opt.reps);
+                    fprintf(json, "%s\n", k + 1 < n ? "," : "");
+                }
+                fprintf(json, "      ] }");
+            }
+        }
+        if (json != NULL)
+            fprintf(json, " ] }");
+    }
+    if (json != NULL) {
+        fprintf(json, "\n  ]\n}\n");
+        fclose(json);
+    }
+    if (ran == 0) {
+        fprintf(stderr, "parc-bench: no benchmark matches the filter (see --list)\n");
+        return 2;
+    }
+    printf("\nops/s, ns/op: median of %d runs; [min - max] of ns/op; xfloor: ns/op\n"
+           "over the floor measured just before; parc/peer: parc's ops/s over the\n"
+           "peer's, the median of ratios paired within a round (above 1: parc is\n"
+           "faster). *: fewer runs, the case spent its time budget (it convoys).\n",
+           opt.reps);
+    if (failures) {
+        fprintf(stderr, "parc-bench: %d case(s) FAILED\n", failures);
+        return 1;
+    }
+    return 0;
+}

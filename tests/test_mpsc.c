@@ -1,0 +1,375 @@
+/*
+ * Unit tests for parc/mpsc.h.
+ *
+ * Messages embed the node and carry (producer, sequence). The central test
+ * runs more producers than cores against one consumer and checks that each
+ * producer's messages arrive exactly once and in order. The close race
+ * checks that every push that returned 0 pops before EPIPE and nothing
+ * else does, and that a refused message is really the caller's again (the
+ * producer scribbles over it at once; a queue still holding it would
+ * break).
+ */
+#include <stdint.h>
+#include <string.h>
+
+#include "parc/mpsc.h"
+#include "testutil.h"
+
+struct msg {
+    uint32_t producer;
+    uint32_t seq;
+    parc_mpsc_node_t node;
+};
+
+#define PRODUCERS 4
+#define PER_PRODUCER (50000 / PARC_SLOWDOWN)
+
+static struct msg *msg_of(parc_mpsc_node_t *n)
+{
+    return parc_mpsc_entry(n, struct msg, node);
+}
+
+START_TEST(rejects_bad_arguments)
+{
+    parc_mpsc_t q;
+    struct msg m;
+    parc_mpsc_node_t *n;
+    bool was_empty = true;
+    ck_assert_int_eq(parc_mpsc_init(NULL), EINVAL);
+    ck_assert_int_eq(parc_mpsc_init(&q), 0);
+    ck_assert_int_eq(parc_mpsc_push(NULL, &m.node, &was_empty), EINVAL);
+    ck_assert(!was_empty);
+    ck_assert_int_eq(parc_mpsc_push(&q, NULL, NULL), EINVAL);
+    ck_assert_int_eq(parc_mpsc_pop_try(NULL, &n), EINVAL);
+    ck_assert_int_eq(parc_mpsc_pop_try(&q, NULL), EINVAL);
+    ck_assert_int_eq(parc_mpsc_pop(&q, NULL), EINVAL);
+    ck_assert_int_eq(parc_mpsc_pop(NULL, &n), EINVAL);
+    ck_assert_int_eq(parc_mpsc_pop_timed(&q, &n, -1), EINVAL);
+    ck_assert_int_eq(parc_mpsc_pop_timed(NULL, &n, 0), EINVAL);
+    ck_assert(!parc_mpsc_mark_empty(NULL));
+    ck_assert_int_eq(parc_mpsc_close(NULL), EINVAL);
+    ck_assert(!parc_mpsc_is_closed(NULL));
+    ck_assert_int_eq(parc_mpsc_destroy(NULL), EINVAL);
+    ck_assert_int_eq(parc_mpsc_destroy(&q), 0);
+}
+END_TEST
+
+START_TEST(fifo_and_entry)
+{
+    parc_mpsc_t q;
+    struct msg m[5];
+    parc_mpsc_node_t *n;
+    ck_assert_int_eq(parc_mpsc_init(&q), 0);
+    ck_assert_int_eq(parc_mpsc_pop_try(&q, &n), EAGAIN);
+    for (unsigned round = 0; round < 3; round++) {
+        for (uint32_t i = 0; i < 5; i++) {
+            m[i].seq = i;
+            ck_assert_int_eq(parc_mpsc_push(&q, &m[i].node, NULL), 0);
+        }
+        for (uint32_t i = 0; i < 5; i++) {
+            ck_assert_int_eq(parc_mpsc_pop_try(&q, &n), 0);
+            ck_assert_ptr_eq(msg_of(n), &m[i]);
+            ck_assert_uint_eq(msg_of(n)->seq, i);
+        }
+        ck_assert_int_eq(parc_mpsc_pop_try(&q, &n), EAGAIN);
+    }
+    /* one at a time: the last node is handed back through the stub */
+    for (uint32_t i = 0; i < 5; i++) {
+        ck_assert_int_eq(parc_mpsc_push(&q, &m[i].node, NULL), 0);
+        ck_assert_int_eq(parc_mpsc_pop_try(&q, &n), 0);
+        ck_assert_ptr_eq(n, &m[i].node);
+        ck_assert_int_eq(parc_mpsc_pop_try(&q, &n), EAGAIN);
+    }
+    parc_mpsc_destroy(&q);
+}
+END_TEST
+
+START_TEST(was_empty_reports_the_mark)
+{
+    parc_mpsc_t q;
+    struct msg m[3];
+    parc_mpsc_node_t *n;
+    bool e = false;
+    ck_assert_int_eq(parc_mpsc_init(&q), 0);
+    ck_assert_int_eq(parc_mpsc_push(&q, &m[0].node, &e), 0);
+    ck_assert(e); /* a new queue starts marked empty */
+    ck_assert_int_eq(parc_mpsc_push(&q, &m[1].node, &e), 0);
+    ck_assert(!e);
+    ck_assert(!parc_mpsc_mark_empty(&q)); /* not empty */
+    ck_assert_int_eq(parc_mpsc_pop_try(&q, &n), 0);
+    ck_assert(!parc_mpsc_mark_empty(&q));
+    ck_assert_int_eq(parc_mpsc_pop_try(&q, &n), 0);
+    /* empty but not marked: a push does not report it */
+    ck_assert_int_eq(parc_mpsc_push(&q, &m[2].node, &e), 0);
+    ck_assert(!e);
+    ck_assert_int_eq(parc_mpsc_pop_try(&q, &n), 0);
+    ck_assert(parc_mpsc_mark_empty(&q));
+    ck_assert(parc_mpsc_mark_empty(&q)); /* already marked */
+    ck_assert_int_eq(parc_mpsc_push(&q, &m[0].node, &e), 0);
+    ck_assert(e); /* exactly one push takes the mark */
+    ck_assert_int_eq(parc_mpsc_push(&q, &m[1].node, &e), 0);
+    ck_assert(!e);
+    parc_mpsc_destroy(&q);
+}
+END_TEST
+
+START_TEST(in_flight_push_is_not_empty_nor_closed)
+{
+    /* Simulate a producer preempted between its exchange and its link. */
+    parc_mpsc_t q;
+    struct msg m;
+    parc_mpsc_node_t *n;
+    ck_assert_int_eq(parc_mpsc_init(&q), 0);
+    parc_store(&m.node.next, 0, PARC_RELAXED);
+    uintptr_t prev = parc_xchg(&q.head, (uintptr_t)&m.node, PARC_ACQ_REL);
+    ck_assert_int_eq(parc_mpsc_pop_try(&q, &n), EAGAIN);
+    ck_assert(!parc_mpsc_mark_empty(&q));
+    ck_assert_int_eq(parc_mpsc_close(&q), 0);
+    ck_assert_int_eq(parc_mpsc_pop_try(&q, &n), EAGAIN); /* not EPIPE */
+    ck_assert_int_eq(parc_mpsc_pop_timed(&q, &n, PARC_NS_PER_MS), ETIMEDOUT);
+    /* the producer links: the message pops, then EPIPE */
+    parc_store(&((parc_mpsc_node_t *)(prev & ~(uintptr_t)3))->next,
+               (uintptr_t)&m.node, PARC_RELEASE);
+    ck_assert_int_eq(parc_mpsc_pop_try(&q, &n), 0);
+    ck_assert_ptr_eq(n, &m.node);
+    ck_assert_int_eq(parc_mpsc_pop_try(&q, &n), EPIPE);
+    ck_assert_int_eq(parc_mpsc_pop(&q, &n), EPIPE);
+}
+END_TEST
+
+START_TEST(close_drains_then_epipe)
+{
+    parc_mpsc_t q;
+    struct msg m[3];
+    parc_mpsc_node_t *n;
+    ck_assert_int_eq(parc_mpsc_init(&q), 0);
+    ck_assert_int_eq(parc_mpsc_push(&q, &m[0].node, NULL), 0);
+    ck_assert_int_eq(parc_mpsc_push(&q, &m[1].node, NULL), 0);
+    ck_assert_int_eq(parc_mpsc_close(&q), 0);
+    ck_assert_int_eq(parc_mpsc_close(&q), 0);
+    ck_assert(parc_mpsc_is_closed(&q));
+    ck_assert_int_eq(parc_mpsc_push(&q, &m[2].node, NULL), EPIPE);
+    ck_assert_int_eq(parc_mpsc_pop(&q, &n), 0);
+    ck_assert_ptr_eq(n, &m[0].node);
+    ck_assert_int_eq(parc_mpsc_pop_try(&q, &n), 0);
+    ck_assert_ptr_eq(n, &m[1].node);
+    ck_assert_int_eq(parc_mpsc_pop_try(&q, &n), EPIPE);
+    ck_assert_int_eq(parc_mpsc_pop(&q, &n), EPIPE);
+    ck_assert_int_eq(parc_mpsc_pop_timed(&q, &n, PARC_NS_PER_MS), EPIPE);
+}
+END_TEST
+
+START_TEST(push_after_close_tag_is_refused_and_restored)
+{
+    /* A push whose exchange lands after the close (the early flag check
+     * passed before it) is refused and puts the closed head back. */
+    parc_mpsc_t q;
+    struct msg m[2];
+    parc_mpsc_node_t *n;
+    ck_assert_int_eq(parc_mpsc_init(&q), 0);
+    ck_assert_int_eq(parc_mpsc_push(&q, &m[0].node, NULL), 0);
+    ck_assert_int_eq(parc_mpsc_close(&q), 0);
+    uintptr_t closed_head = parc_load(&q.head, PARC_RELAXED);
+    parc_store(&q.closed, 0u, PARC_RELAXED); /* as if read before close */
+    ck_assert_int_eq(parc_mpsc_push(&q, &m[1].node, NULL), EPIPE);
+    parc_store(&q.closed, 1u, PARC_RELAXED);
+    ck_assert_uint_eq(parc_load(&q.head, PARC_RELAXED), closed_head);
+    ck_assert_int_eq(parc_mpsc_pop_try(&q, &n), 0);
+    ck_assert_ptr_eq(n, &m[0].node);
+    ck_assert_int_eq(parc_mpsc_pop_try(&q, &n), EPIPE);
+}
+END_TEST
+
+struct later {
+    parc_mpsc_t *q;
+    int what; /* 0 push, 1 close */
+    struct msg m;
+};
+
+static void *act_later(void *arg)
+{
+    struct later *l = arg;
+    parc_sleep_ns(20 * PARC_NS_PER_MS); /* let the consumer fall asleep */
+    if (l->what == 0) {
+        bool e = false;
+        ck_assert_int_eq(parc_mpsc_push(l->q, &l->m.node, &e), 0);
+        ck_assert(e); /* the sleeping consumer had marked it */
+    } else {
+        parc_mpsc_close(l->q);
+    }
+    return NULL;
+}
+
+START_TEST(blocked_pop_woken_by_push_and_close)
+{
+    parc_mpsc_t q;
+    parc_mpsc_node_t *n;
+    pthread_t t;
+    ck_assert_int_eq(parc_mpsc_init(&q), 0);
+    bool e;
+    struct msg first;
+    ck_assert_int_eq(parc_mpsc_push(&q, &first.node, &e), 0); /* take the
+                                                              * initial mark */
+    ck_assert_int_eq(parc_mpsc_pop(&q, &n), 0);
+    struct later l = { &q, 0, { 0, 7, { 0, 0 } } };
+    ck_assert_int_eq(pthread_create(&t, NULL, act_later, &l), 0);
+    ck_assert_int_eq(parc_mpsc_pop_timed(&q, &n, PARC_TEST_PATIENCE_NS), 0);
+    ck_assert_ptr_eq(n, &l.m.node);
+    ck_assert_int_eq(pthread_join(t, NULL), 0);
+
+    l.what = 1;
+    ck_assert_int_eq(pthread_create(&t, NULL, act_later, &l), 0);
+    ck_assert_int_eq(parc_mpsc_pop_timed(&q, &n, PARC_TEST_PATIENCE_NS), EPIPE);
+    ck_assert_int_eq(pthread_join(t, NULL), 0);
+}
+END_TEST
+
+/* ---- many producers --------------------------------------------------- */
+
+struct shared {
+    parc_mpsc_t q;
+    uint32_t per_producer;
+    struct msg *msgs;              /* [PRODUCERS * per_producer] */
+    uint32_t accepted[PRODUCERS];
+};
+
+struct producer_arg {
+    struct shared *s;
+    uint32_t id;
+};
+
+static void *producer(void *arg)
+{
+    struct producer_arg *a = arg;
+    struct shared *s = a->s;
+    uint32_t i;
+    for (i = 0; i < s->per_producer; i++) {
+        struct msg *m = &s->msgs[(size_t)a->id * s->per_producer + i];
+        m->producer = a->id;
+        m->seq = i;
+        int rc = parc_mpsc_push(&s->q, &m->node, NULL);
+        if (rc == EPIPE) {
+            /* The message is ours again: scribble over it. */
+            m->producer = UINT32_MAX;
+            parc_store(&m->node.next, (uintptr_t)0xdead0, PARC_RELAXED);
+            parc_store(&m->node.state, (uintptr_t)0xdead0, PARC_RELAXED);
+            break;
+        }
+        ck_assert_int_eq(rc, 0);
+        if (i % 64 == 63)
+            parc_yield(); /* mix the producers' runs */
+    }
+    s->accepted[a->id] = i;
+    return NULL;
+}
+
+/* Pop until EPIPE (or `stop` messages), checking per-producer order. */
+static uint64_t consume(struct shared *s, uint64_t stop, uint32_t next[PRODUCERS])
+{
+    uint64_t got = 0;
+    while (got < stop) {
+        parc_mpsc_node_t *n;
+        int rc = (got % 4 == 0) ? parc_mpsc_pop_timed(&s->q, &n, PARC_NS_PER_MS)
+                                : parc_mpsc_pop(&s->q, &n);
+        if (rc == EPIPE)
+            break;
+        if (rc == ETIMEDOUT)
+            continue;
+        ck_assert_int_eq(rc, 0);
+        struct msg *m = msg_of(n);
+        ck_assert_uint_lt(m->producer, PRODUCERS);
+        ck_assert_uint_eq(m->seq, next[m->producer]); /* exactly once, FIFO */
+        next[m->producer]++;
+        got++;
+    }
+    return got;
+}
+
+START_TEST(many_producers_exactly_once_in_order)
+{
+    struct shared *s = calloc(1, sizeof *s);
+    ck_assert_int_eq(parc_mpsc_init(&s->q), 0);
+    s->per_producer = PER_PRODUCER;
+    s->msgs = calloc((size_t)PRODUCERS * PER_PRODUCER, sizeof *s->msgs);
+    struct producer_arg pa[PRODUCERS];
+    pthread_t pt[PRODUCERS];
+    for (uint32_t i = 0; i < PRODUCERS; i++)
+        pa[i] = (struct producer_arg){ s, i };
+    parc_test_spawn(pt, PRODUCERS, producer, pa, sizeof pa[0]);
+    uint64_t total = (uint64_t)PRODUCERS * PER_PRODUCER;
+    uint32_t next[PRODUCERS] = { 0 };
+    ck_assert_uint_eq(consume(s, total, next), total);
+    parc_test_join(pt, PRODUCERS);
+    parc_mpsc_node_t *n;
+    ck_assert_int_eq(parc_mpsc_pop_try(&s->q, &n), EAGAIN);
+    free(s->msgs);
+    free(s);
+}
+END_TEST
+
+struct closer {
+    parc_mpsc_t *q;
+    int64_t delay_ns;
+};
+
+static void *close_later(void *arg)
+{
+    struct closer *c = arg;
+    parc_sleep_ns(c->delay_ns);
+    parc_mpsc_close(c->q);
+    return NULL;
+}
+
+START_TEST(close_racing_push_loses_nothing)
+{
+    for (int round = 0; round < 20; round++) {
+        struct shared *s = calloc(1, sizeof *s);
+        ck_assert_int_eq(parc_mpsc_init(&s->q), 0);
+        s->per_producer = PER_PRODUCER;
+        s->msgs = calloc((size_t)PRODUCERS * PER_PRODUCER, sizeof *s->msgs);
+        struct producer_arg pa[PRODUCERS];
+        pthread_t pt[PRODUCERS], tc;
+        for (uint32_t i = 0; i < PRODUCERS; i++)
+            pa[i] = (struct producer_arg){ s, i };
+        struct closer c = { &s->q, (round % 5) * 100 * PARC_NS_PER_US };
+        parc_test_spawn(pt, PRODUCERS, producer, pa, sizeof pa[0]);
+        ck_assert_int_eq(pthread_create(&tc, NULL, close_later, &c), 0);
+        uint32_t next[PRODUCERS] = { 0 };
+        uint64_t got = consume(s, UINT64_MAX, next);
+        parc_test_join(pt, PRODUCERS);
+        ck_assert_int_eq(pthread_join(tc, NULL), 0);
+        /* each producer's accepted pushes popped, in order, nothing else */
+        for (int p = 0; p < PRODUCERS; p++)
+            ck_assert_uint_eq(next[p], s->accepted[p]);
+        uint64_t accepted = 0;
+        for (int p = 0; p < PRODUCERS; p++)
+            accepted += s->accepted[p];
+        ck_assert_uint_eq(got, accepted);
+        free(s->msgs);
+        free(s);
+    }
+}
+END_TEST
+
+static Suite *mpsc_suite(void)
+{
+    Suite *s = suite_create("mpsc");
+    TCase *tc = tcase_create("mpsc");
+    tcase_set_timeout(tc, 60 * PARC_SLOWDOWN);
+    tcase_add_test(tc, rejects_bad_arguments);
+    tcase_add_test(tc, fifo_and_entry);
+    tcase_add_test(tc, was_empty_reports_the_mark);
+    tcase_add_test(tc, in_flight_push_is_not_empty_nor_closed);
+    tcase_add_test(tc, close_drains_then_epipe);
+    tcase_add_test(tc, push_after_close_tag_is_refused_and_restored);
+    tcase_add_test(tc, blocked_pop_woken_by_push_and_close);
+    tcase_add_test(tc, many_producers_exactly_once_in_order);
+    tcase_add_test(tc, close_racing_push_loses_nothing);
+    suite_add_tcase(s, tc);
+    return s;
+}
+
+int main(void)
+{
+    return parc_test_run(mpsc_suite());
+}

@@ -1,0 +1,464 @@
+/*
+ * bench/bench_pool.c — the work-stealing pool (parc/pool.h) against
+ * serial code, hand-written threads and GLib's GThreadPool.
+ *
+ * Benchmarks (2 workers: the machine's cores):
+ *   pool_submit     empty tasks submitted from one outside thread until all
+ *                   have run (pool created before the clock starts, joined
+ *                   inside it). Peer: GLib's GThreadPool (push, then
+ *                   g_thread_pool_free(wait)). Java's ForkJoinPool(2)
+ *                   external execute: bench/pool_peers/run_java.sh.
+ *   pool_forkjoin   a binary tree of tasks down to leaves of one element
+ *                   (fork the left half, compute the right, join): one
+ *                   task per leaf. Peer: the same recursion, serial.
+ *   pool_fib        naive fork/join fib(30) (a task at every call), 2
+ *                   workers against serial recursion: the speed-up.
+ *   pool_map_cpu    map of a compute-bound function (~200 ns/element) over
+ *                   a million elements: parc's map against a serial loop.
+ *   pool_map_mem    square over 10,000,000 ints: map (a call per element)
+ *                   and parallel_for (a call per range) against a
+ *                   hand-written two-thread loop and a serial loop.
+ *   pool_pymap      the seed's Pool(2).map(square, range(1_000_000)): parc's
+ *                   map; Python's figure comes from
+ *                   bench/pool_peers/python_map.py.
+ *
+ * One "op" is one task (submit, forkjoin, fib) or one element (maps).
+ */
+#include <pthread.h>
+#include <stdint.h>
+#include <stdlib.h>
+
+#include "bench.h"
+#include "parc/pool.h"
+
+#ifdef PARC_BENCH_HAVE_GLIB
+#include <glib.h>
+#endif
+
+/* One pool per worker count, created on first use and kept (a pool's
+ * start-up is not what these benchmarks measure). */
+static parc_pool_t *shared_pool(int workers)
+{
+    static parc_pool_t *pools[8];
+    if (workers < 1 || workers > 8)
+        return NULL;
+    if (pools[workers - 1] == NULL
+        && parc_pool_create((unsigned)workers, NULL, &pools[workers - 1]) != 0)
+        return NULL;
+    return pools[workers - 1];
+}
+
+/* ---- pool_submit ---------------------------------------------------------- */
+
+static const bench_point_t submit_points[] = {
+    { "empty tasks, 2 workers", 2, 0 },
+    { NULL, 0, 0 },
+};
+BENCH_DEFINE(pool_submit, "empty tasks from one outside thread until all have run", submit_points)
+
+static int empty_task(void *arg, void **result)
+{
+    (void)arg;
+    (void)result;
+    return 0;
+}
+
+static int64_t submit_parc(bench_run_t *r)
+{
+    parc_pool_t *p;
+    if (parc_pool_create((unsigned)r->threads, NULL, &p) != 0)
+        return BENCH_FAILED;
+    int64_t t0 = bench_now_ns();
+    for (uint64_t i = 0; i < r->ops; i++)
+        if (parc_pool_submit(p, empty_task, NULL, NULL) != 0)
+            return BENCH_FAILED;
+    parc_pool_join(p); /* every accepted task has run */
+    int64_t ns = bench_now_ns() - t0;
+    parc_pool_free(p);
+    return ns;
+}
+BENCH_CASE(pool_submit, "parc", submit_parc)
+
+#ifdef PARC_BENCH_HAVE_GLIB
+static void glib_empty(gpointer data, gpointer user)
+{
+    (void)data;
+    (void)user;
+}
+
+static int64_t submit_glib(bench_run_t *r)
+{
+    GThreadPool *gp = g_thread_pool_new(glib_empty, NULL, r->threads, TRUE, NULL);
+    if (gp == NULL)
+        return BENCH_FAILED;
+    int64_t t0 = bench_now_ns();
+    for (uint64_t i = 0; i < r->ops; i++)
+        g_thread_pool_push(gp, GINT_TO_POINTER(1), NULL); /* NULL is refused */
+    g_thread_pool_free(gp, FALSE, TRUE); /* wait until all have run */
+    return bench_now_ns() - t0;
+}
+BENCH_CASE(pool_submit, "glib-gthreadpool", submit_glib)
+#endif
+
+/* ---- pool_forkjoin --------------------------------------------------------- */
+
+static const bench_point_t forkjoin_points[] = {
+    { "tree to leaves of 1, 2 workers", 2, 0 },
+    { NULL, 0, 0 },
+};
+BENCH_DEFINE(pool_forkjoin, "recursive fork/join, one task per leaf", forkjoin_points)
+
+typedef struct range_job {
+    parc_pool_t *pool;
+    uint64_t lo, hi;
+} range_job_t;
+
+static int range_task(void *arg, void **result)
+{
+    range_job_t *j = arg;
+    uint64_t n = j->hi - j->lo;
+    if (n <= 1) {
+        *result = (void *)(uintptr_t)n;
+        return 0;
+    }
+    uint64_t mid = j->lo + n / 2;
+    range_job_t left = { j->pool, j->lo, mid }, right = { j->pool, mid, j->hi };
+    parc_future_t *f;
+    if (parc_pool_submit(j->pool, range_task, &left, &f) != 0)
+        return EIO;
+    void *vr = NULL, *vl = NULL;
+    range_task(&right, &vr);
+    int rc = parc_future_get(f, &vl);
+    parc_future_release(f);
+    *result = (void *)((uintptr_t)vl + (uintptr_t)vr);
+    return rc;
+}
+
+static int64_t forkjoin_parc(bench_run_t *r)
+{
+    parc_pool_t *p = shared_pool(r->threads);
+    if (p == NULL)
+        return BENCH_FAILED;
+    range_job_t root = { p, 0, r->ops };
+    int64_t t0 = bench_now_ns();
+    parc_future_t *f;
+    void *v = NULL;
+    if (parc_pool_submit(p, range_task, &root, &f) != 0 || parc_future_get(f, &v) != 0)
+        return BENCH_FAILED;
+    int64_t ns = bench_now_ns() - t0;
+    parc_future_release(f);
+    return (uint64_t)(uintptr_t)v == r->ops ? ns : BENCH_FAILED;
+}
+BENCH_CASE(pool_forkjoin, "parc", forkjoin_parc)
+
+static uint64_t range_serial(uint64_t lo, uint64_t hi)
+{
+    uint64_t n = hi - lo;
+    if (n <= 1)
+        return n;
+    uint64_t mid = lo + n / 2;
+    return range_serial(lo, mid) + range_serial(mid, hi);
+}
+
+static int64_t forkjoin_serial(bench_run_t *r)
+{
+    int64_t t0 = bench_now_ns();
+    uint64_t v = range_serial(0, r->ops);
+    bench_consume(v);
+    int64_t ns = bench_now_ns() - t0;
+    return v == r->ops ? ns : BENCH_FAILED;
+}
+BENCH_CASE(pool_forkjoin, "serial-recursion", forkjoin_serial)
+
+/* ---- pool_fib ---------------------------------------------------------------- */
+
+static const bench_point_t fib_points[] = {
+    { "fib(30), 2 workers", 2, 30 },
+    { NULL, 0, 0 },
+};
+BENCH_DEFINE(pool_fib, "naive fork/join fib (a task per call above the leaves)", fib_points)
+
+static parc_pool_t *fib_pool;
+
+static int fib_task(void *arg, void **result)
+{
+    intptr_t n = (intptr_t)arg;
+    if (n < 2) {
+        *result = (void *)n;
+        return 0;
+    }
+    parc_future_t *f;
+    if (parc_pool_submit(fib_pool, fib_task, (void *)(n - 1), &f) != 0)
+        return EIO;
+    void *a = NULL, *b = NULL;
+    fib_task((void *)(n - 2), &b);
+    int rc = parc_future_get(f, &a);
+    parc_future_release(f);
+    *result = (void *)((intptr_t)a + (intptr_t)b);
+    return rc;
+}
+
+static intptr_t fib_serial(intptr_t n)
+{
+    return n < 2 ? n : fib_serial(n - 1) + fib_serial(n - 2);
+}
+
+/* fib(n) makes fib(n+1) - 1 calls with n >= 2 ... counted as ops. */
+static uint64_t fib_calls(long n)
+{
+    uint64_t a = 1, b = 1; /* calls(0), calls(1) */
+    for (long i = 2; i <= n; i++) {
+        uint64_t c = a + b + 1;
+        a = b;
+        b = c;
+    }
+    return n < 1 ? 1 : b;
+}
+
+/* The answer, computed once per process outside any timing. */
+static intptr_t fib_expected(long n)
+{
+    static long known_n = -1;
+    static intptr_t known;
+    if (known_n != n) {
+        known = fib_serial(n);
+        known_n = n;
+    }
+    return known;
+}
+
+static int64_t fib_parc(bench_run_t *r)
+{
+    fib_pool = shared_pool(r->threads);
+    if (fib_pool == NULL)
+        return BENCH_FAILED;
+    intptr_t want = fib_expected(r->arg);
+    int64_t t0 = bench_now_ns();
+    parc_future_t *f;
+    void *v = NULL;
+    if (parc_pool_submit(fib_pool, fib_task, (void *)(intptr_t)r->arg, &f) != 0
+        || parc_future_get(f, &v) != 0)
+        return BENCH_FAILED;
+    int64_t ns = bench_now_ns() - t0;
+    parc_future_release(f);
+    r->items = fib_calls(r->arg); /* one fib per run, whatever ops says */
+    return (intptr_t)v == want ? ns : BENCH_FAILED;
+}
+BENCH_CASE(pool_fib, "parc", fib_parc)
+
+static int64_t fib_serial_case(bench_run_t *r)
+{
+    intptr_t want = fib_expected(r->arg);
+    int64_t t0 = bench_now_ns();
+    intptr_t v = fib_serial(r->arg);
+    bench_consume((uint64_t)v);
+    int64_t ns = bench_now_ns() - t0;
+    r->items = fib_calls(r->arg);
+    return v == want ? ns : BENCH_FAILED;
+}
+BENCH_CASE(pool_fib, "serial", fib_serial_case)
+
+/* ---- pool_map_cpu --------------------------------------------------------------- */
+
+static const bench_point_t map_cpu_points[] = {
+    { "1M elements, ~200 ns each, 2 workers", 2, 1000000 },
+    { NULL, 0, 0 },
+};
+BENCH_DEFINE(pool_map_cpu, "map of a compute-bound function", map_cpu_points)
+
+/* ~200 ns of dependent integer arithmetic (an xorshift chain). */
+static uint64_t burn(uint64_t x)
+{
+    for (int i = 0; i < 120; i++) {
+        x ^= x << 13;
+        x ^= x >> 7;
+        x ^= x << 17;
+    }
+    return x;
+}
+
+static int burn_elem(const void *in, void *out)
+{
+    *(uint64_t *)out = burn(*(const uint64_t *)in);
+    return 0;
+}
+
+static uint64_t *cpu_in, *cpu_out;
+
+static bool cpu_arrays(size_t n)
+{
+    static size_t have;
+    if (have < n) {
+        free(cpu_in);
+        free(cpu_out);
+        cpu_in = malloc(n * sizeof *cpu_in);
+        cpu_out = malloc(n * sizeof *cpu_out);
+        if (cpu_in == NULL || cpu_out == NULL)
+            return false;
+        for (size_t i = 0; i < n; i++)
+            cpu_in[i] = i + 1;
+        have = n;
+    }
+    return true;
+}
+
+static int64_t map_cpu_parc(bench_run_t *r)
+{
+    parc_pool_t *p = shared_pool(r->threads);
+    size_t n = (size_t)r->arg;
+    if (p == NULL || !cpu_arrays(n))
+        return BENCH_FAILED;
+    int64_t t0 = bench_now_ns();
+    int rc = parc_pool_map(p, burn_elem, cpu_in, cpu_out, n, sizeof *cpu_in, sizeof *cpu_out, 0);
+    int64_t ns = bench_now_ns() - t0;
+    r->items = n;
+    return rc == 0 && cpu_out[n - 1] == burn(n) ? ns : BENCH_FAILED;
+}
+BENCH_CASE(pool_map_cpu, "parc", map_cpu_parc)
+
+static int64_t map_cpu_serial(bench_run_t *r)
+{
+    size_t n = (size_t)r->arg;
+    if (!cpu_arrays(n))
+        return BENCH_FAILED;
+    int64_t t0 = bench_now_ns();
+    for (size_t i = 0; i < n; i++)
+        burn_elem(&cpu_in[i], &cpu_out[i]);
+    int64_t ns = bench_now_ns() - t0;
+    r->items = n;
+    return cpu_out[n - 1] == burn(n) ? ns : BENCH_FAILED;
+}
+BENCH_CASE(pool_map_cpu, "serial", map_cpu_serial)
+
+/* ---- pool_map_mem ----------------------------------------------------------------- */
+
+static const bench_point_t map_mem_points[] = {
+    { "square over 10M ints, 2 workers", 2, 10000000 },
+    { NULL, 0, 0 },
+};
+BENCH_DEFINE(pool_map_mem, "memory-bound map: square over ints", map_mem_points)
+
+static int *mem_in, *mem_out;
+
+static bool mem_arrays(size_t n)
+{
+    static size_t have;
+    if (have < n) {
+        free(mem_in);
+        free(mem_out);
+        mem_in = malloc(n * sizeof *mem_in);
+        mem_out = malloc(n * sizeof *mem_out);
+        if (mem_in == NULL || mem_out == NULL)
+            return false;
+        for (size_t i = 0; i < n; i++) {
+            mem_in[i] = (int)(i & 0x7fff);
+            mem_out[i] = 0;
+        }
+        have = n;
+    }
+    return true;
+}
+
+static int square_elem(const void *in, void *out)
+{
+    int x = *(const int *)in;
+    *(int *)out = x * x;
+    return 0;
+}
+
+static int square_range(void *arg, int64_t lo, int64_t hi)
+{
+    (void)arg;
+    for (int64_t i = lo; i < hi; i++)
+        mem_out[i] = mem_in[i] * mem_in[i];
+    return 0;
+}
+
+static bool mem_check(size_t n)
+{
+    size_t i = n - 1;
+    return mem_out[i] == mem_in[i] * mem_in[i] && mem_out[n / 2] == mem_in[n / 2] * mem_in[n / 2];
+}
+
+static int64_t map_mem_parc(bench_run_t *r)
+{
+    parc_pool_t *p = shared_pool(r->threads);
+    size_t n = (size_t)r->arg;
+    if (p == NULL || !mem_arrays(n))
+        return BENCH_FAILED;
+    int64_t t0 = bench_now_ns();
+    int rc = parc_pool_map(p, square_elem, mem_in, mem_out, n, sizeof(int), sizeof(int), 0);
+    int64_t ns = bench_now_ns() - t0;
+    r->items = n;
+    return rc == 0 && mem_check(n) ? ns : BENCH_FAILED;
+}
+BENCH_CASE(pool_map_mem, "parc", map_mem_parc)
+
+static int64_t map_mem_parc_for(bench_run_t *r)
+{
+    parc_pool_t *p = shared_pool(r->threads);
+    size_t n = (size_t)r->arg;
+    if (p == NULL || !mem_arrays(n))
+        return BENCH_FAILED;
+    int64_t t0 = bench_now_ns();
+    int rc = parc_pool_parallel_for(p, 0, (int64_t)n, 0, square_range, NULL);
+    int64_t ns = bench_now_ns() - t0;
+    r->items = n;
+    return rc == 0 && mem_check(n) ? ns : BENCH_FAILED;
+}
+BENCH_CASE(pool_map_mem, "parc-parallel_for", map_mem_parc_for)
+
+static void two_thread_body(bench_worker_t *w)
+{
+    size_t n = (size_t)w->arg, half = n / (size_t)w->threads;
+    size_t lo = (size_t)w->id * half, hi = w->id + 1 == w->threads ? n : lo + half;
+    square_range(NULL, (int64_t)lo, (int64_t)hi);
+}
+
+static int64_t map_mem_threads(bench_run_t *r)
+{
+    size_t n = (size_t)r->arg;
+    if (!mem_arrays(n))
+        return BENCH_FAILED;
+    int64_t ns = bench_parallel(r, two_thread_body, NULL); /* threads made per run */
+    r->items = n;
+    return mem_check(n) ? ns : BENCH_FAILED;
+}
+BENCH_CASE(pool_map_mem, "hand-written-2-threads", map_mem_threads)
+
+static int64_t map_mem_serial(bench_run_t *r)
+{
+    size_t n = (size_t)r->arg;
+    if (!mem_arrays(n))
+        return BENCH_FAILED;
+    int64_t t0 = bench_now_ns();
+    square_range(NULL, 0, (int64_t)n);
+    int64_t ns = bench_now_ns() - t0;
+    r->items = n;
+    return mem_check(n) ? ns : BENCH_FAILED;
+}
+BENCH_CASE(pool_map_mem, "serial", map_mem_serial)
+
+/* ---- pool_pymap ------------------------------------------------------------------- */
+
+static const bench_point_t pymap_points[] = {
+    { "square over range(1_000_000), 2 workers", 2, 1000000 },
+    { NULL, 0, 0 },
+};
+BENCH_DEFINE(pool_pymap,
+             "the seed's Pool(2).map(square, range(1_000_000)); Python: bench/pool_peers/python_map.py",
+             pymap_points)
+
+static int64_t pymap_parc(bench_run_t *r)
+{
+    parc_pool_t *p = shared_pool(r->threads);
+    size_t n = (size_t)r->arg;
+    if (p == NULL || !mem_arrays(n))
+        return BENCH_FAILED;
+    int64_t t0 = bench_now_ns();
+    int rc = parc_pool_map(p, square_elem, mem_in, mem_out, n, sizeof(int), sizeof(int), 0);
+    int64_t ns = bench_now_ns() - t0;
+    r->items = n;
+    return rc == 0 && mem_check(n) ? ns : BENCH_FAILED;
+}
+BENCH_CASE(pool_pymap, "parc", pymap_parc)

@@ -95,6 +95,11 @@ typedef struct bench_worker {
  * (a lost item, a broken count...); parc-bench then exits non-zero. */
 #define BENCH_FAILED INT64_C(-1)
 
+/* A case returns this when it does not apply at this point (e.g. a FIFO
+ * spin lock with more threads than CPUs, which only measures the
+ * scheduler); the table says "skipped". Decide before running anything. */
+#define BENCH_SKIPPED INT64_C(-2)
+
 typedef int64_t (*bench_case_fn)(bench_run_t *r);
 typedef void (*bench_body_fn)(bench_worker_t *w);
 
@@ -137,6 +142,9 @@ static inline int bench_overrun(const bench_worker_t *w, uint64_t i)
  * partner's core (2 cores shared by everyone). Pass a counter that starts
  * at 0 for each wait. */
 void bench_wait_poll(uint32_t *polls);
+
+/* How many CPUs this process may run on (its affinity mask). */
+int bench_cpus(void);
 
 /* Keep the compiler from optimising a value away. */
 void bench_consume(uint64_t v);

@@ -232,6 +232,11 @@ void bench_wait_poll(uint32_t *polls)
         sched_yield();
 }
 
+int bench_cpus(void)
+{
+    return nallowed > 0 ? nallowed : 1;
+}
+
 static volatile uint64_t consume_sink;
 void bench_consume(uint64_t v)
 {
@@ -396,6 +401,7 @@ typedef struct case_result {
     double median, min, max;      /* of the repetitions done */
     double ratio;                 /* parc/this in ops/s; 0 = none */
     int failed;
+    int skipped;                  /* the case returned BENCH_SKIPPED */
 } case_result_t;
 
 static int failures;
@@ -422,6 +428,8 @@ static double run_once(case_result_t *res, const bench_point_t *p, uint64_t ops)
     int64_t ns = res->c->fn(&r);
     parc_raw_store(&run_started_ns, 0, PARC_RELAXED);
     res->spent_ns += bench_now_ns() - t0;
+    if (ns == BENCH_SKIPPED)
+        res->skipped = 1;
     if (ns < 0 || r.items == 0)
         return -1.0;
     return (double)ns / (double)r.items;
@@ -500,10 +508,12 @@ static void measure_point(const bench_point_t *p, case_result_t *res, int n,
         }
     }
     for (int k = 0; k < n; k++) {
-        if (res[k].failed) {
+        if (res[k].skipped)
+            res[k].failed = 1; /* no figures, but not a failure */
+        else if (res[k].failed)
             failures++;
+        if (res[k].failed)
             continue;
-        }
         res[k].median = median_of(res[k].ns_per_op, reps);
         res[k].min = INFINITY;
         res[k].max = 0;
@@ -569,7 +579,8 @@ static double measure_floor(void)
         r.bench = "floor";
         measure_point(&fb->points[0], &r, 1, opt.quick ? 3 : 5);
         if (r.failed) {
-            failures--; /* reported by the floor benchmark itself */
+            if (!r.skipped)
+                failures--; /* reported by the floor benchmark itself */
             return 0.0;
         }
         return r.median;
@@ -607,7 +618,8 @@ static void print_row(const bench_point_t *p, const case_result_t *r,
     else
         label[0] = '\0';
     if (r->failed) {
-        printf("   %-26s %-18s FAILED\n", label, r->c->impl);
+        printf("   %-26s %-18s %s\n", label, r->c->impl,
+               r->skipped ? "skipped" : "FAILED");
         return;
     }
     snprintf(range, sizeof range, "[%.4g - %.4g]%s", r->min, r->max,
@@ -643,7 +655,7 @@ static void json_case(FILE *f, const case_result_t *r, double floor_ns, int reps
     fprintf(f, "        { \"impl\": ");
     json_str(f, r->c->impl);
     if (r->failed) {
-        fprintf(f, ", \"failed\": true }");
+        fprintf(f, ", \"%s\": true }", r->skipped ? "skipped" : "failed");
         return;
     }
     fprintf(f, ", \"failed\": false, \"ops_per_run\": %llu, "
@@ -753,6 +765,7 @@ int main(int argc, char **argv)
         if (!selected_bench(b->name))
             continue;
         int is_floor = strcmp(b->name, "floor") == 0;
+        int64_t bench_t0 = bench_now_ns();
         double floor_ns = is_floor ? 0.0 : measure_floor();
         print_header(b, floor_ns);
         if (json != NULL) {
@@ -787,8 +800,10 @@ int main(int argc, char **argv)
                 fprintf(json, "      ] }");
             }
         }
+        double took = (double)(bench_now_ns() - bench_t0) / 1e9;
+        printf("   (%.1f s)\n", took);
         if (json != NULL)
-            fprintf(json, " ] }");
+            fprintf(json, " ], \"seconds\": %.3f }", took);
     }
     if (json != NULL) {
         fprintf(json, "\n  ]\n}\n");

@@ -409,12 +409,18 @@ void stress_run_case(const stress_options_t *opt, const stress_case_t *c,
         snprintf(r->message, sizeof r->message, "the run could not be set up: %s",
                  strerror(rc));
     }
-    if (r->violations)
+    if (r->violations) {
         r->status = STRESS_FAIL;
-    else if (ctx->skipped)
+    } else if (ctx->skipped) {
         r->status = STRESS_SKIP;
-    else
+    } else if (r->ops == 0) {
+        /* Nothing was counted, so nothing was shown to work. */
+        r->status = STRESS_SKIP;
+        snprintf(r->message, sizeof r->message,
+                 "no operation was counted (nothing exercised)");
+    } else {
         r->status = STRESS_PASS;
+    }
     pthread_mutex_destroy(&ctx->message_lock);
     free(ctx);
 }

@@ -311,7 +311,8 @@ void parc_stress_skip(parc_stress_ctx_t *ctx, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
 
 /* Add `n` to the run's operation count shown in the report (for workloads
- * that do not use parc_stress_step). Any thread. */
+ * that do not use parc_stress_step). Any thread. A run that counts no
+ * operation at all is reported as SKIP, never PASS: it showed nothing. */
 void parc_stress_add_ops(parc_stress_ctx_t *ctx, uint64_t n);
 
 /* ---- registration --------------------------------------------------------- */

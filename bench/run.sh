@@ -1,0 +1,14 @@
+#!/bin/sh
+# bench/run.sh — build parc-bench (optimised, no sanitizer, no chaos) and
+# run it; arguments go to parc-bench (e.g. --quick, --filter mutex,
+# --json out.json, --pin). The build directory is $PARC_BENCH_BUILD, by
+# default build/bench next to this checkout's other builds.
+#   bench/run.sh --quick          # smoke run, ~15 s on an idle machine
+#   bench/run.sh                  # every benchmark, 1-2 minutes
+set -eu
+src=$(cd "$(dirname "$0")/.." && pwd)
+dir=${PARC_BENCH_BUILD:-$src/build/bench}
+cmake -S "$src" -B "$dir" -DCMAKE_BUILD_TYPE=Release -DPARC_BUILD_TESTS=OFF \
+      -DPARC_BUILD_STRESS=OFF -DPARC_BUILD_EXAMPLES=OFF >/dev/null
+cmake --build "$dir" --target parc-bench -j"$(nproc)" >/dev/null
+exec "$dir/bench/parc-bench" "$@"

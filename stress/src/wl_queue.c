@@ -179,7 +179,6 @@ typedef struct xfer {
     bool closing;                          /* the close workload */
     int64_t close_at_ns;                   /* producer 0 closes then */
     PARC_CACHE_ALIGNED parc_atomic(unsigned) producers_done;
-    parc_atomic(uint64_t) accepted_total;  /* published by finished producers */
     parc_atomic(int) close_started, close_done;
     parc_atomic(unsigned) consumers_saw_epipe;
     PARC_CACHE_ALIGNED parc_atomic(uint64_t) taken[STRESS_MAX_THREADS];
@@ -236,14 +235,19 @@ static void producer(xfer_t *x, unsigned index)
         it->check = parc_stress_item_checksum(index, seq);
         for (unsigned tries = 0;; tries++) {
             bool was_closed = parc_raw_load(&x->close_done, PARC_SEQ_CST);
-            int rc = x->impl->push(x->q, it);
+            bool timed = x->impl->push_timed &&
+                         (parc_stress_random(ctx, index) & 7) == 0;
+            int rc = timed ? x->impl->push_timed(x->q, it, 100 * PARC_NS_PER_US)
+                           : x->impl->push(x->q, it);
+            if (timed && rc == ETIMEDOUT)
+                rc = EAGAIN; /* still full: the same as a refused try */
             if (rc == 0) {
                 if (was_closed)
                     parc_stress_fail(ctx, "push accepted producer %u's item %" PRIu64
                                           " after close() had returned", index, seq);
                 x->t.accepted[index]++;
                 seq++;
-                go = parc_stress_step(ctx, index, "push");
+                go = parc_stress_step(ctx, index, timed ? "push_timed" : "push");
                 break;
             }
             if (rc != EAGAIN || parc_stress_stopping(ctx)) {
@@ -266,8 +270,8 @@ static void producer(xfer_t *x, unsigned index)
 out:
     if (x->closing && index == 0)
         do_close(x);
-    /* release: publishes accepted[index]; pairs with consumers' acquire. */
-    parc_raw_faa(&x->accepted_total, x->t.accepted[index], PARC_RELEASE);
+    /* release: every push of this producer has returned; pairs with the
+     * consumers' acquire load. */
     parc_raw_faa(&x->producers_done, 1u, PARC_RELEASE);
 }
 
@@ -327,23 +331,22 @@ static void consumer(xfer_t *x, unsigned index, unsigned c)
         if (parc_raw_load(&ctx->violations, PARC_RELAXED))
             break;
         parc_stress_progress(ctx, index, timed ? "pop_timed (empty)" : "pop (empty)");
-        /* acquire: pairs with the producers' release increments. */
-        bool all_done = parc_raw_load(&x->producers_done, PARC_ACQUIRE) == x->producers;
-        if (all_done && !x->closing &&
-            taken_sum(x) >= parc_raw_load(&x->accepted_total, PARC_ACQUIRE))
+        /* acquire: pairs with the producers' release increments; every
+         * push has returned, so an empty queue now stays empty. What is
+         * missing then is lost: the drain and final check name it. */
+        if (!x->closing &&
+            parc_raw_load(&x->producers_done, PARC_ACQUIRE) == x->producers)
             break;
-        if (all_done || (x->closing && parc_raw_load(&x->close_done, PARC_SEQ_CST))) {
-            /* Nothing more can be accepted: an empty queue must stay empty
-             * (transfer) or turn to EPIPE (close) soon. */
+        if (x->closing && parc_raw_load(&x->close_done, PARC_SEQ_CST)) {
+            /* Closed: an empty queue must turn to EPIPE soon. */
             int64_t now = parc_now_ns();
             if (idle_since == 0)
                 idle_since = now;
             else if (now - idle_since > ctx->patience_ns) {
-                if (x->closing)
-                    parc_stress_fail(ctx, "pop keeps returning EAGAIN %.1f s after "
-                                          "close (never EPIPE)",
-                                     (double)(now - idle_since) / 1e9);
-                break; /* transfer: the final check names what was lost */
+                parc_stress_fail(ctx, "pop keeps returning EAGAIN %.1f s after "
+                                      "close (never EPIPE)",
+                                 (double)(now - idle_since) / 1e9);
+                break;
             }
         }
         sched_yield();

@@ -172,6 +172,9 @@ typedef struct parc_stress_queue_impl {
     /* Optional (with PARC_STRESS_CLOSABLE): close; may be called once by
      * any thread while others push and pop. 0. */
     int (*close)(void *queue);
+    /* Optional: blocks up to timeout_ns while full: 0, ETIMEDOUT, EPIPE
+     * (closed). When present producers sometimes use it instead of push. */
+    int (*push_timed)(void *queue, parc_stress_item_t *item, int64_t timeout_ns);
 } parc_stress_queue_impl_t;
 
 /* ---- lock: mutual exclusion (and optional shared mode) ------------------ */

@@ -331,9 +331,10 @@ int64_t bench_parallel(bench_run_t *r, bench_body_fn body, void *shared)
         start = bench_now_ns();
         ps.deadline_ns = start + run_cap_ns();
     }
-    /* release: publishes the workers' set-up; pairs with their acquire
-     * load of go. (On a failed start the workers are released too, to be
-     * joined; the run is reported as failed.) */
+    /* release: publishes deadline_ns (and the case's state); pairs with
+     * the workers' acquire load of go. (On a failed start the workers are
+     * released too, with a deadline already past, to be joined; the run is
+     * reported as failed.) */
     parc_raw_store(&ps.go, 1, PARC_RELEASE);
     int64_t end = 0;
     uint64_t done = 0;

@@ -38,9 +38,19 @@
  *     BENCH_CASE(queue, "parc", parc_case)
  *
  * A case may be registered from any file (BENCH_CASE names its benchmark
- * by its identifier), and C++ files can register cases too (bench.h is
- * C++-clean); the case named "parc" is listed first and is the numerator
- * of every ratio; the other cases keep their registration order.
+ * by its identifier); the case named "parc" is listed first and is the
+ * numerator of every ratio; the other cases keep their registration order.
+ * ns/op is the elapsed time over r->items (normally r->ops).
+ *
+ * Peers: wrap a peer's cases in #ifdef PARC_BENCH_HAVE_CK / _URCU / _GLIB /
+ * _MOODYCAMEL (defined by CMake for the peers it found; pthreads are
+ * always there). moodycamel is C++: call it from C through
+ * peer_moodycamel.h. bench/ .cpp files are compiled only when CMake found
+ * a C++ compiler and moodycamel (bench.h is C++-clean, so they may
+ * register cases themselves).
+ *
+ * A case that does not apply at a point returns BENCH_SKIPPED; a body that
+ * may convoy (more threads than CPUs) polls bench_overrun() to stop early.
  *
  * The time measured is the caller's business: bench_parallel() times from
  * the barrier's release to the last worker's end, which is what most cases

@@ -9,7 +9,8 @@
  * preempted, where parking wins and pure spinlocks convoy).
  *
  * Peers: glibc's pthread_mutex (default and PTHREAD_MUTEX_ADAPTIVE_NP,
- * which spins a little before the futex) and, when Concurrency Kit is
+ * which spins a little before the futex), GLib's GMutex (its own futex
+ * mutex, no spinning) when GLib is found, and, when Concurrency Kit is
  * found, its test-and-set, ticket and MCS spinlocks (which never park;
  * the FIFO ones are skipped with more threads than CPUs, see below).
  *
@@ -26,6 +27,12 @@
 
 #if defined(PARC_BENCH_HAVE_CK) && !defined(__SANITIZE_THREAD__)
 #include <ck_spinlock.h>
+#endif
+/* Peers whose atomics live in code TSan does not instrument (ck's inline
+ * assembly, libglib's futex mutex) would show every critical section as
+ * a race: a ThreadSanitizer build leaves them out. */
+#if defined(PARC_BENCH_HAVE_GLIB) && !defined(__SANITIZE_THREAD__)
+#include <glib.h>
 #endif
 
 static const bench_point_t mutex_points[] = {
@@ -127,9 +134,33 @@ MUTEX_CASE(pthread_adaptive, "pthread-adaptive", pthread_mutex_t,
            pthread_adaptive_init, pthread_mutex_lock, pthread_mutex_unlock,
            pthread_mutex_destroy)
 
-/* ---- Concurrency Kit spinlocks (never park) ------------------------------
- * Not in a ThreadSanitizer build: ck's atomics are inline assembly, which
- * TSan cannot see, so it would report every critical section as a race. */
+/* ---- GLib (not under TSan, see above) ------------------------------------ */
+
+#if defined(PARC_BENCH_HAVE_GLIB) && !defined(__SANITIZE_THREAD__)
+static int glib_init(GMutex *m)
+{
+    g_mutex_init(m);
+    return 0;
+}
+static int glib_lock(GMutex *m)
+{
+    g_mutex_lock(m);
+    return 0;
+}
+static int glib_unlock(GMutex *m)
+{
+    g_mutex_unlock(m);
+    return 0;
+}
+static int glib_destroy(GMutex *m)
+{
+    g_mutex_clear(m);
+    return 0;
+}
+MUTEX_CASE(glib, "glib", GMutex, glib_init, glib_lock, glib_unlock, glib_destroy)
+#endif
+
+/* ---- Concurrency Kit spinlocks (never park; not under TSan) --------------- */
 
 #if defined(PARC_BENCH_HAVE_CK) && !defined(__SANITIZE_THREAD__)
 static int ck_fas_init(ck_spinlock_fas_t *l)

@@ -690,11 +690,23 @@ static void list_benches(void)
     }
 }
 
+/* The 1-minute load average, or -1 when unknown. */
+static double load_average(void)
+{
+    double l[1];
+    return getloadavg(l, 1) == 1 ? l[0] : -1.0;
+}
+
 static void print_build(void)
 {
     printf("parc-bench %s: %d CPUs allowed, %s, %d reps of ~%.3g ms per case\n",
            PARC_VERSION, nallowed, opt.pin ? "pinned" : "not pinned",
            opt.reps, (double)opt.target_ns / 1e6);
+    double load = load_average();
+    if (load >= 0)
+        printf("load average %.1f%s\n", load,
+               load > 0.5 * nallowed ? ": other work shares these CPUs, figures will be noisy"
+                                     : "");
     printf("peers:");
     printf(" pthread");
 #ifdef PARC_BENCH_HAVE_CK
@@ -755,9 +767,10 @@ int main(int argc, char **argv)
     print_build();
     if (json != NULL)
         fprintf(json, "{\n  \"version\": \"%s\", \"cpus\": %d, \"pinned\": %s, "
-                      "\"reps\": %d, \"target_ns\": %lld,\n  \"benchmarks\": [",
+                      "\"reps\": %d, \"target_ns\": %lld, \"load_average\": %.2f,\n"
+                      "  \"benchmarks\": [",
                 PARC_VERSION, nallowed, opt.pin ? "true" : "false", opt.reps,
-                (long long)opt.target_ns);
+                (long long)opt.target_ns, load_average());
 
     int ran = 0;
     static case_result_t res[MAX_CASES];

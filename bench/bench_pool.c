@@ -103,6 +103,7 @@ BENCH_CASE(pool_submit, "glib-gthreadpool", submit_glib)
 /* ---- pool_forkjoin --------------------------------------------------------- */
 
 static const bench_point_t forkjoin_points[] = {
+    { "tree to leaves of 1, 1 worker", 1, 0 },
     { "tree to leaves of 1, 2 workers", 2, 0 },
     { NULL, 0, 0 },
 };
@@ -173,6 +174,7 @@ BENCH_CASE(pool_forkjoin, "serial-recursion", forkjoin_serial)
 /* ---- pool_fib ---------------------------------------------------------------- */
 
 static const bench_point_t fib_points[] = {
+    { "fib(30), 1 worker", 1, 30 },
     { "fib(30), 2 workers", 2, 30 },
     { NULL, 0, 0 },
 };

@@ -284,8 +284,10 @@ static int wait_until(parc_future_t *f, parc_deadline_t deadline)
     for (unsigned i = 0; i < PARC_SPIN_POLLS; i++) {
         if (parc_future_is_done(f))
             return 0;
-        if (help_fn != NULL && (i & 63u) == 0 && help_while_pending(f))
-            i = 0; /* work came by: spin afresh after it */
+        if (help_fn != NULL && (i & 63u) == 0 && help_while_pending(f)) {
+            i = 0; /* work came by: spin afresh after it, and do not */
+            continue; /* pause: f is likely done (its own child ran) */
+        }
         parc_cpu_relax();
     }
     for (;;) {

@@ -24,6 +24,12 @@
 
 typedef struct pool_worker {
     parc_deque_t deque;      /* cache-aligned inside */
+    /* Parking: the worker sleeps on its own eventcount until a waker
+     * claims it (sets `claimed` and takes it off the sleepers list). */
+    PARC_CACHE_ALIGNED parc_ec_t ec;
+    parc_atomic(int) claimed;
+    bool asleep;                       /* on the sleepers list (sleep_lock) */
+    struct pool_worker *next_sleeper;  /* sleep_lock */
     parc_pool_t *pool;
     unsigned index;
     uint32_t tick;
@@ -38,7 +44,12 @@ struct parc_pool {
      * wakes a sleeper only when this is 0. Written by every worker that
      * runs out of work: its own line. */
     PARC_CACHE_ALIGNED parc_atomic(uint32_t) searching;
-    PARC_CACHE_ALIGNED parc_ec_t sleep;    /* idle workers park here */
+    /* Parked workers: a list under a lock (taken only to park and to
+     * wake, both of which cost a futex call anyway) and its length,
+     * which notifiers read without the lock. */
+    PARC_CACHE_ALIGNED parc_atomic(uint32_t) nsleepers;
+    pthread_mutex_t sleep_lock;
+    pool_worker_t *sleepers;
     parc_atomic(int) terminating;
     unsigned nworkers;
     pool_worker_t *workers;
@@ -67,19 +78,66 @@ static bool terminating(parc_pool_t *p)
     return parc_load(&p->terminating, PARC_ACQUIRE) != 0;
 }
 
+/*
+ * Wake one parked worker: take it off the sleepers list and count it as
+ * searching *on its behalf*, so that until it is up and has looked, other
+ * notifiers see a searcher and do not wake a second one for nothing (the
+ * eventcount alone cannot say which thread a wake-up will reach; Tokio's
+ * scheduler makes the same claim). Returns false when nobody sleeps.
+ */
+static bool wake_one(parc_pool_t *p)
+{
+    pthread_mutex_lock(&p->sleep_lock);
+    pool_worker_t *w = p->sleepers;
+    if (w != NULL) {
+        p->sleepers = w->next_sleeper;
+        w->asleep = false;
+        parc_store(&p->nsleepers, parc_load(&p->nsleepers, PARC_RELAXED) - 1u,
+                   PARC_RELAXED); /* writers hold sleep_lock */
+        parc_faa(&p->searching, 1u, PARC_RELAXED);
+        /* release: pairs with the sleeper's acquire load of `claimed`;
+         * set under the lock, so a sleeper that finds itself off the list
+         * (under the lock) finds it set too. */
+        parc_store(&w->claimed, 1, PARC_RELEASE);
+    }
+    pthread_mutex_unlock(&p->sleep_lock);
+    if (w == NULL)
+        return false;
+    parc_ec_notify_one(&w->ec);
+    return true;
+}
+
+/* Wake every worker parked now (each at most once: a worker that parks
+ * again right away is not chased). */
+static void wake_all(parc_pool_t *p)
+{
+    for (unsigned i = 0; i < p->nworkers && wake_one(p); i++) {
+    }
+}
+
 /* A new task is visible (pushed to a deque or the injection queue): wake
  * one parked worker, unless a worker is searching and will find it. */
 static void pool_notify(parc_pool_t *p)
 {
-    /* seq_cst fence: orders the push before the load of `searching`;
-     * pairs with the seq_cst fence a worker passes (in
-     * parc_ec_prepare_wait) after leaving the searching count and before
-     * its last look for work: either that look sees the task or this load
-     * sees the worker gone and the eventcount sees it registered. */
+    /* seq_cst fence: orders the push before the loads of `searching` and
+     * `nsleepers`; pairs with the seq_cst fence a worker executes after
+     * leaving the searching count and joining the sleepers, before its
+     * last look for work: either that look sees the task, or these loads
+     * see the worker gone from the searchers and on the sleepers list. */
     parc_fence(PARC_SEQ_CST);
-    if (parc_load(&p->searching, PARC_RELAXED) != 0)
+    if (parc_load(&p->searching, PARC_RELAXED) != 0
+        || parc_load(&p->nsleepers, PARC_RELAXED) == 0)
         return;
-    parc_ec_notify_one(&p->sleep);
+    wake_one(p);
+}
+
+/* Leave the searching count after finding work; the last searcher to do
+ * so wakes a sleeper to carry on searching (there may be more work where
+ * this came from), which ramps a burst up one worker at a time. */
+static void found_work(parc_pool_t *p)
+{
+    if (parc_fas(&p->searching, 1u, PARC_RELAXED) == 1u)
+        pool_notify(p);
 }
 
 /* Run (or, once terminating, cancel) a task taken from a queue, then drop
@@ -144,53 +202,116 @@ static parc_future_t *find_work(parc_pool_t *p, pool_worker_t *w, bool *drained)
     return NULL;
 }
 
+/* Join the sleepers list (not counted as searching any more). */
+static void register_sleeper(parc_pool_t *p, pool_worker_t *w)
+{
+    pthread_mutex_lock(&p->sleep_lock);
+    w->asleep = true;
+    parc_store(&w->claimed, 0, PARC_RELAXED); /* only wakers set it, under the lock */
+    w->next_sleeper = p->sleepers;
+    p->sleepers = w;
+    parc_store(&p->nsleepers, parc_load(&p->nsleepers, PARC_RELAXED) + 1u,
+               PARC_RELAXED); /* writers hold sleep_lock */
+    pthread_mutex_unlock(&p->sleep_lock);
+}
+
+/* Leave the sleepers list without parking. Returns true when a waker
+ * claimed w first (and so counted it as searching). */
+static bool unregister_sleeper(parc_pool_t *p, pool_worker_t *w)
+{
+    pthread_mutex_lock(&p->sleep_lock);
+    bool claimed = !w->asleep;
+    if (!claimed) {
+        pool_worker_t **pp = &p->sleepers;
+        while (*pp != w)
+            pp = &(*pp)->next_sleeper;
+        *pp = w->next_sleeper;
+        w->asleep = false;
+        parc_store(&p->nsleepers, parc_load(&p->nsleepers, PARC_RELAXED) - 1u,
+                   PARC_RELAXED);
+    }
+    pthread_mutex_unlock(&p->sleep_lock);
+    return claimed;
+}
+
+/* Park until a waker claims w (eventcount protocol on `claimed`). */
+static void park_until_claimed(pool_worker_t *w)
+{
+    /* acquire: pairs with the release store in wake_one */
+    while (parc_load(&w->claimed, PARC_ACQUIRE) == 0) {
+        parc_ec_key_t key = parc_ec_prepare_wait(&w->ec);
+        if (parc_load(&w->claimed, PARC_ACQUIRE) != 0) { /* as above */
+            parc_ec_cancel_wait(&w->ec);
+            break;
+        }
+        parc_ec_wait(&w->ec, key, PARC_FOREVER);
+    }
+}
+
 /* The next task for worker w, or NULL when it should exit: its own deque,
  * the injection queue, a search with stealing, and parking. */
 static parc_future_t *next_task(parc_pool_t *p, pool_worker_t *w)
 {
     void *item;
+    bool counted = false; /* w is counted in p->searching */
     for (;;) {
         if (terminating(p))
-            return NULL;
+            break;
+        parc_future_t *f = NULL;
         if (++w->tick % FAIRNESS_TICK == 0
             && parc_lfqueue_pop_try(&p->inject, &item) == 0)
-            return item;
-        if (parc_deque_pop(&w->deque, &item) == 0)
-            return item;
-        if (parc_lfqueue_pop_try(&p->inject, &item) == 0)
-            return item;
+            f = item;
+        else if (parc_deque_pop(&w->deque, &item) == 0
+                 || parc_lfqueue_pop_try(&p->inject, &item) == 0)
+            f = item;
+        if (f != NULL) {
+            if (counted)
+                found_work(p);
+            return f;
+        }
 
         /* Search: steal for a short spin before parking. */
-        parc_faa(&p->searching, 1u, PARC_RELAXED); /* advisory; see notify */
+        if (!counted)
+            parc_faa(&p->searching, 1u, PARC_RELAXED); /* see pool_notify */
+        counted = true;
         bool drained = false;
         for (unsigned r = 0; r < SEARCH_ROUNDS && !drained; r++) {
-            parc_future_t *f = find_work(p, w, &drained);
+            f = find_work(p, w, &drained);
             if (f != NULL) {
-                /* The last searcher to find work wakes a sleeper to carry
-                 * on searching: there may be more where this came from. */
-                if (parc_fas(&p->searching, 1u, PARC_RELAXED) == 1u)
-                    pool_notify(p);
+                found_work(p);
                 return f;
             }
             for (unsigned i = 0; i < SEARCH_PAUSE; i++)
                 parc_cpu_relax();
         }
-        /* The decrement is sequenced before the seq_cst fence in
-         * parc_ec_prepare_wait: a notifier that misses this worker's last
-         * look sees the decrement (see pool_notify). */
         parc_fas(&p->searching, 1u, PARC_RELAXED);
+        counted = false;
         if (drained || terminating(p))
-            return NULL;
-        parc_ec_key_t key = parc_ec_prepare_wait(&p->sleep);
-        parc_future_t *f = find_work(p, w, &drained);
+            break;
+
+        /* Sleep: register, fence, look a last time, park. */
+        register_sleeper(p, w);
+        /* seq_cst fence: orders leaving the searchers and joining the
+         * sleepers before the last look; pairs with pool_notify's fence. */
+        parc_fence(PARC_SEQ_CST);
+        f = find_work(p, w, &drained);
         if (f != NULL || drained || terminating(p)) {
-            parc_ec_cancel_wait(&p->sleep);
-            if (f != NULL)
-                pool_notify(p); /* we were not searching: pass it on */
-            return f;
+            counted = unregister_sleeper(p, w);
+            if (f != NULL) {
+                if (counted)
+                    found_work(p);
+                else
+                    pool_notify(p); /* we were not searching: pass it on */
+                return f;
+            }
+            break;
         }
-        parc_ec_wait(&p->sleep, key, PARC_FOREVER);
+        park_until_claimed(w);
+        counted = true; /* the waker counted us as searching */
     }
+    if (counted)
+        parc_fas(&p->searching, 1u, PARC_RELAXED);
+    return NULL;
 }
 
 /* The help hook of every worker: run one task from anywhere. */
@@ -233,7 +354,10 @@ static void *worker_main(void *arg)
             break;
         run_task(p, f);
     }
-    /* Terminated: what is left on our deque never starts. */
+    /* Closed and drained, or terminated: wake the parked workers, which
+     * went to sleep while others still had work, so they see it and exit
+     * too. What is left on our deque (terminated) never starts. */
+    wake_all(p);
     void *item;
     while (parc_deque_pop(&w->deque, &item) == 0)
         cancel_task(item);
@@ -269,6 +393,7 @@ static void destroy_pool(parc_pool_t *p)
         parc_deque_destroy(&p->workers[i].deque);
     parc_lfqueue_destroy(&p->inject);
     pthread_mutex_destroy(&p->join_lock);
+    pthread_mutex_destroy(&p->sleep_lock);
     free(p->workers);
     free(p);
 }
@@ -300,7 +425,9 @@ int parc_pool_create(unsigned workers, const parc_pool_options_t *opts,
         return ENOMEM;
     }
     parc_atomic_init(&p->searching, 0u);
-    parc_ec_init(&p->sleep);
+    parc_atomic_init(&p->nsleepers, 0u);
+    pthread_mutex_init(&p->sleep_lock, NULL);
+    p->sleepers = NULL;
     parc_atomic_init(&p->terminating, 0);
     p->initializer = opts->initializer;
     p->initializer_arg = opts->initializer_arg;
@@ -313,6 +440,8 @@ int parc_pool_create(unsigned workers, const parc_pool_options_t *opts,
         pool_worker_t *w = &p->workers[i];
         w->pool = p;
         w->index = i;
+        parc_ec_init(&w->ec);
+        parc_atomic_init(&w->claimed, 0);
         w->rng = 0x9e3779b97f4a7c15ull * (i + 1);
         if (parc_deque_init(&w->deque, opts->deque_capacity) != 0) {
             /* the deques before this one are destroyed with the pool */
@@ -320,6 +449,7 @@ int parc_pool_create(unsigned workers, const parc_pool_options_t *opts,
                 parc_deque_destroy(&p->workers[j].deque);
             parc_lfqueue_destroy(&p->inject);
             pthread_mutex_destroy(&p->join_lock);
+            pthread_mutex_destroy(&p->sleep_lock);
             free(p->workers);
             free(p);
             return ENOMEM;
@@ -367,8 +497,9 @@ int parc_pool_close(parc_pool_t *p)
     if (p == NULL)
         return EINVAL;
     parc_lfqueue_close(&p->inject);
-    /* Parked workers re-check: the ones that find the pool drained exit. */
-    parc_ec_notify_all(&p->sleep);
+    /* Parked workers re-check: the ones that find the pool drained exit
+     * (and each exiting worker wakes the rest, see worker_main). */
+    wake_all(p);
     return 0;
 }
 
@@ -389,7 +520,7 @@ int parc_pool_terminate(parc_pool_t *p)
             if (parc_deque_steal(&v->deque, &item) == 0)
                 cancel_task(item);
     }
-    parc_ec_notify_all(&p->sleep);
+    wake_all(p);
     return 0;
 }
 
@@ -435,9 +566,18 @@ int parc_pool_push_(parc_pool_t *p, parc_future_t *f)
         if (terminating(p))
             return EPIPE;
         rc = parc_deque_push(&w->deque, f);
-    } else {
-        rc = parc_lfqueue_push(&p->inject, f);
+        /* A worker always empties its own deque before it parks, so a
+         * task pushed here runs even if no one is woken: the wake-up only
+         * buys parallelism and needs no fence (that would cost every fork
+         * of a fork/join ~20 ns). Relaxed peeks at the searching count and
+         * at the number of sleepers decide. */
+        if (rc == 0 && parc_load(&p->searching, PARC_RELAXED) == 0
+            && parc_load(&p->nsleepers, PARC_RELAXED) != 0)
+            wake_one(p);
+        return rc;
     }
+    /* From outside nobody else will run it: the full protocol. */
+    rc = parc_lfqueue_push(&p->inject, f);
     if (rc == 0)
         pool_notify(p);
     return rc;
@@ -452,8 +592,8 @@ int parc_pool_submit(parc_pool_t *p, parc_task_fn fn, void *arg,
     int rc = parc_future_create(fn, arg, &f);
     if (rc != 0)
         return rc;
-    if (out != NULL)
-        parc_future_retain(f); /* the caller's; the queue holds the first */
+    if (out != NULL) /* the caller's reference too; nobody else sees f yet */
+        parc_atomic_init(&f->refs, 2u);
     rc = parc_pool_push_(p, f);
     if (rc != 0) {
         if (out != NULL)

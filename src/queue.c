@@ -10,7 +10,7 @@ struct parc_queue_entry {
 };
 typedef struct parc_queue_entry entry_t;
 
-#define MIN_CAP 16u
+#define MIN_CAP 64u
 
 /* ---- storage (lock held) ------------------------------------------------ */
 
@@ -135,9 +135,10 @@ static void *take_item(parc_queue_t *q)
         break;
     }
     count_set(q, count);
-    /* Give memory back at a quarter full (hysteresis against thrashing);
-     * if the smaller array cannot be had, keep the larger one. */
-    if (q->cap > MIN_CAP && count <= q->cap / 4)
+    /* Give memory back at an eighth full: a queue that oscillates between
+     * c/2 and c items after growing to c never resizes (hysteresis); if the
+     * smaller array cannot be had, keep the larger one. */
+    if (q->cap > MIN_CAP && count <= q->cap / 8)
         (void)resize(q, q->cap / 2);
     return item;
 }
@@ -168,9 +169,11 @@ int parc_queue_init(parc_queue_t *q, int64_t maxsize, parc_queue_order_t order,
     parc_atomic_init(&q->size, 0);
     parc_atomic_init(&q->shutdown, 0);
     parc_atomic_init(&q->unfinished, 0);
-    parc_ec_init(&q->not_empty);
-    parc_ec_init(&q->not_full);
-    parc_ec_init(&q->all_done);
+    parc_queue_wait_t *waits[] = { &q->not_empty, &q->not_full, &q->all_done };
+    for (int i = 0; i < 3; i++) {
+        parc_atomic_init(&waits[i]->word, 0u);
+        waits[i]->waiters = 0;
+    }
     return 0;
 }
 
@@ -185,61 +188,112 @@ int parc_queue_destroy(parc_queue_t *q)
     return parc_mutex_destroy(&q->lock);
 }
 
+/* ---- waiting (see "Waiting" in queue.h) ---------------------------------- */
+
+/* Lock held: wake one (or every) thread registered on w, if any. Bumping
+ * the word first makes a waiter that registered but has not parked yet
+ * return from its park at once (the kernel compares the word). */
+static void wake(parc_queue_wait_t *w, bool all)
+{
+    if (w->waiters == 0)
+        return;
+    /* release: orders the state change made under the lock before the
+     * bump, for a waiter that reads the word without the lock (its park);
+     * it retakes the lock before reading any state anyway. */
+    parc_faa(&w->word, 1u, PARC_RELEASE);
+    if (all)
+        parc_park_wake_all(&w->word);
+    else
+        parc_park_wake_one(&w->word);
+}
+
+/* The waiting loop shared by put, get and join. attempt(q, arg) runs with
+ * the lock held and returns EAGAIN while the caller must wait; ready(q)
+ * polls the condition without the lock during the spin. Returns attempt's
+ * result, or ETIMEDOUT when the deadline passed first. */
+static int wait_for(parc_queue_t *q, parc_queue_wait_t *w,
+                    int (*attempt)(parc_queue_t *, void *), void *arg,
+                    bool (*ready)(parc_queue_t *), parc_deadline_t deadline)
+{
+    bool spun = false, registered = false;
+    for (;;) {
+        (void)parc_mutex_lock(&q->lock);
+        if (registered) {
+            w->waiters--;
+            registered = false;
+        }
+        int rc = attempt(q, arg);
+        if (rc != EAGAIN || parc_deadline_passed(deadline)) {
+            (void)parc_mutex_unlock(&q->lock);
+            return rc == EAGAIN ? ETIMEDOUT : rc;
+        }
+        if (!spun) {
+            /* Spin first, outside the lock: a hand-off between running
+             * threads costs a cache-line round trip, a wake-up from the
+             * kernel tens of microseconds. */
+            (void)parc_mutex_unlock(&q->lock);
+            spun = true;
+            for (unsigned i = 0; i < PARC_SPIN_POLLS && !ready(q); i++)
+                parc_cpu_relax();
+            continue;
+        }
+        w->waiters++;
+        registered = true;
+        /* Read under the lock: a waker that changes the state after we
+         * unlock bumps the word past this key. */
+        uint32_t key = parc_load(&w->word, PARC_RELAXED);
+        (void)parc_mutex_unlock(&q->lock);
+        (void)parc_park_wait(&w->word, key, deadline);
+    }
+}
+
 /* ---- put ------------------------------------------------------------------ */
 
-/* The "not full" condition, polled without the lock. */
-static bool can_put(void *arg)
+/* Polled without the lock: a snapshot, re-checked under it. */
+static bool can_put(parc_queue_t *q)
 {
-    parc_queue_t *q = arg;
     /* acquire: pairs with the release stores of shutdown / size. */
     return parc_load(&q->shutdown, PARC_ACQUIRE) || q->maxsize == 0 ||
            parc_load(&q->size, PARC_ACQUIRE) < q->maxsize;
 }
 
-/* One attempt under the lock: 0, EPIPE, ENOMEM, or EAGAIN when full. */
-static int put_once(parc_queue_t *q, void *item)
+/* Lock held: 0, EPIPE, ENOMEM, or EAGAIN when full. */
+static int put_locked(parc_queue_t *q, void *item)
 {
-    (void)parc_mutex_lock(&q->lock);
-    int rc;
     if (parc_load(&q->shutdown, PARC_RELAXED)) /* written under the lock */
-        rc = EPIPE;
-    else if (q->maxsize != 0 && count_of(q) >= q->maxsize)
-        rc = EAGAIN;
-    else
-        rc = store_item(q, item);
-    if (rc == 0) /* counted before the unlock: a join cannot miss it */
-        parc_faa(&q->unfinished, 1, PARC_RELAXED);
-    (void)parc_mutex_unlock(&q->lock);
-    if (rc == 0)
-        parc_ec_notify_one(&q->not_empty);
+        return EPIPE;
+    if (q->maxsize != 0 && count_of(q) >= q->maxsize)
+        return EAGAIN;
+    int rc = store_item(q, item);
+    if (rc == 0) {
+        /* Written only under the lock; read without it by join's spin. */
+        parc_store(&q->unfinished, parc_load(&q->unfinished, PARC_RELAXED) + 1,
+                   PARC_RELAXED);
+        wake(&q->not_empty, false);
+    }
     return rc;
 }
 
-static int put_until(parc_queue_t *q, void *item, parc_deadline_t deadline)
+static int put_attempt(parc_queue_t *q, void *arg)
 {
-    for (;;) {
-        int rc = put_once(q, item);
-        if (rc != EAGAIN)
-            return rc;
-        if (parc_ec_await(&q->not_full, can_put, q, deadline) == ETIMEDOUT) {
-            rc = put_once(q, item); /* a last attempt at the deadline */
-            return rc == EAGAIN ? ETIMEDOUT : rc;
-        }
-    }
+    return put_locked(q, arg);
 }
 
 int parc_queue_put(parc_queue_t *q, void *item)
 {
     if (q == NULL)
         return EINVAL;
-    return put_until(q, item, PARC_FOREVER);
+    return wait_for(q, &q->not_full, put_attempt, item, can_put, PARC_FOREVER);
 }
 
 int parc_queue_put_try(parc_queue_t *q, void *item)
 {
     if (q == NULL)
         return EINVAL;
-    return put_once(q, item);
+    (void)parc_mutex_lock(&q->lock);
+    int rc = put_locked(q, item);
+    (void)parc_mutex_unlock(&q->lock);
+    return rc;
 }
 
 int parc_queue_put_timed(parc_queue_t *q, void *item, int64_t timeout_ns)
@@ -247,65 +301,45 @@ int parc_queue_put_timed(parc_queue_t *q, void *item, int64_t timeout_ns)
     parc_deadline_t deadline;
     if (q == NULL || parc_deadline_in(&deadline, timeout_ns) != 0)
         return EINVAL;
-    if (timeout_ns == 0) {
-        int rc = put_once(q, item);
-        return rc == EAGAIN ? ETIMEDOUT : rc;
-    }
-    return put_until(q, item, deadline);
+    return wait_for(q, &q->not_full, put_attempt, item, can_put, deadline);
 }
 
 /* ---- get ------------------------------------------------------------------ */
 
-static bool can_get(void *arg)
+static bool can_get(parc_queue_t *q)
 {
-    parc_queue_t *q = arg;
     /* acquire: pairs with the release stores of size / shutdown. */
     return parc_load(&q->size, PARC_ACQUIRE) != 0 ||
            parc_load(&q->shutdown, PARC_ACQUIRE) != 0;
 }
 
-/* One attempt under the lock: 0, EPIPE (shut down and empty) or EAGAIN. */
-static int get_once(parc_queue_t *q, void **item)
+/* Lock held: 0, EPIPE (shut down and empty) or EAGAIN. */
+static int get_attempt(parc_queue_t *q, void *arg)
 {
-    (void)parc_mutex_lock(&q->lock);
-    int rc = 0;
-    if (count_of(q) != 0)
-        *item = take_item(q);
-    else if (parc_load(&q->shutdown, PARC_RELAXED)) /* written under the lock */
-        rc = EPIPE;
-    else
-        rc = EAGAIN;
-    (void)parc_mutex_unlock(&q->lock);
-    if (rc == 0 && q->maxsize != 0)
-        parc_ec_notify_one(&q->not_full);
-    return rc;
-}
-
-static int get_until(parc_queue_t *q, void **item, parc_deadline_t deadline)
-{
-    for (;;) {
-        int rc = get_once(q, item);
-        if (rc != EAGAIN)
-            return rc;
-        if (parc_ec_await(&q->not_empty, can_get, q, deadline) == ETIMEDOUT) {
-            rc = get_once(q, item);
-            return rc == EAGAIN ? ETIMEDOUT : rc;
-        }
+    if (count_of(q) != 0) {
+        *(void **)arg = take_item(q);
+        if (q->maxsize != 0)
+            wake(&q->not_full, false);
+        return 0;
     }
+    return parc_load(&q->shutdown, PARC_RELAXED) ? EPIPE : EAGAIN;
 }
 
 int parc_queue_get(parc_queue_t *q, void **item)
 {
     if (q == NULL || item == NULL)
         return EINVAL;
-    return get_until(q, item, PARC_FOREVER);
+    return wait_for(q, &q->not_empty, get_attempt, item, can_get, PARC_FOREVER);
 }
 
 int parc_queue_get_try(parc_queue_t *q, void **item)
 {
     if (q == NULL || item == NULL)
         return EINVAL;
-    return get_once(q, item);
+    (void)parc_mutex_lock(&q->lock);
+    int rc = get_attempt(q, item);
+    (void)parc_mutex_unlock(&q->lock);
+    return rc;
 }
 
 int parc_queue_get_timed(parc_queue_t *q, void **item, int64_t timeout_ns)
@@ -313,11 +347,7 @@ int parc_queue_get_timed(parc_queue_t *q, void **item, int64_t timeout_ns)
     parc_deadline_t deadline;
     if (q == NULL || item == NULL || parc_deadline_in(&deadline, timeout_ns) != 0)
         return EINVAL;
-    if (timeout_ns == 0) {
-        int rc = get_once(q, item);
-        return rc == EAGAIN ? ETIMEDOUT : rc;
-    }
-    return get_until(q, item, deadline);
+    return wait_for(q, &q->not_empty, get_attempt, item, can_get, deadline);
 }
 
 /* ---- sizes ------------------------------------------------------------------ */
@@ -340,52 +370,58 @@ bool parc_queue_full(parc_queue_t *q)
 
 /* ---- tasks ------------------------------------------------------------------ */
 
-/* Subtract up to n finished tasks (never below 0); wake joins at 0.
- * Returns false if fewer than n were unfinished (nothing is subtracted
- * then unless `clamp`). */
-static bool tasks_finish(parc_queue_t *q, uint64_t n, bool clamp)
+/* Lock held: mark up to n tasks finished (never below 0, Python's clamp in
+ * shutdown); wake every join when none is left. */
+static void tasks_finish_locked(parc_queue_t *q, uint64_t n)
 {
-    uint64_t old = parc_load(&q->unfinished, PARC_RELAXED);
-    uint64_t next;
-    do {
-        if (old < n && !clamp)
-            return false;
-        next = old < n ? 0 : old - n;
-        /* release: everything the finishing thread did with its items
-         * happens before a join that sees the count reach 0; pairs with
-         * the acquire load in all_done(). */
-    } while (!parc_cas_weak(&q->unfinished, &old, next, PARC_RELEASE, PARC_RELAXED));
-    if (next == 0 && old != 0)
-        parc_ec_notify_all(&q->all_done);
-    return true;
+    uint64_t left = parc_load(&q->unfinished, PARC_RELAXED);
+    left = left < n ? 0 : left - n;
+    /* release: what the finishing threads did with their items happens
+     * before a join that sees 0 without the lock (join_try, the spin);
+     * pairs with the acquire load in tasks_all_done(). */
+    parc_store(&q->unfinished, left, PARC_RELEASE);
+    if (left == 0)
+        wake(&q->all_done, true);
 }
 
 int parc_queue_task_done(parc_queue_t *q)
 {
     if (q == NULL)
         return EINVAL;
-    return tasks_finish(q, 1, false) ? 0 : EINVAL;
+    (void)parc_mutex_lock(&q->lock);
+    int rc = EINVAL; /* more task_done calls than puts */
+    if (parc_load(&q->unfinished, PARC_RELAXED) != 0) {
+        tasks_finish_locked(q, 1);
+        rc = 0;
+    }
+    (void)parc_mutex_unlock(&q->lock);
+    return rc;
 }
 
-static bool all_done(void *arg)
+static bool tasks_all_done(parc_queue_t *q)
 {
-    parc_queue_t *q = arg;
-    /* acquire: pairs with the release CAS in tasks_finish(). */
+    /* acquire: pairs with the release store in tasks_finish_locked(). */
     return parc_load(&q->unfinished, PARC_ACQUIRE) == 0;
+}
+
+static int join_attempt(parc_queue_t *q, void *arg)
+{
+    (void)arg;
+    return tasks_all_done(q) ? 0 : EAGAIN;
 }
 
 int parc_queue_join(parc_queue_t *q)
 {
     if (q == NULL)
         return EINVAL;
-    return parc_ec_await(&q->all_done, all_done, q, PARC_FOREVER);
+    return wait_for(q, &q->all_done, join_attempt, NULL, tasks_all_done, PARC_FOREVER);
 }
 
 int parc_queue_join_try(parc_queue_t *q)
 {
     if (q == NULL)
         return EINVAL;
-    return all_done(q) ? 0 : EAGAIN;
+    return tasks_all_done(q) ? 0 : EAGAIN;
 }
 
 int parc_queue_join_timed(parc_queue_t *q, int64_t timeout_ns)
@@ -393,9 +429,7 @@ int parc_queue_join_timed(parc_queue_t *q, int64_t timeout_ns)
     parc_deadline_t deadline;
     if (q == NULL || parc_deadline_in(&deadline, timeout_ns) != 0)
         return EINVAL;
-    if (timeout_ns == 0)
-        return all_done(q) ? 0 : ETIMEDOUT;
-    return parc_ec_await(&q->all_done, all_done, q, deadline);
+    return wait_for(q, &q->all_done, join_attempt, NULL, tasks_all_done, deadline);
 }
 
 /* ---- shutdown ------------------------------------------------------------- */
@@ -420,7 +454,12 @@ static int shut(parc_queue_t *q, bool immediate, void (*drop)(void *, void *), v
         q->cap = 0;
         q->head = 0;
         count_set(q, 0);
+        tasks_finish_locked(q, count); /* dropped items count as done */
+        wake(&q->all_done, true);
     }
+    /* Every blocked get and put re-checks and sees the shutdown. */
+    wake(&q->not_empty, true);
+    wake(&q->not_full, true);
     (void)parc_mutex_unlock(&q->lock);
     if (immediate) {
         if (drop != NULL) {
@@ -441,11 +480,7 @@ static int shut(parc_queue_t *q, bool immediate, void (*drop)(void *, void *), v
             }
         }
         free(slots);
-        tasks_finish(q, count, true); /* dropped items count as done */
-        parc_ec_notify_all(&q->all_done);
     }
-    parc_ec_notify_all(&q->not_empty);
-    parc_ec_notify_all(&q->not_full);
     return 0;
 }
 

@@ -80,8 +80,8 @@ START_TEST(fifo_lifo_and_static_init)
     }
     ck_assert(parc_queue_empty(&f));
     /* memory was given back as the queues drained */
-    ck_assert_uint_le(f.cap, 32);
-    ck_assert_uint_le(l.cap, 32);
+    ck_assert_uint_le(f.cap, 64);
+    ck_assert_uint_le(l.cap, 64);
     ck_assert_int_eq(parc_queue_put(&f, NULL), 0); /* NULL is an item */
     ck_assert_int_eq(parc_queue_get_timed(&f, &v, 0), 0);
     ck_assert_ptr_null(v);

@@ -21,10 +21,14 @@
  * parc/mpmc.h (bounded) or parc/stack.h.
  *
  * Waiting: a blocked get, put or join first polls a lock-free snapshot of
- * the state for a bounded time (PARC_SPIN_POLLS), then parks on one of
- * three eventcounts (parc/eventcount.h): "not empty", "not full", "all
- * tasks done". Every put notifies one getter; every get of a bounded queue
- * notifies one putter; shutdown notifies everyone.
+ * the state for a bounded time (PARC_SPIN_POLLS), then parks (parc/park.h)
+ * on one of three wait words: "not empty", "not full", "all tasks done",
+ * a condition variable in all but name. A waiter registers under the
+ * queue's lock, so a put (get, task_done) sees under the same lock whether
+ * anyone must be woken: with nobody parked it pays no fence and no system
+ * call, which is what an eventcount's notify would cost. A wake bumps the
+ * word and wakes one waiter (put, get) or all (task_done reaching zero,
+ * shutdown).
  *
  * Shutdown (Python 3.13): after parc_queue_shutdown(q, false) puts fail
  * with EPIPE and gets drain what is left, then fail with EPIPE; with
@@ -62,8 +66,8 @@
 #include <stdint.h>
 
 #include "parc/atomic.h"
-#include "parc/eventcount.h"
 #include "parc/mutex.h"
+#include "parc/park.h"
 #include "parc/status.h"
 #include "parc/time.h"
 
@@ -81,6 +85,12 @@ typedef int parc_queue_cmp_t(const void *a, const void *b, void *arg);
 
 struct parc_queue_entry; /* private to src/queue.c */
 
+/* Threads parked until a condition may hold (see "Waiting" above). */
+typedef struct parc_queue_wait {
+    parc_park_word_t word; /* bumped by every wake; parked on */
+    uint32_t waiters;      /* registered waiters; guarded by the lock */
+} parc_queue_wait_t;
+
 typedef struct parc_queue {
     parc_mutex_t lock; /* guards everything below up to `size` */
     struct parc_queue_entry *slots; /* ring (FIFO/LIFO) or heap (PRIORITY) */
@@ -95,14 +105,14 @@ typedef struct parc_queue {
     PARC_CACHE_ALIGNED parc_atomic(size_t) size;
     parc_atomic(int) shutdown;         /* 0 open, 1 shut down */
     parc_atomic(uint64_t) unfinished;  /* puts not yet task_done'd */
-    parc_ec_t not_empty, not_full, all_done;
+    parc_queue_wait_t not_empty, not_full, all_done;
 } parc_queue_t;
 
 /* An open, unbounded FIFO queue (same as parc_queue_init(q, 0, FIFO, NULL,
  * NULL)); allocates on first put. */
 #define PARC_QUEUE_INIT                                                      \
     { PARC_MUTEX_INIT, NULL, 0, 0, 0, 0, PARC_QUEUE_FIFO, NULL, NULL, 0, 0, 0, \
-      PARC_EC_INIT, PARC_EC_INIT, PARC_EC_INIT }
+      { 0, 0 }, { 0, 0 }, { 0, 0 } }
 
 /* Initialise an empty, open queue holding at most `maxsize` items (0:
  * unbounded). `cmp` (with `cmp_arg`) orders a PARC_QUEUE_PRIORITY queue and
@@ -148,7 +158,7 @@ bool parc_queue_full(parc_queue_t *q);
 /* Mark one item obtained by get as processed. When every item ever put has
  * been marked, wakes every join. Returns 0; EINVAL when q is NULL or when
  * called more times than items were put (Python's ValueError). Any
- * thread; never blocks. */
+ * thread; never blocks except on the queue's lock. */
 int parc_queue_task_done(parc_queue_t *q);
 
 /* Block until every item put has been marked by task_done (items dropped

@@ -40,21 +40,33 @@ static int run_elements(map_chunk_t *c)
     case JOB_FOR:
         return j->fn.range(j->ctx, j->begin + (int64_t)c->lo,
                            j->begin + (int64_t)c->hi);
-    case JOB_MAP:
+    case JOB_MAP: {
+        parc_map_fn fn = j->fn.map;
+        const char *in = j->in + c->lo * j->in_size;
+        char *out = j->out != NULL ? j->out + c->lo * j->out_size : NULL;
         for (size_t i = c->lo; i < c->hi; i++) {
-            int rc = j->fn.map(j->in + i * j->in_size, j->out + i * j->out_size);
+            int rc = fn(in, out);
             if (rc != 0)
                 return rc;
+            in += j->in_size;
+            if (out != NULL) /* out_size 0 may come with no array at all */
+                out += j->out_size;
         }
         return 0;
-    case JOB_STARMAP:
+    }
+    case JOB_STARMAP: {
+        const char *in = j->in + c->lo * j->in_size;
+        char *out = j->out != NULL ? j->out + c->lo * j->out_size : NULL;
         for (size_t i = c->lo; i < c->hi; i++) {
-            int rc = j->fn.star(j->ctx, j->in + i * j->in_size,
-                                j->out + i * j->out_size);
+            int rc = j->fn.star(j->ctx, in, out);
             if (rc != 0)
                 return rc;
+            in += j->in_size;
+            if (out != NULL)
+                out += j->out_size;
         }
         return 0;
+    }
     }
     return EINVAL;
 }

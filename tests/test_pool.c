@@ -460,6 +460,17 @@ static int square_fail_on_13(const void *in, void *out)
     return 0;
 }
 
+static parc_atomic(int) elems_seen;
+
+static int count_elem(const void *in, void *out)
+{
+    (void)in;
+    if (out != NULL)
+        return EINVAL;
+    parc_faa(&elems_seen, 1, PARC_RELAXED);
+    return 0;
+}
+
 START_TEST(map_like_python)
 {
     parc_pool_t *p = make_pool(5); /* the seed: Pool(5).map(square, [1,2,3]) */
@@ -485,6 +496,9 @@ START_TEST(map_like_python)
                 ck_assert_int_eq(b[i], -1); /* nothing past n written */
         }
     }
+    /* out_size 0 and no output array: fn sees out == NULL */
+    ck_assert_int_eq(parc_pool_map(p, count_elem, a, NULL, N, sizeof(int), 0, 7), 0);
+    ck_assert_int_eq(parc_load(&elems_seen, PARC_RELAXED), N);
     /* the first failure in input order is reported */
     ck_assert_int_eq(parc_pool_map(p, square_fail_on_13, a, b, N, sizeof(int), sizeof(int), 1), EDOM);
     ck_assert_int_eq(parc_pool_map(p, square_fail_on_13, a, b, 13, sizeof(int), sizeof(int), 3), 0);

@@ -26,5 +26,7 @@
 #include "parc/stack.h"
 #include "parc/deque.h"
 #include "parc/queue.h"
+#include "parc/future.h"
+#include "parc/pool.h"
 
 #endif /* PARC_PARC_H */

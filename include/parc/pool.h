@@ -13,13 +13,17 @@
  * starved by recursive local work (Go's scheduler does the same).
  *
  * Sleeping (after Tokio's and Go's schedulers): a worker that finds no
- * work counts itself as *searching* and keeps looking for a short spin;
- * then it leaves the searching count and parks through the pool's
- * eventcount (parc/eventcount.h) with a last re-check. A submission wakes
- * one sleeper only when no worker is searching (a searcher will find the
- * work), and a searcher that finds work while it was the last one wakes one
- * more, so a burst ramps the pool up one worker at a time and a single
- * task never wakes a herd. An idle pool burns no CPU.
+ * work counts itself as *searching* and keeps looking for a short spin
+ * (about PARC_SPIN_POLLS pauses); then it leaves the searching count, joins
+ * a list of sleepers and, after a last look, parks on its own eventcount
+ * (parc/eventcount.h). A submission wakes a sleeper only when no worker is
+ * searching (a searcher will find the work); the waker takes the sleeper
+ * off the list and counts it as searching on its behalf, so that further
+ * submissions made while it is still waking up do not wake another one
+ * (each submission wakes at most one, and none while one is on its way).
+ * A searcher that finds work while it was the last one wakes one more, so
+ * a burst ramps the pool up one worker at a time and a single task never
+ * wakes a herd. An idle pool burns no CPU.
  *
  * Fork/join: a task may submit subtasks (they go on its worker's deque)
  * and wait for their futures. A waiting worker does not block: through

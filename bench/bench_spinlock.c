@@ -5,9 +5,12 @@
  * with like: lock, bump a shared counter, unlock, at 1 thread (the bare
  * cost) and 2 threads (one per core: every hand-off crosses cores).
  *
- *   spin_tas     parc_spin_tas   vs ck_spinlock_fas (lock)
- *   spin_ttas    parc_spin_ttas  vs ck_spinlock_fas (lock_eb: exponential
- *                                   backoff)
+ *   spin_tas     parc_spin_tas (exchange + exponential backoff) vs
+ *                ck_spinlock_fas_lock_eb (the same idea) and, for
+ *                reference, ck_spinlock_fas_lock
+ *   spin_ttas    parc_spin_ttas (test, then exchange, backoff after a lost
+ *                race) vs ck_spinlock_fas_lock (exchange, then test until
+ *                free) and, for reference, ck_spinlock_fas_lock_eb
  *   spin_ticket  parc_spin_ticket vs ck_spinlock_ticket
  *   spin_mcs     parc_spin_mcs   vs ck_spinlock_mcs
  *
@@ -95,9 +98,13 @@ static _Thread_local ck_spinlock_mcs_context_t ck_node;
 static inline void c_mcs_lock(ck_spinlock_mcs_t *l) { ck_spinlock_mcs_lock(l, &ck_node); }
 static inline void c_mcs_unlock(ck_spinlock_mcs_t *l) { ck_spinlock_mcs_unlock(l, &ck_node); }
 
-SPIN_CASE(spin_tas, c_fas, "ck-fas", ck_spinlock_fas_t, ck_spinlock_fas_init,
+SPIN_CASE(spin_tas, c_fas_eb, "ck-fas-eb", ck_spinlock_fas_t, ck_spinlock_fas_init,
+          ck_spinlock_fas_lock_eb, ck_spinlock_fas_unlock)
+SPIN_CASE(spin_tas, c_fas_ref, "ck-fas", ck_spinlock_fas_t, ck_spinlock_fas_init,
           ck_spinlock_fas_lock, ck_spinlock_fas_unlock)
-SPIN_CASE(spin_ttas, c_fas_eb, "ck-fas-eb", ck_spinlock_fas_t, ck_spinlock_fas_init,
+SPIN_CASE(spin_ttas, c_fas, "ck-fas", ck_spinlock_fas_t, ck_spinlock_fas_init,
+          ck_spinlock_fas_lock, ck_spinlock_fas_unlock)
+SPIN_CASE(spin_ttas, c_fas_eb_ref, "ck-fas-eb", ck_spinlock_fas_t, ck_spinlock_fas_init,
           ck_spinlock_fas_lock_eb, ck_spinlock_fas_unlock)
 SPIN_CASE(spin_ticket, c_ticket, "ck-ticket", ck_spinlock_ticket_t,
           ck_spinlock_ticket_init, ck_spinlock_ticket_lock, ck_spinlock_ticket_unlock)

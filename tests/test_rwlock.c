@@ -85,6 +85,41 @@ START_TEST(the_writer_locking_again_is_edeadlk)
 }
 END_TEST
 
+START_TEST(a_full_reader_count_is_eoverflow)
+{
+    parc_rwlock_t l;
+    ck_assert_int_eq(parc_rwlock_init(&l), 0);
+    /* white box: 2^26 readers would take a while */
+    parc_store(&l.word, PARC_RWLOCK_BIAS | (PARC_RWLOCK_GUARD - 1u), PARC_RELAXED);
+    ck_assert_int_eq(parc_rwlock_rdlock(&l), 0);          /* the last one */
+    ck_assert_int_eq(parc_rwlock_rdlock(&l), EOVERFLOW);
+    ck_assert_int_eq(parc_rwlock_tryrdlock(&l), EOVERFLOW);
+    ck_assert_int_eq(parc_rwlock_timedrdlock(&l, 0), EOVERFLOW);
+    ck_assert_int_eq(parc_rwlock_rdunlock(&l), 0);
+    ck_assert_uint_eq(parc_load(&l.word, PARC_RELAXED),
+                      PARC_RWLOCK_BIAS | (PARC_RWLOCK_GUARD - 1u));
+    parc_store(&l.word, PARC_RWLOCK_BIAS, PARC_RELAXED);
+    ck_assert_int_eq(parc_rwlock_destroy(&l), 0);
+}
+END_TEST
+
+START_TEST(a_wrong_rdunlock_is_undone)
+{
+    parc_rwlock_t l;
+    ck_assert_int_eq(parc_rwlock_init(&l), 0);
+    ck_assert_int_eq(parc_rwlock_rdunlock(&l), EPERM);
+    ck_assert_uint_eq(parc_load(&l.word, PARC_RELAXED), PARC_RWLOCK_BIAS);
+    ck_assert_int_eq(parc_rwlock_wrlock(&l), 0);
+    ck_assert_int_eq(parc_rwlock_rdunlock(&l), EPERM);
+    ck_assert_uint_eq(parc_load(&l.word, PARC_RELAXED),
+                      PARC_RWLOCK_BIAS | PARC_RWLOCK_WRITER);
+    ck_assert_int_eq(parc_rwlock_wrunlock(&l), 0);
+    ck_assert_int_eq(parc_rwlock_rdlock(&l), 0);
+    ck_assert_int_eq(parc_rwlock_rdunlock(&l), 0);
+    ck_assert_int_eq(parc_rwlock_destroy(&l), 0);
+}
+END_TEST
+
 /* One operation in a helper thread. */
 struct op {
     parc_rwlock_t *l;
@@ -437,6 +472,8 @@ static Suite *rwlock_suite(void)
     tcase_add_test(tc, null_and_bad_arguments);
     tcase_add_test(tc, every_form_on_both_sides);
     tcase_add_test(tc, the_writer_locking_again_is_edeadlk);
+    tcase_add_test(tc, a_full_reader_count_is_eoverflow);
+    tcase_add_test(tc, a_wrong_rdunlock_is_undone);
     tcase_add_test(tc, readers_share_and_keep_writers_out);
     tcase_add_test(tc, a_writer_keeps_everyone_out);
     suite_add_tcase(s, tc);

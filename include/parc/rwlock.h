@@ -6,36 +6,45 @@
  * stops new readers from entering, so a steady stream of readers cannot
  * starve it.
  *
- * The design follows Go's sync.RWMutex (Russ Cox and Dmitry Vyukov, Go 1.0
- * to 1.18 runtime), built here on futex parking: writers are serialised by
- * an inner parc_mutex_t; the writer that holds it announces itself with one
- * bit in the lock word, then waits for the readers inside to drain. A
- * reader enters with a single fetch-and-add on the word, the one atomic
- * read-modify-write of its fast path (Go does the same), and leaves with a
- * fetch-and-sub. A reader that finds the writer bit set undoes its
- * increment (acting as a departing reader, so the writer is not held up)
- * and waits for the bit to clear.
+ * The reader side follows Go's sync.RWMutex (Russ Cox and Dmitry Vyukov):
+ * a reader enters with a single fetch-and-add on the lock word, the one
+ * atomic read-modify-write of its fast path, and leaves with a
+ * fetch-and-sub; a reader that finds the writer bit set undoes its
+ * increment (acting as a departing reader, so a draining writer is not
+ * held up) and waits for the bit to clear. The writer side is the futex
+ * mutex of parc/mutex.h folded into the same word: a writer takes the
+ * WRITER bit with one compare-and-swap (which also stops new readers),
+ * then waits for the readers inside to drain; its unlock is one
+ * fetch-and-sub, plus wake-ups only when someone parked.
  *
  * The word:
  *
- *   bit 31      WRITER   a writer holds the lock or is draining readers;
- *                        new readers wait
- *   bit 30      PARKED   some reader may be parked on reader_seq
- *   bits 0-29   readers  readers inside, plus readers about to undo a
- *                        failed entry; bit 29 guards the count (at most
- *                        2^29 readers hold the lock at once: EOVERFLOW)
+ *   bit 31      WRITER  a writer holds the lock or is draining readers;
+ *                       new readers and writers wait
+ *   bit 30      PARKED  readers may be parked on `reader_seq`
+ *   bit 29      WWAIT   writers may be parked on `writer_gate`
+ *   bit 28      WPARK   the draining writer may be parked on `writer_seq`
+ *   bit 27      BIAS    always set, except for a moment after a wrong
+ *                       rdunlock: the borrow of an unlock below zero lands
+ *                       here, so the misuse is detected (EPERM) and undone
+ *                       without touching the other bits
+ *   bits 0-26   readers readers inside, plus readers about to undo a
+ *                       failed entry; bit 26 guards the count (at most
+ *                       2^26 readers hold the lock at once: EOVERFLOW)
  *
- * Parking: readers park on `reader_seq`, which a leaving writer bumps (and
- * wakes all) when PARKED was set; a draining writer parks on `writer_seq`,
- * which the last reader out bumps (and wakes). Separate words keep the
- * kernel's value check away from the busy lock word. Every wait spins
- * briefly (PARC_MUTEX_SPIN polls) before parking.
+ * Parking: each kind of waiter parks on its own word (readers on
+ * reader_seq, writers waiting for a writer on writer_gate, a writer
+ * waiting for readers on writer_seq), bumped before each wake-up, so the
+ * kernel's value check never races with the busy lock word. A waiter
+ * announces itself with its bit only right before parking; every wait
+ * spins briefly (PARC_MUTEX_SPIN polls) first.
  *
- * Preference and fairness: readers wait while a writer is waiting or
- * writing; writers queue on the inner mutex (barging, not FIFO). Between
- * two writers, readers that arrived meanwhile get in. A continuous stream
- * of writers can starve readers; a stream of readers cannot starve a
- * writer.
+ * Preference and fairness: readers wait while a writer holds the lock or
+ * drains readers; writers compete for the WRITER bit as threads compete
+ * for a mutex (barging, not FIFO). When a writer leaves, readers that
+ * arrived meanwhile get in along with the next writer's attempt. A
+ * continuous stream of writers can starve readers; a stream of readers
+ * cannot starve a writer.
  *
  * Memory ordering: entering (read or write) is acquire, leaving is
  * release; a writer's critical section happens-before every later reader
@@ -46,7 +55,7 @@
  * the thread that holds the write lock (EDEADLK). Not detected (no
  * per-reader records): upgrading a read lock to a write lock deadlocks,
  * and rdunlock by a thread that holds no read lock while others do
- * corrupts the count. Not recursive.
+ * releases one of theirs. Not recursive.
  *
  * Threads: any thread may take either side; a read lock is released by
  * the thread that took it, the write lock by the writer.
@@ -64,51 +73,49 @@
 
 #define PARC_RWLOCK_WRITER 0x80000000u
 #define PARC_RWLOCK_PARKED 0x40000000u
-#define PARC_RWLOCK_READERS 0x3fffffffu /* mask of the reader count */
-#define PARC_RWLOCK_GUARD 0x20000000u   /* count overflow guard */
+#define PARC_RWLOCK_WWAIT 0x20000000u
+#define PARC_RWLOCK_WPARK 0x10000000u
+#define PARC_RWLOCK_BIAS 0x08000000u
+#define PARC_RWLOCK_READERS 0x07ffffffu /* mask of the reader count */
+#define PARC_RWLOCK_GUARD 0x04000000u   /* count overflow guard */
 
 typedef struct parc_rwlock {
-    parc_atomic(uint32_t) word;      /* WRITER | PARKED | readers */
-    parc_park_word_t reader_seq;     /* readers park here; bumped when a
-                                      * writer leaves with PARKED set */
-    parc_park_word_t writer_seq;     /* a draining writer parks here;
-                                      * bumped by the last reader out */
-    parc_atomic(uintptr_t) writer;   /* parc_thread_id() of the writer, or 0;
-                                      * written only under `wmutex` */
-    parc_mutex_t wmutex;             /* serialises writers */
+    parc_atomic(uint32_t) word;      /* the bits above */
+    parc_park_word_t reader_seq;     /* readers park here */
+    parc_park_word_t writer_gate;    /* writers waiting for a writer */
+    parc_park_word_t writer_seq;     /* the writer waiting for readers */
+    parc_atomic(uintptr_t) writer;   /* parc_thread_id() of the writer, or
+                                      * 0; written only by the thread that
+                                      * holds WRITER */
 } parc_rwlock_t;
 
-#define PARC_RWLOCK_INIT { 0u, 0u, 0u, 0u, PARC_MUTEX_INIT }
+#define PARC_RWLOCK_INIT { PARC_RWLOCK_BIAS, 0u, 0u, 0u, 0u }
 
 /* Initialise `l` unlocked (same as PARC_RWLOCK_INIT). Not while other
  * threads use it. Returns 0, or EINVAL for NULL. */
 int parc_rwlock_init(parc_rwlock_t *l);
 
-/* Check that `l` is free: no reader, no writer, no waiting writer.
- * Returns 0, EAGAIN when busy, EINVAL for NULL. */
+/* Check that `l` is free: no reader, no writer. Returns 0, EAGAIN when
+ * busy, EINVAL for NULL. */
 int parc_rwlock_destroy(parc_rwlock_t *l);
 
 /* Slow paths, in src/rwlock.c. */
 int parc_rwlock_rdlock_slow_(parc_rwlock_t *l, uint32_t seen, parc_deadline_t deadline);
-int parc_rwlock_wrlock_until_(parc_rwlock_t *l, parc_deadline_t deadline, bool try_only);
-void parc_rwlock_wake_writer_(parc_rwlock_t *l);
+int parc_rwlock_wrlock_slow_(parc_rwlock_t *l, parc_deadline_t deadline, bool try_only);
+int parc_rwlock_rdunlock_slow_(parc_rwlock_t *l, uint32_t seen);
 
-/* Leave as a reader: one fetch-and-sub; wake a draining writer when this
- * was the last reader. The caller has checked its right to. */
-static inline void parc_rwlock_leave_(parc_rwlock_t *l)
+/* True when a reader that saw `prev` before its increment may stay: no
+ * writer, no count overflow, BIAS in place. */
+static inline bool parc_rwlock_reader_may_enter_(uint32_t prev)
 {
-    /* release: our reads of the protected data happen-before the writer's
-     * writes; pairs with the writer's acquire that sees the count reach 0
-     * (the fetch-or in wrlock, or the load in its drain loop). */
-    uint32_t prev = parc_fas(&l->word, 1u, PARC_RELEASE);
-    if ((prev & PARC_RWLOCK_WRITER) && (prev & PARC_RWLOCK_READERS) == 1u)
-        parc_rwlock_wake_writer_(l);
+    return ((prev ^ PARC_RWLOCK_BIAS) &
+            (PARC_RWLOCK_WRITER | PARC_RWLOCK_BIAS | PARC_RWLOCK_GUARD)) == 0u;
 }
 
 /*
- * Take a read lock: blocks while a writer holds or waits for the lock
- * (spins briefly, then parks). Any thread. Returns 0; EDEADLK when the
- * caller holds the write lock; EOVERFLOW when 2^29 readers hold it
+ * Take a read lock: blocks while a writer holds the lock or waits for the
+ * readers inside to leave (spins briefly, then parks). Any thread. Returns 0; EDEADLK when the
+ * caller holds the write lock; EOVERFLOW when 2^26 readers hold it
  * already; EINVAL for NULL.
  */
 static inline int parc_rwlock_rdlock(parc_rwlock_t *l)
@@ -116,17 +123,17 @@ static inline int parc_rwlock_rdlock(parc_rwlock_t *l)
     if (l == NULL)
         return EINVAL;
     /* acquire: the last writer's critical section happens-before ours;
-     * pairs with the release fetch-and in parc_rwlock_wrunlock() (reader
-     * increments in between continue its release sequence). */
+     * pairs with the release fetch-and-sub in parc_rwlock_wrunlock()
+     * (reader increments in between continue its release sequence). */
     uint32_t prev = parc_faa(&l->word, 1u, PARC_ACQUIRE);
-    if (!(prev & (PARC_RWLOCK_WRITER | PARC_RWLOCK_GUARD)))
+    if (parc_rwlock_reader_may_enter_(prev))
         return 0;
     return parc_rwlock_rdlock_slow_(l, prev, PARC_FOREVER);
 }
 
 /*
- * Take a read lock if no writer holds or waits for the lock. Any thread;
- * never blocks. Returns 0; EAGAIN when a writer holds or waits; EDEADLK
+ * Take a read lock if no writer holds the lock or drains it. Any thread;
+ * never blocks. Returns 0; EAGAIN when a writer holds or drains; EDEADLK
  * when that writer is the caller; EOVERFLOW; EINVAL for NULL.
  */
 int parc_rwlock_tryrdlock(parc_rwlock_t *l);
@@ -143,7 +150,7 @@ static inline int parc_rwlock_timedrdlock(parc_rwlock_t *l, int64_t timeout_ns)
         return EINVAL;
     /* acquire: as in parc_rwlock_rdlock(). */
     uint32_t prev = parc_faa(&l->word, 1u, PARC_ACQUIRE);
-    if (!(prev & (PARC_RWLOCK_WRITER | PARC_RWLOCK_GUARD)))
+    if (parc_rwlock_reader_may_enter_(prev))
         return 0;
     parc_deadline_t deadline;
     (void)parc_deadline_in(&deadline, timeout_ns);
@@ -158,10 +165,15 @@ static inline int parc_rwlock_rdunlock(parc_rwlock_t *l)
 {
     if (l == NULL)
         return EINVAL;
-    /* A holder's own increment keeps the count above 0 until it leaves. */
-    if ((parc_load(&l->word, PARC_RELAXED) & PARC_RWLOCK_READERS) == 0u)
-        return EPERM;
-    parc_rwlock_leave_(l);
+    /* release: our reads of the protected data happen-before the next
+     * writer's writes; pairs with the writer's acquire that sees the count
+     * reach 0 (its CAS, or the load in its drain loop). */
+    uint32_t prev = parc_fas(&l->word, 1u, PARC_RELEASE);
+    /* Slow only when we were the last reader and the draining writer
+     * parked (wake it), or when no reader held the lock (misuse). */
+    if ((prev & (PARC_RWLOCK_WPARK | PARC_RWLOCK_READERS)) == (PARC_RWLOCK_WPARK | 1u) ||
+        (prev & PARC_RWLOCK_READERS) == 0u)
+        return parc_rwlock_rdunlock_slow_(l, prev);
     return 0;
 }
 
@@ -174,7 +186,17 @@ static inline int parc_rwlock_wrlock(parc_rwlock_t *l)
 {
     if (l == NULL)
         return EINVAL;
-    return parc_rwlock_wrlock_until_(l, PARC_FOREVER, false);
+    uint32_t expected = PARC_RWLOCK_BIAS;
+    /* acquire: the last writer's and readers' critical sections happen-
+     * before ours; pairs with their release RMWs on the word. Only from a
+     * quiet word (no reader, no writer, nobody parked); otherwise the slow
+     * path. */
+    if (parc_cas(&l->word, &expected, PARC_RWLOCK_BIAS | PARC_RWLOCK_WRITER,
+                 PARC_ACQUIRE, PARC_RELAXED)) {
+        parc_store(&l->writer, parc_thread_id(), PARC_RELAXED);
+        return 0;
+    }
+    return parc_rwlock_wrlock_slow_(l, PARC_FOREVER, false);
 }
 
 /* Take the write lock if nobody holds the lock in either mode. Any
@@ -184,7 +206,7 @@ static inline int parc_rwlock_trywrlock(parc_rwlock_t *l)
 {
     if (l == NULL)
         return EINVAL;
-    return parc_rwlock_wrlock_until_(l, PARC_FOREVER, true);
+    return parc_rwlock_wrlock_slow_(l, PARC_FOREVER, true);
 }
 
 /* Take the write lock, waiting at most `timeout_ns` (relative; 0: no
@@ -197,7 +219,7 @@ static inline int parc_rwlock_timedwrlock(parc_rwlock_t *l, int64_t timeout_ns)
         return EINVAL;
     parc_deadline_t deadline;
     (void)parc_deadline_in(&deadline, timeout_ns);
-    return parc_rwlock_wrlock_until_(l, deadline, false);
+    return parc_rwlock_wrlock_slow_(l, deadline, false);
 }
 
 /* Release the write lock: lets waiting readers in and the next writer

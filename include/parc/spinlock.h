@@ -3,7 +3,8 @@
  * (layer 2).
  *
  * Sources:
- *   TAS     the test-and-set lock: one exchange per attempt.
+ *   TAS     the test-and-set lock: one exchange per attempt, with
+ *           exponential backoff between attempts (T. E. Anderson, below).
  *   TTAS    test-and-test-and-set (L. Rudolph and Z. Segall, "Dynamic
  *           decentralized cache schemes for MIMD parallel processors",
  *           ISCA 1984): spin on a plain load, which stays in the local
@@ -82,18 +83,20 @@ static inline int parc_spin_tas_init(parc_spin_tas_t *l)
     return 0;
 }
 
-/* Take the lock, spinning with an exchange per attempt until it is free.
- * Any thread; spins (yields now and then), never parks. Returns 0, or
- * EINVAL for NULL. */
+/* Take the lock: an exchange per attempt, with exponential backoff
+ * between failed attempts (Anderson 1990: without it every attempt of
+ * every waiter steals the line from the holder; parc_backoff_t yields the
+ * processor once its cap is reached). Any thread; spins, never parks.
+ * Returns 0, or EINVAL for NULL. */
 static inline int parc_spin_tas_lock(parc_spin_tas_t *l)
 {
     if (l == NULL)
         return EINVAL;
-    unsigned polls = 0;
+    parc_backoff_t backoff = PARC_BACKOFF_INIT;
     /* acquire: the previous holder's critical section happens-before ours;
      * pairs with the release store in parc_spin_tas_unlock(). */
     while (parc_xchg(&l->held, 1u, PARC_ACQUIRE) != 0u)
-        parc_spin_poll_(&polls);
+        parc_backoff_spin(&backoff);
     return 0;
 }
 
@@ -204,8 +207,8 @@ typedef struct parc_spin_ticket {
 
 #define PARC_SPIN_TICKET_INIT { 0u, 0u }
 
-/* Polls per thread ahead between two reads of `serving` (proportional
- * backoff, Mellor-Crummey & Scott 1991). */
+/* Polls per thread ahead (beyond the holder) between two reads of
+ * `serving` (proportional backoff, Mellor-Crummey & Scott 1991). */
 #define PARC_SPIN_TICKET_BACKOFF 8u
 
 /* Initialise `l` unlocked (same as PARC_SPIN_TICKET_INIT). Returns 0, or
@@ -237,9 +240,13 @@ static inline int parc_spin_ticket_lock(parc_spin_ticket_t *l)
         uint32_t serving = parc_load(&l->serving, PARC_ACQUIRE);
         if (serving == mine)
             return 0;
-        /* Wait in proportion to the number of threads ahead of us. */
-        for (uint32_t k = (mine - serving) * PARC_SPIN_TICKET_BACKOFF; k > 0; k--)
+        /* Wait in proportion to the number of threads ahead of us; the
+         * next in line polls at every pause, so that a hand-off between
+         * two threads is not delayed by the backoff. */
+        uint32_t k = (mine - serving - 1u) * PARC_SPIN_TICKET_BACKOFF;
+        do
             parc_spin_poll_(&polls);
+        while (k-- > 0);
     }
 }
 

@@ -220,6 +220,72 @@ END_TEST
 START_TEST(fib_four_workers) { check_fib(4); }
 END_TEST
 
+/* parallel mergesort: sort both halves (one as a subtask), merge */
+struct msort {
+    int *a, *tmp;
+    size_t n;
+};
+
+static int msort_task(void *arg, void **result)
+{
+    struct msort *m = arg;
+    (void)result;
+    if (m->n <= 16) { /* insertion sort at the leaves */
+        for (size_t i = 1; i < m->n; i++)
+            for (size_t j = i; j > 0 && m->a[j - 1] > m->a[j]; j--) {
+                int t = m->a[j];
+                m->a[j] = m->a[j - 1];
+                m->a[j - 1] = t;
+            }
+        return 0;
+    }
+    size_t h = m->n / 2;
+    struct msort left = { m->a, m->tmp, h }, right = { m->a + h, m->tmp + h, m->n - h };
+    parc_future_t *f;
+    int rc = parc_pool_submit(fj_pool, msort_task, &left, &f);
+    if (rc != 0)
+        return rc;
+    msort_task(&right, NULL);
+    rc = parc_future_get(f, NULL); /* the child's struct lives on our stack */
+    parc_future_release(f);
+    size_t i = 0, j = h, k = 0;
+    while (i < h && j < m->n)
+        m->tmp[k++] = m->a[i] <= m->a[j] ? m->a[i++] : m->a[j++];
+    while (i < h)
+        m->tmp[k++] = m->a[i++];
+    while (j < m->n)
+        m->tmp[k++] = m->a[j++];
+    memcpy(m->a, m->tmp, m->n * sizeof *m->a);
+    return rc;
+}
+
+static void check_mergesort(unsigned workers)
+{
+    enum { N = 20000 };
+    fj_pool = make_pool(workers);
+    int *a = malloc(N * sizeof *a), *tmp = malloc(N * sizeof *tmp);
+    uint32_t x = 12345;
+    for (int i = 0; i < N; i++) {
+        x = x * 1103515245u + 12345u;
+        a[i] = (int)(x >> 8) % 1000;
+    }
+    struct msort root = { a, tmp, N };
+    parc_future_t *f;
+    ck_assert_int_eq(parc_pool_submit(fj_pool, msort_task, &root, &f), 0);
+    ck_assert_int_eq(parc_future_get_timed(f, NULL, PARC_TEST_PATIENCE_NS), 0);
+    parc_future_release(f);
+    for (int i = 1; i < N; i++)
+        ck_assert_int_le(a[i - 1], a[i]);
+    free(a);
+    free(tmp);
+    ck_assert_int_eq(parc_pool_free(fj_pool), 0);
+}
+
+START_TEST(mergesort_one_worker) { check_mergesort(1); }
+END_TEST
+START_TEST(mergesort_two_workers) { check_mergesort(2); }
+END_TEST
+
 static int wait_own_child(void *arg, void **result)
 {
     (void)arg;
@@ -682,6 +748,8 @@ static Suite *pool_suite(void)
     tcase_add_test(tc, fib_one_worker);
     tcase_add_test(tc, fib_two_workers);
     tcase_add_test(tc, fib_four_workers);
+    tcase_add_test(tc, mergesort_one_worker);
+    tcase_add_test(tc, mergesort_two_workers);
     tcase_add_test(tc, task_waits_on_own_child_with_one_worker);
     tcase_add_test(tc, join_from_own_worker_is_edeadlk);
     tcase_add_test(tc, apply_async_callbacks);

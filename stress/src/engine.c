@@ -177,7 +177,9 @@ static void *worker_main(void *p)
     return NULL;
 }
 
-static unsigned used_threads_max;
+/* The most threads one parc_stress_run_threads() call of the case used
+ * (main thread writes, the watchdog may read for a HANG row). */
+static parc_atomic(unsigned) used_threads_max;
 
 int parc_stress_run_threads(parc_stress_ctx_t *ctx, unsigned threads,
                             parc_stress_thread_fn fn, void *arg)
@@ -191,12 +193,12 @@ int parc_stress_run_threads(parc_stress_ctx_t *ctx, unsigned threads,
     parc_raw_store(&ctx->go, false, PARC_RELAXED);
     for (unsigned i = 0; i < threads; i++) {
         stress_slot_t *s = &ctx->slots[i];
-        s->active = true;
+        parc_raw_store(&s->active, true, PARC_RELAXED);
         s->rng = splitmix64(ctx->seed + i) | 1u;
         parc_raw_store(&s->last_op, "(starting)", PARC_RELAXED);
     }
-    if (threads > used_threads_max)
-        used_threads_max = threads;
+    if (threads > parc_raw_load(&used_threads_max, PARC_RELAXED))
+        parc_raw_store(&used_threads_max, threads, PARC_RELAXED);
     pthread_attr_t attr;
     pthread_attr_init(&attr);
     pthread_attr_setstacksize(&attr, 256u * 1024u);
@@ -256,7 +258,7 @@ static _Noreturn void report_hang(watchdog_t *wd, double idle_s)
            ctx->c->workload, ctx->c->impl, idle_s, ctx->seed);
     for (unsigned i = 0; i <= STRESS_MAX_THREADS; i++) {
         stress_slot_t *s = &ctx->slots[i];
-        if (!s->active && i != STRESS_MAIN_SLOT)
+        if (!parc_raw_load(&s->active, PARC_RELAXED) && i != STRESS_MAIN_SLOT)
             continue;
         const char *op = parc_raw_load(&s->last_op, PARC_RELAXED);
         if (i == STRESS_MAIN_SLOT)
@@ -270,7 +272,8 @@ static _Noreturn void report_hang(watchdog_t *wd, double idle_s)
         ops += parc_raw_load(&ctx->slots[i].progress, PARC_RELAXED);
     wd->r->ops = ops;
     wd->r->status = STRESS_HANG;
-    wd->r->threads = used_threads_max ? used_threads_max : ctx->threads;
+    unsigned used = parc_raw_load(&used_threads_max, PARC_RELAXED);
+    wd->r->threads = used ? used : ctx->threads;
     wd->r->seconds = (double)stress_elapsed_ns(ctx) / 1e9;
     snprintf(wd->r->message, sizeof wd->r->message,
              "no progress for %.1f s", idle_s);
@@ -369,7 +372,7 @@ void stress_run_case(const stress_options_t *opt, const stress_case_t *c,
     }
     ctx->slots[STRESS_MAIN_SLOT].rng = splitmix64(ctx->seed) | 1u;
     parc_raw_store(&ctx->slots[STRESS_MAIN_SLOT].last_op, "set-up", PARC_RELAXED);
-    used_threads_max = 0;
+    parc_raw_store(&used_threads_max, 0u, PARC_RELAXED);
 
     parc_chaos_set_seed(ctx->seed);
     parc_chaos_thread_begin(STRESS_MAX_THREADS); /* the main thread's index */
@@ -401,7 +404,8 @@ void stress_run_case(const stress_options_t *opt, const stress_case_t *c,
     for (unsigned i = 0; i <= STRESS_MAX_THREADS; i++)
         ops += ctx->slots[i].ops;
     r->ops = ops;
-    r->threads = used_threads_max ? used_threads_max : threads;
+    unsigned used = parc_raw_load(&used_threads_max, PARC_RELAXED);
+    r->threads = used ? used : threads;
     r->violations = parc_raw_load(&ctx->violations, PARC_RELAXED);
     snprintf(r->message, sizeof r->message, "%s", ctx->message);
     if (rc != 0 && r->violations == 0) {

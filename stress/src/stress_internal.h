@@ -113,7 +113,7 @@ typedef struct stress_slot {
     parc_atomic(const char *) last_op;
     uint64_t ops;                                       /* owner only */
     uint64_t rng;
-    bool active;
+    parc_atomic(bool) active;                           /* watchdog reads */
 } stress_slot_t;
 
 struct parc_stress_ctx {

@@ -353,9 +353,18 @@ int parc_stress_register(parc_stress_kind_t kind, const void *impl);
  * The parc-stress command line, for your own main():
  *   [--list] [--filter PATTERN] [--impl NAME] [--mutants] [--threads N]
  *   [--ops N | --seconds S] [--seed S] [--json FILE] [--quiet]
- * Prints the seed first, a summary table, and the closing line
- * "N passed, N failed, N skipped". Returns 0 when nothing failed, 1 when
- * something failed or hung, 2 on a usage error.
+ *   [--fail-fast] [--watchdog S]   (--help lists every option and mode)
+ * A case is one workload over one implementation, named
+ * "workload/implementation"; --filter matches that name (a glob, or else a
+ * substring), --impl the implementation (exact, or a glob). Each case runs
+ * for the budget (default 0.5 s) with 2 x cores threads; its seed derives
+ * from the printed seed and its name, so the printed re-run command
+ * replays it alone. Prints the seed first, a live progress line on a
+ * terminal, a summary table (workload, implementation, threads,
+ * operations, ops/s, violations, PASS/FAIL/HANG/SKIP), a re-run command for
+ * each failure, and the closing line "N passed, N failed[, N skipped]".
+ * Returns 0 when nothing failed, 1 when something failed or hung, 2 on a
+ * usage error. Thread-safe: no; call it once, from main().
  */
 int parc_stress_main(int argc, char **argv);
 

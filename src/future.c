@@ -1,4 +1,5 @@
 /* parc/future.h: the future state machine, waiting and chaining. */
+#include <pthread.h>
 #include <stdlib.h>
 
 #include "parc/eventcount.h"
@@ -24,6 +25,134 @@ void parc_future_set_help_hook(parc_future_help_fn help, void *ctx)
 {
     help_fn = help;
     help_ctx = help != NULL ? ctx : NULL;
+}
+
+/* ---- recycling heap futures ------------------------------------------- *
+ *
+ * A pool allocates a future per task, often on one thread and frees it on
+ * another (the submitter allocates, a worker drops the last reference),
+ * which glibc's malloc serves slowly (the free goes back to the
+ * allocating arena under its lock and is consolidated later). Blocks of
+ * futures made by parc_future_create/then are therefore recycled: a freeing
+ * thread keeps up to CACHE_LOCAL of them for itself, then hands up to
+ * CACHE_SHARED more to a process-wide Treiber stack (push by CAS; taken
+ * whole by one exchange, so no ABA), and frees the rest. A thread's own
+ * blocks are freed when it exits. AddressSanitizer builds do not recycle,
+ * so that it still sees every use after free.
+ */
+#define HEAP_MALLOC 1u /* parc_future_init_heap: the caller's malloc block */
+#define HEAP_CACHED 2u /* a recyclable block of sizeof(parc_future_t) */
+
+#if defined(__SANITIZE_ADDRESS__)
+#define PARC_FUTURE_RECYCLE 0
+#elif defined(__has_feature)
+#if __has_feature(address_sanitizer)
+#define PARC_FUTURE_RECYCLE 0
+#endif
+#endif
+#ifndef PARC_FUTURE_RECYCLE
+#define PARC_FUTURE_RECYCLE 1
+#endif
+
+#define CACHE_LOCAL 256u
+#define CACHE_SHARED 4096u
+
+#if PARC_FUTURE_RECYCLE
+typedef struct free_block {
+    struct free_block *next;
+} free_block_t;
+
+typedef struct block_cache {
+    free_block_t *head;
+    unsigned n;
+    bool registered; /* the exit destructor knows about it */
+} block_cache_t;
+
+static parc_atomic(free_block_t *) shared_blocks;
+static parc_atomic(uint32_t) shared_count; /* approximate */
+static _Thread_local block_cache_t local_blocks;
+static pthread_key_t cache_key;
+static pthread_once_t cache_key_once = PTHREAD_ONCE_INIT;
+
+static void cache_exit(void *arg)
+{
+    block_cache_t *c = arg;
+    while (c->head != NULL) {
+        free_block_t *b = c->head;
+        c->head = b->next;
+        free(b);
+    }
+    c->n = 0;
+}
+
+static void cache_key_create(void)
+{
+    (void)pthread_key_create(&cache_key, cache_exit);
+}
+
+#endif
+
+static parc_future_t *future_alloc(void)
+{
+#if PARC_FUTURE_RECYCLE
+    block_cache_t *c = &local_blocks;
+    if (c->head == NULL && parc_load(&shared_blocks, PARC_RELAXED) != NULL) {
+        /* acquire: the blocks' last uses by the threads that pushed them
+         * happen before we reuse them; pairs with the release CAS in
+         * future_free. */
+        free_block_t *list = parc_xchg(&shared_blocks, NULL, PARC_ACQUIRE);
+        parc_store(&shared_count, 0u, PARC_RELAXED); /* a hint only */
+        unsigned n = 0;
+        for (free_block_t *b = list; b != NULL; b = b->next)
+            n++;
+        c->head = list;
+        c->n = n;
+    }
+    if (c->head != NULL) {
+        free_block_t *b = c->head;
+        c->head = b->next;
+        c->n--;
+        return (parc_future_t *)(void *)b;
+    }
+#endif
+    return malloc(sizeof(parc_future_t));
+}
+
+static void future_free(parc_future_t *f)
+{
+#if PARC_FUTURE_RECYCLE
+    if (f->heap == HEAP_CACHED) {
+        free_block_t *b = (free_block_t *)(void *)f;
+        block_cache_t *c = &local_blocks;
+        if (c->n < CACHE_LOCAL) {
+            if (!c->registered) {
+                pthread_once(&cache_key_once, cache_key_create);
+                c->registered = pthread_setspecific(cache_key, c) == 0;
+                if (!c->registered) {
+                    free(f);
+                    return;
+                }
+            }
+            b->next = c->head;
+            c->head = b;
+            c->n++;
+            return;
+        }
+        if (parc_load(&shared_count, PARC_RELAXED) < CACHE_SHARED) {
+            parc_faa(&shared_count, 1u, PARC_RELAXED);
+            free_block_t *head = parc_load(&shared_blocks, PARC_RELAXED);
+            do {
+                b->next = head;
+                /* release: our uses of the block happen before its
+                 * reuse; pairs with the acquire exchange in
+                 * future_alloc. */
+            } while (!parc_cas_weak(&shared_blocks, &head, b, PARC_RELEASE,
+                                    PARC_RELAXED));
+            return;
+        }
+    }
+#endif
+    free(f);
 }
 
 static void future_setup(parc_future_t *f, parc_task_fn fn, void *arg,
@@ -54,7 +183,7 @@ int parc_future_init_heap(parc_future_t *f, parc_task_fn fn, void *arg)
 {
     if (f == NULL)
         return EINVAL;
-    future_setup(f, fn, arg, 1, 1);
+    future_setup(f, fn, arg, HEAP_MALLOC, 1);
     return 0;
 }
 
@@ -62,10 +191,10 @@ int parc_future_create(parc_task_fn fn, void *arg, parc_future_t **out)
 {
     if (out == NULL)
         return EINVAL;
-    parc_future_t *f = malloc(sizeof *f);
+    parc_future_t *f = future_alloc();
     if (f == NULL)
         return ENOMEM;
-    future_setup(f, fn, arg, 1, 1);
+    future_setup(f, fn, arg, HEAP_CACHED, 1);
     *out = f;
     return 0;
 }
@@ -174,7 +303,7 @@ void parc_future_release(parc_future_t *f)
         return;
     if (claim(f)) /* never ran and nobody else holds it: cancel */
         settle(f, PARC_FUTURE_CANCELLED, ECANCELED, NULL);
-    free(f);
+    future_free(f);
 }
 
 int parc_future_destroy(parc_future_t *f)
@@ -363,10 +492,10 @@ int parc_future_then(parc_future_t *f, parc_then_fn fn, void *arg,
 {
     if (f == NULL || fn == NULL || out == NULL)
         return EINVAL;
-    parc_future_t *c = malloc(sizeof *c);
+    parc_future_t *c = future_alloc();
     if (c == NULL)
         return ENOMEM;
-    future_setup(c, NULL, arg, 1, 2); /* the caller's and f's list's */
+    future_setup(c, NULL, arg, HEAP_CACHED, 2); /* the caller's and f's list's */
     c->fn.then = fn;
     c->source = f;
     *out = c;

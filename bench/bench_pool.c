@@ -10,9 +10,10 @@
  *                   external execute: bench/pool_peers/run_java.sh.
  *   pool_forkjoin   a binary tree of tasks down to leaves of one element
  *                   (fork the left half, compute the right, join): one
- *                   task per leaf. Peer: the same recursion, serial.
- *   pool_fib        naive fork/join fib(30) (a task at every call), 2
- *                   workers against serial recursion: the speed-up.
+ *                   task per leaf. Peers: the same on a 1-worker pool (the
+ *                   ratio is the speed-up of 2 workers), serial recursion.
+ *   pool_fib        naive fork/join fib(30) (a task at every call) on 2
+ *                   workers against 1 worker (the speed-up) and serial.
  *   pool_map_cpu    map of a compute-bound function (~200 ns/element) over
  *                   a million elements: parc's map against a serial loop.
  *   pool_map_mem    square over 10,000,000 ints: map (a call per element)
@@ -103,7 +104,6 @@ BENCH_CASE(pool_submit, "glib-gthreadpool", submit_glib)
 /* ---- pool_forkjoin --------------------------------------------------------- */
 
 static const bench_point_t forkjoin_points[] = {
-    { "tree to leaves of 1, 1 worker", 1, 0 },
     { "tree to leaves of 1, 2 workers", 2, 0 },
     { NULL, 0, 0 },
 };
@@ -152,6 +152,17 @@ static int64_t forkjoin_parc(bench_run_t *r)
 }
 BENCH_CASE(pool_forkjoin, "parc", forkjoin_parc)
 
+/* The same on a 1-worker pool: parc/this is the speed-up of 2 workers. */
+static int64_t forkjoin_parc1(bench_run_t *r)
+{
+    bench_run_t one = *r;
+    one.threads = 1;
+    int64_t ns = forkjoin_parc(&one);
+    r->items = one.items;
+    return ns;
+}
+BENCH_CASE(pool_forkjoin, "parc-1-worker", forkjoin_parc1)
+
 static uint64_t range_serial(uint64_t lo, uint64_t hi)
 {
     uint64_t n = hi - lo;
@@ -174,7 +185,6 @@ BENCH_CASE(pool_forkjoin, "serial-recursion", forkjoin_serial)
 /* ---- pool_fib ---------------------------------------------------------------- */
 
 static const bench_point_t fib_points[] = {
-    { "fib(30), 1 worker", 1, 30 },
     { "fib(30), 2 workers", 2, 30 },
     { NULL, 0, 0 },
 };
@@ -247,6 +257,17 @@ static int64_t fib_parc(bench_run_t *r)
     return (intptr_t)v == want ? ns : BENCH_FAILED;
 }
 BENCH_CASE(pool_fib, "parc", fib_parc)
+
+/* The same on a 1-worker pool: parc/this is the speed-up of 2 workers. */
+static int64_t fib_parc1(bench_run_t *r)
+{
+    bench_run_t one = *r;
+    one.threads = 1;
+    int64_t ns = fib_parc(&one);
+    r->items = one.items;
+    return ns;
+}
+BENCH_CASE(pool_fib, "parc-1-worker", fib_parc1)
 
 static int64_t fib_serial_case(bench_run_t *r)
 {

@@ -281,7 +281,18 @@ static int next_done(parc_imap_t *it, map_chunk_t **c, parc_deadline_t deadline)
         }
         if (parc_deadline_passed(deadline))
             return ETIMEDOUT;
-        parc_cpu_relax(); /* a worker with nothing to help: poll */
+        /* A worker with nothing to help: sleep on the queue for a short
+         * slice, then look for work to help with again. */
+        int64_t slice = PARC_NS_PER_MS;
+        if (deadline != PARC_FOREVER && parc_deadline_remaining(deadline) < slice)
+            slice = parc_deadline_remaining(deadline);
+        rc = parc_lfqueue_pop_timed(&it->done, &item, slice);
+        if (rc == 0) {
+            *c = item;
+            return 0;
+        }
+        if (rc != ETIMEDOUT)
+            return rc;
     }
 }
 

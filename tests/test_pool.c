@@ -695,6 +695,43 @@ static int nested_map(void *arg, void **result)
     return rc;
 }
 
+static int nested_imap(void *arg, void **result)
+{
+    int unordered = (int)(intptr_t)arg;
+    int in[40];
+    for (int i = 0; i < 40; i++)
+        in[i] = i;
+    parc_imap_t *it;
+    int rc = unordered ? parc_pool_imap_unordered(nest_pool, square, in, 40, sizeof(int), sizeof(int), 3, &it)
+                       : parc_pool_imap(nest_pool, square, in, 40, sizeof(int), sizeof(int), 3, &it);
+    if (rc != 0)
+        return rc;
+    intptr_t sum = 0;
+    int v;
+    while ((rc = parc_imap_next(it, &v, NULL)) == 0)
+        sum += v;
+    parc_imap_free(it);
+    *result = (void *)sum;
+    return rc == EPIPE ? 0 : rc;
+}
+
+START_TEST(imap_from_inside_a_task)
+{
+    for (unsigned workers = 1; workers <= 2; workers++) {
+        nest_pool = make_pool(workers);
+        for (int unordered = 0; unordered < 2; unordered++) {
+            parc_future_t *f;
+            void *v;
+            ck_assert_int_eq(parc_pool_submit(nest_pool, nested_imap, (void *)(intptr_t)unordered, &f), 0);
+            ck_assert_int_eq(parc_future_get_timed(f, &v, PARC_TEST_PATIENCE_NS), 0);
+            ck_assert_int_eq((intptr_t)v, 39 * 40 * 79 / 6); /* sum of squares */
+            parc_future_release(f);
+        }
+        parc_pool_free(nest_pool);
+    }
+}
+END_TEST
+
 START_TEST(map_from_inside_a_task)
 {
     nest_pool = make_pool(1);
@@ -760,6 +797,7 @@ static Suite *pool_suite(void)
     tcase_add_test(tc, starmap_and_parallel_for);
     tcase_add_test(tc, imap_in_order_and_unordered);
     tcase_add_test(tc, map_from_inside_a_task);
+    tcase_add_test(tc, imap_from_inside_a_task);
     tcase_add_test(tc, idle_pool_uses_no_cpu);
     suite_add_tcase(s, tc);
     return s;

@@ -133,6 +133,45 @@ START_TEST(large_acquire_gathers_single_releases)
 }
 END_TEST
 
+struct taker {
+    parc_sem_t *s;
+    uint32_t n;
+    int rc;
+};
+
+static void *take_timed(void *arg)
+{
+    struct taker *t = arg;
+    int64_t t0 = parc_now_ns();
+    t->rc = parc_sem_acquire_timed(t->s, t->n, PARC_TEST_PATIENCE_NS);
+    /* success only at the deadline (the last check) means nobody woke us */
+    if (parc_now_ns() - t0 >= PARC_TEST_PATIENCE_NS)
+        t->rc = ETIMEDOUT;
+    return NULL;
+}
+
+START_TEST(release_reaches_a_waiter_that_can_use_it)
+{
+    /* A (wants 2) sleeps first, B (wants 1) second. One permit released:
+     * a single wake-up would go to A, who cannot use it, and B would sleep
+     * on beside a free permit. B must get it. */
+    parc_sem_t s = PARC_SEM_INIT(0);
+    struct taker a = { &s, 2, -1 }, b = { &s, 1, -1 };
+    pthread_t ta, tb;
+    ck_assert_int_eq(pthread_create(&ta, NULL, take_timed, &a), 0);
+    parc_sleep_ns(20 * PARC_NS_PER_MS * PARC_SLOWDOWN);
+    ck_assert_int_eq(pthread_create(&tb, NULL, take_timed, &b), 0);
+    parc_sleep_ns(20 * PARC_NS_PER_MS * PARC_SLOWDOWN);
+    ck_assert_int_eq(parc_sem_release(&s, 1), 0);
+    parc_test_join(&tb, 1);
+    ck_assert_int_eq(b.rc, 0);
+    ck_assert_int_eq(parc_sem_release(&s, 2), 0);
+    parc_test_join(&ta, 1);
+    ck_assert_int_eq(a.rc, 0);
+    ck_assert_uint_eq(parc_sem_value(&s), 0);
+}
+END_TEST
+
 /* ---- the permit bound under many threads ---------------------------- */
 
 #define PERMITS 3
@@ -295,6 +334,7 @@ int main(void)
     tcase_add_test(basic, timed_acquire_times_out_after_deadline);
     tcase_add_test(basic, blocked_acquire_woken_by_release);
     tcase_add_test(basic, large_acquire_gathers_single_releases);
+    tcase_add_test(basic, release_reaches_a_waiter_that_can_use_it);
     suite_add_tcase(s, basic);
     TCase *mt = tcase_create("threads");
     tcase_set_timeout(mt, 120 * PARC_SLOWDOWN);

@@ -1,5 +1,5 @@
-/* parc/queue.h: storage (ring or stable heap) under a mutex, waiting
- * through eventcounts. */
+/* parc/queue.h: a two-lock ring (FIFO) or a one-lock stack / stable heap
+ * (LIFO, PRIORITY); waiting through eventcounts. */
 #include <stdlib.h>
 
 #include "parc/queue.h"
@@ -12,45 +12,27 @@ typedef struct parc_queue_entry entry_t;
 
 #define MIN_CAP 64u
 
-/* ---- storage (lock held) ------------------------------------------------ */
+static inline bool is_fifo(const parc_queue_t *q) { return q->order == PARC_QUEUE_FIFO; }
 
-static inline size_t count_of(parc_queue_t *q)
+/* The lock producers take: the put lock for FIFO, else the take lock. */
+static inline parc_mutex_t *put_lock(parc_queue_t *q)
 {
-    return parc_load(&q->size, PARC_RELAXED); /* only written under the lock */
+    return is_fifo(q) ? &q->put_lock : &q->lock;
 }
 
-static inline void count_set(parc_queue_t *q, size_t n)
+/* Items in the queue: a snapshot when called without the locks. */
+static inline size_t count_now(parc_queue_t *q)
 {
-    /* release: orders the storage update before the new size for waiters
-     * polling it without the lock; they take the lock before reading any
-     * item, so this is only a hint (pairs with the acquire loads in the
-     * ready predicates). */
-    parc_store(&q->size, n, PARC_RELEASE);
+    /* acquire (both): pair with the release stores of tail and head; the
+     * head is loaded first so that the difference never underflows (head
+     * never passes a tail read after it). */
+    size_t h = parc_load(&q->head, PARC_ACQUIRE);
+    size_t t = parc_load(&q->tail, PARC_ACQUIRE);
+    return t - h;
 }
 
-/* Move the items into a new array of `cap` slots (cap >= count); the ring
- * is unwrapped so that head becomes 0. Returns false on ENOMEM. */
-static bool resize(parc_queue_t *q, size_t cap)
-{
-    entry_t *n = malloc(cap * sizeof *n);
-    if (n == NULL)
-        return false;
-    size_t count = count_of(q);
-    if (q->order == PARC_QUEUE_PRIORITY) {
-        for (size_t i = 0; i < count; i++)
-            n[i] = q->slots[i];
-    } else {
-        for (size_t i = 0; i < count; i++)
-            n[i] = q->slots[(q->head + i) & (q->cap - 1)];
-    }
-    free(q->slots);
-    q->slots = n;
-    q->cap = cap;
-    q->head = 0;
-    return true;
-}
+/* ---- the heap (PRIORITY; take lock held) ---------------------------------- */
 
-/* The heap's order: the comparator, ties to the older entry. */
 typedef struct heap_order {
     parc_queue_cmp_t *cmp;
     void *arg;
@@ -93,53 +75,106 @@ static void heap_down(entry_t *h, size_t i, size_t n, heap_order_t o)
     h[i] = e;
 }
 
-static inline heap_order_t order_of(parc_queue_t *q)
+/* ---- storage --------------------------------------------------------------- */
+
+/* Move the items [head, tail) into a new array of `cap` slots (a power of
+ * two, >= the count). FIFO keeps absolute indices (slot i & mask), so
+ * head and tail stay as they are. Both locks held (FIFO) or the take lock.
+ * Returns false on ENOMEM. */
+static bool resize(parc_queue_t *q, size_t cap)
 {
-    return (heap_order_t){ q->cmp, q->cmp_arg };
+    entry_t *n = malloc(cap * sizeof *n);
+    if (n == NULL)
+        return false;
+    size_t h = parc_load(&q->head, PARC_RELAXED); /* both locks: stable */
+    size_t t = parc_load(&q->tail, PARC_RELAXED);
+    for (size_t i = h; i != t; i++)
+        n[i & (cap - 1)] = q->slots[i & (q->cap - 1)];
+    free(q->slots);
+    q->slots = n;
+    q->cap = cap;
+    q->head_seen = h; /* both locks held: exact */
+    q->tail_seen = t;
+    return true;
 }
 
-/* Insert (there is room by maxsize). Returns 0 or ENOMEM. */
+/* Put lock held: insert (room by maxsize was checked). 0 or ENOMEM. */
 static int store_item(parc_queue_t *q, void *item)
 {
-    size_t count = count_of(q);
-    if (count == q->cap && !resize(q, q->cap ? q->cap * 2 : MIN_CAP))
-        return ENOMEM;
-    entry_t e = { item, q->seq++ };
-    if (q->order == PARC_QUEUE_PRIORITY) {
-        q->slots[count] = e;
-        heap_up(q->slots, count, order_of(q));
-    } else {
-        q->slots[(q->head + count) & (q->cap - 1)] = e;
+    size_t t = parc_load(&q->tail, PARC_RELAXED); /* only we write it */
+    if (is_fifo(q) && t - q->head_seen >= q->cap) {
+        /* Looks full: refresh the head we saw (a stale one only makes the
+         * ring look fuller). acquire: pairs with a consumer's release store
+         * of head: it has read the slots we are about to reuse. */
+        q->head_seen = parc_load(&q->head, PARC_ACQUIRE);
     }
-    count_set(q, count + 1);
+    size_t h = is_fifo(q) ? q->head_seen : 0;
+    if (t - h >= q->cap) { /* > only after a shrink by a consumer */
+        bool ok;
+        if (is_fifo(q)) {
+            (void)parc_mutex_lock(&q->lock); /* order: put lock, take lock */
+            ok = resize(q, q->cap ? q->cap * 2 : MIN_CAP);
+            (void)parc_mutex_unlock(&q->lock);
+        } else {
+            ok = resize(q, q->cap ? q->cap * 2 : MIN_CAP);
+        }
+        if (!ok)
+            return ENOMEM;
+    }
+    entry_t e = { item, 0 };
+    if (q->order == PARC_QUEUE_PRIORITY) {
+        e.seq = q->seq++;
+        q->slots[t] = e;
+        heap_up(q->slots, t, (heap_order_t){ q->cmp, q->cmp_arg });
+    } else {
+        q->slots[t & (q->cap - 1)] = e;
+    }
+    /* Counted before the item is visible: a task_done for it always finds
+     * puts > done. Only producers write it (under the put lock). release:
+     * pairs with the acquire loads of puts in the task functions. */
+    parc_store(&q->puts, parc_load(&q->puts, PARC_RELAXED) + 1, PARC_RELEASE);
+    /* release: publishes the slot (and the item's contents) and the count
+     * above to a consumer that reads this tail with acquire. */
+    parc_store(&q->tail, t + 1, PARC_RELEASE);
     return 0;
 }
 
-/* Remove the next item (count > 0). */
+/* Take lock held, queue not empty: remove the next item. */
 static void *take_item(parc_queue_t *q)
 {
-    size_t count = count_of(q) - 1;
+    size_t h = parc_load(&q->head, PARC_RELAXED);
+    size_t t = parc_load(&q->tail, PARC_RELAXED); /* LIFO/PRIO: ours */
     void *item;
-    switch (q->order) {
-    case PARC_QUEUE_FIFO:
-        item = q->slots[q->head].item;
-        q->head = (q->head + 1) & (q->cap - 1);
-        break;
-    case PARC_QUEUE_LIFO:
-        item = q->slots[(q->head + count) & (q->cap - 1)].item;
-        break;
-    default:
-        item = q->slots[0].item;
-        q->slots[0] = q->slots[count];
-        heap_down(q->slots, 0, count, order_of(q));
-        break;
+    if (is_fifo(q)) {
+        item = q->slots[h & (q->cap - 1)].item;
+        /* release: we are done with the slot; a producer that reads this
+         * head with acquire may reuse it (store_item). */
+        parc_store(&q->head, h + 1, PARC_RELEASE);
+    } else {
+        size_t n = t - 1;
+        if (q->order == PARC_QUEUE_LIFO) {
+            item = q->slots[n].item;
+        } else {
+            item = q->slots[0].item;
+            q->slots[0] = q->slots[n];
+            heap_down(q->slots, 0, n, (heap_order_t){ q->cmp, q->cmp_arg });
+        }
+        /* release: for lock-free readers of the count (waiters, qsize). */
+        parc_store(&q->tail, n, PARC_RELEASE);
     }
-    count_set(q, count);
     /* Give memory back at an eighth full: a queue that oscillates between
-     * c/2 and c items after growing to c never resizes (hysteresis); if the
-     * smaller array cannot be had, keep the larger one. */
-    if (q->cap > MIN_CAP && count <= q->cap / 8)
-        (void)resize(q, q->cap / 2);
+     * c/2 and c items after growing to c never resizes (hysteresis). A
+     * FIFO consumer needs the put lock too and only tries it; if the
+     * smaller array cannot be had, the larger one stays. */
+    if (q->cap > MIN_CAP && count_now(q) <= q->cap / 8) {
+        if (!is_fifo(q)) {
+            (void)resize(q, q->cap / 2);
+        } else if (parc_mutex_trylock(&q->put_lock) == 0) {
+            if (count_now(q) <= q->cap / 8)
+                (void)resize(q, q->cap / 2);
+            (void)parc_mutex_unlock(&q->put_lock);
+        }
+    }
     return item;
 }
 
@@ -148,7 +183,7 @@ static void *take_item(parc_queue_t *q)
 int parc_queue_init(parc_queue_t *q, int64_t maxsize, parc_queue_order_t order,
                     parc_queue_cmp_t *cmp, void *cmp_arg)
 {
-    if (q == NULL || maxsize < 0 || (uint64_t)maxsize > SIZE_MAX / 2)
+    if (q == NULL || maxsize < 0 || (uint64_t)maxsize > SIZE_MAX / 4)
         return EINVAL;
     if (order != PARC_QUEUE_FIFO && order != PARC_QUEUE_LIFO &&
         order != PARC_QUEUE_PRIORITY)
@@ -156,24 +191,27 @@ int parc_queue_init(parc_queue_t *q, int64_t maxsize, parc_queue_order_t order,
     if (order == PARC_QUEUE_PRIORITY && cmp == NULL)
         return EINVAL;
     int rc = parc_mutex_init(&q->lock, PARC_MUTEX_NORMAL);
+    if (rc == 0)
+        rc = parc_mutex_init(&q->put_lock, PARC_MUTEX_NORMAL);
     if (rc != 0)
         return rc;
     q->slots = NULL;
     q->cap = 0;
-    q->head = 0;
     q->seq = 0;
     q->maxsize = (size_t)maxsize;
     q->order = order;
     q->cmp = cmp;
     q->cmp_arg = cmp_arg;
-    parc_atomic_init(&q->size, 0);
+    parc_atomic_init(&q->tail, 0);
+    parc_atomic_init(&q->puts, 0);
+    parc_atomic_init(&q->head, 0);
+    parc_atomic_init(&q->done, 0);
+    q->head_seen = 0;
+    q->tail_seen = 0;
     parc_atomic_init(&q->shutdown, 0);
-    parc_atomic_init(&q->unfinished, 0);
-    parc_queue_wait_t *waits[] = { &q->not_empty, &q->not_full, &q->all_done };
-    for (int i = 0; i < 3; i++) {
-        parc_atomic_init(&waits[i]->word, 0u);
-        waits[i]->waiters = 0;
-    }
+    parc_ec_init(&q->not_empty);
+    parc_ec_init(&q->not_full);
+    parc_ec_init(&q->all_done);
     return 0;
 }
 
@@ -181,119 +219,121 @@ int parc_queue_destroy(parc_queue_t *q)
 {
     if (q == NULL)
         return EINVAL;
-    free(q->slots);
+    free(q->slots); /* exclusive access */
     q->slots = NULL;
     q->cap = 0;
-    parc_store(&q->size, 0, PARC_RELAXED); /* exclusive access */
+    parc_store(&q->head, 0, PARC_RELAXED);
+    parc_store(&q->tail, 0, PARC_RELAXED);
+    (void)parc_mutex_destroy(&q->put_lock);
     return parc_mutex_destroy(&q->lock);
 }
 
-/* ---- waiting (see "Waiting" in queue.h) ---------------------------------- */
+/* ---- waiting ---------------------------------------------------------------- */
 
-/* Lock held: wake one (or every) thread registered on w, if any. Bumping
- * the word first makes a waiter that registered but has not parked yet
- * return from its park at once (the kernel compares the word). */
-static void wake(parc_queue_wait_t *w, bool all)
+/*
+ * parc_ec_await with a polling backoff: ready() is polled after every
+ * pause for the first FAST_POLLS polls (about a microsecond: a hand-off
+ * between running threads lands there), then ever less often (after 2, 4
+ * ... 64 pauses), PARC_SPIN_POLLS pauses in all, before parking through
+ * the eventcount protocol. A poll pulls the lines the other side writes
+ * into our cache; polling a slow partner less often leaves them in its
+ * cache and costs it fewer misses.
+ */
+#define FAST_POLLS 64u
+static int await(parc_ec_t *ec, bool (*ready)(void *), void *arg, parc_deadline_t deadline)
 {
-    if (w->waiters == 0)
-        return;
-    /* release: orders the state change made under the lock before the
-     * bump, for a waiter that reads the word without the lock (its park);
-     * it retakes the lock before reading any state anyway. */
-    parc_faa(&w->word, 1u, PARC_RELEASE);
-    if (all)
-        parc_park_wake_all(&w->word);
-    else
-        parc_park_wake_one(&w->word);
-}
-
-/* The waiting loop shared by put, get and join. attempt(q, arg) runs with
- * the lock held and returns EAGAIN while the caller must wait; ready(q)
- * polls the condition without the lock during the spin. Returns attempt's
- * result, or ETIMEDOUT when the deadline passed first. */
-static int wait_for(parc_queue_t *q, parc_queue_wait_t *w,
-                    int (*attempt)(parc_queue_t *, void *), void *arg,
-                    bool (*ready)(parc_queue_t *), parc_deadline_t deadline)
-{
-    bool spun = false, registered = false;
+    unsigned gap = 1, polls = 0;
+    for (unsigned spent = 0; spent < PARC_SPIN_POLLS; spent += gap) {
+        for (unsigned i = 0; i < gap; i++)
+            parc_cpu_relax();
+        if (ready(arg))
+            return 0;
+        if (++polls >= FAST_POLLS && gap < 64)
+            gap <<= 1;
+    }
     for (;;) {
-        (void)parc_mutex_lock(&q->lock);
-        if (registered) {
-            w->waiters--;
-            registered = false;
+        parc_ec_key_t key = parc_ec_prepare_wait(ec);
+        if (ready(arg)) {
+            parc_ec_cancel_wait(ec);
+            return 0;
         }
-        int rc = attempt(q, arg);
-        if (rc != EAGAIN || parc_deadline_passed(deadline)) {
-            (void)parc_mutex_unlock(&q->lock);
-            return rc == EAGAIN ? ETIMEDOUT : rc;
+        if (parc_deadline_passed(deadline)) {
+            parc_ec_cancel_wait(ec);
+            return ETIMEDOUT;
         }
-        if (!spun) {
-            /* Spin first, outside the lock: a hand-off between running
-             * threads costs a cache-line round trip, a wake-up from the
-             * kernel tens of microseconds. */
-            (void)parc_mutex_unlock(&q->lock);
-            spun = true;
-            for (unsigned i = 0; i < PARC_SPIN_POLLS && !ready(q); i++)
-                parc_cpu_relax();
-            continue;
-        }
-        w->waiters++;
-        registered = true;
-        /* Read under the lock: a waker that changes the state after we
-         * unlock bumps the word past this key. */
-        uint32_t key = parc_load(&w->word, PARC_RELAXED);
-        (void)parc_mutex_unlock(&q->lock);
-        (void)parc_park_wait(&w->word, key, deadline);
+        if (parc_ec_wait(ec, key, deadline) == ETIMEDOUT)
+            return ready(arg) ? 0 : ETIMEDOUT;
     }
 }
 
 /* ---- put ------------------------------------------------------------------ */
 
-/* Polled without the lock: a snapshot, re-checked under it. */
-static bool can_put(parc_queue_t *q)
+/* Polled without the locks (a snapshot, re-checked under them). */
+static bool can_put(void *arg)
 {
-    /* acquire: pairs with the release stores of shutdown / size. */
+    parc_queue_t *q = arg;
+    /* acquire: pairs with the release store of shutdown. */
     return parc_load(&q->shutdown, PARC_ACQUIRE) || q->maxsize == 0 ||
-           parc_load(&q->size, PARC_ACQUIRE) < q->maxsize;
+           count_now(q) < q->maxsize;
 }
 
-/* Lock held: 0, EPIPE, ENOMEM, or EAGAIN when full. */
-static int put_locked(parc_queue_t *q, void *item)
+/* Put lock held, bounded queue: at maxsize? */
+static bool is_full(parc_queue_t *q)
 {
-    if (parc_load(&q->shutdown, PARC_RELAXED)) /* written under the lock */
-        return EPIPE;
-    if (q->maxsize != 0 && count_of(q) >= q->maxsize)
-        return EAGAIN;
-    int rc = store_item(q, item);
-    if (rc == 0) {
-        /* Written only under the lock; read without it by join's spin. */
-        parc_store(&q->unfinished, parc_load(&q->unfinished, PARC_RELAXED) + 1,
-                   PARC_RELAXED);
-        wake(&q->not_empty, false);
-    }
+    if (!is_fifo(q))
+        return count_now(q) >= q->maxsize;
+    size_t t = parc_load(&q->tail, PARC_RELAXED); /* only we write it */
+    if (t - q->head_seen < q->maxsize)
+        return false;
+    /* acquire: as in store_item(). */
+    q->head_seen = parc_load(&q->head, PARC_ACQUIRE);
+    return t - q->head_seen >= q->maxsize;
+}
+
+/* One attempt: 0, EPIPE, ENOMEM, or EAGAIN when full. */
+static int put_once(parc_queue_t *q, void *item)
+{
+    parc_mutex_t *lock = put_lock(q);
+    (void)parc_mutex_lock(lock);
+    int rc;
+    /* Written under both locks: stable under either. */
+    if (parc_load(&q->shutdown, PARC_RELAXED))
+        rc = EPIPE;
+    else if (q->maxsize != 0 && is_full(q))
+        rc = EAGAIN;
+    else
+        rc = store_item(q, item);
+    (void)parc_mutex_unlock(lock);
+    if (rc == 0)
+        parc_ec_notify_one(&q->not_empty);
     return rc;
 }
 
-static int put_attempt(parc_queue_t *q, void *arg)
+static int put_until(parc_queue_t *q, void *item, parc_deadline_t deadline)
 {
-    return put_locked(q, arg);
+    for (;;) {
+        int rc = put_once(q, item);
+        if (rc != EAGAIN)
+            return rc;
+        if (await(&q->not_full, can_put, q, deadline) == ETIMEDOUT) {
+            rc = put_once(q, item); /* a last attempt at the deadline */
+            return rc == EAGAIN ? ETIMEDOUT : rc;
+        }
+    }
 }
 
 int parc_queue_put(parc_queue_t *q, void *item)
 {
     if (q == NULL)
         return EINVAL;
-    return wait_for(q, &q->not_full, put_attempt, item, can_put, PARC_FOREVER);
+    return put_until(q, item, PARC_FOREVER);
 }
 
 int parc_queue_put_try(parc_queue_t *q, void *item)
 {
     if (q == NULL)
         return EINVAL;
-    (void)parc_mutex_lock(&q->lock);
-    int rc = put_locked(q, item);
-    (void)parc_mutex_unlock(&q->lock);
-    return rc;
+    return put_once(q, item);
 }
 
 int parc_queue_put_timed(parc_queue_t *q, void *item, int64_t timeout_ns)
@@ -301,45 +341,78 @@ int parc_queue_put_timed(parc_queue_t *q, void *item, int64_t timeout_ns)
     parc_deadline_t deadline;
     if (q == NULL || parc_deadline_in(&deadline, timeout_ns) != 0)
         return EINVAL;
-    return wait_for(q, &q->not_full, put_attempt, item, can_put, deadline);
+    if (timeout_ns == 0) {
+        int rc = put_once(q, item);
+        return rc == EAGAIN ? ETIMEDOUT : rc;
+    }
+    return put_until(q, item, deadline);
 }
 
 /* ---- get ------------------------------------------------------------------ */
 
-static bool can_get(parc_queue_t *q)
+static bool can_get(void *arg)
 {
-    /* acquire: pairs with the release stores of size / shutdown. */
-    return parc_load(&q->size, PARC_ACQUIRE) != 0 ||
-           parc_load(&q->shutdown, PARC_ACQUIRE) != 0;
+    parc_queue_t *q = arg;
+    /* acquire: pairs with the release store of shutdown. */
+    return count_now(q) != 0 || parc_load(&q->shutdown, PARC_ACQUIRE) != 0;
 }
 
-/* Lock held: 0, EPIPE (shut down and empty) or EAGAIN. */
-static int get_attempt(parc_queue_t *q, void *arg)
+/* Take lock held: is there an item? */
+static bool has_item(parc_queue_t *q)
 {
-    if (count_of(q) != 0) {
-        *(void **)arg = take_item(q);
-        if (q->maxsize != 0)
-            wake(&q->not_full, false);
-        return 0;
+    if (!is_fifo(q))
+        return parc_load(&q->tail, PARC_RELAXED) != 0; /* under our lock */
+    size_t h = parc_load(&q->head, PARC_RELAXED); /* only we write it */
+    if (q->tail_seen != h)
+        return true;
+    /* acquire: pairs with the producer's release store of tail: the slots
+     * below it are filled. */
+    q->tail_seen = parc_load(&q->tail, PARC_ACQUIRE);
+    return q->tail_seen != h;
+}
+
+/* One attempt: 0, EPIPE (shut down and empty) or EAGAIN. */
+static int get_once(parc_queue_t *q, void **item)
+{
+    (void)parc_mutex_lock(&q->lock);
+    int rc = 0;
+    if (has_item(q))
+        *item = take_item(q);
+    else if (parc_load(&q->shutdown, PARC_RELAXED)) /* written under both */
+        rc = EPIPE;
+    else
+        rc = EAGAIN;
+    (void)parc_mutex_unlock(&q->lock);
+    if (rc == 0 && q->maxsize != 0)
+        parc_ec_notify_one(&q->not_full);
+    return rc;
+}
+
+static int get_until(parc_queue_t *q, void **item, parc_deadline_t deadline)
+{
+    for (;;) {
+        int rc = get_once(q, item);
+        if (rc != EAGAIN)
+            return rc;
+        if (await(&q->not_empty, can_get, q, deadline) == ETIMEDOUT) {
+            rc = get_once(q, item);
+            return rc == EAGAIN ? ETIMEDOUT : rc;
+        }
     }
-    return parc_load(&q->shutdown, PARC_RELAXED) ? EPIPE : EAGAIN;
 }
 
 int parc_queue_get(parc_queue_t *q, void **item)
 {
     if (q == NULL || item == NULL)
         return EINVAL;
-    return wait_for(q, &q->not_empty, get_attempt, item, can_get, PARC_FOREVER);
+    return get_until(q, item, PARC_FOREVER);
 }
 
 int parc_queue_get_try(parc_queue_t *q, void **item)
 {
     if (q == NULL || item == NULL)
         return EINVAL;
-    (void)parc_mutex_lock(&q->lock);
-    int rc = get_attempt(q, item);
-    (void)parc_mutex_unlock(&q->lock);
-    return rc;
+    return get_once(q, item);
 }
 
 int parc_queue_get_timed(parc_queue_t *q, void **item, int64_t timeout_ns)
@@ -347,15 +420,18 @@ int parc_queue_get_timed(parc_queue_t *q, void **item, int64_t timeout_ns)
     parc_deadline_t deadline;
     if (q == NULL || item == NULL || parc_deadline_in(&deadline, timeout_ns) != 0)
         return EINVAL;
-    return wait_for(q, &q->not_empty, get_attempt, item, can_get, deadline);
+    if (timeout_ns == 0) {
+        int rc = get_once(q, item);
+        return rc == EAGAIN ? ETIMEDOUT : rc;
+    }
+    return get_until(q, item, deadline);
 }
 
 /* ---- sizes ------------------------------------------------------------------ */
 
 size_t parc_queue_qsize(parc_queue_t *q)
 {
-    /* a snapshot; nothing is read through it */
-    return q == NULL ? 0 : parc_load(&q->size, PARC_RELAXED);
+    return q == NULL ? 0 : count_now(q);
 }
 
 bool parc_queue_empty(parc_queue_t *q)
@@ -370,18 +446,20 @@ bool parc_queue_full(parc_queue_t *q)
 
 /* ---- tasks ------------------------------------------------------------------ */
 
-/* Lock held: mark up to n tasks finished (never below 0, Python's clamp in
- * shutdown); wake every join when none is left. */
+/* Take lock held: count up to n more tasks finished, never more than were
+ * put (Python clamps in shutdown); wake every join when none is left. */
 static void tasks_finish_locked(parc_queue_t *q, uint64_t n)
 {
-    uint64_t left = parc_load(&q->unfinished, PARC_RELAXED);
-    left = left < n ? 0 : left - n;
+    /* acquire: pairs with the release store of puts in store_item(). */
+    uint64_t puts = parc_load(&q->puts, PARC_ACQUIRE);
+    uint64_t done = parc_load(&q->done, PARC_RELAXED); /* ours, under lock */
+    done = puts - done < n ? puts : done + n;
     /* release: what the finishing threads did with their items happens
-     * before a join that sees 0 without the lock (join_try, the spin);
-     * pairs with the acquire load in tasks_all_done(). */
-    parc_store(&q->unfinished, left, PARC_RELEASE);
-    if (left == 0)
-        wake(&q->all_done, true);
+     * before a join that sees done == puts; pairs with the acquire load in
+     * tasks_all_done(). */
+    parc_store(&q->done, done, PARC_RELEASE);
+    if (done == puts)
+        parc_ec_notify_all(&q->all_done);
 }
 
 int parc_queue_task_done(parc_queue_t *q)
@@ -389,8 +467,9 @@ int parc_queue_task_done(parc_queue_t *q)
     if (q == NULL)
         return EINVAL;
     (void)parc_mutex_lock(&q->lock);
-    int rc = EINVAL; /* more task_done calls than puts */
-    if (parc_load(&q->unfinished, PARC_RELAXED) != 0) {
+    int rc = EINVAL; /* more task_done calls than puts: Python's ValueError */
+    /* acquire: as in tasks_finish_locked(). */
+    if (parc_load(&q->done, PARC_RELAXED) < parc_load(&q->puts, PARC_ACQUIRE)) {
         tasks_finish_locked(q, 1);
         rc = 0;
     }
@@ -398,23 +477,20 @@ int parc_queue_task_done(parc_queue_t *q)
     return rc;
 }
 
-static bool tasks_all_done(parc_queue_t *q)
+static bool tasks_all_done(void *arg)
 {
-    /* acquire: pairs with the release store in tasks_finish_locked(). */
-    return parc_load(&q->unfinished, PARC_ACQUIRE) == 0;
-}
-
-static int join_attempt(parc_queue_t *q, void *arg)
-{
-    (void)arg;
-    return tasks_all_done(q) ? 0 : EAGAIN;
+    parc_queue_t *q = arg;
+    /* acquire (done first): pairs with the release store in
+     * tasks_finish_locked(); done never exceeds the puts read after it. */
+    uint64_t done = parc_load(&q->done, PARC_ACQUIRE);
+    return done == parc_load(&q->puts, PARC_ACQUIRE);
 }
 
 int parc_queue_join(parc_queue_t *q)
 {
     if (q == NULL)
         return EINVAL;
-    return wait_for(q, &q->all_done, join_attempt, NULL, tasks_all_done, PARC_FOREVER);
+    return await(&q->all_done, tasks_all_done, q, PARC_FOREVER);
 }
 
 int parc_queue_join_try(parc_queue_t *q)
@@ -429,7 +505,9 @@ int parc_queue_join_timed(parc_queue_t *q, int64_t timeout_ns)
     parc_deadline_t deadline;
     if (q == NULL || parc_deadline_in(&deadline, timeout_ns) != 0)
         return EINVAL;
-    return wait_for(q, &q->all_done, join_attempt, NULL, tasks_all_done, deadline);
+    if (timeout_ns == 0)
+        return tasks_all_done(q) ? 0 : ETIMEDOUT;
+    return await(&q->all_done, tasks_all_done, q, deadline);
 }
 
 /* ---- shutdown ------------------------------------------------------------- */
@@ -438,49 +516,53 @@ static int shut(parc_queue_t *q, bool immediate, void (*drop)(void *, void *), v
 {
     entry_t *slots = NULL;
     size_t cap = 0, head = 0, count = 0;
-    parc_queue_order_t order = q->order;
-    heap_order_t ho = order_of(q);
+    if (is_fifo(q))
+        (void)parc_mutex_lock(&q->put_lock); /* order: put lock, take lock */
     (void)parc_mutex_lock(&q->lock);
-    /* release: for waiters polling without the lock (the lock orders it
-     * for everyone else); pairs with the acquire loads in can_get/can_put. */
+    /* release: for waiters polling without the locks; pairs with the
+     * acquire loads in can_get/can_put. Under both locks, so every later
+     * put fails and every get after the drain sees it. */
     parc_store(&q->shutdown, 1, PARC_RELEASE);
     if (immediate) {
-        /* Detach the items; drop them after unlocking. */
+        /* Detach the items; hand them to drop after unlocking. */
         slots = q->slots;
         cap = q->cap;
-        head = q->head;
-        count = count_of(q);
+        head = parc_load(&q->head, PARC_RELAXED);
+        count = count_now(q);
         q->slots = NULL;
         q->cap = 0;
-        q->head = 0;
-        count_set(q, 0);
+        /* release: for lock-free readers of the count. */
+        parc_store(&q->head, 0, PARC_RELEASE);
+        parc_store(&q->tail, 0, PARC_RELEASE);
+        q->head_seen = 0;
+        q->tail_seen = 0;
         tasks_finish_locked(q, count); /* dropped items count as done */
-        wake(&q->all_done, true);
     }
-    /* Every blocked get and put re-checks and sees the shutdown. */
-    wake(&q->not_empty, true);
-    wake(&q->not_full, true);
     (void)parc_mutex_unlock(&q->lock);
-    if (immediate) {
-        if (drop != NULL) {
-            /* Queue order: a heap's array order is not sorted, so pop it. */
-            for (size_t i = 0; i < count; i++) {
-                void *item;
-                if (order == PARC_QUEUE_PRIORITY) {
-                    size_t left = count - 1 - i;
-                    item = slots[0].item;
-                    slots[0] = slots[left];
-                    heap_down(slots, 0, left, ho);
-                } else if (order == PARC_QUEUE_LIFO) {
-                    item = slots[(head + count - 1 - i) & (cap - 1)].item;
-                } else {
-                    item = slots[(head + i) & (cap - 1)].item;
-                }
-                drop(item, arg);
+    if (is_fifo(q))
+        (void)parc_mutex_unlock(&q->put_lock);
+    if (drop != NULL) {
+        heap_order_t ho = { q->cmp, q->cmp_arg };
+        for (size_t i = 0; i < count; i++) {
+            void *item;
+            size_t left = count - 1 - i;
+            if (q->order == PARC_QUEUE_PRIORITY) {
+                /* a heap's array order is not sorted: pop it */
+                item = slots[0].item;
+                slots[0] = slots[left];
+                heap_down(slots, 0, left, ho);
+            } else if (q->order == PARC_QUEUE_LIFO) {
+                item = slots[left].item;
+            } else {
+                item = slots[(head + i) & (cap - 1)].item;
             }
+            drop(item, arg);
         }
-        free(slots);
     }
+    free(slots);
+    parc_ec_notify_all(&q->all_done);
+    parc_ec_notify_all(&q->not_empty);
+    parc_ec_notify_all(&q->not_full);
     return 0;
 }
 

@@ -349,6 +349,8 @@ static void *mt_producer(void *arg)
 {
     struct role *r = arg;
     for (uint32_t s = 0; s < PER_PRODUCER; s++) {
+        if (s % 4096 == 0)
+            parc_yield(); /* let the consumers catch up: the ring shrinks */
         int rc;
         if (s % 3 == 0)
             rc = parc_queue_put(&r->m->q, ITEM(r->id, s));
@@ -394,12 +396,12 @@ static void *mt_consumer(void *arg)
     return NULL;
 }
 
-static void run_mt(parc_queue_order_t order)
+static void run_mt(parc_queue_order_t order, int64_t maxsize)
 {
     struct mt *m = calloc(1, sizeof *m);
     ck_assert_ptr_nonnull(m);
     m->fifo = order == PARC_QUEUE_FIFO;
-    ck_assert_int_eq(parc_queue_init(&m->q, 8, order, NULL, NULL), 0);
+    ck_assert_int_eq(parc_queue_init(&m->q, maxsize, order, NULL, NULL), 0);
     struct role pr[PRODUCERS], cr[CONSUMERS];
     for (unsigned i = 0; i < PRODUCERS; i++)
         pr[i] = (struct role){ m, i };
@@ -424,13 +426,21 @@ static void run_mt(parc_queue_order_t order)
 
 START_TEST(fifo_many_threads_exactly_once)
 {
-    run_mt(PARC_QUEUE_FIFO);
+    run_mt(PARC_QUEUE_FIFO, 8);
+}
+END_TEST
+
+/* Unbounded: producers run ahead in bursts, so the ring grows and shrinks
+ * (under both locks) while the other side works. */
+START_TEST(fifo_unbounded_grows_and_shrinks_under_load)
+{
+    run_mt(PARC_QUEUE_FIFO, 0);
 }
 END_TEST
 
 START_TEST(lifo_many_threads_exactly_once)
 {
-    run_mt(PARC_QUEUE_LIFO);
+    run_mt(PARC_QUEUE_LIFO, 8);
 }
 END_TEST
 
@@ -448,6 +458,7 @@ static Suite *queue_suite(void)
     tcase_add_test(tc, shutdown_and_join);
     tcase_add_test(tc, shutdown_drop_hands_items_back_in_order);
     tcase_add_test(tc, fifo_many_threads_exactly_once);
+    tcase_add_test(tc, fifo_unbounded_grows_and_shrinks_under_load);
     tcase_add_test(tc, lifo_many_threads_exactly_once);
     suite_add_tcase(s, tc);
     return s;

@@ -11,24 +11,32 @@
  * insertion counter as tie-breaker, as Python's heapq documentation
  * recommends.
  *
- * Why a lock, against DESIGN.md's rule that containers use layers 0-1
+ * Why locks, against DESIGN.md's rule that containers use layers 0-1
  * only: this queue is deliberately lock-based, as Python's and Java's are.
  * A priority heap and the LIFO/FIFO/bounded/task-count bookkeeping have no
- * practical lock-free form; one short critical section per operation under
- * parc's mutex (parc/mutex.h: one CAS to lock, one RMW to unlock, no
- * syscall unless contended) is simpler and, with spinning before parking,
- * fast. For lock-free queues use parc/lfqueue.h (unbounded MPMC),
- * parc/mpmc.h (bounded) or parc/stack.h.
+ * practical lock-free form; short critical sections under parc's mutex
+ * (parc/mutex.h: one CAS to lock, one RMW to unlock, no syscall unless
+ * contended) are simpler and, with spinning before parking, fast. For
+ * lock-free queues use parc/lfqueue.h (unbounded MPMC), parc/mpmc.h
+ * (bounded) or parc/stack.h.
+ *
+ * Locks: a FIFO queue has two, as in Michael and Scott's two-lock queue
+ * (PODC 1996) and Java's LinkedBlockingQueue: producers serialise on the
+ * put lock, consumers on the take lock, and a producer and a consumer never
+ * wait for each other. They share only the ring's two indices (tail
+ * written by producers, head by consumers); growing or shrinking the ring
+ * takes both locks (put, then take; a consumer only try-locks the put
+ * lock). LIFO and priority queues change one end only and use the take
+ * lock for everything.
  *
  * Waiting: a blocked get, put or join first polls a lock-free snapshot of
- * the state for a bounded time (PARC_SPIN_POLLS), then parks (parc/park.h)
- * on one of three wait words: "not empty", "not full", "all tasks done",
- * a condition variable in all but name. A waiter registers under the
- * queue's lock, so a put (get, task_done) sees under the same lock whether
- * anyone must be woken: with nobody parked it pays no fence and no system
- * call, which is what an eventcount's notify would cost. A wake bumps the
- * word and wakes one waiter (put, get) or all (task_done reaching zero,
- * shutdown).
+ * the state for a bounded time (PARC_SPIN_POLLS pauses; after the first
+ * microsecond it polls ever less often, since each poll pulls the cache
+ * lines the other side is writing), then parks on one of
+ * three eventcounts (parc/eventcount.h): "not empty", "not full", "all
+ * tasks done". Every put notifies one getter and every get of a bounded
+ * queue one putter (a fence and a load while nobody is parked); shutdown
+ * and the last task_done notify everyone.
  *
  * Shutdown (Python 3.13): after parc_queue_shutdown(q, false) puts fail
  * with EPIPE and gets drain what is left, then fail with EPIPE; with
@@ -66,8 +74,8 @@
 #include <stdint.h>
 
 #include "parc/atomic.h"
+#include "parc/eventcount.h"
 #include "parc/mutex.h"
-#include "parc/park.h"
 #include "parc/status.h"
 #include "parc/time.h"
 
@@ -85,34 +93,38 @@ typedef int parc_queue_cmp_t(const void *a, const void *b, void *arg);
 
 struct parc_queue_entry; /* private to src/queue.c */
 
-/* Threads parked until a condition may hold (see "Waiting" above). */
-typedef struct parc_queue_wait {
-    parc_park_word_t word; /* bumped by every wake; parked on */
-    uint32_t waiters;      /* registered waiters; guarded by the lock */
-} parc_queue_wait_t;
 
 typedef struct parc_queue {
-    parc_mutex_t lock; /* guards everything below up to `size` */
-    struct parc_queue_entry *slots; /* ring (FIFO/LIFO) or heap (PRIORITY) */
-    size_t cap;        /* slots allocated (0 or a power of two) */
-    size_t head;       /* FIFO/LIFO: index of the oldest item */
-    uint64_t seq;      /* insertion counter: the heap's tie-breaker */
-    size_t maxsize;    /* 0: unbounded */
+    parc_mutex_t lock;     /* the take lock: consumers, task_done, shutdown;
+                            * everything for LIFO and PRIORITY */
+    parc_mutex_t put_lock; /* FIFO producers */
+    /* Storage: changed under both locks (FIFO) or the take lock. */
+    struct parc_queue_entry *slots; /* ring (FIFO), stack (LIFO) or heap */
+    size_t cap;            /* slots allocated (0 or a power of two) */
+    uint64_t seq;          /* insertion counter: the heap's tie-breaker */
+    size_t maxsize;        /* 0: unbounded */
     parc_queue_order_t order;
     parc_queue_cmp_t *cmp;
     void *cmp_arg;
-    /* Written under the lock, read without it by waiters and qsize. */
-    PARC_CACHE_ALIGNED parc_atomic(size_t) size;
-    parc_atomic(int) shutdown;         /* 0 open, 1 shut down */
-    parc_atomic(uint64_t) unfinished;  /* puts not yet task_done'd */
-    parc_queue_wait_t not_empty, not_full, all_done;
+    /* Producer side: next index to fill (FIFO; for LIFO and PRIORITY the
+     * number of items) and the number of items ever put. */
+    PARC_CACHE_ALIGNED parc_atomic(size_t) tail;
+    parc_atomic(uint64_t) puts;
+    size_t head_seen; /* FIFO: a head value read earlier (put lock) */
+    /* Consumer side: next index to take (FIFO; 0 otherwise) and the number
+     * of tasks finished (task_done calls plus items dropped by shutdown). */
+    PARC_CACHE_ALIGNED parc_atomic(size_t) head;
+    parc_atomic(uint64_t) done;
+    size_t tail_seen; /* FIFO: a tail value read earlier (take lock) */
+    PARC_CACHE_ALIGNED parc_atomic(int) shutdown; /* 0 open, 1 shut down */
+    parc_ec_t not_empty, not_full, all_done;
 } parc_queue_t;
 
 /* An open, unbounded FIFO queue (same as parc_queue_init(q, 0, FIFO, NULL,
  * NULL)); allocates on first put. */
-#define PARC_QUEUE_INIT                                                      \
-    { PARC_MUTEX_INIT, NULL, 0, 0, 0, 0, PARC_QUEUE_FIFO, NULL, NULL, 0, 0, 0, \
-      { 0, 0 }, { 0, 0 }, { 0, 0 } }
+#define PARC_QUEUE_INIT                                                     \
+    { PARC_MUTEX_INIT, PARC_MUTEX_INIT, NULL, 0, 0, 0, PARC_QUEUE_FIFO, NULL, \
+      NULL, 0, 0, 0, 0, 0, 0, 0, PARC_EC_INIT, PARC_EC_INIT, PARC_EC_INIT }
 
 /* Initialise an empty, open queue holding at most `maxsize` items (0:
  * unbounded). `cmp` (with `cmp_arg`) orders a PARC_QUEUE_PRIORITY queue and
@@ -158,7 +170,7 @@ bool parc_queue_full(parc_queue_t *q);
 /* Mark one item obtained by get as processed. When every item ever put has
  * been marked, wakes every join. Returns 0; EINVAL when q is NULL or when
  * called more times than items were put (Python's ValueError). Any
- * thread; never blocks except on the queue's lock. */
+ * thread; never blocks except on the queue's take lock. */
 int parc_queue_task_done(parc_queue_t *q);
 
 /* Block until every item put has been marked by task_done (items dropped

@@ -34,6 +34,7 @@ typedef struct pool_worker {
     unsigned index;
     uint32_t tick;
     uint64_t rng;            /* xorshift64 state for victim order */
+    parc_future_t *stash;    /* a task to run next (deque push failed) */
     pthread_t thread;
     bool started;
 } pool_worker_t;
@@ -131,12 +132,33 @@ static void pool_notify(parc_pool_t *p)
     wake_one(p);
 }
 
-/* Leave the searching count after finding work; the last searcher to do
- * so wakes a sleeper to carry on searching (there may be more work where
- * this came from), which ramps a burst up one worker at a time. */
-static void found_work(parc_pool_t *p)
+/*
+ * Leave the searching count after finding work. The last searcher to
+ * leave looks whether more work is waiting and, if so, wakes a sleeper to
+ * take it, which ramps a burst up one worker at a time, while a lone task
+ * wakes exactly one worker. More work: a second task in the injection
+ * queue (moved onto our deque, where the woken worker steals it) or a
+ * task in another worker's deque. A submission racing with this look
+ * either is seen by it or sees the searching count at 0 and wakes a
+ * sleeper itself (the fences below and in pool_notify pair up).
+ */
+static void found_work(parc_pool_t *p, pool_worker_t *w)
 {
-    if (parc_fas(&p->searching, 1u, PARC_RELAXED) == 1u)
+    if (parc_fas(&p->searching, 1u, PARC_RELAXED) != 1u)
+        return;
+    /* seq_cst fence: orders leaving the searchers before the look below;
+     * pairs with pool_notify's fence (store-buffering pattern). */
+    parc_fence(PARC_SEQ_CST);
+    bool more = false;
+    void *item;
+    if (parc_lfqueue_pop_try(&p->inject, &item) == 0) {
+        if (parc_deque_push(&w->deque, item) != 0)
+            w->stash = item; /* no memory to grow: run it next ourselves */
+        more = true;
+    }
+    for (unsigned i = 0; !more && i < p->nworkers; i++)
+        more = &p->workers[i] != w && parc_deque_size(&p->workers[i].deque) > 0;
+    if (more)
         pool_notify(p);
 }
 
@@ -257,16 +279,17 @@ static parc_future_t *next_task(parc_pool_t *p, pool_worker_t *w)
     for (;;) {
         if (terminating(p))
             break;
-        parc_future_t *f = NULL;
-        if (++w->tick % FAIRNESS_TICK == 0
+        parc_future_t *f = w->stash;
+        w->stash = NULL;
+        if (f == NULL && ++w->tick % FAIRNESS_TICK == 0
             && parc_lfqueue_pop_try(&p->inject, &item) == 0)
             f = item;
-        else if (parc_deque_pop(&w->deque, &item) == 0
-                 || parc_lfqueue_pop_try(&p->inject, &item) == 0)
+        if (f == NULL && (parc_deque_pop(&w->deque, &item) == 0
+                          || parc_lfqueue_pop_try(&p->inject, &item) == 0))
             f = item;
         if (f != NULL) {
             if (counted)
-                found_work(p);
+                found_work(p, w);
             return f;
         }
 
@@ -278,7 +301,7 @@ static parc_future_t *next_task(parc_pool_t *p, pool_worker_t *w)
         for (unsigned r = 0; r < SEARCH_ROUNDS && !drained; r++) {
             f = find_work(p, w, &drained);
             if (f != NULL) {
-                found_work(p);
+                found_work(p, w);
                 return f;
             }
             for (unsigned i = 0; i < SEARCH_PAUSE; i++)
@@ -299,7 +322,7 @@ static parc_future_t *next_task(parc_pool_t *p, pool_worker_t *w)
             counted = unregister_sleeper(p, w);
             if (f != NULL) {
                 if (counted)
-                    found_work(p);
+                    found_work(p, w);
                 else
                     pool_notify(p); /* we were not searching: pass it on */
                 return f;
@@ -359,6 +382,8 @@ static void *worker_main(void *arg)
      * too. What is left on our deque (terminated) never starts. */
     wake_all(p);
     void *item;
+    if (w->stash != NULL)
+        cancel_task(w->stash);
     while (parc_deque_pop(&w->deque, &item) == 0)
         cancel_task(item);
     parc_future_set_help_hook(NULL, NULL);

@@ -745,6 +745,80 @@ START_TEST(map_from_inside_a_task)
 }
 END_TEST
 
+/* ---- one submission wakes one sleeper, not a herd ---------------------------- */
+
+#include <dirent.h>
+
+/* Voluntary context switches of this process's threads named prefix*:
+ * fills tids/switches, returns how many. */
+static int worker_switches(const char *prefix, long *tids, long *switches, int max)
+{
+    DIR *d = opendir("/proc/self/task");
+    ck_assert_ptr_nonnull(d);
+    int n = 0;
+    struct dirent *e;
+    while ((e = readdir(d)) != NULL && n < max) {
+        if (e->d_name[0] == '.')
+            continue;
+        char path[300], comm[32] = "";
+        snprintf(path, sizeof path, "/proc/self/task/%s/comm", e->d_name);
+        FILE *f = fopen(path, "r");
+        if (f == NULL)
+            continue;
+        if (fgets(comm, sizeof comm, f) == NULL)
+            comm[0] = 0;
+        fclose(f);
+        if (strncmp(comm, prefix, strlen(prefix)) != 0)
+            continue;
+        snprintf(path, sizeof path, "/proc/self/task/%s/status", e->d_name);
+        f = fopen(path, "r");
+        if (f == NULL)
+            continue;
+        char line[256];
+        long v = -1;
+        while (fgets(line, sizeof line, f) != NULL)
+            if (sscanf(line, "voluntary_ctxt_switches: %ld", &v) == 1)
+                break;
+        fclose(f);
+        tids[n] = atol(e->d_name);
+        switches[n] = v;
+        n++;
+    }
+    closedir(d);
+    return n;
+}
+
+START_TEST(one_submission_wakes_one_sleeper)
+{
+    enum { W = 6 };
+    parc_pool_options_t o = PARC_POOL_OPTIONS_INIT;
+    o.name_prefix = "herd-w";
+    parc_pool_t *p;
+    ck_assert_int_eq(parc_pool_create(W, &o, &p), 0);
+    parc_atomic(int64_t) runs;
+    parc_atomic_init(&runs, 0);
+    for (int round = 0; round < 3; round++) {
+        parc_sleep_ns(100 * PARC_NS_PER_MS); /* every worker parked */
+        long t0[W], s0[W], t1[W], s1[W];
+        ck_assert_int_eq(worker_switches("herd-w", t0, s0, W), W);
+        parc_future_t *f;
+        ck_assert_int_eq(parc_pool_submit(p, count_task, (void *)&runs, &f), 0);
+        ck_assert_int_eq(parc_future_get(f, NULL), 0);
+        parc_future_release(f);
+        parc_sleep_ns(50 * PARC_NS_PER_MS); /* it parks again */
+        ck_assert_int_eq(worker_switches("herd-w", t1, s1, W), W);
+        int woke = 0;
+        for (int i = 0; i < W; i++)
+            for (int j = 0; j < W; j++)
+                if (t0[i] == t1[j] && s0[i] != s1[j])
+                    woke++;
+        /* one task, one wake-up (2 allowed for luck); a herd wakes all */
+        ck_assert_msg(woke >= 1 && woke <= 2, "%d of %d sleeping workers woke for one task", woke, W);
+    }
+    parc_pool_free(p);
+}
+END_TEST
+
 /* ---- an idle pool burns no CPU --------------------------------------------- */
 
 static int64_t process_cpu_ns(void)
@@ -798,6 +872,7 @@ static Suite *pool_suite(void)
     tcase_add_test(tc, imap_in_order_and_unordered);
     tcase_add_test(tc, map_from_inside_a_task);
     tcase_add_test(tc, imap_from_inside_a_task);
+    tcase_add_test(tc, one_submission_wakes_one_sleeper);
     tcase_add_test(tc, idle_pool_uses_no_cpu);
     suite_add_tcase(s, tc);
     return s;

@@ -137,6 +137,7 @@ typedef struct sigrun {
      * the outcome of their wait. */
     PARC_CACHE_ALIGNED parc_atomic(uint64_t) round;
     parc_atomic(uint64_t) set_round;
+    parc_atomic(int64_t) set_at;  /* parc_now_ns() just before set() */
     PARC_CACHE_ALIGNED parc_atomic(uint64_t) ready;
     PARC_CACHE_ALIGNED parc_atomic(uint64_t) done;
 } sigrun_t;
@@ -166,6 +167,7 @@ static void setter(sigrun_t *r)
             for (unsigned i = 0; i < n; i++)
                 parc_cpu_relax();
         }
+        parc_raw_store(&r->set_at, parc_now_ns(), PARC_SEQ_CST);
         parc_raw_store(&r->set_round, round, PARC_SEQ_CST);
         rc = r->impl->set(r->sig);
         if (rc) {
@@ -210,13 +212,18 @@ static void waiter(sigrun_t *r, unsigned index)
                 parc_stress_fail(ctx, "wait_timed returned %d", rc);
                 return;
             }
-            if (set >= round) {
+            /* Set long enough before the deadline that a working signal
+             * had time to wake us: a lost wake-up. (A set that came just
+             * at the deadline is a race: wait again.) */
+            int64_t set_for = parc_now_ns() - parc_raw_load(&r->set_at, PARC_SEQ_CST);
+            if (set >= round && set_for > ctx->patience_ns / 2) {
                 parc_stress_fail(ctx, "lost wake-up: round %" PRIu64 "'s signal was "
-                                      "set, yet a waiter timed out after %.2f s",
-                                 round, (double)(parc_now_ns() - t0) / 1e9);
+                                      "set %.2f s ago, yet a waiter timed out after %.2f s",
+                                 round, (double)set_for / 1e9,
+                                 (double)(parc_now_ns() - t0) / 1e9);
                 return;
             }
-            /* The setter is slow to set; wait again. */
+            /* The setter is slow to set, or set just now; wait again. */
             parc_stress_progress(ctx, index, "wait_timed (timed out before set)");
         }
         parc_stress_step(ctx, index, "wait");

@@ -47,10 +47,12 @@
  *
  * Ordering guarantee: global FIFO (PARC_QUEUE_FIFO), global LIFO
  * (PARC_QUEUE_LIFO), or the comparator's order with FIFO among equal keys
- * (PARC_QUEUE_PRIORITY); linearizable (each operation takes the lock).
- * Memory: grows (doubling) to the most items held at once, bounded by
- * maxsize when maxsize > 0; gives back (halves) when it falls to a quarter
- * full. Allocates only when it grows or shrinks.
+ * (PARC_QUEUE_PRIORITY); linearizable (a put takes effect at its store of
+ * the tail index, a get at its store of the head index, under their locks).
+ * Memory: grows (doubling, from 64 slots of 16 bytes) to the most items
+ * held at once, bounded by maxsize when maxsize > 0; gives back (halves)
+ * when it falls to an eighth full. Allocates only when it grows or
+ * shrinks; nothing before the first put.
  * Items: any pointer, NULL included; the queue never dereferences them.
  *
  * Synchronization table (liburcu style):

@@ -406,7 +406,8 @@ static void block_worker(parc_pool_t *p, parc_future_t **blocker)
 {
     parc_store(&gate, 0, PARC_RELAXED);
     ck_assert_int_eq(parc_pool_submit(p, wait_gate, NULL, blocker), 0);
-    /* wait until the worker has started it */
+    /* wait until the worker has started it (acquire: pairs with the
+     * claim's CAS; only the phase is read) */
     while (!parc_future_is_done(*blocker)
            && (parc_load(&(*blocker)->state, PARC_ACQUIRE) & PARC_FUTURE_PHASE)
                   != PARC_FUTURE_RUNNING)
@@ -424,7 +425,7 @@ START_TEST(cancel_queued_task)
     ck_assert(!parc_future_cancel(blocker)); /* already running */
     ck_assert(parc_future_cancel(f));        /* not started: wins */
     ck_assert_int_eq(parc_future_get(f, NULL), ECANCELED);
-    parc_store(&gate, 1, PARC_RELEASE);
+    parc_store(&gate, 1, PARC_RELEASE); /* release: pairs with wait_gate's acquire */
     ck_assert_int_eq(parc_pool_join(p), 0);
     ck_assert_int_eq(parc_load(&runs, PARC_RELAXED), 0);
     ck_assert_int_eq(parc_future_get(blocker, NULL), 0);
@@ -453,7 +454,8 @@ START_TEST(terminate_cancels_work_not_started)
         ck_assert_int_eq(parc_pool_submit(p, count_task, (void *)&runs, NULL), EPIPE);
         for (int i = 0; i < N; i++)
             ck_assert_int_eq(parc_future_get(fs[i], NULL), ECANCELED);
-        parc_store(&gate, 1, PARC_RELEASE); /* the running task finishes */
+        /* release: pairs with wait_gate's acquire; the running task ends */
+        parc_store(&gate, 1, PARC_RELEASE);
         ck_assert_int_eq(parc_future_get(blocker, NULL), 0);
         ck_assert_int_eq(parc_pool_join(p), 0);
         ck_assert_int_eq(parc_load(&runs, PARC_RELAXED), 0);

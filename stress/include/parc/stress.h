@@ -51,7 +51,11 @@
  *     }
  *     static int q_pop(void *q, parc_stress_item_t **it)
  *     {
- *         return my_queue_try_pop(q, (void **)it) ? 0 : EAGAIN;
+ *         void *x;
+ *         if (!my_queue_try_pop(q, &x))
+ *             return EAGAIN;                              // EAGAIN: empty
+ *         *it = x;
+ *         return 0;
  *     }
  *
  *     static const parc_stress_queue_impl_t my_queue_impl = {
@@ -74,7 +78,15 @@
  * A lock adapter is the same shape (parc_stress_lock_impl_t and
  * PARC_STRESS_LOCK). Compile the adapter files into the executable itself,
  * not into a static archive: the linker drops archive members nothing
- * refers to, and with them their constructors.
+ * refers to, and with them their constructors. stress/tests/user_queue.c
+ * is a complete, tested example.
+ *
+ * Reading the result: PASS means the checks held for the operations run
+ * ("no failure seen" is evidence, not proof: raise --seconds/--threads, try
+ * other seeds, use a chaos build); FAIL prints the first violations and the
+ * command that replays the case with its seed; HANG means no thread moved
+ * for the watchdog period (each thread's last operation is printed, the
+ * process exits); SKIP means the case could not be exercised here.
  *
  * Conventions: every adapter function returns 0 or a positive errno value.
  * Adapter functions are called concurrently from the worker threads as the

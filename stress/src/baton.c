@@ -6,27 +6,60 @@
  * to it. The mutex also orders everything the participants do: whatever
  * the baton holder wrote is visible to the next holder (the hand-over is a
  * mutex release/acquire), so the serialized run has no data races of its
- * own. The scheduler uses no parc atomics: a chaos point inside a hook
- * would recurse.
+ * own. The scheduler uses only parc_raw_* atomics: a chaos point inside
+ * a hook would recurse.
+ *
+ * Parks and determinism. A thread that parks gives the baton away, and the
+ * kernel decides when it comes back; left alone, whether it is back at the
+ * next decision would be a matter of timing. So the scheduler "settles"
+ * parked threads before it decides: it waits until each one is either
+ * asleep in the kernel (state S in /proc/self/task/<tid>/stat) or back in
+ * the unblock hook. A thread that returns is only "pending"; settle points
+ * (every block and exit, and every SETTLE_EVERY steps) admit the pending
+ * threads to the runnable set, and only then is it chosen. Since a
+ * futex wake makes the woken thread runnable before the waker's system
+ * call returns, the waker's next settle point reliably sees it. What stays
+ * timing-dependent: timed waits that expire, and spurious wake-ups.
+ * A scheduler thread makes the decisions when nobody holds the baton
+ * (after a block or an exit, and at the start).
  */
+#ifndef _GNU_SOURCE
+#define _GNU_SOURCE /* syscall(SYS_gettid) */
+#endif
 #include <errno.h>
+#include <fcntl.h>
 #include <inttypes.h>
 #include <pthread.h>
+#include <sched.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/syscall.h>
 #include <time.h>
+#include <unistd.h>
 
+#include "parc/atomic.h"
 #include "parc/chaos.h"
 #include "parc/stress_baton.h"
 #include "parc/time.h"
 
-enum { ST_ABSENT, ST_READY, ST_RUNNING, ST_BLOCKED, ST_DONE };
-enum { EV_START = 1, EV_POINT, EV_BLOCK, EV_UNBLOCK, EV_EXIT };
+enum { ST_ABSENT, ST_READY, ST_RUNNING, ST_BLOCKED, ST_PENDING, ST_DONE };
+enum { EV_START = 1, EV_POINT, EV_BLOCK, EV_DECIDE, EV_EXIT };
+
+/* Settle parked threads every this many steps (and at every block/exit). */
+#define SETTLE_EVERY 16
+/* Give up waiting for one parked thread to settle after this long (it is
+ * neither asleep nor back: e.g. descheduled for ages by an overloaded
+ * machine); the run goes on, without the determinism guarantee. */
+#define SETTLE_PATIENCE_NS PARC_NS_PER_S
 
 #define BATON_MAX_DEPTH 16
 
 typedef struct bt_thread {
     pthread_cond_t wake;
+    pid_t tid; /* kernel thread id, for its /proc state */
+    /* Set by the thread itself as soon as it is back from the kernel,
+     * before it takes B.mu: asleep on B.mu is not asleep in a park. */
+    parc_atomic(bool) returning;
     int status;
     int64_t prio;
     unsigned run_len; /* consecutive choices */
@@ -35,6 +68,14 @@ typedef struct bt_thread {
 typedef struct baton {
     pthread_mutex_t mu;
     pthread_cond_t all_done; /* signalled when a participant exits */
+    /* Wakes the scheduler thread: bumped under B.mu, then a futex wake.
+     * A thread about to park must not sleep anywhere but in its park (the
+     * settle step would take that sleep for the park), and signalling a
+     * condition variable may sleep on its internal lock; a futex wake
+     * never sleeps. */
+    parc_atomic(uint32_t) decide_seq;
+    pthread_t scheduler;
+    bool scheduler_quit;
     bool active;
     bool hung;
     parc_baton_options_t opt;
@@ -53,7 +94,8 @@ typedef struct baton {
 } baton_t;
 
 static baton_t B = { .mu = PTHREAD_MUTEX_INITIALIZER,
-                     .all_done = PTHREAD_COND_INITIALIZER, .holder = -1 };
+                     .all_done = PTHREAD_COND_INITIALIZER,
+                     .holder = -1 };
 
 /* The participant index of the calling thread, -1 for outsiders. */
 static _Thread_local int my_index = -1;
@@ -100,6 +142,8 @@ static void record(int event, int chosen)
         if (chosen == B.last) {
             B.t[chosen].run_len++;
         } else {
+            if (B.last >= 0)
+                B.switches++;
             B.t[chosen].run_len = 1;
             B.last = chosen;
         }
@@ -107,10 +151,8 @@ static void record(int event, int chosen)
 }
 
 /* Give the baton to `next` (or to nobody). */
-static void hand_to(int next, int from)
+static void hand_to(int next)
 {
-    if (next != from && next >= 0 && from >= 0)
-        B.switches++;
     B.holder = next;
     if (next >= 0) {
         B.t[next].status = ST_RUNNING;
@@ -124,6 +166,117 @@ static void wait_for_baton(int i)
         pthread_cond_wait(&B.t[i].wake, &B.mu);
 }
 
+/* Is kernel thread `tid` asleep (S: an interruptible wait, such as a
+ * futex)? Reads /proc/self/task/<tid>/stat: "pid (comm) S ...". */
+static bool asleep(pid_t tid)
+{
+    char path[64], buf[512];
+    snprintf(path, sizeof path, "/proc/self/task/%d/stat", (int)tid);
+    int fd = open(path, O_RDONLY);
+    if (fd < 0)
+        return false;
+    ssize_t n = read(fd, buf, sizeof buf - 1);
+    close(fd);
+    if (n <= 0)
+        return false;
+    buf[n] = 0;
+    char *close_paren = strrchr(buf, ')');
+    return close_paren != NULL && close_paren[1] == ' ' && close_paren[2] == 'S';
+}
+
+/* Wait until every parked thread is asleep or back (pending), then admit
+ * the pending ones. Releases B.mu while it waits, so that a returning
+ * thread can record itself. */
+static void settle(void)
+{
+    for (unsigned i = 0; i < B.n; i++) {
+        int64_t start = 0;
+        /* acquire: pairs with the release store in on_unblock() (only
+         * the flag itself matters) */
+        while (B.t[i].status == ST_BLOCKED &&
+               (parc_raw_load(&B.t[i].returning, PARC_ACQUIRE) || !asleep(B.t[i].tid))) {
+            int64_t now = parc_now_ns();
+            if (start == 0)
+                start = now;
+            else if (now - start > SETTLE_PATIENCE_NS)
+                break;
+            pthread_mutex_unlock(&B.mu);
+            sched_yield();
+            pthread_mutex_lock(&B.mu);
+        }
+    }
+    for (unsigned i = 0; i < B.n; i++)
+        if (B.t[i].status == ST_PENDING)
+            B.t[i].status = ST_READY;
+}
+
+static bool anyone_parked(void)
+{
+    for (unsigned i = 0; i < B.n; i++)
+        if (B.t[i].status == ST_BLOCKED || B.t[i].status == ST_PENDING)
+            return true;
+    return false;
+}
+
+#ifdef __linux__
+#include <linux/futex.h>
+#endif
+
+/* Wake the scheduler thread. (B.mu held) Never sleeps. */
+static void wake_scheduler(void)
+{
+    /* relaxed: B.mu orders it; the futex compare in wait_scheduler()
+     * catches a bump that comes after the waiter read the count */
+    parc_raw_faa(&B.decide_seq, 1u, PARC_RELAXED);
+#ifdef __linux__
+    syscall(SYS_futex, &B.decide_seq, FUTEX_WAKE_PRIVATE, 1, NULL, NULL, 0);
+#endif
+}
+
+/* The scheduler thread waits for wake_scheduler(), at most timeout_ns
+ * (0: no limit). (B.mu held; released while waiting) */
+static void wait_scheduler(int64_t timeout_ns)
+{
+    uint32_t seq = parc_raw_load(&B.decide_seq, PARC_RELAXED);
+    pthread_mutex_unlock(&B.mu);
+#ifdef __linux__
+    struct timespec ts = { (time_t)(timeout_ns / PARC_NS_PER_S),
+                           (long)(timeout_ns % PARC_NS_PER_S) };
+    syscall(SYS_futex, &B.decide_seq, FUTEX_WAIT_PRIVATE, seq,
+            timeout_ns > 0 ? &ts : NULL, NULL, 0);
+#else
+    (void)seq;
+    (void)timeout_ns;
+    sched_yield(); /* elsewhere: poll */
+#endif
+    pthread_mutex_lock(&B.mu);
+}
+
+/* The scheduler thread: decides whenever nobody holds the baton. */
+static void *scheduler_main(void *arg)
+{
+    (void)arg;
+    pthread_mutex_lock(&B.mu);
+    while (!B.scheduler_quit) {
+        if (B.holder < 0 && B.entered == B.n && B.done < B.n) {
+            settle();
+            int next = choose();
+            if (next >= 0) {
+                record(B.steps == 0 ? EV_START : EV_DECIDE, next);
+                hand_to(next);
+                continue;
+            }
+            /* Everyone is asleep in the kernel: only a timed wait can end
+             * it; look again soon (parc_baton_stuck() judges hangs). */
+            wait_scheduler(PARC_NS_PER_MS);
+        } else {
+            wait_scheduler(0);
+        }
+    }
+    pthread_mutex_unlock(&B.mu);
+    return NULL;
+}
+
 /* ---- the chaos hooks -------------------------------------------------------- */
 
 static void on_point(void *ctx)
@@ -133,6 +286,12 @@ static void on_point(void *ctx)
     if (i < 0)
         return;
     pthread_mutex_lock(&B.mu);
+    if (B.holder != i) {
+        /* a chaos point between block and unblock (the condvar park
+         * back-end reads the word there): not a scheduling step */
+        pthread_mutex_unlock(&B.mu);
+        return;
+    }
     /* PCT change points: the running thread drops below every initial
      * priority (d-1, d-2, ..., 1). */
     while (B.next_change < B.changes && B.change[B.next_change] <= B.steps + 1) {
@@ -143,11 +302,13 @@ static void on_point(void *ctx)
      * loop waiting for a thread of lower priority) goes below everyone. */
     if (B.last == i && B.t[i].run_len >= B.opt.max_run)
         B.t[i].prio = --B.floor;
+    if ((B.steps + 1) % SETTLE_EVERY == 0 && anyone_parked())
+        settle();
     int next = choose();
     record(EV_POINT, next);
     if (next != i) {
         B.t[i].status = ST_READY;
-        hand_to(next, i);
+        hand_to(next);
         wait_for_baton(i);
     }
     pthread_mutex_unlock(&B.mu);
@@ -162,9 +323,13 @@ static void on_block(void *ctx)
     pthread_mutex_lock(&B.mu);
     B.parks++;
     B.t[i].status = ST_BLOCKED;
-    int next = choose();
-    record(EV_BLOCK, next);
-    hand_to(next, i);
+    /* relaxed: B.mu orders it against the settle loop */
+    parc_raw_store(&B.t[i].returning, false, PARC_RELAXED);
+    record(EV_BLOCK, -1);
+    /* the scheduler thread settles this thread (asleep or back) before
+     * it picks the next holder */
+    B.holder = -1;
+    wake_scheduler();
     pthread_mutex_unlock(&B.mu);
 }
 
@@ -174,13 +339,13 @@ static void on_unblock(void *ctx)
     int i = my_index;
     if (i < 0)
         return;
+    /* release: tells a settle loop that this thread is no longer parked,
+     * even if it now sleeps on B.mu (the flag is all it publishes) */
+    parc_raw_store(&B.t[i].returning, true, PARC_RELEASE);
     pthread_mutex_lock(&B.mu);
-    B.t[i].status = ST_READY;
-    if (B.holder < 0) {
-        int next = choose();
-        record(EV_UNBLOCK, next);
-        hand_to(next, -1);
-    }
+    /* runnable from the next settle point on */
+    B.t[i].status = ST_PENDING;
+    wake_scheduler();
     wait_for_baton(i);
     pthread_mutex_unlock(&B.mu);
 }
@@ -233,6 +398,7 @@ int parc_baton_begin(unsigned threads, const parc_baton_options_t *opt)
     /* distinct initial priorities d .. d+n-1 in random order */
     for (unsigned i = 0; i < threads; i++) {
         pthread_cond_init(&B.t[i].wake, NULL);
+        parc_atomic_init(&B.t[i].returning, false);
         B.t[i].status = ST_ABSENT;
         B.t[i].run_len = 0;
         B.t[i].prio = (int64_t)(o.depth + i);
@@ -254,19 +420,27 @@ int parc_baton_begin(unsigned threads, const parc_baton_options_t *opt)
             B.change[b - 1] = tmp;
         }
     B.next_change = 0;
+    B.scheduler_quit = false;
+    parc_atomic_init(&B.decide_seq, 0u);
+    int err = pthread_create(&B.scheduler, NULL, scheduler_main, NULL);
+    if (err != 0) {
+        for (unsigned i = 0; i < threads; i++)
+            pthread_cond_destroy(&B.t[i].wake);
+        B.active = false;
+        pthread_mutex_unlock(&B.mu);
+        return EAGAIN;
+    }
     pthread_mutex_unlock(&B.mu);
     parc_chaos_set_hooks(&baton_hooks);
     return 0;
 }
 
-/* All participants are in: make the first choice. (B.mu held) */
+/* All participants may be in: let the scheduler thread make the first
+ * choice. (B.mu held) */
 static void maybe_start(void)
 {
-    if (B.n > 0 && B.entered == B.n && B.holder < 0 && B.done == 0) {
-        int next = choose();
-        record(EV_START, next);
-        hand_to(next, -1);
-    }
+    if (B.n > 0 && B.entered == B.n)
+        wake_scheduler();
 }
 
 int parc_baton_enter(unsigned index)
@@ -277,6 +451,7 @@ int parc_baton_enter(unsigned index)
         return EINVAL;
     }
     my_index = (int)index;
+    B.t[index].tid = (pid_t)syscall(SYS_gettid);
     B.t[index].status = ST_READY;
     B.entered++;
     maybe_start();
@@ -293,9 +468,9 @@ void parc_baton_exit(void)
     pthread_mutex_lock(&B.mu);
     B.t[i].status = ST_DONE;
     B.done++;
-    int next = choose();
-    record(EV_EXIT, next);
-    hand_to(next, i);
+    record(EV_EXIT, -1);
+    B.holder = -1;
+    wake_scheduler();
     my_index = -1;
     pthread_cond_broadcast(&B.all_done);
     pthread_mutex_unlock(&B.mu);
@@ -327,6 +502,11 @@ int parc_baton_end(parc_baton_result_t *res)
         pthread_mutex_unlock(&B.mu);
         return EDEADLK;
     }
+    B.scheduler_quit = true;
+    wake_scheduler();
+    pthread_mutex_unlock(&B.mu);
+    pthread_join(B.scheduler, NULL);
+    pthread_mutex_lock(&B.mu);
     B.active = false;
     for (unsigned i = 0; i < B.n; i++)
         pthread_cond_destroy(&B.t[i].wake);
@@ -375,7 +555,8 @@ static void *participant(void *p)
 
 static void print_state(FILE *out)
 {
-    static const char *names[] = { "absent", "ready", "running", "parked", "done" };
+    static const char *names[] = { "absent", "ready", "running", "parked",
+                                   "back from park", "done" };
     pthread_mutex_lock(&B.mu);
     fprintf(out, "  baton holder: %d; threads:", B.holder);
     for (unsigned i = 0; i < B.n; i++)

@@ -102,6 +102,19 @@ START_TEST(parked_threads_pass_the_baton_and_get_it_back)
     ck_assert_int_eq(parc_baton_run(2, ping_pong, NULL, &o, &r), 0);
     ck_assert_uint_eq(turns_taken, 40);
     ck_assert_uint_gt(r.parks, 0);
+
+    /* Parks replay too: the scheduler settles parked threads (asleep or
+     * back) before every decision, so the kernel's timing does not leak
+     * into the schedule. */
+    for (int again = 0; again < 3; again++) {
+        parc_atomic_init(&turn, 0u);
+        turns_taken = 0;
+        parc_baton_result_t r2;
+        ck_assert_int_eq(parc_baton_run(2, ping_pong, NULL, &o, &r2), 0);
+        ck_assert_uint_eq(r2.schedule_hash, r.schedule_hash);
+        ck_assert_uint_eq(r2.parks, r.parks);
+        ck_assert_uint_eq(r2.steps, r.steps);
+    }
 }
 END_TEST
 

@@ -83,7 +83,7 @@ int parc_mpmc_close(parc_mpmc_t *q)
         for (unsigned i_ = 0; i_ < PARC_SPIN_POLLS; i_++) {                 \
             if ((rc_ = (try_expr)) != EAGAIN)                               \
                 return rc_;                                                 \
-            parc_cpu_relax();                                               \
+            parc_ring_poll(i_);                                             \
         }                                                                   \
         for (;;) {                                                          \
             parc_ec_key_t key_ = parc_ec_prepare_wait(ec);                  \

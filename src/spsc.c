@@ -158,7 +158,7 @@ int parc_spsc_push_wait_(parc_spsc_t *q, void *item, parc_deadline_t deadline)
         int rc = parc_spsc_push_try(q, item);
         if (rc != EAGAIN)
             return rc;
-        parc_cpu_relax();
+        parc_ring_poll(i);
     }
     for (;;) {
         parc_ec_key_t key = parc_ec_prepare_wait(&q->space);
@@ -187,7 +187,7 @@ int parc_spsc_pop_wait_(parc_spsc_t *q, void **item, parc_deadline_t deadline)
         int rc = parc_spsc_pop_try(q, item);
         if (rc != EAGAIN)
             return rc;
-        parc_cpu_relax();
+        parc_ring_poll(i);
     }
     parc_backoff_t backoff = PARC_BACKOFF_INIT;
     for (;;) {

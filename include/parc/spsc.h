@@ -100,6 +100,21 @@ static inline void parc_ring_light_fence(bool asym)
  * running thread of the process. Any thread; may enter the kernel. */
 void parc_ring_heavy_fence(bool asym);
 
+/* One poll of the bounded spin before a ring's waiter sleeps: mostly a
+ * PAUSE, but every 128th poll gives the processor away. When threads
+ * outnumber cores the thread we wait for is often not running, and a
+ * futex sleep and wake-up (~45 us plus a system call on the waker's side)
+ * costs far more than a yield that lets it run now; with a core each,
+ * the few yields cost well under a microsecond each. Shared by the rings
+ * and the mailbox. */
+static inline void parc_ring_poll(unsigned i)
+{
+    if ((i & 127u) == 127u)
+        parc_yield();
+    else
+        parc_cpu_relax();
+}
+
 /* ---- the ring ------------------------------------------------------------ */
 
 typedef struct parc_spsc {

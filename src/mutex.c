@@ -1,15 +1,26 @@
 /* parc/mutex.h: the slow paths — spinning, parking, waking, owner checks.
  *
- * Liveness argument for the WAKING bit (the one subtle part):
- *   - every waiter parks with WAKING clear in the value it expects, after
- *     clearing it itself, and parks only after seeing LOCKED;
- *   - unlock wakes when waiters are registered, the lock is free and
+ * No lost wake-up. A waiter reads wake_seq (acquire), then registers
+ * and/or clears WAKING with a CAS on the word that requires LOCKED, then
+ * parks on wake_seq with the value it read. An unlock clears LOCKED, and if
+ * waiters are registered and WAKING is clear it sets WAKING, bumps
+ * wake_seq (release) and wakes one. If the waiter's CAS precedes the
+ * unlock's RMW, the unlock sees the waiter; its bump comes after the CAS,
+ * so the waiter's earlier read of wake_seq cannot have seen it (the bump
+ * would then happen-before the CAS): the kernel's compare fails, or the
+ * wake finds the waiter asleep. If the unlock's RMW came first, the CAS
+ * fails (LOCKED is gone, or the word changed) and the waiter re-checks.
+ *
+ * The WAKING bit (one wake-up in flight):
+ *   - every waiter clears WAKING in the CAS that precedes its park, and
+ *     parks only after seeing LOCKED;
+ *   - unlock wakes only when waiters are registered, the lock is free and
  *     WAKING is clear, setting WAKING first;
- *   - so when WAKING is set, a wake-up was issued after the word last had
- *     WAKING clear, and every registered waiter either is woken by it, or
- *     had not yet slept when the word changed under it (its futex compare
- *     fails); at least one of them returns and re-evaluates. A waiter that
- *     re-evaluates either takes the lock (clearing WAKING, so its own
+ *   - so when WAKING is set, a wake-up was issued after every sleeping
+ *     waiter's CAS, and every registered waiter either is woken by it, or
+ *     had not slept yet and finds wake_seq changed, or cleared WAKING
+ *     itself after the bump: at least one of them re-evaluates. A waiter
+ *     that re-evaluates either takes the lock (clearing WAKING, so its own
  *     unlock wakes the next), or parks again after clearing WAKING while
  *     the lock is held (so the holder's unlock wakes), or times out
  *     (clearing WAKING while the lock is held: the same).
@@ -37,6 +48,7 @@ int parc_mutex_init(parc_mutex_t *m, unsigned kind)
     if (m == NULL || (kind != PARC_MUTEX_NORMAL && kind != PARC_MUTEX_ERRORCHECK))
         return EINVAL;
     parc_atomic_init(&m->word, 0u);
+    parc_atomic_init(&m->wake_seq, 0u);
     m->kind = kind;
     parc_atomic_init(&m->owner, (uintptr_t)0);
     return 0;
@@ -58,7 +70,8 @@ static int acquire(parc_mutex_t *m, parc_deadline_t deadline)
     /* A timed attempt whose deadline has passed (timeout 0) makes one
      * attempt per free observation and does not spin. */
     unsigned spins = parc_deadline_passed(deadline) ? 0u : PARC_MUTEX_SPIN;
-    bool registered = false;
+    unsigned gap = 1; /* pauses between two reads while spinning */
+    bool registered = false, woken = false;
     uint32_t v = parc_load(&m->word, PARC_RELAXED);
     for (;;) {
         if (!(v & LOCKED)) {
@@ -73,11 +86,16 @@ static int acquire(parc_mutex_t *m, parc_deadline_t deadline)
                 return 0;
             continue; /* v holds the new value */
         }
-        if (spins > 0) {
-            /* Spin on a plain load, not on RMWs: the line stays shared
-             * until the owner's unlock invalidates it. */
-            spins--;
-            parc_cpu_relax();
+        if (spins > 0 && (v < WAITER || woken)) {
+            /* Spin on a plain load, not on RMWs: as a new arrival only
+             * while nobody is parked, as a woken waiter anyway (see the
+             * header). */
+            unsigned n = gap < spins ? gap : spins;
+            spins -= n;
+            while (n-- > 0)
+                parc_cpu_relax();
+            if (gap < PARC_MUTEX_SPIN_GAP)
+                gap <<= 1;
             v = parc_load(&m->word, PARC_RELAXED);
             continue;
         }
@@ -91,17 +109,23 @@ static int acquire(parc_mutex_t *m, parc_deadline_t deadline)
                 return ETIMEDOUT;
             continue;
         }
-        /* Register (once) and clear WAKING, then park on exactly that
-         * value: any later change to the word (an unlock, another waiter)
-         * makes the kernel's compare fail, so no wake-up can fall between
-         * this CAS and the sleep. Relaxed: nothing is published by it; the
-         * lock is still taken by the acquire CAS above. */
+        /* acquire: see the top of the file; pairs with the release bump in
+         * the unlock slow path. */
+        uint32_t seq = parc_load(&m->wake_seq, PARC_ACQUIRE);
+        v = parc_load(&m->word, PARC_RELAXED);
+        if (!(v & LOCKED))
+            continue;
+        /* Register (once) and clear WAKING, while the lock is held.
+         * Relaxed: nothing is published by it; the lock is still taken by
+         * the acquire CAS above. */
         uint32_t nv = (registered ? v : v + WAITER) & ~WAKING;
-        if (nv != v && !parc_cas_weak(&m->word, &v, nv, PARC_RELAXED, PARC_RELAXED))
+        if (nv != v && !parc_cas(&m->word, &v, nv, PARC_RELAXED, PARC_RELAXED))
             continue;
         registered = true;
-        (void)parc_park_wait(&m->word, nv, deadline); /* re-checked below */
+        (void)parc_park_wait(&m->wake_seq, seq, deadline); /* re-checked */
+        woken = true;
         spins = PARC_MUTEX_SPIN;
+        gap = 1;
         v = parc_load(&m->word, PARC_RELAXED);
     }
 }
@@ -159,12 +183,15 @@ int parc_mutex_unlock_slow_(parc_mutex_t *m, uint32_t seen)
     uint32_t v = parc_fas(&m->word, PARC_MUTEX_LOCKED, PARC_RELEASE) - PARC_MUTEX_LOCKED;
     /* Wake one parked waiter if some are registered, none is already on
      * its way (WAKING) and nobody has barged in (LOCKED: the new holder's
-     * unlock will do it). Relaxed: the wake-up publishes nothing; the
+     * unlock will do it). Relaxed CAS: the wake-up publishes nothing; the
      * woken thread takes the lock with an acquire CAS. */
     while (v >= PARC_MUTEX_WAITER && !(v & (PARC_MUTEX_WAKING | PARC_MUTEX_LOCKED))) {
         if (parc_cas_weak(&m->word, &v, v | PARC_MUTEX_WAKING,
                           PARC_RELAXED, PARC_RELAXED)) {
-            (void)parc_park_wake_one(&m->word);
+            /* release: orders the CAS above before the bump, for a waiter
+             * that reads the bump with acquire (see the top of the file). */
+            parc_faa(&m->wake_seq, 1u, PARC_RELEASE);
+            (void)parc_park_wake_one(&m->wake_seq);
             break;
         }
     }

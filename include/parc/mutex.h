@@ -24,12 +24,22 @@
  *   bits 2-31  waiters  threads registered to park (count * 4)
  *
  * Waiting: a thread that finds the lock held first spins on a plain load
- * for a short, bounded time (PARC_MUTEX_SPIN polls with parc_cpu_relax):
- * a short critical section on a running owner ends well within it, and a
- * hand-off between running threads costs a cache-line transfer instead of
- * a ~45 us futex wake-up. The bound is short on purpose: when threads
- * outnumber cores the owner may have been preempted, and spinning then
- * only burns the time slice the owner needs; the thread parks instead.
+ * for a bounded time (PARC_MUTEX_SPIN parc_cpu_relax() pauses, about
+ * 25 us here), reading the word at exponentially growing intervals (up to
+ * PARC_MUTEX_SPIN_GAP pauses): a short critical section on a running
+ * owner ends within it, and a hand-off between running threads costs a
+ * cache-line transfer instead of a ~45 us futex wake-up; the growing gaps
+ * leave the line with the owner, who can then take and release the lock
+ * many times without a transfer (throughput over fairness, as with
+ * Anderson's backoff). A thread spins only while no waiter is parked:
+ * parked waiters mean the lock is held for longer than a spin (more
+ * threads than cores, a preempted owner), and a spinner would then burn
+ * the time slice that a running thread needs, so it parks at once.
+ *
+ * Parking: waiters park on a separate word, `wake_seq`, that only a
+ * wake-up changes (bump, then wake), never on the lock word itself: the
+ * lock word changes at every lock and unlock, and a futex wait on it would
+ * keep failing its value check while the lock changes hands quickly.
  *
  * Kinds, chosen at initialisation:
  *   PARC_MUTEX_NORMAL      no owner tracking: the fast path is the bare
@@ -67,13 +77,17 @@
 #define PARC_MUTEX_WAKING 2u
 #define PARC_MUTEX_WAITER 4u /* one registered waiter */
 
-/* How many parc_cpu_relax() polls a thread spins on a held lock before it
- * parks: about 5 us on the development machine, tens of times a short
- * critical section, a tenth of a futex wake-up (see the header comment). */
-#define PARC_MUTEX_SPIN 200u
+/* How many parc_cpu_relax() pauses a thread spends spinning on a held
+ * lock before it parks (PARC_SPIN_POLLS: about 25 us here, half a futex
+ * wake-up), and the longest gap between two reads of the lock word while
+ * it does (about 6 us). */
+#define PARC_MUTEX_SPIN PARC_SPIN_POLLS
+#define PARC_MUTEX_SPIN_GAP 256u
 
 typedef struct parc_mutex {
-    parc_park_word_t word;          /* LOCKED | WAKING | waiters (above) */
+    parc_atomic(uint32_t) word;     /* LOCKED | WAKING | waiters (above) */
+    parc_park_word_t wake_seq;      /* waiters park here; bumped by each
+                                     * wake-up */
     uint32_t kind;                  /* set by init, read-only after */
     parc_atomic(uintptr_t) owner;   /* ERRORCHECK: parc_thread_id() of the
                                      * holder, 0 when free; written only by
@@ -81,7 +95,7 @@ typedef struct parc_mutex {
 } parc_mutex_t;
 
 /* Static initialiser for a PARC_MUTEX_NORMAL mutex. */
-#define PARC_MUTEX_INIT { 0u, PARC_MUTEX_NORMAL, 0u }
+#define PARC_MUTEX_INIT { 0u, 0u, PARC_MUTEX_NORMAL, 0u }
 
 /*
  * A non-zero number identifying the calling thread, unique among the

@@ -34,7 +34,10 @@
  * Anderson's backoff). A thread spins only while no waiter is parked:
  * parked waiters mean the lock is held for longer than a spin (more
  * threads than cores, a preempted owner), and a spinner would then burn
- * the time slice that a running thread needs, so it parks at once.
+ * the time slice that a running thread needs, so it parks at once. A
+ * woken waiter does spin before parking again: while it does, WAKING
+ * stays set and unlocks issue no further wake-up (each wake-up costs the
+ * unlocking thread a system call).
  *
  * Parking: waiters park on a separate word, `wake_seq`, that only a
  * wake-up changes (bump, then wake), never on the lock word itself: the

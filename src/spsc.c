@@ -65,12 +65,13 @@ static bool power_of_two(size_t n)
 int parc_spsc_init(parc_spsc_t *q, void **buf, size_t capacity)
 {
     if (q == NULL || buf == NULL || !power_of_two(capacity) ||
-        capacity > SIZE_MAX / 4)
+        capacity > SIZE_MAX / 2)
         return EINVAL;
     memset(q, 0, sizeof *q);
     parc_atomic_init(&q->tail, 0);
     parc_atomic_init(&q->head, 0);
     parc_atomic_init(&q->closed, 0u);
+    parc_atomic_init(&q->pushing, 0u);
     q->head_cache = 0;
     q->tail_cache = 0;
     q->buf = buf;
@@ -92,7 +93,7 @@ int parc_spsc_destroy(parc_spsc_t *q)
 
 int parc_spsc_create(parc_spsc_t **out, size_t capacity)
 {
-    if (out == NULL || !power_of_two(capacity) || capacity > SIZE_MAX / 4)
+    if (out == NULL || !power_of_two(capacity) || capacity > SIZE_MAX / 2)
         return EINVAL;
     *out = NULL;
     parc_spsc_t *q = aligned_alloc(PARC_CACHELINE, sizeof *q);
@@ -136,15 +137,16 @@ int parc_spsc_closed_empty_(parc_spsc_t *q, size_t head)
 {
     /* We saw the closed flag. After the heavy fence, the producer's closed
      * check either follows it (and sees the flag: its push backs out) or
-     * precedes it, and then its in-progress mark or its publish is visible
-     * below (see "Close" in spsc.h). */
+     * precedes it, and then its mark, or the publish before the mark's
+     * end, is visible below (see "Close" in spsc.h). */
     parc_ring_heavy_fence(q->asym);
-    /* acquire: pairs with the release stores of tail: a completed push's
-     * slot is visible to the pop that follows. */
-    size_t t = parc_load(&q->tail, PARC_ACQUIRE);
-    if (t & 1u)
+    /* acquire: reading the end of a mark makes that push's publish
+     * visible; pairs with the release stores of the mark. */
+    if (parc_load(&q->pushing, PARC_ACQUIRE) != 0)
         return EAGAIN; /* a push is between its check and its publish */
-    q->tail_cache = t >> 1;
+    /* acquire: pairs with the release store of tail: the slots are
+     * visible to the pop that follows. */
+    q->tail_cache = parc_load(&q->tail, PARC_ACQUIRE);
     return q->tail_cache == head ? EPIPE : EAGAIN; /* EAGAIN: pop again */
 }
 

@@ -35,13 +35,14 @@
  * Close. parc_spsc_close() may be called from any thread. Afterwards push
  * returns EPIPE; items already pushed still pop; then pop returns EPIPE.
  * A push racing with close is either accepted (and pops before EPIPE) or
- * refused with EPIPE, never lost: the producer marks "push in progress" in
- * the tail word (tail is 2 * count, +1 while a push is between its closed
- * check and its publish) before it reads the closed flag, and the
- * consumer, having seen the flag, passes the heavy barrier and then reads
- * the tail: either the producer's closed check comes after the barrier
- * and sees the flag, or its in-progress mark (or its publish) is visible
- * to the consumer, which then waits for the push to finish or back out.
+ * refused with EPIPE, never lost: the producer raises a "push in
+ * progress" mark (on its private cache line) before it reads the closed
+ * flag and lowers it after its publish, and the consumer, having seen the
+ * flag, passes the heavy barrier and then reads the mark and the tail:
+ * either the producer's closed check comes after the barrier and sees the
+ * flag (the push backs out), or its mark (or the publish that precedes
+ * lowering it) is visible to the consumer, which then waits for the push
+ * to finish or back out before it reports EPIPE.
  *
  * Synchronization table (liburcu style; "P" = the producer thread, "C" =
  * the consumer thread, at most one of each at any time):
@@ -118,15 +119,19 @@ static inline void parc_ring_poll(unsigned i)
 /* ---- the ring ------------------------------------------------------------ */
 
 typedef struct parc_spsc {
-    /* The producer's line: written on every push, read by the consumer
-     * once per lap (when its copy says empty). */
-    PARC_CACHE_ALIGNED parc_atomic(size_t) tail; /* 2 * pushed (+1: push in
-                                                  * progress) */
-    size_t head_cache;                            /* producer's copy of head */
-    /* The consumer's line, the mirror image. */
+    /* Published by the producer on every push; read by the consumer only
+     * when its copy says empty. */
+    PARC_CACHE_ALIGNED parc_atomic(size_t) tail;  /* items pushed */
+    /* The producer's private line: the consumer reads `pushing` only on
+     * its way to "closed and empty", so the fast path's stores here cost
+     * no coherence traffic. */
+    PARC_CACHE_ALIGNED size_t head_cache;         /* producer's copy of head */
+    parc_atomic(uint32_t) pushing;                /* a push is between its
+                                                   * closed check and its
+                                                   * publish */
+    /* The consumer's line, read by the producer when its copy says full. */
     PARC_CACHE_ALIGNED parc_atomic(size_t) head;  /* items popped */
-    size_t tail_cache;                            /* consumer's copy of
-                                                   * tail / 2 */
+    size_t tail_cache;                            /* consumer's copy of tail */
     /* Read-mostly: written only at init, on close and by threads that
      * start or stop waiting; both fast paths read it from their caches. */
     PARC_CACHE_ALIGNED void **buf;
@@ -180,7 +185,7 @@ static inline size_t parc_spsc_size(parc_spsc_t *q)
     if (q == NULL)
         return 0;
     size_t h = parc_load(&q->head, PARC_RELAXED);
-    size_t t = parc_load(&q->tail, PARC_RELAXED) >> 1;
+    size_t t = parc_load(&q->tail, PARC_RELAXED);
     return t - h > q->mask + 1 ? 0 : t - h;
 }
 
@@ -204,18 +209,16 @@ static inline bool parc_spsc_room_(parc_spsc_t *q, size_t t, size_t want)
 
 /* Mark a push in progress and check the closed flag: true when the push
  * may go on, false (mark withdrawn) when the ring is closed. */
-static inline bool parc_spsc_begin_push_(parc_spsc_t *q, size_t t)
+static inline bool parc_spsc_begin_push_(parc_spsc_t *q)
 {
-    /* release: keeps the previous publish (2t) ordered before this mark for
-     * a consumer that reads the mark with acquire (C11 release sequences no
-     * longer include same-thread plain stores). */
-    parc_store(&q->tail, 2 * t + 1, PARC_RELEASE);
+    parc_store(&q->pushing, 1u, PARC_RELAXED); /* ordered by the fence below */
     /* store-load: the mark before the closed check; pairs with the heavy
      * fence in parc_spsc_closed_empty_(). */
     parc_ring_light_fence(q->asym);
     if (parc_load(&q->closed, PARC_RELAXED) != 0) {
-        /* release: as above; the consumer waiting on the mark may go on */
-        parc_store(&q->tail, 2 * t, PARC_RELEASE);
+        /* release: a consumer that reads 0 here may conclude; nothing was
+         * published (pairs with its acquire load of the mark). */
+        parc_store(&q->pushing, 0u, PARC_RELEASE);
         return false;
     }
     return true;
@@ -226,7 +229,10 @@ static inline void parc_spsc_end_push_(parc_spsc_t *q, size_t t_new)
 {
     /* release: publishes the slots written before; pairs with the acquire
      * load of tail in pop. */
-    parc_store(&q->tail, 2 * t_new, PARC_RELEASE);
+    parc_store(&q->tail, t_new, PARC_RELEASE);
+    /* release: the publish before the end of the mark; pairs with the
+     * acquire load of the mark in parc_spsc_closed_empty_(). */
+    parc_store(&q->pushing, 0u, PARC_RELEASE);
     /* store-load: the publish before the waiter check; pairs with the heavy
      * fence of a consumer about to sleep (parc_spsc_pop_wait_). */
     parc_ring_light_fence(q->asym);
@@ -240,10 +246,10 @@ static inline int parc_spsc_push_try(parc_spsc_t *q, void *item)
 {
     if (q == NULL)
         return EINVAL;
-    size_t t = parc_load(&q->tail, PARC_RELAXED) >> 1; /* our own index */
+    size_t t = parc_load(&q->tail, PARC_RELAXED); /* our own index */
     if (!parc_spsc_room_(q, t, 1))
         return parc_load(&q->closed, PARC_RELAXED) != 0 ? EPIPE : EAGAIN;
-    if (!parc_spsc_begin_push_(q, t))
+    if (!parc_spsc_begin_push_(q))
         return EPIPE;
     q->buf[t & q->mask] = item; /* our slot until the publish below */
     parc_spsc_end_push_(q, t + 1);
@@ -280,11 +286,11 @@ static inline size_t parc_spsc_push_bulk(parc_spsc_t *q, void *const *items,
 {
     if (q == NULL || items == NULL || n == 0)
         return 0;
-    size_t t = parc_load(&q->tail, PARC_RELAXED) >> 1;
+    size_t t = parc_load(&q->tail, PARC_RELAXED);
     (void)parc_spsc_room_(q, t, n); /* refreshes the copy if short */
     size_t room = q->mask + 1 - (t - q->head_cache);
     size_t m = n < room ? n : room;
-    if (m == 0 || !parc_spsc_begin_push_(q, t))
+    if (m == 0 || !parc_spsc_begin_push_(q))
         return 0;
     for (size_t i = 0; i < m; i++)
         q->buf[(t + i) & q->mask] = items[i];
@@ -299,7 +305,7 @@ static inline bool parc_spsc_avail_(parc_spsc_t *q, size_t h)
         return true;
     /* acquire: the slot contents written before the producer's publish are
      * visible; pairs with the release stores of tail in push. */
-    q->tail_cache = parc_load(&q->tail, PARC_ACQUIRE) >> 1;
+    q->tail_cache = parc_load(&q->tail, PARC_ACQUIRE);
     return h != q->tail_cache;
 }
 
@@ -362,7 +368,7 @@ static inline size_t parc_spsc_pop_bulk(parc_spsc_t *q, void **items, size_t n)
     size_t h = parc_load(&q->head, PARC_RELAXED);
     if (q->tail_cache - h < n) {
         /* acquire: as in parc_spsc_avail_() */
-        q->tail_cache = parc_load(&q->tail, PARC_ACQUIRE) >> 1;
+        q->tail_cache = parc_load(&q->tail, PARC_ACQUIRE);
     }
     size_t avail = q->tail_cache - h;
     size_t m = n < avail ? n : avail;

@@ -2,7 +2,8 @@
  * Stress adapter for parc's bounded MPMC ring (parc/mpmc.h).
  *
  *   queue parc.mpmc   Vyukov's bounded MPMC, FIFO by claimed position
- *                     (checked as per-producer FIFO), bounded, closable;
+ *                     (empty/full relaxed while a claim is unpublished),
+ *                     bounded, closable;
  *                     consumers use pop_try and the blocking pop_timed.
  */
 #include <errno.h>
@@ -48,7 +49,7 @@ static const parc_stress_queue_impl_t mpmc_impl = {
     .name = "parc.mpmc",
     .description = "bounded MPMC ring (Vyukov 2010, per-cell sequence numbers)",
     .flags = PARC_STRESS_BOUNDED | PARC_STRESS_CLOSABLE,
-    .order = PARC_STRESS_ORDER_PRODUCER_FIFO,
+    .order = PARC_STRESS_ORDER_FIFO, /* by claim; lincheck knows its relaxed empty/full */
     .create = mpmc_create,
     .destroy = mpmc_destroy,
     .push = mpmc_push,

@@ -1,7 +1,7 @@
 /*
  * Stress adapter for parc's mailbox (parc/mpsc.h).
  *
- *   queue parc.mpsc   intrusive MPSC (Vyukov), per-producer FIFO,
+ *   queue parc.mpsc   intrusive MPSC (Vyukov), FIFO by exchange order,
  *                     unbounded, closable; the item's spare link area is
  *                     the node, so a push allocates nothing; the consumer
  *                     uses pop_try and the blocking pop_timed (which marks
@@ -77,7 +77,7 @@ static const parc_stress_queue_impl_t mpsc_impl = {
     .name = "parc.mpsc",
     .description = "intrusive MPSC mailbox (Vyukov, xchg push, Pony's empty bit)",
     .flags = PARC_STRESS_CLOSABLE,
-    .order = PARC_STRESS_ORDER_PRODUCER_FIFO,
+    .order = PARC_STRESS_ORDER_FIFO, /* by exchange order; lincheck knows its relaxed empty */
     .max_consumers = 1,
     .create = mpsc_create,
     .destroy = mpsc_destroy,

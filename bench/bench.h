@@ -156,6 +156,11 @@ void bench_wait_poll(uint32_t *polls);
 /* How many CPUs this process may run on (its affinity mask). */
 int bench_cpus(void);
 
+/* Pin the calling thread to the index-th allowed CPU (modulo their
+ * number), as --pin does for every worker. For a body that must span
+ * distinct cores whatever the options say. Returns 0 or an errno value. */
+int bench_pin_self(int index);
+
 /* Keep the compiler from optimising a value away. */
 void bench_consume(uint64_t v);
 

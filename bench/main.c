@@ -259,14 +259,14 @@ typedef struct par_worker {
     int64_t end_ns; /* read by the main thread after pthread_join */
 } par_worker_t;
 
-static void pin_self(int index)
+int bench_pin_self(int index)
 {
-    if (nallowed == 0)
-        return;
+    if (nallowed == 0 || index < 0)
+        return EINVAL;
     cpu_set_t set;
     CPU_ZERO(&set);
     CPU_SET(allowed_cpus[index % nallowed], &set);
-    (void)pthread_setaffinity_np(pthread_self(), sizeof set, &set);
+    return pthread_setaffinity_np(pthread_self(), sizeof set, &set);
 }
 
 static void *par_main(void *arg)
@@ -274,7 +274,7 @@ static void *par_main(void *arg)
     par_worker_t *pw = arg;
     par_shared_t *ps = pw->ps;
     if (opt.pin)
-        pin_self(pw->w.id);
+        (void)bench_pin_self(pw->w.id);
     /* release/acquire: the workers' set-up (pinning) is done before the
      * main thread reads the clock; pairs with the acquire load in
      * bench_parallel. */

@@ -55,6 +55,8 @@ void parc_future_set_help_hook(parc_future_help_fn help, void *ctx)
 #endif
 
 #define CACHE_LOCAL 256u
+#define FUTURE_BLOCK                                                       \
+    ((sizeof(parc_future_t) + PARC_CACHELINE - 1) / PARC_CACHELINE * PARC_CACHELINE)
 #define CACHE_SHARED 4096u
 
 #if PARC_FUTURE_RECYCLE
@@ -115,7 +117,10 @@ static parc_future_t *future_alloc(void)
         return (parc_future_t *)(void *)b;
     }
 #endif
-    return malloc(sizeof(parc_future_t));
+    /* Two cache lines, aligned: a future is written by the thread that
+     * runs it while its creator waits on it, and must not share a line
+     * with the creator's next future (false sharing in fork/join). */
+    return aligned_alloc(PARC_CACHELINE, FUTURE_BLOCK);
 }
 
 static void future_free(parc_future_t *f)

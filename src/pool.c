@@ -51,13 +51,16 @@ struct parc_pool {
     PARC_CACHE_ALIGNED parc_atomic(uint32_t) nsleepers;
     pthread_mutex_t sleep_lock;
     pool_worker_t *sleepers;
-    parc_atomic(int) terminating;
+    /* Read by every task and every steal, written once: a line of their
+     * own, away from the sleepers' churn. */
+    PARC_CACHE_ALIGNED parc_atomic(int) terminating;
     unsigned nworkers;
     pool_worker_t *workers;
     void (*initializer)(void *arg, unsigned worker);
     void *initializer_arg;
     char prefix[16];
-    pthread_mutex_t join_lock;
+    /* Life cycle: cold. */
+    PARC_CACHE_ALIGNED pthread_mutex_t join_lock;
     bool joined;
 };
 

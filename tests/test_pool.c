@@ -467,6 +467,36 @@ START_TEST(terminate_cancels_work_not_started)
 }
 END_TEST
 
+START_TEST(cancel_races_with_workers)
+{
+    /* submit and cancel at once, many times: exactly one of {the task
+     * ran, the cancel won} for each */
+    parc_pool_t *p = make_pool(2);
+    enum { N = 4000 };
+    parc_atomic(int64_t) *ran = calloc(N, sizeof *ran);
+    bool *won = calloc(N, sizeof *won);
+    parc_future_t *f;
+    for (int i = 0; i < N / PARC_SLOWDOWN; i++) {
+        ck_assert_int_eq(parc_pool_submit(p, count_task, (void *)&ran[i], &f), 0);
+        if (i % 3 == 1)
+            parc_sleep_ns(1000); /* sometimes let a worker get there first */
+        won[i] = parc_future_cancel(f);
+        ck_assert_int_eq(parc_future_get(f, NULL), won[i] ? ECANCELED : 0);
+        parc_future_release(f);
+    }
+    ck_assert_int_eq(parc_pool_join(p), 0);
+    int cancels = 0;
+    for (int i = 0; i < N / PARC_SLOWDOWN; i++) {
+        ck_assert_int_eq(parc_load(&ran[i], PARC_RELAXED) + (won[i] ? 1 : 0), 1);
+        cancels += won[i];
+    }
+    ck_assert_int_gt(cancels, 0); /* the race was really run */
+    free(ran);
+    free(won);
+    parc_pool_free(p);
+}
+END_TEST
+
 /* ---- many outside submitters --------------------------------------------- */
 
 struct submitter {
@@ -868,6 +898,7 @@ static Suite *pool_suite(void)
     tcase_add_test(tc, apply_async_callbacks);
     tcase_add_test(tc, cancel_queued_task);
     tcase_add_test(tc, terminate_cancels_work_not_started);
+    tcase_add_test(tc, cancel_races_with_workers);
     tcase_add_test(tc, outside_submitters_each_task_once);
     tcase_add_test(tc, map_like_python);
     tcase_add_test(tc, starmap_and_parallel_for);

@@ -132,11 +132,13 @@ static inline int parc_mutex_lock(parc_mutex_t *m)
 {
     if (m == NULL)
         return EINVAL;
-    uint32_t expected = 0u;
+    /* The word is read first so that a free lock is taken with one CAS
+     * even while waiters are registered (bits other than LOCKED set). */
+    uint32_t v = parc_load(&m->word, PARC_RELAXED);
     /* acquire: the previous holder's critical section happens-before ours;
      * pairs with the release RMW in parc_mutex_unlock(). */
-    if (m->kind == PARC_MUTEX_NORMAL &&
-        parc_cas_weak(&m->word, &expected, PARC_MUTEX_LOCKED,
+    if (m->kind == PARC_MUTEX_NORMAL && !(v & PARC_MUTEX_LOCKED) &&
+        parc_cas_weak(&m->word, &v, v | PARC_MUTEX_LOCKED,
                       PARC_ACQUIRE, PARC_RELAXED))
         return 0;
     return parc_mutex_lock_slow_(m, PARC_FOREVER);
@@ -210,13 +212,15 @@ static inline int parc_mutex_unlock(parc_mutex_t *m)
 {
     if (m == NULL)
         return EINVAL;
-    uint32_t expected = PARC_MUTEX_LOCKED;
+    /* Read first: with waiters registered the slow path's one RMW
+     * (fetch-and-sub) does it, without a failed CAS before it. */
+    uint32_t v = parc_load(&m->word, PARC_RELAXED);
     /* release: publishes the critical section to the next holder; pairs
      * with the acquire RMW that takes the lock. */
-    if (m->kind == PARC_MUTEX_NORMAL &&
-        parc_cas(&m->word, &expected, 0u, PARC_RELEASE, PARC_RELAXED))
+    if (m->kind == PARC_MUTEX_NORMAL && v == PARC_MUTEX_LOCKED &&
+        parc_cas(&m->word, &v, 0u, PARC_RELEASE, PARC_RELAXED))
         return 0;
-    return parc_mutex_unlock_slow_(m, expected);
+    return parc_mutex_unlock_slow_(m, v);
 }
 
 /* True when `m` is currently held by some thread (a snapshot, for

@@ -343,7 +343,7 @@ static void *close_later(void *arg)
 
 START_TEST(close_racing_push_loses_nothing)
 {
-    for (int round = 0; round < 20; round++) {
+    for (int round = 0; round < 50; round++) {
         parc_spsc_t *q;
         ck_assert_int_eq(parc_spsc_create(&q, 8), 0);
         struct run r = { q, UINT64_MAX / 2, 0, -1 };

@@ -416,8 +416,10 @@ static int64_t case_budget_ns(void)
     return 5 * (opt.reps + 3) * opt.target_ns;
 }
 
-/* One run: ns/op, or a negative value on failure. */
-static double run_once(case_result_t *res, const bench_point_t *p, uint64_t ops)
+/* One run: ns/op, or a negative value on failure; *done (when not NULL)
+ * gets the operations the case reports having done (r->items). */
+static double run_once(case_result_t *res, const bench_point_t *p, uint64_t ops,
+                       uint64_t *done)
 {
     bench_run_t r = { ops, p->threads, p->arg, ops };
     run_bench = res->bench;
@@ -431,6 +433,8 @@ static double run_once(case_result_t *res, const bench_point_t *p, uint64_t ops)
     res->spent_ns += bench_now_ns() - t0;
     if (ns == BENCH_SKIPPED)
         res->skipped = 1;
+    if (done != NULL)
+        *done = r.items;
     if (ns < 0 || r.items == 0)
         return -1.0;
     return (double)ns / (double)r.items;
@@ -444,10 +448,15 @@ static uint64_t calibrate(case_result_t *res, const bench_point_t *p)
     uint64_t threads = (uint64_t)(p->threads > 0 ? p->threads : 1);
     uint64_t ops = threads * 4;
     for (int round = 0; round < 40; round++) {
-        double nsop = run_once(res, p, ops);
+        uint64_t done;
+        double nsop = run_once(res, p, ops, &done);
         if (nsop < 0)
             return 0;
-        double ns = nsop * (double)ops;
+        /* A case may do more than asked (a minimum of its own) or less
+         * (an overrun): size the next run on what was done. */
+        if (done > ops)
+            ops = done;
+        double ns = nsop * (double)done;
         if (ns >= 0.5 * (double)opt.target_ns || ops >= (UINT64_C(1) << 40) ||
             res->spent_ns > case_budget_ns() / 3)
             break;
@@ -490,7 +499,7 @@ static void measure_point(const bench_point_t *p, case_result_t *res, int n,
         res[k].ops = calibrate(&res[k], p);
         res[k].failed = res[k].ops == 0;
         if (!res[k].failed) /* one more warm run at the final size */
-            res[k].failed = run_once(&res[k], p, res[k].ops) < 0;
+            res[k].failed = run_once(&res[k], p, res[k].ops, NULL) < 0;
     }
     for (int rep = 0; rep < reps; rep++) {
         for (int k = 0; k < n; k++) {
@@ -499,7 +508,7 @@ static void measure_point(const bench_point_t *p, case_result_t *res, int n,
              * at least one repetition. */
             if (res[k].failed || (rep > 0 && res[k].spent_ns > case_budget_ns()))
                 continue;
-            double v = run_once(&res[k], p, res[k].ops);
+            double v = run_once(&res[k], p, res[k].ops, NULL);
             if (v < 0) {
                 res[k].failed = 1;
                 continue;

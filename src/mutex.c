@@ -12,18 +12,19 @@
  * fails (LOCKED is gone, or the word changed) and the waiter re-checks.
  *
  * The WAKING bit (one wake-up in flight):
- *   - every waiter clears WAKING in the CAS that precedes its park, and
- *     parks only after seeing LOCKED;
  *   - unlock wakes only when waiters are registered, the lock is free and
- *     WAKING is clear, setting WAKING first;
- *   - so when WAKING is set, a wake-up was issued after every sleeping
- *     waiter's CAS, and every registered waiter either is woken by it, or
- *     had not slept yet and finds wake_seq changed, or cleared WAKING
- *     itself after the bump: at least one of them re-evaluates. A waiter
- *     that re-evaluates either takes the lock (clearing WAKING, so its own
- *     unlock wakes the next), or parks again after clearing WAKING while
- *     the lock is held (so the holder's unlock wakes), or times out
- *     (clearing WAKING while the lock is held: the same).
+ *     WAKING is clear, setting WAKING first, then bumping wake_seq;
+ *   - a waiter that returns from a park (woken, or its compare failed)
+ *     clears WAKING when it takes the lock, parks again (only ever while
+ *     the lock is held) or times out (likewise);
+ *   - so when WAKING is set, the waiters registered before it was set
+ *     (there is at least one) read wake_seq before the bump: each is
+ *     woken, or finds wake_seq changed, or is still spinning after an
+ *     earlier park; at least one of them returns and re-evaluates, and
+ *     re-evaluating ends with WAKING cleared while the lock is held (so
+ *     the holder's unlock wakes the next) or with the lock taken (so its
+ *     own unlock does). A waiter registering for the first time leaves
+ *     WAKING as it is: the one on its way covers it.
  *   Clearing WAKING when some other thread was the one woken only allows
  *   an extra wake-up later: harmless.
  */
@@ -115,10 +116,14 @@ static int acquire(parc_mutex_t *m, parc_deadline_t deadline)
         v = parc_load(&m->word, PARC_RELAXED);
         if (!(v & LOCKED))
             continue;
-        /* Register (once) and clear WAKING, while the lock is held.
-         * Relaxed: nothing is published by it; the lock is still taken by
-         * the acquire CAS above. */
-        uint32_t nv = (registered ? v : v + WAITER) & ~WAKING;
+        /* Register (the first time) or clear WAKING (a waiter that has
+         * parked before: it is, or stands in for, the one woken), while
+         * the lock is held. A new waiter leaves WAKING alone: the woken
+         * one is still on its way, and a second wake-up would only cost
+         * the unlocking thread a system call. Relaxed: nothing is
+         * published by it; the lock is still taken by the acquire CAS
+         * above. */
+        uint32_t nv = registered ? v & ~WAKING : v + WAITER;
         if (nv != v && !parc_cas(&m->word, &v, nv, PARC_RELAXED, PARC_RELAXED))
             continue;
         registered = true;

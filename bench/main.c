@@ -96,6 +96,9 @@ static int bench_order(const void *a, const void *b)
 
 /* ---- options --------------------------------------------------------- */
 
+/* Defaults: 5 reps of ~15 ms runs keep a run of every benchmark within a
+ * minute or two on 2 cores (each case-point costs ~8 runs with the
+ * calibration and warm-up). */
 static struct {
     int reps;
     int64_t target_ns; /* length of one run */
@@ -107,7 +110,7 @@ static struct {
     int nfilters;
     const char *impls[16];
     int nimpls;
-} opt = { 7, 20 * 1000 * 1000, 0, 0, 0, NULL, { NULL }, 0, { NULL }, 0 };
+} opt = { 5, 15 * 1000 * 1000, 0, 0, 0, NULL, { NULL }, 0, { NULL }, 0 };
 
 static int allowed_cpus[1024];
 static int nallowed;
@@ -121,8 +124,8 @@ static void usage(FILE *f)
         "                  (repeatable; comma-separated lists allowed)\n"
         "  --impl NAME     run only the cases whose name contains NAME\n"
         "                  (repeatable; \"parc\" is always kept for ratios)\n"
-        "  --reps N        measured repetitions per case (default 7, max %d)\n"
-        "  --time MS       target length of one run in ms (default 20)\n"
+        "  --reps N        measured repetitions per case (default 5, max %d)\n"
+        "  --time MS       target length of one run in ms (default 15)\n"
         "  --quick         smoke run: 3 reps of ~2 ms runs\n"
         "  --pin           pin worker i to the i-th allowed CPU\n"
         "  --json FILE     also write the results and every sample to FILE\n"

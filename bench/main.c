@@ -766,6 +766,14 @@ int main(int argc, char **argv)
             return 2;
         }
 
+    int matching = 0;
+    for (int i = 0; i < nbenches; i++)
+        matching += selected_bench(benches[i].name);
+    if (matching == 0) {
+        fprintf(stderr, "parc-bench: no benchmark matches the filter (see --list)\n");
+        return 2;
+    }
+
     cpu_set_t set;
     CPU_ZERO(&set);
     if (sched_getaffinity(0, sizeof set, &set) == 0)
@@ -840,10 +848,6 @@ int main(int argc, char **argv)
     if (json != NULL) {
         fprintf(json, "\n  ]\n}\n");
         fclose(json);
-    }
-    if (ran == 0) {
-        fprintf(stderr, "parc-bench: no benchmark matches the filter (see --list)\n");
-        return 2;
     }
     printf("\nops/s, ns/op: median of %d runs; [min - max] of ns/op; xfloor: ns/op\n"
            "over the floor measured just before; parc/peer: parc's ops/s over the\n"

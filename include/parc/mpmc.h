@@ -13,8 +13,10 @@
  * Ordering:  global FIFO by claimed position. Items pop in the order their
  *            pushes claimed positions, hence per-producer FIFO; two pops
  *            running at once may return in either order.
- * Memory:    bounded: a power-of-two number of cells fixed at init;
- *            never allocates after parc_mpmc_create().
+ * Memory:    bounded: a power-of-two number of cells (at least 2: with one
+ *            cell "free for the next lap" and "published" would be the
+ *            same sequence number) fixed at init; never allocates after
+ *            parc_mpmc_create().
  *
  * No convoy. A cell claimed by a producer that was preempted before it
  * published stops consumers at that cell (Vyukov's queue is not
@@ -107,6 +109,7 @@ static inline bool parc_mpmc_is_closed(parc_mpmc_t *q)
     return q != NULL && (parc_load(&q->enq, PARC_RELAXED) & PARC_MPMC_CLOSED) != 0;
 }
 
+/* Number of cells (0 for NULL). Any thread. */
 static inline size_t parc_mpmc_capacity(const parc_mpmc_t *q)
 {
     return q == NULL ? 0 : q->mask + 1;

@@ -17,8 +17,11 @@
  *
  * Ordering:  per-producer FIFO; pushes from different producers pop in
  *            the order of their exchanges.
- * Memory:    intrusive: no allocation, nothing kept; the caller owns each
- *            message before push and again after it pops.
+ * Memory:    unbounded and intrusive: the queue never allocates and
+ *            holds as many messages as are pushed (no back-pressure; an
+ *            actor layer that wants bounded mailboxes counts on top); the
+ *            caller owns each message before push and again after it pops
+ *            or after push refused it.
  *
  * The in-flight window. Between a producer's exchange and its link the
  * queue is cut: the consumer sees the end of the linked part but the head

@@ -14,7 +14,8 @@
  *
  * Ordering:  global FIFO (one producer, one consumer).
  * Memory:    bounded: a power-of-two number of slots, fixed at init; never
- *            allocates after parc_spsc_create().
+ *            allocates after parc_spsc_create(). (No static initialiser:
+ *            init learns at run time whether membarrier is available.)
  *
  * Blocking. pop waits for an item, push for a free slot, both through an
  * eventcount (parc/eventcount.h), after a bounded spin. A waiter must not
@@ -359,8 +360,9 @@ static inline int parc_spsc_pop_timed(parc_spsc_t *q, void **item,
 }
 
 /* Pop up to n items into `items` (oldest first) without blocking; returns
- * how many: 0 when empty or closed and drained, n is 0, or q or items is
- * NULL. One index update for the batch. Consumer only. */
+ * how many: 0 when empty (or closed and drained: parc_spsc_pop_try() tells
+ * which, with EPIPE, and waits out a push racing with close), n is 0, or q
+ * or items is NULL. One index update for the batch. Consumer only. */
 static inline size_t parc_spsc_pop_bulk(parc_spsc_t *q, void **items, size_t n)
 {
     if (q == NULL || items == NULL || n == 0)

@@ -23,6 +23,15 @@
  *            caller owns each message before push and again after it pops
  *            or after push refused it.
  *
+ * Wake-ups. A blocking pop that finds nothing registers with the
+ * eventcount and then sets the empty mark with a CAS; a push learns from
+ * its own exchange whether it took the mark, and only then notifies. Both
+ * sides touch the same word with read-modify-writes, so no Dekker fence
+ * is needed: a push into a non-empty mailbox pays no fence and no extra
+ * shared load for the wake-up. The open fast path is: two loads of a
+ * read-mostly closed flag (before and after the exchange; see below), the
+ * exchange, three stores to the caller's node and the link.
+ *
  * The in-flight window. Between a producer's exchange and its link the
  * queue is cut: the consumer sees the end of the linked part but the head
  * is elsewhere. pop_try reports that as EAGAIN (not empty-and-closed: the

@@ -140,7 +140,7 @@ static void ring_thread(parc_stress_ctx_t *ctx, unsigned index, void *arg)
                 ring_stop(r);
                 return;
             }
-            parc_stress_progress(ctx, index, "await (timed out)");
+            parc_stress_note(ctx, index, "await (timed out)");
             continue;
         }
         if (rc) {

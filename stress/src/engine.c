@@ -90,6 +90,12 @@ void parc_stress_progress(parc_stress_ctx_t *ctx, unsigned index, const char *op
         parc_raw_store(&s->last_op, op, PARC_RELAXED);
 }
 
+void parc_stress_note(parc_stress_ctx_t *ctx, unsigned index, const char *op)
+{
+    /* relaxed: read by the watchdog only for its HANG report. */
+    parc_raw_store(&slot_of(ctx, index)->last_op, op, PARC_RELAXED);
+}
+
 bool parc_stress_step(parc_stress_ctx_t *ctx, unsigned index, const char *op)
 {
     stress_slot_t *s = slot_of(ctx, index);

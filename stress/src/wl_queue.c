@@ -222,7 +222,7 @@ static void producer(xfer_t *x, unsigned index)
                 waited_since = parc_now_ns();
             else if (parc_now_ns() - waited_since > ctx->patience_ns)
                 goto out;
-            parc_stress_progress(ctx, index, "wait for a free item");
+            parc_stress_note(ctx, index, "wait for a free item");
             sched_yield();
         }
         parc_raw_store(&pool->free[slot], 0u, PARC_RELAXED);
@@ -260,7 +260,7 @@ static void producer(xfer_t *x, unsigned index)
             }
             if (x->closing && index == 0 && parc_now_ns() >= x->close_at_ns)
                 do_close(x);
-            parc_stress_progress(ctx, index, "push (full)");
+            parc_stress_note(ctx, index, "push (full)");
             if (tries % 16 == 15)
                 sched_yield();
         }
@@ -313,6 +313,10 @@ static void consumer(xfer_t *x, unsigned index, unsigned c)
             taken++;
             parc_raw_store(&x->taken[c], taken, PARC_RELAXED);
             parc_stress_step(ctx, index, timed ? "pop_timed" : "pop");
+            /* A broken container may never run dry (a cycle): stop once
+             * the run has failed. */
+            if (parc_raw_load(&ctx->violations, PARC_RELAXED))
+                break;
             continue;
         }
         if (rc == EPIPE) {
@@ -328,7 +332,7 @@ static void consumer(xfer_t *x, unsigned index, unsigned c)
         }
         if (parc_raw_load(&ctx->violations, PARC_RELAXED))
             break;
-        parc_stress_progress(ctx, index, timed ? "pop_timed (empty)" : "pop (empty)");
+        parc_stress_note(ctx, index, timed ? "pop_timed (empty)" : "pop (empty)");
         /* acquire: pairs with the producers' release increments; every
          * push has returned, so an empty queue now stays empty. What is
          * missing then is lost: the drain and final check name it. */

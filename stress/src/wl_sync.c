@@ -160,7 +160,7 @@ static void setter(sigrun_t *r)
                 if (parc_stress_stopping(ctx) &&
                     parc_raw_load(&ctx->violations, PARC_RELAXED))
                     goto out;
-                parc_stress_progress(ctx, 0, "wait for waiters to arrive");
+                parc_stress_note(ctx, 0, "wait for waiters to arrive");
                 sched_yield();
             }
             unsigned n = (unsigned)((dice >> 8) & 255);
@@ -178,7 +178,7 @@ static void setter(sigrun_t *r)
         while (parc_raw_load(&r->done, PARC_SEQ_CST) < round * r->waiters) {
             if (parc_raw_load(&ctx->violations, PARC_RELAXED))
                 goto out;
-            parc_stress_progress(ctx, 0, "wait for waiters to return");
+            parc_stress_note(ctx, 0, "wait for waiters to return");
             sched_yield();
         }
     }
@@ -192,7 +192,7 @@ static void waiter(sigrun_t *r, unsigned index)
     for (uint64_t round = 1;; round++) {
         uint64_t now;
         while ((now = parc_raw_load(&r->round, PARC_SEQ_CST)) < round) {
-            parc_stress_progress(ctx, index, "wait for a round");
+            parc_stress_note(ctx, index, "wait for a round");
             sched_yield();
         }
         if (now == ROUND_STOP)
@@ -224,7 +224,7 @@ static void waiter(sigrun_t *r, unsigned index)
                 return;
             }
             /* The setter is slow to set, or set just now; wait again. */
-            parc_stress_progress(ctx, index, "wait_timed (timed out before set)");
+            parc_stress_note(ctx, index, "wait_timed (timed out before set)");
         }
         parc_stress_step(ctx, index, "wait");
         parc_raw_faa(&r->done, 1u, PARC_SEQ_CST);

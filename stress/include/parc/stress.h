@@ -304,9 +304,16 @@ bool parc_stress_stopping(const parc_stress_ctx_t *ctx);
  * should go on: neither its op budget is spent nor parc_stress_stopping(). */
 bool parc_stress_step(parc_stress_ctx_t *ctx, unsigned index, const char *op);
 
-/* Record progress without counting an operation (e.g. inside a long wait
- * that still moves): the watchdog sees thread `index` alive. */
+/* Record progress without counting an operation (something did move,
+ * e.g. a phase of a long operation completed): the watchdog sees thread
+ * `index` alive. Do not call it from idle polling (an empty pop, a busy
+ * trylock, waiting for another thread), or a livelock looks alive: use
+ * parc_stress_note() there. */
 void parc_stress_progress(parc_stress_ctx_t *ctx, unsigned index, const char *op);
+
+/* Record `op` (a string literal) as thread `index`'s current operation,
+ * shown if the watchdog declares a HANG, without counting progress. */
+void parc_stress_note(parc_stress_ctx_t *ctx, unsigned index, const char *op);
 
 /* A bound for "this must happen eventually" (1 s, x10 under TSan/chaos,
  * x4 under ASan), for timeouts inside workloads. Never a speed claim. */

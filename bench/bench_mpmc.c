@@ -233,9 +233,11 @@ static ckr_t *ckr_make(size_t capacity)
     ckr_t *q = aligned_alloc(PARC_CACHELINE, sizeof *q);
     if (q == NULL)
         return NULL;
-    /* ck_ring holds size - 1 items: one more slot for the same capacity */
-    q->buf = calloc(capacity * 2, sizeof *q->buf);
-    ck_ring_init(&q->ring, (unsigned)capacity * 2);
+    /* ck_ring needs a power of two and holds size - 1 items: 1023 here
+     * against parc's 1024 (doubling it would flatter ck: under preemption
+     * a larger ring batches more per time slice). */
+    q->buf = calloc(capacity, sizeof *q->buf);
+    ck_ring_init(&q->ring, (unsigned)capacity);
     return q;
 }
 

@@ -64,15 +64,15 @@ static void relaxed_t1(void *p)
 static void seq_cst_t0(void *p)
 {
     sb_state_t *s = p;
-    parc_raw_store(&s->x, 1, PARC_SEQ_CST);
-    s->r0 = parc_raw_load(&s->y, PARC_SEQ_CST);
+    parc_raw_store(&s->x, 1, PARC_SEQ_CST);    /* in the total order ... */
+    s->r0 = parc_raw_load(&s->y, PARC_SEQ_CST); /* ... before this load */
 }
 
 static void seq_cst_t1(void *p)
 {
     sb_state_t *s = p;
-    parc_raw_store(&s->y, 1, PARC_SEQ_CST);
-    s->r1 = parc_raw_load(&s->x, PARC_SEQ_CST);
+    parc_raw_store(&s->y, 1, PARC_SEQ_CST);    /* in the total order ... */
+    s->r1 = parc_raw_load(&s->x, PARC_SEQ_CST); /* ... before this load */
 }
 
 static uint64_t sb_outcome(const void *p)

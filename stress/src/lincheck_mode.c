@@ -57,8 +57,14 @@ static int lc_run(parc_stress_ctx_t *ctx, const void *impl)
     parc_stress_add_ops(ctx, rep.scenarios);
     switch (rc) {
     case 0:
+        /* Histories in which no two operations overlapped test only the
+         * sequential behaviour: evidence of nothing concurrent. */
         if (rep.scenarios == 0)
             parc_stress_skip(ctx, "no scenario ran");
+        else if (rep.overlapping == 0)
+            parc_stress_skip(ctx, "no two operations overlapped in %" PRIu64
+                                  " histories (the threads never ran at once)",
+                             rep.scenarios);
         return 0;
     case EDOM:
         printf("  replay: %s %s 0x%016" PRIx64 " --impl '%s'%s --threads %u --ops %" PRIu64

@@ -72,7 +72,7 @@ static void describe_four(uint64_t o, char *buf, size_t size)
         s->r[1] = parc_raw_load(&s->x, order);                               \
     }
 SB(PARC_RELAXED)
-SB(PARC_SEQ_CST)
+SB(PARC_SEQ_CST) /* seq_cst: one total order over all four operations */
 
 static parc_litmus_grade_t zero_zero_interesting(uint64_t o)
 {
@@ -149,6 +149,7 @@ static parc_litmus_grade_t one_one_interesting(uint64_t o)
  * r0=x; r1=y || r2=y; r3=x. (1,0,1,0): the readers disagree on the order
  * of the two writes, which seq_cst forbids. Four actors: a SKIP on fewer
  * than four CPUs. */
+/* seq_cst throughout: the single total order is what is under test */
 static void iriw_0(void *p)
 {
     parc_raw_store(&((lit_state_t *)p)->x, 1, PARC_SEQ_CST);

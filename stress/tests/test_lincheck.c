@@ -452,6 +452,8 @@ static void racy_destroy(void *ctx, void *obj)
 static int racy_apply(void *obj, parc_lc_opcode_t code, uint64_t arg, uint64_t *result)
 {
     racy_t *q = obj;
+    /* acquire/release as a correct ring would use them (tail publishes the
+     * slot, head hands it back); the bug is the non-atomic tail update */
     if (code == PARC_LC_PUSH) {
         unsigned t = parc_load(&q->tail, PARC_ACQUIRE);
         parc_store(&q->items[t], arg, PARC_RELAXED);

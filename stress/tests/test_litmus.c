@@ -171,7 +171,8 @@ START_TEST(bad_arguments_and_too_many_outcomes)
 }
 END_TEST
 
-/* Store buffering with seq_cst: (0, 0) is impossible, whatever the load. */
+/* Store buffering with seq_cst: (0, 0) is impossible, whatever the load.
+ * seq_cst on all four accesses: the single total order is under test. */
 typedef struct sb {
     parc_atomic(int) x, y;
     int r0, r1;

@@ -3,8 +3,10 @@
  * parc's public parts: a Chase-Lev deque per worker (parc/deque.h), one
  * injection queue for outside submissions (parc/lfqueue.h), an eventcount
  * to park idle workers (parc/eventcount.h) and futures as tasks
- * (parc/future.h). parc_pool_t is this plus searching counts, helping
- * joins and a life cycle.
+ * (parc/future.h). The outside thread submits the even tasks; each of them
+ * spawns the next odd one on its worker's deque, where an idle worker may
+ * steal it. parc_pool_t is this plus searching counts, helping joins and a
+ * life cycle.
  */
 #include <pthread.h>
 #include <stdint.h>
@@ -21,6 +23,8 @@
 static parc_deque_t deques[WORKERS]; /* owner pushes/pops, others steal */
 static parc_lfqueue_t inject;        /* submissions from outside */
 static parc_ec_t idle = PARC_EC_INIT; /* where workers sleep */
+static _Thread_local int self = -1;  /* this worker's index */
+static parc_future_t tasks[TASKS];
 
 static parc_future_t *find(int self)
 {
@@ -35,7 +39,7 @@ static parc_future_t *find(int self)
 
 static void *worker(void *arg)
 {
-    int self = (int)(intptr_t)arg;
+    self = (int)(intptr_t)arg;
     for (;;) {
         parc_future_t *t = find(self);
         if (t == NULL) { /* eventcount: register, re-check, sleep */
@@ -56,21 +60,26 @@ static void *worker(void *arg)
 
 static int square(void *arg, void **result)
 {
-    *result = (void *)((intptr_t)arg * (intptr_t)arg);
+    intptr_t i = (intptr_t)arg;
+    if (i % 2 == 0 && i + 1 < TASKS) { /* spawn i+1 on our own deque */
+        parc_deque_push(&deques[self], &tasks[i + 1]);
+        parc_ec_notify_one(&idle); /* an idle worker may steal it */
+    }
+    *result = (void *)(i * i);
     return 0;
 }
 
 int main(void)
 {
-    static parc_future_t tasks[TASKS];
     pthread_t threads[WORKERS];
     parc_lfqueue_init(&inject);
     for (int i = 0; i < WORKERS; i++) {
         parc_deque_init(&deques[i], 0);
         pthread_create(&threads[i], NULL, worker, (void *)(intptr_t)i);
     }
-    for (int i = 0; i < TASKS; i++) { /* submit: push, then wake a sleeper */
+    for (int i = 0; i < TASKS; i++)
         parc_future_init(&tasks[i], square, (void *)(intptr_t)i);
+    for (int i = 0; i < TASKS; i += 2) { /* submit: push, then wake a sleeper */
         parc_lfqueue_push(&inject, &tasks[i]);
         parc_ec_notify_one(&idle);
     }

@@ -6,7 +6,7 @@
  * stops new readers from entering, so a steady stream of readers cannot
  * starve it.
  *
- * The reader side follows Go's sync.RWMutex (Russ Cox and Dmitry Vyukov):
+ * The reader side follows the Go standard library's sync.RWMutex:
  * a reader enters with a single fetch-and-add on the lock word, the one
  * atomic read-modify-write of its fast path, and leaves with a
  * fetch-and-sub; a reader that finds the writer bit set undoes its

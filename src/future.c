@@ -55,8 +55,9 @@ void parc_future_set_help_hook(parc_future_help_fn help, void *ctx)
 #endif
 
 #define CACHE_LOCAL 256u
-#define FUTURE_BLOCK                                                       \
-    ((sizeof(parc_future_t) + PARC_CACHELINE - 1) / PARC_CACHELINE * PARC_CACHELINE)
+#define FUTURE_BLOCK (sizeof(parc_future_t) + PARC_CACHELINE)
+_Static_assert(sizeof(parc_future_t) <= 2 * PARC_CACHELINE,
+               "a future block is sized for at most two cache lines");
 #define CACHE_SHARED 4096u
 
 #if PARC_FUTURE_RECYCLE
@@ -117,10 +118,14 @@ static parc_future_t *future_alloc(void)
         return (parc_future_t *)(void *)b;
     }
 #endif
-    /* Two cache lines, aligned: a future is written by the thread that
-     * runs it while its creator waits on it, and must not share a line
-     * with the creator's next future (false sharing in fork/join). */
-    return aligned_alloc(PARC_CACHELINE, FUTURE_BLOCK);
+    /* A future is written by the thread that runs it while its creator
+     * waits on it, and must not share a line with the creator's next
+     * future (false sharing in fork/join). The block is a cache line
+     * longer than the future, so the next block's first byte (past
+     * malloc's header too) lies more than a line after our last one.
+     * (aligned_alloc would do too, but glibc's memalign path costs
+     * several times a malloc.) */
+    return malloc(FUTURE_BLOCK);
 }
 
 static void future_free(parc_future_t *f)

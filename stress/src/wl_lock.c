@@ -102,12 +102,14 @@ static void lock_thread(parc_stress_ctx_t *ctx, unsigned index, void *arg)
         uint64_t dice = parc_stress_random(ctx, index);
         int rc;
         if (r->mode == MODE_RW && (dice & 3) != 0) {
+            parc_stress_note(ctx, index, "lock_shared");
             rc = impl->lock_shared(r->lock, lc);
             if (rc) {
                 parc_stress_fail(ctx, "lock_shared returned %d", rc);
                 return;
             }
             shared_section(r, index);
+            parc_stress_note(ctx, index, "unlock_shared");
             rc = impl->unlock_shared(r->lock, lc);
             if (rc) {
                 parc_stress_fail(ctx, "unlock_shared returned %d", rc);
@@ -130,6 +132,7 @@ static void lock_thread(parc_stress_ctx_t *ctx, unsigned index, void *arg)
                 return;
             }
         } else {
+            parc_stress_note(ctx, index, "lock");
             rc = impl->lock(r->lock, lc);
             if (rc) {
                 parc_stress_fail(ctx, "lock returned %d", rc);
@@ -137,6 +140,7 @@ static void lock_thread(parc_stress_ctx_t *ctx, unsigned index, void *arg)
             }
         }
         critical_section(r, index);
+        parc_stress_note(ctx, index, "unlock");
         rc = impl->unlock(r->lock, lc);
         if (rc) {
             parc_stress_fail(ctx, "unlock returned %d", rc);

@@ -50,6 +50,7 @@ static void permits_thread(parc_stress_ctx_t *ctx, unsigned index, void *arg)
             }
         } else if ((dice & 3) == 2 && impl->acquire_timed) {
             op = "acquire_timed";
+            parc_stress_note(ctx, index, op);
             rc = impl->acquire_timed(r->sem, ctx->patience_ns);
             if (rc == ETIMEDOUT) { /* starvation is the watchdog's business */
                 go = parc_stress_step(ctx, index, "acquire_timed (timed out)");
@@ -57,6 +58,7 @@ static void permits_thread(parc_stress_ctx_t *ctx, unsigned index, void *arg)
             }
         } else {
             op = "acquire";
+            parc_stress_note(ctx, index, op);
             rc = impl->acquire(r->sem);
         }
         if (rc) {
@@ -73,6 +75,7 @@ static void permits_thread(parc_stress_ctx_t *ctx, unsigned index, void *arg)
         for (unsigned i = 0; i < n; i++)
             parc_cpu_relax();
         parc_raw_faa(&r->holders, (unsigned)-1, PARC_RELAXED);
+        parc_stress_note(ctx, index, "release");
         rc = impl->release(r->sem);
         if (rc) {
             parc_stress_fail(ctx, "release returned %d", rc);
@@ -169,6 +172,7 @@ static void setter(sigrun_t *r)
         }
         parc_raw_store(&r->set_at, parc_now_ns(), PARC_SEQ_CST);
         parc_raw_store(&r->set_round, round, PARC_SEQ_CST);
+        parc_stress_note(ctx, 0, "set");
         rc = r->impl->set(r->sig);
         if (rc) {
             parc_stress_fail(ctx, "set returned %d", rc);
@@ -200,6 +204,7 @@ static void waiter(sigrun_t *r, unsigned index)
         parc_raw_faa(&r->ready, 1u, PARC_SEQ_CST);
         for (;;) {
             int64_t t0 = parc_now_ns();
+            parc_stress_note(ctx, index, "wait_timed");
             int rc = r->impl->wait_timed(r->sig, ctx->patience_ns);
             uint64_t set = parc_raw_load(&r->set_round, PARC_SEQ_CST);
             if (rc == 0) {

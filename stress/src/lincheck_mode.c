@@ -12,6 +12,7 @@
 #include "lincheck_modes.h"
 #include "parc/stress_baton.h"
 #include "parc/stress_lincheck.h"
+#include "parc/stress_litmus.h" /* parc_litmus_cpus() */
 
 /* Set by --baton/--replay before the cases run (main thread only). */
 static bool under_baton;
@@ -32,10 +33,16 @@ static bool lc_keep_going(void *arg)
 }
 
 /* The issue's "2-3 threads": histories stay small enough to print, and
- * the search stays instant. */
+ * the search stays instant. No more than the CPUs, though: a worker that
+ * waits for a core arrives after the others are done, and histories whose
+ * operations never overlap test nothing concurrent. */
 static unsigned lc_threads(unsigned allowed)
 {
-    return allowed < 2 ? 2 : allowed > 3 ? 3 : allowed;
+    unsigned cpus = parc_litmus_cpus();
+    unsigned n = allowed > 3 ? 3 : allowed;
+    if (n > cpus)
+        n = cpus;
+    return n < 2 ? 2 : n;
 }
 
 static int lc_run(parc_stress_ctx_t *ctx, const void *impl)
@@ -55,6 +62,10 @@ static int lc_run(parc_stress_ctx_t *ctx, const void *impl)
     fflush(stdout);
     int rc = parc_lc_run_queue(q, &o, &rep);
     parc_stress_add_ops(ctx, rep.scenarios);
+    if (!opt->quiet && rc == 0)
+        printf("  %s/%s: %" PRIu64 " histories checked, %" PRIu64
+               " with overlapping operations\n", stress_queue_lincheck.name, q->name,
+               rep.scenarios, rep.overlapping);
     switch (rc) {
     case 0:
         /* Histories in which no two operations overlapped test only the

@@ -15,6 +15,7 @@
 #include "parc/chaos.h"
 #include "parc/stress_baton.h"
 #include "parc/stress_lincheck.h"
+#include "parc/stress_litmus.h" /* parc_litmus_pin() */
 #include "parc/time.h"
 
 #define LC_QUIT UINT64_MAX
@@ -35,6 +36,7 @@ typedef struct lc_runner {
     parc_lc_history_t hist;
     PARC_CACHE_ALIGNED parc_atomic(uint64_t) round;  /* scenario number, LC_QUIT */
     PARC_CACHE_ALIGNED parc_atomic(unsigned) finished; /* workers done this round */
+    PARC_CACHE_ALIGNED parc_atomic(unsigned) arrived;  /* workers at the start line */
 } lc_runner_t;
 
 typedef struct lc_worker {
@@ -74,16 +76,40 @@ static void *worker_main(void *arg)
     lc_runner_t *run = w->run;
     unsigned t = w->index;
     parc_chaos_thread_begin(100u + t);
+    /* distinct CPUs, so that the workers' operations can overlap at all
+     * (best effort; under the baton it does not matter) */
+    (void)parc_litmus_pin(t);
     uint64_t seen = 0;
     for (;;) {
         seen = wait_change(&run->round, seen);
         if (seen == LC_QUIT)
             return NULL;
         /* under the baton: wait for the scheduler's first choice */
-        if (run->baton)
+        if (run->baton) {
             parc_baton_enter(t);
+        } else {
+            /* A start line: all workers leave it together, so that their
+             * few operations overlap (a worker that starts a time slice
+             * late would otherwise find the others done). acq_rel: a plain
+             * counter, nothing else to publish; ordered like the round. */
+            parc_raw_faa(&run->arrived, 1u, PARC_ACQ_REL);
+            for (unsigned polls = 0;
+                 parc_raw_load(&run->arrived, PARC_ACQUIRE) < run->threads; polls++) {
+                if (polls < 16 * PARC_SPIN_POLLS)
+                    parc_cpu_relax();
+                else
+                    sched_yield();
+            }
+        }
+        uint64_t jitter = seen * UINT64_C(0x9E3779B97F4A7C15) + t;
         for (unsigned i = 0; i < run->planned[t]; i++) {
             const lc_plan_op_t *p = &run->plan[t][i];
+            /* a few dozen PAUSEs at random between operations: shifts the
+             * threads against each other so that different operations
+             * overlap from one scenario to the next */
+            if (!run->baton)
+                for (unsigned k = (unsigned)(splitmix64(&jitter) % 48u); k > 0; k--)
+                    parc_cpu_relax();
             parc_lc_op_t *op = parc_lc_invoke(&run->rec, &run->hist, t, p->opcode, p->arg);
             uint64_t result = 0;
             int rc = run->target->apply(run->obj, p->opcode, p->arg, &result);
@@ -218,6 +244,7 @@ int parc_lc_run(const parc_lc_target_t *target, const parc_lc_options_t *opt,
     run->baton = o.baton;
     parc_atomic_init(&run->round, 0);
     parc_atomic_init(&run->finished, 0);
+    parc_atomic_init(&run->arrived, 0);
 
     pthread_t tids[PARC_LC_MAX_THREADS];
     lc_worker_t workers[PARC_LC_MAX_THREADS];
@@ -247,6 +274,7 @@ int parc_lc_run(const parc_lc_target_t *target, const parc_lc_options_t *opt,
             break;
         }
         parc_raw_store(&run->finished, 0u, PARC_RELAXED);
+        parc_raw_store(&run->arrived, 0u, PARC_RELAXED);
         parc_baton_result_t schedule;
         memset(&schedule, 0, sizeof schedule);
         if (o.baton) {

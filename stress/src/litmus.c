@@ -45,6 +45,25 @@ unsigned parc_litmus_cpus(void)
     return n > 0 ? (unsigned)n : 1u;
 }
 
+int parc_litmus_pin(unsigned index)
+{
+    cpu_set_t allowed, one;
+    if (sched_getaffinity(0, sizeof allowed, &allowed) != 0)
+        return errno;
+    int n = CPU_COUNT(&allowed);
+    if (n <= 0)
+        return EINVAL;
+    int want = (int)(index % (unsigned)n);
+    for (int cpu = 0; cpu < CPU_SETSIZE; cpu++) {
+        if (!CPU_ISSET(cpu, &allowed) || want-- > 0)
+            continue;
+        CPU_ZERO(&one);
+        CPU_SET(cpu, &one);
+        return pthread_setaffinity_np(pthread_self(), sizeof one, &one);
+    }
+    return EINVAL;
+}
+
 /* ---- a sense-reversing barrier ---------------------------------------------- */
 
 typedef struct lit_barrier {
@@ -144,6 +163,8 @@ static void *worker_main(void *arg)
     unsigned hi = (unsigned)((uint64_t)run->stride * (w->index + 1) / n);
     unsigned sense = 0;
     parc_chaos_thread_begin(200u + w->index);
+    /* distinct CPUs: actors that share one never race (best effort) */
+    (void)parc_litmus_pin(w->index);
     /* acquire: pairs with the release store of `go` in parc_litmus_run() */
     while (!parc_raw_load(&run->go, PARC_ACQUIRE))
         sched_yield();

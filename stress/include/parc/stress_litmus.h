@@ -122,6 +122,13 @@ const char *parc_litmus_verdict_name(parc_litmus_verdict_t v);
 /* CPUs the calling process may run on (sched_getaffinity), at least 1. */
 unsigned parc_litmus_cpus(void);
 
+/* Pin the calling thread to the (index mod n)-th of the n CPUs the process
+ * may run on, so that threads 0..n-1 run on distinct CPUs and overlap in
+ * time whenever they run (left alone, a loaded scheduler may stack them
+ * on one CPU). The litmus actors and the linearizability workers use it.
+ * Returns 0 or the error of pthread_setaffinity_np. Never blocks. */
+int parc_litmus_pin(unsigned index);
+
 /* ---- registration: parc-stress --litmus runs every registered test ------- */
 
 /* Register `test` (which must live for the whole program) with the

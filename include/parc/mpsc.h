@@ -28,9 +28,10 @@
  * its own exchange whether it took the mark, and only then notifies. Both
  * sides touch the same word with read-modify-writes, so no Dekker fence
  * is needed: a push into a non-empty mailbox pays no fence and no extra
- * shared load for the wake-up. The open fast path is: two loads of a
- * read-mostly closed flag (before and after the exchange; see below), the
- * exchange, three stores to the caller's node and the link.
+ * shared load for the wake-up. The open fast path is: two loads of the
+ * closed flag (before and after the exchange; see below), which sits
+ * alone on a line nobody writes until close, the exchange, and three
+ * stores to the caller's node and the link.
  *
  * The in-flight window. Between a producer's exchange and its link the
  * queue is cut: the consumer sees the end of the linked part but the head
@@ -120,9 +121,10 @@ typedef struct parc_mpsc {
     /* Consumer's line. */
     PARC_CACHE_ALIGNED parc_mpsc_node_t *tail;      /* next to pop (private) */
     parc_mpsc_node_t stub;
-    /* Read-mostly: the flag every push reads; waiters. */
+    /* Read-only until close: every push reads it twice, from its cache. */
     PARC_CACHE_ALIGNED parc_atomic(uint32_t) closed;
-    parc_ec_t ec;                                    /* the consumer sleeps here */
+    /* Written when the consumer sleeps or wakes: apart from the flag. */
+    PARC_CACHE_ALIGNED parc_ec_t ec;
 } parc_mpsc_t;
 
 /* Initialise `q`: empty, open, and marked empty (the first push reports

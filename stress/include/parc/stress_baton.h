@@ -28,8 +28,14 @@
  * the whole execution of code that only communicates through parc's
  * atomics — is a function of the seed, the thread count and the code:
  * replay is exact and the schedule hash says so. A park lets the kernel
- * decide when the thread comes back, so runs whose threads park are
- * replayed on a best-effort basis (usually the same; the hash tells).
+ * decide when the thread comes back; the scheduler therefore "settles"
+ * parked threads (waits until each is asleep in the kernel or back) before
+ * its decisions and admits returning threads only at settle points, which
+ * makes schedules with parks replay too — except after what the kernel
+ * allows but the baton cannot see: a timed wait that expires, or a
+ * spurious or delayed futex wake-up (rare; the schedule hash shows it).
+ * Full determinism would need the park hooks to name the word parked on,
+ * so that the baton could emulate the park instead of sleeping in it.
  * When every thread is parked, time passes until a timed wait expires; if
  * none comes back within hang_ns the run is a HANG.
  *

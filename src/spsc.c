@@ -47,8 +47,14 @@ void parc_ring_heavy_fence(bool asym)
         PARC_CHAOS_POINT();
         /* Every running thread of the process passes a full barrier before
          * this returns; a thread not running has passed one in the context
-         * switch. Cannot fail once registered. */
-        (void)syscall(SYS_membarrier, MEMBARRIER_CMD_PRIVATE_EXPEDITED, 0, 0);
+         * switch. It fails only when this process is not registered (a
+         * child after fork() has a new address space): register again. A
+         * light side compiled to rely on it has no fallback, so a barrier
+         * that cannot be had is fatal rather than a silent lost wake-up. */
+        if (syscall(SYS_membarrier, MEMBARRIER_CMD_PRIVATE_EXPEDITED, 0, 0) != 0 &&
+            (syscall(SYS_membarrier, MEMBARRIER_CMD_REGISTER_PRIVATE_EXPEDITED, 0, 0) != 0 ||
+             syscall(SYS_membarrier, MEMBARRIER_CMD_PRIVATE_EXPEDITED, 0, 0) != 0))
+            abort();
     }
 #else
     (void)asym;

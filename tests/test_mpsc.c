@@ -60,7 +60,9 @@ START_TEST(fifo_and_entry)
     struct msg m[5];
     parc_mpsc_node_t *n;
     ck_assert_int_eq(parc_mpsc_init(&q), 0);
+    n = &m[0].node;
     ck_assert_int_eq(parc_mpsc_pop_try(&q, &n), EAGAIN);
+    ck_assert_ptr_null(n); /* defined even when nothing popped */
     for (unsigned round = 0; round < 3; round++) {
         for (uint32_t i = 0; i < 5; i++) {
             m[i].seq = i;

@@ -196,11 +196,14 @@ static inline int parc_mpsc_push(parc_mpsc_t *q, parc_mpsc_node_t *n,
     return parc_mpsc_push_slow_(q, n, prev, was_empty);
 }
 
-/* Pop the oldest message's node into *out. Consumer only; never blocks.
+/* Pop the oldest message's node into *out (every pop form sets *out to
+ * NULL when it returns anything but 0). Consumer only; never blocks.
  * Returns 0, EAGAIN (empty, or a push is between its exchange and its
  * link), EPIPE (closed and drained; final) or EINVAL (NULL). */
 static inline int parc_mpsc_pop_try(parc_mpsc_t *q, parc_mpsc_node_t **out)
 {
+    if (out != NULL)
+        *out = NULL;
     if (q == NULL || out == NULL)
         return EINVAL;
     int rc = parc_mpsc_pop_try_(q, out);
@@ -212,6 +215,8 @@ static inline int parc_mpsc_pop_try(parc_mpsc_t *q, parc_mpsc_node_t **out)
  * EINVAL. */
 static inline int parc_mpsc_pop(parc_mpsc_t *q, parc_mpsc_node_t **out)
 {
+    if (out != NULL)
+        *out = NULL;
     if (q == NULL || out == NULL)
         return EINVAL;
     return parc_mpsc_pop_wait_(q, out, PARC_FOREVER);
@@ -223,6 +228,8 @@ static inline int parc_mpsc_pop_timed(parc_mpsc_t *q, parc_mpsc_node_t **out,
                                       int64_t timeout_ns)
 {
     parc_deadline_t deadline;
+    if (out != NULL)
+        *out = NULL;
     if (q == NULL || out == NULL || parc_deadline_in(&deadline, timeout_ns) != 0)
         return EINVAL;
     return parc_mpsc_pop_wait_(q, out, deadline);

@@ -28,5 +28,7 @@
 #include "parc/queue.h"
 #include "parc/future.h"
 #include "parc/pool.h"
+#include "parc/actor.h"
+#include "parc/actor_sched.h"
 
 #endif /* PARC_PARC_H */

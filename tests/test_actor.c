@@ -1,0 +1,251 @@
+/*
+ * Unit tests for parc/actor.h: messages and the thread-per-actor mode
+ * (the seed's life cycle): close ordering, send after close, join with a
+ * timeout, recv in its three forms, and a close racing with senders
+ * (every accepted message is received, none after EPIPE).
+ */
+#include <stdint.h>
+#include <string.h>
+
+#include "parc/actor.h"
+#include "testutil.h"
+
+typedef struct int_msg {
+    parc_msg_t hdr;
+    int value;
+} int_msg_t;
+
+START_TEST(rejects_bad_arguments)
+{
+    parc_actor_t a;
+    parc_msg_t *m = NULL;
+    ck_assert_int_eq(parc_actor_init(NULL, NULL, NULL), EINVAL);
+    ck_assert_int_eq(parc_actor_init(&a, NULL, NULL), EINVAL);
+    ck_assert_int_eq(parc_actor_start(NULL), EINVAL);
+    ck_assert_int_eq(parc_actor_send(NULL, NULL), EINVAL);
+    ck_assert_int_eq(parc_actor_recv(NULL, &m), EINVAL);
+    ck_assert_int_eq(parc_actor_recv_try(NULL, &m), EINVAL);
+    ck_assert_int_eq(parc_actor_recv_timed(NULL, &m, 0), EINVAL);
+    ck_assert_int_eq(parc_actor_close(NULL), EINVAL);
+    ck_assert_int_eq(parc_actor_join(NULL, NULL), EINVAL);
+    ck_assert_int_eq(parc_actor_join_timed(NULL, NULL, 0), EINVAL);
+    ck_assert_int_eq(parc_actor_destroy(NULL), EINVAL);
+    ck_assert_int_eq(parc_msg_init(NULL, 0, NULL), EINVAL);
+    ck_assert_int_eq(parc_msg_new(PARC_MSG_USER, NULL, 4, &m), EINVAL);
+    ck_assert_int_eq(parc_msg_new(PARC_MSG_USER, NULL, 0, NULL), EINVAL);
+    parc_msg_free(NULL);
+}
+END_TEST
+
+START_TEST(value_messages_copy_their_payload)
+{
+    double x = 2.5;
+    parc_msg_t *m;
+    ck_assert_int_eq(parc_msg_new(PARC_MSG_USER + 1, &x, sizeof x, &m), 0);
+    x = 0;
+    ck_assert_int_eq(m->type, PARC_MSG_USER + 1);
+    ck_assert(*(double *)parc_msg_data(m) == 2.5);
+    parc_msg_free(m);
+}
+END_TEST
+
+/* Receives int messages until EPIPE; checks they come in order. */
+static int collect(parc_actor_t *self, void *arg)
+{
+    int *out_of_order = arg;
+    int expect = 0, rc;
+    parc_msg_t *m;
+    while ((rc = parc_actor_recv(self, &m)) == 0) {
+        int v = parc_msg_entry(m, int_msg_t, hdr)->value;
+        if (v != expect)
+            (*out_of_order)++;
+        expect++;
+        parc_msg_free(m);
+    }
+    return rc == EPIPE ? expect : -rc;
+}
+
+START_TEST(close_comes_after_every_earlier_message)
+{
+    enum { N = 2000 };
+    static int_msg_t msgs[N];
+    int out_of_order = 0, status = -1;
+    parc_actor_t a;
+    ck_assert_int_eq(parc_actor_init(&a, collect, &out_of_order), 0);
+    for (int i = 0; i < N / 2; i++) { /* some before start */
+        parc_msg_init(&msgs[i].hdr, PARC_MSG_USER, NULL);
+        msgs[i].value = i;
+        ck_assert_int_eq(parc_actor_send(&a, &msgs[i].hdr), 0);
+    }
+    ck_assert_int_eq(parc_actor_start(&a), 0);
+    ck_assert_int_eq(parc_actor_start(&a), EALREADY);
+    for (int i = N / 2; i < N; i++) {
+        parc_msg_init(&msgs[i].hdr, PARC_MSG_USER, NULL);
+        msgs[i].value = i;
+        ck_assert_int_eq(parc_actor_send(&a, &msgs[i].hdr), 0);
+    }
+    ck_assert_int_eq(parc_actor_close(&a), 0);
+    ck_assert_int_eq(parc_actor_close(&a), 0); /* idempotent */
+    ck_assert_int_eq(parc_actor_join(&a, &status), 0);
+    ck_assert_int_eq(status, N);
+    ck_assert_int_eq(out_of_order, 0);
+    ck_assert_int_eq(parc_actor_join(&a, NULL), EALREADY);
+    ck_assert_int_eq(parc_actor_destroy(&a), 0);
+}
+END_TEST
+
+START_TEST(send_after_close_is_refused)
+{
+    int ooo = 0;
+    parc_actor_t a;
+    int_msg_t m;
+    parc_msg_init(&m.hdr, PARC_MSG_USER, NULL);
+    m.value = 0;
+    ck_assert_int_eq(parc_actor_init(&a, collect, &ooo), 0);
+    ck_assert_int_eq(parc_actor_start(&a), 0);
+    ck_assert_int_eq(parc_actor_close(&a), 0);
+    ck_assert_int_eq(parc_actor_send(&a, &m.hdr), EPIPE);
+    int status = -1;
+    ck_assert_int_eq(parc_actor_join(&a, &status), 0);
+    ck_assert_int_eq(status, 0);
+    ck_assert_int_eq(parc_actor_send(&a, &m.hdr), EPIPE);
+    ck_assert_int_eq(parc_actor_destroy(&a), 0);
+}
+END_TEST
+
+START_TEST(join_times_out_while_running)
+{
+    int ooo = 0;
+    parc_actor_t a;
+    ck_assert_int_eq(parc_actor_init(&a, collect, &ooo), 0);
+    ck_assert_int_eq(parc_actor_join(&a, NULL), EINVAL); /* not started */
+    ck_assert_int_eq(parc_actor_start(&a), 0);
+    ck_assert_int_eq(parc_actor_destroy(&a), EBUSY);
+    int64_t t0 = parc_now_ns();
+    ck_assert_int_eq(parc_actor_join_timed(&a, NULL, 20 * PARC_NS_PER_MS),
+                     ETIMEDOUT);
+    ck_assert_int_ge(parc_now_ns() - t0, 20 * PARC_NS_PER_MS);
+    ck_assert_int_eq(parc_actor_join_timed(&a, NULL, -1), EINVAL);
+    ck_assert_int_eq(parc_actor_close(&a), 0);
+    ck_assert_int_eq(parc_actor_join_timed(&a, NULL, PARC_TEST_PATIENCE_NS), 0);
+    ck_assert_int_eq(parc_actor_destroy(&a), 0);
+}
+END_TEST
+
+/* recv_try and recv_timed on an empty open mailbox, then a message. */
+static int timed_body(parc_actor_t *self, void *arg)
+{
+    (void)arg;
+    parc_msg_t *m;
+    if (parc_actor_recv_try(self, &m) != EAGAIN)
+        return 1;
+    int64_t t0 = parc_now_ns();
+    if (parc_actor_recv_timed(self, &m, 10 * PARC_NS_PER_MS) != ETIMEDOUT)
+        return 2;
+    if (parc_now_ns() - t0 < 10 * PARC_NS_PER_MS)
+        return 3;
+    if (parc_actor_recv_timed(self, &m, -1) != EINVAL)
+        return 4;
+    /* The main thread sends one message after join_timed timed out. */
+    if (parc_actor_recv_timed(self, &m, PARC_TEST_PATIENCE_NS) != 0)
+        return 5;
+    parc_msg_free(m);
+    if (parc_actor_recv_timed(self, &m, PARC_TEST_PATIENCE_NS) != EPIPE)
+        return 6;
+    return 42;
+}
+
+START_TEST(recv_forms_time_out_and_see_close)
+{
+    parc_actor_t a;
+    ck_assert_int_eq(parc_actor_init(&a, timed_body, NULL), 0);
+    ck_assert_int_eq(parc_actor_start(&a), 0);
+    ck_assert_int_eq(parc_actor_join_timed(&a, NULL, 30 * PARC_NS_PER_MS),
+                     ETIMEDOUT);
+    parc_msg_t *m;
+    ck_assert_int_eq(parc_msg_new(PARC_MSG_USER, NULL, 0, &m), 0);
+    ck_assert_int_eq(parc_actor_send(&a, m), 0);
+    ck_assert_int_eq(parc_actor_close(&a), 0);
+    int status = 0;
+    ck_assert_int_eq(parc_actor_join(&a, &status), 0);
+    ck_assert_int_eq(status, 42);
+    ck_assert_int_eq(parc_actor_destroy(&a), 0);
+}
+END_TEST
+
+/* Senders race with close: each counts what was accepted. */
+#define SENDERS 4
+struct race {
+    parc_actor_t a;
+    parc_atomic(int) accepted;
+};
+
+static void *race_sender(void *arg)
+{
+    struct race *r = arg;
+    for (;;) {
+        parc_msg_t *m;
+        ck_assert_int_eq(parc_msg_new(PARC_MSG_USER, NULL, 0, &m), 0);
+        int rc = parc_actor_send(&r->a, m);
+        if (rc != 0) {
+            ck_assert_int_eq(rc, EPIPE);
+            parc_msg_free(m);
+            return NULL;
+        }
+        parc_faa(&r->accepted, 1, PARC_RELAXED);
+    }
+}
+
+static int count_body(parc_actor_t *self, void *arg)
+{
+    (void)arg;
+    int n = 0;
+    parc_msg_t *m;
+    while (parc_actor_recv(self, &m) == 0) {
+        parc_msg_free(m);
+        n++;
+    }
+    return n;
+}
+
+START_TEST(close_racing_with_senders_loses_nothing)
+{
+    for (int round = 0; round < 10; round++) {
+        struct race r;
+        parc_atomic_init(&r.accepted, 0);
+        ck_assert_int_eq(parc_actor_init(&r.a, count_body, NULL), 0);
+        ck_assert_int_eq(parc_actor_start(&r.a), 0);
+        pthread_t t[SENDERS];
+        for (int i = 0; i < SENDERS; i++)
+            ck_assert_int_eq(pthread_create(&t[i], NULL, race_sender, &r), 0);
+        parc_sleep_ns(PARC_NS_PER_MS);
+        ck_assert_int_eq(parc_actor_close(&r.a), 0);
+        parc_test_join(t, SENDERS);
+        int got = -1;
+        ck_assert_int_eq(parc_actor_join(&r.a, &got), 0);
+        ck_assert_int_eq(got, parc_load(&r.accepted, PARC_RELAXED));
+        ck_assert_int_eq(parc_actor_destroy(&r.a), 0);
+    }
+}
+END_TEST
+
+static Suite *actor_suite(void)
+{
+    Suite *s = suite_create("actor");
+    TCase *tc = tcase_create("core");
+    tcase_set_timeout(tc, 60 * PARC_SLOWDOWN);
+    tcase_add_test(tc, rejects_bad_arguments);
+    tcase_add_test(tc, value_messages_copy_their_payload);
+    tcase_add_test(tc, close_comes_after_every_earlier_message);
+    tcase_add_test(tc, send_after_close_is_refused);
+    tcase_add_test(tc, join_times_out_while_running);
+    tcase_add_test(tc, recv_forms_time_out_and_see_close);
+    tcase_add_test(tc, close_racing_with_senders_loses_nothing);
+    suite_add_tcase(s, tc);
+    return s;
+}
+
+int main(void)
+{
+    return parc_test_run(actor_suite());
+}

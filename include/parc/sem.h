@@ -7,7 +7,10 @@
  * one atomic word taken with a compare-and-swap; a thread that finds too
  * few permits spins briefly (PARC_SPIN_POLLS), then sleeps on an eventcount
  * (parc/eventcount.h), so a release with nobody asleep costs one fence and
- * one load beyond its CAS.
+ * one load beyond its CAS. While spinning it yields the processor every 32
+ * polls: a releaser that shares its core (oversubscribed) runs at once
+ * instead of after the whole spin. (The other blocking primitives of this
+ * layer, event, latch, once, barrier and cond, wait the same way.)
  *
  * Bound: a bounded semaphore refuses a release that would push the count
  * past its bound (EOVERFLOW, nothing changes), which catches "released more

@@ -9,6 +9,7 @@
  * checked against Python's semantics: the predicate is checked first and
  * after every wake-up, and its last value decides at the deadline.
  */
+#include <sched.h>
 #include <stdint.h>
 
 #include "parc/cond.h"
@@ -55,6 +56,39 @@ START_TEST(wait_without_the_mutex_is_eperm)
     ck_assert(!parc_mutex_is_locked(&m));
     ck_assert_uint_eq(parc_load(&c.waiters, PARC_RELAXED), 0); /* undone */
     ck_assert_int_eq(parc_cond_destroy(&c), 0);
+}
+END_TEST
+
+static parc_mutex_t held_elsewhere;
+static parc_atomic(int) holder_stage; /* 1: holding, 2: may release */
+
+static void *hold_mutex(void *arg)
+{
+    (void)arg;
+    parc_mutex_lock(&held_elsewhere);
+    parc_store(&holder_stage, 1, PARC_RELEASE);
+    while (parc_load(&holder_stage, PARC_ACQUIRE) != 2)
+        sched_yield();
+    parc_mutex_unlock(&held_elsewhere);
+    return NULL;
+}
+
+START_TEST(wait_on_a_mutex_held_by_another_thread_is_eperm)
+{
+    /* ERRORCHECK mutexes know their owner: a wait from another thread
+     * must not release it */
+    parc_cond_t c = PARC_COND_INIT;
+    parc_mutex_init(&held_elsewhere, PARC_MUTEX_ERRORCHECK);
+    parc_atomic_init(&holder_stage, 0);
+    pthread_t t;
+    ck_assert_int_eq(pthread_create(&t, NULL, hold_mutex, NULL), 0);
+    while (parc_load(&holder_stage, PARC_ACQUIRE) != 1)
+        sched_yield();
+    ck_assert_int_eq(parc_cond_wait_timed(&c, &held_elsewhere, PARC_NS_PER_MS), EPERM);
+    ck_assert(parc_mutex_is_locked(&held_elsewhere)); /* still the other's */
+    ck_assert_uint_eq(parc_load(&c.waiters, PARC_RELAXED), 0);
+    parc_store(&holder_stage, 2, PARC_RELEASE);
+    parc_test_join(&t, 1);
 }
 END_TEST
 
@@ -345,6 +379,7 @@ int main(void)
     TCase *basic = tcase_create("basic");
     tcase_add_test(basic, rejects_bad_arguments);
     tcase_add_test(basic, wait_without_the_mutex_is_eperm);
+    tcase_add_test(basic, wait_on_a_mutex_held_by_another_thread_is_eperm);
     tcase_add_test(basic, notify_without_waiters_is_one_load);
     tcase_add_test(basic, timed_wait_times_out_with_the_mutex_held);
     tcase_add_test(basic, wait_for_checks_first);

@@ -2,6 +2,7 @@
  * adapters — argument checks, lock/trylock/unlock, EPERM, FIFO order of the
  * ticket and MCS locks, and mutual exclusion under oversubscription. */
 #include <stdint.h>
+#include <string.h>
 
 #include "parc/spinlock.h"
 #include "testutil.h"
@@ -91,7 +92,11 @@ START_TEST(lock_trylock_unlock)
 {
     const lockops_t *o = &locks[_i];
     anylock_t l;
+    /* zeroed: an MCS unlock detects a free lock with a node whose `next`
+     * is NULL (a fresh or released node) */
     parc_spin_mcs_node_t n1, n2;
+    memset(&n1, 0, sizeof n1);
+    memset(&n2, 0, sizeof n2);
     ck_assert_int_eq(o->init(&l), 0);
     ck_assert_int_eq(o->unlock(&l, &n1), EPERM); /* never locked */
     ck_assert_int_eq(o->lock(&l, &n1), 0);

@@ -355,15 +355,14 @@ static inline int parc_spin_mcs_trylock(parc_spin_mcs_t *l, parc_spin_mcs_node_t
 /* Release the lock taken with `node` to the next queued node, if any.
  * Only the holder, with its node; may spin briefly for a successor that
  * is half-way through queueing; never parks. Returns 0, EPERM when the
- * lock is not held, EINVAL for NULL. */
+ * lock is not held (detected for a node whose `next` is NULL, as a node
+ * left by a completed unlock or zeroed is; the queue's tail is not read
+ * first: that would cost a cache-line transfer on every contended
+ * unlock), EINVAL for NULL. */
 static inline int parc_spin_mcs_unlock(parc_spin_mcs_t *l, parc_spin_mcs_node_t *node)
 {
     if (l == NULL || node == NULL)
         return EINVAL;
-    /* A held lock has a non-empty queue (at least our node). Checked
-     * before reading `node`, which may be garbage if it was never queued. */
-    if (parc_load(&l->tail, PARC_RELAXED) == NULL)
-        return EPERM;
     /* acquire: the successor's node initialisation is visible before we
      * store into it; pairs with the release store of `pred->next`. */
     parc_spin_mcs_node_t *next = parc_load(&node->next, PARC_ACQUIRE);
@@ -375,7 +374,7 @@ static inline int parc_spin_mcs_unlock(parc_spin_mcs_t *l, parc_spin_mcs_node_t 
                      PARC_RELEASE, PARC_RELAXED))
             return 0;
         if (expected == NULL)
-            return EPERM; /* emptied under us: misuse, nobody held it */
+            return EPERM; /* the queue is empty: nobody holds the lock */
         /* A successor swapped itself in but has not linked yet. */
         unsigned polls = 0;
         /* acquire: as above. */

@@ -56,13 +56,15 @@ void parc_msg_free(parc_msg_t *m)
     if (m == NULL)
         return;
     parc_future_t *f = m->reply_;
+    m->reply_ = NULL;
+    /* Dispose before answering: once the future completes, the asker may
+     * reuse a message that lives in its own storage. */
+    if (m->dispose != NULL)
+        m->dispose(m);
     if (f != NULL) { /* an ask nobody answered: the asker learns EPIPE */
-        m->reply_ = NULL;
         parc_future_complete(f, EPIPE, NULL);
         parc_future_release(f);
     }
-    if (m->dispose != NULL)
-        m->dispose(m);
 }
 
 /* ---- thread-per-actor --------------------------------------------------- */

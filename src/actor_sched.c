@@ -471,6 +471,10 @@ int parc_msg_reply(parc_msg_t *m, int status, void *value)
         return m == NULL ? EINVAL : EALREADY;
     parc_future_t *f = m->reply_;
     m->reply_ = NULL;
+    /* Dispose first: once the future completes, the asker may reuse or
+     * free a message that lives in its own storage. */
+    if (m->dispose != NULL)
+        m->dispose(m);
     int rc = parc_future_complete(f, status, value);
     parc_future_release(f);
     return rc;

@@ -50,8 +50,7 @@ static void counter_behaviour(parc_sactor_t *self, void *state, parc_msg_t *m)
         break;
     }
     case T_GET:
-        parc_msg_reply(m, 0, (void *)(uintptr_t)c->total);
-        parc_msg_free(m);
+        parc_msg_reply(m, 0, (void *)(uintptr_t)c->total); /* frees m */
         break;
     case T_EXIT:
         parc_msg_free(m);

@@ -166,8 +166,11 @@ int parc_sactor_send_timed(parc_sactor_t *a, parc_msg_t *m, int64_t timeout_ns);
  * would then wait for its own reply. */
 int parc_sactor_ask(parc_sactor_t *a, parc_msg_t *m, parc_future_t **reply);
 
-/* Inside a behaviour: answer an ask (status 0 and value, or an error).
- * Returns 0, EINVAL (NULL m or not an ask), EALREADY (answered before). */
+/* Inside a behaviour: answer an ask (status 0 and value, or an error)
+ * and dispose of the request as parc_msg_free does: the behaviour must
+ * not touch m afterwards (the asker may already be reusing it). Returns
+ * 0, EINVAL (NULL m), EALREADY (not an ask, or answered before; m is
+ * untouched then). */
 int parc_msg_reply(parc_msg_t *m, int status, void *value);
 
 /* Inside a behaviour, on self only: stop after the current message with

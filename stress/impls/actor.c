@@ -1,0 +1,261 @@
+/*
+ * stress/impls/actor.c — custom workloads for scheduled actors
+ * (parc/actor_sched.h).
+ *
+ *   actor.delivery    N harness threads x M actors on a 2-worker runtime:
+ *                     every message is processed exactly once, each
+ *                     sender's messages to one actor in the order sent,
+ *                     and no actor's behaviour ever runs on two threads at
+ *                     once (an "inside" flag raised while it runs).
+ *   actor.quiescence  tokens circle a ring of actors for random hop counts,
+ *                     launched from several threads: when quiesce returns,
+ *                     every hop has happened (never reported early).
+ */
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "parc/actor_sched.h"
+#include "parc/stress.h"
+
+#ifndef PARC_SLOWDOWN
+#define PARC_SLOWDOWN 1
+#endif
+
+enum { T_DATA = PARC_MSG_USER, T_HOP };
+
+#define MAX_SENDERS 64
+#define ACTORS 4
+
+/* ---- actor.delivery ---------------------------------------------------- */
+
+typedef struct dmsg {
+    parc_msg_t hdr;
+    uint32_t sender;
+    uint64_t seq;   /* the sender's sequence, across all actors */
+} dmsg_t;
+
+typedef struct dactor {
+    parc_stress_ctx_t *ctx;
+    parc_atomic(int) inside;
+    /* Plain: only the actor's turns touch them (the property under test;
+     * TSan would flag two turns racing). */
+    uint64_t last[MAX_SENDERS];    /* last seq + 1 from each sender */
+    uint64_t got[MAX_SENDERS];
+} dactor_t;
+
+typedef struct delivery {
+    parc_actors_t *rt;
+    parc_sactor_t *actors[ACTORS];
+    dactor_t state[ACTORS];
+    dmsg_t *msgs[MAX_SENDERS];
+    uint64_t sent[MAX_SENDERS][ACTORS];
+    size_t per_round;
+    uint64_t round_base;
+} delivery_t;
+
+static void delivery_behaviour(parc_sactor_t *self, void *state, parc_msg_t *m)
+{
+    (void)self;
+    dactor_t *d = state;
+    if (parc_raw_xchg(&d->inside, 1, PARC_RELAXED) != 0)
+        parc_stress_fail(d->ctx, "an actor's behaviour ran on two threads at once");
+    dmsg_t *x = parc_msg_entry(m, dmsg_t, hdr);
+    if (x->seq + 1 <= d->last[x->sender])
+        parc_stress_fail(d->ctx, "sender %u: seq %llu after %llu (duplicate or reordered)",
+                         x->sender, (unsigned long long)x->seq,
+                         (unsigned long long)d->last[x->sender] - 1);
+    d->last[x->sender] = x->seq + 1;
+    d->got[x->sender]++;
+    parc_raw_store(&d->inside, 0, PARC_RELAXED);
+}
+
+static void delivery_thread(parc_stress_ctx_t *ctx, unsigned index, void *arg)
+{
+    delivery_t *d = arg;
+    for (size_t i = 0; i < d->per_round; i++) {
+        dmsg_t *x = &d->msgs[index][i];
+        unsigned to = (unsigned)(parc_stress_random(ctx, index) % ACTORS);
+        parc_msg_init(&x->hdr, T_DATA, NULL);
+        x->sender = index;
+        x->seq = d->round_base + i;
+        int rc = parc_sactor_send(d->actors[to], &x->hdr);
+        if (rc != 0) {
+            parc_stress_fail(ctx, "send returned %d", rc);
+            return;
+        }
+        d->sent[index][to]++;
+        if ((i & 1023u) == 0)
+            parc_stress_progress(ctx, index, "send");
+    }
+}
+
+static int delivery_run(parc_stress_ctx_t *ctx, void *arg)
+{
+    (void)arg;
+    unsigned threads = parc_stress_threads(ctx);
+    delivery_t *d = calloc(1, sizeof *d);
+    if (d == NULL)
+        return ENOMEM;
+    d->per_round = 20000 / PARC_SLOWDOWN;
+    int rc = parc_actors_create(2, &d->rt);
+    for (unsigned i = 0; rc == 0 && i < threads; i++)
+        if ((d->msgs[i] = malloc(d->per_round * sizeof(dmsg_t))) == NULL)
+            rc = ENOMEM;
+    for (unsigned a = 0; rc == 0 && a < ACTORS; a++) {
+        d->state[a].ctx = ctx;
+        parc_atomic_init(&d->state[a].inside, 0);
+        rc = parc_spawn(d->rt, delivery_behaviour, &d->state[a], NULL,
+                        &d->actors[a]);
+    }
+    while (rc == 0) {
+        rc = parc_stress_run_threads(ctx, threads, delivery_thread, d);
+        if (rc != 0)
+            break;
+        if (parc_actors_quiesce_timed(d->rt, parc_stress_patience_ns(ctx)) != 0) {
+            parc_stress_fail(ctx, "not quiescent after the patience period");
+            break;
+        }
+        for (unsigned a = 0; a < ACTORS; a++)
+            for (unsigned s = 0; s < threads; s++)
+                if (d->state[a].got[s] != d->sent[s][a])
+                    parc_stress_fail(ctx, "actor %u got %llu messages from sender %u, "
+                                          "which sent %llu", a,
+                                     (unsigned long long)d->state[a].got[s], s,
+                                     (unsigned long long)d->sent[s][a]);
+        parc_stress_add_ops(ctx, (uint64_t)threads * d->per_round);
+        d->round_base += d->per_round;
+        if (parc_stress_stopping(ctx))
+            break;
+    }
+    for (unsigned a = 0; a < ACTORS; a++) {
+        if (d->actors[a] != NULL) {
+            parc_sactor_stop(d->actors[a], 0);
+            parc_sactor_release(d->actors[a]);
+        }
+    }
+    if (d->rt != NULL) {
+        parc_actors_quiesce(d->rt);
+        parc_actors_free(d->rt);
+    }
+    for (unsigned i = 0; i < threads; i++)
+        free(d->msgs[i]);
+    free(d);
+    return rc;
+}
+
+static const parc_stress_workload_t delivery_workload = {
+    .name = "actor.delivery",
+    .impl = "parc.actor_sched",
+    .description = "N senders x 4 actors: exactly once, per-sender FIFO, a behaviour never runs concurrently",
+    .max_threads = MAX_SENDERS,
+    .run = delivery_run,
+};
+PARC_STRESS_WORKLOAD(delivery_workload)
+
+/* ---- actor.quiescence ------------------------------------------------------ */
+
+#define RING 16
+
+typedef struct token {
+    parc_msg_t hdr;
+    uint32_t left;
+} token_t;
+
+typedef struct ring {
+    parc_actors_t *rt;
+    parc_sactor_t *actors[RING];
+    parc_sactor_t *next[RING];
+    parc_atomic(uint64_t) hops;
+    uint64_t want[MAX_SENDERS];
+    token_t tokens[MAX_SENDERS];
+} ring_t;
+
+static ring_t *the_ring;
+
+static void ring_behaviour(parc_sactor_t *self, void *state, parc_msg_t *m)
+{
+    (void)self;
+    parc_sactor_t *next = *(parc_sactor_t **)state;
+    token_t *t = parc_msg_entry(m, token_t, hdr);
+    parc_raw_faa(&the_ring->hops, 1, PARC_RELAXED);
+    if (t->left > 0) {
+        t->left--;
+        parc_sactor_send(next, m);
+    }
+}
+
+static void ring_thread(parc_stress_ctx_t *ctx, unsigned index, void *arg)
+{
+    ring_t *r = arg;
+    uint32_t hops = (uint32_t)(parc_stress_random(ctx, index) % (2000 / PARC_SLOWDOWN));
+    token_t *t = &r->tokens[index];
+    parc_msg_init(&t->hdr, T_HOP, NULL);
+    t->left = hops;
+    r->want[index] = (uint64_t)hops + 1;
+    if (parc_sactor_send(r->actors[index % RING], &t->hdr) != 0)
+        parc_stress_fail(ctx, "send to the ring failed");
+    parc_stress_progress(ctx, index, "token");
+}
+
+static int ring_run(parc_stress_ctx_t *ctx, void *arg)
+{
+    (void)arg;
+    unsigned threads = parc_stress_threads(ctx);
+    ring_t *r = calloc(1, sizeof *r);
+    if (r == NULL)
+        return ENOMEM;
+    the_ring = r;
+    int rc = parc_actors_create(2, &r->rt);
+    /* Each actor's state is the slot of its successor, filled in before
+     * any message is sent. */
+    for (int i = 0; rc == 0 && i < RING; i++)
+        rc = parc_spawn(r->rt, ring_behaviour, &r->next[i], NULL, &r->actors[i]);
+    if (rc == 0)
+        for (int i = 0; i < RING; i++)
+            r->next[i] = r->actors[(i + 1) % RING];
+    while (rc == 0) {
+        parc_raw_store(&r->hops, 0, PARC_RELAXED);
+        rc = parc_stress_run_threads(ctx, threads, ring_thread, r);
+        if (rc != 0)
+            break;
+        if (parc_actors_quiesce_timed(r->rt, parc_stress_patience_ns(ctx)) != 0) {
+            parc_stress_fail(ctx, "not quiescent after the patience period");
+            break;
+        }
+        uint64_t want = 0;
+        for (unsigned i = 0; i < threads; i++)
+            want += r->want[i];
+        uint64_t hops = parc_raw_load(&r->hops, PARC_RELAXED);
+        if (hops != want) {
+            parc_stress_fail(ctx, "quiescent after %llu of %llu hops",
+                             (unsigned long long)hops, (unsigned long long)want);
+            break;
+        }
+        parc_stress_add_ops(ctx, want);
+        if (parc_stress_stopping(ctx))
+            break;
+    }
+    for (int i = 0; i < RING; i++) {
+        if (r->actors[i] != NULL) {
+            parc_sactor_stop(r->actors[i], 0);
+            parc_sactor_release(r->actors[i]);
+        }
+    }
+    if (r->rt != NULL) {
+        parc_actors_quiesce(r->rt);
+        parc_actors_free(r->rt);
+    }
+    free(r);
+    the_ring = NULL;
+    return rc;
+}
+
+static const parc_stress_workload_t ring_workload = {
+    .name = "actor.quiescence",
+    .impl = "parc.actor_sched",
+    .description = "tokens circle a ring from several threads: quiesce never returns before the last hop",
+    .max_threads = MAX_SENDERS,
+    .run = ring_run,
+};
+PARC_STRESS_WORKLOAD(ring_workload)

@@ -31,19 +31,7 @@ int parc_barrier_destroy(parc_barrier_t *b)
 struct waiting {
     parc_barrier_t *b;
     uint32_t generation;
-    unsigned polls;
 };
-
-/* Called by the eventcount's spin for every poll: yield the processor now
- * and then, so that a partner sharing our core (2 cores, oversubscribed)
- * gets it at once instead of after the whole spin (measured, both threads
- * on one CPU: a ping-pong round trip went from ~180 us to ~9 us, about
- * sem_t's); with the partner on the other core a yield returns at once. */
-static void poll_yield(unsigned *polls)
-{
-    if ((++*polls & 31u) == 0)
-        parc_yield();
-}
 
 /* Readiness of an arrived party: its generation completed, broke or is
  * being reset. */
@@ -54,7 +42,6 @@ static bool released(void *arg)
     uint64_t st = parc_load(&w->b->state, PARC_ACQUIRE);
     if (generation_of(st) != w->generation || mode_of(st) != MODE_OK)
         return true;
-    poll_yield(&w->polls);
     return false;
 }
 
@@ -150,7 +137,7 @@ static int barrier_wait(parc_barrier_t *b, unsigned *index,
                           PARC_RELEASE, PARC_RELAXED))
             break;
     }
-    struct waiting w = { b, generation, 0 };
+    struct waiting w = { b, generation };
     (void)parc_ec_await(&b->ec, released, &w, deadline);
     /* Completed, broken, resetting or timed out: leave() sorts it out
      * (returning 0 at once when the generation completed). */

@@ -48,19 +48,7 @@ int parc_event_clear(parc_event_t *e)
 struct seen {
     parc_event_t *e;
     uint32_t state; /* the word as the waiter found it, flag down */
-    unsigned polls;
 };
-
-/* Called by the eventcount's spin for every poll: yield the processor now
- * and then, so that a partner sharing our core (2 cores, oversubscribed)
- * gets it at once instead of after the whole spin (measured, both threads
- * on one CPU: a ping-pong round trip went from ~180 us to ~9 us, about
- * sem_t's); with the partner on the other core a yield returns at once. */
-static void poll_yield(unsigned *polls)
-{
-    if ((++*polls & 31u) == 0)
-        parc_yield();
-}
 
 /* Readiness for the eventcount: the word moved on from what the waiter saw
  * (a set, possibly followed by clears). */
@@ -70,14 +58,13 @@ static bool changed(void *arg)
     /* acquire: pairs with the release RMW in parc_event_set() */
     if (parc_load(&w->e->state, PARC_ACQUIRE) != w->state)
         return true;
-    poll_yield(&w->polls);
     return false;
 }
 
 static int wait_until(parc_event_t *e, parc_deadline_t deadline)
 {
     /* acquire: pairs with the release RMW in parc_event_set() */
-    struct seen w = { e, parc_load(&e->state, PARC_ACQUIRE), 0 };
+    struct seen w = { e, parc_load(&e->state, PARC_ACQUIRE) };
     if (w.state & PARC_EVENT_SET_BIT)
         return 0;
     return parc_ec_await(&e->ec, changed, &w, deadline);

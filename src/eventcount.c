@@ -44,11 +44,19 @@ int parc_ec_await(parc_ec_t *ec, bool (*ready)(void *arg), void *arg,
     if (ec == NULL || ready == NULL)
         return EINVAL;
     /* Spin first: a hand-off between running threads costs a cache-line
-     * round trip, a wake-up from the kernel tens of microseconds. */
-    for (unsigned i = 0; i < PARC_SPIN_POLLS; i++) {
+     * round trip, a wake-up from the kernel tens of microseconds. Yield
+     * now and then while spinning, so that a partner sharing our core
+     * (threads outnumber cores) runs at once instead of after the whole
+     * spin: measured with both threads of a ping-pong on one CPU, the round
+     * trip fell from ~180 us to ~9 us. With the partner on the other core a
+     * yield returns at once. */
+    for (unsigned i = 1; i <= PARC_SPIN_POLLS; i++) {
         if (ready(arg))
             return 0;
-        parc_cpu_relax();
+        if (i % PARC_SPIN_YIELD_EVERY == 0)
+            parc_yield();
+        else
+            parc_cpu_relax();
     }
     for (;;) {
         parc_ec_key_t key = parc_ec_prepare_wait(ec);

@@ -33,20 +33,8 @@ int parc_latch_count_down(parc_latch_t *l)
     return 0;
 }
 
-/* Called by the eventcount's spin for every poll: yield the processor now
- * and then, so that a partner sharing our core (2 cores, oversubscribed)
- * gets it at once instead of after the whole spin (measured, both threads
- * on one CPU: a ping-pong round trip went from ~180 us to ~9 us, about
- * sem_t's); with the partner on the other core a yield returns at once. */
-static void poll_yield(unsigned *polls)
-{
-    if ((++*polls & 31u) == 0)
-        parc_yield();
-}
-
 struct waiter {
     parc_latch_t *l;
-    unsigned polls;
 };
 
 static bool open_(void *arg)
@@ -54,14 +42,13 @@ static bool open_(void *arg)
     struct waiter *w = arg;
     if (parc_latch_wait_try(w->l) == 0)
         return true;
-    poll_yield(&w->polls);
     return false;
 }
 
 int parc_latch_wait(parc_latch_t *l)
 {
     int rc = parc_latch_wait_try(l);
-    struct waiter w = { l, 0 };
+    struct waiter w = { l };
     return rc == EAGAIN ? parc_ec_await(&l->ec, open_, &w, PARC_FOREVER) : rc;
 }
 
@@ -76,6 +63,6 @@ int parc_latch_wait_timed(parc_latch_t *l, int64_t timeout_ns)
         return ETIMEDOUT;
     parc_deadline_t deadline;
     parc_deadline_in(&deadline, timeout_ns);
-    struct waiter w = { l, 0 };
+    struct waiter w = { l };
     return parc_ec_await(&l->ec, open_, &w, deadline);
 }

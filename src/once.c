@@ -20,20 +20,8 @@ int parc_once_init(parc_once_t *once)
     return parc_ec_init(&once->ec);
 }
 
-/* Called by the eventcount's spin for every poll: yield the processor now
- * and then, so that a partner sharing our core (2 cores, oversubscribed)
- * gets it at once instead of after the whole spin (measured, both threads
- * on one CPU: a ping-pong round trip went from ~180 us to ~9 us, about
- * sem_t's); with the partner on the other core a yield returns at once. */
-static void poll_yield(unsigned *polls)
-{
-    if ((++*polls & 31u) == 0)
-        parc_yield();
-}
-
 struct waiter {
     parc_once_t *once;
-    unsigned polls;
 };
 
 static bool done(void *arg)
@@ -41,7 +29,6 @@ static bool done(void *arg)
     struct waiter *w = arg;
     if (parc_once_done(w->once))
         return true;
-    poll_yield(&w->polls);
     return false;
 }
 
@@ -72,6 +59,6 @@ int parc_once_call_slow_(parc_once_t *once, void (*init)(void *arg), void *arg)
     for (struct running *r = running_here; r != NULL; r = r->outer)
         if (r->once == once)
             return EDEADLK;
-    struct waiter w = { once, 0 };
+    struct waiter w = { once };
     return parc_ec_await(&once->ec, done, &w, PARC_FOREVER);
 }

@@ -24,19 +24,7 @@ int parc_sem_destroy(parc_sem_t *s)
 struct take {
     parc_sem_t *s;
     uint32_t n;
-    unsigned polls;
 };
-
-/* Called by the eventcount's spin for every poll: yield the processor now
- * and then, so that a partner sharing our core (2 cores, oversubscribed)
- * gets it at once instead of after the whole spin (measured, both threads
- * on one CPU: a ping-pong round trip went from ~180 us to ~9 us, about
- * sem_t's); with the partner on the other core a yield returns at once. */
-static void poll_yield(unsigned *polls)
-{
-    if ((++*polls & 31u) == 0)
-        parc_yield();
-}
 
 /* The eventcount's readiness test: take the permits if they are there. */
 static bool take_ready(void *arg)
@@ -44,13 +32,12 @@ static bool take_ready(void *arg)
     struct take *t = arg;
     if (parc_sem_acquire_try(t->s, t->n) == 0)
         return true;
-    poll_yield(&t->polls);
     return false;
 }
 
 int parc_sem_acquire_wait_(parc_sem_t *s, uint32_t n, parc_deadline_t deadline)
 {
-    struct take t = { s, n, 0 };
+    struct take t = { s, n };
     if (n == 1)
         return parc_ec_await(&s->ec, take_ready, &t, deadline);
     /* A waiter for several permits may be unable to use a release that a

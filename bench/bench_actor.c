@@ -1,0 +1,259 @@
+/*
+ * bench/bench_actor.c — actors (parc/actor.h, parc/actor_sched.h).
+ *
+ * Benchmarks (scheduled actors on a 2-worker runtime, kept warm):
+ *   actor_spawn     spawn an actor, send it one message, it stops itself;
+ *                   until all are processed (quiescence). One op = one
+ *                   actor. Peer: Erlang spawns at ~1.7 us per process
+ *                   here (bench/actor_peers/actor_peer.erl when erl is
+ *                   installed; the issue's target is <= 0.2x that).
+ *   actor_ring      a token passed around a ring of 1,000 actors; one op
+ *                   = one hop.
+ *   actor_pingpong  two actors bounce a message; one op = one round trip
+ *                   (Erlang: ~470 ns here). The floor column relates it
+ *                   to a cache-line round trip.
+ *   actor_thread    thread-per-actor: one sender, one actor counting
+ *                   intrusive messages until close; one op = one message.
+ *                   Peer: the seed's Python actor (a thread reading a
+ *                   queue.Queue), bench/actor_peers/python_actor.py.
+ *   actor_thread_rr thread-per-actor request/reply round trip (the reply
+ *                   is a caller-storage future).
+ *
+ * Idle memory per actor is printed once (stderr) by actor_spawn's first
+ * run: malloc'd bytes per idle spawned actor, from mallinfo2.
+ */
+#include <malloc.h>
+#include <stdio.h>
+#include <stdlib.h>
+
+#include "bench.h"
+#include "parc/actor.h"
+#include "parc/actor_sched.h"
+
+static parc_actors_t *runtime(void)
+{
+    static parc_actors_t *rt;
+    if (rt == NULL && parc_actors_create(2, &rt) != 0)
+        return NULL;
+    return rt;
+}
+
+/* ---- actor_spawn ---------------------------------------------------------- */
+
+static const bench_point_t spawn_points[] = {
+    { "spawn + 1 message each, 2 workers", 1, 0 },
+    { NULL, 0, 0 },
+};
+BENCH_DEFINE(actor_spawn, "spawn actors, send each one message, until all processed", spawn_points)
+
+static void exit_on_message(parc_sactor_t *self, void *state, parc_msg_t *m)
+{
+    (void)state;
+    (void)m;
+    parc_sactor_exit(self, 0);
+}
+
+static void idle_behaviour(parc_sactor_t *self, void *state, parc_msg_t *m)
+{
+    (void)self;
+    (void)state;
+    (void)m;
+}
+
+static void print_idle_memory(parc_actors_t *rt)
+{
+    enum { N = 10000 };
+    static parc_sactor_t *a[N];
+    struct mallinfo2 before = mallinfo2();
+    for (int i = 0; i < N; i++)
+        if (parc_spawn(rt, idle_behaviour, NULL, NULL, &a[i]) != 0)
+            return;
+    struct mallinfo2 after = mallinfo2();
+    fprintf(stderr, "actor: idle memory per scheduled actor: %.0f bytes "
+                    "(malloc'd, %d actors)\n",
+            (double)(after.uordblks - before.uordblks) / N, N);
+    for (int i = 0; i < N; i++) {
+        parc_sactor_stop(a[i], 0);
+        parc_sactor_release(a[i]);
+    }
+    parc_actors_quiesce(rt);
+}
+
+static int64_t spawn_parc(bench_run_t *r)
+{
+    static int printed;
+    parc_actors_t *rt = runtime();
+    if (rt == NULL)
+        return BENCH_FAILED;
+    if (!printed++)
+        print_idle_memory(rt);
+    parc_msg_t *msgs = calloc(r->ops, sizeof *msgs);
+    if (msgs == NULL)
+        return BENCH_FAILED;
+    int64_t t0 = bench_now_ns();
+    for (uint64_t i = 0; i < r->ops; i++) {
+        parc_sactor_t *a;
+        if (parc_spawn(rt, exit_on_message, NULL, NULL, &a) != 0)
+            return BENCH_FAILED;
+        parc_msg_init(&msgs[i], PARC_MSG_USER, NULL);
+        if (parc_sactor_send(a, &msgs[i]) != 0)
+            return BENCH_FAILED;
+        parc_sactor_release(a);
+    }
+    parc_actors_quiesce(rt);
+    int64_t ns = bench_now_ns() - t0;
+    free(msgs);
+    return ns;
+}
+BENCH_CASE(actor_spawn, "parc", spawn_parc)
+
+/* ---- actor_ring ------------------------------------------------------------ */
+
+static const bench_point_t ring_points[] = {
+    { "ring of 1000 actors, 2 workers", 1, 1000 },
+    { NULL, 0, 0 },
+};
+BENCH_DEFINE(actor_ring, "a token passed around a ring of actors (one op = one hop)", ring_points)
+
+typedef struct token {
+    parc_msg_t hdr;
+    uint64_t left;
+} token_t;
+
+static void ring_hop(parc_sactor_t *self, void *state, parc_msg_t *m)
+{
+    (void)self;
+    token_t *t = parc_msg_entry(m, token_t, hdr);
+    if (t->left-- > 0)
+        parc_sactor_send(*(parc_sactor_t **)state, m);
+}
+
+static int64_t ring_parc(bench_run_t *r)
+{
+    parc_actors_t *rt = runtime();
+    long n = r->arg;
+    parc_sactor_t **a = calloc((size_t)n, sizeof *a);
+    parc_sactor_t **next = calloc((size_t)n, sizeof *next);
+    if (rt == NULL || a == NULL || next == NULL)
+        return BENCH_FAILED;
+    for (long i = 0; i < n; i++)
+        if (parc_spawn(rt, ring_hop, &next[i], NULL, &a[i]) != 0)
+            return BENCH_FAILED;
+    for (long i = 0; i < n; i++)
+        next[i] = a[(i + 1) % n];
+    token_t t;
+    parc_msg_init(&t.hdr, PARC_MSG_USER, NULL);
+    t.left = r->ops - 1;
+    int64_t t0 = bench_now_ns();
+    parc_sactor_send(a[0], &t.hdr);
+    parc_actors_quiesce(rt);
+    int64_t ns = bench_now_ns() - t0;
+    for (long i = 0; i < n; i++) {
+        parc_sactor_stop(a[i], 0);
+        parc_sactor_release(a[i]);
+    }
+    parc_actors_quiesce(rt);
+    free(a);
+    free(next);
+    return ns;
+}
+BENCH_CASE(actor_ring, "parc", ring_parc)
+
+/* ---- actor_pingpong ----------------------------------------------------------- */
+
+static const bench_point_t pp_points[] = {
+    { "two actors, 2 workers", 1, 2 },
+    { NULL, 0, 0 },
+};
+BENCH_DEFINE(actor_pingpong, "two actors bounce a message (one op = one round trip)", pp_points)
+
+static int64_t pingpong_parc(bench_run_t *r)
+{
+    bench_run_t ring = *r;
+    ring.ops = 2 * r->ops; /* a ring of two: two hops per round trip */
+    return ring_parc(&ring);
+}
+BENCH_CASE(actor_pingpong, "parc", pingpong_parc)
+
+/* ---- actor_thread ------------------------------------------------------------- */
+
+static const bench_point_t thread_points[] = {
+    { "1 sender -> thread actor", 2, 0 },
+    { NULL, 0, 0 },
+};
+BENCH_DEFINE(actor_thread, "thread-per-actor: messages from one sender until close", thread_points)
+
+static int count_run(parc_actor_t *self, void *arg)
+{
+    (void)arg;
+    int n = 0;
+    parc_msg_t *m;
+    while (parc_actor_recv(self, &m) == 0)
+        n++;
+    return n;
+}
+
+static int64_t thread_parc(bench_run_t *r)
+{
+    parc_msg_t *msgs = calloc(r->ops, sizeof *msgs);
+    parc_actor_t a;
+    if (msgs == NULL || parc_actor_init(&a, count_run, NULL) != 0
+        || parc_actor_start(&a) != 0)
+        return BENCH_FAILED;
+    int64_t t0 = bench_now_ns();
+    for (uint64_t i = 0; i < r->ops; i++)
+        parc_actor_send(&a, &msgs[i]);
+    parc_actor_close(&a);
+    int got = 0;
+    parc_actor_join(&a, &got);
+    int64_t ns = bench_now_ns() - t0;
+    parc_actor_destroy(&a);
+    free(msgs);
+    return (uint64_t)got == r->ops ? ns : BENCH_FAILED;
+}
+BENCH_CASE(actor_thread, "parc", thread_parc)
+
+/* ---- actor_thread_rr ---------------------------------------------------------- */
+
+static const bench_point_t rr_points[] = {
+    { "request/reply with a thread actor", 2, 0 },
+    { NULL, 0, 0 },
+};
+BENCH_DEFINE(actor_thread_rr, "thread-per-actor request/reply round trip", rr_points)
+
+typedef struct request {
+    parc_msg_t hdr;
+    parc_future_t reply;
+} request_t;
+
+static int echo_run(parc_actor_t *self, void *arg)
+{
+    (void)arg;
+    parc_msg_t *m;
+    while (parc_actor_recv(self, &m) == 0)
+        parc_future_complete(&parc_msg_entry(m, request_t, hdr)->reply, 0, m);
+    return 0;
+}
+
+static int64_t rr_parc(bench_run_t *r)
+{
+    parc_actor_t a;
+    if (parc_actor_init(&a, echo_run, NULL) != 0 || parc_actor_start(&a) != 0)
+        return BENCH_FAILED;
+    request_t q;
+    int64_t t0 = bench_now_ns();
+    for (uint64_t i = 0; i < r->ops; i++) {
+        parc_msg_init(&q.hdr, PARC_MSG_USER, NULL);
+        parc_future_init(&q.reply, NULL, NULL);
+        parc_actor_send(&a, &q.hdr);
+        if (parc_future_get(&q.reply, NULL) != 0)
+            return BENCH_FAILED;
+        parc_future_destroy(&q.reply);
+    }
+    int64_t ns = bench_now_ns() - t0;
+    parc_actor_close(&a);
+    parc_actor_join(&a, NULL);
+    parc_actor_destroy(&a);
+    return ns;
+}
+BENCH_CASE(actor_thread_rr, "parc", rr_parc)

@@ -4,6 +4,12 @@
 
 #include "parc/queue.h"
 
+/* The locks (see "Locks" in queue.h for why pthread's for now). A lock or
+ * unlock of a valid, initialised mutex by its owner cannot fail. */
+static inline void lock(pthread_mutex_t *m) { (void)pthread_mutex_lock(m); }
+static inline void unlock(pthread_mutex_t *m) { (void)pthread_mutex_unlock(m); }
+static inline bool trylock(pthread_mutex_t *m) { return pthread_mutex_trylock(m) == 0; }
+
 struct parc_queue_entry {
     void *item;
     uint64_t seq; /* insertion order: ties in the heap go to the older */
@@ -15,7 +21,7 @@ typedef struct parc_queue_entry entry_t;
 static inline bool is_fifo(const parc_queue_t *q) { return q->order == PARC_QUEUE_FIFO; }
 
 /* The lock producers take: the put lock for FIFO, else the take lock. */
-static inline parc_mutex_t *put_lock(parc_queue_t *q)
+static inline pthread_mutex_t *put_lock(parc_queue_t *q)
 {
     return is_fifo(q) ? &q->put_lock : &q->lock;
 }
@@ -112,9 +118,9 @@ static int store_item(parc_queue_t *q, void *item)
     if (t - h >= q->cap) { /* > only after a shrink by a consumer */
         bool ok;
         if (is_fifo(q)) {
-            (void)parc_mutex_lock(&q->lock); /* order: put lock, take lock */
+            lock(&q->lock); /* order: put lock, take lock */
             ok = resize(q, q->cap ? q->cap * 2 : MIN_CAP);
-            (void)parc_mutex_unlock(&q->lock);
+            unlock(&q->lock);
         } else {
             ok = resize(q, q->cap ? q->cap * 2 : MIN_CAP);
         }
@@ -169,10 +175,10 @@ static void *take_item(parc_queue_t *q)
     if (q->cap > MIN_CAP && count_now(q) <= q->cap / 8) {
         if (!is_fifo(q)) {
             (void)resize(q, q->cap / 2);
-        } else if (parc_mutex_trylock(&q->put_lock) == 0) {
+        } else if (trylock(&q->put_lock)) {
             if (count_now(q) <= q->cap / 8)
                 (void)resize(q, q->cap / 2);
-            (void)parc_mutex_unlock(&q->put_lock);
+            unlock(&q->put_lock);
         }
     }
     return item;
@@ -190,11 +196,14 @@ int parc_queue_init(parc_queue_t *q, int64_t maxsize, parc_queue_order_t order,
         return EINVAL;
     if (order == PARC_QUEUE_PRIORITY && cmp == NULL)
         return EINVAL;
-    int rc = parc_mutex_init(&q->lock, PARC_MUTEX_NORMAL);
-    if (rc == 0)
-        rc = parc_mutex_init(&q->put_lock, PARC_MUTEX_NORMAL);
+    int rc = pthread_mutex_init(&q->lock, NULL);
     if (rc != 0)
         return rc;
+    rc = pthread_mutex_init(&q->put_lock, NULL);
+    if (rc != 0) {
+        (void)pthread_mutex_destroy(&q->lock);
+        return rc;
+    }
     q->slots = NULL;
     q->cap = 0;
     q->seq = 0;
@@ -224,8 +233,9 @@ int parc_queue_destroy(parc_queue_t *q)
     q->cap = 0;
     parc_store(&q->head, 0, PARC_RELAXED);
     parc_store(&q->tail, 0, PARC_RELAXED);
-    (void)parc_mutex_destroy(&q->put_lock);
-    return parc_mutex_destroy(&q->lock);
+    (void)pthread_mutex_destroy(&q->put_lock);
+    (void)pthread_mutex_destroy(&q->lock);
+    return 0;
 }
 
 /* ---- waiting ---------------------------------------------------------------- */
@@ -293,8 +303,8 @@ static bool is_full(parc_queue_t *q)
 /* One attempt: 0, EPIPE, ENOMEM, or EAGAIN when full. */
 static int put_once(parc_queue_t *q, void *item)
 {
-    parc_mutex_t *lock = put_lock(q);
-    (void)parc_mutex_lock(lock);
+    pthread_mutex_t *pl = put_lock(q);
+    lock(pl);
     int rc;
     /* Written under both locks: stable under either. */
     if (parc_load(&q->shutdown, PARC_RELAXED))
@@ -303,7 +313,7 @@ static int put_once(parc_queue_t *q, void *item)
         rc = EAGAIN;
     else
         rc = store_item(q, item);
-    (void)parc_mutex_unlock(lock);
+    unlock(pl);
     if (rc == 0)
         parc_ec_notify_one(&q->not_empty);
     return rc;
@@ -374,7 +384,7 @@ static bool has_item(parc_queue_t *q)
 /* One attempt: 0, EPIPE (shut down and empty) or EAGAIN. */
 static int get_once(parc_queue_t *q, void **item)
 {
-    (void)parc_mutex_lock(&q->lock);
+    lock(&q->lock);
     int rc = 0;
     if (has_item(q))
         *item = take_item(q);
@@ -382,7 +392,7 @@ static int get_once(parc_queue_t *q, void **item)
         rc = EPIPE;
     else
         rc = EAGAIN;
-    (void)parc_mutex_unlock(&q->lock);
+    unlock(&q->lock);
     if (rc == 0 && q->maxsize != 0)
         parc_ec_notify_one(&q->not_full);
     return rc;
@@ -466,14 +476,14 @@ int parc_queue_task_done(parc_queue_t *q)
 {
     if (q == NULL)
         return EINVAL;
-    (void)parc_mutex_lock(&q->lock);
+    lock(&q->lock);
     int rc = EINVAL; /* more task_done calls than puts: Python's ValueError */
     /* acquire: as in tasks_finish_locked(). */
     if (parc_load(&q->done, PARC_RELAXED) < parc_load(&q->puts, PARC_ACQUIRE)) {
         tasks_finish_locked(q, 1);
         rc = 0;
     }
-    (void)parc_mutex_unlock(&q->lock);
+    unlock(&q->lock);
     return rc;
 }
 
@@ -517,8 +527,8 @@ static int shut(parc_queue_t *q, bool immediate, void (*drop)(void *, void *), v
     entry_t *slots = NULL;
     size_t cap = 0, head = 0, count = 0;
     if (is_fifo(q))
-        (void)parc_mutex_lock(&q->put_lock); /* order: put lock, take lock */
-    (void)parc_mutex_lock(&q->lock);
+        lock(&q->put_lock); /* order: put lock, take lock */
+    lock(&q->lock);
     /* release: for waiters polling without the locks; pairs with the
      * acquire loads in can_get/can_put. Under both locks, so every later
      * put fails and every get after the drain sees it. */
@@ -538,9 +548,9 @@ static int shut(parc_queue_t *q, bool immediate, void (*drop)(void *, void *), v
         q->tail_seen = 0;
         tasks_finish_locked(q, count); /* dropped items count as done */
     }
-    (void)parc_mutex_unlock(&q->lock);
+    unlock(&q->lock);
     if (is_fifo(q))
-        (void)parc_mutex_unlock(&q->put_lock);
+        unlock(&q->put_lock);
     if (drop != NULL) {
         heap_order_t ho = { q->cmp, q->cmp_arg };
         for (size_t i = 0; i < count; i++) {

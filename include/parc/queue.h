@@ -14,11 +14,19 @@
  * Why locks, against DESIGN.md's rule that containers use layers 0-1
  * only: this queue is deliberately lock-based, as Python's and Java's are.
  * A priority heap and the LIFO/FIFO/bounded/task-count bookkeeping have no
- * practical lock-free form; short critical sections under parc's mutex
- * (parc/mutex.h: one CAS to lock, one RMW to unlock, no syscall unless
- * contended) are simpler and, with spinning before parking, fast. For
+ * practical lock-free form; short critical sections under a mutex are
+ * simpler and, with spinning before parking on the conditions, fast. For
  * lock-free queues use parc/lfqueue.h (unbounded MPMC), parc/mpmc.h
  * (bounded) or parc/stack.h.
+ *
+ * Which mutex: pthread's, for now. parc's own (parc/mutex.h) was the plan,
+ * but under ThreadSanitizer the stress harness's queue.transfer workload on
+ * the LIFO queue hung with that mutex free, its WAKING bit set and every
+ * registered waiter parked (what looks like a lost wake-up; reported),
+ * while pthread's mutex and a plain test-and-set lock pass; the two locks
+ * are only ever held for a few loads and stores, so the choice costs
+ * little. Going back is a change of
+ * the two fields' type and of lock()/unlock()/trylock() in src/queue.c.
  *
  * Locks: a FIFO queue has two, as in Michael and Scott's two-lock queue
  * (PODC 1996) and Java's LinkedBlockingQueue: producers serialise on the
@@ -76,8 +84,9 @@
 #include <stdint.h>
 
 #include "parc/atomic.h"
+#include <pthread.h>
+
 #include "parc/eventcount.h"
-#include "parc/mutex.h"
 #include "parc/status.h"
 #include "parc/time.h"
 
@@ -97,9 +106,9 @@ struct parc_queue_entry; /* private to src/queue.c */
 
 
 typedef struct parc_queue {
-    parc_mutex_t lock;     /* the take lock: consumers, task_done, shutdown;
-                            * everything for LIFO and PRIORITY */
-    parc_mutex_t put_lock; /* FIFO producers */
+    pthread_mutex_t lock;     /* the take lock: consumers, task_done,
+                               * shutdown; everything for LIFO, PRIORITY */
+    pthread_mutex_t put_lock; /* FIFO producers */
     /* Storage: changed under both locks (FIFO) or the take lock. */
     struct parc_queue_entry *slots; /* ring (FIFO), stack (LIFO) or heap */
     size_t cap;            /* slots allocated (0 or a power of two) */
@@ -125,7 +134,7 @@ typedef struct parc_queue {
 /* An open, unbounded FIFO queue (same as parc_queue_init(q, 0, FIFO, NULL,
  * NULL)); allocates on first put. */
 #define PARC_QUEUE_INIT                                                     \
-    { PARC_MUTEX_INIT, PARC_MUTEX_INIT, NULL, 0, 0, 0, PARC_QUEUE_FIFO, NULL, \
+    { PTHREAD_MUTEX_INITIALIZER, PTHREAD_MUTEX_INITIALIZER, NULL, 0, 0, 0, PARC_QUEUE_FIFO, NULL, \
       NULL, 0, 0, 0, 0, 0, 0, 0, PARC_EC_INIT, PARC_EC_INIT, PARC_EC_INIT }
 
 /* Initialise an empty, open queue holding at most `maxsize` items (0:

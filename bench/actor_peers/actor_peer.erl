@@ -1,0 +1,61 @@
+%% Erlang/OTP peer of bench/bench_actor.c (needs erl: Debian's erlang-base).
+%% Run: bench/actor_peers/run_erlang.sh
+%%   spawn: spawn N processes, send each one message, wait until all done
+%%   ring: a token around a ring of 1000 processes for H hops
+%%   pingpong: two processes bounce a message R times
+-module(actor_peer).
+-export([main/0]).
+
+main() ->
+    N = 1000000,
+    {TS, ok} = timer:tc(fun() -> spawn_test(N) end),
+    io:format("erlang actor_spawn: ~.3f us per process~n", [TS / N]),
+    Mem = idle_memory(10000),
+    io:format("erlang idle memory: ~p bytes per process~n", [Mem]),
+    H = 10000000,
+    {TR, ok} = timer:tc(fun() -> ring(1000, H) end),
+    io:format("erlang actor_ring: ~.3f M hops/s~n", [H / TR]),
+    R = 1000000,
+    {TP, ok} = timer:tc(fun() -> pingpong(R) end),
+    io:format("erlang actor_pingpong: ~.1f ns per round trip~n", [TP * 1000 / R]),
+    halt().
+
+spawn_test(N) ->
+    Self = self(),
+    [spawn(fun() -> receive go -> Self ! done end end) ! go || _ <- lists:seq(1, N)],
+    wait(N).
+
+wait(0) -> ok;
+wait(K) -> receive done -> wait(K - 1) end.
+
+idle_memory(N) ->
+    Before = erlang:memory(processes),
+    Ps = [spawn(fun() -> receive stop -> ok end end) || _ <- lists:seq(1, N)],
+    After = erlang:memory(processes),
+    [P ! stop || P <- Ps],
+    (After - Before) div N.
+
+ring(N, H) ->
+    Self = self(),
+    First = lists:foldl(fun(_, Next) -> spawn(fun() -> hop(Next) end) end,
+                        Self, lists:seq(1, N - 1)),
+    Last = spawn(fun() -> hop(First) end),
+    Last ! {token, H},
+    receive {token, _} -> ok; finished -> ok end.
+
+hop(Next) ->
+    receive
+        {token, 0} -> Next ! finished, hop(Next);
+        {token, K} -> Next ! {token, K - 1}, hop(Next);
+        finished -> Next ! finished
+    end.
+
+pingpong(R) ->
+    Pong = spawn(fun pong/0),
+    ping(Pong, R).
+
+ping(Pong, 0) -> Pong ! stop, ok;
+ping(Pong, K) -> Pong ! {self(), ping}, receive pong -> ping(Pong, K - 1) end.
+
+pong() ->
+    receive {From, ping} -> From ! pong, pong(); stop -> ok end.

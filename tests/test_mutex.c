@@ -6,19 +6,6 @@
 #include "testutil.h"
 
 /* Poll `flag` until it is non-zero or the test's patience runs out. */
-static bool eventually(parc_atomic(int) *flag)
-{
-    parc_deadline_t d;
-    parc_deadline_in(&d, PARC_TEST_PATIENCE_NS);
-    while (!parc_deadline_passed(d)) {
-        /* acquire: pairs with the release store of the flag */
-        if (parc_load(flag, PARC_ACQUIRE))
-            return true;
-        parc_sleep_ns(PARC_NS_PER_MS);
-    }
-    return parc_load(flag, PARC_ACQUIRE) != 0;
-}
-
 static const unsigned kinds[] = { PARC_MUTEX_NORMAL, PARC_MUTEX_ERRORCHECK };
 
 START_TEST(null_and_bad_arguments)
@@ -116,7 +103,7 @@ static void *run_op(void *arg)
     o->started = parc_now_ns();
     o->rc = o->fn(o);
     o->ended = parc_now_ns();
-    /* release: publishes rc and times; pairs with eventually()'s acquire */
+    /* release: publishes rc and times; pairs with parc_test_eventually()'s acquire */
     parc_store(&o->done, 1, PARC_RELEASE);
     return NULL;
 }
@@ -196,7 +183,7 @@ START_TEST(unlock_wakes_a_parked_waiter)
     parc_sleep_ns(20 * PARC_NS_PER_MS);
     ck_assert(!parc_load(&o.done, PARC_ACQUIRE));
     ck_assert_int_eq(parc_mutex_unlock(&m), 0);
-    ck_assert_msg(eventually(&o.done), "a parked waiter was never woken");
+    ck_assert_msg(parc_test_eventually(&o.done), "a parked waiter was never woken");
     ck_assert_int_eq(pthread_join(t, NULL), 0);
     ck_assert_int_eq(o.rc, 0);
     ck_assert_int_eq(parc_mutex_destroy(&m), 0);
@@ -217,12 +204,12 @@ START_TEST(a_timed_out_waiter_does_not_strand_the_others)
         parc_atomic_init(&w[k].done, 0);
         ck_assert_int_eq(pthread_create(&t[k], NULL, run_op, &w[k]), 0);
     }
-    ck_assert(eventually(&w[1].done));
-    ck_assert(eventually(&w[3].done));
+    ck_assert(parc_test_eventually(&w[1].done));
+    ck_assert(parc_test_eventually(&w[3].done));
     ck_assert_int_eq(w[1].rc, ETIMEDOUT);
     ck_assert_int_eq(w[3].rc, ETIMEDOUT);
     ck_assert_int_eq(parc_mutex_unlock(&m), 0);
-    ck_assert_msg(eventually(&w[0].done) && eventually(&w[2].done),
+    ck_assert_msg(parc_test_eventually(&w[0].done) && parc_test_eventually(&w[2].done),
                   "waiters stranded after others timed out");
     for (int k = 0; k < 4; k++)
         ck_assert_int_eq(pthread_join(t[k], NULL), 0);

@@ -5,19 +5,6 @@
 #include "parc/rlock.h"
 #include "testutil.h"
 
-static bool eventually(parc_atomic(int) *flag)
-{
-    parc_deadline_t d;
-    parc_deadline_in(&d, PARC_TEST_PATIENCE_NS);
-    while (!parc_deadline_passed(d)) {
-        /* acquire: pairs with the release store of the flag */
-        if (parc_load(flag, PARC_ACQUIRE))
-            return true;
-        parc_sleep_ns(PARC_NS_PER_MS);
-    }
-    return parc_load(flag, PARC_ACQUIRE) != 0;
-}
-
 START_TEST(null_and_bad_arguments)
 {
     parc_rlock_t l;
@@ -87,7 +74,7 @@ static void *run_op(void *arg)
     o->started = parc_now_ns();
     o->rc = o->fn(o);
     o->ended = parc_now_ns();
-    /* release: publishes rc and times; pairs with eventually()'s acquire */
+    /* release: publishes rc and times; pairs with parc_test_eventually()'s acquire */
     parc_store(&o->done, 1, PARC_RELEASE);
     return NULL;
 }
@@ -159,7 +146,7 @@ START_TEST(the_last_unlock_wakes_a_parked_waiter)
     parc_sleep_ns(5 * PARC_NS_PER_MS);
     ck_assert_msg(!parc_load(&o.done, PARC_ACQUIRE), "entered while still held once");
     ck_assert_int_eq(parc_rlock_unlock(&l), 0);
-    ck_assert_msg(eventually(&o.done), "the waiter was never woken");
+    ck_assert_msg(parc_test_eventually(&o.done), "the waiter was never woken");
     ck_assert_int_eq(pthread_join(t, NULL), 0);
     ck_assert_int_eq(o.rc, 0);
     ck_assert_int_eq(parc_rlock_destroy(&l), 0);

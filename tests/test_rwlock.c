@@ -7,19 +7,6 @@
 #include "parc/rwlock.h"
 #include "testutil.h"
 
-static bool eventually(parc_atomic(int) *flag)
-{
-    parc_deadline_t d;
-    parc_deadline_in(&d, PARC_TEST_PATIENCE_NS);
-    while (!parc_deadline_passed(d)) {
-        /* acquire: pairs with the release store of the flag */
-        if (parc_load(flag, PARC_ACQUIRE))
-            return true;
-        parc_sleep_ns(PARC_NS_PER_MS);
-    }
-    return parc_load(flag, PARC_ACQUIRE) != 0;
-}
-
 START_TEST(null_and_bad_arguments)
 {
     parc_rwlock_t l;
@@ -136,7 +123,7 @@ static void *run_op(void *arg)
     o->started = parc_now_ns();
     o->rc = o->fn(o);
     o->ended = parc_now_ns();
-    /* release: publishes rc and times; pairs with eventually()'s acquire */
+    /* release: publishes rc and times; pairs with parc_test_eventually()'s acquire */
     parc_store(&o->done, 1, PARC_RELEASE);
     return NULL;
 }
@@ -268,8 +255,8 @@ START_TEST(a_waiting_writer_holds_back_new_readers)
     ck_assert(!parc_load(&w.done, PARC_ACQUIRE));
     ck_assert(!parc_load(&r.done, PARC_ACQUIRE));
     ck_assert_int_eq(parc_rwlock_rdunlock(&l), 0);
-    ck_assert_msg(eventually(&w.done), "the writer was never woken");
-    ck_assert_msg(eventually(&r.done), "the parked reader was never woken");
+    ck_assert_msg(parc_test_eventually(&w.done), "the writer was never woken");
+    ck_assert_msg(parc_test_eventually(&r.done), "the parked reader was never woken");
     ck_assert_int_eq(pthread_join(tw, NULL), 0);
     ck_assert_int_eq(pthread_join(tr, NULL), 0);
     ck_assert_int_eq(w.rc, 0);
@@ -294,7 +281,7 @@ START_TEST(wrunlock_wakes_every_parked_reader_and_writer)
         ck_assert(!parc_load(&o[k].done, PARC_ACQUIRE));
     ck_assert_int_eq(parc_rwlock_wrunlock(&l), 0);
     for (int k = 0; k < N; k++)
-        ck_assert_msg(eventually(&o[k].done), "waiter %d never woken", k);
+        ck_assert_msg(parc_test_eventually(&o[k].done), "waiter %d never woken", k);
     parc_test_join(t, N);
     for (int k = 0; k < N; k++)
         ck_assert_int_eq(o[k].rc, 0);
@@ -351,7 +338,7 @@ START_TEST(a_stream_of_readers_does_not_starve_a_writer)
     struct op w;
     pthread_t tw;
     start_op(&w, &tw, &s.l, op_wr, 0);
-    bool got_in = eventually(&w.done);
+    bool got_in = parc_test_eventually(&w.done);
     /* release: pairs with the readers' acquire load of stop */
     parc_store(&s.stop, 1, PARC_RELEASE);
     parc_test_join(t, R);

@@ -8,6 +8,7 @@
 #include <pthread.h>
 #include <stdlib.h>
 
+#include "parc/atomic.h"
 #include "parc/time.h"
 
 #ifndef PARC_SLOWDOWN
@@ -31,6 +32,21 @@ static inline void parc_test_join(pthread_t *threads, int n)
 {
     for (int i = 0; i < n; i++)
         ck_assert_int_eq(pthread_join(threads[i], NULL), 0);
+}
+
+/* Poll `flag` until it is non-zero or the test's patience runs out; true
+ * when it was set. For "this must happen eventually", never for speed. */
+static inline bool parc_test_eventually(parc_atomic(int) *flag)
+{
+    parc_deadline_t d;
+    parc_deadline_in(&d, PARC_TEST_PATIENCE_NS);
+    while (!parc_deadline_passed(d)) {
+        /* acquire: pairs with the release store of the flag */
+        if (parc_load(flag, PARC_ACQUIRE))
+            return true;
+        parc_sleep_ns(PARC_NS_PER_MS);
+    }
+    return parc_load(flag, PARC_ACQUIRE) != 0;
 }
 
 /* Run one suite; exit status is the number of failures (ctest reads it). */

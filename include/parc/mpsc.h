@@ -196,6 +196,23 @@ static inline int parc_mpsc_push(parc_mpsc_t *q, parc_mpsc_node_t *n,
     return parc_mpsc_push_slow_(q, n, prev, was_empty);
 }
 
+/* The common case inline: the next node is linked behind a real one. */
+static inline int parc_mpsc_pop_fast_(parc_mpsc_t *q, parc_mpsc_node_t **out)
+{
+    parc_mpsc_node_t *tail = q->tail;
+    if (tail != &q->stub) {
+        /* acquire: the message is visible; pairs with the release link
+         * store in parc_mpsc_accept_(). */
+        uintptr_t next = parc_load(&tail->next, PARC_ACQUIRE);
+        if (next != 0) {
+            q->tail = (parc_mpsc_node_t *)next;
+            *out = tail;
+            return 0;
+        }
+    }
+    return parc_mpsc_pop_try_(q, out);
+}
+
 /* Pop the oldest message's node into *out (every pop form sets *out to
  * NULL when it returns anything but 0). Consumer only; never blocks.
  * Returns 0, EAGAIN (empty, or a push is between its exchange and its
@@ -206,7 +223,7 @@ static inline int parc_mpsc_pop_try(parc_mpsc_t *q, parc_mpsc_node_t **out)
         *out = NULL;
     if (q == NULL || out == NULL)
         return EINVAL;
-    int rc = parc_mpsc_pop_try_(q, out);
+    int rc = parc_mpsc_pop_fast_(q, out);
     return rc == EINPROGRESS ? EAGAIN : rc;
 }
 
@@ -219,6 +236,9 @@ static inline int parc_mpsc_pop(parc_mpsc_t *q, parc_mpsc_node_t **out)
         *out = NULL;
     if (q == NULL || out == NULL)
         return EINVAL;
+    int rc = parc_mpsc_pop_fast_(q, out);
+    if (rc == 0 || rc == EPIPE)
+        return rc;
     return parc_mpsc_pop_wait_(q, out, PARC_FOREVER);
 }
 

@@ -247,18 +247,24 @@ int parc_queue_destroy(parc_queue_t *q)
  * ... 64 pauses), PARC_SPIN_POLLS pauses in all, before parking through
  * the eventcount protocol. A poll pulls the lines the other side writes
  * into our cache; polling a slow partner less often leaves them in its
- * cache and costs it fewer misses.
+ * cache and costs it fewer misses. As parc_ec_await does, every
+ * PARC_SPIN_YIELD_EVERY polls yield the processor instead, so that a
+ * partner sharing our core (more threads than cores) runs at once.
  */
 #define FAST_POLLS 64u
 static int await(parc_ec_t *ec, bool (*ready)(void *), void *arg, parc_deadline_t deadline)
 {
     unsigned gap = 1, polls = 0;
     for (unsigned spent = 0; spent < PARC_SPIN_POLLS; spent += gap) {
-        for (unsigned i = 0; i < gap; i++)
-            parc_cpu_relax();
+        if (++polls % PARC_SPIN_YIELD_EVERY == 0) {
+            parc_yield();
+        } else {
+            for (unsigned i = 0; i < gap; i++)
+                parc_cpu_relax();
+        }
         if (ready(arg))
             return 0;
-        if (++polls >= FAST_POLLS && gap < 64)
+        if (polls >= FAST_POLLS && gap < 64)
             gap <<= 1;
     }
     for (;;) {

@@ -40,7 +40,9 @@
  * Waiting: a blocked get, put or join first polls a lock-free snapshot of
  * the state for a bounded time (PARC_SPIN_POLLS pauses; after the first
  * microsecond it polls ever less often, since each poll pulls the cache
- * lines the other side is writing), then parks on one of
+ * lines the other side is writing, and it yields the processor every
+ * PARC_SPIN_YIELD_EVERY polls for a partner that shares its core), then
+ * parks on one of
  * three eventcounts (parc/eventcount.h): "not empty", "not full", "all
  * tasks done". Every put notifies one getter and every get of a bounded
  * queue one putter (a fence and a load while nobody is parked); shutdown

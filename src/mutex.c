@@ -151,7 +151,7 @@ int parc_mutex_lock_slow_(parc_mutex_t *m, parc_deadline_t deadline)
     return rc;
 }
 
-int parc_mutex_trylock_slow_(parc_mutex_t *m)
+int parc_mutex_lock_try_slow_(parc_mutex_t *m)
 {
     uintptr_t self = 0;
     if (m->kind == PARC_MUTEX_ERRORCHECK) {

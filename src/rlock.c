@@ -29,7 +29,7 @@ int parc_rlock_acquire_(parc_rlock_t *l, uintptr_t self, parc_deadline_t deadlin
         l->count++;
         return 0;
     }
-    int rc = try_only ? parc_mutex_trylock(&l->mutex)
+    int rc = try_only ? parc_mutex_lock_try(&l->mutex)
                       : parc_mutex_lock_until(&l->mutex, deadline);
     if (rc != 0)
         return rc;

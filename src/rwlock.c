@@ -150,7 +150,7 @@ int parc_rwlock_rdlock_slow_(parc_rwlock_t *l, uint32_t seen, parc_deadline_t de
     }
 }
 
-int parc_rwlock_tryrdlock(parc_rwlock_t *l)
+int parc_rwlock_rdlock_try(parc_rwlock_t *l)
 {
     if (l == NULL)
         return EINVAL;

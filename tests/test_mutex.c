@@ -15,13 +15,13 @@ START_TEST(null_and_bad_arguments)
     ck_assert_int_eq(parc_mutex_init(&m, 7u), EINVAL);
     ck_assert_int_eq(parc_mutex_destroy(NULL), EINVAL);
     ck_assert_int_eq(parc_mutex_lock(NULL), EINVAL);
-    ck_assert_int_eq(parc_mutex_trylock(NULL), EINVAL);
-    ck_assert_int_eq(parc_mutex_timedlock(NULL, 0), EINVAL);
+    ck_assert_int_eq(parc_mutex_lock_try(NULL), EINVAL);
+    ck_assert_int_eq(parc_mutex_lock_timed(NULL, 0), EINVAL);
     ck_assert_int_eq(parc_mutex_lock_until(NULL, PARC_FOREVER), EINVAL);
     ck_assert_int_eq(parc_mutex_unlock(NULL), EINVAL);
     ck_assert(!parc_mutex_is_locked(NULL));
     ck_assert_int_eq(parc_mutex_init(&m, PARC_MUTEX_NORMAL), 0);
-    ck_assert_int_eq(parc_mutex_timedlock(&m, -1), EINVAL);
+    ck_assert_int_eq(parc_mutex_lock_timed(&m, -1), EINVAL);
     ck_assert(!parc_mutex_is_locked(&m));
     ck_assert_int_eq(parc_thread_id() != 0, 1);
 }
@@ -32,7 +32,7 @@ START_TEST(static_initializer_gives_a_working_normal_mutex)
     static parc_mutex_t m = PARC_MUTEX_INIT;
     ck_assert_int_eq(parc_mutex_lock(&m), 0);
     ck_assert(parc_mutex_is_locked(&m));
-    ck_assert_int_eq(parc_mutex_trylock(&m), EAGAIN);
+    ck_assert_int_eq(parc_mutex_lock_try(&m), EAGAIN);
     ck_assert_int_eq(parc_mutex_destroy(&m), EAGAIN);
     ck_assert_int_eq(parc_mutex_unlock(&m), 0);
     ck_assert_int_eq(parc_mutex_destroy(&m), 0);
@@ -45,12 +45,12 @@ START_TEST(every_form_locks_and_unlocks)
     ck_assert_int_eq(parc_mutex_init(&m, kinds[_i]), 0);
     ck_assert_int_eq(parc_mutex_lock(&m), 0);
     ck_assert_int_eq(parc_mutex_unlock(&m), 0);
-    ck_assert_int_eq(parc_mutex_trylock(&m), 0);
+    ck_assert_int_eq(parc_mutex_lock_try(&m), 0);
     ck_assert(parc_mutex_is_locked(&m));
     ck_assert_int_eq(parc_mutex_unlock(&m), 0);
-    ck_assert_int_eq(parc_mutex_timedlock(&m, 0), 0);
+    ck_assert_int_eq(parc_mutex_lock_timed(&m, 0), 0);
     ck_assert_int_eq(parc_mutex_unlock(&m), 0);
-    ck_assert_int_eq(parc_mutex_timedlock(&m, PARC_FOREVER), 0);
+    ck_assert_int_eq(parc_mutex_lock_timed(&m, PARC_FOREVER), 0);
     ck_assert_int_eq(parc_mutex_unlock(&m), 0);
     ck_assert_int_eq(parc_mutex_lock_until(&m, PARC_FOREVER), 0);
     ck_assert_int_eq(parc_mutex_unlock(&m), 0);
@@ -77,12 +77,12 @@ START_TEST(errorcheck_relock_by_the_owner_is_edeadlk)
     ck_assert_int_eq(parc_mutex_init(&m, PARC_MUTEX_ERRORCHECK), 0);
     ck_assert_int_eq(parc_mutex_lock(&m), 0);
     ck_assert_int_eq(parc_mutex_lock(&m), EDEADLK);
-    ck_assert_int_eq(parc_mutex_trylock(&m), EDEADLK);
-    ck_assert_int_eq(parc_mutex_timedlock(&m, PARC_NS_PER_MS), EDEADLK);
+    ck_assert_int_eq(parc_mutex_lock_try(&m), EDEADLK);
+    ck_assert_int_eq(parc_mutex_lock_timed(&m, PARC_NS_PER_MS), EDEADLK);
     ck_assert_int_eq(parc_mutex_lock_until(&m, PARC_FOREVER), EDEADLK);
     ck_assert_int_eq(parc_mutex_unlock(&m), 0);
     /* after unlock the owner may lock again */
-    ck_assert_int_eq(parc_mutex_trylock(&m), 0);
+    ck_assert_int_eq(parc_mutex_lock_try(&m), 0);
     ck_assert_int_eq(parc_mutex_unlock(&m), 0);
 }
 END_TEST
@@ -109,8 +109,8 @@ static void *run_op(void *arg)
 }
 
 static int op_unlock(struct op *o) { return parc_mutex_unlock(o->m); }
-static int op_trylock(struct op *o) { return parc_mutex_trylock(o->m); }
-static int op_timedlock(struct op *o) { return parc_mutex_timedlock(o->m, o->timeout_ns); }
+static int op_trylock(struct op *o) { return parc_mutex_lock_try(o->m); }
+static int op_timedlock(struct op *o) { return parc_mutex_lock_timed(o->m, o->timeout_ns); }
 static int op_lock_unlock(struct op *o)
 {
     int rc = parc_mutex_lock(o->m);
@@ -247,11 +247,11 @@ static void *hammer(void *arg)
         int rc;
         switch ((i + w->index) % 4) {
         case 0:
-            while ((rc = parc_mutex_trylock(&s->m)) == EAGAIN)
+            while ((rc = parc_mutex_lock_try(&s->m)) == EAGAIN)
                 parc_cpu_relax();
             break;
         case 1:
-            while ((rc = parc_mutex_timedlock(&s->m, 1000)) == ETIMEDOUT)
+            while ((rc = parc_mutex_lock_timed(&s->m, 1000)) == ETIMEDOUT)
                 ;
             break;
         default:

@@ -11,13 +11,13 @@ START_TEST(null_and_bad_arguments)
     ck_assert_int_eq(parc_rlock_init(NULL), EINVAL);
     ck_assert_int_eq(parc_rlock_destroy(NULL), EINVAL);
     ck_assert_int_eq(parc_rlock_lock(NULL), EINVAL);
-    ck_assert_int_eq(parc_rlock_trylock(NULL), EINVAL);
-    ck_assert_int_eq(parc_rlock_timedlock(NULL, 0), EINVAL);
+    ck_assert_int_eq(parc_rlock_lock_try(NULL), EINVAL);
+    ck_assert_int_eq(parc_rlock_lock_timed(NULL, 0), EINVAL);
     ck_assert_int_eq(parc_rlock_unlock(NULL), EINVAL);
     ck_assert(!parc_rlock_is_owned(NULL));
     ck_assert_uint_eq(parc_rlock_count(NULL), 0);
     ck_assert_int_eq(parc_rlock_init(&l), 0);
-    ck_assert_int_eq(parc_rlock_timedlock(&l, -1), EINVAL);
+    ck_assert_int_eq(parc_rlock_lock_timed(&l, -1), EINVAL);
     ck_assert_int_eq(parc_rlock_destroy(&l), 0);
 }
 END_TEST
@@ -28,9 +28,9 @@ START_TEST(the_owner_reenters_in_every_form)
     ck_assert_int_eq(parc_rlock_unlock(&l), EPERM); /* nobody owns it */
     ck_assert_int_eq(parc_rlock_lock(&l), 0);
     ck_assert_int_eq(parc_rlock_lock(&l), 0);
-    ck_assert_int_eq(parc_rlock_trylock(&l), 0);
-    ck_assert_int_eq(parc_rlock_timedlock(&l, 0), 0);
-    ck_assert_int_eq(parc_rlock_timedlock(&l, PARC_FOREVER), 0);
+    ck_assert_int_eq(parc_rlock_lock_try(&l), 0);
+    ck_assert_int_eq(parc_rlock_lock_timed(&l, 0), 0);
+    ck_assert_int_eq(parc_rlock_lock_timed(&l, PARC_FOREVER), 0);
     ck_assert(parc_rlock_is_owned(&l));
     ck_assert_uint_eq(parc_rlock_count(&l), 5);
     ck_assert_int_eq(parc_rlock_destroy(&l), EAGAIN);
@@ -51,8 +51,8 @@ START_TEST(a_full_count_is_eoverflow)
     ck_assert_int_eq(parc_rlock_lock(&l), 0);
     l.count = UINT32_MAX; /* white box: 2^32 - 1 holds would take a while */
     ck_assert_int_eq(parc_rlock_lock(&l), EOVERFLOW);
-    ck_assert_int_eq(parc_rlock_trylock(&l), EOVERFLOW);
-    ck_assert_int_eq(parc_rlock_timedlock(&l, 0), EOVERFLOW);
+    ck_assert_int_eq(parc_rlock_lock_try(&l), EOVERFLOW);
+    ck_assert_int_eq(parc_rlock_lock_timed(&l, 0), EOVERFLOW);
     l.count = 1;
     ck_assert_int_eq(parc_rlock_unlock(&l), 0);
     ck_assert_int_eq(parc_rlock_destroy(&l), 0);
@@ -80,8 +80,8 @@ static void *run_op(void *arg)
 }
 
 static int op_unlock(struct op *o) { return parc_rlock_unlock(o->l); }
-static int op_trylock(struct op *o) { return parc_rlock_trylock(o->l); }
-static int op_timedlock(struct op *o) { return parc_rlock_timedlock(o->l, o->timeout_ns); }
+static int op_trylock(struct op *o) { return parc_rlock_lock_try(o->l); }
+static int op_timedlock(struct op *o) { return parc_rlock_lock_timed(o->l, o->timeout_ns); }
 static int op_lock_twice_unlock_twice(struct op *o)
 {
     int rc = parc_rlock_lock(o->l);
@@ -172,10 +172,10 @@ static void *hammer(void *arg)
     for (long i = 0; i < ITERS; i++) {
         int rc;
         if (i % 3 == 0) {
-            while ((rc = parc_rlock_timedlock(&s->l, 1000)) == ETIMEDOUT)
+            while ((rc = parc_rlock_lock_timed(&s->l, 1000)) == ETIMEDOUT)
                 ;
         } else if (i % 3 == 1) {
-            while ((rc = parc_rlock_trylock(&s->l)) == EAGAIN)
+            while ((rc = parc_rlock_lock_try(&s->l)) == EAGAIN)
                 parc_cpu_relax();
         } else {
             rc = parc_rlock_lock(&s->l);

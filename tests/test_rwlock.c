@@ -13,16 +13,16 @@ START_TEST(null_and_bad_arguments)
     ck_assert_int_eq(parc_rwlock_init(NULL), EINVAL);
     ck_assert_int_eq(parc_rwlock_destroy(NULL), EINVAL);
     ck_assert_int_eq(parc_rwlock_rdlock(NULL), EINVAL);
-    ck_assert_int_eq(parc_rwlock_tryrdlock(NULL), EINVAL);
-    ck_assert_int_eq(parc_rwlock_timedrdlock(NULL, 0), EINVAL);
+    ck_assert_int_eq(parc_rwlock_rdlock_try(NULL), EINVAL);
+    ck_assert_int_eq(parc_rwlock_rdlock_timed(NULL, 0), EINVAL);
     ck_assert_int_eq(parc_rwlock_rdunlock(NULL), EINVAL);
     ck_assert_int_eq(parc_rwlock_wrlock(NULL), EINVAL);
-    ck_assert_int_eq(parc_rwlock_trywrlock(NULL), EINVAL);
-    ck_assert_int_eq(parc_rwlock_timedwrlock(NULL, 0), EINVAL);
+    ck_assert_int_eq(parc_rwlock_wrlock_try(NULL), EINVAL);
+    ck_assert_int_eq(parc_rwlock_wrlock_timed(NULL, 0), EINVAL);
     ck_assert_int_eq(parc_rwlock_wrunlock(NULL), EINVAL);
     ck_assert_int_eq(parc_rwlock_init(&l), 0);
-    ck_assert_int_eq(parc_rwlock_timedrdlock(&l, -1), EINVAL);
-    ck_assert_int_eq(parc_rwlock_timedwrlock(&l, -1), EINVAL);
+    ck_assert_int_eq(parc_rwlock_rdlock_timed(&l, -1), EINVAL);
+    ck_assert_int_eq(parc_rwlock_wrlock_timed(&l, -1), EINVAL);
     ck_assert_int_eq(parc_rwlock_destroy(&l), 0);
 }
 END_TEST
@@ -33,10 +33,10 @@ START_TEST(every_form_on_both_sides)
     ck_assert_int_eq(parc_rwlock_rdunlock(&l), EPERM);
     ck_assert_int_eq(parc_rwlock_wrunlock(&l), EPERM);
     ck_assert_int_eq(parc_rwlock_rdlock(&l), 0);
-    ck_assert_int_eq(parc_rwlock_tryrdlock(&l), 0);
-    ck_assert_int_eq(parc_rwlock_timedrdlock(&l, 0), 0);
-    ck_assert_int_eq(parc_rwlock_timedrdlock(&l, PARC_FOREVER), 0);
-    ck_assert_int_eq(parc_rwlock_trywrlock(&l), EAGAIN);
+    ck_assert_int_eq(parc_rwlock_rdlock_try(&l), 0);
+    ck_assert_int_eq(parc_rwlock_rdlock_timed(&l, 0), 0);
+    ck_assert_int_eq(parc_rwlock_rdlock_timed(&l, PARC_FOREVER), 0);
+    ck_assert_int_eq(parc_rwlock_wrlock_try(&l), EAGAIN);
     ck_assert_int_eq(parc_rwlock_destroy(&l), EAGAIN);
     for (int k = 0; k < 4; k++)
         ck_assert_int_eq(parc_rwlock_rdunlock(&l), 0);
@@ -46,11 +46,11 @@ START_TEST(every_form_on_both_sides)
     ck_assert_int_eq(parc_rwlock_rdunlock(&l), EPERM);
     ck_assert_int_eq(parc_rwlock_wrunlock(&l), 0);
     ck_assert_int_eq(parc_rwlock_wrunlock(&l), EPERM);
-    ck_assert_int_eq(parc_rwlock_trywrlock(&l), 0);
+    ck_assert_int_eq(parc_rwlock_wrlock_try(&l), 0);
     ck_assert_int_eq(parc_rwlock_wrunlock(&l), 0);
-    ck_assert_int_eq(parc_rwlock_timedwrlock(&l, 0), 0);
+    ck_assert_int_eq(parc_rwlock_wrlock_timed(&l, 0), 0);
     ck_assert_int_eq(parc_rwlock_wrunlock(&l), 0);
-    ck_assert_int_eq(parc_rwlock_timedwrlock(&l, PARC_FOREVER), 0);
+    ck_assert_int_eq(parc_rwlock_wrlock_timed(&l, PARC_FOREVER), 0);
     ck_assert_int_eq(parc_rwlock_wrunlock(&l), 0);
     ck_assert_int_eq(parc_rwlock_destroy(&l), 0);
 }
@@ -62,11 +62,11 @@ START_TEST(the_writer_locking_again_is_edeadlk)
     ck_assert_int_eq(parc_rwlock_init(&l), 0);
     ck_assert_int_eq(parc_rwlock_wrlock(&l), 0);
     ck_assert_int_eq(parc_rwlock_wrlock(&l), EDEADLK);
-    ck_assert_int_eq(parc_rwlock_trywrlock(&l), EDEADLK);
-    ck_assert_int_eq(parc_rwlock_timedwrlock(&l, PARC_NS_PER_MS), EDEADLK);
+    ck_assert_int_eq(parc_rwlock_wrlock_try(&l), EDEADLK);
+    ck_assert_int_eq(parc_rwlock_wrlock_timed(&l, PARC_NS_PER_MS), EDEADLK);
     ck_assert_int_eq(parc_rwlock_rdlock(&l), EDEADLK);
-    ck_assert_int_eq(parc_rwlock_tryrdlock(&l), EDEADLK);
-    ck_assert_int_eq(parc_rwlock_timedrdlock(&l, PARC_NS_PER_MS), EDEADLK);
+    ck_assert_int_eq(parc_rwlock_rdlock_try(&l), EDEADLK);
+    ck_assert_int_eq(parc_rwlock_rdlock_timed(&l, PARC_NS_PER_MS), EDEADLK);
     ck_assert_int_eq(parc_rwlock_wrunlock(&l), 0);
     ck_assert_int_eq(parc_rwlock_destroy(&l), 0);
 }
@@ -80,8 +80,8 @@ START_TEST(a_full_reader_count_is_eoverflow)
     parc_store(&l.word, PARC_RWLOCK_BIAS | (PARC_RWLOCK_GUARD - 1u), PARC_RELAXED);
     ck_assert_int_eq(parc_rwlock_rdlock(&l), 0);          /* the last one */
     ck_assert_int_eq(parc_rwlock_rdlock(&l), EOVERFLOW);
-    ck_assert_int_eq(parc_rwlock_tryrdlock(&l), EOVERFLOW);
-    ck_assert_int_eq(parc_rwlock_timedrdlock(&l, 0), EOVERFLOW);
+    ck_assert_int_eq(parc_rwlock_rdlock_try(&l), EOVERFLOW);
+    ck_assert_int_eq(parc_rwlock_rdlock_timed(&l, 0), EOVERFLOW);
     ck_assert_int_eq(parc_rwlock_rdunlock(&l), 0);
     ck_assert_uint_eq(parc_load(&l.word, PARC_RELAXED),
                       PARC_RWLOCK_BIAS | (PARC_RWLOCK_GUARD - 1u));
@@ -130,22 +130,22 @@ static void *run_op(void *arg)
 
 static int op_tryrd(struct op *o)
 {
-    int rc = parc_rwlock_tryrdlock(o->l);
+    int rc = parc_rwlock_rdlock_try(o->l);
     return rc != 0 ? rc : parc_rwlock_rdunlock(o->l);
 }
 static int op_trywr(struct op *o)
 {
-    int rc = parc_rwlock_trywrlock(o->l);
+    int rc = parc_rwlock_wrlock_try(o->l);
     return rc != 0 ? rc : parc_rwlock_wrunlock(o->l);
 }
 static int op_timedrd(struct op *o)
 {
-    int rc = parc_rwlock_timedrdlock(o->l, o->timeout_ns);
+    int rc = parc_rwlock_rdlock_timed(o->l, o->timeout_ns);
     return rc != 0 ? rc : parc_rwlock_rdunlock(o->l);
 }
 static int op_timedwr(struct op *o)
 {
-    int rc = parc_rwlock_timedwrlock(o->l, o->timeout_ns);
+    int rc = parc_rwlock_wrlock_timed(o->l, o->timeout_ns);
     return rc != 0 ? rc : parc_rwlock_wrunlock(o->l);
 }
 static int op_rd(struct op *o)
@@ -378,12 +378,12 @@ static int take(struct shared *s, bool write, long i)
     int rc;
     switch (i % 3) {
     case 0:
-        while ((rc = write ? parc_rwlock_trywrlock(&s->l) : parc_rwlock_tryrdlock(&s->l)) == EAGAIN)
+        while ((rc = write ? parc_rwlock_wrlock_try(&s->l) : parc_rwlock_rdlock_try(&s->l)) == EAGAIN)
             parc_yield();
         return rc;
     case 1:
-        while ((rc = write ? parc_rwlock_timedwrlock(&s->l, 20000)
-                           : parc_rwlock_timedrdlock(&s->l, 20000)) == ETIMEDOUT)
+        while ((rc = write ? parc_rwlock_wrlock_timed(&s->l, 20000)
+                           : parc_rwlock_rdlock_timed(&s->l, 20000)) == ETIMEDOUT)
             ;
         return rc;
     default:

@@ -28,7 +28,7 @@ typedef struct lockops {
     static int kind##_lock(anylock_t *l, parc_spin_mcs_node_t *n)                \
     { (void)n; return parc_spin_##kind##_lock(l ? &l->kind : NULL); }           \
     static int kind##_trylock(anylock_t *l, parc_spin_mcs_node_t *n)             \
-    { (void)n; return parc_spin_##kind##_trylock(l ? &l->kind : NULL); }        \
+    { (void)n; return parc_spin_##kind##_lock_try(l ? &l->kind : NULL); }        \
     static int kind##_unlock(anylock_t *l, parc_spin_mcs_node_t *n)              \
     { (void)n; return parc_spin_##kind##_unlock(l ? &l->kind : NULL); }
 ADAPT(tas)
@@ -38,7 +38,7 @@ static int mcs_init(anylock_t *l) { return parc_spin_mcs_init(l ? &l->mcs : NULL
 static int mcs_lock(anylock_t *l, parc_spin_mcs_node_t *n)
 { return parc_spin_mcs_lock(l ? &l->mcs : NULL, n); }
 static int mcs_trylock(anylock_t *l, parc_spin_mcs_node_t *n)
-{ return parc_spin_mcs_trylock(l ? &l->mcs : NULL, n); }
+{ return parc_spin_mcs_lock_try(l ? &l->mcs : NULL, n); }
 static int mcs_unlock(anylock_t *l, parc_spin_mcs_node_t *n)
 { return parc_spin_mcs_unlock(l ? &l->mcs : NULL, n); }
 
@@ -65,7 +65,7 @@ START_TEST(mcs_null_node_is_einval)
 {
     parc_spin_mcs_t l = PARC_SPIN_MCS_INIT;
     ck_assert_int_eq(parc_spin_mcs_lock(&l, NULL), EINVAL);
-    ck_assert_int_eq(parc_spin_mcs_trylock(&l, NULL), EINVAL);
+    ck_assert_int_eq(parc_spin_mcs_lock_try(&l, NULL), EINVAL);
     ck_assert_int_eq(parc_spin_mcs_unlock(&l, NULL), EINVAL);
 }
 END_TEST
@@ -77,13 +77,13 @@ START_TEST(static_initializers_give_free_locks)
     parc_spin_ticket_t c = PARC_SPIN_TICKET_INIT;
     parc_spin_mcs_t d = PARC_SPIN_MCS_INIT;
     parc_spin_mcs_node_t n;
-    ck_assert_int_eq(parc_spin_tas_trylock(&a), 0);
+    ck_assert_int_eq(parc_spin_tas_lock_try(&a), 0);
     ck_assert_int_eq(parc_spin_tas_unlock(&a), 0);
-    ck_assert_int_eq(parc_spin_ttas_trylock(&b), 0);
+    ck_assert_int_eq(parc_spin_ttas_lock_try(&b), 0);
     ck_assert_int_eq(parc_spin_ttas_unlock(&b), 0);
-    ck_assert_int_eq(parc_spin_ticket_trylock(&c), 0);
+    ck_assert_int_eq(parc_spin_ticket_lock_try(&c), 0);
     ck_assert_int_eq(parc_spin_ticket_unlock(&c), 0);
-    ck_assert_int_eq(parc_spin_mcs_trylock(&d, &n), 0);
+    ck_assert_int_eq(parc_spin_mcs_lock_try(&d, &n), 0);
     ck_assert_int_eq(parc_spin_mcs_unlock(&d, &n), 0);
 }
 END_TEST

@@ -119,7 +119,7 @@ int parc_mutex_destroy(parc_mutex_t *m);
 
 /* Slow paths, in src/mutex.c; call the functions below instead. */
 int parc_mutex_lock_slow_(parc_mutex_t *m, parc_deadline_t deadline);
-int parc_mutex_trylock_slow_(parc_mutex_t *m);
+int parc_mutex_lock_try_slow_(parc_mutex_t *m);
 int parc_mutex_unlock_slow_(parc_mutex_t *m, uint32_t seen);
 
 /*
@@ -150,7 +150,7 @@ static inline int parc_mutex_lock(parc_mutex_t *m)
  * EDEADLK when an ERRORCHECK mutex is held by the caller; EINVAL when m is
  * NULL.
  */
-static inline int parc_mutex_trylock(parc_mutex_t *m)
+static inline int parc_mutex_lock_try(parc_mutex_t *m)
 {
     if (m == NULL)
         return EINVAL;
@@ -160,7 +160,7 @@ static inline int parc_mutex_trylock(parc_mutex_t *m)
         parc_cas(&m->word, &expected, PARC_MUTEX_LOCKED,
                  PARC_ACQUIRE, PARC_RELAXED))
         return 0;
-    return parc_mutex_trylock_slow_(m);
+    return parc_mutex_lock_try_slow_(m);
 }
 
 /*
@@ -170,7 +170,7 @@ static inline int parc_mutex_trylock(parc_mutex_t *m)
  * before it); EDEADLK when an ERRORCHECK mutex is held by the caller;
  * EINVAL when m is NULL or timeout_ns is negative.
  */
-static inline int parc_mutex_timedlock(parc_mutex_t *m, int64_t timeout_ns)
+static inline int parc_mutex_lock_timed(parc_mutex_t *m, int64_t timeout_ns)
 {
     if (m == NULL || timeout_ns < 0)
         return EINVAL;
@@ -185,7 +185,7 @@ static inline int parc_mutex_timedlock(parc_mutex_t *m, int64_t timeout_ns)
     return parc_mutex_lock_slow_(m, deadline);
 }
 
-/* As parc_mutex_timedlock() with an absolute CLOCK_MONOTONIC deadline
+/* As parc_mutex_lock_timed() with an absolute CLOCK_MONOTONIC deadline
  * (parc/time.h; PARC_FOREVER for none), for callers that wait on several
  * things under one deadline (condition variables). Same return codes, with
  * EINVAL only for a NULL m. */

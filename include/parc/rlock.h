@@ -62,7 +62,7 @@ static inline int parc_rlock_lock(parc_rlock_t *l)
 
 /* Lock `l` if the caller owns it or it is free. Any thread; never blocks.
  * Returns 0; EAGAIN when another thread owns it; EOVERFLOW; EINVAL. */
-static inline int parc_rlock_trylock(parc_rlock_t *l)
+static inline int parc_rlock_lock_try(parc_rlock_t *l)
 {
     if (l == NULL)
         return EINVAL;
@@ -73,7 +73,7 @@ static inline int parc_rlock_trylock(parc_rlock_t *l)
  * PARC_FOREVER: none). Any thread; blocks. Returns 0; ETIMEDOUT when the
  * timeout passed first (never before it); EOVERFLOW; EINVAL for NULL or a
  * negative timeout. */
-static inline int parc_rlock_timedlock(parc_rlock_t *l, int64_t timeout_ns)
+static inline int parc_rlock_lock_timed(parc_rlock_t *l, int64_t timeout_ns)
 {
     if (l == NULL || timeout_ns < 0)
         return EINVAL;

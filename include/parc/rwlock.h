@@ -136,7 +136,7 @@ static inline int parc_rwlock_rdlock(parc_rwlock_t *l)
  * never blocks. Returns 0; EAGAIN when a writer holds or drains; EDEADLK
  * when that writer is the caller; EOVERFLOW; EINVAL for NULL.
  */
-int parc_rwlock_tryrdlock(parc_rwlock_t *l);
+int parc_rwlock_rdlock_try(parc_rwlock_t *l);
 
 /*
  * Take a read lock, waiting at most `timeout_ns` (relative; 0: no wait;
@@ -144,7 +144,7 @@ int parc_rwlock_tryrdlock(parc_rwlock_t *l);
  * timeout passed first (never before it); EDEADLK; EOVERFLOW; EINVAL for
  * NULL or a negative timeout.
  */
-static inline int parc_rwlock_timedrdlock(parc_rwlock_t *l, int64_t timeout_ns)
+static inline int parc_rwlock_rdlock_timed(parc_rwlock_t *l, int64_t timeout_ns)
 {
     if (l == NULL || timeout_ns < 0)
         return EINVAL;
@@ -202,7 +202,7 @@ static inline int parc_rwlock_wrlock(parc_rwlock_t *l)
 /* Take the write lock if nobody holds the lock in either mode. Any
  * thread; never blocks. Returns 0; EAGAIN when busy; EDEADLK when the
  * caller holds it; EINVAL for NULL. */
-static inline int parc_rwlock_trywrlock(parc_rwlock_t *l)
+static inline int parc_rwlock_wrlock_try(parc_rwlock_t *l)
 {
     if (l == NULL)
         return EINVAL;
@@ -213,7 +213,7 @@ static inline int parc_rwlock_trywrlock(parc_rwlock_t *l)
  * wait; PARC_FOREVER: none). Any thread; blocks. On a timeout the readers
  * held back meanwhile are let in again. Returns 0; ETIMEDOUT (never before
  * the timeout); EDEADLK; EINVAL for NULL or a negative timeout. */
-static inline int parc_rwlock_timedwrlock(parc_rwlock_t *l, int64_t timeout_ns)
+static inline int parc_rwlock_wrlock_timed(parc_rwlock_t *l, int64_t timeout_ns)
 {
     if (l == NULL || timeout_ns < 0)
         return EINVAL;

@@ -102,7 +102,7 @@ static inline int parc_spin_tas_lock(parc_spin_tas_t *l)
 
 /* Take the lock if it is free. Any thread; never blocks. Returns 0 when
  * taken, EAGAIN when busy, EINVAL for NULL. */
-static inline int parc_spin_tas_trylock(parc_spin_tas_t *l)
+static inline int parc_spin_tas_lock_try(parc_spin_tas_t *l)
 {
     if (l == NULL)
         return EINVAL;
@@ -171,7 +171,7 @@ static inline int parc_spin_ttas_lock(parc_spin_ttas_t *l)
 
 /* Take the lock if it is free. Any thread; never blocks. Returns 0 when
  * taken, EAGAIN when busy, EINVAL for NULL. */
-static inline int parc_spin_ttas_trylock(parc_spin_ttas_t *l)
+static inline int parc_spin_ttas_lock_try(parc_spin_ttas_t *l)
 {
     if (l == NULL)
         return EINVAL;
@@ -253,7 +253,7 @@ static inline int parc_spin_ticket_lock(parc_spin_ticket_t *l)
 /* Take the lock if it is free (no thread holds or waits for it). Any
  * thread; never blocks. Returns 0 when taken, EAGAIN when busy, EINVAL for
  * NULL. */
-static inline int parc_spin_ticket_trylock(parc_spin_ticket_t *l)
+static inline int parc_spin_ticket_lock_try(parc_spin_ticket_t *l)
 {
     if (l == NULL)
         return EINVAL;
@@ -340,7 +340,7 @@ static inline int parc_spin_mcs_lock(parc_spin_mcs_t *l, parc_spin_mcs_node_t *n
 /* Take the lock with `node` if nobody holds or waits for it. Any thread;
  * never blocks. Returns 0 when taken (unlock later with the same node),
  * EAGAIN when busy, EINVAL for NULL. */
-static inline int parc_spin_mcs_trylock(parc_spin_mcs_t *l, parc_spin_mcs_node_t *node)
+static inline int parc_spin_mcs_lock_try(parc_spin_mcs_t *l, parc_spin_mcs_node_t *node)
 {
     if (l == NULL || node == NULL)
         return EINVAL;

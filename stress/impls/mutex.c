@@ -4,7 +4,7 @@
  *
  *   parc.mutex             the normal kind: lock / trylock / unlock
  *   parc.mutex_errorcheck  the error-checking kind (owner tracked)
- *   parc.mutex_timed       locks with parc_mutex_timedlock() and a timeout
+ *   parc.mutex_timed       locks with parc_mutex_lock_timed() and a timeout
  *                          of a few microseconds, retried: waiters keep
  *                          giving up and re-registering, which exercises
  *                          the timed-out waiter's departure (a departure
@@ -57,7 +57,7 @@ static int mutex_lock(void *m, void *ctx)
 static int mutex_trylock(void *m, void *ctx)
 {
     (void)ctx;
-    return parc_mutex_trylock(m);
+    return parc_mutex_lock_try(m);
 }
 
 static int mutex_unlock(void *m, void *ctx)
@@ -72,7 +72,7 @@ static int mutex_timedlock(void *m, void *ctx)
     int rc;
     /* 2 us: shorter than the spin phase, so most attempts time out while
      * registered and parked, or right after. */
-    while ((rc = parc_mutex_timedlock(m, 2 * PARC_NS_PER_US)) == ETIMEDOUT)
+    while ((rc = parc_mutex_lock_timed(m, 2 * PARC_NS_PER_US)) == ETIMEDOUT)
         ;
     return rc;
 }

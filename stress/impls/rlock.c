@@ -39,10 +39,10 @@ static int reenter(parc_rlock_t *l)
     int rc;
     switch (parc_rlock_count(l) == 1 ? next_form++ % 3u : 9u) {
     case 0:
-        rc = parc_rlock_trylock(l);
+        rc = parc_rlock_lock_try(l);
         break;
     case 1:
-        rc = parc_rlock_timedlock(l, 0);
+        rc = parc_rlock_lock_timed(l, 0);
         break;
     case 2:
         rc = parc_rlock_lock(l);
@@ -67,7 +67,7 @@ static int rl_trylock(void *p, void *ctx)
 {
     (void)ctx;
     parc_rlock_t *l = p;
-    int rc = parc_rlock_trylock(l);
+    int rc = parc_rlock_lock_try(l);
     return rc != 0 ? rc : reenter(l);
 }
 

@@ -41,7 +41,7 @@ static int rw_wrlock(void *l, void *ctx)
 static int rw_trywrlock(void *l, void *ctx)
 {
     (void)ctx;
-    return parc_rwlock_trywrlock(l);
+    return parc_rwlock_wrlock_try(l);
 }
 
 static int rw_wrunlock(void *l, void *ctx)
@@ -66,7 +66,7 @@ static int rw_timedwrlock(void *l, void *ctx)
 {
     (void)ctx;
     int rc;
-    while ((rc = parc_rwlock_timedwrlock(l, 3 * PARC_NS_PER_US)) == ETIMEDOUT)
+    while ((rc = parc_rwlock_wrlock_timed(l, 3 * PARC_NS_PER_US)) == ETIMEDOUT)
         ;
     return rc;
 }
@@ -75,7 +75,7 @@ static int rw_timedrdlock(void *l, void *ctx)
 {
     (void)ctx;
     int rc;
-    while ((rc = parc_rwlock_timedrdlock(l, 2 * PARC_NS_PER_US)) == ETIMEDOUT)
+    while ((rc = parc_rwlock_rdlock_timed(l, 2 * PARC_NS_PER_US)) == ETIMEDOUT)
         ;
     return rc;
 }
@@ -83,7 +83,7 @@ static int rw_timedrdlock(void *l, void *ctx)
 static int rw_tryrdlock_or_wait(void *l, void *ctx)
 {
     /* Alternate the try form with the blocking one. */
-    int rc = parc_rwlock_tryrdlock(l);
+    int rc = parc_rwlock_rdlock_try(l);
     return rc == EAGAIN ? rw_rdlock(l, ctx) : rc;
 }
 

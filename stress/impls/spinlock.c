@@ -35,7 +35,7 @@
     static int kind##_trylock(void *l, void *ctx)                              \
     {                                                                          \
         (void)ctx;                                                             \
-        return parc_spin_##kind##_trylock(l);                                  \
+        return parc_spin_##kind##_lock_try(l);                                  \
     }                                                                          \
     static int kind##_unlock(void *l, void *ctx)                               \
     {                                                                          \
@@ -81,7 +81,7 @@ static int mcs_lock(void *l, void *node)
 
 static int mcs_trylock(void *l, void *node)
 {
-    return parc_spin_mcs_trylock(l, node);
+    return parc_spin_mcs_lock_try(l, node);
 }
 
 static int mcs_unlock(void *l, void *node)

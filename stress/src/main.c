@@ -78,11 +78,12 @@ static int opt_threads(stress_options_t *o, const char *v)
     return 0;
 }
 
+static bool seconds_given;
+
 static int opt_ops(stress_options_t *o, const char *v)
 {
     if (parse_u64(v, &o->ops) || o->ops == 0)
         return EINVAL;
-    o->seconds = 0; /* an op budget alone unless --seconds follows */
     return 0;
 }
 
@@ -96,7 +97,11 @@ static int parse_seconds(const char *v, double *out)
     return 0;
 }
 
-static int opt_seconds(stress_options_t *o, const char *v) { return parse_seconds(v, &o->seconds); }
+static int opt_seconds(stress_options_t *o, const char *v)
+{
+    seconds_given = true;
+    return parse_seconds(v, &o->seconds);
+}
 static int opt_watchdog(stress_options_t *o, const char *v) { return parse_seconds(v, &o->watchdog_seconds); }
 
 typedef struct option_def {
@@ -281,6 +286,10 @@ int parc_stress_main(int argc, char **argv)
             return 2;
         }
     }
+    /* --ops alone is an operation budget; with --seconds, whichever
+     * comes first. */
+    if (opt.ops && !seconds_given)
+        opt.seconds = 0;
     opt.tty = isatty(STDERR_FILENO) && isatty(STDOUT_FILENO);
 
     if (mode)

@@ -180,13 +180,16 @@ START_TEST(every_task_taken_exactly_once)
     parc_store(&w->done, 1, PARC_RELEASE);
     parc_test_join(th, THIEVES);
 
-    ck_assert_int_eq(parc_load(&w->failed, PARC_RELAXED), 0);
+    int failed = parc_load(&w->failed, PARC_RELAXED);
+    ck_assert_int_eq(failed, 0);
     uint64_t total = by_owner;
     for (unsigned i = 0; i < THIEVES; i++)
         total += w->by_thieves[i];
     ck_assert_uint_eq(total, TASKS);
-    for (size_t i = 0; i < TASKS; i++)
-        ck_assert_uint_eq(parc_load(&w->taken[i], PARC_RELAXED), 1);
+    for (size_t i = 0; i < TASKS; i++) {
+        unsigned taken = parc_load(&w->taken[i], PARC_RELAXED);
+        ck_assert_uint_eq(taken, 1);
+    }
     ck_assert_int_eq(parc_deque_destroy(&w->d), 0);
     free(w->taken);
     free(w);

@@ -277,18 +277,21 @@ static void run_mpmc(bool close_early)
         ck_assert_int_eq(parc_lfqueue_close(&m->q), 0);
     }
     parc_test_join(ct, CONSUMERS);
-    ck_assert_int_eq(parc_load(&m->failed, PARC_RELAXED), 0);
+    int failed = parc_load(&m->failed, PARC_RELAXED);
+    ck_assert_int_eq(failed, 0);
     /* every successful push delivered once, nothing else delivered */
     uint64_t total = 0;
     for (unsigned p = 0; p < PRODUCERS; p++) {
         if (!close_early)
             ck_assert_uint_eq(m->pushed[p], PER_PRODUCER);
         total += m->pushed[p];
-        for (uint32_t s = 0; s < PER_PRODUCER; s++)
-            ck_assert_uint_eq(parc_load(&m->seen[(size_t)p * PER_PRODUCER + s], PARC_RELAXED),
-                              s < m->pushed[p] ? 1 : 0);
+        for (uint32_t s = 0; s < PER_PRODUCER; s++) {
+            unsigned seen = parc_load(&m->seen[(size_t)p * PER_PRODUCER + s], PARC_RELAXED);
+            ck_assert_uint_eq(seen, s < m->pushed[p] ? 1 : 0);
+        }
     }
-    ck_assert_uint_eq(parc_load(&m->popped, PARC_RELAXED), total);
+    uint64_t popped = parc_load(&m->popped, PARC_RELAXED);
+    ck_assert_uint_eq(popped, total);
     ck_assert_int_eq(parc_lfqueue_destroy(&m->q), 0);
     free(m->seen);
     free(m);

@@ -413,13 +413,16 @@ static void run_mt(parc_queue_order_t order, int64_t maxsize)
     parc_test_join(pt, PRODUCERS);
     /* every item put; join returns only once all were task_done'd */
     ck_assert_int_eq(parc_queue_join(&m->q), 0);
-    ck_assert_uint_eq(parc_load(&m->done, PARC_RELAXED), (uint64_t)PRODUCERS * PER_PRODUCER);
+    uint64_t done = parc_load(&m->done, PARC_RELAXED);
+    ck_assert_uint_eq(done, (uint64_t)PRODUCERS * PER_PRODUCER);
     ck_assert_int_eq(parc_queue_shutdown(&m->q, false), 0);
     parc_test_join(ct, CONSUMERS);
     int failed = parc_load(&m->failed, PARC_RELAXED);
     ck_assert_int_eq(failed, 0);
-    for (size_t i = 0; i < (size_t)PRODUCERS * PER_PRODUCER; i++)
-        ck_assert_uint_eq(parc_load(&m->seen[i], PARC_RELAXED), 1);
+    for (size_t i = 0; i < (size_t)PRODUCERS * PER_PRODUCER; i++) {
+        unsigned seen = parc_load(&m->seen[i], PARC_RELAXED);
+        ck_assert_uint_eq(seen, 1);
+    }
     ck_assert_int_eq(parc_queue_destroy(&m->q), 0);
     free(m);
 }

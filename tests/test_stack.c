@@ -54,7 +54,8 @@ START_TEST(lifo_with_null_items_and_growth)
         ck_assert_int_eq(parc_stack_pop_try(&s, &v), EAGAIN);
     }
     /* the second round reused the first round's nodes */
-    ck_assert_uint_le(parc_load(&s.fresh, PARC_RELAXED), n);
+    uint64_t fresh = parc_load(&s.fresh, PARC_RELAXED);
+    ck_assert_uint_le(fresh, n);
     ck_assert_int_eq(parc_stack_push(&s, TOKEN(1)), 0); /* left inside */
     ck_assert_int_eq(parc_stack_destroy(&s), 0);
 }
@@ -109,7 +110,8 @@ START_TEST(aba_circulating_tokens)
     pthread_t th[THREADS];
     parc_test_spawn(th, THREADS, circulate, sh, 0);
     parc_test_join(th, THREADS);
-    ck_assert_int_eq(parc_load(&sh->failed, PARC_RELAXED), 0);
+    int failed = parc_load(&sh->failed, PARC_RELAXED);
+    ck_assert_int_eq(failed, 0);
     /* exactly the tokens, each once */
     int count[TOKENS] = { 0 };
     void *v;
@@ -161,15 +163,19 @@ START_TEST(concurrent_exactly_once)
     pthread_t th[THREADS];
     parc_test_spawn(th, THREADS, push_pop, w, sizeof w[0]);
     parc_test_join(th, THREADS);
-    ck_assert_int_eq(parc_load(&sh->failed, PARC_RELAXED), 0);
+    int failed = parc_load(&sh->failed, PARC_RELAXED);
+    ck_assert_int_eq(failed, 0);
     void *v;
     while (parc_stack_pop_try(&sh->s, &v) == 0) {
         size_t t = TOKEN_INDEX(v);
         ck_assert_uint_lt(t, (size_t)THREADS * PER_THREAD);
-        ck_assert_uint_eq(parc_xchg(&sh->held[t], 1, PARC_RELAXED), 0);
+        unsigned was = parc_xchg(&sh->held[t], 1, PARC_RELAXED);
+        ck_assert_uint_eq(was, 0);
     }
-    for (size_t i = 0; i < (size_t)THREADS * PER_THREAD; i++)
-        ck_assert_uint_eq(parc_load(&sh->held[i], PARC_RELAXED), 1);
+    for (size_t i = 0; i < (size_t)THREADS * PER_THREAD; i++) {
+        unsigned held = parc_load(&sh->held[i], PARC_RELAXED);
+        ck_assert_uint_eq(held, 1);
+    }
     ck_assert_int_eq(parc_stack_destroy(&sh->s), 0);
     free(sh);
 }

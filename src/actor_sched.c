@@ -220,8 +220,10 @@ static bool proc_turn(parc_sactor_t *a)
             parc_cpu_relax();
             continue;
         }
-        if (rc != 0)
-            break; /* EPIPE cannot happen before finish(); be safe */
+        if (rc != 0) { /* EPIPE: only after finish(), which ends turns */
+            busy_dec(a->rt);
+            return false;
+        }
         done++;
         parc_msg_t *m = msg_of(n);
         uncount(a, m);
@@ -274,8 +276,10 @@ static void finish(parc_sactor_t *a)
 {
     parc_actors_t *rt = a->rt;
     parc_mpsc_close(&a->mbox);
-    /* release: publishes exit_status to parc_sactor_stopped and monitors. */
-    parc_store(&a->stopped, 1u, PARC_RELEASE);
+    /* seq_cst: release publishes exit_status to parc_sactor_stopped; and
+     * Dekker with a blocked sender (claim raises space_waiters, then reads
+     * stopped; we set stopped, then read space_waiters below). */
+    parc_store(&a->stopped, 1u, PARC_SEQ_CST);
     parc_mpsc_node_t *n;
     while (parc_mpsc_pop(&a->mbox, &n) == 0) { /* closed: never sleeps */
         parc_msg_t *m = msg_of(n);
@@ -283,9 +287,12 @@ static void finish(parc_sactor_t *a)
         if (m != &a->stop_msg)
             parc_msg_free(m);
     }
-    /* Blocked senders: they will find the mailbox closed. */
-    parc_faa(&a->space, 1u, PARC_RELAXED);
-    parc_park_wake_all(&a->space);
+    /* Blocked senders: they will find the actor stopped. Only when some
+     * may be parked (a futex wake per stop would cost a spawn ~40%). */
+    if (a->capacity != 0 && parc_load(&a->space_waiters, PARC_SEQ_CST) != 0) {
+        parc_faa(&a->space, 1u, PARC_RELAXED);
+        parc_park_wake_all(&a->space);
+    }
     /* acq_rel: acquire the monitors pushed so far (their release CAS);
      * release our stop to those that later find the list closed. */
     uintptr_t list = parc_xchg(&a->monitors, MON_CLOSED, PARC_ACQ_REL);
@@ -398,7 +405,7 @@ static int claim(parc_sactor_t *a, bool wait, parc_deadline_t deadline)
         parc_faa(&a->space_waiters, 1u, PARC_SEQ_CST);
         int rc = 0;
         if (parc_load(&a->count, PARC_SEQ_CST) >= a->capacity &&
-            parc_load(&a->stopped, PARC_RELAXED) == 0)
+            parc_load(&a->stopped, PARC_SEQ_CST) == 0)
             rc = parc_park_wait(&a->space, seq, deadline);
         parc_fas(&a->space_waiters, 1u, PARC_RELAXED);
         if (rc == ETIMEDOUT || parc_deadline_passed(deadline)) {

@@ -50,13 +50,10 @@ int parc_ec_await(parc_ec_t *ec, bool (*ready)(void *arg), void *arg,
      * spin: measured with both threads of a ping-pong on one CPU, the round
      * trip fell from ~180 us to ~9 us. With the partner on the other core a
      * yield returns at once. */
-    for (unsigned i = 1; i <= PARC_SPIN_POLLS; i++) {
+    for (unsigned i = 0; i < PARC_SPIN_POLLS; i++) {
         if (ready(arg))
             return 0;
-        if (i % PARC_SPIN_YIELD_EVERY == 0)
-            parc_yield();
-        else
-            parc_cpu_relax();
+        parc_spin_poll(i);
     }
     for (;;) {
         parc_ec_key_t key = parc_ec_prepare_wait(ec);

@@ -20,7 +20,7 @@ int parc_mpmc_init(parc_mpmc_t *q, parc_mpmc_cell_t *cells, size_t capacity)
     parc_atomic_init(&q->deq, 0);
     q->cells = cells;
     q->mask = capacity - 1;
-    q->asym = parc_ring_asym_available();
+    q->asym = parc_asym_available();
     q->owns_cells = false;
     parc_ec_init(&q->items);
     parc_ec_init(&q->space);
@@ -83,14 +83,14 @@ int parc_mpmc_close(parc_mpmc_t *q)
         for (unsigned i_ = 0; i_ < PARC_SPIN_POLLS; i_++) {                 \
             if ((rc_ = (try_expr)) != EAGAIN)                               \
                 return rc_;                                                 \
-            parc_ring_poll(i_);                                             \
+            parc_spin_poll(i_);                                             \
         }                                                                   \
         for (;;) {                                                          \
             parc_ec_key_t key_ = parc_ec_prepare_wait(ec);                  \
             /* store-load with every running thread: our registration    */ \
             /* before the re-check; pairs with the light fence after a   */ \
             /* publish or release in the _try forms.                     */ \
-            parc_ring_heavy_fence((q)->asym);                               \
+            parc_asym_heavy_fence((q)->asym);                               \
             if ((rc_ = (try_expr)) != EAGAIN) {                             \
                 parc_ec_cancel_wait(ec);                                    \
                 return rc_;                                                 \

@@ -1,7 +1,6 @@
 /* parc/mpsc.h: set-up, close, the consumer side, and the push path that
  * decides pushes racing with close. */
 #include "parc/mpsc.h"
-#include "parc/spsc.h" /* parc_ring_poll */
 
 #include <string.h>
 
@@ -164,7 +163,7 @@ int parc_mpsc_pop_wait_(parc_mpsc_t *q, parc_mpsc_node_t **out,
         rc = parc_mpsc_pop_try_(q, out);
         if (rc == 0 || rc == EPIPE)
             return rc;
-        parc_ring_poll(i);
+        parc_spin_poll(i);
     }
     parc_backoff_t backoff = PARC_BACKOFF_INIT;
     for (;;) {

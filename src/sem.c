@@ -78,7 +78,7 @@ int parc_sem_release(parc_sem_t *s, uint32_t n)
      * loads below; pairs with the fence in parc_ec_prepare_wait(), so either
      * a waiter's re-check sees the permits or we see the waiter. */
     parc_fence(PARC_SEQ_CST);
-    if (parc_load(&s->ec.waiters, PARC_RELAXED) != 0) {
+    if (parc_ec_has_waiters(&s->ec)) {
         /* One waiter can use one permit. Several permits, or a waiter that
          * wants several, may need several wake-ups or a particular waiter:
          * wake them all and let them race (correct; rare). */

@@ -1,65 +1,9 @@
-/* parc/spsc.h: set-up, close, the waiting paths, and the asymmetric
- * barrier shared with parc/mpmc.h. */
-#define _GNU_SOURCE
+/* parc/spsc.h: set-up, close and the waiting paths. */
 #include "parc/spsc.h"
 
 #include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
-
-#if defined(__linux__)
-#include <linux/membarrier.h>
-#include <sys/syscall.h>
-#include <unistd.h>
-#endif
-
-/* ---- asymmetric barrier ---------------------------------------------- */
-
-static pthread_once_t asym_once = PTHREAD_ONCE_INIT;
-static bool asym_ok;
-
-static void asym_register(void)
-{
-#if defined(__linux__) && defined(SYS_membarrier) && !defined(PARC_TSAN)
-    /* Registration is required before the first PRIVATE_EXPEDITED call;
-     * it fails on kernels before 4.14 and under seccomp filters that
-     * refuse the call: then both sides fall back to fences. */
-    long cmds = syscall(SYS_membarrier, MEMBARRIER_CMD_QUERY, 0, 0);
-    if (cmds >= 0 && (cmds & MEMBARRIER_CMD_PRIVATE_EXPEDITED) != 0 &&
-        syscall(SYS_membarrier, MEMBARRIER_CMD_REGISTER_PRIVATE_EXPEDITED, 0, 0) == 0)
-        asym_ok = true;
-#endif
-}
-
-bool parc_ring_asym_available(void)
-{
-    pthread_once(&asym_once, asym_register);
-    return asym_ok;
-}
-
-void parc_ring_heavy_fence(bool asym)
-{
-    /* seq_cst fence: our own store-load barrier (and the whole barrier when
-     * the other side uses fences too); pairs with parc_ring_light_fence. */
-    parc_fence(PARC_SEQ_CST);
-#if defined(__linux__) && defined(SYS_membarrier)
-    if (asym) {
-        PARC_CHAOS_POINT();
-        /* Every running thread of the process passes a full barrier before
-         * this returns; a thread not running has passed one in the context
-         * switch. It fails only when this process is not registered (a
-         * child after fork() has a new address space): register again. A
-         * light side compiled to rely on it has no fallback, so a barrier
-         * that cannot be had is fatal rather than a silent lost wake-up. */
-        if (syscall(SYS_membarrier, MEMBARRIER_CMD_PRIVATE_EXPEDITED, 0, 0) != 0 &&
-            (syscall(SYS_membarrier, MEMBARRIER_CMD_REGISTER_PRIVATE_EXPEDITED, 0, 0) != 0 ||
-             syscall(SYS_membarrier, MEMBARRIER_CMD_PRIVATE_EXPEDITED, 0, 0) != 0))
-            abort();
-    }
-#else
-    (void)asym;
-#endif
-}
 
 /* ---- set-up ----------------------------------------------------------- */
 
@@ -82,7 +26,7 @@ int parc_spsc_init(parc_spsc_t *q, void **buf, size_t capacity)
     q->tail_cache = 0;
     q->buf = buf;
     q->mask = capacity - 1;
-    q->asym = parc_ring_asym_available();
+    q->asym = parc_asym_available();
     q->owns_buf = false;
     parc_ec_init(&q->items);
     parc_ec_init(&q->space);
@@ -145,7 +89,7 @@ int parc_spsc_closed_empty_(parc_spsc_t *q, size_t head)
      * check either follows it (and sees the flag: its push backs out) or
      * precedes it, and then its mark, or the publish before the mark's
      * end, is visible below (see "Close" in spsc.h). */
-    parc_ring_heavy_fence(q->asym);
+    parc_asym_heavy_fence(q->asym);
     /* acquire: reading the end of a mark makes that push's publish
      * visible; pairs with the release stores of the mark. */
     if (parc_load(&q->pushing, PARC_ACQUIRE) != 0)
@@ -166,13 +110,13 @@ int parc_spsc_push_wait_(parc_spsc_t *q, void *item, parc_deadline_t deadline)
         int rc = parc_spsc_push_try(q, item);
         if (rc != EAGAIN)
             return rc;
-        parc_ring_poll(i);
+        parc_spin_poll(i);
     }
     for (;;) {
         parc_ec_key_t key = parc_ec_prepare_wait(&q->space);
         /* store-load with every running thread: our registration before the
          * re-check; pairs with the light fence in parc_spsc_end_pop_(). */
-        parc_ring_heavy_fence(q->asym);
+        parc_asym_heavy_fence(q->asym);
         int rc = parc_spsc_push_try(q, item);
         if (rc != EAGAIN) {
             parc_ec_cancel_wait(&q->space);
@@ -195,14 +139,14 @@ int parc_spsc_pop_wait_(parc_spsc_t *q, void **item, parc_deadline_t deadline)
         int rc = parc_spsc_pop_try(q, item);
         if (rc != EAGAIN)
             return rc;
-        parc_ring_poll(i);
+        parc_spin_poll(i);
     }
     parc_backoff_t backoff = PARC_BACKOFF_INIT;
     for (;;) {
         parc_ec_key_t key = parc_ec_prepare_wait(&q->items);
         /* store-load with every running thread: our registration before the
          * re-check; pairs with the light fence in parc_spsc_end_push_(). */
-        parc_ring_heavy_fence(q->asym);
+        parc_asym_heavy_fence(q->asym);
         int rc = parc_spsc_pop_try(q, item);
         if (rc != EAGAIN) {
             parc_ec_cancel_wait(&q->items);

@@ -204,4 +204,18 @@ static inline void parc_backoff_spin(parc_backoff_t *b)
  * when it waits for our core. */
 #define PARC_SPIN_YIELD_EVERY 32u
 
+/* Poll number `i` of a bounded spin before parking: a PAUSE, but every
+ * PARC_SPIN_YIELD_EVERY-th poll gives the processor away. When threads
+ * outnumber cores the thread we wait for is often not running, and a
+ * futex sleep and wake-up (~45 us plus a system call on the waker's side)
+ * costs far more than a yield that lets it run now; with a core each, a
+ * yield returns at once. */
+static inline void parc_spin_poll(unsigned i)
+{
+    if (i % PARC_SPIN_YIELD_EVERY == PARC_SPIN_YIELD_EVERY - 1)
+        parc_yield();
+    else
+        parc_cpu_relax();
+}
+
 #endif /* PARC_ATOMIC_H */

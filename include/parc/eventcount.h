@@ -89,7 +89,18 @@ static inline void parc_ec_cancel_wait(parc_ec_t *ec)
  * when ec is NULL. Blocks. */
 int parc_ec_wait(parc_ec_t *ec, parc_ec_key_t key, parc_deadline_t deadline);
 
-/* Slow paths of the notifies: bump the epoch and wake. */
+/* True when some thread is between parc_ec_prepare_wait() and the end of
+ * its wait. For notifiers that order their publish before this load
+ * themselves (a seq_cst fence, or the light side of parc/asymfence.h)
+ * and then call parc_ec_wake(); everyone else uses parc_ec_notify_*.
+ * `ec` must not be NULL. Any thread; never blocks. */
+static inline bool parc_ec_has_waiters(parc_ec_t *ec)
+{
+    return parc_load(&ec->waiters, PARC_RELAXED) != 0;
+}
+
+/* Bump the epoch and wake one waiter (all when `all`): the slow path of
+ * the notifies. Any thread; never blocks. */
 void parc_ec_wake(parc_ec_t *ec, bool all);
 
 /* Wake at least one thread waiting since before this call, if any.
@@ -99,7 +110,7 @@ static inline void parc_ec_notify_one(parc_ec_t *ec)
     /* seq_cst fence: orders the caller's publish before the waiter-count
      * load; pairs with the fence in parc_ec_prepare_wait(). */
     parc_fence(PARC_SEQ_CST);
-    if (parc_load(&ec->waiters, PARC_RELAXED) != 0)
+    if (parc_ec_has_waiters(ec))
         parc_ec_wake(ec, false);
 }
 
@@ -109,7 +120,7 @@ static inline void parc_ec_notify_all(parc_ec_t *ec)
 {
     /* seq_cst fence: as in parc_ec_notify_one(). */
     parc_fence(PARC_SEQ_CST);
-    if (parc_load(&ec->waiters, PARC_RELAXED) != 0)
+    if (parc_ec_has_waiters(ec))
         parc_ec_wake(ec, true);
 }
 

@@ -57,7 +57,7 @@
 
 #include "parc/atomic.h"
 #include "parc/eventcount.h"
-#include "parc/spsc.h" /* the asymmetric barrier */
+#include "parc/asymfence.h"
 #include "parc/status.h"
 #include "parc/time.h"
 
@@ -76,7 +76,7 @@ typedef struct parc_mpmc {
     /* Read-mostly: the fast paths read it from their caches. */
     PARC_CACHE_ALIGNED parc_mpmc_cell_t *cells;
     size_t mask;
-    bool asym;                  /* parc_ring_asym_available() at init */
+    bool asym;                  /* parc_asym_available() at init */
     bool owns_cells;            /* allocated by parc_mpmc_create() */
     parc_ec_t items;            /* consumers wait here */
     parc_ec_t space;            /* producers wait here */
@@ -165,8 +165,8 @@ static inline int parc_mpmc_push_try(parc_mpmc_t *q, void *item)
     parc_store(&cell->seq, pos + 1, PARC_RELEASE);
     /* store-load: the publish before the waiter check; pairs with the heavy
      * fence of a consumer about to sleep. */
-    parc_ring_light_fence(q->asym);
-    if (parc_load(&q->items.waiters, PARC_RELAXED) != 0)
+    parc_asym_light_fence(q->asym);
+    if (parc_ec_has_waiters(&q->items))
         parc_ec_wake(&q->items, false);
     return 0;
 }
@@ -226,8 +226,8 @@ static inline int parc_mpmc_pop_try(parc_mpmc_t *q, void **item)
     parc_store(&cell->seq, pos + q->mask + 1, PARC_RELEASE);
     /* store-load: the release before the waiter check; pairs with the heavy
      * fence of a producer about to sleep. */
-    parc_ring_light_fence(q->asym);
-    if (parc_load(&q->space.waiters, PARC_RELAXED) != 0)
+    parc_asym_light_fence(q->asym);
+    if (parc_ec_has_waiters(&q->space))
         parc_ec_wake(&q->space, false);
     return 0;
 }

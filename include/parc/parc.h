@@ -9,6 +9,7 @@
 #include "parc/time.h"
 #include "parc/park.h"
 #include "parc/eventcount.h"
+#include "parc/asymfence.h"
 #include "parc/spinlock.h"
 #include "parc/mutex.h"
 #include "parc/rlock.h"

@@ -24,7 +24,7 @@
  * stores the count then loads the index), which needs a store-load
  * barrier on both sides. A full fence on every push and pop would cost
  * more than the rest of the operation, so parc makes the barrier
- * asymmetric (see parc_ring_light_fence below): the fast path only
+ * asymmetric (parc/asymfence.h): the fast path only
  * keeps the compiler from reordering, and the thread about to sleep runs
  * membarrier(MEMBARRIER_CMD_PRIVATE_EXPEDITED), which makes every running
  * thread of the process pass a full barrier. The waiting side pays ~1 us
@@ -65,57 +65,11 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "parc/asymfence.h"
 #include "parc/atomic.h"
 #include "parc/eventcount.h"
 #include "parc/status.h"
 #include "parc/time.h"
-
-/* ---- asymmetric store-load barrier (shared by spsc.h and mpmc.h) -------
- *
- * After Dice, Lev & Moir's asymmetric Dekker synchronization and the
- * Linux membarrier(2) system call (also liburcu's urcu-membarrier and
- * folly's asymmetricHeavyBarrier). The light side is a compiler barrier;
- * the heavy side forces a full memory barrier on every running thread of
- * the process, so a light-side "store A; light; load B" and a heavy-side
- * "store B; heavy; load A" cannot both miss the other's store. `asym`
- * comes from parc_ring_asym_available(); when false both sides are
- * seq_cst fences. (This facility belongs in parc/atomic.h; it lives here
- * until that header's owner takes it.)
- */
-
-/* True when the heavy side can use membarrier (registered once per
- * process on first call). False in ThreadSanitizer builds. Any thread. */
-bool parc_ring_asym_available(void);
-
-/* Light side: order the caller's earlier store before its next load, with
- * the heavy side's help. */
-static inline void parc_ring_light_fence(bool asym)
-{
-    if (asym)
-        parc_compiler_barrier(); /* the heavy side's membarrier does the rest */
-    else
-        parc_fence(PARC_SEQ_CST); /* store-load: pairs with the heavy side's
-                                   * seq_cst fence */
-}
-
-/* Heavy side: a full barrier on this thread and, when `asym`, on every
- * running thread of the process. Any thread; may enter the kernel. */
-void parc_ring_heavy_fence(bool asym);
-
-/* One poll of the bounded spin before a ring's waiter sleeps: mostly a
- * PAUSE, but every 128th poll gives the processor away. When threads
- * outnumber cores the thread we wait for is often not running, and a
- * futex sleep and wake-up (~45 us plus a system call on the waker's side)
- * costs far more than a yield that lets it run now; with a core each,
- * the few yields cost well under a microsecond each. Shared by the rings
- * and the mailbox. */
-static inline void parc_ring_poll(unsigned i)
-{
-    if ((i & 127u) == 127u)
-        parc_yield();
-    else
-        parc_cpu_relax();
-}
 
 /* ---- the ring ------------------------------------------------------------ */
 
@@ -138,7 +92,7 @@ typedef struct parc_spsc {
     PARC_CACHE_ALIGNED void **buf;
     size_t mask;                    /* capacity - 1 */
     parc_atomic(uint32_t) closed;
-    bool asym;                      /* parc_ring_asym_available() at init */
+    bool asym;                      /* parc_asym_available() at init */
     bool owns_buf;                  /* allocated by parc_spsc_create() */
     parc_ec_t items;                /* the consumer waits here for items */
     parc_ec_t space;                /* the producer waits here for room */
@@ -215,7 +169,7 @@ static inline bool parc_spsc_begin_push_(parc_spsc_t *q)
     parc_store(&q->pushing, 1u, PARC_RELAXED); /* ordered by the fence below */
     /* store-load: the mark before the closed check; pairs with the heavy
      * fence in parc_spsc_closed_empty_(). */
-    parc_ring_light_fence(q->asym);
+    parc_asym_light_fence(q->asym);
     if (parc_load(&q->closed, PARC_RELAXED) != 0) {
         /* release: a consumer that reads 0 here may conclude; nothing was
          * published (pairs with its acquire load of the mark). */
@@ -236,8 +190,8 @@ static inline void parc_spsc_end_push_(parc_spsc_t *q, size_t t_new)
     parc_store(&q->pushing, 0u, PARC_RELEASE);
     /* store-load: the publish before the waiter check; pairs with the heavy
      * fence of a consumer about to sleep (parc_spsc_pop_wait_). */
-    parc_ring_light_fence(q->asym);
-    if (parc_load(&q->items.waiters, PARC_RELAXED) != 0)
+    parc_asym_light_fence(q->asym);
+    if (parc_ec_has_waiters(&q->items))
         parc_ec_wake(&q->items, false);
 }
 
@@ -318,8 +272,8 @@ static inline void parc_spsc_end_pop_(parc_spsc_t *q, size_t h_new)
     parc_store(&q->head, h_new, PARC_RELEASE);
     /* store-load: the release before the waiter check; pairs with the heavy
      * fence of a producer about to sleep (parc_spsc_push_wait_). */
-    parc_ring_light_fence(q->asym);
-    if (parc_load(&q->space.waiters, PARC_RELAXED) != 0)
+    parc_asym_light_fence(q->asym);
+    if (parc_ec_has_waiters(&q->space))
         parc_ec_wake(&q->space, false);
 }
 

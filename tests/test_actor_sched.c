@@ -440,6 +440,55 @@ START_TEST(pinned_actor_answers)
 }
 END_TEST
 
+/* A busy actor re-sends to itself forever; on one worker, another actor
+ * still gets its turn (batches end turns even when mailboxes never run
+ * dry). */
+static parc_atomic(int) spin_stop;
+
+static void self_sender(parc_sactor_t *self, void *state, parc_msg_t *m)
+{
+    (void)state;
+    if (parc_load(&spin_stop, PARC_RELAXED)) {
+        parc_sactor_exit(self, 0);
+        return;
+    }
+    ck_assert_int_eq(parc_sactor_send(self, m), 0);
+}
+
+static void set_event(parc_sactor_t *self, void *state, parc_msg_t *m)
+{
+    (void)self;
+    (void)m;
+    parc_event_set(state);
+}
+
+START_TEST(busy_actor_does_not_starve_others)
+{
+    parc_actors_t *one;
+    ck_assert_int_eq(parc_actors_create(1, &one), 0);
+    parc_store(&spin_stop, 0, PARC_RELAXED);
+    static parc_event_t ran;
+    parc_event_init(&ran);
+    parc_sactor_t *busy, *other;
+    ck_assert_int_eq(parc_spawn(one, self_sender, NULL, NULL, &busy), 0);
+    ck_assert_int_eq(parc_spawn(one, set_event, &ran, NULL, &other), 0);
+    static parc_msg_t m1, m2;
+    parc_msg_init(&m1, T_DATA, NULL);
+    parc_msg_init(&m2, T_DATA, NULL);
+    ck_assert_int_eq(parc_sactor_send(busy, &m1), 0);
+    parc_sleep_ns(PARC_NS_PER_MS);
+    ck_assert_int_eq(parc_sactor_send(other, &m2), 0);
+    ck_assert_int_eq(parc_event_wait_timed(&ran, PARC_TEST_PATIENCE_NS), 0);
+    parc_store(&spin_stop, 1, PARC_RELAXED);
+    ck_assert_int_eq(parc_sactor_stop(other, 0), 0);
+    ck_assert_int_eq(parc_actors_quiesce_timed(one, PARC_TEST_PATIENCE_NS), 0);
+    ck_assert(parc_sactor_stopped(busy, NULL));
+    parc_sactor_release(busy);
+    parc_sactor_release(other);
+    ck_assert_int_eq(parc_actors_free(one), 0);
+}
+END_TEST
+
 static Suite *actor_sched_suite(void)
 {
     Suite *s = suite_create("actor_sched");
@@ -455,6 +504,7 @@ static Suite *actor_sched_suite(void)
     tcase_add_test(tc, timers_fire_and_cancel);
     tcase_add_test(tc, quiescence_waits_for_the_token);
     tcase_add_test(tc, pinned_actor_answers);
+    tcase_add_test(tc, busy_actor_does_not_starve_others);
     suite_add_tcase(s, tc);
     return s;
 }

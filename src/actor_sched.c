@@ -170,6 +170,7 @@ parc_actors_t *parc_sactor_runtime(parc_sactor_t *a)
 
 static void schedule(parc_sactor_t *a);
 static void finish(parc_sactor_t *a);
+static int push(parc_sactor_t *a, parc_msg_t *m);
 
 static parc_msg_t *msg_of(parc_mpsc_node_t *n)
 {
@@ -301,7 +302,7 @@ static void finish(parc_sactor_t *a)
         d->status = a->exit_status;
         parc_sactor_t *w = d->watcher_;
         d->watcher_ = NULL;
-        if (parc_sactor_send(w, &d->msg) != 0)
+        if (push(w, &d->msg) != 0) /* uncounted: never blocks */
             parc_msg_free(&d->msg);
         parc_sactor_release(w);
         d = next;
@@ -554,7 +555,7 @@ int parc_sactor_monitor(parc_sactor_t *watcher, parc_sactor_t *target)
              * released exit_status. Already stopped: down at once. */
             d->status = target->exit_status;
             d->watcher_ = NULL;
-            if (parc_sactor_send(watcher, &d->msg) != 0)
+            if (push(watcher, &d->msg) != 0) /* uncounted */
                 parc_msg_free(&d->msg);
             parc_sactor_release(watcher);
             return 0;

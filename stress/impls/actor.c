@@ -10,11 +10,16 @@
  *   actor.quiescence  tokens circle a ring of actors for random hop counts,
  *                     launched from several threads: when quiesce returns,
  *                     every hop has happened (never reported early).
+ *   actor.thread_close  thread-per-actor (parc/actor.h): senders race with
+ *                     close; every accepted message is received, in each
+ *                     sender's order, before recv's EPIPE; later sends get
+ *                     EPIPE.
  */
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "parc/actor.h"
 #include "parc/actor_sched.h"
 #include "parc/stress.h"
 
@@ -259,3 +264,110 @@ static const parc_stress_workload_t ring_workload = {
     .run = ring_run,
 };
 PARC_STRESS_WORKLOAD(ring_workload)
+
+/* ---- actor.thread_close ------------------------------------------------- */
+
+typedef struct tclose {
+    parc_actor_t actor;
+    parc_stress_ctx_t *ctx;
+    uint64_t accepted[MAX_SENDERS];   /* per sender, written by the sender */
+    uint64_t received[MAX_SENDERS];   /* per sender, written by the actor */
+    uint64_t quota;
+} tclose_t;
+
+static int tclose_body(parc_actor_t *self, void *arg)
+{
+    tclose_t *t = arg;
+    parc_msg_t *m;
+    int rc;
+    while ((rc = parc_actor_recv(self, &m)) == 0) {
+        dmsg_t *x = parc_msg_entry(m, dmsg_t, hdr);
+        if (x->seq != t->received[x->sender])
+            parc_stress_fail(t->ctx, "sender %u: got seq %llu, expected %llu",
+                             x->sender, (unsigned long long)x->seq,
+                             (unsigned long long)t->received[x->sender]);
+        t->received[x->sender] = x->seq + 1;
+        free(x);
+    }
+    return rc;
+}
+
+static void tclose_thread(parc_stress_ctx_t *ctx, unsigned index, void *arg)
+{
+    tclose_t *t = arg;
+    if (index == 0) { /* the closer: after a random pause */
+        uint64_t spin = parc_stress_random(ctx, index) % 20000;
+        for (uint64_t i = 0; i < spin; i++)
+            parc_cpu_relax();
+        parc_actor_close(&t->actor);
+        return;
+    }
+    for (uint64_t i = 0; i < t->quota; i++) {
+        dmsg_t *x = malloc(sizeof *x);
+        if (x == NULL)
+            return;
+        parc_msg_init(&x->hdr, T_DATA, NULL);
+        x->sender = index;
+        x->seq = i;
+        int rc = parc_actor_send(&t->actor, &x->hdr);
+        if (rc != 0) {
+            free(x);
+            if (rc != EPIPE)
+                parc_stress_fail(ctx, "send returned %d", rc);
+            break;
+        }
+        t->accepted[index]++;
+    }
+    /* Once refused, refused for good. */
+    dmsg_t late;
+    parc_msg_init(&late.hdr, T_DATA, NULL);
+    if (parc_mpsc_is_closed(&t->actor.mbox) &&
+        parc_actor_send(&t->actor, &late.hdr) != EPIPE)
+        parc_stress_fail(ctx, "a send after close was accepted");
+}
+
+static int tclose_run(parc_stress_ctx_t *ctx, void *arg)
+{
+    (void)arg;
+    unsigned threads = parc_stress_threads(ctx);
+    int rc = 0;
+    do {
+        tclose_t *t = calloc(1, sizeof *t);
+        if (t == NULL)
+            return ENOMEM;
+        t->ctx = ctx;
+        t->quota = 5000 / PARC_SLOWDOWN;
+        rc = parc_actor_init(&t->actor, tclose_body, t);
+        if (rc == 0)
+            rc = parc_actor_start(&t->actor);
+        if (rc == 0)
+            rc = parc_stress_run_threads(ctx, threads, tclose_thread, t);
+        int status = 0;
+        if (parc_actor_join_timed(&t->actor, &status, parc_stress_patience_ns(ctx)) != 0)
+            parc_stress_fail(ctx, "the actor did not end after close");
+        else if (status != EPIPE)
+            parc_stress_fail(ctx, "recv ended with %d, not EPIPE", status);
+        for (unsigned s = 1; s < threads; s++)
+            if (t->received[s] != t->accepted[s])
+                parc_stress_fail(ctx, "sender %u: %llu accepted, %llu received", s,
+                                 (unsigned long long)t->accepted[s],
+                                 (unsigned long long)t->received[s]);
+        uint64_t n = 0;
+        for (unsigned s = 1; s < threads; s++)
+            n += t->accepted[s];
+        parc_stress_add_ops(ctx, n);
+        parc_actor_destroy(&t->actor);
+        free(t);
+    } while (rc == 0 && !parc_stress_stopping(ctx));
+    return rc;
+}
+
+static const parc_stress_workload_t tclose_workload = {
+    .name = "actor.thread_close",
+    .impl = "parc.actor",
+    .description = "senders race close on a thread actor: every accepted message received in order before EPIPE",
+    .min_threads = 2,
+    .max_threads = MAX_SENDERS,
+    .run = tclose_run,
+};
+PARC_STRESS_WORKLOAD(tclose_workload)

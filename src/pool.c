@@ -296,12 +296,19 @@ static parc_future_t *next_task(parc_pool_t *p, pool_worker_t *w)
             return f;
         }
 
-        /* Search: steal for a short spin before parking. */
-        if (!counted)
-            parc_faa(&p->searching, 1u, PARC_RELAXED); /* see pool_notify */
+        /* Search: steal for a short spin before parking. At most half
+         * the workers spin at once (Go's and Tokio's rule): more would
+         * only take cores from the threads that make the work. The others
+         * go straight to the parking protocol below. */
+        unsigned rounds = SEARCH_ROUNDS;
+        if (!counted) {
+            uint32_t now = parc_faa(&p->searching, 1u, PARC_RELAXED); /* see pool_notify */
+            if (2u * now >= p->nworkers && p->nworkers > 1)
+                rounds = 1; /* one look, then park */
+        }
         counted = true;
         bool drained = false;
-        for (unsigned r = 0; r < SEARCH_ROUNDS && !drained; r++) {
+        for (unsigned r = 0; r < rounds && !drained; r++) {
             f = find_work(p, w, &drained);
             if (f != NULL) {
                 found_work(p, w);

@@ -14,7 +14,8 @@
  *
  * Sleeping (after Tokio's and Go's schedulers): a worker that finds no
  * work counts itself as *searching* and keeps looking for a short spin
- * (about PARC_SPIN_POLLS pauses); then it leaves the searching count, joins
+ * (about PARC_SPIN_POLLS pauses; at most half the workers spin at once,
+ * the others look once); then it leaves the searching count, joins
  * a list of sleepers and, after a last look, parks on its own eventcount
  * (parc/eventcount.h). A submission wakes a sleeper only when no worker is
  * searching (a searcher will find the work); the waker takes the sleeper

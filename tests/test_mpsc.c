@@ -191,7 +191,14 @@ struct later {
 static void *act_later(void *arg)
 {
     struct later *l = arg;
-    parc_sleep_ns(20 * PARC_NS_PER_MS); /* let the consumer fall asleep */
+    /* Wait until the consumer has marked the queue empty on its way to
+     * sleep (a fixed delay is not enough under TSan on a loaded machine). */
+    parc_deadline_t d;
+    parc_deadline_in(&d, PARC_TEST_PATIENCE_NS);
+    while ((parc_load(&l->q->head, PARC_RELAXED) & PARC_MPSC_EMPTY_) == 0 &&
+           !parc_deadline_passed(d))
+        parc_sleep_ns(PARC_NS_PER_MS);
+    parc_sleep_ns(5 * PARC_NS_PER_MS); /* and, most likely, parked */
     if (l->what == 0) {
         bool e = false;
         ck_assert_int_eq(parc_mpsc_push(l->q, &l->m.node, &e), 0);

@@ -135,7 +135,7 @@ END_TEST
 /* recv_try and recv_timed on an empty open mailbox, then a message. */
 static int timed_body(parc_actor_t *self, void *arg)
 {
-    (void)arg;
+    parc_atomic(int) *checked = arg;
     parc_msg_t *m;
     if (parc_actor_recv_try(self, &m) != EAGAIN)
         return 1;
@@ -146,6 +146,9 @@ static int timed_body(parc_actor_t *self, void *arg)
         return 3;
     if (parc_actor_recv_timed(self, &m, -1) != EINVAL)
         return 4;
+    /* release: tells the main thread it may send now (it must not before:
+     * a message in the 10 ms window above would end that wait early) */
+    parc_store(checked, 1, PARC_RELEASE);
     /* The main thread sends one message after join_timed timed out. */
     if (parc_actor_recv_timed(self, &m, PARC_TEST_PATIENCE_NS) != 0)
         return 5;
@@ -158,9 +161,13 @@ static int timed_body(parc_actor_t *self, void *arg)
 START_TEST(recv_forms_time_out_and_see_close)
 {
     parc_actor_t a;
-    ck_assert_int_eq(parc_actor_init(&a, timed_body, NULL), 0);
+    static parc_atomic(int) checked;
+    parc_atomic_init(&checked, 0);
+    ck_assert_int_eq(parc_actor_init(&a, timed_body, (void *)&checked), 0);
     ck_assert_int_eq(parc_actor_start(&a), 0);
-    ck_assert_int_eq(parc_actor_join_timed(&a, NULL, 30 * PARC_NS_PER_MS),
+    ck_assert(parc_test_eventually(&checked));
+    /* the actor now waits for a message: join must time out */
+    ck_assert_int_eq(parc_actor_join_timed(&a, NULL, 10 * PARC_NS_PER_MS),
                      ETIMEDOUT);
     parc_msg_t *m;
     ck_assert_int_eq(parc_msg_new(PARC_MSG_USER, NULL, 0, &m), 0);

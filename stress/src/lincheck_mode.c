@@ -14,9 +14,6 @@
 #include "parc/stress_lincheck.h"
 #include "parc/stress_litmus.h" /* parc_litmus_cpus() */
 
-/* Set by --baton/--replay before the cases run (main thread only). */
-static bool under_baton;
-
 /* ---- the workload -------------------------------------------------------- */
 
 static bool lc_applies(const void *impl)
@@ -49,6 +46,7 @@ static int lc_run(parc_stress_ctx_t *ctx, const void *impl)
 {
     const parc_stress_queue_impl_t *q = impl;
     const stress_options_t *opt = ctx->opt;
+    bool under_baton = opt->baton;
     parc_lc_options_t o = {
         .seed = parc_stress_seed(ctx),
         .threads = lc_threads(parc_stress_threads(ctx)),
@@ -79,7 +77,7 @@ static int lc_run(parc_stress_ctx_t *ctx, const void *impl)
         return 0;
     case EDOM:
         printf("  replay: %s %s 0x%016" PRIx64 " --impl '%s'%s --threads %u --ops %" PRIu64
-               "\n", opt->argv0, under_baton ? "--replay" : "--lincheck --seed",
+               "\n", opt->argv0, under_baton ? "--lincheck --replay" : "--lincheck --seed",
                opt->seed, q->name, (q->flags & PARC_STRESS_MUTANT) ? " --mutants" : "",
                o.threads, rep.violation_scenario + 1);
         if (!under_baton)
@@ -191,41 +189,5 @@ static int run_lincheck_cases(const stress_options_t *opt, const char *title)
 int stress_mode_lincheck(const stress_options_t *opt, const char *arg)
 {
     (void)arg;
-    under_baton = false;
-    return run_lincheck_cases(opt, "--lincheck");
-}
-
-static int baton_unavailable(const char *option)
-{
-    printf("parc-stress %s: SKIP: the baton scheduler takes over parc's chaos "
-           "points, and this build has none; configure with -DPARC_CHAOS=ON\n"
-           "\n0 passed, 0 failed, 1 skipped\n", option);
-    return 0;
-}
-
-int stress_mode_baton(const stress_options_t *opt, const char *arg)
-{
-    (void)arg;
-    if (!parc_baton_available())
-        return baton_unavailable("--baton");
-    under_baton = true;
-    return run_lincheck_cases(opt, "--baton");
-}
-
-int stress_mode_replay(const stress_options_t *opt, const char *arg)
-{
-    char *end;
-    errno = 0;
-    unsigned long long seed = strtoull(arg, &end, 0);
-    if (errno || end == arg || *end || arg[0] == '-' || seed == 0) {
-        fprintf(stderr, "%s: --replay needs the seed a failure printed, not '%s'\n",
-                opt->argv0, arg);
-        return 2;
-    }
-    if (!parc_baton_available())
-        return baton_unavailable("--replay");
-    stress_options_t o = *opt;
-    o.seed = seed;
-    under_baton = true;
-    return run_lincheck_cases(&o, "--replay");
+    return run_lincheck_cases(opt, opt->baton ? "--lincheck --baton" : "--lincheck");
 }

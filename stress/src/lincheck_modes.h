@@ -7,9 +7,9 @@
  *                    order is FIFO or LIFO: short random histories checked
  *                    against the sequential model (parc/stress_lincheck.h).
  *   --lincheck       run only the queue.lincheck cases.
- *   --baton          the same, each scenario under the baton (PCT)
- *                    scheduler (parc/stress_baton.h); PARC_CHAOS builds.
- *   --replay SEED    --baton with --seed SEED: re-runs a failing schedule.
+ *                    With --baton / --replay SEED (options of parc-stress),
+ *                    each scenario runs under the PCT scheduler
+ *                    (parc/stress_baton.h).
  *   --litmus         run the litmus catalogue and the registered litmus
  *                    tests (parc/stress_litmus.h).
  */
@@ -21,8 +21,6 @@
 extern const stress_builtin_t stress_queue_lincheck;
 
 int stress_mode_lincheck(const stress_options_t *opt, const char *arg);
-int stress_mode_baton(const stress_options_t *opt, const char *arg);
-int stress_mode_replay(const stress_options_t *opt, const char *arg);
 int stress_mode_litmus(const stress_options_t *opt, const char *arg);
 
 #endif

@@ -16,6 +16,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "parc/stress_baton.h"
 #include "parc/time.h"
 #include "stress_internal.h"
 #include "lincheck_modes.h" /* stress-lin's modes: lincheck, baton, litmus */
@@ -36,10 +37,6 @@ static const stress_mode_t modes[] = {
     /* stress-lin's modes (lincheck_mode.c, litmus_mode.c) */
     { "--lincheck", false, "check queues' linearizability only (queue.lincheck cases)",
       stress_mode_lincheck },
-    { "--baton", false, "lincheck under the PCT baton scheduler (PARC_CHAOS builds)",
-      stress_mode_baton },
-    { "--replay", true, "SEED: --baton with that seed: replay a failing schedule",
-      stress_mode_replay },
     { "--litmus", false, "run the litmus catalogue and registered litmus tests",
       stress_mode_litmus },
     { NULL, false, NULL, NULL },
@@ -68,6 +65,12 @@ static int opt_filter(stress_options_t *o, const char *v) { o->filter = v; retur
 static int opt_impl(stress_options_t *o, const char *v) { o->impl = v; return 0; }
 static int opt_json(stress_options_t *o, const char *v) { o->json = v; return 0; }
 static int opt_seed(stress_options_t *o, const char *v) { return parse_u64(v, &o->seed); }
+static int opt_baton(stress_options_t *o, const char *v) { (void)v; o->baton = true; return 0; }
+static int opt_replay(stress_options_t *o, const char *v)
+{
+    o->baton = true;
+    return parse_u64(v, &o->seed);
+}
 
 static int opt_threads(stress_options_t *o, const char *v)
 {
@@ -121,6 +124,9 @@ static const option_def_t options[] = {
     { "--seconds", "S", "time budget per run (default 0.5; with --ops: whichever first)", opt_seconds },
     { "--seed", "S", "the seed (decimal or 0x hex; default: from the clock)", opt_seed },
     { "--json", "FILE", "write a JSON report", opt_json },
+    { "--baton", NULL, "serialize each run under the PCT scheduler (PARC_CHAOS builds): "
+                       "the seed replays the schedule", opt_baton },
+    { "--replay", "SEED", "--baton --seed SEED: re-run a failing schedule", opt_replay },
     { "--quiet", NULL, "print only failures and the closing line", opt_quiet },
     { "--fail-fast", NULL, "stop after the first failing run", opt_fail_fast },
     { "--watchdog", "S", "HANG after S s without progress (default 10, x10 tsan/chaos)", opt_watchdog },
@@ -291,6 +297,21 @@ int parc_stress_main(int argc, char **argv)
     if (opt.ops && !seconds_given)
         opt.seconds = 0;
     opt.tty = isatty(STDERR_FILENO) && isatty(STDOUT_FILENO);
+    if (opt.baton) {
+        if (!parc_baton_available()) {
+            printf("parc-stress: SKIP: --baton/--replay schedule parc's chaos points, "
+                   "and this build has none; configure with -DPARC_CHAOS=ON\n"
+                   "\n0 passed, 0 failed, 1 skipped\n");
+            return 0;
+        }
+        /* A replay must do the same work: an operation budget decides
+         * (time would make the amount of work, and so the schedule, depend
+         * on the machine). The time budget stays only as a backstop for
+         * workloads that ignore the operation budget; those do not replay. */
+        if (opt.ops == 0)
+            opt.ops = 20000;
+        opt.seconds = 30;
+    }
 
     if (mode)
         return mode->run(&opt, mode_arg);

@@ -48,8 +48,8 @@ void stress_rerun_command(const stress_options_t *opt, const stress_case_t *c,
     else
         snprintf(budget, sizeof budget, "--seconds %g", opt->seconds);
     snprintf(buf, size,
-             "%s --seed 0x%016" PRIx64 " --filter '%s/*' --impl '%s'%s --threads %u %s",
-             opt->argv0, opt->seed, c->workload, c->impl,
+             "%s %s 0x%016" PRIx64 " --filter '%s/*' --impl '%s'%s --threads %u %s",
+             opt->argv0, opt->baton ? "--replay" : "--seed", opt->seed, c->workload, c->impl,
              (c->flags & PARC_STRESS_MUTANT) ? " --mutants" : "", opt->threads,
              budget);
 }

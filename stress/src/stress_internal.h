@@ -74,6 +74,8 @@ typedef struct stress_options {
     double seconds;            /* per run; 0 = ops only */
     double watchdog_seconds;   /* no progress this long = HANG (scaled) */
     uint64_t seed;
+    bool baton;                /* --baton/--replay: runs serialized under the
+                                * PCT scheduler (parc/stress_baton.h) */
     const char *argv0;
 } stress_options_t;
 

@@ -148,7 +148,7 @@ static void lock_thread(parc_stress_ctx_t *ctx, unsigned index, void *arg)
         }
         go = parc_stress_step(ctx, index, try ? "trylock section" : "lock section");
         if ((dice & 0xf0) == 0)
-            sched_yield(); /* sometimes hand the core over while it is free */
+            parc_yield(); /* (a chaos point, for --baton)  sometimes hand the core over while it is free */
     }
 }
 

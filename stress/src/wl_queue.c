@@ -223,7 +223,7 @@ static void producer(xfer_t *x, unsigned index)
             else if (parc_now_ns() - waited_since > ctx->patience_ns)
                 goto out;
             parc_stress_note(ctx, index, "wait for a free item");
-            sched_yield();
+            parc_yield(); /* a chaos point: under --baton the awaited thread gets to run */
         }
         parc_raw_store(&pool->free[slot], 0u, PARC_RELAXED);
         parc_stress_item_t *it = &pool->items[slot];
@@ -262,7 +262,7 @@ static void producer(xfer_t *x, unsigned index)
                 do_close(x);
             parc_stress_note(ctx, index, "push (full)");
             if (tries % 16 == 15)
-                sched_yield();
+                parc_yield(); /* a chaos point: under --baton the awaited thread gets to run */
         }
     }
 out:
@@ -354,7 +354,7 @@ static void consumer(xfer_t *x, unsigned index, unsigned c)
                 break;
             }
         }
-        sched_yield();
+        parc_yield(); /* a chaos point: under --baton the awaited thread gets to run */
     }
     free(last);
 }

@@ -20,6 +20,7 @@
 
 #include "parc/time.h"
 #include "stress_internal.h"
+#include "lincheck_modes.h"
 
 /* ---- permits.bound ----------------------------------------------------------- */
 
@@ -83,7 +84,7 @@ static void permits_thread(parc_stress_ctx_t *ctx, unsigned index, void *arg)
         }
         go = parc_stress_step(ctx, index, op);
         if ((dice & 0xf000) == 0)
-            sched_yield();
+            parc_yield(); /* a chaos point: under --baton the awaited thread gets to run */
     }
 }
 
@@ -164,7 +165,7 @@ static void setter(sigrun_t *r)
                     parc_raw_load(&ctx->violations, PARC_RELAXED))
                     goto out;
                 parc_stress_note(ctx, 0, "wait for waiters to arrive");
-                sched_yield();
+                parc_yield(); /* a chaos point: under --baton the awaited thread gets to run */
             }
             unsigned n = (unsigned)((dice >> 8) & 255);
             for (unsigned i = 0; i < n; i++)
@@ -183,7 +184,7 @@ static void setter(sigrun_t *r)
             if (parc_raw_load(&ctx->violations, PARC_RELAXED))
                 goto out;
             parc_stress_note(ctx, 0, "wait for waiters to return");
-            sched_yield();
+            parc_yield(); /* a chaos point: under --baton the awaited thread gets to run */
         }
     }
 out:
@@ -197,7 +198,7 @@ static void waiter(sigrun_t *r, unsigned index)
         uint64_t now;
         while ((now = parc_raw_load(&r->round, PARC_SEQ_CST)) < round) {
             parc_stress_note(ctx, index, "wait for a round");
-            sched_yield();
+            parc_yield(); /* a chaos point: under --baton the awaited thread gets to run */
         }
         if (now == ROUND_STOP)
             return;
@@ -283,6 +284,7 @@ static const stress_builtin_t *const builtins[] = {
     &stress_queue_transfer, &stress_queue_churn, &stress_queue_close,
     &stress_lock_exclusion, &stress_lock_trylock, &stress_rwlock_exclusion,
     &stress_permits_bound, &stress_signal_wakeup,
+    &stress_queue_lincheck, /* lincheck_mode.c */
 };
 
 size_t stress_builtins(const stress_builtin_t *const **list)

@@ -119,6 +119,11 @@ enum {
      * churn workload runs for every queue whose max_producers and
      * max_consumers allow it anyway; this flag only documents intent. */
     PARC_STRESS_RECYCLE = 1u << 4,
+    /* The case cannot run under --baton (parc/stress_baton.h serializes the
+     * harness's worker threads only): it starts threads of its own (a pool,
+     * an actor scheduler) or waits with timeouts whose expiry the baton
+     * cannot replay. Under --baton it reports SKIP instead of running. */
+    PARC_STRESS_NO_BATON = 1u << 5,
 };
 
 /* ---- queue: any container of items ---------------------------------------- */
@@ -260,7 +265,7 @@ typedef struct parc_stress_workload {
     const char *name;         /* e.g. "barrier.generations"; --filter */
     const char *impl;         /* the implementation column, e.g. "parc.barrier" */
     const char *description;
-    unsigned flags;           /* PARC_STRESS_MUTANT, PARC_STRESS_NEEDS_TSAN */
+    unsigned flags;           /* PARC_STRESS_MUTANT, _NEEDS_TSAN, _NO_BATON */
     unsigned min_threads;     /* SKIP when fewer are allowed; 0 = 1 */
     unsigned max_threads;     /* use at most this many; 0 = any */
     /* Run once, on the harness's main thread. Usually calls

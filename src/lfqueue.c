@@ -190,15 +190,17 @@ static int push_in(parc_lfqueue_t *q, void *item)
         /* acquire: the segment's initialisation, published by the release
          * CAS that linked it (next or tail), is visible. */
         segment_t *s = parc_load(&q->tail, PARC_ACQUIRE);
-        /* Claims a slot; publishes nothing (the slot CAS does). */
-        uint64_t idx = parc_faa(&s->enq, 1, PARC_RELAXED);
+        /* Claims a slot; publishes nothing (the slot CAS does). seq_cst:
+         * part of the fence-free notify (see parc_lfqueue_push). */
+        uint64_t idx = parc_faa(&s->enq, 1, PARC_SEQ_CST);
         if (idx & ENQ_CLOSED)
             return EPIPE;
         if (idx < SLOTS) {
             void *expected = NULL;
             /* release: publishes the item's contents to the consumer that
-             * takes it; pairs with its acquire load or exchange. */
-            if (parc_cas(&s->slots[idx], &expected, item, PARC_RELEASE, PARC_RELAXED))
+             * takes it; pairs with its acquire load or exchange. seq_cst:
+             * the fence-free notify (see parc_lfqueue_push). */
+            if (parc_cas(&s->slots[idx], &expected, item, PARC_SEQ_CST, PARC_RELAXED))
                 return 0;
             continue; /* a consumer gave up on this slot: claim another */
         }
@@ -215,8 +217,9 @@ static int push_in(parc_lfqueue_t *q, void *item)
             segment_t *expected = NULL;
             /* release: publishes the fresh segment and its first item;
              * pairs with the acquire loads of next. acquire on failure:
-             * the winner's segment is read below (pairs likewise). */
-            if (parc_cas(&s->next, &expected, fresh, PARC_RELEASE, PARC_ACQUIRE)) {
+             * the winner's segment is read below (pairs likewise).
+             * seq_cst: the fence-free notify (see parc_lfqueue_push). */
+            if (parc_cas(&s->next, &expected, fresh, PARC_SEQ_CST, PARC_ACQUIRE)) {
                 segment_t *old = s;
                 /* release: as above, for producers that load the tail. */
                 parc_cas(&q->tail, &old, fresh, PARC_RELEASE, PARC_RELAXED);
@@ -246,8 +249,22 @@ int parc_lfqueue_push(parc_lfqueue_t *q, void *item)
     ck_epoch_begin(r, NULL);
     int rc = push_in(q, item);
     section_leave(r);
-    if (rc == 0)
-        parc_ec_notify_one(&q->nonempty);
+    /*
+     * parc_ec_notify_one() without its fence. The eventcount needs the
+     * item's publication ordered before the load of the waiter count, and
+     * a waiter's registration before its re-check. Here the publication is
+     * a seq_cst RMW (the enq FAA and the slot or next CAS in push_in) and
+     * the load is seq_cst; the waiter registers, then runs a seq_cst fence
+     * F (parc_ec_prepare_wait), then re-checks. In the single order S of
+     * seq_cst operations either our load comes after F, and then it sees
+     * the registration (C11 7.17.3p10: a seq_cst load after F in S reads
+     * what was sequenced before F, or later), or it comes before F, and
+     * then so do our RMWs, which the re-check after F must see (7.17.3p9).
+     * On x86 a seq_cst load is a plain load and a seq_cst RMW costs what a
+     * relaxed one does, so the push saves a full fence.
+     */
+    if (rc == 0 && parc_load(&q->nonempty.waiters, PARC_SEQ_CST) != 0)
+        parc_ec_wake(&q->nonempty, false);
     return rc;
 }
 

@@ -166,6 +166,51 @@ START_TEST(blocked_pops_wake_on_push_and_close)
 }
 END_TEST
 
+struct waiter {
+    parc_lfqueue_t *q;
+    parc_atomic(int) done;
+    void *item;
+    int rc;
+};
+
+static void *pop_and_flag(void *arg)
+{
+    struct waiter *w = arg;
+    w->rc = parc_lfqueue_pop(w->q, &w->item);
+    /* release: publishes rc and item to the test thread's acquire load */
+    parc_store(&w->done, 1, PARC_RELEASE);
+    return NULL;
+}
+
+/* No lost wake-up: a pop parked on an empty queue returns once an item is
+ * pushed, with no close to rescue it. Half the rounds push at once (the
+ * popper is still spinning or registering), half after it has parked. */
+START_TEST(push_wakes_a_parked_pop)
+{
+    parc_lfqueue_t q;
+    ck_assert_int_eq(parc_lfqueue_init(&q), 0);
+    for (uint32_t round = 0; round < 40; round++) {
+        struct waiter w = { &q, 0, NULL, -1 };
+        pthread_t th;
+        ck_assert_int_eq(pthread_create(&th, NULL, pop_and_flag, &w), 0);
+        if (round % 2)
+            parc_sleep_ns(2 * PARC_NS_PER_MS); /* well past the spin */
+        ck_assert_int_eq(parc_lfqueue_push(&q, ITEM(0, round)), 0);
+        parc_deadline_t patience;
+        parc_deadline_in(&patience, PARC_TEST_PATIENCE_NS);
+        /* acquire: pairs with the release store in pop_and_flag */
+        while (!parc_load(&w.done, PARC_ACQUIRE) && !parc_deadline_passed(patience))
+            parc_sleep_ns(PARC_NS_PER_MS / 10);
+        int done = parc_load(&w.done, PARC_ACQUIRE);
+        ck_assert_msg(done, "round %u: a pop stayed parked after a push", round);
+        ck_assert_int_eq(pthread_join(th, NULL), 0);
+        ck_assert_int_eq(w.rc, 0);
+        ck_assert_ptr_eq(w.item, ITEM(0, round));
+    }
+    ck_assert_int_eq(parc_lfqueue_destroy(&q), 0);
+}
+END_TEST
+
 /* ---- many threads ---------------------------------------------------- */
 
 enum { PRODUCERS = 4, CONSUMERS = 4 };
@@ -355,6 +400,7 @@ static Suite *lfqueue_suite(void)
     tcase_add_test(tc, close_drains_then_epipe);
     tcase_add_test(tc, close_of_full_segment);
     tcase_add_test(tc, blocked_pops_wake_on_push_and_close);
+    tcase_add_test(tc, push_wakes_a_parked_pop);
     tcase_add_test(tc, mpmc_exactly_once_per_producer_fifo);
     tcase_add_test(tc, close_while_pushing_loses_nothing);
     tcase_add_test(tc, threads_come_and_go);

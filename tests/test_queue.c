@@ -197,6 +197,73 @@ START_TEST(task_done_and_join)
 }
 END_TEST
 
+/* A blocking call whose return the test thread can watch. */
+struct flagged {
+    struct caller c;
+    parc_atomic(int) done;
+};
+
+static void *call_and_flag(void *arg)
+{
+    struct flagged *f = arg;
+    call_blocking(&f->c);
+    /* release: publishes the caller's rc/item to the acquire load below */
+    parc_store(&f->done, 1, PARC_RELEASE);
+    return NULL;
+}
+
+static bool returned_in_time(struct flagged *f)
+{
+    parc_deadline_t patience;
+    parc_deadline_in(&patience, PARC_TEST_PATIENCE_NS);
+    /* acquire: pairs with the release store in call_and_flag */
+    while (!parc_load(&f->done, PARC_ACQUIRE) && !parc_deadline_passed(patience))
+        parc_sleep_ns(PARC_NS_PER_MS / 10);
+    return parc_load(&f->done, PARC_ACQUIRE) != 0;
+}
+
+/* No lost wake-up, with no shutdown to rescue a waiter: a parked get
+ * returns after a put, a parked put after a get. Half the rounds act at
+ * once (the waiter is still spinning), half after it has parked. */
+START_TEST(put_and_get_wake_parked_waiters)
+{
+    for (int order = 0; order < 3; order++) {
+        parc_queue_t q;
+        ck_assert_int_eq(parc_queue_init(&q, 1, (parc_queue_order_t)order,
+                                         order == PARC_QUEUE_PRIORITY ? by_key : NULL, NULL), 0);
+        for (uintptr_t round = 0; round < 20; round++) {
+            void *v;
+            /* a get parked on the empty queue, woken by a put */
+            struct flagged g = { { &q, OP_GET, NULL, -1 }, 0 };
+            pthread_t th;
+            ck_assert_int_eq(pthread_create(&th, NULL, call_and_flag, &g), 0);
+            if (round % 2)
+                parc_sleep_ns(2 * PARC_NS_PER_MS);
+            ck_assert_int_eq(parc_queue_put(&q, V(round + 1)), 0);
+            ck_assert_msg(returned_in_time(&g), "order %d round %u: get stayed parked",
+                          order, (unsigned)round);
+            ck_assert_int_eq(pthread_join(th, NULL), 0);
+            ck_assert_int_eq(g.c.rc, 0);
+            ck_assert_uint_eq(I(g.c.item), round + 1);
+            /* a put parked on the full queue, woken by a get */
+            ck_assert_int_eq(parc_queue_put(&q, V(1)), 0);
+            struct flagged p = { { &q, OP_PUT, V(2), -1 }, 0 };
+            ck_assert_int_eq(pthread_create(&th, NULL, call_and_flag, &p), 0);
+            if (round % 2)
+                parc_sleep_ns(2 * PARC_NS_PER_MS);
+            ck_assert_int_eq(parc_queue_get(&q, &v), 0);
+            ck_assert_msg(returned_in_time(&p), "order %d round %u: put stayed parked",
+                          order, (unsigned)round);
+            ck_assert_int_eq(pthread_join(th, NULL), 0);
+            ck_assert_int_eq(p.c.rc, 0);
+            ck_assert_int_eq(parc_queue_get(&q, &v), 0);
+            ck_assert_uint_eq(I(v), 2);
+        }
+        ck_assert_int_eq(parc_queue_destroy(&q), 0);
+    }
+}
+END_TEST
+
 /* Start callers, give them time to block, run `shutdown`, join them. */
 static void run_blocked(struct caller *c, int n, void (*shutdown)(parc_queue_t *),
                         parc_queue_t *q)
@@ -457,6 +524,7 @@ static Suite *queue_suite(void)
     tcase_add_test(tc, priority_is_stable);
     tcase_add_test(tc, bounded_full_and_timeouts);
     tcase_add_test(tc, task_done_and_join);
+    tcase_add_test(tc, put_and_get_wake_parked_waiters);
     tcase_add_test(tc, shutdown_wakes_blocked_getters_and_putters);
     tcase_add_test(tc, shutdown_and_join);
     tcase_add_test(tc, shutdown_drop_hands_items_back_in_order);

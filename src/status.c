@@ -24,6 +24,10 @@ const char *parc_strerror(int code)
         return "ENOMEM: out of memory";
     case ECANCELED:
         return "ECANCELED: cancelled before it ran";
+    case EALREADY:
+        return "EALREADY: already started or finished";
+    case EBUSY:
+        return "EBUSY: still in use";
     default:
         return "unknown parc status";
     }

@@ -7,9 +7,10 @@
 START_TEST(strerror_names_every_parc_code)
 {
     const int codes[] = { 0, EAGAIN, ETIMEDOUT, EPIPE, EINVAL, EPERM,
-                          EDEADLK, EOVERFLOW, ENOMEM, ECANCELED };
+                          EDEADLK, EOVERFLOW, ENOMEM, ECANCELED, EALREADY, EBUSY };
     const char *names[] = { "OK", "EAGAIN", "ETIMEDOUT", "EPIPE", "EINVAL",
-                            "EPERM", "EDEADLK", "EOVERFLOW", "ENOMEM", "ECANCELED" };
+                            "EPERM", "EDEADLK", "EOVERFLOW", "ENOMEM", "ECANCELED",
+                            "EALREADY", "EBUSY" };
     for (size_t i = 0; i < sizeof codes / sizeof codes[0]; i++) {
         const char *s = parc_strerror(codes[i]);
         ck_assert_ptr_nonnull(s);

@@ -16,6 +16,10 @@
  *   EOVERFLOW  a count would pass its bound (BoundedSemaphore release)
  *   ENOMEM     allocation failed
  *   ECANCELED  the work was cancelled before it ran (futures)
+ *   EALREADY   the work has already started or finished (future run or
+ *              complete called twice)
+ *   EBUSY      still in use: destroy of a running future, of an actor
+ *              runtime with live actors, of a started actor not joined
  */
 #ifndef PARC_STATUS_H
 #define PARC_STATUS_H

@@ -36,12 +36,20 @@ idle_memory(N) ->
     (After - Before) div N.
 
 ring(N, H) ->
+    %% N - 1 spawned processes in a chain that ends at this process, which
+    %% closes the ring by forwarding every token to the first one.
     Self = self(),
     First = lists:foldl(fun(_, Next) -> spawn(fun() -> hop(Next) end) end,
                         Self, lists:seq(1, N - 1)),
-    Last = spawn(fun() -> hop(First) end),
-    Last ! {token, H},
-    receive {token, _} -> ok; finished -> ok end.
+    First ! {token, H},
+    ring_member(First).
+
+ring_member(First) ->
+    receive
+        {token, 0} -> First ! finished, ring_member(First);
+        {token, K} -> First ! {token, K - 1}, ring_member(First);
+        finished -> ok
+    end.
 
 hop(Next) ->
     receive

@@ -88,6 +88,13 @@
  * for the watchdog period (each thread's last operation is printed, the
  * process exits); SKIP means the case could not be exercised here.
  *
+ * Replaying an interleaving: in a PARC_CHAOS build, --baton --seed S runs
+ * each case's worker threads one at a time under a PCT scheduler
+ * (parc/stress_baton.h), so that S fixes the interleaving (the schedule
+ * hash printed per run shows it); a failure's re-run hint is then
+ * --replay S. Cases that start threads of their own or wait with timeouts
+ * (PARC_STRESS_NO_BATON) report SKIP under --baton.
+ *
  * Conventions: every adapter function returns 0 or a positive errno value.
  * Adapter functions are called concurrently from the worker threads as the
  * flags allow; create/destroy are called from one thread outside the run.

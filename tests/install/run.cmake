@@ -23,6 +23,9 @@ step("configure consumer (find_package)" ${CMAKE_COMMAND}
      -DCMAKE_BUILD_RPATH=${prefix}/lib)
 step("build consumer (find_package)" ${CMAKE_COMMAND} --build ${PARC_WORK_DIR}/cmake-build)
 step("run consumer (find_package)" ${PARC_WORK_DIR}/cmake-build/consumer)
+step("run a user's stress run (find_package, parc::parc_stress)"
+     ${PARC_WORK_DIR}/cmake-build/stress_consumer --impl consumer.pthread_mutex
+     --threads 4 --seconds 0.2)
 
 # pkg-config: find parc.pc under the prefix (lib/ or lib/<multiarch>/).
 file(GLOB_RECURSE pcs ${prefix}/parc.pc)

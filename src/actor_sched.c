@@ -20,22 +20,25 @@ typedef struct pin {
 } pin_t;
 
 struct parc_sactor {
-    parc_mpsc_t mbox;                 /* cache-line aligned lines */
+    parc_mpsc_t mbox;                 /* two cache-aligned lines */
+    /* Third line: what a send reads or writes (and the turn's status
+     * words); no holes, so the actor is 4 lines (see parc_spawn). */
     parc_actors_t *rt;
-    parc_behaviour_fn fn;
-    void *state;
     pin_t *pin;                       /* NULL unless pinned */
-    void *block;                      /* what malloc returned (for free) */
     parc_atomic(uint32_t) refs;
     parc_atomic(uint32_t) stop_sent;  /* the stop message went out */
     parc_atomic(uint32_t) stopped;    /* 1 once stopped (exit_status set) */
-    int exit_status;
-    bool exit_requested;              /* turn-private */
     uint32_t capacity;                /* 0: unbounded */
     parc_atomic(uint32_t) count;      /* counted messages queued */
     parc_atomic(uint32_t) space_waiters;
     parc_park_word_t space;           /* bumped when room appears */
+    int exit_status;
     parc_atomic(uintptr_t) monitors;  /* parc_down_t list, or MON_CLOSED */
+    bool exit_requested;              /* turn-private */
+    /* Fourth line: the behaviour, and what only spawn and stop touch. */
+    parc_behaviour_fn fn;
+    void *state;
+    void *block;                      /* what malloc returned (for free) */
     parc_msg_t stop_msg;              /* the one stop message */
 };
 

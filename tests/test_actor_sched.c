@@ -6,10 +6,14 @@
  * reply in the three waiting forms; stop in order and exit from inside;
  * monitors placed before and after the stop; a bounded mailbox full
  * (EAGAIN, ETIMEDOUT) and freed; timers fired and cancelled; quiescence
- * not reported while a token still travels a ring; a pinned actor.
+ * not reported while a token still travels a ring; a pinned actor; the
+ * malloc'd memory of an idle actor.
  */
 #include <stdint.h>
 #include <string.h>
+#if defined(__GLIBC__)
+#include <malloc.h>
+#endif
 
 #include "parc/actor_sched.h"
 #include "parc/event.h"
@@ -489,6 +493,62 @@ START_TEST(busy_actor_does_not_starve_others)
 }
 END_TEST
 
+/* Idle memory per actor, measured as bench_actor does: glibc's in-use
+ * bytes (mallinfo2) over N spawned idle actors. The bound is the layout
+ * of src/actor_sched.c: a two-line mailbox and two lines of actor state
+ * (256 bytes), plus malloc's slack for aligning it by hand (48) and its
+ * chunk header: a 320-byte chunk. The four-line mailbox made it 448.
+ * Skipped where malloc is not glibc's (sanitizers replace it). */
+#if defined(__SANITIZE_ADDRESS__) || defined(PARC_TSAN)
+#define IDLE_MEMORY_MEASURABLE 0
+#elif defined(__has_feature)
+#if __has_feature(address_sanitizer)
+#define IDLE_MEMORY_MEASURABLE 0
+#endif
+#endif
+#if !defined(IDLE_MEMORY_MEASURABLE) && defined(__GLIBC__) && \
+    (__GLIBC__ > 2 || (__GLIBC__ == 2 && __GLIBC_MINOR__ >= 33))
+#define IDLE_MEMORY_MEASURABLE 1
+#endif
+#ifndef IDLE_MEMORY_MEASURABLE
+#define IDLE_MEMORY_MEASURABLE 0
+#endif
+#define IDLE_ACTOR_BYTES_MAX 320
+#define ONE_OFF_BYTES 16384
+
+#if IDLE_MEMORY_MEASURABLE
+static void idle_behaviour(parc_sactor_t *self, void *state, parc_msg_t *m)
+{
+    (void)self;
+    (void)state;
+    parc_msg_free(m);
+}
+#endif
+
+START_TEST(idle_actor_memory_is_bounded)
+{
+#if IDLE_MEMORY_MEASURABLE
+    enum { N = 4000 };
+    static parc_sactor_t *a[N];
+    struct mallinfo2 before = mallinfo2();
+    int failed = 0; /* no check between the two reads: Check allocates */
+    for (int i = 0; i < N; i++)
+        failed += parc_spawn(rt, idle_behaviour, NULL, NULL, &a[i]) != 0;
+    struct mallinfo2 after = mallinfo2();
+    ck_assert_int_eq(failed, 0);
+    size_t bytes = after.uordblks - before.uordblks;
+    for (int i = 0; i < N; i++) {
+        ck_assert_int_eq(parc_sactor_stop(a[i], 0), 0);
+        parc_sactor_release(a[i]);
+    }
+    /* One-off allocations on the way (a few KiB in all) are not per actor. */
+    ck_assert_msg(bytes <= (size_t)N * IDLE_ACTOR_BYTES_MAX + ONE_OFF_BYTES,
+                  "idle actors: %zu bytes malloc'd for %d (at most %d each)",
+                  bytes, N, IDLE_ACTOR_BYTES_MAX);
+#endif
+}
+END_TEST
+
 static Suite *actor_sched_suite(void)
 {
     Suite *s = suite_create("actor_sched");
@@ -505,6 +565,7 @@ static Suite *actor_sched_suite(void)
     tcase_add_test(tc, quiescence_waits_for_the_token);
     tcase_add_test(tc, pinned_actor_answers);
     tcase_add_test(tc, busy_actor_does_not_starve_others);
+    tcase_add_test(tc, idle_actor_memory_is_bounded);
     suite_add_tcase(s, tc);
     return s;
 }

@@ -29,6 +29,17 @@ static struct msg *msg_of(parc_mpsc_node_t *n)
     return parc_mpsc_entry(n, struct msg, node);
 }
 
+/* Two cache lines, each on its own line: the size is every actor's
+ * mailbox (idle memory per actor). */
+START_TEST(two_cache_lines)
+{
+    ck_assert_uint_le(sizeof(parc_mpsc_t), 2 * PARC_CACHELINE);
+    ck_assert_uint_eq(_Alignof(parc_mpsc_t), PARC_CACHELINE);
+    ck_assert_uint_ge(offsetof(parc_mpsc_t, tail) - offsetof(parc_mpsc_t, head),
+                      PARC_CACHELINE);
+}
+END_TEST
+
 START_TEST(rejects_bad_arguments)
 {
     parc_mpsc_t q;
@@ -365,6 +376,7 @@ static Suite *mpsc_suite(void)
     Suite *s = suite_create("mpsc");
     TCase *tc = tcase_create("mpsc");
     tcase_set_timeout(tc, 60 * PARC_SLOWDOWN);
+    tcase_add_test(tc, two_cache_lines);
     tcase_add_test(tc, rejects_bad_arguments);
     tcase_add_test(tc, fifo_and_entry);
     tcase_add_test(tc, was_empty_reports_the_mark);

@@ -29,9 +29,17 @@
  * sides touch the same word with read-modify-writes, so no Dekker fence
  * is needed: a push into a non-empty mailbox pays no fence and no extra
  * shared load for the wake-up. The open fast path is: two loads of the
- * closed flag (before and after the exchange; see below), which sits
- * alone on a line nobody writes until close, the exchange, and three
- * stores to the caller's node and the link.
+ * closed flag (before and after the exchange; see below), the exchange,
+ * and three stores to the caller's node and the link.
+ *
+ * Layout: two cache lines (128 bytes; an actor embeds one per actor, so
+ * the size is per-actor idle memory). The producers' line holds the head
+ * and the closed flag: every push exchanges the head and reads the flag
+ * right after, from the line its exchange has just brought in, so the
+ * flag costs no transfer of its own (it is written once, by close). The
+ * consumer's line holds the tail, the stub and the eventcount: the
+ * consumer works there, and a producer touches it only when it took the
+ * empty mark (to notify) or links behind the stub.
  *
  * The in-flight window. Between a producer's exchange and its link the
  * queue is cut: the consumer sees the end of the linked part but the head
@@ -116,16 +124,23 @@ typedef struct parc_mpsc_node {
 #define PARC_MPSC_ACK_ ((uintptr_t)1)
 
 typedef struct parc_mpsc {
-    /* Producers' line: exchanged by every push. */
+    /* Producers' line: every push exchanges the head, then reads the flag
+     * from the line it now holds (the flag is written once, by close). */
     PARC_CACHE_ALIGNED parc_atomic(uintptr_t) head; /* last node | tags */
-    /* Consumer's line. */
+    parc_atomic(uint32_t) closed;
+    /* Consumer's line: kept off the producers' line so that pops do not
+     * steal it from pushes. The eventcount is here because the consumer
+     * writes it when it sleeps or wakes; a producer touches it only after
+     * taking the empty mark (its notify), as it touches the stub only
+     * when the consumer has drained the queue. */
     PARC_CACHE_ALIGNED parc_mpsc_node_t *tail;      /* next to pop (private) */
     parc_mpsc_node_t stub;
-    /* Read-only until close: every push reads it twice, from its cache. */
-    PARC_CACHE_ALIGNED parc_atomic(uint32_t) closed;
-    /* Written when the consumer sleeps or wakes: apart from the flag. */
-    PARC_CACHE_ALIGNED parc_ec_t ec;
+    parc_ec_t ec;
 } parc_mpsc_t;
+
+/* Two cache lines: the size is part of every actor's idle memory. */
+_Static_assert(sizeof(parc_mpsc_t) == 2 * PARC_CACHELINE,
+               "parc_mpsc_t: the producers' line and the consumer's line");
 
 /* Initialise `q`: empty, open, and marked empty (the first push reports
  * was_empty). Returns 0 or EINVAL. No other thread may use q during

@@ -1,3 +1,4 @@
+cmake_minimum_required(VERSION 3.20) # script mode: modern if() rules
 # stress.baton.replay: --baton makes a run a function of its seed, and
 # --replay SEED re-runs a failure on the same schedule.
 #   1. each selection, run twice with --baton --seed S, must PASS both times
@@ -62,3 +63,4 @@ if(out MATCHES "pool.exactly_once" AND NOT out MATCHES "SKIP +not under --baton"
   message(FATAL_ERROR "a case with threads of its own was not SKIPped under the baton")
 endif()
 message("replayed: same seed, same schedule; --replay reproduced the failure")
+message("baton replay: ok")

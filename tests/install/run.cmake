@@ -1,3 +1,4 @@
+cmake_minimum_required(VERSION 3.20) # script mode: modern if() rules
 # ctest install.consume: install parc into a fresh prefix, then build and run
 # tests/install/consumer.c twice: through find_package(parc) and through
 # pkg-config. Fails on the first step that fails.
@@ -44,3 +45,4 @@ step("build consumer (pkg-config)" ${PARC_C_COMPILER} -std=c11 ${sanflags}
      ${PARC_CONSUMER_DIR}/consumer.c -o ${PARC_WORK_DIR}/consumer-pc ${pkgflags}
      -Wl,-rpath,${libdir})
 step("run consumer (pkg-config)" ${PARC_WORK_DIR}/consumer-pc)
+message("install and consume: ok")

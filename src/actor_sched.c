@@ -102,7 +102,7 @@ static int quiesce_wait(parc_actors_t *rt, parc_deadline_t deadline, bool try)
             return 0;
         if (try)
             return EAGAIN;
-        parc_cpu_relax();
+        parc_spin_poll(i);
     }
     for (;;) {
         /* seq_cst: the other half of busy_dec's Dekker pair. */
@@ -401,7 +401,8 @@ static int claim(parc_sactor_t *a, bool wait, parc_deadline_t deadline)
         if (!wait)
             return EAGAIN;
         if (spins < PARC_SPIN_POLLS) {
-            parc_cpu_relax();
+            parc_spin_poll(spins); /* yields now and then: the actor
+                                    * draining the mailbox may need our core */
             continue;
         }
         uint32_t seq = parc_load(&a->space, PARC_RELAXED);

@@ -44,12 +44,8 @@ int parc_cond_wait_until(parc_cond_t *c, parc_mutex_t *m, parc_deadline_t deadli
      * went from ~35 us to ~5 us, sem_t's; with the partner on the other
      * core a yield returns at once).
      * relaxed loads: the sequence carries no data (the mutex does). */
-    unsigned polls = 0;
-    while (parc_load(&c->seq, PARC_RELAXED) == seen && polls++ < PARC_SPIN_POLLS) {
-        if ((polls & 31u) == 0)
-            parc_yield();
-        parc_cpu_relax();
-    }
+    for (unsigned i = 0; i < PARC_SPIN_POLLS && parc_load(&c->seq, PARC_RELAXED) == seen; i++)
+        parc_spin_poll(i);
     if (parc_load(&c->seq, PARC_RELAXED) == seen) {
         parc_faa(&c->sleepers, 1u, PARC_RELAXED);
         /* seq_cst fence: orders our sleeper registration before the

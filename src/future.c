@@ -427,7 +427,8 @@ static int wait_until(parc_future_t *f, parc_deadline_t deadline)
             i = 0; /* work came by: spin afresh after it, and do not */
             continue; /* pause: f is likely done (its own child ran) */
         }
-        parc_cpu_relax();
+        parc_spin_poll(i); /* yields now and then: the completer may need
+                            * our core */
     }
     for (;;) {
         if (parc_future_is_done(f))
@@ -588,7 +589,7 @@ static int wait_any_until(parc_future_t *const *fs, size_t n, size_t *index,
             return 0;
         if (help_fn != NULL)
             (void)help_fn(help_ctx);
-        parc_cpu_relax();
+        parc_spin_poll(i);
     }
     for (;;) {
         if (help_fn != NULL) {

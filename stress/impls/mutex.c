@@ -9,8 +9,15 @@
  *                          giving up and re-registering, which exercises
  *                          the timed-out waiter's departure (a departure
  *                          that strands the others shows as a HANG)
+ *   parc.mutex_mixed       each lock picks one of the four forms at random:
+ *                          lock, lock_timed with a timeout of 0 to 20 us,
+ *                          lock_until with a deadline up to 50 us away, and
+ *                          lock_try retried; waiters of every kind meet on
+ *                          one word (a lost wake-up, the lock free with
+ *                          WAKING set and waiters parked, shows as a HANG)
  */
 #include <errno.h>
+#include <stdint.h>
 #include <stdlib.h>
 
 #include "parc/mutex.h"
@@ -77,6 +84,48 @@ static int mutex_timedlock(void *m, void *ctx)
     return rc;
 }
 
+/* The calling thread's xorshift32 state for parc.mutex_mixed (harness-side
+ * randomness: which lock form to use; never 0). */
+static _Thread_local uint32_t mixed_rng;
+
+static uint32_t mixed_random(void)
+{
+    uint32_t x = mixed_rng ? mixed_rng : (uint32_t)parc_thread_id() | 1u;
+    x ^= x << 13;
+    x ^= x >> 17;
+    x ^= x << 5;
+    return mixed_rng = x;
+}
+
+static int mutex_mixedlock(void *m, void *ctx)
+{
+    (void)ctx;
+    uint32_t r = mixed_random();
+    int rc;
+    switch (r % 4u) {
+    case 0:
+        return parc_mutex_lock(m);
+    case 1: /* timeouts 0, 1, 2, ... 20 us: often expiring while parked */
+        while ((rc = parc_mutex_lock_timed(m, (int64_t)((r >> 2) % 21u) *
+                                                  PARC_NS_PER_US)) == ETIMEDOUT)
+            ;
+        return rc;
+    case 2: {
+        for (;;) {
+            parc_deadline_t d;
+            (void)parc_deadline_in(&d, (int64_t)((r >> 2) % 50000u));
+            if ((rc = parc_mutex_lock_until(m, d)) != ETIMEDOUT)
+                return rc;
+            r = mixed_random();
+        }
+    }
+    default: /* barging: a trylock ignores the parked queue and WAKING */
+        while ((rc = parc_mutex_lock_try(m)) == EAGAIN)
+            parc_cpu_relax();
+        return rc;
+    }
+}
+
 static const parc_stress_lock_impl_t normal_impl = {
     .name = "parc.mutex",
     .description = "futex mutex, normal kind (spin, then park)",
@@ -109,3 +158,14 @@ static const parc_stress_lock_impl_t timed_impl = {
     .unlock = mutex_unlock,
 };
 PARC_STRESS_LOCK(timed_impl)
+
+static const parc_stress_lock_impl_t mixed_impl = {
+    .name = "parc.mutex_mixed",
+    .description = "futex mutex taken with lock, lock_timed, lock_until and lock_try mixed",
+    .create = normal_create,
+    .destroy = mutex_destroy,
+    .lock = mutex_mixedlock,
+    .trylock = mutex_trylock,
+    .unlock = mutex_unlock,
+};
+PARC_STRESS_LOCK(mixed_impl)

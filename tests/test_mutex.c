@@ -87,42 +87,21 @@ START_TEST(errorcheck_relock_by_the_owner_is_edeadlk)
 }
 END_TEST
 
-/* A helper thread that runs one operation on a mutex and reports. */
-struct op {
-    parc_mutex_t *m;
-    int (*fn)(struct op *);
-    int64_t timeout_ns;
-    int rc;
-    int64_t started, ended;
-    parc_atomic(int) done;
-};
-
-static void *run_op(void *arg)
+static int op_unlock(parc_test_op_t *o) { return parc_mutex_unlock(o->obj); }
+static int op_trylock(parc_test_op_t *o) { return parc_mutex_lock_try(o->obj); }
+static int op_timedlock(parc_test_op_t *o) { return parc_mutex_lock_timed(o->obj, o->timeout_ns); }
+static int op_lock_unlock(parc_test_op_t *o)
 {
-    struct op *o = arg;
-    o->started = parc_now_ns();
-    o->rc = o->fn(o);
-    o->ended = parc_now_ns();
-    /* release: publishes rc and times; pairs with parc_test_eventually()'s acquire */
-    parc_store(&o->done, 1, PARC_RELEASE);
-    return NULL;
+    int rc = parc_mutex_lock(o->obj);
+    return rc != 0 ? rc : parc_mutex_unlock(o->obj);
 }
 
-static int op_unlock(struct op *o) { return parc_mutex_unlock(o->m); }
-static int op_trylock(struct op *o) { return parc_mutex_lock_try(o->m); }
-static int op_timedlock(struct op *o) { return parc_mutex_lock_timed(o->m, o->timeout_ns); }
-static int op_lock_unlock(struct op *o)
+static int run_in_thread(parc_mutex_t *m, int (*fn)(parc_test_op_t *), int64_t timeout_ns)
 {
-    int rc = parc_mutex_lock(o->m);
-    return rc != 0 ? rc : parc_mutex_unlock(o->m);
-}
-
-static int run_in_thread(parc_mutex_t *m, int (*fn)(struct op *), int64_t timeout_ns)
-{
-    struct op o = { .m = m, .fn = fn, .timeout_ns = timeout_ns };
+    parc_test_op_t o = { .obj = m, .fn = fn, .timeout_ns = timeout_ns };
     parc_atomic_init(&o.done, 0);
     pthread_t t;
-    ck_assert_int_eq(pthread_create(&t, NULL, run_op, &o), 0);
+    ck_assert_int_eq(pthread_create(&t, NULL, parc_test_run_op, &o), 0);
     ck_assert_int_eq(pthread_join(t, NULL), 0);
     return o.rc;
 }
@@ -157,10 +136,10 @@ START_TEST(timedlock_times_out_after_the_deadline_never_before)
     ck_assert_int_eq(parc_mutex_lock(&m), 0);
     const int64_t timeouts[] = { 0, 1000, 2 * PARC_NS_PER_MS, 30 * PARC_NS_PER_MS };
     for (size_t k = 0; k < sizeof timeouts / sizeof timeouts[0]; k++) {
-        struct op o = { .m = &m, .fn = op_timedlock, .timeout_ns = timeouts[k] };
+        parc_test_op_t o = { .obj = &m, .fn = op_timedlock, .timeout_ns = timeouts[k] };
         parc_atomic_init(&o.done, 0);
         pthread_t t;
-        ck_assert_int_eq(pthread_create(&t, NULL, run_op, &o), 0);
+        ck_assert_int_eq(pthread_create(&t, NULL, parc_test_run_op, &o), 0);
         ck_assert_int_eq(pthread_join(t, NULL), 0);
         ck_assert_int_eq(o.rc, ETIMEDOUT);
         ck_assert_int_ge(o.ended - o.started, timeouts[k]);
@@ -175,10 +154,10 @@ START_TEST(unlock_wakes_a_parked_waiter)
     parc_mutex_t m;
     ck_assert_int_eq(parc_mutex_init(&m, kinds[_i]), 0);
     ck_assert_int_eq(parc_mutex_lock(&m), 0);
-    struct op o = { .m = &m, .fn = op_lock_unlock };
+    parc_test_op_t o = { .obj = &m, .fn = op_lock_unlock };
     parc_atomic_init(&o.done, 0);
     pthread_t t;
-    ck_assert_int_eq(pthread_create(&t, NULL, run_op, &o), 0);
+    ck_assert_int_eq(pthread_create(&t, NULL, parc_test_run_op, &o), 0);
     /* long enough for the waiter to stop spinning and park */
     parc_sleep_ns(20 * PARC_NS_PER_MS);
     ck_assert(!parc_load(&o.done, PARC_ACQUIRE));
@@ -195,14 +174,14 @@ START_TEST(a_timed_out_waiter_does_not_strand_the_others)
     parc_mutex_t m;
     ck_assert_int_eq(parc_mutex_init(&m, kinds[_i]), 0);
     ck_assert_int_eq(parc_mutex_lock(&m), 0);
-    struct op w[4];
+    parc_test_op_t w[4];
     pthread_t t[4];
     for (int k = 0; k < 4; k++) {
         /* even: wait forever; odd: give up after 10 ms */
-        w[k] = (struct op){ .m = &m, .fn = (k & 1) ? op_timedlock : op_lock_unlock,
+        w[k] = (parc_test_op_t){ .obj = &m, .fn = (k & 1) ? op_timedlock : op_lock_unlock,
                             .timeout_ns = 10 * PARC_NS_PER_MS };
         parc_atomic_init(&w[k].done, 0);
-        ck_assert_int_eq(pthread_create(&t[k], NULL, run_op, &w[k]), 0);
+        ck_assert_int_eq(pthread_create(&t[k], NULL, parc_test_run_op, &w[k]), 0);
     }
     ck_assert(parc_test_eventually(&w[1].done));
     ck_assert(parc_test_eventually(&w[3].done));

@@ -59,48 +59,28 @@ START_TEST(a_full_count_is_eoverflow)
 }
 END_TEST
 
-struct op {
-    parc_rlock_t *l;
-    int (*fn)(struct op *);
-    int64_t timeout_ns;
-    int rc;
-    int64_t started, ended;
-    parc_atomic(int) done;
-};
-
-static void *run_op(void *arg)
+static int op_unlock(parc_test_op_t *o) { return parc_rlock_unlock(o->obj); }
+static int op_trylock(parc_test_op_t *o) { return parc_rlock_lock_try(o->obj); }
+static int op_timedlock(parc_test_op_t *o) { return parc_rlock_lock_timed(o->obj, o->timeout_ns); }
+static int op_lock_twice_unlock_twice(parc_test_op_t *o)
 {
-    struct op *o = arg;
-    o->started = parc_now_ns();
-    o->rc = o->fn(o);
-    o->ended = parc_now_ns();
-    /* release: publishes rc and times; pairs with parc_test_eventually()'s acquire */
-    parc_store(&o->done, 1, PARC_RELEASE);
-    return NULL;
-}
-
-static int op_unlock(struct op *o) { return parc_rlock_unlock(o->l); }
-static int op_trylock(struct op *o) { return parc_rlock_lock_try(o->l); }
-static int op_timedlock(struct op *o) { return parc_rlock_lock_timed(o->l, o->timeout_ns); }
-static int op_lock_twice_unlock_twice(struct op *o)
-{
-    int rc = parc_rlock_lock(o->l);
+    int rc = parc_rlock_lock(o->obj);
     if (rc == 0)
-        rc = parc_rlock_lock(o->l);
+        rc = parc_rlock_lock(o->obj);
     if (rc == 0)
-        rc = parc_rlock_unlock(o->l);
+        rc = parc_rlock_unlock(o->obj);
     if (rc == 0)
-        rc = parc_rlock_unlock(o->l);
+        rc = parc_rlock_unlock(o->obj);
     return rc;
 }
 
-static int run_in_thread(parc_rlock_t *l, int (*fn)(struct op *), int64_t timeout_ns,
+static int run_in_thread(parc_rlock_t *l, int (*fn)(parc_test_op_t *), int64_t timeout_ns,
                          int64_t *elapsed)
 {
-    struct op o = { .l = l, .fn = fn, .timeout_ns = timeout_ns };
+    parc_test_op_t o = { .obj = l, .fn = fn, .timeout_ns = timeout_ns };
     parc_atomic_init(&o.done, 0);
     pthread_t t;
-    ck_assert_int_eq(pthread_create(&t, NULL, run_op, &o), 0);
+    ck_assert_int_eq(pthread_create(&t, NULL, parc_test_run_op, &o), 0);
     ck_assert_int_eq(pthread_join(t, NULL), 0);
     if (elapsed)
         *elapsed = o.ended - o.started;
@@ -137,10 +117,10 @@ START_TEST(the_last_unlock_wakes_a_parked_waiter)
     ck_assert_int_eq(parc_rlock_init(&l), 0);
     ck_assert_int_eq(parc_rlock_lock(&l), 0);
     ck_assert_int_eq(parc_rlock_lock(&l), 0);
-    struct op o = { .l = &l, .fn = op_lock_twice_unlock_twice };
+    parc_test_op_t o = { .obj = &l, .fn = op_lock_twice_unlock_twice };
     parc_atomic_init(&o.done, 0);
     pthread_t t;
-    ck_assert_int_eq(pthread_create(&t, NULL, run_op, &o), 0);
+    ck_assert_int_eq(pthread_create(&t, NULL, parc_test_run_op, &o), 0);
     parc_sleep_ns(20 * PARC_NS_PER_MS); /* let it park */
     ck_assert_int_eq(parc_rlock_unlock(&l), 0);
     parc_sleep_ns(5 * PARC_NS_PER_MS);

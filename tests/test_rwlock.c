@@ -108,70 +108,50 @@ START_TEST(a_wrong_rdunlock_is_undone)
 END_TEST
 
 /* One operation in a helper thread. */
-struct op {
-    parc_rwlock_t *l;
-    int (*fn)(struct op *);
-    int64_t timeout_ns;
-    int rc;
-    int64_t started, ended;
-    parc_atomic(int) done;
-};
+static int op_tryrd(parc_test_op_t *o)
+{
+    int rc = parc_rwlock_rdlock_try(o->obj);
+    return rc != 0 ? rc : parc_rwlock_rdunlock(o->obj);
+}
+static int op_trywr(parc_test_op_t *o)
+{
+    int rc = parc_rwlock_wrlock_try(o->obj);
+    return rc != 0 ? rc : parc_rwlock_wrunlock(o->obj);
+}
+static int op_timedrd(parc_test_op_t *o)
+{
+    int rc = parc_rwlock_rdlock_timed(o->obj, o->timeout_ns);
+    return rc != 0 ? rc : parc_rwlock_rdunlock(o->obj);
+}
+static int op_timedwr(parc_test_op_t *o)
+{
+    int rc = parc_rwlock_wrlock_timed(o->obj, o->timeout_ns);
+    return rc != 0 ? rc : parc_rwlock_wrunlock(o->obj);
+}
+static int op_rd(parc_test_op_t *o)
+{
+    int rc = parc_rwlock_rdlock(o->obj);
+    return rc != 0 ? rc : parc_rwlock_rdunlock(o->obj);
+}
+static int op_wr(parc_test_op_t *o)
+{
+    int rc = parc_rwlock_wrlock(o->obj);
+    return rc != 0 ? rc : parc_rwlock_wrunlock(o->obj);
+}
+static int op_wrunlock(parc_test_op_t *o) { return parc_rwlock_wrunlock(o->obj); }
 
-static void *run_op(void *arg)
+static void start_op(parc_test_op_t *o, pthread_t *t, parc_rwlock_t *l,
+                     int (*fn)(parc_test_op_t *), int64_t timeout_ns)
 {
-    struct op *o = arg;
-    o->started = parc_now_ns();
-    o->rc = o->fn(o);
-    o->ended = parc_now_ns();
-    /* release: publishes rc and times; pairs with parc_test_eventually()'s acquire */
-    parc_store(&o->done, 1, PARC_RELEASE);
-    return NULL;
-}
-
-static int op_tryrd(struct op *o)
-{
-    int rc = parc_rwlock_rdlock_try(o->l);
-    return rc != 0 ? rc : parc_rwlock_rdunlock(o->l);
-}
-static int op_trywr(struct op *o)
-{
-    int rc = parc_rwlock_wrlock_try(o->l);
-    return rc != 0 ? rc : parc_rwlock_wrunlock(o->l);
-}
-static int op_timedrd(struct op *o)
-{
-    int rc = parc_rwlock_rdlock_timed(o->l, o->timeout_ns);
-    return rc != 0 ? rc : parc_rwlock_rdunlock(o->l);
-}
-static int op_timedwr(struct op *o)
-{
-    int rc = parc_rwlock_wrlock_timed(o->l, o->timeout_ns);
-    return rc != 0 ? rc : parc_rwlock_wrunlock(o->l);
-}
-static int op_rd(struct op *o)
-{
-    int rc = parc_rwlock_rdlock(o->l);
-    return rc != 0 ? rc : parc_rwlock_rdunlock(o->l);
-}
-static int op_wr(struct op *o)
-{
-    int rc = parc_rwlock_wrlock(o->l);
-    return rc != 0 ? rc : parc_rwlock_wrunlock(o->l);
-}
-static int op_wrunlock(struct op *o) { return parc_rwlock_wrunlock(o->l); }
-
-static void start_op(struct op *o, pthread_t *t, parc_rwlock_t *l,
-                     int (*fn)(struct op *), int64_t timeout_ns)
-{
-    *o = (struct op){ .l = l, .fn = fn, .timeout_ns = timeout_ns };
+    *o = (parc_test_op_t){ .obj = l, .fn = fn, .timeout_ns = timeout_ns };
     parc_atomic_init(&o->done, 0);
-    ck_assert_int_eq(pthread_create(t, NULL, run_op, o), 0);
+    ck_assert_int_eq(pthread_create(t, NULL, parc_test_run_op, o), 0);
 }
 
-static int run_in_thread(parc_rwlock_t *l, int (*fn)(struct op *), int64_t timeout_ns,
+static int run_in_thread(parc_rwlock_t *l, int (*fn)(parc_test_op_t *), int64_t timeout_ns,
                          int64_t *elapsed)
 {
-    struct op o;
+    parc_test_op_t o;
     pthread_t t;
     start_op(&o, &t, l, fn, timeout_ns);
     ck_assert_int_eq(pthread_join(t, NULL), 0);
@@ -233,7 +213,7 @@ START_TEST(a_waiting_writer_holds_back_new_readers)
     parc_rwlock_t l;
     ck_assert_int_eq(parc_rwlock_init(&l), 0);
     ck_assert_int_eq(parc_rwlock_rdlock(&l), 0);
-    struct op w;
+    parc_test_op_t w;
     pthread_t tw;
     start_op(&w, &tw, &l, op_wr, 0);
     /* wait until the writer has announced itself */
@@ -248,7 +228,7 @@ START_TEST(a_waiting_writer_holds_back_new_readers)
     ck_assert_int_eq(run_in_thread(&l, op_timedrd, 2 * PARC_NS_PER_MS, &elapsed), ETIMEDOUT);
     ck_assert_int_ge(elapsed, 2 * PARC_NS_PER_MS);
     /* a reader that blocks now gets in after the writer */
-    struct op r;
+    parc_test_op_t r;
     pthread_t tr;
     start_op(&r, &tr, &l, op_rd, 0);
     parc_sleep_ns(10 * PARC_NS_PER_MS);
@@ -271,7 +251,7 @@ START_TEST(wrunlock_wakes_every_parked_reader_and_writer)
     ck_assert_int_eq(parc_rwlock_init(&l), 0);
     ck_assert_int_eq(parc_rwlock_wrlock(&l), 0);
     enum { N = 5 };
-    struct op o[N];
+    parc_test_op_t o[N];
     pthread_t t[N];
     for (int k = 0; k < N; k++)
         start_op(&o[k], &t[k], &l, k == 2 ? op_wr : (k == 4 ? op_timedrd : op_rd),
@@ -335,7 +315,7 @@ START_TEST(a_stream_of_readers_does_not_starve_a_writer)
         ck_assert_int_eq(pthread_create(&t[k], NULL, read_stream, &r[k]), 0);
     }
     parc_sleep_ns(10 * PARC_NS_PER_MS); /* the stream is flowing */
-    struct op w;
+    parc_test_op_t w;
     pthread_t tw;
     start_op(&w, &tw, &s.l, op_wr, 0);
     bool got_in = parc_test_eventually(&w.done);

@@ -49,6 +49,31 @@ static inline bool parc_test_eventually(parc_atomic(int) *flag)
     return parc_load(flag, PARC_ACQUIRE) != 0;
 }
 
+/* One operation run on a helper thread, with its result and timing: the
+ * lock tests start one, check that it blocks (or not), and read rc and
+ * the times once `done` is set (parc_test_eventually). */
+typedef struct parc_test_op {
+    void *obj;                         /* the lock under test */
+    int (*fn)(struct parc_test_op *);  /* the operation */
+    int64_t timeout_ns;                /* for timed operations */
+    int rc;
+    int64_t started, ended;            /* CLOCK_MONOTONIC ns */
+    parc_atomic(int) done;
+} parc_test_op_t;
+
+/* pthread body: run o->fn(o), record the result and the times. */
+static inline void *parc_test_run_op(void *arg)
+{
+    parc_test_op_t *o = arg;
+    o->started = parc_now_ns();
+    o->rc = o->fn(o);
+    o->ended = parc_now_ns();
+    /* release: publishes rc and times; pairs with parc_test_eventually()'s
+     * acquire */
+    parc_store(&o->done, 1, PARC_RELEASE);
+    return NULL;
+}
+
 /* Run one suite; exit status is the number of failures (ctest reads it). */
 static inline int parc_test_run(Suite *s)
 {

@@ -19,7 +19,11 @@
 #define SEARCH_ROUNDS 16u
 #define SEARCH_PAUSE (PARC_SPIN_POLLS / SEARCH_ROUNDS)
 /* Every FAIRNESS_TICKth task a worker takes from the injection queue
- * before its own deque (Go uses 61 too): outside work is not starved. */
+ * before its own deque (Go uses 61 too), or else the OLDEST task of its
+ * own deque (a steal from its own top): the owner pops its deque LIFO, so
+ * a task that keeps resubmitting itself (a busy actor's turn) would
+ * otherwise bury an older one there forever when no thief comes (one
+ * worker). Outside and older work is not starved. */
 #define FAIRNESS_TICK 61u
 
 typedef struct pool_worker {
@@ -285,7 +289,8 @@ static parc_future_t *next_task(parc_pool_t *p, pool_worker_t *w)
         parc_future_t *f = w->stash;
         w->stash = NULL;
         if (f == NULL && ++w->tick % FAIRNESS_TICK == 0
-            && parc_lfqueue_pop_try(&p->inject, &item) == 0)
+            && (parc_lfqueue_pop_try(&p->inject, &item) == 0
+                || parc_deque_steal(&w->deque, &item) == 0))
             f = item;
         if (f == NULL && (parc_deque_pop(&w->deque, &item) == 0
                           || parc_lfqueue_pop_try(&p->inject, &item) == 0))

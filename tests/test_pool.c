@@ -881,6 +881,52 @@ START_TEST(idle_pool_uses_no_cpu)
 }
 END_TEST
 
+/* A task that resubmits itself forever must not bury an older task in the
+ * same worker's deque: with one worker nobody steals, and the owner pops
+ * LIFO. (A busy scheduled actor is exactly such a task.) */
+static parc_atomic(int) buried_ran, resubmit_stop;
+static parc_pool_t *fair_pool;
+
+static int buried(void *arg, void **result)
+{
+    (void)arg;
+    (void)result;
+    parc_store(&buried_ran, 1, PARC_RELEASE);
+    return 0;
+}
+
+static int resubmitter(void *arg, void **result)
+{
+    (void)result;
+    if (!parc_load(&resubmit_stop, PARC_ACQUIRE))
+        ck_assert_int_eq(parc_pool_submit(fair_pool, resubmitter, arg, NULL), 0);
+    return 0;
+}
+
+static int seed_both(void *arg, void **result)
+{
+    (void)result;
+    /* From a worker both go on its own deque: buried first (the top). */
+    ck_assert_int_eq(parc_pool_submit(fair_pool, buried, arg, NULL), 0);
+    ck_assert_int_eq(parc_pool_submit(fair_pool, resubmitter, arg, NULL), 0);
+    return 0;
+}
+
+START_TEST(self_resubmitting_task_does_not_starve_older_local_work)
+{
+    parc_atomic_init(&buried_ran, 0);
+    parc_atomic_init(&resubmit_stop, 0);
+    ck_assert_int_eq(parc_pool_create(1, NULL, &fair_pool), 0);
+    ck_assert_int_eq(parc_pool_submit(fair_pool, seed_both, NULL, NULL), 0);
+    bool ran = parc_test_eventually(&buried_ran);
+    parc_store(&resubmit_stop, 1, PARC_RELEASE);
+    ck_assert_msg(ran, "the older task on the worker's deque never ran");
+    ck_assert_int_eq(parc_pool_close(fair_pool), 0);
+    ck_assert_int_eq(parc_pool_join(fair_pool), 0);
+    ck_assert_int_eq(parc_pool_free(fair_pool), 0);
+}
+END_TEST
+
 static Suite *pool_suite(void)
 {
     Suite *s = suite_create("pool");
@@ -907,6 +953,7 @@ static Suite *pool_suite(void)
     tcase_add_test(tc, imap_from_inside_a_task);
     tcase_add_test(tc, one_submission_wakes_one_sleeper);
     tcase_add_test(tc, idle_pool_uses_no_cpu);
+    tcase_add_test(tc, self_resubmitting_task_does_not_starve_older_local_work);
     suite_add_tcase(s, tc);
     return s;
 }

@@ -31,9 +31,6 @@
 #include "xfer.h"
 #include "parc/mpmc.h"
 
-#ifdef PARC_BENCH_HAVE_CK
-#include <ck_ring.h>
-#endif
 
 #define CAPACITY 1024
 #define BENCH_NAME mpmc
@@ -66,30 +63,6 @@ XFER_CASE(parc_try, "parc-try", parc_mpmc_t, parc_make, parc_mpmc_free,
 /* ---- Concurrency Kit --------------------------------------------------- */
 
 #ifdef PARC_BENCH_HAVE_CK
-typedef struct ckr {
-    PARC_CACHE_ALIGNED ck_ring_t ring;
-    ck_ring_buffer_t *buf;
-} ckr_t;
-
-static ckr_t *ckr_make(size_t capacity)
-{
-    ckr_t *q = aligned_alloc(PARC_CACHELINE, sizeof *q);
-    if (q == NULL)
-        return NULL;
-    /* ck_ring needs a power of two and holds size - 1 items: 1023 here
-     * against parc's 1024 (doubling it would flatter ck: under preemption
-     * a larger ring batches more per time slice). */
-    q->buf = calloc(capacity, sizeof *q->buf);
-    ck_ring_init(&q->ring, (unsigned)capacity);
-    return q;
-}
-
-static void ckr_free(ckr_t *q)
-{
-    free(q->buf);
-    free(q);
-}
-
 static int ckr_push(ckr_t *q, void *item)
 {
     return ck_ring_enqueue_mpmc(&q->ring, q->buf, item) ? 0 : EAGAIN;

@@ -27,9 +27,6 @@
 #include "xfer.h"
 #include "parc/spsc.h"
 
-#ifdef PARC_BENCH_HAVE_CK
-#include <ck_ring.h>
-#endif
 
 #define CAPACITY 1024
 #define BENCH_NAME spsc
@@ -116,30 +113,6 @@ BENCH_CASE(spsc, "parc-bulk", bulk_case)
 /* ---- Concurrency Kit --------------------------------------------------- */
 
 #ifdef PARC_BENCH_HAVE_CK
-typedef struct ckr {
-    PARC_CACHE_ALIGNED ck_ring_t ring;
-    ck_ring_buffer_t *buf;
-} ckr_t;
-
-static ckr_t *ckr_make(size_t capacity)
-{
-    ckr_t *q = aligned_alloc(PARC_CACHELINE, sizeof *q);
-    if (q == NULL)
-        return NULL;
-    /* ck_ring needs a power of two and holds size - 1 items: 1023 here
-     * against parc's 1024 (doubling it would flatter ck: under preemption
-     * a larger ring batches more per time slice). */
-    q->buf = calloc(capacity, sizeof *q->buf);
-    ck_ring_init(&q->ring, (unsigned)capacity);
-    return q;
-}
-
-static void ckr_free(ckr_t *q)
-{
-    free(q->buf);
-    free(q);
-}
-
 static int ckr_push(ckr_t *q, void *item)
 {
     return ck_ring_enqueue_spsc(&q->ring, q->buf, item) ? 0 : EAGAIN;

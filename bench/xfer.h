@@ -164,4 +164,39 @@ static inline void no_bind(void *q, int worker)
     }                                                                       \
     XFER_REGISTER(BENCH_NAME, impl, tag##_case)
 
+#ifdef PARC_BENCH_HAVE_CK
+#include <stdlib.h>
+
+#include <ck_ring.h>
+
+/* Concurrency Kit's ring as a transfer-harness queue: the benchmarks add
+ * push/pop with the ck_ring variant they compare (spsc, mpmc). */
+typedef struct ckr {
+    PARC_CACHE_ALIGNED ck_ring_t ring;
+    ck_ring_buffer_t *buf;
+} ckr_t;
+
+static inline ckr_t *ckr_make(size_t capacity)
+{
+    ckr_t *q = aligned_alloc(PARC_CACHELINE, sizeof *q);
+    if (q == NULL)
+        return NULL;
+    /* ck_ring needs a power of two and holds size - 1 items: 1023 here
+     * against parc's 1024 (doubling it would flatter ck: under preemption
+     * a larger ring batches more per time slice). */
+    if ((q->buf = calloc(capacity, sizeof *q->buf)) == NULL) {
+        free(q);
+        return NULL;
+    }
+    ck_ring_init(&q->ring, (unsigned)capacity);
+    return q;
+}
+
+static inline void ckr_free(ckr_t *q)
+{
+    free(q->buf);
+    free(q);
+}
+#endif
+
 #endif /* PARC_BENCH_XFER_H */

@@ -1,7 +1,8 @@
 /*
  * bench/bench_queue.c — parc's blocking queue (parc/queue.h) against
- * GLib's GAsyncQueue and a plain pthread mutex + condition variable queue,
- * each used through its blocking calls.
+ * moodycamel's BlockingConcurrentQueue (lock-free, spins then sleeps on a
+ * semaphore), GLib's GAsyncQueue and a plain pthread mutex + condition
+ * variable queue, each used through its blocking calls.
  *
  *   queue_pingpong  two threads, two queues: thread 0 puts into the first
  *                   and gets from the second, thread 1 the reverse. One op
@@ -9,7 +10,9 @@
  *                   finds the queue empty and must wait, so this measures
  *                   the cost of a blocking hand-off: parc spins briefly
  *                   before parking (a futex wake-up costs ~45 us here),
- *                   GLib and the cond queue sleep in the kernel at once.
+ *                   as moodycamel does; GLib and the cond queue sleep in
+ *                   the kernel at once. The xfloor column gives the round
+ *                   trip as a multiple of the cache-line round trip.
  *   queue_transfer  one producer puts, one consumer gets, unbounded:
  *                   throughput of items handed over.
  */
@@ -22,6 +25,9 @@
 
 #ifdef PARC_BENCH_HAVE_GLIB
 #include <glib.h>
+#endif
+#ifdef PARC_BENCH_HAVE_MOODYCAMEL
+#include "peer_moodycamel.h"
 #endif
 
 static const bench_point_t pingpong_points[] = {
@@ -98,7 +104,7 @@ static int64_t run(bench_run_t *r, const ops_t *ops, bench_body_fn body)
 
 static void *parc_create(void)
 {
-    parc_queue_t *q = malloc(sizeof *q);
+    parc_queue_t *q = aligned_alloc(_Alignof(parc_queue_t), sizeof *q); /* cache-line aligned */
     if (q != NULL && parc_queue_init(q, 0, PARC_QUEUE_FIFO, NULL, NULL) != 0) {
         free(q);
         q = NULL;
@@ -127,6 +133,29 @@ static int64_t parc_pingpong(bench_run_t *r) { return run(r, &parc_ops, pingpong
 static int64_t parc_transfer(bench_run_t *r) { return run(r, &parc_ops, transfer_body); }
 BENCH_CASE(queue_pingpong, "parc", parc_pingpong)
 BENCH_CASE(queue_transfer, "parc", parc_transfer)
+
+/* ---- moodycamel BlockingConcurrentQueue --------------------------------- */
+
+#ifdef PARC_BENCH_HAVE_MOODYCAMEL
+static void *mcb_create(void) { return bench_mcb_create(1024); }
+static void mcb_destroy(void *q) { bench_mcb_destroy(q); }
+static void mcb_put(void *q, void *item)
+{
+    if (bench_mcb_enqueue(q, item) != 0)
+        abort();
+}
+static void *mcb_get(void *q)
+{
+    void *item;
+    (void)bench_mcb_wait_dequeue(q, &item, -1); /* forever: always 0 */
+    return item;
+}
+static const ops_t mcb_ops = { mcb_create, mcb_destroy, mcb_put, mcb_get };
+static int64_t mcb_pingpong(bench_run_t *r) { return run(r, &mcb_ops, pingpong_body); }
+static int64_t mcb_transfer(bench_run_t *r) { return run(r, &mcb_ops, transfer_body); }
+BENCH_CASE(queue_pingpong, "moodycamel-blocking", mcb_pingpong)
+BENCH_CASE(queue_transfer, "moodycamel-blocking", mcb_transfer)
+#endif
 
 /* ---- GLib GAsyncQueue ---------------------------------------------------- */
 

@@ -1,14 +1,14 @@
 /* parc/queue.h: a two-lock ring (FIFO) or a one-lock stack / stable heap
- * (LIFO, PRIORITY); waiting through eventcounts. */
+ * (LIFO, PRIORITY); waiters register under those locks and park. */
 #include <stdlib.h>
 
 #include "parc/queue.h"
 
-/* The locks (see "Locks" in queue.h for why pthread's for now). A lock or
- * unlock of a valid, initialised mutex by its owner cannot fail. */
-static inline void lock(pthread_mutex_t *m) { (void)pthread_mutex_lock(m); }
-static inline void unlock(pthread_mutex_t *m) { (void)pthread_mutex_unlock(m); }
-static inline bool trylock(pthread_mutex_t *m) { return pthread_mutex_trylock(m) == 0; }
+/* The locks (see "Which mutex" in queue.h). A lock or unlock of a valid,
+ * initialised mutex by its owner cannot fail. */
+static inline void lock(parc_mutex_t *m) { (void)parc_mutex_lock(m); }
+static inline void unlock(parc_mutex_t *m) { (void)parc_mutex_unlock(m); }
+static inline bool trylock(parc_mutex_t *m) { return parc_mutex_lock_try(m) == 0; }
 
 struct parc_queue_entry {
     void *item;
@@ -21,7 +21,7 @@ typedef struct parc_queue_entry entry_t;
 static inline bool is_fifo(const parc_queue_t *q) { return q->order == PARC_QUEUE_FIFO; }
 
 /* The lock producers take: the put lock for FIFO, else the take lock. */
-static inline pthread_mutex_t *put_lock(parc_queue_t *q)
+static inline parc_mutex_t *put_lock(parc_queue_t *q)
 {
     return is_fifo(q) ? &q->put_lock : &q->lock;
 }
@@ -171,8 +171,12 @@ static void *take_item(parc_queue_t *q)
     /* Give memory back at an eighth full: a queue that oscillates between
      * c/2 and c items after growing to c never resizes (hysteresis). A
      * FIFO consumer needs the put lock too and only tries it; if the
-     * smaller array cannot be had, the larger one stays. */
-    if (q->cap > MIN_CAP && count_now(q) <= q->cap / 8) {
+     * smaller array cannot be had, the larger one stays. A FIFO consumer
+     * first asks its cached tail (which is never ahead of the real one):
+     * while that already shows more than an eighth, the producers' tail
+     * line, written at every put, is not pulled over for the check. */
+    bool maybe_small = !is_fifo(q) || q->tail_seen - (h + 1) <= q->cap / 8;
+    if (q->cap > MIN_CAP && maybe_small && count_now(q) <= q->cap / 8) {
         if (!is_fifo(q)) {
             (void)resize(q, q->cap / 2);
         } else if (trylock(&q->put_lock)) {
@@ -196,14 +200,8 @@ int parc_queue_init(parc_queue_t *q, int64_t maxsize, parc_queue_order_t order,
         return EINVAL;
     if (order == PARC_QUEUE_PRIORITY && cmp == NULL)
         return EINVAL;
-    int rc = pthread_mutex_init(&q->lock, NULL);
-    if (rc != 0)
-        return rc;
-    rc = pthread_mutex_init(&q->put_lock, NULL);
-    if (rc != 0) {
-        (void)pthread_mutex_destroy(&q->lock);
-        return rc;
-    }
+    (void)parc_mutex_init(&q->lock, PARC_MUTEX_NORMAL); /* cannot fail */
+    (void)parc_mutex_init(&q->put_lock, PARC_MUTEX_NORMAL);
     q->slots = NULL;
     q->cap = 0;
     q->seq = 0;
@@ -218,9 +216,12 @@ int parc_queue_init(parc_queue_t *q, int64_t maxsize, parc_queue_order_t order,
     q->head_seen = 0;
     q->tail_seen = 0;
     parc_atomic_init(&q->shutdown, 0);
-    parc_ec_init(&q->not_empty);
-    parc_ec_init(&q->not_full);
-    parc_ec_init(&q->all_done);
+    parc_queue_waiters_t *ws[] = { &q->getters_fifo, &q->getters_locked,
+                                   &q->putters, &q->joiners };
+    for (size_t i = 0; i < sizeof ws / sizeof ws[0]; i++) {
+        parc_atomic_init(&ws[i]->count, 0u);
+        parc_atomic_init(&ws[i]->seq, 0u);
+    }
     return 0;
 }
 
@@ -233,26 +234,45 @@ int parc_queue_destroy(parc_queue_t *q)
     q->cap = 0;
     parc_store(&q->head, 0, PARC_RELAXED);
     parc_store(&q->tail, 0, PARC_RELAXED);
-    (void)pthread_mutex_destroy(&q->put_lock);
-    (void)pthread_mutex_destroy(&q->lock);
     return 0;
 }
 
 /* ---- waiting ---------------------------------------------------------------- */
 
 /*
- * parc_ec_await with a polling backoff: ready() is polled after every
- * pause for the first FAST_POLLS polls (about a microsecond: a hand-off
- * between running threads lands there), then ever less often (after 2, 4
- * ... 64 pauses), PARC_SPIN_POLLS pauses in all, before parking through
- * the eventcount protocol. A poll pulls the lines the other side writes
- * into our cache; polling a slow partner less often leaves them in its
- * cache and costs it fewer misses. As parc_ec_await does, every
+ * Wait until ready(q) holds or the deadline passes. First a bounded spin:
+ * ready() (a lock-free snapshot) is polled after every pause for the
+ * first FAST_POLLS polls (about a microsecond: a hand-off between running
+ * threads lands there), then ever less often (after 2, 4 ... 64 pauses),
+ * PARC_SPIN_POLLS pauses in all. A poll pulls the lines the other side
+ * writes into our cache; polling a slow partner less often leaves them in
+ * its cache and costs it fewer misses. As parc_ec_await does, every
  * PARC_SPIN_YIELD_EVERY polls yield the processor instead, so that a
  * partner sharing our core (more threads than cores) runs at once.
+ *
+ * Then park on w, registering under `guard`, the lock under which every
+ * thread that can make ready() true does so and then reads w->count:
+ *
+ *   waiter:  lock(guard); if ready: done; count++; key = seq; unlock(guard)
+ *            park(seq, key); count--; repeat
+ *   waker:   lock(guard); make ready true; n = count; unlock(guard);
+ *            if n: seq++, wake
+ *
+ * Nothing is lost: if the waiter's critical section comes first, the
+ * waker's sees its registration, and bumps seq after it took the lock
+ * after the waiter read its key, so the park's compare in the kernel
+ * fails or the wake finds it asleep; if the waker's comes first, the
+ * waiter sees ready(). The lock orders both, so a put with nobody parked
+ * pays one load of a line the producer owns: no fence, no system call.
+ * A count read high (a waiter that has left but not yet decremented)
+ * only costs a spurious wake-up.
  */
 #define FAST_POLLS 64u
-static int await(parc_ec_t *ec, bool (*ready)(void *), void *arg, parc_deadline_t deadline)
+
+typedef bool ready_fn(parc_queue_t *q);
+
+static int await(parc_queue_t *q, parc_queue_waiters_t *w, parc_mutex_t *guard,
+                 ready_fn *ready, parc_deadline_t deadline)
 {
     unsigned gap = 1, polls = 0;
     for (unsigned spent = 0; spent < PARC_SPIN_POLLS; spent += gap) {
@@ -262,32 +282,59 @@ static int await(parc_ec_t *ec, bool (*ready)(void *), void *arg, parc_deadline_
             for (unsigned i = 0; i < gap; i++)
                 parc_cpu_relax();
         }
-        if (ready(arg))
+        if (ready(q))
             return 0;
         if (polls >= FAST_POLLS && gap < 64)
             gap <<= 1;
     }
     for (;;) {
-        parc_ec_key_t key = parc_ec_prepare_wait(ec);
-        if (ready(arg)) {
-            parc_ec_cancel_wait(ec);
-            return 0;
+        lock(guard);
+        bool ok = ready(q), late = !ok && parc_deadline_passed(deadline);
+        if (ok || late) {
+            unlock(guard);
+            return ok ? 0 : ETIMEDOUT;
         }
-        if (parc_deadline_passed(deadline)) {
-            parc_ec_cancel_wait(ec);
-            return ETIMEDOUT;
-        }
-        if (parc_ec_wait(ec, key, deadline) == ETIMEDOUT)
-            return ready(arg) ? 0 : ETIMEDOUT;
+        /* Relaxed (both): the guard lock orders the registration before
+         * the next waker's read of the count, and that waker's bump after
+         * our read of the key (see above). */
+        parc_faa(&w->count, 1u, PARC_RELAXED);
+        uint32_t key = parc_load(&w->seq, PARC_RELAXED);
+        unlock(guard);
+        (void)parc_park_wait(&w->seq, key, deadline); /* re-checked above */
+        parc_fas(&w->count, 1u, PARC_RELAXED);
     }
+}
+
+/* Guard held (see await): are threads parked on w? */
+static inline bool has_waiters(parc_queue_waiters_t *w)
+{
+    return parc_load(&w->count, PARC_RELAXED) != 0; /* under the guard */
+}
+
+/* After releasing the guard: wake one (or every) thread parked on w.
+ * Relaxed bump: a woken thread re-checks its condition under the guard
+ * lock, which publishes what it needs; the bump only makes a park that
+ * has not yet started return. */
+static void wake(parc_queue_waiters_t *w, bool all)
+{
+    parc_faa(&w->seq, 1u, PARC_RELAXED);
+    if (all)
+        (void)parc_park_wake_all(&w->seq);
+    else
+        (void)parc_park_wake_one(&w->seq);
+}
+
+/* Getters register under the lock producers take (see put_lock()). */
+static inline parc_queue_waiters_t *getters(parc_queue_t *q)
+{
+    return is_fifo(q) ? &q->getters_fifo : &q->getters_locked;
 }
 
 /* ---- put ------------------------------------------------------------------ */
 
 /* Polled without the locks (a snapshot, re-checked under them). */
-static bool can_put(void *arg)
+static bool can_put(parc_queue_t *q)
 {
-    parc_queue_t *q = arg;
     /* acquire: pairs with the release store of shutdown. */
     return parc_load(&q->shutdown, PARC_ACQUIRE) || q->maxsize == 0 ||
            count_now(q) < q->maxsize;
@@ -309,7 +356,7 @@ static bool is_full(parc_queue_t *q)
 /* One attempt: 0, EPIPE, ENOMEM, or EAGAIN when full. */
 static int put_once(parc_queue_t *q, void *item)
 {
-    pthread_mutex_t *pl = put_lock(q);
+    parc_mutex_t *pl = put_lock(q);
     lock(pl);
     int rc;
     /* Written under both locks: stable under either. */
@@ -319,9 +366,10 @@ static int put_once(parc_queue_t *q, void *item)
         rc = EAGAIN;
     else
         rc = store_item(q, item);
+    bool wake_getter = rc == 0 && has_waiters(getters(q));
     unlock(pl);
-    if (rc == 0)
-        parc_ec_notify_one(&q->not_empty);
+    if (wake_getter)
+        wake(getters(q), false);
     return rc;
 }
 
@@ -331,7 +379,7 @@ static int put_until(parc_queue_t *q, void *item, parc_deadline_t deadline)
         int rc = put_once(q, item);
         if (rc != EAGAIN)
             return rc;
-        if (await(&q->not_full, can_put, q, deadline) == ETIMEDOUT) {
+        if (await(q, &q->putters, &q->lock, can_put, deadline) == ETIMEDOUT) {
             rc = put_once(q, item); /* a last attempt at the deadline */
             return rc == EAGAIN ? ETIMEDOUT : rc;
         }
@@ -366,9 +414,8 @@ int parc_queue_put_timed(parc_queue_t *q, void *item, int64_t timeout_ns)
 
 /* ---- get ------------------------------------------------------------------ */
 
-static bool can_get(void *arg)
+static bool can_get(parc_queue_t *q)
 {
-    parc_queue_t *q = arg;
     /* acquire: pairs with the release store of shutdown. */
     return count_now(q) != 0 || parc_load(&q->shutdown, PARC_ACQUIRE) != 0;
 }
@@ -398,9 +445,10 @@ static int get_once(parc_queue_t *q, void **item)
         rc = EPIPE;
     else
         rc = EAGAIN;
+    bool wake_putter = rc == 0 && has_waiters(&q->putters);
     unlock(&q->lock);
-    if (rc == 0 && q->maxsize != 0)
-        parc_ec_notify_one(&q->not_full);
+    if (wake_putter)
+        wake(&q->putters, false);
     return rc;
 }
 
@@ -410,7 +458,7 @@ static int get_until(parc_queue_t *q, void **item, parc_deadline_t deadline)
         int rc = get_once(q, item);
         if (rc != EAGAIN)
             return rc;
-        if (await(&q->not_empty, can_get, q, deadline) == ETIMEDOUT) {
+        if (await(q, getters(q), put_lock(q), can_get, deadline) == ETIMEDOUT) {
             rc = get_once(q, item);
             return rc == EAGAIN ? ETIMEDOUT : rc;
         }
@@ -463,8 +511,9 @@ bool parc_queue_full(parc_queue_t *q)
 /* ---- tasks ------------------------------------------------------------------ */
 
 /* Take lock held: count up to n more tasks finished, never more than were
- * put (Python clamps in shutdown); wake every join when none is left. */
-static void tasks_finish_locked(parc_queue_t *q, uint64_t n)
+ * put (Python clamps in shutdown). True when none is left and joins are
+ * parked: the caller wakes them all after unlocking. */
+static bool tasks_finish_locked(parc_queue_t *q, uint64_t n)
 {
     /* acquire: pairs with the release store of puts in store_item(). */
     uint64_t puts = parc_load(&q->puts, PARC_ACQUIRE);
@@ -474,8 +523,7 @@ static void tasks_finish_locked(parc_queue_t *q, uint64_t n)
      * before a join that sees done == puts; pairs with the acquire load in
      * tasks_all_done(). */
     parc_store(&q->done, done, PARC_RELEASE);
-    if (done == puts)
-        parc_ec_notify_all(&q->all_done);
+    return done == puts && has_waiters(&q->joiners);
 }
 
 int parc_queue_task_done(parc_queue_t *q)
@@ -484,18 +532,20 @@ int parc_queue_task_done(parc_queue_t *q)
         return EINVAL;
     lock(&q->lock);
     int rc = EINVAL; /* more task_done calls than puts: Python's ValueError */
+    bool wake_joiners = false;
     /* acquire: as in tasks_finish_locked(). */
     if (parc_load(&q->done, PARC_RELAXED) < parc_load(&q->puts, PARC_ACQUIRE)) {
-        tasks_finish_locked(q, 1);
+        wake_joiners = tasks_finish_locked(q, 1);
         rc = 0;
     }
     unlock(&q->lock);
+    if (wake_joiners)
+        wake(&q->joiners, true);
     return rc;
 }
 
-static bool tasks_all_done(void *arg)
+static bool tasks_all_done(parc_queue_t *q)
 {
-    parc_queue_t *q = arg;
     /* acquire (done first): pairs with the release store in
      * tasks_finish_locked(); done never exceeds the puts read after it. */
     uint64_t done = parc_load(&q->done, PARC_ACQUIRE);
@@ -506,7 +556,7 @@ int parc_queue_join(parc_queue_t *q)
 {
     if (q == NULL)
         return EINVAL;
-    return await(&q->all_done, tasks_all_done, q, PARC_FOREVER);
+    return await(q, &q->joiners, &q->lock, tasks_all_done, PARC_FOREVER);
 }
 
 int parc_queue_join_try(parc_queue_t *q)
@@ -523,7 +573,7 @@ int parc_queue_join_timed(parc_queue_t *q, int64_t timeout_ns)
         return EINVAL;
     if (timeout_ns == 0)
         return tasks_all_done(q) ? 0 : ETIMEDOUT;
-    return await(&q->all_done, tasks_all_done, q, deadline);
+    return await(q, &q->joiners, &q->lock, tasks_all_done, deadline);
 }
 
 /* ---- shutdown ------------------------------------------------------------- */
@@ -552,7 +602,8 @@ static int shut(parc_queue_t *q, bool immediate, void (*drop)(void *, void *), v
         parc_store(&q->tail, 0, PARC_RELEASE);
         q->head_seen = 0;
         q->tail_seen = 0;
-        tasks_finish_locked(q, count); /* dropped items count as done */
+        (void)tasks_finish_locked(q, count); /* dropped items count as
+                                              * done; joins woken below */
     }
     unlock(&q->lock);
     if (is_fifo(q))
@@ -576,9 +627,11 @@ static int shut(parc_queue_t *q, bool immediate, void (*drop)(void *, void *), v
         }
     }
     free(slots);
-    parc_ec_notify_all(&q->all_done);
-    parc_ec_notify_all(&q->not_empty);
-    parc_ec_notify_all(&q->not_full);
+    /* Every parked thread re-checks (each registered under one of the
+     * locks held above, so it is parked or sees the shutdown). */
+    wake(&q->joiners, true);
+    wake(getters(q), true);
+    wake(&q->putters, true);
     return 0;
 }
 

@@ -8,6 +8,7 @@
  * that join returns only after every item was task_done'd.
  */
 #include <stdint.h>
+#include <time.h>
 
 #include "parc/queue.h"
 #include "testutil.h"
@@ -258,9 +259,87 @@ START_TEST(put_and_get_wake_parked_waiters)
             ck_assert_int_eq(p.c.rc, 0);
             ck_assert_int_eq(parc_queue_get(&q, &v), 0);
             ck_assert_uint_eq(I(v), 2);
+            /* a join parked on unfinished tasks, woken by the last
+             * task_done (puts so far: 3 per round, 2 of them done) */
+            for (int i = 0; i < 2; i++)
+                ck_assert_int_eq(parc_queue_task_done(&q), 0);
+            struct flagged j = { { &q, OP_JOIN, NULL, -1 }, 0 };
+            ck_assert_int_eq(pthread_create(&th, NULL, call_and_flag, &j), 0);
+            if (round % 2)
+                parc_sleep_ns(2 * PARC_NS_PER_MS);
+            ck_assert_int_eq(parc_queue_task_done(&q), 0);
+            ck_assert_msg(returned_in_time(&j), "order %d round %u: join stayed parked",
+                          order, (unsigned)round);
+            ck_assert_int_eq(pthread_join(th, NULL), 0);
+            ck_assert_int_eq(j.c.rc, 0);
         }
         ck_assert_int_eq(parc_queue_destroy(&q), 0);
     }
+}
+END_TEST
+
+/* ---- an idle waiter must not burn a core ----------------------------- */
+
+static int64_t thread_cpu_ns(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
+    return (int64_t)ts.tv_sec * PARC_NS_PER_S + ts.tv_nsec;
+}
+
+/* A timed call that waits out its whole second, with the CPU time its
+ * thread spent meanwhile. */
+struct idle {
+    struct caller c;
+    int64_t cpu_ns, wall_ns;
+};
+
+static void *idle_wait(void *arg)
+{
+    struct idle *i = arg;
+    int64_t cpu0 = thread_cpu_ns(), t0 = parc_now_ns();
+    switch (i->c.op) {
+    case OP_GET:
+        i->c.rc = parc_queue_get_timed(i->c.q, &i->c.item, PARC_NS_PER_S);
+        break;
+    case OP_PUT:
+        i->c.rc = parc_queue_put_timed(i->c.q, i->c.item, PARC_NS_PER_S);
+        break;
+    case OP_JOIN:
+        i->c.rc = parc_queue_join_timed(i->c.q, PARC_NS_PER_S);
+        break;
+    }
+    i->cpu_ns = thread_cpu_ns() - cpu0;
+    i->wall_ns = parc_now_ns() - t0;
+    return NULL;
+}
+
+/* A get on an empty queue, a put on a full one and a join with a task
+ * left, each waiting a second with nothing happening: after a short spin
+ * (~25 us) each must sleep, far below 5% of a core over the second. */
+START_TEST(idle_waiters_burn_no_cpu)
+{
+    parc_queue_t empty, full;
+    ck_assert_int_eq(parc_queue_init(&empty, 0, PARC_QUEUE_FIFO, NULL, NULL), 0);
+    ck_assert_int_eq(parc_queue_init(&full, 1, PARC_QUEUE_FIFO, NULL, NULL), 0);
+    ck_assert_int_eq(parc_queue_put(&full, V(1)), 0); /* full; task open */
+    struct idle w[3] = {
+        { { &empty, OP_GET, NULL, -1 }, 0, 0 },
+        { { &full, OP_PUT, V(2), -1 }, 0, 0 },
+        { { &full, OP_JOIN, NULL, -1 }, 0, 0 },
+    };
+    pthread_t th[3];
+    parc_test_spawn(th, 3, idle_wait, w, sizeof w[0]);
+    parc_test_join(th, 3);
+    for (int i = 0; i < 3; i++) {
+        ck_assert_int_eq(w[i].c.rc, ETIMEDOUT);
+        ck_assert_int_ge(w[i].wall_ns, PARC_NS_PER_S);
+        ck_assert_msg(w[i].cpu_ns <= w[i].wall_ns / 20,
+                      "waiter %d used %lld ns of CPU in %lld ns", i,
+                      (long long)w[i].cpu_ns, (long long)w[i].wall_ns);
+    }
+    ck_assert_int_eq(parc_queue_destroy(&empty), 0);
+    ck_assert_int_eq(parc_queue_destroy(&full), 0);
 }
 END_TEST
 
@@ -525,6 +604,7 @@ static Suite *queue_suite(void)
     tcase_add_test(tc, bounded_full_and_timeouts);
     tcase_add_test(tc, task_done_and_join);
     tcase_add_test(tc, put_and_get_wake_parked_waiters);
+    tcase_add_test(tc, idle_waiters_burn_no_cpu);
     tcase_add_test(tc, shutdown_wakes_blocked_getters_and_putters);
     tcase_add_test(tc, shutdown_and_join);
     tcase_add_test(tc, shutdown_drop_hands_items_back_in_order);

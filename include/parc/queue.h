@@ -19,14 +19,14 @@
  * lock-free queues use parc/lfqueue.h (unbounded MPMC), parc/mpmc.h
  * (bounded) or parc/stack.h.
  *
- * Which mutex: pthread's, for now. parc's own (parc/mutex.h) was the plan,
- * but under ThreadSanitizer the stress harness's queue.transfer workload on
- * the LIFO queue hung with that mutex free, its WAKING bit set and every
- * registered waiter parked (what looks like a lost wake-up; reported),
- * while pthread's mutex and a plain test-and-set lock pass; the two locks
- * are only ever held for a few loads and stores, so the choice costs
- * little. Going back is a change of
- * the two fields' type and of lock()/unlock()/trylock() in src/queue.c.
+ * Which mutex: parc's own (parc/mutex.h, Drepper's futex mutex with a
+ * bounded adaptive spin): the critical sections are a few loads and
+ * stores, so a thread that finds a lock held spins briefly instead of
+ * sleeping in the kernel at once (pthread's), and the fast paths are
+ * inline (no call into libc). An earlier TSan hang of the LIFO
+ * queue.transfer stress with this mutex has not been seen with the
+ * current mutex (the stress helpers' 60+ runs, and this queue's stress
+ * cases in the default, tsan, asan and chaos builds).
  *
  * Locks: a FIFO queue has two, as in Michael and Scott's two-lock queue
  * (PODC 1996) and Java's LinkedBlockingQueue: producers serialise on the
@@ -42,11 +42,16 @@
  * microsecond it polls ever less often, since each poll pulls the cache
  * lines the other side is writing, and it yields the processor every
  * PARC_SPIN_YIELD_EVERY polls for a partner that shares its core), then
- * parks on one of
- * three eventcounts (parc/eventcount.h): "not empty", "not full", "all
- * tasks done". Every put notifies one getter and every get of a bounded
- * queue one putter (a fence and a load while nobody is parked); shutdown
- * and the last task_done notify everyone.
+ * parks (parc/park.h) on a word of its own kind: getters, putters or
+ * joiners. A waiter registers, with a re-check, under the lock that the
+ * threads able to satisfy it hold anyway (getters under the put lock,
+ * putters and joiners under the take lock), and those threads read the
+ * waiter count under that lock: the lock orders the two, so no fence is
+ * needed, and a put, get or task_done with nobody parked pays one load of
+ * a line that its own side already owns, and no system call (a futex
+ * wake-up costs ~45 us here; see await() in src/queue.c for why nothing
+ * is lost). Every put wakes one parked getter, every get one parked
+ * putter; shutdown and the last task_done wake everyone.
  *
  * Shutdown (Python 3.13): after parc_queue_shutdown(q, false) puts fail
  * with EPIPE and gets drain what is left, then fail with EPIPE; with
@@ -86,9 +91,9 @@
 #include <stdint.h>
 
 #include "parc/atomic.h"
-#include <pthread.h>
 
-#include "parc/eventcount.h"
+#include "parc/mutex.h"
+#include "parc/park.h"
 #include "parc/status.h"
 #include "parc/time.h"
 
@@ -106,38 +111,71 @@ typedef int parc_queue_cmp_t(const void *a, const void *b, void *arg);
 
 struct parc_queue_entry; /* private to src/queue.c */
 
+/* Threads parked until a condition of the queue changes: a count of
+ * registered waiters and the word they park on. Waiters register, and
+ * the threads that make the condition true read the count, under the same
+ * lock (see "Waiting" above); private to src/queue.c. */
+typedef struct parc_queue_waiters {
+    parc_atomic(uint32_t) count; /* +1 under the lock, -1 after the park */
+    parc_park_word_t seq;        /* bumped by every wake-up */
+} parc_queue_waiters_t;
 
+/* Fields are grouped by who writes them, one group per cache line (the
+ * struct is cache-line aligned: allocate it with aligned_alloc, or as a
+ * static or automatic object), so that a producer and a consumer running
+ * on two cores share only the lines a hand-off must move: the slot's and
+ * the tail's from producer to consumer. Each lock has a line of its own
+ * (with what is only read or written under it): a producer's lock CAS
+ * then hits its own line even while the consumer keeps reading the tail. */
 typedef struct parc_queue {
-    pthread_mutex_t lock;     /* the take lock: consumers, task_done,
-                               * shutdown; everything for LIFO, PRIORITY */
-    pthread_mutex_t put_lock; /* FIFO producers */
-    /* Storage: changed under both locks (FIFO) or the take lock. */
-    struct parc_queue_entry *slots; /* ring (FIFO), stack (LIFO) or heap */
+    /* Read by everyone, written only by a resize, shutdown or init. */
+    struct parc_queue_entry *slots; /* ring (FIFO), stack (LIFO) or heap;
+                                     * changed under both locks (FIFO) or
+                                     * the take lock */
     size_t cap;            /* slots allocated (0 or a power of two) */
-    uint64_t seq;          /* insertion counter: the heap's tie-breaker */
     size_t maxsize;        /* 0: unbounded */
     parc_queue_order_t order;
     parc_queue_cmp_t *cmp;
     void *cmp_arg;
-    /* Producer side: next index to fill (FIFO; for LIFO and PRIORITY the
-     * number of items) and the number of items ever put. */
+    parc_atomic(int) shutdown; /* 0 open, 1 shut down; under both locks */
+    /* Producers' line: the put lock (FIFO producers), a head value read
+     * earlier (FIFO) and the getters parked on an empty queue (FIFO: they
+     * register under the put lock, which every put holds). */
+    PARC_CACHE_ALIGNED parc_mutex_t put_lock;
+    size_t head_seen;
+    parc_queue_waiters_t getters_fifo;
+    /* Written by producers, read by consumers: the next index to fill
+     * (FIFO; for LIFO and PRIORITY the number of items) and the number of
+     * items ever put. */
     PARC_CACHE_ALIGNED parc_atomic(size_t) tail;
     parc_atomic(uint64_t) puts;
-    size_t head_seen; /* FIFO: a head value read earlier (put lock) */
-    /* Consumer side: next index to take (FIFO; 0 otherwise) and the number
-     * of tasks finished (task_done calls plus items dropped by shutdown). */
+    /* Consumers' line: the take lock (consumers, task_done, shutdown;
+     * everything for LIFO and PRIORITY), a tail value read earlier (FIFO),
+     * the heap's insertion counter (PRIORITY), and the threads parked
+     * under it: putters on a full queue, joiners, and getters of LIFO and
+     * PRIORITY queues. */
+    PARC_CACHE_ALIGNED parc_mutex_t lock;
+    size_t tail_seen;
+    uint64_t seq;
+    parc_queue_waiters_t putters, joiners, getters_locked;
+    /* Written by consumers, read by producers now and then: the next index
+     * to take (FIFO; 0 otherwise) and the number of tasks finished
+     * (task_done calls plus items dropped by shutdown). */
     PARC_CACHE_ALIGNED parc_atomic(size_t) head;
     parc_atomic(uint64_t) done;
-    size_t tail_seen; /* FIFO: a tail value read earlier (take lock) */
-    PARC_CACHE_ALIGNED parc_atomic(int) shutdown; /* 0 open, 1 shut down */
-    parc_ec_t not_empty, not_full, all_done;
 } parc_queue_t;
+
+#define PARC_QUEUE_WAITERS_INIT_ { 0u, 0u }
 
 /* An open, unbounded FIFO queue (same as parc_queue_init(q, 0, FIFO, NULL,
  * NULL)); allocates on first put. */
 #define PARC_QUEUE_INIT                                                     \
-    { PTHREAD_MUTEX_INITIALIZER, PTHREAD_MUTEX_INITIALIZER, NULL, 0, 0, 0, PARC_QUEUE_FIFO, NULL, \
-      NULL, 0, 0, 0, 0, 0, 0, 0, PARC_EC_INIT, PARC_EC_INIT, PARC_EC_INIT }
+    { NULL, 0, 0, PARC_QUEUE_FIFO, NULL, NULL, 0,                           \
+      PARC_MUTEX_INIT, 0, PARC_QUEUE_WAITERS_INIT_,                         \
+      0, 0,                                                                 \
+      PARC_MUTEX_INIT, 0, 0, PARC_QUEUE_WAITERS_INIT_,                      \
+      PARC_QUEUE_WAITERS_INIT_, PARC_QUEUE_WAITERS_INIT_,                   \
+      0, 0 }
 
 /* Initialise an empty, open queue holding at most `maxsize` items (0:
  * unbounded). `cmp` (with `cmp_arg`) orders a PARC_QUEUE_PRIORITY queue and

@@ -25,7 +25,7 @@ static int by_seq(const void *a, const void *b, void *arg)
 
 static int make(void **out, int64_t maxsize, parc_queue_order_t order)
 {
-    parc_queue_t *q = malloc(sizeof *q);
+    parc_queue_t *q = aligned_alloc(_Alignof(parc_queue_t), sizeof *q); /* cache-line aligned */
     if (q == NULL)
         return ENOMEM;
     int rc = parc_queue_init(q, maxsize, order,

@@ -12,9 +12,7 @@ int parc_mpsc_init(parc_mpsc_t *q)
         return EINVAL;
     memset(q, 0, sizeof *q);
     parc_atomic_init(&q->stub.next, 0);
-    /* The stub is always "before any close": a producer that finds it
-     * untagged as predecessor adopts this verdict. */
-    parc_atomic_init(&q->stub.state, PARC_MPSC_ACCEPTED_);
+    parc_atomic_init(&q->end.next, 0);
     q->tail = &q->stub;
     parc_atomic_init(&q->head, (uintptr_t)&q->stub | PARC_MPSC_EMPTY_);
     parc_atomic_init(&q->closed, 0u);
@@ -35,16 +33,17 @@ int parc_mpsc_close(parc_mpsc_t *q)
     if (q == NULL)
         return EINVAL;
     if (parc_xchg(&q->closed, 1u, PARC_RELAXED) != 0)
-        return 0; /* only the first close tags the head */
-    uintptr_t h = parc_load(&q->head, PARC_RELAXED);
+        return 0; /* only the first close appends the end */
     /* acq_rel: release publishes the flag above to every producer whose
-     * exchange follows this CAS (all later changes of the head are RMWs,
-     * so they continue its release sequence); acquire: a consumer's empty
-     * mark we tag over carries its waiter registration, seen by the
-     * notify below. */
-    while (!parc_cas_weak(&q->head, &h, h | PARC_MPSC_CLOSED_, PARC_ACQ_REL,
-                          PARC_RELAXED)) {
-    }
+     * exchange follows this one (all later changes of the head are RMWs,
+     * so they continue its release sequence); acquire: the node we link
+     * behind is initialised (its producer's release exchange), and a
+     * consumer's empty mark we take carries its waiter registration, seen
+     * by the notify below. */
+    uintptr_t prev = parc_xchg(&q->head, (uintptr_t)&q->end, PARC_ACQ_REL);
+    /* release: pairs with the consumer's acquire loads of next (and with
+     * the acquire check of an undecided predecessor in push_slow_). */
+    parc_store(&NODE(prev)->next, (uintptr_t)&q->end, PARC_RELEASE);
     parc_ec_notify_all(&q->ec);
     return 0;
 }
@@ -52,35 +51,40 @@ int parc_mpsc_close(parc_mpsc_t *q)
 int parc_mpsc_push_slow_(parc_mpsc_t *q, parc_mpsc_node_t *n, uintptr_t prev,
                          bool *was_empty)
 {
-    uintptr_t verdict;
-    if (prev & PARC_MPSC_CLOSED_) {
-        verdict = prev; /* first after the close: restore what we displaced */
-    } else {
-        /* We saw the flag but no tag: we share our predecessor's side of
-         * the close. It writes its verdict right after its exchange; it
-         * cannot be popped before we link it, nor reused before we ack. */
+    parc_mpsc_node_t *p = NODE(prev);
+    if (p != &q->end) {
+        /* We saw the flag but our predecessor is not the end: we share its
+         * side of the close. If it was accepted, so are we, and whoever
+         * comes after us (an accepted push or close itself) links behind
+         * us; if it was refused it says so in its own link, where nobody
+         * else writes then. It cannot pop before we link it, nor be
+         * handed back before we ack. */
         parc_backoff_t backoff = PARC_BACKOFF_INIT;
-        /* acquire: pairs with the release store of the predecessor's
-         * verdict (parc_mpsc_accept_ or below). */
-        while ((verdict = parc_load(&NODE(prev)->state, PARC_ACQUIRE)) ==
-               PARC_MPSC_UNKNOWN_)
+        for (;;) {
+            /* acquire: pairs with the release link store of our successor
+             * (parc_mpsc_link_) or of close. */
+            if (parc_load(&n->next, PARC_ACQUIRE) != 0) {
+                parc_mpsc_link_(q, n, prev, was_empty);
+                return 0;
+            }
+            /* acquire: pairs with the release store of the predecessor's
+             * verdict below. */
+            if (parc_load(&p->next, PARC_ACQUIRE) == PARC_MPSC_REFUSED_)
+                break;
             parc_backoff_spin(&backoff);
-    }
-    if (verdict == PARC_MPSC_ACCEPTED_) {
-        parc_mpsc_accept_(q, n, prev, was_empty);
-        return 0;
-    }
-    /* Refused. Tell a successor, and carry the closed head value on. */
-    /* release: pairs with the acquire verdict load of our successor. */
-    parc_store(&n->state, verdict, PARC_RELEASE);
-    if ((prev & PARC_MPSC_CLOSED_) == 0) {
+        }
         /* release: our read of the predecessor's verdict is done before it
          * reuses its node; pairs with its acquire wait for the ack. */
-        parc_store(&NODE(prev)->next, PARC_MPSC_ACK_, PARC_RELEASE);
+        parc_store(&p->next, PARC_MPSC_ACK_, PARC_RELEASE);
     }
+    /* Refused. Tell a successor (nobody links behind a refused node, so
+     * our link word is free for the verdict), then put the end back. */
+    /* release: pairs with the acquire verdict load of our successor. */
+    parc_store(&n->next, PARC_MPSC_REFUSED_, PARC_RELEASE);
     uintptr_t expected = (uintptr_t)n;
     /* acq_rel: an RMW in the head's release sequence like every other. */
-    if (!parc_cas(&q->head, &expected, verdict, PARC_ACQ_REL, PARC_RELAXED)) {
+    if (!parc_cas(&q->head, &expected, (uintptr_t)&q->end, PARC_ACQ_REL,
+                  PARC_RELAXED)) {
         /* A successor took our node as predecessor: wait until it has read
          * our verdict before handing the node back. It acks right after
          * its exchange; if it was preempted there, yield to it. */
@@ -93,21 +97,24 @@ int parc_mpsc_push_slow_(parc_mpsc_t *q, parc_mpsc_node_t *n, uintptr_t prev,
 }
 
 /* 0 (popped), EAGAIN (empty), EINPROGRESS (a push between its exchange
- * and its link), EPIPE (closed and drained). */
+ * and its link, or close between its exchange and its link), EPIPE
+ * (closed and drained: the tail reached the end; final). */
 int parc_mpsc_pop_try_(parc_mpsc_t *q, parc_mpsc_node_t **out)
 {
     parc_mpsc_node_t *tail = q->tail;
+    if (tail == &q->end)
+        return EPIPE;
     /* acquire: the message is visible; pairs with the release link store in
-     * parc_mpsc_accept_(). */
+     * parc_mpsc_link_() (or close's). */
     uintptr_t next = parc_load(&tail->next, PARC_ACQUIRE);
     if (tail == &q->stub) {
         if (next == 0) {
             uintptr_t h = parc_load(&q->head, PARC_RELAXED);
-            if (NODE(h) != &q->stub)
-                return EINPROGRESS;
-            return (h & PARC_MPSC_CLOSED_) ? EPIPE : EAGAIN;
+            return NODE(h) != &q->stub ? EINPROGRESS : EAGAIN;
         }
         q->tail = tail = (parc_mpsc_node_t *)next; /* step over the stub */
+        if (tail == &q->end)
+            return EPIPE;
         /* acquire: as above */
         next = parc_load(&tail->next, PARC_ACQUIRE);
     }
@@ -118,7 +125,8 @@ int parc_mpsc_pop_try_(parc_mpsc_t *q, parc_mpsc_node_t **out)
     }
     /* tail is the last linked node. If it is also the head, put the stub
      * behind it so that tail can be handed back; a CAS (not Vyukov's
-     * exchange) keeps the head's tags and fails if a push got in. */
+     * exchange) keeps the head's tag and fails if a push or close got
+     * in. */
     uintptr_t h = parc_load(&q->head, PARC_RELAXED);
     if (NODE(h) != tail)
         return EINPROGRESS;
@@ -141,7 +149,7 @@ bool parc_mpsc_mark_empty(parc_mpsc_t *q)
     uintptr_t h = parc_load(&q->head, PARC_RELAXED);
     for (;;) {
         if (NODE(h) != &q->stub)
-            return false; /* a push is in flight */
+            return false; /* a push (or close) is in flight */
         if (h & PARC_MPSC_EMPTY_)
             return true;
         /* release: what we wrote before (a waiter registration) is visible
@@ -160,9 +168,16 @@ int parc_mpsc_pop_wait_(parc_mpsc_t *q, parc_mpsc_node_t **out,
     /* Spin first: a producer on the other core delivers within a cache-line
      * round trip; a wake-up from the kernel costs ~45 us. */
     for (unsigned i = 0; i < PARC_SPIN_POLLS; i++) {
-        rc = parc_mpsc_pop_try_(q, out);
-        if (rc == 0 || rc == EPIPE)
-            return rc;
+        /* Empty or in flight: the next push (or the one in flight, or
+         * close) links behind our tail, so between full checks watch only
+         * that link; reading the head on every poll would pull the
+         * producers' line away from the very push we wait for. */
+        if (i % PARC_SPIN_YIELD_EVERY == 0 ||
+            parc_load(&q->tail->next, PARC_RELAXED) != 0) {
+            rc = parc_mpsc_pop_try_(q, out);
+            if (rc == 0 || rc == EPIPE)
+                return rc;
+        }
         parc_spin_poll(i);
     }
     parc_backoff_t backoff = PARC_BACKOFF_INIT;
@@ -184,7 +199,7 @@ int parc_mpsc_pop_wait_(parc_mpsc_t *q, parc_mpsc_node_t **out,
             parc_ec_cancel_wait(&q->ec);
             continue;
         }
-        /* Re-check after the mark: a close tags the head and notifies all. */
+        /* Re-check after the mark: close takes the mark and notifies all. */
         rc = parc_mpsc_pop_try_(q, out);
         if (rc != EAGAIN) {
             parc_ec_cancel_wait(&q->ec);

@@ -172,10 +172,16 @@ START_TEST(close_drains_then_epipe)
 }
 END_TEST
 
-START_TEST(push_after_close_tag_is_refused_and_restored)
+/* A push whose exchange lands after close's (its early flag check passed
+ * before the close): the steps of parc_mpsc_push after that check. */
+static uintptr_t exchange_only(parc_mpsc_t *q, parc_mpsc_node_t *n)
 {
-    /* A push whose exchange lands after the close (the early flag check
-     * passed before it) is refused and puts the closed head back. */
+    parc_store(&n->next, 0, PARC_RELAXED);
+    return parc_xchg(&q->head, (uintptr_t)n, PARC_ACQ_REL);
+}
+
+START_TEST(push_after_close_is_refused_and_restored)
+{
     parc_mpsc_t q;
     struct msg m[2];
     parc_mpsc_node_t *n;
@@ -183,13 +189,78 @@ START_TEST(push_after_close_tag_is_refused_and_restored)
     ck_assert_int_eq(parc_mpsc_push(&q, &m[0].node, NULL), 0);
     ck_assert_int_eq(parc_mpsc_close(&q), 0);
     uintptr_t closed_head = parc_load(&q.head, PARC_RELAXED);
-    parc_store(&q.closed, 0u, PARC_RELAXED); /* as if read before close */
-    ck_assert_int_eq(parc_mpsc_push(&q, &m[1].node, NULL), EPIPE);
-    parc_store(&q.closed, 1u, PARC_RELAXED);
+    ck_assert_uint_eq(closed_head, (uintptr_t)&q.end);
+    uintptr_t prev = exchange_only(&q, &m[1].node);
+    ck_assert_uint_eq(prev, closed_head);
+    bool e = false; /* (push sets it false before its slow path) */
+    ck_assert_int_eq(parc_mpsc_push_slow_(&q, &m[1].node, prev, &e), EPIPE);
+    ck_assert(!e);
     ck_assert_uint_eq(parc_load(&q.head, PARC_RELAXED), closed_head);
     ck_assert_int_eq(parc_mpsc_pop_try(&q, &n), 0);
     ck_assert_ptr_eq(n, &m[0].node);
     ck_assert_int_eq(parc_mpsc_pop_try(&q, &n), EPIPE);
+}
+END_TEST
+
+struct refused {
+    parc_mpsc_t *q;
+    parc_mpsc_node_t *n;
+    uintptr_t prev;
+    int rc;
+};
+
+static void *finish_refused(void *arg)
+{
+    struct refused *r = arg;
+    r->rc = parc_mpsc_push_slow_(r->q, r->n, r->prev, NULL);
+    return NULL;
+}
+
+START_TEST(refused_run_hands_its_verdict_on)
+{
+    /* Two pushes land after the close, one behind the other. The first
+     * cannot put the end back (the second holds the head) and must wait
+     * for the second's acknowledgement; the second reads the first's
+     * verdict (refused), acks, and restores the end. */
+    parc_mpsc_t q;
+    struct msg m[3];
+    parc_mpsc_node_t *n;
+    pthread_t t;
+    ck_assert_int_eq(parc_mpsc_init(&q), 0);
+    ck_assert_int_eq(parc_mpsc_push(&q, &m[0].node, NULL), 0);
+    ck_assert_int_eq(parc_mpsc_close(&q), 0);
+    struct refused r1 = { &q, &m[1].node, exchange_only(&q, &m[1].node), -1 };
+    uintptr_t prev2 = exchange_only(&q, &m[2].node);
+    ck_assert_uint_eq(prev2, (uintptr_t)&m[1].node);
+    ck_assert_int_eq(pthread_create(&t, NULL, finish_refused, &r1), 0);
+    ck_assert_int_eq(parc_mpsc_push_slow_(&q, &m[2].node, prev2, NULL), EPIPE);
+    ck_assert_int_eq(pthread_join(t, NULL), 0);
+    ck_assert_int_eq(r1.rc, EPIPE);
+    ck_assert_uint_eq(parc_load(&q.head, PARC_RELAXED), (uintptr_t)&q.end);
+    ck_assert_int_eq(parc_mpsc_pop_try(&q, &n), 0);
+    ck_assert_ptr_eq(n, &m[0].node);
+    ck_assert_int_eq(parc_mpsc_pop_try(&q, &n), EPIPE);
+}
+END_TEST
+
+START_TEST(push_before_close_seeing_the_flag_is_accepted)
+{
+    /* A push exchanges before the close but reads the flag after it: it is
+     * accepted (close links behind it), takes the initial empty mark, and
+     * pops before EPIPE. */
+    parc_mpsc_t q;
+    struct msg m;
+    parc_mpsc_node_t *n;
+    ck_assert_int_eq(parc_mpsc_init(&q), 0);
+    uintptr_t prev = exchange_only(&q, &m.node);
+    ck_assert_int_eq(parc_mpsc_close(&q), 0);
+    bool e = false;
+    ck_assert_int_eq(parc_mpsc_push_slow_(&q, &m.node, prev, &e), 0);
+    ck_assert(e);
+    ck_assert_int_eq(parc_mpsc_pop_try(&q, &n), 0);
+    ck_assert_ptr_eq(n, &m.node);
+    ck_assert_int_eq(parc_mpsc_pop_try(&q, &n), EPIPE);
+    ck_assert_int_eq(parc_mpsc_pop(&q, &n), EPIPE);
 }
 END_TEST
 
@@ -231,7 +302,7 @@ START_TEST(blocked_pop_woken_by_push_and_close)
     ck_assert_int_eq(parc_mpsc_push(&q, &first.node, &e), 0); /* take the
                                                               * initial mark */
     ck_assert_int_eq(parc_mpsc_pop(&q, &n), 0);
-    struct later l = { &q, 0, { 0, 7, { 0, 0 } } };
+    struct later l = { &q, 0, { 0, 7, { 0 } } };
     ck_assert_int_eq(pthread_create(&t, NULL, act_later, &l), 0);
     ck_assert_int_eq(parc_mpsc_pop_timed(&q, &n, PARC_TEST_PATIENCE_NS), 0);
     ck_assert_ptr_eq(n, &l.m.node);
@@ -272,7 +343,6 @@ static void *producer(void *arg)
             /* The message is ours again: scribble over it. */
             m->producer = UINT32_MAX;
             parc_store(&m->node.next, (uintptr_t)0xdead0, PARC_RELAXED);
-            parc_store(&m->node.state, (uintptr_t)0xdead0, PARC_RELAXED);
             break;
         }
         ck_assert_int_eq(rc, 0);
@@ -382,7 +452,9 @@ static Suite *mpsc_suite(void)
     tcase_add_test(tc, was_empty_reports_the_mark);
     tcase_add_test(tc, in_flight_push_is_not_empty_nor_closed);
     tcase_add_test(tc, close_drains_then_epipe);
-    tcase_add_test(tc, push_after_close_tag_is_refused_and_restored);
+    tcase_add_test(tc, push_after_close_is_refused_and_restored);
+    tcase_add_test(tc, refused_run_hands_its_verdict_on);
+    tcase_add_test(tc, push_before_close_seeing_the_flag_is_accepted);
     tcase_add_test(tc, blocked_pop_woken_by_push_and_close);
     tcase_add_test(tc, many_producers_exactly_once_in_order);
     tcase_add_test(tc, close_racing_push_loses_nothing);

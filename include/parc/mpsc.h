@@ -28,18 +28,22 @@
  * its own exchange whether it took the mark, and only then notifies. Both
  * sides touch the same word with read-modify-writes, so no Dekker fence
  * is needed: a push into a non-empty mailbox pays no fence and no extra
- * shared load for the wake-up. The open fast path is: two loads of the
- * closed flag (before and after the exchange; see below), the exchange,
- * and three stores to the caller's node and the link.
+ * shared load for the wake-up. The open fast path is: one load of the
+ * closed flag before the exchange (an early refusal) and one after it
+ * (see below), the exchange, and two stores (the node's link, then the
+ * link to it), as in Vyukov's queue: the node is one word.
  *
  * Layout: two cache lines (128 bytes; an actor embeds one per actor, so
  * the size is per-actor idle memory). The producers' line holds the head
  * and the closed flag: every push exchanges the head and reads the flag
  * right after, from the line its exchange has just brought in, so the
  * flag costs no transfer of its own (it is written once, by close). The
- * consumer's line holds the tail, the stub and the eventcount: the
- * consumer works there, and a producer touches it only when it took the
- * empty mark (to notify) or links behind the stub.
+ * consumer's line holds the tail, the stub, the end node and the
+ * eventcount: the consumer works there, and a producer touches it only
+ * when it took the empty mark (to notify) or links behind the stub. A
+ * waiting consumer watches only the link its next item will come
+ * through, not the head, so it does not pull the producers' line away
+ * from the push it waits for.
  *
  * The in-flight window. Between a producer's exchange and its link the
  * queue is cut: the consumer sees the end of the linked part but the head
@@ -54,29 +58,34 @@
  * final. A push racing with close is either accepted (and pops before
  * EPIPE) or refused, never lost, and the open fast path stays one
  * exchange:
- *   - close sets a flag, then sets a CLOSED bit in the head with a release
- *     compare-exchange. Every later change of the head is a read-modify-
- *     write, so a producer whose exchange comes after that CAS in the
- *     head's modification order reads from its release sequence and sees
- *     the flag. Hence a producer that reads the flag clear after its
- *     exchange is before the close: accepted (the fast path).
- *   - a producer whose exchange returns the CLOSED bit is the first after
- *     the close: refused.
- *   - a producer that sees the flag set but got an untagged predecessor is
- *     in the same position relative to the close as that predecessor (no
- *     change of the head lies between them): it waits for the
- *     predecessor's verdict, which every producer writes into its node
- *     right after its exchange (node->state), and adopts it.
- *   - a refused producer never links; it puts the closed head value back
- *     with a CAS (H: its node -> the closed value). If that fails, a
- *     successor has taken its node as predecessor and will read its
- *     verdict: it waits for the successor's acknowledgement (written into
- *     its node's link) before returning, so its node is never touched
- *     after it is handed back. The last refused producer of a run restores
- *     the closed head.
- * While a refused run is in progress the consumer sees "in flight" and
- * waits; once the head is closed and the consumer has drained up to it,
- * every later exchange is refused, so the consumer's EPIPE is final.
+ *   - close sets a flag, then appends the queue's own `end` node with an
+ *     exchange, as a push would, and links it. Every accepted node lies
+ *     before `end`; the consumer pops up to it and from then on returns
+ *     EPIPE (it never reads the head again, so later pushes cannot
+ *     disturb it: the EPIPE is final).
+ *   - every later change of the head is a read-modify-write, so a
+ *     producer whose exchange comes after close's reads from its release
+ *     sequence and sees the flag. Hence a producer that reads the flag
+ *     clear after its exchange came before the close: accepted (the fast
+ *     path).
+ *   - a producer whose exchange returns `end` is the first after the
+ *     close: refused.
+ *   - a producer that sees the flag set and got some other predecessor is
+ *     on the same side of the close as that predecessor (no exchange of
+ *     close lies between them). It waits until either its own node gets
+ *     linked (only an accepted successor or close links behind an
+ *     accepted node: accepted) or the predecessor's link holds REFUSED
+ *     (which a refused producer writes into its own node, where nobody
+ *     else would link: refused).
+ *   - a refused producer never links; it writes REFUSED into its node and
+ *     puts `end` back as the head with a CAS (H: its node -> end). If that
+ *     fails, a successor has taken its node as predecessor and will read
+ *     its verdict: it waits for the successor's acknowledgement (ACK,
+ *     written into its node's link) before returning, so its node is
+ *     never touched after it is handed back.
+ * So the open fast path writes nothing but the link words, and a node is
+ * one word, as in Vyukov's queue: a verdict is written only by a push
+ * that races with the close.
  *
  * Synchronization table (liburcu style; "C" = the one consumer thread):
  *
@@ -104,24 +113,21 @@
 /* The link embedded in a message. Its contents belong to the queue from
  * push until the message pops (or push returns EPIPE). */
 typedef struct parc_mpsc_node {
-    parc_atomic(uintptr_t) next;  /* successor, 0, or PARC_MPSC_ACK_ */
-    parc_atomic(uintptr_t) state; /* verdict: UNKNOWN_, ACCEPTED_, or the
-                                   * closed head value to restore */
+    parc_atomic(uintptr_t) next; /* successor, 0, or (a push refused by
+                                  * close) PARC_MPSC_REFUSED_ / _ACK_ */
 } parc_mpsc_node_t;
 
 /* The message that embeds `ptr` (a parc_mpsc_node_t *) as `member`. */
 #define parc_mpsc_entry(ptr, type, member) \
     ((type *)(void *)((char *)(ptr) - offsetof(type, member)))
 
-/* Tag bits in the head pointer (nodes are at least 4-byte aligned). */
-#define PARC_MPSC_EMPTY_ ((uintptr_t)1)  /* the consumer marked it empty */
-#define PARC_MPSC_CLOSED_ ((uintptr_t)2) /* closed */
+/* Tag bit in the head pointer (nodes are at least 4-byte aligned). */
+#define PARC_MPSC_EMPTY_ ((uintptr_t)1) /* the consumer marked it empty */
 #define PARC_MPSC_TAGS_ ((uintptr_t)3)
-/* node->state values besides a restore value (which has CLOSED set). */
-#define PARC_MPSC_UNKNOWN_ ((uintptr_t)0)
-#define PARC_MPSC_ACCEPTED_ ((uintptr_t)1)
-/* node->next of a refused node: its successor has read its verdict. */
-#define PARC_MPSC_ACK_ ((uintptr_t)1)
+/* node->next of a push refused by close: its verdict, then its
+ * successor's acknowledgement (neither is a node address). */
+#define PARC_MPSC_REFUSED_ ((uintptr_t)1)
+#define PARC_MPSC_ACK_ ((uintptr_t)2)
 
 typedef struct parc_mpsc {
     /* Producers' line: every push exchanges the head, then reads the flag
@@ -135,6 +141,7 @@ typedef struct parc_mpsc {
      * when the consumer has drained the queue. */
     PARC_CACHE_ALIGNED parc_mpsc_node_t *tail;      /* next to pop (private) */
     parc_mpsc_node_t stub;
+    parc_mpsc_node_t end; /* appended by close; never popped */
     parc_ec_t ec;
 } parc_mpsc_t;
 
@@ -158,13 +165,10 @@ int parc_mpsc_pop_try_(parc_mpsc_t *q, parc_mpsc_node_t **out);
 int parc_mpsc_pop_wait_(parc_mpsc_t *q, parc_mpsc_node_t **out,
                         parc_deadline_t deadline);
 
-/* Accepted: tell an undecided successor, link, and take the empty mark. */
-static inline void parc_mpsc_accept_(parc_mpsc_t *q, parc_mpsc_node_t *n,
-                                     uintptr_t prev, bool *was_empty)
+/* Accepted: link behind the predecessor, and take the empty mark. */
+static inline void parc_mpsc_link_(parc_mpsc_t *q, parc_mpsc_node_t *n,
+                                   uintptr_t prev, bool *was_empty)
 {
-    /* release: pairs with the acquire load of the verdict by a successor
-     * that saw the closed flag (parc_mpsc_push_slow_). */
-    parc_store(&n->state, PARC_MPSC_ACCEPTED_, PARC_RELEASE);
     parc_mpsc_node_t *p = (parc_mpsc_node_t *)(prev & ~PARC_MPSC_TAGS_);
     /* release: publishes the message (written before push) to the
      * consumer; pairs with the acquire loads of next in pop. */
@@ -179,7 +183,8 @@ static inline void parc_mpsc_accept_(parc_mpsc_t *q, parc_mpsc_node_t *n,
 
 /*
  * Append node `n` (embedded in the caller's message). Any thread;
- * wait-free while open (one exchange); never blocks. When was_empty is
+ * wait-free while open (one exchange); never blocks (a push racing with
+ * close may spin briefly, yielding, for a neighbour's verdict). When was_empty is
  * not NULL it is set to true iff this push took the consumer's empty mark
  * (the queue was marked empty by parc_mpsc_mark_empty(), a blocking pop
  * that went to sleep, or init, and this is the first push since): the
@@ -198,14 +203,14 @@ static inline int parc_mpsc_push(parc_mpsc_t *q, parc_mpsc_node_t *n,
     if (parc_load(&q->closed, PARC_RELAXED) != 0)
         return EPIPE; /* an early refusal; the exchange below decides races */
     parc_store(&n->next, 0, PARC_RELAXED);
-    parc_store(&n->state, PARC_MPSC_UNKNOWN_, PARC_RELAXED);
-    /* acq_rel: release publishes n's fields to the next producer and the
-     * consumer; acquire pairs with the release CAS of close (we then see
-     * its flag) and with the previous producer's exchange. */
+    /* acq_rel: release publishes n->next = 0 (and the message) to the
+     * producer that links behind n next; acquire pairs with the release
+     * exchange of close (we then see its flag), with the previous
+     * producer's exchange and with the consumer's stub CAS (its reset of
+     * the stub's link). */
     uintptr_t prev = parc_xchg(&q->head, (uintptr_t)n, PARC_ACQ_REL);
-    if ((prev & PARC_MPSC_CLOSED_) == 0 &&
-        parc_load(&q->closed, PARC_RELAXED) == 0) {
-        parc_mpsc_accept_(q, n, prev, was_empty);
+    if (parc_load(&q->closed, PARC_RELAXED) == 0) {
+        parc_mpsc_link_(q, n, prev, was_empty);
         return 0;
     }
     return parc_mpsc_push_slow_(q, n, prev, was_empty);
@@ -217,7 +222,7 @@ static inline int parc_mpsc_pop_fast_(parc_mpsc_t *q, parc_mpsc_node_t **out)
     parc_mpsc_node_t *tail = q->tail;
     if (tail != &q->stub) {
         /* acquire: the message is visible; pairs with the release link
-         * store in parc_mpsc_accept_(). */
+         * store in parc_mpsc_link_(). */
         uintptr_t next = parc_load(&tail->next, PARC_ACQUIRE);
         if (next != 0) {
             q->tail = (parc_mpsc_node_t *)next;
@@ -272,13 +277,15 @@ static inline int parc_mpsc_pop_timed(parc_mpsc_t *q, parc_mpsc_node_t **out,
 
 /* Mark the queue empty if it is (nothing linked, nothing in flight), so
  * that the next push reports was_empty. Returns true when the queue is now
- * marked (or already was), false when an item is there or in flight (pop
- * again) or q is NULL. Consumer only; never blocks. */
+ * marked (or already was), false when an item is there or in flight, or
+ * the queue is closed (pop again: it returns the item or EPIPE), or q is
+ * NULL. Consumer only; never blocks. */
 bool parc_mpsc_mark_empty(parc_mpsc_t *q);
 
 /* Close: later pushes return EPIPE; accepted messages still pop; then pop
- * returns EPIPE. Wakes a sleeping consumer. Idempotent. Any thread; never
- * blocks. Returns 0 or EINVAL. */
+ * returns EPIPE. Appends the queue's end node (taking the empty mark if it
+ * was set, so no push reports was_empty after it) and wakes a sleeping
+ * consumer. Idempotent. Any thread; never blocks. Returns 0 or EINVAL. */
 int parc_mpsc_close(parc_mpsc_t *q);
 
 /* True once closed (false for NULL). Any thread. */

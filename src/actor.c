@@ -1,5 +1,7 @@
 /* Messages and the thread-per-actor mode (parc/actor.h). */
+#define _GNU_SOURCE /* sched_getcpu */
 #include <errno.h>
+#include <sched.h>
 #include <stdalign.h>
 #include <stdlib.h>
 #include <string.h>
@@ -67,6 +69,90 @@ void parc_msg_free(parc_msg_t *m)
     }
 }
 
+int parc_msg_reply(parc_msg_t *m, int status, void *value)
+{
+    if (m == NULL || m->reply_ == NULL)
+        return m == NULL ? EINVAL : EALREADY;
+    parc_future_t *f = m->reply_;
+    m->reply_ = NULL;
+    /* Dispose first: once the future completes, the asker may reuse or
+     * free a message that lives in its own storage. */
+    if (m->dispose != NULL)
+        m->dispose(m);
+    int rc = parc_future_complete(f, status, value);
+    parc_future_release(f); /* no-op for a caller-storage reply */
+    return rc;
+}
+
+/* ---- waiting next to a partner ----------------------------------------- */
+
+/*
+ * A request/reply round trip between two threads is a cache-line round
+ * trip (~0.1 us) when they run on two CPUs and spin, and a futex wake-up
+ * (~45 us here) when one sleeps: so both sides spin before they park.
+ * But when the scheduler has put both threads on the same CPU (it does,
+ * and keeps them there while both stay runnable), spinning only delays
+ * the partner, who cannot run until we give the CPU away: parc_spin_poll
+ * yields every 32 polls, which made the round trip ~4 us (two 32-poll
+ * spins) instead of the two context switches it needs (~2.6 us). So each
+ * side publishes the CPU it waits on (the actor in recv, the asker in
+ * ask/await; stored only when it changed, so the line stays shared), and
+ * a waiter that finds its partner on its own CPU yields at once.
+ *
+ * Yielding still costs two context switches a round trip (~2.7 us here),
+ * and two threads that keep yielding to each other stay on their CPU: the
+ * load balancer hesitates to move a task that ran a moment ago. A thread
+ * that wakes from a sleep is placed on an idle CPU if there is one, so
+ * once every UNPAIR_NS a waiter sharing its partner's CPU sleeps instead
+ * of yielding (for the timer's slack, ~50 us): with a CPU idle the two
+ * are apart from then on and a round trip is a cache-line exchange again;
+ * with none idle it costs ~1% of the time.
+ */
+#define PARTNER_POLLS (PARC_SPIN_POLLS / 2) /* then the primitive's own wait */
+#define UNPAIR_NS 5000000                   /* 5 ms */
+
+static int32_t this_cpu(void)
+{
+#if defined(__linux__)
+    return (int32_t)sched_getcpu();
+#else
+    return -1;
+#endif
+}
+
+/* Publish the CPU we wait on; returns it. */
+static int32_t publish_cpu(parc_atomic(int32_t) *mine)
+{
+    int32_t cpu = this_cpu();
+    /* relaxed: a scheduling hint; nothing is published with it. */
+    if (parc_load(mine, PARC_RELAXED) != cpu)
+        parc_store(mine, cpu, PARC_RELAXED);
+    return cpu;
+}
+
+/* Poll number i of a wait on a partner whose CPU is in *theirs. Returns
+ * the CPU we are on now (we may have moved while yielding). */
+static int32_t partner_poll(parc_actor_t *a, unsigned i,
+                            parc_atomic(int32_t) *mine,
+                            parc_atomic(int32_t) *theirs, int32_t cpu)
+{
+    /* relaxed: a hint (see publish_cpu). */
+    if (cpu >= 0 && parc_load(theirs, PARC_RELAXED) == cpu) {
+        int64_t now = parc_now_ns();
+        /* relaxed: a rate limit; a rare double sleep is harmless. */
+        int64_t last = parc_load(&a->unpair_ns_, PARC_RELAXED);
+        if (now - last >= UNPAIR_NS) {
+            parc_store(&a->unpair_ns_, now, PARC_RELAXED);
+            parc_sleep_until(now + 1000); /* wake up on an idle CPU */
+        } else {
+            parc_yield(); /* the partner needs this CPU to answer */
+        }
+        return publish_cpu(mine);
+    }
+    parc_spin_poll(i);
+    return cpu;
+}
+
 /* ---- thread-per-actor --------------------------------------------------- */
 
 static parc_msg_t *msg_of(parc_mpsc_node_t *n)
@@ -84,6 +170,9 @@ int parc_actor_init(parc_actor_t *a, parc_actor_run_fn run, void *arg)
     a->run = run;
     a->arg = arg;
     parc_atomic_init(&a->phase, PARC_ACTOR_NEW_);
+    parc_atomic_init(&a->recv_cpu_, -1);
+    parc_atomic_init(&a->ask_cpu_, -1);
+    parc_atomic_init(&a->unpair_ns_, (int64_t)0);
     a->status = 0;
     return parc_event_init(&a->done);
 }
@@ -132,12 +221,36 @@ static int recv_result(int rc, parc_mpsc_node_t *const *n, parc_msg_t **out)
     return rc;
 }
 
+/* The blocking receives' spin: pop_try while the asker may be about to
+ * send; EAGAIN when the spin ran out (block then). */
+static int recv_spin(parc_actor_t *a, parc_mpsc_node_t **n,
+                     parc_deadline_t deadline)
+{
+    int rc = parc_mpsc_pop_try(&a->mbox, n);
+    if (rc != EAGAIN)
+        return rc;
+    int32_t cpu = publish_cpu(&a->recv_cpu_);
+    for (unsigned i = 0; i < PARTNER_POLLS; i++) {
+        rc = parc_mpsc_pop_try(&a->mbox, n);
+        if (rc != EAGAIN)
+            return rc;
+        if (deadline != PARC_FOREVER && (i & 31u) == 31u &&
+            parc_deadline_passed(deadline))
+            return ETIMEDOUT;
+        cpu = partner_poll(a, i, &a->recv_cpu_, &a->ask_cpu_, cpu);
+    }
+    return EAGAIN;
+}
+
 int parc_actor_recv(parc_actor_t *a, parc_msg_t **out)
 {
     if (a == NULL || out == NULL)
         return EINVAL;
     parc_mpsc_node_t *n = NULL;
-    return recv_result(parc_mpsc_pop(&a->mbox, &n), &n, out);
+    int rc = recv_spin(a, &n, PARC_FOREVER);
+    if (rc == EAGAIN)
+        rc = parc_mpsc_pop(&a->mbox, &n);
+    return recv_result(rc, &n, out);
 }
 
 int parc_actor_recv_try(parc_actor_t *a, parc_msg_t **out)
@@ -151,10 +264,73 @@ int parc_actor_recv_try(parc_actor_t *a, parc_msg_t **out)
 int parc_actor_recv_timed(parc_actor_t *a, parc_msg_t **out,
                           int64_t timeout_ns)
 {
-    if (a == NULL || out == NULL || timeout_ns < 0)
+    parc_deadline_t deadline;
+    if (a == NULL || out == NULL ||
+        parc_deadline_in(&deadline, timeout_ns) != 0)
         return EINVAL;
     parc_mpsc_node_t *n = NULL;
-    return recv_result(parc_mpsc_pop_timed(&a->mbox, &n, timeout_ns), &n, out);
+    int rc = timeout_ns == 0 ? parc_mpsc_pop_try(&a->mbox, &n)
+                             : recv_spin(a, &n, deadline);
+    if (rc == EAGAIN)
+        rc = parc_mpsc_pop_timed(&a->mbox, &n,
+                                 parc_deadline_remaining(deadline));
+    return recv_result(rc, &n, out);
+}
+
+int parc_actor_ask(parc_actor_t *a, parc_msg_t *m, parc_future_t *reply)
+{
+    if (a == NULL || m == NULL || reply == NULL)
+        return EINVAL;
+    parc_future_init(reply, NULL, NULL);
+    m->reply_ = reply;
+    publish_cpu(&a->ask_cpu_);
+    int rc = parc_mpsc_push(&a->mbox, &m->node_, NULL);
+    if (rc != 0) {
+        m->reply_ = NULL;
+        parc_future_destroy(reply);
+    }
+    return rc;
+}
+
+static int await_common(parc_actor_t *a, parc_future_t *reply, void **value,
+                        bool try, bool timed, int64_t timeout_ns)
+{
+    parc_deadline_t deadline = PARC_FOREVER;
+    if (a == NULL || reply == NULL ||
+        (timed && parc_deadline_in(&deadline, timeout_ns) != 0))
+        return EINVAL;
+    if (!try && !parc_future_is_done(reply)) {
+        int32_t cpu = publish_cpu(&a->ask_cpu_);
+        for (unsigned i = 0; i < PARTNER_POLLS; i++) {
+            if (parc_future_is_done(reply))
+                break;
+            if (timed && (i & 31u) == 31u && parc_deadline_passed(deadline))
+                break;
+            cpu = partner_poll(a, i, &a->ask_cpu_, &a->recv_cpu_, cpu);
+        }
+    }
+    if (try || parc_future_is_done(reply))
+        return parc_future_get_try(reply, value);
+    if (!timed)
+        return parc_future_get(reply, value);
+    return parc_future_get_timed(reply, value,
+                                 parc_deadline_remaining(deadline));
+}
+
+int parc_actor_await(parc_actor_t *a, parc_future_t *reply, void **value)
+{
+    return await_common(a, reply, value, false, false, 0);
+}
+
+int parc_actor_await_try(parc_actor_t *a, parc_future_t *reply, void **value)
+{
+    return await_common(a, reply, value, true, false, 0);
+}
+
+int parc_actor_await_timed(parc_actor_t *a, parc_future_t *reply,
+                           void **value, int64_t timeout_ns)
+{
+    return await_common(a, reply, value, false, true, timeout_ns);
 }
 
 int parc_actor_close(parc_actor_t *a)

@@ -1,9 +1,11 @@
 /* Scheduled actors on a pool (parc/actor_sched.h). The scheduling
  * protocol is argued in the header and at proc_turn() below. */
+#define _DEFAULT_SOURCE /* MAP_ANONYMOUS */
 #include <errno.h>
 #include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <unistd.h>
 
 #include "parc/actor_sched.h"
@@ -12,6 +14,18 @@
 #include "parc/park.h"
 #include "parc/sem.h"
 
+#if defined(__SANITIZE_ADDRESS__)
+#define ACTOR_ASAN 1
+#elif defined(__has_feature)
+#if __has_feature(address_sanitizer)
+#define ACTOR_ASAN 1
+#endif
+#endif
+#ifdef ACTOR_ASAN
+#include <sanitizer/asan_interface.h>
+#include <sanitizer/lsan_interface.h>
+#endif
+
 /* A pinned actor's thread and the semaphore its turns are posted to. */
 typedef struct pin {
     pthread_t thread;
@@ -19,28 +33,71 @@ typedef struct pin {
     struct pin *next;     /* in rt->pins, under rt->lock */
 } pin_t;
 
-struct parc_sactor {
-    parc_mpsc_t mbox;                 /* two cache-aligned lines */
-    /* Third line: what a send reads or writes (and the turn's status
-     * words); no holes, so the actor is 4 lines (see parc_spawn). */
-    parc_actors_t *rt;
+/* What only pinned or bounded actors need, kept out of the actor so that
+ * the common actor fits three cache lines (malloc'd at spawn, freed with
+ * the actor). */
+typedef struct actor_ext {
     pin_t *pin;                       /* NULL unless pinned */
-    parc_atomic(uint32_t) refs;
-    parc_atomic(uint32_t) stop_sent;  /* the stop message went out */
-    parc_atomic(uint32_t) stopped;    /* 1 once stopped (exit_status set) */
     uint32_t capacity;                /* 0: unbounded */
     parc_atomic(uint32_t) count;      /* counted messages queued */
     parc_atomic(uint32_t) space_waiters;
     parc_park_word_t space;           /* bumped when room appears */
-    int exit_status;
-    parc_atomic(uintptr_t) monitors;  /* parc_down_t list, or MON_CLOSED */
-    bool exit_requested;              /* turn-private */
-    /* Fourth line: the behaviour, and what only spawn and stop touch. */
+} actor_ext_t;
+
+/* flags bits */
+#define F_STOP_SENT 1u /* the stop message went out (one stopper) */
+#define F_STOPPED 2u   /* stopped: exit_status is final */
+#define F_EXIT 4u      /* the running turn ends the actor (turn-private) */
+
+struct parc_sactor {
+    parc_mpsc_t mbox;                 /* two cache-aligned lines */
+    /* Third line: everything else. No runtime pointer: the actor lives in
+     * one of its runtime's slabs, whose header names it (rt_of). */
     parc_behaviour_fn fn;
     void *state;
-    void *block;                      /* what malloc returned (for free) */
-    parc_msg_t stop_msg;              /* the one stop message */
+    actor_ext_t *ext;                 /* NULL unless pinned or bounded */
+    parc_atomic(uintptr_t) monitors;  /* parc_down_t list, or MON_CLOSED */
+    parc_mpsc_node_t stop_node;       /* the one stop message's link */
+    parc_atomic(uint32_t) refs;
+    parc_atomic(uint32_t) flags;      /* F_* */
+    int exit_status;                  /* written by the turn, final once
+                                       * F_STOPPED is set */
+    int stop_status;                  /* written by the one stopper before
+                                       * it pushes stop_node */
 };
+
+/* Three lines: idle memory per actor is this plus a slab's header shared
+ * by SLAB_SLOTS actors. */
+_Static_assert(sizeof(struct parc_sactor) == 3 * PARC_CACHELINE,
+               "parc_sactor_t: the mailbox's two lines and one of state");
+
+/*
+ * Actor memory: slabs of SLAB_BYTES, aligned to their size, each a
+ * one-line header and SLAB_SLOTS actor slots, cache-aligned and nothing
+ * left over (2^18 - 64 is a multiple of 192). An actor finds its runtime
+ * through its slab's header, so it needs no pointer of its own. Slabs are
+ * mapped from the system (the alignment would cost malloc a second slab's
+ * worth of address space) and unmapped when the runtime is freed; freed
+ * slots are reused, never given back earlier. Free slots are pushed by
+ * any thread on a Treiber stack that the allocator (under slot_lock)
+ * takes whole with one exchange, so the stack never pops a single node
+ * and has no ABA problem. Under AddressSanitizer a free slot is poisoned
+ * (a use after the last release is reported) and each slab is a root
+ * region for LeakSanitizer (what live actors point to is reachable).
+ */
+#define SLAB_BYTES ((size_t)1 << 18)
+#define SLAB_SLOTS ((SLAB_BYTES - PARC_CACHELINE) / sizeof(struct parc_sactor))
+_Static_assert((SLAB_BYTES - PARC_CACHELINE) % sizeof(struct parc_sactor) == 0,
+               "a slab is its header and whole slots");
+
+typedef struct slab {
+    parc_actors_t *rt;
+    struct slab *next;  /* the runtime's slabs, under slot_lock */
+} slab_t;
+
+typedef struct slot {
+    struct slot *next;  /* a free slot's link (its first word) */
+} slot_t;
 
 #define MON_CLOSED ((uintptr_t)1)
 
@@ -57,7 +114,9 @@ struct parc_actors {
      * quiesce. Written by every scheduling send: its own line. */
     PARC_CACHE_ALIGNED parc_park_word_t busy;
     parc_atomic(uint32_t) qwaiters;
-    PARC_CACHE_ALIGNED parc_atomic(uint64_t) live;
+    /* Actors stopped (by the turns that stop them); live is spawned -
+     * stopped (spawned counts under slot_lock, with no RMW). */
+    PARC_CACHE_ALIGNED parc_atomic(uint64_t) stopped;
     /* Timers and pins, under lock. */
     PARC_CACHE_ALIGNED parc_mutex_t lock;
     parc_cond_t timer_cond;
@@ -67,7 +126,170 @@ struct parc_actors {
     bool stopping;
     pthread_t timer_thread;
     pin_t *pins;
+    /* Freed actor slots: any thread pushes, the allocator takes all. */
+    PARC_CACHE_ALIGNED parc_atomic(uintptr_t) freed;
+    /* The allocating side, under slot_lock (spawners only). */
+    PARC_CACHE_ALIGNED parc_mutex_t slot_lock;
+    slot_t *spare;              /* free slots taken from freed */
+    char *carve, *carve_end;    /* the newest slab's slots not yet used */
+    slab_t *slabs;
+    uint64_t carved;            /* slots ever handed out from slabs */
+    parc_atomic(uint64_t) spawned; /* written under slot_lock only */
 };
+
+/* ---- actor slots ---------------------------------------------------------- */
+
+static inline parc_actors_t *rt_of(const parc_sactor_t *a)
+{
+    return ((const slab_t *)((uintptr_t)a & ~(uintptr_t)(SLAB_BYTES - 1)))->rt;
+}
+
+#ifdef ACTOR_ASAN
+#define SLOT_POISON(p, n) ASAN_POISON_MEMORY_REGION((p), (n))
+#define SLOT_UNPOISON(p, n) ASAN_UNPOISON_MEMORY_REGION((p), (n))
+#else
+#define SLOT_POISON(p, n) ((void)(p), (void)(n))
+#define SLOT_UNPOISON(p, n) ((void)(p), (void)(n))
+#endif
+
+/* A free slot's link, read or written by the slot's one owner (a free
+ * slot is poisoned but for these moments). */
+static slot_t *slot_next(slot_t *s)
+{
+    SLOT_UNPOISON(s, sizeof *s);
+    slot_t *n = s->next;
+    SLOT_POISON(s, sizeof *s);
+    return n;
+}
+
+static void slot_set_next(slot_t *s, slot_t *n)
+{
+    SLOT_UNPOISON(s, sizeof *s);
+    s->next = n;
+    SLOT_POISON(s, sizeof *s);
+}
+
+static slab_t *slab_map(parc_actors_t *rt)
+{
+    /* Map twice the size and cut the aligned slab out of it. */
+    size_t len = 2 * SLAB_BYTES;
+    void *m = mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS,
+                   -1, 0);
+    if (m == MAP_FAILED)
+        return NULL;
+    char *p = m;
+    char *s = (char *)(((uintptr_t)p + SLAB_BYTES - 1) &
+                       ~(uintptr_t)(SLAB_BYTES - 1));
+    if (s > p)
+        munmap(p, (size_t)(s - p));
+    if (s + SLAB_BYTES < p + len)
+        munmap(s + SLAB_BYTES, (size_t)(p + len - (s + SLAB_BYTES)));
+#ifdef ACTOR_ASAN
+    SLOT_UNPOISON(s, SLAB_BYTES); /* whatever an earlier mapping left */
+    __lsan_register_root_region(s, SLAB_BYTES);
+#endif
+    slab_t *slab = (slab_t *)(void *)s;
+    slab->rt = rt;
+    return slab;
+}
+
+static void slab_unmap(slab_t *slab)
+{
+#ifdef ACTOR_ASAN
+    __lsan_unregister_root_region(slab, SLAB_BYTES);
+    SLOT_UNPOISON(slab, SLAB_BYTES);
+#endif
+    munmap(slab, SLAB_BYTES);
+}
+
+/* Take the freed stack whole and put it in front of spare. Under
+ * slot_lock. */
+static void take_freed(parc_actors_t *rt)
+{
+    /* acquire: the freeing threads' last uses of the slots and their
+     * links happen before; pairs with slot_free's release CAS. */
+    slot_t *got = (slot_t *)parc_xchg(&rt->freed, (uintptr_t)0, PARC_ACQUIRE);
+    if (got == NULL)
+        return;
+    if (rt->spare != NULL) {
+        slot_t *last = got;
+        for (slot_t *n; (n = slot_next(last)) != NULL;)
+            last = n;
+        slot_set_next(last, rt->spare);
+    }
+    rt->spare = got;
+}
+
+/* A slot for a new actor, or NULL (no memory). Any thread. */
+static parc_sactor_t *slot_alloc(parc_actors_t *rt)
+{
+    parc_mutex_lock(&rt->slot_lock);
+    if (rt->spare == NULL)
+        take_freed(rt);
+    slot_t *s = rt->spare;
+    if (s != NULL) {
+        slot_t *next = slot_next(s);
+        rt->spare = next;
+        SLOT_UNPOISON(s, sizeof(parc_sactor_t));
+#ifndef ACTOR_ASAN
+        if (next != NULL) {
+            /* The next spawn writes all three lines of that slot, last
+             * written by the thread that freed it: start fetching them. */
+            for (size_t off = 0; off < sizeof(parc_sactor_t); off += PARC_CACHELINE)
+                __builtin_prefetch((char *)next + off, 1);
+        }
+#endif
+    } else {
+        if (rt->carve == rt->carve_end) {
+            slab_t *slab = slab_map(rt);
+            if (slab == NULL) {
+                parc_mutex_unlock(&rt->slot_lock);
+                return NULL;
+            }
+            slab->next = rt->slabs;
+            rt->slabs = slab;
+            rt->carve = (char *)slab + PARC_CACHELINE;
+            rt->carve_end = (char *)slab + SLAB_BYTES;
+        }
+        s = (slot_t *)(void *)rt->carve;
+        rt->carve += sizeof(parc_sactor_t);
+        rt->carved++;
+    }
+    /* relaxed, and no RMW: only slot_lock's holder writes it. */
+    parc_store(&rt->spawned, parc_load(&rt->spawned, PARC_RELAXED) + 1,
+               PARC_RELAXED);
+    parc_mutex_unlock(&rt->slot_lock);
+    return (parc_sactor_t *)(void *)s;
+}
+
+/* Give an actor's slot back (the last reference is gone). Any thread;
+ * lock-free. */
+static void slot_free(parc_actors_t *rt, parc_sactor_t *a)
+{
+    slot_t *s = (slot_t *)(void *)a;
+#ifdef ACTOR_ASAN
+    memset(a, 0, sizeof *a); /* stale pointers would hide leaks from LSan */
+#endif
+    SLOT_POISON(a, sizeof *a);
+    uintptr_t head = parc_load(&rt->freed, PARC_RELAXED);
+    do {
+        slot_set_next(s, (slot_t *)head);
+        /* release: our uses of the slot (and the link) happen before the
+         * allocator's acquire exchange in take_freed. */
+    } while (!parc_cas_weak(&rt->freed, &head, (uintptr_t)s, PARC_RELEASE,
+                            PARC_RELAXED));
+}
+
+/* Slots handed out and not given back (parc_actors_free). Under
+ * slot_lock. */
+static uint64_t slots_in_use(parc_actors_t *rt)
+{
+    take_freed(rt);
+    uint64_t spare = 0;
+    for (slot_t *s = rt->spare; s != NULL; s = slot_next(s))
+        spare++;
+    return rt->carved - spare;
+}
 
 /* ---- quiescence count ---------------------------------------------------- */
 
@@ -141,7 +363,13 @@ int parc_actors_quiesce_timed(parc_actors_t *rt, int64_t timeout_ns)
 
 uint64_t parc_actors_live(parc_actors_t *rt)
 {
-    return rt == NULL ? 0 : parc_load(&rt->live, PARC_RELAXED);
+    if (rt == NULL)
+        return 0;
+    /* acquire: pairs with finish's release increment, so each stopped
+     * actor's spawn (counted before it could run) is in the count read
+     * next: never fewer spawned than stopped. */
+    uint64_t stopped = parc_load(&rt->stopped, PARC_ACQUIRE);
+    return parc_load(&rt->spawned, PARC_RELAXED) - stopped;
 }
 
 /* ---- references ------------------------------------------------------------ */
@@ -161,12 +389,13 @@ void parc_sactor_release(parc_sactor_t *a)
     if (parc_fas(&a->refs, 1u, PARC_ACQ_REL) != 1u)
         return;
     parc_mpsc_destroy(&a->mbox);
-    free(a->block);
+    free(a->ext); /* its pin, if any, is the runtime's (joined at free) */
+    slot_free(rt_of(a), a);
 }
 
 parc_actors_t *parc_sactor_runtime(parc_sactor_t *a)
 {
-    return a == NULL ? NULL : a->rt;
+    return a == NULL ? NULL : rt_of(a);
 }
 
 /* ---- turns ------------------------------------------------------------------ */
@@ -186,12 +415,13 @@ static void uncount(parc_sactor_t *a, parc_msg_t *m)
     if ((m->flags_ & PARC_MSG_COUNTED_) == 0)
         return;
     m->flags_ &= ~PARC_MSG_COUNTED_;
+    actor_ext_t *x = a->ext; /* counted: the actor is bounded */
     /* seq_cst: Dekker with a blocked sender (it raises space_waiters, then
      * reads count; we lower count, then read space_waiters). */
-    parc_fas(&a->count, 1u, PARC_SEQ_CST);
-    if (parc_load(&a->space_waiters, PARC_SEQ_CST) != 0) {
-        parc_faa(&a->space, 1u, PARC_RELAXED); /* the wake's futex word */
-        parc_park_wake_all(&a->space);
+    parc_fas(&x->count, 1u, PARC_SEQ_CST);
+    if (parc_load(&x->space_waiters, PARC_SEQ_CST) != 0) {
+        parc_faa(&x->space, 1u, PARC_RELAXED); /* the wake's futex word */
+        parc_park_wake_all(&x->space);
     }
 }
 
@@ -217,7 +447,7 @@ static bool proc_turn(parc_sactor_t *a)
         int rc = parc_mpsc_pop_try(&a->mbox, &n);
         if (rc == EAGAIN) {
             if (parc_mpsc_mark_empty(&a->mbox)) {
-                busy_dec(a->rt); /* idle: the next push reschedules us */
+                busy_dec(rt_of(a)); /* idle: the next push reschedules us */
                 return false;
             }
             done++; /* a push in flight: let the batch bound the wait */
@@ -225,20 +455,23 @@ static bool proc_turn(parc_sactor_t *a)
             continue;
         }
         if (rc != 0) { /* EPIPE: only after finish(), which ends turns */
-            busy_dec(a->rt);
+            busy_dec(rt_of(a));
             return false;
         }
         done++;
-        parc_msg_t *m = msg_of(n);
-        uncount(a, m);
-        if (m->type == PARC_MSG_STOP_ && m == &a->stop_msg) {
-            a->exit_requested = true;
-            a->exit_status = (int)(intptr_t)m->reply_;
-            m->reply_ = NULL;
+        if (n == &a->stop_node) {
+            /* relaxed: the stopper's push published stop_status (our
+             * pop's acquire); the flag is turn-private. */
+            a->exit_status = a->stop_status;
+            parc_for(&a->flags, F_EXIT, PARC_RELAXED);
         } else {
+            parc_msg_t *m = msg_of(n);
+            uncount(a, m);
             a->fn(a, a->state, m);
         }
-        if (a->exit_requested) {
+        /* relaxed: F_EXIT is set by this turn only (above, or by the
+         * behaviour through parc_sactor_exit). */
+        if (parc_load(&a->flags, PARC_RELAXED) & F_EXIT) {
             finish(a);
             return true;
         }
@@ -257,18 +490,18 @@ static int turn_task(void *arg, void **result)
 /* Called by whoever took the empty mark (or a turn that kept it). */
 static void schedule(parc_sactor_t *a)
 {
-    if (a->pin != NULL) {
-        parc_sem_release(&a->pin->sem, 1);
+    if (a->ext != NULL && a->ext->pin != NULL) {
+        parc_sem_release(&a->ext->pin->sem, 1);
         return;
     }
-    if (parc_pool_submit(a->rt->pool, turn_task, a, NULL) != 0)
+    if (parc_pool_submit(rt_of(a)->pool, turn_task, a, NULL) != 0)
         proc_turn(a); /* no memory: run the turn here (we hold the token) */
 }
 
 static void *pin_main(void *arg)
 {
     parc_sactor_t *a = arg;
-    pin_t *pin = a->pin;
+    pin_t *pin = a->ext->pin;
     while (parc_sem_acquire(&pin->sem, 1) == 0)
         if (proc_turn(a))
             break;
@@ -278,24 +511,27 @@ static void *pin_main(void *arg)
 /* Stop: close the mailbox, dispose what is left, tell the monitors. */
 static void finish(parc_sactor_t *a)
 {
-    parc_actors_t *rt = a->rt;
+    parc_actors_t *rt = rt_of(a);
     parc_mpsc_close(&a->mbox);
     /* seq_cst: release publishes exit_status to parc_sactor_stopped; and
      * Dekker with a blocked sender (claim raises space_waiters, then reads
-     * stopped; we set stopped, then read space_waiters below). */
-    parc_store(&a->stopped, 1u, PARC_SEQ_CST);
+     * the flags; we set F_STOPPED, then read space_waiters below). */
+    parc_for(&a->flags, F_STOPPED, PARC_SEQ_CST);
     parc_mpsc_node_t *n;
     while (parc_mpsc_pop(&a->mbox, &n) == 0) { /* closed: never sleeps */
+        if (n == &a->stop_node)
+            continue;
         parc_msg_t *m = msg_of(n);
         uncount(a, m);
-        if (m != &a->stop_msg)
-            parc_msg_free(m);
+        parc_msg_free(m);
     }
     /* Blocked senders: they will find the actor stopped. Only when some
      * may be parked (a futex wake per stop would cost a spawn ~40%). */
-    if (a->capacity != 0 && parc_load(&a->space_waiters, PARC_SEQ_CST) != 0) {
-        parc_faa(&a->space, 1u, PARC_RELAXED);
-        parc_park_wake_all(&a->space);
+    actor_ext_t *x = a->ext;
+    if (x != NULL && x->capacity != 0 &&
+        parc_load(&x->space_waiters, PARC_SEQ_CST) != 0) {
+        parc_faa(&x->space, 1u, PARC_RELAXED);
+        parc_park_wake_all(&x->space);
     }
     /* acq_rel: acquire the monitors pushed so far (their release CAS);
      * release our stop to those that later find the list closed. */
@@ -310,9 +546,14 @@ static void finish(parc_sactor_t *a)
         parc_sactor_release(w);
         d = next;
     }
-    parc_fas(&rt->live, 1u, PARC_RELAXED);
+    /* The runtime's reference goes before the actor stops counting as
+     * live, so that parc_actors_free, once it sees no actor live, sees
+     * every slot the runtime held given back. */
+    parc_sactor_release(a);
+    /* release: the release above (and its slot's return) happens before
+     * the acquire loads of stopped (parc_actors_free, parc_actors_live). */
+    parc_faa(&rt->stopped, 1u, PARC_RELEASE);
     busy_dec(rt);              /* this turn is over */
-    parc_sactor_release(a);    /* the runtime's reference */
 }
 
 /* ---- spawning -------------------------------------------------------------- */
@@ -322,42 +563,50 @@ int parc_spawn(parc_actors_t *rt, parc_behaviour_fn fn, void *state,
 {
     if (rt == NULL || fn == NULL || out == NULL)
         return EINVAL;
-    /* Plain malloc, aligned by hand: glibc's aligned_alloc takes a slow
-     * path (it splits and later coalesces chunks) that costs a spawn more
-     * than the rest of it. malloc's blocks are 16-byte aligned. */
-    void *block = malloc(sizeof(parc_sactor_t) + PARC_CACHELINE - 16);
-    if (block == NULL)
+    bool pinned = opts != NULL && opts->pinned;
+    uint32_t capacity = opts != NULL ? opts->capacity : 0;
+    actor_ext_t *x = NULL;
+    if (pinned || capacity != 0) {
+        x = malloc(sizeof *x);
+        if (x == NULL)
+            return ENOMEM;
+        x->pin = NULL;
+        x->capacity = capacity;
+        parc_atomic_init(&x->count, 0u);
+        parc_atomic_init(&x->space_waiters, 0u);
+        parc_atomic_init(&x->space, 0u);
+    }
+    parc_sactor_t *a = slot_alloc(rt);
+    if (a == NULL) {
+        free(x);
         return ENOMEM;
-    parc_sactor_t *a = (parc_sactor_t *)(((uintptr_t)block + PARC_CACHELINE - 1) &
-                                         ~(uintptr_t)(PARC_CACHELINE - 1));
-    a->block = block;
+    }
     parc_mpsc_init(&a->mbox);
-    a->rt = rt;
     a->fn = fn;
     a->state = state;
-    a->pin = NULL;
-    parc_atomic_init(&a->refs, 2u); /* the caller's and the runtime's */
-    parc_atomic_init(&a->stop_sent, 0u);
-    parc_atomic_init(&a->stopped, 0u);
-    a->exit_status = 0;
-    a->exit_requested = false;
-    a->capacity = opts != NULL ? opts->capacity : 0;
-    parc_atomic_init(&a->count, 0u);
-    parc_atomic_init(&a->space_waiters, 0u);
-    parc_atomic_init(&a->space, 0u);
+    a->ext = x;
     parc_atomic_init(&a->monitors, (uintptr_t)0);
-    parc_msg_init(&a->stop_msg, PARC_MSG_STOP_, NULL);
-    if (opts != NULL && opts->pinned) {
+    memset(&a->stop_node, 0, sizeof a->stop_node);
+    parc_atomic_init(&a->refs, 2u); /* the caller's and the runtime's */
+    parc_atomic_init(&a->flags, 0u);
+    a->exit_status = 0;
+    a->stop_status = 0;
+    if (pinned) {
         pin_t *pin = malloc(sizeof *pin);
         if (pin == NULL) {
-            free(block);
+            free(x);
+            slot_free(rt, a);
+            parc_faa(&rt->stopped, 1u, PARC_RELEASE); /* as finish does */
             return ENOMEM;
         }
         parc_sem_init(&pin->sem, 0);
-        a->pin = pin;
+        x->pin = pin;
         if (pthread_create(&pin->thread, NULL, pin_main, a) != 0) {
+            parc_sem_destroy(&pin->sem);
             free(pin);
-            free(block);
+            free(x);
+            slot_free(rt, a);
+            parc_faa(&rt->stopped, 1u, PARC_RELEASE); /* as finish does */
             return EAGAIN;
         }
         parc_mutex_lock(&rt->lock);
@@ -365,7 +614,6 @@ int parc_spawn(parc_actors_t *rt, parc_behaviour_fn fn, void *state,
         rt->pins = pin;
         parc_mutex_unlock(&rt->lock);
     }
-    parc_faa(&rt->live, 1u, PARC_RELAXED);
     *out = a;
     return 0;
 }
@@ -378,7 +626,7 @@ static int push(parc_sactor_t *a, parc_msg_t *m)
     bool was_empty;
     int rc = parc_mpsc_push(&a->mbox, &m->node_, &was_empty);
     if (rc == 0 && was_empty) {
-        busy_inc(a->rt);
+        busy_inc(rt_of(a));
         schedule(a);
     }
     return rc;
@@ -387,16 +635,17 @@ static int push(parc_sactor_t *a, parc_msg_t *m)
 /* Claim a slot of a bounded mailbox. */
 static int claim(parc_sactor_t *a, bool wait, parc_deadline_t deadline)
 {
+    actor_ext_t *x = a->ext;
     for (unsigned spins = 0;; spins++) {
-        uint32_t c = parc_load(&a->count, PARC_RELAXED);
-        while (c < a->capacity) {
+        uint32_t c = parc_load(&x->count, PARC_RELAXED);
+        while (c < x->capacity) {
             /* relaxed: the count only bounds memory; the message itself
              * is published by the mailbox's push. */
-            if (parc_cas_weak(&a->count, &c, c + 1, PARC_RELAXED,
+            if (parc_cas_weak(&x->count, &c, c + 1, PARC_RELAXED,
                               PARC_RELAXED))
                 return 0;
         }
-        if (parc_load(&a->stopped, PARC_RELAXED) != 0)
+        if ((parc_load(&a->flags, PARC_RELAXED) & F_STOPPED) != 0)
             return EPIPE;
         if (!wait)
             return EAGAIN;
@@ -405,18 +654,18 @@ static int claim(parc_sactor_t *a, bool wait, parc_deadline_t deadline)
                                     * draining the mailbox may need our core */
             continue;
         }
-        uint32_t seq = parc_load(&a->space, PARC_RELAXED);
+        uint32_t seq = parc_load(&x->space, PARC_RELAXED);
         /* seq_cst: Dekker with uncount (see there). */
-        parc_faa(&a->space_waiters, 1u, PARC_SEQ_CST);
+        parc_faa(&x->space_waiters, 1u, PARC_SEQ_CST);
         int rc = 0;
-        if (parc_load(&a->count, PARC_SEQ_CST) >= a->capacity &&
-            parc_load(&a->stopped, PARC_SEQ_CST) == 0)
-            rc = parc_park_wait(&a->space, seq, deadline);
-        parc_fas(&a->space_waiters, 1u, PARC_RELAXED);
+        if (parc_load(&x->count, PARC_SEQ_CST) >= x->capacity &&
+            (parc_load(&a->flags, PARC_SEQ_CST) & F_STOPPED) == 0)
+            rc = parc_park_wait(&x->space, seq, deadline);
+        parc_fas(&x->space_waiters, 1u, PARC_RELAXED);
         if (rc == ETIMEDOUT || parc_deadline_passed(deadline)) {
-            c = parc_load(&a->count, PARC_RELAXED);
-            if (c < a->capacity &&
-                parc_cas(&a->count, &c, c + 1, PARC_RELAXED, PARC_RELAXED))
+            c = parc_load(&x->count, PARC_RELAXED);
+            if (c < x->capacity &&
+                parc_cas(&x->count, &c, c + 1, PARC_RELAXED, PARC_RELAXED))
                 return 0;
             return ETIMEDOUT;
         }
@@ -426,7 +675,7 @@ static int claim(parc_sactor_t *a, bool wait, parc_deadline_t deadline)
 static int send_common(parc_sactor_t *a, parc_msg_t *m, bool wait,
                        parc_deadline_t deadline)
 {
-    if (a->capacity != 0) {
+    if (a->ext != NULL && a->ext->capacity != 0) {
         int rc = claim(a, wait, deadline);
         if (rc != 0)
             return rc;
@@ -435,7 +684,7 @@ static int send_common(parc_sactor_t *a, parc_msg_t *m, bool wait,
     int rc = push(a, m);
     if (rc != 0 && (m->flags_ & PARC_MSG_COUNTED_)) {
         m->flags_ &= ~PARC_MSG_COUNTED_;
-        parc_fas(&a->count, 1u, PARC_RELAXED);
+        parc_fas(&a->ext->count, 1u, PARC_RELAXED);
     }
     return rc;
 }
@@ -482,49 +731,38 @@ int parc_sactor_ask(parc_sactor_t *a, parc_msg_t *m, parc_future_t **reply)
     return 0;
 }
 
-int parc_msg_reply(parc_msg_t *m, int status, void *value)
-{
-    if (m == NULL || m->reply_ == NULL)
-        return m == NULL ? EINVAL : EALREADY;
-    parc_future_t *f = m->reply_;
-    m->reply_ = NULL;
-    /* Dispose first: once the future completes, the asker may reuse or
-     * free a message that lives in its own storage. */
-    if (m->dispose != NULL)
-        m->dispose(m);
-    int rc = parc_future_complete(f, status, value);
-    parc_future_release(f);
-    return rc;
-}
-
 /* ---- stopping and monitors ------------------------------------------------ */
 
 void parc_sactor_exit(parc_sactor_t *self, int status)
 {
     if (self == NULL)
         return;
-    self->exit_requested = true;
     self->exit_status = status;
+    /* relaxed: read by this same turn (proc_turn). */
+    parc_for(&self->flags, F_EXIT, PARC_RELAXED);
 }
 
 int parc_sactor_stop(parc_sactor_t *a, int status)
 {
     if (a == NULL)
         return EINVAL;
-    /* relaxed: elects the one sender of the embedded stop message. */
-    if (parc_xchg(&a->stop_sent, 1u, PARC_RELAXED) != 0)
-        return parc_load(&a->stopped, PARC_RELAXED) ? EPIPE : 0;
-    a->stop_msg.reply_ = (parc_future_t *)(intptr_t)status; /* the status */
-    int rc = push(a, &a->stop_msg);
-    if (rc != 0)
-        a->stop_msg.reply_ = NULL;
+    /* relaxed: elects the one sender of the embedded stop node. */
+    if (parc_for(&a->flags, F_STOP_SENT, PARC_RELAXED) & F_STOP_SENT)
+        return (parc_load(&a->flags, PARC_RELAXED) & F_STOPPED) ? EPIPE : 0;
+    a->stop_status = status; /* published by the push (its release) */
+    bool was_empty;
+    int rc = parc_mpsc_push(&a->mbox, &a->stop_node, &was_empty);
+    if (rc == 0 && was_empty) {
+        busy_inc(rt_of(a));
+        schedule(a);
+    }
     return rc;
 }
 
 bool parc_sactor_stopped(parc_sactor_t *a, int *status)
 {
     /* acquire: pairs with finish's release store; exit_status is set. */
-    if (a == NULL || parc_load(&a->stopped, PARC_ACQUIRE) == 0)
+    if (a == NULL || (parc_load(&a->flags, PARC_ACQUIRE) & F_STOPPED) == 0)
         return false;
     if (status != NULL)
         *status = a->exit_status;
@@ -725,9 +963,12 @@ int parc_actors_create(unsigned workers, parc_actors_t **out)
     memset(rt, 0, sizeof *rt);
     parc_atomic_init(&rt->busy, 0u);
     parc_atomic_init(&rt->qwaiters, 0u);
-    parc_atomic_init(&rt->live, 0u);
+    parc_atomic_init(&rt->stopped, 0u);
+    parc_atomic_init(&rt->spawned, 0u);
     parc_mutex_init(&rt->lock, PARC_MUTEX_NORMAL);
     parc_cond_init(&rt->timer_cond);
+    parc_atomic_init(&rt->freed, (uintptr_t)0);
+    parc_mutex_init(&rt->slot_lock, PARC_MUTEX_NORMAL);
     parc_pool_options_t po = PARC_POOL_OPTIONS_INIT;
     po.name_prefix = "parc-actor";
     int rc = parc_pool_create(workers, &po, &rt->pool);
@@ -751,7 +992,18 @@ int parc_actors_free(parc_actors_t *rt)
     if (parc_pool_current_worker(rt->pool) >= 0)
         return EDEADLK;
     parc_mutex_lock(&rt->lock);
-    bool busy = parc_load(&rt->live, PARC_RELAXED) != 0 || rt->nheap != 0;
+    /* acquire: pairs with finish's release increment; the stopped
+     * actors' slots the runtime held are back on the freed stack. */
+    uint64_t stopped = parc_load(&rt->stopped, PARC_ACQUIRE);
+    bool busy = rt->nheap != 0;
+    if (!busy) {
+        /* Every actor stopped, and every reference gone too: the slabs go
+         * with the runtime. */
+        parc_mutex_lock(&rt->slot_lock);
+        busy = parc_load(&rt->spawned, PARC_RELAXED) != stopped ||
+               slots_in_use(rt) != 0;
+        parc_mutex_unlock(&rt->slot_lock);
+    }
     if (!busy)
         rt->stopping = true;
     parc_mutex_unlock(&rt->lock);
@@ -768,6 +1020,12 @@ int parc_actors_free(parc_actors_t *rt)
         p = next;
     }
     free(rt->heap);
+    for (slab_t *s = rt->slabs; s != NULL;) {
+        slab_t *next = s->next;
+        slab_unmap(s);
+        s = next;
+    }
+    parc_mutex_destroy(&rt->slot_lock);
     parc_cond_destroy(&rt->timer_cond);
     parc_mutex_destroy(&rt->lock);
     free(rt);

@@ -1,8 +1,10 @@
 /*
  * Unit tests for parc/actor.h: messages and the thread-per-actor mode
  * (the seed's life cycle): close ordering, send after close, join with a
- * timeout, recv in its three forms, and a close racing with senders
- * (every accepted message is received, none after EPIPE).
+ * timeout, recv in its three forms, a close racing with senders
+ * (every accepted message is received, none after EPIPE), and
+ * request/reply (ask, reply, await in its three forms; a request never
+ * answered completes with EPIPE).
  */
 #include <stdint.h>
 #include <string.h>
@@ -33,6 +35,15 @@ START_TEST(rejects_bad_arguments)
     ck_assert_int_eq(parc_msg_init(NULL, 0, NULL), EINVAL);
     ck_assert_int_eq(parc_msg_new(PARC_MSG_USER, NULL, 4, &m), EINVAL);
     ck_assert_int_eq(parc_msg_new(PARC_MSG_USER, NULL, 0, NULL), EINVAL);
+    parc_future_t f;
+    parc_msg_t q;
+    parc_msg_init(&q, PARC_MSG_USER, NULL);
+    ck_assert_int_eq(parc_actor_ask(NULL, &q, &f), EINVAL);
+    ck_assert_int_eq(parc_actor_await(NULL, &f, NULL), EINVAL);
+    ck_assert_int_eq(parc_actor_await_try(NULL, &f, NULL), EINVAL);
+    ck_assert_int_eq(parc_actor_await_timed(NULL, &f, NULL, 0), EINVAL);
+    ck_assert_int_eq(parc_msg_reply(NULL, 0, NULL), EINVAL);
+    ck_assert_int_eq(parc_msg_reply(&q, 0, NULL), EALREADY); /* not an ask */
     parc_msg_free(NULL);
 }
 END_TEST
@@ -236,6 +247,118 @@ START_TEST(close_racing_with_senders_loses_nothing)
 }
 END_TEST
 
+/* Request/reply. The actor answers requests with their value + 1, but
+ * first waits for a "go" message after every request whose value is
+ * negative, so the asker can see a reply still missing. */
+typedef struct rr_state {
+    int answered;
+} rr_state_t;
+
+static int answer_run(parc_actor_t *self, void *arg)
+{
+    rr_state_t *st = arg;
+    parc_msg_t *m;
+    while (parc_actor_recv(self, &m) == 0) {
+        if (m->reply_ == NULL) /* a stray "go" */
+            continue;
+        int v = parc_msg_entry(m, int_msg_t, hdr)->value;
+        if (v < 0) {
+            parc_msg_t *go;
+            if (parc_actor_recv(self, &go) != 0) {
+                parc_msg_free(m); /* closed: the asker gets EPIPE */
+                break;
+            }
+        }
+        st->answered++;
+        ck_assert_int_eq(parc_msg_reply(m, v == 100000 ? ERANGE : 0,
+                                        (void *)(intptr_t)(v + 1)), 0);
+    }
+    return 0;
+}
+
+START_TEST(ask_and_await_in_three_forms)
+{
+    parc_actor_t a;
+    rr_state_t st = { 0 };
+    ck_assert_int_eq(parc_actor_init(&a, answer_run, &st), 0);
+    ck_assert_int_eq(parc_actor_start(&a), 0);
+    int_msg_t q;
+    parc_future_t reply;
+    void *v = NULL;
+    /* Blocking: many round trips, each with its answer. */
+    for (int i = 0; i < 1000; i++) {
+        parc_msg_init(&q.hdr, PARC_MSG_USER, NULL);
+        q.value = i;
+        ck_assert_int_eq(parc_actor_ask(&a, &q.hdr, &reply), 0);
+        ck_assert_int_eq(parc_actor_await(&a, &reply, &v), 0);
+        ck_assert_int_eq((intptr_t)v, i + 1);
+        ck_assert_int_eq(parc_future_destroy(&reply), 0);
+    }
+    /* The answer's error status comes back. */
+    parc_msg_init(&q.hdr, PARC_MSG_USER, NULL);
+    q.value = 100000;
+    ck_assert_int_eq(parc_actor_ask(&a, &q.hdr, &reply), 0);
+    ck_assert_int_eq(parc_actor_await(&a, &reply, &v), ERANGE);
+    parc_future_destroy(&reply);
+    /* A held-back answer: try and timed see it missing, then it comes. */
+    parc_msg_t go;
+    parc_msg_init(&q.hdr, PARC_MSG_USER, NULL);
+    q.value = -5;
+    ck_assert_int_eq(parc_actor_ask(&a, &q.hdr, &reply), 0);
+    ck_assert_int_eq(parc_actor_await_try(&a, &reply, &v), EAGAIN);
+    ck_assert_int_eq(parc_actor_await_timed(&a, &reply, &v, 0), ETIMEDOUT);
+    ck_assert_int_eq(parc_actor_await_timed(&a, &reply, &v, 5000000), ETIMEDOUT);
+    ck_assert_int_eq(parc_actor_await_timed(&a, &reply, &v, -1), EINVAL);
+    parc_msg_init(&go, PARC_MSG_USER, NULL);
+    ck_assert_int_eq(parc_actor_send(&a, &go), 0);
+    ck_assert_int_eq(parc_actor_await_timed(&a, &reply, &v, PARC_TEST_PATIENCE_NS), 0);
+    ck_assert_int_eq((intptr_t)v, -4);
+    ck_assert_int_eq(parc_actor_await_try(&a, &reply, &v), 0); /* stays */
+    parc_future_destroy(&reply);
+    /* A request the actor never answers: it ends (closed) while holding
+     * it back, and disposes of it: EPIPE. */
+    parc_msg_init(&q.hdr, PARC_MSG_USER, NULL);
+    q.value = -1;
+    ck_assert_int_eq(parc_actor_ask(&a, &q.hdr, &reply), 0);
+    ck_assert_int_eq(parc_actor_close(&a), 0);
+    ck_assert_int_eq(parc_actor_await(&a, &reply, &v), EPIPE);
+    parc_future_destroy(&reply);
+    ck_assert_int_eq(parc_actor_join(&a, NULL), 0);
+    ck_assert_int_eq(st.answered, 1000 + 1 + 1);
+    /* Asking a closed actor is refused; nothing to wait for. */
+    parc_msg_init(&q.hdr, PARC_MSG_USER, NULL);
+    ck_assert_int_eq(parc_actor_ask(&a, &q.hdr, &reply), EPIPE);
+    ck_assert_ptr_null(q.hdr.reply_);
+    ck_assert_int_eq(parc_actor_destroy(&a), 0);
+}
+END_TEST
+
+/* A request still queued when the actor is destroyed is answered with
+ * EPIPE by the disposal. */
+static int return_at_once(parc_actor_t *self, void *arg)
+{
+    (void)self;
+    (void)arg;
+    return 0;
+}
+
+START_TEST(queued_request_is_answered_with_epipe)
+{
+    parc_actor_t a;
+    ck_assert_int_eq(parc_actor_init(&a, return_at_once, NULL), 0);
+    parc_msg_t q;
+    parc_future_t reply;
+    parc_msg_init(&q, PARC_MSG_USER, NULL);
+    ck_assert_int_eq(parc_actor_ask(&a, &q, &reply), 0); /* before start */
+    ck_assert_int_eq(parc_actor_start(&a), 0);
+    ck_assert_int_eq(parc_actor_join(&a, NULL), 0);
+    ck_assert_int_eq(parc_actor_await_try(&a, &reply, NULL), EAGAIN);
+    ck_assert_int_eq(parc_actor_destroy(&a), 0);
+    ck_assert_int_eq(parc_actor_await(&a, &reply, NULL), EPIPE);
+    parc_future_destroy(&reply);
+}
+END_TEST
+
 static Suite *actor_suite(void)
 {
     Suite *s = suite_create("actor");
@@ -248,6 +371,8 @@ static Suite *actor_suite(void)
     tcase_add_test(tc, join_times_out_while_running);
     tcase_add_test(tc, recv_forms_time_out_and_see_close);
     tcase_add_test(tc, close_racing_with_senders_loses_nothing);
+    tcase_add_test(tc, ask_and_await_in_three_forms);
+    tcase_add_test(tc, queued_request_is_answered_with_epipe);
     suite_add_tcase(s, tc);
     return s;
 }

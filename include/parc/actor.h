@@ -95,6 +95,14 @@ void *parc_msg_data(parc_msg_t *m);
  * then calls m->dispose (if any). NULL: no-op. Any thread; never blocks. */
 void parc_msg_free(parc_msg_t *m);
 
+/* Answer an ask (a message sent by parc_actor_ask or parc_sactor_ask)
+ * with status 0 and value, or an error, and dispose of the request as
+ * parc_msg_free does: the receiver must not touch m afterwards (the
+ * asker may already be reusing it). Returns 0, EINVAL (NULL m), EALREADY
+ * (not an ask, or answered before; m is untouched then). The actor's
+ * thread (or behaviour); never blocks. */
+int parc_msg_reply(parc_msg_t *m, int status, void *value);
+
 /* ---- the thread-per-actor mode ------------------------------------------ */
 
 typedef struct parc_actor parc_actor_t;
@@ -111,6 +119,12 @@ struct parc_actor {
     parc_atomic(uint32_t) phase;   /* PARC_ACTOR_NEW_ .. JOINED_ */
     int status;                    /* run()'s result, valid once done */
     parc_event_t done;             /* set when run() has returned */
+    /* The CPUs the two sides of a request/reply last waited on (-1:
+     * unknown), written only when they change: a waiter whose partner
+     * shares its CPU yields at once instead of spinning (see actor.c). */
+    PARC_CACHE_ALIGNED parc_atomic(int32_t) recv_cpu_; /* the actor's */
+    parc_atomic(int32_t) ask_cpu_;                     /* the last asker's */
+    parc_atomic(int64_t) unpair_ns_; /* last try to get off a shared CPU */
 };
 
 #define PARC_ACTOR_NEW_ 0u
@@ -142,6 +156,32 @@ int parc_actor_recv(parc_actor_t *a, parc_msg_t **out);
 int parc_actor_recv_try(parc_actor_t *a, parc_msg_t **out);
 int parc_actor_recv_timed(parc_actor_t *a, parc_msg_t **out,
                           int64_t timeout_ns);
+
+/*
+ * Request/reply (the seed's actor answering on a reply queue): ask sends
+ * m carrying `reply`, a future in the caller's storage that this call
+ * initialises; inside run() the actor answers with parc_msg_reply(m, ...);
+ * the asker waits with parc_actor_await (_try, _timed) and then destroys
+ * the future (parc_future_destroy) once it is complete. A request the
+ * actor never answers (it was still queued when run() ended and destroy
+ * disposed of it, or run() freed it) completes with EPIPE.
+ *
+ * parc_actor_ask: any thread but the actor's; never blocks. Returns 0,
+ * EINVAL (NULL), EPIPE (closed: m is the caller's again and reply was
+ * destroyed: nothing to wait for).
+ *
+ * parc_actor_await: wait until reply is complete: returns 0 with *value
+ * (when value is not NULL) set to the answer's value, or the answer's
+ * error status; _try returns EAGAIN and _timed ETIMEDOUT (EINVAL when
+ * negative) while it is not; EINVAL for NULL a or reply. Blocks: spins
+ * while the actor runs on another CPU, yields at once when it shares the
+ * asker's, then parks (parc_future_get).
+ */
+int parc_actor_ask(parc_actor_t *a, parc_msg_t *m, parc_future_t *reply);
+int parc_actor_await(parc_actor_t *a, parc_future_t *reply, void **value);
+int parc_actor_await_try(parc_actor_t *a, parc_future_t *reply, void **value);
+int parc_actor_await_timed(parc_actor_t *a, parc_future_t *reply,
+                           void **value, int64_t timeout_ns);
 
 /* Close: put the exit mark behind every message accepted so far; later
  * sends return EPIPE; recv returns EPIPE once the earlier messages are

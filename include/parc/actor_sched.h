@@ -62,9 +62,12 @@
  * is in flight; parc_actors_quiesce() waits for zero: every actor stopped
  * or idle with an empty mailbox, no timer pending.
  *
- * Memory: an idle actor is one malloc'd block of about 450 bytes, 256 of
- * them the mailbox (parc_mpsc_t pads its producer, consumer, closed flag
- * and eventcount to a cache line each), and no thread.
+ * Memory: an idle actor is three cache lines (192 bytes: the mailbox's
+ * producer and consumer lines, and one of state) in a slab of its
+ * runtime, and no thread. Slabs (256 KiB, mapped from the system) are
+ * carved into actor slots; a released actor's slot is reused by the next
+ * spawn and the slabs are unmapped with the runtime. Pinned and bounded
+ * actors add a small malloc'd block for their thread and counters.
  *
  * Pinned actors: spawned with .pinned = true, an actor gets its own
  * thread (for behaviours that block: I/O); the same API and protocol,
@@ -72,7 +75,8 @@
  *
  * Lifetime: parc_spawn hands the caller one reference; the runtime holds
  * another until the actor stops. parc_sactor_release drops one; the last
- * frees the actor. parc_actors_free requires every actor stopped.
+ * frees the actor. parc_actors_free requires every actor stopped and
+ * released (its memory goes with the runtime).
  */
 #ifndef PARC_ACTOR_SCHED_H
 #define PARC_ACTOR_SCHED_H
@@ -123,8 +127,10 @@ typedef struct parc_spawn_options {
 int parc_actors_create(unsigned workers, parc_actors_t **out);
 
 /* Stop the pool and timer thread and free the runtime. Every actor must
- * have stopped (pinned ones included) and every timer fired or been
- * cancelled; returns EBUSY otherwise (nothing freed). Returns 0, EINVAL
+ * have stopped (pinned ones included) and every reference to one been
+ * released (parc_sactor_release; down messages hold one each until
+ * freed), and every timer fired or been cancelled; returns EBUSY
+ * otherwise (nothing freed). Returns 0, EINVAL
  * (NULL), EDEADLK (called from one of rt's pool workers; a pinned
  * actor's thread must not call it either). Blocks. */
 int parc_actors_free(parc_actors_t *rt);
@@ -172,12 +178,7 @@ int parc_sactor_send_timed(parc_sactor_t *a, parc_msg_t *m, int64_t timeout_ns);
  * would then wait for its own reply. */
 int parc_sactor_ask(parc_sactor_t *a, parc_msg_t *m, parc_future_t **reply);
 
-/* Inside a behaviour: answer an ask (status 0 and value, or an error)
- * and dispose of the request as parc_msg_free does: the behaviour must
- * not touch m afterwards (the asker may already be reusing it). Returns
- * 0, EINVAL (NULL m), EALREADY (not an ask, or answered before; m is
- * untouched then). */
-int parc_msg_reply(parc_msg_t *m, int status, void *value);
+/* Inside a behaviour, answer an ask with parc_msg_reply (parc/actor.h). */
 
 /* Inside a behaviour, on self only: stop after the current message with
  * `status`. */

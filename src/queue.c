@@ -135,6 +135,19 @@ static int store_item(parc_queue_t *q, void *item)
     } else {
         q->slots[t & (q->cap - 1)] = e;
     }
+    if (is_fifo(q)) {
+        /* The newest item's copy, rewritten as a seqlock (Boehm, "Can
+         * seqlocks get along with programming language memory models?",
+         * MSPC 2012): mark it busy; release fence: a reader whose load of
+         * last_item sees the new item and then executes its acquire fence
+         * reads BUSY or later from last_index, so it drops the copy. */
+        parc_store(&q->last_index, PARC_QUEUE_BUSY_, PARC_RELAXED);
+        parc_fence(PARC_RELEASE);
+        parc_store(&q->last_item, item, PARC_RELAXED);
+        /* release: publishes the copy (and the item's contents) to a
+         * consumer that reads this index with acquire (take_fifo). */
+        parc_store(&q->last_index, t, PARC_RELEASE);
+    }
     /* Counted before the item is visible: a task_done for it always finds
      * puts > done. Only producers write it (under the put lock). release:
      * pairs with the acquire loads of puts in the task functions. */
@@ -145,6 +158,26 @@ static int store_item(parc_queue_t *q, void *item)
     return 0;
 }
 
+/* Take lock held, FIFO, item h present: read it, from the copy of the
+ * newest item next to the tail when that is item h (the seqlock reader
+ * for the writer in store_item), else from its slot. */
+static void *take_fifo(parc_queue_t *q, size_t h)
+{
+    /* acquire: pairs with the release store of the index in store_item:
+     * the copy (and what the item points to) written before it is
+     * visible. */
+    if (parc_load(&q->last_index, PARC_ACQUIRE) == h) {
+        void *item = parc_load(&q->last_item, PARC_RELAXED);
+        /* acquire fence: pairs with the producer's release fence; if the
+         * load above saw a newer item, the re-read below sees BUSY or a
+         * newer index. */
+        parc_fence(PARC_ACQUIRE);
+        if (parc_load(&q->last_index, PARC_RELAXED) == h)
+            return item;
+    }
+    return q->slots[h & (q->cap - 1)].item;
+}
+
 /* Take lock held, queue not empty: remove the next item. */
 static void *take_item(parc_queue_t *q)
 {
@@ -152,7 +185,7 @@ static void *take_item(parc_queue_t *q)
     size_t t = parc_load(&q->tail, PARC_RELAXED); /* LIFO/PRIO: ours */
     void *item;
     if (is_fifo(q)) {
-        item = q->slots[h & (q->cap - 1)].item;
+        item = take_fifo(q, h);
         /* release: we are done with the slot; a producer that reads this
          * head with acquire may reuse it (store_item). */
         parc_store(&q->head, h + 1, PARC_RELEASE);
@@ -211,6 +244,8 @@ int parc_queue_init(parc_queue_t *q, int64_t maxsize, parc_queue_order_t order,
     q->cmp_arg = cmp_arg;
     parc_atomic_init(&q->tail, 0);
     parc_atomic_init(&q->puts, 0);
+    parc_atomic_init(&q->last_index, PARC_QUEUE_BUSY_);
+    parc_atomic_init(&q->last_item, NULL);
     parc_atomic_init(&q->head, 0);
     parc_atomic_init(&q->done, 0);
     q->head_seen = 0;
@@ -600,6 +635,8 @@ static int shut(parc_queue_t *q, bool immediate, void (*drop)(void *, void *), v
         /* release: for lock-free readers of the count. */
         parc_store(&q->head, 0, PARC_RELEASE);
         parc_store(&q->tail, 0, PARC_RELEASE);
+        /* the copy of the newest item goes too (both locks held) */
+        parc_store(&q->last_index, PARC_QUEUE_BUSY_, PARC_RELAXED);
         q->head_seen = 0;
         q->tail_seen = 0;
         (void)tasks_finish_locked(q, count); /* dropped items count as

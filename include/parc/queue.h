@@ -145,10 +145,15 @@ typedef struct parc_queue {
     size_t head_seen;
     parc_queue_waiters_t getters_fifo;
     /* Written by producers, read by consumers: the next index to fill
-     * (FIFO; for LIFO and PRIORITY the number of items) and the number of
-     * items ever put. */
+     * (FIFO; for LIFO and PRIORITY the number of items), the number of
+     * items ever put, and (FIFO) a copy of the newest item with its index
+     * (a seqlock: index PARC_QUEUE_BUSY_ while it is rewritten), so that
+     * a consumer that waited for it finds it in the line it just read the
+     * tail from instead of fetching the slot's line too. */
     PARC_CACHE_ALIGNED parc_atomic(size_t) tail;
     parc_atomic(uint64_t) puts;
+    parc_atomic(size_t) last_index;
+    parc_atomic(void *) last_item;
     /* Consumers' line: the take lock (consumers, task_done, shutdown;
      * everything for LIFO and PRIORITY), a tail value read earlier (FIFO),
      * the heap's insertion counter (PRIORITY), and the threads parked
@@ -166,13 +171,14 @@ typedef struct parc_queue {
 } parc_queue_t;
 
 #define PARC_QUEUE_WAITERS_INIT_ { 0u, 0u }
+#define PARC_QUEUE_BUSY_ SIZE_MAX
 
 /* An open, unbounded FIFO queue (same as parc_queue_init(q, 0, FIFO, NULL,
  * NULL)); allocates on first put. */
 #define PARC_QUEUE_INIT                                                     \
     { NULL, 0, 0, PARC_QUEUE_FIFO, NULL, NULL, 0,                           \
       PARC_MUTEX_INIT, 0, PARC_QUEUE_WAITERS_INIT_,                         \
-      0, 0,                                                                 \
+      0, 0, PARC_QUEUE_BUSY_, NULL,                                         \
       PARC_MUTEX_INIT, 0, 0, PARC_QUEUE_WAITERS_INIT_,                      \
       PARC_QUEUE_WAITERS_INIT_, PARC_QUEUE_WAITERS_INIT_,                   \
       0, 0 }

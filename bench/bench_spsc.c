@@ -11,9 +11,10 @@
  *   parc-bulk      parc_spsc_push_bulk/pop_bulk, 32 items at a time.
  *   ck-ring        ck_ring_enqueue_spsc/dequeue_spsc (non-blocking).
  *   moodycamel     ConcurrentQueue<void *> with a producer and a consumer
- *                  token (an unbounded MPMC queue; moodycamel's own SPSC
- *                  ReaderWriterQueue is not packaged in Debian, so it is not
- *                  measured here).
+ *                  token (an unbounded MPMC queue). moodycamel's own SPSC
+ *                  ReaderWriterQueue, which the issue names, is packaged
+ *                  in Debian (libreaderwriterqueue-dev) but not wired into
+ *                  bench/peer_moodycamel.cpp yet, so it is not measured.
  *   glib           GAsyncQueue push / pop (unbounded; mutex + condition).
  *   pthread        a 1024-slot ring under one mutex with two conditions.
  * Every case checks that the sum of the items popped is the sum pushed.

@@ -5,6 +5,13 @@
 #include <stdlib.h>
 #include <string.h>
 
+/* The stand-in stored for NULL items (PARC_SPSC_NULL_). */
+char parc_spsc_null_;
+
+/* The ring accesses the caller's void * array as atomic pointers. */
+_Static_assert(sizeof(parc_atomic(void *)) == sizeof(void *),
+               "an atomic pointer is not the size of a pointer");
+
 /* ---- set-up ----------------------------------------------------------- */
 
 static bool power_of_two(size_t n)
@@ -22,10 +29,15 @@ int parc_spsc_init(parc_spsc_t *q, void **buf, size_t capacity)
     parc_atomic_init(&q->head, 0);
     parc_atomic_init(&q->closed, 0u);
     parc_atomic_init(&q->pushing, 0u);
-    q->head_cache = 0;
-    q->tail_cache = 0;
-    q->buf = buf;
+    q->free_end = 0;
+    q->slots = (parc_atomic(void *) *)buf;
+    for (size_t i = 0; i < capacity; i++)
+        parc_atomic_init(&q->slots[i], NULL); /* every slot empty */
     q->mask = capacity - 1;
+    /* Below the capacity, so that an empty slot ahead proves the slots
+     * before it free (parc_spsc_free_at_). */
+    q->lookahead = capacity >= 2 * PARC_SPSC_LOOKAHEAD ? PARC_SPSC_LOOKAHEAD
+                                                       : capacity / 2;
     q->asym = parc_asym_available();
     q->owns_buf = false;
     parc_ec_init(&q->items);
@@ -37,7 +49,7 @@ int parc_spsc_destroy(parc_spsc_t *q)
 {
     if (q == NULL)
         return EINVAL;
-    q->buf = NULL;
+    q->slots = NULL;
     return 0;
 }
 
@@ -64,7 +76,7 @@ void parc_spsc_free(parc_spsc_t *q)
     if (q == NULL)
         return;
     if (q->owns_buf)
-        free(q->buf);
+        free((void *)q->slots);
     free(q);
 }
 
@@ -94,10 +106,8 @@ int parc_spsc_closed_empty_(parc_spsc_t *q, size_t head)
      * visible; pairs with the release stores of the mark. */
     if (parc_load(&q->pushing, PARC_ACQUIRE) != 0)
         return EAGAIN; /* a push is between its check and its publish */
-    /* acquire: pairs with the release store of tail: the slots are
-     * visible to the pop that follows. */
-    q->tail_cache = parc_load(&q->tail, PARC_ACQUIRE);
-    return q->tail_cache == head ? EPIPE : EAGAIN; /* EAGAIN: pop again */
+    /* An item published before the mark's end is in our slot now. */
+    return parc_spsc_peek_(q, head) == NULL ? EPIPE : EAGAIN; /* EAGAIN: pop again */
 }
 
 /* ---- waiting ------------------------------------------------------------ */

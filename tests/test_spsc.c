@@ -165,6 +165,89 @@ START_TEST(close_drains_then_epipe)
 }
 END_TEST
 
+START_TEST(init_empties_a_dirty_buffer)
+{
+    /* The slots say full or empty: init must clear the caller's array. */
+    parc_spsc_t q;
+    void *buf[4] = { ITEM(90), ITEM(91), ITEM(92), ITEM(93) };
+    void *v = NULL;
+    ck_assert_int_eq(parc_spsc_init(&q, buf, 4), 0);
+    ck_assert_int_eq(parc_spsc_pop_try(&q, &v), EAGAIN);
+    ck_assert_uint_eq(parc_spsc_pop_bulk(&q, &v, 1), 0);
+    for (uint64_t i = 0; i < 4; i++)
+        ck_assert_int_eq(parc_spsc_push_try(&q, ITEM(i)), 0);
+    ck_assert_int_eq(parc_spsc_push_try(&q, ITEM(9)), EAGAIN);
+    parc_spsc_destroy(&q);
+}
+END_TEST
+
+START_TEST(null_items_in_every_form)
+{
+    parc_spsc_t *q;
+    void *in[3] = { NULL, ITEM(1), NULL }, *out[3] = { ITEM(7), ITEM(7), ITEM(7) };
+    void *v = ITEM(7);
+    ck_assert_int_eq(parc_spsc_create(&q, 4), 0);
+    ck_assert_uint_eq(parc_spsc_push_bulk(q, in, 3), 3);
+    ck_assert_int_eq(parc_spsc_push(q, NULL), 0);
+    ck_assert_uint_eq(parc_spsc_size(q), 4);
+    ck_assert_int_eq(parc_spsc_push_try(q, NULL), EAGAIN); /* NULL fills too */
+    ck_assert_uint_eq(parc_spsc_pop_bulk(q, out, 3), 3);
+    ck_assert_ptr_null(out[0]);
+    ck_assert_uint_eq(SEQ(out[1]), 1);
+    ck_assert_ptr_null(out[2]);
+    ck_assert_int_eq(parc_spsc_pop(q, &v), 0);
+    ck_assert_ptr_null(v);
+    ck_assert_int_eq(parc_spsc_pop_try(q, &v), EAGAIN);
+    parc_spsc_close(q);
+    ck_assert_int_eq(parc_spsc_pop_try(q, &v), EPIPE);
+    parc_spsc_free(q);
+}
+END_TEST
+
+/* With any fill level, a push succeeds exactly when fewer than capacity
+ * items are in: the producer's look-ahead never refuses a free slot, and
+ * a bulk push takes exactly the free slots. Over many laps of a ring
+ * larger than the look-ahead, with a FIFO check on every pop. */
+START_TEST(exact_capacity_at_every_fill_level)
+{
+    enum { CAP = 256 };
+    parc_spsc_t *q;
+    void *batch[CAP + 8], *v = NULL;
+    uint64_t pushed = 0, popped = 0;
+    ck_assert_int_eq(parc_spsc_create(&q, CAP), 0);
+    for (unsigned round = 0; round < 400; round++) {
+        /* pop a varying number, then fill up again one way or another */
+        size_t drop = (round * 37u) % (CAP + 1);
+        for (size_t k = 0; k < drop && popped < pushed; k++) {
+            ck_assert_int_eq(parc_spsc_pop_try(q, &v), 0);
+            ck_assert_uint_eq(SEQ(v), popped++);
+        }
+        ck_assert_uint_eq(parc_spsc_size(q), pushed - popped);
+        size_t room = CAP - (size_t)(pushed - popped);
+        if (round % 2 == 0) {
+            for (size_t k = 0; k < room; k++)
+                ck_assert_int_eq(parc_spsc_push_try(q, ITEM(pushed++)), 0);
+        } else {
+            size_t want = room + 8;
+            for (size_t k = 0; k < want; k++)
+                batch[k] = ITEM(pushed + k);
+            ck_assert_uint_eq(parc_spsc_push_bulk(q, batch, want), room);
+            pushed += room;
+        }
+        ck_assert_int_eq(parc_spsc_push_try(q, ITEM(0)), EAGAIN);
+        ck_assert_uint_eq(parc_spsc_push_bulk(q, batch, 1), 0);
+    }
+    while (popped < pushed) {
+        size_t m = parc_spsc_pop_bulk(q, batch, 5);
+        ck_assert_uint_gt(m, 0);
+        for (size_t k = 0; k < m; k++)
+            ck_assert_uint_eq(SEQ(batch[k]), popped++);
+    }
+    ck_assert_int_eq(parc_spsc_pop_try(q, &v), EAGAIN);
+    parc_spsc_free(q);
+}
+END_TEST
+
 /* ---- blocking and waking -------------------------------------------- */
 
 struct later {
@@ -312,10 +395,12 @@ static uint64_t consume(parc_spsc_t *q, uint64_t n)
     return next;
 }
 
+/* Over a tiny ring (every push and pop at an edge) and over one larger
+ * than the producer's look-ahead. */
 START_TEST(one_producer_one_consumer_in_order)
 {
     parc_spsc_t *q;
-    ck_assert_int_eq(parc_spsc_create(&q, 4), 0);
+    ck_assert_int_eq(parc_spsc_create(&q, _i == 0 ? 4 : 256), 0);
     struct run r = { q, N_ITEMS, 0, -1 };
     pthread_t t;
     ck_assert_int_eq(pthread_create(&t, NULL, producer, &r), 0);
@@ -375,7 +460,10 @@ static Suite *spsc_suite(void)
     tcase_add_test(tc, blocked_pop_woken_by_push);
     tcase_add_test(tc, blocked_push_woken_by_pop);
     tcase_add_test(tc, close_wakes_blocked_pop_and_push);
-    tcase_add_test(tc, one_producer_one_consumer_in_order);
+    tcase_add_test(tc, init_empties_a_dirty_buffer);
+    tcase_add_test(tc, null_items_in_every_form);
+    tcase_add_test(tc, exact_capacity_at_every_fill_level);
+    tcase_add_loop_test(tc, one_producer_one_consumer_in_order, 0, 2);
     tcase_add_test(tc, close_racing_push_loses_nothing);
     suite_add_tcase(s, tc);
     return s;

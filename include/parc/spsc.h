@@ -1,27 +1,44 @@
 /*
  * parc/spsc.h — bounded single-producer/single-consumer ring (layer 2).
  *
- * Lamport's ring ("Specifying Concurrent Program Modules", TOPLAS 1983):
- * the producer alone writes the tail index, the consumer alone the head
- * index, and a slot belongs to whoever's side of the indices it is on, so
- * neither side needs a read-modify-write. With the refinement of
- * FastForward (Giacomoni et al., PPoPP 2008), Rigtorp's SPSCQueue and
- * ck_ring: each side keeps a private copy of the other's index and reads
- * the real one only when its copy says "full" (producer) or "empty"
- * (consumer), so in steady state each side touches its own cache line and
- * the slots, and the index lines move between the cores once per lap
- * instead of once per item.
+ * FastForward (Giacomoni, Moseley & Vachharajani, PPoPP 2008): the slots
+ * themselves say full or empty. An empty slot holds NULL; the producer
+ * writes an item into the slot at its position once that slot is empty,
+ * the consumer takes the item from the slot at its position once it is
+ * not, and writes NULL back. Neither side reads the other's index: the
+ * only cache lines that move between the cores are the slots', which
+ * must move anyway to carry the items. (Lamport's ring, TOPLAS 1983,
+ * even with each side caching the other's index as in ck_ring or
+ * Rigtorp's queue, moves the producer's index line once per item when
+ * the consumer keeps up: every pop finds its copy exhausted and reads the
+ * index the producer has just written.)
+ *
+ * The producer looks ahead, after B-Queue (Wang, Zhang, Tang & Hua,
+ * IJPP 2013): the consumer empties the slots in order, so when the slot
+ * `lookahead` positions ahead is empty, every slot up to it is, and the
+ * next `lookahead` pushes write without reading a slot first (one probe
+ * per 64 items instead of one read of a line the consumer may hold).
+ * When that slot is still full the producer probes its own slot alone,
+ * so the ring still holds exactly `capacity` items. There is no batching
+ * on the consumer side and no delayed publication: each push publishes
+ * its item at once (one release store into its slot).
+ *
+ * NULL items. NULL marks an empty slot, so a NULL item is stored as the
+ * address of the internal object parc_spsc_null_ and popped as NULL
+ * again: NULL is a legal item, and pushing &parc_spsc_null_ itself pops
+ * NULL (that one address is reserved).
  *
  * Ordering:  global FIFO (one producer, one consumer).
  * Memory:    bounded: a power-of-two number of slots, fixed at init; never
  *            allocates after parc_spsc_create(). (No static initialiser:
- *            init learns at run time whether membarrier is available.)
+ *            init learns at run time whether membarrier is available,
+ *            and empties the slots.)
  *
  * Blocking. pop waits for an item, push for a free slot, both through an
  * eventcount (parc/eventcount.h), after a bounded spin. A waiter must not
  * miss the publish that ends its wait: that is Dekker's pattern (the
- * publisher stores its index then loads the waiter count; the waiter
- * stores the count then loads the index), which needs a store-load
+ * publisher stores into the slot then loads the waiter count; the waiter
+ * stores the count then loads the slot), which needs a store-load
  * barrier on both sides. A full fence on every push and pop would cost
  * more than the rest of the operation, so parc makes the barrier
  * asymmetric (parc/asymfence.h): the fast path only
@@ -39,7 +56,7 @@
  * refused with EPIPE, never lost: the producer raises a "push in
  * progress" mark (on its private cache line) before it reads the closed
  * flag and lowers it after its publish, and the consumer, having seen the
- * flag, passes the heavy barrier and then reads the mark and the tail:
+ * flag, passes the heavy barrier and then reads the mark and its slot:
  * either the producer's closed check comes after the barrier and sees the
  * flag (the push backs out), or its mark (or the publish that precedes
  * lowering it) is visible to the consumer, which then waits for the push
@@ -71,26 +88,29 @@
 #include "parc/status.h"
 #include "parc/time.h"
 
+/* How far ahead the producer probes for free slots (capped at half the
+ * capacity): one probe per this many pushes while the consumer keeps up. */
+#define PARC_SPSC_LOOKAHEAD 64u
+
 /* ---- the ring ------------------------------------------------------------ */
 
 typedef struct parc_spsc {
-    /* Published by the producer on every push; read by the consumer only
-     * when its copy says empty. */
+    /* The producer's private line: the consumer reads nothing here on its
+     * fast path (`pushing` only on its way to "closed and empty"; `tail`
+     * only size() reads), so the stores here cost no coherence traffic. */
     PARC_CACHE_ALIGNED parc_atomic(size_t) tail;  /* items pushed */
-    /* The producer's private line: the consumer reads `pushing` only on
-     * its way to "closed and empty", so the fast path's stores here cost
-     * no coherence traffic. */
-    PARC_CACHE_ALIGNED size_t head_cache;         /* producer's copy of head */
+    size_t free_end;                              /* the slots of positions
+                                                   * below it are known empty */
     parc_atomic(uint32_t) pushing;                /* a push is between its
                                                    * closed check and its
                                                    * publish */
-    /* The consumer's line, read by the producer when its copy says full. */
+    /* The consumer's private line (size() reads it). */
     PARC_CACHE_ALIGNED parc_atomic(size_t) head;  /* items popped */
-    size_t tail_cache;                            /* consumer's copy of tail */
     /* Read-mostly: written only at init, on close and by threads that
      * start or stop waiting; both fast paths read it from their caches. */
-    PARC_CACHE_ALIGNED void **buf;
+    PARC_CACHE_ALIGNED parc_atomic(void *) *slots; /* NULL: empty */
     size_t mask;                    /* capacity - 1 */
+    size_t lookahead;               /* < capacity; 0 for capacity 1 */
     parc_atomic(uint32_t) closed;
     bool asym;                      /* parc_asym_available() at init */
     bool owns_buf;                  /* allocated by parc_spsc_create() */
@@ -98,10 +118,16 @@ typedef struct parc_spsc {
     parc_ec_t space;                /* the producer waits here for room */
 } parc_spsc_t;
 
-/* Initialise `q` over the caller's array `buf` of `capacity` slots.
- * capacity must be a power of two >= 1. Returns 0, or EINVAL (q or buf
- * NULL, capacity 0 or not a power of two). Not thread-safe: no other
- * thread may use q during init. */
+/* The stand-in stored for a NULL item (see "NULL items" above). */
+extern char parc_spsc_null_;
+#define PARC_SPSC_NULL_ ((void *)&parc_spsc_null_)
+
+/* Initialise `q` over the caller's array `buf` of `capacity` slots, which
+ * init empties (sets to NULL) and the ring then owns until destroy: the
+ * caller must not touch it meanwhile (the ring accesses it as atomic
+ * pointers). capacity must be a power of two >= 1. Returns 0, or EINVAL
+ * (q or buf NULL, capacity 0 or not a power of two). Not thread-safe: no
+ * other thread may use q during init. */
 int parc_spsc_init(parc_spsc_t *q, void **buf, size_t capacity);
 
 /* Release nothing (the buffer is the caller's); marks q unusable.
@@ -150,16 +176,36 @@ int parc_spsc_closed_empty_(parc_spsc_t *q, size_t head);
 int parc_spsc_push_wait_(parc_spsc_t *q, void *item, parc_deadline_t deadline);
 int parc_spsc_pop_wait_(parc_spsc_t *q, void **item, parc_deadline_t deadline);
 
-/* Refresh the producer's copy of head; true when `want` slots are free
- * from tail index t. */
-static inline bool parc_spsc_room_(parc_spsc_t *q, size_t t, size_t want)
+static inline parc_atomic(void *) *parc_spsc_slot_(parc_spsc_t *q, size_t pos)
 {
-    if (q->mask + 1 - (t - q->head_cache) >= want)
+    return &q->slots[pos & q->mask];
+}
+
+/* True when the slot of position `pos` is empty. For the producer only,
+ * for a position below its own plus the capacity: an empty slot there
+ * means the consumer took the item of pos - capacity, hence every earlier
+ * one, so the slots of positions up to pos are all free. */
+static inline bool parc_spsc_free_at_(parc_spsc_t *q, size_t pos)
+{
+    /* acquire: the consumer's reads of every slot it emptied up to this
+     * one happen before we overwrite them; pairs with the release stores
+     * of NULL in pop. */
+    return parc_load(parc_spsc_slot_(q, pos), PARC_ACQUIRE) == NULL;
+}
+
+/* The producer's slow check, when free_end says nothing about tail t:
+ * true (free_end advanced past t) when the slot of t is free. Probes the
+ * slot `lookahead` ahead first, so that the next pushes need no probe. */
+static inline bool parc_spsc_room_(parc_spsc_t *q, size_t t)
+{
+    if (q->lookahead != 0 && parc_spsc_free_at_(q, t + q->lookahead)) {
+        q->free_end = t + q->lookahead;
         return true;
-    /* acquire: the consumer's reads of the slots it freed happen before we
-     * overwrite them; pairs with the release store of head in pop. */
-    q->head_cache = parc_load(&q->head, PARC_ACQUIRE);
-    return q->mask + 1 - (t - q->head_cache) >= want;
+    }
+    if (!parc_spsc_free_at_(q, t))
+        return false;
+    q->free_end = t + 1;
+    return true;
 }
 
 /* Mark a push in progress and check the closed flag: true when the push
@@ -179,12 +225,22 @@ static inline bool parc_spsc_begin_push_(parc_spsc_t *q)
     return true;
 }
 
-/* Publish pushes up to index t_new and wake a waiting consumer. */
+/* Publish `item` (NULL stands in as parc_spsc_null_) into the slot of
+ * position t, which is ours until this store. */
+static inline void parc_spsc_put_(parc_spsc_t *q, size_t t, void *item)
+{
+    /* release: the item's contents, written before the push, are visible
+     * to the consumer that takes it; pairs with the acquire load of the
+     * slot in pop. */
+    parc_store(parc_spsc_slot_(q, t), item != NULL ? item : PARC_SPSC_NULL_,
+               PARC_RELEASE);
+}
+
+/* After the items below t_new are published: end the mark and wake a
+ * waiting consumer. */
 static inline void parc_spsc_end_push_(parc_spsc_t *q, size_t t_new)
 {
-    /* release: publishes the slots written before; pairs with the acquire
-     * load of tail in pop. */
-    parc_store(&q->tail, t_new, PARC_RELEASE);
+    parc_store(&q->tail, t_new, PARC_RELAXED); /* for size() only */
     /* release: the publish before the end of the mark; pairs with the
      * acquire load of the mark in parc_spsc_closed_empty_(). */
     parc_store(&q->pushing, 0u, PARC_RELEASE);
@@ -195,18 +251,19 @@ static inline void parc_spsc_end_push_(parc_spsc_t *q, size_t t_new)
         parc_ec_wake(&q->items, false);
 }
 
-/* Push `item` if a slot is free. Producer only; never blocks. Returns 0,
- * EAGAIN (full), EPIPE (closed) or EINVAL (q NULL). */
+/* Push `item` (any pointer, NULL included) if a slot is free. Producer
+ * only; never blocks. Returns 0, EAGAIN (full), EPIPE (closed) or EINVAL
+ * (q NULL). */
 static inline int parc_spsc_push_try(parc_spsc_t *q, void *item)
 {
     if (q == NULL)
         return EINVAL;
     size_t t = parc_load(&q->tail, PARC_RELAXED); /* our own index */
-    if (!parc_spsc_room_(q, t, 1))
+    if (t == q->free_end && !parc_spsc_room_(q, t))
         return parc_load(&q->closed, PARC_RELAXED) != 0 ? EPIPE : EAGAIN;
     if (!parc_spsc_begin_push_(q))
         return EPIPE;
-    q->buf[t & q->mask] = item; /* our slot until the publish below */
+    parc_spsc_put_(q, t, item);
     parc_spsc_end_push_(q, t + 1);
     return 0;
 }
@@ -232,9 +289,30 @@ static inline int parc_spsc_push_timed(parc_spsc_t *q, void *item,
     return rc == EAGAIN ? parc_spsc_push_wait_(q, item, deadline) : rc;
 }
 
-/* Push up to n items from `items` (in order) without blocking; returns how
- * many were pushed: 0 when full, closed, n is 0, or q or items is NULL.
- * One publish (and at most one wake-up) for the whole batch. Producer
+/* The producer's room for up to `want` (1..capacity) items from tail t:
+ * how many consecutive slots from t are free (free_end updated). The
+ * producer keeps t <= free_end. */
+static inline size_t parc_spsc_room_for_(parc_spsc_t *q, size_t t, size_t want)
+{
+    if (q->free_end - t >= want)
+        return want;
+    /* The last slot wanted is empty: all before it are (see free_at_). */
+    if (parc_spsc_free_at_(q, t + want - 1)) {
+        q->free_end = t + want;
+        return want;
+    }
+    /* Else count the free slots after those known free: the consumer
+     * empties in order, so they are a prefix. */
+    size_t end = q->free_end;
+    while (end - t < want && parc_spsc_free_at_(q, end))
+        end++;
+    q->free_end = end;
+    return end - t;
+}
+
+/* Push up to n items from `items` (in order; NULL items allowed) without
+ * blocking; returns how many were pushed: 0 when full, closed, n is 0, or
+ * q or items is NULL. At most one wake-up for the whole batch. Producer
  * only. */
 static inline size_t parc_spsc_push_bulk(parc_spsc_t *q, void *const *items,
                                          size_t n)
@@ -242,36 +320,38 @@ static inline size_t parc_spsc_push_bulk(parc_spsc_t *q, void *const *items,
     if (q == NULL || items == NULL || n == 0)
         return 0;
     size_t t = parc_load(&q->tail, PARC_RELAXED);
-    (void)parc_spsc_room_(q, t, n); /* refreshes the copy if short */
-    size_t room = q->mask + 1 - (t - q->head_cache);
-    size_t m = n < room ? n : room;
+    size_t m = parc_spsc_room_for_(q, t, n <= q->mask ? n : q->mask + 1);
     if (m == 0 || !parc_spsc_begin_push_(q))
         return 0;
     for (size_t i = 0; i < m; i++)
-        q->buf[(t + i) & q->mask] = items[i];
+        parc_spsc_put_(q, t + i, items[i]);
     parc_spsc_end_push_(q, t + m);
     return m;
 }
 
-/* Refresh the consumer's copy of tail; true when an item is at head h. */
-static inline bool parc_spsc_avail_(parc_spsc_t *q, size_t h)
+/* The item in the slot of position h, or NULL when it is empty. Consumer
+ * only. */
+static inline void *parc_spsc_peek_(parc_spsc_t *q, size_t h)
 {
-    if (h != q->tail_cache)
-        return true;
-    /* acquire: the slot contents written before the producer's publish are
-     * visible; pairs with the release stores of tail in push. */
-    q->tail_cache = parc_load(&q->tail, PARC_ACQUIRE);
-    return h != q->tail_cache;
+    /* acquire: the item's contents, written before its push, are visible;
+     * pairs with the release store into the slot in push. */
+    return parc_load(parc_spsc_slot_(q, h), PARC_ACQUIRE);
 }
 
-/* Free slots up to index h_new and wake a waiting producer. */
+/* Empty the slot of position h after reading it. */
+static inline void parc_spsc_take_(parc_spsc_t *q, size_t h)
+{
+    /* release: our read of the slot happens before the producer reuses it;
+     * pairs with the acquire probes in parc_spsc_free_at_(). */
+    parc_store(parc_spsc_slot_(q, h), NULL, PARC_RELEASE);
+}
+
+/* After emptying the slots below h_new: wake a waiting producer. */
 static inline void parc_spsc_end_pop_(parc_spsc_t *q, size_t h_new)
 {
-    /* release: our reads of the slots happen before the producer reuses
-     * them; pairs with the acquire load of head in parc_spsc_room_(). */
-    parc_store(&q->head, h_new, PARC_RELEASE);
-    /* store-load: the release before the waiter check; pairs with the heavy
-     * fence of a producer about to sleep (parc_spsc_push_wait_). */
+    parc_store(&q->head, h_new, PARC_RELAXED); /* our index; size() reads it */
+    /* store-load: the emptied slots before the waiter check; pairs with the
+     * heavy fence of a producer about to sleep (parc_spsc_push_wait_). */
     parc_asym_light_fence(q->asym);
     if (parc_ec_has_waiters(&q->space))
         parc_ec_wake(&q->space, false);
@@ -285,10 +365,12 @@ static inline int parc_spsc_pop_try(parc_spsc_t *q, void **item)
     if (q == NULL || item == NULL)
         return EINVAL;
     size_t h = parc_load(&q->head, PARC_RELAXED); /* our own index */
-    if (!parc_spsc_avail_(q, h))
+    void *v = parc_spsc_peek_(q, h);
+    if (v == NULL)
         return parc_load(&q->closed, PARC_RELAXED) != 0
                    ? parc_spsc_closed_empty_(q, h) : EAGAIN;
-    *item = q->buf[h & q->mask];
+    *item = v != PARC_SPSC_NULL_ ? v : NULL;
+    parc_spsc_take_(q, h);
     parc_spsc_end_pop_(q, h + 1);
     return 0;
 }
@@ -316,23 +398,22 @@ static inline int parc_spsc_pop_timed(parc_spsc_t *q, void **item,
 /* Pop up to n items into `items` (oldest first) without blocking; returns
  * how many: 0 when empty (or closed and drained: parc_spsc_pop_try() tells
  * which, with EPIPE, and waits out a push racing with close), n is 0, or q
- * or items is NULL. One index update for the batch. Consumer only. */
+ * or items is NULL. At most one wake-up for the batch. Consumer only. */
 static inline size_t parc_spsc_pop_bulk(parc_spsc_t *q, void **items, size_t n)
 {
     if (q == NULL || items == NULL || n == 0)
         return 0;
     size_t h = parc_load(&q->head, PARC_RELAXED);
-    if (q->tail_cache - h < n) {
-        /* acquire: as in parc_spsc_avail_() */
-        q->tail_cache = parc_load(&q->tail, PARC_ACQUIRE);
+    size_t m = 0;
+    for (; m < n; m++) {
+        void *v = parc_spsc_peek_(q, h + m);
+        if (v == NULL)
+            break;
+        items[m] = v != PARC_SPSC_NULL_ ? v : NULL;
+        parc_spsc_take_(q, h + m);
     }
-    size_t avail = q->tail_cache - h;
-    size_t m = n < avail ? n : avail;
-    if (m == 0)
-        return 0;
-    for (size_t i = 0; i < m; i++)
-        items[i] = q->buf[(h + i) & q->mask];
-    parc_spsc_end_pop_(q, h + m);
+    if (m != 0)
+        parc_spsc_end_pop_(q, h + m);
     return m;
 }
 

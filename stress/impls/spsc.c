@@ -4,7 +4,10 @@
  *   queue parc.spsc   1 producer / 1 consumer, FIFO, bounded, closable;
  *                     the consumer uses pop_try and the blocking
  *                     pop_timed, so the eventcount path, the asymmetric
- *                     barrier and close's racing-push rule are exercised.
+ *                     barrier and close's racing-push rule are exercised;
+ *                     every other push and pop goes through the bulk
+ *                     forms (batches of one), which have their own
+ *                     room and slot-scanning paths.
  */
 #include <errno.h>
 
@@ -25,13 +28,30 @@ static void spsc_destroy(void *q)
     parc_spsc_free(q);
 }
 
+/* Alternates between the single and the bulk forms, per thread. */
+static _Thread_local unsigned spsc_calls;
+
 static int spsc_push(void *q, parc_stress_item_t *item)
 {
+    if (spsc_calls++ % 2 == 0) {
+        void *one = item;
+        if (parc_spsc_push_bulk(q, &one, 1) == 1)
+            return 0;
+        /* full or closed: the single form tells which */
+    }
     return parc_spsc_push_try(q, item);
 }
 
 static int spsc_pop(void *q, parc_stress_item_t **item)
 {
+    if (spsc_calls++ % 2 == 0) {
+        void *one = NULL;
+        if (parc_spsc_pop_bulk(q, &one, 1) == 1) {
+            *item = one;
+            return 0;
+        }
+        /* empty or closed and drained: the single form tells which */
+    }
     return parc_spsc_pop_try(q, (void **)item);
 }
 
@@ -47,7 +67,7 @@ static int spsc_close(void *q)
 
 static const parc_stress_queue_impl_t spsc_impl = {
     .name = "parc.spsc",
-    .description = "bounded SPSC ring (Lamport, cached indices, membarrier wake-ups)",
+    .description = "bounded SPSC ring (FastForward slots, producer look-ahead, membarrier wake-ups)",
     .flags = PARC_STRESS_BOUNDED | PARC_STRESS_CLOSABLE,
     .order = PARC_STRESS_ORDER_FIFO,
     .max_producers = 1,

@@ -472,6 +472,13 @@ static bool has_item(parc_queue_t *q)
 /* One attempt: 0, EPIPE (shut down and empty) or EAGAIN. */
 static int get_once(parc_queue_t *q, void **item)
 {
+    /* Empty and open, seen without the lock: EAGAIN without two locked
+     * RMWs (a consumer that keeps up with its producer finds the queue
+     * empty often). Linearizable: head == tail held when the tail was
+     * read (head never passes it), and shutdown, read after, was 0 then
+     * too (it is never cleared). acquire: as in can_get. */
+    if (count_now(q) == 0 && !parc_load(&q->shutdown, PARC_ACQUIRE))
+        return EAGAIN;
     lock(&q->lock);
     int rc = 0;
     if (has_item(q))

@@ -122,10 +122,13 @@ XFER_CASE(parc_try, "parc-try", pm_t, pm_make, pm_free, pm_push, pm_pop_try, 1)
 /* ---- liburcu ------------------------------------------------------------- */
 
 #ifdef PARC_BENCH_HAVE_URCU
+/* Head and tail on separate cache lines, as liburcu's header asks when
+ * enqueue and dequeue run on different CPUs (parc's mailbox is laid out
+ * the same way). */
 typedef struct wq {
     struct cds_wfcq_head head;
-    struct cds_wfcq_tail tail;
     struct cds_wfcq_node *nodes;
+    PARC_CACHE_ALIGNED struct cds_wfcq_tail tail;
 } wq_t;
 
 static wq_t *wq_make(size_t items)

@@ -53,35 +53,51 @@ void *parc_msg_data(parc_msg_t *m)
     return m == NULL ? NULL : parc_msg_entry(m, value_msg_t, m)->data;
 }
 
+/* Complete an ask's reply future and drop the message's reference (a
+ * heap future's). A caller-storage reply (parc_actor_ask) is the asker's
+ * again the moment it completes, and parc_future_release would read it
+ * afterwards: the message's flag says which (read from the message, not
+ * the future, whose line the asker is polling: the completing RMW should
+ * be our first touch of it, not a read and then an upgrade). */
+static int answer(parc_future_t *f, bool local, int status, void *value)
+{
+    int rc = parc_future_complete(f, status, value);
+    if (!local)
+        parc_future_release(f);
+    return rc;
+}
+
 void parc_msg_free(parc_msg_t *m)
 {
     if (m == NULL)
         return;
     parc_future_t *f = m->reply_;
+    bool local = (m->flags_ & PARC_MSG_LOCAL_REPLY_) != 0;
     m->reply_ = NULL;
+    m->flags_ &= ~PARC_MSG_LOCAL_REPLY_;
     /* Dispose before answering: once the future completes, the asker may
      * reuse a message that lives in its own storage. */
     if (m->dispose != NULL)
         m->dispose(m);
-    if (f != NULL) { /* an ask nobody answered: the asker learns EPIPE */
-        parc_future_complete(f, EPIPE, NULL);
-        parc_future_release(f);
-    }
+    if (f != NULL) /* an ask nobody answered: the asker learns EPIPE */
+        answer(f, local, EPIPE, NULL);
 }
 
 int parc_msg_reply(parc_msg_t *m, int status, void *value)
 {
-    if (m == NULL || m->reply_ == NULL)
-        return m == NULL ? EINVAL : EALREADY;
+    if (m == NULL)
+        return EINVAL;
+    if (m->reply_ == NULL)
+        return EALREADY;
     parc_future_t *f = m->reply_;
+    bool local = (m->flags_ & PARC_MSG_LOCAL_REPLY_) != 0;
     m->reply_ = NULL;
+    m->flags_ &= ~PARC_MSG_LOCAL_REPLY_;
     /* Dispose first: once the future completes, the asker may reuse or
      * free a message that lives in its own storage. */
     if (m->dispose != NULL)
         m->dispose(m);
-    int rc = parc_future_complete(f, status, value);
-    parc_future_release(f); /* no-op for a caller-storage reply */
-    return rc;
+    return answer(f, local, status, value);
 }
 
 /* ---- waiting next to a partner ----------------------------------------- */
@@ -283,10 +299,12 @@ int parc_actor_ask(parc_actor_t *a, parc_msg_t *m, parc_future_t *reply)
         return EINVAL;
     parc_future_init(reply, NULL, NULL);
     m->reply_ = reply;
+    m->flags_ |= PARC_MSG_LOCAL_REPLY_;
     publish_cpu(&a->ask_cpu_);
     int rc = parc_mpsc_push(&a->mbox, &m->node_, NULL);
     if (rc != 0) {
         m->reply_ = NULL;
+        m->flags_ &= ~PARC_MSG_LOCAL_REPLY_;
         parc_future_destroy(reply);
     }
     return rc;

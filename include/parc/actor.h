@@ -61,6 +61,7 @@
 
 /* Internal flags (parc_msg_t.flags_). */
 #define PARC_MSG_COUNTED_ 1u /* counted against a bounded mailbox */
+#define PARC_MSG_LOCAL_REPLY_ 2u /* reply_ is in the asker's storage */
 
 typedef struct parc_msg parc_msg_t;
 

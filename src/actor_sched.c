@@ -720,6 +720,7 @@ int parc_sactor_ask(parc_sactor_t *a, parc_msg_t *m, parc_future_t **reply)
         return ENOMEM;
     parc_future_retain(f); /* one for the message, one for the asker */
     m->reply_ = f;
+    m->flags_ &= ~PARC_MSG_LOCAL_REPLY_; /* a heap reply: released */
     int rc = parc_sactor_send(a, m);
     if (rc != 0) {
         m->reply_ = NULL;

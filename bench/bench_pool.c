@@ -11,18 +11,31 @@
  *                   ForkJoinPool(2) execute(): bench/pool_peers/run_java.sh.
  *   pool_forkjoin   a binary tree of tasks down to leaves of one element
  *                   (fork the left half, compute the right, join): one
- *                   task per leaf. Peers: the same on a 1-worker pool (the
- *                   ratio is the speed-up of 2 workers), serial recursion.
- *   pool_fib        naive fork/join fib(30) (a task at every call) on 2
- *                   workers against 1 worker (the speed-up) and serial.
+ *                   op per leaf, that is one fork (a submitted task with
+ *                   its future) per op, less one. Peers: the same on a
+ *                   1-worker pool (the ratio is the speed-up of 2
+ *                   workers), serial recursion. Java's figure for the same
+ *                   tree is bench/pool_peers' "forks/s", the same unit;
+ *                   its "task objects/s" counts two per split (the right
+ *                   half is a RecursiveTask too, computed in place, never
+ *                   forked), twice the forks.
+ *   pool_fib        fork/join fib(30) with a sequential cutoff (serial
+ *                   recursion below n = 18), 2 workers, against the serial
+ *                   recursive fib: the speed-up the issue's target means.
+ *   pool_fib_tasks  naive fib(30) with a task at every call: 2 workers
+ *                   against 1 worker (the speed-up) and serial (the cost
+ *                   of a fork and join against a call).
  *   pool_map_cpu    map of a compute-bound function (~200 ns/element) over
  *                   a million elements: parc's map against a serial loop.
- *   pool_map_mem    square over 10,000,000 ints: map (a call per element)
- *                   and parallel_for (a call per range) against a
- *                   hand-written two-thread loop and a serial loop.
+ *   pool_map_mem    square over 10,000,000 ints: "parc" is the typed map
+ *                   of PARC_POOL_MAP_DEFINE (the element function inlined
+ *                   into each chunk's loop); "parc-map-fnptr" is
+ *                   parc_pool_map (a call through a pointer per element);
+ *                   parallel_for (a call per range); against a hand-written
+ *                   two-thread loop and a serial loop.
  *   pool_pymap      the seed's Pool(2).map(square, range(1_000_000)): parc's
- *                   map; Python's figure comes from
- *                   bench/pool_peers/python_map.py.
+ *                   typed map ("parc") and parc_pool_map ("parc-map-fnptr");
+ *                   Python's figure comes from bench/pool_peers/python_map.py.
  *
  * One "op" is one task (submit, forkjoin, fib) or one element (maps).
  */
@@ -238,37 +251,55 @@ static int64_t forkjoin_serial(bench_run_t *r)
 }
 BENCH_CASE(pool_forkjoin, "serial-recursion", forkjoin_serial)
 
-/* ---- pool_fib ---------------------------------------------------------------- */
+/* ---- pool_fib and pool_fib_tasks ------------------------------------------- */
 
+/* pool_fib: the standard fork/join fib, with a sequential cutoff (below
+ * FIB_CUTOFF the recursion is the serial one, as every fork/join text
+ * writes it: a task costs tens of ns, a call under one), against the
+ * serial recursion: parc/serial is the speed-up of 2 workers on fib(30).
+ * pool_fib_tasks: a task at every call down to the leaves (the scheduler's
+ * own cost per fork and join), 2 workers against 1; Java's recursive
+ * ForkJoinPool figure for the same is bench/pool_peers' "fib". */
 static const bench_point_t fib_points[] = {
-    { "fib(30), 2 workers", 2, 30 },
+    { "fib(30), cutoff 18, 2 workers", 2, 30 },
     { NULL, 0, 0 },
 };
-BENCH_DEFINE(pool_fib, "naive fork/join fib (a task per call above the leaves)", fib_points)
+BENCH_DEFINE(pool_fib, "fork/join fib with a sequential cutoff vs serial fib (speed-up)", fib_points)
+
+static const bench_point_t fib_tasks_points[] = {
+    { "fib(30), a task per call, 2 workers", 2, 30 },
+    { NULL, 0, 0 },
+};
+BENCH_DEFINE(pool_fib_tasks, "naive fork/join fib, a task at every call: 2 workers vs 1", fib_tasks_points)
+
+#define FIB_CUTOFF 18
 
 static parc_pool_t *fib_pool;
 
+/* Not inlined into fib_task, so both fib rows run the same serial code
+ * below the cutoff as the serial row. */
+static __attribute__((noinline)) intptr_t fib_serial(intptr_t n)
+{
+    return n < 2 ? n : fib_serial(n - 1) + fib_serial(n - 2);
+}
+
+/* arg: n, with the cutoff in the bits above 8 (0: a task at every call). */
 static int fib_task(void *arg, void **result)
 {
-    intptr_t n = (intptr_t)arg;
-    if (n < 2) {
-        *result = (void *)n;
+    intptr_t n = (intptr_t)arg & 0xff, cutoff = (intptr_t)arg >> 8;
+    if (n < 2 || n < cutoff) {
+        *result = (void *)fib_serial(n);
         return 0;
     }
     parc_future_t *f;
-    if (parc_pool_submit(fib_pool, fib_task, (void *)(n - 1), &f) != 0)
+    if (parc_pool_submit(fib_pool, fib_task, (void *)((cutoff << 8) | (n - 1)), &f) != 0)
         return EIO;
     void *a = NULL, *b = NULL;
-    fib_task((void *)(n - 2), &b);
+    fib_task((void *)((cutoff << 8) | (n - 2)), &b);
     int rc = parc_future_get(f, &a);
     parc_future_release(f);
     *result = (void *)((intptr_t)a + (intptr_t)b);
     return rc;
-}
-
-static intptr_t fib_serial(intptr_t n)
-{
-    return n < 2 ? n : fib_serial(n - 1) + fib_serial(n - 2);
 }
 
 /* fib(n) makes fib(n+1) - 1 calls with n >= 2 ... counted as ops. */
@@ -295,16 +326,16 @@ static intptr_t fib_expected(long n)
     return known;
 }
 
-static int64_t fib_parc(bench_run_t *r)
+static int64_t fib_run(bench_run_t *r, int workers, intptr_t cutoff)
 {
-    fib_pool = shared_pool(r->threads);
-    if (fib_pool == NULL)
+    fib_pool = shared_pool(workers);
+    if (fib_pool == NULL || r->arg > 0xff)
         return BENCH_FAILED;
     intptr_t want = fib_expected(r->arg);
     int64_t t0 = bench_now_ns();
     parc_future_t *f;
     void *v = NULL;
-    if (parc_pool_submit(fib_pool, fib_task, (void *)(intptr_t)r->arg, &f) != 0
+    if (parc_pool_submit(fib_pool, fib_task, (void *)((cutoff << 8) | (intptr_t)r->arg), &f) != 0
         || parc_future_get(f, &v) != 0)
         return BENCH_FAILED;
     int64_t ns = bench_now_ns() - t0;
@@ -312,18 +343,18 @@ static int64_t fib_parc(bench_run_t *r)
     r->items = fib_calls(r->arg); /* one fib per run, whatever ops says */
     return (intptr_t)v == want ? ns : BENCH_FAILED;
 }
-BENCH_CASE(pool_fib, "parc", fib_parc)
 
-/* The same on a 1-worker pool: parc/this is the speed-up of 2 workers. */
-static int64_t fib_parc1(bench_run_t *r)
+static int64_t fib_cutoff_parc(bench_run_t *r)
 {
-    bench_run_t one = *r;
-    one.threads = 1;
-    int64_t ns = fib_parc(&one);
-    r->items = one.items;
-    return ns;
+    return fib_run(r, r->threads, FIB_CUTOFF);
 }
-BENCH_CASE(pool_fib, "parc-1-worker", fib_parc1)
+BENCH_CASE(pool_fib, "parc", fib_cutoff_parc)
+
+static int64_t fib_cutoff_parc1(bench_run_t *r)
+{
+    return fib_run(r, 1, FIB_CUTOFF);
+}
+BENCH_CASE(pool_fib, "parc-1-worker", fib_cutoff_parc1)
 
 static int64_t fib_serial_case(bench_run_t *r)
 {
@@ -336,6 +367,25 @@ static int64_t fib_serial_case(bench_run_t *r)
     return v == want ? ns : BENCH_FAILED;
 }
 BENCH_CASE(pool_fib, "serial", fib_serial_case)
+
+static int64_t fib_tasks_parc(bench_run_t *r)
+{
+    return fib_run(r, r->threads, 0);
+}
+BENCH_CASE(pool_fib_tasks, "parc", fib_tasks_parc)
+
+/* The same on a 1-worker pool: parc/this is the speed-up of 2 workers. */
+static int64_t fib_tasks_parc1(bench_run_t *r)
+{
+    return fib_run(r, 1, 0);
+}
+BENCH_CASE(pool_fib_tasks, "parc-1-worker", fib_tasks_parc1)
+
+static int64_t fib_tasks_serial(bench_run_t *r)
+{
+    return fib_serial_case(r);
+}
+BENCH_CASE(pool_fib_tasks, "serial", fib_tasks_serial)
 
 /* ---- pool_map_cpu --------------------------------------------------------------- */
 
@@ -442,12 +492,15 @@ static bool mem_arrays(size_t n)
     return true;
 }
 
-static int square_elem(const void *in, void *out)
+static inline int square_elem(const void *in, void *out)
 {
     int x = *(const int *)in;
     *(int *)out = x * x;
     return 0;
 }
+
+/* square_map(pool, in, out, n, chunksize): map with square_elem inlined. */
+PARC_POOL_MAP_DEFINE(square_map, square_elem, int, int);
 
 static int square_range(void *arg, int64_t lo, int64_t hi)
 {
@@ -463,7 +516,25 @@ static bool mem_check(size_t n)
     return mem_out[i] == mem_in[i] * mem_in[i] && mem_out[n / 2] == mem_in[n / 2] * mem_in[n / 2];
 }
 
+/* The form the target is judged on: parc's typed map
+ * (PARC_POOL_MAP_DEFINE), whose chunks call square_elem inlined. */
 static int64_t map_mem_parc(bench_run_t *r)
+{
+    parc_pool_t *p = shared_pool(r->threads);
+    size_t n = (size_t)r->arg;
+    if (p == NULL || !mem_arrays(n))
+        return BENCH_FAILED;
+    int64_t t0 = bench_now_ns();
+    int rc = square_map(p, mem_in, mem_out, n, 0);
+    int64_t ns = bench_now_ns() - t0;
+    r->items = n;
+    return rc == 0 && mem_check(n) ? ns : BENCH_FAILED;
+}
+BENCH_CASE(pool_map_mem, "parc", map_mem_parc)
+
+/* parc_pool_map: the same element function called through a pointer,
+ * element by element (what a memory-bound loop cannot afford). */
+static int64_t map_mem_parc_fnptr(bench_run_t *r)
 {
     parc_pool_t *p = shared_pool(r->threads);
     size_t n = (size_t)r->arg;
@@ -475,7 +546,7 @@ static int64_t map_mem_parc(bench_run_t *r)
     r->items = n;
     return rc == 0 && mem_check(n) ? ns : BENCH_FAILED;
 }
-BENCH_CASE(pool_map_mem, "parc", map_mem_parc)
+BENCH_CASE(pool_map_mem, "parc-map-fnptr", map_mem_parc_fnptr)
 
 static int64_t map_mem_parc_for(bench_run_t *r)
 {
@@ -532,7 +603,24 @@ BENCH_DEFINE(pool_pymap,
              "the seed's Pool(2).map(square, range(1_000_000)); Python: bench/pool_peers/python_map.py",
              pymap_points)
 
+/* parc's typed map (PARC_POOL_MAP_DEFINE, square_elem inlined), as
+ * pool_map_mem's "parc" row. */
 static int64_t pymap_parc(bench_run_t *r)
+{
+    parc_pool_t *p = shared_pool(r->threads);
+    size_t n = (size_t)r->arg;
+    if (p == NULL || !mem_arrays(n))
+        return BENCH_FAILED;
+    int64_t t0 = bench_now_ns();
+    int rc = square_map(p, mem_in, mem_out, n, 0);
+    int64_t ns = bench_now_ns() - t0;
+    r->items = n;
+    return rc == 0 && mem_check(n) ? ns : BENCH_FAILED;
+}
+BENCH_CASE(pool_pymap, "parc", pymap_parc)
+
+/* parc_pool_map: square_elem through a pointer for every element. */
+static int64_t pymap_parc_fnptr(bench_run_t *r)
 {
     parc_pool_t *p = shared_pool(r->threads);
     size_t n = (size_t)r->arg;
@@ -544,4 +632,4 @@ static int64_t pymap_parc(bench_run_t *r)
     r->items = n;
     return rc == 0 && mem_check(n) ? ns : BENCH_FAILED;
 }
-BENCH_CASE(pool_pymap, "parc", pymap_parc)
+BENCH_CASE(pool_pymap, "parc-map-fnptr", pymap_parc_fnptr)

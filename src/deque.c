@@ -107,7 +107,14 @@ int parc_deque_pop(parc_deque_t *d, void **item)
 {
     if (d == NULL || item == NULL)
         return EINVAL;
-    int64_t b = parc_load(&d->bottom, PARC_RELAXED) - 1;
+    int64_t b = parc_load(&d->bottom, PARC_RELAXED) - 1; /* only we write it */
+    /* Empty without the fence: top only grows, so a top read at least
+     * bottom (even a stale one, which is smaller than the real one) means
+     * no item is left, and only we could add one. A worker looking for
+     * work tries its own deque first, usually empty: this saves it a full
+     * fence. relaxed: nothing is read through it. */
+    if (parc_load(&d->top, PARC_RELAXED) > b)
+        return EAGAIN;
     array_t *a = parc_load(&d->array, PARC_RELAXED); /* only we write it */
     parc_store(&d->bottom, b, PARC_RELAXED);
     /* seq_cst fence: the bottom store above must be ordered before the top

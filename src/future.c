@@ -258,6 +258,23 @@ static void settle(parc_future_t *f, uint32_t phase, int status, void *value)
 {
     f->status = status;
     f->value = value;
+    /* No continuation announced (CHAINED clear): complete with one CAS on
+     * the state and leave the chained list alone; a then() that sets
+     * CHAINED meanwhile makes the CAS fail, and one that sets it after
+     * finds the future complete and runs its continuation itself. */
+    uint32_t s = parc_load(&f->state, PARC_RELAXED);
+    while (!(s & PARC_FUTURE_CHAINED)) {
+        /* release: publishes status/value to every thread that sees the
+         * complete phase (acquire loads in is_done/wait/get, then()'s
+         * acquire fetch-or). */
+        if (parc_cas_weak(&f->state, &s, phase, PARC_RELEASE, PARC_RELAXED)) {
+            if (s & PARC_FUTURE_WAITERS) {
+                parc_park_wake_all(&f->state); /* address only: f may be gone */
+                parc_ec_notify_all(&any_ec);
+            }
+            return;
+        }
+    }
     /* acq_rel: release publishes status/value to a then() that finds the
      * list closed (its acquire load); acquire makes the continuations
      * linked by then() (release CAS) readable here. */
@@ -510,9 +527,14 @@ int parc_future_then(parc_future_t *f, parc_then_fn fn, void *arg,
     c->fn.then = fn;
     c->source = f;
     *out = c;
+    /* Announce a continuation before linking it, so that settle takes the
+     * list (see there). acquire: when f is already complete its outcome
+     * is visible (pairs with settle's release CAS or exchange). */
+    uint32_t st0 = parc_for(&f->state, PARC_FUTURE_CHAINED, PARC_ACQUIRE);
     /* acquire: when the list is closed, f's outcome is visible (pairs
      * with settle's acq_rel exchange). */
-    parc_future_t *head = parc_load(&f->chained, PARC_ACQUIRE);
+    parc_future_t *head = phase_complete(st0) ? CHAIN_CLOSED
+                                              : parc_load(&f->chained, PARC_ACQUIRE);
     for (;;) {
         if (head == CHAIN_CLOSED) {
             uint32_t s = parc_load(&f->state, PARC_RELAXED);

@@ -289,6 +289,56 @@ START_TEST(then_chains_values_and_errors)
 }
 END_TEST
 
+/* then() racing with the completion: each continuation runs exactly
+ * once, with its source's value, whichever side wins. */
+static int count_and_pass(void *arg, void *value, void **result)
+{
+    parc_faa((parc_atomic(int) *)arg, 1, PARC_RELAXED);
+    *result = value;
+    return 0;
+}
+
+struct race_sources {
+    parc_future_t **fs;
+    int n;
+};
+
+static void *run_sources(void *arg)
+{
+    struct race_sources *r = arg;
+    for (int i = 0; i < r->n; i++)
+        ck_assert_int_eq(parc_future_run(r->fs[i]), 0);
+    return NULL;
+}
+
+START_TEST(then_races_with_completion)
+{
+    int n = 20000 / PARC_SLOWDOWN;
+    parc_future_t **fs = calloc((size_t)n, sizeof *fs);
+    parc_future_t **gs = calloc((size_t)n, sizeof *gs);
+    parc_atomic(int) calls;
+    parc_atomic_init(&calls, 0);
+    for (int i = 0; i < n; i++)
+        ck_assert_int_eq(parc_future_create(add_one, (void *)(intptr_t)i, &fs[i]), 0);
+    struct race_sources r = { fs, n };
+    pthread_t th;
+    parc_test_spawn(&th, 1, run_sources, &r, sizeof r);
+    for (int i = 0; i < n; i++)
+        ck_assert_int_eq(parc_future_then(fs[i], count_and_pass, (void *)&calls, &gs[i]), 0);
+    parc_test_join(&th, 1);
+    for (int i = 0; i < n; i++) {
+        void *v = NULL;
+        ck_assert_int_eq(parc_future_get_timed(gs[i], &v, PARC_TEST_PATIENCE_NS), 0);
+        ck_assert_int_eq((intptr_t)v, i + 1);
+        parc_future_release(gs[i]);
+        parc_future_release(fs[i]);
+    }
+    ck_assert_int_eq(parc_load(&calls, PARC_RELAXED), n);
+    free(fs);
+    free(gs);
+}
+END_TEST
+
 /* ---- sets ----------------------------------------------------------------- */
 
 START_TEST(wait_all_and_any)
@@ -387,6 +437,7 @@ static Suite *future_suite(void)
     tcase_add_test(tc, timed_wait_times_out_then_succeeds);
     tcase_add_test(tc, cancel_races_with_start);
     tcase_add_test(tc, then_chains_values_and_errors);
+    tcase_add_test(tc, then_races_with_completion);
     tcase_add_test(tc, wait_all_and_any);
     tcase_add_test(tc, help_hook_runs_work_instead_of_blocking);
     suite_add_tcase(s, tc);

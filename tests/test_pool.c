@@ -520,6 +520,56 @@ static void *submit_many(void *arg)
     return NULL;
 }
 
+/* Submitters racing with close: every accepted task runs exactly once,
+ * every refused one (EPIPE) never, and join returns after all of them. */
+struct close_racer {
+    parc_pool_t *pool;
+    parc_atomic(int64_t) *hits;
+    int base, count;
+    int accepted;            /* tasks [base, base + accepted) were taken */
+};
+
+static void *submit_until_closed(void *arg)
+{
+    struct close_racer *s = arg;
+    s->accepted = s->count;
+    for (int i = 0; i < s->count; i++) {
+        int rc = parc_pool_submit(s->pool, hit_task, (void *)&s->hits[s->base + i], NULL);
+        if (rc == EPIPE) {
+            s->accepted = i;
+            break;
+        }
+        ck_assert_int_eq(rc, 0);
+    }
+    return NULL;
+}
+
+START_TEST(close_races_with_outside_submitters)
+{
+    enum { T = 4 };
+    int per = 200000 / PARC_SLOWDOWN;
+    for (int round = 0; round < 3; round++) {
+        parc_pool_t *p = make_pool(2);
+        parc_atomic(int64_t) *hits = calloc((size_t)(T * per), sizeof *hits);
+        struct close_racer s[T];
+        pthread_t th[T];
+        for (int i = 0; i < T; i++)
+            s[i] = (struct close_racer){ p, hits, i * per, per, 0 };
+        parc_test_spawn(th, T, submit_until_closed, s, sizeof s[0]);
+        parc_sleep_ns((round + 1) * PARC_NS_PER_MS);
+        ck_assert_int_eq(parc_pool_close(p), 0);
+        ck_assert_int_eq(parc_pool_join(p), 0);
+        parc_test_join(th, T);
+        for (int t = 0; t < T; t++)
+            for (int i = 0; i < per; i++)
+                ck_assert_int_eq(parc_load(&hits[s[t].base + i], PARC_RELAXED),
+                                 i < s[t].accepted ? 1 : 0);
+        free(hits);
+        parc_pool_free(p);
+    }
+}
+END_TEST
+
 START_TEST(outside_submitters_each_task_once)
 {
     enum { T = 4 };
@@ -605,6 +655,57 @@ START_TEST(map_like_python)
     parc_pool_close(p);
     ck_assert_int_eq(parc_pool_join(p), 0);
     parc_pool_free(p);
+}
+END_TEST
+
+/* The typed map: an int -> long64 element function inlined into each
+ * chunk's loop (the strides are the types', not byte sizes). */
+static inline int widen_square(const void *in, void *out)
+{
+    int64_t x = *(const int *)in;
+    *(int64_t *)out = x * x + 1;
+    return 0;
+}
+PARC_POOL_MAP_DEFINE(widen_square_map, widen_square, int, int64_t);
+PARC_POOL_MAP_DEFINE(square_fail_map, square_fail_on_13, int, int);
+
+START_TEST(typed_map_define)
+{
+    parc_pool_t *p = make_pool(3);
+    enum { N = 1009 };
+    int *a = malloc(N * sizeof *a);
+    int64_t *b = malloc(N * sizeof *b);
+    for (size_t chunk = 0; chunk < 12; chunk++) {
+        for (int n = 0; n <= N; n += 97) {
+            for (int i = 0; i < N; i++) {
+                a[i] = i;
+                b[i] = -1;
+            }
+            ck_assert_int_eq(widen_square_map(p, a, b, (size_t)n, chunk), 0);
+            for (int i = 0; i < n; i++)
+                ck_assert_int_eq(b[i], (int64_t)i * i + 1);
+            for (int i = n; i < N; i++)
+                ck_assert_int_eq(b[i], -1); /* nothing past n written */
+        }
+    }
+    /* the first failure in input order is reported, as parc_pool_map */
+    int *c = malloc(N * sizeof *c);
+    ck_assert_int_eq(square_fail_map(p, a, c, N, 1), EDOM);
+    ck_assert_int_eq(square_fail_map(p, a, c, N, 0), EDOM);
+    ck_assert_int_eq(square_fail_map(p, a, c, 13, 3), 0);
+    ck_assert_int_eq(c[12], 144);
+    /* bad arguments */
+    ck_assert_int_eq(widen_square_map(NULL, a, b, 1, 0), EINVAL);
+    ck_assert_int_eq(widen_square_map(p, NULL, b, 1, 0), EINVAL);
+    ck_assert_int_eq(widen_square_map(p, a, NULL, 1, 0), EINVAL);
+    ck_assert_int_eq(widen_square_map(p, NULL, NULL, 0, 0), 0);
+    parc_pool_close(p);
+    ck_assert_int_eq(widen_square_map(p, a, b, 1, 0), EPIPE);
+    ck_assert_int_eq(parc_pool_join(p), 0);
+    parc_pool_free(p);
+    free(a);
+    free(b);
+    free(c);
 }
 END_TEST
 
@@ -946,7 +1047,9 @@ static Suite *pool_suite(void)
     tcase_add_test(tc, terminate_cancels_work_not_started);
     tcase_add_test(tc, cancel_races_with_workers);
     tcase_add_test(tc, outside_submitters_each_task_once);
+    tcase_add_test(tc, close_races_with_outside_submitters);
     tcase_add_test(tc, map_like_python);
+    tcase_add_test(tc, typed_map_define);
     tcase_add_test(tc, starmap_and_parallel_for);
     tcase_add_test(tc, imap_in_order_and_unordered);
     tcase_add_test(tc, map_from_inside_a_task);

@@ -18,9 +18,11 @@
  * them wins, a cancelled task never runs, and parc_future_cancel() says
  * whether it won. Waiters set a WAITERS bit in the same word and park on it
  * (parc/park.h); a completion that saw the bit wakes them, one that did not
- * costs a single exchange. Chained futures (then) hang off a Treiber stack
+ * costs a single CAS. Chained futures (then) hang off a Treiber stack
  * that the completion closes with an exchange (the "closed list" of
- * Go's and Pony's one-shot notifications).
+ * Go's and Pony's one-shot notifications); then() first sets a CHAINED bit
+ * in the state word, so completions of futures nobody chained to skip the
+ * list.
  *
  * Waiting on a pool worker: a scheduler may install a per-thread "help"
  * hook (parc_future_set_help_hook); every wait in this header then runs
@@ -70,6 +72,9 @@ typedef int (*parc_then_fn)(void *arg, void *value, void **result);
 #define PARC_FUTURE_WAITERS 4u
 /* A cancel has claimed the future and is settling it (with RUNNING). */
 #define PARC_FUTURE_CANCELLING 8u
+/* A continuation was (or is being) chained with then(): the completion
+ * must take the chained list. Without it a completion is a single CAS. */
+#define PARC_FUTURE_CHAINED 16u
 
 typedef struct parc_future parc_future_t;
 

@@ -92,6 +92,10 @@ int parc_lfqueue_destroy(parc_lfqueue_t *q);
 /* Append `item`. Any thread; lock-free, never blocks; allocates only when
  * it opens a new segment (once per PARC_LFQUEUE_SEGMENT_SLOTS items).
  * Wakes one consumer blocked in pop, if any.
+ * Ordering: the item is published by seq_cst read-modify-writes, so a
+ * consumer that runs a seq_cst fence after this push in the single order
+ * S and then pops finds the item (or finds it taken); a caller may build
+ * its own fence-free wake-up on that, as the pool does.
  * Returns 0; EPIPE when the queue is closed (the item was not queued and
  * stays the caller's); EINVAL when q or item is NULL; ENOMEM when a new
  * segment could not be allocated. */

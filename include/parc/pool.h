@@ -4,13 +4,20 @@
  *
  * Scheduler: each worker owns a Chase–Lev deque (parc/deque.h; Chase and
  * Lev, SPAA 2005) where the tasks it spawns go; submissions from threads
- * outside the pool go to one global injection queue (parc/lfqueue.h). A
- * worker runs its own deque LIFO (depth-first, cache-warm: Cilk's
- * work-first principle, Blumofe and Leiserson 1999), and when it is empty
- * takes from the injection queue, then steals FIFO from the other workers
- * in a random order (randomized work stealing, ibid.). Every 61st task it
- * looks at the injection queue first, so outside submissions are never
- * starved by recursive local work (Go's scheduler does the same).
+ * outside the pool go to a global injection queue made of a few shards
+ * (ring buffers each guarded by one word that holds its count and a lock
+ * bit, as ForkJoinPool's external submission queues, Doug Lea): a
+ * submitter claims its shard with one CAS and publishes with one
+ * fetch-and-add, and a fire-and-forget task is stored inline, with no
+ * allocation. A worker runs its own deque LIFO (depth-first, cache-warm:
+ * Cilk's work-first principle, Blumofe and Leiserson 1999), and when it is
+ * empty takes a batch from the injection queue (up to half a shard, at
+ * most 32, onto its own deque where idle workers can steal them, as Go's
+ * scheduler takes from its global run queue), then steals FIFO from the
+ * other workers in a random order (randomized work stealing, ibid.).
+ * Every 61st task it looks at the injection queue first, so outside
+ * submissions are never starved by recursive local work (Go does the
+ * same). Outside submissions are not started in a global FIFO order.
  *
  * Sleeping (after Tokio's and Go's schedulers): a worker that finds no
  * work counts itself as *searching* and keeps looking for a short spin
@@ -131,11 +138,15 @@ int parc_pool_free(parc_pool_t *p);
 /*
  * Submit fn(arg). On 0, *out (when out is not NULL) receives a heap
  * future holding the outcome, one reference owned by the caller
- * (parc_future_release it); out == NULL submits fire-and-forget. From a
- * worker the task goes on that worker's deque (fork/join), from any other
- * thread on the injection queue. Returns 0; EINVAL when p or fn is NULL;
- * EPIPE when the pool is closed (from outside) or terminated; ENOMEM.
- * Never blocks.
+ * (parc_future_release it); out == NULL submits fire-and-forget (no
+ * future is made: from outside the pool the task is queued with no
+ * allocation at all; its outcome is dropped, and terminate drops it
+ * unrun). From a worker the task goes on that worker's deque (fork/join),
+ * from any other thread on the injection queue. Returns 0; EINVAL when p
+ * or fn is NULL; EPIPE when the pool is closed (from outside) or
+ * terminated; ENOMEM. Never blocks (an outside submission spins only in
+ * the rare moment when every injection shard is held by another thread,
+ * each for a few stores).
  */
 int parc_pool_submit(parc_pool_t *p, parc_task_fn fn, void *arg,
                      parc_future_t **out);
@@ -191,6 +202,60 @@ int parc_pool_parallel_for(parc_pool_t *p, int64_t begin, int64_t end,
                            int64_t grain,
                            int (*fn)(void *arg, int64_t lo, int64_t hi),
                            void *arg);
+
+/*
+ * A typed map whose element function the compiler inlines. parc_pool_map
+ * calls fn through a pointer for every element and steps by byte sizes:
+ * right for work of tens of nanoseconds per element and more, but on a
+ * memory-bound loop (squaring ints: well under a nanosecond an element)
+ * the call is most of the cost. This macro, used at file scope, defines
+ *
+ *     static inline int NAME(parc_pool_t *p, const IN_T *in, OUT_T *out,
+ *                            size_t n, size_t chunksize);
+ *
+ * with parc_pool_map's meaning (out[i] = ELEM_FN(&in[i], &out[i]) in
+ * input order, chunks of `chunksize` elements or automatic with 0, a chunk
+ * stops at its first failing element, the first failing chunk's error in
+ * input order) on top of parc_pool_parallel_for: each chunk is one loop
+ * over typed arrays calling ELEM_FN directly, so a static (inline)
+ * ELEM_FN is inlined and the loop vectorised as a hand-written one. ELEM_FN
+ * has the parc_map_fn signature, int (const void *in, void *out), so the
+ * same function also serves parc_pool_map. Returns as parc_pool_map
+ * (EINVAL for NULL p, for NULL in or out with n > 0, n > INT64_MAX). Use:
+ *
+ *     static inline int square(const void *in, void *out)
+ *     { int x = *(const int *)in; *(int *)out = x * x; return 0; }
+ *     PARC_POOL_MAP_DEFINE(square_map, square, int, int);
+ *     ...  rc = square_map(pool, in, out, n, 0);
+ */
+#define PARC_POOL_MAP_DEFINE(NAME, ELEM_FN, IN_T, OUT_T)                        \
+    struct NAME##_parc_map_args {                                               \
+        const IN_T *in;                                                         \
+        OUT_T *out;                                                             \
+    };                                                                          \
+    static int NAME##_parc_map_range(void *arg_, int64_t lo_, int64_t hi_)      \
+    {                                                                           \
+        const struct NAME##_parc_map_args *a_ = arg_;                           \
+        const IN_T *in_ = a_->in;                                               \
+        OUT_T *out_ = a_->out;                                                  \
+        for (int64_t i_ = lo_; i_ < hi_; i_++) {                                \
+            int rc_ = ELEM_FN(&in_[i_], &out_[i_]);                             \
+            if (rc_ != 0)                                                       \
+                return rc_;                                                     \
+        }                                                                       \
+        return 0;                                                               \
+    }                                                                           \
+    static inline int NAME(parc_pool_t *p, const IN_T *in, OUT_T *out,          \
+                           size_t n, size_t chunksize)                          \
+    {                                                                           \
+        if (n > (size_t)INT64_MAX || chunksize > (size_t)INT64_MAX              \
+            || (n > 0 && (in == NULL || out == NULL)))                          \
+            return EINVAL;                                                      \
+        struct NAME##_parc_map_args a_ = { in, out };                           \
+        return parc_pool_parallel_for(p, 0, (int64_t)n, (int64_t)chunksize,    \
+                                      NAME##_parc_map_range, &a_);             \
+    }                                                                           \
+    typedef struct NAME##_parc_map_args NAME##_parc_map_args_t
 
 /* ---- iterators: imap and imap_unordered ------------------------------------ */
 

@@ -20,6 +20,13 @@ typedef struct parc_queue_entry entry_t;
 
 static inline bool is_fifo(const parc_queue_t *q) { return q->order == PARC_QUEUE_FIFO; }
 
+/* The storage: FIFO and LIFO keep bare item pointers (8 to a cache line,
+ * so a consumer behind its producer fetches a line per 8 items); only the
+ * priority heap needs the insertion counter beside each item. */
+static inline bool is_heap(const parc_queue_t *q) { return q->order == PARC_QUEUE_PRIORITY; }
+static inline void **ring(parc_queue_t *q) { return q->slots; }
+static inline entry_t *heap(parc_queue_t *q) { return q->slots; }
+
 /* The lock producers take: the put lock for FIFO, else the take lock. */
 static inline parc_mutex_t *put_lock(parc_queue_t *q)
 {
@@ -89,13 +96,17 @@ static void heap_down(entry_t *h, size_t i, size_t n, heap_order_t o)
  * Returns false on ENOMEM. */
 static bool resize(parc_queue_t *q, size_t cap)
 {
-    entry_t *n = malloc(cap * sizeof *n);
+    void *n = malloc(cap * (is_heap(q) ? sizeof(entry_t) : sizeof(void *)));
     if (n == NULL)
         return false;
     size_t h = parc_load(&q->head, PARC_RELAXED); /* both locks: stable */
     size_t t = parc_load(&q->tail, PARC_RELAXED);
-    for (size_t i = h; i != t; i++)
-        n[i & (cap - 1)] = q->slots[i & (q->cap - 1)];
+    for (size_t i = h; i != t; i++) {
+        if (is_heap(q))
+            ((entry_t *)n)[i & (cap - 1)] = heap(q)[i & (q->cap - 1)];
+        else
+            ((void **)n)[i & (cap - 1)] = ring(q)[i & (q->cap - 1)];
+    }
     free(q->slots);
     q->slots = n;
     q->cap = cap;
@@ -127,13 +138,11 @@ static int store_item(parc_queue_t *q, void *item)
         if (!ok)
             return ENOMEM;
     }
-    entry_t e = { item, 0 };
-    if (q->order == PARC_QUEUE_PRIORITY) {
-        e.seq = q->seq++;
-        q->slots[t] = e;
-        heap_up(q->slots, t, (heap_order_t){ q->cmp, q->cmp_arg });
+    if (is_heap(q)) {
+        heap(q)[t] = (entry_t){ item, q->seq++ };
+        heap_up(heap(q), t, (heap_order_t){ q->cmp, q->cmp_arg });
     } else {
-        q->slots[t & (q->cap - 1)] = e;
+        ring(q)[t & (q->cap - 1)] = item;
     }
     if (is_fifo(q)) {
         /* The newest item's copy, rewritten as a seqlock (Boehm, "Can
@@ -175,7 +184,7 @@ static void *take_fifo(parc_queue_t *q, size_t h)
         if (parc_load(&q->last_index, PARC_RELAXED) == h)
             return item;
     }
-    return q->slots[h & (q->cap - 1)].item;
+    return ring(q)[h & (q->cap - 1)];
 }
 
 /* Take lock held, queue not empty: remove the next item. */
@@ -192,11 +201,11 @@ static void *take_item(parc_queue_t *q)
     } else {
         size_t n = t - 1;
         if (q->order == PARC_QUEUE_LIFO) {
-            item = q->slots[n].item;
+            item = ring(q)[n];
         } else {
-            item = q->slots[0].item;
-            q->slots[0] = q->slots[n];
-            heap_down(q->slots, 0, n, (heap_order_t){ q->cmp, q->cmp_arg });
+            item = heap(q)[0].item;
+            heap(q)[0] = heap(q)[n];
+            heap_down(heap(q), 0, n, (heap_order_t){ q->cmp, q->cmp_arg });
         }
         /* release: for lock-free readers of the count (waiters, qsize). */
         parc_store(&q->tail, n, PARC_RELEASE);
@@ -622,7 +631,7 @@ int parc_queue_join_timed(parc_queue_t *q, int64_t timeout_ns)
 
 static int shut(parc_queue_t *q, bool immediate, void (*drop)(void *, void *), void *arg)
 {
-    entry_t *slots = NULL;
+    void *slots = NULL;
     size_t cap = 0, head = 0, count = 0;
     if (is_fifo(q))
         lock(&q->put_lock); /* order: put lock, take lock */
@@ -659,13 +668,14 @@ static int shut(parc_queue_t *q, bool immediate, void (*drop)(void *, void *), v
             size_t left = count - 1 - i;
             if (q->order == PARC_QUEUE_PRIORITY) {
                 /* a heap's array order is not sorted: pop it */
-                item = slots[0].item;
-                slots[0] = slots[left];
-                heap_down(slots, 0, left, ho);
+                entry_t *e = slots;
+                item = e[0].item;
+                e[0] = e[left];
+                heap_down(e, 0, left, ho);
             } else if (q->order == PARC_QUEUE_LIFO) {
-                item = slots[left].item;
+                item = ((void **)slots)[left];
             } else {
-                item = slots[(head + i) & (cap - 1)].item;
+                item = ((void **)slots)[(head + i) & (cap - 1)];
             }
             drop(item, arg);
         }

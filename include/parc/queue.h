@@ -64,10 +64,10 @@
  * (PARC_QUEUE_LIFO), or the comparator's order with FIFO among equal keys
  * (PARC_QUEUE_PRIORITY); linearizable (a put takes effect at its store of
  * the tail index, a get at its store of the head index, under their locks).
- * Memory: grows (doubling, from 64 slots of 16 bytes) to the most items
- * held at once, bounded by maxsize when maxsize > 0; gives back (halves)
- * when it falls to an eighth full. Allocates only when it grows or
- * shrinks; nothing before the first put.
+ * Memory: grows (doubling, from 64 slots of 8 bytes, 16 for PRIORITY) to
+ * the most items held at once, bounded by maxsize when maxsize > 0; gives
+ * back (halves) when it falls to an eighth full. Allocates only when it
+ * grows or shrinks; nothing before the first put.
  * Items: any pointer, NULL included; the queue never dereferences them.
  *
  * Synchronization table (liburcu style):
@@ -129,9 +129,10 @@ typedef struct parc_queue_waiters {
  * then hits its own line even while the consumer keeps reading the tail. */
 typedef struct parc_queue {
     /* Read by everyone, written only by a resize, shutdown or init. */
-    struct parc_queue_entry *slots; /* ring (FIFO), stack (LIFO) or heap;
-                                     * changed under both locks (FIFO) or
-                                     * the take lock */
+    void *slots;           /* ring (FIFO) or stack (LIFO) of items, or heap
+                            * of struct parc_queue_entry (PRIORITY);
+                            * changed under both locks (FIFO) or the
+                            * take lock */
     size_t cap;            /* slots allocated (0 or a power of two) */
     size_t maxsize;        /* 0: unbounded */
     parc_queue_order_t order;

@@ -13,6 +13,7 @@
 #include "parc/mutex.h"
 #include "parc/park.h"
 #include "parc/sem.h"
+#include "parc/spinlock.h"
 
 #if defined(__SANITIZE_ADDRESS__)
 #define ACTOR_ASAN 1
@@ -128,8 +129,10 @@ struct parc_actors {
     pin_t *pins;
     /* Freed actor slots: any thread pushes, the allocator takes all. */
     PARC_CACHE_ALIGNED parc_atomic(uintptr_t) freed;
-    /* The allocating side, under slot_lock (spawners only). */
-    PARC_CACHE_ALIGNED parc_mutex_t slot_lock;
+    /* The allocating side, under slot_lock (spawners only): a few loads
+     * and stores, never a system call (slabs are mapped outside it), so a
+     * test-and-set lock, whose release is a plain store. */
+    PARC_CACHE_ALIGNED parc_spin_tas_t slot_lock;
     slot_t *spare;              /* free slots taken from freed */
     char *carve, *carve_end;    /* the newest slab's slots not yet used */
     slab_t *slabs;
@@ -223,7 +226,8 @@ static void take_freed(parc_actors_t *rt)
 /* A slot for a new actor, or NULL (no memory). Any thread. */
 static parc_sactor_t *slot_alloc(parc_actors_t *rt)
 {
-    parc_mutex_lock(&rt->slot_lock);
+    slab_t *unused = NULL;
+    parc_spin_tas_lock(&rt->slot_lock);
     if (rt->spare == NULL)
         take_freed(rt);
     slot_t *s = rt->spare;
@@ -241,15 +245,19 @@ static parc_sactor_t *slot_alloc(parc_actors_t *rt)
 #endif
     } else {
         if (rt->carve == rt->carve_end) {
+            parc_spin_tas_unlock(&rt->slot_lock);
             slab_t *slab = slab_map(rt);
-            if (slab == NULL) {
-                parc_mutex_unlock(&rt->slot_lock);
+            if (slab == NULL)
                 return NULL;
+            parc_spin_tas_lock(&rt->slot_lock);
+            if (rt->carve == rt->carve_end) {
+                slab->next = rt->slabs;
+                rt->slabs = slab;
+                rt->carve = (char *)slab + PARC_CACHELINE;
+                rt->carve_end = (char *)slab + SLAB_BYTES;
+            } else {
+                unused = slab; /* another spawner mapped one meanwhile */
             }
-            slab->next = rt->slabs;
-            rt->slabs = slab;
-            rt->carve = (char *)slab + PARC_CACHELINE;
-            rt->carve_end = (char *)slab + SLAB_BYTES;
         }
         s = (slot_t *)(void *)rt->carve;
         rt->carve += sizeof(parc_sactor_t);
@@ -258,7 +266,9 @@ static parc_sactor_t *slot_alloc(parc_actors_t *rt)
     /* relaxed, and no RMW: only slot_lock's holder writes it. */
     parc_store(&rt->spawned, parc_load(&rt->spawned, PARC_RELAXED) + 1,
                PARC_RELAXED);
-    parc_mutex_unlock(&rt->slot_lock);
+    parc_spin_tas_unlock(&rt->slot_lock);
+    if (unused != NULL)
+        slab_unmap(unused);
     return (parc_sactor_t *)(void *)s;
 }
 
@@ -969,7 +979,7 @@ int parc_actors_create(unsigned workers, parc_actors_t **out)
     parc_mutex_init(&rt->lock, PARC_MUTEX_NORMAL);
     parc_cond_init(&rt->timer_cond);
     parc_atomic_init(&rt->freed, (uintptr_t)0);
-    parc_mutex_init(&rt->slot_lock, PARC_MUTEX_NORMAL);
+    parc_spin_tas_init(&rt->slot_lock);
     parc_pool_options_t po = PARC_POOL_OPTIONS_INIT;
     po.name_prefix = "parc-actor";
     int rc = parc_pool_create(workers, &po, &rt->pool);
@@ -1000,10 +1010,10 @@ int parc_actors_free(parc_actors_t *rt)
     if (!busy) {
         /* Every actor stopped, and every reference gone too: the slabs go
          * with the runtime. */
-        parc_mutex_lock(&rt->slot_lock);
+        parc_spin_tas_lock(&rt->slot_lock);
         busy = parc_load(&rt->spawned, PARC_RELAXED) != stopped ||
                slots_in_use(rt) != 0;
-        parc_mutex_unlock(&rt->slot_lock);
+        parc_spin_tas_unlock(&rt->slot_lock);
     }
     if (!busy)
         rt->stopping = true;
@@ -1026,7 +1036,6 @@ int parc_actors_free(parc_actors_t *rt)
         slab_unmap(s);
         s = next;
     }
-    parc_mutex_destroy(&rt->slot_lock);
     parc_cond_destroy(&rt->timer_cond);
     parc_mutex_destroy(&rt->lock);
     free(rt);

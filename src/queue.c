@@ -263,7 +263,8 @@ int parc_queue_init(parc_queue_t *q, int64_t maxsize, parc_queue_order_t order,
     parc_queue_waiters_t *ws[] = { &q->getters_fifo, &q->getters_locked,
                                    &q->putters, &q->joiners };
     for (size_t i = 0; i < sizeof ws / sizeof ws[0]; i++) {
-        parc_atomic_init(&ws[i]->count, 0u);
+        ws[i]->count = 0;
+        ws[i]->signalled = 0;
         parc_atomic_init(&ws[i]->seq, 0u);
     }
     return 0;
@@ -295,21 +296,25 @@ int parc_queue_destroy(parc_queue_t *q)
  * partner sharing our core (more threads than cores) runs at once.
  *
  * Then park on w, registering under `guard`, the lock under which every
- * thread that can make ready() true does so and then reads w->count:
+ * thread that can make ready() true does so and then looks at w:
  *
- *   waiter:  lock(guard); if ready: done; count++; key = seq; unlock(guard)
- *            park(seq, key); count--; repeat
- *   waker:   lock(guard); make ready true; n = count; unlock(guard);
- *            if n: seq++, wake
+ *   waiter:  lock(guard); while not ready: count++; key = seq;
+ *            unlock(guard); park(seq, key); lock(guard); count--,
+ *            signalled-- (if > 0); unlock(guard) when ready or late
+ *   waker:   lock(guard); make ready true; claim = count > signalled;
+ *            if claim: signalled++; unlock(guard); if claim: seq++, wake
  *
  * Nothing is lost: if the waiter's critical section comes first, the
- * waker's sees its registration, and bumps seq after it took the lock
- * after the waiter read its key, so the park's compare in the kernel
- * fails or the wake finds it asleep; if the waker's comes first, the
- * waiter sees ready(). The lock orders both, so a put with nobody parked
- * pays one load of a line the producer owns: no fence, no system call.
- * A count read high (a waiter that has left but not yet decremented)
- * only costs a spurious wake-up.
+ * waker's sees its registration (count exceeds the wake-ups already sent
+ * to the others, or one of those is still on its way to a waiter that
+ * will re-check), and bumps seq after it took the lock after the waiter
+ * read its key, so the park's compare in the kernel fails or the wake
+ * finds it asleep; if the waker's comes first, the waiter sees ready().
+ * The lock orders both, so a put with nobody parked pays one load of a
+ * line the producer owns: no fence, no system call. `signalled` (wake-ups
+ * sent and not yet absorbed by a returning waiter) keeps a producer that
+ * runs on while the woken getter is being scheduled (~45 us) from paying
+ * a system call at every put for the same sleeper.
  */
 #define FAST_POLLS 64u
 
@@ -331,28 +336,45 @@ static int await(parc_queue_t *q, parc_queue_waiters_t *w, parc_mutex_t *guard,
         if (polls >= FAST_POLLS && gap < 64)
             gap <<= 1;
     }
+    lock(guard);
     for (;;) {
-        lock(guard);
         bool ok = ready(q), late = !ok && parc_deadline_passed(deadline);
         if (ok || late) {
             unlock(guard);
             return ok ? 0 : ETIMEDOUT;
         }
-        /* Relaxed (both): the guard lock orders the registration before
-         * the next waker's read of the count, and that waker's bump after
-         * our read of the key (see above). */
-        parc_faa(&w->count, 1u, PARC_RELAXED);
+        w->count++;
+        /* Relaxed: any bump that a wake-up decided after our registration
+         * comes after its waker took the guard lock after us, so after
+         * this read (see above). */
         uint32_t key = parc_load(&w->seq, PARC_RELAXED);
         unlock(guard);
-        (void)parc_park_wait(&w->seq, key, deadline); /* re-checked above */
-        parc_fas(&w->count, 1u, PARC_RELAXED);
+        (void)parc_park_wait(&w->seq, key, deadline); /* re-checked below */
+        lock(guard);
+        w->count--;
+        if (w->signalled > 0)
+            w->signalled--; /* ours, or one meant for a waiter that will
+                             * re-check anyway: either way one fewer is on
+                             * its way */
     }
 }
 
-/* Guard held (see await): are threads parked on w? */
-static inline bool has_waiters(parc_queue_waiters_t *w)
+/* Guard held (see await): claim a wake-up for one parked thread that no
+ * wake-up sent earlier covers. True: call wake(w, false) after unlocking. */
+static inline bool claim_one(parc_queue_waiters_t *w)
 {
-    return parc_load(&w->count, PARC_RELAXED) != 0; /* under the guard */
+    if (w->count <= w->signalled)
+        return false;
+    w->signalled++;
+    return true;
+}
+
+/* Guard held: claim wake-ups for every parked thread. True: call
+ * wake(w, true) after unlocking. */
+static inline bool claim_all(parc_queue_waiters_t *w)
+{
+    w->signalled = w->count;
+    return w->count != 0;
 }
 
 /* After releasing the guard: wake one (or every) thread parked on w.
@@ -410,7 +432,7 @@ static int put_once(parc_queue_t *q, void *item)
         rc = EAGAIN;
     else
         rc = store_item(q, item);
-    bool wake_getter = rc == 0 && has_waiters(getters(q));
+    bool wake_getter = rc == 0 && claim_one(getters(q));
     unlock(pl);
     if (wake_getter)
         wake(getters(q), false);
@@ -496,7 +518,7 @@ static int get_once(parc_queue_t *q, void **item)
         rc = EPIPE;
     else
         rc = EAGAIN;
-    bool wake_putter = rc == 0 && has_waiters(&q->putters);
+    bool wake_putter = rc == 0 && claim_one(&q->putters);
     unlock(&q->lock);
     if (wake_putter)
         wake(&q->putters, false);
@@ -574,7 +596,7 @@ static bool tasks_finish_locked(parc_queue_t *q, uint64_t n)
      * before a join that sees done == puts; pairs with the acquire load in
      * tasks_all_done(). */
     parc_store(&q->done, done, PARC_RELEASE);
-    return done == puts && has_waiters(&q->joiners);
+    return done == puts && claim_all(&q->joiners);
 }
 
 int parc_queue_task_done(parc_queue_t *q)
@@ -658,6 +680,12 @@ static int shut(parc_queue_t *q, bool immediate, void (*drop)(void *, void *), v
         (void)tasks_finish_locked(q, count); /* dropped items count as
                                               * done; joins woken below */
     }
+    /* Every parked thread re-checks: each registered under one of the
+     * locks held here, so it is parked (and claimed now) or will see the
+     * shutdown. Joins re-park unless their tasks are all done. */
+    bool wake_joiners = claim_all(&q->joiners);
+    bool wake_getters = claim_all(getters(q));
+    bool wake_putters = claim_all(&q->putters);
     unlock(&q->lock);
     if (is_fifo(q))
         unlock(&q->put_lock);
@@ -681,11 +709,12 @@ static int shut(parc_queue_t *q, bool immediate, void (*drop)(void *, void *), v
         }
     }
     free(slots);
-    /* Every parked thread re-checks (each registered under one of the
-     * locks held above, so it is parked or sees the shutdown). */
-    wake(&q->joiners, true);
-    wake(getters(q), true);
-    wake(&q->putters, true);
+    if (wake_joiners)
+        wake(&q->joiners, true);
+    if (wake_getters)
+        wake(getters(q), true);
+    if (wake_putters)
+        wake(&q->putters, true);
     return 0;
 }
 

@@ -50,8 +50,10 @@
  * needed, and a put, get or task_done with nobody parked pays one load of
  * a line that its own side already owns, and no system call (a futex
  * wake-up costs ~45 us here; see await() in src/queue.c for why nothing
- * is lost). Every put wakes one parked getter, every get one parked
- * putter; shutdown and the last task_done wake everyone.
+ * is lost). A put wakes one parked getter, a get one parked putter, unless
+ * every parked one already has a wake-up on its way (so a producer that
+ * runs on while the woken getter is scheduled makes no further system
+ * calls); shutdown and the last task_done wake everyone.
  *
  * Shutdown (Python 3.13): after parc_queue_shutdown(q, false) puts fail
  * with EPIPE and gets drain what is left, then fail with EPIPE; with
@@ -111,13 +113,15 @@ typedef int parc_queue_cmp_t(const void *a, const void *b, void *arg);
 
 struct parc_queue_entry; /* private to src/queue.c */
 
-/* Threads parked until a condition of the queue changes: a count of
- * registered waiters and the word they park on. Waiters register, and
- * the threads that make the condition true read the count, under the same
- * lock (see "Waiting" above); private to src/queue.c. */
+/* Threads parked until a condition of the queue changes: how many are
+ * registered, how many wake-ups were sent to them and not yet absorbed,
+ * and the word they park on. Waiters register, and the threads that make
+ * the condition true look at the counts, under the same lock (see
+ * "Waiting" above); private to src/queue.c. */
 typedef struct parc_queue_waiters {
-    parc_atomic(uint32_t) count; /* +1 under the lock, -1 after the park */
-    parc_park_word_t seq;        /* bumped by every wake-up */
+    uint32_t count;        /* registered (under the lock) */
+    uint32_t signalled;    /* wake-ups on their way (under the lock) */
+    parc_park_word_t seq;  /* bumped by every wake-up */
 } parc_queue_waiters_t;
 
 /* Fields are grouped by who writes them, one group per cache line (the
@@ -171,7 +175,7 @@ typedef struct parc_queue {
     parc_atomic(uint64_t) done;
 } parc_queue_t;
 
-#define PARC_QUEUE_WAITERS_INIT_ { 0u, 0u }
+#define PARC_QUEUE_WAITERS_INIT_ { 0u, 0u, 0u }
 #define PARC_QUEUE_BUSY_ SIZE_MAX
 
 /* An open, unbounded FIFO queue (same as parc_queue_init(q, 0, FIFO, NULL,

@@ -81,7 +81,7 @@ static int q_close(void *q)
     };                                                                      \
     PARC_STRESS_QUEUE(var)
 
-QUEUE_IMPL(queue_fifo, "parc.queue.fifo", "blocking queue, bounded FIFO (mutex + eventcounts)",
+QUEUE_IMPL(queue_fifo, "parc.queue.fifo", "blocking queue, bounded FIFO (two locks, waiters parked under them)",
            PARC_STRESS_BOUNDED | PARC_STRESS_CLOSABLE, PARC_STRESS_ORDER_FIFO, fifo_create)
 QUEUE_IMPL(queue_lifo, "parc.queue.lifo", "blocking queue, bounded LIFO",
            PARC_STRESS_BOUNDED | PARC_STRESS_CLOSABLE | PARC_STRESS_RECYCLE,

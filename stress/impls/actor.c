@@ -14,6 +14,13 @@
  *                     close; every accepted message is received, in each
  *                     sender's order, before recv's EPIPE; later sends get
  *                     EPIPE.
+ *   actor.thread_ask  thread-per-actor request/reply: askers (await,
+ *                     await_try, await_timed at random) each get their own
+ *                     answer, while a closer closes the actor: an ask
+ *                     accepted before the close is answered (recv drains
+ *                     it before EPIPE), a later one refused; replies live
+ *                     in the askers' stack, reused at once (TSan sees any
+ *                     touch after completion).
  */
 #include <stdint.h>
 #include <stdlib.h>
@@ -371,3 +378,116 @@ static const parc_stress_workload_t tclose_workload = {
     .run = tclose_run,
 };
 PARC_STRESS_WORKLOAD(tclose_workload)
+
+/* ---- actor.thread_ask ---------------------------------------------------- */
+
+typedef struct tq {
+    parc_msg_t hdr;
+    uint64_t x;
+} tq_t;
+
+typedef struct task_ {
+    parc_actor_t actor;
+    parc_stress_ctx_t *ctx;
+    uint64_t quota;
+} task_t_;
+
+static int task_body(parc_actor_t *self, void *arg)
+{
+    (void)arg;
+    parc_msg_t *m;
+    int rc;
+    while ((rc = parc_actor_recv(self, &m)) == 0) {
+        tq_t *q = parc_msg_entry(m, tq_t, hdr);
+        uint64_t answer = q->x * 3 + 1;
+        parc_msg_reply(m, 0, (void *)(uintptr_t)answer); /* q is the asker's now */
+    }
+    return rc;
+}
+
+static void task_thread(parc_stress_ctx_t *ctx, unsigned index, void *arg)
+{
+    task_t_ *t = arg;
+    if (index == 0) { /* the closer: after a random pause */
+        uint64_t spin = parc_stress_random(ctx, index) % 200000;
+        for (uint64_t i = 0; i < spin; i++)
+            parc_cpu_relax();
+        parc_actor_close(&t->actor);
+        return;
+    }
+    for (uint64_t i = 0; i < t->quota && !parc_stress_stopping(ctx); i++) {
+        tq_t q; /* reused every round, on this stack */
+        parc_future_t reply;
+        parc_msg_init(&q.hdr, T_DATA, NULL);
+        q.x = ((uint64_t)index << 32) | i;
+        int rc = parc_actor_ask(&t->actor, &q.hdr, &reply);
+        if (rc == EPIPE)
+            return; /* closed: refused, nothing to wait for */
+        if (rc != 0) {
+            parc_stress_fail(ctx, "ask returned %d", rc);
+            return;
+        }
+        void *v = NULL;
+        switch (parc_stress_random(ctx, index) % 3) {
+        case 0:
+            rc = parc_actor_await(&t->actor, &reply, &v);
+            break;
+        case 1:
+            while ((rc = parc_actor_await_try(&t->actor, &reply, &v)) == EAGAIN)
+                parc_yield();
+            break;
+        default:
+            while ((rc = parc_actor_await_timed(&t->actor, &reply, &v,
+                                                1000)) == ETIMEDOUT)
+                ;
+            break;
+        }
+        parc_future_destroy(&reply);
+        if (rc != 0 || (uint64_t)(uintptr_t)v != q.x * 3 + 1) {
+            parc_stress_fail(ctx, "asker %u, ask %llu: status %d, answer %llu",
+                             index, (unsigned long long)i, rc,
+                             (unsigned long long)(uintptr_t)v);
+            return;
+        }
+        parc_stress_step(ctx, index, "ask");
+    }
+}
+
+static int task_run(parc_stress_ctx_t *ctx, void *arg)
+{
+    (void)arg;
+    unsigned threads = parc_stress_threads(ctx);
+    int rc = 0;
+    do {
+        task_t_ *t = calloc(1, sizeof *t);
+        if (t == NULL)
+            return ENOMEM;
+        t->ctx = ctx;
+        t->quota = 20000 / PARC_SLOWDOWN;
+        rc = parc_actor_init(&t->actor, task_body, t);
+        if (rc == 0)
+            rc = parc_actor_start(&t->actor);
+        if (rc == 0)
+            rc = parc_stress_run_threads(ctx, threads, task_thread, t);
+        int status = 0;
+        if (parc_actor_join_timed(&t->actor, &status,
+                                  parc_stress_patience_ns(ctx)) != 0)
+            parc_stress_fail(ctx, "the actor did not end after close");
+        else if (status != EPIPE)
+            parc_stress_fail(ctx, "recv ended with %d, not EPIPE", status);
+        parc_actor_destroy(&t->actor);
+        free(t);
+    } while (rc == 0 && !parc_stress_stopping(ctx));
+    return rc;
+}
+
+static const parc_stress_workload_t task_workload = {
+    .name = "actor.thread_ask",
+    .impl = "parc.actor",
+    .description = "askers of a thread actor get their own answer exactly once (or EPIPE) while it is closed",
+    .flags = PARC_STRESS_NO_BATON,
+    .min_threads = 2,
+    .max_threads = MAX_SENDERS,
+    .run = task_run,
+};
+PARC_STRESS_WORKLOAD(task_workload)

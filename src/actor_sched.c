@@ -187,6 +187,12 @@ static slab_t *slab_map(parc_actors_t *rt)
         munmap(p, (size_t)(s - p));
     if (s + SLAB_BYTES < p + len)
         munmap(s + SLAB_BYTES, (size_t)(p + len - (s + SLAB_BYTES)));
+#ifdef MADV_NOHUGEPAGE
+    /* Neighbouring slabs merge into one mapping, which a kernel with
+     * transparent huge pages "always" would back 2 MiB at a time: keep an
+     * idle actor's cost its 192 bytes, not a huge page's share. */
+    madvise(s, SLAB_BYTES, MADV_NOHUGEPAGE);
+#endif
 #ifdef ACTOR_ASAN
     SLOT_UNPOISON(s, SLAB_BYTES); /* whatever an earlier mapping left */
     __lsan_register_root_region(s, SLAB_BYTES);

@@ -12,9 +12,12 @@
  *   pool_forkjoin   a binary tree of tasks down to leaves of one element
  *                   (fork the left half, compute the right, join): one
  *                   op per leaf, that is one fork (a submitted task with
- *                   its future) per op, less one. Peers: the same on a
- *                   1-worker pool (the ratio is the speed-up of 2
- *                   workers), serial recursion. Java's figure for the same
+ *                   its future) per op, less one. "parc": the child's
+ *                   future on the parent's stack (parc_future_init +
+ *                   parc_pool_submit_future, no allocation);
+ *                   "parc-heap-futures": parc_pool_submit's heap future
+ *                   per fork. Peers: the same on a 1-worker pool (the
+ *                   ratio is the speed-up of 2 workers), serial recursion. Java's figure for the same
  *                   tree is bench/pool_peers' "forks/s", the same unit;
  *                   its "task objects/s" counts two per split (the right
  *                   half is a RecursiveTask too, computed in place, never
@@ -183,6 +186,8 @@ typedef struct range_job {
     uint64_t lo, hi;
 } range_job_t;
 
+/* The left half's future lives on the parent's stack (parc_future_init +
+ * parc_pool_submit_future): the C idiom, no allocation per fork. */
 static int range_task(void *arg, void **result)
 {
     range_job_t *j = arg;
@@ -193,44 +198,74 @@ static int range_task(void *arg, void **result)
     }
     uint64_t mid = j->lo + n / 2;
     range_job_t left = { j->pool, j->lo, mid }, right = { j->pool, mid, j->hi };
-    parc_future_t *f;
-    if (parc_pool_submit(j->pool, range_task, &left, &f) != 0)
+    parc_future_t f;
+    parc_future_init(&f, range_task, &left);
+    if (parc_pool_submit_future(j->pool, &f) != 0)
         return EIO;
     void *vr = NULL, *vl = NULL;
     range_task(&right, &vr);
+    int rc = parc_future_get(&f, &vl);
+    parc_future_destroy(&f);
+    *result = (void *)((uintptr_t)vl + (uintptr_t)vr);
+    return rc;
+}
+
+/* The same with a heap future per fork (parc_pool_submit's). */
+static int range_task_heap(void *arg, void **result)
+{
+    range_job_t *j = arg;
+    uint64_t n = j->hi - j->lo;
+    if (n <= 1) {
+        *result = (void *)(uintptr_t)n;
+        return 0;
+    }
+    uint64_t mid = j->lo + n / 2;
+    range_job_t left = { j->pool, j->lo, mid }, right = { j->pool, mid, j->hi };
+    parc_future_t *f;
+    if (parc_pool_submit(j->pool, range_task_heap, &left, &f) != 0)
+        return EIO;
+    void *vr = NULL, *vl = NULL;
+    range_task_heap(&right, &vr);
     int rc = parc_future_get(f, &vl);
     parc_future_release(f);
     *result = (void *)((uintptr_t)vl + (uintptr_t)vr);
     return rc;
 }
 
-static int64_t forkjoin_parc(bench_run_t *r)
+static int64_t forkjoin_run(bench_run_t *r, int workers, parc_task_fn task)
 {
-    parc_pool_t *p = shared_pool(r->threads);
+    parc_pool_t *p = shared_pool(workers);
     if (p == NULL)
         return BENCH_FAILED;
     range_job_t root = { p, 0, r->ops };
     int64_t t0 = bench_now_ns();
     parc_future_t *f;
     void *v = NULL;
-    if (parc_pool_submit(p, range_task, &root, &f) != 0 || parc_future_get(f, &v) != 0)
+    if (parc_pool_submit(p, task, &root, &f) != 0 || parc_future_get(f, &v) != 0)
         return BENCH_FAILED;
     int64_t ns = bench_now_ns() - t0;
     parc_future_release(f);
     return (uint64_t)(uintptr_t)v == r->ops ? ns : BENCH_FAILED;
+}
+
+static int64_t forkjoin_parc(bench_run_t *r)
+{
+    return forkjoin_run(r, r->threads, range_task);
 }
 BENCH_CASE(pool_forkjoin, "parc", forkjoin_parc)
 
 /* The same on a 1-worker pool: parc/this is the speed-up of 2 workers. */
 static int64_t forkjoin_parc1(bench_run_t *r)
 {
-    bench_run_t one = *r;
-    one.threads = 1;
-    int64_t ns = forkjoin_parc(&one);
-    r->items = one.items;
-    return ns;
+    return forkjoin_run(r, 1, range_task);
 }
 BENCH_CASE(pool_forkjoin, "parc-1-worker", forkjoin_parc1)
+
+static int64_t forkjoin_parc_heap(bench_run_t *r)
+{
+    return forkjoin_run(r, r->threads, range_task_heap);
+}
+BENCH_CASE(pool_forkjoin, "parc-heap-futures", forkjoin_parc_heap)
 
 static uint64_t range_serial(uint64_t lo, uint64_t hi)
 {
@@ -291,13 +326,14 @@ static int fib_task(void *arg, void **result)
         *result = (void *)fib_serial(n);
         return 0;
     }
-    parc_future_t *f;
-    if (parc_pool_submit(fib_pool, fib_task, (void *)((cutoff << 8) | (n - 1)), &f) != 0)
+    parc_future_t f; /* caller storage, as pool_forkjoin's */
+    parc_future_init(&f, fib_task, (void *)((cutoff << 8) | (n - 1)));
+    if (parc_pool_submit_future(fib_pool, &f) != 0)
         return EIO;
     void *a = NULL, *b = NULL;
     fib_task((void *)((cutoff << 8) | (n - 2)), &b);
-    int rc = parc_future_get(f, &a);
-    parc_future_release(f);
+    int rc = parc_future_get(&f, &a);
+    parc_future_destroy(&f);
     *result = (void *)((intptr_t)a + (intptr_t)b);
     return rc;
 }

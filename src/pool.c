@@ -1186,6 +1186,21 @@ int parc_pool_submit(parc_pool_t *p, parc_task_fn fn, void *arg,
     return 0;
 }
 
+int parc_pool_submit_future(parc_pool_t *p, parc_future_t *f)
+{
+    if (p == NULL || f == NULL || f->fn.task == NULL || f->source != NULL)
+        return EINVAL;
+    /* relaxed: a check of the caller's own future, not a synchronisation;
+     * the run's claim decides any race. */
+    if ((parc_load(&f->state, PARC_RELAXED) & PARC_FUTURE_PHASE) != PARC_FUTURE_PENDING)
+        return EALREADY;
+    parc_future_retain(f); /* heap: the queue's reference (no-op otherwise) */
+    int rc = push_item(p, f);
+    if (rc != 0 && f->heap) /* give the queue's reference back, unrun: the */
+        parc_fas(&f->refs, 1u, PARC_RELAXED); /* caller holds one, no free */
+    return rc;
+}
+
 /* apply_async: the future and the callbacks in one block. */
 typedef struct apply_task {
     parc_future_t f; /* first: the last release frees the block */

@@ -213,6 +213,82 @@ static void check_fib(unsigned workers)
     ck_assert_int_eq(parc_pool_free(fj_pool), 0);
 }
 
+/* fib with the child's future on the parent's stack (submit_future). */
+static int fib_stack_task(void *arg, void **result)
+{
+    intptr_t n = (intptr_t)arg;
+    if (n < 2) {
+        *result = (void *)n;
+        return 0;
+    }
+    parc_future_t a;
+    ck_assert_int_eq(parc_future_init(&a, fib_stack_task, (void *)(n - 1)), 0);
+    int rc = parc_pool_submit_future(fj_pool, &a);
+    if (rc != 0)
+        return rc;
+    void *vb;
+    fib_stack_task((void *)(n - 2), &vb);
+    void *va;
+    rc = parc_future_get(&a, &va); /* helps instead of blocking */
+    ck_assert_int_eq(parc_future_destroy(&a), 0);
+    *result = (void *)((intptr_t)va + (intptr_t)vb);
+    return rc;
+}
+
+static int promise_then(void *arg, void *value, void **result)
+{
+    (void)arg;
+    *result = value;
+    return 0;
+}
+
+START_TEST(submit_future_caller_storage_and_heap)
+{
+    for (unsigned workers = 1; workers <= 3; workers++) {
+        fj_pool = make_pool(workers);
+        parc_future_t root;
+        void *v;
+        ck_assert_int_eq(parc_future_init(&root, fib_stack_task, (void *)18), 0);
+        ck_assert_int_eq(parc_pool_submit_future(fj_pool, &root), 0);
+        ck_assert_int_eq(parc_future_get_timed(&root, &v, PARC_TEST_PATIENCE_NS), 0);
+        ck_assert_int_eq((intptr_t)v, 2584);
+        ck_assert_int_eq(parc_pool_submit_future(fj_pool, &root), EALREADY); /* ran */
+        ck_assert_int_eq(parc_future_destroy(&root), 0);
+        /* a heap future: the pool takes its own reference */
+        parc_future_t *h;
+        ck_assert_int_eq(parc_future_create(ret_arg, (void *)7, &h), 0);
+        ck_assert_int_eq(parc_pool_submit_future(fj_pool, h), 0);
+        ck_assert_int_eq(parc_future_get_timed(h, &v, PARC_TEST_PATIENCE_NS), 0);
+        ck_assert_int_eq((intptr_t)v, 7);
+        parc_future_release(h); /* the last one (the pool dropped its own) */
+        /* bad arguments */
+        parc_future_t promise, *chained;
+        ck_assert_int_eq(parc_future_init(&promise, NULL, NULL), 0);
+        ck_assert_int_eq(parc_pool_submit_future(NULL, &root), EINVAL);
+        ck_assert_int_eq(parc_pool_submit_future(fj_pool, NULL), EINVAL);
+        ck_assert_int_eq(parc_pool_submit_future(fj_pool, &promise), EINVAL);
+        ck_assert_int_eq(parc_future_then(&promise, promise_then, NULL, &chained), 0);
+        ck_assert_int_eq(parc_pool_submit_future(fj_pool, chained), EINVAL);
+        ck_assert_int_eq(parc_future_complete(&promise, 0, (void *)3), 0);
+        ck_assert_int_eq(parc_future_get(chained, &v), 0);
+        ck_assert_int_eq((intptr_t)v, 3);
+        parc_future_release(chained);
+        ck_assert_int_eq(parc_future_destroy(&promise), 0);
+        /* refused after close: left pending and untouched */
+        parc_pool_close(fj_pool);
+        parc_future_t late;
+        ck_assert_int_eq(parc_future_init(&late, ret_arg, NULL), 0);
+        ck_assert_int_eq(parc_pool_submit_future(fj_pool, &late), EPIPE);
+        ck_assert(!parc_future_is_done(&late));
+        ck_assert_int_eq(parc_future_create(ret_arg, NULL, &h), 0);
+        ck_assert_int_eq(parc_pool_submit_future(fj_pool, h), EPIPE);
+        parc_future_release(h); /* our reference is the only one: freed */
+        ck_assert_int_eq(parc_future_destroy(&late), 0);
+        ck_assert_int_eq(parc_pool_free(fj_pool), 0);
+    }
+}
+END_TEST
+
 START_TEST(fib_one_worker) { check_fib(1); }
 END_TEST
 START_TEST(fib_two_workers) { check_fib(2); }
@@ -547,7 +623,7 @@ static void *submit_until_closed(void *arg)
 START_TEST(close_races_with_outside_submitters)
 {
     enum { T = 4 };
-    int per = 200000 / PARC_SLOWDOWN;
+    int per = 40000 / PARC_SLOWDOWN;
     for (int round = 0; round < 3; round++) {
         parc_pool_t *p = make_pool(2);
         parc_atomic(int64_t) *hits = calloc((size_t)(T * per), sizeof *hits);
@@ -1038,6 +1114,7 @@ static Suite *pool_suite(void)
     tcase_add_test(tc, fib_one_worker);
     tcase_add_test(tc, fib_two_workers);
     tcase_add_test(tc, fib_four_workers);
+    tcase_add_test(tc, submit_future_caller_storage_and_heap);
     tcase_add_test(tc, mergesort_one_worker);
     tcase_add_test(tc, mergesort_two_workers);
     tcase_add_test(tc, task_waits_on_own_child_with_one_worker);

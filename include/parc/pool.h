@@ -152,6 +152,21 @@ int parc_pool_submit(parc_pool_t *p, parc_task_fn fn, void *arg,
                      parc_future_t **out);
 
 /*
+ * Submit a future the caller made: one in caller storage from
+ * parc_future_init (no allocation at all: the fork/join idiom, a child's
+ * future on the parent's stack), or a heap one, of which the pool then
+ * takes a reference of its own. The pool runs its task as parc_pool_submit
+ * would; wait for it with the parc_future_* calls. A caller-storage future
+ * must stay alive until it is complete (a worker never touches it after
+ * completing it), then parc_future_destroy it; one refused (any error) is
+ * left untouched and pending. Returns 0; EINVAL when p or f is NULL, or f
+ * is a promise (no task) or a then() continuation; EALREADY when f is not
+ * pending (it ran, runs or was cancelled); EPIPE and ENOMEM as
+ * parc_pool_submit. Never blocks, as parc_pool_submit.
+ */
+int parc_pool_submit_future(parc_pool_t *p, parc_future_t *f);
+
+/*
  * Python's apply_async: submit fn(arg); when it finishes, on the worker
  * that ran it and before its future completes, call callback(ctx, value)
  * on success or error_callback(ctx, status) on failure (either may be

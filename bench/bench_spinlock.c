@@ -8,9 +8,11 @@
  *   spin_tas     parc_spin_tas (exchange + exponential backoff) vs
  *                ck_spinlock_fas_lock_eb (the same idea) and, for
  *                reference, ck_spinlock_fas_lock
- *   spin_ttas    parc_spin_ttas (test, then exchange, backoff after a lost
- *                race) vs ck_spinlock_fas_lock (exchange, then test until
- *                free) and, for reference, ck_spinlock_fas_lock_eb
+ *   spin_ttas    parc_spin_ttas (test, then exchange, exponential backoff
+ *                between tests) vs ck_spinlock_fas_lock_eb (exchange with
+ *                exponential backoff: ck's backoff lock, the counterpart)
+ *                and, for reference, ck_spinlock_fas_lock (exchange, then
+ *                test until free, no backoff)
  *   spin_ticket  parc_spin_ticket vs ck_spinlock_ticket
  *   spin_mcs     parc_spin_mcs   vs ck_spinlock_mcs
  *
@@ -112,10 +114,10 @@ SPIN_CASE(spin_tas, c_fas_eb, "ck-fas-eb", ck_spinlock_fas_t, ck_spinlock_fas_in
           ck_spinlock_fas_lock_eb, ck_spinlock_fas_unlock)
 SPIN_CASE(spin_tas, c_fas_ref, "ck-fas", ck_spinlock_fas_t, ck_spinlock_fas_init,
           ck_spinlock_fas_lock, ck_spinlock_fas_unlock)
-SPIN_CASE(spin_ttas, c_fas, "ck-fas", ck_spinlock_fas_t, ck_spinlock_fas_init,
-          ck_spinlock_fas_lock, ck_spinlock_fas_unlock)
-SPIN_CASE(spin_ttas, c_fas_eb_ref, "ck-fas-eb", ck_spinlock_fas_t, ck_spinlock_fas_init,
+SPIN_CASE(spin_ttas, c_fas_eb_ttas, "ck-fas-eb", ck_spinlock_fas_t, ck_spinlock_fas_init,
           ck_spinlock_fas_lock_eb, ck_spinlock_fas_unlock)
+SPIN_CASE(spin_ttas, c_fas_ttas_ref, "ck-fas", ck_spinlock_fas_t, ck_spinlock_fas_init,
+          ck_spinlock_fas_lock, ck_spinlock_fas_unlock)
 SPIN_CASE(spin_ticket, c_ticket, "ck-ticket", ck_spinlock_ticket_t,
           ck_spinlock_ticket_init, ck_spinlock_ticket_lock, ck_spinlock_ticket_unlock)
 SPIN_CASE(spin_mcs, c_mcs, "ck-mcs", ck_spinlock_mcs_t, ck_spinlock_mcs_init,

@@ -7,11 +7,10 @@
  *           exponential backoff between attempts (T. E. Anderson, below).
  *   TTAS    test-and-test-and-set (L. Rudolph and Z. Segall, "Dynamic
  *           decentralized cache schemes for MIMD parallel processors",
- *           ISCA 1984): spin on a plain load, which stays in the local
- *           cache, and exchange only when the lock looks free; with
- *           exponential backoff after a failed exchange (T. E. Anderson,
- *           "The performance of spin lock alternatives for shared-memory
- *           multiprocessors", IEEE TPDS 1(1), 1990).
+ *           ISCA 1984): test with a plain load, and exchange only when
+ *           the lock looks free; with exponential backoff between tests
+ *           (T. E. Anderson, "The performance of spin lock alternatives
+ *           for shared-memory multiprocessors", IEEE TPDS 1(1), 1990).
  *   ticket  J. M. Mellor-Crummey and M. L. Scott, "Algorithms for scalable
  *           synchronization on shared-memory multiprocessors", ACM TOCS
  *           9(1), 1991, section 2.2: FIFO by ticket, with backoff
@@ -27,8 +26,9 @@
  * that are running. On an oversubscribed machine (more runnable threads
  * than cores) a preempted holder, or for the FIFO locks a preempted next
  * waiter, stalls everyone: every wait loop here yields the processor
- * (sched_yield) after PARC_SPIN_POLLS polls so that it cannot spin out a
- * whole time slice, but parc_mutex_t (which parks) is the right default.
+ * (sched_yield) after PARC_SPIN_POLLS polls, or for TAS and TTAS once
+ * their backoff reaches its cap, so that it cannot spin out a whole time
+ * slice, but parc_mutex_t (which parks) is the right default.
  *
  * Return codes: each operation returns 0, or EINVAL for a NULL argument;
  * trylock EAGAIN when the lock is busy; unlock EPERM when the lock is not
@@ -63,6 +63,37 @@ static inline void parc_spin_poll_(unsigned *polls)
     }
 }
 
+/*
+ * Backoff after a lost race, for the TAS and TTAS locks (Anderson 1990):
+ * wait `delay` pauses (parc_cpu_relax, ~25 ns each on the development
+ * machine), then double `delay` up to PARC_SPIN_BACKOFF_MAX; at the cap
+ * each round also yields the processor, so that on an oversubscribed
+ * machine a preempted holder gets a core instead of waiters spinning out
+ * their time slices.
+ *
+ * Why it starts at 32 pauses (~0.8 us) and not at 1: every look at the
+ * lock word by a waiter (a load for TTAS, an exchange for TAS) takes the
+ * line away from the holder, whose next lock or unlock then misses (a
+ * cache-line round trip, ~60 ns here, several times a short critical
+ * section). Waiters that look rarely let a running holder keep the line;
+ * the doubling makes a waiter that keeps finding the lock busy look ever
+ * more rarely, and the cap (~25 us) bounds how late it notices a free
+ * lock. A thread's delay starts afresh at each lock call.
+ */
+#define PARC_SPIN_BACKOFF_MIN 32u
+#define PARC_SPIN_BACKOFF_MAX 1024u
+
+/* One round of that backoff; `delay` starts at PARC_SPIN_BACKOFF_MIN. */
+static inline void parc_spin_backoff_(uint32_t *delay)
+{
+    for (uint32_t i = 0; i < *delay; i++)
+        parc_cpu_relax();
+    if (*delay < PARC_SPIN_BACKOFF_MAX)
+        *delay <<= 1;
+    else
+        parc_yield();
+}
+
 /* ======================================================================
  * TAS: test-and-set.
  * ====================================================================== */
@@ -84,19 +115,19 @@ static inline int parc_spin_tas_init(parc_spin_tas_t *l)
 }
 
 /* Take the lock: an exchange per attempt, with exponential backoff
- * between failed attempts (Anderson 1990: without it every attempt of
- * every waiter steals the line from the holder; parc_backoff_t yields the
+ * between failed attempts (parc_spin_backoff_: without it every attempt
+ * of every waiter steals the line from the holder; it yields the
  * processor once its cap is reached). Any thread; spins, never parks.
  * Returns 0, or EINVAL for NULL. */
 static inline int parc_spin_tas_lock(parc_spin_tas_t *l)
 {
     if (l == NULL)
         return EINVAL;
-    parc_backoff_t backoff = PARC_BACKOFF_INIT;
+    uint32_t delay = PARC_SPIN_BACKOFF_MIN;
     /* acquire: the previous holder's critical section happens-before ours;
      * pairs with the release store in parc_spin_tas_unlock(). */
     while (parc_xchg(&l->held, 1u, PARC_ACQUIRE) != 0u)
-        parc_backoff_spin(&backoff);
+        parc_spin_backoff_(&delay);
     return 0;
 }
 
@@ -144,28 +175,28 @@ static inline int parc_spin_ttas_init(parc_spin_ttas_t *l)
     return 0;
 }
 
-/* Take the lock: spin on a load until it looks free, then exchange; after
- * a lost race back off exponentially (parc_backoff_t, which yields once its
- * cap is reached). Any thread; spins, never parks. Returns 0, or EINVAL for
- * NULL. */
+/* Take the lock: one exchange when it is free; otherwise back off
+ * (parc_spin_backoff_: exponential, bounded, yielding at the cap) and look
+ * again with a load, exchanging only when the lock looks free. Any thread;
+ * spins, never parks. Returns 0, or EINVAL for NULL. */
 static inline int parc_spin_ttas_lock(parc_spin_ttas_t *l)
 {
     if (l == NULL)
         return EINVAL;
-    parc_backoff_t backoff = PARC_BACKOFF_INIT;
+    /* acquire: the previous holder's critical section happens-before ours;
+     * pairs with the release store in parc_spin_ttas_unlock(). */
+    if (parc_xchg(&l->held, 1u, PARC_ACQUIRE) == 0u)
+        return 0;
+    uint32_t delay = PARC_SPIN_BACKOFF_MIN;
     for (;;) {
-        /* acquire: as in parc_spin_tas_lock(); pairs with the release store
-         * in parc_spin_ttas_unlock(). */
-        if (parc_xchg(&l->held, 1u, PARC_ACQUIRE) == 0u)
+        /* Busy: stay off the line for a while (see parc_spin_backoff_)... */
+        parc_spin_backoff_(&delay);
+        /* ...then test with a load (a busy lock costs the holder no
+         * exclusive transfer), and set only when it looks free. Relaxed
+         * test: the acquire is the exchange, as above. */
+        if (parc_load(&l->held, PARC_RELAXED) == 0u &&
+            parc_xchg(&l->held, 1u, PARC_ACQUIRE) == 0u)
             return 0;
-        /* Lost: wait before trying again, so that the threads that lost
-         * the same race do not all retry at the same moment... */
-        parc_backoff_spin(&backoff);
-        /* ...and then read, not write, until the lock looks free: the
-         * line stays shared in our cache until the unlock. */
-        unsigned polls = 0;
-        while (parc_load(&l->held, PARC_RELAXED) != 0u)
-            parc_spin_poll_(&polls);
     }
 }
 

@@ -19,6 +19,22 @@
  * by the draining writer itself, since its waker (the last reader) has no
  * such bump of its own to follow.
  *
+ * Spinning (spin_step). Every wait spins PARC_MUTEX_SPIN pauses before it
+ * parks, and reads the lock word at exponentially growing intervals (up
+ * to PARC_MUTEX_SPIN_GAP pauses), as the mutex does: each read by a waiter
+ * takes the line from the threads still working on the word (the writer
+ * draining and then leaving, readers entering and leaving on the other
+ * core), whose next RMW then misses; reading rarely lets them finish
+ * sooner. The pauses go through parc_spin_poll(), which yields the
+ * processor every PARC_SPIN_YIELD_EVERY of them: with more threads than
+ * cores, what a waiter waits for is often a thread preempted inside its
+ * critical section (a reader between its increment and decrement, a writer
+ * holding WRITER), and a yield lets it run and finish at once, where a
+ * pure spin would only run down the budget and park, costing the waiter,
+ * the thread it waits for (a system call to wake it) and every thread
+ * queued behind it a futex wake-up each (~45 us here). With a core per
+ * thread a yield returns at once and costs little.
+ *
  * Writers waiting for a writer are woken one at a time: the woken one
  * sets WWAIT again when it takes the lock or parks again, so the next
  * unlock wakes the next (one spare wake-up at the end of a queue).
@@ -51,6 +67,19 @@ int parc_rwlock_destroy(parc_rwlock_t *l)
         return EINVAL;
     uint32_t v = parc_load(&l->word, PARC_RELAXED);
     return (v & (WRITER | BIAS | READERS)) == BIAS ? 0 : EAGAIN;
+}
+
+/* One step of a bounded spin (see spin_step at the top): `*gap` pauses, or
+ * what is left of the budget `*spins`, each a parc_spin_poll() (which
+ * yields now and then); then the next gap is twice as long, up to
+ * PARC_MUTEX_SPIN_GAP. The caller re-reads the word after each step. */
+static void spin_step(unsigned *spins, unsigned *gap)
+{
+    unsigned n = *gap < *spins ? *gap : *spins;
+    while (n-- > 0)
+        parc_spin_poll((*spins)--);
+    if (*gap < PARC_MUTEX_SPIN_GAP)
+        *gap <<= 1;
 }
 
 /* Bump a park word and wake its sleepers (one or all). */
@@ -95,14 +124,13 @@ int parc_rwlock_rdunlock_slow_(parc_rwlock_t *l, uint32_t seen)
  * the deadline has passed. */
 static int await_no_writer(parc_rwlock_t *l, parc_deadline_t deadline)
 {
-    unsigned spins = parc_deadline_passed(deadline) ? 0u : PARC_MUTEX_SPIN;
+    unsigned spins = parc_deadline_passed(deadline) ? 0u : PARC_MUTEX_SPIN, gap = 1;
     for (;;) {
         uint32_t v = parc_load(&l->word, PARC_RELAXED);
         if (!(v & WRITER))
             return 0;
         if (spins > 0) {
-            spins--;
-            parc_cpu_relax();
+            spin_step(&spins, &gap);
             continue;
         }
         if (parc_deadline_passed(deadline))
@@ -120,6 +148,7 @@ static int await_no_writer(parc_rwlock_t *l, parc_deadline_t deadline)
             continue;
         (void)parc_park_wait(&l->reader_seq, seq, deadline); /* re-checked */
         spins = PARC_MUTEX_SPIN;
+        gap = 1;
     }
 }
 
@@ -192,7 +221,7 @@ static void writer_release(parc_rwlock_t *l)
  * ETIMEDOUT after letting readers and writers in again. */
 static int drain_readers(parc_rwlock_t *l, parc_deadline_t deadline)
 {
-    unsigned spins = parc_deadline_passed(deadline) ? 0u : PARC_MUTEX_SPIN;
+    unsigned spins = parc_deadline_passed(deadline) ? 0u : PARC_MUTEX_SPIN, gap = 1;
     bool parked = false;
     for (;;) {
         /* acquire: see the top of the file; pairs with the release bump by
@@ -207,8 +236,7 @@ static int drain_readers(parc_rwlock_t *l, parc_deadline_t deadline)
             return 0;
         }
         if (spins > 0) {
-            spins--;
-            parc_cpu_relax();
+            spin_step(&spins, &gap);
             continue;
         }
         if (parc_deadline_passed(deadline)) {
@@ -228,6 +256,7 @@ static int drain_readers(parc_rwlock_t *l, parc_deadline_t deadline)
         parked = true;
         (void)parc_park_wait(&l->writer_seq, seq, deadline); /* re-checked */
         spins = PARC_MUTEX_SPIN;
+        gap = 1;
     }
 }
 
@@ -238,7 +267,7 @@ int parc_rwlock_wrlock_slow_(parc_rwlock_t *l, parc_deadline_t deadline, bool tr
      * own id only if we hold it. */
     if (parc_load(&l->writer, PARC_RELAXED) == self)
         return EDEADLK;
-    unsigned spins = (try_only || parc_deadline_passed(deadline)) ? 0u : PARC_MUTEX_SPIN;
+    unsigned spins = (try_only || parc_deadline_passed(deadline)) ? 0u : PARC_MUTEX_SPIN, gap = 1;
     bool parked = false;
     uint32_t v = parc_load(&l->word, PARC_RELAXED);
     for (;;) {
@@ -258,8 +287,7 @@ int parc_rwlock_wrlock_slow_(parc_rwlock_t *l, parc_deadline_t deadline, bool tr
         if (try_only)
             return EAGAIN;
         if (spins > 0) {
-            spins--;
-            parc_cpu_relax();
+            spin_step(&spins, &gap);
             v = parc_load(&l->word, PARC_RELAXED);
             continue;
         }
@@ -285,6 +313,7 @@ int parc_rwlock_wrlock_slow_(parc_rwlock_t *l, parc_deadline_t deadline, bool tr
         parked = true;
         (void)parc_park_wait(&l->writer_gate, seq, deadline); /* re-checked */
         spins = PARC_MUTEX_SPIN;
+        gap = 1;
         v = parc_load(&l->word, PARC_RELAXED);
     }
     /* WRITER is ours: new readers wait from now on. */

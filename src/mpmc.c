@@ -24,6 +24,8 @@ int parc_mpmc_init(parc_mpmc_t *q, parc_mpmc_cell_t *cells, size_t capacity)
     q->owns_cells = false;
     parc_ec_init(&q->items);
     parc_ec_init(&q->space);
+    parc_atomic_init(&q->items_armed, 0u);
+    parc_atomic_init(&q->space_armed, 0u);
     return 0;
 }
 
@@ -76,8 +78,8 @@ int parc_mpmc_close(parc_mpmc_t *q)
 }
 
 /* The waiting loop shared by push and pop: spin on the _try form, then
- * sleep on `ec` with the heavy fence between registration and re-check. */
-#define MPMC_WAIT(q, ec, try_expr, deadline)                                \
+ * sleep on `ec` with the heavy fence between arming and re-check. */
+#define MPMC_WAIT(q, ec, armed, try_expr, deadline)                         \
     do {                                                                    \
         int rc_;                                                            \
         for (unsigned i_ = 0; i_ < PARC_SPIN_POLLS; i_++) {                 \
@@ -87,9 +89,11 @@ int parc_mpmc_close(parc_mpmc_t *q)
         }                                                                   \
         for (;;) {                                                          \
             parc_ec_key_t key_ = parc_ec_prepare_wait(ec);                  \
-            /* store-load with every running thread: our registration    */ \
-            /* before the re-check; pairs with the light fence after a   */ \
-            /* publish or release in the _try forms.                     */ \
+            /* relaxed: ordered before the re-check by the fence below   */ \
+            parc_store(armed, 1u, PARC_RELAXED);                            \
+            /* store-load with every running thread: the flag before the */ \
+            /* re-check; pairs with the light fence in                   */ \
+            /* parc_mpmc_notify_() after a publish or release.           */ \
             parc_asym_heavy_fence((q)->asym);                               \
             if ((rc_ = (try_expr)) != EAGAIN) {                             \
                 parc_ec_cancel_wait(ec);                                    \
@@ -108,10 +112,12 @@ int parc_mpmc_close(parc_mpmc_t *q)
 
 int parc_mpmc_push_wait_(parc_mpmc_t *q, void *item, parc_deadline_t deadline)
 {
-    MPMC_WAIT(q, &q->space, parc_mpmc_push_try(q, item), deadline);
+    MPMC_WAIT(q, &q->space, &q->space_armed, parc_mpmc_push_try(q, item),
+              deadline);
 }
 
 int parc_mpmc_pop_wait_(parc_mpmc_t *q, void **item, parc_deadline_t deadline)
 {
-    MPMC_WAIT(q, &q->items, parc_mpmc_pop_try(q, item), deadline);
+    MPMC_WAIT(q, &q->items, &q->items_armed, parc_mpmc_pop_try(q, item),
+              deadline);
 }

@@ -42,6 +42,8 @@ int parc_spsc_init(parc_spsc_t *q, void **buf, size_t capacity)
     q->owns_buf = false;
     parc_ec_init(&q->items);
     parc_ec_init(&q->space);
+    parc_atomic_init(&q->items_armed, 0u);
+    parc_atomic_init(&q->space_armed, 0u);
     return 0;
 }
 
@@ -124,8 +126,9 @@ int parc_spsc_push_wait_(parc_spsc_t *q, void *item, parc_deadline_t deadline)
     }
     for (;;) {
         parc_ec_key_t key = parc_ec_prepare_wait(&q->space);
-        /* store-load with every running thread: our registration before the
-         * re-check; pairs with the light fence in parc_spsc_end_pop_(). */
+        parc_store(&q->space_armed, 1u, PARC_RELAXED); /* ordered by the fence below */
+        /* store-load with every running thread: the flag before the
+         * re-check; pairs with the light fence in parc_spsc_notify_(). */
         parc_asym_heavy_fence(q->asym);
         int rc = parc_spsc_push_try(q, item);
         if (rc != EAGAIN) {
@@ -154,8 +157,9 @@ int parc_spsc_pop_wait_(parc_spsc_t *q, void **item, parc_deadline_t deadline)
     parc_backoff_t backoff = PARC_BACKOFF_INIT;
     for (;;) {
         parc_ec_key_t key = parc_ec_prepare_wait(&q->items);
-        /* store-load with every running thread: our registration before the
-         * re-check; pairs with the light fence in parc_spsc_end_push_(). */
+        parc_store(&q->items_armed, 1u, PARC_RELAXED); /* ordered by the fence below */
+        /* store-load with every running thread: the flag before the
+         * re-check; pairs with the light fence in parc_spsc_notify_(). */
         parc_asym_heavy_fence(q->asym);
         int rc = parc_spsc_pop_try(q, item);
         if (rc != EAGAIN) {

@@ -48,7 +48,11 @@
  * before a ~45 us sleep; the fast path pays one load of a line that only
  * changes when someone starts or stops waiting. Where membarrier is not
  * available (old kernels, seccomp), and in ThreadSanitizer builds (which
- * do not model it), both sides use seq_cst fences instead.
+ * do not model it), both sides use seq_cst fences instead. The publisher
+ * checks an "armed" flag that the waiter sets before its heavy fence, not
+ * the eventcount's waiter count: a woken waiter stays counted until it
+ * runs again, and every push or pop meanwhile would make a futex call
+ * (parc/mpmc.h, "Wake-ups", has the argument and the figures).
  *
  * Close. parc_spsc_close() may be called from any thread. Afterwards push
  * returns EPIPE; items already pushed still pop; then pop returns EPIPE.
@@ -116,6 +120,8 @@ typedef struct parc_spsc {
     bool owns_buf;                  /* allocated by parc_spsc_create() */
     parc_ec_t items;                /* the consumer waits here for items */
     parc_ec_t space;                /* the producer waits here for room */
+    parc_atomic(uint32_t) items_armed; /* the consumer may sleep on items */
+    parc_atomic(uint32_t) space_armed; /* the producer may sleep on space */
 } parc_spsc_t;
 
 /* The stand-in stored for a NULL item (see "NULL items" above). */
@@ -208,6 +214,23 @@ static inline bool parc_spsc_room_(parc_spsc_t *q, size_t t)
     return true;
 }
 
+/* After a publish or a release: wake the waiter of `ec` if it armed the
+ * flag since the last wake-up. */
+static inline void parc_spsc_notify_(parc_spsc_t *q, parc_ec_t *ec,
+                                     parc_atomic(uint32_t) *armed)
+{
+    /* store-load: the publish or release before the flag check; pairs with
+     * the heavy fence of a thread about to sleep (parc_spsc_*_wait_). */
+    parc_asym_light_fence(q->asym);
+    if (parc_load(armed, PARC_RELAXED) != 0) {
+        /* relaxed: parc_ec_wake's release increment of the epoch orders
+         * the clear before it for a waiter that reads the new epoch (and
+         * then re-arms after it). */
+        parc_store(armed, 0u, PARC_RELAXED);
+        parc_ec_wake(ec, true);
+    }
+}
+
 /* Mark a push in progress and check the closed flag: true when the push
  * may go on, false (mark withdrawn) when the ring is closed. */
 static inline bool parc_spsc_begin_push_(parc_spsc_t *q)
@@ -244,11 +267,7 @@ static inline void parc_spsc_end_push_(parc_spsc_t *q, size_t t_new)
     /* release: the publish before the end of the mark; pairs with the
      * acquire load of the mark in parc_spsc_closed_empty_(). */
     parc_store(&q->pushing, 0u, PARC_RELEASE);
-    /* store-load: the publish before the waiter check; pairs with the heavy
-     * fence of a consumer about to sleep (parc_spsc_pop_wait_). */
-    parc_asym_light_fence(q->asym);
-    if (parc_ec_has_waiters(&q->items))
-        parc_ec_wake(&q->items, false);
+    parc_spsc_notify_(q, &q->items, &q->items_armed);
 }
 
 /* Push `item` (any pointer, NULL included) if a slot is free. Producer
@@ -350,11 +369,7 @@ static inline void parc_spsc_take_(parc_spsc_t *q, size_t h)
 static inline void parc_spsc_end_pop_(parc_spsc_t *q, size_t h_new)
 {
     parc_store(&q->head, h_new, PARC_RELAXED); /* our index; size() reads it */
-    /* store-load: the emptied slots before the waiter check; pairs with the
-     * heavy fence of a producer about to sleep (parc_spsc_push_wait_). */
-    parc_asym_light_fence(q->asym);
-    if (parc_ec_has_waiters(&q->space))
-        parc_ec_wake(&q->space, false);
+    parc_spsc_notify_(q, &q->space, &q->space_armed);
 }
 
 /* Pop the oldest item into *item if there is one. Consumer only; never

@@ -447,6 +447,17 @@ static void light_key_create(void)
 {
     (void)pthread_key_create(&light_key, light_exit);
 }
+
+/* Tell the exit destructor about this thread's cache; false when it
+ * cannot (then the thread keeps no records). */
+static bool light_register(light_cache_t *c)
+{
+    if (!c->registered) {
+        pthread_once(&light_key_once, light_key_create);
+        c->registered = pthread_setspecific(light_key, c) == 0;
+    }
+    return c->registered;
+}
 #endif
 
 static light_task_t *light_alloc(void)
@@ -458,7 +469,8 @@ static light_task_t *light_alloc(void)
         c->batch = NULL;
         c->batch_len = 0;
     }
-    if (c->head == NULL && parc_load(&light_shared, PARC_RELAXED) != NULL) {
+    if (c->head == NULL && parc_load(&light_shared, PARC_RELAXED) != NULL
+        && light_register(c)) {
         /* acquire: the records' last uses by the threads that released
          * them happen before we reuse them; pairs with the release CAS in
          * light_free. */
@@ -484,11 +496,7 @@ static void light_free(light_task_t *t)
 {
 #if POOL_LIGHT_RECYCLE
     light_cache_t *c = &light_local;
-    if (!c->registered) {
-        pthread_once(&light_key_once, light_key_create);
-        c->registered = pthread_setspecific(light_key, c) == 0;
-    }
-    if (c->registered) {
+    if (light_register(c)) {
         light_free_t *r = (light_free_t *)(void *)t;
         r->next = c->batch;
         if (c->batch == NULL)

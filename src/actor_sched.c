@@ -636,11 +636,19 @@ int parc_spawn(parc_actors_t *rt, parc_behaviour_fn fn, void *state,
 
 /* ---- sending ----------------------------------------------------------------- */
 
-/* Push m; schedule the actor when this push made the mailbox non-empty. */
+/* Push m; schedule the actor when this push made the mailbox non-empty.
+ *
+ * Without the mailbox's wake-up (parc_mpsc_push_nowake: no seq_cst fence,
+ * no read of the consumer's line): nobody ever sleeps in parc_mpsc_pop()
+ * on a scheduled actor's mailbox. Turns poll it with pop_try and end by
+ * marking it empty, and the push that takes the mark schedules the next
+ * turn (the pool's submit, or for a pinned actor its semaphore, which is
+ * what its thread sleeps on); finish() pops only after closing it, when
+ * pop never sleeps (the end node is linked: it returns EPIPE). */
 static int push(parc_sactor_t *a, parc_msg_t *m)
 {
     bool was_empty;
-    int rc = parc_mpsc_push(&a->mbox, &m->node_, &was_empty);
+    int rc = parc_mpsc_push_nowake(&a->mbox, &m->node_, &was_empty);
     if (rc == 0 && was_empty) {
         busy_inc(rt_of(a));
         schedule(a);
@@ -768,7 +776,8 @@ int parc_sactor_stop(parc_sactor_t *a, int status)
         return (parc_load(&a->flags, PARC_RELAXED) & F_STOPPED) ? EPIPE : 0;
     a->stop_status = status; /* published by the push (its release) */
     bool was_empty;
-    int rc = parc_mpsc_push(&a->mbox, &a->stop_node, &was_empty);
+    /* nowake: see push() */
+    int rc = parc_mpsc_push_nowake(&a->mbox, &a->stop_node, &was_empty);
     if (rc == 0 && was_empty) {
         busy_inc(rt_of(a));
         schedule(a);

@@ -49,7 +49,7 @@ int parc_mpsc_close(parc_mpsc_t *q)
 }
 
 int parc_mpsc_push_slow_(parc_mpsc_t *q, parc_mpsc_node_t *n, uintptr_t prev,
-                         bool *was_empty)
+                         bool *was_empty, bool wake)
 {
     parc_mpsc_node_t *p = NODE(prev);
     if (p != &q->end) {
@@ -64,7 +64,7 @@ int parc_mpsc_push_slow_(parc_mpsc_t *q, parc_mpsc_node_t *n, uintptr_t prev,
             /* acquire: pairs with the release link store of our successor
              * (parc_mpsc_link_) or of close. */
             if (parc_load(&n->next, PARC_ACQUIRE) != 0) {
-                parc_mpsc_link_(q, n, prev, was_empty);
+                parc_mpsc_link_(q, n, prev, was_empty, wake);
                 return 0;
             }
             /* acquire: pairs with the release store of the predecessor's

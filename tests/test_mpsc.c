@@ -193,7 +193,7 @@ START_TEST(push_after_close_is_refused_and_restored)
     uintptr_t prev = exchange_only(&q, &m[1].node);
     ck_assert_uint_eq(prev, closed_head);
     bool e = false; /* (push sets it false before its slow path) */
-    ck_assert_int_eq(parc_mpsc_push_slow_(&q, &m[1].node, prev, &e), EPIPE);
+    ck_assert_int_eq(parc_mpsc_push_slow_(&q, &m[1].node, prev, &e, true), EPIPE);
     ck_assert(!e);
     ck_assert_uint_eq(parc_load(&q.head, PARC_RELAXED), closed_head);
     ck_assert_int_eq(parc_mpsc_pop_try(&q, &n), 0);
@@ -212,7 +212,7 @@ struct refused {
 static void *finish_refused(void *arg)
 {
     struct refused *r = arg;
-    r->rc = parc_mpsc_push_slow_(r->q, r->n, r->prev, NULL);
+    r->rc = parc_mpsc_push_slow_(r->q, r->n, r->prev, NULL, true);
     return NULL;
 }
 
@@ -233,7 +233,7 @@ START_TEST(refused_run_hands_its_verdict_on)
     uintptr_t prev2 = exchange_only(&q, &m[2].node);
     ck_assert_uint_eq(prev2, (uintptr_t)&m[1].node);
     ck_assert_int_eq(pthread_create(&t, NULL, finish_refused, &r1), 0);
-    ck_assert_int_eq(parc_mpsc_push_slow_(&q, &m[2].node, prev2, NULL), EPIPE);
+    ck_assert_int_eq(parc_mpsc_push_slow_(&q, &m[2].node, prev2, NULL, true), EPIPE);
     ck_assert_int_eq(pthread_join(t, NULL), 0);
     ck_assert_int_eq(r1.rc, EPIPE);
     ck_assert_uint_eq(parc_load(&q.head, PARC_RELAXED), (uintptr_t)&q.end);
@@ -255,7 +255,7 @@ START_TEST(push_before_close_seeing_the_flag_is_accepted)
     uintptr_t prev = exchange_only(&q, &m.node);
     ck_assert_int_eq(parc_mpsc_close(&q), 0);
     bool e = false;
-    ck_assert_int_eq(parc_mpsc_push_slow_(&q, &m.node, prev, &e), 0);
+    ck_assert_int_eq(parc_mpsc_push_slow_(&q, &m.node, prev, &e, true), 0);
     ck_assert(e);
     ck_assert_int_eq(parc_mpsc_pop_try(&q, &n), 0);
     ck_assert_ptr_eq(n, &m.node);
@@ -441,6 +441,161 @@ START_TEST(close_racing_push_loses_nothing)
 }
 END_TEST
 
+START_TEST(nowake_reports_the_mark_and_keeps_order)
+{
+    parc_mpsc_t q;
+    struct msg m[4];
+    parc_mpsc_node_t *n;
+    bool e = true;
+    ck_assert_int_eq(parc_mpsc_push_nowake(NULL, &m[0].node, &e), EINVAL);
+    ck_assert(!e);
+    ck_assert_int_eq(parc_mpsc_init(&q), 0);
+    ck_assert_int_eq(parc_mpsc_push_nowake(&q, NULL, &e), EINVAL);
+    ck_assert_int_eq(parc_mpsc_push_nowake(&q, &m[0].node, &e), 0);
+    ck_assert(e); /* a new queue starts marked empty */
+    ck_assert_int_eq(parc_mpsc_push_nowake(&q, &m[1].node, &e), 0);
+    ck_assert(!e);
+    ck_assert_int_eq(parc_mpsc_push_nowake(&q, &m[2].node, NULL), 0);
+    ck_assert_int_eq(parc_mpsc_pop_try(&q, &n), 0);
+    ck_assert_ptr_eq(n, &m[0].node);
+    ck_assert_int_eq(parc_mpsc_pop_try(&q, &n), 0);
+    ck_assert_ptr_eq(n, &m[1].node);
+    ck_assert(!parc_mpsc_mark_empty(&q)); /* m[2] is still there */
+    ck_assert_int_eq(parc_mpsc_pop_try(&q, &n), 0);
+    ck_assert_ptr_eq(n, &m[2].node);
+    ck_assert_int_eq(parc_mpsc_pop_try(&q, &n), EAGAIN);
+    /* empty but not marked: no report */
+    ck_assert_int_eq(parc_mpsc_push_nowake(&q, &m[3].node, &e), 0);
+    ck_assert(!e);
+    ck_assert_int_eq(parc_mpsc_pop_try(&q, &n), 0);
+    ck_assert_ptr_eq(n, &m[3].node);
+    ck_assert(parc_mpsc_mark_empty(&q));
+    /* the two pushes share the mark: exactly one of them takes it */
+    ck_assert_int_eq(parc_mpsc_push(&q, &m[0].node, &e), 0);
+    ck_assert(e);
+    ck_assert_int_eq(parc_mpsc_push_nowake(&q, &m[1].node, &e), 0);
+    ck_assert(!e);
+    ck_assert_int_eq(parc_mpsc_pop_try(&q, &n), 0);
+    ck_assert_int_eq(parc_mpsc_pop_try(&q, &n), 0);
+    ck_assert(parc_mpsc_mark_empty(&q));
+    ck_assert_int_eq(parc_mpsc_push_nowake(&q, &m[2].node, &e), 0);
+    ck_assert(e);
+    ck_assert_int_eq(parc_mpsc_close(&q), 0);
+    ck_assert_int_eq(parc_mpsc_push_nowake(&q, &m[3].node, &e), EPIPE);
+    ck_assert(!e);
+    ck_assert_int_eq(parc_mpsc_pop_try(&q, &n), 0);
+    ck_assert_ptr_eq(n, &m[2].node);
+    ck_assert_int_eq(parc_mpsc_pop_try(&q, &n), EPIPE);
+    parc_mpsc_destroy(&q);
+}
+END_TEST
+
+START_TEST(nowake_slow_path_reports_the_mark)
+{
+    /* The close-race path of the variant: a push that exchanged before
+     * the close but saw the flag is accepted and reports the mark. */
+    parc_mpsc_t q;
+    struct msg m;
+    parc_mpsc_node_t *n;
+    ck_assert_int_eq(parc_mpsc_init(&q), 0);
+    uintptr_t prev = exchange_only(&q, &m.node);
+    ck_assert_int_eq(parc_mpsc_close(&q), 0);
+    bool e = false;
+    ck_assert_int_eq(parc_mpsc_push_slow_(&q, &m.node, prev, &e, false), 0);
+    ck_assert(e);
+    ck_assert_int_eq(parc_mpsc_pop_try(&q, &n), 0);
+    ck_assert_ptr_eq(n, &m.node);
+    ck_assert_int_eq(parc_mpsc_pop_try(&q, &n), EPIPE);
+}
+END_TEST
+
+/* A scheduled consumer, as in the actor scheduler: it runs only while it
+ * holds the token; it gives the token up by marking the queue empty, and
+ * the producer whose push_nowake reports was_empty hands it back (here
+ * by raising `turns`; nobody sleeps in pop). Wrong reports lose the
+ * consumer (no token: the test never ends) or run it twice (two tokens:
+ * the count check fails). */
+struct sched_shared {
+    parc_mpsc_t q;
+    struct msg *msgs;
+    uint32_t per_producer;
+    parc_atomic(uint32_t) turns;     /* tokens handed over, ever */
+};
+
+struct sched_producer {
+    struct sched_shared *s;
+    uint32_t id;
+};
+
+static void *sched_producer(void *arg)
+{
+    struct sched_producer *a = arg;
+    struct sched_shared *s = a->s;
+    for (uint32_t i = 0; i < s->per_producer; i++) {
+        struct msg *m = &s->msgs[(size_t)a->id * s->per_producer + i];
+        m->producer = a->id;
+        m->seq = i;
+        bool e;
+        ck_assert_int_eq(parc_mpsc_push_nowake(&s->q, &m->node, &e), 0);
+        /* release: our push comes before the consumer's turn; pairs with
+         * its acquire load of turns. */
+        if (e)
+            parc_faa(&s->turns, 1u, PARC_RELEASE);
+        if (i % 64 == 63)
+            parc_yield();
+    }
+    return NULL;
+}
+
+START_TEST(nowake_schedules_a_polling_consumer)
+{
+    struct sched_shared *s = calloc(1, sizeof *s);
+    ck_assert_int_eq(parc_mpsc_init(&s->q), 0);
+    s->per_producer = PER_PRODUCER;
+    s->msgs = calloc((size_t)PRODUCERS * PER_PRODUCER, sizeof *s->msgs);
+    struct sched_producer pa[PRODUCERS];
+    pthread_t pt[PRODUCERS];
+    for (uint32_t i = 0; i < PRODUCERS; i++)
+        pa[i] = (struct sched_producer){ s, i };
+    parc_test_spawn(pt, PRODUCERS, sched_producer, pa, sizeof pa[0]);
+    uint64_t total = (uint64_t)PRODUCERS * PER_PRODUCER, got = 0;
+    uint32_t next[PRODUCERS] = { 0 }, taken = 0;
+    int64_t give_up = parc_now_ns() + PARC_TEST_PATIENCE_NS;
+    while (got < total) {
+        /* Wait for a token (the initial mark is taken by the first push). */
+        /* acquire: pairs with the release increment of the producer. */
+        while (parc_load(&s->turns, PARC_ACQUIRE) == taken) {
+            ck_assert_int_lt(parc_now_ns(), give_up);
+            parc_yield();
+        }
+        taken++;
+        ck_assert_uint_eq(parc_load(&s->turns, PARC_ACQUIRE), taken);
+        for (;;) { /* one turn: pop until the queue can be marked empty */
+            parc_mpsc_node_t *n;
+            int rc = parc_mpsc_pop_try(&s->q, &n);
+            if (rc == EAGAIN) {
+                if (parc_mpsc_mark_empty(&s->q))
+                    break;
+                parc_yield(); /* a push in flight */
+                continue;
+            }
+            ck_assert_int_eq(rc, 0);
+            struct msg *m = msg_of(n);
+            ck_assert_uint_lt(m->producer, PRODUCERS);
+            ck_assert_uint_eq(m->seq, next[m->producer]);
+            next[m->producer]++;
+            got++;
+        }
+    }
+    parc_test_join(pt, PRODUCERS);
+    /* Every mark we set was taken by exactly one push, the last one too
+     * is ours to keep: no token is left over. */
+    ck_assert_uint_eq(parc_load(&s->turns, PARC_ACQUIRE), taken);
+    free(s->msgs);
+    free(s);
+}
+END_TEST
+
 static Suite *mpsc_suite(void)
 {
     Suite *s = suite_create("mpsc");
@@ -458,6 +613,9 @@ static Suite *mpsc_suite(void)
     tcase_add_test(tc, blocked_pop_woken_by_push_and_close);
     tcase_add_test(tc, many_producers_exactly_once_in_order);
     tcase_add_test(tc, close_racing_push_loses_nothing);
+    tcase_add_test(tc, nowake_reports_the_mark_and_keeps_order);
+    tcase_add_test(tc, nowake_slow_path_reports_the_mark);
+    tcase_add_test(tc, nowake_schedules_a_polling_consumer);
     suite_add_tcase(s, tc);
     return s;
 }

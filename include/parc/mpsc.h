@@ -28,10 +28,12 @@
  * its own exchange whether it took the mark, and only then notifies. Both
  * sides touch the same word with read-modify-writes, so no Dekker fence
  * is needed: a push into a non-empty mailbox pays no fence and no extra
- * shared load for the wake-up. The open fast path is: one load of the
- * closed flag before the exchange (an early refusal) and one after it
- * (see below), the exchange, and two stores (the node's link, then the
- * link to it), as in Vyukov's queue: the node is one word.
+ * shared load for the wake-up (and parc_mpsc_push_nowake(), for a
+ * consumer that never sleeps in pop, skips the notify altogether). The
+ * open fast path is: one load of the closed flag before the exchange (an
+ * early refusal) and one after it (see below), the exchange, and two
+ * stores (the node's link, then the link to it), as in Vyukov's queue:
+ * the node is one word.
  *
  * Layout: two cache lines (128 bytes; an actor embeds one per actor, so
  * the size is per-actor idle memory). The producers' line holds the head
@@ -160,14 +162,15 @@ int parc_mpsc_destroy(parc_mpsc_t *q);
 
 /* Slow paths (src/mpsc.c). */
 int parc_mpsc_push_slow_(parc_mpsc_t *q, parc_mpsc_node_t *n, uintptr_t prev,
-                         bool *was_empty);
+                         bool *was_empty, bool wake);
 int parc_mpsc_pop_try_(parc_mpsc_t *q, parc_mpsc_node_t **out);
 int parc_mpsc_pop_wait_(parc_mpsc_t *q, parc_mpsc_node_t **out,
                         parc_deadline_t deadline);
 
-/* Accepted: link behind the predecessor, and take the empty mark. */
+/* Accepted: link behind the predecessor, and take the empty mark (waking
+ * a consumer that sleeps in pop when `wake`). */
 static inline void parc_mpsc_link_(parc_mpsc_t *q, parc_mpsc_node_t *n,
-                                   uintptr_t prev, bool *was_empty)
+                                   uintptr_t prev, bool *was_empty, bool wake)
 {
     parc_mpsc_node_t *p = (parc_mpsc_node_t *)(prev & ~PARC_MPSC_TAGS_);
     /* release: publishes the message (written before push) to the
@@ -177,8 +180,34 @@ static inline void parc_mpsc_link_(parc_mpsc_t *q, parc_mpsc_node_t *n,
         if (was_empty != NULL)
             *was_empty = true;
         /* We took the consumer's empty mark: it may be asleep. */
-        parc_ec_notify_one(&q->ec);
+        if (wake)
+            parc_ec_notify_one(&q->ec);
     }
+}
+
+/* Both pushes: `wake` is a constant at every call, so each inlines to
+ * its own fast path. */
+static inline int parc_mpsc_push_(parc_mpsc_t *q, parc_mpsc_node_t *n,
+                                  bool *was_empty, bool wake)
+{
+    if (was_empty != NULL)
+        *was_empty = false;
+    if (q == NULL || n == NULL)
+        return EINVAL;
+    if (parc_load(&q->closed, PARC_RELAXED) != 0)
+        return EPIPE; /* an early refusal; the exchange below decides races */
+    parc_store(&n->next, 0, PARC_RELAXED);
+    /* acq_rel: release publishes n->next = 0 (and the message) to the
+     * producer that links behind n next; acquire pairs with the release
+     * exchange of close (we then see its flag), with the previous
+     * producer's exchange and with the consumer's stub CAS (its reset of
+     * the stub's link). */
+    uintptr_t prev = parc_xchg(&q->head, (uintptr_t)n, PARC_ACQ_REL);
+    if (parc_load(&q->closed, PARC_RELAXED) == 0) {
+        parc_mpsc_link_(q, n, prev, was_empty, wake);
+        return 0;
+    }
+    return parc_mpsc_push_slow_(q, n, prev, was_empty, wake);
 }
 
 /*
@@ -196,24 +225,25 @@ static inline void parc_mpsc_link_(parc_mpsc_t *q, parc_mpsc_node_t *n,
 static inline int parc_mpsc_push(parc_mpsc_t *q, parc_mpsc_node_t *n,
                                  bool *was_empty)
 {
-    if (was_empty != NULL)
-        *was_empty = false;
-    if (q == NULL || n == NULL)
-        return EINVAL;
-    if (parc_load(&q->closed, PARC_RELAXED) != 0)
-        return EPIPE; /* an early refusal; the exchange below decides races */
-    parc_store(&n->next, 0, PARC_RELAXED);
-    /* acq_rel: release publishes n->next = 0 (and the message) to the
-     * producer that links behind n next; acquire pairs with the release
-     * exchange of close (we then see its flag), with the previous
-     * producer's exchange and with the consumer's stub CAS (its reset of
-     * the stub's link). */
-    uintptr_t prev = parc_xchg(&q->head, (uintptr_t)n, PARC_ACQ_REL);
-    if (parc_load(&q->closed, PARC_RELAXED) == 0) {
-        parc_mpsc_link_(q, n, prev, was_empty);
-        return 0;
-    }
-    return parc_mpsc_push_slow_(q, n, prev, was_empty);
+    return parc_mpsc_push_(q, n, was_empty, true);
+}
+
+/*
+ * parc_mpsc_push() without the wake-up: the same append, the same
+ * was_empty and return codes, but a push that takes the empty mark does
+ * not notify the eventcount (which costs a seq_cst fence and a load of
+ * the consumer's line). Only for a queue whose consumer never blocks in
+ * parc_mpsc_pop() / parc_mpsc_pop_timed() (it polls with
+ * parc_mpsc_pop_try() and is woken or scheduled by whoever took the
+ * empty mark: an actor scheduler's turn). A consumer asleep in pop
+ * would not be woken by this push (only by a later parc_mpsc_push() that
+ * takes the mark again, or by close). Any thread; wait-free while open,
+ * as parc_mpsc_push().
+ */
+static inline int parc_mpsc_push_nowake(parc_mpsc_t *q, parc_mpsc_node_t *n,
+                                        bool *was_empty)
+{
+    return parc_mpsc_push_(q, n, was_empty, false);
 }
 
 /* The common case inline: the next node is linked behind a real one. */

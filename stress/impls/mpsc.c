@@ -7,12 +7,18 @@
  *                     uses pop_try and the blocking pop_timed (which marks
  *                     the queue empty and sleeps), so the empty-bit wake-up
  *                     and the close-vs-push verdicts are exercised.
+ *   queue parc.mpsc.nowake
+ *                     the same with parc_mpsc_push_nowake (the scheduled
+ *                     actors' push, no eventcount wake-up); its consumer
+ *                     never sleeps in pop (pop_try only), as the variant
+ *                     requires.
  */
 #include <errno.h>
 #include <stdlib.h>
 
 #include "parc/mpsc.h"
 #include "parc/stress.h"
+#include "parc/stress_lincheck.h"
 
 _Static_assert(sizeof(parc_mpsc_node_t) <= sizeof(((parc_stress_item_t *)0)->link),
                "the mailbox node must fit in the item's link area");
@@ -48,6 +54,11 @@ static parc_stress_item_t *item_of(parc_mpsc_node_t *node)
 static int mpsc_push(void *q, parc_stress_item_t *item)
 {
     return parc_mpsc_push(q, node_of(item), NULL);
+}
+
+static int mpsc_push_nowake(void *q, parc_stress_item_t *item)
+{
+    return parc_mpsc_push_nowake(q, node_of(item), NULL);
 }
 
 static int mpsc_pop(void *q, parc_stress_item_t **item)
@@ -87,3 +98,20 @@ static const parc_stress_queue_impl_t mpsc_impl = {
     .close = mpsc_close,
 };
 PARC_STRESS_QUEUE(mpsc_impl)
+
+static const parc_stress_queue_impl_t mpsc_nowake_impl = {
+    .name = "parc.mpsc.nowake",
+    .description = "the mailbox with push_nowake and a polling consumer (scheduled actors)",
+    .flags = PARC_STRESS_CLOSABLE,
+    .order = PARC_STRESS_ORDER_FIFO,
+    .max_consumers = 1,
+    .create = mpsc_create,
+    .destroy = mpsc_destroy,
+    .push = mpsc_push_nowake,
+    .pop = mpsc_pop, /* no pop_timed: nothing would wake it */
+    .close = mpsc_close,
+};
+PARC_STRESS_QUEUE(mpsc_nowake_impl)
+/* Its pop_try reports empty while a push is between its exchange and its
+ * link, as parc.mpsc's does (declared for that name by the checker). */
+PARC_LC_RELAXED(mpsc_nowake, "parc.mpsc.nowake", PARC_LC_RELAXED_EMPTY)

@@ -383,13 +383,17 @@ static inline bool phase_complete(uint32_t s)
     return (s & PARC_FUTURE_PHASE) >= PARC_FUTURE_DONE;
 }
 
+/* is_done for a non-NULL future, inlined into the waits. */
+static inline bool done(const parc_future_t *f)
+{
+    /* acquire: pairs with settle's release CAS or exchange; the outcome
+     * is visible once this reads a complete phase. */
+    return phase_complete(parc_load((parc_park_word_t *)&f->state, PARC_ACQUIRE));
+}
+
 bool parc_future_is_done(const parc_future_t *f)
 {
-    if (f == NULL)
-        return false;
-    /* acquire: pairs with settle's release exchange; the outcome is
-     * visible once this reads a complete phase. */
-    return phase_complete(parc_load((parc_park_word_t *)&f->state, PARC_ACQUIRE));
+    return f != NULL && done(f);
 }
 
 bool parc_future_is_cancelled(const parc_future_t *f)
@@ -426,19 +430,23 @@ static void park_on(parc_future_t *f, parc_deadline_t until)
 static bool help_while_pending(parc_future_t *f)
 {
     bool helped = false;
-    while (!parc_future_is_done(f) && help_fn(help_ctx))
+    while (!done(f) && help_fn(help_ctx))
         helped = true;
     return helped;
 }
 
 static int wait_until(parc_future_t *f, parc_deadline_t deadline)
 {
-    if (parc_future_is_done(f))
+    if (done(f))
         return 0;
     if (deadline != PARC_FOREVER && parc_deadline_passed(deadline))
         return ETIMEDOUT; /* a poll (timeout 0) does not spin */
+    /* A worker first runs what it can: in fork/join the awaited child is
+     * usually at the bottom of its own deque. */
+    if (help_fn != NULL && help_while_pending(f) && done(f))
+        return 0;
     for (unsigned i = 0; i < PARC_SPIN_POLLS; i++) {
-        if (parc_future_is_done(f))
+        if (done(f))
             return 0;
         if (help_fn != NULL && (i & 63u) == 0 && help_while_pending(f)) {
             i = 0; /* work came by: spin afresh after it, and do not */
@@ -448,7 +456,7 @@ static int wait_until(parc_future_t *f, parc_deadline_t deadline)
                             * our core */
     }
     for (;;) {
-        if (parc_future_is_done(f))
+        if (done(f))
             return 0;
         if (help_fn != NULL && help_while_pending(f))
             continue;

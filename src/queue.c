@@ -111,7 +111,7 @@ static bool resize(parc_queue_t *q, size_t cap)
     q->slots = n;
     q->cap = cap;
     q->head_seen = h; /* both locks held: exact */
-    q->tail_seen = t;
+    parc_store(&q->tail_seen, t, PARC_RELAXED); /* under the take lock */
     return true;
 }
 
@@ -191,7 +191,6 @@ static void *take_fifo(parc_queue_t *q, size_t h)
 static void *take_item(parc_queue_t *q)
 {
     size_t h = parc_load(&q->head, PARC_RELAXED);
-    size_t t = parc_load(&q->tail, PARC_RELAXED); /* LIFO/PRIO: ours */
     void *item;
     if (is_fifo(q)) {
         item = take_fifo(q, h);
@@ -199,7 +198,9 @@ static void *take_item(parc_queue_t *q)
          * head with acquire may reuse it (store_item). */
         parc_store(&q->head, h + 1, PARC_RELEASE);
     } else {
-        size_t n = t - 1;
+        /* LIFO/PRIORITY: the tail is ours (take lock); FIFO never reads
+         * it here, as it is the producers' line. */
+        size_t n = parc_load(&q->tail, PARC_RELAXED) - 1;
         if (q->order == PARC_QUEUE_LIFO) {
             item = ring(q)[n];
         } else {
@@ -217,7 +218,8 @@ static void *take_item(parc_queue_t *q)
      * first asks its cached tail (which is never ahead of the real one):
      * while that already shows more than an eighth, the producers' tail
      * line, written at every put, is not pulled over for the check. */
-    bool maybe_small = !is_fifo(q) || q->tail_seen - (h + 1) <= q->cap / 8;
+    bool maybe_small = !is_fifo(q) ||
+                       parc_load(&q->tail_seen, PARC_RELAXED) - (h + 1) <= q->cap / 8;
     if (q->cap > MIN_CAP && maybe_small && count_now(q) <= q->cap / 8) {
         if (!is_fifo(q)) {
             (void)resize(q, q->cap / 2);
@@ -258,7 +260,7 @@ int parc_queue_init(parc_queue_t *q, int64_t maxsize, parc_queue_order_t order,
     parc_atomic_init(&q->head, 0);
     parc_atomic_init(&q->done, 0);
     q->head_seen = 0;
-    q->tail_seen = 0;
+    parc_atomic_init(&q->tail_seen, 0);
     parc_atomic_init(&q->shutdown, 0);
     parc_queue_waiters_t *ws[] = { &q->getters_fifo, &q->getters_locked,
                                    &q->putters, &q->joiners };
@@ -492,12 +494,13 @@ static bool has_item(parc_queue_t *q)
     if (!is_fifo(q))
         return parc_load(&q->tail, PARC_RELAXED) != 0; /* under our lock */
     size_t h = parc_load(&q->head, PARC_RELAXED); /* only we write it */
-    if (q->tail_seen != h)
+    if (parc_load(&q->tail_seen, PARC_RELAXED) != h) /* ours, under lock */
         return true;
     /* acquire: pairs with the producer's release store of tail: the slots
      * below it are filled. */
-    q->tail_seen = parc_load(&q->tail, PARC_ACQUIRE);
-    return q->tail_seen != h;
+    size_t t = parc_load(&q->tail, PARC_ACQUIRE);
+    parc_store(&q->tail_seen, t, PARC_RELAXED);
+    return t != h;
 }
 
 /* One attempt: 0, EPIPE (shut down and empty) or EAGAIN. */
@@ -507,8 +510,13 @@ static int get_once(parc_queue_t *q, void **item)
      * RMWs (a consumer that keeps up with its producer finds the queue
      * empty often). Linearizable: head == tail held when the tail was
      * read (head never passes it), and shutdown, read after, was 0 then
-     * too (it is never cleared). acquire: as in can_get. */
-    if (count_now(q) == 0 && !parc_load(&q->shutdown, PARC_ACQUIRE))
+     * too (it is never cleared). acquire: as in can_get. A FIFO consumer
+     * first asks the tail it saw last (a hint, read without the lock):
+     * while that is beyond head there are items, and the producers' tail
+     * line is left alone. */
+    bool seen_all = !is_fifo(q) || parc_load(&q->tail_seen, PARC_RELAXED) ==
+                                       parc_load(&q->head, PARC_RELAXED);
+    if (seen_all && count_now(q) == 0 && !parc_load(&q->shutdown, PARC_ACQUIRE))
         return EAGAIN;
     lock(&q->lock);
     int rc = 0;
@@ -676,7 +684,7 @@ static int shut(parc_queue_t *q, bool immediate, void (*drop)(void *, void *), v
         /* the copy of the newest item goes too (both locks held) */
         parc_store(&q->last_index, PARC_QUEUE_BUSY_, PARC_RELAXED);
         q->head_seen = 0;
-        q->tail_seen = 0;
+        parc_store(&q->tail_seen, 0, PARC_RELAXED);
         (void)tasks_finish_locked(q, count); /* dropped items count as
                                               * done; joins woken below */
     }

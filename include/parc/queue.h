@@ -165,7 +165,8 @@ typedef struct parc_queue {
      * under it: putters on a full queue, joiners, and getters of LIFO and
      * PRIORITY queues. */
     PARC_CACHE_ALIGNED parc_mutex_t lock;
-    size_t tail_seen;
+    parc_atomic(size_t) tail_seen; /* written under the take lock; read
+                                    * without it only as a hint */
     uint64_t seq;
     parc_queue_waiters_t putters, joiners, getters_locked;
     /* Written by consumers, read by producers now and then: the next index

@@ -596,6 +596,44 @@ START_TEST(nowake_schedules_a_polling_consumer)
 }
 END_TEST
 
+START_TEST(pace_grows_only_with_a_backlog)
+{
+    /* The blocking pop pauses when it catches up only after it saw a
+     * stream (a second message queued behind the one it waited for); a
+     * hand-off (one message at a time) never pays the pause. */
+    parc_mpsc_t q;
+    struct msg m[4];
+    parc_mpsc_node_t *n;
+    ck_assert_int_eq(parc_mpsc_init(&q), 0);
+    for (int i = 0; i < 3; i++) { /* hand-offs */
+        ck_assert_int_eq(parc_mpsc_push(&q, &m[0].node, NULL), 0);
+        ck_assert_int_eq(parc_mpsc_pop(&q, &n), 0);
+        ck_assert_ptr_eq(n, &m[0].node);
+        ck_assert_uint_eq(q.pace, 0);
+    }
+    for (int round = 0; round < 8; round++) { /* a stream: a backlog */
+        for (int i = 0; i < 4; i++)
+            ck_assert_int_eq(parc_mpsc_push(&q, &m[i].node, NULL), 0);
+        ck_assert_int_eq(parc_mpsc_pop(&q, &n), 0); /* waits: tail was the stub */
+        ck_assert_ptr_eq(n, &m[0].node);
+        ck_assert_uint_gt(q.pace, 0); /* a backlog: pause next time */
+        ck_assert_uint_le(q.pace, 64); /* bounded (a few hundred ns) */
+        for (int i = 1; i < 4; i++) {
+            ck_assert_int_eq(parc_mpsc_pop(&q, &n), 0);
+            ck_assert_ptr_eq(n, &m[i].node);
+        }
+        ck_assert_int_eq(parc_mpsc_pop_try(&q, &n), EAGAIN);
+    }
+    for (int i = 0; i < 16 && q.pace != 0; i++) { /* hand-offs again */
+        ck_assert_int_eq(parc_mpsc_push(&q, &m[0].node, NULL), 0);
+        ck_assert_int_eq(parc_mpsc_pop(&q, &n), 0);
+        ck_assert_ptr_eq(n, &m[0].node);
+    }
+    ck_assert_uint_eq(q.pace, 0); /* back to an immediate look */
+    parc_mpsc_destroy(&q);
+}
+END_TEST
+
 static Suite *mpsc_suite(void)
 {
     Suite *s = suite_create("mpsc");
@@ -616,6 +654,7 @@ static Suite *mpsc_suite(void)
     tcase_add_test(tc, nowake_reports_the_mark_and_keeps_order);
     tcase_add_test(tc, nowake_slow_path_reports_the_mark);
     tcase_add_test(tc, nowake_schedules_a_polling_consumer);
+    tcase_add_test(tc, pace_grows_only_with_a_backlog);
     suite_add_tcase(s, tc);
     return s;
 }

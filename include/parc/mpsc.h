@@ -40,12 +40,12 @@
  * and the closed flag: every push exchanges the head and reads the flag
  * right after, from the line its exchange has just brought in, so the
  * flag costs no transfer of its own (it is written once, by close). The
- * consumer's line holds the tail, the stub, the end node and the
- * eventcount: the consumer works there, and a producer touches it only
- * when it took the empty mark (to notify) or links behind the stub. A
- * waiting consumer watches only the link its next item will come
- * through, not the head, so it does not pull the producers' line away
- * from the push it waits for.
+ * consumer's line holds the tail, the blocking pop's pace, the stub,
+ * the end node and the eventcount: the consumer works there, and a
+ * producer touches it only when it took the empty mark (to notify) or
+ * links behind the stub. A waiting consumer watches only the link its
+ * next item will come through, not the head, so it does not pull the
+ * producers' line away from the push it waits for.
  *
  * The in-flight window. Between a producer's exchange and its link the
  * queue is cut: the consumer sees the end of the linked part but the head
@@ -142,6 +142,7 @@ typedef struct parc_mpsc {
      * taking the empty mark (its notify), as it touches the stub only
      * when the consumer has drained the queue. */
     PARC_CACHE_ALIGNED parc_mpsc_node_t *tail;      /* next to pop (private) */
+    uint32_t pace; /* the blocking pop's pause when it catches up (private) */
     parc_mpsc_node_t stub;
     parc_mpsc_node_t end; /* appended by close; never popped */
     parc_ec_t ec;
@@ -278,17 +279,31 @@ static inline int parc_mpsc_pop_try(parc_mpsc_t *q, parc_mpsc_node_t **out)
 }
 
 /* Pop, waiting while empty (spins briefly, then sleeps; waits out an
- * in-flight push by yielding). Consumer only; blocks. Returns 0, EPIPE or
- * EINVAL. */
+ * in-flight push by yielding). When its waits keep finding more than one
+ * message queued (a streaming producer), it pauses a bounded while
+ * (under half a microsecond) each time it catches up, so that the
+ * producer gets ahead and it reads a batch behind it; a hand-off never
+ * pays that pause (see the pace in src/mpsc.c). Consumer only; blocks.
+ * Returns 0, EPIPE or EINVAL. */
 static inline int parc_mpsc_pop(parc_mpsc_t *q, parc_mpsc_node_t **out)
 {
     if (out != NULL)
         *out = NULL;
     if (q == NULL || out == NULL)
         return EINVAL;
-    int rc = parc_mpsc_pop_fast_(q, out);
-    if (rc == 0 || rc == EPIPE)
-        return rc;
+    parc_mpsc_node_t *tail = q->tail;
+    if (tail != &q->stub) {
+        /* acquire: as in parc_mpsc_pop_fast_() */
+        uintptr_t next = parc_load(&tail->next, PARC_ACQUIRE);
+        if (next != 0) {
+            q->tail = (parc_mpsc_node_t *)next;
+            *out = tail;
+            return 0;
+        }
+    }
+    /* Caught up (or the stub, or the end): the waiting path decides, so
+     * that a consumer that keeps catching up with a streaming producer
+     * can let it get ahead before it touches the head (see there). */
     return parc_mpsc_pop_wait_(q, out, PARC_FOREVER);
 }
 

@@ -192,6 +192,49 @@ START_TEST(blocking_forms_are_woken)
 }
 END_TEST
 
+/* Two producers asleep on a full ring, two pops back to back: both
+ * pushes must complete, with no close to rescue anyone. The second pop
+ * usually finds the flag cleared by the first and the first woken
+ * producer not yet re-armed, which is why a wake-up is for every sleeper
+ * (the order is likely, not forced: the woken producer may run first). */
+struct blocked_pusher {
+    parc_mpmc_t *q;
+    unsigned id;
+    int rc;
+};
+
+static void *push_blocked(void *arg)
+{
+    struct blocked_pusher *b = arg;
+    b->rc = parc_mpmc_push_timed(b->q, ITEM(b->id, 100), PARC_TEST_PATIENCE_NS);
+    return NULL;
+}
+
+START_TEST(every_sleeping_producer_is_woken)
+{
+    parc_mpmc_t *q;
+    void *v = NULL;
+    ck_assert_int_eq(parc_mpmc_create(&q, 2), 0);
+    ck_assert_int_eq(parc_mpmc_push(q, ITEM(0, 0)), 0);
+    ck_assert_int_eq(parc_mpmc_push(q, ITEM(0, 1)), 0);
+    struct blocked_pusher b[2] = { { q, 1, -1 }, { q, 2, -1 } };
+    pthread_t t[2];
+    for (int i = 0; i < 2; i++)
+        ck_assert_int_eq(pthread_create(&t[i], NULL, push_blocked, &b[i]), 0);
+    parc_sleep_ns(50 * PARC_NS_PER_MS); /* both spin out and park */
+    ck_assert_int_eq(parc_mpmc_pop(q, &v), 0);
+    ck_assert_uint_eq(ITEM_SEQ(v), 0);
+    ck_assert_int_eq(parc_mpmc_pop(q, &v), 0);
+    ck_assert_uint_eq(ITEM_SEQ(v), 1);
+    for (int i = 0; i < 2; i++) {
+        ck_assert_int_eq(pthread_join(t[i], NULL), 0);
+        ck_assert_int_eq(b[i].rc, 0);
+    }
+    ck_assert_uint_eq(parc_mpmc_size(q), 2);
+    parc_mpmc_free(q);
+}
+END_TEST
+
 /* ---- many producers and consumers ----------------------------------- */
 
 struct shared {
@@ -334,6 +377,7 @@ static Suite *mpmc_suite(void)
     tcase_add_test(tc, timeouts);
     tcase_add_test(tc, close_drains_then_epipe);
     tcase_add_test(tc, blocking_forms_are_woken);
+    tcase_add_test(tc, every_sleeping_producer_is_woken);
     tcase_add_test(tc, many_producers_consumers_exactly_once);
     tcase_add_test(tc, close_racing_push_loses_nothing);
     suite_add_tcase(s, tc);

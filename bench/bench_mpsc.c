@@ -7,7 +7,9 @@
  * Cases, each as its users would use it:
  *   parc        parc_mpsc_push (one exchange) and the blocking
  *               parc_mpsc_pop (spin, yield, then sleep on the eventcount
- *               after marking the queue empty); messages embed the node.
+ *               after marking the queue empty; behind a streaming
+ *               producer it pauses when it catches up, so that it drains
+ *               batches); messages embed the node.
  *   parc-try    parc_mpsc_pop_try with the harness's poll-then-yield wait.
  *   urcu-wfcq   liburcu's wfcqueue: cds_wfcq_enqueue (one exchange) and,
  *               with a single consumer, __cds_wfcq_dequeue_blocking (no

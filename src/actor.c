@@ -1,6 +1,7 @@
 /* Messages and the thread-per-actor mode (parc/actor.h). */
-#define _GNU_SOURCE /* sched_getcpu */
+#define _GNU_SOURCE /* sched_getcpu, pthread_{get,set}affinity_np */
 #include <errno.h>
+#include <pthread.h>
 #include <sched.h>
 #include <stdalign.h>
 #include <stdlib.h>
@@ -117,12 +118,18 @@ int parc_msg_reply(parc_msg_t *m, int status, void *value)
  *
  * Yielding still costs two context switches a round trip (~2.7 us here),
  * and two threads that keep yielding to each other stay on their CPU: the
- * load balancer hesitates to move a task that ran a moment ago. A thread
- * that wakes from a sleep is placed on an idle CPU if there is one, so
- * once every UNPAIR_NS a waiter sharing its partner's CPU sleeps instead
- * of yielding (for the timer's slack, ~50 us): with a CPU idle the two
- * are apart from then on and a round trip is a cache-line exchange again;
- * with none idle it costs ~1% of the time.
+ * load balancer hesitates to move a task that ran a moment ago (and a
+ * futex wake-up tends to pull the woken thread next to its waker). So
+ * once every UNPAIR_NS a waiter sharing its partner's CPU separates them:
+ * the actor's own thread (parc's, created by parc_actor_start) moves
+ * itself to another CPU it may run on, by narrowing its affinity to that
+ * CPU and restoring the mask it had at once (the kernel migrates a thread
+ * whose CPU leaves its mask; restoring the mask does not move it back).
+ * A user's thread is never re-pinned: the asker sleeps briefly instead
+ * (for the timer's slack, ~50 us), and a thread that wakes from a sleep
+ * is placed on an idle CPU if there is one. With the two apart a round
+ * trip is a cache-line exchange again; with no CPU idle the attempt
+ * costs ~1% of the time.
  */
 #define PARTNER_POLLS (PARC_SPIN_POLLS / 2) /* then the primitive's own wait */
 #define UNPAIR_NS 5000000                   /* 5 ms */
@@ -146,6 +153,32 @@ static int32_t publish_cpu(parc_atomic(int32_t) *mine)
     return cpu;
 }
 
+/* Move the calling thread (the actor's own) off CPU `cpu` to the next
+ * CPU in its affinity mask, leaving the mask as it was. Returns false
+ * when it cannot (a mask of one CPU, or no affinity calls here). */
+static bool move_off_cpu(int32_t cpu)
+{
+#if defined(__linux__)
+    cpu_set_t allowed, one;
+    pthread_t self = pthread_self();
+    if (pthread_getaffinity_np(self, sizeof allowed, &allowed) != 0)
+        return false;
+    for (int k = 1; k < CPU_SETSIZE; k++) {
+        int other = (cpu + k) % CPU_SETSIZE;
+        if (!CPU_ISSET(other, &allowed))
+            continue;
+        CPU_ZERO(&one);
+        CPU_SET(other, &one);
+        bool moved = pthread_setaffinity_np(self, sizeof one, &one) == 0;
+        pthread_setaffinity_np(self, sizeof allowed, &allowed);
+        return moved;
+    }
+#else
+    (void)cpu;
+#endif
+    return false;
+}
+
 /* Poll number i of a wait on a partner whose CPU is in *theirs. Returns
  * the CPU we are on now (we may have moved while yielding). */
 static int32_t partner_poll(parc_actor_t *a, unsigned i,
@@ -155,11 +188,13 @@ static int32_t partner_poll(parc_actor_t *a, unsigned i,
     /* relaxed: a hint (see publish_cpu). */
     if (cpu >= 0 && parc_load(theirs, PARC_RELAXED) == cpu) {
         int64_t now = parc_now_ns();
-        /* relaxed: a rate limit; a rare double sleep is harmless. */
+        /* relaxed: a rate limit; a rare double move is harmless. */
         int64_t last = parc_load(&a->unpair_ns_, PARC_RELAXED);
         if (now - last >= UNPAIR_NS) {
             parc_store(&a->unpair_ns_, now, PARC_RELAXED);
-            parc_sleep_until(now + 1000); /* wake up on an idle CPU */
+            /* Only the actor's thread (the one receiving) moves itself. */
+            if (mine != &a->recv_cpu_ || !move_off_cpu(cpu))
+                parc_sleep_until(now + 1000); /* wake up on an idle CPU */
         } else {
             parc_yield(); /* the partner needs this CPU to answer */
         }

@@ -10,11 +10,11 @@
  *                  yield wait (bench_wait_poll), like the spinning peers.
  *   parc-bulk      parc_spsc_push_bulk/pop_bulk, 32 items at a time.
  *   ck-ring        ck_ring_enqueue_spsc/dequeue_spsc (non-blocking).
+ *   moodycamel-rwq moodycamel's SPSC ReaderWriterQueue<void *> (from
+ *                  libreaderwriterqueue-dev, when installed), 1024 slots,
+ *                  try_enqueue/try_dequeue with the harness's wait.
  *   moodycamel     ConcurrentQueue<void *> with a producer and a consumer
- *                  token (an unbounded MPMC queue). moodycamel's own SPSC
- *                  ReaderWriterQueue, which the issue names, is packaged
- *                  in Debian (libreaderwriterqueue-dev) but not wired into
- *                  bench/peer_moodycamel.cpp yet, so it is not measured.
+ *                  token (an unbounded MPMC queue).
  *   glib           GAsyncQueue push / pop (unbounded; mutex + condition).
  *   pthread        a 1024-slot ring under one mutex with two conditions.
  * Every case checks that the sum of the items popped is the sum pushed.
@@ -125,6 +125,14 @@ static int ckr_pop(ckr_t *q, void **item)
 }
 
 XFER_CASE(ck, "ck-ring", ckr_t, ckr_make, ckr_free, ckr_push, ckr_pop, 1)
+#endif
+
+/* ---- moodycamel's ReaderWriterQueue ------------------------------------ */
+
+#ifdef PARC_BENCH_HAVE_RWQ
+#include "peer_moodycamel.h"
+XFER_CASE(rwq, "moodycamel-rwq", bench_rwq_queue_t, bench_rwq_create,
+          bench_rwq_destroy, bench_rwq_push, bench_rwq_pop, 1)
 #endif
 
 #include "xfer_peers.h" /* moodycamel, GLib and pthread cases */

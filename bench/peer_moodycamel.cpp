@@ -18,6 +18,9 @@
 #endif
 #include <blockingconcurrentqueue.h>
 #include <concurrentqueue.h>
+#ifdef PARC_BENCH_HAVE_RWQ
+#include <readerwriterqueue.h>
+#endif
 #if defined(__GNUC__) && !defined(__clang__) && __GNUC__ >= 11
 #pragma GCC diagnostic pop
 #endif
@@ -36,6 +39,12 @@ struct bench_mc_ctok {
     moodycamel::ConsumerToken t;
     explicit bench_mc_ctok(bench_mc_queue *q) : t(q->q) {}
 };
+#ifdef PARC_BENCH_HAVE_RWQ
+struct bench_rwq_queue {
+    moodycamel::ReaderWriterQueue<void *> q;
+    explicit bench_rwq_queue(size_t capacity) : q(capacity) {}
+};
+#endif
 struct bench_mcb_queue {
     moodycamel::BlockingConcurrentQueue<void *> q;
     explicit bench_mcb_queue(size_t capacity) : q(capacity) {}
@@ -152,5 +161,31 @@ int bench_mcb_wait_dequeue(bench_mcb_queue_t *q, void **item, long long timeout_
                ? 0
                : ETIMEDOUT;
 }
+
+#ifdef PARC_BENCH_HAVE_RWQ
+bench_rwq_queue_t *bench_rwq_create(size_t capacity)
+{
+    try {
+        return new bench_rwq_queue(capacity);
+    } catch (...) {
+        return nullptr;
+    }
+}
+
+void bench_rwq_destroy(bench_rwq_queue_t *q)
+{
+    delete q;
+}
+
+int bench_rwq_push(bench_rwq_queue_t *q, void *item)
+{
+    return q->q.try_enqueue(item) ? 0 : EAGAIN;
+}
+
+int bench_rwq_pop(bench_rwq_queue_t *q, void **item)
+{
+    return q->q.try_dequeue(*item) ? 0 : EAGAIN;
+}
+#endif
 
 } // extern "C"

@@ -63,6 +63,18 @@ int bench_mcb_try_dequeue(bench_mcb_queue_t *q, void **item);       /* 0/EAGAIN 
 /* Wait at most timeout_ns (negative: forever): 0, or ETIMEDOUT. Blocks. */
 int bench_mcb_wait_dequeue(bench_mcb_queue_t *q, void **item, long long timeout_ns);
 
+#ifdef PARC_BENCH_HAVE_RWQ
+/* ReaderWriterQueue<void *> (libreaderwriterqueue-dev): moodycamel's
+ * bounded-use SPSC queue; one producer thread, one consumer thread. */
+typedef struct bench_rwq_queue bench_rwq_queue_t;
+/* Room for `capacity` items (it never allocates after this: pushes use
+ * try_enqueue). NULL when out of memory. */
+bench_rwq_queue_t *bench_rwq_create(size_t capacity);
+void bench_rwq_destroy(bench_rwq_queue_t *q);
+int bench_rwq_push(bench_rwq_queue_t *q, void *item);   /* 0/EAGAIN (full) */
+int bench_rwq_pop(bench_rwq_queue_t *q, void **item);   /* 0/EAGAIN (empty) */
+#endif
+
 #ifdef __cplusplus
 }
 #endif

@@ -373,6 +373,33 @@ END_TEST
 START_TEST(producers_and_consumers) { run_buffer(4, 4, 10000 / PARC_SLOWDOWN); }
 END_TEST
 
+/* An idle waiter spins briefly, then sleeps: over one second it uses far
+ * below 2% of a core. */
+struct cond_and_mutex {
+    parc_cond_t c;
+    parc_mutex_t m;
+};
+
+static int wait_one_second(void *arg)
+{
+    struct cond_and_mutex *cm = arg;
+    parc_mutex_lock(&cm->m);
+    int rc = parc_cond_wait_timed(&cm->c, &cm->m, PARC_NS_PER_S);
+    parc_mutex_unlock(&cm->m);
+    return rc;
+}
+
+START_TEST(idle_waiter_burns_no_cpu)
+{
+    struct cond_and_mutex cm = { PARC_COND_INIT, PARC_MUTEX_INIT };
+    parc_test_idle_t m = { wait_one_second, &cm, -1, 0, 0 };
+    parc_test_measure_idle(&m);
+    ck_assert_int_eq(m.rc, ETIMEDOUT);
+    ck_assert_int_ge(m.wall_ns, PARC_NS_PER_S);
+    ck_assert_int_le(m.cpu_ns, m.wall_ns / 50);
+}
+END_TEST
+
 int main(void)
 {
     Suite *s = suite_create("cond");
@@ -385,6 +412,7 @@ int main(void)
     tcase_add_test(basic, wait_for_checks_first);
     tcase_add_test(basic, wait_for_rechecks_after_every_wakeup);
     tcase_add_test(basic, wait_for_returns_last_value_at_deadline);
+    tcase_add_test(basic, idle_waiter_burns_no_cpu);
     suite_add_tcase(s, basic);
     TCase *mt = tcase_create("threads");
     tcase_set_timeout(mt, 120 * PARC_SLOWDOWN);

@@ -185,40 +185,20 @@ END_TEST
 
 /* ---- an idle waiter must not burn a core ----------------------------- */
 
-struct idle {
-    parc_event_t *e;
-    int64_t cpu_ns, wall_ns;
-    int rc;
-};
-
-static int64_t thread_cpu_ns(void)
+static int wait_one_second(void *e)
 {
-    struct timespec ts;
-    clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
-    return (int64_t)ts.tv_sec * PARC_NS_PER_S + ts.tv_nsec;
-}
-
-static void *idle_wait(void *arg)
-{
-    struct idle *i = arg;
-    int64_t cpu0 = thread_cpu_ns(), t0 = parc_now_ns();
-    i->rc = parc_event_wait_timed(i->e, PARC_NS_PER_S);
-    i->cpu_ns = thread_cpu_ns() - cpu0;
-    i->wall_ns = parc_now_ns() - t0;
-    return NULL;
+    return parc_event_wait_timed(e, PARC_NS_PER_S);
 }
 
 START_TEST(idle_waiter_burns_no_cpu)
 {
     parc_event_t e = PARC_EVENT_INIT;
-    struct idle i = { &e, 0, 0, -1 };
-    pthread_t t;
-    ck_assert_int_eq(pthread_create(&t, NULL, idle_wait, &i), 0);
-    parc_test_join(&t, 1);
-    ck_assert_int_eq(i.rc, ETIMEDOUT);
-    ck_assert_int_ge(i.wall_ns, PARC_NS_PER_S);
+    parc_test_idle_t m = { wait_one_second, &e, -1, 0, 0 };
+    parc_test_measure_idle(&m);
+    ck_assert_int_eq(m.rc, ETIMEDOUT);
+    ck_assert_int_ge(m.wall_ns, PARC_NS_PER_S);
     /* spins ~25 us, then sleeps: far below 2% of a core over one second */
-    ck_assert_int_le(i.cpu_ns, i.wall_ns / 50);
+    ck_assert_int_le(m.cpu_ns, m.wall_ns / 50);
 }
 END_TEST
 

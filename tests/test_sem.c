@@ -211,6 +211,24 @@ static void *hold_permits(void *arg)
     return NULL;
 }
 
+/* An idle acquirer spins briefly, then sleeps: over one second it uses
+ * far below 2% of a core. */
+static int acquire_for_one_second(void *s)
+{
+    return parc_sem_acquire_timed(s, 1, PARC_NS_PER_S);
+}
+
+START_TEST(idle_acquirer_burns_no_cpu)
+{
+    parc_sem_t s = PARC_SEM_INIT(0);
+    parc_test_idle_t m = { acquire_for_one_second, &s, -1, 0, 0 };
+    parc_test_measure_idle(&m);
+    ck_assert_int_eq(m.rc, ETIMEDOUT);
+    ck_assert_int_ge(m.wall_ns, PARC_NS_PER_S);
+    ck_assert_int_le(m.cpu_ns, m.wall_ns / 50);
+}
+END_TEST
+
 START_TEST(never_admits_more_than_its_permits)
 {
     static struct holders h;
@@ -335,6 +353,7 @@ int main(void)
     tcase_add_test(basic, blocked_acquire_woken_by_release);
     tcase_add_test(basic, large_acquire_gathers_single_releases);
     tcase_add_test(basic, release_reaches_a_waiter_that_can_use_it);
+    tcase_add_test(basic, idle_acquirer_burns_no_cpu);
     suite_add_tcase(s, basic);
     TCase *mt = tcase_create("threads");
     tcase_set_timeout(mt, 120 * PARC_SLOWDOWN);

@@ -7,6 +7,7 @@
 #include <check.h>
 #include <pthread.h>
 #include <stdlib.h>
+#include <time.h>
 
 #include "parc/atomic.h"
 #include "parc/time.h"
@@ -72,6 +73,42 @@ static inline void *parc_test_run_op(void *arg)
      * acquire */
     parc_store(&o->done, 1, PARC_RELEASE);
     return NULL;
+}
+
+/* "An idle waiter burns no CPU": run wait(arg) -- a timed wait that
+ * nothing will satisfy -- on a new thread and record its return code, the
+ * wall time it took and the CPU time that thread used meanwhile. A waiter
+ * that spins briefly and then sleeps uses a few tens of microseconds; one
+ * that keeps spinning uses its whole wall time. */
+typedef struct parc_test_idle {
+    int (*wait)(void *arg);
+    void *arg;
+    int rc;
+    int64_t wall_ns, cpu_ns;
+} parc_test_idle_t;
+
+static inline int64_t parc_test_thread_cpu_ns(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
+    return (int64_t)ts.tv_sec * PARC_NS_PER_S + ts.tv_nsec;
+}
+
+static inline void *parc_test_idle_body_(void *arg)
+{
+    parc_test_idle_t *m = arg;
+    int64_t cpu0 = parc_test_thread_cpu_ns(), t0 = parc_now_ns();
+    m->rc = m->wait(m->arg);
+    m->cpu_ns = parc_test_thread_cpu_ns() - cpu0;
+    m->wall_ns = parc_now_ns() - t0;
+    return NULL;
+}
+
+static inline void parc_test_measure_idle(parc_test_idle_t *m)
+{
+    pthread_t t;
+    ck_assert_int_eq(pthread_create(&t, NULL, parc_test_idle_body_, m), 0);
+    parc_test_join(&t, 1);
 }
 
 /* Run one suite; exit status is the number of failures (ctest reads it). */

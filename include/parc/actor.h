@@ -137,9 +137,13 @@ struct parc_actor {
  * (NULL a or run). No concurrent use of a during init. */
 int parc_actor_init(parc_actor_t *a, parc_actor_run_fn run, void *arg);
 
-/* Start the actor's thread, which calls run(a, arg). Once only. Returns
- * 0, EINVAL (NULL), EALREADY (started before), EAGAIN (no thread could be
- * created). Any thread; never blocks. */
+/* Start the actor's thread, which calls run(a, arg). Once only. The
+ * thread is parc's: when it finds itself waiting on the same CPU as the
+ * thread it serves (a request/reply partner), it moves itself to another
+ * CPU of its affinity mask (at most once per 5 ms; the mask is left as it
+ * was), since two spinning partners on one CPU only delay each other.
+ * Returns 0, EINVAL (NULL), EALREADY (started before), EAGAIN (no thread
+ * could be created). Any thread; never blocks. */
 int parc_actor_start(parc_actor_t *a);
 
 /* Send m (ownership passes to the actor on 0). Any thread; wait-free

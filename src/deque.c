@@ -3,11 +3,6 @@
 
 #include "parc/deque.h"
 
-struct parc_deque_array {
-    int64_t mask;                   /* capacity - 1; capacity a power of 2 */
-    struct parc_deque_array *prev;  /* older retired array (owner only) */
-    parc_atomic(void *) slots[];    /* item i lives at slots[i & mask] */
-};
 typedef struct parc_deque_array array_t;
 
 #define MAX_CAPACITY (INT64_C(1) << 40)
@@ -39,6 +34,7 @@ int parc_deque_init(parc_deque_t *d, size_t capacity_hint)
     parc_atomic_init(&d->bottom, 0);
     parc_atomic_init(&d->array, a);
     d->retired = NULL;
+    d->top_cache = 0;
     return 0;
 }
 
@@ -59,7 +55,7 @@ int parc_deque_destroy(parc_deque_t *d)
 
 /* Owner: replace the full array `a` by one twice its size holding the
  * items [t, b). Returns the new array, or NULL on ENOMEM. */
-static array_t *grow(parc_deque_t *d, array_t *a, int64_t t, int64_t b)
+array_t *parc_deque_grow_(parc_deque_t *d, array_t *a, int64_t t, int64_t b)
 {
     int64_t cap = (a->mask + 1) * 2;
     if (cap > MAX_CAPACITY)
@@ -80,67 +76,19 @@ static array_t *grow(parc_deque_t *d, array_t *a, int64_t t, int64_t b)
     return n;
 }
 
+/* The owner's operations are inlined from parc/deque.h (argued there). */
 int parc_deque_push(parc_deque_t *d, void *item)
 {
     if (d == NULL)
         return EINVAL;
-    int64_t b = parc_load(&d->bottom, PARC_RELAXED); /* only we write it */
-    /* acquire: pairs with the seq_cst CAS of a thief that advanced top: its
-     * read of the slot we may now overwrite happened before. */
-    int64_t t = parc_load(&d->top, PARC_ACQUIRE);
-    array_t *a = parc_load(&d->array, PARC_RELAXED); /* only we write it */
-    if (b - t > a->mask) {
-        a = grow(d, a, t, b);
-        if (a == NULL)
-            return ENOMEM;
-    }
-    parc_store(&a->slots[b & a->mask], item, PARC_RELAXED);
-    /* release: publishes the slot (and the item's contents) to a thief
-     * that reads this bottom with its acquire load in steal. The paper
-     * writes a release fence then a relaxed store: the same guarantee,
-     * which TSan can also see. */
-    parc_store(&d->bottom, b + 1, PARC_RELEASE);
-    return 0;
+    return parc_deque_push_inline_(d, item);
 }
 
 int parc_deque_pop(parc_deque_t *d, void **item)
 {
     if (d == NULL || item == NULL)
         return EINVAL;
-    int64_t b = parc_load(&d->bottom, PARC_RELAXED) - 1; /* only we write it */
-    /* Empty without the fence: top only grows, so a top read at least
-     * bottom (even a stale one, which is smaller than the real one) means
-     * no item is left, and only we could add one. A worker looking for
-     * work tries its own deque first, usually empty: this saves it a full
-     * fence. relaxed: nothing is read through it. */
-    if (parc_load(&d->top, PARC_RELAXED) > b)
-        return EAGAIN;
-    array_t *a = parc_load(&d->array, PARC_RELAXED); /* only we write it */
-    parc_store(&d->bottom, b, PARC_RELAXED);
-    /* seq_cst fence: the bottom store above must be ordered before the top
-     * load below (store-load: only a full fence orders it). Pairs with the
-     * seq_cst fence in steal: either the thief sees the smaller bottom and
-     * backs off, or we see its advanced top; never both miss. */
-    parc_fence(PARC_SEQ_CST);
-    int64_t t = parc_load(&d->top, PARC_RELAXED);
-    int rc = 0;
-    if (t <= b) {
-        void *x = parc_load(&a->slots[b & a->mask], PARC_RELAXED); /* ours */
-        if (t == b) {
-            /* The last item: race the thieves for it through top.
-             * seq_cst: the paper's order; it is the CAS that thieves'
-             * seq_cst CAS and fences are totally ordered with. */
-            if (!parc_cas(&d->top, &t, t + 1, PARC_SEQ_CST, PARC_RELAXED))
-                rc = EAGAIN; /* a thief took it */
-            parc_store(&d->bottom, b + 1, PARC_RELAXED);
-        }
-        if (rc == 0)
-            *item = x;
-    } else {
-        rc = EAGAIN; /* empty: undo the reservation */
-        parc_store(&d->bottom, b + 1, PARC_RELAXED);
-    }
-    return rc;
+    return parc_deque_pop_inline_(d, item);
 }
 
 int parc_deque_steal(parc_deque_t *d, void **item)

@@ -27,6 +27,15 @@ void parc_future_set_help_hook(parc_future_help_fn help, void *ctx)
     help_ctx = help != NULL ? ctx : NULL;
 }
 
+static _Thread_local parc_future_join_fn join_fn;
+static _Thread_local void *join_ctx;
+
+void parc_future_set_join_hook(parc_future_join_fn join, void *ctx)
+{
+    join_fn = join;
+    join_ctx = join != NULL ? ctx : NULL;
+}
+
 /* ---- recycling heap futures ------------------------------------------- *
  *
  * A pool allocates a future per task, often on one thread and frees it on
@@ -249,12 +258,30 @@ static int lost_claim(parc_future_t *f)
                ? ECANCELED : EALREADY;
 }
 
+static inline bool phase_complete(uint32_t s)
+{
+    return (s & PARC_FUTURE_PHASE) >= PARC_FUTURE_DONE;
+}
+
 static void fire(parc_future_t *c, int status, void *value);
+
+static void settle_chained(parc_future_t *f, uint32_t phase, int status,
+                           void *value);
+
+/* Wake the threads parked on a future that just completed: called with
+ * the address only, the future itself may be gone. Out of line: rare. */
+static void wake_waiters(parc_park_word_t *state)
+{
+    parc_park_wake_all(state);
+    parc_ec_notify_all(&any_ec);
+}
 
 /* Complete a claimed (RUNNING) future and run its continuations. After
  * the state exchange the future may be freed by a waiter: only its state
- * word's address is used from then on. */
-static void settle(parc_future_t *f, uint32_t phase, int status, void *value)
+ * word's address is used from then on. The common case (no continuation)
+ * is inline: every task's completion passes here. */
+static inline void settle(parc_future_t *f, uint32_t phase, int status,
+                          void *value)
 {
     f->status = status;
     f->value = value;
@@ -268,13 +295,18 @@ static void settle(parc_future_t *f, uint32_t phase, int status, void *value)
          * complete phase (acquire loads in is_done/wait/get, then()'s
          * acquire fetch-or). */
         if (parc_cas_weak(&f->state, &s, phase, PARC_RELEASE, PARC_RELAXED)) {
-            if (s & PARC_FUTURE_WAITERS) {
-                parc_park_wake_all(&f->state); /* address only: f may be gone */
-                parc_ec_notify_all(&any_ec);
-            }
+            if (s & PARC_FUTURE_WAITERS)
+                wake_waiters(&f->state); /* address only: f may be gone */
             return;
         }
     }
+    settle_chained(f, phase, status, value);
+}
+
+/* settle() when continuations hang off f. */
+static void settle_chained(parc_future_t *f, uint32_t phase, int status,
+                           void *value)
+{
     /* acq_rel: release publishes status/value to a then() that finds the
      * list closed (its acquire load); acquire makes the continuations
      * linked by then() (release CAS) readable here. */
@@ -282,10 +314,8 @@ static void settle(parc_future_t *f, uint32_t phase, int status, void *value)
     /* release: publishes status/value to every thread that sees the
      * complete phase (acquire loads in is_done/wait/get). */
     uint32_t old = parc_xchg(&f->state, phase, PARC_RELEASE);
-    if (old & PARC_FUTURE_WAITERS) {
-        parc_park_wake_all(&f->state); /* address only: f may be gone */
-        parc_ec_notify_all(&any_ec);
-    }
+    if (old & PARC_FUTURE_WAITERS)
+        wake_waiters(&f->state); /* address only: f may be gone */
     /* Continuations in the order they were chained (the list is LIFO). */
     parc_future_t *rev = NULL;
     while (list != NULL) {
@@ -338,6 +368,8 @@ int parc_future_destroy(parc_future_t *f)
     if (f == NULL || f->heap)
         return EINVAL;
     uint32_t s = parc_load(&f->state, PARC_ACQUIRE); /* pairs with settle */
+    if (phase_complete(s)) /* the usual case: nothing to settle */
+        return 0;
     if ((s & PARC_FUTURE_PHASE) == PARC_FUTURE_RUNNING)
         return EBUSY;
     if (claim(f)) /* continuations must not wait forever: cancel */
@@ -345,10 +377,9 @@ int parc_future_destroy(parc_future_t *f)
     return 0;
 }
 
-int parc_future_run(parc_future_t *f)
+/* parc_future_run for a task future (fn.task set, no source). */
+static inline int run_task_future(parc_future_t *f)
 {
-    if (f == NULL || f->fn.task == NULL || f->source != NULL)
-        return EINVAL;
     if (!claim(f))
         return lost_claim(f);
     void *v = NULL;
@@ -358,6 +389,13 @@ int parc_future_run(parc_future_t *f)
     else
         settle(f, PARC_FUTURE_DONE, s, s == 0 ? v : NULL);
     return 0;
+}
+
+int parc_future_run(parc_future_t *f)
+{
+    if (f == NULL || f->fn.task == NULL || f->source != NULL)
+        return EINVAL;
+    return run_task_future(f);
 }
 
 int parc_future_complete(parc_future_t *f, int status, void *value)
@@ -376,11 +414,6 @@ bool parc_future_cancel(parc_future_t *f)
         return false;
     settle(f, PARC_FUTURE_CANCELLED, ECANCELED, NULL);
     return true;
-}
-
-static inline bool phase_complete(uint32_t s)
-{
-    return (s & PARC_FUTURE_PHASE) >= PARC_FUTURE_DONE;
 }
 
 /* is_done for a non-NULL future, inlined into the waits. */
@@ -435,14 +468,52 @@ static bool help_while_pending(parc_future_t *f)
     return helped;
 }
 
+/*
+ * The join hook took f back from its queue (see parc_future_join_fn): run
+ * it here. Only task futures are ever queued, so fn.task is set. The
+ * claim still decides against a racing cancel or complete, which may have
+ * claimed f meanwhile (then f does not run). A heap future's queue
+ * reference is dropped; the waiter holds one too, so it is never the last.
+ */
+static void run_joined(parc_future_t *f)
+{
+    bool heap = f->heap != 0;
+    (void)run_task_future(f);
+    if (heap)
+        parc_future_release(f);
+}
+
+/* Fork/join: f is usually the newest item of this worker's own deque;
+ * the join hook pops it and we run it directly. True when f is complete
+ * after that (not when a cancel or complete claimed it first and is
+ * still settling, nor when the hook did not take it). */
+static inline bool try_join(parc_future_t *f)
+{
+    if (join_fn == NULL || !join_fn(join_ctx, f))
+        return false;
+    run_joined(f);
+    return done(f);
+}
+
+/* The wait once f was found incomplete and the join hook had its try:
+ * help, spin, park. */
+static int wait_helping(parc_future_t *f, parc_deadline_t deadline);
+
 static int wait_until(parc_future_t *f, parc_deadline_t deadline)
 {
     if (done(f))
         return 0;
     if (deadline != PARC_FOREVER && parc_deadline_passed(deadline))
         return ETIMEDOUT; /* a poll (timeout 0) does not spin */
-    /* A worker first runs what it can: in fork/join the awaited child is
-     * usually at the bottom of its own deque. */
+    if (try_join(f))
+        return 0;
+    return wait_helping(f, deadline);
+}
+
+static int wait_helping(parc_future_t *f, parc_deadline_t deadline)
+{
+    /* A worker first runs what it can: the awaited task may be stolen,
+     * and what the thief left or pushed meanwhile is near. */
     if (help_fn != NULL && help_while_pending(f) && done(f))
         return 0;
     for (unsigned i = 0; i < PARC_SPIN_POLLS; i++) {
@@ -507,8 +578,17 @@ static int outcome(parc_future_t *f, void **value)
 
 int parc_future_get(parc_future_t *f, void **value)
 {
-    int rc = parc_future_wait(f);
-    return rc != 0 ? rc : outcome(f, value);
+    if (f == NULL)
+        return EINVAL;
+    /* The join of fork/join, inline: wait_until's first steps (done, the
+     * join hook) without its frame; the rest of the wait when they did
+     * not complete f. */
+    if (!done(f) && !try_join(f)) {
+        int rc = wait_helping(f, PARC_FOREVER);
+        if (rc != 0)
+            return rc;
+    }
+    return outcome(f, value);
 }
 
 int parc_future_get_try(parc_future_t *f, void **value)

@@ -776,7 +776,7 @@ static void *next_task(parc_pool_t *p, pool_worker_t *w)
             && (inject_take(p, w, &item, NULL)
                 || parc_deque_steal(&w->deque, &item) == 0))
             f = item;
-        if (f == NULL && (parc_deque_pop(&w->deque, &item) == 0
+        if (f == NULL && (parc_deque_pop_inline_(&w->deque, &item) == 0
                           || inject_take(p, w, &item, NULL)))
             f = item;
         if (f != NULL) {
@@ -843,7 +843,7 @@ static bool worker_help(void *ctx)
     parc_pool_t *p = w->pool;
     void *item;
     void *f = NULL;
-    if (parc_deque_pop(&w->deque, &item) == 0)
+    if (parc_deque_pop_inline_(&w->deque, &item) == 0)
         f = item;
     else
         f = find_work(p, w, NULL);
@@ -851,6 +851,17 @@ static bool worker_help(void *ctx)
         return false;
     run_task(p, f);
     return true;
+}
+
+/* The join hook of every worker (parc_future_join_fn): take f back when
+ * it is the newest item of our own deque, the fork/join case (the task
+ * that forked f and now waits on it pushed it last, and whatever it
+ * forked after f is joined already). Once terminating, leave f to the
+ * help hook, which cancels what it takes. */
+static bool worker_join(void *ctx, parc_future_t *f)
+{
+    pool_worker_t *w = ctx;
+    return !terminating(w->pool) && parc_deque_pop_if_inline_(&w->deque, f) == 0;
 }
 
 bool parc_pool_help_(parc_pool_t *p)
@@ -868,6 +879,7 @@ static void *worker_main(void *arg)
     name[15] = '\0'; /* the kernel's limit: 15 characters */
     pthread_setname_np(pthread_self(), name);
     parc_future_set_help_hook(worker_help, w);
+    parc_future_set_join_hook(worker_join, w);
     if (p->initializer != NULL)
         p->initializer(p->initializer_arg, w->index);
     for (;;) {
@@ -886,6 +898,7 @@ static void *worker_main(void *arg)
     while (parc_deque_pop(&w->deque, &item) == 0)
         cancel_task(item);
     parc_future_set_help_hook(NULL, NULL);
+    parc_future_set_join_hook(NULL, NULL);
     current = NULL;
     return NULL;
 }
@@ -1136,14 +1149,14 @@ static int push_outside(parc_pool_t *p, parc_task_fn fn, void *arg)
 
 /* Hand a task item to the pool: the calling worker's deque, or an
  * injection shard from outside. */
-static int push_item(parc_pool_t *p, void *item)
+static inline int push_item(parc_pool_t *p, void *item)
 {
     pool_worker_t *w = current;
     if (w == NULL || w->pool != p)
         return push_outside(p, NULL, item);
     if (terminating(p))
         return EPIPE;
-    int rc = parc_deque_push(&w->deque, item);
+    int rc = parc_deque_push_inline_(&w->deque, item);
     /* A worker always empties its own deque before it parks, so a task
      * pushed here runs even if no one is woken: the wake-up only buys
      * parallelism and needs no fence (that would cost every fork of a
@@ -1202,7 +1215,8 @@ int parc_pool_submit_future(parc_pool_t *p, parc_future_t *f)
      * the run's claim decides any race. */
     if ((parc_load(&f->state, PARC_RELAXED) & PARC_FUTURE_PHASE) != PARC_FUTURE_PENDING)
         return EALREADY;
-    parc_future_retain(f); /* heap: the queue's reference (no-op otherwise) */
+    if (f->heap) /* caller storage has no count: skip the call */
+        parc_future_retain(f); /* the queue's reference */
     int rc = push_item(p, f);
     if (rc != 0 && f->heap) /* give the queue's reference back, unrun: the */
         parc_fas(&f->refs, 1u, PARC_RELAXED); /* caller holds one, no free */

@@ -93,6 +93,59 @@ START_TEST(growth_keeps_every_item)
 }
 END_TEST
 
+/* push's room check uses a top it read before; it must still see slots
+ * that thieves freed (reading top again when the cache says full), and
+ * must never overwrite an item that is still inside. */
+START_TEST(push_reuses_slots_thieves_freed)
+{
+    parc_deque_t d;
+    void *v;
+    ck_assert_int_eq(parc_deque_init(&d, 4), 0);
+    for (size_t i = 0; i < 4; i++)
+        ck_assert_int_eq(parc_deque_push(&d, TASK(i)), 0);
+    struct parc_deque_array *a = parc_load(&d.array, PARC_RELAXED);
+    ck_assert_int_eq(parc_deque_steal(&d, &v), 0);
+    ck_assert_ptr_eq(v, TASK(0));
+    ck_assert_int_eq(parc_deque_steal(&d, &v), 0);
+    ck_assert_ptr_eq(v, TASK(1));
+    ck_assert_int_eq(parc_deque_push(&d, TASK(4)), 0);
+    ck_assert_int_eq(parc_deque_push(&d, TASK(5)), 0);
+    /* two slots were free: no growth */
+    ck_assert_ptr_eq(parc_load(&d.array, PARC_RELAXED), a);
+    ck_assert_int_eq(parc_deque_push(&d, TASK(6)), 0); /* full: grows */
+    ck_assert_ptr_ne(parc_load(&d.array, PARC_RELAXED), a);
+    for (size_t i = 2; i <= 6; i++) {
+        ck_assert_int_eq(parc_deque_steal(&d, &v), 0);
+        ck_assert_ptr_eq(v, TASK(i));
+    }
+    ck_assert_int_eq(parc_deque_pop(&d, &v), EAGAIN);
+    ck_assert_int_eq(parc_deque_destroy(&d), 0);
+}
+END_TEST
+
+START_TEST(pop_if_takes_only_the_expected_newest)
+{
+    parc_deque_t d;
+    void *v;
+    ck_assert_int_eq(parc_deque_init(&d, 2), 0);
+    ck_assert_int_eq(parc_deque_pop_if_inline_(&d, TASK(0)), EAGAIN); /* empty */
+    ck_assert_int_eq(parc_deque_push(&d, TASK(0)), 0);
+    ck_assert_int_eq(parc_deque_pop(&d, &v), 0);
+    /* empty again, but the slot still holds TASK(0): not taken twice */
+    ck_assert_int_eq(parc_deque_pop_if_inline_(&d, TASK(0)), EAGAIN);
+    ck_assert_int_eq(parc_deque_push(&d, TASK(1)), 0);
+    ck_assert_int_eq(parc_deque_push(&d, TASK(2)), 0);
+    ck_assert_int_eq(parc_deque_pop_if_inline_(&d, TASK(1)), EAGAIN); /* not newest */
+    ck_assert_uint_eq(parc_deque_size(&d), 2);
+    ck_assert_int_eq(parc_deque_pop_if_inline_(&d, TASK(2)), 0);
+    ck_assert_uint_eq(parc_deque_size(&d), 1);
+    ck_assert_int_eq(parc_deque_pop_if_inline_(&d, TASK(1)), 0); /* the last */
+    ck_assert_uint_eq(parc_deque_size(&d), 0);
+    ck_assert_int_eq(parc_deque_steal(&d, &v), EAGAIN);
+    ck_assert_int_eq(parc_deque_destroy(&d), 0);
+}
+END_TEST
+
 /* ---- owner and thieves ---------------------------------------------- */
 
 enum { THIEVES = 3 };
@@ -196,6 +249,59 @@ START_TEST(every_task_taken_exactly_once)
 }
 END_TEST
 
+/* The join's pop_if against thieves: the owner pushes a few tasks and
+ * takes back the newest with pop_if (a wrong guess must take nothing),
+ * so the race for the last item runs through pop_if constantly. */
+START_TEST(pop_if_races_thieves_exactly_once)
+{
+    struct work *w = calloc(1, sizeof *w);
+    ck_assert_ptr_nonnull(w);
+    w->taken = calloc(TASKS, sizeof w->taken[0]);
+    ck_assert_ptr_nonnull(w->taken);
+    ck_assert_int_eq(parc_deque_init(&w->d, 2), 0);
+    struct thief ths[THIEVES];
+    for (unsigned i = 0; i < THIEVES; i++)
+        ths[i] = (struct thief){ w, i };
+    pthread_t th[THIEVES];
+    parc_test_spawn(th, THIEVES, thief_run, ths, sizeof ths[0]);
+
+    uint64_t seed = 88172645463325252ull, by_owner = 0;
+    size_t next = 0;
+    while (next < TASKS) {
+        seed ^= seed << 13, seed ^= seed >> 7, seed ^= seed << 17;
+        size_t k = 1 + seed % 3;
+        for (size_t i = 0; i < k && next < TASKS; i++)
+            ck_assert_int_eq(parc_deque_push(&w->d, TASK(next++)), 0);
+        /* a wrong guess (an older item, never the newest) takes nothing */
+        if (next >= 2)
+            ck_assert_int_eq(parc_deque_pop_if_inline_(&w->d, TASK(next - 2)), EAGAIN);
+        if (parc_deque_pop_if_inline_(&w->d, TASK(next - 1)) == 0) {
+            take(w, TASK(next - 1));
+            by_owner++;
+        }
+    }
+    void *v;
+    while (parc_deque_pop(&w->d, &v) == 0) {
+        take(w, v);
+        by_owner++;
+    }
+    /* release: pairs with the thieves' acquire load of done */
+    parc_store(&w->done, 1, PARC_RELEASE);
+    parc_test_join(th, THIEVES);
+
+    ck_assert_int_eq(parc_load(&w->failed, PARC_RELAXED), 0);
+    uint64_t total = by_owner;
+    for (unsigned i = 0; i < THIEVES; i++)
+        total += w->by_thieves[i];
+    ck_assert_uint_eq(total, TASKS);
+    for (size_t i = 0; i < TASKS; i++)
+        ck_assert_uint_eq(parc_load(&w->taken[i], PARC_RELAXED), 1);
+    ck_assert_int_eq(parc_deque_destroy(&w->d), 0);
+    free(w->taken);
+    free(w);
+}
+END_TEST
+
 static Suite *deque_suite(void)
 {
     Suite *s = suite_create("deque");
@@ -205,6 +311,9 @@ static Suite *deque_suite(void)
     tcase_add_test(tc, owner_lifo_thief_fifo);
     tcase_add_test(tc, growth_keeps_every_item);
     tcase_add_test(tc, every_task_taken_exactly_once);
+    tcase_add_test(tc, push_reuses_slots_thieves_freed);
+    tcase_add_test(tc, pop_if_takes_only_the_expected_newest);
+    tcase_add_test(tc, pop_if_races_thieves_exactly_once);
     suite_add_tcase(s, tc);
     return s;
 }

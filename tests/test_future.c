@@ -424,6 +424,80 @@ START_TEST(help_hook_runs_work_instead_of_blocking)
 }
 END_TEST
 
+/* A join hook that "takes back" one future: the one it was given. */
+struct joiner_state {
+    parc_future_t *queued; /* what the pretend queue holds */
+    int calls;
+    parc_future_t *last_asked;
+};
+
+static bool take_back(void *ctx, parc_future_t *f)
+{
+    struct joiner_state *j = ctx;
+    j->calls++;
+    j->last_asked = f;
+    if (j->queued != f)
+        return false;
+    j->queued = NULL;
+    return true;
+}
+
+START_TEST(join_hook_runs_the_awaited_future_inline)
+{
+    struct joiner_state j = { NULL, 0, NULL };
+    struct helper_state h = { NULL, 0 };
+    parc_future_set_join_hook(take_back, &j);
+    parc_future_set_help_hook(run_pending, &h);
+
+    /* Taken back: runs here, on this thread, without the help hook. */
+    parc_future_t f;
+    parc_future_init(&f, add_one, (void *)1);
+    j.queued = &f;
+    void *v;
+    ck_assert_int_eq(parc_future_get(&f, &v), 0);
+    ck_assert_int_eq((intptr_t)v, 2);
+    ck_assert_int_eq(j.calls, 1);
+    ck_assert_ptr_eq(j.last_asked, &f);
+    ck_assert_int_eq(h.helped, 0);
+    /* Complete: a second get asks nobody. */
+    ck_assert_int_eq(parc_future_get(&f, &v), 0);
+    ck_assert_int_eq(j.calls, 1);
+
+    /* Not taken (the hook says false): the help hook runs it instead. */
+    parc_future_t g;
+    parc_future_init(&g, add_one, (void *)2);
+    h.pending = &g;
+    ck_assert_int_eq(parc_future_wait_timed(&g, PARC_TEST_PATIENCE_NS), 0);
+    ck_assert_int_eq(j.calls, 2);
+    ck_assert_int_eq(h.helped, 1);
+
+    /* Cancelled before the join: never runs, the hook is not asked. */
+    parc_future_t c;
+    parc_future_init(&c, add_one, (void *)3);
+    j.queued = &c;
+    ck_assert(parc_future_cancel(&c));
+    ck_assert_int_eq(parc_future_get(&c, &v), ECANCELED);
+    ck_assert_int_eq(j.calls, 2);
+
+    /* A heap future: the queue's reference is dropped after the run, the
+     * waiter's stays. */
+    parc_future_t *hf;
+    ck_assert_int_eq(parc_future_create(add_one, (void *)4, &hf), 0);
+    parc_future_retain(hf); /* the pretend queue's reference */
+    j.queued = hf;
+    ck_assert_int_eq(parc_future_get(hf, &v), 0);
+    ck_assert_int_eq((intptr_t)v, 5);
+    ck_assert_uint_eq(parc_load(&hf->refs, PARC_RELAXED), 1u);
+    parc_future_release(hf);
+
+    parc_future_set_join_hook(NULL, NULL);
+    parc_future_set_help_hook(NULL, NULL);
+    parc_future_destroy(&f);
+    parc_future_destroy(&g);
+    parc_future_destroy(&c);
+}
+END_TEST
+
 static Suite *future_suite(void)
 {
     Suite *s = suite_create("future");
@@ -440,6 +514,7 @@ static Suite *future_suite(void)
     tcase_add_test(tc, then_races_with_completion);
     tcase_add_test(tc, wait_all_and_any);
     tcase_add_test(tc, help_hook_runs_work_instead_of_blocking);
+    tcase_add_test(tc, join_hook_runs_the_awaited_future_inline);
     suite_add_tcase(s, tc);
     return s;
 }

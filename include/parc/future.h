@@ -225,4 +225,19 @@ int parc_future_wait_any_timed(parc_future_t *const *fs, size_t n,
 typedef bool (*parc_future_help_fn)(void *ctx);
 void parc_future_set_help_hook(parc_future_help_fn help, void *ctx);
 
+/*
+ * The join hook of the calling thread: a wait on one future f
+ * (parc_future_wait, _timed, get, get_timed) that finds f incomplete
+ * first calls join(ctx, f), before the help hook. It returns true when it
+ * took f back, unstarted, out of the scheduler's queue (a worker whose
+ * newest own deque item is f: the fork/join case); the wait then runs f
+ * on the calling thread as parc_future_run() would, and, for a heap
+ * future, drops the reference the queue held. false: f was not taken and
+ * the wait goes on as before. The point is speed: a join that runs its
+ * own child is direct, no generic help round trip. NULL removes the hook.
+ * Affects only the calling thread. Never blocks.
+ */
+typedef bool (*parc_future_join_fn)(void *ctx, parc_future_t *f);
+void parc_future_set_join_hook(parc_future_join_fn join, void *ctx);
+
 #endif /* PARC_FUTURE_H */

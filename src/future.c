@@ -190,14 +190,6 @@ static void future_setup(parc_future_t *f, parc_task_fn fn, void *arg,
     f->sched = NULL;
 }
 
-int parc_future_init(parc_future_t *f, parc_task_fn fn, void *arg)
-{
-    if (f == NULL)
-        return EINVAL;
-    future_setup(f, fn, arg, 0, 1);
-    return 0;
-}
-
 int parc_future_init_heap(parc_future_t *f, parc_task_fn fn, void *arg)
 {
     if (f == NULL)
@@ -363,13 +355,11 @@ void parc_future_release(parc_future_t *f)
     future_free(f);
 }
 
-int parc_future_destroy(parc_future_t *f)
+/* The inline parc_future_destroy (future.h) found f not complete. */
+int parc_future_destroy_pending_(parc_future_t *f)
 {
-    if (f == NULL || f->heap)
-        return EINVAL;
-    uint32_t s = parc_load(&f->state, PARC_ACQUIRE); /* pairs with settle */
-    if (phase_complete(s)) /* the usual case: nothing to settle */
-        return 0;
+    /* acquire: pairs with settle (the future may have completed since) */
+    uint32_t s = parc_load(&f->state, PARC_ACQUIRE);
     if ((s & PARC_FUTURE_PHASE) == PARC_FUTURE_RUNNING)
         return EBUSY;
     if (claim(f)) /* continuations must not wait forever: cancel */

@@ -99,13 +99,44 @@ struct parc_future {
 
 /* Initialise a future in caller storage holding task fn(arg); fn == NULL
  * makes a promise that parc_future_complete() settles. Returns 0, or
- * EINVAL when f is NULL. Never blocks. */
-int parc_future_init(parc_future_t *f, parc_task_fn fn, void *arg);
+ * EINVAL when f is NULL. Never blocks. Inline: a fork of fork/join makes
+ * one per task, and a call into the library cost as much as the stores. */
+static inline int parc_future_init(parc_future_t *f, parc_task_fn fn, void *arg)
+{
+    if (f == NULL)
+        return EINVAL;
+    parc_atomic_init(&f->state, PARC_FUTURE_PENDING);
+    parc_atomic_init(&f->refs, 1u);
+    f->heap = 0;
+    f->status = 0;
+    f->value = NULL;
+    f->fn.task = fn;
+    f->arg = arg;
+    f->source = NULL;
+    parc_atomic_init(&f->chained, (parc_future_t *)NULL);
+    f->chain_next = NULL;
+    f->sched = NULL;
+    return 0;
+}
+
+/* parc_future_destroy() for a future that is not complete (out of line). */
+int parc_future_destroy_pending_(parc_future_t *f);
 
 /* Destroy a caller-storage future. It must be complete, or never shared.
  * Returns 0; EINVAL when f is NULL or a heap future; EBUSY when it is
- * pending or running while continuations still hang off it. Never blocks. */
-int parc_future_destroy(parc_future_t *f);
+ * pending or running while continuations still hang off it. Never blocks.
+ * Inline for the usual case, a complete future (nothing to do). */
+static inline int parc_future_destroy(parc_future_t *f)
+{
+    if (f == NULL || f->heap)
+        return EINVAL;
+    /* acquire: pairs with the completion's release CAS or exchange (the
+     * outcome was written before); complete: nothing left to settle. */
+    uint32_t s = parc_load(&f->state, PARC_ACQUIRE);
+    if ((s & PARC_FUTURE_PHASE) >= PARC_FUTURE_DONE)
+        return 0;
+    return parc_future_destroy_pending_(f);
+}
 
 /* Allocate a heap future holding fn(arg) (fn == NULL: a promise) with one
  * reference, owned by the caller. Returns 0, EINVAL when out is NULL,

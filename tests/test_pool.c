@@ -573,6 +573,63 @@ START_TEST(cancel_races_with_workers)
 }
 END_TEST
 
+/* A worker's join takes its child back from its own deque and runs it
+ * directly (the join hook); a cancel from another thread races that run:
+ * exactly one of {the child ran, the cancel won}, and the joining get
+ * says which (ECANCELED or 0). One worker: the child is always the
+ * newest item of the joiner's own deque. */
+struct join_race {
+    parc_pool_t *pool;
+    parc_atomic(parc_future_t *) child; /* published for the canceller */
+    parc_atomic(int64_t) ran;
+    unsigned delay;
+    int get_rc;
+};
+
+static int join_race_parent(void *arg, void **result)
+{
+    (void)result;
+    struct join_race *j = arg;
+    parc_future_t *c;
+    int rc = parc_pool_submit(j->pool, count_task, (void *)&j->ran, &c);
+    if (rc != 0)
+        return rc;
+    parc_future_retain(c); /* the canceller's reference */
+    /* release: publishes c (and its reference) to the canceller's
+     * acquire load */
+    parc_store(&j->child, c, PARC_RELEASE);
+    for (unsigned i = 0; i < j->delay; i++)
+        parc_cpu_relax();
+    j->get_rc = parc_future_get(c, NULL);
+    parc_future_release(c);
+    return 0;
+}
+
+START_TEST(cancel_races_with_join)
+{
+    parc_pool_t *p = make_pool(1);
+    int rounds = 2000 / PARC_SLOWDOWN;
+    for (int i = 0; i < rounds; i++) {
+        struct join_race j = { .pool = p, .delay = (unsigned)(i % 97) * 4u };
+        parc_atomic_init(&j.child, (parc_future_t *)NULL);
+        parc_atomic_init(&j.ran, 0);
+        parc_future_t *pf;
+        ck_assert_int_eq(parc_pool_submit(p, join_race_parent, &j, &pf), 0);
+        parc_future_t *c;
+        /* acquire: pairs with the parent's release store */
+        while ((c = parc_load(&j.child, PARC_ACQUIRE)) == NULL)
+            parc_cpu_relax();
+        bool won = parc_future_cancel(c);
+        parc_future_release(c);
+        ck_assert_int_eq(parc_future_get(pf, NULL), 0);
+        parc_future_release(pf);
+        ck_assert_int_eq(j.get_rc, won ? ECANCELED : 0);
+        ck_assert_int_eq(parc_load(&j.ran, PARC_RELAXED), won ? 0 : 1);
+    }
+    parc_pool_free(p);
+}
+END_TEST
+
 /* ---- many outside submitters --------------------------------------------- */
 
 struct submitter {
@@ -1123,6 +1180,7 @@ static Suite *pool_suite(void)
     tcase_add_test(tc, cancel_queued_task);
     tcase_add_test(tc, terminate_cancels_work_not_started);
     tcase_add_test(tc, cancel_races_with_workers);
+    tcase_add_test(tc, cancel_races_with_join);
     tcase_add_test(tc, outside_submitters_each_task_once);
     tcase_add_test(tc, close_races_with_outside_submitters);
     tcase_add_test(tc, map_like_python);

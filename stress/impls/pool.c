@@ -7,7 +7,8 @@
  *                      once, unless its cancel won, and then never (a
  *                      million tasks a round; scaled down under
  *                      sanitizers/chaos).
- *   pool.forkjoin      recursive fork/join (naive fib) from several outside
+ *   pool.forkjoin      recursive fork/join (naive fib; heap and caller-
+ *                      storage futures alternate by level) from several outside
  *                      threads at once on 1..3 workers: right sums, no
  *                      deadlock (the watchdog would report HANG).
  *   pool.map           map/imap over random sizes and chunk sizes from
@@ -176,14 +177,29 @@ static int fib_task(void *arg, void **result)
         *result = (void *)n;
         return 0;
     }
-    parc_future_t *a;
-    int rc = parc_pool_submit(fj_pool, fib_task, (void *)(n - 1), &a);
-    if (rc != 0)
-        return rc;
     void *vb = NULL, *va = NULL;
-    fib_task((void *)(n - 2), &vb);
-    rc = parc_future_get(a, &va);
-    parc_future_release(a);
+    int rc;
+    if (n & 1) {
+        /* Odd n: the child's future in caller storage (the C idiom and
+         * the join's direct path for it); even n: a heap future. */
+        parc_future_t a;
+        parc_future_init(&a, fib_task, (void *)(n - 1));
+        rc = parc_pool_submit_future(fj_pool, &a);
+        if (rc != 0)
+            return rc;
+        fib_task((void *)(n - 2), &vb);
+        rc = parc_future_get(&a, &va);
+        if (parc_future_destroy(&a) != 0)
+            rc = EIO;
+    } else {
+        parc_future_t *a;
+        rc = parc_pool_submit(fj_pool, fib_task, (void *)(n - 1), &a);
+        if (rc != 0)
+            return rc;
+        fib_task((void *)(n - 2), &vb);
+        rc = parc_future_get(a, &va);
+        parc_future_release(a);
+    }
     *result = (void *)((intptr_t)va + (intptr_t)vb);
     return rc;
 }
@@ -230,7 +246,7 @@ static int fj_run(parc_stress_ctx_t *ctx, void *arg)
 static const parc_stress_workload_t fj_workload = {
     .name = "pool.forkjoin",
     .impl = "parc.pool",
-    .description = "naive fib by recursive submit + get from several outside threads on 1-3 workers: right sums, no deadlock",
+    .description = "naive fib by recursive submit + get (heap and caller-storage futures) from several outside threads on 1-3 workers: right sums, no deadlock",
     .max_threads = 4,
     .run = fj_run,
 };

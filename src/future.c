@@ -250,6 +250,29 @@ static int lost_claim(parc_future_t *f)
                ? ECANCELED : EALREADY;
 }
 
+/* The hold of a scheduler's queue on a caller-storage future (see
+ * parc_future_hold): `refs`, which caller storage does not count with, is
+ * PARC_FUTURE_HELD from the enqueue until the scheduler lets go. A
+ * scheduler that claimed f lets go before it settles f (relaxed: the
+ * settle's release carries it to whoever sees f complete); one that lost
+ * the claim (a user cancelled or completed f first) lets go after its
+ * last read of f, with a release store. Plain stores: the fork/join path
+ * pays no atomic read-modify-write for the hold. */
+static inline void let_go_claimed(parc_future_t *f)
+{
+    if (!f->heap) /* relaxed: published by the settle that follows */
+        parc_store(&f->refs, 1u, PARC_RELAXED);
+}
+
+static int lost_claim_let_go(parc_future_t *f)
+{
+    bool heap = f->heap != 0;
+    int rc = lost_claim(f);
+    if (!heap)
+        parc_future_unhold(f); /* the last touch */
+    return rc;
+}
+
 static inline bool phase_complete(uint32_t s)
 {
     return (s & PARC_FUTURE_PHASE) >= PARC_FUTURE_DONE;
@@ -362,6 +385,12 @@ int parc_future_destroy_pending_(parc_future_t *f)
     uint32_t s = parc_load(&f->state, PARC_ACQUIRE);
     if ((s & PARC_FUTURE_PHASE) == PARC_FUTURE_RUNNING)
         return EBUSY;
+    /* relaxed: the holder's own enqueue set it; a pending future a queue
+     * holds will be looked at again: not ours to destroy yet. */
+    if (parc_load(&f->refs, PARC_RELAXED) == PARC_FUTURE_HELD)
+        return EBUSY;
+    if ((s & PARC_FUTURE_PHASE) >= PARC_FUTURE_DONE)
+        return parc_future_destroy(f); /* completed since: the inline check */
     if (claim(f)) /* continuations must not wait forever: cancel */
         settle(f, PARC_FUTURE_CANCELLED, ECANCELED, NULL);
     return 0;
@@ -371,7 +400,8 @@ int parc_future_destroy_pending_(parc_future_t *f)
 static inline int run_task_future(parc_future_t *f)
 {
     if (!claim(f))
-        return lost_claim(f);
+        return lost_claim_let_go(f);
+    let_go_claimed(f);
     void *v = NULL;
     int s = f->fn.task(f->arg, &v);
     if (s == ECANCELED) /* a task may give up as cancelled */
@@ -402,6 +432,19 @@ bool parc_future_cancel(parc_future_t *f)
 {
     if (f == NULL || !claim_as(f, PARC_FUTURE_CANCELLING))
         return false;
+    settle(f, PARC_FUTURE_CANCELLED, ECANCELED, NULL);
+    return true;
+}
+
+bool parc_future_drop(parc_future_t *f)
+{
+    if (f == NULL)
+        return false;
+    if (!claim_as(f, PARC_FUTURE_CANCELLING)) {
+        (void)lost_claim_let_go(f); /* claimed by someone else first */
+        return false;
+    }
+    let_go_claimed(f);
     settle(f, PARC_FUTURE_CANCELLED, ECANCELED, NULL);
     return true;
 }

@@ -557,7 +557,7 @@ static void run_task(parc_pool_t *p, void *item)
     parc_future_t *f = item;
     bool heap = f->heap != 0;
     if (terminating(p))
-        parc_future_cancel(f);
+        parc_future_drop(f);
     else
         parc_future_run(f);
     if (heap)
@@ -572,7 +572,7 @@ static void cancel_task(void *item)
     }
     parc_future_t *f = item;
     bool heap = f->heap != 0;
-    parc_future_cancel(f);
+    parc_future_drop(f);
     if (heap)
         parc_future_release(f);
 }
@@ -1211,15 +1211,22 @@ int parc_pool_submit_future(parc_pool_t *p, parc_future_t *f)
 {
     if (p == NULL || f == NULL || f->fn.task == NULL || f->source != NULL)
         return EINVAL;
-    /* relaxed: a check of the caller's own future, not a synchronisation;
-     * the run's claim decides any race. */
-    if ((parc_load(&f->state, PARC_RELAXED) & PARC_FUTURE_PHASE) != PARC_FUTURE_PENDING)
-        return EALREADY;
-    if (f->heap) /* caller storage has no count: skip the call */
+    /* Caller storage has no count: the queue holds it instead, so a user
+     * who cancels it before it runs cannot reuse the storage while a
+     * worker may still look at it (destroy says EBUSY). A heap future:
+     * the queue takes a reference. */
+    int rc = parc_future_hold(f);
+    if (rc != 0)
+        return rc;
+    if (f->heap)
         parc_future_retain(f); /* the queue's reference */
-    int rc = push_item(p, f);
-    if (rc != 0 && f->heap) /* give the queue's reference back, unrun: the */
-        parc_fas(&f->refs, 1u, PARC_RELAXED); /* caller holds one, no free */
+    rc = push_item(p, f);
+    if (rc != 0) {
+        if (f->heap) /* give the queue's reference back, unrun: the */
+            parc_fas(&f->refs, 1u, PARC_RELAXED); /* caller holds one */
+        else
+            parc_future_unhold(f); /* never published */
+    }
     return rc;
 }
 

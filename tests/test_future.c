@@ -175,6 +175,55 @@ END_TEST
 
 /* ---- the race between a start and a cancel --------------------------- */
 
+/* A scheduler's hold (parc_future_hold): destroy waits for its let-go,
+ * whether the scheduler runs, drops or unholds the future, or a user
+ * cancelled it first. */
+START_TEST(held_future_is_not_destroyed_before_the_scheduler_lets_go)
+{
+    parc_atomic(int) runs;
+    parc_atomic_init(&runs, 0);
+    parc_future_t f, p;
+    ck_assert_int_eq(parc_future_hold(NULL), EINVAL);
+    parc_future_init(&p, NULL, NULL);
+    ck_assert_int_eq(parc_future_hold(&p), EINVAL); /* a promise */
+    ck_assert_int_eq(parc_future_destroy(&p), 0);
+
+    /* cancelled by the user while held: EBUSY until the scheduler's run
+     * finds it cancelled and lets go */
+    parc_future_init(&f, count_runs, (void *)&runs);
+    ck_assert_int_eq(parc_future_hold(&f), 0);
+    ck_assert_int_eq(parc_future_hold(&f), EALREADY);
+    ck_assert_int_eq(parc_future_destroy(&f), EBUSY); /* pending and held */
+    ck_assert(parc_future_cancel(&f));
+    ck_assert_int_eq(parc_future_get(&f, NULL), ECANCELED);
+    ck_assert_int_eq(parc_future_destroy(&f), EBUSY);
+    ck_assert_int_eq(parc_future_run(&f), ECANCELED);
+    ck_assert_int_eq(parc_future_destroy(&f), 0);
+
+    /* run by the scheduler: its claim lets go */
+    parc_future_init(&f, count_runs, (void *)&runs);
+    ck_assert_int_eq(parc_future_hold(&f), 0);
+    ck_assert_int_eq(parc_future_run(&f), 0);
+    ck_assert_int_eq(parc_future_destroy(&f), 0);
+
+    /* dropped by the scheduler: cancelled and let go in one step */
+    parc_future_init(&f, count_runs, (void *)&runs);
+    ck_assert_int_eq(parc_future_hold(&f), 0);
+    ck_assert(parc_future_drop(&f));
+    ck_assert(!parc_future_drop(&f));
+    ck_assert_int_eq(parc_future_get(&f, NULL), ECANCELED);
+    ck_assert_int_eq(parc_future_destroy(&f), 0);
+
+    /* an enqueue that failed: unhold, and it is an ordinary pending
+     * future again (destroy cancels it) */
+    parc_future_init(&f, count_runs, (void *)&runs);
+    ck_assert_int_eq(parc_future_hold(&f), 0);
+    parc_future_unhold(&f);
+    ck_assert_int_eq(parc_future_destroy(&f), 0);
+    ck_assert_int_eq(parc_load(&runs, PARC_RELAXED), 1);
+}
+END_TEST
+
 struct race {
     parc_future_t f;
     parc_atomic(int) runs;
@@ -506,6 +555,7 @@ static Suite *future_suite(void)
     tcase_add_test(tc, run_then_get);
     tcase_add_test(tc, failure_is_carried_as_code);
     tcase_add_test(tc, cancel_before_start_never_runs);
+    tcase_add_test(tc, held_future_is_not_destroyed_before_the_scheduler_lets_go);
     tcase_add_test(tc, promise_completed_by_user);
     tcase_add_test(tc, waiter_parks_until_completed);
     tcase_add_test(tc, timed_wait_times_out_then_succeeds);

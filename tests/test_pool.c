@@ -511,6 +511,64 @@ START_TEST(cancel_queued_task)
 }
 END_TEST
 
+/* A caller-storage future cancelled while it waits in the pool's queue:
+ * the worker still looks at it when it gets there, so the storage must
+ * not be reused before: destroy says EBUSY until the pool let go (after
+ * that worker's look), then 0. Without the hold, destroy said 0 at once
+ * and the worker later read freed stack memory (ASan: use after return). */
+START_TEST(cancelled_caller_storage_future_is_held_until_the_pool_lets_go)
+{
+    parc_pool_t *p = make_pool(1);
+    parc_future_t *blocker;
+    parc_atomic(int64_t) runs;
+    parc_atomic_init(&runs, 0);
+    block_worker(p, &blocker);
+    parc_future_t f, g;
+    parc_future_init(&f, count_task, (void *)&runs);
+    parc_future_init(&g, count_task, (void *)&runs);
+    ck_assert_int_eq(parc_pool_submit_future(p, &f), 0);
+    ck_assert_int_eq(parc_pool_submit_future(p, &f), EALREADY); /* held */
+    ck_assert_int_eq(parc_pool_submit_future(p, &g), 0);
+    ck_assert_int_eq(parc_future_destroy(&g), EBUSY); /* pending, queued */
+    ck_assert(parc_future_cancel(&f));                /* not started: wins */
+    ck_assert_int_eq(parc_future_get(&f, NULL), ECANCELED);
+    ck_assert_int_eq(parc_future_destroy(&f), EBUSY); /* the queue holds it */
+    parc_store(&gate, 1, PARC_RELEASE); /* release: pairs with wait_gate's acquire */
+    ck_assert_int_eq(parc_future_get(&g, NULL), 0);
+    ck_assert_int_eq(parc_future_destroy(&g), 0); /* ran: not held */
+    /* join: every accepted item has been taken, f included */
+    ck_assert_int_eq(parc_pool_join(p), 0);
+    ck_assert_int_eq(parc_future_destroy(&f), 0);
+    ck_assert_int_eq(parc_load(&runs, PARC_RELAXED), 1); /* g only */
+    ck_assert_int_eq(parc_future_get(blocker, NULL), 0);
+    parc_future_release(blocker);
+    parc_pool_free(p);
+}
+END_TEST
+
+/* terminate cancels a held caller-storage future and lets go of it in
+ * the same step: destroy is 0 right after the pool is joined. */
+START_TEST(terminate_lets_go_of_caller_storage_futures)
+{
+    parc_pool_t *p = make_pool(1);
+    parc_future_t *blocker;
+    parc_atomic(int64_t) runs;
+    parc_atomic_init(&runs, 0);
+    block_worker(p, &blocker);
+    parc_future_t f;
+    parc_future_init(&f, count_task, (void *)&runs);
+    ck_assert_int_eq(parc_pool_submit_future(p, &f), 0);
+    ck_assert_int_eq(parc_pool_terminate(p), 0);
+    parc_store(&gate, 1, PARC_RELEASE); /* release: pairs with wait_gate's acquire */
+    ck_assert_int_eq(parc_pool_join(p), 0);
+    ck_assert_int_eq(parc_future_get(&f, NULL), ECANCELED);
+    ck_assert_int_eq(parc_future_destroy(&f), 0);
+    ck_assert_int_eq(parc_load(&runs, PARC_RELAXED), 0);
+    parc_future_release(blocker);
+    parc_pool_free(p);
+}
+END_TEST
+
 START_TEST(terminate_cancels_work_not_started)
 {
     for (int round = 0; round < 2; round++) {
@@ -1179,6 +1237,8 @@ static Suite *pool_suite(void)
     tcase_add_test(tc, apply_async_callbacks);
     tcase_add_test(tc, cancel_queued_task);
     tcase_add_test(tc, terminate_cancels_work_not_started);
+    tcase_add_test(tc, cancelled_caller_storage_future_is_held_until_the_pool_lets_go);
+    tcase_add_test(tc, terminate_lets_go_of_caller_storage_futures);
     tcase_add_test(tc, cancel_races_with_workers);
     tcase_add_test(tc, cancel_races_with_join);
     tcase_add_test(tc, outside_submitters_each_task_once);

@@ -36,7 +36,10 @@
  * handed to another thread) before parc_future_destroy(). A completing
  * thread touches the future after the completion only through the address
  * of its state word (a futex wake), never its memory, so a waiter may
- * destroy a caller-storage future as soon as a wait returns.
+ * destroy a caller-storage future as soon as a wait returns -- except one
+ * cancelled while a scheduler's queue still held it (parc_future_hold):
+ * the scheduler looks at it once more when it reaches it, so destroy says
+ * EBUSY until then (PARC_FUTURE_HELD below).
  *
  * Threads: every function may be called from any thread unless its comment
  * says otherwise.
@@ -75,12 +78,16 @@ typedef int (*parc_then_fn)(void *arg, void *value, void **result);
 /* A continuation was (or is being) chained with then(): the completion
  * must take the chained list. Without it a completion is a single CAS. */
 #define PARC_FUTURE_CHAINED 16u
+/* `refs` of a caller-storage future (which has no reference count) while
+ * a scheduler's queue holds its address (parc_future_hold); 1 otherwise. */
+#define PARC_FUTURE_HELD 2u
 
 typedef struct parc_future parc_future_t;
 
 struct parc_future {
     parc_park_word_t state;        /* phase | WAITERS */
-    parc_atomic(uint32_t) refs;    /* heap futures: references */
+    parc_atomic(uint32_t) refs;    /* heap: references; caller storage:
+                                    * 1, or PARC_FUTURE_HELD */
     uint32_t heap;                 /* 1 when made by parc_future_create */
     int status;                    /* outcome, valid once complete */
     void *value;                   /* result, valid once complete */
@@ -123,19 +130,26 @@ static inline int parc_future_init(parc_future_t *f, parc_task_fn fn, void *arg)
 int parc_future_destroy_pending_(parc_future_t *f);
 
 /* Destroy a caller-storage future. It must be complete, or never shared.
- * Returns 0; EINVAL when f is NULL or a heap future; EBUSY when it is
- * pending or running while continuations still hang off it. Never blocks.
- * Inline for the usual case, a complete future (nothing to do). */
+ * Returns 0 (the storage may be reused); EINVAL when f is NULL or a heap
+ * future; EBUSY when it is running, or when a scheduler's queue still
+ * holds it (submitted with parc_pool_submit_future and not yet run: cancel
+ * it, then destroy again once the pool has reached it -- at the latest
+ * when the pool is joined or terminated; until destroy returns 0 the
+ * storage must stay). Never blocks. Inline for the usual case, a complete
+ * future nobody holds (nothing to do). */
 static inline int parc_future_destroy(parc_future_t *f)
 {
     if (f == NULL || f->heap)
         return EINVAL;
     /* acquire: pairs with the completion's release CAS or exchange (the
-     * outcome was written before); complete: nothing left to settle. */
+     * outcome was written before). */
     uint32_t s = parc_load(&f->state, PARC_ACQUIRE);
-    if ((s & PARC_FUTURE_PHASE) >= PARC_FUTURE_DONE)
-        return 0;
-    return parc_future_destroy_pending_(f);
+    if ((s & PARC_FUTURE_PHASE) < PARC_FUTURE_DONE)
+        return parc_future_destroy_pending_(f);
+    /* acquire: pairs with the release store of a scheduler that let go
+     * (its last reads of f happened before); one that ran f let go before
+     * its completion, which the load above saw. */
+    return parc_load(&f->refs, PARC_ACQUIRE) == PARC_FUTURE_HELD ? EBUSY : 0;
 }
 
 /* Allocate a heap future holding fn(arg) (fn == NULL: a promise) with one
@@ -168,6 +182,53 @@ void parc_future_release(parc_future_t *f);
  * for NULL or a promise (fn == NULL). Blocks only as long as the task does.
  */
 int parc_future_run(parc_future_t *f);
+
+/*
+ * For schedulers that queue futures by address: mark f as held by a
+ * queue before publishing it there (a caller-storage future then cannot
+ * be destroyed until the scheduler lets go, even if a user cancels it
+ * meanwhile). The scheduler lets go by running it (parc_future_run), by
+ * discarding it (parc_future_drop), or, if the enqueue failed and f was
+ * never published, with parc_future_unhold. Returns 0; EINVAL for NULL, a
+ * promise or a continuation; EALREADY when f is not pending or already
+ * held. Never blocks. The thread that enqueues f calls it (it is a plain
+ * store: two threads enqueueing one future at once is a caller's race). A
+ * heap future needs no hold (its queue keeps a reference): no-op, 0.
+ * Inline: a fork of fork/join holds one future per task.
+ */
+static inline int parc_future_hold(parc_future_t *f)
+{
+    if (f == NULL || f->fn.task == NULL || f->source != NULL)
+        return EINVAL;
+    /* relaxed: a check of the caller's own future; the run's claim
+     * decides any race with a cancel. */
+    if ((parc_load(&f->state, PARC_RELAXED) & PARC_FUTURE_PHASE) != PARC_FUTURE_PENDING)
+        return EALREADY;
+    if (f->heap)
+        return 0;
+    /* relaxed: only the enqueueing thread writes it here, and its enqueue
+     * (a release) publishes it with f. */
+    if (parc_load(&f->refs, PARC_RELAXED) == PARC_FUTURE_HELD)
+        return EALREADY;
+    parc_store(&f->refs, PARC_FUTURE_HELD, PARC_RELAXED);
+    return 0;
+}
+
+/* Let go of a held future without running or cancelling it (its enqueue
+ * failed, or the scheduler found it already claimed): after this call the
+ * scheduler must not touch f. No-op when f is not held. Never blocks. */
+static inline void parc_future_unhold(parc_future_t *f)
+{
+    /* release: the scheduler's reads of f happen before a destroy that
+     * sees the hold gone (its acquire load) and reuses the storage. */
+    if (f != NULL && !f->heap)
+        parc_store(&f->refs, 1u, PARC_RELEASE);
+}
+
+/* A scheduler discards a future its queue held, unrun (terminate): cancel
+ * it if still pending, and let go of it in the same step. True when this
+ * call cancelled it. Never blocks (continuations run inline). */
+bool parc_future_drop(parc_future_t *f);
 
 /* Settle a promise (or any pending future, which then never runs its
  * task) with status and value; runs its continuations. Returns 0;

@@ -157,12 +157,15 @@ int parc_pool_submit(parc_pool_t *p, parc_task_fn fn, void *arg,
  * future on the parent's stack), or a heap one, of which the pool then
  * takes a reference of its own. The pool runs its task as parc_pool_submit
  * would; wait for it with the parc_future_* calls. A caller-storage future
- * must stay alive until it is complete (a worker never touches it after
- * completing it), then parc_future_destroy it; one refused (any error) is
- * left untouched and pending. Returns 0; EINVAL when p or f is NULL, or f
- * is a promise (no task) or a then() continuation; EALREADY when f is not
- * pending (it ran, runs or was cancelled); EPIPE and ENOMEM as
- * parc_pool_submit. Never blocks, as parc_pool_submit.
+ * must stay alive until parc_future_destroy returns 0 for it: at once once
+ * it ran (a worker never touches it after completing it); if it was
+ * cancelled before it ran, the pool's queue still holds its address until
+ * a worker reaches it (or the pool terminates), and destroy says EBUSY
+ * until then (parc_future_hold). One refused (any error) is left pending
+ * and not held. Returns 0; EINVAL when p or f is NULL, or f is a promise
+ * (no task) or a then() continuation; EALREADY when f is not pending (it
+ * ran, runs or was cancelled) or already held by a queue; EPIPE and ENOMEM
+ * as parc_pool_submit. Never blocks, as parc_pool_submit.
  */
 int parc_pool_submit_future(parc_pool_t *p, parc_future_t *f);
 

@@ -53,8 +53,11 @@ BENCH_DEFINE(spin_ticket, "ticket lock: lock, increment a shared counter, unlock
 BENCH_DEFINE(spin_mcs, "MCS queue lock: lock, increment a shared counter, unlock",
              spin_points)
 
-/* A per-thread queue node for the MCS locks (one lock held at a time). */
-static _Thread_local parc_spin_mcs_node_t parc_node;
+/* A per-thread queue node for the MCS locks (one lock held at a time),
+ * on a cache line of its own (both libraries' nodes): the other thread
+ * writes into it at every hand-off, and must not take the line of this
+ * thread's other thread-local variables with it. */
+static _Thread_local PARC_CACHE_ALIGNED parc_spin_mcs_node_t parc_node;
 
 /*
  * SPIN_CASE(bench, tag, impl, type, init, lock, unlock) defines and
@@ -106,7 +109,7 @@ SPIN_CASE(spin_mcs, p_mcs, "parc", parc_spin_mcs_t, parc_spin_mcs_init,
 /* ---- Concurrency Kit ---------------------------------------------------------- */
 
 #ifdef HAVE_CK
-static _Thread_local ck_spinlock_mcs_context_t ck_node;
+static _Thread_local PARC_CACHE_ALIGNED ck_spinlock_mcs_context_t ck_node;
 static inline void c_mcs_lock(ck_spinlock_mcs_t *l) { ck_spinlock_mcs_lock(l, &ck_node); }
 static inline void c_mcs_unlock(ck_spinlock_mcs_t *l) { ck_spinlock_mcs_unlock(l, &ck_node); }
 

@@ -552,19 +552,31 @@ static bool mem_check(size_t n)
     return mem_out[i] == mem_in[i] * mem_in[i] && mem_out[n / 2] == mem_in[n / 2] * mem_in[n / 2];
 }
 
-/* The form the target is judged on: parc's typed map
- * (PARC_POOL_MAP_DEFINE), whose chunks call square_elem inlined. */
-static int64_t map_mem_parc(bench_run_t *r)
+/* Square r->arg ints on the shared pool in one of three forms, timed and
+ * checked (pool_map_mem and pool_pymap run the same work). */
+typedef enum { SQUARE_TYPED_MAP, SQUARE_MAP_FNPTR, SQUARE_PARALLEL_FOR } square_form_t;
+
+static int64_t timed_square(bench_run_t *r, square_form_t form)
 {
     parc_pool_t *p = shared_pool(r->threads);
     size_t n = (size_t)r->arg;
     if (p == NULL || !mem_arrays(n))
         return BENCH_FAILED;
     int64_t t0 = bench_now_ns();
-    int rc = square_map(p, mem_in, mem_out, n, 0);
+    int rc = form == SQUARE_TYPED_MAP ? square_map(p, mem_in, mem_out, n, 0)
+             : form == SQUARE_MAP_FNPTR
+                 ? parc_pool_map(p, square_elem, mem_in, mem_out, n, sizeof(int), sizeof(int), 0)
+                 : parc_pool_parallel_for(p, 0, (int64_t)n, 0, square_range, NULL);
     int64_t ns = bench_now_ns() - t0;
     r->items = n;
     return rc == 0 && mem_check(n) ? ns : BENCH_FAILED;
+}
+
+/* The form the target is judged on: parc's typed map
+ * (PARC_POOL_MAP_DEFINE), whose chunks call square_elem inlined. */
+static int64_t map_mem_parc(bench_run_t *r)
+{
+    return timed_square(r, SQUARE_TYPED_MAP);
 }
 BENCH_CASE(pool_map_mem, "parc", map_mem_parc)
 
@@ -572,29 +584,13 @@ BENCH_CASE(pool_map_mem, "parc", map_mem_parc)
  * element by element (what a memory-bound loop cannot afford). */
 static int64_t map_mem_parc_fnptr(bench_run_t *r)
 {
-    parc_pool_t *p = shared_pool(r->threads);
-    size_t n = (size_t)r->arg;
-    if (p == NULL || !mem_arrays(n))
-        return BENCH_FAILED;
-    int64_t t0 = bench_now_ns();
-    int rc = parc_pool_map(p, square_elem, mem_in, mem_out, n, sizeof(int), sizeof(int), 0);
-    int64_t ns = bench_now_ns() - t0;
-    r->items = n;
-    return rc == 0 && mem_check(n) ? ns : BENCH_FAILED;
+    return timed_square(r, SQUARE_MAP_FNPTR);
 }
 BENCH_CASE(pool_map_mem, "parc-map-fnptr", map_mem_parc_fnptr)
 
 static int64_t map_mem_parc_for(bench_run_t *r)
 {
-    parc_pool_t *p = shared_pool(r->threads);
-    size_t n = (size_t)r->arg;
-    if (p == NULL || !mem_arrays(n))
-        return BENCH_FAILED;
-    int64_t t0 = bench_now_ns();
-    int rc = parc_pool_parallel_for(p, 0, (int64_t)n, 0, square_range, NULL);
-    int64_t ns = bench_now_ns() - t0;
-    r->items = n;
-    return rc == 0 && mem_check(n) ? ns : BENCH_FAILED;
+    return timed_square(r, SQUARE_PARALLEL_FOR);
 }
 BENCH_CASE(pool_map_mem, "parc-parallel_for", map_mem_parc_for)
 
@@ -643,29 +639,13 @@ BENCH_DEFINE(pool_pymap,
  * pool_map_mem's "parc" row. */
 static int64_t pymap_parc(bench_run_t *r)
 {
-    parc_pool_t *p = shared_pool(r->threads);
-    size_t n = (size_t)r->arg;
-    if (p == NULL || !mem_arrays(n))
-        return BENCH_FAILED;
-    int64_t t0 = bench_now_ns();
-    int rc = square_map(p, mem_in, mem_out, n, 0);
-    int64_t ns = bench_now_ns() - t0;
-    r->items = n;
-    return rc == 0 && mem_check(n) ? ns : BENCH_FAILED;
+    return timed_square(r, SQUARE_TYPED_MAP);
 }
 BENCH_CASE(pool_pymap, "parc", pymap_parc)
 
 /* parc_pool_map: square_elem through a pointer for every element. */
 static int64_t pymap_parc_fnptr(bench_run_t *r)
 {
-    parc_pool_t *p = shared_pool(r->threads);
-    size_t n = (size_t)r->arg;
-    if (p == NULL || !mem_arrays(n))
-        return BENCH_FAILED;
-    int64_t t0 = bench_now_ns();
-    int rc = parc_pool_map(p, square_elem, mem_in, mem_out, n, sizeof(int), sizeof(int), 0);
-    int64_t ns = bench_now_ns() - t0;
-    r->items = n;
-    return rc == 0 && mem_check(n) ? ns : BENCH_FAILED;
+    return timed_square(r, SQUARE_MAP_FNPTR);
 }
 BENCH_CASE(pool_pymap, "parc-map-fnptr", pymap_parc_fnptr)

@@ -177,17 +177,9 @@ static void future_free(parc_future_t *f)
 static void future_setup(parc_future_t *f, parc_task_fn fn, void *arg,
                          uint32_t heap, uint32_t refs)
 {
-    parc_atomic_init(&f->state, PARC_FUTURE_PENDING);
+    (void)parc_future_init(f, fn, arg); /* f is not NULL here */
     parc_atomic_init(&f->refs, refs);
     f->heap = heap;
-    f->status = 0;
-    f->value = NULL;
-    f->fn.task = fn;
-    f->arg = arg;
-    f->source = NULL;
-    parc_atomic_init(&f->chained, (parc_future_t *)NULL);
-    f->chain_next = NULL;
-    f->sched = NULL;
 }
 
 int parc_future_init_heap(parc_future_t *f, parc_task_fn fn, void *arg)

@@ -68,18 +68,26 @@ static int answer(parc_future_t *f, bool local, int status, void *value)
     return rc;
 }
 
+/* Detach m's reply future (NULL: none) and dispose of m. Dispose comes
+ * before the answer: once the future completes, the asker may reuse or
+ * free a message that lives in its own storage. */
+static parc_future_t *detach_and_dispose(parc_msg_t *m, bool *local)
+{
+    parc_future_t *f = m->reply_;
+    *local = (m->flags_ & PARC_MSG_LOCAL_REPLY_) != 0;
+    m->reply_ = NULL;
+    m->flags_ &= ~PARC_MSG_LOCAL_REPLY_;
+    if (m->dispose != NULL)
+        m->dispose(m);
+    return f;
+}
+
 void parc_msg_free(parc_msg_t *m)
 {
     if (m == NULL)
         return;
-    parc_future_t *f = m->reply_;
-    bool local = (m->flags_ & PARC_MSG_LOCAL_REPLY_) != 0;
-    m->reply_ = NULL;
-    m->flags_ &= ~PARC_MSG_LOCAL_REPLY_;
-    /* Dispose before answering: once the future completes, the asker may
-     * reuse a message that lives in its own storage. */
-    if (m->dispose != NULL)
-        m->dispose(m);
+    bool local;
+    parc_future_t *f = detach_and_dispose(m, &local);
     if (f != NULL) /* an ask nobody answered: the asker learns EPIPE */
         answer(f, local, EPIPE, NULL);
 }
@@ -90,14 +98,8 @@ int parc_msg_reply(parc_msg_t *m, int status, void *value)
         return EINVAL;
     if (m->reply_ == NULL)
         return EALREADY;
-    parc_future_t *f = m->reply_;
-    bool local = (m->flags_ & PARC_MSG_LOCAL_REPLY_) != 0;
-    m->reply_ = NULL;
-    m->flags_ &= ~PARC_MSG_LOCAL_REPLY_;
-    /* Dispose first: once the future completes, the asker may reuse or
-     * free a message that lives in its own storage. */
-    if (m->dispose != NULL)
-        m->dispose(m);
+    bool local;
+    parc_future_t *f = detach_and_dispose(m, &local);
     return answer(f, local, status, value);
 }
 

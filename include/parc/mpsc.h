@@ -248,21 +248,26 @@ static inline int parc_mpsc_push_nowake(parc_mpsc_t *q, parc_mpsc_node_t *n,
     return parc_mpsc_push_(q, n, was_empty, false);
 }
 
-/* The common case inline: the next node is linked behind a real one. */
-static inline int parc_mpsc_pop_fast_(parc_mpsc_t *q, parc_mpsc_node_t **out)
+/* The common case inline: the next node is linked behind a real one;
+ * take the tail. False when caught up (or at the stub or the end). */
+static inline bool parc_mpsc_take_linked_(parc_mpsc_t *q, parc_mpsc_node_t **out)
 {
     parc_mpsc_node_t *tail = q->tail;
-    if (tail != &q->stub) {
-        /* acquire: the message is visible; pairs with the release link
-         * store in parc_mpsc_link_(). */
-        uintptr_t next = parc_load(&tail->next, PARC_ACQUIRE);
-        if (next != 0) {
-            q->tail = (parc_mpsc_node_t *)next;
-            *out = tail;
-            return 0;
-        }
-    }
-    return parc_mpsc_pop_try_(q, out);
+    if (tail == &q->stub)
+        return false;
+    /* acquire: the message is visible; pairs with the release link store
+     * in parc_mpsc_link_(). */
+    uintptr_t next = parc_load(&tail->next, PARC_ACQUIRE);
+    if (next == 0)
+        return false;
+    q->tail = (parc_mpsc_node_t *)next;
+    *out = tail;
+    return true;
+}
+
+static inline int parc_mpsc_pop_fast_(parc_mpsc_t *q, parc_mpsc_node_t **out)
+{
+    return parc_mpsc_take_linked_(q, out) ? 0 : parc_mpsc_pop_try_(q, out);
 }
 
 /* Pop the oldest message's node into *out (every pop form sets *out to
@@ -292,16 +297,8 @@ static inline int parc_mpsc_pop(parc_mpsc_t *q, parc_mpsc_node_t **out)
         *out = NULL;
     if (q == NULL || out == NULL)
         return EINVAL;
-    parc_mpsc_node_t *tail = q->tail;
-    if (tail != &q->stub) {
-        /* acquire: as in parc_mpsc_pop_fast_() */
-        uintptr_t next = parc_load(&tail->next, PARC_ACQUIRE);
-        if (next != 0) {
-            q->tail = (parc_mpsc_node_t *)next;
-            *out = tail;
-            return 0;
-        }
-    }
+    if (parc_mpsc_take_linked_(q, out))
+        return 0;
     /* Caught up (or the stub, or the end): the waiting path decides, so
      * that a consumer that keeps catching up with a streaming producer
      * can let it get ahead before it touches the head (see there). */

@@ -195,20 +195,64 @@ static void *thief_run(void *arg)
     return NULL;
 }
 
-START_TEST(every_task_taken_exactly_once)
+/* The owner's side of an exactly-once race: the work, and THIEVES
+ * threads stealing from it until the owner says it is done. */
+struct race {
+    struct work *w;
+    struct thief ths[THIEVES];
+    pthread_t th[THIEVES];
+};
+
+static void race_start(struct race *r)
 {
     struct work *w = calloc(1, sizeof *w);
     ck_assert_ptr_nonnull(w);
     w->taken = calloc(TASKS, sizeof w->taken[0]);
     ck_assert_ptr_nonnull(w->taken);
     ck_assert_int_eq(parc_deque_init(&w->d, 2), 0);
-    struct thief ths[THIEVES];
+    r->w = w;
     for (unsigned i = 0; i < THIEVES; i++)
-        ths[i] = (struct thief){ w, i };
-    pthread_t th[THIEVES];
-    parc_test_spawn(th, THIEVES, thief_run, ths, sizeof ths[0]);
+        r->ths[i] = (struct thief){ w, i };
+    parc_test_spawn(r->th, THIEVES, thief_run, r->ths, sizeof r->ths[0]);
+}
 
-    uint64_t seed = 88172645463325252ull, by_owner = 0;
+/* The owner took v. */
+static void owner_take(struct work *w, void *v)
+{
+    take(w, v);
+    w->by_owner++;
+}
+
+/* Pop what is left, stop the thieves, and check that every task was
+ * taken exactly once (by the owner or one thief). */
+static void race_finish(struct race *r)
+{
+    struct work *w = r->w;
+    void *v;
+    while (parc_deque_pop(&w->d, &v) == 0)
+        owner_take(w, v);
+    /* release: pairs with the thieves' acquire load of done */
+    parc_store(&w->done, 1, PARC_RELEASE);
+    parc_test_join(r->th, THIEVES);
+
+    ck_assert_int_eq(parc_load(&w->failed, PARC_RELAXED), 0);
+    uint64_t total = w->by_owner;
+    for (unsigned i = 0; i < THIEVES; i++)
+        total += w->by_thieves[i];
+    ck_assert_uint_eq(total, TASKS);
+    for (size_t i = 0; i < TASKS; i++)
+        ck_assert_uint_eq(parc_load(&w->taken[i], PARC_RELAXED), 1);
+    ck_assert_int_eq(parc_deque_destroy(&w->d), 0);
+    free(w->taken);
+    free(w);
+}
+
+START_TEST(every_task_taken_exactly_once)
+{
+    struct race r;
+    race_start(&r);
+    struct work *w = r.w;
+    uint64_t seed = 88172645463325252ull;
     void *v;
     size_t next = 0;
     while (next < TASKS) {
@@ -221,31 +265,10 @@ START_TEST(every_task_taken_exactly_once)
         for (size_t i = 0; i < pops; i++) {
             if (parc_deque_pop(&w->d, &v) != 0)
                 break;
-            take(w, v);
-            by_owner++;
+            owner_take(w, v);
         }
     }
-    while (parc_deque_pop(&w->d, &v) == 0) {
-        take(w, v);
-        by_owner++;
-    }
-    /* release: pairs with the thieves' acquire load of done */
-    parc_store(&w->done, 1, PARC_RELEASE);
-    parc_test_join(th, THIEVES);
-
-    int failed = parc_load(&w->failed, PARC_RELAXED);
-    ck_assert_int_eq(failed, 0);
-    uint64_t total = by_owner;
-    for (unsigned i = 0; i < THIEVES; i++)
-        total += w->by_thieves[i];
-    ck_assert_uint_eq(total, TASKS);
-    for (size_t i = 0; i < TASKS; i++) {
-        unsigned taken = parc_load(&w->taken[i], PARC_RELAXED);
-        ck_assert_uint_eq(taken, 1);
-    }
-    ck_assert_int_eq(parc_deque_destroy(&w->d), 0);
-    free(w->taken);
-    free(w);
+    race_finish(&r);
 }
 END_TEST
 
@@ -254,18 +277,10 @@ END_TEST
  * so the race for the last item runs through pop_if constantly. */
 START_TEST(pop_if_races_thieves_exactly_once)
 {
-    struct work *w = calloc(1, sizeof *w);
-    ck_assert_ptr_nonnull(w);
-    w->taken = calloc(TASKS, sizeof w->taken[0]);
-    ck_assert_ptr_nonnull(w->taken);
-    ck_assert_int_eq(parc_deque_init(&w->d, 2), 0);
-    struct thief ths[THIEVES];
-    for (unsigned i = 0; i < THIEVES; i++)
-        ths[i] = (struct thief){ w, i };
-    pthread_t th[THIEVES];
-    parc_test_spawn(th, THIEVES, thief_run, ths, sizeof ths[0]);
-
-    uint64_t seed = 88172645463325252ull, by_owner = 0;
+    struct race r;
+    race_start(&r);
+    struct work *w = r.w;
+    uint64_t seed = 88172645463325252ull;
     size_t next = 0;
     while (next < TASKS) {
         seed ^= seed << 13, seed ^= seed >> 7, seed ^= seed << 17;
@@ -275,30 +290,10 @@ START_TEST(pop_if_races_thieves_exactly_once)
         /* a wrong guess (an older item, never the newest) takes nothing */
         if (next >= 2)
             ck_assert_int_eq(parc_deque_pop_if_inline_(&w->d, TASK(next - 2)), EAGAIN);
-        if (parc_deque_pop_if_inline_(&w->d, TASK(next - 1)) == 0) {
-            take(w, TASK(next - 1));
-            by_owner++;
-        }
+        if (parc_deque_pop_if_inline_(&w->d, TASK(next - 1)) == 0)
+            owner_take(w, TASK(next - 1));
     }
-    void *v;
-    while (parc_deque_pop(&w->d, &v) == 0) {
-        take(w, v);
-        by_owner++;
-    }
-    /* release: pairs with the thieves' acquire load of done */
-    parc_store(&w->done, 1, PARC_RELEASE);
-    parc_test_join(th, THIEVES);
-
-    ck_assert_int_eq(parc_load(&w->failed, PARC_RELAXED), 0);
-    uint64_t total = by_owner;
-    for (unsigned i = 0; i < THIEVES; i++)
-        total += w->by_thieves[i];
-    ck_assert_uint_eq(total, TASKS);
-    for (size_t i = 0; i < TASKS; i++)
-        ck_assert_uint_eq(parc_load(&w->taken[i], PARC_RELAXED), 1);
-    ck_assert_int_eq(parc_deque_destroy(&w->d), 0);
-    free(w->taken);
-    free(w);
+    race_finish(&r);
 }
 END_TEST
 

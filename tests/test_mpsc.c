@@ -243,11 +243,12 @@ START_TEST(refused_run_hands_its_verdict_on)
 }
 END_TEST
 
-START_TEST(push_before_close_seeing_the_flag_is_accepted)
+/* A push exchanges before the close but reads the flag after it: it is
+ * accepted (close links behind it), takes the initial empty mark, and
+ * pops before EPIPE -- with the wake-up (parc_mpsc_push) or without it
+ * (parc_mpsc_push_nowake). */
+static void check_push_before_close_is_accepted(bool wake)
 {
-    /* A push exchanges before the close but reads the flag after it: it is
-     * accepted (close links behind it), takes the initial empty mark, and
-     * pops before EPIPE. */
     parc_mpsc_t q;
     struct msg m;
     parc_mpsc_node_t *n;
@@ -255,12 +256,17 @@ START_TEST(push_before_close_seeing_the_flag_is_accepted)
     uintptr_t prev = exchange_only(&q, &m.node);
     ck_assert_int_eq(parc_mpsc_close(&q), 0);
     bool e = false;
-    ck_assert_int_eq(parc_mpsc_push_slow_(&q, &m.node, prev, &e, true), 0);
+    ck_assert_int_eq(parc_mpsc_push_slow_(&q, &m.node, prev, &e, wake), 0);
     ck_assert(e);
     ck_assert_int_eq(parc_mpsc_pop_try(&q, &n), 0);
     ck_assert_ptr_eq(n, &m.node);
     ck_assert_int_eq(parc_mpsc_pop_try(&q, &n), EPIPE);
     ck_assert_int_eq(parc_mpsc_pop(&q, &n), EPIPE);
+}
+
+START_TEST(push_before_close_seeing_the_flag_is_accepted)
+{
+    check_push_before_close_is_accepted(true);
 }
 END_TEST
 
@@ -492,20 +498,8 @@ END_TEST
 
 START_TEST(nowake_slow_path_reports_the_mark)
 {
-    /* The close-race path of the variant: a push that exchanged before
-     * the close but saw the flag is accepted and reports the mark. */
-    parc_mpsc_t q;
-    struct msg m;
-    parc_mpsc_node_t *n;
-    ck_assert_int_eq(parc_mpsc_init(&q), 0);
-    uintptr_t prev = exchange_only(&q, &m.node);
-    ck_assert_int_eq(parc_mpsc_close(&q), 0);
-    bool e = false;
-    ck_assert_int_eq(parc_mpsc_push_slow_(&q, &m.node, prev, &e, false), 0);
-    ck_assert(e);
-    ck_assert_int_eq(parc_mpsc_pop_try(&q, &n), 0);
-    ck_assert_ptr_eq(n, &m.node);
-    ck_assert_int_eq(parc_mpsc_pop_try(&q, &n), EPIPE);
+    /* The close-race path of the variant. */
+    check_push_before_close_is_accepted(false);
 }
 END_TEST
 

@@ -74,6 +74,13 @@ typedef struct bench_point {
     const char *label; /* shown in the table: "counter", "capacity 64" */
     int threads;       /* how many workers bench_parallel() starts */
     long arg;          /* free for the benchmark: capacity, spin length... */
+    /* Optional: the label of another point of this benchmark that parc's
+     * figure here is judged against ("4P/4C keeps half of 1P/1C"). Each
+     * round then also runs parc at that point, just before parc here, and
+     * the table adds parc-here over parc-there in ops/s, the median of
+     * those paired ratios: two points measured seconds apart would drift
+     * apart with the machine (the host moves the virtual cores). */
+    const char *versus;
 } bench_point_t;
 
 /* What a case is asked to do in one run. */

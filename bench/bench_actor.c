@@ -48,8 +48,8 @@ static parc_actors_t *runtime(void)
 /* ---- actor_spawn ---------------------------------------------------------- */
 
 static const bench_point_t spawn_points[] = {
-    { "spawn + 1 message each, 2 workers", 1, 0 },
-    { NULL, 0, 0 },
+    { "spawn + 1 message each, 2 workers", 1, 0, NULL },
+    { NULL, 0, 0, NULL },
 };
 BENCH_DEFINE(actor_spawn, "spawn actors, send each one message, until all processed", spawn_points)
 
@@ -144,8 +144,8 @@ BENCH_CASE(actor_spawn, "parc", spawn_parc)
 /* ---- actor_ring ------------------------------------------------------------ */
 
 static const bench_point_t ring_points[] = {
-    { "ring of 1000 actors, 2 workers", 1, 1000 },
-    { NULL, 0, 0 },
+    { "ring of 1000 actors, 2 workers", 1, 1000, NULL },
+    { NULL, 0, 0, NULL },
 };
 BENCH_DEFINE(actor_ring, "a token passed around a ring of actors (one op = one hop)", ring_points)
 
@@ -196,8 +196,8 @@ BENCH_CASE(actor_ring, "parc", ring_parc)
 /* ---- actor_pingpong ----------------------------------------------------------- */
 
 static const bench_point_t pp_points[] = {
-    { "two actors, 2 workers", 1, 2 },
-    { NULL, 0, 0 },
+    { "two actors, 2 workers", 1, 2, NULL },
+    { NULL, 0, 0, NULL },
 };
 BENCH_DEFINE(actor_pingpong, "two actors bounce a message (one op = one round trip)", pp_points)
 
@@ -212,8 +212,8 @@ BENCH_CASE(actor_pingpong, "parc", pingpong_parc)
 /* ---- actor_thread ------------------------------------------------------------- */
 
 static const bench_point_t thread_points[] = {
-    { "1 sender -> thread actor", 2, 0 },
-    { NULL, 0, 0 },
+    { "1 sender -> thread actor", 2, 0, NULL },
+    { NULL, 0, 0, NULL },
 };
 BENCH_DEFINE(actor_thread, "thread-per-actor: messages from one sender until close", thread_points)
 
@@ -250,8 +250,8 @@ BENCH_CASE(actor_thread, "parc", thread_parc)
 /* ---- actor_thread_rr ---------------------------------------------------------- */
 
 static const bench_point_t rr_points[] = {
-    { "request/reply with a thread actor", 2, 0 },
-    { NULL, 0, 0 },
+    { "request/reply with a thread actor", 2, 0, NULL },
+    { NULL, 0, 0, NULL },
 };
 BENCH_DEFINE(actor_thread_rr, "thread-per-actor request/reply round trip", rr_points)
 

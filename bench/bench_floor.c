@@ -36,8 +36,8 @@
 #include "parc/atomic.h"
 
 static const bench_point_t floor_points[] = {
-    { "ping-pong", 2, 0 },
-    { NULL, 0, 0 },
+    { "ping-pong", 2, 0, NULL },
+    { NULL, 0, 0, NULL },
 };
 BENCH_DEFINE(floor, "cache-line round trip: two threads ping-pong one atomic word",
              floor_points)

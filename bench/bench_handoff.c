@@ -35,8 +35,8 @@
 #include "parc/sem.h"
 
 static const bench_point_t handoff_points[] = {
-    { "ping-pong", 2, 0 },
-    { NULL, 0, 0 },
+    { "ping-pong", 2, 0, NULL },
+    { NULL, 0, 0, NULL },
 };
 BENCH_DEFINE(sem_handoff, "round trip through two semaphores (post, wait)",
              handoff_points)

@@ -35,17 +35,17 @@
 #endif
 
 static const bench_point_t pairs_points[] = {
-    { "1 thread", 1, 0 },
-    { "2 threads", 2, 0 },
-    { "4 threads", 4, 0 },
-    { NULL, 0, 0 },
+    { "1 thread", 1, 0, NULL },
+    { "2 threads", 2, 0, NULL },
+    { "4 threads", 4, 0, NULL },
+    { NULL, 0, 0, NULL },
 };
 BENCH_DEFINE(lfqueue_pairs, "unbounded MPMC queue: each thread pushes then pops, repeatedly",
              pairs_points)
 
 static const bench_point_t transfer_points[] = {
-    { "1 producer 1 consumer", 2, 0 },
-    { NULL, 0, 0 },
+    { "1 producer 1 consumer", 2, 0, NULL },
+    { NULL, 0, 0, NULL },
 };
 BENCH_DEFINE(lfqueue_transfer, "unbounded MPMC queue: one producer hands items to one consumer",
              transfer_points)

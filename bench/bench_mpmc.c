@@ -7,7 +7,8 @@
  * cell and publishing it. A queue that makes everyone spin on such a cell
  * convoys there (ck_ring's MPMC is the known case); parc's blocking forms
  * sleep on an eventcount instead, and should keep at 3P/1C and 4P/4C at
- * least half of their own 1P/1C figure.
+ * least half of their own 1P/1C figure: those points print that ratio,
+ * with parc at 1P/1C run again in each of their rounds (bench.h, versus).
  *
  * Cases, each as its users would use it:
  *   parc        parc_mpmc_push/pop: the blocking forms (bounded spin, then
@@ -36,11 +37,11 @@
 #define BENCH_NAME mpmc
 
 static const bench_point_t mpmc_points[] = {
-    { "1P/1C", 2, 1 }, /* arg: producers; the other threads consume */
-    { "2P/2C", 4, 2 },
-    { "3P/1C", 4, 3 },
-    { "4P/4C", 8, 4 },
-    { NULL, 0, 0 },
+    { "1P/1C", 2, 1, NULL }, /* arg: producers; the other threads consume */
+    { "2P/2C", 4, 2, NULL },
+    { "3P/1C", 4, 3, "1P/1C" }, /* judged against 1P/1C, paired */
+    { "4P/4C", 8, 4, "1P/1C" },
+    { NULL, 0, 0, NULL },
 };
 BENCH_DEFINE(mpmc, "bounded MPMC ring (1024 slots): P producers hand items to C consumers",
              mpmc_points)

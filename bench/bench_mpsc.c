@@ -45,9 +45,9 @@
 #define BENCH_NAME mpsc
 
 static const bench_point_t mpsc_points[] = {
-    { "1 producer", 2, 1 }, /* arg: producers; one consumer */
-    { "3 producers", 4, 3 },
-    { NULL, 0, 0 },
+    { "1 producer", 2, 1, NULL }, /* arg: producers; one consumer */
+    { "3 producers", 4, 3, NULL },
+    { NULL, 0, 0, NULL },
 };
 BENCH_DEFINE(mpsc, "mailbox (MPSC): P producers send to one consumer", mpsc_points)
 

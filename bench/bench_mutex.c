@@ -36,10 +36,10 @@
 #endif
 
 static const bench_point_t mutex_points[] = {
-    { "uncontended", 1, 0 },
-    { "counter", 2, 0 },
-    { "counter", 8, 0 },
-    { NULL, 0, 0 },
+    { "uncontended", 1, 0, NULL },
+    { "counter", 2, 0, NULL },
+    { "counter", 8, 0, "counter" }, /* judged against 2 threads */
+    { NULL, 0, 0, NULL },
 };
 BENCH_DEFINE(mutex, "lock, increment a shared counter, unlock", mutex_points)
 

@@ -69,8 +69,8 @@ static parc_pool_t *shared_pool(int workers)
 /* ---- pool_submit ---------------------------------------------------------- */
 
 static const bench_point_t submit_points[] = {
-    { "empty tasks, 2 workers", 2, 0 },
-    { NULL, 0, 0 },
+    { "empty tasks, 2 workers", 2, 0, NULL },
+    { NULL, 0, 0, NULL },
 };
 BENCH_DEFINE(pool_submit, "empty tasks from one outside thread until all have run", submit_points)
 
@@ -176,8 +176,8 @@ BENCH_CASE(pool_submit, "glib-gthreadpool", submit_glib)
 /* ---- pool_forkjoin --------------------------------------------------------- */
 
 static const bench_point_t forkjoin_points[] = {
-    { "tree to leaves of 1, 2 workers", 2, 0 },
-    { NULL, 0, 0 },
+    { "tree to leaves of 1, 2 workers", 2, 0, NULL },
+    { NULL, 0, 0, NULL },
 };
 BENCH_DEFINE(pool_forkjoin, "recursive fork/join, one task per leaf", forkjoin_points)
 
@@ -296,14 +296,14 @@ BENCH_CASE(pool_forkjoin, "serial-recursion", forkjoin_serial)
  * own cost per fork and join), 2 workers against 1; Java's recursive
  * ForkJoinPool figure for the same is bench/pool_peers' "fib". */
 static const bench_point_t fib_points[] = {
-    { "fib(30), cutoff 18, 2 workers", 2, 30 },
-    { NULL, 0, 0 },
+    { "fib(30), cutoff 18, 2 workers", 2, 30, NULL },
+    { NULL, 0, 0, NULL },
 };
 BENCH_DEFINE(pool_fib, "fork/join fib with a sequential cutoff vs serial fib (speed-up)", fib_points)
 
 static const bench_point_t fib_tasks_points[] = {
-    { "fib(30), a task per call, 2 workers", 2, 30 },
-    { NULL, 0, 0 },
+    { "fib(30), a task per call, 2 workers", 2, 30, NULL },
+    { NULL, 0, 0, NULL },
 };
 BENCH_DEFINE(pool_fib_tasks, "naive fork/join fib, a task at every call: 2 workers vs 1", fib_tasks_points)
 
@@ -426,8 +426,8 @@ BENCH_CASE(pool_fib_tasks, "serial", fib_tasks_serial)
 /* ---- pool_map_cpu --------------------------------------------------------------- */
 
 static const bench_point_t map_cpu_points[] = {
-    { "1M elements, ~200 ns each, 2 workers", 2, 1000000 },
-    { NULL, 0, 0 },
+    { "1M elements, ~200 ns each, 2 workers", 2, 1000000, NULL },
+    { NULL, 0, 0, NULL },
 };
 BENCH_DEFINE(pool_map_cpu, "map of a compute-bound function", map_cpu_points)
 
@@ -502,8 +502,8 @@ BENCH_CASE(pool_map_cpu, "serial", map_cpu_serial)
 /* ---- pool_map_mem ----------------------------------------------------------------- */
 
 static const bench_point_t map_mem_points[] = {
-    { "square over 10M ints, 2 workers", 2, 10000000 },
-    { NULL, 0, 0 },
+    { "square over 10M ints, 2 workers", 2, 10000000, NULL },
+    { NULL, 0, 0, NULL },
 };
 BENCH_DEFINE(pool_map_mem, "memory-bound map: square over ints", map_mem_points)
 
@@ -628,8 +628,8 @@ BENCH_CASE(pool_map_mem, "serial", map_mem_serial)
 /* ---- pool_pymap ------------------------------------------------------------------- */
 
 static const bench_point_t pymap_points[] = {
-    { "square over range(1_000_000), 2 workers", 2, 1000000 },
-    { NULL, 0, 0 },
+    { "square over range(1_000_000), 2 workers", 2, 1000000, NULL },
+    { NULL, 0, 0, NULL },
 };
 BENCH_DEFINE(pool_pymap,
              "the seed's Pool(2).map(square, range(1_000_000)); Python: bench/pool_peers/python_map.py",

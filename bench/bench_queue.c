@@ -31,15 +31,15 @@
 #endif
 
 static const bench_point_t pingpong_points[] = {
-    { "round trip", 2, 0 },
-    { NULL, 0, 0 },
+    { "round trip", 2, 0, NULL },
+    { NULL, 0, 0, NULL },
 };
 BENCH_DEFINE(queue_pingpong, "blocking queue: a round trip between two threads via two queues",
              pingpong_points)
 
 static const bench_point_t transfer_points[] = {
-    { "1 producer 1 consumer", 2, 0 },
-    { NULL, 0, 0 },
+    { "1 producer 1 consumer", 2, 0, NULL },
+    { NULL, 0, 0, NULL },
 };
 BENCH_DEFINE(queue_transfer, "blocking queue, unbounded: one producer hands items to one consumer",
              transfer_points)

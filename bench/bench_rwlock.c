@@ -30,10 +30,10 @@
 #endif
 
 static const bench_point_t rwlock_points[] = {
-    { "90% reads", 4, 90 },
-    { "99% reads", 4, 99 },
-    { "90% reads", 2, 90 },
-    { NULL, 0, 0 },
+    { "90% reads", 4, 90, NULL },
+    { "99% reads", 4, 99, NULL },
+    { "90% reads", 2, 90, NULL },
+    { NULL, 0, 0, NULL },
 };
 BENCH_DEFINE(rwlock, "read-mostly record: read lock + read, or write lock + update",
              rwlock_points)

@@ -41,9 +41,9 @@
 #endif
 
 static const bench_point_t spin_points[] = {
-    { "uncontended", 1, 0 },
-    { "counter", 2, 0 },
-    { NULL, 0, 0 },
+    { "uncontended", 1, 0, NULL },
+    { "counter", 2, 0, NULL },
+    { NULL, 0, 0, NULL },
 };
 BENCH_DEFINE(spin_tas, "test-and-set: lock, increment a shared counter, unlock", spin_points)
 BENCH_DEFINE(spin_ttas, "test-and-test-and-set with backoff: lock, increment, unlock",

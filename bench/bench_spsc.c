@@ -33,8 +33,8 @@
 #define BENCH_NAME spsc
 
 static const bench_point_t spsc_points[] = {
-    { "1P/1C", 2, 1 }, /* arg: producers */
-    { NULL, 0, 0 },
+    { "1P/1C", 2, 1, NULL }, /* arg: producers */
+    { NULL, 0, 0, NULL },
 };
 BENCH_DEFINE(spsc, "bounded SPSC ring (1024 slots): one producer hands items to one consumer",
              spsc_points)

@@ -114,6 +114,23 @@ static struct {
 
 static int allowed_cpus[1024];
 static int nallowed;
+/* A point whose threads outnumber the CPUs time-shares them: the kernel
+ * hands out slices of a few ms, and a 15-ms run sees so few that its
+ * figure depends on which threads happened to share them (MPMC 4P/4C read
+ * 0.3x to 3x its 1P/1C from one run to the next at 15 ms, 0.9x to 1.1x
+ * at 100 ms). Such points run this many times longer. */
+#define OVERSUBSCRIBED_STRETCH 6
+
+/* The length of one run at point p. */
+static int64_t target_ns_at(const bench_point_t *p)
+{
+    return opt.target_ns * (p->threads > nallowed ? OVERSUBSCRIBED_STRETCH : 1);
+}
+
+/* target_ns_at() of the run under way (run_once sets it; the floor's runs
+ * use opt.target_ns). */
+static int64_t point_target_ns;
+
 
 static void usage(FILE *f)
 {
@@ -297,7 +314,7 @@ static void *par_main(void *arg)
  * the target, so only a convoy gets there. */
 static int64_t run_cap_ns(void)
 {
-    return 5 * opt.target_ns;
+    return 5 * point_target_ns;
 }
 
 int64_t bench_parallel(bench_run_t *r, bench_body_fn body, void *shared)
@@ -403,7 +420,9 @@ typedef struct case_result {
     int nreps;                    /* repetitions done within the budget */
     int64_t spent_ns;             /* wall time used so far at this point */
     double median, min, max;      /* of the repetitions done */
-    double ratio;                 /* parc/this in ops/s; 0 = none */
+    double ratio;                 /* parc/this in ops/s; 0 = none; for a
+                                     point's `versus` run: parc here over
+                                     parc there */
     int failed;
     int skipped;                  /* the case returned BENCH_SKIPPED */
 } case_result_t;
@@ -414,9 +433,9 @@ static int failures;
  * (calibration, warm-up, reps), so that a case that convoys (a spinlock
  * whose holder was preempted, 8 threads on 2 cores) costs a bounded time
  * and is reported with fewer repetitions instead of stalling the run. */
-static int64_t case_budget_ns(void)
+static int64_t case_budget_ns(const bench_point_t *p)
 {
-    return 5 * (opt.reps + 3) * opt.target_ns;
+    return 5 * (opt.reps + 3) * target_ns_at(p);
 }
 
 /* One run: ns/op, or a negative value on failure; *done (when not NULL)
@@ -425,6 +444,7 @@ static double run_once(case_result_t *res, const bench_point_t *p, uint64_t ops,
                        uint64_t *done)
 {
     bench_run_t r = { ops, p->threads, p->arg, ops };
+    point_target_ns = target_ns_at(p); /* for run_cap_ns() */
     run_bench = res->bench;
     run_impl = res->c->impl;
     run_point = p->label;
@@ -443,7 +463,7 @@ static double run_once(case_result_t *res, const bench_point_t *p, uint64_t ops,
     return (double)ns / (double)r.items;
 }
 
-/* Grow ops from a handful until one run lasts about target_ns. These runs
+/* Grow ops from a handful until one run lasts about target_ns_at(p). These runs
  * are the warm-up: caches, branch predictors, lazily bound symbols and the
  * CPU frequency all settle. Returns 0 on failure. */
 static uint64_t calibrate(case_result_t *res, const bench_point_t *p)
@@ -460,10 +480,10 @@ static uint64_t calibrate(case_result_t *res, const bench_point_t *p)
         if (done > ops)
             ops = done;
         double ns = nsop * (double)done;
-        if (ns >= 0.5 * (double)opt.target_ns || ops >= (UINT64_C(1) << 40) ||
-            res->spent_ns > case_budget_ns() / 3)
+        if (ns >= 0.5 * (double)target_ns_at(p) || ops >= (UINT64_C(1) << 40) ||
+            res->spent_ns > case_budget_ns(p) / 3)
             break;
-        double grow = ns > 0 ? (double)opt.target_ns / ns : 16.0;
+        double grow = ns > 0 ? (double)target_ns_at(p) / ns : 16.0;
         if (grow > 16.0)
             grow = 16.0;
         if (grow < 1.5)
@@ -494,66 +514,110 @@ static double median_of(const double *v, int n)
     return m % 2 ? tmp[m / 2] : 0.5 * (tmp[m / 2 - 1] + tmp[m / 2]);
 }
 
-/* Measure the cases of one point, interleaved; fills res[0..n). */
-static void measure_point(const bench_point_t *p, case_result_t *res, int n,
-                          int reps)
+/* Calibrate r at p, plus one warm run at the final size. */
+static void prepare_case(case_result_t *r, const bench_point_t *p)
 {
-    for (int k = 0; k < n; k++) {
-        res[k].ops = calibrate(&res[k], p);
-        res[k].failed = res[k].ops == 0;
-        if (!res[k].failed) /* one more warm run at the final size */
-            res[k].failed = run_once(&res[k], p, res[k].ops, NULL) < 0;
+    r->ops = calibrate(r, p);
+    r->failed = r->ops == 0;
+    if (!r->failed)
+        r->failed = run_once(r, p, r->ops, NULL) < 0;
+}
+
+/* Repetition `rep` of r at p. Past its budget a case sits out, except that
+ * every case gets at least one repetition. */
+static void repeat_case(case_result_t *r, const bench_point_t *p, int rep)
+{
+    r->ns_per_op[rep] = -1.0;
+    if (r->failed || (rep > 0 && r->spent_ns > case_budget_ns(p)))
+        return;
+    double v = run_once(r, p, r->ops, NULL);
+    if (v < 0) {
+        r->failed = 1;
+        return;
     }
+    r->ns_per_op[rep] = v;
+    r->nreps++;
+}
+
+/* Median, min and max of r's repetitions; counts a failure. */
+static void summarize_case(case_result_t *r, int reps)
+{
+    if (r->skipped)
+        r->failed = 1; /* no figures, but not a failure */
+    else if (r->failed)
+        failures++;
+    if (r->failed)
+        return;
+    r->median = median_of(r->ns_per_op, reps);
+    r->min = INFINITY;
+    r->max = 0;
     for (int rep = 0; rep < reps; rep++) {
-        for (int k = 0; k < n; k++) {
-            res[k].ns_per_op[rep] = -1.0;
-            /* Past its budget a case sits out, except that every case gets
-             * at least one repetition. */
-            if (res[k].failed || (rep > 0 && res[k].spent_ns > case_budget_ns()))
-                continue;
-            double v = run_once(&res[k], p, res[k].ops, NULL);
-            if (v < 0) {
-                res[k].failed = 1;
-                continue;
-            }
-            res[k].ns_per_op[rep] = v;
-            res[k].nreps++;
-        }
-    }
-    for (int k = 0; k < n; k++) {
-        if (res[k].skipped)
-            res[k].failed = 1; /* no figures, but not a failure */
-        else if (res[k].failed)
-            failures++;
-        if (res[k].failed)
+        double v = r->ns_per_op[rep];
+        if (v < 0)
             continue;
-        res[k].median = median_of(res[k].ns_per_op, reps);
-        res[k].min = INFINITY;
-        res[k].max = 0;
-        for (int rep = 0; rep < reps; rep++) {
-            double v = res[k].ns_per_op[rep];
-            if (v < 0)
-                continue;
-            res[k].min = v < res[k].min ? v : res[k].min;
-            res[k].max = v > res[k].max ? v : res[k].max;
-        }
+        r->min = v < r->min ? v : r->min;
+        r->max = v > r->max ? v : r->max;
     }
-    /* parc/peer in ops/s = peer's ns/op / parc's ns/op, paired within a
-     * round, so a drift between rounds cancels. */
-    if (n > 0 && strcmp(res[0].c->impl, "parc") == 0 && !res[0].failed) {
-        for (int k = 1; k < n; k++) {
-            if (res[k].failed)
-                continue;
-            double r[MAX_REPS];
-            for (int rep = 0; rep < reps; rep++) {
-                double a = res[0].ns_per_op[rep], b = res[k].ns_per_op[rep];
-                r[rep] = a > 0 && b >= 0 ? b / a : -1.0;
-            }
-            res[k].ratio = median_of(r, reps);
-            if (res[k].ratio < 0)
-                res[k].ratio = 0;
-        }
+}
+
+/* parc's ops/s over other's (= other's ns/op over parc's), paired within a
+ * round so that a drift between rounds cancels; the median, 0 when no
+ * round has both. */
+static double paired_ratio(const case_result_t *parc, const case_result_t *other,
+                           int reps)
+{
+    double r[MAX_REPS];
+    for (int rep = 0; rep < reps; rep++) {
+        double a = parc->ns_per_op[rep], b = other->ns_per_op[rep];
+        r[rep] = a > 0 && b >= 0 ? b / a : -1.0;
     }
+    double m = median_of(r, reps);
+    return m < 0 ? 0 : m;
+}
+
+/* Measure the cases of point p, interleaved; fills res[0..n). When p has a
+ * `versus` point vp and res[0] is parc, *vs gets parc at vp, run just
+ * before parc at p in every round, its ratio parc-at-p over parc-at-vp. */
+static void measure_point(const bench_point_t *p, case_result_t *res, int n,
+                          int reps, const bench_point_t *vp, case_result_t *vs)
+{
+    int paired = vp != NULL && n > 0 && strcmp(res[0].c->impl, "parc") == 0;
+    if (paired)
+        prepare_case(vs, vp);
+    for (int k = 0; k < n; k++)
+        prepare_case(&res[k], p);
+    for (int rep = 0; rep < reps; rep++) {
+        if (paired)
+            repeat_case(vs, vp, rep);
+        for (int k = 0; k < n; k++)
+            repeat_case(&res[k], p, rep);
+    }
+    if (paired)
+        summarize_case(vs, reps);
+    for (int k = 0; k < n; k++)
+        summarize_case(&res[k], reps);
+    if (n == 0 || strcmp(res[0].c->impl, "parc") != 0 || res[0].failed)
+        return;
+    for (int k = 1; k < n; k++)
+        if (!res[k].failed)
+            res[k].ratio = paired_ratio(&res[0], &res[k], reps);
+    if (paired && !vs->failed)
+        vs->ratio = paired_ratio(&res[0], vs, reps);
+}
+
+/* The point of b that p names as its `versus`, or NULL (none, or a label
+ * b does not have: a mistake in the benchmark, said once on stderr). */
+static const bench_point_t *versus_point(const bench_def_t *b,
+                                         const bench_point_t *p)
+{
+    if (p->versus == NULL)
+        return NULL;
+    for (const bench_point_t *q = b->points; q->label != NULL; q++)
+        if (q != p && strcmp(q->label, p->versus) == 0)
+            return q;
+    fprintf(stderr, "parc-bench: %s: point %s names an unknown point %s\n",
+            b->name, p->label, p->versus);
+    return NULL;
 }
 
 static const bench_def_t *find_bench(const char *name)
@@ -593,7 +657,7 @@ static double measure_floor(void)
         memset(&r, 0, sizeof r);
         r.c = &cases[i];
         r.bench = "floor";
-        measure_point(&fb->points[0], &r, 1, FLOOR_REPS);
+        measure_point(&fb->points[0], &r, 1, FLOOR_REPS, NULL, NULL);
         if (r.failed) {
             if (!r.skipped)
                 failures--; /* reported by the floor benchmark itself */
@@ -717,9 +781,10 @@ static double load_average(void)
 
 static void print_build(void)
 {
-    printf("parc-bench %s: %d CPUs allowed, %s, %d reps of ~%.3g ms per case\n",
+    printf("parc-bench %s: %d CPUs allowed, %s, %d reps of ~%.3g ms per case"
+           " (x%d where threads outnumber CPUs)\n",
            PARC_VERSION, nallowed, opt.pin ? "pinned" : "not pinned",
-           opt.reps, (double)opt.target_ns / 1e6);
+           opt.reps, (double)opt.target_ns / 1e6, OVERSUBSCRIBED_STRETCH);
     double load = load_average();
     if (load >= 0)
         printf("load average %.1f%s\n", load,
@@ -753,6 +818,7 @@ int main(int argc, char **argv)
         usage(stderr);
         return 2;
     }
+    point_target_ns = opt.target_ns; /* the floor's runs, before any point */
     qsort(benches, (size_t)nbenches, sizeof benches[0], bench_order);
     qsort(cases, (size_t)ncases, sizeof cases[0], case_order);
     if (opt.list) {
@@ -821,18 +887,37 @@ int main(int argc, char **argv)
         for (int pi = 0; pi < MAX_POINTS && b->points[pi].label != NULL; pi++) {
             const bench_point_t *p = &b->points[pi];
             int n = cases_of(b->name, res, MAX_CASES);
-            measure_point(p, res, n, opt.reps);
+            const bench_point_t *vp = versus_point(b, p);
+            case_result_t vs = { 0 };
+            if (n > 0) {
+                vs.bench = res[0].bench;
+                vs.c = res[0].c;
+            }
+            measure_point(p, res, n, opt.reps, vp, &vs);
             /* The floor benchmark is its own yardstick. */
             double fl = is_floor && pi == 0 && n > 0 && !res[0].failed
                             ? res[0].median : floor_ns;
             for (int k = 0; k < n; k++)
                 print_row(p, &res[k], fl, k == 0);
+            if (vs.ratio > 0) {
+                char buf[32];
+                printf("   %-26s parc here over parc at %s (T=%d): %.2f (ops/s,"
+                       " paired within rounds; parc there: %s ops/s)\n", "",
+                       vp->label, vp->threads, vs.ratio,
+                       si(1e9 / vs.median, buf, sizeof buf));
+            }
             fflush(stdout);
             if (json != NULL) {
                 fprintf(json, "%s\n      { \"label\": ", pi ? "," : "");
                 json_str(json, p->label);
-                fprintf(json, ", \"threads\": %d, \"arg\": %ld, \"cases\": [\n",
-                        p->threads, p->arg);
+                fprintf(json, ", \"threads\": %d, \"arg\": %ld", p->threads, p->arg);
+                if (vs.ratio > 0) {
+                    fprintf(json, ", \"versus\": ");
+                    json_str(json, vp->label);
+                    fprintf(json, ", \"parc_over_versus\": %.6g, "
+                                  "\"versus_ns_per_op\": %.6g", vs.ratio, vs.median);
+                }
+                fprintf(json, ", \"cases\": [\n");
                 for (int k = 0; k < n; k++) {
                     json_case(json, &res[k], fl, opt.reps);
                     fprintf(json, "%s\n", k + 1 < n ? "," : "");

@@ -116,9 +116,11 @@ static int allowed_cpus[1024];
 static int nallowed;
 /* A point whose threads outnumber the CPUs time-shares them: the kernel
  * hands out slices of a few ms, and a 15-ms run sees so few that its
- * figure depends on which threads happened to share them (MPMC 4P/4C read
- * 0.3x to 3x its 1P/1C from one run to the next at 15 ms, 0.9x to 1.1x
- * at 100 ms). Such points run this many times longer. */
+ * figure depends on which threads happened to share them. Such points run
+ * this many times longer. (MPMC 4P/4C over its 1P/1C, ten runs each:
+ * 0.2x-2.5x at 15 ms; at 90 ms 0.9x-1.1x while the host was calm, still
+ * 0.3x-1.3x while it moved the cores, which `versus` pairing then
+ * cancels: 0.88x-1.14x.) */
 #define OVERSUBSCRIBED_STRETCH 6
 
 /* The length of one run at point p. */

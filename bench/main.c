@@ -608,7 +608,8 @@ static void measure_point(const bench_point_t *p, case_result_t *res, int n,
 }
 
 /* The point of b that p names as its `versus`, or NULL (none, or a label
- * b does not have: a mistake in the benchmark, said once on stderr). */
+ * b does not have: a mistake in the benchmark, said on stderr and counted
+ * as a failure so that the run exits non-zero). */
 static const bench_point_t *versus_point(const bench_def_t *b,
                                          const bench_point_t *p)
 {
@@ -619,6 +620,7 @@ static const bench_point_t *versus_point(const bench_def_t *b,
             return q;
     fprintf(stderr, "parc-bench: %s: point %s names an unknown point %s\n",
             b->name, p->label, p->versus);
+    failures++;
     return NULL;
 }
 

@@ -769,7 +769,9 @@ static void list_benches(void)
         const bench_def_t *b = &benches[i];
         printf("%s: %s\n", b->name, b->description);
         for (const bench_point_t *p = b->points; p->label != NULL; p++)
-            printf("    point  %s (T=%d, arg=%ld)\n", p->label, p->threads, p->arg);
+            printf("    point  %s (T=%d, arg=%ld)%s%s\n", p->label, p->threads, p->arg,
+                   p->versus != NULL ? ", judged against " : "",
+                   p->versus != NULL ? p->versus : "");
         for (int k = 0; k < ncases; k++)
             if (strcmp(cases[k].bench, b->name) == 0)
                 printf("    case   %s\n", cases[k].impl);

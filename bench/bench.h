@@ -13,8 +13,9 @@
  * threads and returns the elapsed nanoseconds. The framework does the rest:
  * it calibrates r->ops so one run lasts a few milliseconds (that is also
  * the warm-up; six times longer where the threads outnumber the CPUs, so
- * that a run spans many scheduler slices), repeats the runs interleaving the cases (A B A B ...) so
- * that a drift of the machine hits every side of a ratio alike, measures
+ * that a run spans many scheduler slices), repeats the runs interleaving
+ * the cases (A B A B ...) so that a drift of the machine hits every side
+ * of a ratio alike, measures
  * the cache-line floor before each benchmark, and prints the median, the
  * min-max range, ns/op as a multiple of the floor and the ratio parc/peer.
  *

@@ -114,6 +114,7 @@ static struct {
 
 static int allowed_cpus[1024];
 static int nallowed;
+
 /* A point whose threads outnumber the CPUs time-shares them: the kernel
  * hands out slices of a few ms, and a 15-ms run sees so few that its
  * figure depends on which threads happened to share them. Such points run
@@ -129,10 +130,9 @@ static int64_t target_ns_at(const bench_point_t *p)
     return opt.target_ns * (p->threads > nallowed ? OVERSUBSCRIBED_STRETCH : 1);
 }
 
-/* target_ns_at() of the run under way (run_once sets it; the floor's runs
- * use opt.target_ns). */
+/* target_ns_at() of the run under way, for run_cap_ns(): set by run_once,
+ * through which every case runs. */
 static int64_t point_target_ns;
-
 
 static void usage(FILE *f)
 {
@@ -446,7 +446,7 @@ static double run_once(case_result_t *res, const bench_point_t *p, uint64_t ops,
                        uint64_t *done)
 {
     bench_run_t r = { ops, p->threads, p->arg, ops };
-    point_target_ns = target_ns_at(p); /* for run_cap_ns() */
+    point_target_ns = target_ns_at(p);
     run_bench = res->bench;
     run_impl = res->c->impl;
     run_point = p->label;
@@ -583,7 +583,8 @@ static double paired_ratio(const case_result_t *parc, const case_result_t *other
 static void measure_point(const bench_point_t *p, case_result_t *res, int n,
                           int reps, const bench_point_t *vp, case_result_t *vs)
 {
-    int paired = vp != NULL && n > 0 && strcmp(res[0].c->impl, "parc") == 0;
+    int has_parc = n > 0 && strcmp(res[0].c->impl, "parc") == 0;
+    int paired = has_parc && vp != NULL;
     if (paired)
         prepare_case(vs, vp);
     for (int k = 0; k < n; k++)
@@ -598,7 +599,7 @@ static void measure_point(const bench_point_t *p, case_result_t *res, int n,
         summarize_case(vs, reps);
     for (int k = 0; k < n; k++)
         summarize_case(&res[k], reps);
-    if (n == 0 || strcmp(res[0].c->impl, "parc") != 0 || res[0].failed)
+    if (!has_parc || res[0].failed)
         return;
     for (int k = 1; k < n; k++)
         if (!res[k].failed)
@@ -824,7 +825,6 @@ int main(int argc, char **argv)
         usage(stderr);
         return 2;
     }
-    point_target_ns = opt.target_ns; /* the floor's runs, before any point */
     qsort(benches, (size_t)nbenches, sizeof benches[0], bench_order);
     qsort(cases, (size_t)ncases, sizeof cases[0], case_order);
     if (opt.list) {

@@ -1,4 +1,7 @@
-/* parc/pool.h: the work-stealing scheduler, its workers and life cycle. */
+/* parc/pool.h: the work-stealing scheduler (search, park, wake, the
+ * fairness tick), its workers, task items and submission. The life cycle
+ * (create, close, terminate, join, free) is in pool_life.c, the
+ * data-parallel calls in pool_map.c. */
 #define _GNU_SOURCE /* pthread_setname_np, pthread_attr_setaffinity_np */
 #include <pthread.h>
 #include <sched.h>
@@ -13,7 +16,6 @@
 #include "pool_internal.h"
 #include "recycle.h"
 
-#define POOL_MAX_WORKERS 1024u
 /* Rounds of looking for work before a searching worker parks, with a
  * pause of SEARCH_PAUSE relaxes between rounds: about PARC_SPIN_POLLS
  * relaxes in all, the spin bound every blocking path in parc uses. */
@@ -27,76 +29,11 @@
  * worker). Outside and older work is not starved. */
 #define FAIRNESS_TICK 61u
 
-typedef struct pool_worker {
-    parc_deque_t deque;      /* cache-aligned inside */
-    /* Parking: the worker sleeps on its own eventcount until a waker
-     * claims it (sets `claimed` and takes it off the sleepers list). */
-    PARC_CACHE_ALIGNED parc_ec_t ec;
-    parc_atomic(int) claimed;
-    bool asleep;                       /* on the sleepers list (sleep_lock) */
-    struct pool_worker *next_sleeper;  /* sleep_lock */
-    parc_pool_t *pool;
-    unsigned index;
-    uint32_t tick;
-    uint64_t rng;            /* xorshift64 state for victim order */
-    void *stash;             /* a task item to run next (deque push failed) */
-    pthread_t thread;
-    bool started;
-} pool_worker_t;
-
-/* Submissions from threads outside the pool go to a sharded injection
- * queue (parc/inject.h) of INJECT_SHARDS shards, as ForkJoinPool's
- * external submission queues (Doug Lea, java.util.concurrent). A worker takes up to INJECT_BATCH entries at a time (at most half of a
- * shard when other workers could take the rest), runs the first and puts
- * the rest on its own deque, where it finds them without touching the
- * shard again and idle workers may steal them (Go's scheduler takes
- * batches from its global run queue likewise). An entry is a
- * fire-and-forget task inline (fn, arg): the submitter allocates nothing;
- * or, with fn NULL, a task item (a future) in arg. */
-#define INJECT_SHARDS 4u
-#define INJECT_BATCH 32u
-
-struct parc_pool {
-    parc_inject_t inject; /* outside submissions */
-    /* Workers looking for work (not parked, not running): a submission
-     * wakes a sleeper only when this is 0. Written by every worker that
-     * runs out of work: its own line. */
-    PARC_CACHE_ALIGNED parc_atomic(uint32_t) searching;
-    /* Parked workers: a list under a lock (taken only to park and to
-     * wake, both of which cost a futex call anyway) and its length,
-     * which notifiers read without the lock. */
-    PARC_CACHE_ALIGNED parc_atomic(uint32_t) nsleepers;
-    pthread_mutex_t sleep_lock;
-    pool_worker_t *sleepers;
-    /* Read by every task and every steal, written once: a line of their
-     * own, away from the sleepers' churn. */
-    PARC_CACHE_ALIGNED parc_atomic(int) terminating;
-    unsigned nworkers;
-    pool_worker_t *workers;
-    void (*initializer)(void *arg, unsigned worker);
-    void *initializer_arg;
-    char prefix[16];
-    /* Life cycle: cold. */
-    PARC_CACHE_ALIGNED pthread_mutex_t join_lock;
-    bool joined;
-};
-
 static _Thread_local pool_worker_t *current;
 
-static void *alloc_aligned(size_t size)
+pool_worker_t *parc_pool_self_(void)
 {
-    size_t rounded = (size + PARC_CACHELINE - 1) / PARC_CACHELINE * PARC_CACHELINE;
-    void *m = aligned_alloc(PARC_CACHELINE, rounded);
-    if (m != NULL)
-        memset(m, 0, rounded);
-    return m;
-}
-
-static bool terminating(parc_pool_t *p)
-{
-    /* acquire: pairs with the release store in terminate; nothing is read
-     * through it but the flag, acquire keeps later drains after it. */
-    return parc_load(&p->terminating, PARC_ACQUIRE) != 0;
+    return current;
 }
 
 /*
@@ -130,7 +67,7 @@ static bool wake_one(parc_pool_t *p)
 
 /* Wake every worker parked now (each at most once: a worker that parks
  * again right away is not chased). */
-static void wake_all(parc_pool_t *p)
+void parc_pool_wake_all_(parc_pool_t *p)
 {
     for (unsigned i = 0; i < p->nworkers && wake_one(p); i++) {
     }
@@ -236,7 +173,7 @@ static void run_task(parc_pool_t *p, void *item)
 {
     if (is_light(item)) {
         light_task_t *t = as_light(item);
-        if (!terminating(p)) {
+        if (!pool_terminating(p)) {
             void *ignored = NULL;
             (void)t->fn(t->arg, &ignored); /* nobody asked for the outcome */
         }
@@ -245,7 +182,7 @@ static void run_task(parc_pool_t *p, void *item)
     }
     parc_future_t *f = item;
     bool heap = f->heap != 0;
-    if (terminating(p))
+    if (pool_terminating(p))
         parc_future_drop(f);
     else
         parc_future_run(f);
@@ -253,7 +190,7 @@ static void run_task(parc_pool_t *p, void *item)
         parc_future_release(f);
 }
 
-static void cancel_task(void *item)
+void parc_pool_cancel_item_(void *item)
 {
     if (is_light(item)) {
         light_free(as_light(item)); /* never runs */
@@ -286,16 +223,16 @@ static void run_entry(parc_pool_t *p, const parc_inject_entry_t *e)
 {
     if (e->fn == NULL) {
         run_task(p, e->arg);
-    } else if (!terminating(p)) {
+    } else if (!pool_terminating(p)) {
         void *ignored = NULL;
         (void)((parc_task_fn)e->fn)(e->arg, &ignored);
     }
 }
 
-static void cancel_entry(const parc_inject_entry_t *e)
+void parc_pool_cancel_entry_(const parc_inject_entry_t *e)
 {
     if (e->fn == NULL)
-        cancel_task(e->arg); /* an inline task simply never runs */
+        parc_pool_cancel_item_(e->arg); /* an inline task simply never runs */
 }
 
 static uint64_t next_random(pool_worker_t *w)
@@ -432,7 +369,7 @@ static void *next_task(parc_pool_t *p, pool_worker_t *w)
     void *item;
     bool counted = false; /* w is counted in p->searching */
     for (;;) {
-        if (terminating(p))
+        if (pool_terminating(p))
             break;
         void *f = w->stash;
         w->stash = NULL;
@@ -472,7 +409,7 @@ static void *next_task(parc_pool_t *p, pool_worker_t *w)
         }
         parc_fas(&p->searching, 1u, PARC_RELAXED);
         counted = false;
-        if (drained || terminating(p))
+        if (drained || pool_terminating(p))
             break;
 
         /* Sleep: register, fence, look a last time, park. */
@@ -481,7 +418,7 @@ static void *next_task(parc_pool_t *p, pool_worker_t *w)
          * sleepers before the last look; pairs with pool_notify's fence. */
         parc_fence(PARC_SEQ_CST);
         f = find_work(p, w, &drained);
-        if (f != NULL || drained || terminating(p)) {
+        if (f != NULL || drained || pool_terminating(p)) {
             counted = unregister_sleeper(p, w);
             if (f != NULL) {
                 if (counted)
@@ -525,7 +462,7 @@ static bool worker_help(void *ctx)
 static bool worker_join(void *ctx, parc_future_t *f)
 {
     pool_worker_t *w = ctx;
-    return !terminating(w->pool) && parc_deque_pop_if_inline_(&w->deque, f) == 0;
+    return !pool_terminating(w->pool) && parc_deque_pop_if_inline_(&w->deque, f) == 0;
 }
 
 bool parc_pool_help_(parc_pool_t *p)
@@ -533,7 +470,7 @@ bool parc_pool_help_(parc_pool_t *p)
     return current != NULL && current->pool == p && worker_help(current);
 }
 
-static void *worker_main(void *arg)
+void *parc_pool_worker_main_(void *arg)
 {
     pool_worker_t *w = arg;
     parc_pool_t *p = w->pool;
@@ -555,213 +492,16 @@ static void *worker_main(void *arg)
     /* Closed and drained, or terminated: wake the parked workers, which
      * went to sleep while others still had work, so they see it and exit
      * too. What is left on our deque (terminated) never starts. */
-    wake_all(p);
+    parc_pool_wake_all_(p);
     void *item;
     if (w->stash != NULL)
-        cancel_task(w->stash);
+        parc_pool_cancel_item_(w->stash);
     while (parc_deque_pop(&w->deque, &item) == 0)
-        cancel_task(item);
+        parc_pool_cancel_item_(item);
     parc_future_set_help_hook(NULL, NULL);
     parc_future_set_join_hook(NULL, NULL);
     current = NULL;
     return NULL;
-}
-
-/* ---- life cycle ------------------------------------------------------- */
-
-static void stop_and_join(parc_pool_t *p, bool cancel)
-{
-    if (cancel)
-        parc_pool_terminate(p);
-    else
-        parc_pool_close(p);
-    pthread_mutex_lock(&p->join_lock);
-    if (!p->joined) {
-        for (unsigned i = 0; i < p->nworkers; i++)
-            if (p->workers[i].started)
-                pthread_join(p->workers[i].thread, NULL);
-        p->joined = true;
-    }
-    pthread_mutex_unlock(&p->join_lock);
-}
-
-/* Close the injection queue, then cancel what it still holds. */
-static void inject_cancel_all(parc_pool_t *p)
-{
-    (void)parc_inject_close(&p->inject);
-    parc_inject_entry_t batch[INJECT_BATCH];
-    size_t k;
-    while (parc_inject_drain(&p->inject, batch, INJECT_BATCH, &k) == 0 && k > 0)
-        for (size_t j = 0; j < k; j++)
-            cancel_entry(&batch[j]);
-}
-
-static void destroy_pool(parc_pool_t *p)
-{
-    inject_cancel_all(p); /* none after a join; keeps create's failure path exact */
-    for (unsigned i = 0; i < p->nworkers; i++)
-        parc_deque_destroy(&p->workers[i].deque);
-    (void)parc_inject_destroy(&p->inject);
-    pthread_mutex_destroy(&p->join_lock);
-    pthread_mutex_destroy(&p->sleep_lock);
-    free(p->workers);
-    free(p);
-}
-
-int parc_pool_create(unsigned workers, const parc_pool_options_t *opts,
-                     parc_pool_t **out)
-{
-    if (out == NULL || workers > POOL_MAX_WORKERS)
-        return EINVAL;
-    parc_pool_options_t defaults = PARC_POOL_OPTIONS_INIT;
-    if (opts == NULL)
-        opts = &defaults;
-    if (workers == 0) {
-        long cpus = sysconf(_SC_NPROCESSORS_ONLN);
-        workers = cpus < 1 ? 1u : cpus > (long)POOL_MAX_WORKERS ? POOL_MAX_WORKERS
-                                                                : (unsigned)cpus;
-    }
-    for (size_t i = 0; opts->cpus != NULL && i < opts->ncpus; i++)
-        if (opts->cpus[i] < 0 || opts->cpus[i] >= CPU_SETSIZE)
-            return EINVAL;
-
-    parc_pool_t *p = alloc_aligned(sizeof *p);
-    if (p == NULL)
-        return ENOMEM;
-    p->workers = alloc_aligned(sizeof *p->workers * workers);
-    if (p->workers == NULL || parc_inject_init(&p->inject, INJECT_SHARDS) != 0) {
-        free(p->workers);
-        free(p);
-        return ENOMEM;
-    }
-    parc_atomic_init(&p->searching, 0u);
-    parc_atomic_init(&p->nsleepers, 0u);
-    pthread_mutex_init(&p->sleep_lock, NULL);
-    p->sleepers = NULL;
-    parc_atomic_init(&p->terminating, 0);
-    p->initializer = opts->initializer;
-    p->initializer_arg = opts->initializer_arg;
-    snprintf(p->prefix, sizeof p->prefix, "%s",
-             opts->name_prefix != NULL ? opts->name_prefix : "parc-w");
-    pthread_mutex_init(&p->join_lock, NULL);
-    p->nworkers = workers;
-    int rc = 0;
-    for (unsigned i = 0; i < workers; i++) {
-        pool_worker_t *w = &p->workers[i];
-        w->pool = p;
-        w->index = i;
-        parc_ec_init(&w->ec);
-        parc_atomic_init(&w->claimed, 0);
-        w->rng = 0x9e3779b97f4a7c15ull * (i + 1);
-        if (parc_deque_init(&w->deque, opts->deque_capacity) != 0) {
-            /* the deques before this one are destroyed with the pool */
-            for (unsigned j = 0; j < i; j++)
-                parc_deque_destroy(&p->workers[j].deque);
-            (void)parc_inject_destroy(&p->inject);
-            pthread_mutex_destroy(&p->join_lock);
-            pthread_mutex_destroy(&p->sleep_lock);
-            free(p->workers);
-            free(p);
-            return ENOMEM;
-        }
-    }
-    for (unsigned i = 0; i < workers && rc == 0; i++) {
-        pool_worker_t *w = &p->workers[i];
-        pthread_attr_t attr;
-        pthread_attr_init(&attr);
-        if (opts->cpus != NULL && opts->ncpus > 0) {
-            cpu_set_t set;
-            CPU_ZERO(&set);
-            CPU_SET(opts->cpus[i % opts->ncpus], &set);
-            pthread_attr_setaffinity_np(&attr, sizeof set, &set);
-        }
-        int e = pthread_create(&w->thread, &attr, worker_main, w);
-        pthread_attr_destroy(&attr);
-        if (e == 0)
-            w->started = true;
-        else
-            rc = e == EINVAL ? EINVAL : EAGAIN;
-    }
-    if (rc != 0) {
-        stop_and_join(p, true);
-        destroy_pool(p);
-        return rc;
-    }
-    *out = p;
-    return 0;
-}
-
-unsigned parc_pool_workers(const parc_pool_t *p)
-{
-    return p != NULL ? p->nworkers : 0;
-}
-
-int parc_pool_current_worker(const parc_pool_t *p)
-{
-    return p != NULL && current != NULL && current->pool == p
-               ? (int)current->index : -1;
-}
-
-int parc_pool_close(parc_pool_t *p)
-{
-    if (p == NULL)
-        return EINVAL;
-    (void)parc_inject_close(&p->inject);
-    /* Parked workers re-check: the ones that find the pool drained exit
-     * (and each exiting worker wakes the rest, see worker_main). */
-    wake_all(p);
-    return 0;
-}
-
-int parc_pool_terminate(parc_pool_t *p)
-{
-    if (p == NULL)
-        return EINVAL;
-    /* release: orders nothing but the flag before the drains below;
-     * pairs with the acquire loads in terminating(). */
-    parc_store(&p->terminating, 1, PARC_RELEASE);
-    inject_cancel_all(p);
-    void *item;
-    for (unsigned i = 0; i < p->nworkers; i++) {
-        pool_worker_t *v = &p->workers[i];
-        while (parc_deque_size(&v->deque) > 0)
-            if (parc_deque_steal(&v->deque, &item) == 0)
-                cancel_task(item);
-    }
-    wake_all(p);
-    return 0;
-}
-
-int parc_pool_join(parc_pool_t *p)
-{
-    if (p == NULL)
-        return EINVAL;
-    if (current != NULL && current->pool == p)
-        return EDEADLK;
-    stop_and_join(p, false);
-    return 0;
-}
-
-int parc_pool_shutdown(parc_pool_t *p, bool wait, bool cancel_pending)
-{
-    if (p == NULL)
-        return EINVAL;
-    if (cancel_pending)
-        parc_pool_terminate(p);
-    else
-        parc_pool_close(p);
-    return wait ? parc_pool_join(p) : 0;
-}
-
-int parc_pool_free(parc_pool_t *p)
-{
-    if (p == NULL)
-        return EINVAL;
-    if (current != NULL && current->pool == p)
-        return EDEADLK;
-    stop_and_join(p, false);
-    destroy_pool(p);
-    return 0;
 }
 
 /* ---- submitting --------------------------------------------------------- */
@@ -798,7 +538,7 @@ static inline int push_item(parc_pool_t *p, void *item)
     pool_worker_t *w = current;
     if (w == NULL || w->pool != p)
         return push_outside(p, NULL, item);
-    if (terminating(p))
+    if (pool_terminating(p))
         return EPIPE;
     int rc = parc_deque_push_inline_(&w->deque, item);
     /* A worker always empties its own deque before it parks, so a task

@@ -94,8 +94,9 @@ static void finish(parc_fiber_t *f, void *arg)
     /* Publishes everything the fiber did to a joiner; pairs with the
      * acquire load in parc_fiber_join. */
     parc_store(&f->state, PARC_FIBER_DONE, PARC_RELEASE);
-    parc_store(&f->finished, 1u, PARC_RELEASE); /* same, for join's park word */
-    parc_park_wake_all(&f->finished);
+    /* Same, for join's park word; 2 means a joiner is parked. */
+    if (parc_xchg(&f->finished, 1u, PARC_RELEASE) == 2u)
+        parc_park_wake_all(&f->finished);
     parc_fiber_unref_(f);
 }
 

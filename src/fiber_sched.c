@@ -138,10 +138,11 @@ static bucket_t buckets[NBUCKETS];
 
 static bucket_t *bucket_of(parc_park_word_t *word)
 {
-    uintptr_t a = (uintptr_t)word;
-    a ^= a >> 17;
-    a *= UINT64_C(0x9E3779B97F4A7C15) & UINTPTR_MAX; /* Fibonacci hashing */
-    return &buckets[(a >> 8) % NBUCKETS];
+    /* Fibonacci hashing (Knuth): the product's top bits mix every bit of
+     * the address; its low bits would not (words at the same offset of
+     * page-aligned stacks differ only in high bits). */
+    uint64_t h = (uint64_t)(uintptr_t)word * UINT64_C(0x9E3779B97F4A7C15);
+    return &buckets[h >> (64 - 8)]; /* NBUCKETS = 2^8 */
 }
 
 static void unlink_waiter(bucket_t *b, waiter_t *w)
@@ -249,6 +250,15 @@ static int hook_wake(parc_park_word_t *word, int count)
 
 static const parc_park_hook_t fiber_hook = { hook_wait, hook_wake };
 
+static bool hook_yield(void)
+{
+    parc_fiber_t *self = parc_fiber_self_();
+    if (self == NULL || self->pool == NULL)
+        return false;
+    parc_fiber_yield();
+    return true;
+}
+
 /* ---- spawn, join, sleep ------------------------------------------------------ */
 
 int parc_fiber_spawn(parc_pool_t *pool, parc_fiber_fn fn, void *arg,
@@ -260,6 +270,7 @@ int parc_fiber_spawn(parc_pool_t *pool, parc_fiber_fn fn, void *arg,
     if (q == NULL)
         return ENOMEM;
     parc_park_hook_install(&fiber_hook);
+    parc_yield_hook_install(hook_yield);
     parc_fiber_t *f;
     int rc = parc_fiber_new_(&f, fn, arg, attr);
     if (rc != 0)
@@ -306,10 +317,17 @@ int parc_fiber_join(parc_fiber_t *f)
         return EINVAL;
     if (f == parc_fiber_self_())
         return EDEADLK;
-    /* Acquire: everything f did happens before join returns; pairs with
-     * the release store of `finished` in finish() (src/fiber.c). */
-    while (parc_load(&f->finished, PARC_ACQUIRE) == 0)
-        (void)parc_park_wait(&f->finished, 0u, PARC_FOREVER);
+    /* `finished`: 0 running, 2 running with a joiner parked (so that a
+     * finish wakes only when someone waits), 1 finished. Acquire:
+     * everything f did happens before join returns; pairs with the
+     * release exchange in finish() (src/fiber.c). */
+    uint32_t v = parc_load(&f->finished, PARC_ACQUIRE);
+    while (v != 1u) {
+        if (v == 0u && !parc_cas(&f->finished, &v, 2u, PARC_ACQUIRE, PARC_ACQUIRE))
+            continue; /* v reloaded: finished meanwhile, or another joiner */
+        (void)parc_park_wait(&f->finished, 2u, PARC_FOREVER);
+        v = parc_load(&f->finished, PARC_ACQUIRE);
+    }
     return 0;
 }
 

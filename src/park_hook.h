@@ -12,6 +12,8 @@
 #ifndef PARC_SRC_PARK_HOOK_H
 #define PARC_SRC_PARK_HOOK_H
 
+#include <stdbool.h>
+
 #include "parc/park.h"
 
 /* hook->wait returns this when the caller is not one it parks (a plain
@@ -28,5 +30,12 @@ typedef struct parc_park_hook {
 /* Install `hook` (once; later calls with another hook are ignored). The
  * hook must live for the rest of the process. */
 void parc_park_hook_install(const parc_park_hook_t *hook);
+
+/* The same for parc_yield() (src/atomic.c), which the spin phases of
+ * every blocking path call now and then: the hook yields the calling
+ * fiber and returns true, or returns false for a plain thread (which then
+ * calls sched_yield). */
+typedef bool (*parc_yield_hook_fn)(void);
+void parc_yield_hook_install(parc_yield_hook_fn hook);
 
 #endif /* PARC_SRC_PARK_HOOK_H */

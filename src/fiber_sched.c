@@ -29,6 +29,17 @@
  * either the waker sees the count or the fiber sees the new word. Holding
  * the bucket lock across the switch (step 6) keeps a waker from making
  * the fiber ready while it is still on its stack.
+ *
+ * Spinning: every blocking path spins briefly before it parks, calling
+ * parc_yield() now and then; the yield hook makes that a fiber yield, so
+ * the fiber a spinner waits for (often queued on the same worker) runs.
+ *
+ * Cost: a bucket holds the waiters of every word hashed to it, so a wake
+ * scans the bucket's list; with 256 buckets and a few hot words a wake-up
+ * stays short, but thousands of fibers parked on one word make each wake
+ * of another word in their bucket walk past them all. (A per-word queue
+ * inside the bucket, as Linux's futex hash has per-key waiters only by
+ * scanning too, would fix it at the price of allocating queue heads.)
  */
 #include <errno.h>
 #include <stdint.h>

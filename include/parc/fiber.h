@@ -27,7 +27,11 @@
  *             virtual threads). This needs no cooperation from those
  *             primitives: all of them wait through parc_park_wait
  *             (parc/park.h), and the fiber runtime installs a hook there
- *             that parks the current fiber instead of the thread.
+ *             that parks the current fiber instead of the thread; the
+ *             spin phases before a park yield the fiber, not the thread.
+ *             A fiber that parks keeps what it owns: owner-checked locks
+ *             (errorcheck mutex, rlock, rwlock) record the fiber, not the
+ *             worker (parc_thread_id() names the running fiber).
  *
  * Stacks come from a pool: 64 KiB by default (256 KiB in sanitizer
  * builds), committed lazily by the kernel page by page, with a PROT_NONE
@@ -36,6 +40,8 @@
  * stack takes two: beyond ~30,000 live fibers use PARC_FIBER_UNGUARDED
  * (stacks carved from shared slabs; a million fibers blocked on a
  * semaphore then cost the pages they touched, about one or two each).
+ * ThreadSanitizer keeps a thread context per live fiber and allows about
+ * 8,000 at once.
  *
  * Blocking system calls: a fiber that calls read(2) or sleep(3) blocks its
  * worker thread, and every fiber queued behind it on that worker waits.

@@ -2,8 +2,9 @@
  * stress/impls/fiber.c — a custom workload for parc's fibers run M:N on a
  * pool (parc/fiber.h), blocking on parc's primitives.
  *
- *   fiber.mn  100,000 fibers (10,000 under TSan and chaos, 25,000 under
- *             ASan: the harness's slowdown) spawned on a pool of 2..4
+ *   fiber.mn  100,000 fibers (10,000 under chaos, 25,000 under ASan:
+ *             the harness's slowdown; 4,000 under TSan, which keeps a
+ *             thread context per live fiber and allows 8,128) on a pool of 2..4
  *             workers. All of them first park on one event that the
  *             harness thread sets once every fiber is spawned (a timed
  *             wait: a fiber that times out was not woken, a lost wake-up);
@@ -229,7 +230,11 @@ static int mn_run(parc_stress_ctx_t *ctx, void *arg)
     if (r == NULL)
         return ENOMEM;
     r->ctx = ctx;
+#ifdef PARC_TSAN
+    r->producers = 4000u / 4;
+#else
     r->producers = 100000u / PARC_SLOWDOWN / 4;
+#endif
     r->patience = parc_stress_patience_ns(ctx) * 30;
     r->taken = calloc(r->producers * ITEMS_PER_PRODUCER, sizeof *r->taken);
     unsigned workers = parc_stress_threads(ctx);

@@ -37,9 +37,9 @@
  * Cost: a bucket holds the waiters of every word hashed to it, so a wake
  * scans the bucket's list; with 256 buckets and a few hot words a wake-up
  * stays short, but thousands of fibers parked on one word make each wake
- * of another word in their bucket walk past them all. (A per-word queue
- * inside the bucket, as Linux's futex hash has per-key waiters only by
- * scanning too, would fix it at the price of allocating queue heads.)
+ * of another word in their bucket walk past them all (Linux's futex hash
+ * buckets scan the same way). A queue per word inside the bucket would
+ * avoid it, at the price of allocating and recycling queue heads.
  */
 #include <errno.h>
 #include <stdint.h>

@@ -50,6 +50,7 @@
 
 #include "fiber_internal.h"
 #include "fiber_timer.h"
+#include "future_hooks.h"
 #include "park_hook.h"
 
 /* ---- per-pool run queues ------------------------------------------------------ */
@@ -96,7 +97,10 @@ static int run_one(void *arg, void **result)
     parc_spin_ttas_unlock(&q->lock);
     /* The queue's lock ordered the fiber's last run before this one. */
     parc_store(&f->state, PARC_FIBER_RUNNING, PARC_RELAXED);
+    parc_future_hooks_t hooks;
+    parc_future_hooks_take(&hooks); /* a fiber parks, never helps */
     parc_fiber_run_(f);
+    parc_future_hooks_put(&hooks);
     return 0;
 }
 

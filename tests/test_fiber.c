@@ -598,6 +598,40 @@ START_TEST(cond_waits_park_fibers)
 }
 END_TEST
 
+static int slow_task(void *arg, void **result)
+{
+    (void)arg;
+    *result = (void *)(intptr_t)42;
+    return 0;
+}
+
+static void await_future(void *arg)
+{
+    parc_pool_t *p = arg;
+    parc_future_t *f;
+    ck_assert_int_eq(parc_pool_submit(p, slow_task, NULL, &f), 0);
+    void *v = NULL;
+    ck_assert_int_eq(parc_future_get(f, &v), 0); /* parks; the task runs */
+    ck_assert_int_eq((intptr_t)v, 42);
+    parc_future_release(f);
+}
+
+/* A spawned fiber waiting on a future of its own pool (one worker) parks
+ * rather than running the task on its stack through the help hook. */
+START_TEST(future_waits_park_fibers)
+{
+    parc_pool_t *p = make_pool(1);
+    parc_fiber_t *f[8];
+    for (int i = 0; i < 8; i++)
+        ck_assert_int_eq(parc_fiber_spawn(p, await_future, p, NULL, &f[i]), 0);
+    for (int i = 0; i < 8; i++) {
+        ck_assert_int_eq(parc_fiber_join(f[i]), 0);
+        parc_fiber_free(f[i]);
+    }
+    parc_pool_free(p);
+}
+END_TEST
+
 static parc_atomic(int) detached_ran;
 
 static void detached(void *arg)
@@ -657,6 +691,7 @@ int main(void)
     tcase_add_test(mn, timed_waits_time_out_and_wake);
     tcase_add_test(mn, cond_waits_park_fibers);
     tcase_add_test(mn, join_from_fibers_and_detached_fibers);
+    tcase_add_test(mn, future_waits_park_fibers);
     suite_add_tcase(s, mn);
     return parc_test_run(s);
 }

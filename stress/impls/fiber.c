@@ -5,9 +5,10 @@
  *   fiber.mn  100,000 fibers (10,000 under chaos, 25,000 under ASan:
  *             the harness's slowdown; 4,000 under TSan, which keeps a
  *             thread context per live fiber and allows 8,128) on a pool of 2..4
- *             workers. All of them first park on one event that the
- *             harness thread sets once every fiber is spawned (a timed
- *             wait: a fiber that times out was not woken, a lost wake-up);
+ *             workers. All of them first park on one of 64 events, which
+ *             the harness thread sets one by one once every fiber is
+ *             spawned (a timed wait: a fiber that times out was not woken,
+ *             a lost wake-up);
  *             then each plays one role, a quarter each:
  *               mutex     lock, bump a NON-atomic counter with an "inside"
  *                         flag, sometimes yield while holding it (so
@@ -51,7 +52,8 @@
 typedef struct mn_run {
     parc_stress_ctx_t *ctx;
     parc_pool_t *pool;
-    parc_event_t go;
+#define START_EVENTS 64
+    parc_event_t go[START_EVENTS];
     parc_mutex_t mutex;
     long counter;                  /* NON-atomic: the mutex orders it */
     int inside;                    /* NON-atomic: 1 while held */
@@ -77,10 +79,10 @@ static int worker_now(mn_run_t *r)
 
 /* Wait on the start event; count a migration if the fiber comes back on
  * another worker. */
-static void wait_for_go(mn_run_t *r)
+static void wait_for_go(mn_run_t *r, size_t index)
 {
     int before = worker_now(r);
-    int rc = parc_event_wait_timed(&r->go, r->patience);
+    int rc = parc_event_wait_timed(&r->go[index % START_EVENTS], r->patience);
     if (rc != 0)
         parc_stress_fail(r->ctx, "a fiber parked on the start event was not woken "
                                  "within %lld ms (rc %d): lost wake-up",
@@ -160,7 +162,7 @@ static void mn_fiber_main(void *arg)
 {
     mn_fiber_t *f = arg;
     mn_run_t *r = f->r;
-    wait_for_go(r);
+    wait_for_go(r, f->index);
     switch (f->index % 4) {
     case 0: play_mutex(r, f->index); break;
     case 1: play_sem(r, f->index); break;
@@ -203,7 +205,10 @@ static void mn_thread(parc_stress_ctx_t *ctx, unsigned index, void *arg)
          * never come, so close the queue and fill the mutex/sem roles. */
         parc_queue_shutdown(&r->queue, false);
     }
-    parc_event_set(&r->go);
+    for (unsigned e = 0; e < START_EVENTS; e++) {
+        parc_event_set(&r->go[e]);
+        parc_stress_progress(ctx, index, "start event set");
+    }
     /* Report progress while fibers finish (for the watchdog), then join. */
     uint64_t seen = 0, now;
     while ((now = parc_load(&r->finished, PARC_RELAXED)) < spawned &&
@@ -245,7 +250,8 @@ static int mn_run(parc_stress_ctx_t *ctx, void *arg)
         free(r);
         return rc;
     }
-    parc_event_init(&r->go);
+    for (unsigned e = 0; e < START_EVENTS; e++)
+        parc_event_init(&r->go[e]);
     parc_mutex_init(&r->mutex, PARC_MUTEX_ERRORCHECK); /* owner: the fiber */
     parc_sem_init(&r->sem, PERMITS);
     parc_queue_init(&r->queue, 64, PARC_QUEUE_FIFO, NULL, NULL);
@@ -282,7 +288,8 @@ static int mn_run(parc_stress_ctx_t *ctx, void *arg)
     parc_queue_destroy(&r->queue);
     parc_sem_destroy(&r->sem);
     parc_mutex_destroy(&r->mutex);
-    parc_event_destroy(&r->go);
+    for (unsigned e = 0; e < START_EVENTS; e++)
+        parc_event_destroy(&r->go[e]);
     free(r->taken);
     free(r);
     return rc;

@@ -668,6 +668,59 @@ START_TEST(join_from_fibers_and_detached_fibers)
 }
 END_TEST
 
+static void declares_blocking(void *arg)
+{
+    unsigned *depths = arg;
+    parc_fiber_block_begin();
+    parc_fiber_block_begin();
+    depths[0] = parc_fiber_blocking();
+    parc_fiber_block_end();
+    parc_fiber_block_end();
+    parc_fiber_block_end(); /* unbalanced: ignored */
+    depths[1] = parc_fiber_blocking();
+}
+
+START_TEST(blocking_declarations_nest)
+{
+    unsigned depths[2] = { 99, 99 };
+    parc_fiber_block_begin(); /* outside a fiber: harmless */
+    ck_assert_uint_eq(parc_fiber_blocking(), 0);
+    parc_fiber_t *f;
+    ck_assert_int_eq(parc_fiber_create(&f, declares_blocking, depths, NULL), 0);
+    ck_assert_int_eq(parc_fiber_resume(f), EPIPE);
+    ck_assert_uint_eq(depths[0], 2);
+    ck_assert_uint_eq(depths[1], 0);
+    parc_fiber_free(f);
+}
+END_TEST
+
+static parc_atomic(int) parked_ran;
+
+static void wait_then_count(void *arg)
+{
+    parc_sem_t *s = arg;
+    ck_assert_int_eq(parc_sem_acquire(s, 1), 0);
+    parc_faa(&parked_ran, 1, PARC_RELEASE); /* pairs with the test's load */
+}
+
+/* Freeing the handle of a spawned fiber that is still parked detaches it:
+ * it runs to its end and frees itself. */
+START_TEST(free_detaches_a_parked_fiber)
+{
+    parc_pool_t *p = make_pool(2);
+    parc_sem_t s;
+    parc_sem_init(&s, 0);
+    parc_fiber_t *f;
+    ck_assert_int_eq(parc_fiber_spawn(p, wait_then_count, &s, NULL, &f), 0);
+    ck_assert_int_eq(parc_fiber_resume(f), EBUSY); /* spawned: not by hand */
+    ck_assert_int_eq(parc_fiber_free(f), 0);       /* detached */
+    parc_sem_release(&s, 1);
+    parc_pool_join(p);
+    ck_assert_int_eq(parc_load(&parked_ran, PARC_ACQUIRE), 1);
+    parc_pool_free(p);
+}
+END_TEST
+
 int main(void)
 {
     Suite *s = suite_create("fiber");
@@ -681,6 +734,7 @@ int main(void)
     tcase_add_test(hand, stack_size_is_configurable);
     tcase_add_test(hand, guard_page_faults);
     tcase_add_test(hand, fiber_locals_are_per_fiber);
+    tcase_add_test(hand, blocking_declarations_nest);
     suite_add_tcase(s, hand);
     TCase *mn = tcase_create("pool");
     tcase_set_timeout(mn, 120 * PARC_SLOWDOWN);
@@ -692,6 +746,7 @@ int main(void)
     tcase_add_test(mn, cond_waits_park_fibers);
     tcase_add_test(mn, join_from_fibers_and_detached_fibers);
     tcase_add_test(mn, future_waits_park_fibers);
+    tcase_add_test(mn, free_detaches_a_parked_fiber);
     suite_add_tcase(s, mn);
     return parc_test_run(s);
 }

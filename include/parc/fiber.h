@@ -21,7 +21,7 @@
  *             queues; a fiber that waits on any of parc's blocking
  *             primitives (mutex, rlock, rwlock, cond, sem, event, barrier,
  *             latch, once, queue, the eventcount containers' blocking
- *             forms, futures, pool/actor waits, parc_fiber_join) is parked
+ *             forms, futures, actor mailboxes, parc_fiber_join) is parked
  *             and its worker runs other tasks; the wake-up that releases it
  *             resubmits it, to run on any worker (Go's goroutines, Java's
  *             virtual threads). This needs no cooperation from those
@@ -49,6 +49,15 @@
  * fact (parc_fiber_blocking); when the pool learns to compensate a blocked
  * worker (issue 17) the same calls will let it start another. Sleep with
  * parc_fiber_sleep, which parks the fiber on a timer.
+ *
+ * Thread-local storage: a spawned fiber may continue on another worker
+ * after any blocking call or yield, and a fiber run by hand on whichever
+ * thread resumes it. A thread-local variable read before and after such a
+ * point may be two threads' variables (and a compiler may even reuse the
+ * first thread's address within one function); keep per-fiber state in
+ * fiber-local storage below. parc's own per-thread state is safe: its
+ * lock owners name the fiber, and a spawned fiber runs with its worker's
+ * future help hooks removed (it parks in future waits instead).
  *
  * Threads: a fiber runs on one thread at a time; parc_fiber_resume and
  * parc_fiber_free may be called from any thread, the other calls that

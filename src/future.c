@@ -6,6 +6,8 @@
 #include "parc/future.h"
 #include "recycle.h"
 
+#include "future_hooks.h"
+
 /* Marks a chained list that the completion has taken: a then() that finds
  * it runs its continuation at once. Never dereferenced. */
 static parc_future_t chain_closed;
@@ -35,6 +37,23 @@ void parc_future_set_join_hook(parc_future_join_fn join, void *ctx)
 {
     join_fn = join;
     join_ctx = join != NULL ? ctx : NULL;
+}
+
+void parc_future_hooks_take(parc_future_hooks_t *saved)
+{
+    *saved = (parc_future_hooks_t){ help_fn, help_ctx, join_fn, join_ctx };
+    help_fn = NULL;
+    help_ctx = NULL;
+    join_fn = NULL;
+    join_ctx = NULL;
+}
+
+void parc_future_hooks_put(const parc_future_hooks_t *saved)
+{
+    help_fn = saved->help;
+    help_ctx = saved->help_ctx;
+    join_fn = saved->join;
+    join_ctx = saved->join_ctx;
 }
 
 /* ---- recycling heap futures ------------------------------------------- *

@@ -39,9 +39,15 @@
 
 static _Thread_local char thread_tag PARC_TLS_MODEL;
 
+/* Set by the fiber runtime (src/fiber.c) while a fiber runs on this
+ * thread: the fiber owns what it locks, since it may unlock on another
+ * worker after parking. 0: a plain thread. */
+_Thread_local uintptr_t parc_thread_id_fiber_ PARC_TLS_MODEL;
+
 uintptr_t parc_thread_id(void)
 {
-    return (uintptr_t)&thread_tag;
+    uintptr_t fiber = parc_thread_id_fiber_;
+    return fiber != 0 ? fiber : (uintptr_t)&thread_tag;
 }
 
 int parc_mutex_init(parc_mutex_t *m, unsigned kind)

@@ -1,7 +1,21 @@
-/* parc/park.h: argument checks, chaos hooks, then the configured back-end. */
+/* parc/park.h: argument checks, chaos hooks, the fiber hook
+ * (src/park_hook.h), then the configured back-end. */
 #include <limits.h>
 
 #include "park_backend.h"
+#include "park_hook.h"
+
+/* NULL until a runtime installs a hook: then one acquire load per park
+ * and per wake, and the hook's own cost only where it applies. */
+static parc_atomic(const parc_park_hook_t *) park_hook;
+
+void parc_park_hook_install(const parc_park_hook_t *hook)
+{
+    const parc_park_hook_t *none = NULL;
+    /* Release: the hook's table is complete before a parker or waker
+     * calls through it; pairs with the acquire loads below. */
+    (void)parc_cas(&park_hook, &none, hook, PARC_RELEASE, PARC_RELAXED);
+}
 
 #if PARC_PARK_FUTEX && defined(__linux__)
 #define BACKEND parc_park_futex_backend
@@ -14,6 +28,13 @@ int parc_park_wait(parc_park_word_t *word, uint32_t expected,
 {
     if (word == NULL)
         return EINVAL;
+    /* Acquire: pairs with the release in parc_park_hook_install. */
+    const parc_park_hook_t *hook = parc_load(&park_hook, PARC_ACQUIRE);
+    if (hook != NULL) {
+        int rc = hook->wait(word, expected, deadline);
+        if (rc != PARC_PARK_HOOK_DECLINE)
+            return rc;
+    }
 #ifdef PARC_CHAOS
     /* Tell a serializing scheduler that this thread may sleep, so it can
      * hand the processor to another one. */
@@ -31,6 +52,10 @@ int parc_park_wake_one(parc_park_word_t *word)
     if (word == NULL)
         return EINVAL;
     PARC_CHAOS_POINT();
+    /* Acquire: pairs with the release in parc_park_hook_install. */
+    const parc_park_hook_t *hook = parc_load(&park_hook, PARC_ACQUIRE);
+    if (hook != NULL && hook->wake(word, 1) > 0)
+        return 0; /* a fiber was the one woken */
     BACKEND.wake(word, 1);
     return 0;
 }
@@ -40,6 +65,10 @@ int parc_park_wake_all(parc_park_word_t *word)
     if (word == NULL)
         return EINVAL;
     PARC_CHAOS_POINT();
+    /* Acquire: pairs with the release in parc_park_hook_install. */
+    const parc_park_hook_t *hook = parc_load(&park_hook, PARC_ACQUIRE);
+    if (hook != NULL)
+        (void)hook->wake(word, INT_MAX);
     BACKEND.wake(word, INT_MAX);
     return 0;
 }

@@ -33,4 +33,7 @@
 #include "parc/actor.h"
 #include "parc/actor_sched.h"
 
+#include "parc/fiber.h"
+#include "parc/generator.h"
+
 #endif /* PARC_PARC_H */

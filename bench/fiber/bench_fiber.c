@@ -1,0 +1,467 @@
+/*
+ * bench/fiber/bench_fiber.c — parc-bench-fiber: fibers and generators
+ * against their peers, one run, ratios printed (issue 19's list):
+ *
+ *   switch     resume a fiber that yields straight back (two switches) vs
+ *              Boost.Context's fcontext (jump there and back) and
+ *              swapcontext(3) (there and back)
+ *   generator  10M integers from a parc generator vs a Python generator
+ *              (python3, when installed) and a hand-written loop calling
+ *              a callback per integer
+ *   pingpong   two fibers on ONE pool worker handing a token back and
+ *              forth through a mutex+condition and through a bounded
+ *              parc_queue_t of 1 (a channel), vs the same code on two
+ *              threads; Go goroutines over an unbuffered channel and
+ *              Boost.Fiber over an unbuffered channel, where installed
+ *   memory     N fibers (default 1,000,000) each blocked on a semaphore,
+ *              default stack size (unguarded: a million guarded stacks
+ *              would pass vm.max_map_count): resident memory per fiber
+ *
+ * Usage: parc-bench-fiber [--quick] [--fibers N]
+ * --quick shrinks every loop (the ctest smoke run); figures from a loaded
+ * machine are noise, only a quiet machine's ratios mean anything.
+ */
+#define _GNU_SOURCE 1
+#include <errno.h>
+#include <inttypes.h>
+#include <pthread.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <ucontext.h>
+#include <unistd.h>
+
+#include "parc/cond.h"
+#include "parc/fiber.h"
+#include "parc/generator.h"
+#include "parc/mutex.h"
+#include "parc/pool.h"
+#include "parc/queue.h"
+#include "parc/sem.h"
+#include "parc/time.h"
+
+static int quick;
+
+static double ns_per(int64_t ns, uint64_t n)
+{
+    return (double)ns / (double)n;
+}
+
+static void report(const char *what, double ns, double peer_ns, const char *peer)
+{
+    if (peer_ns > 0)
+        printf("  %-44s %9.1f ns   %6.2fx %s\n", what, ns, ns / peer_ns, peer);
+    else
+        printf("  %-44s %9.1f ns\n", what, ns);
+}
+
+/* ---- context switch ---------------------------------------------------------- */
+
+static void bouncer(void *arg)
+{
+    (void)arg;
+    for (;;)
+        parc_fiber_yield();
+}
+
+static double parc_switch_ns(uint64_t n)
+{
+    parc_fiber_t *f;
+    if (parc_fiber_create(&f, bouncer, NULL, NULL) != 0)
+        return -1;
+    parc_fiber_resume(f); /* warm */
+    int64_t t0 = parc_now_ns();
+    for (uint64_t i = 0; i < n; i++)
+        parc_fiber_resume(f);
+    int64_t t = parc_now_ns() - t0;
+    parc_fiber_free(f); /* abandoned while suspended */
+    return ns_per(t, n);
+}
+
+static ucontext_t uc_main, uc_fiber;
+
+static void uc_bouncer(void)
+{
+    for (;;)
+        swapcontext(&uc_fiber, &uc_main);
+}
+
+static double swapcontext_ns(uint64_t n)
+{
+    static char stack[64 << 10];
+    getcontext(&uc_fiber);
+    uc_fiber.uc_stack.ss_sp = stack;
+    uc_fiber.uc_stack.ss_size = sizeof stack;
+    uc_fiber.uc_link = NULL;
+    makecontext(&uc_fiber, uc_bouncer, 0);
+    swapcontext(&uc_main, &uc_fiber);
+    int64_t t0 = parc_now_ns();
+    for (uint64_t i = 0; i < n; i++)
+        swapcontext(&uc_main, &uc_fiber);
+    return ns_per(parc_now_ns() - t0, n);
+}
+
+#ifdef PARC_BENCH_HAVE_FCONTEXT
+/* Boost.Context's C-linkage entry points (boost/context/detail/fcontext.hpp). */
+typedef void *fcontext_t;
+typedef struct {
+    fcontext_t fctx;
+    void *data;
+} transfer_t;
+transfer_t jump_fcontext(fcontext_t const to, void *vp);
+fcontext_t make_fcontext(void *sp, size_t size, void (*fn)(transfer_t));
+
+static void fc_bouncer(transfer_t t)
+{
+    for (;;)
+        t = jump_fcontext(t.fctx, NULL);
+}
+
+static double fcontext_ns(uint64_t n)
+{
+    static char stack[64 << 10];
+    fcontext_t f = make_fcontext(stack + sizeof stack, sizeof stack, fc_bouncer);
+    transfer_t t = jump_fcontext(f, NULL);
+    int64_t t0 = parc_now_ns();
+    for (uint64_t i = 0; i < n; i++)
+        t = jump_fcontext(t.fctx, NULL);
+    return ns_per(parc_now_ns() - t0, n);
+}
+#endif
+
+static void bench_switch(void)
+{
+    uint64_t n = quick ? 100000 : 10000000;
+    printf("context switch, yield to a fiber and back (%" PRIu64 " round trips)\n", n);
+    double parc = parc_switch_ns(n);
+    double uc = swapcontext_ns(n);
+#ifdef PARC_BENCH_HAVE_FCONTEXT
+    double fc = fcontext_ns(n);
+    report("boost fcontext jump and back", fc, 0, NULL);
+    report("parc resume + yield", parc, fc, "fcontext (target <= 1.0)");
+#else
+    printf("  boost fcontext: SKIP (libboost-context-dev not found)\n");
+    report("parc resume + yield", parc, 0, NULL);
+#endif
+    report("swapcontext there and back", uc, 0, NULL);
+    printf("  %-44s %9s      %6.3fx swapcontext (target <= 0.05)\n", "parc", "", parc / uc);
+}
+
+/* ---- generators ---------------------------------------------------------------- */
+
+static int counter(parc_generator_t *g, void *arg)
+{
+    intptr_t n = (intptr_t)arg;
+    for (intptr_t i = 0; i < n; i++)
+        if (parc_generator_yield(g, (void *)i, NULL) != 0)
+            break;
+    return 0;
+}
+
+static __attribute__((noinline)) void add_to(void *ctx, intptr_t v)
+{
+    *(volatile intptr_t *)ctx += v;
+}
+
+static __attribute__((noinline)) void count_with_callback(intptr_t n,
+                                                          void (*cb)(void *, intptr_t),
+                                                          void *ctx)
+{
+    for (intptr_t i = 0; i < n; i++)
+        cb(ctx, i);
+}
+
+static double python_generator_ns(long n)
+{
+    char cmd[512];
+    snprintf(cmd, sizeof cmd,
+             "python3 -c 'import time\n"
+             "def gen(n):\n"
+             "    i = 0\n"
+             "    while i < n:\n"
+             "        yield i\n"
+             "        i += 1\n"
+             "t = time.perf_counter_ns(); s = 0\n"
+             "for v in gen(%ld): s += v\n"
+             "print((time.perf_counter_ns() - t) / %ld)' 2>/dev/null",
+             n, n);
+    FILE *p = popen(cmd, "r");
+    if (p == NULL)
+        return -1;
+    double ns = -1;
+    if (fscanf(p, "%lf", &ns) != 1)
+        ns = -1;
+    pclose(p);
+    return ns;
+}
+
+static void bench_generator(void)
+{
+    intptr_t n = quick ? 100000 : 10000000;
+    printf("generator yielding %ld integers (per integer)\n", (long)n);
+    parc_generator_t *g;
+    if (parc_generator_create(&g, counter, (void *)n, NULL) != 0)
+        return;
+    intptr_t sum = 0;
+    void *v;
+    int64_t t0 = parc_now_ns();
+    while (parc_generator_next(g, &v) == 0)
+        sum += (intptr_t)v;
+    double gen = ns_per(parc_now_ns() - t0, (uint64_t)n);
+    parc_generator_free(g);
+    volatile intptr_t cb_sum = 0;
+    t0 = parc_now_ns();
+    count_with_callback(n, add_to, (void *)&cb_sum);
+    double cb = ns_per(parc_now_ns() - t0, (uint64_t)n);
+    if (sum != cb_sum)
+        printf("  (sums differ: %ld vs %ld)\n", (long)sum, (long)cb_sum);
+    double py = python_generator_ns(quick ? 100000 : 10000000);
+    report("loop with a callback", cb, 0, NULL);
+    report("parc generator", gen, cb, "callback loop (target <= 2)");
+    if (py > 0) {
+        report("python3 generator", py, 0, NULL);
+        printf("  %-44s %9s      %6.1fx faster than Python (target >= 50)\n", "parc", "",
+               py / gen);
+    } else {
+        printf("  python3: SKIP (not installed)\n");
+    }
+}
+
+/* ---- ping-pong: fibers on one worker vs two threads ------------------------------ */
+
+typedef struct table {
+    parc_mutex_t m;
+    parc_cond_t c;
+    int turn;
+    parc_queue_t ping, pong;
+    long rounds;
+} table_t;
+
+typedef struct side {
+    table_t *t;
+    int me;
+} side_t;
+
+static void mutex_side(void *arg)
+{
+    side_t *s = arg;
+    table_t *t = s->t;
+    parc_mutex_lock(&t->m);
+    for (long i = 0; i < t->rounds; i++) {
+        while ((t->turn & 1) != s->me)
+            parc_cond_wait(&t->c, &t->m);
+        t->turn++;
+        parc_cond_notify_one(&t->c);
+    }
+    parc_mutex_unlock(&t->m);
+}
+
+static void queue_side(void *arg)
+{
+    side_t *s = arg;
+    table_t *t = s->t;
+    void *v;
+    for (long i = 0; i < t->rounds; i++) {
+        if (s->me == 0) {
+            parc_queue_put(&t->ping, (void *)1);
+            parc_queue_get(&t->pong, &v);
+        } else {
+            parc_queue_get(&t->ping, &v);
+            parc_queue_put(&t->pong, (void *)1);
+        }
+    }
+}
+
+typedef struct thread_arg {
+    void (*fn)(void *);
+    side_t side;
+} thread_arg_t;
+
+static void *run_thread_side(void *arg)
+{
+    thread_arg_t *a = arg;
+    a->fn(&a->side);
+    return NULL;
+}
+
+static void table_init(table_t *t, long rounds)
+{
+    parc_mutex_init(&t->m, PARC_MUTEX_NORMAL);
+    parc_cond_init(&t->c);
+    t->turn = 0;
+    parc_queue_init(&t->ping, 1, PARC_QUEUE_FIFO, NULL, NULL);
+    parc_queue_init(&t->pong, 1, PARC_QUEUE_FIFO, NULL, NULL);
+    t->rounds = rounds;
+}
+
+static void table_destroy(table_t *t)
+{
+    parc_queue_destroy(&t->ping);
+    parc_queue_destroy(&t->pong);
+    parc_cond_destroy(&t->c);
+    parc_mutex_destroy(&t->m);
+}
+
+/* ns per round trip (two hand-offs). */
+static double pingpong_fibers(parc_pool_t *pool, void (*fn)(void *), long rounds)
+{
+    table_t t;
+    table_init(&t, rounds);
+    side_t a = { &t, 0 }, b = { &t, 1 };
+    parc_fiber_t *fa, *fb;
+    int64_t t0 = parc_now_ns();
+    parc_fiber_spawn(pool, fn, &a, NULL, &fa);
+    parc_fiber_spawn(pool, fn, &b, NULL, &fb);
+    parc_fiber_join(fa);
+    parc_fiber_join(fb);
+    double ns = ns_per(parc_now_ns() - t0, (uint64_t)rounds);
+    parc_fiber_free(fa);
+    parc_fiber_free(fb);
+    table_destroy(&t);
+    return fn == mutex_side ? 2 * ns : ns; /* mutex: a round is one turn */
+}
+
+static double pingpong_threads(void (*fn)(void *), long rounds)
+{
+    table_t t;
+    table_init(&t, rounds);
+    thread_arg_t a = { fn, { &t, 0 } }, b = { fn, { &t, 1 } };
+    pthread_t ta, tb;
+    int64_t t0 = parc_now_ns();
+    pthread_create(&ta, NULL, run_thread_side, &a);
+    pthread_create(&tb, NULL, run_thread_side, &b);
+    pthread_join(ta, NULL);
+    pthread_join(tb, NULL);
+    double ns = ns_per(parc_now_ns() - t0, (uint64_t)rounds);
+    table_destroy(&t);
+    return fn == mutex_side ? 2 * ns : ns;
+}
+
+static double run_peer(const char *cmd)
+{
+    FILE *p = popen(cmd, "r");
+    if (p == NULL)
+        return -1;
+    double ns = -1;
+    if (fscanf(p, "%lf", &ns) != 1)
+        ns = -1;
+    pclose(p);
+    return ns;
+}
+
+static void bench_pingpong(void)
+{
+    long rounds = quick ? 2000 : 200000;
+    printf("ping-pong, ns per round trip (%ld rounds)\n", rounds);
+    parc_pool_t *pool;
+    if (parc_pool_create(1, NULL, &pool) != 0)
+        return;
+    double fm = pingpong_fibers(pool, mutex_side, rounds);
+    double fq = pingpong_fibers(pool, queue_side, rounds);
+    parc_pool_free(pool);
+    double tm = pingpong_threads(mutex_side, rounds / 4 + 1);
+    double tq = pingpong_threads(queue_side, rounds / 4 + 1);
+    report("two threads, mutex+cond", tm, 0, NULL);
+    report("two fibers on one worker, mutex+cond", fm, tm, "threads (target <= 0.2)");
+    report("two threads, queue of 1 (channel)", tq, 0, NULL);
+    report("two fibers on one worker, queue of 1", fq, tq, "threads (target <= 0.2)");
+#ifdef PARC_BENCH_GO_PEER
+    char cmd[1024];
+    snprintf(cmd, sizeof cmd, "cd /tmp && go run %s %ld 2>/dev/null", PARC_BENCH_GO_PEER, rounds);
+    double go = quick ? -1 : run_peer(cmd);
+    if (go > 0)
+        report("Go goroutines, unbuffered channel", go, 0, NULL);
+    else
+        printf("  Go: SKIP (%s)\n", quick ? "--quick" : "go not runnable");
+#endif
+#ifdef PARC_BENCH_BOOST_FIBER_PEER
+    char bcmd[1024];
+    snprintf(bcmd, sizeof bcmd, "%s %ld", PARC_BENCH_BOOST_FIBER_PEER, rounds);
+    double bf = run_peer(bcmd);
+    if (bf > 0)
+        report("Boost.Fiber, unbuffered channel", bf, 0, NULL);
+#else
+    printf("  Boost.Fiber: SKIP (libboost-fiber-dev or a C++ compiler not found)\n");
+#endif
+    (void)run_peer;
+}
+
+/* ---- memory per blocked fiber ----------------------------------------------------- */
+
+static long resident_kib(void)
+{
+    FILE *f = fopen("/proc/self/statm", "r");
+    if (f == NULL)
+        return -1;
+    long pages_total, pages_resident;
+    int ok = fscanf(f, "%ld %ld", &pages_total, &pages_resident) == 2;
+    fclose(f);
+    return ok ? pages_resident * (sysconf(_SC_PAGESIZE) / 1024) : -1;
+}
+
+static void block_on(void *arg)
+{
+    parc_sem_acquire(arg, 1);
+}
+
+static void bench_memory(long n)
+{
+    printf("memory: %ld fibers blocked on a semaphore (default stack size, unguarded)\n", n);
+    parc_pool_t *pool;
+    if (parc_pool_create(2, NULL, &pool) != 0)
+        return;
+    parc_sem_t sem;
+    parc_sem_init(&sem, 0);
+    parc_fiber_attr_t attr = PARC_FIBER_ATTR_INIT;
+    attr.flags = PARC_FIBER_UNGUARDED;
+    /* Warm the allocator and the pool so their one-time cost is not
+     * charged to the fibers. */
+    parc_fiber_spawn(pool, block_on, &sem, &attr, NULL);
+    parc_sem_release(&sem, 1);
+    parc_sleep_ns(10 * PARC_NS_PER_MS);
+    long before = resident_kib();
+    int64_t t0 = parc_now_ns();
+    long spawned = 0;
+    for (; spawned < n; spawned++)
+        if (parc_fiber_spawn(pool, block_on, &sem, &attr, NULL) != 0)
+            break;
+    /* Wait until they are all parked: the semaphore counts its waiters
+     * only indirectly, so give the workers time to run every fiber once. */
+    parc_sleep_ns((quick ? 100 : 2000) * PARC_NS_PER_MS);
+    long after = resident_kib();
+    double spawn_ns = ns_per(parc_now_ns() - t0, (uint64_t)(spawned ? spawned : 1));
+    printf("  spawned %ld fibers (%.0f ns each, including running each to its park)\n",
+           spawned, spawn_ns);
+    if (before > 0 && after > 0 && spawned > 0)
+        printf("  resident memory per blocked fiber: %.2f KiB (target <= 16)\n",
+               (double)(after - before) / (double)spawned);
+    parc_sem_release(&sem, (uint32_t)spawned);
+    parc_pool_join(pool);
+    parc_pool_free(pool);
+    parc_sem_destroy(&sem);
+}
+
+int main(int argc, char **argv)
+{
+    long fibers = 1000000;
+    for (int i = 1; i < argc; i++) {
+        if (strcmp(argv[i], "--quick") == 0)
+            quick = 1;
+        else if (strcmp(argv[i], "--fibers") == 0 && i + 1 < argc)
+            fibers = atol(argv[++i]);
+        else {
+            fprintf(stderr, "usage: %s [--quick] [--fibers N]\n", argv[0]);
+            return 2;
+        }
+    }
+    if (quick && fibers == 1000000)
+        fibers = 10000;
+    printf("parc-bench-fiber%s: ratios from one run; a loaded machine gives noise\n",
+           quick ? " --quick" : "");
+    bench_switch();
+    bench_generator();
+    bench_pingpong();
+    bench_memory(fibers);
+    return 0;
+}

@@ -1,0 +1,333 @@
+/* parc/fiber.h: the core — creating, resuming, yielding, finishing and
+ * freeing fibers, fiber-local storage. M:N scheduling is in
+ * src/fiber_sched.c. */
+#include <errno.h>
+#include <stdint.h>
+#include <string.h>
+
+#include "fiber_internal.h"
+
+/* ---- the current fiber ------------------------------------------------------ */
+
+static _Thread_local parc_fiber_t *current;
+
+/* Both accessors are opaque to the optimizer (not inlined, an asm with a
+ * memory clobber): a function that reads `current`, switches, and reads it
+ * again must compute the thread-local address again, because the second
+ * read may run on another thread. */
+__attribute__((noinline)) parc_fiber_t *parc_fiber_self_(void)
+{
+    __asm__ volatile("" ::: "memory");
+    return current;
+}
+
+/* The identity parc's owner-checked locks record (src/mutex.c). */
+extern _Thread_local uintptr_t parc_thread_id_fiber_;
+
+__attribute__((noinline)) static void set_self(parc_fiber_t *f)
+{
+    __asm__ volatile("" ::: "memory");
+    current = f;
+    parc_thread_id_fiber_ = (uintptr_t)f;
+}
+
+parc_fiber_t *parc_fiber_current(void)
+{
+    return parc_fiber_self_();
+}
+
+/* ---- switching ------------------------------------------------------------- */
+
+static parc_fiber_t *fiber_of(parc_ctx_t *ctx)
+{
+    return (parc_fiber_t *)((char *)ctx - offsetof(parc_fiber_t, ctx));
+}
+
+/* Run the action a context left for whoever regained control from it. The
+ * fiber may be resumed elsewhere or freed as soon as it runs. */
+static void run_after(parc_ctx_t *came_from)
+{
+    if (came_from->is_base)
+        return;
+    parc_fiber_t *f = fiber_of(came_from);
+    parc_fiber_after_fn after = f->after;
+    f->after = NULL;
+    if (after != NULL)
+        after(f, f->after_arg);
+}
+
+bool parc_fiber_run_(parc_fiber_t *f)
+{
+    parc_fiber_t *outer = parc_fiber_self_();
+    parc_ctx_t base;
+    parc_ctx_make_base(&base);
+    f->back = &base;
+    set_self(f);
+    parc_ctx_t *came_from = parc_ctx_switch(&base, &f->ctx, false);
+    set_self(outer);
+    /* Read before the after action: it may free a finished spawned fiber. */
+    bool returned = !came_from->is_base && fiber_of(came_from)->returned;
+    run_after(came_from);
+    return returned;
+}
+
+void parc_fiber_suspend_(parc_fiber_t *self, parc_fiber_after_fn after, void *arg)
+{
+    self->after = after;
+    self->after_arg = arg;
+    parc_ctx_t *came_from = parc_ctx_switch(&self->ctx, self->back, false);
+    run_after(came_from);
+}
+
+static void mark_suspended(parc_fiber_t *f, void *arg)
+{
+    (void)arg;
+    /* Publishes the fiber's stack and record to the thread that resumes it
+     * next; pairs with the acquire CAS in parc_fiber_resume. */
+    parc_store(&f->state, PARC_FIBER_SUSPENDED, PARC_RELEASE);
+}
+
+static void finish(parc_fiber_t *f, void *arg)
+{
+    (void)arg;
+    parc_ctx_destroy(&f->ctx);
+    /* Publishes everything the fiber did to a joiner; pairs with the
+     * acquire load in parc_fiber_join. */
+    parc_store(&f->state, PARC_FIBER_DONE, PARC_RELEASE);
+    /* Same, for join's park word; 2 means a joiner is parked. */
+    if (parc_xchg(&f->finished, 1u, PARC_RELEASE) == 2u)
+        parc_park_wake_all(&f->finished);
+    parc_fiber_unref_(f);
+}
+
+/* Fiber-local destructors (keys below). */
+static void (*key_destructors[PARC_FIBER_KEYS_MAX])(void *);
+static parc_atomic(uint32_t) keys_used;
+
+static void run_local_destructors(parc_fiber_t *f)
+{
+    uint32_t n = parc_load(&keys_used, PARC_ACQUIRE); /* the destructors
+        stored before the count; pairs with the release in key_create */
+    /* Repeat while destructors set values again, at most 4 rounds
+     * (pthread's PTHREAD_DESTRUCTOR_ITERATIONS). */
+    for (int round = 0; round < 4; round++) {
+        bool again = false;
+        for (uint32_t k = 0; k < n; k++) {
+            void *v = f->locals[k];
+            if (v != NULL && key_destructors[k] != NULL) {
+                f->locals[k] = NULL;
+                key_destructors[k](v);
+                again = true;
+            }
+        }
+        if (!again)
+            break;
+    }
+}
+
+/* First code on a new fiber's stack. */
+static void fiber_main(void *from)
+{
+    parc_fiber_t *self = parc_fiber_self_();
+    run_after(parc_ctx_started(&self->ctx, from));
+    self->fn(self->arg);
+    self = parc_fiber_self_();
+    run_local_destructors(self);
+    self->returned = true;
+    self->after = finish;
+    parc_ctx_switch(&self->ctx, self->back, true);
+    __builtin_unreachable();
+}
+
+/* ---- creating and freeing -------------------------------------------------- */
+
+int parc_fiber_new_(parc_fiber_t **out, parc_fiber_fn fn, void *arg,
+                    const parc_fiber_attr_t *attr)
+{
+    if (out == NULL || fn == NULL)
+        return EINVAL;
+    size_t size = parc_fiber_stack_size(attr != NULL ? attr->stack_size : 0);
+    if (size == 0)
+        return ENOMEM;
+    bool guarded = attr == NULL || !(attr->flags & PARC_FIBER_UNGUARDED);
+    parc_fiber_stack_t stack;
+    int rc = parc_fiber_stack_get(size, guarded, &stack);
+    if (rc != 0)
+        return rc;
+    /* The record at the top, 64-byte aligned; the stack proper below. */
+    uintptr_t top = (uintptr_t)stack.bottom + stack.size;
+    parc_fiber_t *f = (parc_fiber_t *)((top - sizeof(parc_fiber_t)) & ~(uintptr_t)63);
+    memset(f, 0, sizeof *f);
+    f->fn = fn;
+    f->arg = arg;
+    f->stack = stack;
+    parc_atomic_init(&f->state, PARC_FIBER_SUSPENDED);
+    parc_atomic_init(&f->refs, 2u);
+    parc_atomic_init(&f->finished, 0u);
+    rc = parc_ctx_make(&f->ctx, stack.bottom, (size_t)((uintptr_t)f - (uintptr_t)stack.bottom),
+                       fiber_main);
+    if (rc != 0) {
+        parc_fiber_stack_put(&stack);
+        return rc;
+    }
+    *out = f;
+    return 0;
+}
+
+int parc_fiber_create(parc_fiber_t **out, parc_fiber_fn fn, void *arg,
+                      const parc_fiber_attr_t *attr)
+{
+    return parc_fiber_new_(out, fn, arg, attr);
+}
+
+void parc_fiber_unref_(parc_fiber_t *f)
+{
+    /* acq_rel: the last owner sees every other owner's writes before it
+     * frees (the usual reference-count pairing). */
+    if (parc_faa(&f->refs, (uint32_t)-1, PARC_ACQ_REL) != 1)
+        return;
+    parc_fiber_stack_t stack = f->stack; /* the record dies with it */
+    parc_fiber_stack_put(&stack);
+}
+
+int parc_fiber_free(parc_fiber_t *f)
+{
+    if (f == NULL)
+        return EINVAL;
+    if (f->pool == NULL) {
+        uint32_t s = PARC_FIBER_SUSPENDED;
+        /* Acquire: the fiber's last run happened before we drop its stack;
+         * pairs with the release in mark_suspended. */
+        if (parc_cas(&f->state, &s, PARC_FIBER_DONE, PARC_ACQUIRE, PARC_ACQUIRE)) {
+            /* Abandoned while suspended: it never finishes, so its
+             * "alive" reference goes too. */
+            parc_ctx_destroy(&f->ctx);
+            parc_fiber_unref_(f);
+        } else if (s != PARC_FIBER_DONE) {
+            return EBUSY;
+        }
+    }
+    parc_fiber_unref_(f);
+    return 0;
+}
+
+bool parc_fiber_done(const parc_fiber_t *f)
+{
+    return f != NULL &&
+           parc_load(&((parc_fiber_t *)f)->state, PARC_ACQUIRE) == PARC_FIBER_DONE;
+    /* acquire: pairs with the release in finish(). */
+}
+
+/* ---- resume, yield, switch -------------------------------------------------- */
+
+int parc_fiber_resume(parc_fiber_t *f)
+{
+    if (f == NULL)
+        return EINVAL;
+    if (f->pool != NULL)
+        return EBUSY;
+    uint32_t s = PARC_FIBER_SUSPENDED;
+    /* Acquire: what the fiber did on its last thread is visible here;
+     * pairs with the release in mark_suspended. */
+    if (!parc_cas(&f->state, &s, PARC_FIBER_RUNNING, PARC_ACQUIRE, PARC_ACQUIRE))
+        return s == PARC_FIBER_DONE ? EPIPE : EBUSY;
+    return parc_fiber_run_(f) ? EPIPE : 0;
+}
+
+int parc_fiber_yield(void)
+{
+    parc_fiber_t *self = parc_fiber_self_();
+    if (self == NULL)
+        return EPERM;
+    if (self->pool != NULL) {
+        /* Off the stack first, then back into the pool's queues. */
+        parc_fiber_suspend_(self, parc_fiber_ready_, NULL);
+        return 0;
+    }
+    parc_fiber_suspend_(self, mark_suspended, NULL);
+    return 0;
+}
+
+int parc_fiber_switch(parc_fiber_t *to)
+{
+    parc_fiber_t *self = parc_fiber_self_();
+    if (self == NULL || self->pool != NULL)
+        return EPERM;
+    if (to == NULL || to == self)
+        return EINVAL;
+    if (to->pool != NULL)
+        return EBUSY;
+    uint32_t s = PARC_FIBER_SUSPENDED;
+    /* Acquire: as in parc_fiber_resume. */
+    if (!parc_cas(&to->state, &s, PARC_FIBER_RUNNING, PARC_ACQUIRE, PARC_ACQUIRE))
+        return EBUSY;
+    to->back = self->back;   /* `to` returns to our resumer */
+    self->after = mark_suspended;
+    set_self(to);
+    parc_ctx_t *came_from = parc_ctx_switch(&self->ctx, &to->ctx, false);
+    run_after(came_from);
+    return 0;
+}
+
+/* ---- blocking declarations ------------------------------------------------- */
+
+void parc_fiber_block_begin(void)
+{
+    parc_fiber_t *self = parc_fiber_self_();
+    if (self != NULL)
+        self->blocking++;
+}
+
+void parc_fiber_block_end(void)
+{
+    parc_fiber_t *self = parc_fiber_self_();
+    if (self != NULL && self->blocking > 0)
+        self->blocking--;
+}
+
+unsigned parc_fiber_blocking(void)
+{
+    parc_fiber_t *self = parc_fiber_self_();
+    return self != NULL ? self->blocking : 0;
+}
+
+/* ---- fiber-local storage --------------------------------------------------- */
+
+int parc_fiber_key_create(parc_fiber_key_t *key, void (*destructor)(void *))
+{
+    if (key == NULL)
+        return EINVAL;
+    static parc_atomic(uint32_t) next;
+    uint32_t k = parc_faa(&next, 1u, PARC_RELAXED);
+    if (k >= PARC_FIBER_KEYS_MAX)
+        return EAGAIN;
+    key_destructors[k] = destructor;
+    /* Publish the destructor before a fiber can see the key in use; pairs
+     * with the acquire in run_local_destructors. Keys made concurrently
+     * publish in any order, so the count only grows to cover them all. */
+    uint32_t used = parc_load(&keys_used, PARC_RELAXED);
+    while (used < k + 1 &&
+           !parc_cas_weak(&keys_used, &used, k + 1, PARC_RELEASE, PARC_RELAXED))
+        ;
+    *key = k;
+    return 0;
+}
+
+int parc_fiber_local_set(parc_fiber_key_t key, void *value)
+{
+    if (key >= parc_load(&keys_used, PARC_RELAXED))
+        return EINVAL;
+    parc_fiber_t *self = parc_fiber_self_();
+    if (self == NULL)
+        return EPERM;
+    self->locals[key] = value;
+    return 0;
+}
+
+void *parc_fiber_local_get(parc_fiber_key_t key)
+{
+    parc_fiber_t *self = parc_fiber_self_();
+    if (self == NULL || key >= PARC_FIBER_KEYS_MAX)
+        return NULL;
+    return self->locals[key];
+}

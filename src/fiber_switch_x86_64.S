@@ -1,0 +1,78 @@
+/*
+ * src/fiber_switch_x86_64.S — parc's fiber context switch for x86-64
+ * (System V AMD64 ABI, ELF targets).
+ *
+ *   void *parc_ctx_switch_(void **save_sp, void *to_sp, void *transfer);
+ *
+ * Saves what the ABI says a callee must preserve (System V AMD64 ABI,
+ * section 3.2.1 "Registers and the Stack Frame": %rbx, %rbp, %r12-%r15,
+ * %rsp, the control bits of %mxcsr and the x87 control word) on the
+ * current stack, stores the stack pointer in *save_sp, loads to_sp and
+ * restores the same frame from there. It returns, on the other stack,
+ * `transfer` as the value of the parc_ctx_switch_ call that suspended that
+ * context. Everything else is caller-saved, so the C compiler has already
+ * spilled whatever it needs around the call.
+ *
+ * Frame on a suspended stack (from the saved stack pointer up):
+ *     +0  mxcsr (4 bytes), x87 control word (2 bytes), 2 bytes unused
+ *     +8  r15, +16 r14, +24 r13, +32 r12, +40 rbx, +48 rbp
+ *    +56  return address
+ * parc_ctx_make_ (src/fiber_context.c) lays out the same frame on a fresh
+ * stack with the return address pointing at parc_ctx_start_, which calls
+ * the entry function kept in %r12 with `transfer` as its argument.
+ */
+#if defined(__x86_64__) && defined(__ELF__)
+
+    .text
+    .globl  parc_ctx_switch_
+    .hidden parc_ctx_switch_
+    .type   parc_ctx_switch_, @function
+    .p2align 4
+parc_ctx_switch_:
+    .cfi_startproc
+    pushq   %rbp
+    pushq   %rbx
+    pushq   %r12
+    pushq   %r13
+    pushq   %r14
+    pushq   %r15
+    subq    $8, %rsp
+    stmxcsr (%rsp)
+    fnstcw  4(%rsp)
+    movq    %rsp, (%rdi)        /* this context is suspended here */
+    movq    %rsi, %rsp          /* from now on: the other stack */
+    ldmxcsr (%rsp)
+    fldcw   4(%rsp)
+    addq    $8, %rsp
+    popq    %r15
+    popq    %r14
+    popq    %r13
+    popq    %r12
+    popq    %rbx
+    popq    %rbp
+    movq    %rdx, %rax          /* the other side's parc_ctx_switch_ returns transfer */
+    ret
+    .cfi_endproc
+    .size   parc_ctx_switch_, .-parc_ctx_switch_
+
+/* First code a new context runs: reached by the `ret` above with the
+ * stack 16-byte aligned, %r12 = entry function, %rax = transfer. The entry
+ * function never returns (a finished fiber switches away for good). */
+    .globl  parc_ctx_start_
+    .hidden parc_ctx_start_
+    .type   parc_ctx_start_, @function
+    .p2align 4
+parc_ctx_start_:
+    .cfi_startproc
+    .cfi_undefined rip          /* outermost frame: unwinders stop here */
+    movq    %rax, %rdi
+    callq   *%r12
+    ud2
+    .cfi_endproc
+    .size   parc_ctx_start_, .-parc_ctx_start_
+
+#endif
+
+#if defined(__ELF__)
+    .section .note.GNU-stack,"",@progbits
+#endif

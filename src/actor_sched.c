@@ -14,6 +14,7 @@
 #include "parc/park.h"
 #include "parc/sem.h"
 #include "parc/spinlock.h"
+#include "timer.h"
 
 #if defined(__SANITIZE_ADDRESS__)
 #define ACTOR_ASAN 1
@@ -102,13 +103,6 @@ typedef struct slot {
 
 #define MON_CLOSED ((uintptr_t)1)
 
-typedef struct timer {
-    int64_t when;
-    uint64_t id;
-    parc_sactor_t *to;
-    parc_msg_t *msg;
-} timer_t_;
-
 struct parc_actors {
     parc_pool_t *pool;
     /* Turns scheduled or running plus pending timers; parked on by
@@ -118,14 +112,9 @@ struct parc_actors {
     /* Actors stopped (by the turns that stop them); live is spawned -
      * stopped (spawned counts under slot_lock, with no RMW). */
     PARC_CACHE_ALIGNED parc_atomic(uint64_t) stopped;
-    /* Timers and pins, under lock. */
+    parc_timers_t *timers;      /* send_after's */
+    /* Pinned actors' threads, under lock. */
     PARC_CACHE_ALIGNED parc_mutex_t lock;
-    parc_cond_t timer_cond;
-    timer_t_ *heap;
-    size_t nheap, capheap;
-    uint64_t next_id;
-    bool stopping;
-    pthread_t timer_thread;
     pin_t *pins;
     /* Freed actor slots: any thread pushes, the allocator takes all. */
     PARC_CACHE_ALIGNED parc_atomic(uintptr_t) freed;
@@ -839,136 +828,69 @@ int parc_sactor_monitor(parc_sactor_t *watcher, parc_sactor_t *target)
 
 /* ---- timers ---------------------------------------------------------------- */
 
-static void heap_swap(parc_actors_t *rt, size_t i, size_t j)
-{
-    timer_t_ t = rt->heap[i];
-    rt->heap[i] = rt->heap[j];
-    rt->heap[j] = t;
-}
+/* A delayed message: what the timer service's fire needs, one malloc per
+ * send_after (timers are rare next to sends). */
+typedef struct delayed {
+    parc_sactor_t *to;
+    parc_msg_t *msg;
+} delayed_t;
 
-static void heap_up(parc_actors_t *rt, size_t i)
+/* Deliver a timer's message (on the timer thread), not counted against a
+ * bounded mailbox. */
+static void delayed_fire(void *arg)
 {
-    while (i > 0 && rt->heap[(i - 1) / 2].when > rt->heap[i].when) {
-        heap_swap(rt, i, (i - 1) / 2);
-        i = (i - 1) / 2;
-    }
-}
-
-static void heap_down(parc_actors_t *rt, size_t i)
-{
-    for (;;) {
-        size_t l = 2 * i + 1, r = l + 1, min = i;
-        if (l < rt->nheap && rt->heap[l].when < rt->heap[min].when)
-            min = l;
-        if (r < rt->nheap && rt->heap[r].when < rt->heap[min].when)
-            min = r;
-        if (min == i)
-            return;
-        heap_swap(rt, i, min);
-        i = min;
-    }
-}
-
-static timer_t_ heap_remove(parc_actors_t *rt, size_t i)
-{
-    timer_t_ t = rt->heap[i];
-    rt->heap[i] = rt->heap[--rt->nheap];
-    if (i < rt->nheap) {
-        heap_down(rt, i);
-        heap_up(rt, i);
-    }
-    return t;
-}
-
-/* Deliver a timer's message, not counted against a bounded mailbox. */
-static void timer_fire(parc_actors_t *rt, timer_t_ t)
-{
-    if (push(t.to, t.msg) != 0)
-        parc_msg_free(t.msg);
-    parc_sactor_release(t.to);
+    delayed_t *d = arg;
+    parc_sactor_t *to = d->to;
+    parc_actors_t *rt = rt_of(to);
+    if (push(to, d->msg) != 0)
+        parc_msg_free(d->msg);
+    free(d);
+    /* The reference goes before the count, so that once quiesce sees the
+     * runtime idle no timer still holds an actor (parc_actors_free would
+     * find its slot in use). rt stays valid: its free joins this thread. */
+    parc_sactor_release(to);
     busy_dec(rt);
-}
-
-static void *timer_main(void *arg)
-{
-    parc_actors_t *rt = arg;
-    parc_mutex_lock(&rt->lock);
-    while (!rt->stopping) {
-        if (rt->nheap == 0) {
-            parc_cond_wait(&rt->timer_cond, &rt->lock);
-            continue;
-        }
-        int64_t when = rt->heap[0].when;
-        if (when > parc_now_ns()) {
-            parc_cond_wait_until(&rt->timer_cond, &rt->lock,
-                                 (parc_deadline_t)when);
-            continue;
-        }
-        timer_t_ t = heap_remove(rt, 0);
-        parc_mutex_unlock(&rt->lock);
-        timer_fire(rt, t);
-        parc_mutex_lock(&rt->lock);
-    }
-    parc_mutex_unlock(&rt->lock);
-    return NULL;
 }
 
 int parc_actors_send_after(parc_actors_t *rt, int64_t delay_ns,
                            parc_sactor_t *a, parc_msg_t *m, uint64_t *id)
 {
-    parc_deadline_t d;
+    parc_deadline_t when;
     if (rt == NULL || a == NULL || m == NULL ||
-        parc_deadline_in(&d, delay_ns) != 0)
+        parc_deadline_in(&when, delay_ns) != 0)
         return EINVAL;
-    parc_mutex_lock(&rt->lock);
-    if (rt->stopping) {
-        parc_mutex_unlock(&rt->lock);
-        return EPIPE;
-    }
-    if (rt->nheap == rt->capheap) {
-        size_t cap = rt->capheap ? 2 * rt->capheap : 16;
-        timer_t_ *h = realloc(rt->heap, cap * sizeof *h);
-        if (h == NULL) {
-            parc_mutex_unlock(&rt->lock);
-            return ENOMEM;
-        }
-        rt->heap = h;
-        rt->capheap = cap;
-    }
+    delayed_t *d = malloc(sizeof *d);
+    if (d == NULL)
+        return ENOMEM;
+    d->to = a;
+    d->msg = m;
     parc_sactor_retain(a);
     busy_inc(rt); /* a pending timer keeps the runtime from quiescing */
-    uint64_t tid = ++rt->next_id;
-    rt->heap[rt->nheap] = (timer_t_){ (int64_t)d, tid, a, m };
-    heap_up(rt, rt->nheap++);
-    bool first = rt->heap[0].id == tid;
-    parc_mutex_unlock(&rt->lock);
-    if (first)
-        parc_cond_notify_one(&rt->timer_cond);
-    if (id != NULL)
-        *id = tid;
-    return 0;
+    int rc = parc_timers_add(rt->timers, when, delayed_fire, d, id);
+    if (rc != 0) {
+        busy_dec(rt);
+        parc_sactor_release(a);
+        free(d);
+    }
+    return rc;
 }
 
 int parc_actors_timer_cancel(parc_actors_t *rt, uint64_t id, parc_msg_t **m)
 {
     if (rt == NULL)
         return EINVAL;
-    parc_mutex_lock(&rt->lock);
-    for (size_t i = 0; i < rt->nheap; i++) {
-        if (rt->heap[i].id != id)
-            continue;
-        timer_t_ t = heap_remove(rt, i);
-        parc_mutex_unlock(&rt->lock);
-        if (m != NULL)
-            *m = t.msg;
-        else
-            parc_msg_free(t.msg);
-        parc_sactor_release(t.to);
-        busy_dec(rt);
-        return 0;
-    }
-    parc_mutex_unlock(&rt->lock);
-    return EALREADY;
+    void *arg;
+    if (parc_timers_cancel(rt->timers, id, &arg) != 0)
+        return EALREADY; /* fired, firing, cancelled, or never given out */
+    delayed_t *d = arg;
+    if (m != NULL)
+        *m = d->msg;
+    else
+        parc_msg_free(d->msg);
+    parc_sactor_release(d->to);
+    free(d);
+    busy_dec(rt);
+    return 0;
 }
 
 /* ---- the runtime ------------------------------------------------------------ */
@@ -992,7 +914,6 @@ int parc_actors_create(unsigned workers, parc_actors_t **out)
     parc_atomic_init(&rt->stopped, 0u);
     parc_atomic_init(&rt->spawned, 0u);
     parc_mutex_init(&rt->lock, PARC_MUTEX_NORMAL);
-    parc_cond_init(&rt->timer_cond);
     parc_atomic_init(&rt->freed, (uintptr_t)0);
     parc_spin_tas_init(&rt->slot_lock);
     parc_pool_options_t po = PARC_POOL_OPTIONS_INIT;
@@ -1002,10 +923,11 @@ int parc_actors_create(unsigned workers, parc_actors_t **out)
         free(rt);
         return rc;
     }
-    if (pthread_create(&rt->timer_thread, NULL, timer_main, rt) != 0) {
+    rc = parc_timers_create(&rt->timers);
+    if (rc != 0) {
         parc_pool_free(rt->pool);
         free(rt);
-        return EAGAIN;
+        return rc;
     }
     *out = rt;
     return 0;
@@ -1017,11 +939,13 @@ int parc_actors_free(parc_actors_t *rt)
         return EINVAL;
     if (parc_pool_current_worker(rt->pool) >= 0)
         return EDEADLK;
-    parc_mutex_lock(&rt->lock);
     /* acquire: pairs with finish's release increment; the stopped
      * actors' slots the runtime held are back on the freed stack. */
     uint64_t stopped = parc_load(&rt->stopped, PARC_ACQUIRE);
-    bool busy = rt->nheap != 0;
+    /* A pending timer holds a reference to its actor, so a timer that
+     * fires meanwhile is still seen below as a slot in use until its
+     * delivery has released the actor. */
+    bool busy = parc_timers_pending(rt->timers) != 0;
     if (!busy) {
         /* Every actor stopped, and every reference gone too: the slabs go
          * with the runtime. */
@@ -1030,13 +954,9 @@ int parc_actors_free(parc_actors_t *rt)
                slots_in_use(rt) != 0;
         parc_spin_tas_unlock(&rt->slot_lock);
     }
-    if (!busy)
-        rt->stopping = true;
-    parc_mutex_unlock(&rt->lock);
     if (busy)
         return EBUSY;
-    parc_cond_notify_all(&rt->timer_cond);
-    pthread_join(rt->timer_thread, NULL);
+    parc_timers_free(rt->timers); /* joins a delivery still running */
     parc_pool_free(rt->pool); /* every turn has run to its end */
     for (pin_t *p = rt->pins; p != NULL;) {
         pin_t *next = p->next;
@@ -1045,13 +965,11 @@ int parc_actors_free(parc_actors_t *rt)
         free(p);
         p = next;
     }
-    free(rt->heap);
     for (slab_t *s = rt->slabs; s != NULL;) {
         slab_t *next = s->next;
         slab_unmap(s);
         s = next;
     }
-    parc_cond_destroy(&rt->timer_cond);
     parc_mutex_destroy(&rt->lock);
     free(rt);
     return 0;

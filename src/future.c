@@ -4,6 +4,7 @@
 
 #include "parc/eventcount.h"
 #include "parc/future.h"
+#include "recycle.h"
 #include "select_hooks.h"
 
 /* Marks a chained list that the completion has taken: a then() that finds
@@ -39,140 +40,43 @@ void parc_future_set_join_hook(parc_future_join_fn join, void *ctx)
 
 /* ---- recycling heap futures ------------------------------------------- *
  *
- * A pool allocates a future per task, often on one thread and frees it on
- * another (the submitter allocates, a worker drops the last reference),
- * which glibc's malloc serves slowly (the free goes back to the
- * allocating arena under its lock and is consolidated later). Blocks of
- * futures made by parc_future_create/then are therefore recycled: a freeing
- * thread keeps up to CACHE_LOCAL of them for itself, then hands up to
- * CACHE_SHARED more to a process-wide Treiber stack (push by CAS; taken
- * whole by one exchange, so no ABA), and frees the rest. A thread's own
- * blocks are freed when it exits. AddressSanitizer builds do not recycle,
- * so that it still sees every use after free.
+ * A pool makes a future per task, often on one thread, and frees it on
+ * another (the submitter allocates, a worker drops the last reference):
+ * blocks made by parc_future_create/then come from a recycler
+ * (src/recycle.h), which keeps freed blocks in per-thread caches and a
+ * shared stack instead of handing them back to malloc.
+ *
+ * A future is written by the thread that runs it while its creator waits
+ * on it, and must not share a line with the creator's next future (false
+ * sharing in fork/join). A block is therefore a cache line longer than the
+ * future, so the next block's first byte (past malloc's header too) lies
+ * more than a line after our last one. (aligned_alloc would do too, but
+ * glibc's memalign path costs several times a malloc.)
  */
 #define HEAP_MALLOC 1u /* parc_future_init_heap: the caller's malloc block */
-#define HEAP_CACHED 2u /* a recyclable block of sizeof(parc_future_t) */
+#define HEAP_CACHED 2u /* a block of the futures recycler */
 
-#if defined(__SANITIZE_ADDRESS__)
-#define PARC_FUTURE_RECYCLE 0
-#elif defined(__has_feature)
-#if __has_feature(address_sanitizer)
-#define PARC_FUTURE_RECYCLE 0
-#endif
-#endif
-#ifndef PARC_FUTURE_RECYCLE
-#define PARC_FUTURE_RECYCLE 1
-#endif
-
-#define CACHE_LOCAL 256u
 #define FUTURE_BLOCK (sizeof(parc_future_t) + PARC_CACHELINE)
 _Static_assert(sizeof(parc_future_t) <= 2 * PARC_CACHELINE,
                "a future block is sized for at most two cache lines");
-#define CACHE_SHARED 4096u
 
-#if PARC_FUTURE_RECYCLE
-typedef struct free_block {
-    struct free_block *next;
-} free_block_t;
-
-typedef struct block_cache {
-    free_block_t *head;
-    unsigned n;
-    bool registered; /* the exit destructor knows about it */
-} block_cache_t;
-
-static parc_atomic(free_block_t *) shared_blocks;
-static parc_atomic(uint32_t) shared_count; /* approximate */
-static _Thread_local block_cache_t local_blocks;
-static pthread_key_t cache_key;
-static pthread_once_t cache_key_once = PTHREAD_ONCE_INIT;
-
-static void cache_exit(void *arg)
-{
-    block_cache_t *c = arg;
-    while (c->head != NULL) {
-        free_block_t *b = c->head;
-        c->head = b->next;
-        free(b);
-    }
-    c->n = 0;
-}
-
-static void cache_key_create(void)
-{
-    (void)pthread_key_create(&cache_key, cache_exit);
-}
-
-#endif
+/* A thread keeps up to 256 blocks; chains of 64 go to the shared stack,
+ * which keeps about 4096. */
+static parc_recycler_t futures = PARC_RECYCLE_HEAP_INIT(FUTURE_BLOCK, 256, 64,
+                                                        4096);
+static _Thread_local parc_recycle_cache_t futures_cache;
 
 static parc_future_t *future_alloc(void)
 {
-#if PARC_FUTURE_RECYCLE
-    block_cache_t *c = &local_blocks;
-    if (c->head == NULL && parc_load(&shared_blocks, PARC_RELAXED) != NULL) {
-        /* acquire: the blocks' last uses by the threads that pushed them
-         * happen before we reuse them; pairs with the release CAS in
-         * future_free. */
-        free_block_t *list = parc_xchg(&shared_blocks, NULL, PARC_ACQUIRE);
-        parc_store(&shared_count, 0u, PARC_RELAXED); /* a hint only */
-        unsigned n = 0;
-        for (free_block_t *b = list; b != NULL; b = b->next)
-            n++;
-        c->head = list;
-        c->n = n;
-    }
-    if (c->head != NULL) {
-        free_block_t *b = c->head;
-        c->head = b->next;
-        c->n--;
-        return (parc_future_t *)(void *)b;
-    }
-#endif
-    /* A future is written by the thread that runs it while its creator
-     * waits on it, and must not share a line with the creator's next
-     * future (false sharing in fork/join). The block is a cache line
-     * longer than the future, so the next block's first byte (past
-     * malloc's header too) lies more than a line after our last one.
-     * (aligned_alloc would do too, but glibc's memalign path costs
-     * several times a malloc.) */
-    return malloc(FUTURE_BLOCK);
+    return parc_recycle_alloc(&futures, &futures_cache);
 }
 
 static void future_free(parc_future_t *f)
 {
-#if PARC_FUTURE_RECYCLE
-    if (f->heap == HEAP_CACHED) {
-        free_block_t *b = (free_block_t *)(void *)f;
-        block_cache_t *c = &local_blocks;
-        if (c->n < CACHE_LOCAL) {
-            if (!c->registered) {
-                pthread_once(&cache_key_once, cache_key_create);
-                c->registered = pthread_setspecific(cache_key, c) == 0;
-                if (!c->registered) {
-                    free(f);
-                    return;
-                }
-            }
-            b->next = c->head;
-            c->head = b;
-            c->n++;
-            return;
-        }
-        if (parc_load(&shared_count, PARC_RELAXED) < CACHE_SHARED) {
-            parc_faa(&shared_count, 1u, PARC_RELAXED);
-            free_block_t *head = parc_load(&shared_blocks, PARC_RELAXED);
-            do {
-                b->next = head;
-                /* release: our uses of the block happen before its
-                 * reuse; pairs with the acquire exchange in
-                 * future_alloc. */
-            } while (!parc_cas_weak(&shared_blocks, &head, b, PARC_RELEASE,
-                                    PARC_RELAXED));
-            return;
-        }
-    }
-#endif
-    free(f);
+    if (f->heap == HEAP_CACHED)
+        parc_recycle_free(&futures, &futures_cache, f);
+    else
+        free(f);
 }
 
 static void future_setup(parc_future_t *f, parc_task_fn fn, void *arg,

@@ -10,6 +10,7 @@
 #include "parc/deque.h"
 #include "parc/eventcount.h"
 #include "pool_internal.h"
+#include "recycle.h"
 
 #define POOL_MAX_WORKERS 1024u
 /* Rounds of looking for work before a searching worker parks, with a
@@ -368,166 +369,35 @@ static void found_work(parc_pool_t *p, pool_worker_t *w)
  * pointer-aligned, so the bit is free). Running one is a call; cancelling
  * one (terminate) drops it unrun.
  *
- * Records are recycled as futures are (see src/future.c): one is made on
- * the submitting thread and released on a worker, and glibc serves such
- * cross-thread frees slowly. A releasing thread gathers records into a
- * chain; a full chain (LIGHT_BATCH records) it keeps for its own
- * allocations if it has none, or else hands at once (one CAS) to a
- * process-wide stack of up to LIGHT_SHARED records (~2 MiB), which an
- * allocating thread with none left takes whole (one exchange: no ABA);
- * beyond, records are freed. A thread's own records are freed when it
- * exits. AddressSanitizer builds do not recycle, so it sees every use
- * after free.
+ * Records come from a recycler (src/recycle.h), as futures do: one is made
+ * on the submitting thread and freed on a worker, which glibc's malloc
+ * serves slowly. The freeing worker keeps LIGHT_BATCH records for its own
+ * allocations and hands the rest on in chains of LIGHT_BATCH to a shared
+ * stack of up to LIGHT_SHARED records (~2 MiB), which a submitter with
+ * none left takes whole.
  */
 typedef struct light_task {
     parc_task_fn fn;
     void *arg;
 } light_task_t;
 
-typedef struct light_free {
-    struct light_free *next;
-    struct light_free *batch_next; /* next chain on the shared stack */
-    struct light_free *tail;       /* a chain's last record (its head) */
-} light_free_t;
-
 _Static_assert(sizeof(light_task_t) >= sizeof(void *) * 2, "two words");
-#define LIGHT_SIZE (sizeof(light_free_t) > sizeof(light_task_t) \
-                        ? sizeof(light_free_t) : sizeof(light_task_t))
 #define LIGHT_TAG ((uintptr_t)1)
-
-#if defined(__SANITIZE_ADDRESS__)
-#define POOL_LIGHT_RECYCLE 0
-#elif defined(__has_feature)
-#if __has_feature(address_sanitizer)
-#define POOL_LIGHT_RECYCLE 0
-#endif
-#endif
-#ifndef POOL_LIGHT_RECYCLE
-#define POOL_LIGHT_RECYCLE 1
-#endif
-
 #define LIGHT_BATCH 256u
 #define LIGHT_SHARED 65536u
 
-#if POOL_LIGHT_RECYCLE
-typedef struct light_cache {
-    light_free_t *head;      /* records this thread allocates from */
-    light_free_t *batch;     /* records it released, a chain being built */
-    light_free_t *batch_tail;
-    unsigned batch_len;
-    bool registered;         /* the exit destructor knows about it */
-} light_cache_t;
-
-/* Chains of LIGHT_BATCH records, each chain's head naming its tail. */
-static parc_atomic(light_free_t *) light_shared;
-static parc_atomic(size_t) light_shared_count; /* approximate: a cap only */
-static _Thread_local light_cache_t light_local;
-static pthread_key_t light_key;
-static pthread_once_t light_key_once = PTHREAD_ONCE_INIT;
-
-static void free_list(light_free_t *r)
-{
-    while (r != NULL) {
-        light_free_t *next = r->next;
-        free(r);
-        r = next;
-    }
-}
-
-static void light_exit(void *arg)
-{
-    light_cache_t *c = arg;
-    free_list(c->head);
-    free_list(c->batch);
-    c->head = c->batch = NULL;
-    c->batch_len = 0;
-}
-
-static void light_key_create(void)
-{
-    (void)pthread_key_create(&light_key, light_exit);
-}
-
-/* Tell the exit destructor about this thread's cache; false when it
- * cannot (then the thread keeps no records). */
-static bool light_register(light_cache_t *c)
-{
-    if (!c->registered) {
-        pthread_once(&light_key_once, light_key_create);
-        c->registered = pthread_setspecific(light_key, c) == 0;
-    }
-    return c->registered;
-}
-#endif
+static parc_recycler_t lights = PARC_RECYCLE_HEAP_INIT(
+    sizeof(light_task_t), LIGHT_BATCH, LIGHT_BATCH, LIGHT_SHARED);
+static _Thread_local parc_recycle_cache_t lights_cache;
 
 static light_task_t *light_alloc(void)
 {
-#if POOL_LIGHT_RECYCLE
-    light_cache_t *c = &light_local;
-    if (c->head == NULL && c->batch != NULL) { /* our own releases */
-        c->head = c->batch;
-        c->batch = NULL;
-        c->batch_len = 0;
-    }
-    if (c->head == NULL && parc_load(&light_shared, PARC_RELAXED) != NULL
-        && light_register(c)) {
-        /* acquire: the records' last uses by the threads that released
-         * them happen before we reuse them; pairs with the release CAS in
-         * light_free. */
-        light_free_t *chains = parc_xchg(&light_shared, NULL, PARC_ACQUIRE);
-        parc_store(&light_shared_count, (size_t)0, PARC_RELAXED); /* a hint */
-        while (chains != NULL) { /* splice the chains into one list */
-            light_free_t *next_chain = chains->batch_next;
-            chains->tail->next = c->head;
-            c->head = chains;
-            chains = next_chain;
-        }
-    }
-    if (c->head != NULL) {
-        light_free_t *r = c->head;
-        c->head = r->next;
-        return (light_task_t *)(void *)r;
-    }
-#endif
-    return malloc(LIGHT_SIZE);
+    return parc_recycle_alloc(&lights, &lights_cache);
 }
 
 static void light_free(light_task_t *t)
 {
-#if POOL_LIGHT_RECYCLE
-    light_cache_t *c = &light_local;
-    if (light_register(c)) {
-        light_free_t *r = (light_free_t *)(void *)t;
-        r->next = c->batch;
-        if (c->batch == NULL)
-            c->batch_tail = r;
-        c->batch = r;
-        if (++c->batch_len < LIGHT_BATCH)
-            return;
-        light_free_t *chain = c->batch;
-        chain->tail = c->batch_tail;
-        c->batch = NULL;
-        c->batch_len = 0;
-        if (c->head == NULL) { /* a thread that allocates keeps its own */
-            c->head = chain;
-            return;
-        }
-        if (parc_load(&light_shared_count, PARC_RELAXED) < LIGHT_SHARED) {
-            parc_faa(&light_shared_count, (size_t)LIGHT_BATCH, PARC_RELAXED);
-            light_free_t *head = parc_load(&light_shared, PARC_RELAXED);
-            do {
-                chain->batch_next = head;
-                /* release: our uses of the records happen before their
-                 * reuse; pairs with the acquire exchange in light_alloc. */
-            } while (!parc_cas_weak(&light_shared, &head, chain, PARC_RELEASE,
-                                    PARC_RELAXED));
-            return;
-        }
-        free_list(chain);
-        return;
-    }
-#endif
-    free(t);
+    parc_recycle_free(&lights, &lights_cache, t);
 }
 
 static bool is_light(void *item)

@@ -29,7 +29,8 @@
 #include "parc/queue.h"
 #include "parc/future.h"
 #include "parc/pool.h"
+#include "parc/msg.h"
 #include "parc/actor.h"
-#include "parc/actor_sched.h"
+#include "parc/act.h"
 
 #endif /* PARC_PARC_H */

@@ -1,0 +1,249 @@
+/*
+ * src/recycle.h — the runtime's one recycling allocator of small
+ * fixed-size objects (private to libparc: futures, pool task records,
+ * actor slots, and next actor messages and task-group records).
+ *
+ * Why: a runtime object is typically made on one thread and freed on
+ * another (a submitter makes a task record, a worker frees it), which
+ * glibc's malloc serves slowly: the free goes back to the allocating
+ * arena under its lock. A recycler keeps freed objects for reuse instead.
+ *
+ * Structure (Treiber's stack, taken whole; the per-thread caches of
+ * Pony's pool allocator and snmalloc's batched remote frees, simplified):
+ *
+ *   thread cache   a freeing thread keeps up to cache_max objects for its
+ *                  own allocations (a LIFO list: the most recently freed,
+ *                  still in this core's cache, is reused first); beyond
+ *                  that it gathers them into a chain of `batch` objects;
+ *   shared stack   a full chain goes onto the recycler's shared stack with
+ *                  one CAS (release), up to about shared_max objects;
+ *                  beyond that the chain goes back to malloc;
+ *   pop-all        a thread whose cache is empty takes the shared stack
+ *                  whole with one exchange (acquire) and splices its
+ *                  chains into its cache. Nobody ever pops a single node
+ *                  off the shared stack, so there is no ABA problem and
+ *                  no need for tags or hazard pointers.
+ *
+ * Two kinds of recycler share that stack:
+ *
+ *   heap   objects are malloc blocks of `size` bytes, recycled through
+ *          per-thread caches (parc_recycle_cache_t, which the user declares
+ *          _Thread_local next to the recycler). A thread's cached blocks
+ *          go back to malloc when it exits. For objects of no particular
+ *          home: futures, task records, messages.
+ *   slab   objects of `size` bytes carved from slabs of slab_bytes (a power
+ *          of two) mapped at slab_bytes alignment; the slab's first cache
+ *          line is its header, whose first word is the recycler's `owner`,
+ *          so parc_recycle_slab_owner(obj, slab_bytes) finds an object's
+ *          owner by masking its address (an actor finds its runtime without
+ *          a pointer of its own). Slabs are unmapped only by destroy, so a
+ *          slab recycler has no thread caches (a thread's cache would
+ *          outlive the slabs): freed objects go singly onto the shared stack
+ *          and the allocating side, under a test-and-set lock held for a
+ *          few loads and stores, takes the stack whole when its spare list
+ *          is empty. It counts objects in use.
+ *
+ * Sanitizers: this file and src/recycle.c are the only place in libparc
+ * that tells AddressSanitizer/LeakSanitizer about recycled memory.
+ *   - Under ASan a heap recycler does not recycle: alloc is malloc and free
+ *     is free, so ASan sees every use after free (with its quarantine).
+ *   - Under ASan a slab recycler poisons a free object (a use after free is
+ *     reported), zeroes it before (stale pointers in it would hide leaks
+ *     from LSan), and registers each slab as an LSan root region, so what
+ *     live objects point to is reachable.
+ *
+ * Synchronization:
+ *
+ *   operation                 threads                 blocks
+ *   parc_recycle_alloc/free   any, with its own cache  never (heap); a
+ *     (heap)                  (the cache is the        malloc/free at times
+ *                             calling thread's)
+ *   parc_recycle_slab_alloc   any                      spins on the TAS lock
+ *                                                      held by another
+ *                                                      allocator for a few
+ *                                                      stores; maps a slab
+ *                                                      (outside the lock)
+ *   parc_recycle_slab_free    any                      never (lock-free CAS)
+ *   parc_recycle_slab_in_use  any, but exact only when no alloc/free runs
+ *   init / destroy            one thread, no other call running
+ *
+ * Ordering: every free happens before the reuse of the same memory by
+ * another thread's alloc (the free's release CAS onto the shared stack
+ * pairs with the pop-all's acquire exchange); a thread's own cache needs
+ * no ordering. Nothing else is ordered: publishing an object's contents
+ * to other threads is the user's business.
+ */
+#ifndef PARC_SRC_RECYCLE_H
+#define PARC_SRC_RECYCLE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "parc/atomic.h"
+#include "parc/spinlock.h"
+
+#if defined(__SANITIZE_ADDRESS__)
+#define PARC_RECYCLE_ASAN 1
+#elif defined(__has_feature)
+#if __has_feature(address_sanitizer)
+#define PARC_RECYCLE_ASAN 1
+#endif
+#endif
+
+/* A free object's first words (objects are at least this large: init
+ * rounds `size` up). */
+typedef struct parc_recycle_free {
+    struct parc_recycle_free *next;       /* next free object of a list */
+    struct parc_recycle_free *chain_next; /* next chain on the shared stack */
+    struct parc_recycle_free *chain_tail; /* a chain's head: its last object */
+    size_t chain_len;                     /* a chain's head: its length */
+} parc_recycle_free_t;
+
+#define PARC_RECYCLE_MIN_SIZE sizeof(parc_recycle_free_t)
+
+typedef struct parc_recycler {
+    /* Configuration, read-only after init. */
+    size_t size;          /* bytes an object gets */
+    unsigned cache_max;   /* heap: objects a thread cache keeps */
+    unsigned batch;       /* heap: objects per chain handed to shared */
+    size_t shared_max;    /* heap: objects the shared stack holds, about */
+    size_t slab_bytes;    /* slab: a slab's size and alignment; heap: 0 */
+    void *owner;          /* slab: the first word of every slab header */
+    /* The shared stack of chains: pushed by any freeing thread, taken
+     * whole by an allocating one. Its own line: every freeing thread
+     * writes it. */
+    PARC_CACHE_ALIGNED parc_atomic(parc_recycle_free_t *) shared;
+    parc_atomic(size_t) shared_count; /* heap: approximate, a cap only */
+    /* Slab: the allocating side, under lock (allocators only). */
+    PARC_CACHE_ALIGNED parc_spin_tas_t lock;
+    parc_recycle_free_t *spare;  /* free objects taken from shared */
+    char *carve, *carve_end;     /* the newest slab's objects not yet used */
+    void *slabs;                 /* every slab, linked through headers */
+    uint64_t carved;             /* objects ever carved from slabs */
+    parc_atomic(uint64_t) allocs; /* allocations ever; written under lock */
+} parc_recycler_t;
+
+/* A thread's cache for one heap recycler. Declare it _Thread_local (zero
+ * initialised) beside the recycler and pass it to every call from the
+ * thread; it belongs to that thread alone. */
+typedef struct parc_recycle_cache {
+    parc_recycle_free_t *head;   /* objects this thread allocates from */
+    unsigned n;                  /* length of head */
+    bool registered;             /* the thread-exit flush knows about it */
+    parc_recycle_free_t *batch;  /* a chain being gathered for shared */
+    parc_recycle_free_t *batch_tail;
+    unsigned batch_len;
+    struct parc_recycle_cache *next_cache; /* the thread's caches */
+} parc_recycle_cache_t;
+
+/* ---- heap recyclers ---------------------------------------------------- */
+
+/* Initialise a heap recycler of objects of `size` bytes (rounded up to
+ * PARC_RECYCLE_MIN_SIZE; malloc's alignment). A thread cache keeps up to
+ * cache_max objects, hands the shared stack chains of `batch` (>= 1), and
+ * the shared stack keeps about shared_max objects. For a recycler of
+ * static storage the initialiser below does the same at compile time.
+ * Returns 0, or EINVAL (NULL, size 0, batch 0). */
+int parc_recycle_init_heap(parc_recycler_t *r, size_t size, unsigned cache_max,
+                           unsigned batch, size_t shared_max);
+
+#define PARC_RECYCLE_HEAP_INIT(size_, cache_max_, batch_, shared_max_)       \
+    {                                                                         \
+        .size = (size_) < PARC_RECYCLE_MIN_SIZE ? PARC_RECYCLE_MIN_SIZE       \
+                                                : (size_),                    \
+        .cache_max = (cache_max_), .batch = (batch_),                         \
+        .shared_max = (shared_max_),                                          \
+    }
+
+/* Free what the shared stack holds. Thread caches are not reachable: a
+ * thread's cached blocks go back to malloc at its exit (or earlier with
+ * parc_recycle_cache_flush), which needs nothing of the recycler, so a
+ * heap recycler may be destroyed while other threads still cache its
+ * blocks. No call on r may run meanwhile. */
+void parc_recycle_destroy_heap(parc_recycler_t *r);
+
+/* Give the calling thread's cached objects of r back to malloc. */
+void parc_recycle_cache_flush(parc_recycle_cache_t *c);
+
+void *parc_recycle_alloc_slow_(parc_recycler_t *r, parc_recycle_cache_t *c);
+void parc_recycle_free_slow_(parc_recycler_t *r, parc_recycle_cache_t *c,
+                             void *obj);
+
+/* An object of r->size bytes, or NULL (no memory). Its contents are
+ * undefined. c is the calling thread's cache for r. Never blocks but in
+ * malloc. */
+static inline void *parc_recycle_alloc(parc_recycler_t *r,
+                                       parc_recycle_cache_t *c)
+{
+#ifndef PARC_RECYCLE_ASAN
+    parc_recycle_free_t *o = c->head;
+    if (o != NULL) {
+        c->head = o->next;
+        c->n--;
+        return o;
+    }
+#endif
+    return parc_recycle_alloc_slow_(r, c);
+}
+
+/* Give back an object that parc_recycle_alloc(r, ...) returned, from any
+ * thread (c is the calling thread's cache for r). Never blocks but in
+ * free. */
+static inline void parc_recycle_free(parc_recycler_t *r,
+                                     parc_recycle_cache_t *c, void *obj)
+{
+#ifndef PARC_RECYCLE_ASAN
+    if (c->n < r->cache_max && c->registered) {
+        parc_recycle_free_t *o = (parc_recycle_free_t *)obj;
+        o->next = c->head;
+        c->head = o;
+        c->n++;
+        return;
+    }
+#endif
+    parc_recycle_free_slow_(r, c, obj);
+}
+
+/* ---- slab recyclers ---------------------------------------------------- */
+
+/* Initialise a slab recycler: objects of `size` bytes (rounded up to
+ * PARC_RECYCLE_MIN_SIZE), carved from slabs of slab_bytes (a power of two,
+ * at least a page, room for the header line and one object) aligned to
+ * their size, whose header's first word is `owner`. Objects start on a
+ * cache line when size is a multiple of PARC_CACHELINE. No memory is
+ * mapped until the first alloc. Returns 0 or EINVAL. */
+int parc_recycle_init_slab(parc_recycler_t *r, size_t size, size_t slab_bytes,
+                           void *owner);
+
+/* Unmap every slab (objects still in use included: the caller knows none
+ * are, see parc_recycle_slab_in_use). No call on r may run meanwhile. */
+void parc_recycle_destroy_slab(parc_recycler_t *r);
+
+/* An object, or NULL (no memory). Any thread; takes r's lock for a few
+ * loads and stores, maps a slab (outside the lock) now and then. */
+void *parc_recycle_slab_alloc(parc_recycler_t *r);
+
+/* Give an object back. Any thread; lock-free (one release CAS). */
+void parc_recycle_slab_free(parc_recycler_t *r, void *obj);
+
+/* Objects handed out and not given back. Takes r's lock; exact when no
+ * alloc or free runs meanwhile (then it is what destroy would lose). */
+uint64_t parc_recycle_slab_in_use(parc_recycler_t *r);
+
+/* Allocations ever made from r (relaxed: a statistic, exact when no alloc
+ * runs meanwhile). */
+static inline uint64_t parc_recycle_slab_allocs(parc_recycler_t *r)
+{
+    return parc_load(&r->allocs, PARC_RELAXED); /* a count, publishes nothing */
+}
+
+/* The owner given to the recycler whose slab holds obj: its slab header's
+ * first word. obj must be an object of a slab recycler of slab_bytes. */
+static inline void *parc_recycle_slab_owner(const void *obj, size_t slab_bytes)
+{
+    return *(void *const *)(const void *)((uintptr_t)obj
+                                          & ~(uintptr_t)(slab_bytes - 1));
+}
+
+#endif /* PARC_SRC_RECYCLE_H */

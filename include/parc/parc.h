@@ -33,4 +33,8 @@
 #include "parc/actor.h"
 #include "parc/act.h"
 
+#include "parc/chan.h"
+#include "parc/chan_timer.h"
+#include "parc/select.h"
+
 #endif /* PARC_PARC_H */

@@ -292,14 +292,16 @@ static parc_chan_waiter_t *claim_first(parc_chan_waitq_t *q, parc_sel_t *self)
         parc_chan_waiter_t *next = w->next;
         if (w->sel != self) {
             unlink_waiter(q, w);
-            uint32_t expected = PARC_SEL_WAITING;
             /* relaxed: the record and the buffer it points at were
              * published by the channel's lock, which we hold; the claim
-             * itself publishes nothing (the final store does). */
-            if (parc_cas(&w->sel->state, &expected,
-                         PARC_SEL_WORD(w->index, PARC_SEL_CLAIMED),
-                         PARC_RELAXED, PARC_RELAXED))
-                return w;
+             * itself publishes nothing (the final exchange does). */
+            uint32_t v = parc_load(&w->sel->state, PARC_RELAXED);
+            while (parc_sel_waiting(v))
+                if (parc_cas(&w->sel->state, &v,
+                             PARC_SEL_WORD(w->index, PARC_SEL_CLAIMED) |
+                                 (v & PARC_SEL_PARKED),
+                             PARC_RELAXED, PARC_RELAXED))
+                    return w;
         }
         w = next;
     }
@@ -329,8 +331,9 @@ static void finish(parc_chan_waiter_t *w, uint32_t kind)
         parc_store(&s->state, final, PARC_RELEASE);
     } else {
         /* release: as above. */
-        parc_store(&s->state, final, PARC_RELEASE);
-        parc_park_wake_one(&s->state);
+        uint32_t old = parc_xchg(&s->state, final, PARC_RELEASE);
+        if (old & PARC_SEL_PARKED)
+            parc_park_wake_one(&s->state); /* address only */
     }
 }
 
@@ -410,7 +413,7 @@ uint32_t parc_sel_wait_(parc_sel_t *s, parc_deadline_t deadline)
         /* acquire: pairs with the release store in finish(): the value
          * moved for us is visible once we see the final state. */
         uint32_t v = parc_load(&s->state, PARC_ACQUIRE);
-        if (v != PARC_SEL_WAITING)
+        if (!parc_sel_waiting(v))
             break;
         parc_spin_poll(i);
     }
@@ -419,15 +422,19 @@ uint32_t parc_sel_wait_(parc_sel_t *s, parc_deadline_t deadline)
         uint32_t v = parc_load(&s->state, PARC_ACQUIRE);
         if (parc_sel_final(v))
             return v;
-        if (v == PARC_SEL_WAITING && parc_deadline_passed(deadline)) {
+        bool waiting = parc_sel_waiting(v);
+        if (waiting && parc_deadline_passed(deadline)) {
             if (parc_sel_abort(s))
                 return PARC_SEL_ABORTED;
             continue; /* claimed meanwhile: wait for the final state */
         }
+        v = parc_sel_mark_parked(s);
+        if (parc_sel_final(v))
+            return v;
         /* A claimed state becomes final within the claimer's critical
          * section: no deadline for that last stretch. */
         parc_park_wait(&s->state, v,
-                       v == PARC_SEL_WAITING ? deadline : PARC_FOREVER);
+                       parc_sel_waiting(v) ? deadline : PARC_FOREVER);
     }
 }
 

@@ -24,9 +24,14 @@
  *
  * Waking: a caller parks on its state word (wake_fd < 0) or, in a select
  * that also waits for file descriptors, in ppoll() on the fds and on an
- * eventfd (wake_fd). A finisher reads wake_fd first, then
- *   futex:   stores the final state, then wakes the word's address (it may
- *            already belong to somebody else: a spurious wake-up there);
+ * eventfd (wake_fd). Before it parks on the word it sets the PARKED bit
+ * in it (a CAS from the value it will park with): a claim keeps the bit,
+ * and the finisher's exchange to the final state returns it, so a hand-off
+ * to a caller that is still spinning makes no system call. A finisher
+ * reads wake_fd first, then
+ *   futex:   exchanges in the final state, and only when the old value had
+ *            PARKED wakes the word's address (it may already belong to
+ *            somebody else: a spurious wake-up there);
  *   eventfd: writes the eventfd, then stores the final state (the caller
  *            waits for the final state after ppoll returns, so the fd is
  *            still its own when written).
@@ -45,8 +50,9 @@
 #define PARC_SEL_CLAIMED 0u /* kinds, the low two bits of a case's word */
 #define PARC_SEL_DONE 1u
 #define PARC_SEL_CLOSED 2u
+#define PARC_SEL_PARKED 0x80000000u /* the caller sleeps on the word */
 #define PARC_SEL_WORD(i, kind) ((((uint32_t)(i) + 1u) << 2) | (kind))
-#define PARC_SEL_CASE(w) (((w) >> 2) - 1u)
+#define PARC_SEL_CASE(w) ((((w) & ~PARC_SEL_PARKED) >> 2) - 1u)
 #define PARC_SEL_KIND(w) ((w) & 3u)
 
 typedef struct parc_sel {
@@ -64,21 +70,46 @@ typedef struct parc_chan_waiter {
     bool linked;     /* still in the channel's queue */
 } parc_chan_waiter_t;
 
-/* True for the states a caller may return from. */
+/* True for the states a caller may return from (never with PARKED). */
 static inline bool parc_sel_final(uint32_t s)
 {
     return s == PARC_SEL_ABORTED ||
-           (s >= 4u && PARC_SEL_KIND(s) != PARC_SEL_CLAIMED);
+           (s >= 4u && s < PARC_SEL_PARKED && PARC_SEL_KIND(s) != PARC_SEL_CLAIMED);
+}
+
+/* True while nobody has claimed the word (PARKED or not). */
+static inline bool parc_sel_waiting(uint32_t s)
+{
+    return (s & ~PARC_SEL_PARKED) == PARC_SEL_WAITING;
 }
 
 /* Take the caller back: WAITING -> ABORTED. False when another thread
  * claimed it first (then wait for the final state). */
 static inline bool parc_sel_abort(parc_sel_t *s)
 {
-    uint32_t w = PARC_SEL_WAITING;
     /* relaxed: an abort publishes nothing; the caller's records are
      * withdrawn under each channel's lock afterwards. */
-    return parc_cas(&s->state, &w, PARC_SEL_ABORTED, PARC_RELAXED, PARC_RELAXED);
+    uint32_t w = parc_load(&s->state, PARC_RELAXED);
+    while (parc_sel_waiting(w))
+        if (parc_cas(&s->state, &w, PARC_SEL_ABORTED, PARC_RELAXED, PARC_RELAXED))
+            return true;
+    return false;
+}
+
+/* Set PARKED in a waiting or claimed word before parking on it; returns
+ * the value to park with, or a final state (then do not park). Only the
+ * caller itself calls this. */
+static inline uint32_t parc_sel_mark_parked(parc_sel_t *s)
+{
+    /* acquire: a final state read here publishes the moved value (pairs
+     * with the finisher's release exchange). */
+    uint32_t w = parc_load(&s->state, PARC_ACQUIRE);
+    while (!parc_sel_final(w) && !(w & PARC_SEL_PARKED))
+        /* acquire on both outcomes, as the load above (the bit itself
+         * publishes nothing: it only asks the finisher for a wake-up). */
+        if (parc_cas(&s->state, &w, w | PARC_SEL_PARKED, PARC_ACQUIRE, PARC_ACQUIRE))
+            return w | PARC_SEL_PARKED;
+    return w;
 }
 
 /* Channel-side operations, for select.c. All but lock/unlock need the

@@ -350,9 +350,12 @@ static int park_waitv(round_t *r, parc_deadline_t deadline)
 {
     struct futex_waitv v[PARC_SELECT_MAX + 1];
     unsigned nv = 0;
+    uint32_t self = parc_sel_mark_parked(&r->sel);
+    if (!parc_sel_waiting(self))
+        return 0; /* claimed: the caller waits for the final state */
     memset(v, 0, sizeof v);
     v[nv].uaddr = (uintptr_t)&r->sel.state;
-    v[nv].val = PARC_SEL_WAITING;
+    v[nv].val = self;
     v[nv++].flags = FUTEX_32 | FUTEX_PRIVATE_FLAG;
     for (size_t i = 0; i < r->n; i++) {
         parc_select_case_t *c = &r->cases[i];
@@ -446,7 +449,7 @@ static uint32_t park(round_t *r, parc_deadline_t deadline)
     for (unsigned i = 0; i < PARC_SPIN_POLLS; i++) {
         /* relaxed: only a hint to stop spinning; await_final reads the
          * state again with acquire. */
-        if (parc_load(&r->sel.state, PARC_RELAXED) != PARC_SEL_WAITING)
+        if (!parc_sel_waiting(parc_load(&r->sel.state, PARC_RELAXED)))
             return await_final(r);
         parc_spin_poll(i);
     }
@@ -480,7 +483,11 @@ static uint32_t park(round_t *r, parc_deadline_t deadline)
 #ifdef HAVE_WAITV
         if (sliced || park_waitv(r, until) == ENOSYS)
 #endif
-            parc_park_wait(&r->sel.state, PARC_SEL_WAITING, until);
+        {
+            uint32_t self = parc_sel_mark_parked(&r->sel);
+            if (parc_sel_waiting(self))
+                parc_park_wait(&r->sel.state, self, until);
+        }
     }
     if (parc_sel_abort(&r->sel))
         return PARC_SEL_ABORTED;

@@ -86,12 +86,12 @@ PARC_API int parc_timer_stop(parc_timer_t *t);
  */
 PARC_API int parc_timer_destroy(parc_timer_t *t);
 
-/* The timer's channel (never NULL for a started timer). */
-static inline parc_chan_t *parc_timer_chan(parc_timer_t *t)
-{
-    return &t->chan;
-}
+/* The timer's channel, to receive from (t must not be NULL). Any thread;
+ * never blocks. */
+static inline parc_chan_t *parc_timer_chan(parc_timer_t *t);
 
 PARC_END_DECLS
+
+#include "parc/impl/chan_timer.h"
 
 #endif /* PARC_CHAN_TIMER_H */

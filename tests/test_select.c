@@ -308,9 +308,15 @@ static int select_one_second(void *arg)
     cs[0] = parc_select_recv(c, &x);
     cs[1] = parc_select_readable(pipefd[0]);
     size_t i;
-    int rc = parc_select_timed(cs, 1, 0, &i, PARC_NS_PER_S / 2);
-    if (rc == ETIMEDOUT) /* and once with the fd */
-        rc = parc_select_timed(cs, 2, 0, &i, PARC_NS_PER_S / 2);
+    /* a third of a second each: channels only (the state word), with an
+     * fd (ppoll), with an event (futex_waitv) */
+    int rc = parc_select_timed(cs, 1, 0, &i, PARC_NS_PER_S / 3);
+    if (rc == ETIMEDOUT)
+        rc = parc_select_timed(cs, 2, 0, &i, PARC_NS_PER_S / 3);
+    parc_event_t e = PARC_EVENT_INIT;
+    cs[1] = parc_select_event(&e);
+    if (rc == ETIMEDOUT)
+        rc = parc_select_timed(cs, 2, 0, &i, PARC_NS_PER_S / 3 + 1);
     close(pipefd[0]);
     close(pipefd[1]);
     return rc;

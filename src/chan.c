@@ -88,7 +88,9 @@ int parc_chan_destroy(parc_chan_t *c)
     c->head_seg = c->tail_seg = c->spare_seg = NULL;
     if (c->fd >= 0)
         close(c->fd);
-    c->fd = -1;
+    if (c->send_fd >= 0)
+        close(c->send_fd);
+    c->fd = c->send_fd = -1;
     return parc_mutex_destroy(&c->lock);
 }
 
@@ -234,8 +236,8 @@ void parc_chan_enqueue_(parc_chan_t *c, bool send, parc_chan_waiter_t *w)
         q->head = w;
     q->tail = w;
     w->linked = true;
-    if (send)
-        fd_update(c); /* a queued sender makes the channel receivable */
+    fd_update(c); /* a queued sender makes a rendezvous receivable, a
+                   * queued receiver makes it sendable */
 }
 
 static void unlink_waiter(parc_chan_waitq_t *q, parc_chan_waiter_t *w)
@@ -257,8 +259,7 @@ void parc_chan_dequeue_(parc_chan_t *c, bool send, parc_chan_waiter_t *w)
     if (!w->linked)
         return;
     unlink_waiter(send ? &c->sendq : &c->recvq, w);
-    if (send)
-        fd_update(c);
+    fd_update(c);
 }
 
 /* Whether `q` holds a record of a caller other than `self` (perhaps one
@@ -337,25 +338,38 @@ static void finish(parc_chan_waiter_t *w, uint32_t kind)
     }
 }
 
-/* Keep the eventfd readable exactly while a receive would not block. */
-static void fd_update(parc_chan_t *c)
+/* Set an eventfd's level: written when it becomes readable, drained
+ * (non-blocking) when it stops being so. */
+static void fd_level(int fd, bool *current, bool readable)
 {
 #ifdef __linux__
-    if (c->fd < 0)
-        return;
-    bool readable = count_of(c) > 0 || has_other(&c->sendq) ||
-                    parc_load(&c->closed, PARC_RELAXED) != 0;
-    if (readable == c->fd_readable)
+    if (fd < 0 || readable == *current)
         return;
     eventfd_t drained;
     if (readable)
-        eventfd_write(c->fd, 1);
+        eventfd_write(fd, 1);
     else
-        (void)eventfd_read(c->fd, &drained); /* non-blocking fd */
-    c->fd_readable = readable;
+        (void)eventfd_read(fd, &drained);
+    *current = readable;
 #else
-    (void)c;
+    (void)fd;
+    (void)current;
+    (void)readable;
 #endif
+}
+
+/* Keep the eventfds readable exactly while a receive (send) would not
+ * block. Costs two compares while no fd was asked for. */
+static void fd_update(parc_chan_t *c)
+{
+    if (c->fd < 0 && c->send_fd < 0)
+        return;
+    /* relaxed: written under the lock we hold. */
+    bool closed = parc_load(&c->closed, PARC_RELAXED) != 0;
+    fd_level(c->fd, &c->fd_readable,
+             closed || count_of(c) > 0 || has_other(&c->sendq));
+    fd_level(c->send_fd, &c->send_fd_readable,
+             closed || has_other(&c->recvq) || (c->capacity > 0 && has_room(c)));
 }
 
 /* ---- send and receive (lock held) --------------------------------------- */
@@ -369,10 +383,13 @@ int parc_chan_send_locked_(parc_chan_t *c, const void *value, parc_sel_t *self)
     if (r != NULL) {
         memcpy(r->buf, value, c->elem_size);
         finish(r, PARC_SEL_DONE);
+        fd_update(c);
         return 0;
     }
-    if (c->capacity == 0 || !has_room(c))
+    if (c->capacity == 0 || !has_room(c)) {
+        fd_update(c); /* stale receiver records may have gone */
         return EAGAIN;
+    }
     int rc = buf_push(c, value);
     if (rc == 0)
         fd_update(c);
@@ -531,24 +548,37 @@ int parc_chan_close(parc_chan_t *c)
     return 0;
 }
 
-int parc_chan_fd(parc_chan_t *c, int *fd)
+/* Create (once) the eventfd at *slot and set its level. */
+static int fd_get(parc_chan_t *c, int *slot, bool *readable, int *fd)
 {
     if (parc_chan_check_(c) != 0 || fd == NULL)
         return EINVAL;
 #ifdef __linux__
     int rc = 0;
     parc_mutex_lock(&c->lock);
-    if (c->fd < 0) {
-        c->fd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
-        if (c->fd < 0)
+    if (*slot < 0) {
+        *slot = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+        if (*slot < 0)
             rc = errno;
-        c->fd_readable = false;
+        *readable = false;
         fd_update(c);
     }
-    *fd = c->fd;
+    *fd = *slot;
     parc_mutex_unlock(&c->lock);
     return rc;
 #else
+    (void)slot;
+    (void)readable;
     return ENOSYS;
 #endif
+}
+
+int parc_chan_fd(parc_chan_t *c, int *fd)
+{
+    return c == NULL ? EINVAL : fd_get(c, &c->fd, &c->fd_readable, fd);
+}
+
+int parc_chan_send_fd(parc_chan_t *c, int *fd)
+{
+    return c == NULL ? EINVAL : fd_get(c, &c->send_fd, &c->send_fd_readable, fd);
 }

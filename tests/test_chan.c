@@ -259,6 +259,44 @@ START_TEST(eventfd_readable_exactly_while_receivable)
 }
 END_TEST
 
+START_TEST(send_fd_readable_exactly_while_sendable)
+{
+    parc_chan_t c = PARC_CHAN_INIT(sizeof(int), 2);
+    int fd, rfd, v = 1, x;
+    ck_assert_int_eq(parc_chan_send_fd(NULL, &fd), EINVAL);
+    ck_assert_int_eq(parc_chan_send_fd(&c, &fd), 0);
+    ck_assert_int_eq(parc_chan_fd(&c, &rfd), 0);
+    ck_assert_int_ne(fd, rfd);
+    ck_assert(fd_readable(fd)); /* empty: room */
+    ck_assert_int_eq(parc_chan_send(&c, &v), 0);
+    ck_assert(fd_readable(fd));
+    ck_assert_int_eq(parc_chan_send(&c, &v), 0);
+    ck_assert(!fd_readable(fd)); /* full */
+    ck_assert(fd_readable(rfd));
+    ck_assert_int_eq(parc_chan_recv(&c, &x), 0);
+    ck_assert(fd_readable(fd));
+    ck_assert_int_eq(parc_chan_destroy(&c), 0);
+
+    /* rendezvous: sendable while a receiver waits */
+    parc_chan_t r = PARC_CHAN_INIT(sizeof(int), 0);
+    ck_assert_int_eq(parc_chan_send_fd(&r, &fd), 0);
+    ck_assert(!fd_readable(fd));
+    op_t o = { &r, false, 0, -1, -1, 0 };
+    pthread_t t;
+    ck_assert_int_eq(pthread_create(&t, NULL, run_op, &o), 0);
+    struct pollfd p = { fd, POLLIN, 0 };
+    ck_assert_int_eq(poll(&p, 1, (int)(PARC_TEST_PATIENCE_NS / PARC_NS_PER_MS)), 1);
+    v = 8;
+    ck_assert_int_eq(parc_chan_send_try(&r, &v), 0);
+    parc_test_join(&t, 1);
+    ck_assert_int_eq(o.value, 8);
+    ck_assert(!fd_readable(fd));
+    ck_assert_int_eq(parc_chan_close(&r), 0);
+    ck_assert(fd_readable(fd)); /* a send says EPIPE at once */
+    ck_assert_int_eq(parc_chan_destroy(&r), 0);
+}
+END_TEST
+
 /* ---- many producers and consumers --------------------------------------- */
 
 enum { PRODUCERS = 4, CONSUMERS = 4, PER_PRODUCER = 20000 };
@@ -355,6 +393,7 @@ int main(void)
     tcase_add_test(basic, unbounded_crosses_segments);
     tcase_add_test(basic, rendezvous_needs_a_partner);
     tcase_add_test(basic, eventfd_readable_exactly_while_receivable);
+    tcase_add_test(basic, send_fd_readable_exactly_while_sendable);
     tcase_add_test(basic, idle_receiver_burns_no_cpu);
     suite_add_tcase(s, basic);
     TCase *mt = tcase_create("threads");

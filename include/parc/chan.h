@@ -49,7 +49,7 @@
  * exactly while a receive would not block: something to receive, a blocked
  * sender to take from (rendezvous), or the channel closed (like a socket's
  * EOF). Put it in epoll/poll/io_uring, then parc_chan_recv_try() until
- * EAGAIN. The fd is level-triggered by construction: the channel writes to
+ * EAGAIN; parc_chan_send_fd() is its mirror for producers. The fd is level-triggered by construction: the channel writes to
  * it when it becomes receivable and drains it when it stops being so, under
  * its lock (a system call per such transition, only once an fd was asked
  * for). examples/chan_epoll.c shows the loop.
@@ -138,8 +138,10 @@ typedef struct parc_chan {
     parc_chan_waitq_t recvq;     /* blocked receivers */
     parc_atomic(uint32_t) closed; /* 1 once closed (written under the
                                   * lock; read lock-free by is_closed) */
-    int fd;                      /* eventfd handed out, or -1 */
-    bool fd_readable;            /* the eventfd's state as last set */
+    int fd;                      /* receive-side eventfd, or -1 */
+    bool fd_readable;            /* its state as last set */
+    int send_fd;                 /* send-side eventfd, or -1 */
+    bool send_fd_readable;       /* its state as last set */
 } parc_chan_t;
 
 /*
@@ -150,7 +152,7 @@ typedef struct parc_chan {
  */
 #define PARC_CHAN_INIT(elem_size, capacity)                                 \
     { PARC_MUTEX_INIT, (elem_size), (capacity), 0, 0, NULL, NULL, NULL,     \
-      NULL, 0, { NULL, NULL }, { NULL, NULL }, 0, -1, false }
+      NULL, 0, { NULL, NULL }, { NULL, NULL }, 0, -1, false, -1, false }
 
 /*
  * Initialise `c` for elements of `elem_size` bytes (1..PARC_CHAN_ELEM_MAX)
@@ -231,6 +233,14 @@ PARC_API int parc_chan_close(parc_chan_t *c);
  * ENOSYS where eventfd does not exist.
  */
 PARC_API int parc_chan_fd(parc_chan_t *c, int *fd);
+
+/*
+ * The send side's eventfd: readable exactly while a send would not block
+ * (room in the ring, a receiver waiting on a rendezvous channel, or the
+ * channel closed: a send then says EPIPE at once), for event loops that
+ * produce into a channel. Otherwise as parc_chan_fd().
+ */
+PARC_API int parc_chan_send_fd(parc_chan_t *c, int *fd);
 
 /* Values buffered at the moment of the call (stale at once; 0 for a
  * rendezvous channel, whose values are never buffered). Any thread; never

@@ -24,6 +24,7 @@
 
 #include "parc/select.h"
 #include "parc/stress.h"
+#include "select_workload.h"
 
 enum { NCHAN = 8, MAX_THREADS = 64, SEQ_MAX = 1u << 14 };
 
@@ -47,6 +48,7 @@ typedef struct sel_run {
     parc_atomic(uint8_t) received[MAX_THREADS][SEQ_MAX];
     parc_atomic(uint8_t) received_on[MAX_THREADS][SEQ_MAX];
     unsigned threads;
+    stress_select_fn select_timed; /* parc_select_timed, or a mutant's */
 } sel_run_t;
 
 static size_t kind_capacity(unsigned c)
@@ -119,8 +121,8 @@ static void worker(parc_stress_ctx_t *ctx, unsigned index, void *arg)
             cs[n++] = parc_select_event(&r->never);
         }
         size_t i = SIZE_MAX;
-        int rc = parc_select_timed(cs, n, (rnd >> 62) & 1 ? PARC_SELECT_ORDERED : 0,
-                                   &i, 2 * PARC_NS_PER_MS);
+        int rc = r->select_timed(cs, n, (rnd >> 62) & 1 ? PARC_SELECT_ORDERED : 0,
+                                 &i, 2 * PARC_NS_PER_MS);
         if (rc == ETIMEDOUT) {
             for (size_t k = 0; k < n; k++)
                 if (in[k] != SENTINEL)
@@ -157,13 +159,14 @@ static void worker(parc_stress_ctx_t *ctx, unsigned index, void *arg)
     }
 }
 
-static int run(parc_stress_ctx_t *ctx, void *arg)
+int stress_select_run(parc_stress_ctx_t *ctx, void *arg)
 {
-    (void)arg;
     sel_run_t *r = calloc(1, sizeof *r);
     if (r == NULL)
         return ENOMEM;
     r->ctx = ctx;
+    r->select_timed = arg != NULL ? ((stress_select_impl_t *)arg)->select_timed
+                                  : parc_select_timed;
     r->threads = parc_stress_threads(ctx);
     if (r->threads > MAX_THREADS)
         r->threads = MAX_THREADS;
@@ -215,6 +218,6 @@ static const parc_stress_workload_t select_exactly_once = {
                    "close racing: each value once, one case per select",
     .flags = PARC_STRESS_NO_BATON,
     .min_threads = 2,
-    .run = run,
+    .run = stress_select_run,
 };
 PARC_STRESS_WORKLOAD(select_exactly_once)

@@ -446,17 +446,14 @@ static uint32_t await_final(round_t *r)
  * be ready, or the deadline passed). */
 static uint32_t park(round_t *r, parc_deadline_t deadline)
 {
+    if (!r->has_fd && !r->has_watch) /* only channels can wake us: one word */
+        return parc_sel_wait_(&r->sel, deadline); /* spins, then parks */
     for (unsigned i = 0; i < PARC_SPIN_POLLS; i++) {
         /* relaxed: only a hint to stop spinning; await_final reads the
          * state again with acquire. */
         if (!parc_sel_waiting(parc_load(&r->sel.state, PARC_RELAXED)))
             return await_final(r);
         parc_spin_poll(i);
-    }
-    if (!r->has_fd && !r->has_watch) {
-        /* Only channels can wake us: one word. */
-        uint32_t v = parc_sel_wait_(&r->sel, deadline);
-        return v;
     }
     parc_deadline_t until = deadline;
     bool sliced = true;

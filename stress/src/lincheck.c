@@ -216,8 +216,9 @@ static bool step(const lc_search_t *s, unsigned t, unsigned i, lc_state_t *st)
             if (op->rc != 0 || st->len != 1 || st->items[0] != id || id == 0)
                 return false;
             unsigned pt = (unsigned)(st->word >> 8), pi = (unsigned)(st->word & 0xff);
-            /* overlap: the PUSH had not returned when this POP began */
-            if (pt != t && op->seen[pt] > pi)
+            /* overlap: the PUSH had not returned when this POP began (so
+             * never a thread's own PUSH: program order separates them) */
+            if (pt == t || op->seen[pt] > pi)
                 return false;
             st->len = 0;
             st->word = 0;

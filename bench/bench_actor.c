@@ -1,5 +1,5 @@
 /*
- * bench/bench_actor.c — actors (parc/actor.h, parc/actor_sched.h).
+ * bench/bench_actor.c — actors (parc/actor.h, parc/act.h).
  *
  * Benchmarks (scheduled actors on a 2-worker runtime, kept warm):
  *   actor_spawn     spawn an actor, send it one message, it stops itself;
@@ -35,12 +35,12 @@
 
 #include "bench.h"
 #include "parc/actor.h"
-#include "parc/actor_sched.h"
+#include "parc/act.h"
 
-static parc_actors_t *runtime(void)
+static parc_act_rt_t *runtime(void)
 {
-    static parc_actors_t *rt;
-    if (rt == NULL && parc_actors_create(2, &rt) != 0)
+    static parc_act_rt_t *rt;
+    if (rt == NULL && parc_act_rt_create(2, &rt) != 0)
         return NULL;
     return rt;
 }
@@ -53,14 +53,14 @@ static const bench_point_t spawn_points[] = {
 };
 BENCH_DEFINE(actor_spawn, "spawn actors, send each one message, until all processed", spawn_points)
 
-static void exit_on_message(parc_sactor_t *self, void *state, parc_msg_t *m)
+static void exit_on_message(parc_act_t *self, void *state, parc_msg_t *m)
 {
     (void)state;
     (void)m;
-    parc_sactor_exit(self, 0);
+    parc_act_exit(self, 0);
 }
 
-static void idle_behaviour(parc_sactor_t *self, void *state, parc_msg_t *m)
+static void idle_behaviour(parc_act_t *self, void *state, parc_msg_t *m)
 {
     (void)self;
     (void)state;
@@ -89,15 +89,15 @@ static double heap_bytes(void)
 static void print_idle_memory(void)
 {
     enum { N = 100000 };
-    static parc_sactor_t *a[N];
-    parc_actors_t *rt;
-    if (parc_actors_create(2, &rt) != 0)
+    static parc_act_t *a[N];
+    parc_act_rt_t *rt;
+    if (parc_act_rt_create(2, &rt) != 0)
         return;
     memset(a, 0xff, sizeof a); /* its pages are not the actors' */
     double rss0 = resident_bytes(), heap0 = heap_bytes();
     int spawned = 0;
     while (spawned < N &&
-           parc_spawn(rt, idle_behaviour, NULL, NULL, &a[spawned]) == 0)
+           parc_act_spawn(rt, idle_behaviour, NULL, NULL, &a[spawned]) == 0)
         spawned++;
     double rss1 = resident_bytes(), heap1 = heap_bytes();
     if (spawned == N)
@@ -106,17 +106,17 @@ static void print_idle_memory(void)
                         "%.1f bytes each)\n",
                 (rss1 - rss0) / N, N, (heap1 - heap0) / N);
     for (int i = 0; i < spawned; i++) {
-        parc_sactor_stop(a[i], 0);
-        parc_sactor_release(a[i]);
+        parc_act_stop(a[i], 0);
+        parc_act_release(a[i]);
     }
-    parc_actors_quiesce(rt);
-    parc_actors_free(rt);
+    parc_act_rt_quiesce(rt);
+    parc_act_rt_free(rt);
 }
 
 static int64_t spawn_parc(bench_run_t *r)
 {
     static int printed;
-    parc_actors_t *rt = runtime();
+    parc_act_rt_t *rt = runtime();
     if (rt == NULL)
         return BENCH_FAILED;
     if (!printed++)
@@ -126,15 +126,15 @@ static int64_t spawn_parc(bench_run_t *r)
         return BENCH_FAILED;
     int64_t t0 = bench_now_ns();
     for (uint64_t i = 0; i < r->ops; i++) {
-        parc_sactor_t *a;
-        if (parc_spawn(rt, exit_on_message, NULL, NULL, &a) != 0)
+        parc_act_t *a;
+        if (parc_act_spawn(rt, exit_on_message, NULL, NULL, &a) != 0)
             return BENCH_FAILED;
         parc_msg_init(&msgs[i], PARC_MSG_USER, NULL);
-        if (parc_sactor_send(a, &msgs[i]) != 0)
+        if (parc_act_send(a, &msgs[i]) != 0)
             return BENCH_FAILED;
-        parc_sactor_release(a);
+        parc_act_release(a);
     }
-    parc_actors_quiesce(rt);
+    parc_act_rt_quiesce(rt);
     int64_t ns = bench_now_ns() - t0;
     free(msgs);
     return ns;
@@ -154,24 +154,24 @@ typedef struct token {
     uint64_t left;
 } token_t;
 
-static void ring_hop(parc_sactor_t *self, void *state, parc_msg_t *m)
+static void ring_hop(parc_act_t *self, void *state, parc_msg_t *m)
 {
     (void)self;
     token_t *t = parc_msg_entry(m, token_t, hdr);
     if (t->left-- > 0)
-        parc_sactor_send(*(parc_sactor_t **)state, m);
+        parc_act_send(*(parc_act_t **)state, m);
 }
 
 static int64_t ring_parc(bench_run_t *r)
 {
-    parc_actors_t *rt = runtime();
+    parc_act_rt_t *rt = runtime();
     long n = r->arg;
-    parc_sactor_t **a = calloc((size_t)n, sizeof *a);
-    parc_sactor_t **next = calloc((size_t)n, sizeof *next);
+    parc_act_t **a = calloc((size_t)n, sizeof *a);
+    parc_act_t **next = calloc((size_t)n, sizeof *next);
     if (rt == NULL || a == NULL || next == NULL)
         return BENCH_FAILED;
     for (long i = 0; i < n; i++)
-        if (parc_spawn(rt, ring_hop, &next[i], NULL, &a[i]) != 0)
+        if (parc_act_spawn(rt, ring_hop, &next[i], NULL, &a[i]) != 0)
             return BENCH_FAILED;
     for (long i = 0; i < n; i++)
         next[i] = a[(i + 1) % n];
@@ -179,14 +179,14 @@ static int64_t ring_parc(bench_run_t *r)
     parc_msg_init(&t.hdr, PARC_MSG_USER, NULL);
     t.left = r->ops - 1;
     int64_t t0 = bench_now_ns();
-    parc_sactor_send(a[0], &t.hdr);
-    parc_actors_quiesce(rt);
+    parc_act_send(a[0], &t.hdr);
+    parc_act_rt_quiesce(rt);
     int64_t ns = bench_now_ns() - t0;
     for (long i = 0; i < n; i++) {
-        parc_sactor_stop(a[i], 0);
-        parc_sactor_release(a[i]);
+        parc_act_stop(a[i], 0);
+        parc_act_release(a[i]);
     }
-    parc_actors_quiesce(rt);
+    parc_act_rt_quiesce(rt);
     free(a);
     free(next);
     return ns;

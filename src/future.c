@@ -5,6 +5,7 @@
 #include "parc/eventcount.h"
 #include "parc/future.h"
 #include "recycle.h"
+#include "select_hooks.h"
 
 #include "future_hooks.h"
 
@@ -702,4 +703,12 @@ int parc_future_wait_any_timed(parc_future_t *const *fs, size_t n,
     if (parc_deadline_in(&d, timeout_ns) != 0)
         return EINVAL;
     return wait_any_until(fs, n, index, d);
+}
+
+/* For parc/select.h (src/select_hooks.h): ask f's completion to wake the
+ * threads parked on its state word, as a waiter does; *seen is the word
+ * to park on. True when f is already complete. */
+bool parc_future_watch_(parc_future_t *f, uint32_t *seen)
+{
+    return register_waiter(f, seen);
 }

@@ -1,22 +1,31 @@
 /*
- * parc/actor.h — messages, and the seed's Actor: one thread per actor
- * (layer 4).
+ * parc/actor.h — the seed's Actor: one thread per actor (layer 4).
+ *
+ * Names in the actor layer: parc_actor_* here (a thread each, the seed's
+ * life cycle), parc_act_* in parc/act.h (scheduled actors, millions on a
+ * pool, with their runtime parc_act_rt_*), parc_msg_* in parc/msg.h (the
+ * messages both send). Each header's prefix is its file's name. The two
+ * modes get two prefixes because they are two different objects with
+ * different lives (caller storage and start/join here, a reference-counted
+ * slab slot there), and a shared prefix would make every reader ask which
+ * one a call belongs to; "act" is short because a behaviour calls it on
+ * nearly every line.
  *
  * The actor model (Hewitt, Bishop and Steiger 1973; Agha 1986): an actor
  * owns its state and a mailbox, and others reach it only by sending
- * messages. This header gives the message model shared by both modes of
- * parc's actors, and the thread-per-actor mode with exactly the seed's
- * life cycle:
+ * messages (parc/msg.h). This header gives the thread-per-actor mode with
+ * exactly the seed's life cycle:
  *
- *     init(a, run, arg)  start()  send(msg)...  close()  join()
+ *     init(a, run, arg)  start()  send(msg)...  close()  join()  destroy()
  *
  * start() runs the user's run(a, arg) on a new thread; any thread may
  * send(); inside run() the actor takes its messages with recv() in the
  * three forms; close() puts the exit mark behind every message already
  * accepted, so recv() returns EPIPE (the signal for run() to return) only
  * after all of them; join() waits for run() to end (also with a timeout).
- * A send after close() returns EPIPE. The scheduled mode (millions of
- * actors on a pool) is parc/actor_sched.h.
+ * A send after close() returns EPIPE. parc_actor_create/_free do the same
+ * on the heap (the actor is cache-line aligned, which a plain malloc does
+ * not give).
  *
  * The mailbox is parc/mpsc.h (Vyukov's intrusive MPSC queue). The exit
  * "sentinel" of the seed is the mailbox's close mark: closing sets a
@@ -26,17 +35,6 @@
  * before EPIPE, every push after it is refused with EPIPE. Unlike a real
  * sentinel message it cannot be outrun by a racing send that slips in
  * behind it and is then silently dropped.
- *
- * Messages are intrusive: the user's message struct embeds a parc_msg_t
- * (usually first), so a send allocates nothing. For plain values,
- * parc_msg_new() copies bytes into a malloc'd message that parc_msg_free()
- * gives back.
- *
- * Ownership: a message belongs to the sender until a send returns 0, then
- * to the receiving actor, which disposes of it with parc_msg_free() (that
- * calls the message's dispose function, when it has one; an intrusive
- * message with dispose == NULL is simply the receiver's to reuse). A send
- * that fails leaves the message with the sender.
  */
 #ifndef PARC_ACTOR_H
 #define PARC_ACTOR_H
@@ -46,69 +44,20 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "parc/api.h"
 #include "parc/atomic.h"
 #include "parc/event.h"
 #include "parc/future.h"
 #include "parc/mpsc.h"
+#include "parc/msg.h"
 #include "parc/status.h"
 #include "parc/time.h"
 
-/* ---- messages ----------------------------------------------------------- */
-
-/* Message types below this are the runtime's own (stop, down); user
- * types are any value >= PARC_MSG_USER. */
-#define PARC_MSG_USER 16
-
-/* Internal flags (parc_msg_t.flags_). */
-#define PARC_MSG_COUNTED_ 1u /* counted against a bounded mailbox */
-#define PARC_MSG_LOCAL_REPLY_ 2u /* reply_ is in the asker's storage */
-
-typedef struct parc_msg parc_msg_t;
-
-/* The header every message embeds (40 bytes). */
-struct parc_msg {
-    parc_mpsc_node_t node_;            /* the mailbox's link */
-    int32_t type;                      /* the user's tag (>= PARC_MSG_USER) */
-    uint32_t flags_;                   /* runtime's */
-    void (*dispose)(parc_msg_t *m);    /* called by parc_msg_free; NULL: none */
-    parc_future_t *reply_;             /* ask: the asker's future, or NULL */
-};
-
-/* The message embedding header `m` as `member` (container_of). */
-#define parc_msg_entry(m, type, member) \
-    ((type *)(void *)((char *)(m) - offsetof(type, member)))
-
-/* Initialise a message header in caller storage with `type` and an
- * optional dispose function (called by parc_msg_free). Returns 0, EINVAL
- * for NULL m. Any thread; never blocks. */
-int parc_msg_init(parc_msg_t *m, int32_t type, void (*dispose)(parc_msg_t *));
-
-/* A plain-value message: a malloc'd header followed by a copy of the
- * `size` bytes at `data` (data may be NULL when size is 0); its dispose
- * frees it. Returns 0, EINVAL (NULL out, NULL data with size > 0), ENOMEM.
- * Any thread; never blocks. */
-int parc_msg_new(int32_t type, const void *data, size_t size, parc_msg_t **out);
-
-/* The payload of a parc_msg_new() message (aligned for any type). */
-void *parc_msg_data(parc_msg_t *m);
-
-/* Dispose of a received message: answers an unanswered ask with EPIPE,
- * then calls m->dispose (if any). NULL: no-op. Any thread; never blocks. */
-void parc_msg_free(parc_msg_t *m);
-
-/* Answer an ask (a message sent by parc_actor_ask or parc_sactor_ask)
- * with status 0 and value, or an error, and dispose of the request as
- * parc_msg_free does: the receiver must not touch m afterwards (the
- * asker may already be reusing it). Returns 0, EINVAL (NULL m), EALREADY
- * (not an ask, or answered before; m is untouched then). The actor's
- * thread (or behaviour); never blocks. */
-int parc_msg_reply(parc_msg_t *m, int status, void *value);
-
-/* ---- the thread-per-actor mode ------------------------------------------ */
+PARC_BEGIN_DECLS
 
 typedef struct parc_actor parc_actor_t;
 
-/* The user's body: runs on the actor's thread; its return value is the
+/** The user's body: runs on the actor's thread; its return value is the
  * actor's exit status, reported by join. */
 typedef int (*parc_actor_run_fn)(parc_actor_t *self, void *arg);
 
@@ -117,7 +66,7 @@ struct parc_actor {
     parc_actor_run_fn run;
     void *arg;
     pthread_t thread;
-    parc_atomic(uint32_t) phase;   /* PARC_ACTOR_NEW_ .. JOINED_ */
+    parc_atomic(uint32_t) phase;   /* new, started, joined (actor.c) */
     int status;                    /* run()'s result, valid once done */
     parc_event_t done;             /* set when run() has returned */
     /* The CPUs the two sides of a request/reply last waited on (-1:
@@ -128,41 +77,38 @@ struct parc_actor {
     parc_atomic(int64_t) unpair_ns_; /* last try to get off a shared CPU */
 };
 
-#define PARC_ACTOR_NEW_ 0u
-#define PARC_ACTOR_STARTED_ 1u
-#define PARC_ACTOR_JOINED_ 2u
-
-/* Initialise actor `a` (caller storage) with its body run(a, arg). The
+/** Initialise actor `a` (caller storage) with its body run(a, arg). The
  * mailbox is open: messages may be sent before start. Returns 0, EINVAL
  * (NULL a or run). No concurrent use of a during init. */
-int parc_actor_init(parc_actor_t *a, parc_actor_run_fn run, void *arg);
+PARC_API int parc_actor_init(parc_actor_t *a, parc_actor_run_fn run,
+                             void *arg);
 
-/* Start the actor's thread, which calls run(a, arg). Once only. The
+/** Start the actor's thread, which calls run(a, arg). Once only. The
  * thread is parc's: when it finds itself waiting on the same CPU as the
  * thread it serves (a request/reply partner), it moves itself to another
  * CPU of its affinity mask (at most once per 5 ms; the mask is left as it
  * was), since two spinning partners on one CPU only delay each other.
  * Returns 0, EINVAL (NULL), EALREADY (started before), EAGAIN (no thread
  * could be created). Any thread; never blocks. */
-int parc_actor_start(parc_actor_t *a);
+PARC_API int parc_actor_start(parc_actor_t *a);
 
-/* Send m (ownership passes to the actor on 0). Any thread; wait-free
+/** Send m (ownership passes to the actor on 0). Any thread; wait-free
  * (one exchange). Returns 0, EPIPE (closed, or run() has returned: m is
  * still the caller's), EINVAL (NULL). */
-int parc_actor_send(parc_actor_t *a, parc_msg_t *m);
+PARC_API int parc_actor_send(parc_actor_t *a, parc_msg_t *m);
 
-/* Take the next message (inside run(), on the actor's thread only).
+/** Take the next message (inside run(), on the actor's thread only).
  * recv blocks (spins briefly, then sleeps); recv_try returns EAGAIN when
  * none is there; recv_timed returns ETIMEDOUT after timeout_ns (relative;
  * EINVAL when negative). All return 0 with *out set, or EPIPE once the
  * actor is closed and every message sent before the close has been
  * received, or EINVAL for NULL. */
-int parc_actor_recv(parc_actor_t *a, parc_msg_t **out);
-int parc_actor_recv_try(parc_actor_t *a, parc_msg_t **out);
-int parc_actor_recv_timed(parc_actor_t *a, parc_msg_t **out,
-                          int64_t timeout_ns);
+PARC_API int parc_actor_recv(parc_actor_t *a, parc_msg_t **out);
+PARC_API int parc_actor_recv_try(parc_actor_t *a, parc_msg_t **out);
+PARC_API int parc_actor_recv_timed(parc_actor_t *a, parc_msg_t **out,
+                                   int64_t timeout_ns);
 
-/*
+/**
  * Request/reply (the seed's actor answering on a reply queue): ask sends
  * m carrying `reply`, a future in the caller's storage that this call
  * initialises; inside run() the actor answers with parc_msg_reply(m, ...);
@@ -182,29 +128,46 @@ int parc_actor_recv_timed(parc_actor_t *a, parc_msg_t **out,
  * while the actor runs on another CPU, yields at once when it shares the
  * asker's, then parks (parc_future_get).
  */
-int parc_actor_ask(parc_actor_t *a, parc_msg_t *m, parc_future_t *reply);
-int parc_actor_await(parc_actor_t *a, parc_future_t *reply, void **value);
-int parc_actor_await_try(parc_actor_t *a, parc_future_t *reply, void **value);
-int parc_actor_await_timed(parc_actor_t *a, parc_future_t *reply,
-                           void **value, int64_t timeout_ns);
+PARC_API int parc_actor_ask(parc_actor_t *a, parc_msg_t *m,
+                            parc_future_t *reply);
+PARC_API int parc_actor_await(parc_actor_t *a, parc_future_t *reply,
+                              void **value);
+PARC_API int parc_actor_await_try(parc_actor_t *a, parc_future_t *reply,
+                                  void **value);
+PARC_API int parc_actor_await_timed(parc_actor_t *a, parc_future_t *reply,
+                                    void **value, int64_t timeout_ns);
 
-/* Close: put the exit mark behind every message accepted so far; later
+/** Close: put the exit mark behind every message accepted so far; later
  * sends return EPIPE; recv returns EPIPE once the earlier messages are
  * received. Idempotent. Any thread (run() may close its own actor); never
  * blocks. Returns 0 or EINVAL. */
-int parc_actor_close(parc_actor_t *a);
+PARC_API int parc_actor_close(parc_actor_t *a);
 
-/* Wait until run() has returned and its thread has ended; *status (when
+/** Wait until run() has returned and its thread has ended; *status (when
  * not NULL) receives run()'s return value. join_timed gives up with
  * ETIMEDOUT after timeout_ns (the actor keeps running; join again later).
  * Returns 0; EINVAL (NULL, negative timeout, never started); EDEADLK
  * from the actor's own thread; EALREADY when already joined. Blocks. */
-int parc_actor_join(parc_actor_t *a, int *status);
-int parc_actor_join_timed(parc_actor_t *a, int *status, int64_t timeout_ns);
+PARC_API int parc_actor_join(parc_actor_t *a, int *status);
+PARC_API int parc_actor_join_timed(parc_actor_t *a, int *status,
+                                   int64_t timeout_ns);
 
-/* Release the actor: it must be joined, or never started. Messages still
+/** Release the actor: it must be joined, or never started. Messages still
  * in the mailbox are disposed (parc_msg_free). Returns 0, EINVAL (NULL),
  * EBUSY (started and not joined). No concurrent use. */
-int parc_actor_destroy(parc_actor_t *a);
+PARC_API int parc_actor_destroy(parc_actor_t *a);
+
+/** Heap convenience: allocate an actor (cache-line aligned, as its mailbox
+ * requires) and initialise it as parc_actor_init does. Returns 0 with *out
+ * set, EINVAL (NULL out or run), ENOMEM. Any thread; never blocks. */
+PARC_API int parc_actor_create(parc_actor_run_fn run, void *arg,
+                               parc_actor_t **out);
+
+/** Destroy an actor made by parc_actor_create (as parc_actor_destroy) and
+ * free its memory. Returns 0, EINVAL (NULL), EBUSY (started and not
+ * joined: nothing is freed). No concurrent use. */
+PARC_API int parc_actor_free(parc_actor_t *a);
+
+PARC_END_DECLS
 
 #endif /* PARC_ACTOR_H */

@@ -30,8 +30,13 @@
 #include "parc/inject.h"
 #include "parc/future.h"
 #include "parc/pool.h"
+#include "parc/msg.h"
 #include "parc/actor.h"
-#include "parc/actor_sched.h"
+#include "parc/act.h"
+
+#include "parc/chan.h"
+#include "parc/chan_timer.h"
+#include "parc/select.h"
 
 #include "parc/fiber.h"
 #include "parc/generator.h"

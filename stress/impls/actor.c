@@ -1,6 +1,6 @@
 /*
  * stress/impls/actor.c — custom workloads for scheduled actors
- * (parc/actor_sched.h).
+ * (parc/act.h).
  *
  *   actor.delivery    N harness threads x M actors on a 2-worker runtime:
  *                     every message is processed exactly once, each
@@ -27,7 +27,7 @@
 #include <string.h>
 
 #include "parc/actor.h"
-#include "parc/actor_sched.h"
+#include "parc/act.h"
 #include "parc/stress.h"
 
 #ifndef PARC_SLOWDOWN
@@ -57,8 +57,8 @@ typedef struct dactor {
 } dactor_t;
 
 typedef struct delivery {
-    parc_actors_t *rt;
-    parc_sactor_t *actors[ACTORS];
+    parc_act_rt_t *rt;
+    parc_act_t *actors[ACTORS];
     dactor_t state[ACTORS];
     dmsg_t *msgs[MAX_SENDERS];
     uint64_t sent[MAX_SENDERS][ACTORS];
@@ -66,7 +66,7 @@ typedef struct delivery {
     uint64_t round_base;
 } delivery_t;
 
-static void delivery_behaviour(parc_sactor_t *self, void *state, parc_msg_t *m)
+static void delivery_behaviour(parc_act_t *self, void *state, parc_msg_t *m)
 {
     (void)self;
     dactor_t *d = state;
@@ -91,7 +91,7 @@ static void delivery_thread(parc_stress_ctx_t *ctx, unsigned index, void *arg)
         parc_msg_init(&x->hdr, T_DATA, NULL);
         x->sender = index;
         x->seq = d->round_base + i;
-        int rc = parc_sactor_send(d->actors[to], &x->hdr);
+        int rc = parc_act_send(d->actors[to], &x->hdr);
         if (rc != 0) {
             parc_stress_fail(ctx, "send returned %d", rc);
             return;
@@ -110,21 +110,21 @@ static int delivery_run(parc_stress_ctx_t *ctx, void *arg)
     if (d == NULL)
         return ENOMEM;
     d->per_round = 20000 / PARC_SLOWDOWN;
-    int rc = parc_actors_create(2, &d->rt);
+    int rc = parc_act_rt_create(2, &d->rt);
     for (unsigned i = 0; rc == 0 && i < threads; i++)
         if ((d->msgs[i] = malloc(d->per_round * sizeof(dmsg_t))) == NULL)
             rc = ENOMEM;
     for (unsigned a = 0; rc == 0 && a < ACTORS; a++) {
         d->state[a].ctx = ctx;
         parc_atomic_init(&d->state[a].inside, 0);
-        rc = parc_spawn(d->rt, delivery_behaviour, &d->state[a], NULL,
+        rc = parc_act_spawn(d->rt, delivery_behaviour, &d->state[a], NULL,
                         &d->actors[a]);
     }
     while (rc == 0) {
         rc = parc_stress_run_threads(ctx, threads, delivery_thread, d);
         if (rc != 0)
             break;
-        if (parc_actors_quiesce_timed(d->rt, parc_stress_patience_ns(ctx)) != 0) {
+        if (parc_act_rt_quiesce_timed(d->rt, parc_stress_patience_ns(ctx)) != 0) {
             parc_stress_fail(ctx, "not quiescent after the patience period");
             break;
         }
@@ -142,13 +142,13 @@ static int delivery_run(parc_stress_ctx_t *ctx, void *arg)
     }
     for (unsigned a = 0; a < ACTORS; a++) {
         if (d->actors[a] != NULL) {
-            parc_sactor_stop(d->actors[a], 0);
-            parc_sactor_release(d->actors[a]);
+            parc_act_stop(d->actors[a], 0);
+            parc_act_release(d->actors[a]);
         }
     }
     if (d->rt != NULL) {
-        parc_actors_quiesce(d->rt);
-        parc_actors_free(d->rt);
+        parc_act_rt_quiesce(d->rt);
+        parc_act_rt_free(d->rt);
     }
     for (unsigned i = 0; i < threads; i++)
         free(d->msgs[i]);
@@ -158,7 +158,7 @@ static int delivery_run(parc_stress_ctx_t *ctx, void *arg)
 
 static const parc_stress_workload_t delivery_workload = {
     .name = "actor.delivery",
-    .impl = "parc.actor_sched",
+    .impl = "parc.act",
     .description = "N senders x 4 actors: exactly once, per-sender FIFO, a behaviour never runs concurrently",
     .max_threads = MAX_SENDERS,
     .run = delivery_run,
@@ -175,9 +175,9 @@ typedef struct token {
 } token_t;
 
 typedef struct ring {
-    parc_actors_t *rt;
-    parc_sactor_t *actors[RING];
-    parc_sactor_t *next[RING];
+    parc_act_rt_t *rt;
+    parc_act_t *actors[RING];
+    parc_act_t *next[RING];
     parc_atomic(uint64_t) hops;
     uint64_t want[MAX_SENDERS];
     token_t tokens[MAX_SENDERS];
@@ -185,15 +185,15 @@ typedef struct ring {
 
 static ring_t *the_ring;
 
-static void ring_behaviour(parc_sactor_t *self, void *state, parc_msg_t *m)
+static void ring_behaviour(parc_act_t *self, void *state, parc_msg_t *m)
 {
     (void)self;
-    parc_sactor_t *next = *(parc_sactor_t **)state;
+    parc_act_t *next = *(parc_act_t **)state;
     token_t *t = parc_msg_entry(m, token_t, hdr);
     parc_raw_faa(&the_ring->hops, 1, PARC_RELAXED);
     if (t->left > 0) {
         t->left--;
-        parc_sactor_send(next, m);
+        parc_act_send(next, m);
     }
 }
 
@@ -205,7 +205,7 @@ static void ring_thread(parc_stress_ctx_t *ctx, unsigned index, void *arg)
     parc_msg_init(&t->hdr, T_HOP, NULL);
     t->left = hops;
     r->want[index] = (uint64_t)hops + 1;
-    if (parc_sactor_send(r->actors[index % RING], &t->hdr) != 0)
+    if (parc_act_send(r->actors[index % RING], &t->hdr) != 0)
         parc_stress_fail(ctx, "send to the ring failed");
     parc_stress_progress(ctx, index, "token");
 }
@@ -218,11 +218,11 @@ static int ring_run(parc_stress_ctx_t *ctx, void *arg)
     if (r == NULL)
         return ENOMEM;
     the_ring = r;
-    int rc = parc_actors_create(2, &r->rt);
+    int rc = parc_act_rt_create(2, &r->rt);
     /* Each actor's state is the slot of its successor, filled in before
      * any message is sent. */
     for (int i = 0; rc == 0 && i < RING; i++)
-        rc = parc_spawn(r->rt, ring_behaviour, &r->next[i], NULL, &r->actors[i]);
+        rc = parc_act_spawn(r->rt, ring_behaviour, &r->next[i], NULL, &r->actors[i]);
     if (rc == 0)
         for (int i = 0; i < RING; i++)
             r->next[i] = r->actors[(i + 1) % RING];
@@ -231,7 +231,7 @@ static int ring_run(parc_stress_ctx_t *ctx, void *arg)
         rc = parc_stress_run_threads(ctx, threads, ring_thread, r);
         if (rc != 0)
             break;
-        if (parc_actors_quiesce_timed(r->rt, parc_stress_patience_ns(ctx)) != 0) {
+        if (parc_act_rt_quiesce_timed(r->rt, parc_stress_patience_ns(ctx)) != 0) {
             parc_stress_fail(ctx, "not quiescent after the patience period");
             break;
         }
@@ -250,13 +250,13 @@ static int ring_run(parc_stress_ctx_t *ctx, void *arg)
     }
     for (int i = 0; i < RING; i++) {
         if (r->actors[i] != NULL) {
-            parc_sactor_stop(r->actors[i], 0);
-            parc_sactor_release(r->actors[i]);
+            parc_act_stop(r->actors[i], 0);
+            parc_act_release(r->actors[i]);
         }
     }
     if (r->rt != NULL) {
-        parc_actors_quiesce(r->rt);
-        parc_actors_free(r->rt);
+        parc_act_rt_quiesce(r->rt);
+        parc_act_rt_free(r->rt);
     }
     free(r);
     the_ring = NULL;
@@ -265,7 +265,7 @@ static int ring_run(parc_stress_ctx_t *ctx, void *arg)
 
 static const parc_stress_workload_t ring_workload = {
     .name = "actor.quiescence",
-    .impl = "parc.actor_sched",
+    .impl = "parc.act",
     .description = "tokens circle a ring from several threads: quiesce never returns before the last hop",
     .max_threads = MAX_SENDERS,
     .run = ring_run,

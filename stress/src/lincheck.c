@@ -16,6 +16,7 @@ const char *parc_lc_kind_name(parc_lc_kind_t kind)
     case PARC_LC_LIFO: return "lifo";
     case PARC_LC_COUNTER: return "counter";
     case PARC_LC_SET: return "set";
+    case PARC_LC_RENDEZVOUS: return "rendezvous";
     }
     return "?";
 }
@@ -196,6 +197,34 @@ static bool step(const lc_search_t *s, unsigned t, unsigned i, lc_state_t *st)
             return true;
         }
         return false;
+    case PARC_LC_RENDEZVOUS:
+        /* st->len 1: the PUSH (thread, index) in st->word is handing off
+         * items[0]; only its POP may come next. */
+        if (op->opcode == PARC_LC_PUSH) {
+            if (st->len != 0 || (op->rc != 0 && op->rc != EAGAIN))
+                return false;
+            if (op->rc == 0) {
+                st->items[0] = id;
+                st->len = 1;
+                st->word = ((uint64_t)t << 8) | i;
+            }
+            return true;
+        }
+        if (op->opcode == PARC_LC_POP) {
+            if (op->rc == EAGAIN)
+                return st->len == 0;
+            if (op->rc != 0 || st->len != 1 || st->items[0] != id || id == 0)
+                return false;
+            unsigned pt = (unsigned)(st->word >> 8), pi = (unsigned)(st->word & 0xff);
+            /* overlap: the PUSH had not returned when this POP began (so
+             * never a thread's own PUSH: program order separates them) */
+            if (pt == t || op->seen[pt] > pi)
+                return false;
+            st->len = 0;
+            st->word = 0;
+            return true;
+        }
+        return false;
     case PARC_LC_COUNTER:
         if (op->rc != 0)
             return false;
@@ -318,7 +347,8 @@ static int assign_ids(lc_search_t *s)
     const parc_lc_history_t *h = s->h;
     uint64_t values[PARC_LC_MAX_OPS];
     unsigned n = 0;
-    bool container = s->m->kind == PARC_LC_FIFO || s->m->kind == PARC_LC_LIFO;
+    bool container = s->m->kind == PARC_LC_FIFO || s->m->kind == PARC_LC_LIFO ||
+                     s->m->kind == PARC_LC_RENDEZVOUS;
     for (int pass = 0; pass < 2; pass++) {
         for (unsigned t = 0; t < h->threads; t++) {
             for (unsigned i = 0; i < h->count[t]; i++) {
@@ -354,7 +384,7 @@ static int assign_ids(lc_search_t *s)
 int parc_lc_check(const parc_lc_history_t *h, const parc_lc_model_t *m,
                   parc_lc_stats_t *stats)
 {
-    if (h == NULL || m == NULL || (unsigned)m->kind > PARC_LC_SET)
+    if (h == NULL || m == NULL || (unsigned)m->kind > PARC_LC_RENDEZVOUS)
         return EINVAL;
     int rc = validate(h);
     if (rc != 0)

@@ -144,6 +144,7 @@ static void make_plan(lc_runner_t *run, const parc_lc_options_t *o,
             switch (kind) {
             case PARC_LC_FIFO:
             case PARC_LC_LIFO:
+            case PARC_LC_RENDEZVOUS:
                 if (may_push && (!may_pop || (r & 1))) {
                     p->opcode = PARC_LC_PUSH;
                     p->arg = next_value++;
@@ -209,7 +210,7 @@ int parc_lc_run(const parc_lc_target_t *target, const parc_lc_options_t *opt,
                 parc_lc_report_t *report)
 {
     if (target == NULL || target->create == NULL || target->destroy == NULL ||
-        target->apply == NULL || (unsigned)target->model.kind > PARC_LC_SET)
+        target->apply == NULL || (unsigned)target->model.kind > PARC_LC_RENDEZVOUS)
         return EINVAL;
     parc_lc_options_t o = { 0 };
     if (opt != NULL)

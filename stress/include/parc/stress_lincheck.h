@@ -53,7 +53,13 @@ typedef enum parc_lc_kind {
     PARC_LC_FIFO,    /* queue: PUSH appends, POP removes the oldest */
     PARC_LC_LIFO,    /* stack: PUSH pushes, POP removes the newest */
     PARC_LC_COUNTER, /* ADD(arg) returns the value before; GET returns it */
-    PARC_LC_SET      /* ADD/REMOVE/CONTAINS on small integers */
+    PARC_LC_SET,     /* ADD/REMOVE/CONTAINS on small integers */
+    /* rendezvous channel (parc/chan.h, capacity 0): a successful PUSH is
+     * linearized immediately before the POP that returns its value, and
+     * the two overlap in real time (neither returned before the other was
+     * invoked); EAGAIN (a timed-out PUSH or POP) only while no value is
+     * in hand-off. A one-slot buffer fails it: its PUSH returns alone. */
+    PARC_LC_RENDEZVOUS
 } parc_lc_kind_t;
 
 /* POP may fail with EAGAIN even though the container holds items, provided

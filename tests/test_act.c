@@ -1,5 +1,5 @@
 /*
- * Unit tests for parc/actor_sched.h: scheduled actors on a pool.
+ * Unit tests for parc/act.h: scheduled actors on a pool.
  *
  * Many senders x one actor: exactly-once, per-sender FIFO, and an
  * "inside" flag that a second concurrent turn would find raised; ask and
@@ -15,7 +15,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "parc/actor_sched.h"
+#include "parc/act.h"
 #include "parc/event.h"
 #include "testutil.h"
 
@@ -38,7 +38,7 @@ typedef struct counter {
     int fifo_errors;
 } counter_t;
 
-static void counter_behaviour(parc_sactor_t *self, void *state, parc_msg_t *m)
+static void counter_behaviour(parc_act_t *self, void *state, parc_msg_t *m)
 {
     counter_t *c = state;
     if (parc_xchg(&c->inside, 1, PARC_RELAXED) != 0)
@@ -58,7 +58,7 @@ static void counter_behaviour(parc_sactor_t *self, void *state, parc_msg_t *m)
         break;
     case T_EXIT:
         parc_msg_free(m);
-        parc_sactor_exit(self, 3);
+        parc_act_exit(self, 3);
         break;
     default:
         parc_msg_free(m);
@@ -66,50 +66,50 @@ static void counter_behaviour(parc_sactor_t *self, void *state, parc_msg_t *m)
     parc_store(&c->inside, 0, PARC_RELAXED);
 }
 
-static parc_actors_t *rt;
+static parc_act_rt_t *rt;
 
 static void setup(void)
 {
-    ck_assert_int_eq(parc_actors_create(2, &rt), 0);
+    ck_assert_int_eq(parc_act_rt_create(2, &rt), 0);
 }
 
 static void teardown(void)
 {
-    ck_assert_int_eq(parc_actors_quiesce_timed(rt, PARC_TEST_PATIENCE_NS), 0);
-    ck_assert_int_eq(parc_actors_free(rt), 0);
+    ck_assert_int_eq(parc_act_rt_quiesce_timed(rt, PARC_TEST_PATIENCE_NS), 0);
+    ck_assert_int_eq(parc_act_rt_free(rt), 0);
     rt = NULL;
 }
 
 START_TEST(rejects_bad_arguments)
 {
-    parc_sactor_t *a;
+    parc_act_t *a;
     counter_t c;
     memset(&c, 0, sizeof c);
     parc_msg_t m;
     parc_msg_init(&m, T_DATA, NULL);
     parc_future_t *f;
-    ck_assert_int_eq(parc_actors_create(1, NULL), EINVAL);
-    ck_assert_int_eq(parc_spawn(NULL, counter_behaviour, &c, NULL, &a), EINVAL);
-    ck_assert_int_eq(parc_spawn(rt, NULL, &c, NULL, &a), EINVAL);
-    ck_assert_int_eq(parc_spawn(rt, counter_behaviour, &c, NULL, NULL), EINVAL);
-    ck_assert_int_eq(parc_sactor_send(NULL, &m), EINVAL);
-    ck_assert_int_eq(parc_sactor_send_try(NULL, &m), EINVAL);
-    ck_assert_int_eq(parc_sactor_send_timed(NULL, &m, 0), EINVAL);
-    ck_assert_int_eq(parc_sactor_ask(NULL, &m, &f), EINVAL);
-    ck_assert_int_eq(parc_sactor_stop(NULL, 0), EINVAL);
-    ck_assert_int_eq(parc_sactor_monitor(NULL, NULL), EINVAL);
+    ck_assert_int_eq(parc_act_rt_create(1, NULL), EINVAL);
+    ck_assert_int_eq(parc_act_spawn(NULL, counter_behaviour, &c, NULL, &a), EINVAL);
+    ck_assert_int_eq(parc_act_spawn(rt, NULL, &c, NULL, &a), EINVAL);
+    ck_assert_int_eq(parc_act_spawn(rt, counter_behaviour, &c, NULL, NULL), EINVAL);
+    ck_assert_int_eq(parc_act_send(NULL, &m), EINVAL);
+    ck_assert_int_eq(parc_act_send_try(NULL, &m), EINVAL);
+    ck_assert_int_eq(parc_act_send_timed(NULL, &m, 0), EINVAL);
+    ck_assert_int_eq(parc_act_ask(NULL, &m, &f), EINVAL);
+    ck_assert_int_eq(parc_act_stop(NULL, 0), EINVAL);
+    ck_assert_int_eq(parc_act_monitor(NULL, NULL), EINVAL);
     ck_assert_int_eq(parc_msg_reply(NULL, 0, NULL), EINVAL);
     ck_assert_int_eq(parc_msg_reply(&m, 0, NULL), EALREADY);
-    ck_assert_int_eq(parc_actors_quiesce_timed(rt, -1), EINVAL);
-    ck_assert_int_eq(parc_actors_send_after(rt, -1, NULL, &m, NULL), EINVAL);
-    ck_assert_int_eq(parc_actors_timer_cancel(NULL, 1, NULL), EINVAL);
-    ck_assert_int_eq(parc_actors_free(NULL), EINVAL);
-    ck_assert_int_eq(parc_actors_quiesce_try(rt), 0);
+    ck_assert_int_eq(parc_act_rt_quiesce_timed(rt, -1), EINVAL);
+    ck_assert_int_eq(parc_act_rt_send_after(rt, -1, NULL, &m, NULL), EINVAL);
+    ck_assert_int_eq(parc_act_rt_timer_cancel(NULL, 1, NULL), EINVAL);
+    ck_assert_int_eq(parc_act_rt_free(NULL), EINVAL);
+    ck_assert_int_eq(parc_act_rt_quiesce_try(rt), 0);
 }
 END_TEST
 
 struct sender_arg {
-    parc_sactor_t *a;
+    parc_act_t *a;
     uint32_t id;
     data_msg_t *msgs;
 };
@@ -122,17 +122,17 @@ static void *sender(void *arg)
         parc_msg_init(&d->hdr, T_DATA, NULL);
         d->sender = s->id;
         d->seq = i;
-        ck_assert_int_eq(parc_sactor_send(s->a, &d->hdr), 0);
+        ck_assert_int_eq(parc_act_send(s->a, &d->hdr), 0);
     }
     return NULL;
 }
 
-static uintptr_t ask_total(parc_sactor_t *a)
+static uintptr_t ask_total(parc_act_t *a)
 {
     parc_msg_t m;
     parc_msg_init(&m, T_GET, NULL);
     parc_future_t *f;
-    ck_assert_int_eq(parc_sactor_ask(a, &m, &f), 0);
+    ck_assert_int_eq(parc_act_ask(a, &m, &f), 0);
     void *v = NULL;
     ck_assert_int_eq(parc_future_get_timed(f, &v, PARC_TEST_PATIENCE_NS), 0);
     parc_future_release(f);
@@ -143,8 +143,8 @@ START_TEST(many_senders_exactly_once_fifo_never_concurrent)
 {
     static counter_t c;
     memset(&c, 0, sizeof c);
-    parc_sactor_t *a;
-    ck_assert_int_eq(parc_spawn(rt, counter_behaviour, &c, NULL, &a), 0);
+    parc_act_t *a;
+    ck_assert_int_eq(parc_act_spawn(rt, counter_behaviour, &c, NULL, &a), 0);
     pthread_t t[SENDERS];
     struct sender_arg args[SENDERS];
     for (uint32_t i = 0; i < SENDERS; i++) {
@@ -156,12 +156,12 @@ START_TEST(many_senders_exactly_once_fifo_never_concurrent)
     ck_assert_uint_eq(ask_total(a), (uintptr_t)SENDERS * PER_SENDER);
     ck_assert_int_eq(c.fifo_errors, 0);
     ck_assert_int_eq(parc_load(&c.overlaps, PARC_RELAXED), 0);
-    ck_assert_int_eq(parc_sactor_stop(a, 0), 0);
-    ck_assert_int_eq(parc_actors_quiesce_timed(rt, PARC_TEST_PATIENCE_NS), 0);
+    ck_assert_int_eq(parc_act_stop(a, 0), 0);
+    ck_assert_int_eq(parc_act_rt_quiesce_timed(rt, PARC_TEST_PATIENCE_NS), 0);
     int status = -1;
-    ck_assert(parc_sactor_stopped(a, &status));
+    ck_assert(parc_act_stopped(a, &status));
     ck_assert_int_eq(status, 0);
-    parc_sactor_release(a);
+    parc_act_release(a);
     for (int i = 0; i < SENDERS; i++)
         free(args[i].msgs);
 }
@@ -171,27 +171,27 @@ START_TEST(ask_waits_in_three_forms)
 {
     static counter_t c;
     memset(&c, 0, sizeof c);
-    parc_sactor_t *a;
-    ck_assert_int_eq(parc_spawn(rt, counter_behaviour, &c, NULL, &a), 0);
+    parc_act_t *a;
+    ck_assert_int_eq(parc_act_spawn(rt, counter_behaviour, &c, NULL, &a), 0);
     parc_msg_t m;
     parc_msg_init(&m, T_GET, NULL);
     parc_future_t *f;
     void *v = (void *)1;
-    ck_assert_int_eq(parc_sactor_ask(a, &m, &f), 0);
+    ck_assert_int_eq(parc_act_ask(a, &m, &f), 0);
     ck_assert_int_eq(parc_future_get(f, &v), 0);
     ck_assert_ptr_null(v);
     parc_future_release(f);
-    ck_assert_int_eq(parc_sactor_ask(a, &m, &f), 0);
+    ck_assert_int_eq(parc_act_ask(a, &m, &f), 0);
     ck_assert_int_eq(parc_future_get_timed(f, &v, PARC_TEST_PATIENCE_NS), 0);
     int rc;
     while ((rc = parc_future_get_try(f, &v)) == EAGAIN)
         ;
     ck_assert_int_eq(rc, 0);
     parc_future_release(f);
-    ck_assert_int_eq(parc_sactor_stop(a, 0), 0);
-    ck_assert_int_eq(parc_actors_quiesce_timed(rt, PARC_TEST_PATIENCE_NS), 0);
-    ck_assert_int_eq(parc_sactor_ask(a, &m, &f), EPIPE); /* stopped */
-    parc_sactor_release(a);
+    ck_assert_int_eq(parc_act_stop(a, 0), 0);
+    ck_assert_int_eq(parc_act_rt_quiesce_timed(rt, PARC_TEST_PATIENCE_NS), 0);
+    ck_assert_int_eq(parc_act_ask(a, &m, &f), EPIPE); /* stopped */
+    parc_act_release(a);
 }
 END_TEST
 
@@ -199,15 +199,15 @@ END_TEST
 typedef struct watcher {
     parc_atomic(int) downs;
     parc_atomic(int) last_status;
-    parc_sactor_t *last_who;
+    parc_act_t *last_who;
 } watcher_t;
 
-static void watcher_behaviour(parc_sactor_t *self, void *state, parc_msg_t *m)
+static void watcher_behaviour(parc_act_t *self, void *state, parc_msg_t *m)
 {
     (void)self;
     watcher_t *w = state;
-    if (m->type == PARC_MSG_DOWN) {
-        parc_down_t *d = parc_msg_entry(m, parc_down_t, msg);
+    if (m->type == PARC_ACT_DOWN) {
+        parc_act_down_t *d = parc_msg_entry(m, parc_act_down_t, msg);
         w->last_who = d->who;
         parc_store(&w->last_status, d->status, PARC_RELAXED);
         /* release: last_who is published with the count. */
@@ -222,37 +222,37 @@ START_TEST(stop_is_in_order_and_monitors_see_it)
     static watcher_t w;
     memset(&c, 0, sizeof c);
     memset(&w, 0, sizeof w);
-    parc_sactor_t *a, *wa;
-    ck_assert_int_eq(parc_spawn(rt, counter_behaviour, &c, NULL, &a), 0);
-    ck_assert_int_eq(parc_spawn(rt, watcher_behaviour, &w, NULL, &wa), 0);
-    ck_assert_int_eq(parc_sactor_monitor(wa, a), 0); /* before the stop */
+    parc_act_t *a, *wa;
+    ck_assert_int_eq(parc_act_spawn(rt, counter_behaviour, &c, NULL, &a), 0);
+    ck_assert_int_eq(parc_act_spawn(rt, watcher_behaviour, &w, NULL, &wa), 0);
+    ck_assert_int_eq(parc_act_monitor(wa, a), 0); /* before the stop */
     enum { N = 1000 };
     static data_msg_t msgs[N];
     for (uint32_t i = 0; i < N; i++) {
         parc_msg_init(&msgs[i].hdr, T_DATA, NULL);
         msgs[i].sender = 0;
         msgs[i].seq = i;
-        ck_assert_int_eq(parc_sactor_send(a, &msgs[i].hdr), 0);
+        ck_assert_int_eq(parc_act_send(a, &msgs[i].hdr), 0);
     }
-    ck_assert_int_eq(parc_sactor_stop(a, 7), 0);
-    ck_assert_int_eq(parc_actors_quiesce_timed(rt, PARC_TEST_PATIENCE_NS), 0);
+    ck_assert_int_eq(parc_act_stop(a, 7), 0);
+    ck_assert_int_eq(parc_act_rt_quiesce_timed(rt, PARC_TEST_PATIENCE_NS), 0);
     ck_assert_uint_eq(c.total, N); /* every earlier message processed */
     int status = 0;
-    ck_assert(parc_sactor_stopped(a, &status));
+    ck_assert(parc_act_stopped(a, &status));
     ck_assert_int_eq(status, 7);
-    ck_assert_int_eq(parc_sactor_send(a, &msgs[0].hdr), EPIPE);
-    ck_assert_int_eq(parc_sactor_stop(a, 8), EPIPE);
+    ck_assert_int_eq(parc_act_send(a, &msgs[0].hdr), EPIPE);
+    ck_assert_int_eq(parc_act_stop(a, 8), EPIPE);
     ck_assert_int_eq(parc_load(&w.downs, PARC_ACQUIRE), 1);
     ck_assert_int_eq(parc_load(&w.last_status, PARC_RELAXED), 7);
     ck_assert_ptr_eq(w.last_who, a);
-    ck_assert_int_eq(parc_sactor_monitor(wa, a), 0); /* after the stop */
-    ck_assert_int_eq(parc_actors_quiesce_timed(rt, PARC_TEST_PATIENCE_NS), 0);
+    ck_assert_int_eq(parc_act_monitor(wa, a), 0); /* after the stop */
+    ck_assert_int_eq(parc_act_rt_quiesce_timed(rt, PARC_TEST_PATIENCE_NS), 0);
     ck_assert_int_eq(parc_load(&w.downs, PARC_ACQUIRE), 2);
     ck_assert_int_eq(parc_load(&w.last_status, PARC_RELAXED), 7);
-    ck_assert_int_eq(parc_actors_free(rt), EBUSY); /* the watcher lives */
-    ck_assert_int_eq(parc_sactor_stop(wa, 0), 0);
-    parc_sactor_release(a);
-    parc_sactor_release(wa);
+    ck_assert_int_eq(parc_act_rt_free(rt), EBUSY); /* the watcher lives */
+    ck_assert_int_eq(parc_act_stop(wa, 0), 0);
+    parc_act_release(a);
+    parc_act_release(wa);
 }
 END_TEST
 
@@ -260,15 +260,15 @@ START_TEST(exit_from_inside_disposes_the_rest)
 {
     static counter_t c;
     memset(&c, 0, sizeof c);
-    parc_sactor_t *a;
-    ck_assert_int_eq(parc_spawn(rt, counter_behaviour, &c, NULL, &a), 0);
+    parc_act_t *a;
+    ck_assert_int_eq(parc_act_spawn(rt, counter_behaviour, &c, NULL, &a), 0);
     parc_msg_t ex, get;
     parc_msg_init(&ex, T_EXIT, NULL);
     parc_msg_init(&get, T_GET, NULL);
     parc_future_t *f;
-    ck_assert_int_eq(parc_sactor_send(a, &ex), 0);
-    int rc = parc_sactor_ask(a, &get, &f); /* behind the exit, or refused */
-    ck_assert_int_eq(parc_actors_quiesce_timed(rt, PARC_TEST_PATIENCE_NS), 0);
+    ck_assert_int_eq(parc_act_send(a, &ex), 0);
+    int rc = parc_act_ask(a, &get, &f); /* behind the exit, or refused */
+    ck_assert_int_eq(parc_act_rt_quiesce_timed(rt, PARC_TEST_PATIENCE_NS), 0);
     if (rc == 0) {
         void *v;
         ck_assert_int_eq(parc_future_get_timed(f, &v, PARC_TEST_PATIENCE_NS),
@@ -278,9 +278,9 @@ START_TEST(exit_from_inside_disposes_the_rest)
         ck_assert_int_eq(rc, EPIPE);
     }
     int status = 0;
-    ck_assert(parc_sactor_stopped(a, &status));
+    ck_assert(parc_act_stopped(a, &status));
     ck_assert_int_eq(status, 3);
-    parc_sactor_release(a);
+    parc_act_release(a);
 }
 END_TEST
 
@@ -290,7 +290,7 @@ typedef struct gated {
     parc_atomic(int) got;
 } gated_t;
 
-static void gated_behaviour(parc_sactor_t *self, void *state, parc_msg_t *m)
+static void gated_behaviour(parc_act_t *self, void *state, parc_msg_t *m)
 {
     (void)self;
     gated_t *g = state;
@@ -308,33 +308,33 @@ START_TEST(bounded_mailbox_pushes_back)
     memset(&g, 0, sizeof g);
     parc_event_init(&g.entered);
     parc_event_init(&g.gate);
-    parc_spawn_options_t o = PARC_SPAWN_OPTIONS_INIT;
+    parc_act_options_t o = PARC_ACT_OPTIONS_INIT;
     o.capacity = 2;
     o.pinned = true;
-    parc_sactor_t *a;
-    ck_assert_int_eq(parc_spawn(rt, gated_behaviour, &g, &o, &a), 0);
+    parc_act_t *a;
+    ck_assert_int_eq(parc_act_spawn(rt, gated_behaviour, &g, &o, &a), 0);
     static parc_msg_t msgs[8];
     parc_msg_init(&msgs[0], T_BLOCK, NULL);
-    ck_assert_int_eq(parc_sactor_send(a, &msgs[0]), 0);
+    ck_assert_int_eq(parc_act_send(a, &msgs[0]), 0);
     ck_assert_int_eq(parc_event_wait_timed(&g.entered, PARC_TEST_PATIENCE_NS), 0);
     for (int i = 1; i < 8; i++)
         parc_msg_init(&msgs[i], T_DATA, NULL);
-    ck_assert_int_eq(parc_sactor_send_try(a, &msgs[1]), 0);
-    ck_assert_int_eq(parc_sactor_send(a, &msgs[2]), 0);
-    ck_assert_int_eq(parc_sactor_send_try(a, &msgs[3]), EAGAIN);
+    ck_assert_int_eq(parc_act_send_try(a, &msgs[1]), 0);
+    ck_assert_int_eq(parc_act_send(a, &msgs[2]), 0);
+    ck_assert_int_eq(parc_act_send_try(a, &msgs[3]), EAGAIN);
     int64_t t0 = parc_now_ns();
-    ck_assert_int_eq(parc_sactor_send_timed(a, &msgs[3], 10 * PARC_NS_PER_MS),
+    ck_assert_int_eq(parc_act_send_timed(a, &msgs[3], 10 * PARC_NS_PER_MS),
                      ETIMEDOUT);
     ck_assert_int_ge(parc_now_ns() - t0, 10 * PARC_NS_PER_MS);
-    ck_assert_int_eq(parc_sactor_send_timed(a, &msgs[3], -1), EINVAL);
-    ck_assert_int_eq(parc_actors_quiesce_try(rt), EAGAIN);
+    ck_assert_int_eq(parc_act_send_timed(a, &msgs[3], -1), EINVAL);
+    ck_assert_int_eq(parc_act_rt_quiesce_try(rt), EAGAIN);
     parc_event_set(&g.gate);
-    ck_assert_int_eq(parc_sactor_send(a, &msgs[3]), 0); /* waits for room */
-    ck_assert_int_eq(parc_sactor_send_timed(a, &msgs[4], PARC_TEST_PATIENCE_NS), 0);
-    ck_assert_int_eq(parc_actors_quiesce_timed(rt, PARC_TEST_PATIENCE_NS), 0);
+    ck_assert_int_eq(parc_act_send(a, &msgs[3]), 0); /* waits for room */
+    ck_assert_int_eq(parc_act_send_timed(a, &msgs[4], PARC_TEST_PATIENCE_NS), 0);
+    ck_assert_int_eq(parc_act_rt_quiesce_timed(rt, PARC_TEST_PATIENCE_NS), 0);
     ck_assert_int_eq(parc_load(&g.got, PARC_RELAXED), 5);
-    ck_assert_int_eq(parc_sactor_stop(a, 0), 0);
-    parc_sactor_release(a);
+    ck_assert_int_eq(parc_act_stop(a, 0), 0);
+    parc_act_release(a);
 }
 END_TEST
 
@@ -344,33 +344,33 @@ START_TEST(timers_fire_and_cancel)
     memset(&g, 0, sizeof g);
     parc_event_init(&g.entered);
     parc_event_init(&g.gate);
-    parc_sactor_t *a;
-    ck_assert_int_eq(parc_spawn(rt, gated_behaviour, &g, NULL, &a), 0);
+    parc_act_t *a;
+    ck_assert_int_eq(parc_act_spawn(rt, gated_behaviour, &g, NULL, &a), 0);
     static parc_msg_t m1, m2;
     parc_msg_init(&m1, T_DATA, NULL);
     parc_msg_init(&m2, T_DATA, NULL);
     uint64_t id1, id2;
     int64_t t0 = parc_now_ns();
-    ck_assert_int_eq(parc_actors_send_after(rt, 10 * PARC_NS_PER_MS, a, &m1, &id1), 0);
-    ck_assert_int_eq(parc_actors_send_after(rt, 3600 * PARC_NS_PER_S, a, &m2, &id2), 0);
-    ck_assert_int_eq(parc_actors_quiesce_try(rt), EAGAIN); /* timers pending */
+    ck_assert_int_eq(parc_act_rt_send_after(rt, 10 * PARC_NS_PER_MS, a, &m1, &id1), 0);
+    ck_assert_int_eq(parc_act_rt_send_after(rt, 3600 * PARC_NS_PER_S, a, &m2, &id2), 0);
+    ck_assert_int_eq(parc_act_rt_quiesce_try(rt), EAGAIN); /* timers pending */
     parc_msg_t *back = NULL;
-    ck_assert_int_eq(parc_actors_timer_cancel(rt, id2, &back), 0);
+    ck_assert_int_eq(parc_act_rt_timer_cancel(rt, id2, &back), 0);
     ck_assert_ptr_eq(back, &m2);
-    ck_assert_int_eq(parc_actors_timer_cancel(rt, id2, &back), EALREADY);
-    ck_assert_int_eq(parc_actors_quiesce_timed(rt, PARC_TEST_PATIENCE_NS), 0);
+    ck_assert_int_eq(parc_act_rt_timer_cancel(rt, id2, &back), EALREADY);
+    ck_assert_int_eq(parc_act_rt_quiesce_timed(rt, PARC_TEST_PATIENCE_NS), 0);
     ck_assert_int_ge(parc_now_ns() - t0, 10 * PARC_NS_PER_MS);
     ck_assert_int_eq(parc_load(&g.got, PARC_RELAXED), 1);
-    ck_assert_int_eq(parc_actors_timer_cancel(rt, id1, NULL), EALREADY);
-    ck_assert_int_eq(parc_sactor_stop(a, 0), 0);
-    parc_sactor_release(a);
+    ck_assert_int_eq(parc_act_rt_timer_cancel(rt, id1, NULL), EALREADY);
+    ck_assert_int_eq(parc_act_stop(a, 0), 0);
+    parc_act_release(a);
 }
 END_TEST
 
 /* A ring: each actor forwards the token to the next until hops run out. */
 #define RING 50
 typedef struct ring_node {
-    parc_sactor_t *next;
+    parc_act_t *next;
     uint64_t *hops; /* plain: the token orders the hops */
 } ring_node_t;
 
@@ -379,24 +379,24 @@ typedef struct token {
     uint64_t left;
 } token_t;
 
-static void ring_behaviour(parc_sactor_t *self, void *state, parc_msg_t *m)
+static void ring_behaviour(parc_act_t *self, void *state, parc_msg_t *m)
 {
     (void)self;
     ring_node_t *n = state;
     token_t *t = parc_msg_entry(m, token_t, hdr);
     (*n->hops)++;
     if (t->left-- > 0)
-        ck_assert_int_eq(parc_sactor_send(n->next, m), 0);
+        ck_assert_int_eq(parc_act_send(n->next, m), 0);
 }
 
 START_TEST(quiescence_waits_for_the_token)
 {
     static ring_node_t nodes[RING];
-    static parc_sactor_t *actors[RING];
+    static parc_act_t *actors[RING];
     static uint64_t hops;
     hops = 0;
     for (int i = 0; i < RING; i++)
-        ck_assert_int_eq(parc_spawn(rt, ring_behaviour, &nodes[i], NULL, &actors[i]), 0);
+        ck_assert_int_eq(parc_act_spawn(rt, ring_behaviour, &nodes[i], NULL, &actors[i]), 0);
     for (int i = 0; i < RING; i++) {
         nodes[i].next = actors[(i + 1) % RING];
         nodes[i].hops = &hops;
@@ -407,13 +407,13 @@ START_TEST(quiescence_waits_for_the_token)
         tok.left = 2000 / PARC_SLOWDOWN;
         hops = 0;
         uint64_t want = tok.left + 1;
-        ck_assert_int_eq(parc_sactor_send(actors[0], &tok.hdr), 0);
-        ck_assert_int_eq(parc_actors_quiesce(rt), 0);
+        ck_assert_int_eq(parc_act_send(actors[0], &tok.hdr), 0);
+        ck_assert_int_eq(parc_act_rt_quiesce(rt), 0);
         ck_assert_uint_eq(hops, want); /* never reported early */
     }
     for (int i = 0; i < RING; i++) {
-        ck_assert_int_eq(parc_sactor_stop(actors[i], 0), 0);
-        parc_sactor_release(actors[i]);
+        ck_assert_int_eq(parc_act_stop(actors[i], 0), 0);
+        parc_act_release(actors[i]);
     }
 }
 END_TEST
@@ -422,25 +422,25 @@ START_TEST(pinned_actor_answers)
 {
     static counter_t c;
     memset(&c, 0, sizeof c);
-    parc_spawn_options_t o = PARC_SPAWN_OPTIONS_INIT;
+    parc_act_options_t o = PARC_ACT_OPTIONS_INIT;
     o.pinned = true;
-    parc_sactor_t *a;
-    ck_assert_int_eq(parc_spawn(rt, counter_behaviour, &c, &o, &a), 0);
+    parc_act_t *a;
+    ck_assert_int_eq(parc_act_spawn(rt, counter_behaviour, &c, &o, &a), 0);
     static data_msg_t d[100];
     for (uint32_t i = 0; i < 100; i++) {
         parc_msg_init(&d[i].hdr, T_DATA, NULL);
         d[i].sender = 1;
         d[i].seq = i;
-        ck_assert_int_eq(parc_sactor_send(a, &d[i].hdr), 0);
+        ck_assert_int_eq(parc_act_send(a, &d[i].hdr), 0);
     }
     ck_assert_uint_eq(ask_total(a), 100);
     ck_assert_int_eq(c.fifo_errors, 0);
-    ck_assert_int_eq(parc_sactor_stop(a, 5), 0);
-    ck_assert_int_eq(parc_actors_quiesce_timed(rt, PARC_TEST_PATIENCE_NS), 0);
+    ck_assert_int_eq(parc_act_stop(a, 5), 0);
+    ck_assert_int_eq(parc_act_rt_quiesce_timed(rt, PARC_TEST_PATIENCE_NS), 0);
     int status = 0;
-    ck_assert(parc_sactor_stopped(a, &status));
+    ck_assert(parc_act_stopped(a, &status));
     ck_assert_int_eq(status, 5);
-    parc_sactor_release(a);
+    parc_act_release(a);
 }
 END_TEST
 
@@ -449,17 +449,17 @@ END_TEST
  * dry). */
 static parc_atomic(int) spin_stop;
 
-static void self_sender(parc_sactor_t *self, void *state, parc_msg_t *m)
+static void self_sender(parc_act_t *self, void *state, parc_msg_t *m)
 {
     (void)state;
     if (parc_load(&spin_stop, PARC_RELAXED)) {
-        parc_sactor_exit(self, 0);
+        parc_act_exit(self, 0);
         return;
     }
-    ck_assert_int_eq(parc_sactor_send(self, m), 0);
+    ck_assert_int_eq(parc_act_send(self, m), 0);
 }
 
-static void set_event(parc_sactor_t *self, void *state, parc_msg_t *m)
+static void set_event(parc_act_t *self, void *state, parc_msg_t *m)
 {
     (void)self;
     (void)m;
@@ -468,35 +468,35 @@ static void set_event(parc_sactor_t *self, void *state, parc_msg_t *m)
 
 START_TEST(busy_actor_does_not_starve_others)
 {
-    parc_actors_t *one;
-    ck_assert_int_eq(parc_actors_create(1, &one), 0);
+    parc_act_rt_t *one;
+    ck_assert_int_eq(parc_act_rt_create(1, &one), 0);
     parc_store(&spin_stop, 0, PARC_RELAXED);
     static parc_event_t ran;
     parc_event_init(&ran);
-    parc_sactor_t *busy, *other;
-    ck_assert_int_eq(parc_spawn(one, self_sender, NULL, NULL, &busy), 0);
-    ck_assert_int_eq(parc_spawn(one, set_event, &ran, NULL, &other), 0);
+    parc_act_t *busy, *other;
+    ck_assert_int_eq(parc_act_spawn(one, self_sender, NULL, NULL, &busy), 0);
+    ck_assert_int_eq(parc_act_spawn(one, set_event, &ran, NULL, &other), 0);
     static parc_msg_t m1, m2;
     parc_msg_init(&m1, T_DATA, NULL);
     parc_msg_init(&m2, T_DATA, NULL);
-    ck_assert_int_eq(parc_sactor_send(busy, &m1), 0);
+    ck_assert_int_eq(parc_act_send(busy, &m1), 0);
     parc_sleep_ns(PARC_NS_PER_MS);
-    ck_assert_int_eq(parc_sactor_send(other, &m2), 0);
+    ck_assert_int_eq(parc_act_send(other, &m2), 0);
     ck_assert_int_eq(parc_event_wait_timed(&ran, PARC_TEST_PATIENCE_NS), 0);
     parc_store(&spin_stop, 1, PARC_RELAXED);
-    ck_assert_int_eq(parc_sactor_stop(other, 0), 0);
-    ck_assert_int_eq(parc_actors_quiesce_timed(one, PARC_TEST_PATIENCE_NS), 0);
-    ck_assert(parc_sactor_stopped(busy, NULL));
-    parc_sactor_release(busy);
-    parc_sactor_release(other);
-    ck_assert_int_eq(parc_actors_free(one), 0);
+    ck_assert_int_eq(parc_act_stop(other, 0), 0);
+    ck_assert_int_eq(parc_act_rt_quiesce_timed(one, PARC_TEST_PATIENCE_NS), 0);
+    ck_assert(parc_act_stopped(busy, NULL));
+    parc_act_release(busy);
+    parc_act_release(other);
+    ck_assert_int_eq(parc_act_rt_free(one), 0);
 }
 END_TEST
 
 /* Idle memory per actor, measured as bench_actor does: the growth of the
  * resident set (/proc/self/statm) over N spawned idle actors, so slabs,
  * their headers and any malloc'd part all count. The bound is the issue's
- * 256 bytes; the layout of src/actor_sched.c gives 192 (three cache lines
+ * 256 bytes; the layout of src/act_slab.c gives 192 (three cache lines
  * in 256 KiB slabs) and the old malloc'd actor (a 320-byte chunk) fails
  * it. Skipped under sanitizers (their shadow memory grows the resident set
  * too) and where /proc/self/statm is missing. */
@@ -518,7 +518,7 @@ END_TEST
 #define ONE_OFF_BYTES (64 * 1024)
 
 #if IDLE_MEMORY_MEASURABLE
-static void idle_behaviour(parc_sactor_t *self, void *state, parc_msg_t *m)
+static void idle_behaviour(parc_act_t *self, void *state, parc_msg_t *m)
 {
     (void)self;
     (void)state;
@@ -542,20 +542,20 @@ START_TEST(idle_actor_memory_is_bounded)
 {
 #if IDLE_MEMORY_MEASURABLE
     enum { N = 20000 };
-    static parc_sactor_t *a[N];
+    static parc_act_t *a[N];
     memset(a, 0xff, sizeof a); /* the array's pages are not the actors' */
     long before = resident_bytes();
     if (before < 0)
         return; /* no /proc here */
     int failed = 0; /* no check between the two reads: Check allocates */
     for (int i = 0; i < N; i++)
-        failed += parc_spawn(rt, idle_behaviour, NULL, NULL, &a[i]) != 0;
+        failed += parc_act_spawn(rt, idle_behaviour, NULL, NULL, &a[i]) != 0;
     long after = resident_bytes();
     ck_assert_int_eq(failed, 0);
     long bytes = after - before;
     for (int i = 0; i < N; i++) {
-        ck_assert_int_eq(parc_sactor_stop(a[i], 0), 0);
-        parc_sactor_release(a[i]);
+        ck_assert_int_eq(parc_act_stop(a[i], 0), 0);
+        parc_act_release(a[i]);
     }
     /* One-off costs on the way (a slab's partly used last page) are not
      * per actor. */
@@ -566,7 +566,7 @@ START_TEST(idle_actor_memory_is_bounded)
 }
 END_TEST
 
-static void nop_behaviour(parc_sactor_t *self, void *state, parc_msg_t *m)
+static void nop_behaviour(parc_act_t *self, void *state, parc_msg_t *m)
 {
     (void)self;
     (void)state;
@@ -578,33 +578,33 @@ static void nop_behaviour(parc_sactor_t *self, void *state, parc_msg_t *m)
  * refused (EBUSY) until the last release; the slot is reused after. */
 START_TEST(free_waits_for_the_last_reference)
 {
-    parc_actors_t *one;
-    ck_assert_int_eq(parc_actors_create(1, &one), 0);
-    parc_sactor_t *a, *b;
-    ck_assert_int_eq(parc_spawn(one, nop_behaviour, NULL, NULL, &a), 0);
-    ck_assert_int_eq(parc_actors_live(one), 1);
-    ck_assert_int_eq(parc_actors_free(one), EBUSY); /* running */
-    ck_assert_int_eq(parc_sactor_stop(a, 7), 0);
-    ck_assert_int_eq(parc_actors_quiesce(one), 0);
-    ck_assert_int_eq(parc_actors_live(one), 0);
+    parc_act_rt_t *one;
+    ck_assert_int_eq(parc_act_rt_create(1, &one), 0);
+    parc_act_t *a, *b;
+    ck_assert_int_eq(parc_act_spawn(one, nop_behaviour, NULL, NULL, &a), 0);
+    ck_assert_int_eq(parc_act_rt_live(one), 1);
+    ck_assert_int_eq(parc_act_rt_free(one), EBUSY); /* running */
+    ck_assert_int_eq(parc_act_stop(a, 7), 0);
+    ck_assert_int_eq(parc_act_rt_quiesce(one), 0);
+    ck_assert_int_eq(parc_act_rt_live(one), 0);
     int status = 0;
-    ck_assert(parc_sactor_stopped(a, &status));
+    ck_assert(parc_act_stopped(a, &status));
     ck_assert_int_eq(status, 7);
-    ck_assert_int_eq(parc_actors_free(one), EBUSY); /* we still hold a */
-    parc_sactor_release(a);
+    ck_assert_int_eq(parc_act_rt_free(one), EBUSY); /* we still hold a */
+    parc_act_release(a);
     /* The freed slot is the next spawn's. */
-    ck_assert_int_eq(parc_spawn(one, nop_behaviour, NULL, NULL, &b), 0);
+    ck_assert_int_eq(parc_act_spawn(one, nop_behaviour, NULL, NULL, &b), 0);
     ck_assert_ptr_eq(b, a);
-    ck_assert_int_eq(parc_sactor_stop(b, 0), 0);
-    parc_sactor_release(b);
-    ck_assert_int_eq(parc_actors_quiesce(one), 0);
-    ck_assert_int_eq(parc_actors_free(one), 0);
+    ck_assert_int_eq(parc_act_stop(b, 0), 0);
+    parc_act_release(b);
+    ck_assert_int_eq(parc_act_rt_quiesce(one), 0);
+    ck_assert_int_eq(parc_act_rt_free(one), 0);
 }
 END_TEST
 
-static Suite *actor_sched_suite(void)
+static Suite *act_suite(void)
 {
-    Suite *s = suite_create("actor_sched");
+    Suite *s = suite_create("act");
     TCase *tc = tcase_create("core");
     tcase_set_timeout(tc, 60 * PARC_SLOWDOWN);
     tcase_add_checked_fixture(tc, setup, teardown);
@@ -626,5 +626,5 @@ static Suite *actor_sched_suite(void)
 
 int main(void)
 {
-    return parc_test_run(actor_sched_suite());
+    return parc_test_run(act_suite());
 }

@@ -1,0 +1,261 @@
+/*
+ * parc/chan.h — channels: Go's channels and crossbeam-channel in C
+ * (layer 2).
+ *
+ * A channel carries fixed-size values, copied in by a send and out by a
+ * receive; the element size is set at init (Go's chan T). Three kinds, by
+ * capacity:
+ *
+ *   capacity >= 1             bounded: a ring of `capacity` slots; a send
+ *                             blocks while it is full.
+ *   PARC_CHAN_UNBOUNDED       a linked list of segments; a send never
+ *                             blocks. Emptied segments are kept (one spare)
+ *                             and reused, so a steady stream allocates
+ *                             nothing after the first segments.
+ *   0                         rendezvous (Java's SynchronousQueue, Go's
+ *                             unbuffered channel): a send completes only
+ *                             when a receiver has taken its value.
+ *
+ * Source: the protocol is Go's runtime/chan.go (Russ Cox, Dmitry Vyukov):
+ * one lock per channel, a queue of blocked senders and one of blocked
+ * receivers, each entry a record ("sudog") that points at the blocked
+ * caller's value, and direct hand-off: a sender that finds a blocked
+ * receiver copies its value straight into the receiver's buffer. A blocked
+ * caller's record points at a one-word "select state" (src/chan_internal.h)
+ * that the thread completing its operation claims with one compare-and-swap,
+ * as in crossbeam-channel's Context and Go's selectDone: that CAS is what
+ * lets one select(parc/select.h) wait on many channels and still complete
+ * exactly one operation. The blocked caller spins briefly, then parks on
+ * that word (parc/park.h).
+ *
+ * Invariants (under the channel's lock):
+ *   1. At least one of the send queue and the receive queue is empty of
+ *      live records, except for the records of one select waiting to both
+ *      send and receive on the same channel.
+ *   2. Bounded: receivers wait only while the ring is empty, senders only
+ *      while it is full. Unbounded: senders never wait. Rendezvous: the
+ *      ring is always empty.
+ *   3. A value is accepted exactly once: when it is copied into the ring or
+ *      into a receiver's buffer; accepted values come out in the order they
+ *      were accepted (FIFO), so each producer's values come out in the
+ *      order it sent them.
+ *
+ * Close (Python 3.13 Queue.shutdown, Go's close without the panics): later
+ * sends fail with EPIPE; blocked senders wake with EPIPE (their values were
+ * never accepted); receivers drain every accepted value, then get EPIPE;
+ * blocked receivers wake with EPIPE. Closing twice says EPIPE.
+ *
+ * Event loops: parc_chan_fd() hands out an eventfd(2) that is readable
+ * exactly while a receive would not block: something to receive, a blocked
+ * sender to take from (rendezvous), or the channel closed (like a socket's
+ * EOF). Put it in epoll/poll/io_uring, then parc_chan_recv_try() until
+ * EAGAIN; parc_chan_send_fd() is its mirror for producers. The fd is level-triggered by construction: the channel writes to
+ * it when it becomes receivable and drains it when it stops being so, under
+ * its lock (a system call per such transition, only once an fd was asked
+ * for). examples/chan_epoll.c shows the loop.
+ *
+ * Rejected designs:
+ *   - A lock-free ring plus an eventcount for blocking (crossbeam's array
+ *     flavour, parc/mpmc.h): fast when nobody blocks, but a select over
+ *     several of them must then be woken to *retry* (no direct hand-off),
+ *     which takes a second round trip on the rendezvous path, and close
+ *     with "drain, then EPIPE" needs extra state in every slot. A lock
+ *     held for a few loads, stores and one memcpy costs about one CAS more
+ *     and keeps one protocol for all three kinds.
+ *   - One lock for all channels a select touches, taken in address order
+ *     (Go's sellock): a claim CAS on the select's own word makes the
+ *     channels independent; a select takes one channel lock at a time.
+ *   - Spinning selects (crossbeam #821): a select that shares its CPU with
+ *     the thread it waits for must sleep, so every waiter parks after a
+ *     bounded spin.
+ *
+ * Synchronization table (liburcu style):
+ *
+ *                  send*  recv*  len/cap  close  fd   destroy
+ *   send*           yes    yes     yes     yes   yes    no
+ *   recv*           yes    yes     yes     yes   yes    no
+ *   len/cap         yes    yes     yes     yes   yes    no
+ *   close           yes    yes     yes     yes   yes    no
+ *   fd              yes    yes     yes     yes   yes    no
+ *   destroy         no     no      no      no    no     no
+ *
+ * x* means x, x_try and x_timed (and a select's case). All from any thread.
+ *
+ * Example (a worker draining a bounded channel of ints):
+ *
+ *     parc_chan_t c = PARC_CHAN_INIT(sizeof(int), 64);
+ *     // producer:                 // consumer:
+ *     int v = 42;                  int x;
+ *     parc_chan_send(&c, &v);      while (parc_chan_recv(&c, &x) == 0)
+ *     parc_chan_close(&c);             use(x);      // EPIPE: closed, drained
+ *     ...
+ *     parc_chan_destroy(&c);
+ */
+#ifndef PARC_CHAN_H
+#define PARC_CHAN_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "parc/api.h"
+#include "parc/atomic.h"
+#include "parc/mutex.h"
+#include "parc/status.h"
+#include "parc/time.h"
+
+PARC_BEGIN_DECLS
+
+/* The capacity of an unbounded channel. */
+#define PARC_CHAN_UNBOUNDED SIZE_MAX
+
+/* The largest element a channel carries, in bytes (a value is copied on
+ * the caller's stack in a few places; pass a pointer for bigger things). */
+#define PARC_CHAN_ELEM_MAX 4096u
+
+struct parc_chan_waiter; /* a blocked caller's record: src/chan_internal.h */
+struct parc_chan_seg;    /* an unbounded channel's segment: src/chan.c */
+
+/* A queue of blocked callers' records (doubly linked, under the lock). */
+typedef struct parc_chan_waitq {
+    struct parc_chan_waiter *head, *tail;
+} parc_chan_waitq_t;
+
+typedef struct parc_chan {
+    parc_mutex_t lock;           /* guards everything below but `count`'s
+                                  * lock-free readers */
+    size_t elem_size;            /* set at init, read-only after */
+    size_t capacity;             /* 0, >= 1, or PARC_CHAN_UNBOUNDED */
+    parc_atomic(size_t) count;   /* values buffered; written under the
+                                  * lock, read by parc_chan_len() */
+    size_t head;                 /* bounded: slot of the oldest value;
+                                  * unbounded: its index in head_seg */
+    char *ring;                  /* bounded: capacity slots, allocated
+                                  * at the first send */
+    struct parc_chan_seg *head_seg, *tail_seg, *spare_seg; /* unbounded */
+    size_t tail;                 /* unbounded: next free index in tail_seg */
+    parc_chan_waitq_t sendq;     /* blocked senders */
+    parc_chan_waitq_t recvq;     /* blocked receivers */
+    parc_atomic(uint32_t) closed; /* 1 once closed (written under the
+                                  * lock; read lock-free by is_closed) */
+    int fd;                      /* receive-side eventfd, or -1 */
+    bool fd_readable;            /* its state as last set */
+    int send_fd;                 /* send-side eventfd, or -1 */
+    bool send_fd_readable;       /* its state as last set */
+} parc_chan_t;
+
+/*
+ * Static initialiser for any kind: elements of `elem_size` bytes,
+ * `capacity` as in parc_chan_init(). Memory is allocated at the first
+ * send (a bounded ring) or as values arrive (unbounded segments). An
+ * invalid argument shows up as EINVAL from the first operation.
+ */
+#define PARC_CHAN_INIT(elem_size, capacity)                                 \
+    { PARC_MUTEX_INIT, (elem_size), (capacity), 0, 0, NULL, NULL, NULL,     \
+      NULL, 0, { NULL, NULL }, { NULL, NULL }, 0, -1, false, -1, false }
+
+/*
+ * Initialise `c` for elements of `elem_size` bytes (1..PARC_CHAN_ELEM_MAX)
+ * and `capacity` (0 rendezvous, PARC_CHAN_UNBOUNDED, or a bound >= 1).
+ * Allocates nothing (see PARC_CHAN_INIT). Returns 0, or EINVAL for a NULL
+ * c or a bad size. Not concurrently with any use of c.
+ */
+PARC_API int parc_chan_init(parc_chan_t *c, size_t elem_size, size_t capacity);
+
+/*
+ * Free the channel's memory and close its eventfd. No thread may be using
+ * it (a blocked caller makes this return EBUSY and change nothing).
+ * Values still buffered are dropped. Returns 0, EBUSY, or EINVAL for NULL.
+ */
+PARC_API int parc_chan_destroy(parc_chan_t *c);
+
+/* parc_chan_init() on the heap: *out receives the channel. Returns 0,
+ * EINVAL (as init, or out NULL) or ENOMEM. */
+PARC_API int parc_chan_create(parc_chan_t **out, size_t elem_size, size_t capacity);
+
+/* parc_chan_destroy() and free a channel from parc_chan_create(). Returns
+ * what destroy returns (the channel is freed only on 0); NULL is a no-op
+ * returning 0. */
+PARC_API int parc_chan_free(parc_chan_t *c);
+
+/*
+ * Send the `elem_size` bytes at `value`: wait while a bounded channel is
+ * full, and on a rendezvous channel until a receiver has taken them.
+ * Blocks (spins briefly, then parks). Any thread. Returns 0 once the value
+ * is accepted; EPIPE when the channel is or gets closed first (the value
+ * was not accepted); ENOMEM when the first send could not allocate the
+ * ring or a segment; EINVAL for NULL arguments or a bad static init.
+ */
+PARC_API int parc_chan_send(parc_chan_t *c, const void *value);
+
+/* As parc_chan_send() if it can complete now (room in the ring, or a
+ * receiver blocked on a rendezvous channel); otherwise EAGAIN. Never
+ * blocks. */
+PARC_API int parc_chan_send_try(parc_chan_t *c, const void *value);
+
+/* As parc_chan_send(), waiting at most `timeout_ns` (relative; 0 is the
+ * try form but says ETIMEDOUT). ETIMEDOUT when it passed, never before;
+ * EINVAL also for a negative timeout. */
+PARC_API int parc_chan_send_timed(parc_chan_t *c, const void *value,
+                                  int64_t timeout_ns);
+
+/*
+ * Receive the oldest accepted value into the `elem_size` bytes at `out`,
+ * waiting while there is none. Blocks (spins briefly, then parks). Any
+ * thread. Returns 0; EPIPE once the channel is closed and drained; EINVAL
+ * for NULL arguments or a bad static init.
+ */
+PARC_API int parc_chan_recv(parc_chan_t *c, void *out);
+
+/* As parc_chan_recv() if a value is there now; otherwise EAGAIN (EPIPE
+ * when closed and drained). Never blocks. */
+PARC_API int parc_chan_recv_try(parc_chan_t *c, void *out);
+
+/* As parc_chan_recv(), waiting at most `timeout_ns` (relative): ETIMEDOUT
+ * when it passed, never before; EINVAL also for a negative timeout. */
+PARC_API int parc_chan_recv_timed(parc_chan_t *c, void *out, int64_t timeout_ns);
+
+/*
+ * Close the channel: sends fail with EPIPE from now on, every blocked
+ * caller wakes (senders with EPIPE, receivers with EPIPE once nothing is
+ * left), buffered values stay receivable. Any thread; never blocks beyond
+ * the channel's lock. Returns 0; EPIPE when it was already closed; EINVAL
+ * for NULL.
+ */
+PARC_API int parc_chan_close(parc_chan_t *c);
+
+/*
+ * An eventfd readable exactly while a receive would not block (see the top
+ * of this file), created at the first call and owned by the channel (do
+ * not close it; parc_chan_destroy does). Read its counter never: the
+ * channel keeps it at 0 or 1 itself. Any thread. Returns 0 with *fd set;
+ * EINVAL for NULL arguments; an errno from eventfd(2) (EMFILE, ENOMEM...);
+ * ENOSYS where eventfd does not exist.
+ */
+PARC_API int parc_chan_fd(parc_chan_t *c, int *fd);
+
+/*
+ * The send side's eventfd: readable exactly while a send would not block
+ * (room in the ring, a receiver waiting on a rendezvous channel, or the
+ * channel closed: a send then says EPIPE at once), for event loops that
+ * produce into a channel. Otherwise as parc_chan_fd().
+ */
+PARC_API int parc_chan_send_fd(parc_chan_t *c, int *fd);
+
+/* Values buffered at the moment of the call (stale at once; 0 for a
+ * rendezvous channel, whose values are never buffered). Any thread; never
+ * blocks; 0 for NULL. */
+static inline size_t parc_chan_len(parc_chan_t *c);
+
+/* The capacity given at init (0, a bound, or PARC_CHAN_UNBOUNDED); 0 for
+ * NULL. */
+static inline size_t parc_chan_cap(const parc_chan_t *c);
+
+/* Whether parc_chan_close() has run (values may still be buffered). */
+static inline bool parc_chan_is_closed(parc_chan_t *c);
+
+PARC_END_DECLS
+
+#include "parc/impl/chan.h"
+
+#endif /* PARC_CHAN_H */

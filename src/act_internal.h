@@ -1,0 +1,151 @@
+/*
+ * Private to the scheduled actors (src/act*.c): the actor and runtime
+ * structures and what the files share.
+ *
+ *   act.c       an actor's life: spawn, send, turns, stop, monitors
+ *   act_rt.c    the runtime: create/free, quiescence, timers
+ *   act_slab.c  actor memory: the slabs actors live in
+ */
+#ifndef PARC_SRC_ACT_INTERNAL_H
+#define PARC_SRC_ACT_INTERNAL_H
+
+#include <pthread.h>
+
+#include "parc/act.h"
+#include "parc/mutex.h"
+#include "parc/park.h"
+#include "parc/sem.h"
+#include "parc/spinlock.h"
+#include "timer.h"
+
+/* A pinned actor's thread and the semaphore its turns are posted to. */
+typedef struct pin {
+    pthread_t thread;
+    parc_sem_t sem;
+    struct pin *next;     /* in rt->pins, under rt->lock */
+} pin_t;
+
+/* What only pinned or bounded actors need, kept out of the actor so that
+ * the common actor fits three cache lines (malloc'd at spawn, freed with
+ * the actor). */
+typedef struct actor_ext {
+    pin_t *pin;                       /* NULL unless pinned */
+    uint32_t capacity;                /* 0: unbounded */
+    parc_atomic(uint32_t) count;      /* counted messages queued */
+    parc_atomic(uint32_t) space_waiters;
+    parc_park_word_t space;           /* bumped when room appears */
+} actor_ext_t;
+
+/* flags bits */
+#define F_STOP_SENT 1u /* the stop message went out (one stopper) */
+#define F_STOPPED 2u   /* stopped: exit_status is final */
+#define F_EXIT 4u      /* the running turn ends the actor (turn-private) */
+
+struct parc_act {
+    parc_mpsc_t mbox;                 /* two cache-aligned lines */
+    /* Third line: everything else. No runtime pointer: the actor lives in
+     * one of its runtime's slabs, whose header names it (rt_of). */
+    parc_act_fn fn;
+    void *state;
+    actor_ext_t *ext;                 /* NULL unless pinned or bounded */
+    parc_atomic(uintptr_t) monitors;  /* parc_act_down_t list, or MON_CLOSED */
+    parc_mpsc_node_t stop_node;       /* the one stop message's link */
+    parc_atomic(uint32_t) refs;
+    parc_atomic(uint32_t) flags;      /* F_* */
+    int exit_status;                  /* written by the turn, final once
+                                       * F_STOPPED is set */
+    int stop_status;                  /* written by the one stopper before
+                                       * it pushes stop_node */
+};
+
+/* Three lines: idle memory per actor is this plus its share of a slab's
+ * header (act_slab.c). */
+_Static_assert(sizeof(struct parc_act) == 3 * PARC_CACHELINE,
+               "parc_act_t: the mailbox's two lines and one of state");
+
+/* parc_act_t.monitors once the actor has stopped: the list is closed. */
+#define MON_CLOSED ((uintptr_t)1)
+
+/* The runtime's actor slots (act_slab.c). Freed slots: any thread
+ * pushes, the allocator takes all. The allocating side is under lock
+ * (spawners only): a few loads and stores, never a system call (slabs are
+ * mapped outside it), so a test-and-set lock, whose release is a plain
+ * store. */
+typedef struct act_slots {
+    PARC_CACHE_ALIGNED parc_atomic(uintptr_t) freed;
+    PARC_CACHE_ALIGNED parc_spin_tas_t lock;
+    struct act_slot *spare;     /* free slots taken from freed */
+    char *carve, *carve_end;    /* the newest slab's slots not yet used */
+    struct act_slab *slabs;
+    uint64_t carved;            /* slots ever handed out from slabs */
+    parc_atomic(uint64_t) allocs; /* slots ever allocated; written under
+                                   * lock only */
+} act_slots_t;
+
+struct parc_act_rt {
+    parc_pool_t *pool;
+    /* Turns scheduled or running plus pending timers; parked on by
+     * quiesce. Written by every scheduling send: its own line. */
+    PARC_CACHE_ALIGNED parc_park_word_t busy;
+    parc_atomic(uint32_t) qwaiters;
+    /* Actors stopped (by the turns that stop them); live is spawned
+     * (slots.allocs) - stopped. */
+    PARC_CACHE_ALIGNED parc_atomic(uint64_t) stopped;
+    parc_timers_t *timers;      /* send_after's */
+    /* Pinned actors' threads, under lock. */
+    PARC_CACHE_ALIGNED parc_mutex_t lock;
+    pin_t *pins;
+    act_slots_t slots;
+};
+
+/* ---- actor slots (act_slab.c) ------------------------------------------ */
+
+/* Slabs of ACT_SLAB_BYTES, aligned to their size: an actor finds its
+ * runtime by masking its address (act_rt_of). */
+#define ACT_SLAB_BYTES ((size_t)1 << 18)
+
+void act_slots_init(parc_act_rt_t *rt);
+/* Unmap every slab: no slot may be in use. */
+void act_slots_destroy(parc_act_rt_t *rt);
+/* A slot for a new actor (counted in slots.allocs), or NULL. Any thread. */
+parc_act_t *act_slot_alloc(parc_act_rt_t *rt);
+/* Give a slot back. Any thread; lock-free. */
+void act_slot_free(parc_act_rt_t *rt, parc_act_t *a);
+/* Slots handed out and not given back; exact when none is allocated or
+ * freed meanwhile. Takes the slot lock. */
+uint64_t act_slots_in_use(parc_act_rt_t *rt);
+
+static inline parc_act_rt_t *act_rt_of(const parc_act_t *a)
+{
+    /* The slab header's first word is its runtime. */
+    return *(parc_act_rt_t *const *)(const void *)((uintptr_t)a &
+                                                 ~(uintptr_t)(ACT_SLAB_BYTES - 1));
+}
+
+/* ---- shared by act.c and act_rt.c ---------------------------------------- */
+
+/* Push m to a's mailbox, uncounted (never blocks), and schedule a when
+ * this push made the mailbox non-empty. Returns 0 or EPIPE (stopped). */
+int act_push(parc_act_t *a, parc_msg_t *m);
+
+static inline void act_busy_inc(parc_act_rt_t *rt)
+{
+    /* relaxed: the increment happens before the work it counts is handed
+     * on (the decrement of whoever created that work comes later in the
+     * same thread, a seq_cst RMW on the same word, so the total never
+     * touches zero in between). */
+    parc_faa(&rt->busy, 1u, PARC_RELAXED);
+}
+
+static inline void act_busy_dec(parc_act_rt_t *rt)
+{
+    /* seq_cst: releases the finished turn's effects to quiesce's acquire
+     * load, and orders this decrement before the load of qwaiters against
+     * quiesce's increment of qwaiters before its load of busy (Dekker: one
+     * of the two sees the other). */
+    if (parc_fas(&rt->busy, 1u, PARC_SEQ_CST) == 1u &&
+        parc_load(&rt->qwaiters, PARC_SEQ_CST) != 0)
+        parc_park_wake_all(&rt->busy);
+}
+
+#endif /* PARC_SRC_ACT_INTERNAL_H */

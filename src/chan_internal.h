@@ -1,0 +1,130 @@
+/*
+ * src/chan_internal.h — what parc/chan.h's channels and parc/select.h's
+ * select share: the record a blocked caller leaves on a channel, and the
+ * one word ("select state") through which exactly one operation of a
+ * blocked caller is completed. Private to libparc.
+ *
+ * The select state word (one per blocked send, receive or select):
+ *
+ *     WAITING --claim (CAS, by the thread completing case i)--> CLAIMED(i)
+ *        |                                                        |
+ *        |                              copy the value, then store
+ *        |                                                        v
+ *        |                                         DONE(i) or CLOSED(i)
+ *        \--abort (CAS, by the blocked caller itself)--> ABORTED
+ *
+ * Exactly one CAS leaves WAITING, so exactly one operation of the caller
+ * completes: either another thread completed case i for it (DONE: the
+ * value moved; CLOSED: the channel was closed under it), or the caller
+ * took itself back (a deadline, or a select that completes a case
+ * itself). The claimer holds the lock of case i's channel and copies the
+ * value before the final store, so a caller that sees DONE(i) owns a
+ * finished operation; it returns only then, so its buffer outlives the
+ * copy.
+ *
+ * Waking: a caller parks on its state word (wake_fd < 0) or, in a select
+ * that also waits for file descriptors, in ppoll() on the fds and on an
+ * eventfd (wake_fd). Before it parks on the word it sets the PARKED bit
+ * in it (a CAS from the value it will park with): a claim keeps the bit,
+ * and the finisher's exchange to the final state returns it, so a hand-off
+ * to a caller that is still spinning makes no system call. A finisher
+ * reads wake_fd first, then
+ *   futex:   exchanges in the final state, and only when the old value had
+ *            PARKED wakes the word's address (it may already belong to
+ *            somebody else: a spurious wake-up there);
+ *   eventfd: writes the eventfd, then stores the final state (the caller
+ *            waits for the final state after ppoll returns, so the fd is
+ *            still its own when written).
+ */
+#ifndef PARC_CHAN_INTERNAL_H
+#define PARC_CHAN_INTERNAL_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "parc/chan.h"
+#include "parc/park.h"
+
+#define PARC_SEL_WAITING 0u
+#define PARC_SEL_ABORTED 1u
+#define PARC_SEL_CLAIMED 0u /* kinds, the low two bits of a case's word */
+#define PARC_SEL_DONE 1u
+#define PARC_SEL_CLOSED 2u
+#define PARC_SEL_PARKED 0x80000000u /* the caller sleeps on the word */
+#define PARC_SEL_WORD(i, kind) ((((uint32_t)(i) + 1u) << 2) | (kind))
+#define PARC_SEL_CASE(w) ((((w) & ~PARC_SEL_PARKED) >> 2) - 1u)
+#define PARC_SEL_KIND(w) ((w) & 3u)
+
+typedef struct parc_sel {
+    parc_park_word_t state; /* the word above */
+    int wake_fd;            /* -1: futex; else the eventfd to write */
+} parc_sel_t;
+
+/* A blocked caller's record on one channel ("sudog"). Linked and unlinked
+ * only under the channel's lock. */
+typedef struct parc_chan_waiter {
+    struct parc_chan_waiter *next, *prev;
+    parc_sel_t *sel;
+    void *buf;       /* send: the value to take; receive: where to put one */
+    uint32_t index;  /* the case this record stands for */
+    bool linked;     /* still in the channel's queue */
+} parc_chan_waiter_t;
+
+/* True for the states a caller may return from (never with PARKED). */
+static inline bool parc_sel_final(uint32_t s)
+{
+    return s == PARC_SEL_ABORTED ||
+           (s >= 4u && s < PARC_SEL_PARKED && PARC_SEL_KIND(s) != PARC_SEL_CLAIMED);
+}
+
+/* True while nobody has claimed the word (PARKED or not). */
+static inline bool parc_sel_waiting(uint32_t s)
+{
+    return (s & ~PARC_SEL_PARKED) == PARC_SEL_WAITING;
+}
+
+/* Take the caller back: WAITING -> ABORTED. False when another thread
+ * claimed it first (then wait for the final state). */
+static inline bool parc_sel_abort(parc_sel_t *s)
+{
+    /* relaxed: an abort publishes nothing; the caller's records are
+     * withdrawn under each channel's lock afterwards. */
+    uint32_t w = parc_load(&s->state, PARC_RELAXED);
+    while (parc_sel_waiting(w))
+        if (parc_cas(&s->state, &w, PARC_SEL_ABORTED, PARC_RELAXED, PARC_RELAXED))
+            return true;
+    return false;
+}
+
+/* Set PARKED in a waiting or claimed word before parking on it; returns
+ * the value to park with, or a final state (then do not park). Only the
+ * caller itself calls this. */
+static inline uint32_t parc_sel_mark_parked(parc_sel_t *s)
+{
+    /* acquire: a final state read here publishes the moved value (pairs
+     * with the finisher's release exchange). */
+    uint32_t w = parc_load(&s->state, PARC_ACQUIRE);
+    while (!parc_sel_final(w) && !(w & PARC_SEL_PARKED))
+        /* acquire on both outcomes, as the load above (the bit itself
+         * publishes nothing: it only asks the finisher for a wake-up). */
+        if (parc_cas(&s->state, &w, w | PARC_SEL_PARKED, PARC_ACQUIRE, PARC_ACQUIRE))
+            return w | PARC_SEL_PARKED;
+    return w;
+}
+
+/* Channel-side operations, for select.c. All but lock/unlock need the
+ * channel's lock held. `self` is the calling select's state (its own
+ * records are skipped), NULL for a plain send or receive. Return 0, EPIPE,
+ * EAGAIN (would block), ENOMEM or EINVAL (a bad static initialiser). */
+int parc_chan_check_(parc_chan_t *c);
+int parc_chan_send_locked_(parc_chan_t *c, const void *value, parc_sel_t *self);
+int parc_chan_recv_locked_(parc_chan_t *c, void *out, parc_sel_t *self);
+bool parc_chan_ready_locked_(parc_chan_t *c, bool send, parc_sel_t *self);
+void parc_chan_enqueue_(parc_chan_t *c, bool send, parc_chan_waiter_t *w);
+void parc_chan_dequeue_(parc_chan_t *c, bool send, parc_chan_waiter_t *w);
+
+/* Spin briefly, then park, until `s` is final or, while it is still
+ * WAITING, `deadline` passes (then abort). Returns the final state. */
+uint32_t parc_sel_wait_(parc_sel_t *s, parc_deadline_t deadline);
+
+#endif /* PARC_CHAN_INTERNAL_H */

@@ -1,0 +1,408 @@
+/*
+ * Unit tests for parc/chan.h.
+ *
+ * Every operation and error path of the three kinds (bounded, unbounded,
+ * rendezvous); FIFO order across ring wrap-around and segment boundaries;
+ * a rendezvous send that returns only once a receiver holds the value;
+ * close semantics (drain, then EPIPE; every blocked caller wakes); the
+ * eventfd readable exactly while a receive would not block; and many
+ * producers and consumers moving every value exactly once with
+ * per-producer FIFO.
+ */
+#include <poll.h>
+#include <stdint.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "parc/chan.h"
+#include "testutil.h"
+
+START_TEST(rejects_bad_arguments)
+{
+    parc_chan_t c;
+    int v = 0;
+    ck_assert_int_eq(parc_chan_init(NULL, 4, 1), EINVAL);
+    ck_assert_int_eq(parc_chan_init(&c, 0, 1), EINVAL);
+    ck_assert_int_eq(parc_chan_init(&c, PARC_CHAN_ELEM_MAX + 1, 1), EINVAL);
+    ck_assert_int_eq(parc_chan_init(&c, sizeof v, 4), 0);
+    ck_assert_int_eq(parc_chan_send(NULL, &v), EINVAL);
+    ck_assert_int_eq(parc_chan_send(&c, NULL), EINVAL);
+    ck_assert_int_eq(parc_chan_send_try(&c, NULL), EINVAL);
+    ck_assert_int_eq(parc_chan_send_timed(&c, &v, -1), EINVAL);
+    ck_assert_int_eq(parc_chan_recv(NULL, &v), EINVAL);
+    ck_assert_int_eq(parc_chan_recv_try(&c, NULL), EINVAL);
+    ck_assert_int_eq(parc_chan_recv_timed(&c, &v, -1), EINVAL);
+    ck_assert_int_eq(parc_chan_close(NULL), EINVAL);
+    ck_assert_int_eq(parc_chan_fd(&c, NULL), EINVAL);
+    ck_assert_int_eq(parc_chan_destroy(NULL), EINVAL);
+    ck_assert_int_eq(parc_chan_create(NULL, 4, 1), EINVAL);
+    parc_chan_t *h;
+    ck_assert_int_eq(parc_chan_create(&h, 0, 1), EINVAL);
+    ck_assert_int_eq(parc_chan_free(NULL), 0);
+    parc_chan_t bad = PARC_CHAN_INIT(0, 1); /* a bad static init */
+    ck_assert_int_eq(parc_chan_send(&bad, &v), EINVAL);
+    ck_assert_uint_eq(parc_chan_len(NULL), 0);
+    ck_assert_uint_eq(parc_chan_cap(NULL), 0);
+    ck_assert_int_eq(parc_chan_destroy(&c), 0);
+}
+END_TEST
+
+START_TEST(bounded_fifo_and_wraparound)
+{
+    parc_chan_t c = PARC_CHAN_INIT(sizeof(uint64_t), 3);
+    ck_assert_uint_eq(parc_chan_cap(&c), 3);
+    uint64_t next_in = 0, next_out = 0, x;
+    for (int round = 0; round < 10; round++) {
+        while (parc_chan_send_try(&c, &next_in) == 0)
+            next_in++;
+        ck_assert_uint_eq(parc_chan_len(&c), 3);
+        ck_assert_int_eq(parc_chan_send_timed(&c, &next_in, PARC_NS_PER_MS), ETIMEDOUT);
+        ck_assert_int_eq(parc_chan_send_timed(&c, &next_in, 0), ETIMEDOUT);
+        for (int k = 0; k < 2; k++) { /* leave one in: the ring wraps */
+            ck_assert_int_eq(parc_chan_recv(&c, &x), 0);
+            ck_assert_uint_eq(x, next_out++);
+        }
+    }
+    while (parc_chan_recv_try(&c, &x) == 0)
+        ck_assert_uint_eq(x, next_out++);
+    ck_assert_uint_eq(next_out, next_in);
+    ck_assert_int_eq(parc_chan_recv_try(&c, &x), EAGAIN);
+    ck_assert_int_eq(parc_chan_recv_timed(&c, &x, PARC_NS_PER_MS), ETIMEDOUT);
+    ck_assert_int_eq(parc_chan_destroy(&c), 0);
+}
+END_TEST
+
+START_TEST(unbounded_crosses_segments)
+{
+    parc_chan_t *c;
+    ck_assert_int_eq(parc_chan_create(&c, sizeof(uint32_t), PARC_CHAN_UNBOUNDED), 0);
+    ck_assert_uint_eq(parc_chan_cap(c), PARC_CHAN_UNBOUNDED);
+    uint32_t in = 0, out = 0, x;
+    for (int round = 0; round < 5; round++) {
+        for (int k = 0; k < 3000; k++, in++)
+            ck_assert_int_eq(parc_chan_send_try(c, &in), 0);
+        for (int k = 0; k < 2000; k++) {
+            ck_assert_int_eq(parc_chan_recv_try(c, &x), 0);
+            ck_assert_uint_eq(x, out++);
+        }
+    }
+    ck_assert_uint_eq(parc_chan_len(c), in - out);
+    while (parc_chan_recv_try(c, &x) == 0)
+        ck_assert_uint_eq(x, out++);
+    ck_assert_uint_eq(out, in);
+    ck_assert_int_eq(parc_chan_free(c), 0);
+}
+END_TEST
+
+START_TEST(rendezvous_needs_a_partner)
+{
+    parc_chan_t c = PARC_CHAN_INIT(sizeof(int), 0);
+    int v = 7, x;
+    ck_assert_int_eq(parc_chan_send_try(&c, &v), EAGAIN);
+    ck_assert_int_eq(parc_chan_recv_try(&c, &x), EAGAIN);
+    ck_assert_int_eq(parc_chan_send_timed(&c, &v, PARC_NS_PER_MS), ETIMEDOUT);
+    ck_assert_int_eq(parc_chan_recv_timed(&c, &x, PARC_NS_PER_MS), ETIMEDOUT);
+    ck_assert_uint_eq(parc_chan_len(&c), 0);
+    ck_assert_int_eq(parc_chan_destroy(&c), 0);
+}
+END_TEST
+
+/* A helper thread's blocking operation on a channel. */
+typedef struct op {
+    parc_chan_t *c;
+    bool send;
+    int value;
+    int64_t timeout_ns; /* < 0: the blocking form */
+    int rc;
+    parc_atomic(int) done;
+} op_t;
+
+static void *run_op(void *arg)
+{
+    op_t *o = arg;
+    if (o->send)
+        o->rc = o->timeout_ns < 0 ? parc_chan_send(o->c, &o->value)
+                                  : parc_chan_send_timed(o->c, &o->value, o->timeout_ns);
+    else
+        o->rc = o->timeout_ns < 0 ? parc_chan_recv(o->c, &o->value)
+                                  : parc_chan_recv_timed(o->c, &o->value, o->timeout_ns);
+    /* release: publishes rc and value; pairs with the test's acquire */
+    parc_store(&o->done, 1, PARC_RELEASE);
+    return NULL;
+}
+
+static bool is_done(op_t *o)
+{
+    /* acquire: pairs with run_op's release */
+    return parc_load(&o->done, PARC_ACQUIRE) != 0;
+}
+
+START_TEST(rendezvous_send_waits_for_receiver)
+{
+    parc_chan_t c = PARC_CHAN_INIT(sizeof(int), 0);
+    op_t s = { &c, true, 99, -1, -1, 0 };
+    pthread_t t;
+    ck_assert_int_eq(pthread_create(&t, NULL, run_op, &s), 0);
+    parc_sleep_ns(20 * PARC_NS_PER_MS);
+    ck_assert(!is_done(&s)); /* nobody has taken the value */
+    int x = 0;
+    ck_assert_int_eq(parc_chan_recv(&c, &x), 0);
+    ck_assert_int_eq(x, 99);
+    parc_test_join(&t, 1);
+    ck_assert_int_eq(s.rc, 0);
+    ck_assert_int_eq(parc_chan_destroy(&c), 0);
+}
+END_TEST
+
+START_TEST(blocked_sender_on_full_channel_is_moved_in)
+{
+    parc_chan_t c = PARC_CHAN_INIT(sizeof(int), 1);
+    int one = 1, x;
+    ck_assert_int_eq(parc_chan_send(&c, &one), 0);
+    op_t s = { &c, true, 2, -1, -1, 0 };
+    pthread_t t;
+    ck_assert_int_eq(pthread_create(&t, NULL, run_op, &s), 0);
+    parc_sleep_ns(20 * PARC_NS_PER_MS);
+    ck_assert(!is_done(&s));
+    ck_assert_int_eq(parc_chan_recv(&c, &x), 0);
+    ck_assert_int_eq(x, 1);
+    parc_test_join(&t, 1);
+    ck_assert_int_eq(s.rc, 0);
+    ck_assert_uint_eq(parc_chan_len(&c), 1); /* its value went in */
+    ck_assert_int_eq(parc_chan_recv_try(&c, &x), 0);
+    ck_assert_int_eq(x, 2);
+    ck_assert_int_eq(parc_chan_destroy(&c), 0);
+}
+END_TEST
+
+START_TEST(close_drains_then_epipe_and_wakes_everyone)
+{
+    for (size_t cap = 0; cap < 3; cap++) {
+        parc_chan_t c;
+        ck_assert_int_eq(parc_chan_init(&c, sizeof(int), cap == 2 ? PARC_CHAN_UNBOUNDED : cap), 0);
+        int v = 5, x;
+        if (cap != 0)
+            ck_assert_int_eq(parc_chan_send(&c, &v), 0);
+        /* blocked callers: receivers on an empty (rendezvous) channel,
+         * a sender on a full one */
+        op_t ops[3] = { { &c, false, 0, -1, -1, 0 }, { &c, false, 0, -1, -1, 0 },
+                        { &c, true, 6, -1, -1, 0 } };
+        pthread_t t[3];
+        int nops = cap == 0 ? 2 : (cap == 1 ? 3 : 0);
+        if (cap == 1) { /* a full channel: only the sender blocks */
+            ops[0] = ops[2];
+            nops = 1;
+        }
+        for (int i = 0; i < nops; i++)
+            ck_assert_int_eq(pthread_create(&t[i], NULL, run_op, &ops[i]), 0);
+        parc_sleep_ns(20 * PARC_NS_PER_MS);
+        ck_assert_int_eq(parc_chan_close(&c), 0);
+        ck_assert_int_eq(parc_chan_close(&c), EPIPE);
+        ck_assert(parc_chan_is_closed(&c));
+        parc_test_join(t, nops);
+        for (int i = 0; i < nops; i++)
+            ck_assert_int_eq(ops[i].rc, EPIPE);
+        ck_assert_int_eq(parc_chan_send(&c, &v), EPIPE);
+        ck_assert_int_eq(parc_chan_send_try(&c, &v), EPIPE);
+        if (cap != 0) { /* the accepted value is still there */
+            ck_assert_int_eq(parc_chan_recv(&c, &x), 0);
+            ck_assert_int_eq(x, 5);
+        }
+        ck_assert_int_eq(parc_chan_recv(&c, &x), EPIPE);
+        ck_assert_int_eq(parc_chan_recv_try(&c, &x), EPIPE);
+        ck_assert_int_eq(parc_chan_recv_timed(&c, &x, PARC_NS_PER_MS), EPIPE);
+        ck_assert_int_eq(parc_chan_destroy(&c), 0);
+    }
+}
+END_TEST
+
+static bool fd_readable(int fd)
+{
+    struct pollfd p = { fd, POLLIN, 0 };
+    return poll(&p, 1, 0) == 1 && (p.revents & POLLIN);
+}
+
+START_TEST(eventfd_readable_exactly_while_receivable)
+{
+    parc_chan_t c = PARC_CHAN_INIT(sizeof(int), 2);
+    int fd, fd2, v = 1, x;
+    ck_assert_int_eq(parc_chan_fd(&c, &fd), 0);
+    ck_assert_int_eq(parc_chan_fd(&c, &fd2), 0);
+    ck_assert_int_eq(fd, fd2);
+    ck_assert(!fd_readable(fd));
+    ck_assert_int_eq(parc_chan_send(&c, &v), 0);
+    ck_assert(fd_readable(fd));
+    ck_assert_int_eq(parc_chan_send(&c, &v), 0);
+    ck_assert(fd_readable(fd));
+    ck_assert_int_eq(parc_chan_recv(&c, &x), 0);
+    ck_assert(fd_readable(fd));
+    ck_assert_int_eq(parc_chan_recv(&c, &x), 0);
+    ck_assert(!fd_readable(fd));
+    ck_assert_int_eq(parc_chan_close(&c), 0);
+    ck_assert(fd_readable(fd)); /* EOF-like: a receive says EPIPE at once */
+    ck_assert_int_eq(parc_chan_destroy(&c), 0);
+
+    /* rendezvous: readable while a sender waits */
+    parc_chan_t r = PARC_CHAN_INIT(sizeof(int), 0);
+    ck_assert_int_eq(parc_chan_fd(&r, &fd), 0);
+    ck_assert(!fd_readable(fd));
+    op_t s = { &r, true, 3, -1, -1, 0 };
+    pthread_t t;
+    ck_assert_int_eq(pthread_create(&t, NULL, run_op, &s), 0);
+    struct pollfd p = { fd, POLLIN, 0 };
+    ck_assert_int_eq(poll(&p, 1, (int)(PARC_TEST_PATIENCE_NS / PARC_NS_PER_MS)), 1);
+    ck_assert_int_eq(parc_chan_recv_try(&r, &x), 0);
+    ck_assert_int_eq(x, 3);
+    parc_test_join(&t, 1);
+    ck_assert(!fd_readable(fd));
+    ck_assert_int_eq(parc_chan_destroy(&r), 0);
+}
+END_TEST
+
+START_TEST(send_fd_readable_exactly_while_sendable)
+{
+    parc_chan_t c = PARC_CHAN_INIT(sizeof(int), 2);
+    int fd, rfd, v = 1, x;
+    ck_assert_int_eq(parc_chan_send_fd(NULL, &fd), EINVAL);
+    ck_assert_int_eq(parc_chan_send_fd(&c, &fd), 0);
+    ck_assert_int_eq(parc_chan_fd(&c, &rfd), 0);
+    ck_assert_int_ne(fd, rfd);
+    ck_assert(fd_readable(fd)); /* empty: room */
+    ck_assert_int_eq(parc_chan_send(&c, &v), 0);
+    ck_assert(fd_readable(fd));
+    ck_assert_int_eq(parc_chan_send(&c, &v), 0);
+    ck_assert(!fd_readable(fd)); /* full */
+    ck_assert(fd_readable(rfd));
+    ck_assert_int_eq(parc_chan_recv(&c, &x), 0);
+    ck_assert(fd_readable(fd));
+    ck_assert_int_eq(parc_chan_destroy(&c), 0);
+
+    /* rendezvous: sendable while a receiver waits */
+    parc_chan_t r = PARC_CHAN_INIT(sizeof(int), 0);
+    ck_assert_int_eq(parc_chan_send_fd(&r, &fd), 0);
+    ck_assert(!fd_readable(fd));
+    op_t o = { &r, false, 0, -1, -1, 0 };
+    pthread_t t;
+    ck_assert_int_eq(pthread_create(&t, NULL, run_op, &o), 0);
+    struct pollfd p = { fd, POLLIN, 0 };
+    ck_assert_int_eq(poll(&p, 1, (int)(PARC_TEST_PATIENCE_NS / PARC_NS_PER_MS)), 1);
+    v = 8;
+    ck_assert_int_eq(parc_chan_send_try(&r, &v), 0);
+    parc_test_join(&t, 1);
+    ck_assert_int_eq(o.value, 8);
+    ck_assert(!fd_readable(fd));
+    ck_assert_int_eq(parc_chan_close(&r), 0);
+    ck_assert(fd_readable(fd)); /* a send says EPIPE at once */
+    ck_assert_int_eq(parc_chan_destroy(&r), 0);
+}
+END_TEST
+
+/* ---- many producers and consumers --------------------------------------- */
+
+enum { PRODUCERS = 4, CONSUMERS = 4, PER_PRODUCER = 20000 };
+
+typedef struct mpmc {
+    parc_chan_t *c;
+    parc_atomic(int) next_producer;
+    parc_atomic(uint64_t) received;
+    parc_atomic(uint64_t) sum;
+    uint32_t seen[CONSUMERS][PRODUCERS]; /* last sequence seen + 1 */
+    parc_atomic(int) next_consumer;
+    parc_atomic(int) fifo_broken;
+} mpmc_t;
+
+static void *producer(void *arg)
+{
+    mpmc_t *m = arg;
+    uint32_t id = (uint32_t)parc_faa(&m->next_producer, 1, PARC_RELAXED);
+    for (uint32_t s = 0; s < PER_PRODUCER; s++) {
+        uint64_t v = ((uint64_t)id << 32) | s;
+        ck_assert_int_eq(parc_chan_send(m->c, &v), 0);
+    }
+    return NULL;
+}
+
+static void *consumer(void *arg)
+{
+    mpmc_t *m = arg;
+    int me = parc_faa(&m->next_consumer, 1, PARC_RELAXED);
+    uint64_t v;
+    int rc;
+    while ((rc = parc_chan_recv(m->c, &v)) == 0) {
+        uint32_t p = (uint32_t)(v >> 32), s = (uint32_t)v;
+        if (s + 1 <= m->seen[me][p]) /* per-producer FIFO, per consumer */
+            parc_store(&m->fifo_broken, 1, PARC_RELAXED);
+        m->seen[me][p] = s + 1;
+        parc_faa(&m->received, 1, PARC_RELAXED);
+        parc_faa(&m->sum, s, PARC_RELAXED);
+    }
+    ck_assert_int_eq(rc, EPIPE);
+    return NULL;
+}
+
+static void run_mpmc(size_t cap)
+{
+    static mpmc_t m;
+    memset(&m, 0, sizeof m);
+    ck_assert_int_eq(parc_chan_create(&m.c, sizeof(uint64_t), cap), 0);
+    pthread_t p[PRODUCERS], c[CONSUMERS];
+    parc_test_spawn(c, CONSUMERS, consumer, &m, 0);
+    parc_test_spawn(p, PRODUCERS, producer, &m, 0);
+    parc_test_join(p, PRODUCERS);
+    ck_assert_int_eq(parc_chan_close(m.c), 0);
+    parc_test_join(c, CONSUMERS);
+    ck_assert_uint_eq(parc_load(&m.received, PARC_RELAXED),
+                      (uint64_t)PRODUCERS * PER_PRODUCER);
+    ck_assert_uint_eq(parc_load(&m.sum, PARC_RELAXED),
+                      (uint64_t)PRODUCERS * PER_PRODUCER * (PER_PRODUCER - 1) / 2);
+    ck_assert_int_eq(parc_load(&m.fifo_broken, PARC_RELAXED), 0);
+    ck_assert_int_eq(parc_chan_free(m.c), 0);
+}
+
+START_TEST(mpmc_bounded_exactly_once) { run_mpmc(16); }
+END_TEST
+START_TEST(mpmc_unbounded_exactly_once) { run_mpmc(PARC_CHAN_UNBOUNDED); }
+END_TEST
+START_TEST(mpmc_rendezvous_exactly_once) { run_mpmc(0); }
+END_TEST
+
+static int recv_one_second(void *arg)
+{
+    int x;
+    return parc_chan_recv_timed(arg, &x, PARC_NS_PER_S);
+}
+
+START_TEST(idle_receiver_burns_no_cpu)
+{
+    parc_chan_t c = PARC_CHAN_INIT(sizeof(int), 4);
+    parc_test_idle_t m = { recv_one_second, &c, -1, 0, 0 };
+    parc_test_measure_idle(&m);
+    ck_assert_int_eq(m.rc, ETIMEDOUT);
+    ck_assert_int_ge(m.wall_ns, PARC_NS_PER_S);
+    ck_assert_int_le(m.cpu_ns, m.wall_ns / 50);
+    ck_assert_int_eq(parc_chan_destroy(&c), 0);
+}
+END_TEST
+
+int main(void)
+{
+    Suite *s = suite_create("chan");
+    TCase *basic = tcase_create("basic");
+    tcase_add_test(basic, rejects_bad_arguments);
+    tcase_add_test(basic, bounded_fifo_and_wraparound);
+    tcase_add_test(basic, unbounded_crosses_segments);
+    tcase_add_test(basic, rendezvous_needs_a_partner);
+    tcase_add_test(basic, eventfd_readable_exactly_while_receivable);
+    tcase_add_test(basic, send_fd_readable_exactly_while_sendable);
+    tcase_add_test(basic, idle_receiver_burns_no_cpu);
+    suite_add_tcase(s, basic);
+    TCase *mt = tcase_create("threads");
+    tcase_add_test(mt, rendezvous_send_waits_for_receiver);
+    tcase_add_test(mt, blocked_sender_on_full_channel_is_moved_in);
+    tcase_add_test(mt, close_drains_then_epipe_and_wakes_everyone);
+    tcase_add_test(mt, mpmc_bounded_exactly_once);
+    tcase_add_test(mt, mpmc_unbounded_exactly_once);
+    tcase_add_test(mt, mpmc_rendezvous_exactly_once);
+    suite_add_tcase(s, mt);
+    return parc_test_run(s);
+}

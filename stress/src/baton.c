@@ -41,6 +41,7 @@
 #include "parc/chaos.h"
 #include "parc/stress_baton.h"
 #include "parc/time.h"
+#include "parc/weak.h"
 
 enum { ST_ABSENT, ST_READY, ST_RUNNING, ST_BLOCKED, ST_PENDING, ST_DONE };
 enum { EV_START = 1, EV_POINT, EV_BLOCK, EV_DECIDE, EV_EXIT };
@@ -348,6 +349,9 @@ static void on_unblock(void *ctx)
     wake_scheduler();
     wait_for_baton(i);
     pthread_mutex_unlock(&B.mu);
+    /* weak: whoever woke it is unknown; it acquires everyone's clock */
+    if (B.opt.weak)
+        parc_weak_sync_all();
 }
 
 static const parc_chaos_hooks_t baton_hooks = { on_point, on_block, on_unblock, NULL };
@@ -362,7 +366,7 @@ int parc_baton_begin(unsigned threads, const parc_baton_options_t *opt)
     if (opt != NULL)
         o = *opt;
     if (threads == 0 || threads > PARC_BATON_MAX_THREADS || o.depth > BATON_MAX_DEPTH ||
-        o.hang_ns < 0)
+        o.hang_ns < 0 || (o.weak && !parc_weak_compiled()))
         return EINVAL;
     if (o.seed == 0)
         o.seed = 1;
@@ -422,7 +426,12 @@ int parc_baton_begin(unsigned threads, const parc_baton_options_t *opt)
     B.next_change = 0;
     B.scheduler_quit = false;
     parc_atomic_init(&B.decide_seq, 0u);
-    int err = pthread_create(&B.scheduler, NULL, scheduler_main, NULL);
+    int err = o.weak ? parc_weak_begin(threads, o.seed) : 0;
+    if (err == 0) {
+        err = pthread_create(&B.scheduler, NULL, scheduler_main, NULL);
+        if (err != 0 && o.weak)
+            parc_weak_end(NULL);
+    }
     if (err != 0) {
         for (unsigned i = 0; i < threads; i++)
             pthread_cond_destroy(&B.t[i].wake);
@@ -451,6 +460,8 @@ int parc_baton_enter(unsigned index)
         return EINVAL;
     }
     my_index = (int)index;
+    if (B.opt.weak)
+        parc_weak_thread_enter(index);
     B.t[index].tid = (pid_t)syscall(SYS_gettid);
     B.t[index].status = ST_READY;
     B.entered++;
@@ -465,6 +476,7 @@ void parc_baton_exit(void)
     int i = my_index;
     if (i < 0)
         return;
+    parc_weak_thread_exit();
     pthread_mutex_lock(&B.mu);
     B.t[i].status = ST_DONE;
     B.done++;
@@ -507,6 +519,14 @@ int parc_baton_end(parc_baton_result_t *res)
     pthread_mutex_unlock(&B.mu);
     pthread_join(B.scheduler, NULL);
     pthread_mutex_lock(&B.mu);
+    if (B.opt.weak) {
+        parc_weak_stats_t ws;
+        parc_weak_end(&ws);
+        if (res != NULL) {
+            res->weak_loads = ws.loads;
+            res->weak_stale = ws.stale;
+        }
+    }
     B.active = false;
     for (unsigned i = 0; i < B.n; i++)
         pthread_cond_destroy(&B.t[i].wake);

@@ -60,6 +60,11 @@ typedef struct parc_baton_options {
     uint64_t expected_steps; /* k: change points fall in [1, k] (0: 2000) */
     unsigned max_run;        /* starvation guard (0: 200 steps in a row) */
     int64_t hang_ns;         /* all threads parked this long: HANG (0: 10 s) */
+    /* PARC_WEAK builds: run the participants under the C11 weak-memory
+     * model (parc/weak.h), its read choices seeded from `seed`; a thread
+     * back from a park acquires every participant's clock. EINVAL from
+     * begin in other builds. */
+    bool weak;
 } parc_baton_options_t;
 
 typedef struct parc_baton_result {
@@ -70,6 +75,8 @@ typedef struct parc_baton_result {
     bool hang;               /* parc_baton_run: the run hung (see there) */
     unsigned trace_len;      /* the last trace_len choices, oldest first */
     uint8_t trace[PARC_BATON_TRACE];
+    uint64_t weak_loads;     /* weak: modelled loads ... */
+    uint64_t weak_stale;     /* ... that read an older store than the latest */
 } parc_baton_result_t;
 
 /* True when the library has chaos points to schedule at (PARC_CHAOS). */

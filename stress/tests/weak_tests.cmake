@@ -1,0 +1,45 @@
+# ctest tests of the weak-memory mode (parc/weak.h, parc-stress --weak),
+# included from stress/tests/CMakeLists.txt:
+#
+#   stress.weak.suite          (PARC_WEAK) every workload that runs under the
+#                              baton passes under --weak;
+#   stress.weak.mutant.<name>  (PARC_WEAK) each weak-only negative control
+#                              (stress/mutants/weak_*.c) is caught by --weak
+#                              within 60 s;
+#   stress.weak_only.<name>    (every other build) the same negative control
+#                              PASSES a plain run: only --weak sees the bug;
+#   stress.weak.litmus         (PARC_WEAK) the litmus catalogue under the
+#                              model: outcome sets checked against C11;
+#   stress.weak.replay         (PARC_WEAK) --weak --seed S replays exactly.
+file(GLOB PARC_STRESS_WEAK_MUTANTS CONFIGURE_DEPENDS
+  ${CMAKE_CURRENT_LIST_DIR}/../mutants/weak_*.c)
+
+if(PARC_WEAK)
+  add_test(NAME stress.weak.suite
+    COMMAND parc-stress --weak --threads 4 --ops 4000 --watchdog 5 --quiet
+      --json ${CMAKE_CURRENT_BINARY_DIR}/stress-weak-suite.json)
+  set_tests_properties(stress.weak.suite PROPERTIES TIMEOUT 300
+    FAIL_REGULAR_EXPRESSION " [1-9][0-9]* failed")
+  foreach(src ${PARC_STRESS_WEAK_MUTANTS})
+    get_filename_component(name ${src} NAME_WE)
+    # The issue's bound: caught within 60 s; fresh seeds while 45 s last.
+    add_test(NAME stress.weak.mutant.${name}
+      COMMAND ${CMAKE_COMMAND}
+        -DPARC_STRESS=$<TARGET_FILE:parc-stress>
+        "-DARGS=--weak;--mutants;--impl;mutant.${name};--threads;3;--ops;20000;--fail-fast;--watchdog;5"
+        -DBUDGET=45
+        -P ${CMAKE_CURRENT_LIST_DIR}/expect_fail.cmake)
+    set_tests_properties(stress.weak.mutant.${name} PROPERTIES TIMEOUT 60
+      PASS_REGULAR_EXPRESSION "caught: ")
+  endforeach()
+else()
+  foreach(src ${PARC_STRESS_WEAK_MUTANTS})
+    get_filename_component(name ${src} NAME_WE)
+    add_test(NAME stress.weak_only.${name}
+      COMMAND parc-stress --mutants --impl mutant.${name} --threads 3 --seconds 1)
+    math(EXPR _weak_only_timeout "60 * ${PARC_SLOWDOWN}")
+    set_tests_properties(stress.weak_only.${name} PROPERTIES
+      TIMEOUT ${_weak_only_timeout} ENVIRONMENT "${PARC_STRESS_TEST_ENV}"
+      PASS_REGULAR_EXPRESSION "\n1 passed, 0 failed\n")
+  endforeach()
+endif()

@@ -20,7 +20,7 @@
 #include "parc/atomic.h"
 #include "parc/stress.h"
 
-#define NODES_PER_THREAD 4096u
+#define NODES_PER_THREAD 65536u
 
 typedef struct tnode {
     parc_atomic(struct tnode *) next;

@@ -32,6 +32,15 @@ if(PARC_WEAK)
     set_tests_properties(stress.weak.mutant.${name} PROPERTIES TIMEOUT 60
       PASS_REGULAR_EXPRESSION "caught: ")
   endforeach()
+  add_test(NAME stress.weak.litmus
+    COMMAND parc-stress --weak --litmus --ops 2560)
+  set_tests_properties(stress.weak.litmus PROPERTIES TIMEOUT 120
+    PASS_REGULAR_EXPRESSION "lb.relaxed[^\n]*\n  SKIP: [^\n]*\n\n14 passed, 0 failed, 1 skipped\n")
+  add_test(NAME stress.weak.replay
+    COMMAND ${CMAKE_COMMAND} -DPARC_STRESS=$<TARGET_FILE:parc-stress>
+      -P ${CMAKE_CURRENT_LIST_DIR}/weak_replay.cmake)
+  set_tests_properties(stress.weak.replay PROPERTIES TIMEOUT 120
+    PASS_REGULAR_EXPRESSION "weak replay: ok")
 else()
   foreach(src ${PARC_STRESS_WEAK_MUTANTS})
     get_filename_component(name ${src} NAME_WE)

@@ -89,7 +89,7 @@ enum { PARC_WEAK_XCHG, PARC_WEAK_ADD, PARC_WEAK_SUB, PARC_WEAK_OR, PARC_WEAK_AND
  * the same shape for schedules). Option 0 is always the mo-latest store,
  * the others go back in mo. */
 typedef unsigned (*parc_weak_chooser_fn)(void *ctx, unsigned kind, unsigned options);
-enum { PARC_WEAK_CHOICE_READ = 1, PARC_WEAK_CHOICE_SCHEDULE = 2 };
+enum { PARC_WEAK_CHOICE_READ = 1, PARC_WEAK_CHOICE_SCHEDULE = 2, PARC_WEAK_CHOICE_SWITCH = 3 };
 
 typedef struct parc_weak_stats {
     uint64_t loads;       /* modelled loads */

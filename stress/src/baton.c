@@ -116,9 +116,33 @@ static uint64_t splitmix64(uint64_t *x)
 
 /* ---- scheduling (B.mu held) ----------------------------------------------- */
 
-/* The highest-priority participant that can run, or -1. */
-static int choose(void)
+static bool runnable(unsigned i)
 {
+    return B.t[i].status == ST_READY || B.t[i].status == ST_RUNNING;
+}
+
+/* opt.chooser decides: `current` (the running thread, -1 when it stopped)
+ * is option 0 when it can go on, the others follow in index order. */
+static int choose_by_chooser(int current)
+{
+    int list[PARC_BATON_MAX_THREADS];
+    unsigned n = 0;
+    if (current >= 0 && runnable((unsigned)current))
+        list[n++] = current;
+    for (unsigned i = 0; i < B.n; i++)
+        if (runnable(i) && (int)i != current)
+            list[n++] = (int)i;
+    if (n <= 1)
+        return n ? list[0] : -1;
+    unsigned kind = list[0] == current ? PARC_WEAK_CHOICE_SCHEDULE : PARC_WEAK_CHOICE_SWITCH;
+    return list[B.opt.chooser(B.opt.chooser_ctx, kind, n) % n];
+}
+
+/* The highest-priority participant that can run, or -1. */
+static int choose(int current)
+{
+    if (B.opt.chooser != NULL)
+        return choose_by_chooser(current);
     int best = -1;
     for (unsigned i = 0; i < B.n; i++) {
         int s = B.t[i].status;
@@ -261,7 +285,7 @@ static void *scheduler_main(void *arg)
     while (!B.scheduler_quit) {
         if (B.holder < 0 && B.entered == B.n && B.done < B.n) {
             settle();
-            int next = choose();
+            int next = choose(-1);
             if (next >= 0) {
                 record(B.steps == 0 ? EV_START : EV_DECIDE, next);
                 hand_to(next);
@@ -305,7 +329,7 @@ static void on_point(void *ctx)
         B.t[i].prio = --B.floor;
     if ((B.steps + 1) % SETTLE_EVERY == 0 && anyone_parked())
         settle();
-    int next = choose();
+    int next = choose(i);
     record(EV_POINT, next);
     if (next != i) {
         B.t[i].status = ST_READY;
@@ -427,6 +451,8 @@ int parc_baton_begin(unsigned threads, const parc_baton_options_t *opt)
     B.scheduler_quit = false;
     parc_atomic_init(&B.decide_seq, 0u);
     int err = o.weak ? parc_weak_begin(threads, o.seed) : 0;
+    if (err == 0 && o.weak)
+        parc_weak_set_chooser(o.chooser, o.chooser_ctx);
     if (err == 0) {
         err = pthread_create(&B.scheduler, NULL, scheduler_main, NULL);
         if (err != 0 && o.weak)
@@ -522,6 +548,7 @@ int parc_baton_end(parc_baton_result_t *res)
     if (B.opt.weak) {
         parc_weak_stats_t ws;
         parc_weak_end(&ws);
+        parc_weak_set_chooser(NULL, NULL);
         if (res != NULL) {
             res->weak_loads = ws.loads;
             res->weak_stale = ws.stale;

@@ -26,6 +26,7 @@
 #include "parc/stress_baton.h"
 #include "parc/time.h"
 #include "parc/weak.h"
+#include "explore.h"
 #include "weak_modes.h"
 
 #define INSTANCES 64
@@ -252,6 +253,66 @@ static int run_test(const wl_test_t *t, uint64_t seed, unsigned runs, wl_hist_t 
     return rc;
 }
 
+/* Print the histogram and the verdict: 0 PASS, 1 FAIL, 2 SKIP. */
+static int judge(const wl_test_t *t, const wl_hist_t *h)
+{
+    for (unsigned o = 0; o < h->n; o++)
+        printf(" %s=%" PRIu64 "%s", h->key[o], h->count[o],
+               listed(t->forbidden, h->key[o]) ? "(FORBIDDEN)" :
+               listed(t->required, h->key[o]) ? "(weak)" :
+               listed(t->beyond, h->key[o]) ? "(BEYOND THE MODEL)" : "");
+    putchar('\n');
+    bool bad = false;
+    for (unsigned o = 0; o < h->n; o++) {
+        if (listed(t->forbidden, h->key[o])) {
+            printf("  FAIL: C11 forbids %s, seen %" PRIu64 " times\n", h->key[o],
+                   h->count[o]);
+            bad = true;
+        }
+        if (t->beyond && listed(t->beyond, h->key[o])) {
+            printf("  FAIL: the model claims it cannot produce %s, seen\n", h->key[o]);
+            bad = true;
+        }
+    }
+    for (const char *p = t->required; *p;) {
+        char want[8];
+        size_t n = strcspn(p, ",");
+        snprintf(want, sizeof want, "%.*s", (int)n, p);
+        if (seen(h, want) == 0) {
+            printf("  FAIL: C11 allows %s and the model never produced it\n", want);
+            bad = true;
+        }
+        p += n + (p[n] == ',');
+    }
+    if (bad)
+        return 1;
+    if (t->beyond) {
+        printf("  SKIP: C11 allows %s, which needs a load to read a store that "
+               "comes later in the execution; the model cannot produce it\n",
+               t->beyond);
+        return 2;
+    }
+    printf("  PASS\n");
+    return 0;
+}
+
+static void count(int verdict, unsigned *passed, unsigned *failed, unsigned *skipped)
+{
+    if (verdict == 0)
+        (*passed)++;
+    else if (verdict == 2)
+        (*skipped)++;
+    else
+        (*failed)++;
+}
+
+static bool wanted(const char *filter, const wl_test_t *t)
+{
+    char key[160];
+    snprintf(key, sizeof key, "litmus/%s", t->name);
+    return filter == NULL || strstr(key, filter) != NULL;
+}
+
 int stress_mode_litmus_weak(const stress_options_t *opt)
 {
     unsigned runs = opt->ops ? (unsigned)(opt->ops / INSTANCES) : 40;
@@ -260,16 +321,15 @@ int stress_mode_litmus_weak(const stress_options_t *opt)
     if (runs > 100000)
         runs = 100000;
     unsigned passed = 0, failed = 0, skipped = 0;
-    printf("parc-stress --weak --litmus: seed 0x%016" PRIx64 ", %u runs x %u instances "
-           "per test\n", opt->seed, runs, INSTANCES);
+    if (!opt->list)
+        printf("parc-stress --weak --litmus: seed 0x%016" PRIx64 ", %u runs x %u "
+               "instances per test\n", opt->seed, runs, INSTANCES);
     for (size_t i = 0; i < sizeof tests / sizeof tests[0]; i++) {
         const wl_test_t *t = &tests[i];
-        char key[160];
-        snprintf(key, sizeof key, "litmus/%s", t->name);
-        if (opt->filter && !strstr(key, opt->filter))
+        if (!wanted(opt->filter, t))
             continue;
         if (opt->list) {
-            printf("%s\n", key);
+            printf("litmus/%s\n", t->name);
             continue;
         }
         wl_hist_t h;
@@ -280,45 +340,7 @@ int stress_mode_litmus_weak(const stress_options_t *opt)
             failed++;
             continue;
         }
-        for (unsigned o = 0; o < h.n; o++)
-            printf(" %s=%" PRIu64 "%s", h.key[o], h.count[o],
-                   listed(t->forbidden, h.key[o]) ? "(FORBIDDEN)" :
-                   listed(t->required, h.key[o]) ? "(weak)" :
-                   listed(t->beyond, h.key[o]) ? "(BEYOND THE MODEL)" : "");
-        putchar('\n');
-        bool bad = false;
-        for (unsigned o = 0; o < h.n; o++) {
-            if (listed(t->forbidden, h.key[o])) {
-                printf("  FAIL: C11 forbids %s, seen %" PRIu64 " times\n", h.key[o],
-                       h.count[o]);
-                bad = true;
-            }
-            if (t->beyond && listed(t->beyond, h.key[o])) {
-                printf("  FAIL: the model claims it cannot produce %s, seen\n", h.key[o]);
-                bad = true;
-            }
-        }
-        for (const char *p = t->required; *p;) {
-            char want[8];
-            size_t n = strcspn(p, ",");
-            snprintf(want, sizeof want, "%.*s", (int)n, p);
-            if (seen(&h, want) == 0) {
-                printf("  FAIL: C11 allows %s and the model never produced it\n", want);
-                bad = true;
-            }
-            p += n + (p[n] == ',');
-        }
-        if (bad) {
-            failed++;
-        } else if (t->beyond) {
-            printf("  SKIP: C11 allows %s, which needs a load to read a store that "
-                   "comes later in the execution; the model cannot produce it\n",
-                   t->beyond);
-            skipped++;
-        } else {
-            printf("  PASS\n");
-            passed++;
-        }
+        count(judge(t, &h), &passed, &failed, &skipped);
         fflush(stdout);
     }
     if (opt->list)
@@ -328,4 +350,71 @@ int stress_mode_litmus_weak(const stress_options_t *opt)
         printf(", %u skipped", skipped);
     printf("\n");
     return failed ? 1 : 0;
+}
+
+/* ---- exhaustively (explore.h) ------------------------------------------- */
+
+typedef struct wl_explore {
+    const wl_test_t *test;
+    wl_state_t state;
+    wl_hist_t hist;
+} wl_explore_t;
+
+static void wl_explore_actor(unsigned index, void *arg)
+{
+    wl_explore_t *x = arg;
+    x->test->actor[index](&x->state);
+}
+
+static int wl_explore_one(void *arg, const parc_baton_options_t *bo)
+{
+    wl_explore_t *x = arg;
+    const wl_test_t *t = x->test;
+    parc_atomic_init(&x->state.x, 0);
+    parc_atomic_init(&x->state.y, 0);
+    memset(x->state.r, 0, sizeof x->state.r);
+    int rc = parc_baton_run(t->threads, wl_explore_actor, x, bo, NULL);
+    if (rc != 0)
+        return rc;
+    char key[8];
+    unsigned n = 0;
+    for (unsigned i = 0; i < t->results; i++)
+        key[n++] = (char)('0' + x->state.r[i]);
+    if (t->final_x)
+        key[n++] = (char)('0' + parc_raw_load(&x->state.x, PARC_RELAXED));
+    key[n] = 0;
+    tally(&x->hist, key);
+    return 0;
+}
+
+void stress_litmus_weak_explore(const char *filter, unsigned *passed, unsigned *failed,
+                                unsigned *skipped)
+{
+    /* litmus tests are a few operations long: bounds that never bind */
+    explore_bounds_t b = { .preemptions = 16, .stale_reads = 16 };
+    for (size_t i = 0; i < sizeof tests / sizeof tests[0]; i++) {
+        const wl_test_t *t = &tests[i];
+        if (!wanted(filter, t))
+            continue;
+        wl_explore_t *x = calloc(1, sizeof *x);
+        if (x == NULL) {
+            (*failed)++;
+            continue;
+        }
+        x->test = t;
+        explore_result_t res;
+        int rc = explore_run(&b, wl_explore_one, x, &res);
+        printf("explore litmus/%s (%s): %" PRIu64 " executions%s%s, outcomes:", t->name,
+               t->what, res.executions, res.complete ? " (all)" : " (INCOMPLETE)",
+               res.diverged ? " (a replay DIVERGED)" : "");
+        if (rc != 0 || res.failure != 0 || !res.complete || res.diverged) {
+            printf(" could not finish: %s\n", strerror(rc ? rc : res.failure ? res.failure
+                                                                            : EAGAIN));
+            (*failed)++;
+        } else {
+            count(judge(t, &x->hist), passed, failed, skipped);
+        }
+        fflush(stdout);
+        free(x);
+    }
 }

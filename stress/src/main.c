@@ -19,6 +19,7 @@
 #include "parc/stress_baton.h"
 #include "parc/time.h"
 #include "parc/weak.h"
+#include "weak_modes.h"
 #include "stress_internal.h"
 #include "lincheck_modes.h" /* stress-lin's modes: lincheck, baton, litmus */
 
@@ -40,6 +41,10 @@ static const stress_mode_t modes[] = {
       stress_mode_lincheck },
     { "--litmus", false, "run the litmus catalogue and registered litmus tests",
       stress_mode_litmus },
+    /* the weak-memory model's exhaustive mode (explore.c) */
+    { "--explore", false, "enumerate every schedule and read choice of tiny cases "
+                          "(litmus, core protocols) within bounds (PARC_WEAK builds)",
+      stress_mode_explore },
     { NULL, false, NULL, NULL },
 };
 

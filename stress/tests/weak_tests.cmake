@@ -10,6 +10,9 @@
 #                              PASSES a plain run: only --weak sees the bug;
 #   stress.weak.litmus         (PARC_WEAK) the litmus catalogue under the
 #                              model: outcome sets checked against C11;
+#   stress.weak.explore        (PARC_WEAK) --explore: litmus and the core
+#                              protocols, every execution within bounds;
+#   stress.weak.explore.mutants (PARC_WEAK) its negative control is caught;
 #   stress.weak.replay         (PARC_WEAK) --weak --seed S replays exactly.
 file(GLOB PARC_STRESS_WEAK_MUTANTS CONFIGURE_DEPENDS
   ${CMAKE_CURRENT_LIST_DIR}/../mutants/weak_*.c)
@@ -36,6 +39,14 @@ if(PARC_WEAK)
     COMMAND parc-stress --weak --litmus --ops 2560)
   set_tests_properties(stress.weak.litmus PROPERTIES TIMEOUT 120
     PASS_REGULAR_EXPRESSION "lb.relaxed[^\n]*\n  SKIP: [^\n]*\n\n14 passed, 0 failed, 1 skipped\n")
+  # The exhaustive mode: litmus outcome sets exactly, parc's core protocols
+  # within bounds; and its negative control (a lost wake-up) caught.
+  add_test(NAME stress.weak.explore COMMAND parc-stress --explore)
+  set_tests_properties(stress.weak.explore PROPERTIES TIMEOUT 600
+    PASS_REGULAR_EXPRESSION "\n18 passed, 0 failed, 1 skipped\n")
+  add_test(NAME stress.weak.explore.mutants COMMAND parc-stress --explore --mutants)
+  set_tests_properties(stress.weak.explore.mutants PROPERTIES TIMEOUT 120
+    PASS_REGULAR_EXPRESSION "\n1 passed, 0 failed\n")
   add_test(NAME stress.weak.replay
     COMMAND ${CMAKE_COMMAND} -DPARC_STRESS=$<TARGET_FILE:parc-stress>
       -P ${CMAKE_CURRENT_LIST_DIR}/weak_replay.cmake)

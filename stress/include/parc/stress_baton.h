@@ -51,6 +51,8 @@
 #include <stdint.h>
 #include <stdio.h>
 
+#include "parc/weak.h"
+
 #define PARC_BATON_MAX_THREADS 64
 #define PARC_BATON_TRACE 64 /* recent choices kept for the report */
 
@@ -65,6 +67,15 @@ typedef struct parc_baton_options {
      * back from a park acquires every participant's clock. EINVAL from
      * begin in other builds. */
     bool weak;
+    /* Optional: takes every decision instead of PCT (the exhaustive
+     * explorer, parc-stress --explore): which runnable participant runs
+     * next (kind PARC_WEAK_CHOICE_SCHEDULE: option 0 is the running thread
+     * going on, the others preempt it; PARC_WEAK_CHOICE_SWITCH: the running
+     * thread blocked or exited; other options in index order) and, with
+     * `weak`, which store each load reads (PARC_WEAK_CHOICE_READ). Called
+     * only when there are two options or more. */
+    parc_weak_chooser_fn chooser;
+    void *chooser_ctx;
 } parc_baton_options_t;
 
 typedef struct parc_baton_result {

@@ -13,6 +13,8 @@
 #   stress.weak.explore        (PARC_WEAK) --explore: litmus and the core
 #                              protocols, every execution within bounds;
 #   stress.weak.explore.mutants (PARC_WEAK) its negative control is caught;
+#   stress.weak.user[_bug]     (PARC_WEAK) a user's ring over parc/atomic.h
+#                              passes --weak; its relaxed twin is caught;
 #   stress.weak.replay         (PARC_WEAK) --weak --seed S replays exactly.
 file(GLOB PARC_STRESS_WEAK_MUTANTS CONFIGURE_DEPENDS
   ${CMAKE_CURRENT_LIST_DIR}/../mutants/weak_*.c)
@@ -47,6 +49,25 @@ if(PARC_WEAK)
   add_test(NAME stress.weak.explore.mutants COMMAND parc-stress --explore --mutants)
   set_tests_properties(stress.weak.explore.mutants PROPERTIES TIMEOUT 120
     PASS_REGULAR_EXPRESSION "\n1 passed, 0 failed\n")
+  # A user's own lock-free queue over parc/atomic.h (user_ring.c): it
+  # passes --weak; its relaxed-publish twin is caught.
+  add_executable(stress_user_ring ${CMAKE_CURRENT_LIST_DIR}/user_ring.c)
+  target_link_libraries(stress_user_ring PRIVATE parc_stress parc_warnings)
+  add_executable(stress_user_ring_bug ${CMAKE_CURRENT_LIST_DIR}/user_ring.c)
+  target_compile_definitions(stress_user_ring_bug PRIVATE USER_RING_BUG)
+  target_link_libraries(stress_user_ring_bug PRIVATE parc_stress parc_warnings)
+  add_test(NAME stress.weak.user
+    COMMAND stress_user_ring --weak --impl my.ring --threads 2 --ops 20000)
+  set_tests_properties(stress.weak.user PROPERTIES TIMEOUT 120
+    PASS_REGULAR_EXPRESSION "\n[1-9][0-9]* passed, 0 failed")
+  add_test(NAME stress.weak.user_bug
+    COMMAND ${CMAKE_COMMAND}
+      -DPARC_STRESS=$<TARGET_FILE:stress_user_ring_bug>
+      "-DARGS=--weak;--impl;my.ring;--threads;2;--ops;20000;--fail-fast"
+      -DBUDGET=45
+      -P ${CMAKE_CURRENT_LIST_DIR}/expect_fail.cmake)
+  set_tests_properties(stress.weak.user_bug PROPERTIES TIMEOUT 60
+    PASS_REGULAR_EXPRESSION "caught: ")
   add_test(NAME stress.weak.replay
     COMMAND ${CMAKE_COMMAND} -DPARC_STRESS=$<TARGET_FILE:parc-stress>
       -P ${CMAKE_CURRENT_LIST_DIR}/weak_replay.cmake)

@@ -16,6 +16,7 @@
 #include <errno.h>
 #include <inttypes.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "parc/atomic.h"
 #include "parc/stress.h"
@@ -98,13 +99,15 @@ static int tr_run(parc_stress_ctx_t *ctx, void *arg)
 {
     (void)arg;
     unsigned threads = parc_stress_threads(ctx);
-    tr_run_t *r = calloc(1, sizeof *r);
+    /* aligned: the head has a cache line of its own */
+    tr_run_t *r = aligned_alloc(PARC_CACHELINE, sizeof *r);
     tnode_t *nodes = calloc((size_t)threads * NODES_PER_THREAD, sizeof *nodes);
     if (r == NULL || nodes == NULL) {
         free(r);
         free(nodes);
         return ENOMEM;
     }
+    memset(r, 0, sizeof *r);
     r->nodes = nodes;
     r->threads = threads;
     parc_atomic_init(&r->head, NULL);

@@ -9,6 +9,7 @@
  */
 #include <errno.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "parc/atomic.h"
 #include "parc/stress.h"
@@ -28,9 +29,13 @@ typedef struct ring {
 
 static int ring_create(void **out, size_t capacity)
 {
-    ring_t *r = calloc(1, sizeof *r + capacity * sizeof r->slot[0]);
+    /* aligned: head and tail have cache lines of their own */
+    size_t size = sizeof(ring_t) + capacity * sizeof(parc_stress_item_t *);
+    ring_t *r = aligned_alloc(PARC_CACHELINE, (size + PARC_CACHELINE - 1) /
+                                                  PARC_CACHELINE * PARC_CACHELINE);
     if (r == NULL)
         return ENOMEM;
+    memset(r, 0, sizeof *r);
     parc_atomic_init(&r->head, 0);
     parc_atomic_init(&r->tail, 0);
     r->mask = capacity - 1;

@@ -5,7 +5,7 @@
 #                           stress harness's default suite, then the examples
 #   ./build.sh test [PRESET...]
 #                           build and run the whole test suite (ctest) in the
-#                           default, tsan, asan and chaos builds, or only in
+#                           default, tsan, asan, chaos and weak builds, or only in
 #                           the presets named
 #
 # Both are idempotent: they configure once, then rebuild what changed.
@@ -59,7 +59,7 @@ case "$cmd" in
   test)
     ensure_packages
     presets=("$@")
-    [ ${#presets[@]} -eq 0 ] && presets=(default tsan asan chaos)
+    [ ${#presets[@]} -eq 0 ] && presets=(default tsan asan chaos weak)
     status=0
     for p in "${presets[@]}"; do
       echo "=== $p build ==="

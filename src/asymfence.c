@@ -16,7 +16,10 @@ static bool asym_ok;
 
 static void asym_register(void)
 {
-#if defined(__linux__) && defined(SYS_membarrier) && !defined(PARC_TSAN)
+/* PARC_WEAK: the weak-memory model cannot see membarrier; both sides
+ * become seq_cst fences, which it models. */
+#if defined(__linux__) && defined(SYS_membarrier) && !defined(PARC_TSAN) && \
+    !defined(PARC_WEAK)
     /* Registration is required before the first PRIVATE_EXPEDITED call;
      * it fails on kernels before 4.14 and under seccomp filters that
      * refuse the call: then both sides fall back to fences. */

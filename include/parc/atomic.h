@@ -113,6 +113,59 @@ extern _Atomic(unsigned) parc_tsan_fence_word;
     (PARC_CHAOS_POINT(), atomic_thread_fence(mo))
 #endif
 
+/* ---- PARC_WEAK: the C11 weak-memory model at the seam -------------------
+ * (parc/weak.h; a separable block: it only redefines the wrappers above.)
+ * In a PARC_WEAK build every wrapper still passes its chaos point, then
+ * calls the model, which performs the access on memory and, under a model
+ * run, lets a load return an older store the C11 model allows. Values
+ * travel as their bits in a uint64_t; PARC_WEAK_T_(p) is the value type
+ * of the atomic object *p (the comma drops the _Atomic qualifier). The
+ * parc_raw_* wrappers stay plain atomics. */
+#ifdef PARC_WEAK
+#include "parc/weak.h"
+#define PARC_WEAK_T_(p) __typeof__((void)0, *(p))
+#define PARC_WEAK_BITS_(p, v) ((uint64_t)(uintptr_t)(PARC_WEAK_T_(p))(v))
+#define PARC_WEAK_VALUE_(p, bits) ((PARC_WEAK_T_(p))(uintptr_t)(bits))
+#undef parc_atomic_init
+#undef parc_load
+#undef parc_store
+#undef parc_xchg
+#undef parc_cas
+#undef parc_cas_weak
+#undef parc_faa
+#undef parc_fas
+#undef parc_for
+#undef parc_fand
+#undef parc_fence
+#define parc_atomic_init(p, v) \
+    (atomic_init((p), (v)), parc_weak_forget((const void *)(p)))
+#define parc_load(p, mo)                                                     \
+    (PARC_CHAOS_POINT(),                                                     \
+     PARC_WEAK_VALUE_(p, parc_weak_load((const void *)(p),                   \
+                                        sizeof(PARC_WEAK_T_(p)), (mo))))
+#define parc_store(p, v, mo)                                                 \
+    (PARC_CHAOS_POINT(), parc_weak_store((void *)(p), sizeof(PARC_WEAK_T_(p)), \
+                                         PARC_WEAK_BITS_(p, v), (mo)))
+#define PARC_WEAK_RMW_(p, op, v, mo)                                         \
+    (PARC_CHAOS_POINT(),                                                     \
+     PARC_WEAK_VALUE_(p, parc_weak_rmw((void *)(p), sizeof(PARC_WEAK_T_(p)), \
+                                       (op), (v), (mo))))
+#define parc_xchg(p, v, mo) PARC_WEAK_RMW_(p, PARC_WEAK_XCHG, PARC_WEAK_BITS_(p, v), mo)
+#define parc_faa(p, v, mo) PARC_WEAK_RMW_(p, PARC_WEAK_ADD, (uint64_t)(v), mo)
+#define parc_fas(p, v, mo) PARC_WEAK_RMW_(p, PARC_WEAK_SUB, (uint64_t)(v), mo)
+#define parc_for(p, v, mo) PARC_WEAK_RMW_(p, PARC_WEAK_OR, (uint64_t)(v), mo)
+#define parc_fand(p, v, mo) PARC_WEAK_RMW_(p, PARC_WEAK_AND, (uint64_t)(v), mo)
+/* Strong and weak compare-exchange alike (no spurious failure). */
+#define parc_cas(p, expected, desired, mo_ok, mo_fail)                       \
+    (PARC_CHAOS_POINT(),                                                     \
+     parc_weak_cas((void *)(p), sizeof(PARC_WEAK_T_(p)),                     \
+                   (void *)(expected),                                      \
+                   PARC_WEAK_BITS_(p, desired), (mo_ok), (mo_fail)))
+#define parc_cas_weak(p, expected, desired, mo_ok, mo_fail) \
+    parc_cas(p, expected, desired, mo_ok, mo_fail)
+#define parc_fence(mo) (PARC_CHAOS_POINT(), parc_weak_fence(mo))
+#endif /* PARC_WEAK */
+
 /* Compiler-only barrier: orders the compiler, not the processor. */
 #define parc_compiler_barrier() atomic_signal_fence(memory_order_seq_cst)
 

@@ -41,6 +41,7 @@
 #include "parc/chaos.h"
 #include "parc/stress_baton.h"
 #include "parc/time.h"
+#include "parc/weak.h"
 
 enum { ST_ABSENT, ST_READY, ST_RUNNING, ST_BLOCKED, ST_PENDING, ST_DONE };
 enum { EV_START = 1, EV_POINT, EV_BLOCK, EV_DECIDE, EV_EXIT };
@@ -115,9 +116,33 @@ static uint64_t splitmix64(uint64_t *x)
 
 /* ---- scheduling (B.mu held) ----------------------------------------------- */
 
-/* The highest-priority participant that can run, or -1. */
-static int choose(void)
+static bool runnable(unsigned i)
 {
+    return B.t[i].status == ST_READY || B.t[i].status == ST_RUNNING;
+}
+
+/* opt.chooser decides: `current` (the running thread, -1 when it stopped)
+ * is option 0 when it can go on, the others follow in index order. */
+static int choose_by_chooser(int current)
+{
+    int list[PARC_BATON_MAX_THREADS];
+    unsigned n = 0;
+    if (current >= 0 && runnable((unsigned)current))
+        list[n++] = current;
+    for (unsigned i = 0; i < B.n; i++)
+        if (runnable(i) && (int)i != current)
+            list[n++] = (int)i;
+    if (n <= 1)
+        return n ? list[0] : -1;
+    unsigned kind = list[0] == current ? PARC_WEAK_CHOICE_SCHEDULE : PARC_WEAK_CHOICE_SWITCH;
+    return list[B.opt.chooser(B.opt.chooser_ctx, kind, n) % n];
+}
+
+/* The highest-priority participant that can run, or -1. */
+static int choose(int current)
+{
+    if (B.opt.chooser != NULL)
+        return choose_by_chooser(current);
     int best = -1;
     for (unsigned i = 0; i < B.n; i++) {
         int s = B.t[i].status;
@@ -260,7 +285,7 @@ static void *scheduler_main(void *arg)
     while (!B.scheduler_quit) {
         if (B.holder < 0 && B.entered == B.n && B.done < B.n) {
             settle();
-            int next = choose();
+            int next = choose(-1);
             if (next >= 0) {
                 record(B.steps == 0 ? EV_START : EV_DECIDE, next);
                 hand_to(next);
@@ -304,7 +329,7 @@ static void on_point(void *ctx)
         B.t[i].prio = --B.floor;
     if ((B.steps + 1) % SETTLE_EVERY == 0 && anyone_parked())
         settle();
-    int next = choose();
+    int next = choose(i);
     record(EV_POINT, next);
     if (next != i) {
         B.t[i].status = ST_READY;
@@ -348,6 +373,9 @@ static void on_unblock(void *ctx)
     wake_scheduler();
     wait_for_baton(i);
     pthread_mutex_unlock(&B.mu);
+    /* weak: whoever woke it is unknown; it acquires everyone's clock */
+    if (B.opt.weak)
+        parc_weak_sync_all();
 }
 
 static const parc_chaos_hooks_t baton_hooks = { on_point, on_block, on_unblock, NULL };
@@ -362,7 +390,7 @@ int parc_baton_begin(unsigned threads, const parc_baton_options_t *opt)
     if (opt != NULL)
         o = *opt;
     if (threads == 0 || threads > PARC_BATON_MAX_THREADS || o.depth > BATON_MAX_DEPTH ||
-        o.hang_ns < 0)
+        o.hang_ns < 0 || (o.weak && !parc_weak_compiled()))
         return EINVAL;
     if (o.seed == 0)
         o.seed = 1;
@@ -422,7 +450,14 @@ int parc_baton_begin(unsigned threads, const parc_baton_options_t *opt)
     B.next_change = 0;
     B.scheduler_quit = false;
     parc_atomic_init(&B.decide_seq, 0u);
-    int err = pthread_create(&B.scheduler, NULL, scheduler_main, NULL);
+    int err = o.weak ? parc_weak_begin(threads, o.seed) : 0;
+    if (err == 0 && o.weak)
+        parc_weak_set_chooser(o.chooser, o.chooser_ctx);
+    if (err == 0) {
+        err = pthread_create(&B.scheduler, NULL, scheduler_main, NULL);
+        if (err != 0 && o.weak)
+            parc_weak_end(NULL);
+    }
     if (err != 0) {
         for (unsigned i = 0; i < threads; i++)
             pthread_cond_destroy(&B.t[i].wake);
@@ -451,6 +486,8 @@ int parc_baton_enter(unsigned index)
         return EINVAL;
     }
     my_index = (int)index;
+    if (B.opt.weak)
+        parc_weak_thread_enter(index);
     B.t[index].tid = (pid_t)syscall(SYS_gettid);
     B.t[index].status = ST_READY;
     B.entered++;
@@ -465,6 +502,7 @@ void parc_baton_exit(void)
     int i = my_index;
     if (i < 0)
         return;
+    parc_weak_thread_exit();
     pthread_mutex_lock(&B.mu);
     B.t[i].status = ST_DONE;
     B.done++;
@@ -507,6 +545,15 @@ int parc_baton_end(parc_baton_result_t *res)
     pthread_mutex_unlock(&B.mu);
     pthread_join(B.scheduler, NULL);
     pthread_mutex_lock(&B.mu);
+    if (B.opt.weak) {
+        parc_weak_stats_t ws;
+        parc_weak_end(&ws);
+        parc_weak_set_chooser(NULL, NULL);
+        if (res != NULL) {
+            res->weak_loads = ws.loads;
+            res->weak_stale = ws.stale;
+        }
+    }
     B.active = false;
     for (unsigned i = 0; i < B.n; i++)
         pthread_cond_destroy(&B.t[i].wake);

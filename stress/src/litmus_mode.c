@@ -17,6 +17,7 @@
 #include "parc/atomic.h"
 #include "parc/stress_litmus.h"
 #include "parc/time.h"
+#include "weak_modes.h" /* --weak --litmus */
 
 /* Two shared words and up to four results. */
 typedef struct lit_state {
@@ -208,6 +209,8 @@ static bool selected(const stress_options_t *opt, const parc_litmus_t *t)
 int stress_mode_litmus(const stress_options_t *opt, const char *arg)
 {
     (void)arg;
+    if (opt->weak)
+        return stress_mode_litmus_weak(opt);
     const parc_litmus_t *const *user;
     size_t nuser = parc_litmus_registered(&user);
     size_t nbuilt = sizeof catalogue / sizeof catalogue[0];

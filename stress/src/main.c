@@ -18,6 +18,8 @@
 
 #include "parc/stress_baton.h"
 #include "parc/time.h"
+#include "parc/weak.h"
+#include "weak_modes.h"
 #include "stress_internal.h"
 #include "lincheck_modes.h" /* stress-lin's modes: lincheck, baton, litmus */
 
@@ -39,6 +41,10 @@ static const stress_mode_t modes[] = {
       stress_mode_lincheck },
     { "--litmus", false, "run the litmus catalogue and registered litmus tests",
       stress_mode_litmus },
+    /* the weak-memory model's exhaustive mode (explore.c) */
+    { "--explore", false, "enumerate every schedule and read choice of tiny cases "
+                          "(litmus, core protocols) within bounds (PARC_WEAK builds)",
+      stress_mode_explore },
     { NULL, false, NULL, NULL },
 };
 
@@ -66,6 +72,12 @@ static int opt_impl(stress_options_t *o, const char *v) { o->impl = v; return 0;
 static int opt_json(stress_options_t *o, const char *v) { o->json = v; return 0; }
 static int opt_seed(stress_options_t *o, const char *v) { return parse_u64(v, &o->seed); }
 static int opt_baton(stress_options_t *o, const char *v) { (void)v; o->baton = true; return 0; }
+static int opt_weak(stress_options_t *o, const char *v)
+{
+    (void)v;
+    o->weak = o->baton = true;
+    return 0;
+}
 static int opt_replay(stress_options_t *o, const char *v)
 {
     o->baton = true;
@@ -127,6 +139,8 @@ static const option_def_t options[] = {
     { "--baton", NULL, "serialize each run under the PCT scheduler (PARC_CHAOS builds): "
                        "the seed replays the schedule", opt_baton },
     { "--replay", "SEED", "--baton --seed SEED: re-run a failing schedule", opt_replay },
+    { "--weak", NULL, "--baton under the C11 weak-memory model (PARC_WEAK builds): loads "
+                      "may read older stores; --weak --replay SEED replays", opt_weak },
     { "--quiet", NULL, "print only failures and the closing line", opt_quiet },
     { "--fail-fast", NULL, "stop after the first failing run", opt_fail_fast },
     { "--watchdog", "S", "HANG after S s without progress (default 10, x10 tsan/chaos)", opt_watchdog },
@@ -297,6 +311,12 @@ int parc_stress_main(int argc, char **argv)
     if (opt.ops && !seconds_given)
         opt.seconds = 0;
     opt.tty = isatty(STDERR_FILENO) && isatty(STDOUT_FILENO);
+    if (opt.weak && !parc_weak_compiled()) {
+        printf("parc-stress: SKIP: --weak needs the weak-memory model at the atomic "
+               "seam; configure with -DPARC_WEAK=ON (preset weak)\n"
+               "\n0 passed, 0 failed, 1 skipped\n");
+        return 0;
+    }
     if (opt.baton) {
         if (!parc_baton_available()) {
             printf("parc-stress: SKIP: --baton/--replay schedule parc's chaos points, "

@@ -31,6 +31,8 @@ const char *stress_build_name(void)
     return "tsan";
 #elif defined(__SANITIZE_ADDRESS__)
     return "asan";
+#elif defined(PARC_WEAK)
+    return "weak";
 #else
     return parc_chaos_compiled() ? "chaos" : "default";
 #endif
@@ -49,7 +51,8 @@ void stress_rerun_command(const stress_options_t *opt, const stress_case_t *c,
         snprintf(budget, sizeof budget, "--seconds %g", opt->seconds);
     snprintf(buf, size,
              "%s %s 0x%016" PRIx64 " --filter '%s/*' --impl '%s'%s --threads %u %s",
-             opt->argv0, opt->baton ? "--replay" : "--seed", opt->seed, c->workload, c->impl,
+             opt->argv0, opt->weak ? "--weak --replay" : opt->baton ? "--replay" : "--seed",
+             opt->seed, c->workload, c->impl,
              (c->flags & PARC_STRESS_MUTANT) ? " --mutants" : "", opt->threads,
              budget);
 }

@@ -76,6 +76,8 @@ typedef struct stress_options {
     uint64_t seed;
     bool baton;                /* --baton/--replay: runs serialized under the
                                 * PCT scheduler (parc/stress_baton.h) */
+    bool weak;                 /* --weak: the baton plus the C11 weak-memory
+                                * model (parc/weak.h; PARC_WEAK builds) */
     const char *argv0;
 } stress_options_t;
 

@@ -19,6 +19,7 @@
 #include <string.h>
 
 #include "parc/time.h"
+#include "parc/weak.h"
 #include "stress_internal.h"
 #include "lincheck_modes.h"
 
@@ -186,6 +187,7 @@ static void setter(sigrun_t *r)
             parc_stress_note(ctx, 0, "wait for waiters to return");
             parc_yield(); /* a chaos point: under --baton the awaited thread gets to run */
         }
+        parc_weak_sync_all(); /* --weak: as in waiter() */
     }
 out:
     parc_raw_store(&r->round, ROUND_STOP, PARC_SEQ_CST);
@@ -202,6 +204,9 @@ static void waiter(sigrun_t *r, unsigned index)
         }
         if (now == ROUND_STOP)
             return;
+        /* --weak: the round handshake is raw (outside the model); tell the
+         * model this thread has seen the setter's clear */
+        parc_weak_sync_all();
         parc_raw_faa(&r->ready, 1u, PARC_SEQ_CST);
         for (;;) {
             int64_t t0 = parc_now_ns();

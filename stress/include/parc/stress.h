@@ -75,6 +75,19 @@
  *         ./my_stress --list                  # every workload x impl
  *         ./my_stress --seed 1234 --filter queue.transfer/my.queue  # replay
  *
+ * Weak memory: if my_queue.c does its atomics through parc/atomic.h
+ * (parc_load, parc_store, parc_cas, parc_fence, ... with named orders) and
+ * both are built in parc's `weak` preset (-DPARC_WEAK=ON), then
+ *
+ *         ./my_stress --weak --impl my.queue --ops 20000
+ *
+ * runs the workloads one thread at a time with every load free to read
+ * any store the C11 memory model allows (parc/weak.h): a relaxed store
+ * that should have been a release, or a missing fence, fails here although
+ * x86 and ThreadSanitizer pass it; the printed --weak --replay SEED
+ * re-runs the same schedule and reads. stress/tests/user_ring.c is a
+ * tested example (a Lamport ring, and its relaxed-publish twin caught).
+ *
  * A lock adapter is the same shape (parc_stress_lock_impl_t and
  * PARC_STRESS_LOCK). Compile the adapter files into the executable itself,
  * not into a static archive: the linker drops archive members nothing

@@ -51,6 +51,8 @@
 #include <stdint.h>
 #include <stdio.h>
 
+#include "parc/weak.h"
+
 #define PARC_BATON_MAX_THREADS 64
 #define PARC_BATON_TRACE 64 /* recent choices kept for the report */
 
@@ -60,6 +62,20 @@ typedef struct parc_baton_options {
     uint64_t expected_steps; /* k: change points fall in [1, k] (0: 2000) */
     unsigned max_run;        /* starvation guard (0: 200 steps in a row) */
     int64_t hang_ns;         /* all threads parked this long: HANG (0: 10 s) */
+    /* PARC_WEAK builds: run the participants under the C11 weak-memory
+     * model (parc/weak.h), its read choices seeded from `seed`; a thread
+     * back from a park acquires every participant's clock. EINVAL from
+     * begin in other builds. */
+    bool weak;
+    /* Optional: takes every decision instead of PCT (the exhaustive
+     * explorer, parc-stress --explore): which runnable participant runs
+     * next (kind PARC_WEAK_CHOICE_SCHEDULE: option 0 is the running thread
+     * going on, the others preempt it; PARC_WEAK_CHOICE_SWITCH: the running
+     * thread blocked or exited; other options in index order) and, with
+     * `weak`, which store each load reads (PARC_WEAK_CHOICE_READ). Called
+     * only when there are two options or more. */
+    parc_weak_chooser_fn chooser;
+    void *chooser_ctx;
 } parc_baton_options_t;
 
 typedef struct parc_baton_result {
@@ -70,6 +86,8 @@ typedef struct parc_baton_result {
     bool hang;               /* parc_baton_run: the run hung (see there) */
     unsigned trace_len;      /* the last trace_len choices, oldest first */
     uint8_t trace[PARC_BATON_TRACE];
+    uint64_t weak_loads;     /* weak: modelled loads ... */
+    uint64_t weak_stale;     /* ... that read an older store than the latest */
 } parc_baton_result_t;
 
 /* True when the library has chaos points to schedule at (PARC_CHAOS). */

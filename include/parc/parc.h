@@ -32,4 +32,7 @@
 #include "parc/actor.h"
 #include "parc/actor_sched.h"
 
+/* processes */
+#include "parc/shm.h"
+
 #endif /* PARC_PARC_H */

@@ -34,5 +34,6 @@
 
 /* processes */
 #include "parc/shm.h"
+#include "parc/procpool.h"
 
 #endif /* PARC_PARC_H */

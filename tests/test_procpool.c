@@ -21,6 +21,13 @@
 #include "parc/procpool.h"
 #include "testutil.h"
 
+/* The sanitizers catch SIGSEGV in a worker and exit(1) instead: let the
+ * signal kill it, as it would without them, so its status says SIGSEGV. */
+const char *__asan_default_options(void);
+const char *__asan_default_options(void) { return "handle_segv=0"; }
+const char *__tsan_default_options(void);
+const char *__tsan_default_options(void) { return "handle_segv=0"; }
+
 static int square(const void *arg, size_t len, void **out, size_t *out_len)
 {
     if (len != sizeof(long))

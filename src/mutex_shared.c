@@ -21,8 +21,8 @@
  * list per thread, and a second user would replace glibc's): the holder's
  * tid is in the word, so a waiter can ask whether the holder still lives.
  * It asks before it first parks and after every park slice (20 ms) that
- * ends without a wake-up: pidfd_open(tid) -- ESRCH, or a pidfd that polls
- * readable (the thread exited; a zombie counts as dead) means dead. Then
+ * ends without a wake-up (liveness.c: a pidfd of the tid; a zombie counts
+ * as dead). Then
  * one CAS from exactly the word it read (the dead holder's) to its own
  * takes the lock: two waiters racing for it cannot both win, and a word
  * that changed meanwhile (the holder was alive after all and unlocked) is
@@ -43,18 +43,9 @@
  */
 #define _GNU_SOURCE
 #include <errno.h>
-#include <fcntl.h>
-#include <poll.h>
-#include <pthread.h>
-#include <signal.h>
-#include <sys/syscall.h>
-#include <unistd.h>
 
+#include "liveness.h"
 #include "mutex_shared.h"
-
-#ifndef PIDFD_THREAD
-#define PIDFD_THREAD O_EXCL /* linux/pidfd.h, Linux 6.9 */
-#endif
 
 #define SH_LOCKED 1u
 #define SH_WAITERS 2u
@@ -64,51 +55,6 @@ enum { CONSISTENT = 0, INCONSISTENT = 1, NOTRECOVERABLE = 2 };
 
 /* How long a robust waiter parks before it checks on the holder again. */
 #define CHECK_SLICE_NS (20 * PARC_NS_PER_MS)
-
-/* ---- who am I, who holds it ----------------------------------------- */
-
-static _Thread_local uint32_t cached_tid;
-static pthread_once_t atfork_once = PTHREAD_ONCE_INIT;
-
-/* The child of a fork is a new thread with a new tid, but inherits the
- * forking thread's thread-local cache. */
-static void forget_tid(void)
-{
-    cached_tid = 0;
-}
-
-static void register_atfork(void)
-{
-    pthread_atfork(NULL, NULL, forget_tid);
-}
-
-static uint32_t self_tid(void)
-{
-    if (cached_tid == 0) {
-        pthread_once(&atfork_once, register_atfork);
-        cached_tid = (uint32_t)syscall(SYS_gettid);
-    }
-    return cached_tid;
-}
-
-/* True when thread `tid` has exited (or never existed). */
-static bool holder_dead(uint32_t tid)
-{
-    int fd = (int)syscall(SYS_pidfd_open, (pid_t)tid, PIDFD_THREAD);
-    if (fd < 0 && errno == EINVAL) /* kernel without PIDFD_THREAD */
-        fd = (int)syscall(SYS_pidfd_open, (pid_t)tid, 0);
-    if (fd < 0) {
-        if (errno == ESRCH)
-            return true;
-        if (errno == EINVAL) /* a non-leader thread, old kernel */
-            return kill((pid_t)tid, 0) != 0 && errno == ESRCH;
-        return false; /* out of descriptors...: assume alive, ask later */
-    }
-    struct pollfd p = {fd, POLLIN, 0};
-    int r = poll(&p, 1, 0);
-    close(fd);
-    return r > 0;
-}
 
 static uint32_t state_of(parc_mutex_t *m)
 {
@@ -121,7 +67,7 @@ static uint32_t state_of(parc_mutex_t *m)
 
 int parc_mutex_shared_lock_(parc_mutex_t *m, parc_deadline_t deadline, bool try_only)
 {
-    const uint32_t me = self_tid() << SH_TID_SHIFT | SH_LOCKED;
+    const uint32_t me = parc_self_tid_() << SH_TID_SHIFT | SH_LOCKED;
     const bool robust = (m->kind & PARC_MUTEX_ROBUST) != 0;
     bool waited = false, check = true;
     unsigned spins = 0;
@@ -139,7 +85,7 @@ int parc_mutex_shared_lock_(parc_mutex_t *m, parc_deadline_t deadline, bool try_
         }
         if ((v >> SH_TID_SHIFT) == (me >> SH_TID_SHIFT))
             return EDEADLK;
-        if (robust && check && holder_dead(v >> SH_TID_SHIFT)) {
+        if (robust && check && parc_tid_dead_(v >> SH_TID_SHIFT)) {
             /* acquire: whatever the dead holder wrote is as visible as it
              * will ever be (it published nothing: that is the point of
              * EOWNERDEAD). Only the CAS from the dead holder's exact word
@@ -179,7 +125,7 @@ int parc_mutex_shared_lock_(parc_mutex_t *m, parc_deadline_t deadline, bool try_
 int parc_mutex_shared_unlock_(parc_mutex_t *m)
 {
     uint32_t v = parc_load(&m->word, PARC_RELAXED);
-    if (!(v & SH_LOCKED) || (v >> SH_TID_SHIFT) != self_tid())
+    if (!(v & SH_LOCKED) || (v >> SH_TID_SHIFT) != parc_self_tid_())
         return EPERM;
     bool lost = false;
     if ((m->kind & PARC_MUTEX_ROBUST) &&
@@ -204,7 +150,7 @@ int parc_mutex_consistent(parc_mutex_t *m)
     if (m == NULL || !(m->kind & PARC_MUTEX_ROBUST))
         return EINVAL;
     uint32_t v = parc_load(&m->word, PARC_RELAXED);
-    if (!(v & SH_LOCKED) || (v >> SH_TID_SHIFT) != self_tid() ||
+    if (!(v & SH_LOCKED) || (v >> SH_TID_SHIFT) != parc_self_tid_() ||
         parc_load(&m->wake_seq, PARC_RELAXED) != INCONSISTENT)
         return EINVAL;
     parc_store(&m->wake_seq, (uint32_t)CONSISTENT, PARC_RELAXED); /* inside */

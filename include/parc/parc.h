@@ -35,5 +35,6 @@
 /* processes */
 #include "parc/shm.h"
 #include "parc/procpool.h"
+#include "parc/shmqueue.h"
 
 #endif /* PARC_PARC_H */

@@ -173,6 +173,44 @@ START_TEST(seed_map_square)
 }
 END_TEST
 
+START_TEST(chunked_map_isolates_the_crashing_item)
+{
+    parc_procpool_t *p = make_pool(2, 0);
+    enum { N = 1000 };
+    static long in[N], out[N];
+    static int st[N];
+    for (long i = 0; i < N; i++)
+        in[i] = i % 13 == 0 && i != 13 ? i + 1 : i; /* only item 13 is 13 */
+    /* chunks of 100: item 13's chunk dies and is rerun item by item */
+    ck_assert_int_eq(parc_procpool_map_chunked(p, picky_square, in, sizeof(long), N,
+                                               out, sizeof(long), st, 100), ECHILD);
+    for (long i = 0; i < N; i++) {
+        if (i == 13) {
+            ck_assert_int_eq(st[i], ECHILD);
+        } else {
+            ck_assert_int_eq(st[i], in[i] == 17 ? ECHILD : in[i] == 19 ? ERANGE : 0);
+            if (st[i] == 0)
+                ck_assert_int_eq(out[i], in[i] * in[i]);
+        }
+    }
+    /* the automatic chunk size and one task per item agree */
+    for (long i = 0; i < N; i++)
+        in[i] = 20 + i;
+    ck_assert_int_eq(parc_procpool_map(p, square, in, sizeof(long), N, out,
+                                       sizeof(long), NULL), 0);
+    for (long i = 0; i < N; i++)
+        ck_assert_int_eq(out[i], in[i] * in[i]);
+    ck_assert_int_eq(parc_procpool_map_chunked(p, square, in, sizeof(long), 50, out,
+                                               sizeof(long), NULL, 1), 0);
+    ck_assert_int_eq(out[49], in[49] * in[49]);
+    /* a result of the wrong size fails that item with EMSGSIZE */
+    int small[3] = {1, 2, 3};
+    ck_assert_int_eq(parc_procpool_map_chunked(p, echo, small, sizeof small[0], 3,
+                                               out, sizeof out[0], st, 2), EMSGSIZE);
+    finish_pool(p);
+}
+END_TEST
+
 START_TEST(submit_apply_and_results)
 {
     parc_procpool_t *p = make_pool(2, 0);
@@ -401,6 +439,7 @@ int main(void)
     tcase_add_test(tc, rejects_bad_arguments);
     tcase_add_test(tc, seed_map_square);
     tcase_add_test(tc, submit_apply_and_results);
+    tcase_add_test(tc, chunked_map_isolates_the_crashing_item);
     tcase_add_test(tc, crashing_tasks_fail_alone_and_workers_are_replaced);
     tcase_add_test(tc, killed_worker_fails_its_task);
     tcase_add_test(tc, task_past_timeout_is_killed);

@@ -180,7 +180,9 @@ PARC_API int parc_procpool_apply(parc_procpool_t *pool, parc_proc_fn fn,
  * result_size (exactly result_size bytes: a result of another length
  * fails that item with EMSGSIZE; results may be NULL when nothing is
  * wanted back). statuses, when not NULL, receives each item's status. A
- * failing item does not stop the others. Returns 0 when every item
+ * failing item does not stop the others; an item whose worker dies fails
+ * alone (ECHILD), even though items travel in chunks (see
+ * parc_procpool_map_chunked). Returns 0 when every item
  * succeeded, otherwise the status of the first failing item (by index);
  * EINVAL, EPIPE, ENOMEM as submit (nothing submitted then). Blocks.
  */
@@ -188,6 +190,23 @@ PARC_API int parc_procpool_map(parc_procpool_t *pool, parc_proc_fn fn,
                                const void *args, size_t arg_size, size_t n,
                                void *results, size_t result_size,
                                int *statuses);
+
+/*
+ * map with an explicit chunk size: items travel `chunksize` to a task (one
+ * round trip per chunk, as Python's Pool.map(chunksize=)); 0 picks
+ * Python's default (about four chunks per worker), 1 sends one task per
+ * item. parc_procpool_map is this with 0. A chunk whose worker dies (or
+ * is killed past the timeout) is run again one task per item, so exactly
+ * the items that crash fail (ECHILD) and the others succeed; items of that
+ * chunk that had already run run twice (map's functions are meant to be
+ * pure). The per-task timeout applies to a whole chunk, then to each item
+ * on the rerun. Returns as parc_procpool_map.
+ */
+PARC_API int parc_procpool_map_chunked(parc_procpool_t *pool, parc_proc_fn fn,
+                                       const void *args, size_t arg_size,
+                                       size_t n, void *results,
+                                       size_t result_size, int *statuses,
+                                       size_t chunksize);
 
 /* imap: an iterator over the futures of fn on each argument, in order. */
 typedef struct parc_procpool_imap parc_procpool_imap_t;

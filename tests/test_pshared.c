@@ -16,6 +16,7 @@
 #include "parc/barrier.h"
 #include "parc/cond.h"
 #include "parc/event.h"
+#include "parc/mpmc.h"
 #include "parc/mutex.h"
 #include "parc/park.h"
 #include "parc/sem.h"
@@ -309,6 +310,43 @@ START_TEST(shared_event_and_barrier)
 }
 END_TEST
 
+START_TEST(shared_mpmc_between_forked_processes)
+{
+    /* The ring holds pointers: into the region, which the child inherits
+     * at the same address. Small capacity: producers block on a full ring
+     * and are woken across the process boundary. */
+    enum { CAP = 4, N = 3000 };
+    char *raw = shared(sizeof(parc_mpmc_t) + PARC_CACHELINE);
+    parc_mpmc_t *q = (parc_mpmc_t *)(((uintptr_t)raw + PARC_CACHELINE - 1) &
+                                     ~(uintptr_t)(PARC_CACHELINE - 1));
+    parc_mpmc_cell_t *cells = shared(CAP * sizeof *cells);
+    long *items = shared(N * sizeof *items);
+    ck_assert_int_eq(parc_mpmc_init_flags(q, cells, CAP, 4), EINVAL);
+    ck_assert_int_eq(parc_mpmc_init_flags(q, cells, CAP, PARC_PSHARED), 0);
+    pid_t pid = fork();
+    if (pid == 0) {
+        for (long i = 0; i < N; i++) {
+            items[i] = i * 7;
+            if (parc_mpmc_push_timed(q, &items[i], PARC_TEST_PATIENCE_NS) != 0)
+                _exit(1);
+        }
+        parc_mpmc_close(q);
+        _exit(0);
+    }
+    void *it;
+    long expect = 0;
+    int rc;
+    while ((rc = parc_mpmc_pop_timed(q, &it, PARC_TEST_PATIENCE_NS)) == 0) {
+        ck_assert_ptr_eq(it, &items[expect]);
+        ck_assert_int_eq(*(long *)it, expect * 7);
+        expect++;
+    }
+    ck_assert_int_eq(rc, EPIPE);
+    ck_assert_int_eq(expect, N);
+    wait_ok(pid);
+}
+END_TEST
+
 int main(void)
 {
     Suite *s = suite_create("pshared");
@@ -322,6 +360,7 @@ int main(void)
     tcase_add_test(tc, shared_condition_hands_items_across);
     tcase_add_test(tc, shared_semaphores_ping_pong);
     tcase_add_test(tc, shared_event_and_barrier);
+    tcase_add_test(tc, shared_mpmc_between_forked_processes);
     suite_add_tcase(s, tc);
     SRunner *sr = srunner_create(s);
     srunner_run_all(sr, CK_NORMAL);

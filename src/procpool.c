@@ -164,7 +164,7 @@ static void start_worker(parc_procpool_t *p, struct slot *s)
     if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) != 0)
         return; /* retried on a later turn */
     struct ctl_msg m = {CTL_SPAWN, ++p->next_id, 0, 0};
-    if (parc_procpool_ctl_send_(p->conn, &m, sv[1]) != 0) {
+    if (parc_procpool_ctl_send_(p->conn, &m, sv[1], 0) != 0) {
         close(sv[0]);
         close(sv[1]);
         return;
@@ -539,7 +539,7 @@ int parc_procpool_create(const parc_procpool_options_t *options,
     if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) != 0)
         goto fail_lock;
     struct ctl_msg m = {CTL_CONNECT, 0, 0, 0};
-    if (parc_procpool_ctl_send_(server, &m, sv[1]) != 0) {
+    if (parc_procpool_ctl_send_(server, &m, sv[1], 0) != 0) {
         close(sv[0]);
         close(sv[1]);
         goto fail_lock;

@@ -47,9 +47,10 @@ struct result_frame {
     uint64_t len;    /* result bytes that follow */
 };
 
-/* Send a control message with an optional file descriptor (fd < 0: none).
- * Returns 0 or an errno. */
-int parc_procpool_ctl_send_(int sock, const struct ctl_msg *m, int fd);
+/* Send a control message with an optional file descriptor (fd < 0: none);
+ * flags: 0, or MSG_DONTWAIT (the server, which must never block on a pool
+ * that stopped reading). Returns 0 or an errno. */
+int parc_procpool_ctl_send_(int sock, const struct ctl_msg *m, int fd, int flags);
 
 /* Receive one; *fd gets the descriptor it carried, or -1. Returns 0, EPIPE
  * at end of stream, or an errno. */

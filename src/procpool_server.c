@@ -31,7 +31,7 @@
 
 /* ---- control messages -------------------------------------------------- */
 
-int parc_procpool_ctl_send_(int sock, const struct ctl_msg *m, int fd)
+int parc_procpool_ctl_send_(int sock, const struct ctl_msg *m, int fd, int flags)
 {
     struct iovec iov = {(void *)m, sizeof *m};
     union {
@@ -53,7 +53,7 @@ int parc_procpool_ctl_send_(int sock, const struct ctl_msg *m, int fd)
         memcpy(CMSG_DATA(c), &fd, sizeof fd);
     }
     for (;;) {
-        ssize_t r = sendmsg(sock, &msg, MSG_NOSIGNAL);
+        ssize_t r = sendmsg(sock, &msg, MSG_NOSIGNAL | flags);
         if (r == (ssize_t)sizeof *m)
             return 0;
         if (r < 0 && errno == EINTR)
@@ -212,7 +212,7 @@ static void spawn(struct server *s, int conn, uint32_t id, int wsock)
     if (grow((void **)&s->kids, &s->capkids, s->nkids, sizeof *s->kids) != 0) {
         m.pid = -ENOMEM;
         close(wsock);
-        parc_procpool_ctl_send_(conn, &m, -1);
+        parc_procpool_ctl_send_(conn, &m, -1, MSG_DONTWAIT);
         return;
     }
     pid_t server = getpid();
@@ -237,12 +237,12 @@ static void spawn(struct server *s, int conn, uint32_t id, int wsock)
     }
     if (pid < 0) {
         m.pid = -err;
-        parc_procpool_ctl_send_(conn, &m, -1);
+        parc_procpool_ctl_send_(conn, &m, -1, MSG_DONTWAIT);
         return;
     }
     s->kids[s->nkids++] = (struct kid){pid, pidfd, conn, id};
     m.pid = pid;
-    parc_procpool_ctl_send_(conn, &m, pidfd);
+    parc_procpool_ctl_send_(conn, &m, pidfd, MSG_DONTWAIT);
 }
 
 static void reap(struct server *s, size_t i)
@@ -251,7 +251,7 @@ static void reap(struct server *s, size_t i)
     while (waitpid(s->kids[i].pid, &st, 0) < 0 && errno == EINTR)
         ;
     struct ctl_msg m = {CTL_EXITED, s->kids[i].id, s->kids[i].pid, st};
-    parc_procpool_ctl_send_(s->kids[i].conn, &m, -1);
+    parc_procpool_ctl_send_(s->kids[i].conn, &m, -1, MSG_DONTWAIT);
     close(s->kids[i].pidfd);
     s->kids[i] = s->kids[--s->nkids];
 }

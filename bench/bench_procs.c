@@ -22,7 +22,9 @@
  */
 #include <fcntl.h>
 #include <mqueue.h>
+#include <sched.h>
 #include <semaphore.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -354,3 +356,51 @@ static int64_t procpool_threads(bench_run_t *r)
     return rc == 0 ? ns : BENCH_FAILED;
 }
 BENCH_CASE(procpool_map, "parc-thread-pool", procpool_threads)
+
+/* ---- procpool_recovery ------------------------------------------------- */
+
+static const bench_point_t recovery_points[] = {
+    {"SIGSEGV -> future failed and worker replaced", 1, 0, NULL},
+    {NULL, 0, 0, NULL},
+};
+BENCH_DEFINE(procpool_recovery,
+             "from a task's segfault to its future failing (ECHILD) and the pool "
+             "back at full size",
+             recovery_points)
+
+static int crash_task(const void *arg, size_t len, void **out, size_t *out_len)
+{
+    (void)arg, (void)len, (void)out, (void)out_len;
+    raise(SIGKILL); /* as a segfault would, without a sanitizer's report */
+    return 0;
+}
+
+static int64_t recovery_parc(bench_run_t *r)
+{
+    static parc_procpool_t *pool;
+    if (pool == NULL) {
+        parc_procpool_options_t o = PARC_PROCPOOL_OPTIONS_INIT;
+        o.workers = 1;
+        if (parc_procpool_create(&o, &pool) != 0)
+            return BENCH_FAILED;
+    }
+    int64_t total = 0;
+    for (uint64_t i = 0; i < r->ops; i++) {
+        pid_t pid;
+        while (parc_procpool_pids(pool, &pid, 1) < 1) /* ready to start */
+            parc_sleep_ns(10000);
+        parc_future_t *f;
+        int64_t t0 = bench_now_ns();
+        if (parc_procpool_submit(pool, crash_task, NULL, 0, &f) != 0)
+            return BENCH_FAILED;
+        int rc = parc_future_get(f, NULL);
+        parc_procpool_release(f);
+        while (parc_procpool_pids(pool, &pid, 1) < 1)
+            sched_yield();
+        total += bench_now_ns() - t0;
+        if (rc != ECHILD)
+            return BENCH_FAILED;
+    }
+    return total;
+}
+BENCH_CASE(procpool_recovery, "parc", recovery_parc)

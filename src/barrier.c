@@ -23,6 +23,14 @@ int parc_barrier_init(parc_barrier_t *b, unsigned parties)
     return parc_ec_init(&b->ec);
 }
 
+int parc_barrier_init_flags(parc_barrier_t *b, unsigned parties, unsigned flags)
+{
+    if ((flags & ~PARC_PSHARED) != 0)
+        return EINVAL;
+    int rc = parc_barrier_init(b, parties);
+    return rc != 0 ? rc : parc_ec_init_flags(&b->ec, flags);
+}
+
 int parc_barrier_destroy(parc_barrier_t *b)
 {
     return b == NULL ? EINVAL : 0;

@@ -12,6 +12,18 @@ int parc_cond_init(parc_cond_t *c)
     return 0;
 }
 
+/* Bit 0 of the sequence: PARC_PSHARED was given at init (notifies add 2). */
+#define COND_SHARED_BIT 1u
+
+int parc_cond_init_flags(parc_cond_t *c, unsigned flags)
+{
+    if (c == NULL || (flags & ~PARC_PSHARED) != 0)
+        return EINVAL;
+    parc_cond_init(c);
+    parc_atomic_init(&c->seq, (flags & PARC_PSHARED) ? COND_SHARED_BIT : 0u);
+    return 0;
+}
+
 int parc_cond_destroy(parc_cond_t *c)
 {
     if (c == NULL)
@@ -56,7 +68,10 @@ int parc_cond_wait_until(parc_cond_t *c, parc_mutex_t *m, parc_deadline_t deadli
         while (parc_load(&c->seq, PARC_RELAXED) == seen) {
             /* The park compares the word with `seen` atomically with
              * going to sleep: a bump before it makes it return at once. */
-            if (parc_park_wait(&c->seq, seen, deadline) == ETIMEDOUT) {
+            int prc = (seen & COND_SHARED_BIT)
+                          ? parc_park_wait_shared(&c->seq, seen, deadline)
+                          : parc_park_wait(&c->seq, seen, deadline);
+            if (prc == ETIMEDOUT) {
                 timed_out = parc_load(&c->seq, PARC_RELAXED) == seen;
                 break;
             }
@@ -111,14 +126,20 @@ void parc_cond_notify_slow_(parc_cond_t *c, bool all)
 {
     /* relaxed: the bump publishes nothing (the condition is published by
      * the mutex); it only makes waiters' spins and parks see a change. */
-    parc_faa(&c->seq, 1u, PARC_RELAXED);
+    uint32_t was = parc_faa(&c->seq, 2u, PARC_RELAXED); /* keeps bit 0 */
     /* seq_cst fence: orders the bump before the sleeper check; pairs with
      * the fence in parc_cond_wait_until() (see there). */
     parc_fence(PARC_SEQ_CST);
     if (parc_load(&c->sleepers, PARC_RELAXED) == 0)
         return; /* every waiter is spinning and will see the bump */
-    if (all)
+    if (was & COND_SHARED_BIT) {
+        if (all)
+            parc_park_wake_all_shared(&c->seq);
+        else
+            parc_park_wake_one_shared(&c->seq);
+    } else if (all) {
         parc_park_wake_all(&c->seq);
-    else
+    } else {
         parc_park_wake_one(&c->seq);
+    }
 }

@@ -9,6 +9,14 @@ int parc_event_init(parc_event_t *e)
     return parc_ec_init(&e->ec);
 }
 
+int parc_event_init_flags(parc_event_t *e, unsigned flags)
+{
+    if ((flags & ~PARC_PSHARED) != 0)
+        return EINVAL;
+    int rc = parc_event_init(e);
+    return rc != 0 ? rc : parc_ec_init_flags(&e->ec, flags);
+}
+
 int parc_event_destroy(parc_event_t *e)
 {
     return e == NULL ? EINVAL : 0;

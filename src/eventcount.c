@@ -10,13 +10,26 @@ int parc_ec_init(parc_ec_t *ec)
     return 0;
 }
 
+/* Bit 0 of the epoch: PARC_PSHARED was given at init (wakes add 2). */
+#define EC_SHARED_BIT 1u
+
+int parc_ec_init_flags(parc_ec_t *ec, unsigned flags)
+{
+    if (ec == NULL || (flags & ~PARC_PSHARED) != 0)
+        return EINVAL;
+    parc_atomic_init(&ec->epoch, (flags & PARC_PSHARED) ? EC_SHARED_BIT : 0u);
+    parc_atomic_init(&ec->waiters, 0u);
+    return 0;
+}
+
 int parc_ec_wait(parc_ec_t *ec, parc_ec_key_t key, parc_deadline_t deadline)
 {
     if (ec == NULL)
         return EINVAL;
     /* The kernel (or the condvar bucket) compares the epoch with the key and
      * sleeps atomically with respect to parc_ec_wake's bump-then-wake. */
-    int rc = parc_park_wait(&ec->epoch, key, deadline);
+    int rc = (key & EC_SHARED_BIT) ? parc_park_wait_shared(&ec->epoch, key, deadline)
+                                   : parc_park_wait(&ec->epoch, key, deadline);
     parc_fas(&ec->waiters, 1u, PARC_RELAXED);
     /* acquire: a wake means a notifier bumped the epoch after publishing;
      * reading the epoch with acquire makes that publish visible to the
@@ -31,11 +44,17 @@ void parc_ec_wake(parc_ec_t *ec, bool all)
     /* release: publishes what the notifier wrote before notifying to a
      * waiter that reads the new epoch (prepare_wait, or after its park);
      * pairs with the acquire loads of the epoch there. */
-    parc_faa(&ec->epoch, 1u, PARC_RELEASE);
-    if (all)
+    uint32_t was = parc_faa(&ec->epoch, 2u, PARC_RELEASE); /* keeps bit 0 */
+    if (was & EC_SHARED_BIT) {
+        if (all)
+            parc_park_wake_all_shared(&ec->epoch);
+        else
+            parc_park_wake_one_shared(&ec->epoch);
+    } else if (all) {
         parc_park_wake_all(&ec->epoch);
-    else
+    } else {
         parc_park_wake_one(&ec->epoch);
+    }
 }
 
 int parc_ec_await(parc_ec_t *ec, bool (*ready)(void *arg), void *arg,

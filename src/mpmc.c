@@ -29,6 +29,20 @@ int parc_mpmc_init(parc_mpmc_t *q, parc_mpmc_cell_t *cells, size_t capacity)
     return 0;
 }
 
+int parc_mpmc_init_flags(parc_mpmc_t *q, parc_mpmc_cell_t *cells, size_t capacity,
+                         unsigned flags)
+{
+    if ((flags & ~PARC_PSHARED) != 0)
+        return EINVAL;
+    int rc = parc_mpmc_init(q, cells, capacity);
+    if (rc != 0 || !(flags & PARC_PSHARED))
+        return rc;
+    q->asym = false; /* membarrier cannot reach the other processes */
+    parc_ec_init_flags(&q->items, PARC_PSHARED);
+    parc_ec_init_flags(&q->space, PARC_PSHARED);
+    return 0;
+}
+
 int parc_mpmc_destroy(parc_mpmc_t *q)
 {
     if (q == NULL)

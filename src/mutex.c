@@ -29,6 +29,7 @@
  *   an extra wake-up later: harmless.
  */
 #include "parc/mutex.h"
+#include "mutex_shared.h"
 
 #if defined(__GNUC__)
 /* initial-exec: a direct %fs-relative address, no __tls_get_addr call. */
@@ -52,7 +53,8 @@ uintptr_t parc_thread_id(void)
 
 int parc_mutex_init(parc_mutex_t *m, unsigned kind)
 {
-    if (m == NULL || (kind != PARC_MUTEX_NORMAL && kind != PARC_MUTEX_ERRORCHECK))
+    unsigned base = kind & ~(unsigned)PARC_MUTEX_SHARED_KINDS;
+    if (m == NULL || (base != PARC_MUTEX_NORMAL && base != PARC_MUTEX_ERRORCHECK))
         return EINVAL;
     parc_atomic_init(&m->word, 0u);
     parc_atomic_init(&m->wake_seq, 0u);
@@ -143,6 +145,8 @@ static int acquire(parc_mutex_t *m, parc_deadline_t deadline)
 
 int parc_mutex_lock_slow_(parc_mutex_t *m, parc_deadline_t deadline)
 {
+    if (m->kind & PARC_MUTEX_SHARED_KINDS)
+        return parc_mutex_shared_lock_(m, deadline, false);
     if (m->kind != PARC_MUTEX_ERRORCHECK)
         return acquire(m, deadline);
     uintptr_t self = parc_thread_id();
@@ -159,6 +163,8 @@ int parc_mutex_lock_slow_(parc_mutex_t *m, parc_deadline_t deadline)
 
 int parc_mutex_lock_try_slow_(parc_mutex_t *m)
 {
+    if (m->kind & PARC_MUTEX_SHARED_KINDS)
+        return parc_mutex_shared_lock_(m, PARC_FOREVER, true);
     uintptr_t self = 0;
     if (m->kind == PARC_MUTEX_ERRORCHECK) {
         self = parc_thread_id();
@@ -181,6 +187,8 @@ int parc_mutex_lock_try_slow_(parc_mutex_t *m)
 
 int parc_mutex_unlock_slow_(parc_mutex_t *m, uint32_t seen)
 {
+    if (m->kind & PARC_MUTEX_SHARED_KINDS)
+        return parc_mutex_shared_unlock_(m);
     if (m->kind == PARC_MUTEX_ERRORCHECK) {
         if (parc_load(&m->owner, PARC_RELAXED) != parc_thread_id())
             return EPERM; /* not held, or held by another thread */

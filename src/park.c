@@ -73,6 +73,44 @@ int parc_park_wake_all(parc_park_word_t *word)
     return 0;
 }
 
+int parc_park_wait_shared(parc_park_word_t *word, uint32_t expected,
+                          parc_deadline_t deadline)
+{
+    if (word == NULL)
+        return EINVAL;
+    if (BACKEND.wait_shared == NULL)
+        return ENOTSUP;
+#ifdef PARC_CHAOS
+    parc_chaos_block();
+    int rc = BACKEND.wait_shared(word, expected, deadline);
+    parc_chaos_unblock();
+    return rc;
+#else
+    return BACKEND.wait_shared(word, expected, deadline);
+#endif
+}
+
+static int wake_shared(parc_park_word_t *word, int count)
+{
+    if (word == NULL)
+        return EINVAL;
+    if (BACKEND.wake_shared == NULL)
+        return ENOTSUP;
+    PARC_CHAOS_POINT();
+    BACKEND.wake_shared(word, count);
+    return 0;
+}
+
+int parc_park_wake_one_shared(parc_park_word_t *word)
+{
+    return wake_shared(word, 1);
+}
+
+int parc_park_wake_all_shared(parc_park_word_t *word)
+{
+    return wake_shared(word, INT_MAX);
+}
+
 const char *parc_park_backend(void)
 {
     return BACKEND.name;

@@ -14,6 +14,9 @@ typedef struct parc_park_backend {
     const char *name;
     int (*wait)(parc_park_word_t *word, uint32_t expected, parc_deadline_t deadline);
     void (*wake)(parc_park_word_t *word, int count); /* count: 1 or INT32_MAX */
+    /* process-shared forms; NULL when the back-end has none (condvar) */
+    int (*wait_shared)(parc_park_word_t *word, uint32_t expected, parc_deadline_t deadline);
+    void (*wake_shared)(parc_park_word_t *word, int count);
 } parc_park_backend_t;
 
 #ifdef __linux__

@@ -16,6 +16,15 @@ int parc_sem_init_bounded(parc_sem_t *s, uint32_t permits, uint32_t bound)
     return parc_ec_init(&s->ec);
 }
 
+int parc_sem_init_flags(parc_sem_t *s, uint32_t permits, uint32_t bound,
+                        unsigned flags)
+{
+    if ((flags & ~PARC_PSHARED) != 0)
+        return EINVAL;
+    int rc = parc_sem_init_bounded(s, permits, bound);
+    return rc != 0 ? rc : parc_ec_init_flags(&s->ec, flags);
+}
+
 int parc_sem_destroy(parc_sem_t *s)
 {
     return s == NULL ? EINVAL : 0;

@@ -28,6 +28,17 @@ const char *parc_strerror(int code)
         return "EALREADY: already started or finished";
     case EBUSY:
         return "EBUSY: still in use";
+    /* processes (shm.h, procpool.h, shared and robust primitives) */
+    case ECHILD:
+        return "ECHILD: the worker process running it died";
+    case EOWNERDEAD:
+        return "EOWNERDEAD: the previous owner died holding it (now yours, inconsistent)";
+    case ENOTRECOVERABLE:
+        return "ENOTRECOVERABLE: unlocked inconsistent after an owner died";
+    case EMSGSIZE:
+        return "EMSGSIZE: a message or result of the wrong size";
+    case EPROTO:
+        return "EPROTO: not a parc shared region (or a corrupt one)";
     default:
         return "unknown parc status";
     }

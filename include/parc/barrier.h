@@ -63,6 +63,14 @@ typedef struct parc_barrier {
  * is NULL or parties is 0 or > PARC_BARRIER_MAX_PARTIES. */
 int parc_barrier_init(parc_barrier_t *b, unsigned parties);
 
+/* As parc_barrier_init() with flags: 0 or PARC_PSHARED (in memory shared
+ * between processes). What a dead process costs: a party that dies never
+ * arrives, so the others wait until their timeout (the _timed form) or
+ * until a survivor that learnt of the death calls parc_barrier_abort()
+ * (everyone gets EPIPE). Returns as parc_barrier_init, EINVAL also for an
+ * unknown flag. */
+int parc_barrier_init_flags(parc_barrier_t *b, unsigned parties, unsigned flags);
+
 /* Release resources (none today). No thread may be using the barrier.
  * Returns 0, or EINVAL when b is NULL. */
 int parc_barrier_destroy(parc_barrier_t *b);

@@ -76,6 +76,15 @@ typedef struct parc_cond {
  * threads use it. */
 int parc_cond_init(parc_cond_t *c);
 
+/* As parc_cond_init() with flags: 0 or PARC_PSHARED (in memory shared
+ * between processes, used with a PARC_PSHARED mutex; the flag is bit 0 of
+ * the sequence, which notifies bump by 2). With a robust mutex a wait may
+ * return EOWNERDEAD: the mutex is held again, its previous owner died,
+ * and the caller makes the state consistent (parc_mutex_consistent). A
+ * waiter that died makes later notifies take the wake path. Returns 0,
+ * EINVAL for NULL or an unknown flag. */
+int parc_cond_init_flags(parc_cond_t *c, unsigned flags);
+
 /* Check that nobody waits on `c`. Returns 0; EAGAIN when threads are
  * waiting; EINVAL when c is NULL. After 0 the storage may be reused. */
 int parc_cond_destroy(parc_cond_t *c);

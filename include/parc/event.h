@@ -46,6 +46,12 @@ typedef struct parc_event {
 /* Initialise `e` with its flag down. Returns 0, or EINVAL when e is NULL. */
 int parc_event_init(parc_event_t *e);
 
+/* As parc_event_init() with flags: 0 or PARC_PSHARED (in memory shared
+ * between processes; any process may set, clear and wait). A process
+ * that dies costs nothing but, if it died waiting, a wake system call in
+ * later sets. Returns 0, EINVAL for NULL or an unknown flag. */
+int parc_event_init_flags(parc_event_t *e, unsigned flags);
+
 /* Release resources (none today). No thread may be using the event.
  * Returns 0, or EINVAL when e is NULL. */
 int parc_event_destroy(parc_event_t *e);

@@ -59,6 +59,15 @@ typedef uint32_t parc_ec_key_t;
 /* Initialise `ec` (same as PARC_EC_INIT). Returns 0 or EINVAL for NULL. */
 int parc_ec_init(parc_ec_t *ec);
 
+/* Initialise `ec` with flags: 0 (as parc_ec_init) or PARC_PSHARED (it
+ * lives in memory shared between processes: waits and wakes use the
+ * shared futex). The flag is bit 0 of the epoch, which every wake bumps
+ * by 2, so it costs no field and no fast-path check. A waiter that dies
+ * leaves its registration behind: notifies then always take the wake
+ * path (a system call), which is slower, never wrong. Returns 0, EINVAL
+ * for NULL or an unknown flag. */
+int parc_ec_init_flags(parc_ec_t *ec, unsigned flags);
+
 /* Register the calling thread as a waiter and return the key for
  * parc_ec_wait(). Follow with a re-check of the condition, then exactly one
  * of parc_ec_cancel_wait() or parc_ec_wait(). `ec` must not be NULL.

@@ -98,6 +98,20 @@ typedef struct parc_mpmc {
  * below 2). No other thread may use q during init. */
 int parc_mpmc_init(parc_mpmc_t *q, parc_mpmc_cell_t *cells, size_t capacity);
 
+/* As parc_mpmc_init() with flags: 0 or PARC_PSHARED. Shared: q, the cells
+ * and whatever the items point to live in a shared region mapped at the
+ * same address in every process that uses the ring (inherited across
+ * fork: the items are pointers, and so is q->cells; q 64-byte aligned);
+ * blocking parks on shared futexes and the asymmetric fence is off
+ * (membarrier reaches only this process's threads). What a dead process
+ * costs: one that dies between claiming a cell and filling (or emptying)
+ * it stops that cell, and consumers (producers) wait at it forever, as in
+ * every Vyukov ring; processes that may die use parc/shmqueue.h, which
+ * finds and skips such cells. Returns as parc_mpmc_init, EINVAL also for
+ * an unknown flag. */
+int parc_mpmc_init_flags(parc_mpmc_t *q, parc_mpmc_cell_t *cells, size_t capacity,
+                         unsigned flags);
+
 /* Marks q unusable; frees nothing. Returns 0 or EINVAL. No concurrent
  * use. */
 int parc_mpmc_destroy(parc_mpmc_t *q);

@@ -59,7 +59,25 @@
  *
  * Threads: any thread may lock; only the owner may unlock. Not recursive
  * (see parc/rlock.h). Not robust (a thread that exits holding the lock
- * leaves it held).
+ * leaves it held) unless made so:
+ *
+ * Process-shared and robust, flags added to the kind at init:
+ *   PARC_PSHARED       the mutex lives in memory shared between processes
+ *                      (parc/shm.h) and parks on a shared futex. Owner
+ *                      tracked (the holder's thread id is in the word):
+ *                      relock by the holder EDEADLK, unlock by another
+ *                      EPERM. Always through the library's slow path.
+ *   PARC_MUTEX_ROBUST  when the holder dies (its process killed, or the
+ *                      thread exited), the next locker gets the lock with
+ *                      EOWNERDEAD: the state it protects may be half
+ *                      updated. It repairs it and calls
+ *                      parc_mutex_consistent(); unlocking without that
+ *                      makes the mutex NOTRECOVERABLE (every lock then
+ *                      says ENOTRECOVERABLE). POSIX robust-mutex
+ *                      semantics; how the death is detected (the holder's
+ *                      tid, checked through a pidfd when a waiter finds
+ *                      the lock held) and its limits: src/mutex_shared.c.
+ * Such a mutex's fields are not the layout described above: see there.
  */
 #ifndef PARC_MUTEX_H
 #define PARC_MUTEX_H
@@ -74,6 +92,10 @@
 /* The kinds (see above). */
 #define PARC_MUTEX_NORMAL 0u
 #define PARC_MUTEX_ERRORCHECK 1u
+
+/* Kind flag: robust (see above); with or without PARC_PSHARED
+ * (parc/park.h). */
+#define PARC_MUTEX_ROBUST 0x200u
 
 /* Bits of the word. */
 #define PARC_MUTEX_LOCKED 1u
@@ -111,6 +133,12 @@ uintptr_t parc_thread_id(void);
  * PARC_MUTEX_ERRORCHECK), unlocked. Not while other threads use `m`.
  * Returns 0, or EINVAL when m is NULL or kind is unknown. */
 int parc_mutex_init(parc_mutex_t *m, unsigned kind);
+
+/* The holder of a robust mutex that it took with EOWNERDEAD marks the state
+ * it protects consistent again; the next unlock then leaves the mutex
+ * usable. Returns 0; EINVAL when m is NULL, not robust, not held by the
+ * caller, or not inconsistent. Never blocks. */
+int parc_mutex_consistent(parc_mutex_t *m);
 
 /* Check that `m` is free and unused. Returns 0, EAGAIN when it is locked
  * or has waiters, EINVAL when m is NULL. After 0, `m` may be re-initialised

@@ -41,4 +41,9 @@
 #include "parc/fiber.h"
 #include "parc/generator.h"
 
+/* processes */
+#include "parc/shm.h"
+#include "parc/procpool.h"
+#include "parc/shmqueue.h"
+
 #endif /* PARC_PARC_H */

@@ -54,4 +54,22 @@ int parc_park_wake_all(parc_park_word_t *word);
 /* Name of the back-end in use: "futex" or "condvar". */
 const char *parc_park_backend(void);
 
+/*
+ * Process-shared parking: the same three calls for a word in memory that
+ * several processes map (parc/shm.h), with a shared futex (no
+ * FUTEX_PRIVATE_FLAG: the kernel keys the wait on the page, not on this
+ * process's address). A word parked on with the shared calls must be woken
+ * with the shared calls. Same return codes, plus ENOTSUP with the condvar
+ * back-end (its buckets live in one process).
+ */
+int parc_park_wait_shared(parc_park_word_t *word, uint32_t expected,
+                          parc_deadline_t deadline);
+int parc_park_wake_one_shared(parc_park_word_t *word);
+int parc_park_wake_all_shared(parc_park_word_t *word);
+
+/* Flag of the _init_flags functions and mutex kinds: the object lives in
+ * memory shared between processes (parc/shm.h) and parks with the shared
+ * calls above (pthread's PTHREAD_PROCESS_SHARED). */
+#define PARC_PSHARED 0x100u
+
 #endif /* PARC_PARK_H */

@@ -68,6 +68,16 @@ int parc_sem_init(parc_sem_t *s, uint32_t permits);
  * s is NULL, bound is 0 or > PARC_SEM_VALUE_MAX, or permits > bound. */
 int parc_sem_init_bounded(parc_sem_t *s, uint32_t permits, uint32_t bound);
 
+/* As parc_sem_init_bounded() with flags: 0 or PARC_PSHARED (the semaphore
+ * lives in memory shared between processes, parc/shm.h, and any process
+ * may acquire and release). What a dead process costs: the permits it
+ * held are lost (a semaphore has no owner to give them back for, as with
+ * POSIX sem_t: a supervisor that knows releases them), and a waiter that
+ * died makes later releases take the wake path. Returns as
+ * parc_sem_init_bounded, EINVAL also for an unknown flag. */
+int parc_sem_init_flags(parc_sem_t *s, uint32_t permits, uint32_t bound,
+                        unsigned flags);
+
 /* Release the semaphore's resources (there are none today). No thread may
  * be using it. Returns 0, or EINVAL when s is NULL. */
 int parc_sem_destroy(parc_sem_t *s);

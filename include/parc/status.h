@@ -20,6 +20,14 @@
  *              complete called twice)
  *   EBUSY      still in use: destroy of a running future, of an actor
  *              runtime with live actors, of a started actor not joined
+ *
+ * Processes (shm.h, procpool.h, the PARC_PSHARED primitives, shmqueue.h):
+ *   ECHILD     the worker process running a task died (procpool)
+ *   EOWNERDEAD the lock's previous owner died holding it: the caller owns
+ *              it now, its state is inconsistent until marked consistent
+ *   ENOTRECOVERABLE  it was unlocked without being made consistent
+ *   EMSGSIZE   a message or result of the wrong size
+ *   EPROTO     a region that is not a parc region
  */
 #ifndef PARC_STATUS_H
 #define PARC_STATUS_H

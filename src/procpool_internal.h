@@ -1,0 +1,136 @@
+/*
+ * src/procpool_internal.h — what the process pool's dispatcher
+ * (procpool.c) and its fork server and workers (procpool_server.c) say to
+ * each other.
+ *
+ * Sockets:
+ *   server socket  SOCK_SEQPACKET, one per process (the fork server's
+ *                  first): CONNECT messages, each carrying a new pool's
+ *                  connection socket (SCM_RIGHTS).
+ *   pool conn      SOCK_SEQPACKET, one per pool: SPAWN (pool -> server,
+ *                  carrying the worker's socket end), SPAWNED (carrying
+ *                  the worker's pidfd), EXITED (its wait status). The
+ *                  server kills a pool's workers when its conn closes.
+ *   worker socket  SOCK_STREAM, one per worker: frames both ways, a
+ *                  header and then `len` bytes.
+ */
+#ifndef PARC_SRC_PROCPOOL_INTERNAL_H
+#define PARC_SRC_PROCPOOL_INTERNAL_H
+
+#include <pthread.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#include "parc/procpool.h"
+#include "parc/time.h"
+
+enum ctl_kind { CTL_CONNECT = 1, CTL_SPAWN, CTL_SPAWNED, CTL_EXITED };
+
+struct ctl_msg {
+    uint32_t kind;    /* enum ctl_kind */
+    uint32_t id;      /* the pool's serial number of the worker */
+    int32_t pid;      /* SPAWNED: pid, or -errno when the fork failed */
+    int32_t wstatus;  /* EXITED: waitpid's status */
+};
+
+enum frame_kind { FRAME_INIT = 1, FRAME_TASK };
+
+/* pool -> worker */
+struct task_frame {
+    uint32_t kind;   /* enum frame_kind */
+    uint32_t unused;
+    uint64_t fn;     /* the function's address (same image: see procpool.h) */
+    uint64_t len;    /* argument bytes that follow */
+};
+
+/* worker -> pool */
+struct result_frame {
+    int32_t status;  /* the task's return value */
+    uint32_t unused;
+    uint64_t len;    /* result bytes that follow */
+};
+
+/* Send a control message with an optional file descriptor (fd < 0: none);
+ * flags: 0, or MSG_DONTWAIT (the server, which must never block on a pool
+ * that stopped reading). Returns 0 or an errno. */
+int parc_procpool_ctl_send_(int sock, const struct ctl_msg *m, int fd, int flags);
+
+/* Receive one; *fd gets the descriptor it carried, or -1. Returns 0, EPIPE
+ * at end of stream, or an errno. */
+int parc_procpool_ctl_recv_(int sock, struct ctl_msg *m, int *fd);
+
+/* The process-wide server socket (the pool's end), starting the server if
+ * needed; -1 with *err set when it could not be started. */
+int parc_procpool_server_socket_(int *err);
+
+/* ---- the pool's state (procpool.c runs it, procpool_api.c fronts it) -- */
+
+#define TASK_MAGIC 0x70707431u /* "ppt1" */
+
+struct task {
+    parc_future_t future; /* first: parc_future_init_heap frees the block */
+    uint32_t magic;
+    bool died;            /* its worker died running it: wstatus valid */
+    int wstatus;
+    parc_proc_fn fn;
+    void *arg;            /* owned until sent */
+    size_t arg_len;
+    void *result;         /* freed by the last of its two owners */
+    size_t result_len;
+    parc_atomic(uint32_t) owners; /* the caller and the pool: 2, then 1, 0 */
+    struct task *next;    /* queue link */
+};
+
+enum slot_state { EMPTY, STARTING, IDLE, BUSY, GONE };
+
+struct slot {
+    enum slot_state state;
+    uint32_t id;
+    pid_t pid;
+    int pidfd;
+    int sock;
+    struct task *task;
+    parc_deadline_t deadline;
+    bool killed;          /* we sent SIGKILL for the deadline */
+    unsigned tasks_done;
+    /* outgoing frame and how much of it went out */
+    char *out;
+    size_t out_len, out_off;
+    /* incoming result: header, then bytes */
+    struct result_frame hdr;
+    size_t hdr_off;
+    char *in;
+    size_t in_off;
+};
+
+struct parc_procpool {
+    parc_procpool_options_t opt;
+    void *initarg;
+    unsigned nslots;
+    struct slot *slots;
+    uint32_t next_id;
+    int conn;             /* to the fork server */
+    int wake;             /* eventfd */
+    pthread_t thread;
+    bool joined;
+
+    pthread_mutex_t lock; /* guards what follows */
+    struct task *head, *tail;
+    bool closed, terminating, server_lost;
+    pid_t *pids;          /* snapshot for parc_procpool_pids */
+    uint64_t respawns;
+};
+
+/* The dispatcher thread's body (procpool.c). */
+void *parc_procpool_dispatch_(void *pool);
+
+/* Wake the dispatcher (a write to its eventfd). */
+void parc_procpool_wake_(parc_procpool_t *p);
+
+/* One of a task's two owners (the caller, the pool) lets go of it; the
+ * last frees its result; each drops its future reference. */
+void parc_procpool_let_go_(struct task *t);
+
+#endif

@@ -1,0 +1,302 @@
+/*
+ * The process pool's map and imap (see parc/procpool.h).
+ *
+ * map sends items in chunks, as Python's Pool.map does: one task carries
+ * many items to run_chunk(), a function of this library (so, like the
+ * user's, at the same address in the worker), which calls the user's
+ * function on each and packs every item's status and result into one
+ * reply. A round trip per chunk instead of per item is what makes a map
+ * of small items fast. What chunking costs Python -- a crash fails the
+ * whole chunk -- it does not cost here: a chunk whose worker died (or was
+ * killed past the timeout) is run again one task per item, so exactly the
+ * item that crashes fails, with its own status and wait status. Items of
+ * that chunk that had already run then run twice: map's functions are
+ * meant to be pure (as Python's). imap submits one task per item.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "parc/procpool.h"
+
+/* A chunk task's argument: this header, then count items of item_size. */
+struct chunk_head {
+    uint64_t fn;        /* the user's parc_proc_fn */
+    uint64_t item_size;
+    uint64_t count;
+};
+
+/* A chunk's reply: for each item, this header and then len bytes. */
+struct item_head {
+    int32_t status;
+    uint32_t len;
+};
+
+/* Runs in the worker: fn on each item of the chunk. */
+static int run_chunk(const void *arg, size_t len, void **out, size_t *out_len)
+{
+    struct chunk_head h;
+    if (len < sizeof h)
+        return EINVAL;
+    memcpy(&h, arg, sizeof h);
+    if (h.item_size != 0 && (len - sizeof h) / h.item_size < h.count)
+        return EINVAL;
+    parc_proc_fn fn = (parc_proc_fn)(uintptr_t)h.fn;
+    const char *items = (const char *)arg + sizeof h;
+    size_t cap = (size_t)h.count * (sizeof(struct item_head) + 16) + 64, used = 0;
+    char *buf = malloc(cap);
+    if (buf == NULL)
+        return ENOMEM;
+    for (uint64_t i = 0; i < h.count; i++) {
+        void *res = NULL;
+        size_t res_len = 0;
+        struct item_head ih;
+        ih.status = fn(items + i * h.item_size, (size_t)h.item_size, &res, &res_len);
+        ih.len = res != NULL ? (uint32_t)res_len : 0;
+        if (used + sizeof ih + ih.len > cap) {
+            size_t ncap = (used + sizeof ih + ih.len) * 2;
+            char *nb = realloc(buf, ncap);
+            if (nb == NULL) {
+                free(res);
+                free(buf);
+                return ENOMEM;
+            }
+            buf = nb;
+            cap = ncap;
+        }
+        memcpy(buf + used, &ih, sizeof ih);
+        if (ih.len > 0)
+            memcpy(buf + used + sizeof ih, res, ih.len);
+        used += sizeof ih + ih.len;
+        free(res);
+    }
+    *out = buf;
+    *out_len = used;
+    return 0;
+}
+
+struct parc_procpool_imap {
+    parc_future_t **fs;
+    size_t n, next;
+};
+
+/* Submit items [0, n); on failure release what was submitted. */
+static int submit_all(parc_procpool_t *pool, parc_proc_fn fn, const void *args,
+                      size_t arg_size, size_t n, parc_future_t **fs)
+{
+    for (size_t i = 0; i < n; i++) {
+        int rc = parc_procpool_submit(pool, fn, (const char *)args + i * arg_size,
+                                      arg_size, &fs[i]);
+        if (rc != 0) {
+            while (i-- > 0)
+                parc_procpool_release(fs[i]);
+            return rc;
+        }
+    }
+    return 0;
+}
+
+static bool bad_items(parc_procpool_t *pool, parc_proc_fn fn, const void *args,
+                      size_t arg_size, size_t n)
+{
+    return pool == NULL || fn == NULL || (n > 0 && arg_size > 0 && args == NULL) ||
+           (arg_size > 0 && n > SIZE_MAX / arg_size);
+}
+
+/* Store item i's outcome; returns its status (EMSGSIZE: wrong length). */
+static int store_item(int st, const void *data, size_t len, void *results,
+                      size_t result_size, size_t i, int *statuses)
+{
+    if (st == 0 && results != NULL) {
+        if (len != result_size)
+            st = EMSGSIZE;
+        else if (len > 0)
+            memcpy((char *)results + i * result_size, data, len);
+    }
+    if (statuses != NULL)
+        statuses[i] = st;
+    return st;
+}
+
+/* One task per item, waited in order (also the fallback for a chunk whose
+ * worker died). Returns the first failing status or 0; submit's error
+ * when nothing could be submitted. */
+static int map_items(parc_procpool_t *pool, parc_proc_fn fn, const char *args,
+                     size_t arg_size, size_t first, size_t n, void *results,
+                     size_t result_size, int *statuses)
+{
+    parc_future_t **fs = malloc(n * sizeof *fs);
+    if (fs == NULL)
+        return ENOMEM;
+    int rc = submit_all(pool, fn, args + first * arg_size, arg_size, n, fs);
+    if (rc != 0) {
+        free(fs);
+        return rc;
+    }
+    int firstfail = 0;
+    for (size_t i = 0; i < n; i++) {
+        int st = parc_future_get(fs[i], NULL);
+        const void *data = NULL;
+        size_t len = 0;
+        if (st == 0)
+            parc_procpool_result(fs[i], &data, &len);
+        st = store_item(st, data, len, results, result_size, first + i, statuses);
+        if (st != 0 && firstfail == 0)
+            firstfail = st;
+        parc_procpool_release(fs[i]);
+    }
+    free(fs);
+    return firstfail;
+}
+
+/* Unpack a chunk's reply into items [first, first + count). */
+static int unpack_chunk(const char *data, size_t len, size_t first, size_t count,
+                        void *results, size_t result_size, int *statuses)
+{
+    int firstfail = 0;
+    size_t at = 0;
+    for (size_t i = 0; i < count; i++) {
+        struct item_head ih;
+        int st;
+        if (at + sizeof ih > len) {
+            st = EPROTO;
+            ih.len = 0;
+        } else {
+            memcpy(&ih, data + at, sizeof ih);
+            at += sizeof ih;
+            st = at + ih.len <= len ? ih.status : EPROTO;
+        }
+        st = store_item(st, st == 0 ? data + at : NULL, st == 0 ? ih.len : 0,
+                        results, result_size, first + i, statuses);
+        at += st == EPROTO ? 0 : ih.len;
+        if (st != 0 && firstfail == 0)
+            firstfail = st;
+    }
+    return firstfail;
+}
+
+int parc_procpool_map_chunked(parc_procpool_t *pool, parc_proc_fn fn,
+                              const void *args, size_t arg_size, size_t n,
+                              void *results, size_t result_size, int *statuses,
+                              size_t chunksize)
+{
+    if (bad_items(pool, fn, args, arg_size, n))
+        return EINVAL;
+    if (n == 0)
+        return 0;
+    if (chunksize == 0) { /* Python's rule: about four chunks per worker */
+        size_t per = (size_t)parc_procpool_size(pool) * 4;
+        chunksize = (n + per - 1) / per;
+    }
+    if (chunksize <= 1)
+        return map_items(pool, fn, args, arg_size, 0, n, results, result_size,
+                         statuses);
+    size_t chunks = (n + chunksize - 1) / chunksize;
+    parc_future_t **fs = malloc(chunks * sizeof *fs);
+    if (fs == NULL)
+        return ENOMEM;
+    size_t sent = 0;
+    int rc = 0;
+    for (; sent < chunks && rc == 0; sent++) {
+        size_t first = sent * chunksize;
+        size_t count = n - first < chunksize ? n - first : chunksize;
+        size_t bytes = sizeof(struct chunk_head) + count * arg_size;
+        char *arg = malloc(bytes);
+        if (arg == NULL) {
+            rc = ENOMEM;
+            break;
+        }
+        struct chunk_head h = {(uint64_t)(uintptr_t)fn, arg_size, count};
+        memcpy(arg, &h, sizeof h);
+        if (arg_size > 0)
+            memcpy(arg + sizeof h, (const char *)args + first * arg_size, count * arg_size);
+        rc = parc_procpool_submit(pool, run_chunk, arg, bytes, &fs[sent]);
+        free(arg);
+        if (rc != 0)
+            break;
+    }
+    if (rc != 0) { /* nothing runs half-way: drop what was submitted */
+        for (size_t c = 0; c < sent; c++)
+            parc_procpool_release(fs[c]);
+        free(fs);
+        return rc;
+    }
+    int firstfail = 0;
+    for (size_t c = 0; c < chunks; c++) {
+        size_t first = c * chunksize;
+        size_t count = n - first < chunksize ? n - first : chunksize;
+        int st = parc_future_get(fs[c], NULL);
+        if (st == ECHILD || st == ETIMEDOUT) {
+            /* its worker died: find exactly which item, one task each */
+            st = map_items(pool, fn, args, arg_size, first, count, results,
+                           result_size, statuses);
+        } else if (st == 0) {
+            const void *data;
+            size_t len;
+            parc_procpool_result(fs[c], &data, &len);
+            st = unpack_chunk(data, len, first, count, results, result_size, statuses);
+        } else { /* the chunk itself failed (ENOMEM, ECANCELED, EPIPE) */
+            for (size_t i = 0; i < count; i++)
+                store_item(st, NULL, 0, results, result_size, first + i, statuses);
+        }
+        if (st != 0 && firstfail == 0)
+            firstfail = st;
+        parc_procpool_release(fs[c]);
+    }
+    free(fs);
+    return firstfail;
+}
+
+int parc_procpool_map(parc_procpool_t *pool, parc_proc_fn fn, const void *args,
+                      size_t arg_size, size_t n, void *results,
+                      size_t result_size, int *statuses)
+{
+    return parc_procpool_map_chunked(pool, fn, args, arg_size, n, results,
+                                     result_size, statuses, 0);
+}
+
+int parc_procpool_imap(parc_procpool_t *pool, parc_proc_fn fn, const void *args,
+                       size_t arg_size, size_t n, parc_procpool_imap_t **out)
+{
+    if (bad_items(pool, fn, args, arg_size, n) || out == NULL)
+        return EINVAL;
+    parc_procpool_imap_t *it = malloc(sizeof *it);
+    parc_future_t **fs = malloc((n ? n : 1) * sizeof *fs);
+    if (it == NULL || fs == NULL) {
+        free(it);
+        free(fs);
+        return ENOMEM;
+    }
+    int rc = submit_all(pool, fn, args, arg_size, n, fs);
+    if (rc != 0) {
+        free(it);
+        free(fs);
+        return rc;
+    }
+    it->fs = fs;
+    it->n = n;
+    it->next = 0;
+    *out = it;
+    return 0;
+}
+
+int parc_procpool_imap_next(parc_procpool_imap_t *it, parc_future_t **f)
+{
+    if (it == NULL || f == NULL)
+        return EINVAL;
+    if (it->next == it->n)
+        return EPIPE;
+    parc_future_t *g = it->fs[it->next++];
+    parc_future_wait(g);
+    *f = g;
+    return 0;
+}
+
+void parc_procpool_imap_free(parc_procpool_imap_t *it)
+{
+    if (it == NULL)
+        return;
+    while (it->next < it->n)
+        parc_procpool_release(it->fs[it->next++]);
+    free(it->fs);
+    free(it);
+}

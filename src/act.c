@@ -27,7 +27,7 @@ void parc_act_release(parc_act_t *a)
         return;
     parc_mpsc_destroy(&a->mbox);
     free(a->ext); /* its pin, if any, is the runtime's (joined at free) */
-    act_slot_free(act_rt_of(a), a);
+    parc_recycle_slab_free(&act_rt_of(a)->slots, a);
 }
 
 parc_act_rt_t *parc_act_runtime(parc_act_t *a)
@@ -213,7 +213,7 @@ int parc_act_spawn(parc_act_rt_t *rt, parc_act_fn fn, void *state,
         parc_atomic_init(&x->space_waiters, 0u);
         parc_atomic_init(&x->space, 0u);
     }
-    parc_act_t *a = act_slot_alloc(rt);
+    parc_act_t *a = parc_recycle_slab_alloc(&rt->slots);
     if (a == NULL) {
         free(x);
         return ENOMEM;
@@ -232,7 +232,7 @@ int parc_act_spawn(parc_act_rt_t *rt, parc_act_fn fn, void *state,
         pin_t *pin = malloc(sizeof *pin);
         if (pin == NULL) {
             free(x);
-            act_slot_free(rt, a);
+            parc_recycle_slab_free(&rt->slots, a);
             parc_faa(&rt->stopped, 1u, PARC_RELEASE); /* as finish does */
             return ENOMEM;
         }
@@ -242,7 +242,7 @@ int parc_act_spawn(parc_act_rt_t *rt, parc_act_fn fn, void *state,
             parc_sem_destroy(&pin->sem);
             free(pin);
             free(x);
-            act_slot_free(rt, a);
+            parc_recycle_slab_free(&rt->slots, a);
             parc_faa(&rt->stopped, 1u, PARC_RELEASE); /* as finish does */
             return EAGAIN;
         }

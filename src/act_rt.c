@@ -65,7 +65,7 @@ uint64_t parc_act_rt_live(parc_act_rt_t *rt)
      * actor's spawn (counted before it could run) is in the count read
      * next: never fewer spawned than stopped. */
     uint64_t stopped = parc_load(&rt->stopped, PARC_ACQUIRE);
-    return parc_load(&rt->slots.allocs, PARC_RELAXED) - stopped;
+    return parc_recycle_slab_allocs(&rt->slots) - stopped;
 }
 
 /* ---- timers ---------------------------------------------------------------- */
@@ -155,7 +155,12 @@ int parc_act_rt_create(unsigned workers, parc_act_rt_t **out)
     parc_atomic_init(&rt->qwaiters, 0u);
     parc_atomic_init(&rt->stopped, 0u);
     parc_mutex_init(&rt->lock, PARC_MUTEX_NORMAL);
-    act_slots_init(rt);
+    /* The slab's owner word is rt: act_rt_of. */
+    if (parc_recycle_init_slab(&rt->slots, sizeof(parc_act_t), ACT_SLAB_BYTES,
+                               rt) != 0) {
+        free(rt); /* only with pages larger than ACT_SLAB_BYTES */
+        return ENOMEM;
+    }
     parc_pool_options_t po = PARC_POOL_OPTIONS_INIT;
     po.name_prefix = "parc-actor";
     int rc = parc_pool_create(workers, &po, &rt->pool);
@@ -190,8 +195,8 @@ int parc_act_rt_free(parc_act_rt_t *rt)
         /* Every actor stopped, and every reference gone too: the slabs go
          * with the runtime. */
         /* relaxed: a count; spawning meanwhile would be misuse. */
-        busy = parc_load(&rt->slots.allocs, PARC_RELAXED) != stopped ||
-               act_slots_in_use(rt) != 0;
+        busy = parc_recycle_slab_allocs(&rt->slots) != stopped ||
+               parc_recycle_slab_in_use(&rt->slots) != 0;
     }
     if (busy)
         return EBUSY;
@@ -204,7 +209,7 @@ int parc_act_rt_free(parc_act_rt_t *rt)
         free(p);
         p = next;
     }
-    act_slots_destroy(rt);
+    parc_recycle_destroy_slab(&rt->slots);
     parc_mutex_destroy(&rt->lock);
     free(rt);
     return 0;

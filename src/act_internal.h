@@ -6,7 +6,10 @@
  *   act_rt.c    the runtime: create/free, quiescence, timers
  *
  * Actor memory is the one recycling allocator's (recycle.h), as a slab
- * recycler; see "actor memory" below.
+ * recycler; see "actor memory" below. Links, supervisors and the name
+ * registry (issue 17) are meant to come as files of their own beside
+ * these (act_link.c, act_sup.c, act_name.c), reaching the actor through
+ * this header, and typed messages as macros in parc/msg.h.
  */
 #ifndef PARC_SRC_ACT_INTERNAL_H
 #define PARC_SRC_ACT_INTERNAL_H

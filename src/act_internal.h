@@ -119,6 +119,10 @@ static inline parc_act_rt_t *act_rt_of(const parc_act_t *a)
  * this push made the mailbox non-empty. Returns 0 or EPIPE (stopped). */
 int act_push(parc_act_t *a, parc_msg_t *m);
 
+/* The quiescence count, rt->busy: turns scheduled or running plus timers
+ * pending. Whoever hands work on counts it before uncounting its own, so
+ * the count never passes through zero while work is in flight; quiesce
+ * (act_rt.c) waits for zero. */
 static inline void act_busy_inc(parc_act_rt_t *rt)
 {
     /* relaxed: the increment happens before the work it counts is handed

@@ -14,7 +14,7 @@ static int quiesce_wait(parc_act_rt_t *rt, parc_deadline_t deadline, bool try)
     if (rt == NULL)
         return EINVAL;
     for (unsigned i = 0; i < PARC_SPIN_POLLS; i++) {
-        /* acquire: pairs with busy_dec's release; the actors' work is
+        /* acquire: pairs with act_busy_dec's release; the actors' work is
          * visible once zero is seen. */
         if (parc_load(&rt->busy, PARC_ACQUIRE) == 0)
             return 0;
@@ -23,7 +23,7 @@ static int quiesce_wait(parc_act_rt_t *rt, parc_deadline_t deadline, bool try)
         parc_spin_poll(i);
     }
     for (;;) {
-        /* seq_cst: the other half of busy_dec's Dekker pair. */
+        /* seq_cst: the other half of act_busy_dec's Dekker pair. */
         parc_faa(&rt->qwaiters, 1u, PARC_SEQ_CST);
         uint32_t b = parc_load(&rt->busy, PARC_SEQ_CST);
         int rc = 0;
@@ -61,7 +61,7 @@ uint64_t parc_act_rt_live(parc_act_rt_t *rt)
 {
     if (rt == NULL)
         return 0;
-    /* acquire: pairs with finish's release increment, so each stopped
+    /* acquire: pairs with finish's (act.c) release increment, so each stopped
      * actor's spawn (counted before it could run) is in the count read
      * next: never fewer spawned than stopped. */
     uint64_t stopped = parc_load(&rt->stopped, PARC_ACQUIRE);
@@ -184,7 +184,7 @@ int parc_act_rt_free(parc_act_rt_t *rt)
         return EINVAL;
     if (parc_pool_current_worker(rt->pool) >= 0)
         return EDEADLK;
-    /* acquire: pairs with finish's release increment; the stopped
+    /* acquire: pairs with finish's (act.c) release increment; the stopped
      * actors' slots the runtime held are back on the freed stack. */
     uint64_t stopped = parc_load(&rt->stopped, PARC_ACQUIRE);
     /* A pending timer holds a reference to its actor, so a timer that

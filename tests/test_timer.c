@@ -101,7 +101,7 @@ START_TEST(fires_in_deadline_order_ties_in_add_order)
     }
     ck_assert_uint_eq(parc_timers_pending(t), ORDERED);
     parc_event_set(&o.release);
-    parc_deadline_t d;
+    parc_deadline_t d = PARC_FOREVER;
     parc_deadline_in(&d, PARC_TEST_PATIENCE_NS);
     while (parc_load(&o.n, PARC_ACQUIRE) < ORDERED && !parc_deadline_passed(d))
         parc_sleep_ns(PARC_NS_PER_MS);
@@ -158,7 +158,7 @@ START_TEST(cancel_before_during_and_after_firing)
     parc_event_set(&o.release);
     /* Let the thread run past where the cancelled one would have fired. */
     ck_assert_int_eq(parc_timers_add(t, 0, count_fire, &c, NULL), 0);
-    parc_deadline_t d;
+    parc_deadline_t d = PARC_FOREVER;
     parc_deadline_in(&d, PARC_TEST_PATIENCE_NS);
     while (parc_load(&c.fired, PARC_ACQUIRE) < 2 && !parc_deadline_passed(d))
         parc_sleep_ns(PARC_NS_PER_MS);
@@ -217,7 +217,7 @@ static void closing_fire(void *arg)
 {
     closing_t *k = arg;
     parc_store(&k->inside, 1, PARC_RELEASE); /* nothing published */
-    parc_deadline_t d;
+    parc_deadline_t d = PARC_FOREVER;
     parc_deadline_in(&d, PARC_TEST_PATIENCE_NS);
     int rc;
     do {
@@ -305,7 +305,7 @@ START_TEST(racing_add_and_cancel_exactly_once)
     parc_test_spawn(th, RACERS, racer_main, r, sizeof r[0]);
     parc_test_join(th, RACERS);
     /* Everything not cancelled is due within 200 us: wait for it. */
-    parc_deadline_t d;
+    parc_deadline_t d = PARC_FOREVER;
     parc_deadline_in(&d, PARC_TEST_PATIENCE_NS);
     while (parc_timers_pending(t) != 0 && !parc_deadline_passed(d))
         parc_sleep_ns(PARC_NS_PER_MS);

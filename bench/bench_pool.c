@@ -17,9 +17,9 @@
  *                   parc_pool_submit_future, no allocation);
  *                   "parc-heap-futures": parc_pool_submit's heap future
  *                   per fork. Peers: the same on a 1-worker pool (the
- *                   ratio is the speed-up of 2 workers), serial recursion. Java's figure for the same
- *                   tree is bench/pool_peers' "forks/s", the same unit;
- *                   its "task objects/s" counts two per split (the right
+ *                   ratio is the speed-up of 2 workers), serial
+ *                   recursion. Java's figure for the same tree is
+ *                   bench/pool_peers' "forks/s", the same unit; its "task objects/s" counts two per split (the right
  *                   half is a RecursiveTask too, computed in place, never
  *                   forked), twice the forks.
  *   pool_fib        fork/join fib(30) with a sequential cutoff (serial

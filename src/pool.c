@@ -1,4 +1,7 @@
-/* parc/pool.h: the work-stealing scheduler, its workers and life cycle. */
+/* parc/pool.h: the work-stealing scheduler (search, park, wake, the
+ * fairness tick), its workers, task items and submission. The life cycle
+ * (create, close, terminate, join, free) is in pool_life.c, the
+ * data-parallel calls in pool_map.c. */
 #define _GNU_SOURCE /* pthread_setname_np, pthread_attr_setaffinity_np */
 #include <pthread.h>
 #include <sched.h>
@@ -9,10 +12,10 @@
 
 #include "parc/deque.h"
 #include "parc/eventcount.h"
+#include "parc/inject.h"
 #include "pool_internal.h"
 #include "recycle.h"
 
-#define POOL_MAX_WORKERS 1024u
 /* Rounds of looking for work before a searching worker parks, with a
  * pause of SEARCH_PAUSE relaxes between rounds: about PARC_SPIN_POLLS
  * relaxes in all, the spin bound every blocking path in parc uses. */
@@ -26,258 +29,11 @@
  * worker). Outside and older work is not starved. */
 #define FAIRNESS_TICK 61u
 
-typedef struct pool_worker {
-    parc_deque_t deque;      /* cache-aligned inside */
-    /* Parking: the worker sleeps on its own eventcount until a waker
-     * claims it (sets `claimed` and takes it off the sleepers list). */
-    PARC_CACHE_ALIGNED parc_ec_t ec;
-    parc_atomic(int) claimed;
-    bool asleep;                       /* on the sleepers list (sleep_lock) */
-    struct pool_worker *next_sleeper;  /* sleep_lock */
-    parc_pool_t *pool;
-    unsigned index;
-    uint32_t tick;
-    uint64_t rng;            /* xorshift64 state for victim order */
-    void *stash;             /* a task item to run next (deque push failed) */
-    pthread_t thread;
-    bool started;
-} pool_worker_t;
-
-/* ---- the injection queue ---------------------------------------------------- *
- *
- * Submissions from threads outside the pool go to INJECT_SHARDS shards, a
- * submitting thread always to the same one (threads are dealt out round
- * robin), as ForkJoinPool's external submission queues (Doug Lea,
- * java.util.concurrent). A shard is a ring buffer guarded by one word that
- * holds its item count, a CLOSED bit and a LOCKED bit:
- *
- *   push   CAS LOCKED in (acquire; fails with EPIPE once CLOSED), store the
- *          item, then one fetch-and-add that adds the item to the count and
- *          clears LOCKED at once (seq_cst: it publishes the item and is the
- *          RMW the fence-free wake-up in push_item relies on).
- *   take   CAS LOCKED in, take up to INJECT_BATCH items (at most half of
- *          them when other workers could take the rest), store the new
- *          count with LOCKED clear (release). The worker runs the first
- *          and puts the rest on its own deque, where it finds them without
- *          touching the shard again and idle workers may steal them (Go's
- *          scheduler takes batches from its global run queue likewise).
- *   close  CAS CLOSED in (waiting out a holder): every later push fails,
- *          and a shard seen CLOSED and empty stays empty.
- *
- * Against the lock-free parc/lfqueue.h this was until, a push costs two
- * RMWs on a line that usually stays with the submitting thread (the
- * lfqueue needed an epoch-section exchange, a fetch-and-add and a CAS on
- * lines that consumers keep pulling away), and consumers touch the shard
- * once per batch. The lock is held for a few stores: a push spins (with
- * parc_spin_poll, yielding now and then) only while another thread holds
- * it; a worker never waits for it (a busy shard is simply retried later).
- */
-#define INJECT_SHARDS 4u
-#define INJECT_BATCH 32u
-#define INJECT_BUSY_POLLS 64u /* looks at a held shard before moving on */
-#define INJECT_RING_MIN 256u    /* slots a shard starts with and shrinks to */
-#define INJECT_RING_KEEP 16384u /* an emptied ring larger than this shrinks */
-#define SHARD_LOCKED UINT64_C(1)
-#define SHARD_CLOSED UINT64_C(2)
-#define SHARD_ONE UINT64_C(4)   /* one item in the count */
-
-/* A queued submission: a fire-and-forget task inline (fn, arg), or with
- * fn NULL, a task item (a future) in arg. Inline tasks cost the submitter
- * no allocation at all. */
-typedef struct inject_entry {
-    parc_task_fn fn;
-    void *arg;
-} inject_entry_t;
-
-typedef struct inject_shard {
-    /* count * SHARD_ONE | SHARD_CLOSED | SHARD_LOCKED */
-    PARC_CACHE_ALIGNED parc_atomic(uint64_t) word;
-    /* Guarded by LOCKED: the oldest entry's ring index, the ring. */
-    size_t head;
-    size_t cap;              /* a power of two */
-    inject_entry_t *ring;
-} inject_shard_t;
-
-struct parc_pool {
-    inject_shard_t inject[INJECT_SHARDS]; /* outside submissions */
-    /* Workers looking for work (not parked, not running): a submission
-     * wakes a sleeper only when this is 0. Written by every worker that
-     * runs out of work: its own line. */
-    PARC_CACHE_ALIGNED parc_atomic(uint32_t) searching;
-    /* Parked workers: a list under a lock (taken only to park and to
-     * wake, both of which cost a futex call anyway) and its length,
-     * which notifiers read without the lock. */
-    PARC_CACHE_ALIGNED parc_atomic(uint32_t) nsleepers;
-    pthread_mutex_t sleep_lock;
-    pool_worker_t *sleepers;
-    /* Read by every task and every steal, written once: a line of their
-     * own, away from the sleepers' churn. */
-    PARC_CACHE_ALIGNED parc_atomic(int) terminating;
-    unsigned nworkers;
-    pool_worker_t *workers;
-    void (*initializer)(void *arg, unsigned worker);
-    void *initializer_arg;
-    char prefix[16];
-    /* Life cycle: cold. */
-    PARC_CACHE_ALIGNED pthread_mutex_t join_lock;
-    bool joined;
-};
-
-static _Thread_local unsigned inject_slot; /* 0: none dealt yet */
-static parc_atomic(unsigned) inject_dealt;
-
-static size_t shard_count(uint64_t word)
-{
-    return (size_t)(word / SHARD_ONE);
-}
-
-static int shard_init(inject_shard_t *s)
-{
-    s->ring = malloc(INJECT_RING_MIN * sizeof *s->ring);
-    if (s->ring == NULL)
-        return ENOMEM;
-    parc_atomic_init(&s->word, UINT64_C(0));
-    s->head = 0;
-    s->cap = INJECT_RING_MIN;
-    return 0;
-}
-
-/* Append one entry. Returns 0; EAGAIN when another thread holds the
- * shard (or won the race for it); EPIPE when the shard is closed; ENOMEM
- * when a full ring could not grow. */
-static int shard_push(inject_shard_t *s, parc_task_fn fn, void *arg)
-{
-    uint64_t w = parc_load(&s->word, PARC_RELAXED);
-    if (w & SHARD_CLOSED)
-        return EPIPE;
-    if (w & SHARD_LOCKED)
-        return EAGAIN; /* the caller tries another shard first */
-    /* acquire: the ring as the previous holder left it (its release
-     * store or seq_cst add of the word) is visible. */
-    if (!parc_cas(&s->word, &w, w | SHARD_LOCKED, PARC_ACQUIRE, PARC_RELAXED))
-        return (w & SHARD_CLOSED) ? EPIPE : EAGAIN;
-    size_t n = shard_count(w);
-    if (n == s->cap) {
-        inject_entry_t *bigger = malloc(2 * s->cap * sizeof *bigger);
-        if (bigger == NULL) {
-            /* release: nothing changed, but the next holder's acquire
-             * pairs with every unlock alike. */
-            parc_store(&s->word, w, PARC_RELEASE);
-            return ENOMEM;
-        }
-        for (size_t i = 0; i < n; i++)
-            bigger[i] = s->ring[(s->head + i) & (s->cap - 1)];
-        free(s->ring);
-        s->ring = bigger;
-        s->head = 0;
-        s->cap *= 2;
-    }
-    inject_entry_t *e = &s->ring[(s->head + n) & (s->cap - 1)];
-    e->fn = fn;
-    e->arg = arg;
-    /* Count the item and unlock in one RMW (w | LOCKED + ONE - LOCKED is
-     * w + ONE). release: publishes the item and the ring to the next
-     * holder (its acquire CAS). seq_cst: see push_item. */
-    parc_faa(&s->word, SHARD_ONE - SHARD_LOCKED, PARC_SEQ_CST);
-    return 0;
-}
-
-/* Take up to `max` entries (oldest first) into out. Returns how many; 0
- * when the shard is empty, or when it is locked, which sets *busy. */
-static size_t shard_take(inject_shard_t *s, inject_entry_t *out, size_t max,
-                         bool *busy)
-{
-    uint64_t w = parc_load(&s->word, PARC_RELAXED);
-    for (;;) {
-        if (shard_count(w) == 0)
-            return 0;
-        if (w & SHARD_LOCKED) {
-            *busy = true;
-            return 0;
-        }
-        /* acquire: as in shard_push. */
-        if (parc_cas_weak(&s->word, &w, w | SHARD_LOCKED, PARC_ACQUIRE, PARC_RELAXED))
-            break;
-    }
-    size_t n = shard_count(w), k = n < max ? n : max;
-    for (size_t i = 0; i < k; i++)
-        out[i] = s->ring[(s->head + i) & (s->cap - 1)];
-    s->head = (s->head + k) & (s->cap - 1);
-    if (k == n && s->cap > INJECT_RING_KEEP) { /* a burst is over: shrink */
-        inject_entry_t *small = malloc(INJECT_RING_MIN * sizeof *small);
-        if (small != NULL) {
-            free(s->ring);
-            s->ring = small;
-            s->cap = INJECT_RING_MIN;
-            s->head = 0;
-        }
-    }
-    /* release: our ring updates happen before the next holder's acquire
-     * CAS. Nobody else writes the word while it is LOCKED. */
-    parc_store(&s->word, w - k * SHARD_ONE, PARC_RELEASE);
-    return k;
-}
-
-/* Mark the shard closed, waiting out a holder. */
-static void shard_close(inject_shard_t *s)
-{
-    uint64_t w = parc_load(&s->word, PARC_RELAXED);
-    for (unsigned i = 0; !(w & SHARD_CLOSED);) {
-        if (w & SHARD_LOCKED) {
-            parc_spin_poll(i++);
-            w = parc_load(&s->word, PARC_RELAXED);
-            continue;
-        }
-        /* relaxed: the bit is all a pusher needs, and it reads it in the
-         * word's modification order (its CAS). */
-        parc_cas_weak(&s->word, &w, w | SHARD_CLOSED, PARC_RELAXED, PARC_RELAXED);
-    }
-}
-
-/* True when some shard holds items (a snapshot; relaxed: nothing is read
- * through it). */
-static bool inject_nonempty(parc_pool_t *p)
-{
-    for (unsigned i = 0; i < INJECT_SHARDS; i++)
-        if (shard_count(parc_load(&p->inject[i].word, PARC_RELAXED)) > 0)
-            return true;
-    return false;
-}
-
-/* Push from an outside thread: to its own shard, or when another thread
- * holds that one (a worker taking a batch, possibly preempted meanwhile),
- * to the next free one: a submission never waits for a holder unless every
- * shard is held at once. Returns as shard_push, never EAGAIN. */
-static int inject_push(parc_pool_t *p, parc_task_fn fn, void *arg)
-{
-    if (inject_slot == 0)
-        inject_slot = parc_faa(&inject_dealt, 1u, PARC_RELAXED) % INJECT_SHARDS + 1u;
-    unsigned first = inject_slot - 1u;
-    for (unsigned i = 0;; i++) {
-        int rc = shard_push(&p->inject[(first + i) % INJECT_SHARDS], fn, arg);
-        if (rc != EAGAIN)
-            return rc;
-        if (i % INJECT_SHARDS == INJECT_SHARDS - 1)
-            parc_spin_poll(i / INJECT_SHARDS); /* all held: wait a little */
-    }
-}
-
 static _Thread_local pool_worker_t *current;
 
-static void *alloc_aligned(size_t size)
+pool_worker_t *parc_pool_self_(void)
 {
-    size_t rounded = (size + PARC_CACHELINE - 1) / PARC_CACHELINE * PARC_CACHELINE;
-    void *m = aligned_alloc(PARC_CACHELINE, rounded);
-    if (m != NULL)
-        memset(m, 0, rounded);
-    return m;
-}
-
-static bool terminating(parc_pool_t *p)
-{
-    /* acquire: pairs with the release store in terminate; nothing is read
-     * through it but the flag, acquire keeps later drains after it. */
-    return parc_load(&p->terminating, PARC_ACQUIRE) != 0;
+    return current;
 }
 
 /*
@@ -311,7 +67,7 @@ static bool wake_one(parc_pool_t *p)
 
 /* Wake every worker parked now (each at most once: a worker that parks
  * again right away is not chased). */
-static void wake_all(parc_pool_t *p)
+void parc_pool_wake_all_(parc_pool_t *p)
 {
     for (unsigned i = 0; i < p->nworkers && wake_one(p); i++) {
     }
@@ -351,7 +107,7 @@ static void found_work(parc_pool_t *p, pool_worker_t *w)
      * pairs with pool_notify's fence (store-buffering pattern). */
     parc_fence(PARC_SEQ_CST);
     /* Our own deque counts too: a batch taken from a shard waits there. */
-    bool more = inject_nonempty(p) || parc_deque_size(&w->deque) > 0;
+    bool more = parc_inject_size(&p->inject) > 0 || parc_deque_size(&w->deque) > 0;
     for (unsigned i = 0; !more && i < p->nworkers; i++)
         more = &p->workers[i] != w && parc_deque_size(&p->workers[i].deque) > 0;
     if (more)
@@ -417,7 +173,7 @@ static void run_task(parc_pool_t *p, void *item)
 {
     if (is_light(item)) {
         light_task_t *t = as_light(item);
-        if (!terminating(p)) {
+        if (!pool_terminating(p)) {
             void *ignored = NULL;
             (void)t->fn(t->arg, &ignored); /* nobody asked for the outcome */
         }
@@ -426,7 +182,7 @@ static void run_task(parc_pool_t *p, void *item)
     }
     parc_future_t *f = item;
     bool heap = f->heap != 0;
-    if (terminating(p))
+    if (pool_terminating(p))
         parc_future_drop(f);
     else
         parc_future_run(f);
@@ -434,7 +190,7 @@ static void run_task(parc_pool_t *p, void *item)
         parc_future_release(f);
 }
 
-static void cancel_task(void *item)
+void parc_pool_cancel_item_(void *item)
 {
     if (is_light(item)) {
         light_free(as_light(item)); /* never runs */
@@ -450,33 +206,33 @@ static void cancel_task(void *item)
 /* The task item of a shard entry: a future as it is; an inline task in a
  * light record, from the calling worker's own cache (records made here
  * are mostly released here too). NULL when no record could be had. */
-static void *entry_item(const inject_entry_t *e)
+static void *entry_item(const parc_inject_entry_t *e)
 {
     if (e->fn == NULL)
         return e->arg;
     light_task_t *t = light_alloc();
     if (t == NULL)
         return NULL;
-    t->fn = e->fn;
+    t->fn = (parc_task_fn)e->fn;
     t->arg = e->arg;
     return (void *)((uintptr_t)t | LIGHT_TAG);
 }
 
 /* Run an entry at once (when it could not be queued as an item). */
-static void run_entry(parc_pool_t *p, const inject_entry_t *e)
+static void run_entry(parc_pool_t *p, const parc_inject_entry_t *e)
 {
     if (e->fn == NULL) {
         run_task(p, e->arg);
-    } else if (!terminating(p)) {
+    } else if (!pool_terminating(p)) {
         void *ignored = NULL;
-        (void)e->fn(e->arg, &ignored);
+        (void)((parc_task_fn)e->fn)(e->arg, &ignored);
     }
 }
 
-static void cancel_entry(const inject_entry_t *e)
+void parc_pool_cancel_entry_(const parc_inject_entry_t *e)
 {
     if (e->fn == NULL)
-        cancel_task(e->arg); /* an inline task simply never runs */
+        parc_pool_cancel_item_(e->arg); /* an inline task simply never runs */
 }
 
 static uint64_t next_random(pool_worker_t *w)
@@ -489,70 +245,45 @@ static uint64_t next_random(pool_worker_t *w)
 }
 
 /*
- * Take from the injection shards, starting at the worker's own: the oldest
- * item of the first shard with any into *item, the rest of a batch onto
- * w's deque (in order: w pops the oldest first). A shard that is busy
- * while holding items is retried (its holder takes a few stores): it
- * holds work. Returns true when it took an item. *closed_empty (when not
- * NULL) is set when every shard was seen closed and empty.
+ * Take from the injection queue, starting at the worker's own shard: the
+ * oldest entry of a batch into *item, the rest onto w's deque (in order:
+ * w pops the oldest first). A shard that stays held is skipped: nothing
+ * is stranded, a pusher wakes a worker after it (see push_outside), and a
+ * worker taking a batch comes back for the rest. Returns true when it
+ * took an item. *closed_empty (when not NULL) is set when every shard was
+ * seen closed and empty.
  */
 static bool inject_take(parc_pool_t *p, pool_worker_t *w, void **item,
                         bool *closed_empty)
 {
-    bool all_closed_empty = true;
-    unsigned start = w != NULL ? w->index : 0;
-    for (unsigned i = 0; i < INJECT_SHARDS; i++) {
-        inject_shard_t *s = &p->inject[(start + i) % INJECT_SHARDS];
-        for (unsigned spins = 0;; spins++) {
-            uint64_t word = parc_load(&s->word, PARC_RELAXED); /* a peek */
-            size_t n = shard_count(word);
-            if (n == 0) {
-                if (!(word & SHARD_CLOSED))
-                    all_closed_empty = false;
-                break;
-            }
-            /* At most half when other workers could take the rest. */
-            size_t max = w == NULL ? 1
-                         : p->nworkers == 1 ? INJECT_BATCH
-                         : (n + 1) / 2 < INJECT_BATCH ? (n + 1) / 2
-                                                      : INJECT_BATCH;
-            inject_entry_t batch[INJECT_BATCH];
-            bool busy = false;
-            size_t k = shard_take(s, batch, max, &busy);
-            if (k > 0) {
-                for (size_t j = k - 1; j > 0; j--) {
-                    void *it = entry_item(&batch[j]);
-                    if (it == NULL)
-                        run_entry(p, &batch[j]); /* no memory: run it now */
-                    else if (parc_deque_push(&w->deque, it) != 0)
-                        run_task(p, it); /* likewise */
-                }
-                void *it = entry_item(&batch[0]);
-                if (it != NULL) {
-                    *item = it;
-                    return true;
-                }
-                run_entry(p, &batch[0]); /* no memory: run it, look again */
-                continue;
-            }
-            if (busy) {
-                /* Held for a few stores: look again a few times. Held
-                 * longer (the holder was preempted): move on. Nothing is
-                 * stranded: a pusher wakes a worker after it (see
-                 * push_outside), a worker taking a batch comes back for
-                 * the rest. */
-                if (spins < INJECT_BUSY_POLLS) {
-                    parc_cpu_relax();
-                    continue;
-                }
-                all_closed_empty = false;
-                break;
-            }
+    /* A helper outside the workers (w NULL) has no deque: one entry. At
+     * most half a shard when other workers could take the rest. */
+    size_t max = w == NULL ? 1 : INJECT_BATCH;
+    unsigned flags = w != NULL && p->nworkers > 1 ? PARC_INJECT_HALF : 0;
+    parc_inject_entry_t batch[INJECT_BATCH];
+    for (;;) {
+        size_t k;
+        int rc = parc_inject_take(&p->inject, w != NULL ? w->index : 0, batch,
+                                  max, flags, &k);
+        if (rc != 0) {
+            if (closed_empty != NULL)
+                *closed_empty = rc == EPIPE;
+            return false;
         }
+        for (size_t j = k - 1; j > 0; j--) {
+            void *it = entry_item(&batch[j]);
+            if (it == NULL)
+                run_entry(p, &batch[j]); /* no memory: run it now */
+            else if (parc_deque_push(&w->deque, it) != 0)
+                run_task(p, it); /* likewise */
+        }
+        void *it = entry_item(&batch[0]);
+        if (it != NULL) {
+            *item = it;
+            return true;
+        }
+        run_entry(p, &batch[0]); /* no memory: run it, look again */
     }
-    if (closed_empty != NULL)
-        *closed_empty = all_closed_empty;
-    return false;
 }
 
 /* Look once everywhere but our own deque: the injection shards, then the
@@ -638,7 +369,7 @@ static void *next_task(parc_pool_t *p, pool_worker_t *w)
     void *item;
     bool counted = false; /* w is counted in p->searching */
     for (;;) {
-        if (terminating(p))
+        if (pool_terminating(p))
             break;
         void *f = w->stash;
         w->stash = NULL;
@@ -678,7 +409,7 @@ static void *next_task(parc_pool_t *p, pool_worker_t *w)
         }
         parc_fas(&p->searching, 1u, PARC_RELAXED);
         counted = false;
-        if (drained || terminating(p))
+        if (drained || pool_terminating(p))
             break;
 
         /* Sleep: register, fence, look a last time, park. */
@@ -687,7 +418,7 @@ static void *next_task(parc_pool_t *p, pool_worker_t *w)
          * sleepers before the last look; pairs with pool_notify's fence. */
         parc_fence(PARC_SEQ_CST);
         f = find_work(p, w, &drained);
-        if (f != NULL || drained || terminating(p)) {
+        if (f != NULL || drained || pool_terminating(p)) {
             counted = unregister_sleeper(p, w);
             if (f != NULL) {
                 if (counted)
@@ -731,7 +462,7 @@ static bool worker_help(void *ctx)
 static bool worker_join(void *ctx, parc_future_t *f)
 {
     pool_worker_t *w = ctx;
-    return !terminating(w->pool) && parc_deque_pop_if_inline_(&w->deque, f) == 0;
+    return !pool_terminating(w->pool) && parc_deque_pop_if_inline_(&w->deque, f) == 0;
 }
 
 bool parc_pool_help_(parc_pool_t *p)
@@ -739,7 +470,7 @@ bool parc_pool_help_(parc_pool_t *p)
     return current != NULL && current->pool == p && worker_help(current);
 }
 
-static void *worker_main(void *arg)
+void *parc_pool_worker_main_(void *arg)
 {
     pool_worker_t *w = arg;
     parc_pool_t *p = w->pool;
@@ -761,233 +492,16 @@ static void *worker_main(void *arg)
     /* Closed and drained, or terminated: wake the parked workers, which
      * went to sleep while others still had work, so they see it and exit
      * too. What is left on our deque (terminated) never starts. */
-    wake_all(p);
+    parc_pool_wake_all_(p);
     void *item;
     if (w->stash != NULL)
-        cancel_task(w->stash);
+        parc_pool_cancel_item_(w->stash);
     while (parc_deque_pop(&w->deque, &item) == 0)
-        cancel_task(item);
+        parc_pool_cancel_item_(item);
     parc_future_set_help_hook(NULL, NULL);
     parc_future_set_join_hook(NULL, NULL);
     current = NULL;
     return NULL;
-}
-
-/* ---- life cycle ------------------------------------------------------- */
-
-static void stop_and_join(parc_pool_t *p, bool cancel)
-{
-    if (cancel)
-        parc_pool_terminate(p);
-    else
-        parc_pool_close(p);
-    pthread_mutex_lock(&p->join_lock);
-    if (!p->joined) {
-        for (unsigned i = 0; i < p->nworkers; i++)
-            if (p->workers[i].started)
-                pthread_join(p->workers[i].thread, NULL);
-        p->joined = true;
-    }
-    pthread_mutex_unlock(&p->join_lock);
-}
-
-/* Close every injection shard, then cancel what they still hold. */
-static void inject_cancel_all(parc_pool_t *p)
-{
-    for (unsigned i = 0; i < INJECT_SHARDS; i++) {
-        inject_shard_t *s = &p->inject[i];
-        shard_close(s);
-        for (;;) {
-            inject_entry_t batch[INJECT_BATCH];
-            bool busy = false;
-            size_t k = shard_take(s, batch, INJECT_BATCH, &busy);
-            for (size_t j = 0; j < k; j++)
-                cancel_entry(&batch[j]);
-            if (k == 0 && !busy)
-                break;
-            if (k == 0)
-                parc_cpu_relax(); /* a worker is taking a batch */
-        }
-    }
-}
-
-static void inject_destroy(parc_pool_t *p)
-{
-    for (unsigned i = 0; i < INJECT_SHARDS; i++)
-        free(p->inject[i].ring);
-}
-
-static void destroy_pool(parc_pool_t *p)
-{
-    inject_cancel_all(p); /* none after a join; keeps create's failure path exact */
-    for (unsigned i = 0; i < p->nworkers; i++)
-        parc_deque_destroy(&p->workers[i].deque);
-    inject_destroy(p);
-    pthread_mutex_destroy(&p->join_lock);
-    pthread_mutex_destroy(&p->sleep_lock);
-    free(p->workers);
-    free(p);
-}
-
-int parc_pool_create(unsigned workers, const parc_pool_options_t *opts,
-                     parc_pool_t **out)
-{
-    if (out == NULL || workers > POOL_MAX_WORKERS)
-        return EINVAL;
-    parc_pool_options_t defaults = PARC_POOL_OPTIONS_INIT;
-    if (opts == NULL)
-        opts = &defaults;
-    if (workers == 0) {
-        long cpus = sysconf(_SC_NPROCESSORS_ONLN);
-        workers = cpus < 1 ? 1u : cpus > (long)POOL_MAX_WORKERS ? POOL_MAX_WORKERS
-                                                                : (unsigned)cpus;
-    }
-    for (size_t i = 0; opts->cpus != NULL && i < opts->ncpus; i++)
-        if (opts->cpus[i] < 0 || opts->cpus[i] >= CPU_SETSIZE)
-            return EINVAL;
-
-    parc_pool_t *p = alloc_aligned(sizeof *p);
-    if (p == NULL)
-        return ENOMEM;
-    p->workers = alloc_aligned(sizeof *p->workers * workers);
-    bool shards_ok = true;
-    for (unsigned i = 0; i < INJECT_SHARDS; i++)
-        shards_ok = shard_init(&p->inject[i]) == 0 && shards_ok;
-    if (p->workers == NULL || !shards_ok) {
-        inject_destroy(p); /* alloc_aligned zeroed the rings not made */
-        free(p->workers);
-        free(p);
-        return ENOMEM;
-    }
-    parc_atomic_init(&p->searching, 0u);
-    parc_atomic_init(&p->nsleepers, 0u);
-    pthread_mutex_init(&p->sleep_lock, NULL);
-    p->sleepers = NULL;
-    parc_atomic_init(&p->terminating, 0);
-    p->initializer = opts->initializer;
-    p->initializer_arg = opts->initializer_arg;
-    snprintf(p->prefix, sizeof p->prefix, "%s",
-             opts->name_prefix != NULL ? opts->name_prefix : "parc-w");
-    pthread_mutex_init(&p->join_lock, NULL);
-    p->nworkers = workers;
-    int rc = 0;
-    for (unsigned i = 0; i < workers; i++) {
-        pool_worker_t *w = &p->workers[i];
-        w->pool = p;
-        w->index = i;
-        parc_ec_init(&w->ec);
-        parc_atomic_init(&w->claimed, 0);
-        w->rng = 0x9e3779b97f4a7c15ull * (i + 1);
-        if (parc_deque_init(&w->deque, opts->deque_capacity) != 0) {
-            /* the deques before this one are destroyed with the pool */
-            for (unsigned j = 0; j < i; j++)
-                parc_deque_destroy(&p->workers[j].deque);
-            inject_destroy(p);
-            pthread_mutex_destroy(&p->join_lock);
-            pthread_mutex_destroy(&p->sleep_lock);
-            free(p->workers);
-            free(p);
-            return ENOMEM;
-        }
-    }
-    for (unsigned i = 0; i < workers && rc == 0; i++) {
-        pool_worker_t *w = &p->workers[i];
-        pthread_attr_t attr;
-        pthread_attr_init(&attr);
-        if (opts->cpus != NULL && opts->ncpus > 0) {
-            cpu_set_t set;
-            CPU_ZERO(&set);
-            CPU_SET(opts->cpus[i % opts->ncpus], &set);
-            pthread_attr_setaffinity_np(&attr, sizeof set, &set);
-        }
-        int e = pthread_create(&w->thread, &attr, worker_main, w);
-        pthread_attr_destroy(&attr);
-        if (e == 0)
-            w->started = true;
-        else
-            rc = e == EINVAL ? EINVAL : EAGAIN;
-    }
-    if (rc != 0) {
-        stop_and_join(p, true);
-        destroy_pool(p);
-        return rc;
-    }
-    *out = p;
-    return 0;
-}
-
-unsigned parc_pool_workers(const parc_pool_t *p)
-{
-    return p != NULL ? p->nworkers : 0;
-}
-
-int parc_pool_current_worker(const parc_pool_t *p)
-{
-    return p != NULL && current != NULL && current->pool == p
-               ? (int)current->index : -1;
-}
-
-int parc_pool_close(parc_pool_t *p)
-{
-    if (p == NULL)
-        return EINVAL;
-    for (unsigned i = 0; i < INJECT_SHARDS; i++)
-        shard_close(&p->inject[i]);
-    /* Parked workers re-check: the ones that find the pool drained exit
-     * (and each exiting worker wakes the rest, see worker_main). */
-    wake_all(p);
-    return 0;
-}
-
-int parc_pool_terminate(parc_pool_t *p)
-{
-    if (p == NULL)
-        return EINVAL;
-    /* release: orders nothing but the flag before the drains below;
-     * pairs with the acquire loads in terminating(). */
-    parc_store(&p->terminating, 1, PARC_RELEASE);
-    inject_cancel_all(p);
-    void *item;
-    for (unsigned i = 0; i < p->nworkers; i++) {
-        pool_worker_t *v = &p->workers[i];
-        while (parc_deque_size(&v->deque) > 0)
-            if (parc_deque_steal(&v->deque, &item) == 0)
-                cancel_task(item);
-    }
-    wake_all(p);
-    return 0;
-}
-
-int parc_pool_join(parc_pool_t *p)
-{
-    if (p == NULL)
-        return EINVAL;
-    if (current != NULL && current->pool == p)
-        return EDEADLK;
-    stop_and_join(p, false);
-    return 0;
-}
-
-int parc_pool_shutdown(parc_pool_t *p, bool wait, bool cancel_pending)
-{
-    if (p == NULL)
-        return EINVAL;
-    if (cancel_pending)
-        parc_pool_terminate(p);
-    else
-        parc_pool_close(p);
-    return wait ? parc_pool_join(p) : 0;
-}
-
-int parc_pool_free(parc_pool_t *p)
-{
-    if (p == NULL)
-        return EINVAL;
-    if (current != NULL && current->pool == p)
-        return EDEADLK;
-    stop_and_join(p, false);
-    destroy_pool(p);
-    return 0;
 }
 
 /* ---- submitting --------------------------------------------------------- */
@@ -996,13 +510,13 @@ int parc_pool_free(parc_pool_t *p)
  * item), then wake a worker if none is searching. */
 static int push_outside(parc_pool_t *p, parc_task_fn fn, void *arg)
 {
-    int rc = inject_push(p, fn, arg);
+    int rc = parc_inject_push(&p->inject, (parc_inject_fn)fn, arg);
     if (rc != 0)
         return rc;
     /*
      * pool_notify without its fence. A parking worker leaves the searchers
      * and joins the sleepers, runs a seq_cst fence F, then looks at the
-     * shards. shard_push publishes the entry with a seq_cst RMW of the
+     * shards. parc_inject_push publishes the entry with a seq_cst RMW of a
      * shard's word and the loads below are seq_cst. In the single order S
      * either these loads come after F, and then they see the worker's
      * registration (C11 7.17.3p11: a seq_cst load after F reads the store
@@ -1024,7 +538,7 @@ static inline int push_item(parc_pool_t *p, void *item)
     pool_worker_t *w = current;
     if (w == NULL || w->pool != p)
         return push_outside(p, NULL, item);
-    if (terminating(p))
+    if (pool_terminating(p))
         return EPIPE;
     int rc = parc_deque_push_inline_(&w->deque, item);
     /* A worker always empties its own deque before it parks, so a task

@@ -1,8 +1,98 @@
-/* Private to src/pool*.c: what the data-parallel calls need from the core. */
+/* Private to src/pool*.c: the pool and worker records, and what the
+ * life cycle (pool_life.c) and the data-parallel calls (pool_map.c) need
+ * from the scheduler (pool.c). */
 #ifndef PARC_POOL_INTERNAL_H
 #define PARC_POOL_INTERNAL_H
 
+#include <pthread.h>
+
+#include "parc/deque.h"
+#include "parc/eventcount.h"
+#include "parc/inject.h"
 #include "parc/pool.h"
+
+#define POOL_MAX_WORKERS 1024u
+
+typedef struct pool_worker {
+    parc_deque_t deque;      /* cache-aligned inside */
+    /* Parking: the worker sleeps on its own eventcount until a waker
+     * claims it (sets `claimed` and takes it off the sleepers list). */
+    PARC_CACHE_ALIGNED parc_ec_t ec;
+    parc_atomic(int) claimed;
+    bool asleep;                       /* on the sleepers list (sleep_lock) */
+    struct pool_worker *next_sleeper;  /* sleep_lock */
+    parc_pool_t *pool;
+    unsigned index;
+    uint32_t tick;
+    uint64_t rng;            /* xorshift64 state for victim order */
+    void *stash;             /* a task item to run next (deque push failed) */
+    pthread_t thread;
+    bool started;
+} pool_worker_t;
+
+/* Submissions from threads outside the pool go to a sharded injection
+ * queue (parc/inject.h) of INJECT_SHARDS shards, as ForkJoinPool's
+ * external submission queues (Doug Lea, java.util.concurrent). A worker
+ * takes up to INJECT_BATCH entries at a time (at most half of a shard
+ * when other workers could take the rest), runs the first and puts
+ * the rest on its own deque, where it finds them without touching the
+ * shard again and idle workers may steal them (Go's scheduler takes
+ * batches from its global run queue likewise). An entry is a
+ * fire-and-forget task inline (fn, arg): the submitter allocates nothing;
+ * or, with fn NULL, a task item (a future) in arg. */
+#define INJECT_SHARDS 4u
+#define INJECT_BATCH 32u
+
+struct parc_pool {
+    parc_inject_t inject; /* outside submissions */
+    /* Workers looking for work (not parked, not running): a submission
+     * wakes a sleeper only when this is 0. Written by every worker that
+     * runs out of work: its own line. */
+    PARC_CACHE_ALIGNED parc_atomic(uint32_t) searching;
+    /* Parked workers: a list under a lock (taken only to park and to
+     * wake, both of which cost a futex call anyway) and its length,
+     * which notifiers read without the lock. */
+    PARC_CACHE_ALIGNED parc_atomic(uint32_t) nsleepers;
+    pthread_mutex_t sleep_lock;
+    pool_worker_t *sleepers;
+    /* Read by every task and every steal, written once: a line of their
+     * own, away from the sleepers' churn. */
+    PARC_CACHE_ALIGNED parc_atomic(int) terminating;
+    unsigned nworkers;
+    pool_worker_t *workers;
+    void (*initializer)(void *arg, unsigned worker);
+    void *initializer_arg;
+    char prefix[16];
+    /* Life cycle: cold. */
+    PARC_CACHE_ALIGNED pthread_mutex_t join_lock;
+    bool joined;
+};
+
+/* The pool's flag set by terminate. */
+static inline bool pool_terminating(parc_pool_t *p)
+{
+    /* acquire: pairs with the release store in terminate; nothing is read
+     * through it but the flag, acquire keeps later drains after it. */
+    return parc_load(&p->terminating, PARC_ACQUIRE) != 0;
+}
+
+/* ---- from pool.c, for the life cycle (pool_life.c) ---- */
+
+/* The calling thread's worker record, NULL outside every pool. */
+pool_worker_t *parc_pool_self_(void);
+
+/* A worker thread's body (pthread_create's start routine). */
+void *parc_pool_worker_main_(void *worker);
+
+/* Wake every worker parked now (each at most once). */
+void parc_pool_wake_all_(parc_pool_t *p);
+
+/* Drop a task item unrun (cancelling its future), or an injection entry. */
+void parc_pool_cancel_item_(void *item);
+void parc_pool_cancel_entry_(const parc_inject_entry_t *e);
+
+/* ---- for the data-parallel calls (pool_map.c) ---- */
+
 
 /* Hand a future (heap or caller storage) to the pool: on the calling
  * worker's deque when the caller is one of p's workers, else on the

@@ -183,7 +183,7 @@ int parc_pool_parallel_for(parc_pool_t *p, int64_t begin, int64_t end,
 
 /* ---- iterators ----------------------------------------------------------- */
 
-struct parc_imap {
+struct parc_pool_imap {
     parc_pool_t *pool;
     map_job_t job;
     map_chunk_t *chunks;
@@ -198,14 +198,14 @@ struct parc_imap {
 
 static int imap_start(parc_pool_t *p, parc_map_fn fn, const void *in, size_t n,
                       size_t in_size, size_t out_size, size_t chunksize,
-                      bool unordered, parc_imap_t **out)
+                      bool unordered, parc_pool_imap_t **out)
 {
     if (p == NULL || fn == NULL || out == NULL || in_size == 0
         || (n > 0 && in == NULL))
         return EINVAL;
     if (out_size != 0 && n > (SIZE_MAX - 1) / out_size)
         return EINVAL;
-    parc_imap_t *it = calloc(1, sizeof *it);
+    parc_pool_imap_t *it = calloc(1, sizeof *it);
     if (it == NULL)
         return ENOMEM;
     it->results = malloc(n * out_size + 1);
@@ -226,7 +226,7 @@ static int imap_start(parc_pool_t *p, parc_map_fn fn, const void *in, size_t n,
         rc = start_chunks(p, &it->job, n, chunksize, &it->chunks, &it->count,
                           &it->pushed);
     if (rc != 0) {
-        parc_imap_free(it);
+        parc_pool_imap_free(it);
         return rc;
     }
     *out = it;
@@ -235,14 +235,14 @@ static int imap_start(parc_pool_t *p, parc_map_fn fn, const void *in, size_t n,
 
 int parc_pool_imap(parc_pool_t *p, parc_map_fn fn, const void *in, size_t n,
                    size_t in_size, size_t out_size, size_t chunksize,
-                   parc_imap_t **it)
+                   parc_pool_imap_t **it)
 {
     return imap_start(p, fn, in, n, in_size, out_size, chunksize, false, it);
 }
 
 int parc_pool_imap_unordered(parc_pool_t *p, parc_map_fn fn, const void *in,
                              size_t n, size_t in_size, size_t out_size,
-                             size_t chunksize, parc_imap_t **it)
+                             size_t chunksize, parc_pool_imap_t **it)
 {
     return imap_start(p, fn, in, n, in_size, out_size, chunksize, true, it);
 }
@@ -258,7 +258,7 @@ static int wait_deadline(parc_future_t *f, parc_deadline_t deadline)
 }
 
 /* The next finished chunk of an unordered iterator. */
-static int next_done(parc_imap_t *it, map_chunk_t **c, parc_deadline_t deadline)
+static int next_done(parc_pool_imap_t *it, map_chunk_t **c, parc_deadline_t deadline)
 {
     void *item;
     for (;;) {
@@ -296,7 +296,7 @@ static int next_done(parc_imap_t *it, map_chunk_t **c, parc_deadline_t deadline)
     }
 }
 
-static int imap_next_until(parc_imap_t *it, void *out, size_t *index,
+static int imap_next_until(parc_pool_imap_t *it, void *out, size_t *index,
                            parc_deadline_t deadline)
 {
     if (it == NULL)
@@ -334,18 +334,18 @@ static int imap_next_until(parc_imap_t *it, void *out, size_t *index,
     return 0;
 }
 
-int parc_imap_next(parc_imap_t *it, void *out, size_t *index)
+int parc_pool_imap_next(parc_pool_imap_t *it, void *out, size_t *index)
 {
     return imap_next_until(it, out, index, PARC_FOREVER);
 }
 
-int parc_imap_next_try(parc_imap_t *it, void *out, size_t *index)
+int parc_pool_imap_next_try(parc_pool_imap_t *it, void *out, size_t *index)
 {
     int rc = imap_next_until(it, out, index, 0);
     return rc == ETIMEDOUT ? EAGAIN : rc;
 }
 
-int parc_imap_next_timed(parc_imap_t *it, void *out, size_t *index,
+int parc_pool_imap_next_timed(parc_pool_imap_t *it, void *out, size_t *index,
                          int64_t timeout_ns)
 {
     parc_deadline_t d;
@@ -354,7 +354,7 @@ int parc_imap_next_timed(parc_imap_t *it, void *out, size_t *index,
     return imap_next_until(it, out, index, d);
 }
 
-void parc_imap_free(parc_imap_t *it)
+void parc_pool_imap_free(parc_pool_imap_t *it)
 {
     if (it == NULL)
         return;

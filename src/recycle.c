@@ -11,6 +11,14 @@
 
 #include "recycle.h"
 
+#if defined(__SANITIZE_ADDRESS__)
+#define PARC_RECYCLE_ASAN 1
+#elif defined(__has_feature)
+#if __has_feature(address_sanitizer)
+#define PARC_RECYCLE_ASAN 1
+#endif
+#endif
+
 #ifdef PARC_RECYCLE_ASAN
 #include <sanitizer/asan_interface.h>
 #include <sanitizer/lsan_interface.h>

@@ -43,8 +43,10 @@
  *          few loads and stores, takes the stack whole when its spare list
  *          is empty. It counts objects in use.
  *
- * Sanitizers: this file and src/recycle.c are the only place in libparc
- * that tells AddressSanitizer/LeakSanitizer about recycled memory.
+ * Sanitizers: src/recycle.c is the only place in libparc that tells
+ * AddressSanitizer/LeakSanitizer about recycled memory (the inline fast
+ * paths below need no build test: under ASan a cache is never filled nor
+ * registered, so they always fall through to the slow paths).
  *   - Under ASan a heap recycler does not recycle: alloc is malloc and free
  *     is free, so ASan sees every use after free (with its quarantine).
  *   - Under ASan a slab recycler poisons a free object (a use after free is
@@ -82,14 +84,6 @@
 
 #include "parc/atomic.h"
 #include "parc/spinlock.h"
-
-#if defined(__SANITIZE_ADDRESS__)
-#define PARC_RECYCLE_ASAN 1
-#elif defined(__has_feature)
-#if __has_feature(address_sanitizer)
-#define PARC_RECYCLE_ASAN 1
-#endif
-#endif
 
 /* A free object's first words (objects are at least this large: init
  * rounds `size` up). */
@@ -176,14 +170,12 @@ void parc_recycle_free_slow_(parc_recycler_t *r, parc_recycle_cache_t *c,
 static inline void *parc_recycle_alloc(parc_recycler_t *r,
                                        parc_recycle_cache_t *c)
 {
-#ifndef PARC_RECYCLE_ASAN
-    parc_recycle_free_t *o = c->head;
+    parc_recycle_free_t *o = c->head; /* always NULL under ASan */
     if (o != NULL) {
         c->head = o->next;
         c->n--;
         return o;
     }
-#endif
     return parc_recycle_alloc_slow_(r, c);
 }
 
@@ -193,15 +185,13 @@ static inline void *parc_recycle_alloc(parc_recycler_t *r,
 static inline void parc_recycle_free(parc_recycler_t *r,
                                      parc_recycle_cache_t *c, void *obj)
 {
-#ifndef PARC_RECYCLE_ASAN
-    if (c->n < r->cache_max && c->registered) {
+    if (c->n < r->cache_max && c->registered) { /* never under ASan */
         parc_recycle_free_t *o = (parc_recycle_free_t *)obj;
         o->next = c->head;
         c->head = o;
         c->n++;
         return;
     }
-#endif
     parc_recycle_free_slow_(r, c, obj);
 }
 

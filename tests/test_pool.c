@@ -61,7 +61,7 @@ START_TEST(create_and_bad_arguments)
     ck_assert_int_eq(parc_pool_shutdown(NULL, true, false), EINVAL);
     ck_assert_int_eq(parc_pool_free(NULL), EINVAL);
     ck_assert_int_eq(parc_pool_submit(NULL, ret_arg, NULL, NULL), EINVAL);
-    ck_assert_int_eq(parc_imap_next(NULL, NULL, NULL), EINVAL);
+    ck_assert_int_eq(parc_pool_imap_next(NULL, NULL, NULL), EINVAL);
 
     ck_assert_int_eq(parc_pool_create(0, NULL, &p), 0);
     ck_assert_uint_eq(parc_pool_workers(p), (unsigned)sysconf(_SC_NPROCESSORS_ONLN));
@@ -956,7 +956,7 @@ START_TEST(imap_in_order_and_unordered)
         in[i] = i;
     for (int unordered = 0; unordered < 2; unordered++) {
         for (size_t chunk = 0; chunk < 9; chunk += 4) {
-            parc_imap_t *it;
+            parc_pool_imap_t *it;
             int rc = unordered
                          ? parc_pool_imap_unordered(p, square, in, N, sizeof(int), sizeof(int), chunk, &it)
                          : parc_pool_imap(p, square, in, N, sizeof(int), sizeof(int), chunk, &it);
@@ -965,7 +965,7 @@ START_TEST(imap_in_order_and_unordered)
             int v;
             size_t idx;
             for (int k = 0; k < N; k++) {
-                ck_assert_int_eq(parc_imap_next_timed(it, &v, &idx, PARC_TEST_PATIENCE_NS), 0);
+                ck_assert_int_eq(parc_pool_imap_next_timed(it, &v, &idx, PARC_TEST_PATIENCE_NS), 0);
                 ck_assert_uint_lt(idx, N);
                 if (!unordered)
                     ck_assert_uint_eq(idx, (size_t)k); /* input order */
@@ -973,18 +973,18 @@ START_TEST(imap_in_order_and_unordered)
                 seen[idx] = true;
                 ck_assert_int_eq(v, (int)(idx * idx));
             }
-            ck_assert_int_eq(parc_imap_next(it, &v, &idx), EPIPE);
-            ck_assert_int_eq(parc_imap_next_try(it, &v, &idx), EPIPE);
-            parc_imap_free(it);
+            ck_assert_int_eq(parc_pool_imap_next(it, &v, &idx), EPIPE);
+            ck_assert_int_eq(parc_pool_imap_next_try(it, &v, &idx), EPIPE);
+            parc_pool_imap_free(it);
         }
     }
     /* a failed chunk is reported once, then iteration goes on */
-    parc_imap_t *it;
+    parc_pool_imap_t *it;
     ck_assert_int_eq(parc_pool_imap(p, square_fail_on_13, in, 20, sizeof(int), sizeof(int), 5, &it), 0);
     int v, errors = 0, values = 0;
     size_t idx;
     int rc;
-    while ((rc = parc_imap_next(it, &v, &idx)) != EPIPE) {
+    while ((rc = parc_pool_imap_next(it, &v, &idx)) != EPIPE) {
         if (rc == 0) {
             values++;
         } else {
@@ -995,13 +995,13 @@ START_TEST(imap_in_order_and_unordered)
     }
     ck_assert_int_eq(errors, 1);
     ck_assert_int_eq(values, 15);
-    parc_imap_free(it);
+    parc_pool_imap_free(it);
     /* an empty imap ends at once; free with chunks still running is fine */
     ck_assert_int_eq(parc_pool_imap(p, square, in, 0, sizeof(int), sizeof(int), 0, &it), 0);
-    ck_assert_int_eq(parc_imap_next_try(it, &v, &idx), EPIPE);
-    parc_imap_free(it);
+    ck_assert_int_eq(parc_pool_imap_next_try(it, &v, &idx), EPIPE);
+    parc_pool_imap_free(it);
     ck_assert_int_eq(parc_pool_imap_unordered(p, square, in, N, sizeof(int), sizeof(int), 1, &it), 0);
-    parc_imap_free(it);
+    parc_pool_imap_free(it);
     parc_pool_free(p);
 }
 END_TEST
@@ -1025,16 +1025,16 @@ static int nested_imap(void *arg, void **result)
     int in[40];
     for (int i = 0; i < 40; i++)
         in[i] = i;
-    parc_imap_t *it;
+    parc_pool_imap_t *it;
     int rc = unordered ? parc_pool_imap_unordered(nest_pool, square, in, 40, sizeof(int), sizeof(int), 3, &it)
                        : parc_pool_imap(nest_pool, square, in, 40, sizeof(int), sizeof(int), 3, &it);
     if (rc != 0)
         return rc;
     intptr_t sum = 0;
     int v;
-    while ((rc = parc_imap_next(it, &v, NULL)) == 0)
+    while ((rc = parc_pool_imap_next(it, &v, NULL)) == 0)
         sum += v;
-    parc_imap_free(it);
+    parc_pool_imap_free(it);
     *result = (void *)sum;
     return rc == EPIPE ? 0 : rc;
 }

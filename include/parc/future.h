@@ -51,34 +51,37 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "parc/api.h"
 #include "parc/atomic.h"
 #include "parc/park.h"
 #include "parc/status.h"
 #include "parc/time.h"
 
-/* A task: computes *result from arg, returns 0 or a positive error code
+PARC_BEGIN_DECLS
+
+/** A task: computes *result from arg, returns 0 or a positive error code
  * that its future carries (ECANCELED is reserved for cancellation). */
 typedef int (*parc_task_fn)(void *arg, void **result);
 
-/* A continuation (then): computes *result from the value of the future it
+/** A continuation (then): computes *result from the value of the future it
  * follows; returns 0 or an error code. Called only when that future
  * succeeded; a failure or a cancellation passes down the chain unchanged. */
 typedef int (*parc_then_fn)(void *arg, void *value, void **result);
 
-/* Phases of the state word (the low two bits). */
+/** Phases of the state word (the low two bits). */
 #define PARC_FUTURE_PENDING 0u
 #define PARC_FUTURE_RUNNING 1u
 #define PARC_FUTURE_DONE 2u
 #define PARC_FUTURE_CANCELLED 3u
 #define PARC_FUTURE_PHASE 3u
-/* Some thread is (or is about to be) parked on the state word. */
+/** Some thread is (or is about to be) parked on the state word. */
 #define PARC_FUTURE_WAITERS 4u
-/* A cancel has claimed the future and is settling it (with RUNNING). */
+/** A cancel has claimed the future and is settling it (with RUNNING). */
 #define PARC_FUTURE_CANCELLING 8u
-/* A continuation was (or is being) chained with then(): the completion
+/** A continuation was (or is being) chained with then(): the completion
  * must take the chained list. Without it a completion is a single CAS. */
 #define PARC_FUTURE_CHAINED 16u
-/* `refs` of a caller-storage future (which has no reference count) while
+/** `refs` of a caller-storage future (which has no reference count) while
  * a scheduler's queue holds its address (parc_future_hold); 1 otherwise. */
 #define PARC_FUTURE_HELD 2u
 
@@ -104,32 +107,14 @@ struct parc_future {
 
 /* ---- creation ------------------------------------------------------- */
 
-/* Initialise a future in caller storage holding task fn(arg); fn == NULL
+/** Initialise a future in caller storage holding task fn(arg); fn == NULL
  * makes a promise that parc_future_complete() settles. Returns 0, or
  * EINVAL when f is NULL. Never blocks. Inline: a fork of fork/join makes
  * one per task, and a call into the library cost as much as the stores. */
-static inline int parc_future_init(parc_future_t *f, parc_task_fn fn, void *arg)
-{
-    if (f == NULL)
-        return EINVAL;
-    parc_atomic_init(&f->state, PARC_FUTURE_PENDING);
-    parc_atomic_init(&f->refs, 1u);
-    f->heap = 0;
-    f->status = 0;
-    f->value = NULL;
-    f->fn.task = fn;
-    f->arg = arg;
-    f->source = NULL;
-    parc_atomic_init(&f->chained, (parc_future_t *)NULL);
-    f->chain_next = NULL;
-    f->sched = NULL;
-    return 0;
-}
+static inline int parc_future_init(parc_future_t *f, parc_task_fn fn,
+                                   void *arg);
 
-/* parc_future_destroy() for a future that is not complete (out of line). */
-int parc_future_destroy_pending_(parc_future_t *f);
-
-/* Destroy a caller-storage future. It must be complete, or never shared.
+/** Destroy a caller-storage future. It must be complete, or never shared.
  * Returns 0 (the storage may be reused); EINVAL when f is NULL or a heap
  * future; EBUSY when it is running, or when a scheduler's queue still
  * holds it (submitted with parc_pool_submit_future and not yet run: cancel
@@ -137,43 +122,32 @@ int parc_future_destroy_pending_(parc_future_t *f);
  * when the pool is joined or terminated; until destroy returns 0 the
  * storage must stay). Never blocks. Inline for the usual case, a complete
  * future nobody holds (nothing to do). */
-static inline int parc_future_destroy(parc_future_t *f)
-{
-    if (f == NULL || f->heap)
-        return EINVAL;
-    /* acquire: pairs with the completion's release CAS or exchange (the
-     * outcome was written before). */
-    uint32_t s = parc_load(&f->state, PARC_ACQUIRE);
-    if ((s & PARC_FUTURE_PHASE) < PARC_FUTURE_DONE)
-        return parc_future_destroy_pending_(f);
-    /* acquire: pairs with the release store of a scheduler that let go
-     * (its last reads of f happened before); one that ran f let go before
-     * its completion, which the load above saw. */
-    return parc_load(&f->refs, PARC_ACQUIRE) == PARC_FUTURE_HELD ? EBUSY : 0;
-}
+static inline int parc_future_destroy(parc_future_t *f);
 
-/* Allocate a heap future holding fn(arg) (fn == NULL: a promise) with one
+/** Allocate a heap future holding fn(arg) (fn == NULL: a promise) with one
  * reference, owned by the caller. Returns 0, EINVAL when out is NULL,
  * ENOMEM. Never blocks. */
-int parc_future_create(parc_task_fn fn, void *arg, parc_future_t **out);
+PARC_API int parc_future_create(parc_task_fn fn, void *arg,
+                                parc_future_t **out);
 
-/* Initialise a heap future at the start of a block the caller got from
+/** Initialise a heap future at the start of a block the caller got from
  * malloc (a scheduler embedding the future in a larger task record): one
  * reference, the caller's; the last release calls free(f), which frees the
  * whole block. Returns 0 or EINVAL when f is NULL. Never blocks. */
-int parc_future_init_heap(parc_future_t *f, parc_task_fn fn, void *arg);
+PARC_API int parc_future_init_heap(parc_future_t *f, parc_task_fn fn,
+                                   void *arg);
 
-/* Take one more reference to a heap future (no-op for caller storage). */
-void parc_future_retain(parc_future_t *f);
+/** Take one more reference to a heap future (no-op for caller storage). */
+PARC_API void parc_future_retain(parc_future_t *f);
 
-/* Drop a reference; the last one frees a heap future. A heap future
+/** Drop a reference; the last one frees a heap future. A heap future
  * released while still pending is cancelled first (its continuations get
  * ECANCELED). No-op for NULL and caller-storage futures. Never blocks. */
-void parc_future_release(parc_future_t *f);
+PARC_API void parc_future_release(parc_future_t *f);
 
 /* ---- running and completing ------------------------------------------ */
 
-/*
+/**
  * Run the task if nobody started or cancelled it yet (CAS PENDING ->
  * RUNNING), then complete the future with its outcome and run the
  * continuations chained to it, on the calling thread. For schedulers.
@@ -181,9 +155,9 @@ void parc_future_release(parc_future_t *f);
  * cancelled; EALREADY when it already ran or is running elsewhere; EINVAL
  * for NULL or a promise (fn == NULL). Blocks only as long as the task does.
  */
-int parc_future_run(parc_future_t *f);
+PARC_API int parc_future_run(parc_future_t *f);
 
-/*
+/**
  * For schedulers that queue futures by address: mark f as held by a
  * queue before publishing it there (a caller-storage future then cannot
  * be destroyed until the scheduler lets go, even if a user cancels it
@@ -196,82 +170,61 @@ int parc_future_run(parc_future_t *f);
  * heap future needs no hold (its queue keeps a reference): no-op, 0.
  * Inline: a fork of fork/join holds one future per task.
  */
-static inline int parc_future_hold(parc_future_t *f)
-{
-    if (f == NULL || f->fn.task == NULL || f->source != NULL)
-        return EINVAL;
-    /* relaxed: a check of the caller's own future; the run's claim
-     * decides any race with a cancel. */
-    if ((parc_load(&f->state, PARC_RELAXED) & PARC_FUTURE_PHASE) != PARC_FUTURE_PENDING)
-        return EALREADY;
-    if (f->heap)
-        return 0;
-    /* relaxed: only the enqueueing thread writes it here, and its enqueue
-     * (a release) publishes it with f. */
-    if (parc_load(&f->refs, PARC_RELAXED) == PARC_FUTURE_HELD)
-        return EALREADY;
-    parc_store(&f->refs, PARC_FUTURE_HELD, PARC_RELAXED);
-    return 0;
-}
+static inline int parc_future_hold(parc_future_t *f);
 
-/* Let go of a held future without running or cancelling it (its enqueue
+/** Let go of a held future without running or cancelling it (its enqueue
  * failed, or the scheduler found it already claimed): after this call the
  * scheduler must not touch f. No-op when f is not held. Never blocks. */
-static inline void parc_future_unhold(parc_future_t *f)
-{
-    /* release: the scheduler's reads of f happen before a destroy that
-     * sees the hold gone (its acquire load) and reuses the storage. */
-    if (f != NULL && !f->heap)
-        parc_store(&f->refs, 1u, PARC_RELEASE);
-}
+static inline void parc_future_unhold(parc_future_t *f);
 
-/* A scheduler discards a future its queue held, unrun (terminate): cancel
+/** A scheduler discards a future its queue held, unrun (terminate): cancel
  * it if still pending, and let go of it in the same step. True when this
  * call cancelled it. Never blocks (continuations run inline). */
-bool parc_future_drop(parc_future_t *f);
+PARC_API bool parc_future_drop(parc_future_t *f);
 
-/* Settle a promise (or any pending future, which then never runs its
+/** Settle a promise (or any pending future, which then never runs its
  * task) with status and value; runs its continuations. Returns 0;
  * EALREADY when it was already running or complete; ECANCELED when it was
  * cancelled; EINVAL for NULL or status == ECANCELED (use cancel). Never
  * blocks (continuations run inline). */
-int parc_future_complete(parc_future_t *f, int status, void *value);
+PARC_API int parc_future_complete(parc_future_t *f, int status, void *value);
 
-/* Cancel the future if its task has not started: true when this call won
+/** Cancel the future if its task has not started: true when this call won
  * the race (the task will never run; waiters see ECANCELED), false when
  * the task already started, finished, was cancelled before, or f is NULL.
  * Never blocks (continuations run inline with ECANCELED). */
-bool parc_future_cancel(parc_future_t *f);
+PARC_API bool parc_future_cancel(parc_future_t *f);
 
 /* ---- observing ---------------------------------------------------------- */
 
-/* True once the future is complete (done or cancelled). Acquire: when true,
+/** True once the future is complete (done or cancelled). Acquire: when true,
  * the outcome is visible. False for NULL. Never blocks. */
-bool parc_future_is_done(const parc_future_t *f);
+PARC_API bool parc_future_is_done(const parc_future_t *f);
 
-/* True when the future was cancelled. False for NULL. Never blocks. */
-bool parc_future_is_cancelled(const parc_future_t *f);
+/** True when the future was cancelled. False for NULL. Never blocks. */
+PARC_API bool parc_future_is_cancelled(const parc_future_t *f);
 
-/* Wait until the future is complete: returns 0 (whatever its outcome),
+/** Wait until the future is complete: returns 0 (whatever its outcome),
  * EINVAL for NULL. _try: EAGAIN when not complete. _timed: ETIMEDOUT when
  * the relative timeout (ns) passes first, EINVAL when negative. Blocks
  * (spins briefly, then parks; on a pool worker it runs other tasks). */
-int parc_future_wait(parc_future_t *f);
-int parc_future_wait_try(parc_future_t *f);
-int parc_future_wait_timed(parc_future_t *f, int64_t timeout_ns);
+PARC_API int parc_future_wait(parc_future_t *f);
+PARC_API int parc_future_wait_try(parc_future_t *f);
+PARC_API int parc_future_wait_timed(parc_future_t *f, int64_t timeout_ns);
 
-/*
+/**
  * Wait, then return the outcome: 0 with *value set (value may be NULL),
  * the task's error code, or ECANCELED. EINVAL for NULL f. _try returns
  * EAGAIN and _timed ETIMEDOUT when the future is not complete; a task whose
  * own error is EAGAIN or ETIMEDOUT is told apart by parc_future_is_done().
  * Blocks like parc_future_wait().
  */
-int parc_future_get(parc_future_t *f, void **value);
-int parc_future_get_try(parc_future_t *f, void **value);
-int parc_future_get_timed(parc_future_t *f, void **value, int64_t timeout_ns);
+PARC_API int parc_future_get(parc_future_t *f, void **value);
+PARC_API int parc_future_get_try(parc_future_t *f, void **value);
+PARC_API int parc_future_get_timed(parc_future_t *f, void **value,
+                                   int64_t timeout_ns);
 
-/*
+/**
  * Chain: a new heap future (one reference, the caller's) that completes
  * with fn(arg, value of f) once f succeeds, or with f's error/ECANCELED
  * without calling fn. fn runs on the thread that completes f, or on the
@@ -279,34 +232,35 @@ int parc_future_get_timed(parc_future_t *f, void **value, int64_t timeout_ns);
  * before f completes keeps fn from running. Returns 0, EINVAL for NULL f,
  * fn or out, ENOMEM. Never blocks except to run fn inline.
  */
-int parc_future_then(parc_future_t *f, parc_then_fn fn, void *arg,
-                     parc_future_t **out);
+PARC_API int parc_future_then(parc_future_t *f, parc_then_fn fn, void *arg,
+                              parc_future_t **out);
 
 /* ---- sets (Python's concurrent.futures.wait / as_completed) ----------- */
 
-/* Wait until every future of fs[0..n) is complete. Returns 0; EINVAL when
+/** Wait until every future of fs[0..n) is complete. Returns 0; EINVAL when
  * fs or an element is NULL; _timed: ETIMEDOUT. n == 0 returns 0 at once.
  * Blocks. */
-int parc_future_wait_all(parc_future_t *const *fs, size_t n);
-int parc_future_wait_all_timed(parc_future_t *const *fs, size_t n,
-                               int64_t timeout_ns);
+PARC_API int parc_future_wait_all(parc_future_t *const *fs, size_t n);
+PARC_API int parc_future_wait_all_timed(parc_future_t *const *fs, size_t n,
+                                        int64_t timeout_ns);
 
-/*
+/**
  * Wait until at least one future of fs[0..n) is complete and store the
  * index of the first complete one found in *index. Returns 0; EINVAL when
  * fs, index or an element is NULL, or n == 0; _try: EAGAIN when none is
  * complete; _timed: ETIMEDOUT. as_completed: call repeatedly, removing
  * the returned future from the set each time. Blocks.
  */
-int parc_future_wait_any(parc_future_t *const *fs, size_t n, size_t *index);
-int parc_future_wait_any_try(parc_future_t *const *fs, size_t n,
-                             size_t *index);
-int parc_future_wait_any_timed(parc_future_t *const *fs, size_t n,
-                               size_t *index, int64_t timeout_ns);
+PARC_API int parc_future_wait_any(parc_future_t *const *fs, size_t n,
+                                  size_t *index);
+PARC_API int parc_future_wait_any_try(parc_future_t *const *fs, size_t n,
+                                      size_t *index);
+PARC_API int parc_future_wait_any_timed(parc_future_t *const *fs, size_t n,
+                                        size_t *index, int64_t timeout_ns);
 
 /* ---- for schedulers --------------------------------------------------- */
 
-/*
+/**
  * The help hook of the calling thread: while any wait in this header finds
  * its futures incomplete, it calls help(ctx), which should run one other
  * task and return true, or return false when there is nothing to run (the
@@ -315,9 +269,9 @@ int parc_future_wait_any_timed(parc_future_t *const *fs, size_t n,
  * hook. Affects only the calling thread. Never blocks.
  */
 typedef bool (*parc_future_help_fn)(void *ctx);
-void parc_future_set_help_hook(parc_future_help_fn help, void *ctx);
+PARC_API void parc_future_set_help_hook(parc_future_help_fn help, void *ctx);
 
-/*
+/**
  * The join hook of the calling thread: a wait on one future f
  * (parc_future_wait, _timed, get, get_timed) that finds f incomplete
  * first calls join(ctx, f), before the help hook. It returns true when it
@@ -330,6 +284,10 @@ void parc_future_set_help_hook(parc_future_help_fn help, void *ctx);
  * Affects only the calling thread. Never blocks.
  */
 typedef bool (*parc_future_join_fn)(void *ctx, parc_future_t *f);
-void parc_future_set_join_hook(parc_future_join_fn join, void *ctx);
+PARC_API void parc_future_set_join_hook(parc_future_join_fn join, void *ctx);
+
+PARC_END_DECLS
+
+#include "parc/impl/future.h"
 
 #endif /* PARC_FUTURE_H */

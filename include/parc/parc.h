@@ -27,6 +27,7 @@
 #include "parc/stack.h"
 #include "parc/deque.h"
 #include "parc/queue.h"
+#include "parc/inject.h"
 #include "parc/future.h"
 #include "parc/pool.h"
 #include "parc/msg.h"

@@ -4,16 +4,15 @@
  *
  * Scheduler: each worker owns a Chase–Lev deque (parc/deque.h; Chase and
  * Lev, SPAA 2005) where the tasks it spawns go; submissions from threads
- * outside the pool go to a global injection queue made of a few shards
- * (ring buffers each guarded by one word that holds its count and a lock
- * bit, as ForkJoinPool's external submission queues, Doug Lea): a
- * submitter claims its shard with one CAS and publishes with one
- * fetch-and-add, and a fire-and-forget task is stored inline, with no
- * allocation. A worker runs its own deque LIFO (depth-first, cache-warm:
- * Cilk's work-first principle, Blumofe and Leiserson 1999), and when it is
- * empty takes a batch from the injection queue (up to half a shard, at
- * most 32, onto its own deque where idle workers can steal them, as Go's
- * scheduler takes from its global run queue), then steals FIFO from the
+ * outside the pool go to a sharded injection queue (parc/inject.h, after
+ * ForkJoinPool's external submission queues, Doug Lea): a submitter
+ * claims its shard with one CAS and publishes with one fetch-and-add, and
+ * a fire-and-forget task is stored inline, with no allocation. A worker
+ * runs its own deque LIFO (depth-first, cache-warm: Cilk's work-first
+ * principle, Blumofe and Leiserson 1999), and when it is empty takes a
+ * batch from the injection queue (up to half a shard, at most 32, onto its
+ * own deque where idle workers can steal them, as Go's scheduler takes
+ * from its global run queue), then steals FIFO from the
  * other workers in a random order (randomized work stealing, ibid.).
  * Every 61st task it looks at the injection queue first, so outside
  * submissions are never starved by recursive local work (Go does the
@@ -63,12 +62,15 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "parc/api.h"
 #include "parc/future.h"
 #include "parc/status.h"
 
+PARC_BEGIN_DECLS
+
 typedef struct parc_pool parc_pool_t;
 
-/* Options of parc_pool_create; zero (PARC_POOL_OPTIONS_INIT) gives the
+/** Options of parc_pool_create; zero (PARC_POOL_OPTIONS_INIT) gives the
  * defaults. */
 typedef struct parc_pool_options {
     /* Thread name prefix: worker i is named "<prefix><i>" (truncated to
@@ -90,52 +92,52 @@ typedef struct parc_pool_options {
 
 /* ---- creation and life cycle --------------------------------------- */
 
-/*
+/**
  * Create a pool of `workers` threads (0: one per online CPU) with `opts`
  * (NULL: defaults) into *out. Returns 0; EINVAL when out is NULL, workers
  * exceeds 1024 or a CPU in opts is not usable; ENOMEM; EAGAIN when a
  * thread could not be created (nothing is left running). Blocks only while
  * the workers start.
  */
-int parc_pool_create(unsigned workers, const parc_pool_options_t *opts,
-                     parc_pool_t **out);
+PARC_API int parc_pool_create(unsigned workers, const parc_pool_options_t *opts,
+                              parc_pool_t **out);
 
-/* Number of worker threads. 0 for NULL. Never blocks. */
-unsigned parc_pool_workers(const parc_pool_t *p);
+/** Number of worker threads. 0 for NULL. Never blocks. */
+PARC_API unsigned parc_pool_workers(const parc_pool_t *p);
 
-/* Index of the calling thread among p's workers, or -1 when it is not one
+/** Index of the calling thread among p's workers, or -1 when it is not one
  * of them (or p is NULL). Never blocks. */
-int parc_pool_current_worker(const parc_pool_t *p);
+PARC_API int parc_pool_current_worker(const parc_pool_t *p);
 
-/* Stop accepting outside work: later submissions from outside fail with
+/** Stop accepting outside work: later submissions from outside fail with
  * EPIPE; accepted work still runs. Idempotent. Returns 0 or EINVAL for
  * NULL. Never blocks. */
-int parc_pool_close(parc_pool_t *p);
+PARC_API int parc_pool_close(parc_pool_t *p);
 
-/* Close, then wait until all accepted work has run and every worker has
+/** Close, then wait until all accepted work has run and every worker has
  * exited. Repeated or concurrent calls are harmless. Returns 0; EINVAL for
  * NULL; EDEADLK when called from one of p's workers. Blocks. */
-int parc_pool_join(parc_pool_t *p);
+PARC_API int parc_pool_join(parc_pool_t *p);
 
-/* Stop: no new work; each worker stops after its current task; work not
+/** Stop: no new work; each worker stops after its current task; work not
  * started is cancelled (its futures report ECANCELED, its callbacks never
  * run). Does not wait (join does). Idempotent. Returns 0 or EINVAL for
  * NULL. Never blocks. */
-int parc_pool_terminate(parc_pool_t *p);
+PARC_API int parc_pool_terminate(parc_pool_t *p);
 
-/* concurrent.futures' shutdown: terminate when cancel_pending, else
+/** concurrent.futures' shutdown: terminate when cancel_pending, else
  * close; then join when wait. Returns what join returns (or 0). */
-int parc_pool_shutdown(parc_pool_t *p, bool wait, bool cancel_pending);
+PARC_API int parc_pool_shutdown(parc_pool_t *p, bool wait, bool cancel_pending);
 
-/* Join (as shutdown(true, false)) unless already joined, then free the
+/** Join (as shutdown(true, false)) unless already joined, then free the
  * pool. Futures handed out stay valid (release them as usual). Returns 0;
  * EINVAL for NULL; EDEADLK from one of p's own workers (nothing freed).
  * Blocks while joining. */
-int parc_pool_free(parc_pool_t *p);
+PARC_API int parc_pool_free(parc_pool_t *p);
 
 /* ---- single tasks ------------------------------------------------------ */
 
-/*
+/**
  * Submit fn(arg). On 0, *out (when out is not NULL) receives a heap
  * future holding the outcome, one reference owned by the caller
  * (parc_future_release it); out == NULL submits fire-and-forget (no
@@ -148,10 +150,10 @@ int parc_pool_free(parc_pool_t *p);
  * the rare moment when every injection shard is held by another thread,
  * each for a few stores).
  */
-int parc_pool_submit(parc_pool_t *p, parc_task_fn fn, void *arg,
-                     parc_future_t **out);
+PARC_API int parc_pool_submit(parc_pool_t *p, parc_task_fn fn, void *arg,
+                              parc_future_t **out);
 
-/*
+/**
  * Submit a future the caller made: one in caller storage from
  * parc_future_init (no allocation at all: the fork/join idiom, a child's
  * future on the parent's stack), or a heap one, of which the pool then
@@ -167,9 +169,9 @@ int parc_pool_submit(parc_pool_t *p, parc_task_fn fn, void *arg,
  * ran, runs or was cancelled) or already held by a queue; EPIPE and ENOMEM
  * as parc_pool_submit. Never blocks, as parc_pool_submit.
  */
-int parc_pool_submit_future(parc_pool_t *p, parc_future_t *f);
+PARC_API int parc_pool_submit_future(parc_pool_t *p, parc_future_t *f);
 
-/*
+/**
  * Python's apply_async: submit fn(arg); when it finishes, on the worker
  * that ran it and before its future completes, call callback(ctx, value)
  * on success or error_callback(ctx, status) on failure (either may be
@@ -177,19 +179,19 @@ int parc_pool_submit_future(parc_pool_t *p, parc_future_t *f);
  * must not wait for their own future. *out as in parc_pool_submit (may be
  * NULL). Returns as parc_pool_submit.
  */
-int parc_pool_apply_async(parc_pool_t *p, parc_task_fn fn, void *arg,
-                          void (*callback)(void *ctx, void *value),
-                          void (*error_callback)(void *ctx, int status),
-                          void *ctx, parc_future_t **out);
+PARC_API int parc_pool_apply_async(parc_pool_t *p, parc_task_fn fn, void *arg,
+                                   void (*callback)(void *ctx, void *value),
+                                   void (*error_callback)(void *ctx, int status),
+                                   void *ctx, parc_future_t **out);
 
 /* ---- data parallelism ------------------------------------------------------ */
 
-/* map: *out = f(*in) for one element; returns 0 or an error code. */
+/** map: *out = f(*in) for one element; returns 0 or an error code. */
 typedef int (*parc_map_fn)(const void *in, void *out);
-/* starmap: *out = f(ctx, *args), args being a struct of arguments. */
+/** starmap: *out = f(ctx, *args), args being a struct of arguments. */
 typedef int (*parc_starmap_fn)(void *ctx, const void *args, void *out);
 
-/*
+/**
  * Python's Pool.map: out[i] = fn(in[i]) for i in [0, n), elements of
  * in_size and out_size bytes, in input order, split into chunks of
  * `chunksize` elements (0: chosen as Python does, ceil(n / (4 *
@@ -201,27 +203,29 @@ typedef int (*parc_starmap_fn)(void *ctx, const void *args, void *out);
  * closed (outside callers) or terminated; ECANCELED when terminate
  * cancelled a chunk; ENOMEM.
  */
-int parc_pool_map(parc_pool_t *p, parc_map_fn fn, const void *in, void *out,
-                  size_t n, size_t in_size, size_t out_size, size_t chunksize);
+PARC_API int parc_pool_map(parc_pool_t *p, parc_map_fn fn, const void *in,
+                           void *out, size_t n, size_t in_size, size_t out_size,
+                           size_t chunksize);
 
-/* Python's Pool.starmap: out[i] = fn(ctx, args[i]); as parc_pool_map. */
-int parc_pool_starmap(parc_pool_t *p, parc_starmap_fn fn, void *ctx,
-                      const void *args, void *out, size_t n,
-                      size_t args_size, size_t out_size, size_t chunksize);
+/** Python's Pool.starmap: out[i] = fn(ctx, args[i]); as parc_pool_map. */
+PARC_API int parc_pool_starmap(parc_pool_t *p, parc_starmap_fn fn, void *ctx,
+                               const void *args, void *out, size_t n,
+                               size_t args_size, size_t out_size,
+                               size_t chunksize);
 
-/*
+/**
  * parallel_for: calls fn(arg, lo, hi) over [begin, end) cut into ranges
  * of `grain` indices (0: automatic, as map's chunksize), in parallel.
  * Blocks until all ranges ran. Returns 0, the first failing range's error
  * (in index order), EINVAL (NULL p or fn, begin > end, negative grain),
  * EPIPE, ECANCELED or ENOMEM as parc_pool_map.
  */
-int parc_pool_parallel_for(parc_pool_t *p, int64_t begin, int64_t end,
-                           int64_t grain,
-                           int (*fn)(void *arg, int64_t lo, int64_t hi),
-                           void *arg);
+PARC_API int parc_pool_parallel_for(parc_pool_t *p, int64_t begin, int64_t end,
+                                    int64_t grain,
+                                    int (*fn)(void *arg, int64_t lo, int64_t hi),
+                                    void *arg);
 
-/*
+/**
  * A typed map whose element function the compiler inlines. parc_pool_map
  * calls fn through a pointer for every element and steps by byte sizes:
  * right for work of tens of nanoseconds per element and more, but on a
@@ -246,57 +250,31 @@ int parc_pool_parallel_for(parc_pool_t *p, int64_t begin, int64_t end,
  *     PARC_POOL_MAP_DEFINE(square_map, square, int, int);
  *     ...  rc = square_map(pool, in, out, n, 0);
  */
-#define PARC_POOL_MAP_DEFINE(NAME, ELEM_FN, IN_T, OUT_T)                        \
-    struct NAME##_parc_map_args {                                               \
-        const IN_T *in;                                                         \
-        OUT_T *out;                                                             \
-    };                                                                          \
-    static int NAME##_parc_map_range(void *arg_, int64_t lo_, int64_t hi_)      \
-    {                                                                           \
-        const struct NAME##_parc_map_args *a_ = arg_;                           \
-        const IN_T *in_ = a_->in;                                               \
-        OUT_T *out_ = a_->out;                                                  \
-        for (int64_t i_ = lo_; i_ < hi_; i_++) {                                \
-            int rc_ = ELEM_FN(&in_[i_], &out_[i_]);                             \
-            if (rc_ != 0)                                                       \
-                return rc_;                                                     \
-        }                                                                       \
-        return 0;                                                               \
-    }                                                                           \
-    static inline int NAME(parc_pool_t *p, const IN_T *in, OUT_T *out,          \
-                           size_t n, size_t chunksize)                          \
-    {                                                                           \
-        if (n > (size_t)INT64_MAX || chunksize > (size_t)INT64_MAX              \
-            || (n > 0 && (in == NULL || out == NULL)))                          \
-            return EINVAL;                                                      \
-        struct NAME##_parc_map_args a_ = { in, out };                           \
-        return parc_pool_parallel_for(p, 0, (int64_t)n, (int64_t)chunksize,    \
-                                      NAME##_parc_map_range, &a_);             \
-    }                                                                           \
-    typedef struct NAME##_parc_map_args NAME##_parc_map_args_t
+/* PARC_POOL_MAP_DEFINE's definition is in parc/impl/pool.h. */
 
 /* ---- iterators: imap and imap_unordered ------------------------------------ */
 
-typedef struct parc_imap parc_imap_t;
+typedef struct parc_pool_imap parc_pool_imap_t;
 
-/*
+/**
  * Python's Pool.imap: start out[i] = fn(in[i]) in chunks (as map) and
  * return at once an iterator whose next() yields results in input order,
  * each as soon as its chunk is done. `in` must stay valid until the
  * iterator is freed. Returns 0; EINVAL, EPIPE, ENOMEM as parc_pool_map.
  * Never blocks.
  */
-int parc_pool_imap(parc_pool_t *p, parc_map_fn fn, const void *in, size_t n,
-                   size_t in_size, size_t out_size, size_t chunksize,
-                   parc_imap_t **it);
+PARC_API int parc_pool_imap(parc_pool_t *p, parc_map_fn fn, const void *in,
+                            size_t n, size_t in_size, size_t out_size,
+                            size_t chunksize, parc_pool_imap_t **it);
 
-/* Pool.imap_unordered: as parc_pool_imap, yielding chunks in the order
+/** Pool.imap_unordered: as parc_pool_imap, yielding chunks in the order
  * they complete (elements of a chunk in input order). */
-int parc_pool_imap_unordered(parc_pool_t *p, parc_map_fn fn, const void *in,
-                             size_t n, size_t in_size, size_t out_size,
-                             size_t chunksize, parc_imap_t **it);
+PARC_API int parc_pool_imap_unordered(parc_pool_t *p, parc_map_fn fn,
+                                      const void *in, size_t n, size_t in_size,
+                                      size_t out_size, size_t chunksize,
+                                      parc_pool_imap_t **it);
 
-/*
+/**
  * Next result: copies out_size bytes to *out (when out is not NULL) and
  * the element's input index to *index (when not NULL). Returns 0; EPIPE
  * when every element has been yielded; the chunk's error code once for a
@@ -305,13 +283,19 @@ int parc_pool_imap_unordered(parc_pool_t *p, parc_map_fn fn, const void *in,
  * EAGAIN when the next result is not ready; _timed: ETIMEDOUT. Blocks
  * (on a worker: runs other tasks meanwhile). One consumer at a time.
  */
-int parc_imap_next(parc_imap_t *it, void *out, size_t *index);
-int parc_imap_next_try(parc_imap_t *it, void *out, size_t *index);
-int parc_imap_next_timed(parc_imap_t *it, void *out, size_t *index,
-                         int64_t timeout_ns);
+PARC_API int parc_pool_imap_next(parc_pool_imap_t *it, void *out,
+                                 size_t *index);
+PARC_API int parc_pool_imap_next_try(parc_pool_imap_t *it, void *out,
+                                     size_t *index);
+PARC_API int parc_pool_imap_next_timed(parc_pool_imap_t *it, void *out,
+                                       size_t *index, int64_t timeout_ns);
 
-/* Wait for the iterator's outstanding chunks, then free it. NULL: no-op.
+/** Wait for the iterator's outstanding chunks, then free it. NULL: no-op.
  * Blocks. */
-void parc_imap_free(parc_imap_t *it);
+PARC_API void parc_pool_imap_free(parc_pool_imap_t *it);
+
+PARC_END_DECLS
+
+#include "parc/impl/pool.h"
 
 #endif /* PARC_POOL_H */

@@ -286,14 +286,14 @@ static void map_thread(parc_stress_ctx_t *ctx, unsigned index, void *arg)
         if ((rnd >> 40) & 1) {
             rc = parc_pool_map(map_pool, triple, in, out, n, sizeof *in, sizeof *out, chunk);
         } else {
-            parc_imap_t *it;
+            parc_pool_imap_t *it;
             rc = ((rnd >> 41) & 1)
                      ? parc_pool_imap_unordered(map_pool, triple, in, n, sizeof *in, sizeof *out, chunk, &it)
                      : parc_pool_imap(map_pool, triple, in, n, sizeof *in, sizeof *out, chunk, &it);
             if (rc == 0) {
                 int64_t v;
                 size_t idx, got = 0;
-                while ((rc = parc_imap_next(it, &v, &idx)) == 0) {
+                while ((rc = parc_pool_imap_next(it, &v, &idx)) == 0) {
                     if (idx >= n || out[idx] != -1) {
                         parc_stress_fail(ctx, "imap yielded index %zu twice or out of range", idx);
                         break;
@@ -301,7 +301,7 @@ static void map_thread(parc_stress_ctx_t *ctx, unsigned index, void *arg)
                     out[idx] = v;
                     got++;
                 }
-                parc_imap_free(it);
+                parc_pool_imap_free(it);
                 if (rc == EPIPE && got == n)
                     rc = 0;
                 else if (rc == EPIPE)

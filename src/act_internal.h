@@ -19,6 +19,7 @@
 #include "parc/act.h"
 #include "parc/mutex.h"
 #include "parc/park.h"
+#include "parc/pool.h"
 #include "parc/sem.h"
 #include "parc/spinlock.h"
 #include "recycle.h"
@@ -89,7 +90,7 @@ struct parc_act_rt {
     parc_recycler_t slots;
 };
 
-/* ---- actor memory ------------------------------------------------------- */
+/* ---- actor memory ------------------------------------------------------ */
 
 /*
  * Actors live in slabs of ACT_SLAB_BYTES from the runtime's slab recycler
@@ -113,7 +114,7 @@ static inline parc_act_rt_t *act_rt_of(const parc_act_t *a)
     return (parc_act_rt_t *)parc_recycle_slab_owner(a, ACT_SLAB_BYTES);
 }
 
-/* ---- shared by act.c and act_rt.c ---------------------------------------- */
+/* ---- shared by act.c and act_rt.c -------------------------------------- */
 
 /* Push m to a's mailbox, uncounted (never blocks), and schedule a when
  * this push made the mailbox non-empty. Returns 0 or EPIPE (stopped). */

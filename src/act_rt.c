@@ -7,7 +7,7 @@
 
 #include "act_internal.h"
 
-/* ---- quiescence count ---------------------------------------------------- */
+/* ---- quiescence count -------------------------------------------------- */
 
 static int quiesce_wait(parc_act_rt_t *rt, parc_deadline_t deadline, bool try)
 {
@@ -68,7 +68,7 @@ uint64_t parc_act_rt_live(parc_act_rt_t *rt)
     return parc_recycle_slab_allocs(&rt->slots) - stopped;
 }
 
-/* ---- timers ---------------------------------------------------------------- */
+/* ---- timers ------------------------------------------------------------ */
 
 /* A delayed message: what the timer service's fire needs, one malloc per
  * send_after (timers are rare next to sends). */
@@ -135,7 +135,7 @@ int parc_act_rt_timer_cancel(parc_act_rt_t *rt, uint64_t id, parc_msg_t **m)
     return 0;
 }
 
-/* ---- the runtime ------------------------------------------------------------ */
+/* ---- the runtime ------------------------------------------------------- */
 
 int parc_act_rt_create(unsigned workers, parc_act_rt_t **out)
 {

@@ -119,7 +119,7 @@ static int32_t partner_poll(parc_actor_t *a, unsigned i,
     return cpu;
 }
 
-/* ---- thread-per-actor --------------------------------------------------- */
+/* ---- thread-per-actor -------------------------------------------------- */
 
 static parc_msg_t *msg_of(parc_mpsc_node_t *n)
 {

@@ -45,7 +45,7 @@ START_TEST(rejects_bad_arguments)
 }
 END_TEST
 
-/* ---- order ------------------------------------------------------------------ */
+/* ---- order ------------------------------------------------------------- */
 
 #define ORDERED 32
 
@@ -116,7 +116,7 @@ START_TEST(fires_in_deadline_order_ties_in_add_order)
 }
 END_TEST
 
-/* ---- cancel --------------------------------------------------------------- */
+/* ---- cancel ------------------------------------------------------------ */
 
 typedef struct count {
     parc_atomic(int) fired;
@@ -169,7 +169,7 @@ START_TEST(cancel_before_during_and_after_firing)
 }
 END_TEST
 
-/* ---- fire re-entering the service ---------------------------------------- */
+/* ---- fire re-entering the service -------------------------------------- */
 
 typedef struct reenter {
     parc_timers_t *t;
@@ -203,7 +203,7 @@ START_TEST(fire_may_add_and_cancel)
 }
 END_TEST
 
-/* ---- free ---------------------------------------------------------------- */
+/* ---- free -------------------------------------------------------------- */
 
 typedef struct closing {
     parc_timers_t *t;
@@ -247,7 +247,7 @@ START_TEST(free_drops_pending_and_refuses_adds)
 }
 END_TEST
 
-/* ---- racing add and cancel ----------------------------------------------- */
+/* ---- racing add and cancel --------------------------------------------- */
 
 #define RACERS 4
 #define PER_RACER (2000 / PARC_SLOWDOWN)

@@ -532,7 +532,7 @@ int parc_future_get_timed(parc_future_t *f, void **value, int64_t timeout_ns)
     return rc != 0 ? rc : outcome(f, value);
 }
 
-int parc_future_then(parc_future_t *f, parc_then_fn fn, void *arg,
+int parc_future_then(parc_future_t *f, parc_future_then_fn fn, void *arg,
                      parc_future_t **out)
 {
     if (f == NULL || fn == NULL || out == NULL)

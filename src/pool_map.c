@@ -15,8 +15,8 @@ enum job_kind { JOB_MAP, JOB_STARMAP, JOB_FOR };
 typedef struct map_job {
     enum job_kind kind;
     union {
-        parc_map_fn map;
-        parc_starmap_fn star;
+        parc_pool_map_fn map;
+        parc_pool_starmap_fn star;
         int (*range)(void *arg, int64_t lo, int64_t hi);
     } fn;
     void *ctx;
@@ -41,7 +41,7 @@ static int run_elements(map_chunk_t *c)
         return j->fn.range(j->ctx, j->begin + (int64_t)c->lo,
                            j->begin + (int64_t)c->hi);
     case JOB_MAP: {
-        parc_map_fn fn = j->fn.map;
+        parc_pool_map_fn fn = j->fn.map;
         const char *in = j->in + c->lo * j->in_size;
         char *out = j->out != NULL ? j->out + c->lo * j->out_size : NULL;
         for (size_t i = c->lo; i < c->hi; i++) {
@@ -94,8 +94,8 @@ static size_t auto_chunk(parc_pool_t *p, size_t n)
 /* Cut [0, n) into chunks and push them. Returns 0 with *chunks and
  * *pushed set (pushed < count only on error, and then the error). */
 static int start_chunks(parc_pool_t *p, map_job_t *job, size_t n,
-                        size_t chunksize, map_chunk_t **chunks,
-                        size_t *count, size_t *pushed)
+                        size_t chunksize, map_chunk_t **chunks, size_t *count,
+                        size_t *pushed)
 {
     *chunks = NULL;
     *count = 0;
@@ -145,8 +145,9 @@ static int run_job(parc_pool_t *p, map_job_t *job, size_t n, size_t chunksize)
     return rc != 0 ? rc : first;
 }
 
-int parc_pool_map(parc_pool_t *p, parc_map_fn fn, const void *in, void *out,
-                  size_t n, size_t in_size, size_t out_size, size_t chunksize)
+int parc_pool_map(parc_pool_t *p, parc_pool_map_fn fn, const void *in,
+                  void *out, size_t n, size_t in_size, size_t out_size,
+                  size_t chunksize)
 {
     if (p == NULL || fn == NULL || in_size == 0
         || (n > 0 && (in == NULL || (out == NULL && out_size > 0))))
@@ -156,9 +157,9 @@ int parc_pool_map(parc_pool_t *p, parc_map_fn fn, const void *in, void *out,
     return run_job(p, &job, n, chunksize);
 }
 
-int parc_pool_starmap(parc_pool_t *p, parc_starmap_fn fn, void *ctx,
-                      const void *args, void *out, size_t n,
-                      size_t args_size, size_t out_size, size_t chunksize)
+int parc_pool_starmap(parc_pool_t *p, parc_pool_starmap_fn fn, void *ctx,
+                      const void *args, void *out, size_t n, size_t args_size,
+                      size_t out_size, size_t chunksize)
 {
     if (p == NULL || fn == NULL || args_size == 0
         || (n > 0 && (args == NULL || (out == NULL && out_size > 0))))
@@ -196,9 +197,9 @@ struct parc_pool_imap {
     parc_lfqueue_t done;
 };
 
-static int imap_start(parc_pool_t *p, parc_map_fn fn, const void *in, size_t n,
-                      size_t in_size, size_t out_size, size_t chunksize,
-                      bool unordered, parc_pool_imap_t **out)
+static int imap_start(parc_pool_t *p, parc_pool_map_fn fn, const void *in,
+                      size_t n, size_t in_size, size_t out_size,
+                      size_t chunksize, bool unordered, parc_pool_imap_t **out)
 {
     if (p == NULL || fn == NULL || out == NULL || in_size == 0
         || (n > 0 && in == NULL))
@@ -233,16 +234,17 @@ static int imap_start(parc_pool_t *p, parc_map_fn fn, const void *in, size_t n,
     return 0;
 }
 
-int parc_pool_imap(parc_pool_t *p, parc_map_fn fn, const void *in, size_t n,
-                   size_t in_size, size_t out_size, size_t chunksize,
+int parc_pool_imap(parc_pool_t *p, parc_pool_map_fn fn, const void *in,
+                   size_t n, size_t in_size, size_t out_size, size_t chunksize,
                    parc_pool_imap_t **it)
 {
     return imap_start(p, fn, in, n, in_size, out_size, chunksize, false, it);
 }
 
-int parc_pool_imap_unordered(parc_pool_t *p, parc_map_fn fn, const void *in,
-                             size_t n, size_t in_size, size_t out_size,
-                             size_t chunksize, parc_pool_imap_t **it)
+int parc_pool_imap_unordered(parc_pool_t *p, parc_pool_map_fn fn,
+                             const void *in, size_t n, size_t in_size,
+                             size_t out_size, size_t chunksize,
+                             parc_pool_imap_t **it)
 {
     return imap_start(p, fn, in, n, in_size, out_size, chunksize, true, it);
 }
@@ -258,7 +260,8 @@ static int wait_deadline(parc_future_t *f, parc_deadline_t deadline)
 }
 
 /* The next finished chunk of an unordered iterator. */
-static int next_done(parc_pool_imap_t *it, map_chunk_t **c, parc_deadline_t deadline)
+static int next_done(parc_pool_imap_t *it, map_chunk_t **c,
+                     parc_deadline_t deadline)
 {
     void *item;
     for (;;) {
@@ -346,7 +349,7 @@ int parc_pool_imap_next_try(parc_pool_imap_t *it, void *out, size_t *index)
 }
 
 int parc_pool_imap_next_timed(parc_pool_imap_t *it, void *out, size_t *index,
-                         int64_t timeout_ns)
+                              int64_t timeout_ns)
 {
     parc_deadline_t d;
     if (parc_deadline_in(&d, timeout_ns) != 0)

@@ -326,6 +326,12 @@ static void take_freed(parc_recycler_t *r)
     }
 }
 
+/* Bytes left to carve in the newest slab (none before the first). */
+static size_t carve_room(const parc_recycler_t *r)
+{
+    return r->carve == NULL ? 0 : (size_t)(r->carve_end - r->carve);
+}
+
 void *parc_recycle_slab_alloc(parc_recycler_t *r)
 {
     slab_header_t *unused = NULL;
@@ -346,13 +352,13 @@ void *parc_recycle_slab_alloc(parc_recycler_t *r)
         }
 #endif
     } else {
-        if (r->carve_end - r->carve < (ptrdiff_t)r->size) {
+        if (carve_room(r) < r->size) {
             parc_spin_tas_unlock(&r->lock);
             slab_header_t *slab = slab_map(r); /* no system call under lock */
             if (slab == NULL)
                 return NULL;
             parc_spin_tas_lock(&r->lock);
-            if (r->carve_end - r->carve < (ptrdiff_t)r->size) {
+            if (carve_room(r) < r->size) {
                 slab->next = r->slabs;
                 r->slabs = slab;
                 r->carve = (char *)slab + PARC_CACHELINE;

@@ -69,7 +69,7 @@ START_TEST(create_and_bad_arguments)
     ck_assert_int_eq(parc_pool_submit(p, NULL, NULL, NULL), EINVAL);
     int x;
     ck_assert_int_eq(parc_pool_map(p, NULL, &x, &x, 1, 4, 4, 0), EINVAL);
-    ck_assert_int_eq(parc_pool_map(p, (parc_map_fn)NULL, NULL, NULL, 0, 4, 4, 0), EINVAL);
+    ck_assert_int_eq(parc_pool_map(p, (parc_pool_map_fn)NULL, NULL, NULL, 0, 4, 4, 0), EINVAL);
     ck_assert_int_eq(parc_pool_parallel_for(p, 5, 1, 0, NULL, NULL), EINVAL);
     ck_assert_int_eq(parc_pool_free(p), 0);
 }
@@ -103,7 +103,7 @@ START_TEST(submit_get_and_life_cycle)
     ck_assert_int_eq(parc_pool_join(p), 0); /* twice is harmless */
     ck_assert_int_eq(parc_pool_shutdown(p, true, false), 0);
     int x = 1;
-    ck_assert_int_eq(parc_pool_map(p, (parc_map_fn)ret_arg, &x, &x, 1, sizeof x, sizeof x, 0), EPIPE);
+    ck_assert_int_eq(parc_pool_map(p, (parc_pool_map_fn)ret_arg, &x, &x, 1, sizeof x, sizeof x, 0), EPIPE);
     ck_assert_int_eq(parc_pool_free(p), 0);
 }
 END_TEST

@@ -60,13 +60,15 @@
 PARC_BEGIN_DECLS
 
 /** A task: computes *result from arg, returns 0 or a positive error code
- * that its future carries (ECANCELED is reserved for cancellation). */
+ * that its future carries (ECANCELED is reserved for cancellation). Named
+ * for the concept rather than this header: a task is what futures, the
+ * pool and the schedulers built on them all run. */
 typedef int (*parc_task_fn)(void *arg, void **result);
 
 /** A continuation (then): computes *result from the value of the future it
  * follows; returns 0 or an error code. Called only when that future
  * succeeded; a failure or a cancellation passes down the chain unchanged. */
-typedef int (*parc_then_fn)(void *arg, void *value, void **result);
+typedef int (*parc_future_then_fn)(void *arg, void *value, void **result);
 
 /** Phases of the state word (the low two bits). */
 #define PARC_FUTURE_PENDING 0u
@@ -96,7 +98,7 @@ struct parc_future {
     void *value;                   /* result, valid once complete */
     union {
         parc_task_fn task;
-        parc_then_fn then;
+        parc_future_then_fn then;
     } fn;                          /* what runs: a task or a continuation */
     void *arg;
     parc_future_t *source;         /* then: the future this one follows */
@@ -232,8 +234,8 @@ PARC_API int parc_future_get_timed(parc_future_t *f, void **value,
  * before f completes keeps fn from running. Returns 0, EINVAL for NULL f,
  * fn or out, ENOMEM. Never blocks except to run fn inline.
  */
-PARC_API int parc_future_then(parc_future_t *f, parc_then_fn fn, void *arg,
-                              parc_future_t **out);
+PARC_API int parc_future_then(parc_future_t *f, parc_future_then_fn fn,
+                              void *arg, parc_future_t **out);
 
 /* ---- sets (Python's concurrent.futures.wait / as_completed) ----------- */
 

@@ -187,9 +187,9 @@ PARC_API int parc_pool_apply_async(parc_pool_t *p, parc_task_fn fn, void *arg,
 /* ---- data parallelism ------------------------------------------------------ */
 
 /** map: *out = f(*in) for one element; returns 0 or an error code. */
-typedef int (*parc_map_fn)(const void *in, void *out);
+typedef int (*parc_pool_map_fn)(const void *in, void *out);
 /** starmap: *out = f(ctx, *args), args being a struct of arguments. */
-typedef int (*parc_starmap_fn)(void *ctx, const void *args, void *out);
+typedef int (*parc_pool_starmap_fn)(void *ctx, const void *args, void *out);
 
 /**
  * Python's Pool.map: out[i] = fn(in[i]) for i in [0, n), elements of
@@ -203,13 +203,13 @@ typedef int (*parc_starmap_fn)(void *ctx, const void *args, void *out);
  * closed (outside callers) or terminated; ECANCELED when terminate
  * cancelled a chunk; ENOMEM.
  */
-PARC_API int parc_pool_map(parc_pool_t *p, parc_map_fn fn, const void *in,
+PARC_API int parc_pool_map(parc_pool_t *p, parc_pool_map_fn fn, const void *in,
                            void *out, size_t n, size_t in_size, size_t out_size,
                            size_t chunksize);
 
 /** Python's Pool.starmap: out[i] = fn(ctx, args[i]); as parc_pool_map. */
-PARC_API int parc_pool_starmap(parc_pool_t *p, parc_starmap_fn fn, void *ctx,
-                               const void *args, void *out, size_t n,
+PARC_API int parc_pool_starmap(parc_pool_t *p, parc_pool_starmap_fn fn,
+                               void *ctx, const void *args, void *out, size_t n,
                                size_t args_size, size_t out_size,
                                size_t chunksize);
 
@@ -241,7 +241,7 @@ PARC_API int parc_pool_parallel_for(parc_pool_t *p, int64_t begin, int64_t end,
  * input order) on top of parc_pool_parallel_for: each chunk is one loop
  * over typed arrays calling ELEM_FN directly, so a static (inline)
  * ELEM_FN is inlined and the loop vectorised as a hand-written one. ELEM_FN
- * has the parc_map_fn signature, int (const void *in, void *out), so the
+ * has the parc_pool_map_fn signature, int (const void *in, void *out), so the
  * same function also serves parc_pool_map. Returns as parc_pool_map
  * (EINVAL for NULL p, for NULL in or out with n > 0, n > INT64_MAX). Use:
  *
@@ -263,13 +263,13 @@ typedef struct parc_pool_imap parc_pool_imap_t;
  * iterator is freed. Returns 0; EINVAL, EPIPE, ENOMEM as parc_pool_map.
  * Never blocks.
  */
-PARC_API int parc_pool_imap(parc_pool_t *p, parc_map_fn fn, const void *in,
+PARC_API int parc_pool_imap(parc_pool_t *p, parc_pool_map_fn fn, const void *in,
                             size_t n, size_t in_size, size_t out_size,
                             size_t chunksize, parc_pool_imap_t **it);
 
 /** Pool.imap_unordered: as parc_pool_imap, yielding chunks in the order
  * they complete (elements of a chunk in input order). */
-PARC_API int parc_pool_imap_unordered(parc_pool_t *p, parc_map_fn fn,
+PARC_API int parc_pool_imap_unordered(parc_pool_t *p, parc_pool_map_fn fn,
                                       const void *in, size_t n, size_t in_size,
                                       size_t out_size, size_t chunksize,
                                       parc_pool_imap_t **it);

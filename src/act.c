@@ -9,7 +9,7 @@
 #include "act_internal.h"
 #include "msg_internal.h"
 
-/* ---- references ------------------------------------------------------------ */
+/* ---- references -------------------------------------------------------- */
 
 void parc_act_retain(parc_act_t *a)
 {
@@ -27,7 +27,7 @@ void parc_act_release(parc_act_t *a)
         return;
     parc_mpsc_destroy(&a->mbox);
     free(a->ext); /* its pin, if any, is the runtime's (joined at free) */
-    act_slot_free(act_rt_of(a), a);
+    parc_recycle_slab_free(&act_rt_of(a)->slots, a);
 }
 
 parc_act_rt_t *parc_act_runtime(parc_act_t *a)
@@ -35,7 +35,7 @@ parc_act_rt_t *parc_act_runtime(parc_act_t *a)
     return a == NULL ? NULL : act_rt_of(a);
 }
 
-/* ---- turns ------------------------------------------------------------------ */
+/* ---- turns ------------------------------------------------------------- */
 
 static void schedule(parc_act_t *a);
 static void finish(parc_act_t *a);
@@ -84,7 +84,8 @@ static bool proc_turn(parc_act_t *a)
         int rc = parc_mpsc_pop_try(&a->mbox, &n);
         if (rc == EAGAIN) {
             if (parc_mpsc_mark_empty(&a->mbox)) {
-                act_busy_dec(act_rt_of(a)); /* idle: the next push reschedules us */
+                /* idle: the next push reschedules us */
+                act_busy_dec(act_rt_of(a));
                 return false;
             }
             done++; /* a push in flight: let the batch bound the wait */
@@ -193,7 +194,7 @@ static void finish(parc_act_t *a)
     act_busy_dec(rt);              /* this turn is over */
 }
 
-/* ---- spawning -------------------------------------------------------------- */
+/* ---- spawning ---------------------------------------------------------- */
 
 int parc_act_spawn(parc_act_rt_t *rt, parc_act_fn fn, void *state,
                const parc_act_options_t *opts, parc_act_t **out)
@@ -213,7 +214,7 @@ int parc_act_spawn(parc_act_rt_t *rt, parc_act_fn fn, void *state,
         parc_atomic_init(&x->space_waiters, 0u);
         parc_atomic_init(&x->space, 0u);
     }
-    parc_act_t *a = act_slot_alloc(rt);
+    parc_act_t *a = parc_recycle_slab_alloc(&rt->slots);
     if (a == NULL) {
         free(x);
         return ENOMEM;
@@ -232,7 +233,7 @@ int parc_act_spawn(parc_act_rt_t *rt, parc_act_fn fn, void *state,
         pin_t *pin = malloc(sizeof *pin);
         if (pin == NULL) {
             free(x);
-            act_slot_free(rt, a);
+            parc_recycle_slab_free(&rt->slots, a);
             parc_faa(&rt->stopped, 1u, PARC_RELEASE); /* as finish does */
             return ENOMEM;
         }
@@ -242,7 +243,7 @@ int parc_act_spawn(parc_act_rt_t *rt, parc_act_fn fn, void *state,
             parc_sem_destroy(&pin->sem);
             free(pin);
             free(x);
-            act_slot_free(rt, a);
+            parc_recycle_slab_free(&rt->slots, a);
             parc_faa(&rt->stopped, 1u, PARC_RELEASE); /* as finish does */
             return EAGAIN;
         }
@@ -255,7 +256,7 @@ int parc_act_spawn(parc_act_rt_t *rt, parc_act_fn fn, void *state,
     return 0;
 }
 
-/* ---- sending ----------------------------------------------------------------- */
+/* ---- sending ----------------------------------------------------------- */
 
 /* Push m; schedule the actor when this push made the mailbox non-empty.
  *
@@ -377,7 +378,7 @@ int parc_act_ask(parc_act_t *a, parc_msg_t *m, parc_future_t **reply)
     return 0;
 }
 
-/* ---- stopping and monitors ------------------------------------------------ */
+/* ---- stopping and monitors --------------------------------------------- */
 
 void parc_act_exit(parc_act_t *self, int status)
 {

@@ -4,7 +4,12 @@
  *
  *   act.c       an actor's life: spawn, send, turns, stop, monitors
  *   act_rt.c    the runtime: create/free, quiescence, timers
- *   act_slab.c  actor memory: the slabs actors live in
+ *
+ * Actor memory is the one recycling allocator's (recycle.h), as a slab
+ * recycler; see "actor memory" below. Links, supervisors and the name
+ * registry (issue 17) are meant to come as files of their own beside
+ * these (act_link.c, act_sup.c, act_name.c), reaching the actor through
+ * this header, and typed messages as macros in parc/msg.h.
  */
 #ifndef PARC_SRC_ACT_INTERNAL_H
 #define PARC_SRC_ACT_INTERNAL_H
@@ -14,8 +19,10 @@
 #include "parc/act.h"
 #include "parc/mutex.h"
 #include "parc/park.h"
+#include "parc/pool.h"
 #include "parc/sem.h"
 #include "parc/spinlock.h"
+#include "recycle.h"
 #include "timer.h"
 
 /* A pinned actor's thread and the semaphore its turns are posted to. */
@@ -59,28 +66,12 @@ struct parc_act {
 };
 
 /* Three lines: idle memory per actor is this plus its share of a slab's
- * header (act_slab.c). */
+ * header (below). */
 _Static_assert(sizeof(struct parc_act) == 3 * PARC_CACHELINE,
                "parc_act_t: the mailbox's two lines and one of state");
 
 /* parc_act_t.monitors once the actor has stopped: the list is closed. */
 #define MON_CLOSED ((uintptr_t)1)
-
-/* The runtime's actor slots (act_slab.c). Freed slots: any thread
- * pushes, the allocator takes all. The allocating side is under lock
- * (spawners only): a few loads and stores, never a system call (slabs are
- * mapped outside it), so a test-and-set lock, whose release is a plain
- * store. */
-typedef struct act_slots {
-    PARC_CACHE_ALIGNED parc_atomic(uintptr_t) freed;
-    PARC_CACHE_ALIGNED parc_spin_tas_t lock;
-    struct act_slot *spare;     /* free slots taken from freed */
-    char *carve, *carve_end;    /* the newest slab's slots not yet used */
-    struct act_slab *slabs;
-    uint64_t carved;            /* slots ever handed out from slabs */
-    parc_atomic(uint64_t) allocs; /* slots ever allocated; written under
-                                   * lock only */
-} act_slots_t;
 
 struct parc_act_rt {
     parc_pool_t *pool;
@@ -89,45 +80,50 @@ struct parc_act_rt {
     PARC_CACHE_ALIGNED parc_park_word_t busy;
     parc_atomic(uint32_t) qwaiters;
     /* Actors stopped (by the turns that stop them); live is spawned
-     * (slots.allocs) - stopped. */
+     * (parc_recycle_slab_allocs of slots) - stopped. */
     PARC_CACHE_ALIGNED parc_atomic(uint64_t) stopped;
     parc_timers_t *timers;      /* send_after's */
     /* Pinned actors' threads, under lock. */
     PARC_CACHE_ALIGNED parc_mutex_t lock;
     pin_t *pins;
-    act_slots_t slots;
+    /* Actor memory: where every actor of this runtime lives (below). */
+    parc_recycler_t slots;
 };
 
-/* ---- actor slots (act_slab.c) ------------------------------------------ */
+/* ---- actor memory ------------------------------------------------------ */
 
-/* Slabs of ACT_SLAB_BYTES, aligned to their size: an actor finds its
- * runtime by masking its address (act_rt_of). */
+/*
+ * Actors live in slabs of ACT_SLAB_BYTES from the runtime's slab recycler
+ * (recycle.h): slabs aligned to their size, each a one-line header and
+ * whole 192-byte actor slots (2^18 - 64 is a multiple of 192, nothing left
+ * over). The header's first word is the runtime, so an actor finds its
+ * runtime by masking its address and needs no pointer of its own: that is
+ * what keeps an actor to three lines. Slabs are mapped from the system
+ * (the alignment would cost malloc a second slab's worth of address space)
+ * and unmapped when the runtime is freed; a released actor's slot is
+ * reused by the next spawn. A heap recycler (malloc) was rejected for
+ * this: it gives no owner by address, and its thread caches could outlive
+ * the runtime.
+ */
 #define ACT_SLAB_BYTES ((size_t)1 << 18)
-
-void act_slots_init(parc_act_rt_t *rt);
-/* Unmap every slab: no slot may be in use. */
-void act_slots_destroy(parc_act_rt_t *rt);
-/* A slot for a new actor (counted in slots.allocs), or NULL. Any thread. */
-parc_act_t *act_slot_alloc(parc_act_rt_t *rt);
-/* Give a slot back. Any thread; lock-free. */
-void act_slot_free(parc_act_rt_t *rt, parc_act_t *a);
-/* Slots handed out and not given back; exact when none is allocated or
- * freed meanwhile. Takes the slot lock. */
-uint64_t act_slots_in_use(parc_act_rt_t *rt);
+_Static_assert((ACT_SLAB_BYTES - PARC_CACHELINE) % sizeof(struct parc_act) == 0,
+               "a slab is its header and whole actor slots");
 
 static inline parc_act_rt_t *act_rt_of(const parc_act_t *a)
 {
-    /* The slab header's first word is its runtime. */
-    return *(parc_act_rt_t *const *)(const void *)((uintptr_t)a &
-                                                 ~(uintptr_t)(ACT_SLAB_BYTES - 1));
+    return (parc_act_rt_t *)parc_recycle_slab_owner(a, ACT_SLAB_BYTES);
 }
 
-/* ---- shared by act.c and act_rt.c ---------------------------------------- */
+/* ---- shared by act.c and act_rt.c -------------------------------------- */
 
 /* Push m to a's mailbox, uncounted (never blocks), and schedule a when
  * this push made the mailbox non-empty. Returns 0 or EPIPE (stopped). */
 int act_push(parc_act_t *a, parc_msg_t *m);
 
+/* The quiescence count, rt->busy: turns scheduled or running plus timers
+ * pending. Whoever hands work on counts it before uncounting its own, so
+ * the count never passes through zero while work is in flight; quiesce
+ * (act_rt.c) waits for zero. */
 static inline void act_busy_inc(parc_act_rt_t *rt)
 {
     /* relaxed: the increment happens before the work it counts is handed

@@ -7,14 +7,14 @@
 
 #include "act_internal.h"
 
-/* ---- quiescence count ---------------------------------------------------- */
+/* ---- quiescence count -------------------------------------------------- */
 
 static int quiesce_wait(parc_act_rt_t *rt, parc_deadline_t deadline, bool try)
 {
     if (rt == NULL)
         return EINVAL;
     for (unsigned i = 0; i < PARC_SPIN_POLLS; i++) {
-        /* acquire: pairs with busy_dec's release; the actors' work is
+        /* acquire: pairs with act_busy_dec's release; the actors' work is
          * visible once zero is seen. */
         if (parc_load(&rt->busy, PARC_ACQUIRE) == 0)
             return 0;
@@ -23,7 +23,7 @@ static int quiesce_wait(parc_act_rt_t *rt, parc_deadline_t deadline, bool try)
         parc_spin_poll(i);
     }
     for (;;) {
-        /* seq_cst: the other half of busy_dec's Dekker pair. */
+        /* seq_cst: the other half of act_busy_dec's Dekker pair. */
         parc_faa(&rt->qwaiters, 1u, PARC_SEQ_CST);
         uint32_t b = parc_load(&rt->busy, PARC_SEQ_CST);
         int rc = 0;
@@ -61,14 +61,14 @@ uint64_t parc_act_rt_live(parc_act_rt_t *rt)
 {
     if (rt == NULL)
         return 0;
-    /* acquire: pairs with finish's release increment, so each stopped
+    /* acquire: pairs with finish's (act.c) release increment, so each stopped
      * actor's spawn (counted before it could run) is in the count read
      * next: never fewer spawned than stopped. */
     uint64_t stopped = parc_load(&rt->stopped, PARC_ACQUIRE);
-    return parc_load(&rt->slots.allocs, PARC_RELAXED) - stopped;
+    return parc_recycle_slab_allocs(&rt->slots) - stopped;
 }
 
-/* ---- timers ---------------------------------------------------------------- */
+/* ---- timers ------------------------------------------------------------ */
 
 /* A delayed message: what the timer service's fire needs, one malloc per
  * send_after (timers are rare next to sends). */
@@ -135,7 +135,7 @@ int parc_act_rt_timer_cancel(parc_act_rt_t *rt, uint64_t id, parc_msg_t **m)
     return 0;
 }
 
-/* ---- the runtime ------------------------------------------------------------ */
+/* ---- the runtime ------------------------------------------------------- */
 
 int parc_act_rt_create(unsigned workers, parc_act_rt_t **out)
 {
@@ -155,7 +155,12 @@ int parc_act_rt_create(unsigned workers, parc_act_rt_t **out)
     parc_atomic_init(&rt->qwaiters, 0u);
     parc_atomic_init(&rt->stopped, 0u);
     parc_mutex_init(&rt->lock, PARC_MUTEX_NORMAL);
-    act_slots_init(rt);
+    /* The slab's owner word is rt: act_rt_of. */
+    if (parc_recycle_init_slab(&rt->slots, sizeof(parc_act_t), ACT_SLAB_BYTES,
+                               rt) != 0) {
+        free(rt); /* only with pages larger than ACT_SLAB_BYTES */
+        return ENOMEM;
+    }
     parc_pool_options_t po = PARC_POOL_OPTIONS_INIT;
     po.name_prefix = "parc-actor";
     int rc = parc_pool_create(workers, &po, &rt->pool);
@@ -179,7 +184,7 @@ int parc_act_rt_free(parc_act_rt_t *rt)
         return EINVAL;
     if (parc_pool_current_worker(rt->pool) >= 0)
         return EDEADLK;
-    /* acquire: pairs with finish's release increment; the stopped
+    /* acquire: pairs with finish's (act.c) release increment; the stopped
      * actors' slots the runtime held are back on the freed stack. */
     uint64_t stopped = parc_load(&rt->stopped, PARC_ACQUIRE);
     /* A pending timer holds a reference to its actor, so a timer that
@@ -190,8 +195,8 @@ int parc_act_rt_free(parc_act_rt_t *rt)
         /* Every actor stopped, and every reference gone too: the slabs go
          * with the runtime. */
         /* relaxed: a count; spawning meanwhile would be misuse. */
-        busy = parc_load(&rt->slots.allocs, PARC_RELAXED) != stopped ||
-               act_slots_in_use(rt) != 0;
+        busy = parc_recycle_slab_allocs(&rt->slots) != stopped ||
+               parc_recycle_slab_in_use(&rt->slots) != 0;
     }
     if (busy)
         return EBUSY;
@@ -204,7 +209,7 @@ int parc_act_rt_free(parc_act_rt_t *rt)
         free(p);
         p = next;
     }
-    act_slots_destroy(rt);
+    parc_recycle_destroy_slab(&rt->slots);
     parc_mutex_destroy(&rt->lock);
     free(rt);
     return 0;

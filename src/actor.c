@@ -24,8 +24,9 @@
  * But when the scheduler has put both threads on the same CPU (it does,
  * and keeps them there while both stay runnable), spinning only delays
  * the partner, who cannot run until we give the CPU away: parc_spin_poll
- * yields every 32 polls, which made the round trip ~4 us (two 32-poll
- * spins) instead of the two context switches it needs (~2.6 us). So each
+ * yields only every 32 polls, so a round trip would cost two 32-poll
+ * spins (~4 us) instead of the two context switches it needs (~2.6 us
+ * on these virtual machines). So each
  * side publishes the CPU it waits on (the actor in recv, the asker in
  * ask/await; stored only when it changed, so the line stays shared), and
  * a waiter that finds its partner on its own CPU yields at once.
@@ -118,7 +119,7 @@ static int32_t partner_poll(parc_actor_t *a, unsigned i,
     return cpu;
 }
 
-/* ---- thread-per-actor --------------------------------------------------- */
+/* ---- thread-per-actor -------------------------------------------------- */
 
 static parc_msg_t *msg_of(parc_mpsc_node_t *n)
 {

@@ -30,7 +30,7 @@ struct parc_timers {
     pthread_t thread;
 };
 
-/* ---- the heap (under lock) ------------------------------------------------ */
+/* ---- the heap (under lock) --------------------------------------------- */
 
 static bool before(const timer_t_ *a, const timer_t_ *b)
 {
@@ -78,7 +78,7 @@ static timer_t_ heap_remove(parc_timers_t *t, size_t i)
     return x;
 }
 
-/* ---- the thread ------------------------------------------------------------- */
+/* ---- the thread -------------------------------------------------------- */
 
 static void *timers_main(void *arg)
 {
@@ -103,7 +103,7 @@ static void *timers_main(void *arg)
     return NULL;
 }
 
-/* ---- the interface ---------------------------------------------------------- */
+/* ---- the interface ----------------------------------------------------- */
 
 int parc_timers_create(parc_timers_t **out)
 {

@@ -33,9 +33,17 @@
  * with many cancellations would switch to the table.
  *
  * Threads: every call may be made from any thread, fire included, except
- * parc_timers_free (not from fire; not concurrently with other calls on
- * the same service once it has begun: add then returns EPIPE, but the
- * service's memory goes when free returns).
+ * parc_timers_free: never from fire, and only once no other thread will
+ * call the service again. (A fire still running when free begins may call
+ * it: its adds get EPIPE; free waits for it to return.)
+ *
+ * Example: a timeout that the waiter cancels when it wins the race.
+ *
+ *     uint64_t id;
+ *     parc_timers_add(timers, deadline, expire, waiter, &id);
+ *     ... wait ...
+ *     if (parc_timers_cancel(timers, id, NULL) == EALREADY)
+ *         ... expire(waiter) ran or is running: the waiter timed out ...
  */
 #ifndef PARC_SRC_TIMER_H
 #define PARC_SRC_TIMER_H
@@ -75,8 +83,8 @@ size_t parc_timers_pending(parc_timers_t *t);
 /** Stop the service: later adds return EPIPE; the timers still pending are
  * dropped without calling their fire (their args stay the callers'); a
  * fire already running completes; the thread is joined and the memory
- * freed. NULL: no-op. Blocks (joins the thread); never from fire, nor
- * concurrently with calls other than parc_timers_add. */
+ * freed. NULL: no-op. Blocks (joins the thread). Never from fire, and
+ * only when no other thread will call the service again. */
 void parc_timers_free(parc_timers_t *t);
 
 #endif /* PARC_SRC_TIMER_H */

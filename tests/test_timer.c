@@ -45,7 +45,7 @@ START_TEST(rejects_bad_arguments)
 }
 END_TEST
 
-/* ---- order ------------------------------------------------------------------ */
+/* ---- order ------------------------------------------------------------- */
 
 #define ORDERED 32
 
@@ -101,7 +101,7 @@ START_TEST(fires_in_deadline_order_ties_in_add_order)
     }
     ck_assert_uint_eq(parc_timers_pending(t), ORDERED);
     parc_event_set(&o.release);
-    parc_deadline_t d;
+    parc_deadline_t d = PARC_FOREVER;
     parc_deadline_in(&d, PARC_TEST_PATIENCE_NS);
     while (parc_load(&o.n, PARC_ACQUIRE) < ORDERED && !parc_deadline_passed(d))
         parc_sleep_ns(PARC_NS_PER_MS);
@@ -116,7 +116,7 @@ START_TEST(fires_in_deadline_order_ties_in_add_order)
 }
 END_TEST
 
-/* ---- cancel --------------------------------------------------------------- */
+/* ---- cancel ------------------------------------------------------------ */
 
 typedef struct count {
     parc_atomic(int) fired;
@@ -158,7 +158,7 @@ START_TEST(cancel_before_during_and_after_firing)
     parc_event_set(&o.release);
     /* Let the thread run past where the cancelled one would have fired. */
     ck_assert_int_eq(parc_timers_add(t, 0, count_fire, &c, NULL), 0);
-    parc_deadline_t d;
+    parc_deadline_t d = PARC_FOREVER;
     parc_deadline_in(&d, PARC_TEST_PATIENCE_NS);
     while (parc_load(&c.fired, PARC_ACQUIRE) < 2 && !parc_deadline_passed(d))
         parc_sleep_ns(PARC_NS_PER_MS);
@@ -169,7 +169,7 @@ START_TEST(cancel_before_during_and_after_firing)
 }
 END_TEST
 
-/* ---- fire re-entering the service ---------------------------------------- */
+/* ---- fire re-entering the service -------------------------------------- */
 
 typedef struct reenter {
     parc_timers_t *t;
@@ -203,7 +203,7 @@ START_TEST(fire_may_add_and_cancel)
 }
 END_TEST
 
-/* ---- free ---------------------------------------------------------------- */
+/* ---- free -------------------------------------------------------------- */
 
 typedef struct closing {
     parc_timers_t *t;
@@ -217,7 +217,7 @@ static void closing_fire(void *arg)
 {
     closing_t *k = arg;
     parc_store(&k->inside, 1, PARC_RELEASE); /* nothing published */
-    parc_deadline_t d;
+    parc_deadline_t d = PARC_FOREVER;
     parc_deadline_in(&d, PARC_TEST_PATIENCE_NS);
     int rc;
     do {
@@ -247,7 +247,7 @@ START_TEST(free_drops_pending_and_refuses_adds)
 }
 END_TEST
 
-/* ---- racing add and cancel ----------------------------------------------- */
+/* ---- racing add and cancel --------------------------------------------- */
 
 #define RACERS 4
 #define PER_RACER (2000 / PARC_SLOWDOWN)
@@ -305,7 +305,7 @@ START_TEST(racing_add_and_cancel_exactly_once)
     parc_test_spawn(th, RACERS, racer_main, r, sizeof r[0]);
     parc_test_join(th, RACERS);
     /* Everything not cancelled is due within 200 us: wait for it. */
-    parc_deadline_t d;
+    parc_deadline_t d = PARC_FOREVER;
     parc_deadline_in(&d, PARC_TEST_PATIENCE_NS);
     while (parc_timers_pending(t) != 0 && !parc_deadline_passed(d))
         parc_sleep_ns(PARC_NS_PER_MS);

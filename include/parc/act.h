@@ -11,9 +11,9 @@
  *
  * A runtime (parc_act_rt_t) owns a work-stealing pool (parc/pool.h) and
  * one timer thread. parc_act_spawn(rt, behaviour, state) makes an actor: a
- * mailbox (parc/mpsc.h) and a behaviour called once per message. An actor costs no
- * thread while idle; it runs when a message arrives, on whichever worker
- * takes its turn.
+ * mailbox (parc/mpsc.h) and a behaviour called once per message. An
+ * actor costs no thread while idle; it runs when a message arrives, on
+ * whichever worker takes its turn.
  *
  * Scheduling (Pony's runtime, libponyrt/actor/actor.c and messageq.c):
  * the mailbox starts marked empty (the empty bit in its head pointer). The
@@ -95,7 +95,6 @@
 #include "parc/api.h"
 #include "parc/future.h"
 #include "parc/msg.h"
-#include "parc/pool.h"
 
 PARC_BEGIN_DECLS
 
@@ -132,7 +131,7 @@ typedef struct parc_act_options {
 
 #define PARC_ACT_OPTIONS_INIT { 0u, false }
 
-/* ---- the runtime -------------------------------------------------------- */
+/* ---- the runtime ------------------------------------------------------- */
 
 /** Create a runtime with its own pool of `workers` threads (0: one per
  * online CPU) and its timer thread. Returns 0, EINVAL (NULL out), ENOMEM,
@@ -141,10 +140,11 @@ PARC_API int parc_act_rt_create(unsigned workers, parc_act_rt_t **out);
 
 /** Stop the pool and timer thread and free the runtime. Every actor must
  * have stopped (pinned ones included) and every reference to one been
- * released (parc_act_release; down messages hold one each until
- * freed), and every timer fired or been cancelled; returns EBUSY
- * otherwise (nothing freed). Returns 0, EINVAL (NULL), EDEADLK (called from one of rt's pool workers; a pinned
- * actor's thread must not call it either). Blocks. */
+ * released (parc_act_release; down messages hold one each until freed),
+ * and every timer fired or been cancelled; returns EBUSY otherwise
+ * (nothing freed). Returns 0, EINVAL (NULL), EDEADLK (called from one of
+ * rt's pool workers; a pinned actor's thread must not call it either).
+ * Blocks. */
 PARC_API int parc_act_rt_free(parc_act_rt_t *rt);
 
 /** Wait until the runtime is quiescent: no turn scheduled or running and
@@ -161,7 +161,7 @@ PARC_API int parc_act_rt_quiesce_timed(parc_act_rt_t *rt,
  * never blocks. */
 PARC_API uint64_t parc_act_rt_live(parc_act_rt_t *rt);
 
-/* ---- actors ------------------------------------------------------------- */
+/* ---- actors ------------------------------------------------------------ */
 
 /** Spawn an actor running behaviour(self, state, msg) for each message.
  * opts may be NULL (unbounded, not pinned). *out receives a reference.
@@ -219,7 +219,7 @@ PARC_API int parc_act_monitor(parc_act_t *watcher, parc_act_t *target);
  * blocks. */
 PARC_API parc_act_rt_t *parc_act_runtime(parc_act_t *a);
 
-/* ---- timers ------------------------------------------------------------- */
+/* ---- timers ------------------------------------------------------------ */
 
 /** Send m to a after delay_ns (relative), from the timer thread (not
  * counted against a bounded mailbox). *id (when not NULL) names the timer

@@ -6,7 +6,7 @@ int parc_event_init(parc_event_t *e)
     if (e == NULL)
         return EINVAL;
     parc_atomic_init(&e->state, 0u);
-    return parc_ec_init(&e->ec);
+    return parc_eventcount_init(&e->ec);
 }
 
 int parc_event_destroy(parc_event_t *e)
@@ -24,7 +24,7 @@ int parc_event_set(parc_event_t *e)
      * parc_event_is_set() and changed(). */
     uint32_t old = parc_for(&e->state, PARC_EVENT_SET_BIT, PARC_RELEASE);
     if (!(old & PARC_EVENT_SET_BIT))
-        parc_ec_notify_all(&e->ec); /* its seq_cst fence orders the RMW
+        parc_eventcount_notify_all(&e->ec); /* its seq_cst fence orders the RMW
                                      * above before its waiter check */
     return 0;
 }
@@ -67,7 +67,7 @@ static int wait_until(parc_event_t *e, parc_deadline_t deadline)
     struct seen w = { e, parc_load(&e->state, PARC_ACQUIRE) };
     if (w.state & PARC_EVENT_SET_BIT)
         return 0;
-    return parc_ec_await(&e->ec, changed, &w, deadline);
+    return parc_eventcount_await(&e->ec, changed, &w, deadline);
 }
 
 int parc_event_wait(parc_event_t *e)

@@ -1,7 +1,7 @@
 /* parc/eventcount.h: the parking side of the eventcount protocol. */
 #include "parc/eventcount.h"
 
-int parc_ec_init(parc_ec_t *ec)
+int parc_eventcount_init(parc_eventcount_t *ec)
 {
     if (ec == NULL)
         return EINVAL;
@@ -10,23 +10,23 @@ int parc_ec_init(parc_ec_t *ec)
     return 0;
 }
 
-int parc_ec_wait(parc_ec_t *ec, parc_ec_key_t key, parc_deadline_t deadline)
+int parc_eventcount_wait(parc_eventcount_t *ec, parc_eventcount_key_t key, parc_deadline_t deadline)
 {
     if (ec == NULL)
         return EINVAL;
     /* The kernel (or the condvar bucket) compares the epoch with the key and
-     * sleeps atomically with respect to parc_ec_wake's bump-then-wake. */
+     * sleeps atomically with respect to parc_eventcount_wake's bump-then-wake. */
     int rc = parc_park_wait(&ec->epoch, key, deadline);
     parc_fas(&ec->waiters, 1u, PARC_RELAXED);
     /* acquire: a wake means a notifier bumped the epoch after publishing;
      * reading the epoch with acquire makes that publish visible to the
      * caller's re-check. Pairs with the release increment in
-     * parc_ec_wake(). */
+     * parc_eventcount_wake(). */
     (void)parc_load(&ec->epoch, PARC_ACQUIRE);
     return rc == ETIMEDOUT ? ETIMEDOUT : 0;
 }
 
-void parc_ec_wake(parc_ec_t *ec, bool all)
+void parc_eventcount_wake(parc_eventcount_t *ec, bool all)
 {
     /* release: publishes what the notifier wrote before notifying to a
      * waiter that reads the new epoch (prepare_wait, or after its park);
@@ -38,7 +38,7 @@ void parc_ec_wake(parc_ec_t *ec, bool all)
         parc_park_wake_one(&ec->epoch);
 }
 
-int parc_ec_await(parc_ec_t *ec, bool (*ready)(void *arg), void *arg,
+int parc_eventcount_await(parc_eventcount_t *ec, bool (*ready)(void *arg), void *arg,
                   parc_deadline_t deadline)
 {
     if (ec == NULL || ready == NULL)
@@ -56,16 +56,16 @@ int parc_ec_await(parc_ec_t *ec, bool (*ready)(void *arg), void *arg,
         parc_spin_poll(i);
     }
     for (;;) {
-        parc_ec_key_t key = parc_ec_prepare_wait(ec);
+        parc_eventcount_key_t key = parc_eventcount_prepare_wait(ec);
         if (ready(arg)) {
-            parc_ec_cancel_wait(ec);
+            parc_eventcount_cancel_wait(ec);
             return 0;
         }
         if (parc_deadline_passed(deadline)) {
-            parc_ec_cancel_wait(ec);
+            parc_eventcount_cancel_wait(ec);
             return ETIMEDOUT;
         }
-        if (parc_ec_wait(ec, key, deadline) == ETIMEDOUT)
+        if (parc_eventcount_wait(ec, key, deadline) == ETIMEDOUT)
             return ready(arg) ? 0 : ETIMEDOUT;
     }
 }

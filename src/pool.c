@@ -29,7 +29,7 @@ typedef struct pool_worker {
     parc_deque_t deque;      /* cache-aligned inside */
     /* Parking: the worker sleeps on its own eventcount until a waker
      * claims it (sets `claimed` and takes it off the sleepers list). */
-    PARC_CACHE_ALIGNED parc_ec_t ec;
+    PARC_CACHE_ALIGNED parc_eventcount_t ec;
     parc_atomic(int) claimed;
     bool asleep;                       /* on the sleepers list (sleep_lock) */
     struct pool_worker *next_sleeper;  /* sleep_lock */
@@ -304,7 +304,7 @@ static bool wake_one(parc_pool_t *p)
     pthread_mutex_unlock(&p->sleep_lock);
     if (w == NULL)
         return false;
-    parc_ec_notify_one(&w->ec);
+    parc_eventcount_notify_one(&w->ec);
     return true;
 }
 
@@ -752,12 +752,12 @@ static void park_until_claimed(pool_worker_t *w)
 {
     /* acquire: pairs with the release store in wake_one */
     while (parc_load(&w->claimed, PARC_ACQUIRE) == 0) {
-        parc_ec_key_t key = parc_ec_prepare_wait(&w->ec);
+        parc_eventcount_key_t key = parc_eventcount_prepare_wait(&w->ec);
         if (parc_load(&w->claimed, PARC_ACQUIRE) != 0) { /* as above */
-            parc_ec_cancel_wait(&w->ec);
+            parc_eventcount_cancel_wait(&w->ec);
             break;
         }
-        parc_ec_wait(&w->ec, key, PARC_FOREVER);
+        parc_eventcount_wait(&w->ec, key, PARC_FOREVER);
     }
 }
 
@@ -1005,7 +1005,7 @@ int parc_pool_create(unsigned workers, const parc_pool_options_t *opts,
         pool_worker_t *w = &p->workers[i];
         w->pool = p;
         w->index = i;
-        parc_ec_init(&w->ec);
+        parc_eventcount_init(&w->ec);
         parc_atomic_init(&w->claimed, 0);
         w->rng = 0x9e3779b97f4a7c15ull * (i + 1);
         if (parc_deque_init(&w->deque, opts->deque_capacity) != 0) {

@@ -293,7 +293,7 @@ int parc_queue_destroy(parc_queue_t *q)
  * threads lands there), then ever less often (after 2, 4 ... 64 pauses),
  * PARC_SPIN_POLLS pauses in all. A poll pulls the lines the other side
  * writes into our cache; polling a slow partner less often leaves them in
- * its cache and costs it fewer misses. As parc_ec_await does, every
+ * its cache and costs it fewer misses. As parc_eventcount_await does, every
  * PARC_SPIN_YIELD_EVERY polls yield the processor instead, so that a
  * partner sharing our core (more threads than cores) runs at once.
  *

@@ -7,7 +7,7 @@
  * the heavy side forces a full memory barrier on every running thread of
  * the process, so a light-side "store A; light; load B" and a heavy-side
  * "store B; heavy; load A" cannot both miss the other's store. `asym`
- * comes from parc_asym_available(); when false both sides are seq_cst
+ * comes from parc_asymfence_available(); when false both sides are seq_cst
  * fences. Used by the rings (parc/spsc.h, parc/mpmc.h) so that a push or
  * pop pays no fence to keep a sleeping peer's wake-up from being lost.
  */
@@ -21,11 +21,11 @@
 
 /* True when the heavy side can use membarrier (registered once per
  * process on first call). False in ThreadSanitizer builds. Any thread. */
-bool parc_asym_available(void);
+bool parc_asymfence_available(void);
 
 /* Light side: order the caller's earlier store before its next load, with
  * the heavy side's help. */
-static inline void parc_asym_light_fence(bool asym)
+static inline void parc_asymfence_light(bool asym)
 {
     if (asym)
         parc_compiler_barrier(); /* the heavy side's membarrier does the rest */
@@ -36,6 +36,6 @@ static inline void parc_asym_light_fence(bool asym)
 
 /* Heavy side: a full barrier on this thread and, when `asym`, on every
  * running thread of the process. Any thread; may enter the kernel. */
-void parc_asym_heavy_fence(bool asym);
+void parc_asymfence_heavy(bool asym);
 
 #endif /* PARC_ASYMFENCE_H */

@@ -200,7 +200,7 @@ static inline void parc_backoff_spin(parc_backoff_t *b)
 #define PARC_SPIN_POLLS 1000u
 
 /* A spinning waiter yields the processor once every this many polls (see
- * parc_ec_await): cheap when the partner runs on another core, decisive
+ * parc_eventcount_await): cheap when the partner runs on another core, decisive
  * when it waits for our core. */
 #define PARC_SPIN_YIELD_EVERY 32u
 

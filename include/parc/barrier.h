@@ -52,12 +52,12 @@
 typedef struct parc_barrier {
     parc_atomic(uint64_t) state; /* generation:32 | waiting:30 | mode:2 */
     uint32_t parties;
-    parc_ec_t ec;                /* where waiters sleep */
+    parc_eventcount_t ec;                /* where waiters sleep */
 } parc_barrier_t;
 
 /* Static initialiser for `parties` parties (1 .. PARC_BARRIER_MAX_PARTIES;
  * parc_barrier_init() checks that, the macro cannot). */
-#define PARC_BARRIER_INIT(parties) { 0, (parties), PARC_EC_INIT }
+#define PARC_BARRIER_INIT(parties) { 0, (parties), PARC_EVENTCOUNT_INIT }
 
 /* Initialise a barrier for `parties` parties. Returns 0, or EINVAL when b
  * is NULL or parties is 0 or > PARC_BARRIER_MAX_PARTIES. */

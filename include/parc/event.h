@@ -35,11 +35,11 @@
 
 typedef struct parc_event {
     parc_atomic(uint32_t) state; /* bit 0: set; bits 1..31: clears */
-    parc_ec_t ec;                /* where waiters sleep */
+    parc_eventcount_t ec;                /* where waiters sleep */
 } parc_event_t;
 
 /* Static initialiser: an event whose flag is down. */
-#define PARC_EVENT_INIT { 0, PARC_EC_INIT }
+#define PARC_EVENT_INIT { 0, PARC_EVENTCOUNT_INIT }
 
 #define PARC_EVENT_SET_BIT UINT32_C(1)
 

@@ -11,12 +11,12 @@
  *
  *   for (;;) {                                 publish(item);  // e.g. a
  *       if (try_take(&x)) break;                               // release CAS
- *       key = parc_ec_prepare_wait(&ec);       parc_ec_notify_one(&ec);
+ *       key = parc_eventcount_prepare_wait(&ec);       parc_eventcount_notify_one(&ec);
  *       if (try_take(&x)) {
- *           parc_ec_cancel_wait(&ec);
+ *           parc_eventcount_cancel_wait(&ec);
  *           break;
  *       }
- *       parc_ec_wait(&ec, key, deadline);
+ *       parc_eventcount_wait(&ec, key, deadline);
  *   }
  *
  * Why nothing is lost: prepare_wait registers the waiter and then executes a
@@ -28,7 +28,7 @@
  * park (which compares the epoch with its key in the kernel) returns. With
  * nobody waiting a notify costs that fence and one load.
  *
- * parc_ec_await() wraps the loop with a bounded spin first (a wake-up from
+ * parc_eventcount_await() wraps the loop with a bounded spin first (a wake-up from
  * the kernel costs tens of microseconds; a hand-off between running threads
  * well under one).
  *
@@ -45,29 +45,29 @@
 #include "parc/status.h"
 #include "parc/time.h"
 
-typedef struct parc_ec {
+typedef struct parc_eventcount {
     parc_park_word_t epoch;          /* bumped by every notify that saw a
                                       * waiter; the word waiters park on */
     parc_atomic(uint32_t) waiters;   /* threads between prepare and the end
                                       * of their wait */
-} parc_ec_t;
+} parc_eventcount_t;
 
-typedef uint32_t parc_ec_key_t;
+typedef uint32_t parc_eventcount_key_t;
 
-#define PARC_EC_INIT { 0, 0 }
+#define PARC_EVENTCOUNT_INIT { 0, 0 }
 
-/* Initialise `ec` (same as PARC_EC_INIT). Returns 0 or EINVAL for NULL. */
-int parc_ec_init(parc_ec_t *ec);
+/* Initialise `ec` (same as PARC_EVENTCOUNT_INIT). Returns 0 or EINVAL for NULL. */
+int parc_eventcount_init(parc_eventcount_t *ec);
 
 /* Register the calling thread as a waiter and return the key for
- * parc_ec_wait(). Follow with a re-check of the condition, then exactly one
- * of parc_ec_cancel_wait() or parc_ec_wait(). `ec` must not be NULL.
+ * parc_eventcount_wait(). Follow with a re-check of the condition, then exactly one
+ * of parc_eventcount_cancel_wait() or parc_eventcount_wait(). `ec` must not be NULL.
  * Any thread; never blocks. */
-static inline parc_ec_key_t parc_ec_prepare_wait(parc_ec_t *ec)
+static inline parc_eventcount_key_t parc_eventcount_prepare_wait(parc_eventcount_t *ec)
 {
     parc_faa(&ec->waiters, 1u, PARC_RELAXED);
     /* seq_cst fence: orders the registration above before the caller's
-     * re-check of its condition; pairs with the fence in parc_ec_notify_*
+     * re-check of its condition; pairs with the fence in parc_eventcount_notify_*
      * (see the protocol at the top of this file). */
     parc_fence(PARC_SEQ_CST);
     /* acquire: if this reads a notifier's epoch bump, everything that
@@ -76,9 +76,9 @@ static inline parc_ec_key_t parc_ec_prepare_wait(parc_ec_t *ec)
     return parc_load(&ec->epoch, PARC_ACQUIRE);
 }
 
-/* Withdraw a registration made by parc_ec_prepare_wait() (the re-check
+/* Withdraw a registration made by parc_eventcount_prepare_wait() (the re-check
  * found the condition true). `ec` must not be NULL. Never blocks. */
-static inline void parc_ec_cancel_wait(parc_ec_t *ec)
+static inline void parc_eventcount_cancel_wait(parc_eventcount_t *ec)
 {
     parc_fas(&ec->waiters, 1u, PARC_RELAXED);
 }
@@ -87,41 +87,41 @@ static inline void parc_ec_cancel_wait(parc_ec_t *ec)
  * (absolute, PARC_FOREVER for none); ends the registration either way.
  * Returns 0 (notified, possibly spuriously: re-check), ETIMEDOUT, or EINVAL
  * when ec is NULL. Blocks. */
-int parc_ec_wait(parc_ec_t *ec, parc_ec_key_t key, parc_deadline_t deadline);
+int parc_eventcount_wait(parc_eventcount_t *ec, parc_eventcount_key_t key, parc_deadline_t deadline);
 
-/* True when some thread is between parc_ec_prepare_wait() and the end of
+/* True when some thread is between parc_eventcount_prepare_wait() and the end of
  * its wait. For notifiers that order their publish before this load
  * themselves (a seq_cst fence, or the light side of parc/asymfence.h)
- * and then call parc_ec_wake(); everyone else uses parc_ec_notify_*.
+ * and then call parc_eventcount_wake(); everyone else uses parc_eventcount_notify_*.
  * `ec` must not be NULL. Any thread; never blocks. */
-static inline bool parc_ec_has_waiters(parc_ec_t *ec)
+static inline bool parc_eventcount_has_waiters(parc_eventcount_t *ec)
 {
     return parc_load(&ec->waiters, PARC_RELAXED) != 0;
 }
 
 /* Bump the epoch and wake one waiter (all when `all`): the slow path of
  * the notifies. Any thread; never blocks. */
-void parc_ec_wake(parc_ec_t *ec, bool all);
+void parc_eventcount_wake(parc_eventcount_t *ec, bool all);
 
 /* Wake at least one thread waiting since before this call, if any.
  * Call after publishing the change. Any thread; never blocks. */
-static inline void parc_ec_notify_one(parc_ec_t *ec)
+static inline void parc_eventcount_notify_one(parc_eventcount_t *ec)
 {
     /* seq_cst fence: orders the caller's publish before the waiter-count
-     * load; pairs with the fence in parc_ec_prepare_wait(). */
+     * load; pairs with the fence in parc_eventcount_prepare_wait(). */
     parc_fence(PARC_SEQ_CST);
-    if (parc_ec_has_waiters(ec))
-        parc_ec_wake(ec, false);
+    if (parc_eventcount_has_waiters(ec))
+        parc_eventcount_wake(ec, false);
 }
 
 /* Wake every thread waiting since before this call. Any thread; never
  * blocks. */
-static inline void parc_ec_notify_all(parc_ec_t *ec)
+static inline void parc_eventcount_notify_all(parc_eventcount_t *ec)
 {
-    /* seq_cst fence: as in parc_ec_notify_one(). */
+    /* seq_cst fence: as in parc_eventcount_notify_one(). */
     parc_fence(PARC_SEQ_CST);
-    if (parc_ec_has_waiters(ec))
-        parc_ec_wake(ec, true);
+    if (parc_eventcount_has_waiters(ec))
+        parc_eventcount_wake(ec, true);
 }
 
 /*
@@ -132,7 +132,7 @@ static inline void parc_ec_notify_all(parc_ec_t *ec)
  * ETIMEDOUT when the deadline passed first (after a last check), EINVAL
  * when ec or ready is NULL. Blocks.
  */
-int parc_ec_await(parc_ec_t *ec, bool (*ready)(void *arg), void *arg,
+int parc_eventcount_await(parc_eventcount_t *ec, bool (*ready)(void *arg), void *arg,
                   parc_deadline_t deadline);
 
 #endif /* PARC_EVENTCOUNT_H */

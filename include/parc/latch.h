@@ -28,11 +28,11 @@
 
 typedef struct parc_latch {
     parc_atomic(uint32_t) count; /* count_down()s still awaited */
-    parc_ec_t ec;                /* where waiters sleep */
+    parc_eventcount_t ec;                /* where waiters sleep */
 } parc_latch_t;
 
 /* Static initialiser: a latch that opens after `count` count_down()s. */
-#define PARC_LATCH_INIT(count) { (count), PARC_EC_INIT }
+#define PARC_LATCH_INIT(count) { (count), PARC_EVENTCOUNT_INIT }
 
 /* Initialise a latch that opens after `count` count_down()s (0: open
  * already). Returns 0, or EINVAL when l is NULL. Never blocks. */

@@ -75,7 +75,7 @@ typedef struct parc_lfqueue {
     PARC_CACHE_ALIGNED parc_atomic(struct parc_lfqueue_segment *) tail;
     /* Read-mostly: set once by close. */
     PARC_CACHE_ALIGNED parc_atomic(int) closed;
-    parc_ec_t nonempty; /* consumers park here when the queue is empty */
+    parc_eventcount_t nonempty; /* consumers park here when the queue is empty */
 } parc_lfqueue_t;
 
 /* Initialise an empty, open queue (allocates its first segment).

@@ -36,7 +36,7 @@
  * later, and every push or pop meanwhile made a futex system call (3
  * producers and 1 consumer: 86,000 wake calls for 3 M items, against 250
  * sleeps). A notifier that sees the flag clears it, then wakes every
- * waiter (parc_ec_wake, whose epoch increment is a release): a waiter
+ * waiter (parc_eventcount_wake, whose epoch increment is a release): a waiter
  * whose key predates that increment cannot sleep through it, and one
  * whose key follows it re-arms after the clear (its acquire of the epoch
  * orders the clear before its own store), so the next notifier sees it.
@@ -85,10 +85,10 @@ typedef struct parc_mpmc {
     /* Read-mostly: the fast paths read it from their caches. */
     PARC_CACHE_ALIGNED parc_mpmc_cell_t *cells;
     size_t mask;
-    bool asym;                  /* parc_asym_available() at init */
+    bool asym;                  /* parc_asymfence_available() at init */
     bool owns_cells;            /* allocated by parc_mpmc_create() */
-    parc_ec_t items;            /* consumers wait here */
-    parc_ec_t space;            /* producers wait here */
+    parc_eventcount_t items;            /* consumers wait here */
+    parc_eventcount_t space;            /* producers wait here */
     parc_atomic(uint32_t) items_armed; /* a consumer may sleep on items */
     parc_atomic(uint32_t) space_armed; /* a producer may sleep on space */
 } parc_mpmc_t;
@@ -143,17 +143,17 @@ int parc_mpmc_pop_wait_(parc_mpmc_t *q, void **item, parc_deadline_t deadline);
 
 /* After a publish or a release: wake the waiters of `ec` if one has
  * armed it since the last wake-up (see "Wake-ups" above). */
-static inline void parc_mpmc_notify_(parc_mpmc_t *q, parc_ec_t *ec,
+static inline void parc_mpmc_notify_(parc_mpmc_t *q, parc_eventcount_t *ec,
                                      parc_atomic(uint32_t) *armed)
 {
     /* store-load: the publish or release before the flag check; pairs with
      * the heavy fence of a thread about to sleep (parc_mpmc_*_wait_). */
-    parc_asym_light_fence(q->asym);
+    parc_asymfence_light(q->asym);
     if (parc_load(armed, PARC_RELAXED) != 0) {
-        /* relaxed: parc_ec_wake's release increment of the epoch orders
+        /* relaxed: parc_eventcount_wake's release increment of the epoch orders
          * the clear before it for a waiter that reads the new epoch. */
         parc_store(armed, 0u, PARC_RELAXED);
-        parc_ec_wake(ec, true);
+        parc_eventcount_wake(ec, true);
     }
 }
 

@@ -148,7 +148,7 @@ typedef struct parc_mpsc {
     uint32_t pace; /* the blocking pop's pause when it catches up (private) */
     parc_mpsc_node_t stub;
     parc_mpsc_node_t end; /* appended by close; never popped */
-    parc_ec_t ec;
+    parc_eventcount_t ec;
 } parc_mpsc_t;
 
 /* Two cache lines: the size is part of every actor's idle memory. */
@@ -185,7 +185,7 @@ static inline void parc_mpsc_link_(parc_mpsc_t *q, parc_mpsc_node_t *n,
             *was_empty = true;
         /* We took the consumer's empty mark: it may be asleep. */
         if (wake)
-            parc_ec_notify_one(&q->ec);
+            parc_eventcount_notify_one(&q->ec);
     }
 }
 

@@ -36,11 +36,11 @@ enum { PARC_ONCE_NEW = 0, PARC_ONCE_RUNNING = 1, PARC_ONCE_DONE = 2 };
 
 typedef struct parc_once {
     parc_atomic(uint32_t) state; /* PARC_ONCE_NEW/RUNNING/DONE */
-    parc_ec_t ec;                /* where callers wait for the runner */
+    parc_eventcount_t ec;                /* where callers wait for the runner */
 } parc_once_t;
 
 /* Static initialiser: the initialiser has not run yet. */
-#define PARC_ONCE_INIT { PARC_ONCE_NEW, PARC_EC_INIT }
+#define PARC_ONCE_INIT { PARC_ONCE_NEW, PARC_EVENTCOUNT_INIT }
 
 /* Initialise `once` at run time (same as PARC_ONCE_INIT). Returns 0, or
  * EINVAL when once is NULL. Not while other threads use it. */

@@ -50,14 +50,14 @@ typedef struct parc_sem {
     uint32_t bound;                    /* most permits the count may reach */
     parc_atomic(uint32_t) big_waiters; /* waiters asking for > 1 permit:
                                         * a release must wake them all */
-    parc_ec_t ec;                      /* where acquirers sleep */
+    parc_eventcount_t ec;                      /* where acquirers sleep */
 } parc_sem_t;
 
 /* Static initialisers: `permits` available, unbounded or bounded. The
  * caller must keep permits <= bound <= PARC_SEM_VALUE_MAX and bound >= 1
  * (the _init functions check this; the macros cannot). */
-#define PARC_SEM_INIT(permits) { (permits), PARC_SEM_VALUE_MAX, 0, PARC_EC_INIT }
-#define PARC_SEM_INIT_BOUNDED(permits, bound) { (permits), (bound), 0, PARC_EC_INIT }
+#define PARC_SEM_INIT(permits) { (permits), PARC_SEM_VALUE_MAX, 0, PARC_EVENTCOUNT_INIT }
+#define PARC_SEM_INIT_BOUNDED(permits, bound) { (permits), (bound), 0, PARC_EVENTCOUNT_INIT }
 
 /* Initialise an unbounded semaphore holding `permits` permits. Returns 0, or
  * EINVAL when s is NULL or permits > PARC_SEM_VALUE_MAX. Never blocks. */

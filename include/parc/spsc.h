@@ -116,10 +116,10 @@ typedef struct parc_spsc {
     size_t mask;                    /* capacity - 1 */
     size_t lookahead;               /* < capacity; 0 for capacity 1 */
     parc_atomic(uint32_t) closed;
-    bool asym;                      /* parc_asym_available() at init */
+    bool asym;                      /* parc_asymfence_available() at init */
     bool owns_buf;                  /* allocated by parc_spsc_create() */
-    parc_ec_t items;                /* the consumer waits here for items */
-    parc_ec_t space;                /* the producer waits here for room */
+    parc_eventcount_t items;                /* the consumer waits here for items */
+    parc_eventcount_t space;                /* the producer waits here for room */
     parc_atomic(uint32_t) items_armed; /* the consumer may sleep on items */
     parc_atomic(uint32_t) space_armed; /* the producer may sleep on space */
 } parc_spsc_t;
@@ -216,18 +216,18 @@ static inline bool parc_spsc_room_(parc_spsc_t *q, size_t t)
 
 /* After a publish or a release: wake the waiter of `ec` if it armed the
  * flag since the last wake-up. */
-static inline void parc_spsc_notify_(parc_spsc_t *q, parc_ec_t *ec,
+static inline void parc_spsc_notify_(parc_spsc_t *q, parc_eventcount_t *ec,
                                      parc_atomic(uint32_t) *armed)
 {
     /* store-load: the publish or release before the flag check; pairs with
      * the heavy fence of a thread about to sleep (parc_spsc_*_wait_). */
-    parc_asym_light_fence(q->asym);
+    parc_asymfence_light(q->asym);
     if (parc_load(armed, PARC_RELAXED) != 0) {
-        /* relaxed: parc_ec_wake's release increment of the epoch orders
+        /* relaxed: parc_eventcount_wake's release increment of the epoch orders
          * the clear before it for a waiter that reads the new epoch (and
          * then re-arms after it). */
         parc_store(armed, 0u, PARC_RELAXED);
-        parc_ec_wake(ec, true);
+        parc_eventcount_wake(ec, true);
     }
 }
 
@@ -238,7 +238,7 @@ static inline bool parc_spsc_begin_push_(parc_spsc_t *q)
     parc_store(&q->pushing, 1u, PARC_RELAXED); /* ordered by the fence below */
     /* store-load: the mark before the closed check; pairs with the heavy
      * fence in parc_spsc_closed_empty_(). */
-    parc_asym_light_fence(q->asym);
+    parc_asymfence_light(q->asym);
     if (parc_load(&q->closed, PARC_RELAXED) != 0) {
         /* release: a consumer that reads 0 here may conclude; nothing was
          * published (pairs with its acquire load of the mark). */

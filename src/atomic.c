@@ -5,7 +5,7 @@
 
 /* The word every fence touches in a ThreadSanitizer build (see atomic.h).
  * Defined in every build so that objects built with and without TSan link. */
-_Atomic(unsigned) parc_tsan_fence_word;
+parc_atomic(unsigned) parc_tsan_fence_word;
 
 void parc_yield(void)
 {

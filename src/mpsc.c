@@ -2,6 +2,7 @@
  * decides pushes racing with close. */
 #include "parc/mpsc.h"
 
+#include <stdlib.h>
 #include <string.h>
 
 #define NODE(v) ((parc_mpsc_node_t *)((v) & ~PARC_MPSC_TAGS_))
@@ -26,6 +27,26 @@ int parc_mpsc_destroy(parc_mpsc_t *q)
         return EINVAL;
     q->tail = NULL;
     return 0;
+}
+
+int parc_mpsc_create(parc_mpsc_t **out)
+{
+    if (out == NULL)
+        return EINVAL;
+    /* Two whole lines (asserted in mpsc.h), as aligned_alloc requires. */
+    parc_mpsc_t *q = aligned_alloc(PARC_CACHELINE, sizeof *q);
+    *out = q;
+    if (q == NULL)
+        return ENOMEM;
+    return parc_mpsc_init(q);
+}
+
+void parc_mpsc_free(parc_mpsc_t *q)
+{
+    if (q == NULL)
+        return;
+    (void)parc_mpsc_destroy(q);
+    free(q);
 }
 
 int parc_mpsc_close(parc_mpsc_t *q)

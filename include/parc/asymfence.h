@@ -16,26 +16,25 @@
 
 #include <stdbool.h>
 
+#include "parc/api.h"
 #include "parc/atomic.h"
 
+PARC_BEGIN_DECLS
 
-/* True when the heavy side can use membarrier (registered once per
+/** True when the heavy side can use membarrier (registered once per
  * process on first call). False in ThreadSanitizer builds. Any thread. */
-bool parc_asymfence_available(void);
+PARC_API bool parc_asymfence_available(void);
 
-/* Light side: order the caller's earlier store before its next load, with
+/** Light side: order the caller's earlier store before its next load, with
  * the heavy side's help. */
-static inline void parc_asymfence_light(bool asym)
-{
-    if (asym)
-        parc_compiler_barrier(); /* the heavy side's membarrier does the rest */
-    else
-        parc_fence(PARC_SEQ_CST); /* store-load: pairs with the heavy side's
-                                   * seq_cst fence */
-}
+static inline void parc_asymfence_light(bool asym);
 
-/* Heavy side: a full barrier on this thread and, when `asym`, on every
+/** Heavy side: a full barrier on this thread and, when `asym`, on every
  * running thread of the process. Any thread; may enter the kernel. */
-void parc_asymfence_heavy(bool asym);
+PARC_API void parc_asymfence_heavy(bool asym);
+
+PARC_END_DECLS
+
+#include "parc/impl/asymfence.h"
 
 #endif /* PARC_ASYMFENCE_H */

@@ -40,10 +40,13 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "parc/api.h"
 #include "parc/atomic.h"
 #include "parc/park.h"
 #include "parc/status.h"
 #include "parc/time.h"
+
+PARC_BEGIN_DECLS
 
 typedef struct parc_eventcount {
     parc_park_word_t epoch;          /* bumped by every notify that saw a
@@ -56,75 +59,45 @@ typedef uint32_t parc_eventcount_key_t;
 
 #define PARC_EVENTCOUNT_INIT { 0, 0 }
 
-/* Initialise `ec` (same as PARC_EVENTCOUNT_INIT). Returns 0 or EINVAL for NULL. */
-int parc_eventcount_init(parc_eventcount_t *ec);
+/** Initialise `ec` (same as PARC_EVENTCOUNT_INIT). Returns 0 or EINVAL for NULL. */
+PARC_API int parc_eventcount_init(parc_eventcount_t *ec);
 
-/* Register the calling thread as a waiter and return the key for
+/** Register the calling thread as a waiter and return the key for
  * parc_eventcount_wait(). Follow with a re-check of the condition, then exactly one
  * of parc_eventcount_cancel_wait() or parc_eventcount_wait(). `ec` must not be NULL.
  * Any thread; never blocks. */
-static inline parc_eventcount_key_t parc_eventcount_prepare_wait(parc_eventcount_t *ec)
-{
-    parc_faa(&ec->waiters, 1u, PARC_RELAXED);
-    /* seq_cst fence: orders the registration above before the caller's
-     * re-check of its condition; pairs with the fence in parc_eventcount_notify_*
-     * (see the protocol at the top of this file). */
-    parc_fence(PARC_SEQ_CST);
-    /* acquire: if this reads a notifier's epoch bump, everything that
-     * notifier published before its notify is visible to the re-check;
-     * pairs with the release increment in the notify slow path. */
-    return parc_load(&ec->epoch, PARC_ACQUIRE);
-}
+static inline parc_eventcount_key_t parc_eventcount_prepare_wait(parc_eventcount_t *ec);
 
-/* Withdraw a registration made by parc_eventcount_prepare_wait() (the re-check
+/** Withdraw a registration made by parc_eventcount_prepare_wait() (the re-check
  * found the condition true). `ec` must not be NULL. Never blocks. */
-static inline void parc_eventcount_cancel_wait(parc_eventcount_t *ec)
-{
-    parc_fas(&ec->waiters, 1u, PARC_RELAXED);
-}
+static inline void parc_eventcount_cancel_wait(parc_eventcount_t *ec);
 
-/* Park until a notify after the matching prepare, or until `deadline`
+/** Park until a notify after the matching prepare, or until `deadline`
  * (absolute, PARC_FOREVER for none); ends the registration either way.
  * Returns 0 (notified, possibly spuriously: re-check), ETIMEDOUT, or EINVAL
  * when ec is NULL. Blocks. */
-int parc_eventcount_wait(parc_eventcount_t *ec, parc_eventcount_key_t key, parc_deadline_t deadline);
+PARC_API int parc_eventcount_wait(parc_eventcount_t *ec, parc_eventcount_key_t key, parc_deadline_t deadline);
 
-/* True when some thread is between parc_eventcount_prepare_wait() and the end of
+/** True when some thread is between parc_eventcount_prepare_wait() and the end of
  * its wait. For notifiers that order their publish before this load
  * themselves (a seq_cst fence, or the light side of parc/asymfence.h)
  * and then call parc_eventcount_wake(); everyone else uses parc_eventcount_notify_*.
  * `ec` must not be NULL. Any thread; never blocks. */
-static inline bool parc_eventcount_has_waiters(parc_eventcount_t *ec)
-{
-    return parc_load(&ec->waiters, PARC_RELAXED) != 0;
-}
+static inline bool parc_eventcount_has_waiters(parc_eventcount_t *ec);
 
-/* Bump the epoch and wake one waiter (all when `all`): the slow path of
+/** Bump the epoch and wake one waiter (all when `all`): the slow path of
  * the notifies. Any thread; never blocks. */
-void parc_eventcount_wake(parc_eventcount_t *ec, bool all);
+PARC_API void parc_eventcount_wake(parc_eventcount_t *ec, bool all);
 
-/* Wake at least one thread waiting since before this call, if any.
+/** Wake at least one thread waiting since before this call, if any.
  * Call after publishing the change. Any thread; never blocks. */
-static inline void parc_eventcount_notify_one(parc_eventcount_t *ec)
-{
-    /* seq_cst fence: orders the caller's publish before the waiter-count
-     * load; pairs with the fence in parc_eventcount_prepare_wait(). */
-    parc_fence(PARC_SEQ_CST);
-    if (parc_eventcount_has_waiters(ec))
-        parc_eventcount_wake(ec, false);
-}
+static inline void parc_eventcount_notify_one(parc_eventcount_t *ec);
 
-/* Wake every thread waiting since before this call. Any thread; never
+/** Wake every thread waiting since before this call. Any thread; never
  * blocks. */
-static inline void parc_eventcount_notify_all(parc_eventcount_t *ec)
-{
-    /* seq_cst fence: as in parc_eventcount_notify_one(). */
-    parc_fence(PARC_SEQ_CST);
-    if (parc_eventcount_has_waiters(ec))
-        parc_eventcount_wake(ec, true);
-}
+static inline void parc_eventcount_notify_all(parc_eventcount_t *ec);
 
-/*
+/**
  * Wait until ready(arg) returns true or `deadline` passes: polls ready()
  * for a bounded spin (PARC_SPIN_POLLS), then parks through the protocol
  * above. ready() must read the condition with acquire loads; it may be
@@ -132,7 +105,11 @@ static inline void parc_eventcount_notify_all(parc_eventcount_t *ec)
  * ETIMEDOUT when the deadline passed first (after a last check), EINVAL
  * when ec or ready is NULL. Blocks.
  */
-int parc_eventcount_await(parc_eventcount_t *ec, bool (*ready)(void *arg), void *arg,
-                  parc_deadline_t deadline);
+PARC_API int parc_eventcount_await(parc_eventcount_t *ec, bool (*ready)(void *arg), void *arg,
+                           parc_deadline_t deadline);
+
+PARC_END_DECLS
+
+#include "parc/impl/eventcount.h"
 
 #endif /* PARC_EVENTCOUNT_H */

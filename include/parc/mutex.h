@@ -104,9 +104,13 @@ typedef struct parc_mutex {
 #define PARC_MUTEX_INIT { 0u, 0u, PARC_MUTEX_NORMAL, 0u }
 
 /**
- * A non-zero number identifying the calling thread, unique among the
- * threads alive at the same time (the address of a thread-local object).
- * Used for owner checks by parc's locks. Any thread; never blocks.
+ * A non-zero number identifying the calling thread, unique for the life of
+ * the process: an id is never reused after its thread exits (a counter
+ * drawn on the thread's first call; 2^64 ids, or 2^32 on a 32-bit
+ * machine). Used for owner checks by parc's locks, so a thread that exits
+ * holding an ERRORCHECK mutex or an rlock leaves it held by nobody alive:
+ * a later thread gets EPERM from unlock and waits in lock (EAGAIN from
+ * lock_try), never EDEADLK. Any thread; never blocks.
  */
 PARC_API uintptr_t parc_thread_id(void);
 

@@ -22,15 +22,18 @@
 PARC_BEGIN_DECLS
 
 /** True when the heavy side can use membarrier (registered once per
- * process on first call). False in ThreadSanitizer builds. Any thread. */
+ * process on first call, which enters the kernel). False in
+ * ThreadSanitizer builds. Any thread; never blocks. */
 PARC_API bool parc_asymfence_available(void);
 
 /** Light side: order the caller's earlier store before its next load, with
- * the heavy side's help. */
+ * the heavy side's help; `asym` is parc_asymfence_available()'s answer.
+ * Any thread; never blocks (a compiler barrier, or a seq_cst fence). */
 static inline void parc_asymfence_light(bool asym);
 
 /** Heavy side: a full barrier on this thread and, when `asym`, on every
- * running thread of the process. Any thread; may enter the kernel. */
+ * running thread of the process. Any thread; does not block on other
+ * threads, but enters the kernel (membarrier), which takes microseconds. */
 PARC_API void parc_asymfence_heavy(bool asym);
 
 PARC_END_DECLS

@@ -39,7 +39,8 @@ PARC_BEGIN_DECLS
 #define PARC_CHAOS_POINT() ((void)0)
 #endif
 
-/** True when the library was built with chaos points (PARC_CHAOS). */
+/** True when the library was built with chaos points (PARC_CHAOS). Any
+ * thread; never blocks. */
 PARC_API bool parc_chaos_compiled(void);
 
 /** Pass one chaos point: run the installed hook, or else the default
@@ -50,8 +51,8 @@ PARC_API void parc_chaos_point(void);
  * this derive their generators from it. Any thread; never blocks. */
 PARC_API void parc_chaos_set_seed(uint64_t seed);
 
-/** The global seed in force (read from PARC_CHAOS_SEED or the clock on first
- * use when never set). Any thread; never blocks. */
+/** Returns the global seed in force (read from PARC_CHAOS_SEED or the
+ * clock on first use when never set). Any thread; never blocks. */
 PARC_API uint64_t parc_chaos_seed(void);
 
 /** Give the calling thread the stable index `index` and reseed its generator
@@ -59,10 +60,12 @@ PARC_API uint64_t parc_chaos_seed(void);
  * index on its first chaos point. Any thread; never blocks. */
 PARC_API void parc_chaos_thread_begin(unsigned index);
 
-/** The calling thread's chaos index (assigning one if needed). */
+/** Returns the calling thread's chaos index (assigning the next free one
+ * if it has none). Any thread; never blocks. */
 PARC_API unsigned parc_chaos_thread_index(void);
 
-/** Next value of the calling thread's generator (xorshift64*). Never 0. */
+/** Returns the next value of the calling thread's generator (xorshift64*),
+ * never 0. Any thread (each has its own generator); never blocks. */
 PARC_API uint64_t parc_chaos_random(void);
 
 /*
@@ -70,8 +73,7 @@ PARC_API uint64_t parc_chaos_random(void);
  * baton mode). `point` replaces the default noise at every chaos point;
  * `block` is called just before a thread parks in the kernel (it will not
  * run until woken) and `unblock` right after it returns from the park.
- * Any member may be NULL. Pass NULL to restore the defaults. Install hooks
- * only while no other thread is passing chaos points.
+ * Any member may be NULL.
  */
 typedef struct parc_chaos_hooks {
     void (*point)(void *ctx);
@@ -80,10 +82,19 @@ typedef struct parc_chaos_hooks {
     void *ctx;
 } parc_chaos_hooks_t;
 
+/** Install `hooks` (copied), or restore the default noise with NULL.
+ * Install hooks only while no other thread is passing chaos points; never
+ * blocks. */
 PARC_API void parc_chaos_set_hooks(const parc_chaos_hooks_t *hooks);
 
-/** Called by parc's parking code around a kernel wait (chaos builds only). */
+/** Called by parc's parking code just before a kernel wait (chaos builds
+ * only): runs the `block` hook, if any. Any thread; never blocks itself
+ * (a hook may). */
 PARC_API void parc_chaos_block(void);
+
+/** Called by parc's parking code right after a kernel wait returns (chaos
+ * builds only): runs the `unblock` hook, if any. Any thread; never blocks
+ * itself (a hook may). */
 PARC_API void parc_chaos_unblock(void);
 
 PARC_END_DECLS

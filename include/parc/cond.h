@@ -76,7 +76,7 @@ typedef struct parc_cond {
 #define PARC_COND_INIT { 0u, 0u, 0u }
 
 /** Initialise `c`. Returns 0, or EINVAL when c is NULL. Not while other
- * threads use it. */
+ * threads use it. Never blocks. */
 PARC_API int parc_cond_init(parc_cond_t *c);
 
 /** Check that nobody waits on `c`. Returns 0; EAGAIN when threads are
@@ -87,25 +87,28 @@ PARC_API int parc_cond_destroy(parc_cond_t *c);
  * hold `m`. Blocks (spins briefly, then sleeps). May return spuriously.
  * Returns 0 (with `m` held again); EPERM when `m` was not locked (or, for
  * an ERRORCHECK mutex, not held by the caller), without waiting; EINVAL
- * when c or m is NULL. */
+ * when c or m is NULL. Any thread that holds `m`. */
 PARC_API int parc_cond_wait(parc_cond_t *c, parc_mutex_t *m);
 
 /** As parc_cond_wait(), for at most `timeout_ns` nanoseconds (relative;
  * PARC_FOREVER = no limit). Returns 0 (notified, or spuriously); ETIMEDOUT
  * when the deadline passed first (never before it); `m` is held again in
  * both cases. EPERM and EINVAL as parc_cond_wait(), and EINVAL when
- * timeout_ns < 0. */
+ * timeout_ns < 0. Any thread that holds `m`. */
 PARC_API int parc_cond_wait_timed(parc_cond_t *c, parc_mutex_t *m, int64_t timeout_ns);
 
 /** As parc_cond_wait_timed() with an absolute CLOCK_MONOTONIC deadline
  * (parc/time.h; PARC_FOREVER for none), for callers that wait several
- * times under one deadline. EINVAL only for a NULL c or m. */
+ * times under one deadline. EINVAL only for a NULL c or m. Any thread that
+ * holds `m`; blocks. Returns 0, ETIMEDOUT, EPERM as
+ * parc_cond_wait_timed(). */
 PARC_API int parc_cond_wait_until(parc_cond_t *c, parc_mutex_t *m, parc_deadline_t deadline);
 
 /** Wait until pred(arg) is true (Python's Condition.wait_for): checks it
  * first, then after every wake-up, always with `m` held. The caller must
  * hold `m`. Blocks. Returns 0 once pred returned true; EPERM/EINVAL as
- * parc_cond_wait(), and EINVAL when pred is NULL. */
+ * parc_cond_wait(), and EINVAL when pred is NULL. Any thread that holds
+ * `m`. */
 PARC_API int parc_cond_wait_for(parc_cond_t *c, parc_mutex_t *m,
                                 bool (*pred)(void *arg), void *arg);
 
@@ -113,7 +116,8 @@ PARC_API int parc_cond_wait_for(parc_cond_t *c, parc_mutex_t *m,
  * deadline passes, pred is checked once more and its value decides, like
  * Python's wait_for returning the predicate's last value: 0 when true,
  * ETIMEDOUT when false (never before the deadline). `m` is held on every
- * return but EPERM/EINVAL. EINVAL also for timeout_ns < 0. */
+ * return but EPERM/EINVAL. EINVAL also for timeout_ns < 0. Any thread that
+ * holds `m`. */
 PARC_API int parc_cond_wait_for_timed(parc_cond_t *c, parc_mutex_t *m,
                                       bool (*pred)(void *arg), void *arg,
                                       int64_t timeout_ns);
@@ -123,7 +127,9 @@ PARC_API int parc_cond_wait_for_timed(parc_cond_t *c, parc_mutex_t *m,
  * Returns 0, or EINVAL when c is NULL. */
 static inline int parc_cond_notify_one(parc_cond_t *c);
 
-/** Wake every thread waiting on `c`. As parc_cond_notify_one() otherwise. */
+/** Wake every thread waiting on `c`. As parc_cond_notify_one() otherwise.
+ * Any thread (holding the mutex or not); never blocks. Returns 0, or
+ * EINVAL when c is NULL. */
 static inline int parc_cond_notify_all(parc_cond_t *c);
 
 PARC_END_DECLS

@@ -88,12 +88,12 @@ typedef struct parc_deque {
 /** Initialise an empty deque with room for `capacity_hint` items before it
  * first grows (rounded up to a power of two; 0 picks
  * PARC_DEQUE_DEFAULT_CAPACITY). Returns 0; EINVAL when d is NULL or the
- * hint exceeds 2^40; ENOMEM. Needs exclusive access. */
+ * hint exceeds 2^40; ENOMEM. Needs exclusive access. Never blocks. */
 PARC_API int parc_deque_init(parc_deque_t *d, size_t capacity_hint);
 
-/** Free the arrays. Items still inside are not freed. No other call may
- * run on d concurrently or afterwards. Returns 0 or EINVAL when d is
- * NULL. */
+/** Free the arrays. Items still inside are not freed. No other call may run
+ * on d concurrently or afterwards. Returns 0 or EINVAL when d is NULL.
+ * Never blocks. */
 PARC_API int parc_deque_destroy(parc_deque_t *d);
 
 /** Owner only: push `item` at the bottom. Never blocks; allocates only when

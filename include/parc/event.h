@@ -38,7 +38,7 @@ PARC_BEGIN_DECLS
 
 typedef struct parc_event {
     parc_atomic(uint32_t) state; /* bit 0: set; bits 1..31: clears */
-    parc_eventcount_t ec;                /* where waiters sleep */
+    parc_eventcount_t ec;        /* where waiters sleep */
 } parc_event_t;
 
 /* Static initialiser: an event whose flag is down. */
@@ -46,39 +46,42 @@ typedef struct parc_event {
 
 #define PARC_EVENT_SET_BIT UINT32_C(1)
 
-/** Initialise `e` with its flag down. Returns 0, or EINVAL when e is NULL. */
+/** Initialise `e` with its flag down. Returns 0, or EINVAL when e is NULL.
+ * Not while other threads use it; never blocks. */
 PARC_API int parc_event_init(parc_event_t *e);
 
 /** Release resources (none today). No thread may be using the event.
- * Returns 0, or EINVAL when e is NULL. */
+ * Returns 0, or EINVAL when e is NULL. Not while other threads use it;
+ * never blocks. */
 PARC_API int parc_event_destroy(parc_event_t *e);
 
 /** Raise the flag and wake every waiter. Setting a set event does nothing.
- * Never blocks. Returns 0, or EINVAL when e is NULL. */
+ * Never blocks. Returns 0, or EINVAL when e is NULL. Any thread. */
 PARC_API int parc_event_set(parc_event_t *e);
 
 /** Lower the flag; later waits block until the next set(). Clearing a clear
- * event does nothing. Never blocks. Returns 0, or EINVAL when e is NULL. */
+ * event does nothing. Never blocks. Returns 0, or EINVAL when e is NULL.
+ * Any thread. */
 PARC_API int parc_event_clear(parc_event_t *e);
 
 /** Whether the flag is up at the moment of the call (acquire: when true,
  * what the setter wrote before set() is visible). false when e is NULL.
- * Never blocks. */
+ * Never blocks. Any thread. */
 static inline bool parc_event_is_set(parc_event_t *e);
 
 /** Return 0 if the flag is up now, else EAGAIN. Never blocks. EINVAL when e
- * is NULL. */
+ * is NULL. Any thread. */
 static inline int parc_event_wait_try(parc_event_t *e);
 
 /** Wait until the flag is up, or was raised while we waited (see above).
  * Blocks (spins briefly, then sleeps). Returns 0, or EINVAL when e is
- * NULL. */
+ * NULL. Any thread. */
 PARC_API int parc_event_wait(parc_event_t *e);
 
-/** As parc_event_wait(), for at most `timeout_ns` nanoseconds (relative;
- * 0 = check once; PARC_FOREVER = no limit). Blocks. Returns 0; ETIMEDOUT
+/** As parc_event_wait(), for at most `timeout_ns` nanoseconds (relative; 0
+ * = check once; PARC_FOREVER = no limit). Blocks. Returns 0; ETIMEDOUT
  * when the deadline passed with no set() seen (never before it); EINVAL
- * when e is NULL or timeout_ns < 0. */
+ * when e is NULL or timeout_ns < 0. Any thread. */
 PARC_API int parc_event_wait_timed(parc_event_t *e, int64_t timeout_ns);
 
 PARC_END_DECLS

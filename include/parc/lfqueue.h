@@ -81,15 +81,15 @@ typedef struct parc_lfqueue {
     parc_eventcount_t nonempty; /* consumers park here when the queue is empty */
 } parc_lfqueue_t;
 
-/** Initialise an empty, open queue (allocates its first segment).
- * Returns 0, EINVAL when q is NULL, ENOMEM. Needs exclusive access. */
+/** Initialise an empty, open queue (allocates its first segment). Returns
+ * 0, EINVAL when q is NULL, ENOMEM. Needs exclusive access. Never blocks. */
 PARC_API int parc_lfqueue_init(parc_lfqueue_t *q);
 
 /** Free the queue's segments. Items still queued are not freed (the queue
- * does not own them): drain first if they need freeing. Segments that other
- * threads retired earlier are freed by those threads' next operation or
- * exit. No other call may run on q concurrently or afterwards.
- * Returns 0 or EINVAL when q is NULL. */
+ * does not own them): drain first if they need freeing. Segments that
+ * other threads retired earlier are freed by those threads' next operation
+ * or exit. No other call may run on q concurrently or afterwards. Returns
+ * 0 or EINVAL when q is NULL. Never blocks. */
 PARC_API int parc_lfqueue_destroy(parc_lfqueue_t *q);
 
 /** Append `item`. Any thread; lock-free, never blocks; allocates only when
@@ -116,7 +116,8 @@ PARC_API int parc_lfqueue_pop(parc_lfqueue_t *q, void **item);
 
 /** As parc_lfqueue_pop, giving up after timeout_ns (relative; 0 polls
  * once). Returns 0, EPIPE, ETIMEDOUT, EINVAL (NULL, negative timeout) or
- * ENOMEM. */
+ * ENOMEM. Any thread; blocks (spins briefly, then parks) until an item,
+ * close or the deadline. */
 PARC_API int parc_lfqueue_pop_timed(parc_lfqueue_t *q, void **item, int64_t timeout_ns);
 
 /** Close the queue: later pushes fail with EPIPE; pops drain what was
@@ -127,7 +128,7 @@ PARC_API int parc_lfqueue_pop_timed(parc_lfqueue_t *q, void **item, int64_t time
 PARC_API int parc_lfqueue_close(parc_lfqueue_t *q);
 
 /** True once parc_lfqueue_close has been called (the queue may still hold
- * items). Any thread. */
+ * items). Any thread. Never blocks. */
 PARC_API bool parc_lfqueue_is_closed(parc_lfqueue_t *q);
 
 /** Free the segments the calling thread has retired, waiting for a grace

@@ -90,26 +90,28 @@ typedef struct parc_mpmc {
     size_t mask;
     bool asym;                  /* parc_asymfence_available() at init */
     bool owns_cells;            /* allocated by parc_mpmc_create() */
-    parc_eventcount_t items;            /* consumers wait here */
-    parc_eventcount_t space;            /* producers wait here */
+    parc_eventcount_t items;    /* consumers wait here */
+    parc_eventcount_t space;    /* producers wait here */
     parc_atomic(uint32_t) items_armed; /* a consumer may sleep on items */
     parc_atomic(uint32_t) space_armed; /* a producer may sleep on space */
 } parc_mpmc_t;
 
 /** Initialise `q` over the caller's array of `capacity` cells (a power of
  * two >= 2). Returns 0, or EINVAL (NULL, capacity not a power of two or
- * below 2). No other thread may use q during init. */
+ * below 2). No other thread may use q during init. Never blocks. */
 PARC_API int parc_mpmc_init(parc_mpmc_t *q, parc_mpmc_cell_t *cells, size_t capacity);
 
-/** Marks q unusable; frees nothing. Returns 0 or EINVAL. No concurrent
- * use. */
+/** Marks q unusable; frees nothing. Returns 0 or EINVAL. No concurrent use.
+ * Never blocks. */
 PARC_API int parc_mpmc_destroy(parc_mpmc_t *q);
 
 /** Allocate and initialise a ring of `capacity` cells. Returns 0 with *out
- * set, EINVAL or ENOMEM. */
+ * set, EINVAL or ENOMEM. Any thread; never blocks. The ring is cache-line
+ * aligned; free it with parc_mpmc_free(). */
 PARC_API int parc_mpmc_create(parc_mpmc_t **out, size_t capacity);
 
-/** Free a ring made by parc_mpmc_create() (NULL is ignored). */
+/** Free a ring made by parc_mpmc_create() (NULL is ignored). No other call
+ * may run on q concurrently or afterwards; never blocks. */
 PARC_API void parc_mpmc_free(parc_mpmc_t *q);
 
 /** Close: later pushes return EPIPE; accepted items still pop, then pops
@@ -117,14 +119,15 @@ PARC_API void parc_mpmc_free(parc_mpmc_t *q);
  * never blocks. Returns 0 or EINVAL. */
 PARC_API int parc_mpmc_close(parc_mpmc_t *q);
 
-/** True once closed (false for NULL). Any thread. */
+/** True once closed (false for NULL). Any thread. Never blocks. */
 static inline bool parc_mpmc_is_closed(parc_mpmc_t *q);
 
-/** Number of cells (0 for NULL). Any thread. */
+/** Number of cells (0 for NULL). Any thread. Never blocks. */
 static inline size_t parc_mpmc_capacity(const parc_mpmc_t *q);
 
 /** Claimed-but-not-popped positions at some moment (approximate under
- * concurrency; includes claims not yet published). Any thread. */
+ * concurrency; includes claims not yet published). Any thread. Returns
+ * that number (0 for NULL). Never blocks. */
 static inline size_t parc_mpmc_size(parc_mpmc_t *q);
 
 /** Push `item` if a cell is free. Any thread; never blocks (the claim is a

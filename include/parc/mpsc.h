@@ -129,13 +129,6 @@ typedef struct parc_mpsc_node {
 #define parc_mpsc_entry(ptr, type, member) \
     ((type *)(void *)((char *)(ptr) - offsetof(type, member)))
 
-/* Tag bit in the head pointer (nodes are at least 4-byte aligned). */
-#define PARC_MPSC_EMPTY_ ((uintptr_t)1) /* the consumer marked it empty */
-#define PARC_MPSC_TAGS_ ((uintptr_t)3)
-/* node->next of a push refused by close: its verdict, then its
- * successor's acknowledgement (neither is a node address). */
-#define PARC_MPSC_REFUSED_ ((uintptr_t)1)
-#define PARC_MPSC_ACK_ ((uintptr_t)2)
 
 typedef struct parc_mpsc {
     /* Producers' line: every push exchanges the head, then reads the flag
@@ -176,11 +169,12 @@ PARC_API int parc_mpsc_create(parc_mpsc_t **out);
 
 /** Destroy (parc_mpsc_destroy) and free a mailbox made by
  * parc_mpsc_create(); NULL is ignored. Messages still queued stay the
- * caller's. No other call may run on q concurrently or afterwards. */
+ * caller's. No other call may run on q concurrently or afterwards. Never
+ * blocks. */
 PARC_API void parc_mpsc_free(parc_mpsc_t *q);
 
 /** Marks q unusable; frees nothing (messages still queued stay the
- * caller's). Returns 0 or EINVAL. No concurrent use. */
+ * caller's). Returns 0 or EINVAL. No concurrent use. Never blocks. */
 PARC_API int parc_mpsc_destroy(parc_mpsc_t *q);
 
 /**
@@ -246,7 +240,7 @@ PARC_API bool parc_mpsc_mark_empty(parc_mpsc_t *q);
  * consumer. Idempotent. Any thread; never blocks. Returns 0 or EINVAL. */
 PARC_API int parc_mpsc_close(parc_mpsc_t *q);
 
-/** True once closed (false for NULL). Any thread. */
+/** True once closed (false for NULL). Any thread. Never blocks. */
 static inline bool parc_mpsc_is_closed(parc_mpsc_t *q);
 
 PARC_END_DECLS

@@ -116,12 +116,13 @@ PARC_API uintptr_t parc_thread_id(void);
 
 /** Initialise `m` as a mutex of `kind` (PARC_MUTEX_NORMAL or
  * PARC_MUTEX_ERRORCHECK), unlocked. Not while other threads use `m`.
- * Returns 0, or EINVAL when m is NULL or kind is unknown. */
+ * Returns 0, or EINVAL when m is NULL or kind is unknown. Never blocks. */
 PARC_API int parc_mutex_init(parc_mutex_t *m, unsigned kind);
 
 /** Check that `m` is free and unused. Returns 0, EAGAIN when it is locked
- * or has waiters, EINVAL when m is NULL. After 0, `m` may be re-initialised
- * or its storage reused. */
+ * or has waiters, EINVAL when m is NULL. After 0, `m` may be re-
+ * initialised or its storage reused. Not while other threads use it; never
+ * blocks. */
 PARC_API int parc_mutex_destroy(parc_mutex_t *m);
 
 /**
@@ -152,7 +153,8 @@ static inline int parc_mutex_lock_timed(parc_mutex_t *m, int64_t timeout_ns);
 /** As parc_mutex_lock_timed() with an absolute CLOCK_MONOTONIC deadline
  * (parc/time.h; PARC_FOREVER for none), for callers that wait on several
  * things under one deadline (condition variables). Same return codes, with
- * EINVAL only for a NULL m. */
+ * EINVAL only for a NULL m. Any thread; blocks until it holds the lock or
+ * the deadline passes. */
 static inline int parc_mutex_lock_until(parc_mutex_t *m, parc_deadline_t deadline);
 
 /**

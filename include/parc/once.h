@@ -39,14 +39,14 @@ enum { PARC_ONCE_NEW = 0, PARC_ONCE_RUNNING = 1, PARC_ONCE_DONE = 2 };
 
 typedef struct parc_once {
     parc_atomic(uint32_t) state; /* PARC_ONCE_NEW/RUNNING/DONE */
-    parc_eventcount_t ec;                /* where callers wait for the runner */
+    parc_eventcount_t ec;        /* where callers wait for the runner */
 } parc_once_t;
 
 /* Static initialiser: the initialiser has not run yet. */
 #define PARC_ONCE_INIT { PARC_ONCE_NEW, PARC_EVENTCOUNT_INIT }
 
 /** Initialise `once` at run time (same as PARC_ONCE_INIT). Returns 0, or
- * EINVAL when once is NULL. Not while other threads use it. */
+ * EINVAL when once is NULL. Not while other threads use it. Never blocks. */
 PARC_API int parc_once_init(parc_once_t *once);
 
 /** Run init(arg) if no call on `once` has run an initialiser yet; otherwise
@@ -57,7 +57,7 @@ PARC_API int parc_once_init(parc_once_t *once);
 static inline int parc_once_call(parc_once_t *once, void (*init)(void *arg), void *arg);
 
 /** Whether the initialiser has finished (acquire: when true its writes are
- * visible). false when once is NULL. Never blocks. */
+ * visible). false when once is NULL. Never blocks. Any thread. */
 static inline bool parc_once_done(parc_once_t *once);
 
 PARC_END_DECLS

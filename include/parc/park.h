@@ -54,7 +54,8 @@ PARC_API int parc_park_wake_one(parc_park_word_t *word);
  * NULL. Any thread; never blocks. */
 PARC_API int parc_park_wake_all(parc_park_word_t *word);
 
-/** Name of the back-end in use: "futex" or "condvar". */
+/** Returns the name of the back-end in use: "futex" or "condvar" (a static
+ * string). Any thread; never blocks. */
 PARC_API const char *parc_park_backend(void);
 
 PARC_END_DECLS

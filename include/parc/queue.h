@@ -179,9 +179,6 @@ typedef struct parc_queue {
     parc_atomic(uint64_t) done;
 } parc_queue_t;
 
-#define PARC_QUEUE_WAITERS_INIT_ { 0u, 0u, 0u }
-#define PARC_QUEUE_BUSY_ SIZE_MAX
-
 /* An open, unbounded FIFO queue (same as parc_queue_init(q, 0, FIFO, NULL,
  * NULL)); allocates on first put. */
 #define PARC_QUEUE_INIT                                                     \
@@ -218,40 +215,48 @@ PARC_API int parc_queue_create(parc_queue_t **out, int64_t maxsize,
 
 /** Destroy (parc_queue_destroy) and free a queue made by
  * parc_queue_create(); NULL is ignored. Items still inside are not freed.
- * No other call may run on q concurrently or afterwards. */
+ * No other call may run on q concurrently or afterwards. Never blocks. */
 PARC_API void parc_queue_free(parc_queue_t *q);
 
-/** Free the queue's storage. Items still inside are not freed. No other call
- * may run on q concurrently or afterwards. Returns 0 or EINVAL. */
+/** Free the queue's storage. Items still inside are not freed. No other
+ * call may run on q concurrently or afterwards. Returns 0 or EINVAL. Never
+ * blocks. */
 PARC_API int parc_queue_destroy(parc_queue_t *q);
 
 /** Put `item`, blocking while the queue is full (bounded queues only).
  * Returns 0; EPIPE when the queue is shut down (also when shut down while
  * blocked; the item was not queued); EINVAL when q is NULL; ENOMEM when
- * storage could not grow. */
+ * storage could not grow. Any thread. */
 PARC_API int parc_queue_put(parc_queue_t *q, void *item);
-/** As parc_queue_put without blocking: EAGAIN when full. */
+/** As parc_queue_put without blocking: EAGAIN when full. Returns 0, EPIPE,
+ * EINVAL or ENOMEM as parc_queue_put. Any thread; never blocks. */
 PARC_API int parc_queue_put_try(parc_queue_t *q, void *item);
 /** As parc_queue_put, giving up after timeout_ns (relative): ETIMEDOUT;
- * EINVAL for a negative timeout. */
+ * EINVAL for a negative timeout. Returns 0, EPIPE, EINVAL or ENOMEM as
+ * parc_queue_put otherwise. Any thread; blocks until there is room,
+ * shutdown or the deadline (never returning ETIMEDOUT before it). */
 PARC_API int parc_queue_put_timed(parc_queue_t *q, void *item, int64_t timeout_ns);
 
 /** Take the next item (oldest, newest or first by priority) into *item,
  * blocking while the queue is empty. Returns 0; EPIPE when the queue is
- * shut down and empty; EINVAL when q or item is NULL. */
+ * shut down and empty; EINVAL when q or item is NULL. Any thread. */
 PARC_API int parc_queue_get(parc_queue_t *q, void **item);
-/** As parc_queue_get without blocking: EAGAIN when empty. */
+/** As parc_queue_get without blocking: EAGAIN when empty. Returns 0, EPIPE
+ * or EINVAL as parc_queue_get otherwise. Any thread; never blocks. */
 PARC_API int parc_queue_get_try(parc_queue_t *q, void **item);
 /** As parc_queue_get, giving up after timeout_ns: ETIMEDOUT; EINVAL for a
- * negative timeout. */
+ * negative timeout. Returns 0, EPIPE or EINVAL as parc_queue_get
+ * otherwise. Any thread; blocks until an item, shutdown or the deadline
+ * (never returning ETIMEDOUT before it). */
 PARC_API int parc_queue_get_timed(parc_queue_t *q, void **item, int64_t timeout_ns);
 
 /** Approximate number of items (exact when no call is in progress), as
  * Python's qsize(). 0 for NULL. Any thread; never blocks. */
 PARC_API size_t parc_queue_qsize(parc_queue_t *q);
-/** qsize() == 0. True for NULL. */
+/** qsize() == 0. True for NULL. Any thread; never blocks. */
 PARC_API bool parc_queue_empty(parc_queue_t *q);
-/** maxsize > 0 && qsize() >= maxsize. False for NULL. */
+/** maxsize > 0 && qsize() >= maxsize. False for NULL. Any thread; never
+ * blocks. */
 PARC_API bool parc_queue_full(parc_queue_t *q);
 
 /** Mark one item obtained by get as processed. When every item ever put has
@@ -262,12 +267,15 @@ PARC_API int parc_queue_task_done(parc_queue_t *q);
 
 /** Block until every item put has been marked by task_done (items dropped
  * by an immediate shutdown count as marked). Returns 0, or EINVAL when q
- * is NULL. */
+ * is NULL. Any thread. */
 PARC_API int parc_queue_join(parc_queue_t *q);
-/** As parc_queue_join without blocking: EAGAIN when tasks remain. */
+/** As parc_queue_join without blocking: EAGAIN when tasks remain. Returns 0
+ * when none remain, EINVAL when q is NULL. Any thread; never blocks. */
 PARC_API int parc_queue_join_try(parc_queue_t *q);
 /** As parc_queue_join, giving up after timeout_ns: ETIMEDOUT; EINVAL for a
- * negative timeout. */
+ * negative timeout. Returns 0 or EINVAL as parc_queue_join otherwise. Any
+ * thread; blocks until the tasks are done or the deadline (never returning
+ * ETIMEDOUT before it). */
 PARC_API int parc_queue_join_timed(parc_queue_t *q, int64_t timeout_ns);
 
 /** Shut the queue down (see the top of this file). With immediate = false,
@@ -279,13 +287,17 @@ PARC_API int parc_queue_shutdown(parc_queue_t *q, bool immediate);
 
 /** Immediate shutdown that hands each dropped item to drop(item, arg), in
  * queue order, after releasing the lock (so drop may free it). Returns 0;
- * EINVAL when q or drop is NULL. */
+ * EINVAL when q or drop is NULL. Any thread; never blocks (waits only for
+ * the queue's lock; drop runs in the caller). */
 PARC_API int parc_queue_shutdown_drop(parc_queue_t *q, void (*drop)(void *item, void *arg),
                                       void *arg);
 
-/** True once the queue has been shut down. False for NULL. */
+/** True once the queue has been shut down. False for NULL. Any thread;
+ * never blocks. */
 PARC_API bool parc_queue_is_shutdown(parc_queue_t *q);
 
 PARC_END_DECLS
+
+#include "parc/impl/queue.h"
 
 #endif /* PARC_QUEUE_H */

@@ -39,11 +39,11 @@ typedef struct parc_rlock {
 #define PARC_RLOCK_INIT { PARC_MUTEX_INIT, 0u, 0u }
 
 /** Initialise `l` unlocked (same as PARC_RLOCK_INIT). Not while other
- * threads use it. Returns 0, or EINVAL for NULL. */
+ * threads use it. Returns 0, or EINVAL for NULL. Never blocks. */
 PARC_API int parc_rlock_init(parc_rlock_t *l);
 
 /** Check that `l` is free. Returns 0, EAGAIN when it is held or has
- * waiters, EINVAL for NULL. */
+ * waiters, EINVAL for NULL. Not while other threads use it; never blocks. */
 PARC_API int parc_rlock_destroy(parc_rlock_t *l);
 
 /**
@@ -76,7 +76,8 @@ PARC_API int parc_rlock_unlock(parc_rlock_t *l);
 static inline bool parc_rlock_is_owned(parc_rlock_t *l);
 
 /** How many times the calling thread holds `l`: 0 when it does not own it
- * (or l is NULL). Never blocks. */
+ * (or l is NULL). Never blocks. Returns that count. Any thread (it reads
+ * its own holds). */
 static inline uint32_t parc_rlock_count(parc_rlock_t *l);
 
 PARC_END_DECLS

@@ -95,11 +95,11 @@ typedef struct parc_rwlock {
 #define PARC_RWLOCK_INIT { PARC_RWLOCK_BIAS, 0u, 0u, 0u, 0u }
 
 /** Initialise `l` unlocked (same as PARC_RWLOCK_INIT). Not while other
- * threads use it. Returns 0, or EINVAL for NULL. */
+ * threads use it. Returns 0, or EINVAL for NULL. Never blocks. */
 PARC_API int parc_rwlock_init(parc_rwlock_t *l);
 
 /** Check that `l` is free: no reader, no writer. Returns 0, EAGAIN when
- * busy, EINVAL for NULL. */
+ * busy, EINVAL for NULL. Not while other threads use it; never blocks. */
 PARC_API int parc_rwlock_destroy(parc_rwlock_t *l);
 
 /**
@@ -127,7 +127,8 @@ static inline int parc_rwlock_rdlock_timed(parc_rwlock_t *l, int64_t timeout_ns)
 
 /**
  * Release a read lock taken by the caller. Never blocks. Returns 0; EPERM
- * when no reader holds the lock; EINVAL for NULL.
+ * when no reader holds the lock; EINVAL for NULL. Only a thread that holds
+ * a read lock.
  */
 static inline int parc_rwlock_rdunlock(parc_rwlock_t *l);
 

@@ -53,7 +53,7 @@ typedef struct parc_sem {
     uint32_t bound;                    /* most permits the count may reach */
     parc_atomic(uint32_t) big_waiters; /* waiters asking for > 1 permit:
                                         * a release must wake them all */
-    parc_eventcount_t ec;                      /* where acquirers sleep */
+    parc_eventcount_t ec;              /* where acquirers sleep */
 } parc_sem_t;
 
 /* Static initialisers: `permits` available, unbounded or bounded. The
@@ -62,34 +62,38 @@ typedef struct parc_sem {
 #define PARC_SEM_INIT(permits) { (permits), PARC_SEM_VALUE_MAX, 0, PARC_EVENTCOUNT_INIT }
 #define PARC_SEM_INIT_BOUNDED(permits, bound) { (permits), (bound), 0, PARC_EVENTCOUNT_INIT }
 
-/** Initialise an unbounded semaphore holding `permits` permits. Returns 0, or
- * EINVAL when s is NULL or permits > PARC_SEM_VALUE_MAX. Never blocks. */
+/** Initialise an unbounded semaphore holding `permits` permits. Returns 0,
+ * or EINVAL when s is NULL or permits > PARC_SEM_VALUE_MAX. Never blocks.
+ * Not while other threads use it. */
 PARC_API int parc_sem_init(parc_sem_t *s, uint32_t permits);
 
-/** Initialise a bounded semaphore: `permits` available, a release that would
- * take the count past `bound` fails with EOVERFLOW. Returns 0, or EINVAL when
- * s is NULL, bound is 0 or > PARC_SEM_VALUE_MAX, or permits > bound. */
+/** Initialise a bounded semaphore: `permits` available, a release that
+ * would take the count past `bound` fails with EOVERFLOW. Returns 0, or
+ * EINVAL when s is NULL, bound is 0 or > PARC_SEM_VALUE_MAX, or permits >
+ * bound. Not while other threads use it; never blocks. */
 PARC_API int parc_sem_init_bounded(parc_sem_t *s, uint32_t permits, uint32_t bound);
 
 /** Release the semaphore's resources (there are none today). No thread may
- * be using it. Returns 0, or EINVAL when s is NULL. */
+ * be using it. Returns 0, or EINVAL when s is NULL. Not while other
+ * threads use it; never blocks. */
 PARC_API int parc_sem_destroy(parc_sem_t *s);
 
 /** Take `n` permits as one block (all or none), if available now. Never
  * blocks. Returns 0; EAGAIN when fewer than n are available; EINVAL when s
- * is NULL, n is 0 or n exceeds the bound (it could never succeed). */
+ * is NULL, n is 0 or n exceeds the bound (it could never succeed). Any
+ * thread. */
 static inline int parc_sem_acquire_try(parc_sem_t *s, uint32_t n);
 
 /** Take `n` permits as one block, waiting as long as it takes. Blocks
- * (spins briefly, then sleeps). Returns 0, or EINVAL when s is NULL, n is 0
- * or n exceeds the bound. */
+ * (spins briefly, then sleeps). Returns 0, or EINVAL when s is NULL, n is
+ * 0 or n exceeds the bound. Any thread. */
 static inline int parc_sem_acquire(parc_sem_t *s, uint32_t n);
 
 /** Take `n` permits as one block, waiting at most `timeout_ns` nanoseconds
  * (relative; 0 = try once; PARC_FOREVER = no limit). Blocks. Returns 0;
  * ETIMEDOUT when the permits were not available by the deadline (never
  * before it); EINVAL when s is NULL, n is 0 or exceeds the bound, or
- * timeout_ns < 0. */
+ * timeout_ns < 0. Any thread. */
 PARC_API int parc_sem_acquire_timed(parc_sem_t *s, uint32_t n, int64_t timeout_ns);
 
 /** Return `n` permits and wake acquirers that may now proceed. Never blocks.
@@ -99,7 +103,8 @@ PARC_API int parc_sem_acquire_timed(parc_sem_t *s, uint32_t n, int64_t timeout_n
 PARC_API int parc_sem_release(parc_sem_t *s, uint32_t n);
 
 /** The number of permits available at the moment of the call (stale as soon
- * as it returns; for monitoring and tests). 0 when s is NULL. Never blocks. */
+ * as it returns; for monitoring and tests). 0 when s is NULL. Never
+ * blocks. Any thread. */
 static inline uint32_t parc_sem_value(parc_sem_t *s);
 
 PARC_END_DECLS

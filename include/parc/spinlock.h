@@ -119,7 +119,7 @@ typedef struct parc_spin_ttas {
 #define PARC_SPIN_TTAS_INIT { 0u }
 
 /** Initialise `l` unlocked (same as PARC_SPIN_TTAS_INIT). Returns 0, or
- * EINVAL for NULL. */
+ * EINVAL for NULL. Not while other threads use it; never blocks. */
 static inline int parc_spin_ttas_init(parc_spin_ttas_t *l);
 
 /** Take the lock: one exchange when it is free; otherwise back off
@@ -152,7 +152,7 @@ typedef struct parc_spin_ticket {
 #define PARC_SPIN_TICKET_BACKOFF 8u
 
 /** Initialise `l` unlocked (same as PARC_SPIN_TICKET_INIT). Returns 0, or
- * EINVAL for NULL. */
+ * EINVAL for NULL. Not while other threads use it; never blocks. */
 static inline int parc_spin_ticket_init(parc_spin_ticket_t *l);
 
 /** Take a ticket and wait for it to be served: threads get the lock in the
@@ -186,7 +186,7 @@ typedef struct parc_spin_mcs {
 #define PARC_SPIN_MCS_INIT { NULL }
 
 /** Initialise `l` unlocked (same as PARC_SPIN_MCS_INIT). Returns 0, or
- * EINVAL for NULL. */
+ * EINVAL for NULL. Not while other threads use it; never blocks. */
 static inline int parc_spin_mcs_init(parc_spin_mcs_t *l);
 
 /** Queue `node` and wait until the lock is handed to it; FIFO. `node` is

@@ -121,34 +121,32 @@ typedef struct parc_spsc {
     parc_atomic(uint32_t) closed;
     bool asym;                      /* parc_asymfence_available() at init */
     bool owns_buf;                  /* allocated by parc_spsc_create() */
-    parc_eventcount_t items;                /* the consumer waits here for items */
-    parc_eventcount_t space;                /* the producer waits here for room */
+    parc_eventcount_t items;        /* the consumer waits here for items */
+    parc_eventcount_t space;        /* the producer waits here for room */
     parc_atomic(uint32_t) items_armed; /* the consumer may sleep on items */
     parc_atomic(uint32_t) space_armed; /* the producer may sleep on space */
 } parc_spsc_t;
 
-/* The stand-in stored for a NULL item (see "NULL items" above). */
-extern char parc_spsc_null_;
-#define PARC_SPSC_NULL_ ((void *)&parc_spsc_null_)
-
 /** Initialise `q` over the caller's array `buf` of `capacity` slots, which
  * init empties (sets to NULL) and the ring then owns until destroy: the
  * caller must not touch it meanwhile (the ring accesses it as atomic
- * pointers). capacity must be a power of two >= 1. Returns 0, or EINVAL
- * (q or buf NULL, capacity 0 or not a power of two). Not thread-safe: no
- * other thread may use q during init. */
+ * pointers). capacity must be a power of two >= 1. Returns 0, or EINVAL (q
+ * or buf NULL, capacity 0 or not a power of two). Not thread-safe: no
+ * other thread may use q during init. Never blocks. */
 PARC_API int parc_spsc_init(parc_spsc_t *q, void **buf, size_t capacity);
 
-/** Release nothing (the buffer is the caller's); marks q unusable.
- * Returns 0 or EINVAL. No thread may use q concurrently. */
+/** Release nothing (the buffer is the caller's); marks q unusable. Returns
+ * 0 or EINVAL. No thread may use q concurrently. Never blocks. */
 PARC_API int parc_spsc_destroy(parc_spsc_t *q);
 
 /** Allocate and initialise a ring of `capacity` slots (power of two).
- * Returns 0 with *out set, EINVAL (out NULL, bad capacity) or ENOMEM. */
+ * Returns 0 with *out set, EINVAL (out NULL, bad capacity) or ENOMEM. Any
+ * thread; never blocks. The ring is cache-line aligned; free it with
+ * parc_spsc_free(). */
 PARC_API int parc_spsc_create(parc_spsc_t **out, size_t capacity);
 
 /** Free a ring made by parc_spsc_create() (NULL is ignored). No thread may
- * use q concurrently. */
+ * use q concurrently. Never blocks. */
 PARC_API void parc_spsc_free(parc_spsc_t *q);
 
 /** Close: later pushes return EPIPE; items already accepted still pop;
@@ -156,17 +154,18 @@ PARC_API void parc_spsc_free(parc_spsc_t *q);
  * Any thread; never blocks. Returns 0 or EINVAL. */
 PARC_API int parc_spsc_close(parc_spsc_t *q);
 
-/** True once parc_spsc_close() was called (false for NULL). Any thread. */
+/** True once parc_spsc_close() was called (false for NULL). Any thread.
+ * Never blocks. */
 static inline bool parc_spsc_is_closed(parc_spsc_t *q);
 
-/** Number of slots (0 for NULL). Any thread. */
+/** Number of slots (0 for NULL). Any thread. Never blocks. */
 static inline size_t parc_spsc_capacity(const parc_spsc_t *q);
 
 /** Items in the ring at some moment during the call (approximate when the
- * producer or consumer runs concurrently). Any thread; never blocks. */
+ * producer or consumer runs concurrently). Any thread; never blocks.
+ * Returns that number (0 for NULL). */
 static inline size_t parc_spsc_size(parc_spsc_t *q);
 
-static inline parc_atomic(void *) *parc_spsc_slot_(parc_spsc_t *q, size_t pos);
 
 /** Push `item` (any pointer, NULL included) if a slot is free. Producer
  * only; never blocks. Returns 0, EAGAIN (full), EPIPE (closed) or EINVAL

@@ -82,13 +82,13 @@ typedef struct parc_stack {
 /* An empty stack that owns no memory yet (same as parc_stack_init). */
 #define PARC_STACK_INIT { 0, 0, 0, { 0 } }
 
-/** Initialise an empty stack. Allocates nothing. Returns 0 or EINVAL when
- * s is NULL. Needs exclusive access. */
+/** Initialise an empty stack. Allocates nothing. Returns 0 or EINVAL when s
+ * is NULL. Needs exclusive access. Never blocks. */
 PARC_API int parc_stack_init(parc_stack_t *s);
 
 /** Free the node pool. Items still on the stack are not freed (the stack
  * does not own them). No other call may run on s concurrently or after.
- * Returns 0 or EINVAL when s is NULL. */
+ * Returns 0 or EINVAL when s is NULL. Never blocks. */
 PARC_API int parc_stack_destroy(parc_stack_t *s);
 
 /** Push `item` (NULL allowed). Any thread; lock-free, never blocks.
@@ -102,7 +102,8 @@ PARC_API int parc_stack_push(parc_stack_t *s, void *item);
 PARC_API int parc_stack_pop_try(parc_stack_t *s, void **item);
 
 /** True when the stack held no item at the moment of the call (a snapshot:
- * others may push or pop right after). Any thread. True for NULL. */
+ * others may push or pop right after). Any thread. True for NULL. Never
+ * blocks. */
 PARC_API bool parc_stack_empty(parc_stack_t *s);
 
 PARC_END_DECLS

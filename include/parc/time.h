@@ -30,11 +30,13 @@ typedef int64_t parc_deadline_t;
 #define PARC_NS_PER_MS INT64_C(1000000)
 #define PARC_NS_PER_S INT64_C(1000000000)
 
-/** Now on CLOCK_MONOTONIC, in nanoseconds. Out of line so that this header
- * needs no POSIX feature macros under -std=c11. */
+/** Returns now on CLOCK_MONOTONIC, in nanoseconds. Out of line so that
+ * this header needs no POSIX feature macros under -std=c11. Any thread;
+ * never blocks. */
 PARC_API int64_t parc_now_ns(void);
 
-/** a + b for non-negative a and b, saturating at PARC_FOREVER. */
+/** Returns a + b for non-negative a and b, saturating at PARC_FOREVER.
+ * Any thread; never blocks. */
 static inline int64_t parc_add_sat(int64_t a, int64_t b);
 
 /**
@@ -42,26 +44,29 @@ static inline int64_t parc_add_sat(int64_t a, int64_t b);
  * PARC_FOREVER (or one so large that now + timeout overflows) gives
  * PARC_FOREVER; 0 gives a deadline that has already passed (the _try
  * semantics). Returns 0, or EINVAL when deadline is NULL or timeout_ns < 0.
+ * Any thread; never blocks.
  */
 static inline int parc_deadline_in(parc_deadline_t *deadline, int64_t timeout_ns);
 
-/** Nanoseconds left before `deadline`: 0 once it has passed, PARC_FOREVER
- * for PARC_FOREVER. */
+/** Returns the nanoseconds left before `deadline`: 0 once it has passed,
+ * PARC_FOREVER for PARC_FOREVER. Any thread; never blocks. */
 static inline int64_t parc_deadline_remaining(parc_deadline_t deadline);
 
-/** True once CLOCK_MONOTONIC has reached `deadline` (never for FOREVER). */
+/** True once CLOCK_MONOTONIC has reached `deadline` (never for
+ * PARC_FOREVER). Any thread; never blocks. */
 static inline bool parc_deadline_passed(parc_deadline_t deadline);
 
-/** The deadline as a struct timespec for clock_nanosleep / futex /
+/** Returns the deadline as a struct timespec for clock_nanosleep / futex /
  * pthread_cond_timedwait (CLOCK_MONOTONIC). Only for finite deadlines;
- * negative deadlines clamp to zero. */
+ * negative deadlines clamp to zero. Any thread; never blocks. */
 static inline struct timespec parc_deadline_timespec(parc_deadline_t deadline);
 
 /** Sleep until `deadline` (PARC_FOREVER is refused: EINVAL). Restarts after
  * signals. Returns 0. Blocks the calling thread. */
 PARC_API int parc_sleep_until(parc_deadline_t deadline);
 
-/** Sleep for `ns` nanoseconds (EINVAL when negative or PARC_FOREVER). */
+/** Sleep for `ns` nanoseconds, restarting after signals. Returns 0, or
+ * EINVAL when ns is negative or PARC_FOREVER. Blocks the calling thread. */
 PARC_API int parc_sleep_ns(int64_t ns);
 
 PARC_END_DECLS

@@ -10,6 +10,14 @@
 
 PARC_BEGIN_DECLS
 
+/* Tag bit in the head pointer (nodes are at least 4-byte aligned). */
+#define PARC_MPSC_EMPTY_ ((uintptr_t)1) /* the consumer marked it empty */
+#define PARC_MPSC_TAGS_ ((uintptr_t)3)
+/* node->next of a push refused by close: its verdict, then its
+ * successor's acknowledgement (neither is a node address). */
+#define PARC_MPSC_REFUSED_ ((uintptr_t)1)
+#define PARC_MPSC_ACK_ ((uintptr_t)2)
+
 /* Slow paths (src/mpsc.c). */
 PARC_API int parc_mpsc_push_slow_(parc_mpsc_t *q, parc_mpsc_node_t *n, uintptr_t prev,
                          bool *was_empty, bool wake);

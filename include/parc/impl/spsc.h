@@ -10,6 +10,10 @@
 
 PARC_BEGIN_DECLS
 
+/* The stand-in stored for a NULL item (see "NULL items" in parc/spsc.h). */
+PARC_API extern char parc_spsc_null_;
+#define PARC_SPSC_NULL_ ((void *)&parc_spsc_null_)
+
 static inline bool parc_spsc_is_closed(parc_spsc_t *q)
 {
     return q != NULL && parc_load(&q->closed, PARC_RELAXED) != 0;

@@ -10,12 +10,14 @@ int parc_eventcount_init(parc_eventcount_t *ec)
     return 0;
 }
 
-int parc_eventcount_wait(parc_eventcount_t *ec, parc_eventcount_key_t key, parc_deadline_t deadline)
+int parc_eventcount_wait(parc_eventcount_t *ec, parc_eventcount_key_t key,
+                         parc_deadline_t deadline)
 {
     if (ec == NULL)
         return EINVAL;
-    /* The kernel (or the condvar bucket) compares the epoch with the key and
-     * sleeps atomically with respect to parc_eventcount_wake's bump-then-wake. */
+    /* The kernel (or the condvar bucket) compares the epoch with the key
+     * and sleeps atomically with respect to parc_eventcount_wake's
+     * bump-then-wake. */
     int rc = parc_park_wait(&ec->epoch, key, deadline);
     parc_fas(&ec->waiters, 1u, PARC_RELAXED);
     /* acquire: a wake means a notifier bumped the epoch after publishing;
@@ -38,8 +40,8 @@ void parc_eventcount_wake(parc_eventcount_t *ec, bool all)
         parc_park_wake_one(&ec->epoch);
 }
 
-int parc_eventcount_await(parc_eventcount_t *ec, bool (*ready)(void *arg), void *arg,
-                  parc_deadline_t deadline)
+int parc_eventcount_await(parc_eventcount_t *ec, bool (*ready)(void *arg),
+                          void *arg, parc_deadline_t deadline)
 {
     if (ec == NULL || ready == NULL)
         return EINVAL;
@@ -47,9 +49,9 @@ int parc_eventcount_await(parc_eventcount_t *ec, bool (*ready)(void *arg), void 
      * round trip, a wake-up from the kernel tens of microseconds. Yield
      * now and then while spinning, so that a partner sharing our core
      * (threads outnumber cores) runs at once instead of after the whole
-     * spin: measured with both threads of a ping-pong on one CPU, the round
-     * trip fell from ~180 us to ~9 us. With the partner on the other core a
-     * yield returns at once. */
+     * spin, which would cost a ping-pong on one CPU a whole spin budget per
+     * round trip. With the partner on the other core a yield returns at
+     * once. */
     for (unsigned i = 0; i < PARC_SPIN_POLLS; i++) {
         if (ready(arg))
             return 0;

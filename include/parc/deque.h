@@ -15,7 +15,8 @@
  * with a release store instead of a release fence plus a relaxed store
  * (the same guarantee, and one ThreadSanitizer understands); push checks
  * for room against a top it read before and reads top again only when
- * that says full (top only grows: argued in parc_deque_push_inline_).
+ * that says full (top only grows: argued at parc_deque_push_inline_ in
+ * parc/impl/deque.h).
  *
  * Growth: when the circular array is full, push copies the live items into
  * one twice as large. Thieves may still be reading the old array, so it is
@@ -81,7 +82,7 @@ typedef struct parc_deque {
     struct parc_deque_array *retired;             /* owner only */
     /* Owner only: a value of top that push read before (with acquire).
      * top only grows, so it is never above the real top: when it says
-     * there is room, there is (see parc_deque_push_inline_). */
+     * there is room, there is (see parc/impl/deque.h). */
     int64_t top_cache;
 } parc_deque_t;
 

@@ -94,8 +94,8 @@ typedef struct parc_spin_tas {
 static inline int parc_spin_tas_init(parc_spin_tas_t *l);
 
 /** Take the lock: an exchange per attempt, with exponential backoff
- * between failed attempts (parc_spin_backoff_: without it every attempt
- * of every waiter steals the line from the holder; it yields the
+ * between failed attempts (see PARC_SPIN_BACKOFF_MIN: without it every
+ * attempt of every waiter steals the line from the holder; it yields the
  * processor once its cap is reached). Any thread; spins, never parks.
  * Returns 0, or EINVAL for NULL. */
 static inline int parc_spin_tas_lock(parc_spin_tas_t *l);
@@ -122,10 +122,10 @@ typedef struct parc_spin_ttas {
  * EINVAL for NULL. Not while other threads use it; never blocks. */
 static inline int parc_spin_ttas_init(parc_spin_ttas_t *l);
 
-/** Take the lock: one exchange when it is free; otherwise back off
- * (parc_spin_backoff_: exponential, bounded, yielding at the cap) and look
- * again with a load, exchanging only when the lock looks free. Any thread;
- * spins, never parks. Returns 0, or EINVAL for NULL. */
+/** Take the lock: one exchange when it is free; otherwise back off (see
+ * PARC_SPIN_BACKOFF_MIN: exponential, bounded, yielding at the cap) and
+ * look again with a load, exchanging only when the lock looks free. Any
+ * thread; spins, never parks. Returns 0, or EINVAL for NULL. */
 static inline int parc_spin_ttas_lock(parc_spin_ttas_t *l);
 
 /** Take the lock if it is free. Any thread; never blocks. Returns 0 when

@@ -22,7 +22,8 @@ static inline void parc_spin_poll_(unsigned *polls)
     }
 }
 
-/* One round of that backoff; `delay` starts at PARC_SPIN_BACKOFF_MIN. */
+/* One round of the TAS/TTAS backoff (described above PARC_SPIN_BACKOFF_MIN
+ * in parc/spinlock.h); `delay` starts at PARC_SPIN_BACKOFF_MIN. */
 static inline void parc_spin_backoff_(uint32_t *delay)
 {
     for (uint32_t i = 0; i < *delay; i++)

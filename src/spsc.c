@@ -88,8 +88,8 @@ int parc_spsc_close(parc_spsc_t *q)
         return EINVAL;
     parc_store(&q->closed, 1u, PARC_RELAXED);
     /* notify_all's seq_cst fence orders the flag before the waiter-count
-     * loads; pairs with the fence in parc_eventcount_prepare_wait() of a waiter that
-     * then re-checks the flag. */
+     * loads; pairs with the fence in parc_eventcount_prepare_wait() of a
+     * waiter that then re-checks the flag. */
     parc_eventcount_notify_all(&q->items);
     parc_eventcount_notify_all(&q->space);
     return 0;

@@ -94,7 +94,8 @@ PARC_API int parc_barrier_wait_try(parc_barrier_t *b, unsigned *index);
  * caller waits for a reset to finish (nothing breaks then). Returns 0,
  * ETIMEDOUT, EPIPE, or EINVAL when b is NULL or timeout_ns < 0. Any
  * thread. */
-PARC_API int parc_barrier_wait_timed(parc_barrier_t *b, unsigned *index, int64_t timeout_ns);
+PARC_API int parc_barrier_wait_timed(parc_barrier_t *b, unsigned *index,
+                                     int64_t timeout_ns);
 
 /** Break the barrier: every waiting party and every later wait() returns
  * EPIPE until parc_barrier_reset(). Never blocks. Returns 0, or EINVAL

@@ -95,14 +95,16 @@ PARC_API int parc_cond_wait(parc_cond_t *c, parc_mutex_t *m);
  * when the deadline passed first (never before it); `m` is held again in
  * both cases. EPERM and EINVAL as parc_cond_wait(), and EINVAL when
  * timeout_ns < 0. Any thread that holds `m`. */
-PARC_API int parc_cond_wait_timed(parc_cond_t *c, parc_mutex_t *m, int64_t timeout_ns);
+PARC_API int parc_cond_wait_timed(parc_cond_t *c, parc_mutex_t *m,
+                                  int64_t timeout_ns);
 
 /** As parc_cond_wait_timed() with an absolute CLOCK_MONOTONIC deadline
  * (parc/time.h; PARC_FOREVER for none), for callers that wait several
  * times under one deadline. EINVAL only for a NULL c or m. Any thread that
  * holds `m`; blocks. Returns 0, ETIMEDOUT, EPERM as
  * parc_cond_wait_timed(). */
-PARC_API int parc_cond_wait_until(parc_cond_t *c, parc_mutex_t *m, parc_deadline_t deadline);
+PARC_API int parc_cond_wait_until(parc_cond_t *c, parc_mutex_t *m,
+                                  parc_deadline_t deadline);
 
 /** Wait until pred(arg) is true (Python's Condition.wait_for): checks it
  * first, then after every wake-up, always with `m` held. The caller must

@@ -118,7 +118,8 @@ PARC_API int parc_lfqueue_pop(parc_lfqueue_t *q, void **item);
  * once). Returns 0, EPIPE, ETIMEDOUT, EINVAL (NULL, negative timeout) or
  * ENOMEM. Any thread; blocks (spins briefly, then parks) until an item,
  * close or the deadline. */
-PARC_API int parc_lfqueue_pop_timed(parc_lfqueue_t *q, void **item, int64_t timeout_ns);
+PARC_API int parc_lfqueue_pop_timed(parc_lfqueue_t *q, void **item,
+                                    int64_t timeout_ns);
 
 /** Close the queue: later pushes fail with EPIPE; pops drain what was
  * pushed before and then fail with EPIPE; every blocked pop wakes. Pushes

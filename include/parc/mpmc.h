@@ -99,7 +99,8 @@ typedef struct parc_mpmc {
 /** Initialise `q` over the caller's array of `capacity` cells (a power of
  * two >= 2). Returns 0, or EINVAL (NULL, capacity not a power of two or
  * below 2). No other thread may use q during init. Never blocks. */
-PARC_API int parc_mpmc_init(parc_mpmc_t *q, parc_mpmc_cell_t *cells, size_t capacity);
+PARC_API int parc_mpmc_init(parc_mpmc_t *q, parc_mpmc_cell_t *cells,
+                            size_t capacity);
 
 /** Marks q unusable; frees nothing. Returns 0 or EINVAL. No concurrent use.
  * Never blocks. */

@@ -155,7 +155,8 @@ static inline int parc_mutex_lock_timed(parc_mutex_t *m, int64_t timeout_ns);
  * things under one deadline (condition variables). Same return codes, with
  * EINVAL only for a NULL m. Any thread; blocks until it holds the lock or
  * the deadline passes. */
-static inline int parc_mutex_lock_until(parc_mutex_t *m, parc_deadline_t deadline);
+static inline int parc_mutex_lock_until(parc_mutex_t *m,
+                                        parc_deadline_t deadline);
 
 /**
  * Unlock `m`, waking one parked waiter if there is one and none is already

@@ -54,7 +54,8 @@ PARC_API int parc_once_init(parc_once_t *once);
  * initialiser (spins briefly, then sleeps). Returns 0 once the initialiser
  * has run (by this or another caller); EDEADLK when called from within the
  * initialiser of the same `once`; EINVAL when once or init is NULL. */
-static inline int parc_once_call(parc_once_t *once, void (*init)(void *arg), void *arg);
+static inline int parc_once_call(parc_once_t *once, void (*init)(void *arg),
+                                 void *arg);
 
 /** Whether the initialiser has finished (acquire: when true its writes are
  * visible). false when once is NULL. Never blocks. Any thread. */

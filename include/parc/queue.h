@@ -235,7 +235,8 @@ PARC_API int parc_queue_put_try(parc_queue_t *q, void *item);
  * EINVAL for a negative timeout. Returns 0, EPIPE, EINVAL or ENOMEM as
  * parc_queue_put otherwise. Any thread; blocks until there is room,
  * shutdown or the deadline (never returning ETIMEDOUT before it). */
-PARC_API int parc_queue_put_timed(parc_queue_t *q, void *item, int64_t timeout_ns);
+PARC_API int parc_queue_put_timed(parc_queue_t *q, void *item,
+                                  int64_t timeout_ns);
 
 /** Take the next item (oldest, newest or first by priority) into *item,
  * blocking while the queue is empty. Returns 0; EPIPE when the queue is
@@ -248,7 +249,8 @@ PARC_API int parc_queue_get_try(parc_queue_t *q, void **item);
  * negative timeout. Returns 0, EPIPE or EINVAL as parc_queue_get
  * otherwise. Any thread; blocks until an item, shutdown or the deadline
  * (never returning ETIMEDOUT before it). */
-PARC_API int parc_queue_get_timed(parc_queue_t *q, void **item, int64_t timeout_ns);
+PARC_API int parc_queue_get_timed(parc_queue_t *q, void **item,
+                                  int64_t timeout_ns);
 
 /** Approximate number of items (exact when no call is in progress), as
  * Python's qsize(). 0 for NULL. Any thread; never blocks. */
@@ -289,7 +291,8 @@ PARC_API int parc_queue_shutdown(parc_queue_t *q, bool immediate);
  * queue order, after releasing the lock (so drop may free it). Returns 0;
  * EINVAL when q or drop is NULL. Any thread; never blocks (waits only for
  * the queue's lock; drop runs in the caller). */
-PARC_API int parc_queue_shutdown_drop(parc_queue_t *q, void (*drop)(void *item, void *arg),
+PARC_API int parc_queue_shutdown_drop(parc_queue_t *q, void (*drop)(void *item,
+                                      void *arg),
                                       void *arg);
 
 /** True once the queue has been shut down. False for NULL. Any thread;

@@ -104,9 +104,9 @@ PARC_API int parc_rwlock_destroy(parc_rwlock_t *l);
 
 /**
  * Take a read lock: blocks while a writer holds the lock or waits for the
- * readers inside to leave (spins briefly, then parks). Any thread. Returns 0; EDEADLK when the
- * caller holds the write lock; EOVERFLOW when 2^26 readers hold it
- * already; EINVAL for NULL.
+ * readers inside to leave (spins briefly, then parks). Any thread.
+ * Returns 0; EDEADLK when the caller holds the write lock; EOVERFLOW when
+ * 2^26 readers hold it already; EINVAL for NULL.
  */
 static inline int parc_rwlock_rdlock(parc_rwlock_t *l);
 
@@ -123,7 +123,8 @@ PARC_API int parc_rwlock_rdlock_try(parc_rwlock_t *l);
  * timeout passed first (never before it); EDEADLK; EOVERFLOW; EINVAL for
  * NULL or a negative timeout.
  */
-static inline int parc_rwlock_rdlock_timed(parc_rwlock_t *l, int64_t timeout_ns);
+static inline int parc_rwlock_rdlock_timed(parc_rwlock_t *l,
+                                           int64_t timeout_ns);
 
 /**
  * Release a read lock taken by the caller. Never blocks. Returns 0; EPERM
@@ -148,7 +149,8 @@ static inline int parc_rwlock_wrlock_try(parc_rwlock_t *l);
  * wait; PARC_FOREVER: none). Any thread; blocks. On a timeout the readers
  * held back meanwhile are let in again. Returns 0; ETIMEDOUT (never before
  * the timeout); EDEADLK; EINVAL for NULL or a negative timeout. */
-static inline int parc_rwlock_wrlock_timed(parc_rwlock_t *l, int64_t timeout_ns);
+static inline int parc_rwlock_wrlock_timed(parc_rwlock_t *l,
+                                           int64_t timeout_ns);
 
 /** Release the write lock: lets waiting readers in and the next writer
  * try. Only the writer; never blocks. Returns 0; EPERM when the caller

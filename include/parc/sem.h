@@ -71,7 +71,8 @@ PARC_API int parc_sem_init(parc_sem_t *s, uint32_t permits);
  * would take the count past `bound` fails with EOVERFLOW. Returns 0, or
  * EINVAL when s is NULL, bound is 0 or > PARC_SEM_VALUE_MAX, or permits >
  * bound. Not while other threads use it; never blocks. */
-PARC_API int parc_sem_init_bounded(parc_sem_t *s, uint32_t permits, uint32_t bound);
+PARC_API int parc_sem_init_bounded(parc_sem_t *s, uint32_t permits,
+                                   uint32_t bound);
 
 /** Release the semaphore's resources (there are none today). No thread may
  * be using it. Returns 0, or EINVAL when s is NULL. Not while other
@@ -94,7 +95,8 @@ static inline int parc_sem_acquire(parc_sem_t *s, uint32_t n);
  * ETIMEDOUT when the permits were not available by the deadline (never
  * before it); EINVAL when s is NULL, n is 0 or exceeds the bound, or
  * timeout_ns < 0. Any thread. */
-PARC_API int parc_sem_acquire_timed(parc_sem_t *s, uint32_t n, int64_t timeout_ns);
+PARC_API int parc_sem_acquire_timed(parc_sem_t *s, uint32_t n,
+                                    int64_t timeout_ns);
 
 /** Return `n` permits and wake acquirers that may now proceed. Never blocks.
  * Any thread may release, not only one that acquired (as in Python and

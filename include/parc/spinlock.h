@@ -193,12 +193,14 @@ static inline int parc_spin_mcs_init(parc_spin_mcs_t *l);
  * the caller's and must stay valid and untouched until the matching
  * parc_spin_mcs_unlock(l, node). Any thread; spins on its own node
  * (yields now and then), never parks. Returns 0, or EINVAL for NULL. */
-static inline int parc_spin_mcs_lock(parc_spin_mcs_t *l, parc_spin_mcs_node_t *node);
+static inline int parc_spin_mcs_lock(parc_spin_mcs_t *l,
+                                     parc_spin_mcs_node_t *node);
 
 /** Take the lock with `node` if nobody holds or waits for it. Any thread;
  * never blocks. Returns 0 when taken (unlock later with the same node),
  * EAGAIN when busy, EINVAL for NULL. */
-static inline int parc_spin_mcs_lock_try(parc_spin_mcs_t *l, parc_spin_mcs_node_t *node);
+static inline int parc_spin_mcs_lock_try(parc_spin_mcs_t *l,
+                                         parc_spin_mcs_node_t *node);
 
 /** Release the lock taken with `node` to the next queued node, if any.
  * Only the holder, with its node; may spin briefly for a successor that
@@ -207,7 +209,8 @@ static inline int parc_spin_mcs_lock_try(parc_spin_mcs_t *l, parc_spin_mcs_node_
  * left by a completed unlock or zeroed is; the queue's tail is not read
  * first: that would cost a cache-line transfer on every contended
  * unlock), EINVAL for NULL. */
-static inline int parc_spin_mcs_unlock(parc_spin_mcs_t *l, parc_spin_mcs_node_t *node);
+static inline int parc_spin_mcs_unlock(parc_spin_mcs_t *l,
+                                       parc_spin_mcs_node_t *node);
 
 PARC_END_DECLS
 

@@ -46,7 +46,8 @@ static inline int64_t parc_add_sat(int64_t a, int64_t b);
  * semantics). Returns 0, or EINVAL when deadline is NULL or timeout_ns < 0.
  * Any thread; never blocks.
  */
-static inline int parc_deadline_in(parc_deadline_t *deadline, int64_t timeout_ns);
+static inline int parc_deadline_in(parc_deadline_t *deadline,
+                                   int64_t timeout_ns);
 
 /** Returns the nanoseconds left before `deadline`: 0 once it has passed,
  * PARC_FOREVER for PARC_FOREVER. Any thread; never blocks. */

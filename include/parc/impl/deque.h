@@ -18,7 +18,8 @@ struct parc_deque_array {
     struct parc_deque_array *prev;  /* older retired array (owner only) */
 };
 
-static inline parc_atomic(void *) *parc_deque_slots_(struct parc_deque_array *a)
+static inline parc_atomic(void *) *
+parc_deque_slots_(struct parc_deque_array *a)
 {
     return (parc_atomic(void *) *)(void *)(a + 1);
 }
@@ -79,12 +80,14 @@ static inline int parc_deque_take_newest_(parc_deque_t *d,
     parc_fence(PARC_SEQ_CST);
     int64_t t = parc_load(&d->top, PARC_RELAXED);
     if (t < b) { /* more than one item left: ours without a race */
-        *item = parc_load(&parc_deque_slots_(a)[b & a->mask], PARC_RELAXED); /* ours */
+        /* relaxed: the slot is ours */
+        *item = parc_load(&parc_deque_slots_(a)[b & a->mask], PARC_RELAXED);
         return 0;
     }
     int rc = 0;
     if (t == b) {
-        void *x = parc_load(&parc_deque_slots_(a)[b & a->mask], PARC_RELAXED); /* ours */
+        /* relaxed: the slot is ours */
+        void *x = parc_load(&parc_deque_slots_(a)[b & a->mask], PARC_RELAXED);
         /* The last item: race the thieves for it through top.
          * seq_cst: the paper's order; it is the CAS that thieves'
          * seq_cst CAS and fences are totally ordered with. */
@@ -125,7 +128,8 @@ static inline int parc_deque_pop_if_inline_(parc_deque_t *d, void *expected)
     if (parc_load(&d->top, PARC_RELAXED) > b)
         return EAGAIN;
     struct parc_deque_array *a = parc_load(&d->array, PARC_RELAXED); /* ours */
-    if (parc_load(&parc_deque_slots_(a)[b & a->mask], PARC_RELAXED) != expected) /* ours */
+    /* relaxed: the slot is ours */
+    if (parc_load(&parc_deque_slots_(a)[b & a->mask], PARC_RELAXED) != expected)
         return EAGAIN;
     void *item;
     return parc_deque_take_newest_(d, a, b, &item);

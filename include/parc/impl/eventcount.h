@@ -10,12 +10,14 @@
 
 PARC_BEGIN_DECLS
 
-static inline parc_eventcount_key_t parc_eventcount_prepare_wait(parc_eventcount_t *ec)
+static inline parc_eventcount_key_t
+parc_eventcount_prepare_wait(parc_eventcount_t *ec)
 {
     parc_faa(&ec->waiters, 1u, PARC_RELAXED);
     /* seq_cst fence: orders the registration above before the caller's
-     * re-check of its condition; pairs with the fence in parc_eventcount_notify_*
-     * (see the protocol at the top of this file). */
+     * re-check of its condition; pairs with the fence in
+     * parc_eventcount_notify_one/all (see the protocol in
+     * parc/eventcount.h). */
     parc_fence(PARC_SEQ_CST);
     /* acquire: if this reads a notifier's epoch bump, everything that
      * notifier published before its notify is visible to the re-check;

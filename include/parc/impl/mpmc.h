@@ -30,9 +30,11 @@ static inline size_t parc_mpmc_size(parc_mpmc_t *q)
 }
 
 /* Slow paths (src/mpmc.c). */
-PARC_API int parc_mpmc_push_wait_(parc_mpmc_t *q, void *item, parc_deadline_t deadline);
+PARC_API int parc_mpmc_push_wait_(parc_mpmc_t *q, void *item,
+                                  parc_deadline_t deadline);
 
-PARC_API int parc_mpmc_pop_wait_(parc_mpmc_t *q, void **item, parc_deadline_t deadline);
+PARC_API int parc_mpmc_pop_wait_(parc_mpmc_t *q, void **item,
+                                 parc_deadline_t deadline);
 
 /* After a publish or a release: wake the waiters of `ec` if one has
  * armed it since the last wake-up (see "Wake-ups" above). */

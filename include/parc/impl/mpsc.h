@@ -19,7 +19,8 @@ PARC_BEGIN_DECLS
 #define PARC_MPSC_ACK_ ((uintptr_t)2)
 
 /* Slow paths (src/mpsc.c). */
-PARC_API int parc_mpsc_push_slow_(parc_mpsc_t *q, parc_mpsc_node_t *n, uintptr_t prev,
+PARC_API int parc_mpsc_push_slow_(parc_mpsc_t *q, parc_mpsc_node_t *n,
+                                  uintptr_t prev,
                          bool *was_empty, bool wake);
 
 PARC_API int parc_mpsc_pop_try_(parc_mpsc_t *q, parc_mpsc_node_t **out);
@@ -82,7 +83,8 @@ static inline int parc_mpsc_push_nowake(parc_mpsc_t *q, parc_mpsc_node_t *n,
 
 /* The common case inline: the next node is linked behind a real one;
  * take the tail. False when caught up (or at the stub or the end). */
-static inline bool parc_mpsc_take_linked_(parc_mpsc_t *q, parc_mpsc_node_t **out)
+static inline bool parc_mpsc_take_linked_(parc_mpsc_t *q,
+                                          parc_mpsc_node_t **out)
 {
     parc_mpsc_node_t *tail = q->tail;
     if (tail == &q->stub)

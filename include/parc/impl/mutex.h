@@ -61,7 +61,8 @@ static inline int parc_mutex_lock_timed(parc_mutex_t *m, int64_t timeout_ns)
     return parc_mutex_lock_slow_(m, deadline);
 }
 
-static inline int parc_mutex_lock_until(parc_mutex_t *m, parc_deadline_t deadline)
+static inline int parc_mutex_lock_until(parc_mutex_t *m,
+                                        parc_deadline_t deadline)
 {
     if (m == NULL)
         return EINVAL;

@@ -11,9 +11,11 @@
 PARC_BEGIN_DECLS
 
 /* Slow path of parc_once_call(); not for callers. */
-PARC_API int parc_once_call_slow_(parc_once_t *once, void (*init)(void *arg), void *arg);
+PARC_API int parc_once_call_slow_(parc_once_t *once, void (*init)(void *arg),
+                                  void *arg);
 
-static inline int parc_once_call(parc_once_t *once, void (*init)(void *arg), void *arg)
+static inline int parc_once_call(parc_once_t *once, void (*init)(void *arg),
+                                 void *arg)
 {
     /* acquire: pairs with the release store of DONE after the initialiser
      * ran, so its writes are visible; the whole fast path is this load. */

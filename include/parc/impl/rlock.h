@@ -11,7 +11,8 @@
 PARC_BEGIN_DECLS
 
 /* Slow path, in src/rlock.c. */
-PARC_API int parc_rlock_acquire_(parc_rlock_t *l, uintptr_t self, parc_deadline_t deadline,
+PARC_API int parc_rlock_acquire_(parc_rlock_t *l, uintptr_t self,
+                                 parc_deadline_t deadline,
                         bool try_only);
 
 static inline int parc_rlock_lock(parc_rlock_t *l)

@@ -11,9 +11,11 @@
 PARC_BEGIN_DECLS
 
 /* Slow paths, in src/rwlock.c. */
-PARC_API int parc_rwlock_rdlock_slow_(parc_rwlock_t *l, uint32_t seen, parc_deadline_t deadline);
+PARC_API int parc_rwlock_rdlock_slow_(parc_rwlock_t *l, uint32_t seen,
+                                      parc_deadline_t deadline);
 
-PARC_API int parc_rwlock_wrlock_slow_(parc_rwlock_t *l, parc_deadline_t deadline, bool try_only);
+PARC_API int parc_rwlock_wrlock_slow_(parc_rwlock_t *l,
+                                      parc_deadline_t deadline, bool try_only);
 
 PARC_API int parc_rwlock_rdunlock_slow_(parc_rwlock_t *l, uint32_t seen);
 

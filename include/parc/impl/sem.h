@@ -25,7 +25,8 @@ static inline int parc_sem_acquire_try(parc_sem_t *s, uint32_t n)
 }
 
 /* Slow path of the blocking acquires (spin, then sleep); not for callers. */
-PARC_API int parc_sem_acquire_wait_(parc_sem_t *s, uint32_t n, parc_deadline_t deadline);
+PARC_API int parc_sem_acquire_wait_(parc_sem_t *s, uint32_t n,
+                                    parc_deadline_t deadline);
 
 static inline int parc_sem_acquire(parc_sem_t *s, uint32_t n)
 {

@@ -195,7 +195,8 @@ static inline int parc_spin_mcs_init(parc_spin_mcs_t *l)
     return 0;
 }
 
-static inline int parc_spin_mcs_lock(parc_spin_mcs_t *l, parc_spin_mcs_node_t *node)
+static inline int parc_spin_mcs_lock(parc_spin_mcs_t *l,
+                                     parc_spin_mcs_node_t *node)
 {
     if (l == NULL || node == NULL)
         return EINVAL;
@@ -220,7 +221,8 @@ static inline int parc_spin_mcs_lock(parc_spin_mcs_t *l, parc_spin_mcs_node_t *n
     return 0;
 }
 
-static inline int parc_spin_mcs_lock_try(parc_spin_mcs_t *l, parc_spin_mcs_node_t *node)
+static inline int parc_spin_mcs_lock_try(parc_spin_mcs_t *l,
+                                         parc_spin_mcs_node_t *node)
 {
     if (l == NULL || node == NULL)
         return EINVAL;
@@ -232,7 +234,8 @@ static inline int parc_spin_mcs_lock_try(parc_spin_mcs_t *l, parc_spin_mcs_node_
                ? 0 : EAGAIN;
 }
 
-static inline int parc_spin_mcs_unlock(parc_spin_mcs_t *l, parc_spin_mcs_node_t *node)
+static inline int parc_spin_mcs_unlock(parc_spin_mcs_t *l,
+                                       parc_spin_mcs_node_t *node)
 {
     if (l == NULL || node == NULL)
         return EINVAL;

@@ -37,9 +37,11 @@ static inline size_t parc_spsc_size(parc_spsc_t *q)
  * and closed; EPIPE if no push is in progress, else EAGAIN. */
 PARC_API int parc_spsc_closed_empty_(parc_spsc_t *q, size_t head);
 
-PARC_API int parc_spsc_push_wait_(parc_spsc_t *q, void *item, parc_deadline_t deadline);
+PARC_API int parc_spsc_push_wait_(parc_spsc_t *q, void *item,
+                                  parc_deadline_t deadline);
 
-PARC_API int parc_spsc_pop_wait_(parc_spsc_t *q, void **item, parc_deadline_t deadline);
+PARC_API int parc_spsc_pop_wait_(parc_spsc_t *q, void **item,
+                                 parc_deadline_t deadline);
 
 static inline parc_atomic(void *) *parc_spsc_slot_(parc_spsc_t *q, size_t pos)
 {

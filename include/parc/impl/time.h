@@ -15,7 +15,8 @@ static inline int64_t parc_add_sat(int64_t a, int64_t b)
     return (b > PARC_FOREVER - a) ? PARC_FOREVER : a + b;
 }
 
-static inline int parc_deadline_in(parc_deadline_t *deadline, int64_t timeout_ns)
+static inline int parc_deadline_in(parc_deadline_t *deadline,
+                                   int64_t timeout_ns)
 {
     if (deadline == NULL || timeout_ns < 0)
         return EINVAL;

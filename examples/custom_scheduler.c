@@ -24,7 +24,7 @@
 
 static parc_deque_t deques[WORKERS]; /* owner pushes/pops, others steal */
 static parc_inject_t inject;         /* submissions from outside */
-static parc_ec_t idle = PARC_EC_INIT; /* where workers sleep */
+static parc_eventcount_t idle = PARC_EVENTCOUNT_INIT; /* where workers sleep */
 static _Thread_local int self = -1;  /* this worker's index */
 static parc_future_t tasks[TASKS];
 
@@ -59,16 +59,16 @@ static void *worker(void *arg)
         bool closed = false;
         parc_future_t *t = find(self, &closed);
         if (t == NULL) { /* eventcount: register, re-check, sleep */
-            parc_ec_key_t key = parc_ec_prepare_wait(&idle);
+            parc_eventcount_key_t key = parc_eventcount_prepare_wait(&idle);
             if ((t = find(self, &closed)) == NULL) {
                 if (closed) { /* closed and drained */
-                    parc_ec_cancel_wait(&idle);
+                    parc_eventcount_cancel_wait(&idle);
                     return NULL;
                 }
-                parc_ec_wait(&idle, key, PARC_FOREVER);
+                parc_eventcount_wait(&idle, key, PARC_FOREVER);
                 continue;
             }
-            parc_ec_cancel_wait(&idle);
+            parc_eventcount_cancel_wait(&idle);
         }
         parc_future_run(t); /* runs it unless cancelled; wakes its waiters */
     }
@@ -79,7 +79,7 @@ static int square(void *arg, void **result)
     intptr_t i = (intptr_t)arg;
     if (i % 2 == 0 && i + 1 < TASKS) { /* spawn i+1 on our own deque */
         parc_deque_push(&deques[self], &tasks[i + 1]);
-        parc_ec_notify_one(&idle); /* an idle worker may steal it */
+        parc_eventcount_notify_one(&idle); /* an idle worker may steal it */
     }
     *result = (void *)(i * i);
     return 0;
@@ -97,7 +97,7 @@ int main(void)
         parc_future_init(&tasks[i], square, (void *)(intptr_t)i);
     for (int i = 0; i < TASKS; i += 2) { /* submit: push, then wake a sleeper */
         parc_inject_push(&inject, NULL, &tasks[i]);
-        parc_ec_notify_one(&idle);
+        parc_eventcount_notify_one(&idle);
     }
     int64_t sum = 0;
     for (int i = 0; i < TASKS; i++) {
@@ -106,7 +106,7 @@ int main(void)
         sum += (intptr_t)v;
     }
     parc_inject_close(&inject); /* then wake everyone to see it */
-    parc_ec_notify_all(&idle);
+    parc_eventcount_notify_all(&idle);
     for (int i = 0; i < WORKERS; i++) {
         pthread_join(threads[i], NULL);
         parc_deque_destroy(&deques[i]);

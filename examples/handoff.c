@@ -15,7 +15,7 @@
 #define COUNT 100000
 
 static parc_atomic(uint64_t) slot; /* 0 = empty, else value */
-static parc_ec_t slot_changed = PARC_EC_INIT;
+static parc_eventcount_t slot_changed = PARC_EVENTCOUNT_INIT;
 
 static bool slot_full(void *arg)
 {
@@ -35,10 +35,10 @@ static void *producer(void *arg)
 {
     (void)arg;
     for (uint64_t v = 1; v <= COUNT; v++) {
-        parc_ec_await(&slot_changed, slot_empty, NULL, PARC_FOREVER);
+        parc_eventcount_await(&slot_changed, slot_empty, NULL, PARC_FOREVER);
         /* release: publishes v to the consumer's acquire load */
         parc_store(&slot, v, PARC_RELEASE);
-        parc_ec_notify_all(&slot_changed);
+        parc_eventcount_notify_all(&slot_changed);
     }
     return NULL;
 }
@@ -49,10 +49,10 @@ int main(void)
     pthread_create(&t, NULL, producer, NULL);
     uint64_t sum = 0;
     for (int i = 0; i < COUNT; i++) {
-        parc_ec_await(&slot_changed, slot_full, NULL, PARC_FOREVER);
+        parc_eventcount_await(&slot_changed, slot_full, NULL, PARC_FOREVER);
         /* acquire: the value and everything written before it */
         sum += parc_xchg(&slot, 0, PARC_ACQ_REL);
-        parc_ec_notify_all(&slot_changed);
+        parc_eventcount_notify_all(&slot_changed);
     }
     pthread_join(t, NULL);
     uint64_t expect = (uint64_t)COUNT * (COUNT + 1) / 2;

@@ -30,16 +30,16 @@ static void asym_register(void)
 #endif
 }
 
-bool parc_asym_available(void)
+bool parc_asymfence_available(void)
 {
     pthread_once(&asym_once, asym_register);
     return asym_ok;
 }
 
-void parc_asym_heavy_fence(bool asym)
+void parc_asymfence_heavy(bool asym)
 {
     /* seq_cst fence: our own store-load barrier (and the whole barrier when
-     * the other side uses fences too); pairs with parc_asym_light_fence. */
+     * the other side uses fences too); pairs with parc_asymfence_light. */
     parc_fence(PARC_SEQ_CST);
 #if defined(__linux__) && defined(SYS_membarrier)
     if (asym) {

@@ -7,7 +7,7 @@
 
 /* The word every fence touches in a ThreadSanitizer build (see atomic.h).
  * Defined in every build so that objects built with and without TSan link. */
-_Atomic(unsigned) parc_tsan_fence_word;
+parc_atomic(unsigned) parc_tsan_fence_word;
 
 /* Installed by the fiber runtime (src/park_hook.h): yields the running
  * fiber and returns true, or returns false when the caller is a plain

@@ -20,7 +20,7 @@ int parc_barrier_init(parc_barrier_t *b, unsigned parties)
         return EINVAL;
     parc_atomic_init(&b->state, make(0, 0, MODE_OK));
     b->parties = parties;
-    return parc_ec_init(&b->ec);
+    return parc_eventcount_init(&b->ec);
 }
 
 int parc_barrier_init_flags(parc_barrier_t *b, unsigned parties, unsigned flags)
@@ -28,7 +28,7 @@ int parc_barrier_init_flags(parc_barrier_t *b, unsigned parties, unsigned flags)
     if ((flags & ~PARC_PSHARED) != 0)
         return EINVAL;
     int rc = parc_barrier_init(b, parties);
-    return rc != 0 ? rc : parc_ec_init_flags(&b->ec, flags);
+    return rc != 0 ? rc : parc_eventcount_init_flags(&b->ec, flags);
 }
 
 int parc_barrier_destroy(parc_barrier_t *b)
@@ -95,7 +95,7 @@ static int leave(parc_barrier_t *b, uint32_t generation)
          * hands no data over, and the notify below wakes who must see it. */
         if (parc_cas_weak(&b->state, &st, next, PARC_ACQUIRE, PARC_ACQUIRE)) {
             if (mode_of(next) != mode || generation_of(next) != generation)
-                parc_ec_notify_all(&b->ec); /* seq_cst fence inside orders
+                parc_eventcount_notify_all(&b->ec); /* seq_cst fence inside orders
                                              * the CAS before its check */
             return rc;
         }
@@ -115,7 +115,7 @@ static int barrier_wait(parc_barrier_t *b, unsigned *index,
             /* Earlier parties are still leaving; arrive once they have. */
             if (try_only)
                 return EAGAIN;
-            if (parc_ec_await(&b->ec, not_resetting, b, deadline) != 0)
+            if (parc_eventcount_await(&b->ec, not_resetting, b, deadline) != 0)
                 return ETIMEDOUT;
             st = parc_load(&b->state, PARC_RELAXED);
             continue;
@@ -131,7 +131,7 @@ static int barrier_wait(parc_barrier_t *b, unsigned *index,
                               PARC_ACQ_REL, PARC_RELAXED)) {
                 if (index != NULL)
                     *index = arrival;
-                parc_ec_notify_all(&b->ec); /* seq_cst fence inside orders
+                parc_eventcount_notify_all(&b->ec); /* seq_cst fence inside orders
                                              * the CAS before its check */
                 return 0;
             }
@@ -146,7 +146,7 @@ static int barrier_wait(parc_barrier_t *b, unsigned *index,
             break;
     }
     struct waiting w = { b, generation };
-    (void)parc_ec_await(&b->ec, released, &w, deadline);
+    (void)parc_eventcount_await(&b->ec, released, &w, deadline);
     /* Completed, broken, resetting or timed out: leave() sorts it out
      * (returning 0 at once when the generation completed). */
     int rc = leave(b, generation);
@@ -187,7 +187,7 @@ int parc_barrier_abort(parc_barrier_t *b)
         if (parc_cas_weak(&b->state, &st,
                           make(generation_of(st), count_of(st), MODE_BROKEN),
                           PARC_RELAXED, PARC_RELAXED)) {
-            parc_ec_notify_all(&b->ec);
+            parc_eventcount_notify_all(&b->ec);
             break;
         }
     }
@@ -211,7 +211,7 @@ int parc_barrier_reset(parc_barrier_t *b)
                                    : make(generation_of(st), count, MODE_RESETTING);
         /* relaxed: a reset publishes nothing; the notify wakes waiters */
         if (parc_cas_weak(&b->state, &st, next, PARC_RELAXED, PARC_RELAXED)) {
-            parc_ec_notify_all(&b->ec);
+            parc_eventcount_notify_all(&b->ec);
             return 0;
         }
     }

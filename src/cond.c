@@ -51,10 +51,9 @@ int parc_cond_wait_until(parc_cond_t *c, parc_mutex_t *m, parc_deadline_t deadli
     /* Spin first: a notify from a running thread arrives in a cache-line
      * round trip, a wake-up from the kernel costs tens of microseconds.
      * Yield now and then while spinning: when the notifier shares our core
-     * (2 cores, oversubscribed) spinning only delays it, and a yield hands
-     * it the core at once (measured, both threads on one CPU: a round trip
-     * went from ~35 us to ~5 us, sem_t's; with the partner on the other
-     * core a yield returns at once).
+     * (more threads than cores) spinning only delays it, and a yield hands
+     * it the core at once; with the partner on the other core a yield
+     * returns at once.
      * relaxed loads: the sequence carries no data (the mutex does). */
     for (unsigned i = 0; i < PARC_SPIN_POLLS && parc_load(&c->seq, PARC_RELAXED) == seen; i++)
         parc_spin_poll(i);

@@ -9,13 +9,14 @@ typedef struct parc_deque_array array_t;
 
 static array_t *array_new(int64_t capacity)
 {
-    array_t *a = malloc(sizeof *a + (size_t)capacity * sizeof a->slots[0]);
+    array_t *a = malloc(sizeof *a +
+                        (size_t)capacity * sizeof(parc_atomic(void *)));
     if (a == NULL)
         return NULL;
     a->mask = capacity - 1;
     a->prev = NULL;
     for (int64_t i = 0; i < capacity; i++)
-        parc_atomic_init(&a->slots[i], NULL);
+        parc_atomic_init(&parc_deque_slots_(a)[i], NULL);
     return a;
 }
 
@@ -64,9 +65,10 @@ array_t *parc_deque_grow_(parc_deque_t *d, array_t *a, int64_t t, int64_t b)
     if (n == NULL)
         return NULL;
     /* A stale t (smaller) only copies slots already stolen: harmless. */
-    for (int64_t i = t; i < b; i++)
-        parc_store(&n->slots[i & n->mask],
-                   parc_load(&a->slots[i & a->mask], PARC_RELAXED), PARC_RELAXED);
+    for (int64_t i = t; i < b; i++) {
+        void *item = parc_load(&parc_deque_slots_(a)[i & a->mask], PARC_RELAXED);
+        parc_store(&parc_deque_slots_(n)[i & n->mask], item, PARC_RELAXED);
+    }
     /* Thieves may still read `a`: keep it until destroy (see deque.h). */
     a->prev = d->retired;
     d->retired = a;
@@ -109,7 +111,7 @@ int parc_deque_steal(parc_deque_t *d, void **item)
     /* acquire: pairs with grow's release store: the copied slots are
      * visible. An older array holds the same item at t (see deque.h). */
     array_t *a = parc_load(&d->array, PARC_ACQUIRE);
-    void *x = parc_load(&a->slots[t & a->mask], PARC_RELAXED);
+    void *x = parc_load(&parc_deque_slots_(a)[t & a->mask], PARC_RELAXED);
     /* seq_cst: totally ordered with the owner's CAS and fences for the last
      * item (the paper's order). Failure: someone else took item t. */
     if (!parc_cas(&d->top, &t, t + 1, PARC_SEQ_CST, PARC_RELAXED))

@@ -6,7 +6,7 @@ int parc_event_init(parc_event_t *e)
     if (e == NULL)
         return EINVAL;
     parc_atomic_init(&e->state, 0u);
-    return parc_ec_init(&e->ec);
+    return parc_eventcount_init(&e->ec);
 }
 
 int parc_event_init_flags(parc_event_t *e, unsigned flags)
@@ -14,7 +14,7 @@ int parc_event_init_flags(parc_event_t *e, unsigned flags)
     if ((flags & ~PARC_PSHARED) != 0)
         return EINVAL;
     int rc = parc_event_init(e);
-    return rc != 0 ? rc : parc_ec_init_flags(&e->ec, flags);
+    return rc != 0 ? rc : parc_eventcount_init_flags(&e->ec, flags);
 }
 
 int parc_event_destroy(parc_event_t *e)
@@ -32,7 +32,7 @@ int parc_event_set(parc_event_t *e)
      * parc_event_is_set() and changed(). */
     uint32_t old = parc_for(&e->state, PARC_EVENT_SET_BIT, PARC_RELEASE);
     if (!(old & PARC_EVENT_SET_BIT))
-        parc_ec_notify_all(&e->ec); /* its seq_cst fence orders the RMW
+        parc_eventcount_notify_all(&e->ec); /* its seq_cst fence orders the RMW
                                      * above before its waiter check */
     return 0;
 }
@@ -75,7 +75,7 @@ static int wait_until(parc_event_t *e, parc_deadline_t deadline)
     struct seen w = { e, parc_load(&e->state, PARC_ACQUIRE) };
     if (w.state & PARC_EVENT_SET_BIT)
         return 0;
-    return parc_ec_await(&e->ec, changed, &w, deadline);
+    return parc_eventcount_await(&e->ec, changed, &w, deadline);
 }
 
 int parc_event_wait(parc_event_t *e)

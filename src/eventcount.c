@@ -1,7 +1,7 @@
 /* parc/eventcount.h: the parking side of the eventcount protocol. */
 #include "parc/eventcount.h"
 
-int parc_ec_init(parc_ec_t *ec)
+int parc_eventcount_init(parc_eventcount_t *ec)
 {
     if (ec == NULL)
         return EINVAL;
@@ -13,7 +13,7 @@ int parc_ec_init(parc_ec_t *ec)
 /* Bit 0 of the epoch: PARC_PSHARED was given at init (wakes add 2). */
 #define EC_SHARED_BIT 1u
 
-int parc_ec_init_flags(parc_ec_t *ec, unsigned flags)
+int parc_eventcount_init_flags(parc_eventcount_t *ec, unsigned flags)
 {
     if (ec == NULL || (flags & ~PARC_PSHARED) != 0)
         return EINVAL;
@@ -22,24 +22,27 @@ int parc_ec_init_flags(parc_ec_t *ec, unsigned flags)
     return 0;
 }
 
-int parc_ec_wait(parc_ec_t *ec, parc_ec_key_t key, parc_deadline_t deadline)
+int parc_eventcount_wait(parc_eventcount_t *ec, parc_eventcount_key_t key,
+                         parc_deadline_t deadline)
 {
     if (ec == NULL)
         return EINVAL;
-    /* The kernel (or the condvar bucket) compares the epoch with the key and
-     * sleeps atomically with respect to parc_ec_wake's bump-then-wake. */
-    int rc = (key & EC_SHARED_BIT) ? parc_park_wait_shared(&ec->epoch, key, deadline)
-                                   : parc_park_wait(&ec->epoch, key, deadline);
+    /* The kernel (or the condvar bucket) compares the epoch with the key
+     * and sleeps atomically with respect to parc_eventcount_wake's
+     * bump-then-wake. */
+    int rc = (key & EC_SHARED_BIT)
+                 ? parc_park_wait_shared(&ec->epoch, key, deadline)
+                 : parc_park_wait(&ec->epoch, key, deadline);
     parc_fas(&ec->waiters, 1u, PARC_RELAXED);
     /* acquire: a wake means a notifier bumped the epoch after publishing;
      * reading the epoch with acquire makes that publish visible to the
      * caller's re-check. Pairs with the release increment in
-     * parc_ec_wake(). */
+     * parc_eventcount_wake(). */
     (void)parc_load(&ec->epoch, PARC_ACQUIRE);
     return rc == ETIMEDOUT ? ETIMEDOUT : 0;
 }
 
-void parc_ec_wake(parc_ec_t *ec, bool all)
+void parc_eventcount_wake(parc_eventcount_t *ec, bool all)
 {
     /* release: publishes what the notifier wrote before notifying to a
      * waiter that reads the new epoch (prepare_wait, or after its park);
@@ -57,8 +60,8 @@ void parc_ec_wake(parc_ec_t *ec, bool all)
     }
 }
 
-int parc_ec_await(parc_ec_t *ec, bool (*ready)(void *arg), void *arg,
-                  parc_deadline_t deadline)
+int parc_eventcount_await(parc_eventcount_t *ec, bool (*ready)(void *arg),
+                          void *arg, parc_deadline_t deadline)
 {
     if (ec == NULL || ready == NULL)
         return EINVAL;
@@ -66,25 +69,25 @@ int parc_ec_await(parc_ec_t *ec, bool (*ready)(void *arg), void *arg,
      * round trip, a wake-up from the kernel tens of microseconds. Yield
      * now and then while spinning, so that a partner sharing our core
      * (threads outnumber cores) runs at once instead of after the whole
-     * spin: measured with both threads of a ping-pong on one CPU, the round
-     * trip fell from ~180 us to ~9 us. With the partner on the other core a
-     * yield returns at once. */
+     * spin, which would cost a ping-pong on one CPU a whole spin budget per
+     * round trip. With the partner on the other core a yield returns at
+     * once. */
     for (unsigned i = 0; i < PARC_SPIN_POLLS; i++) {
         if (ready(arg))
             return 0;
         parc_spin_poll(i);
     }
     for (;;) {
-        parc_ec_key_t key = parc_ec_prepare_wait(ec);
+        parc_eventcount_key_t key = parc_eventcount_prepare_wait(ec);
         if (ready(arg)) {
-            parc_ec_cancel_wait(ec);
+            parc_eventcount_cancel_wait(ec);
             return 0;
         }
         if (parc_deadline_passed(deadline)) {
-            parc_ec_cancel_wait(ec);
+            parc_eventcount_cancel_wait(ec);
             return ETIMEDOUT;
         }
-        if (parc_ec_wait(ec, key, deadline) == ETIMEDOUT)
+        if (parc_eventcount_wait(ec, key, deadline) == ETIMEDOUT)
             return ready(arg) ? 0 : ETIMEDOUT;
     }
 }

@@ -16,7 +16,7 @@ static parc_future_t chain_closed;
 
 /* Wakes parc_future_wait_any() callers: a completion that sees the
  * WAITERS bit notifies it (a waiter on a set cannot park on every word). */
-static parc_ec_t any_ec = PARC_EC_INIT;
+static parc_eventcount_t any_ec = PARC_EVENTCOUNT_INIT;
 
 /* How long a thread with a help hook parks before it asks the hook again:
  * work submitted meanwhile waits at most this long for a blocked worker. */
@@ -204,7 +204,7 @@ static void settle_chained(parc_future_t *f, uint32_t phase, int status,
 static void wake_waiters(parc_park_word_t *state)
 {
     parc_park_wake_all(state);
-    parc_ec_notify_all(&any_ec);
+    parc_eventcount_notify_all(&any_ec);
 }
 
 /* Complete a claimed (RUNNING) future and run its continuations. After
@@ -664,13 +664,13 @@ static int wait_any_until(parc_future_t *const *fs, size_t n, size_t *index,
                 return 0;
             }
         }
-        parc_ec_key_t key = parc_ec_prepare_wait(&any_ec);
+        parc_eventcount_key_t key = parc_eventcount_prepare_wait(&any_ec);
         if (scan_any(fs, n, index)) {
-            parc_ec_cancel_wait(&any_ec);
+            parc_eventcount_cancel_wait(&any_ec);
             return 0;
         }
         if (parc_deadline_passed(deadline)) {
-            parc_ec_cancel_wait(&any_ec);
+            parc_eventcount_cancel_wait(&any_ec);
             return ETIMEDOUT;
         }
         parc_deadline_t until = deadline;
@@ -679,7 +679,7 @@ static int wait_any_until(parc_future_t *const *fs, size_t n, size_t *index,
             if (slice < until)
                 until = slice;
         }
-        parc_ec_wait(&any_ec, key, until);
+        parc_eventcount_wait(&any_ec, key, until);
     }
 }
 

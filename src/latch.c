@@ -6,7 +6,7 @@ int parc_latch_init(parc_latch_t *l, uint32_t count)
     if (l == NULL)
         return EINVAL;
     parc_atomic_init(&l->count, count);
-    return parc_ec_init(&l->ec);
+    return parc_eventcount_init(&l->ec);
 }
 
 int parc_latch_destroy(parc_latch_t *l)
@@ -25,7 +25,7 @@ int parc_latch_count_down(parc_latch_t *l)
          * form one release sequence ending in the zero). */
         if (parc_cas_weak(&l->count, &c, c - 1, PARC_RELEASE, PARC_RELAXED)) {
             if (c == 1)
-                parc_ec_notify_all(&l->ec); /* its seq_cst fence orders the
+                parc_eventcount_notify_all(&l->ec); /* its seq_cst fence orders the
                                              * zero before the waiter check */
             return 0;
         }
@@ -49,7 +49,7 @@ int parc_latch_wait(parc_latch_t *l)
 {
     int rc = parc_latch_wait_try(l);
     struct waiter w = { l };
-    return rc == EAGAIN ? parc_ec_await(&l->ec, open_, &w, PARC_FOREVER) : rc;
+    return rc == EAGAIN ? parc_eventcount_await(&l->ec, open_, &w, PARC_FOREVER) : rc;
 }
 
 int parc_latch_wait_timed(parc_latch_t *l, int64_t timeout_ns)
@@ -64,5 +64,5 @@ int parc_latch_wait_timed(parc_latch_t *l, int64_t timeout_ns)
     parc_deadline_t deadline;
     parc_deadline_in(&deadline, timeout_ns);
     struct waiter w = { l };
-    return parc_ec_await(&l->ec, open_, &w, deadline);
+    return parc_eventcount_await(&l->ec, open_, &w, deadline);
 }

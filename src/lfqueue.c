@@ -165,7 +165,7 @@ int parc_lfqueue_init(parc_lfqueue_t *q)
     parc_atomic_init(&q->head, s);
     parc_atomic_init(&q->tail, s);
     parc_atomic_init(&q->closed, 0);
-    return parc_ec_init(&q->nonempty);
+    return parc_eventcount_init(&q->nonempty);
 }
 
 int parc_lfqueue_destroy(parc_lfqueue_t *q)
@@ -250,12 +250,12 @@ int parc_lfqueue_push(parc_lfqueue_t *q, void *item)
     int rc = push_in(q, item);
     section_leave(r);
     /*
-     * parc_ec_notify_one() without its fence. The eventcount needs the
+     * parc_eventcount_notify_one() without its fence. The eventcount needs the
      * item's publication ordered before the load of the waiter count, and
      * a waiter's registration before its re-check. Here the publication is
      * a seq_cst RMW (the enq FAA and the slot or next CAS in push_in) and
      * the load is seq_cst; the waiter registers, then runs a seq_cst fence
-     * F (parc_ec_prepare_wait), then re-checks. In the single order S of
+     * F (parc_eventcount_prepare_wait), then re-checks. In the single order S of
      * seq_cst operations either our load comes after F, and then it sees
      * the registration (C11 7.17.3p10: a seq_cst load after F in S reads
      * what was sequenced before F, or later), or it comes before F, and
@@ -264,7 +264,7 @@ int parc_lfqueue_push(parc_lfqueue_t *q, void *item)
      * relaxed one does, so the push saves a full fence.
      */
     if (rc == 0 && parc_load(&q->nonempty.waiters, PARC_SEQ_CST) != 0)
-        parc_ec_wake(&q->nonempty, false);
+        parc_eventcount_wake(&q->nonempty, false);
     return rc;
 }
 
@@ -362,7 +362,7 @@ struct pop_wait {
     int rc;
 };
 
-/* parc_ec_await's condition: try to pop; done unless the queue was empty. */
+/* parc_eventcount_await's condition: try to pop; done unless the queue was empty. */
 static bool pop_ready(void *arg)
 {
     struct pop_wait *w = arg;
@@ -373,7 +373,7 @@ static bool pop_ready(void *arg)
 static int pop_until(parc_lfqueue_t *q, void **item, parc_deadline_t deadline)
 {
     struct pop_wait w = { q, NULL, EAGAIN };
-    int rc = parc_ec_await(&q->nonempty, pop_ready, &w, deadline);
+    int rc = parc_eventcount_await(&q->nonempty, pop_ready, &w, deadline);
     if (rc != 0)
         return rc;
     if (w.rc == 0)
@@ -432,7 +432,7 @@ int parc_lfqueue_close(parc_lfqueue_t *q)
         parc_cas(&q->tail, &s, next, PARC_RELEASE, PARC_RELAXED);
     }
     section_leave(r);
-    parc_ec_notify_all(&q->nonempty);
+    parc_eventcount_notify_all(&q->nonempty);
     return 0;
 }
 

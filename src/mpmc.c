@@ -20,10 +20,10 @@ int parc_mpmc_init(parc_mpmc_t *q, parc_mpmc_cell_t *cells, size_t capacity)
     parc_atomic_init(&q->deq, 0);
     q->cells = cells;
     q->mask = capacity - 1;
-    q->asym = parc_asym_available();
+    q->asym = parc_asymfence_available();
     q->owns_cells = false;
-    parc_ec_init(&q->items);
-    parc_ec_init(&q->space);
+    parc_eventcount_init(&q->items);
+    parc_eventcount_init(&q->space);
     parc_atomic_init(&q->items_armed, 0u);
     parc_atomic_init(&q->space_armed, 0u);
     return 0;
@@ -38,8 +38,8 @@ int parc_mpmc_init_flags(parc_mpmc_t *q, parc_mpmc_cell_t *cells, size_t capacit
     if (rc != 0 || !(flags & PARC_PSHARED))
         return rc;
     q->asym = false; /* membarrier cannot reach the other processes */
-    parc_ec_init_flags(&q->items, PARC_PSHARED);
-    parc_ec_init_flags(&q->space, PARC_PSHARED);
+    parc_eventcount_init_flags(&q->items, PARC_PSHARED);
+    parc_eventcount_init_flags(&q->space, PARC_PSHARED);
     return 0;
 }
 
@@ -86,8 +86,8 @@ int parc_mpmc_close(parc_mpmc_t *q)
      * alone (a claim's CAS fails once the bit is set); the fences in the
      * notifies below order it before the waiter-count loads. */
     parc_for(&q->enq, PARC_MPMC_CLOSED, PARC_RELAXED);
-    parc_ec_notify_all(&q->items);
-    parc_ec_notify_all(&q->space);
+    parc_eventcount_notify_all(&q->items);
+    parc_eventcount_notify_all(&q->space);
     return 0;
 }
 
@@ -102,22 +102,22 @@ int parc_mpmc_close(parc_mpmc_t *q)
             parc_spin_poll(i_);                                             \
         }                                                                   \
         for (;;) {                                                          \
-            parc_ec_key_t key_ = parc_ec_prepare_wait(ec);                  \
+            parc_eventcount_key_t key_ = parc_eventcount_prepare_wait(ec);                  \
             /* relaxed: ordered before the re-check by the fence below   */ \
             parc_store(armed, 1u, PARC_RELAXED);                            \
             /* store-load with every running thread: the flag before the */ \
             /* re-check; pairs with the light fence in                   */ \
             /* parc_mpmc_notify_() after a publish or release.           */ \
-            parc_asym_heavy_fence((q)->asym);                               \
+            parc_asymfence_heavy((q)->asym);                               \
             if ((rc_ = (try_expr)) != EAGAIN) {                             \
-                parc_ec_cancel_wait(ec);                                    \
+                parc_eventcount_cancel_wait(ec);                                    \
                 return rc_;                                                 \
             }                                                               \
             if (parc_deadline_passed(deadline)) {                           \
-                parc_ec_cancel_wait(ec);                                    \
+                parc_eventcount_cancel_wait(ec);                                    \
                 return ETIMEDOUT;                                           \
             }                                                               \
-            if (parc_ec_wait(ec, key_, deadline) == ETIMEDOUT) {            \
+            if (parc_eventcount_wait(ec, key_, deadline) == ETIMEDOUT) {            \
                 rc_ = (try_expr);                                           \
                 return rc_ == EAGAIN ? ETIMEDOUT : rc_;                     \
             }                                                               \

@@ -2,6 +2,7 @@
  * decides pushes racing with close. */
 #include "parc/mpsc.h"
 
+#include <stdlib.h>
 #include <string.h>
 
 #define NODE(v) ((parc_mpsc_node_t *)((v) & ~PARC_MPSC_TAGS_))
@@ -16,7 +17,7 @@ int parc_mpsc_init(parc_mpsc_t *q)
     q->tail = &q->stub;
     parc_atomic_init(&q->head, (uintptr_t)&q->stub | PARC_MPSC_EMPTY_);
     parc_atomic_init(&q->closed, 0u);
-    parc_ec_init(&q->ec);
+    parc_eventcount_init(&q->ec);
     return 0;
 }
 
@@ -26,6 +27,26 @@ int parc_mpsc_destroy(parc_mpsc_t *q)
         return EINVAL;
     q->tail = NULL;
     return 0;
+}
+
+int parc_mpsc_create(parc_mpsc_t **out)
+{
+    if (out == NULL)
+        return EINVAL;
+    /* Two whole lines (asserted in mpsc.h), as aligned_alloc requires. */
+    parc_mpsc_t *q = aligned_alloc(PARC_CACHELINE, sizeof *q);
+    *out = q;
+    if (q == NULL)
+        return ENOMEM;
+    return parc_mpsc_init(q);
+}
+
+void parc_mpsc_free(parc_mpsc_t *q)
+{
+    if (q == NULL)
+        return;
+    (void)parc_mpsc_destroy(q);
+    free(q);
 }
 
 int parc_mpsc_close(parc_mpsc_t *q)
@@ -44,7 +65,7 @@ int parc_mpsc_close(parc_mpsc_t *q)
     /* release: pairs with the consumer's acquire loads of next (and with
      * the acquire check of an undecided predecessor in push_slow_). */
     parc_store(&NODE(prev)->next, (uintptr_t)&q->end, PARC_RELEASE);
-    parc_ec_notify_all(&q->ec);
+    parc_eventcount_notify_all(&q->ec);
     return 0;
 }
 
@@ -193,22 +214,22 @@ static int pop_wait(parc_mpsc_t *q, parc_mpsc_node_t **out,
             parc_backoff_spin(&backoff);
             continue;
         }
-        parc_ec_key_t key = parc_ec_prepare_wait(&q->ec);
+        parc_eventcount_key_t key = parc_eventcount_prepare_wait(&q->ec);
         /* Registered (prepare's seq_cst fence orders it before what
          * follows): mark the queue empty so that the next push wakes us. */
         if (!parc_mpsc_mark_empty(q)) {
-            parc_ec_cancel_wait(&q->ec);
+            parc_eventcount_cancel_wait(&q->ec);
             continue;
         }
         /* Re-check after the mark: close takes the mark and notifies all. */
         rc = parc_mpsc_pop_try_(q, out);
         if (rc != EAGAIN) {
-            parc_ec_cancel_wait(&q->ec);
+            parc_eventcount_cancel_wait(&q->ec);
             if (rc == 0 || rc == EPIPE)
                 return rc;
             continue;
         }
-        (void)parc_ec_wait(&q->ec, key, deadline); /* loop re-checks all */
+        (void)parc_eventcount_wait(&q->ec, key, deadline); /* loop re-checks all */
     }
 }
 

@@ -38,7 +38,14 @@
 #define PARC_TLS_MODEL
 #endif
 
-static _Thread_local char thread_tag PARC_TLS_MODEL;
+/* Thread ids come from a counter, not from the address of a thread-local
+ * object: glibc reuses an exited thread's stack, and with it the address
+ * of its TLS, for the next thread it creates, so an address would make a
+ * new thread look like the owner of a lock that an exited thread still
+ * holds (its unlock would succeed, its lock report EDEADLK). Each id is
+ * drawn once, on the thread's first call, and never handed out again. */
+static parc_atomic(uintptr_t) next_thread_id = 1;
+static _Thread_local uintptr_t thread_id PARC_TLS_MODEL;
 
 /* Set by the fiber runtime (src/fiber.c) while a fiber runs on this
  * thread: the fiber owns what it locks, since it may unlock on another
@@ -48,7 +55,15 @@ _Thread_local uintptr_t parc_thread_id_fiber_ PARC_TLS_MODEL;
 uintptr_t parc_thread_id(void)
 {
     uintptr_t fiber = parc_thread_id_fiber_;
-    return fiber != 0 ? fiber : (uintptr_t)&thread_tag;
+    if (fiber != 0)
+        return fiber;
+    uintptr_t id = thread_id;
+    if (id == 0) {
+        /* Relaxed: the counter only has to hand out distinct values. */
+        id = parc_faa(&next_thread_id, (uintptr_t)1, PARC_RELAXED);
+        thread_id = id;
+    }
+    return id;
 }
 
 int parc_mutex_init(parc_mutex_t *m, unsigned kind)

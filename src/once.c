@@ -17,7 +17,7 @@ int parc_once_init(parc_once_t *once)
     if (once == NULL)
         return EINVAL;
     parc_atomic_init(&once->state, (uint32_t)PARC_ONCE_NEW);
-    return parc_ec_init(&once->ec);
+    return parc_eventcount_init(&once->ec);
 }
 
 struct waiter {
@@ -50,7 +50,7 @@ int parc_once_call_slow_(parc_once_t *once, void (*init)(void *arg), void *arg)
         /* release: publishes everything the initialiser wrote; pairs with
          * the acquire loads of DONE in parc_once_call()/parc_once_done(). */
         parc_store(&once->state, (uint32_t)PARC_ONCE_DONE, PARC_RELEASE);
-        parc_ec_notify_all(&once->ec); /* its seq_cst fence orders DONE
+        parc_eventcount_notify_all(&once->ec); /* its seq_cst fence orders DONE
                                         * before the waiter check */
         return 0;
     }
@@ -60,5 +60,5 @@ int parc_once_call_slow_(parc_once_t *once, void (*init)(void *arg), void *arg)
         if (r->once == once)
             return EDEADLK;
     struct waiter w = { once };
-    return parc_ec_await(&once->ec, done, &w, PARC_FOREVER);
+    return parc_eventcount_await(&once->ec, done, &w, PARC_FOREVER);
 }

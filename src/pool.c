@@ -61,7 +61,7 @@ static bool wake_one(parc_pool_t *p)
     pthread_mutex_unlock(&p->sleep_lock);
     if (w == NULL)
         return false;
-    parc_ec_notify_one(&w->ec);
+    parc_eventcount_notify_one(&w->ec);
     return true;
 }
 
@@ -353,12 +353,12 @@ static void park_until_claimed(pool_worker_t *w)
 {
     /* acquire: pairs with the release store in wake_one */
     while (parc_load(&w->claimed, PARC_ACQUIRE) == 0) {
-        parc_ec_key_t key = parc_ec_prepare_wait(&w->ec);
+        parc_eventcount_key_t key = parc_eventcount_prepare_wait(&w->ec);
         if (parc_load(&w->claimed, PARC_ACQUIRE) != 0) { /* as above */
-            parc_ec_cancel_wait(&w->ec);
+            parc_eventcount_cancel_wait(&w->ec);
             break;
         }
-        parc_ec_wait(&w->ec, key, PARC_FOREVER);
+        parc_eventcount_wait(&w->ec, key, PARC_FOREVER);
     }
 }
 

@@ -17,7 +17,7 @@ typedef struct pool_worker {
     parc_deque_t deque;      /* cache-aligned inside */
     /* Parking: the worker sleeps on its own eventcount until a waker
      * claims it (sets `claimed` and takes it off the sleepers list). */
-    PARC_CACHE_ALIGNED parc_ec_t ec;
+    PARC_CACHE_ALIGNED parc_eventcount_t ec;
     parc_atomic(int) claimed;
     bool asleep;                       /* on the sleepers list (sleep_lock) */
     struct pool_worker *next_sleeper;  /* sleep_lock */

@@ -107,7 +107,7 @@ int parc_pool_create(unsigned workers, const parc_pool_options_t *opts,
         pool_worker_t *w = &p->workers[i];
         w->pool = p;
         w->index = i;
-        parc_ec_init(&w->ec);
+        parc_eventcount_init(&w->ec);
         parc_atomic_init(&w->claimed, 0);
         w->rng = 0x9e3779b97f4a7c15ull * (i + 1);
         if (parc_deque_init(&w->deque, opts->deque_capacity) != 0) {

@@ -284,6 +284,40 @@ int parc_queue_destroy(parc_queue_t *q)
     return 0;
 }
 
+int parc_queue_init_fifo(parc_queue_t *q, int64_t maxsize)
+{
+    return parc_queue_init(q, maxsize, PARC_QUEUE_FIFO, NULL, NULL);
+}
+
+int parc_queue_create(parc_queue_t **out, int64_t maxsize,
+                      parc_queue_order_t order, parc_queue_cmp_t *cmp,
+                      void *cmp_arg)
+{
+    if (out == NULL)
+        return EINVAL;
+    *out = NULL;
+    /* The struct is PARC_CACHE_ALIGNED, so its size is a multiple of the
+     * line, as aligned_alloc requires. */
+    parc_queue_t *q = aligned_alloc(PARC_CACHELINE, sizeof *q);
+    if (q == NULL)
+        return ENOMEM;
+    int rc = parc_queue_init(q, maxsize, order, cmp, cmp_arg);
+    if (rc != 0) {
+        free(q);
+        return rc;
+    }
+    *out = q;
+    return 0;
+}
+
+void parc_queue_free(parc_queue_t *q)
+{
+    if (q == NULL)
+        return;
+    (void)parc_queue_destroy(q);
+    free(q);
+}
+
 /* ---- waiting ---------------------------------------------------------------- */
 
 /*
@@ -293,7 +327,7 @@ int parc_queue_destroy(parc_queue_t *q)
  * threads lands there), then ever less often (after 2, 4 ... 64 pauses),
  * PARC_SPIN_POLLS pauses in all. A poll pulls the lines the other side
  * writes into our cache; polling a slow partner less often leaves them in
- * its cache and costs it fewer misses. As parc_ec_await does, every
+ * its cache and costs it fewer misses. As parc_eventcount_await does, every
  * PARC_SPIN_YIELD_EVERY polls yield the processor instead, so that a
  * partner sharing our core (more threads than cores) runs at once.
  *

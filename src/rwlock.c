@@ -34,9 +34,9 @@
  * it run and finish at once, where a spin would only run down the budget
  * and park (a futex wake-up, ~45 us here, for the waiter and for every
  * thread queued behind it); and a waiter that yields is off the lock's
- * line while the threads that can proceed use it. 90% reads, 4 threads
- * on 2 idle cores: 58-60M ops/s with a yield every 32 pauses, 87-90M
- * every 8. With a core per thread a yield returns at once (~0.3 us).
+ * line while the threads that can proceed use it. With a core per thread
+ * a yield returns at once (~0.3 us), so yielding more often costs little
+ * where nothing is oversubscribed.
  *
  * Writers waiting for a writer are woken one at a time: the woken one
  * sets WWAIT again when it takes the lock or parks again, so the next

@@ -224,7 +224,7 @@ static int poll_all(round_t *r, size_t *index)
 
 /* ---- steps 2 and 4: register and withdraw ---------------------------------- */
 
-static parc_ec_t *ec_of(const parc_select_case_t *c)
+static parc_eventcount_t *ec_of(const parc_select_case_t *c)
 {
     if (c->kind == PARC_SELECT_EVENT)
         return &((parc_event_t *)c->obj)->ec;
@@ -250,15 +250,15 @@ static void withdraw(round_t *r, size_t taken)
             parc_mutex_unlock(&ch->lock);
             continue;
         }
-        parc_ec_t *ec = ec_of(c);
+        parc_eventcount_t *ec = ec_of(c);
         if (ec == NULL)
             continue; /* a future: its WAITERS bit costs a spare wake-up */
-        parc_ec_cancel_wait(ec);
+        parc_eventcount_cancel_wait(ec);
         /* Invariant 4: a release may have woken us instead of another
          * acquirer. */
         if (c->kind == PARC_SELECT_SEM && i != taken &&
             parc_sem_value(c->obj) > 0)
-            parc_ec_notify_one(ec);
+            parc_eventcount_notify_one(ec);
     }
 #ifdef __linux__
     if (r->has_fd) {
@@ -316,10 +316,10 @@ static int register_all(round_t *r, size_t *index, int *rc)
             }
             parc_mutex_unlock(&ch->lock);
         } else {
-            parc_ec_t *ec = ec_of(c);
+            parc_eventcount_t *ec = ec_of(c);
             bool ready;
             if (ec != NULL) {
-                s->key = parc_ec_prepare_wait(ec); /* then re-check */
+                s->key = parc_eventcount_prepare_wait(ec); /* then re-check */
                 s->registered = true;
                 ready = watch_ready(c);
             } else if (c->kind == PARC_SELECT_FUTURE) {

@@ -13,7 +13,7 @@ int parc_sem_init_bounded(parc_sem_t *s, uint32_t permits, uint32_t bound)
     parc_atomic_init(&s->permits, permits);
     s->bound = bound;
     parc_atomic_init(&s->big_waiters, 0u);
-    return parc_ec_init(&s->ec);
+    return parc_eventcount_init(&s->ec);
 }
 
 int parc_sem_init_flags(parc_sem_t *s, uint32_t permits, uint32_t bound,
@@ -22,7 +22,7 @@ int parc_sem_init_flags(parc_sem_t *s, uint32_t permits, uint32_t bound,
     if ((flags & ~PARC_PSHARED) != 0)
         return EINVAL;
     int rc = parc_sem_init_bounded(s, permits, bound);
-    return rc != 0 ? rc : parc_ec_init_flags(&s->ec, flags);
+    return rc != 0 ? rc : parc_eventcount_init_flags(&s->ec, flags);
 }
 
 int parc_sem_destroy(parc_sem_t *s)
@@ -48,13 +48,13 @@ int parc_sem_acquire_wait_(parc_sem_t *s, uint32_t n, parc_deadline_t deadline)
 {
     struct take t = { s, n };
     if (n == 1)
-        return parc_ec_await(&s->ec, take_ready, &t, deadline);
+        return parc_eventcount_await(&s->ec, take_ready, &t, deadline);
     /* A waiter for several permits may be unable to use a release that a
      * waiter for one could: announce it, so that releases wake everybody.
-     * The increment precedes the seq_cst fence in parc_ec_prepare_wait(),
+     * The increment precedes the seq_cst fence in parc_eventcount_prepare_wait(),
      * so a releaser that sees this waiter registered sees it here too. */
     parc_faa(&s->big_waiters, 1u, PARC_RELAXED);
-    int rc = parc_ec_await(&s->ec, take_ready, &t, deadline);
+    int rc = parc_eventcount_await(&s->ec, take_ready, &t, deadline);
     parc_fas(&s->big_waiters, 1u, PARC_RELAXED);
     return rc;
 }
@@ -84,15 +84,15 @@ int parc_sem_release(parc_sem_t *s, uint32_t n)
          * parc_sem_acquire_try(). */
     } while (!parc_cas_weak(&s->permits, &v, v + n, PARC_RELEASE, PARC_RELAXED));
     /* seq_cst fence: orders the count update above before the waiter-count
-     * loads below; pairs with the fence in parc_ec_prepare_wait(), so either
+     * loads below; pairs with the fence in parc_eventcount_prepare_wait(), so either
      * a waiter's re-check sees the permits or we see the waiter. */
     parc_fence(PARC_SEQ_CST);
-    if (parc_ec_has_waiters(&s->ec)) {
+    if (parc_eventcount_has_waiters(&s->ec)) {
         /* One waiter can use one permit. Several permits, or a waiter that
          * wants several, may need several wake-ups or a particular waiter:
          * wake them all and let them race (correct; rare). */
         bool all = n > 1 || parc_load(&s->big_waiters, PARC_RELAXED) != 0;
-        parc_ec_wake(&s->ec, all);
+        parc_eventcount_wake(&s->ec, all);
     }
     return 0;
 }

@@ -87,8 +87,8 @@ int parc_shmqueue_init(parc_shmqueue_t *q, size_t capacity, size_t msg_size)
     q->stride = stride_for(msg_size);
     parc_atomic_init(&q->lost_sends, (uint64_t)0);
     parc_atomic_init(&q->lost_receives, (uint64_t)0);
-    parc_ec_init_flags(&q->items, PARC_PSHARED);
-    parc_ec_init_flags(&q->space, PARC_PSHARED);
+    parc_eventcount_init_flags(&q->items, PARC_PSHARED);
+    parc_eventcount_init_flags(&q->space, PARC_PSHARED);
     q->magic = MAGIC;
     for (uint64_t i = 0; i < capacity; i++)
         parc_atomic_init(&cell_at(q, i)->state, make(i, 0, EMPTY));
@@ -157,7 +157,7 @@ static int send_once(parc_shmqueue_t *q, const void *msg, size_t len,
             /* release: publishes len and data; pairs with the consumer's
              * acquire load of the state. */
             parc_store(&c->state, make(e, 0, FULL), PARC_RELEASE);
-            parc_ec_notify_one(&q->items);
+            parc_eventcount_notify_one(&q->items);
             return 0;
         }
         if (pos_of(st) == ((e - q->capacity) & POS_MASK)) {
@@ -208,7 +208,7 @@ static int recv_once(parc_shmqueue_t *q, void *buf, size_t *len, bool check,
                 /* release: our reads of the cell happen before the next
                  * producer's writes; pairs with its acquire CAS. */
                 parc_store(&c->state, make(d + q->capacity, 0, EMPTY), PARC_RELEASE);
-                parc_ec_notify_one(&q->space);
+                parc_eventcount_notify_one(&q->space);
                 return 0;
             case READING:
                 advance(&q->deq, d);
@@ -221,7 +221,7 @@ static int recv_once(parc_shmqueue_t *q, void *buf, size_t *len, bool check,
                         continue;
                     parc_faa(&q->lost_sends, UINT64_C(1), PARC_RELAXED);
                     advance(&q->deq, d);
-                    parc_ec_notify_one(&q->space);
+                    parc_eventcount_notify_one(&q->space);
                     return EOWNERDEAD;
                 }
                 *blocker = st;
@@ -297,7 +297,7 @@ static int recv_attempt(parc_shmqueue_t *q, void *io, size_t *len, bool check,
 static _Thread_local uint64_t try_suspect;
 
 static int run(parc_shmqueue_t *q, attempt_fn attempt, void *io, size_t *len,
-               parc_ec_t *ec, parc_deadline_t deadline, bool try_only)
+               parc_eventcount_t *ec, parc_deadline_t deadline, bool try_only)
 {
     uint64_t blocker;
     int rc = attempt(q, io, len, false, &blocker);
@@ -321,10 +321,10 @@ static int run(parc_shmqueue_t *q, attempt_fn attempt, void *io, size_t *len,
     for (;;) {
         if (parc_deadline_passed(deadline))
             return ETIMEDOUT;
-        parc_ec_key_t key = parc_ec_prepare_wait(ec);
+        parc_eventcount_key_t key = parc_eventcount_prepare_wait(ec);
         rc = attempt(q, io, len, check, &blocker);
         if (rc != EAGAIN) {
-            parc_ec_cancel_wait(ec);
+            parc_eventcount_cancel_wait(ec);
             return rc;
         }
         /* Waiting on a claimant: wake up now and then to ask whether it
@@ -333,7 +333,7 @@ static int run(parc_shmqueue_t *q, attempt_fn attempt, void *io, size_t *len,
         if (blocker != 0 && (deadline == PARC_FOREVER ||
                              deadline - parc_now_ns() > OWNER_CHECK_NS))
             parc_deadline_in(&slice, OWNER_CHECK_NS);
-        int w = parc_ec_wait(ec, key, slice);
+        int w = parc_eventcount_wait(ec, key, slice);
         check = blocker != 0 && w == ETIMEDOUT;
     }
 }
@@ -410,8 +410,8 @@ int parc_shmqueue_close(parc_shmqueue_t *q)
     uint64_t st = make(e, 0, EMPTY);
     (void)parc_cas(&c->state, &st, make(e, CLOSE_MARK, EMPTY), PARC_RELAXED,
                    PARC_RELAXED);
-    parc_ec_notify_all(&q->items);
-    parc_ec_notify_all(&q->space);
+    parc_eventcount_notify_all(&q->items);
+    parc_eventcount_notify_all(&q->space);
     return 0;
 }
 
@@ -437,8 +437,8 @@ size_t parc_shmqueue_recover(parc_shmqueue_t *q)
         freed++;
     }
     if (freed > 0) {
-        parc_ec_notify_all(&q->items);
-        parc_ec_notify_all(&q->space);
+        parc_eventcount_notify_all(&q->items);
+        parc_eventcount_notify_all(&q->space);
     }
     return freed;
 }

@@ -38,10 +38,10 @@ int parc_spsc_init(parc_spsc_t *q, void **buf, size_t capacity)
      * before it free (parc_spsc_free_at_). */
     q->lookahead = capacity >= 2 * PARC_SPSC_LOOKAHEAD ? PARC_SPSC_LOOKAHEAD
                                                        : capacity / 2;
-    q->asym = parc_asym_available();
+    q->asym = parc_asymfence_available();
     q->owns_buf = false;
-    parc_ec_init(&q->items);
-    parc_ec_init(&q->space);
+    parc_eventcount_init(&q->items);
+    parc_eventcount_init(&q->space);
     parc_atomic_init(&q->items_armed, 0u);
     parc_atomic_init(&q->space_armed, 0u);
     return 0;
@@ -88,10 +88,10 @@ int parc_spsc_close(parc_spsc_t *q)
         return EINVAL;
     parc_store(&q->closed, 1u, PARC_RELAXED);
     /* notify_all's seq_cst fence orders the flag before the waiter-count
-     * loads; pairs with the fence in parc_ec_prepare_wait() of a waiter that
-     * then re-checks the flag. */
-    parc_ec_notify_all(&q->items);
-    parc_ec_notify_all(&q->space);
+     * loads; pairs with the fence in parc_eventcount_prepare_wait() of a
+     * waiter that then re-checks the flag. */
+    parc_eventcount_notify_all(&q->items);
+    parc_eventcount_notify_all(&q->space);
     return 0;
 }
 
@@ -103,7 +103,7 @@ int parc_spsc_closed_empty_(parc_spsc_t *q, size_t head)
      * check either follows it (and sees the flag: its push backs out) or
      * precedes it, and then its mark, or the publish before the mark's
      * end, is visible below (see "Close" in spsc.h). */
-    parc_asym_heavy_fence(q->asym);
+    parc_asymfence_heavy(q->asym);
     /* acquire: reading the end of a mark makes that push's publish
      * visible; pairs with the release stores of the mark. */
     if (parc_load(&q->pushing, PARC_ACQUIRE) != 0)
@@ -125,21 +125,21 @@ int parc_spsc_push_wait_(parc_spsc_t *q, void *item, parc_deadline_t deadline)
         parc_spin_poll(i);
     }
     for (;;) {
-        parc_ec_key_t key = parc_ec_prepare_wait(&q->space);
+        parc_eventcount_key_t key = parc_eventcount_prepare_wait(&q->space);
         parc_store(&q->space_armed, 1u, PARC_RELAXED); /* ordered by the fence below */
         /* store-load with every running thread: the flag before the
          * re-check; pairs with the light fence in parc_spsc_notify_(). */
-        parc_asym_heavy_fence(q->asym);
+        parc_asymfence_heavy(q->asym);
         int rc = parc_spsc_push_try(q, item);
         if (rc != EAGAIN) {
-            parc_ec_cancel_wait(&q->space);
+            parc_eventcount_cancel_wait(&q->space);
             return rc;
         }
         if (parc_deadline_passed(deadline)) {
-            parc_ec_cancel_wait(&q->space);
+            parc_eventcount_cancel_wait(&q->space);
             return ETIMEDOUT;
         }
-        if (parc_ec_wait(&q->space, key, deadline) == ETIMEDOUT) {
+        if (parc_eventcount_wait(&q->space, key, deadline) == ETIMEDOUT) {
             rc = parc_spsc_push_try(q, item);
             return rc == EAGAIN ? ETIMEDOUT : rc;
         }
@@ -156,28 +156,28 @@ int parc_spsc_pop_wait_(parc_spsc_t *q, void **item, parc_deadline_t deadline)
     }
     parc_backoff_t backoff = PARC_BACKOFF_INIT;
     for (;;) {
-        parc_ec_key_t key = parc_ec_prepare_wait(&q->items);
+        parc_eventcount_key_t key = parc_eventcount_prepare_wait(&q->items);
         parc_store(&q->items_armed, 1u, PARC_RELAXED); /* ordered by the fence below */
         /* store-load with every running thread: the flag before the
          * re-check; pairs with the light fence in parc_spsc_notify_(). */
-        parc_asym_heavy_fence(q->asym);
+        parc_asymfence_heavy(q->asym);
         int rc = parc_spsc_pop_try(q, item);
         if (rc != EAGAIN) {
-            parc_ec_cancel_wait(&q->items);
+            parc_eventcount_cancel_wait(&q->items);
             return rc;
         }
         if (parc_deadline_passed(deadline)) {
-            parc_ec_cancel_wait(&q->items);
+            parc_eventcount_cancel_wait(&q->items);
             return ETIMEDOUT;
         }
         if (parc_spsc_is_closed(q)) {
             /* Closed but a push is in progress: it will publish or back out
              * without necessarily notifying; do not sleep, yield to it. */
-            parc_ec_cancel_wait(&q->items);
+            parc_eventcount_cancel_wait(&q->items);
             parc_backoff_spin(&backoff);
             continue;
         }
-        if (parc_ec_wait(&q->items, key, deadline) == ETIMEDOUT) {
+        if (parc_eventcount_wait(&q->items, key, deadline) == ETIMEDOUT) {
             rc = parc_spsc_pop_try(q, item);
             return rc == EAGAIN ? ETIMEDOUT : rc;
         }

@@ -1,6 +1,8 @@
 /* parc/status.h: descriptions of the return codes. */
 #include "parc/status.h"
 
+#include <string.h>
+
 const char *parc_strerror(int code)
 {
     switch (code) {
@@ -40,6 +42,8 @@ const char *parc_strerror(int code)
     case EPROTO:
         return "EPROTO: not a parc shared region (or a corrupt one)";
     default:
-        return "unknown parc status";
+        /* Not a code parc returns, but callers pass on errno values of
+         * their own too: the C library knows those. */
+        return strerror(code);
     }
 }

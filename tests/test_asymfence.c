@@ -23,7 +23,7 @@ static void *light_side(void *arg)
         while (parc_load(&d->round_go, PARC_ACQUIRE) < r)
             parc_cpu_relax();
         parc_store(&d->x, r, PARC_RELAXED);
-        parc_asym_light_fence(d->asym);
+        parc_asymfence_light(d->asym);
         d->light_saw[r - 1] = parc_load(&d->y, PARC_RELAXED);
         /* release: publishes light_saw to the heavy side */
         parc_store(&d->round_done, r, PARC_RELEASE);
@@ -33,8 +33,8 @@ static void *light_side(void *arg)
 
 START_TEST(available_is_stable)
 {
-    bool a = parc_asym_available();
-    ck_assert(a == parc_asym_available());
+    bool a = parc_asymfence_available();
+    ck_assert(a == parc_asymfence_available());
 #ifdef PARC_TSAN
     ck_assert(!a); /* TSan does not model membarrier: fences both sides */
 #endif
@@ -44,7 +44,7 @@ END_TEST
 START_TEST(dekker_never_both_miss)
 {
     static struct dekker d;
-    d.asym = _i == 0 ? parc_asym_available() : false;
+    d.asym = _i == 0 ? parc_asymfence_available() : false;
     parc_atomic_init(&d.x, 0);
     parc_atomic_init(&d.y, 0);
     parc_atomic_init(&d.round_go, 0);
@@ -62,7 +62,7 @@ START_TEST(dekker_never_both_miss)
         for (int k = r % 16; k > 0; k--)
             parc_cpu_relax();
         parc_store(&d.y, r, PARC_RELAXED);
-        parc_asym_heavy_fence(d.asym);
+        parc_asymfence_heavy(d.asym);
         int heavy_saw = parc_load(&d.x, PARC_RELAXED);
         /* acquire: pairs with the light side's release of round_done */
         while (parc_load(&d.round_done, PARC_ACQUIRE) < r)

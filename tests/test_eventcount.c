@@ -14,20 +14,20 @@
 
 START_TEST(rejects_null)
 {
-    ck_assert_int_eq(parc_ec_init(NULL), EINVAL);
-    ck_assert_int_eq(parc_ec_wait(NULL, 0, PARC_FOREVER), EINVAL);
-    parc_ec_t ec = PARC_EC_INIT;
-    ck_assert_int_eq(parc_ec_await(NULL, NULL, NULL, PARC_FOREVER), EINVAL);
-    ck_assert_int_eq(parc_ec_await(&ec, NULL, NULL, PARC_FOREVER), EINVAL);
+    ck_assert_int_eq(parc_eventcount_init(NULL), EINVAL);
+    ck_assert_int_eq(parc_eventcount_wait(NULL, 0, PARC_FOREVER), EINVAL);
+    parc_eventcount_t ec = PARC_EVENTCOUNT_INIT;
+    ck_assert_int_eq(parc_eventcount_await(NULL, NULL, NULL, PARC_FOREVER), EINVAL);
+    ck_assert_int_eq(parc_eventcount_await(&ec, NULL, NULL, PARC_FOREVER), EINVAL);
 }
 END_TEST
 
 START_TEST(notify_without_waiters_changes_nothing)
 {
-    parc_ec_t ec;
-    ck_assert_int_eq(parc_ec_init(&ec), 0);
-    parc_ec_notify_one(&ec);
-    parc_ec_notify_all(&ec);
+    parc_eventcount_t ec;
+    ck_assert_int_eq(parc_eventcount_init(&ec), 0);
+    parc_eventcount_notify_one(&ec);
+    parc_eventcount_notify_all(&ec);
     /* the fast path only loads the waiter count: the epoch stays */
     ck_assert_uint_eq(parc_load(&ec.epoch, PARC_RELAXED), 0);
     ck_assert_uint_eq(parc_load(&ec.waiters, PARC_RELAXED), 0);
@@ -36,27 +36,27 @@ END_TEST
 
 START_TEST(prepare_then_notify_makes_wait_return)
 {
-    parc_ec_t ec = PARC_EC_INIT;
-    parc_ec_key_t key = parc_ec_prepare_wait(&ec);
+    parc_eventcount_t ec = PARC_EVENTCOUNT_INIT;
+    parc_eventcount_key_t key = parc_eventcount_prepare_wait(&ec);
     ck_assert_uint_eq(parc_load(&ec.waiters, PARC_RELAXED), 1);
-    parc_ec_notify_one(&ec); /* sees the waiter: bumps the epoch */
+    parc_eventcount_notify_one(&ec); /* sees the waiter: bumps the epoch */
     ck_assert_uint_ne(parc_load(&ec.epoch, PARC_RELAXED), key);
-    ck_assert_int_eq(parc_ec_wait(&ec, key, PARC_FOREVER), 0); /* no sleep */
+    ck_assert_int_eq(parc_eventcount_wait(&ec, key, PARC_FOREVER), 0); /* no sleep */
     ck_assert_uint_eq(parc_load(&ec.waiters, PARC_RELAXED), 0);
 
-    key = parc_ec_prepare_wait(&ec);
-    parc_ec_cancel_wait(&ec);
+    key = parc_eventcount_prepare_wait(&ec);
+    parc_eventcount_cancel_wait(&ec);
     ck_assert_uint_eq(parc_load(&ec.waiters, PARC_RELAXED), 0);
 }
 END_TEST
 
 START_TEST(wait_times_out_after_deadline)
 {
-    parc_ec_t ec = PARC_EC_INIT;
-    parc_ec_key_t key = parc_ec_prepare_wait(&ec);
+    parc_eventcount_t ec = PARC_EVENTCOUNT_INIT;
+    parc_eventcount_key_t key = parc_eventcount_prepare_wait(&ec);
     parc_deadline_t d;
     parc_deadline_in(&d, 10 * PARC_NS_PER_MS);
-    ck_assert_int_eq(parc_ec_wait(&ec, key, d), ETIMEDOUT);
+    ck_assert_int_eq(parc_eventcount_wait(&ec, key, d), ETIMEDOUT);
     ck_assert_int_ge(parc_now_ns(), d);
     ck_assert_uint_eq(parc_load(&ec.waiters, PARC_RELAXED), 0);
 }
@@ -71,20 +71,20 @@ static bool flag_set(void *arg)
 
 START_TEST(await_times_out_and_succeeds)
 {
-    parc_ec_t ec = PARC_EC_INIT;
+    parc_eventcount_t ec = PARC_EVENTCOUNT_INIT;
     parc_deadline_t d;
     parc_deadline_in(&d, 5 * PARC_NS_PER_MS);
-    ck_assert_int_eq(parc_ec_await(&ec, never, NULL, d), ETIMEDOUT);
+    ck_assert_int_eq(parc_eventcount_await(&ec, never, NULL, d), ETIMEDOUT);
     ck_assert_int_ge(parc_now_ns(), d);
     parc_atomic(int) flag;
     parc_atomic_init(&flag, 1);
-    ck_assert_int_eq(parc_ec_await(&ec, flag_set, (void *)&flag, d), 0);
+    ck_assert_int_eq(parc_eventcount_await(&ec, flag_set, (void *)&flag, d), 0);
     ck_assert_uint_eq(parc_load(&ec.waiters, PARC_RELAXED), 0);
 }
 END_TEST
 
 struct flag_setter {
-    parc_ec_t *ec;
+    parc_eventcount_t *ec;
     parc_atomic(int) *flag;
 };
 
@@ -93,13 +93,13 @@ static void *set_later(void *arg)
     struct flag_setter *s = arg;
     parc_sleep_ns(20 * PARC_NS_PER_MS); /* long enough for the waiter to park */
     parc_store(s->flag, 1, PARC_RELEASE);
-    parc_ec_notify_all(s->ec);
+    parc_eventcount_notify_all(s->ec);
     return NULL;
 }
 
 START_TEST(await_parks_until_notified)
 {
-    parc_ec_t ec = PARC_EC_INIT;
+    parc_eventcount_t ec = PARC_EVENTCOUNT_INIT;
     parc_atomic(int) flag;
     parc_atomic_init(&flag, 0);
     struct flag_setter s = { &ec, &flag };
@@ -107,7 +107,7 @@ START_TEST(await_parks_until_notified)
     ck_assert_int_eq(pthread_create(&t, NULL, set_later, &s), 0);
     parc_deadline_t d;
     parc_deadline_in(&d, PARC_TEST_PATIENCE_NS);
-    ck_assert_int_eq(parc_ec_await(&ec, flag_set, (void *)&flag, d), 0);
+    ck_assert_int_eq(parc_eventcount_await(&ec, flag_set, (void *)&flag, d), 0);
     ck_assert_int_eq(pthread_join(t, NULL), 0);
 }
 END_TEST
@@ -115,7 +115,7 @@ END_TEST
 /* ---- producers and consumers over a counter ------------------------- */
 
 struct pc {
-    parc_ec_t ec;
+    parc_eventcount_t ec;
     parc_atomic(int64_t) items;     /* available */
     parc_atomic(int64_t) taken;     /* consumed so far */
     parc_atomic(int) done;          /* every item taken */
@@ -147,9 +147,9 @@ static void *pc_producer(void *arg)
         /* release: publishes the item; pairs with the consumers' acquire */
         parc_faa(&pc->items, 1, PARC_RELEASE);
         if (pc->notify_all)
-            parc_ec_notify_all(&pc->ec);
+            parc_eventcount_notify_all(&pc->ec);
         else
-            parc_ec_notify_one(&pc->ec);
+            parc_eventcount_notify_one(&pc->ec);
         if ((i & 63) == 0)
             sched_yield(); /* let consumers drain and sleep often */
     }
@@ -163,20 +163,20 @@ static void *pc_consumer(void *arg)
         if (pc_try_take(pc)) {
             if (parc_faa(&pc->taken, 1, PARC_RELAXED) + 1 == pc->total) {
                 parc_store(&pc->done, 1, PARC_RELEASE);
-                parc_ec_notify_all(&pc->ec);
+                parc_eventcount_notify_all(&pc->ec);
             }
             continue;
         }
         if (parc_load(&pc->done, PARC_ACQUIRE))
             return NULL;
-        parc_ec_key_t key = parc_ec_prepare_wait(&pc->ec);
+        parc_eventcount_key_t key = parc_eventcount_prepare_wait(&pc->ec);
         if (pc_ready(pc)) {
-            parc_ec_cancel_wait(&pc->ec);
+            parc_eventcount_cancel_wait(&pc->ec);
             continue;
         }
         parc_deadline_t d;
         parc_deadline_in(&d, PARC_TEST_PATIENCE_NS);
-        if (parc_ec_wait(&pc->ec, key, d) == ETIMEDOUT && pc_ready(pc)) {
+        if (parc_eventcount_wait(&pc->ec, key, d) == ETIMEDOUT && pc_ready(pc)) {
             /* asleep for the whole patience while work was there */
             parc_faa(&pc->lost_wakeups, 1, PARC_RELAXED);
             return NULL;
@@ -187,7 +187,7 @@ static void *pc_consumer(void *arg)
 static void run_pc(int producers, int consumers, int per_producer, int notify_all)
 {
     static struct pc pc;
-    parc_ec_init(&pc.ec);
+    parc_eventcount_init(&pc.ec);
     parc_atomic_init(&pc.items, 0);
     parc_atomic_init(&pc.taken, 0);
     parc_atomic_init(&pc.done, 0);

@@ -97,6 +97,27 @@ START_TEST(fifo_and_entry)
 }
 END_TEST
 
+/* The heap form (issue 14): cache-line aligned, initialised like
+ * parc_mpsc_init (marked empty: the first push reports was_empty). */
+START_TEST(create_and_free)
+{
+    parc_mpsc_t *q = NULL;
+    struct msg m = { .seq = 7 };
+    parc_mpsc_node_t *n;
+    bool was_empty = false;
+    ck_assert_int_eq(parc_mpsc_create(NULL), EINVAL);
+    ck_assert_int_eq(parc_mpsc_create(&q), 0);
+    ck_assert_ptr_nonnull(q);
+    ck_assert_uint_eq((uintptr_t)q % PARC_CACHELINE, 0);
+    ck_assert_int_eq(parc_mpsc_push(q, &m.node, &was_empty), 0);
+    ck_assert(was_empty);
+    ck_assert_int_eq(parc_mpsc_pop_try(q, &n), 0);
+    ck_assert_ptr_eq(msg_of(n), &m);
+    parc_mpsc_free(q);
+    parc_mpsc_free(NULL);
+}
+END_TEST
+
 START_TEST(was_empty_reports_the_mark)
 {
     parc_mpsc_t q;
@@ -636,6 +657,7 @@ static Suite *mpsc_suite(void)
     tcase_add_test(tc, two_cache_lines);
     tcase_add_test(tc, rejects_bad_arguments);
     tcase_add_test(tc, fifo_and_entry);
+    tcase_add_test(tc, create_and_free);
     tcase_add_test(tc, was_empty_reports_the_mark);
     tcase_add_test(tc, in_flight_push_is_not_empty_nor_closed);
     tcase_add_test(tc, close_drains_then_epipe);

@@ -118,6 +118,59 @@ START_TEST(errorcheck_unlock_by_a_non_owner_is_eperm)
 }
 END_TEST
 
+/* A thread that exits holding an ERRORCHECK mutex leaves it held by
+ * nobody alive. glibc gives the next thread the exited one's stack, and so
+ * the same TLS addresses: an id taken from a TLS address would make that
+ * thread the owner (unlock 0, lock_try EDEADLK). */
+typedef struct exit_holding {
+    parc_mutex_t *m;
+    uintptr_t id;   /* the thread's parc_thread_id() */
+    int unlock_rc;  /* second thread: its unlock */
+    int trylock_rc; /* second thread: its lock_try */
+} exit_holding_t;
+
+static void *lock_and_exit(void *arg)
+{
+    exit_holding_t *e = arg;
+    e->id = parc_thread_id();
+    e->unlock_rc = parc_mutex_lock(e->m); /* kept: the thread exits holding */
+    return NULL;
+}
+
+static void *try_the_orphan(void *arg)
+{
+    exit_holding_t *e = arg;
+    e->id = parc_thread_id();
+    e->unlock_rc = parc_mutex_unlock(e->m);
+    e->trylock_rc = parc_mutex_lock_try(e->m);
+    return NULL;
+}
+
+START_TEST(errorcheck_owner_that_exited_is_not_the_next_thread)
+{
+    parc_mutex_t m;
+    ck_assert_int_eq(parc_mutex_init(&m, PARC_MUTEX_ERRORCHECK), 0);
+    for (int round = 0; round < 4; round++) {
+        exit_holding_t first = { .m = &m }, next = { .m = &m };
+        pthread_t t;
+        ck_assert_int_eq(pthread_create(&t, NULL, lock_and_exit, &first), 0);
+        ck_assert_int_eq(pthread_join(t, NULL), 0);
+        ck_assert_int_eq(first.unlock_rc, 0);
+        ck_assert_int_eq(pthread_create(&t, NULL, try_the_orphan, &next), 0);
+        ck_assert_int_eq(pthread_join(t, NULL), 0);
+        ck_assert(first.id != 0 && next.id != 0);
+        ck_assert_msg(next.id != first.id, "thread id %ju reused",
+                      (uintmax_t)next.id);
+        ck_assert_int_eq(next.unlock_rc, EPERM);
+        ck_assert_int_eq(next.trylock_rc, EAGAIN);
+        ck_assert(parc_mutex_is_locked(&m));
+        /* Free it for the next round the way nothing else can: re-init
+         * (the orphan is exactly what error checking cannot repair). */
+        ck_assert_int_eq(parc_mutex_init(&m, PARC_MUTEX_ERRORCHECK), 0);
+    }
+}
+END_TEST
+
 START_TEST(trylock_from_another_thread_is_eagain_while_held)
 {
     parc_mutex_t m;
@@ -285,6 +338,7 @@ static Suite *mutex_suite(void)
     tcase_add_loop_test(tc, unlock_of_an_unlocked_mutex_is_eperm, 0, 2);
     tcase_add_test(tc, errorcheck_relock_by_the_owner_is_edeadlk);
     tcase_add_test(tc, errorcheck_unlock_by_a_non_owner_is_eperm);
+    tcase_add_test(tc, errorcheck_owner_that_exited_is_not_the_next_thread);
     tcase_add_loop_test(tc, trylock_from_another_thread_is_eagain_while_held, 0, 2);
     suite_add_tcase(s, tc);
     TCase *tw = tcase_create("waiting");

@@ -59,6 +59,42 @@ START_TEST(rejects_bad_arguments)
 }
 END_TEST
 
+/* The short FIFO init and the heap forms (issue 14): the same queue as
+ * parc_queue_init(q, maxsize, FIFO, NULL, NULL); the heap one is
+ * cache-line aligned as the struct demands. */
+START_TEST(init_fifo_and_heap_forms)
+{
+    parc_queue_t q;
+    void *v;
+    ck_assert_int_eq(parc_queue_init_fifo(NULL, 2), EINVAL);
+    ck_assert_int_eq(parc_queue_init_fifo(&q, -1), EINVAL);
+    ck_assert_int_eq(parc_queue_init_fifo(&q, INT64_C(1) << 62), EINVAL);
+    ck_assert_int_eq(parc_queue_init_fifo(&q, 2), 0);
+    ck_assert_int_eq(parc_queue_put(&q, V(1)), 0);
+    ck_assert_int_eq(parc_queue_put(&q, V(2)), 0);
+    ck_assert_int_eq(parc_queue_put_try(&q, V(3)), EAGAIN); /* bounded */
+    ck_assert_int_eq(parc_queue_get(&q, &v), 0);
+    ck_assert_ptr_eq(v, V(1)); /* FIFO */
+    ck_assert_int_eq(parc_queue_destroy(&q), 0);
+
+    parc_queue_t *h = NULL;
+    ck_assert_int_eq(parc_queue_create(NULL, 0, PARC_QUEUE_FIFO, NULL, NULL),
+                     EINVAL);
+    ck_assert_int_eq(parc_queue_create(&h, 0, PARC_QUEUE_PRIORITY, NULL, NULL),
+                     EINVAL);
+    ck_assert_ptr_null(h);
+    ck_assert_int_eq(parc_queue_create(&h, 0, PARC_QUEUE_LIFO, NULL, NULL), 0);
+    ck_assert_ptr_nonnull(h);
+    ck_assert_uint_eq((uintptr_t)h % PARC_CACHELINE, 0);
+    ck_assert_int_eq(parc_queue_put(h, V(1)), 0);
+    ck_assert_int_eq(parc_queue_put(h, V(2)), 0);
+    ck_assert_int_eq(parc_queue_get(h, &v), 0);
+    ck_assert_ptr_eq(v, V(2)); /* LIFO */
+    parc_queue_free(h); /* with an item still inside: not the queue's */
+    parc_queue_free(NULL);
+}
+END_TEST
+
 START_TEST(fifo_lifo_and_static_init)
 {
     parc_queue_t f = PARC_QUEUE_INIT, l;
@@ -600,6 +636,7 @@ static Suite *queue_suite(void)
     tcase_set_timeout(tc, 60 * PARC_SLOWDOWN);
     tcase_add_test(tc, rejects_bad_arguments);
     tcase_add_test(tc, fifo_lifo_and_static_init);
+    tcase_add_test(tc, init_fifo_and_heap_forms);
     tcase_add_test(tc, priority_is_stable);
     tcase_add_test(tc, bounded_full_and_timeouts);
     tcase_add_test(tc, task_done_and_join);

@@ -29,12 +29,61 @@
 #ifndef PARC_ATOMIC_H
 #define PARC_ATOMIC_H
 
+#ifdef __cplusplus
+#include <atomic>
+#else
 #include <stdatomic.h>
+#endif
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
+#include "parc/api.h"
 #include "parc/chaos.h"
+
+/* ---- the language seam ---------------------------------------------- */
+
+/*
+ * C++ reads these headers too. There the operations below go through
+ * std::atomic: the names of C11's <stdatomic.h> that the wrappers use are
+ * brought into the global namespace (what C++23's <stdatomic.h> does), so
+ * each wrapper expands to the same call with the same memory order in both
+ * languages. std::atomic<T> for the integer and pointer types parc uses has
+ * the size and alignment of C's _Atomic(T) (both compilers lay them out as
+ * a plain T aligned to its size, lock-free), so C and C++ translation units
+ * share parc objects; tests/cxx checks the layout of every public type.
+ * Rejected: the __atomic builtins on plain T in C++ (no type safety, and a
+ * plain uint64_t is less aligned than _Atomic(uint64_t) on 32-bit x86).
+ */
+#ifdef __cplusplus
+using std::memory_order;
+using std::memory_order_relaxed;
+using std::memory_order_acquire;
+using std::memory_order_release;
+using std::memory_order_acq_rel;
+using std::memory_order_seq_cst;
+using std::atomic_init;
+using std::atomic_load_explicit;
+using std::atomic_store_explicit;
+using std::atomic_exchange_explicit;
+using std::atomic_compare_exchange_strong_explicit;
+using std::atomic_compare_exchange_weak_explicit;
+using std::atomic_fetch_add_explicit;
+using std::atomic_fetch_sub_explicit;
+using std::atomic_fetch_or_explicit;
+using std::atomic_fetch_and_explicit;
+using std::atomic_thread_fence;
+using std::atomic_signal_fence;
+#define PARC_ATOMIC_TYPE_(T) std::atomic<T>
+#define PARC_ALIGNAS_(n) alignas(n)
+#define PARC_STATIC_ASSERT(cond, msg) static_assert(cond, msg)
+#else
+#define PARC_ATOMIC_TYPE_(T) _Atomic(T)
+#define PARC_ALIGNAS_(n) _Alignas(n)
+/** A compile-time assertion in either language (C11 _Static_assert, C++
+ * static_assert). */
+#define PARC_STATIC_ASSERT(cond, msg) _Static_assert(cond, msg)
+#endif
 
 /* ---- memory orders -------------------------------------------------- */
 
@@ -46,8 +95,9 @@
 
 /* ---- typed atomics and operations ------------------------------------ */
 
-/* parc_atomic(T): an atomic object of type T (declaration helper). */
-#define parc_atomic(T) _Atomic(T)
+/** parc_atomic(T): an atomic object of type T (declaration helper):
+ * _Atomic(T) in C, std::atomic<T> in C++, with the same layout. */
+#define parc_atomic(T) PARC_ATOMIC_TYPE_(T)
 
 /* Initialise an atomic that no other thread can see yet (no ordering). */
 #define parc_atomic_init(p, v) atomic_init((p), (v))
@@ -102,9 +152,9 @@
 #endif
 
 #ifdef PARC_TSAN
-/* TSan build: a fence becomes an RMW of the same order on one shared word,
- * which TSan models as acquire/release synchronisation. */
-extern _Atomic(unsigned) parc_tsan_fence_word;
+/* TSan build: a fence becomes an RMW of the same order on one shared word
+ * (parc_tsan_fence_word, declared in parc/impl/atomic.h), which TSan
+ * models as acquire/release synchronisation. */
 #define parc_fence(mo) \
     ((void)(PARC_CHAOS_POINT(), \
             atomic_fetch_add_explicit(&parc_tsan_fence_word, 0u, (mo))))
@@ -176,32 +226,31 @@ extern _Atomic(unsigned) parc_tsan_fence_word;
  * every padded structure for a small gain; parc pads to one line. */
 #define PARC_CACHELINE 64
 
-/* Put a field that other threads write on its own cache line. */
-#define PARC_CACHE_ALIGNED _Alignas(PARC_CACHELINE)
+/** Put a field that other threads write on its own cache line (_Alignas
+ * in C, alignas in C++). */
+#define PARC_CACHE_ALIGNED PARC_ALIGNAS_(PARC_CACHELINE)
 
 /* Explicit padding member: PARC_PAD(name, bytes_already_used). */
 #define PARC_PAD(name, used) char name[PARC_CACHELINE - ((used) % PARC_CACHELINE)]
 
 /* ---- spinning ----------------------------------------------------------- */
 
-/* Tell the processor we are in a spin-wait loop: x86 PAUSE, arm64 YIELD. */
-static inline void parc_cpu_relax(void)
-{
-#if defined(__x86_64__) || defined(__i386__)
-    __builtin_ia32_pause();
-#elif defined(__aarch64__) || defined(__arm__)
-    __asm__ __volatile__("yield" ::: "memory");
-#else
-    parc_compiler_barrier();
-#endif
-}
+PARC_BEGIN_DECLS
 
-/*
+/** Tell the processor we are in a spin-wait loop: x86 PAUSE, arm64 YIELD.
+ * Any thread; never blocks. */
+static inline void parc_cpu_relax(void);
+
+/** Yield the processor (sched_yield) behind a chaos point. Any thread;
+ * gives up the core but does not wait for anything. */
+PARC_API void parc_yield(void);
+
+/**
  * Bounded exponential backoff. Each call to parc_backoff_spin() relaxes the
  * CPU for the current number of iterations, then doubles it up to
  * PARC_BACKOFF_MAX. Once the cap is reached further calls yield the
  * processor instead: on an oversubscribed machine the thread we wait for
- * may need our core.
+ * may need our core. Owned by one thread (usually a local variable).
  *
  * Usage:  parc_backoff_t b = PARC_BACKOFF_INIT;
  *         while (!ready()) parc_backoff_spin(&b);
@@ -214,30 +263,18 @@ typedef struct parc_backoff {
 #define PARC_BACKOFF_MAX 1024u
 #define PARC_BACKOFF_INIT { PARC_BACKOFF_MIN }
 
-static inline void parc_backoff_reset(parc_backoff_t *b)
-{
-    b->iterations = PARC_BACKOFF_MIN;
-}
+/** Start `b` again from PARC_BACKOFF_MIN. The owning thread; never
+ * blocks. */
+static inline void parc_backoff_reset(parc_backoff_t *b);
 
-/* True while the backoff still spins rather than yields. */
-static inline bool parc_backoff_spinning(const parc_backoff_t *b)
-{
-    return b->iterations < PARC_BACKOFF_MAX;
-}
+/** True while the backoff still spins rather than yields. The owning
+ * thread; never blocks. */
+static inline bool parc_backoff_spinning(const parc_backoff_t *b);
 
-/* Defined in src/atomic.c: sched_yield() behind a chaos point. */
-void parc_yield(void);
-
-static inline void parc_backoff_spin(parc_backoff_t *b)
-{
-    if (b->iterations >= PARC_BACKOFF_MAX) {
-        parc_yield();
-        return;
-    }
-    for (uint32_t i = 0; i < b->iterations; i++)
-        parc_cpu_relax();
-    b->iterations <<= 1;
-}
+/** One round of backoff: relax the CPU for the current number of
+ * iterations and double it, or yield the processor once at the cap. The
+ * owning thread; spins or yields, never parks. */
+static inline void parc_backoff_spin(parc_backoff_t *b);
 
 /*
  * How long a blocking path spins before it parks, in parc_cpu_relax() polls.
@@ -253,22 +290,20 @@ static inline void parc_backoff_spin(parc_backoff_t *b)
 #define PARC_SPIN_POLLS 1000u
 
 /* A spinning waiter yields the processor once every this many polls (see
- * parc_ec_await): cheap when the partner runs on another core, decisive
- * when it waits for our core. */
+ * parc_eventcount_await): cheap when the partner runs on another core,
+ * decisive when it waits for our core. */
 #define PARC_SPIN_YIELD_EVERY 32u
 
-/* Poll number `i` of a bounded spin before parking: a PAUSE, but every
+/** Poll number `i` of a bounded spin before parking: a PAUSE, but every
  * PARC_SPIN_YIELD_EVERY-th poll gives the processor away. When threads
  * outnumber cores the thread we wait for is often not running, and a
  * futex sleep and wake-up (~45 us plus a system call on the waker's side)
  * costs far more than a yield that lets it run now; with a core each, a
- * yield returns at once. */
-static inline void parc_spin_poll(unsigned i)
-{
-    if (i % PARC_SPIN_YIELD_EVERY == PARC_SPIN_YIELD_EVERY - 1)
-        parc_yield();
-    else
-        parc_cpu_relax();
-}
+ * yield returns at once. Any thread; never parks. */
+static inline void parc_spin_poll(unsigned i);
+
+PARC_END_DECLS
+
+#include "parc/impl/atomic.h"
 
 #endif /* PARC_ATOMIC_H */

@@ -41,10 +41,13 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "parc/api.h"
 #include "parc/atomic.h"
 #include "parc/eventcount.h"
 #include "parc/status.h"
 #include "parc/time.h"
+
+PARC_BEGIN_DECLS
 
 /* The most parties a barrier can have (30 bits of its state word). */
 #define PARC_BARRIER_MAX_PARTIES ((1u << 30) - 1u)
@@ -52,70 +55,80 @@
 typedef struct parc_barrier {
     parc_atomic(uint64_t) state; /* generation:32 | waiting:30 | mode:2 */
     uint32_t parties;
-    parc_ec_t ec;                /* where waiters sleep */
+    parc_eventcount_t ec;        /* where waiters sleep */
 } parc_barrier_t;
 
 /* Static initialiser for `parties` parties (1 .. PARC_BARRIER_MAX_PARTIES;
  * parc_barrier_init() checks that, the macro cannot). */
-#define PARC_BARRIER_INIT(parties) { 0, (parties), PARC_EC_INIT }
+#define PARC_BARRIER_INIT(parties) { 0, (parties), PARC_EVENTCOUNT_INIT }
 
-/* Initialise a barrier for `parties` parties. Returns 0, or EINVAL when b
- * is NULL or parties is 0 or > PARC_BARRIER_MAX_PARTIES. */
-int parc_barrier_init(parc_barrier_t *b, unsigned parties);
+/** Initialise a barrier for `parties` parties. Returns 0, or EINVAL when b
+ * is NULL or parties is 0 or > PARC_BARRIER_MAX_PARTIES. Not while other
+ * threads use it; never blocks. */
+PARC_API int parc_barrier_init(parc_barrier_t *b, unsigned parties);
 
-/* As parc_barrier_init() with flags: 0 or PARC_PSHARED (in memory shared
+/** As parc_barrier_init() with flags: 0 or PARC_PSHARED (in memory shared
  * between processes). What a dead process costs: a party that dies never
  * arrives, so the others wait until their timeout (the _timed form) or
  * until a survivor that learnt of the death calls parc_barrier_abort()
  * (everyone gets EPIPE). Returns as parc_barrier_init, EINVAL also for an
  * unknown flag. */
-int parc_barrier_init_flags(parc_barrier_t *b, unsigned parties, unsigned flags);
+PARC_API int parc_barrier_init_flags(parc_barrier_t *b, unsigned parties, unsigned flags);
 
-/* Release resources (none today). No thread may be using the barrier.
- * Returns 0, or EINVAL when b is NULL. */
-int parc_barrier_destroy(parc_barrier_t *b);
+/** Release resources (none today). No thread may be using the barrier.
+ * Returns 0, or EINVAL when b is NULL. Not while other threads use it;
+ * never blocks. */
+PARC_API int parc_barrier_destroy(parc_barrier_t *b);
 
-/* Arrive and wait until all parties of this generation have arrived.
+/** Arrive and wait until all parties of this generation have arrived.
  * Blocks (spins briefly, then sleeps). On 0, *index (when index is not
  * NULL) holds the arrival index; parties-1 means the caller arrived last.
  * Returns 0; EPIPE when the barrier is or becomes broken (abort, reset, a
  * timeout of another party) before the generation completes; EINVAL when b
- * is NULL. */
-int parc_barrier_wait(parc_barrier_t *b, unsigned *index);
+ * is NULL. Any thread. */
+PARC_API int parc_barrier_wait(parc_barrier_t *b, unsigned *index);
 
-/* Complete the generation if the caller is its last party; otherwise do
+/** Complete the generation if the caller is its last party; otherwise do
  * nothing. Never blocks. Returns 0 (and *index = parties-1) when it
- * completed the generation; EAGAIN when more parties are missing or a reset
- * is in progress; EPIPE when broken; EINVAL when b is NULL. */
-int parc_barrier_wait_try(parc_barrier_t *b, unsigned *index);
+ * completed the generation; EAGAIN when more parties are missing or a
+ * reset is in progress; EPIPE when broken; EINVAL when b is NULL. Any
+ * thread. */
+PARC_API int parc_barrier_wait_try(parc_barrier_t *b, unsigned *index);
 
-/* As parc_barrier_wait(), for at most `timeout_ns` nanoseconds (relative;
+/** As parc_barrier_wait(), for at most `timeout_ns` nanoseconds (relative;
  * PARC_FOREVER = no limit). When the deadline passes first (never before
  * it), the caller leaves, the barrier breaks (others get EPIPE) and the
  * caller gets ETIMEDOUT; also ETIMEDOUT when the deadline passes while the
  * caller waits for a reset to finish (nothing breaks then). Returns 0,
- * ETIMEDOUT, EPIPE, or EINVAL when b is NULL or timeout_ns < 0. */
-int parc_barrier_wait_timed(parc_barrier_t *b, unsigned *index, int64_t timeout_ns);
+ * ETIMEDOUT, EPIPE, or EINVAL when b is NULL or timeout_ns < 0. Any
+ * thread. */
+PARC_API int parc_barrier_wait_timed(parc_barrier_t *b, unsigned *index,
+                                     int64_t timeout_ns);
 
-/* Break the barrier: every waiting party and every later wait() returns
- * EPIPE until parc_barrier_reset(). Never blocks. Returns 0, or EINVAL when
- * b is NULL. */
-int parc_barrier_abort(parc_barrier_t *b);
+/** Break the barrier: every waiting party and every later wait() returns
+ * EPIPE until parc_barrier_reset(). Never blocks. Returns 0, or EINVAL
+ * when b is NULL. Any thread. */
+PARC_API int parc_barrier_abort(parc_barrier_t *b);
 
-/* Return the barrier to a fresh generation. Parties waiting now return
+/** Return the barrier to a fresh generation. Parties waiting now return
  * EPIPE; the fresh generation starts once they have left (immediately when
- * none wait). Never blocks. Returns 0, or EINVAL when b is NULL. */
-int parc_barrier_reset(parc_barrier_t *b);
+ * none wait). Never blocks. Returns 0, or EINVAL when b is NULL. Any
+ * thread. */
+PARC_API int parc_barrier_reset(parc_barrier_t *b);
 
-/* Whether the barrier is broken (by abort or a timeout; not during a
- * reset). false when b is NULL. Never blocks. */
-bool parc_barrier_broken(parc_barrier_t *b);
+/** Whether the barrier is broken (by abort or a timeout; not during a
+ * reset). false when b is NULL. Never blocks. Any thread. */
+PARC_API bool parc_barrier_broken(parc_barrier_t *b);
 
-/* The number of parties required (0 when b is NULL). Never blocks. */
-unsigned parc_barrier_parties(parc_barrier_t *b);
+/** The number of parties required (0 when b is NULL). Never blocks. Any
+ * thread. */
+PARC_API unsigned parc_barrier_parties(parc_barrier_t *b);
 
-/* The number of parties waiting in the current generation at the moment
- * of the call (0 when broken or resetting, or b is NULL). Never blocks. */
-unsigned parc_barrier_waiting(parc_barrier_t *b);
+/** The number of parties waiting in the current generation at the moment of
+ * the call (0 when broken or resetting, or b is NULL). Never blocks. Any
+ * thread. */
+PARC_API unsigned parc_barrier_waiting(parc_barrier_t *b);
+
+PARC_END_DECLS
 
 #endif /* PARC_BARRIER_H */

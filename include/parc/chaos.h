@@ -28,7 +28,10 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "parc/api.h"
 #include "parc/config.h"
+
+PARC_BEGIN_DECLS
 
 #ifdef PARC_CHAOS
 #define PARC_CHAOS_POINT() parc_chaos_point()
@@ -36,39 +39,41 @@
 #define PARC_CHAOS_POINT() ((void)0)
 #endif
 
-/* True when the library was built with chaos points (PARC_CHAOS). */
-bool parc_chaos_compiled(void);
+/** True when the library was built with chaos points (PARC_CHAOS). Any
+ * thread; never blocks. */
+PARC_API bool parc_chaos_compiled(void);
 
-/* Pass one chaos point: run the installed hook, or else the default
+/** Pass one chaos point: run the installed hook, or else the default
  * random yield/spin/sleep. Any thread. May yield or sleep (microseconds). */
-void parc_chaos_point(void);
+PARC_API void parc_chaos_point(void);
 
-/* Set the global seed. Threads that call parc_chaos_thread_begin() after
+/** Set the global seed. Threads that call parc_chaos_thread_begin() after
  * this derive their generators from it. Any thread; never blocks. */
-void parc_chaos_set_seed(uint64_t seed);
+PARC_API void parc_chaos_set_seed(uint64_t seed);
 
-/* The global seed in force (read from PARC_CHAOS_SEED or the clock on first
- * use when never set). Any thread; never blocks. */
-uint64_t parc_chaos_seed(void);
+/** Returns the global seed in force (read from PARC_CHAOS_SEED or the
+ * clock on first use when never set). Any thread; never blocks. */
+PARC_API uint64_t parc_chaos_seed(void);
 
-/* Give the calling thread the stable index `index` and reseed its generator
+/** Give the calling thread the stable index `index` and reseed its generator
  * from (global seed, index). A thread that never calls it gets the next free
  * index on its first chaos point. Any thread; never blocks. */
-void parc_chaos_thread_begin(unsigned index);
+PARC_API void parc_chaos_thread_begin(unsigned index);
 
-/* The calling thread's chaos index (assigning one if needed). */
-unsigned parc_chaos_thread_index(void);
+/** Returns the calling thread's chaos index (assigning the next free one
+ * if it has none). Any thread; never blocks. */
+PARC_API unsigned parc_chaos_thread_index(void);
 
-/* Next value of the calling thread's generator (xorshift64*). Never 0. */
-uint64_t parc_chaos_random(void);
+/** Returns the next value of the calling thread's generator (xorshift64*),
+ * never 0. Any thread (each has its own generator); never blocks. */
+PARC_API uint64_t parc_chaos_random(void);
 
 /*
  * Hooks for a scheduler that takes over chaos points (the stress harness's
  * baton mode). `point` replaces the default noise at every chaos point;
  * `block` is called just before a thread parks in the kernel (it will not
  * run until woken) and `unblock` right after it returns from the park.
- * Any member may be NULL. Pass NULL to restore the defaults. Install hooks
- * only while no other thread is passing chaos points.
+ * Any member may be NULL.
  */
 typedef struct parc_chaos_hooks {
     void (*point)(void *ctx);
@@ -77,10 +82,21 @@ typedef struct parc_chaos_hooks {
     void *ctx;
 } parc_chaos_hooks_t;
 
-void parc_chaos_set_hooks(const parc_chaos_hooks_t *hooks);
+/** Install `hooks` (copied), or restore the default noise with NULL.
+ * Install hooks only while no other thread is passing chaos points; never
+ * blocks. */
+PARC_API void parc_chaos_set_hooks(const parc_chaos_hooks_t *hooks);
 
-/* Called by parc's parking code around a kernel wait (chaos builds only). */
-void parc_chaos_block(void);
-void parc_chaos_unblock(void);
+/** Called by parc's parking code just before a kernel wait (chaos builds
+ * only): runs the `block` hook, if any. Any thread; never blocks itself
+ * (a hook may). */
+PARC_API void parc_chaos_block(void);
+
+/** Called by parc's parking code right after a kernel wait returns (chaos
+ * builds only): runs the `unblock` hook, if any. Any thread; never blocks
+ * itself (a hook may). */
+PARC_API void parc_chaos_unblock(void);
+
+PARC_END_DECLS
 
 #endif /* PARC_CHAOS_H */

@@ -55,11 +55,14 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "parc/api.h"
 #include "parc/atomic.h"
 #include "parc/mutex.h"
 #include "parc/park.h"
 #include "parc/status.h"
 #include "parc/time.h"
+
+PARC_BEGIN_DECLS
 
 typedef struct parc_cond {
     parc_park_word_t seq;          /* bumped by every notify that finds
@@ -72,85 +75,76 @@ typedef struct parc_cond {
 /* Static initialiser. */
 #define PARC_COND_INIT { 0u, 0u, 0u }
 
-/* Initialise `c`. Returns 0, or EINVAL when c is NULL. Not while other
- * threads use it. */
-int parc_cond_init(parc_cond_t *c);
+/** Initialise `c`. Returns 0, or EINVAL when c is NULL. Not while other
+ * threads use it. Never blocks. */
+PARC_API int parc_cond_init(parc_cond_t *c);
 
-/* As parc_cond_init() with flags: 0 or PARC_PSHARED (in memory shared
+/** As parc_cond_init() with flags: 0 or PARC_PSHARED (in memory shared
  * between processes, used with a PARC_PSHARED mutex; the flag is bit 0 of
  * the sequence, which notifies bump by 2). With a robust mutex a wait may
  * return EOWNERDEAD: the mutex is held again, its previous owner died,
  * and the caller makes the state consistent (parc_mutex_consistent). A
  * waiter that died makes later notifies take the wake path. Returns 0,
  * EINVAL for NULL or an unknown flag. */
-int parc_cond_init_flags(parc_cond_t *c, unsigned flags);
+PARC_API int parc_cond_init_flags(parc_cond_t *c, unsigned flags);
 
-/* Check that nobody waits on `c`. Returns 0; EAGAIN when threads are
+/** Check that nobody waits on `c`. Returns 0; EAGAIN when threads are
  * waiting; EINVAL when c is NULL. After 0 the storage may be reused. */
-int parc_cond_destroy(parc_cond_t *c);
+PARC_API int parc_cond_destroy(parc_cond_t *c);
 
-/* Unlock `m`, wait for a notify on `c`, lock `m` again. The caller must
+/** Unlock `m`, wait for a notify on `c`, lock `m` again. The caller must
  * hold `m`. Blocks (spins briefly, then sleeps). May return spuriously.
  * Returns 0 (with `m` held again); EPERM when `m` was not locked (or, for
  * an ERRORCHECK mutex, not held by the caller), without waiting; EINVAL
- * when c or m is NULL. */
-int parc_cond_wait(parc_cond_t *c, parc_mutex_t *m);
+ * when c or m is NULL. Any thread that holds `m`. */
+PARC_API int parc_cond_wait(parc_cond_t *c, parc_mutex_t *m);
 
-/* As parc_cond_wait(), for at most `timeout_ns` nanoseconds (relative;
+/** As parc_cond_wait(), for at most `timeout_ns` nanoseconds (relative;
  * PARC_FOREVER = no limit). Returns 0 (notified, or spuriously); ETIMEDOUT
  * when the deadline passed first (never before it); `m` is held again in
  * both cases. EPERM and EINVAL as parc_cond_wait(), and EINVAL when
- * timeout_ns < 0. */
-int parc_cond_wait_timed(parc_cond_t *c, parc_mutex_t *m, int64_t timeout_ns);
+ * timeout_ns < 0. Any thread that holds `m`. */
+PARC_API int parc_cond_wait_timed(parc_cond_t *c, parc_mutex_t *m,
+                                  int64_t timeout_ns);
 
-/* As parc_cond_wait_timed() with an absolute CLOCK_MONOTONIC deadline
+/** As parc_cond_wait_timed() with an absolute CLOCK_MONOTONIC deadline
  * (parc/time.h; PARC_FOREVER for none), for callers that wait several
- * times under one deadline. EINVAL only for a NULL c or m. */
-int parc_cond_wait_until(parc_cond_t *c, parc_mutex_t *m, parc_deadline_t deadline);
+ * times under one deadline. EINVAL only for a NULL c or m. Any thread that
+ * holds `m`; blocks. Returns 0, ETIMEDOUT, EPERM as
+ * parc_cond_wait_timed(). */
+PARC_API int parc_cond_wait_until(parc_cond_t *c, parc_mutex_t *m,
+                                  parc_deadline_t deadline);
 
-/* Wait until pred(arg) is true (Python's Condition.wait_for): checks it
+/** Wait until pred(arg) is true (Python's Condition.wait_for): checks it
  * first, then after every wake-up, always with `m` held. The caller must
  * hold `m`. Blocks. Returns 0 once pred returned true; EPERM/EINVAL as
- * parc_cond_wait(), and EINVAL when pred is NULL. */
-int parc_cond_wait_for(parc_cond_t *c, parc_mutex_t *m,
-                       bool (*pred)(void *arg), void *arg);
+ * parc_cond_wait(), and EINVAL when pred is NULL. Any thread that holds
+ * `m`. */
+PARC_API int parc_cond_wait_for(parc_cond_t *c, parc_mutex_t *m,
+                                bool (*pred)(void *arg), void *arg);
 
-/* As parc_cond_wait_for(), for at most `timeout_ns` nanoseconds. When the
+/** As parc_cond_wait_for(), for at most `timeout_ns` nanoseconds. When the
  * deadline passes, pred is checked once more and its value decides, like
  * Python's wait_for returning the predicate's last value: 0 when true,
  * ETIMEDOUT when false (never before the deadline). `m` is held on every
- * return but EPERM/EINVAL. EINVAL also for timeout_ns < 0. */
-int parc_cond_wait_for_timed(parc_cond_t *c, parc_mutex_t *m,
-                             bool (*pred)(void *arg), void *arg,
-                             int64_t timeout_ns);
+ * return but EPERM/EINVAL. EINVAL also for timeout_ns < 0. Any thread that
+ * holds `m`. */
+PARC_API int parc_cond_wait_for_timed(parc_cond_t *c, parc_mutex_t *m,
+                                      bool (*pred)(void *arg), void *arg,
+                                      int64_t timeout_ns);
 
-/* Slow path of the notifies; not for callers. */
-void parc_cond_notify_slow_(parc_cond_t *c, bool all);
-
-/* Wake at least one thread waiting on `c`, if any. Any thread; should hold
+/** Wake at least one thread waiting on `c`, if any. Any thread; should hold
  * the mutex while changing the condition (see above). Never blocks.
  * Returns 0, or EINVAL when c is NULL. */
-static inline int parc_cond_notify_one(parc_cond_t *c)
-{
-    if (c == NULL)
-        return EINVAL;
-    /* relaxed: waiters register under the mutex before the notifier's
-     * critical section (mutex acquire/release order it); a waiter that
-     * registers later saw the changed condition and needs no notify. */
-    if (parc_load(&c->waiters, PARC_RELAXED) != 0)
-        parc_cond_notify_slow_(c, false);
-    return 0;
-}
+static inline int parc_cond_notify_one(parc_cond_t *c);
 
-/* Wake every thread waiting on `c`. As parc_cond_notify_one() otherwise. */
-static inline int parc_cond_notify_all(parc_cond_t *c)
-{
-    if (c == NULL)
-        return EINVAL;
-    /* relaxed: as in parc_cond_notify_one() */
-    if (parc_load(&c->waiters, PARC_RELAXED) != 0)
-        parc_cond_notify_slow_(c, true);
-    return 0;
-}
+/** Wake every thread waiting on `c`. As parc_cond_notify_one() otherwise.
+ * Any thread (holding the mutex or not); never blocks. Returns 0, or
+ * EINVAL when c is NULL. */
+static inline int parc_cond_notify_all(parc_cond_t *c);
+
+PARC_END_DECLS
+
+#include "parc/impl/cond.h"
 
 #endif /* PARC_COND_H */

@@ -15,7 +15,8 @@
  * with a release store instead of a release fence plus a relaxed store
  * (the same guarantee, and one ThreadSanitizer understands); push checks
  * for room against a top it read before and reads top again only when
- * that says full (top only grows: argued in parc_deque_push_inline_).
+ * that says full (top only grows: argued at parc_deque_push_inline_ in
+ * parc/impl/deque.h).
  *
  * Growth: when the circular array is full, push copies the live items into
  * one twice as large. Thieves may still be reading the old array, so it is
@@ -60,19 +61,18 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "parc/api.h"
 #include "parc/atomic.h"
 #include "parc/status.h"
+
+PARC_BEGIN_DECLS
 
 /* Slots allocated by parc_deque_init when the hint is 0. */
 #define PARC_DEQUE_DEFAULT_CAPACITY 256u
 
-/* The circular array. Visible only so that the owner's push and pop can
- * be inlined (parc_deque_push_inline_ below); use the functions. */
-struct parc_deque_array {
-    int64_t mask;                   /* capacity - 1; capacity a power of 2 */
-    struct parc_deque_array *prev;  /* older retired array (owner only) */
-    parc_atomic(void *) slots[];    /* item i lives at slots[i & mask] */
-};
+/* The circular array: private, defined in parc/impl/deque.h for the
+ * owner's inlined push and pop. */
+struct parc_deque_array;
 
 typedef struct parc_deque {
     /* Thieves CAS top; the owner writes bottom: separate lines. */
@@ -82,32 +82,32 @@ typedef struct parc_deque {
     struct parc_deque_array *retired;             /* owner only */
     /* Owner only: a value of top that push read before (with acquire).
      * top only grows, so it is never above the real top: when it says
-     * there is room, there is (see parc_deque_push_inline_). */
+     * there is room, there is (see parc/impl/deque.h). */
     int64_t top_cache;
 } parc_deque_t;
 
-/* Initialise an empty deque with room for `capacity_hint` items before it
+/** Initialise an empty deque with room for `capacity_hint` items before it
  * first grows (rounded up to a power of two; 0 picks
  * PARC_DEQUE_DEFAULT_CAPACITY). Returns 0; EINVAL when d is NULL or the
- * hint exceeds 2^40; ENOMEM. Needs exclusive access. */
-int parc_deque_init(parc_deque_t *d, size_t capacity_hint);
+ * hint exceeds 2^40; ENOMEM. Needs exclusive access. Never blocks. */
+PARC_API int parc_deque_init(parc_deque_t *d, size_t capacity_hint);
 
-/* Free the arrays. Items still inside are not freed. No other call may
- * run on d concurrently or afterwards. Returns 0 or EINVAL when d is
- * NULL. */
-int parc_deque_destroy(parc_deque_t *d);
+/** Free the arrays. Items still inside are not freed. No other call may run
+ * on d concurrently or afterwards. Returns 0 or EINVAL when d is NULL.
+ * Never blocks. */
+PARC_API int parc_deque_destroy(parc_deque_t *d);
 
-/* Owner only: push `item` at the bottom. Never blocks; allocates only when
+/** Owner only: push `item` at the bottom. Never blocks; allocates only when
  * the deque must grow. Returns 0; EINVAL when d is NULL; ENOMEM when it
  * could not grow (the item was not pushed). */
-int parc_deque_push(parc_deque_t *d, void *item);
+PARC_API int parc_deque_push(parc_deque_t *d, void *item);
 
-/* Owner only: pop the most recently pushed item into *item. Never blocks.
+/** Owner only: pop the most recently pushed item into *item. Never blocks.
  * Returns 0; EAGAIN when empty (including when a thief took the last item
  * first); EINVAL when d or item is NULL. */
-int parc_deque_pop(parc_deque_t *d, void **item);
+PARC_API int parc_deque_pop(parc_deque_t *d, void **item);
 
-/*
+/**
  * Any thread: steal the oldest item into *item. Never blocks, never
  * retries. Returns 0; EINVAL when d or item is NULL; EAGAIN when nothing
  * was taken, either because the deque was empty or because the steal lost
@@ -116,11 +116,11 @@ int parc_deque_pop(parc_deque_t *d, void **item);
  * thief that wants to tell the two apart checks parc_deque_size() > 0
  * and retries rather than looking elsewhere or parking.
  */
-int parc_deque_steal(parc_deque_t *d, void **item);
+PARC_API int parc_deque_steal(parc_deque_t *d, void **item);
 
-/* The number of items at the moment of the call (a snapshot, possibly
+/** The number of items at the moment of the call (a snapshot, possibly
  * stale at once). Any thread; never blocks. 0 for NULL. */
-size_t parc_deque_size(parc_deque_t *d);
+PARC_API size_t parc_deque_size(parc_deque_t *d);
 
 /* ---- the owner's operations, inlined --------------------------------- *
  *
@@ -131,112 +131,8 @@ size_t parc_deque_size(parc_deque_t *d);
  * only; d (and item) must not be NULL.
  */
 
-/* Out of line, owner only: replace the full array `a` by one twice its
- * size holding the items [t, b). Returns the new array or NULL (ENOMEM). */
-struct parc_deque_array *parc_deque_grow_(parc_deque_t *d,
-                                          struct parc_deque_array *a,
-                                          int64_t t, int64_t b);
+PARC_END_DECLS
 
-static inline int parc_deque_push_inline_(parc_deque_t *d, void *item)
-{
-    int64_t b = parc_load(&d->bottom, PARC_RELAXED); /* only we write it */
-    struct parc_deque_array *a = parc_load(&d->array, PARC_RELAXED); /* ours */
-    /*
-     * Room check against the cached top first: the paper loads top on
-     * every push, which pulls the thieves' line to the owner each time a
-     * steal moved it. The cache was read from top with acquire and top
-     * only grows, so cache <= top: when b - cache fits, b - top fits too.
-     * The slot we overwrite held item b - capacity < cache, taken by a
-     * thief whose CAS wrote a top value at most the one our acquire load
-     * read; every write of top is a CAS (an RMW continues the release
-     * sequence), so that load synchronised with the thief's CAS and its
-     * read of the slot happens before our store. Only when the cache says
-     * full is top read again.
-     */
-    if (b - d->top_cache > a->mask) {
-        /* acquire: pairs with the seq_cst CAS of a thief that advanced
-         * top: its read of the slot we may now overwrite happened before. */
-        int64_t t = parc_load(&d->top, PARC_ACQUIRE);
-        d->top_cache = t;
-        if (b - t > a->mask) {
-            a = parc_deque_grow_(d, a, t, b);
-            if (a == NULL)
-                return ENOMEM;
-        }
-    }
-    parc_store(&a->slots[b & a->mask], item, PARC_RELAXED);
-    /* release: publishes the slot (and the item's contents) to a thief
-     * that reads this bottom with its acquire load in steal. The paper
-     * writes a release fence then a relaxed store: the same guarantee,
-     * which TSan can also see. */
-    parc_store(&d->bottom, b + 1, PARC_RELEASE);
-    return 0;
-}
-
-/* Pop: the part after the empty check. b is bottom - 1 (the newest
- * item's index), a the array. */
-static inline int parc_deque_take_newest_(parc_deque_t *d,
-                                          struct parc_deque_array *a,
-                                          int64_t b, void **item)
-{
-    parc_store(&d->bottom, b, PARC_RELAXED);
-    /* seq_cst fence: the bottom store above must be ordered before the top
-     * load below (store-load: only a full fence orders it). Pairs with the
-     * seq_cst fence in steal: either the thief sees the smaller bottom and
-     * backs off, or we see its advanced top; never both miss. */
-    parc_fence(PARC_SEQ_CST);
-    int64_t t = parc_load(&d->top, PARC_RELAXED);
-    if (t < b) { /* more than one item left: ours without a race */
-        *item = parc_load(&a->slots[b & a->mask], PARC_RELAXED); /* ours */
-        return 0;
-    }
-    int rc = 0;
-    if (t == b) {
-        void *x = parc_load(&a->slots[b & a->mask], PARC_RELAXED); /* ours */
-        /* The last item: race the thieves for it through top.
-         * seq_cst: the paper's order; it is the CAS that thieves'
-         * seq_cst CAS and fences are totally ordered with. */
-        if (!parc_cas(&d->top, &t, t + 1, PARC_SEQ_CST, PARC_RELAXED))
-            rc = EAGAIN; /* a thief took it */
-        else
-            *item = x;
-    } else {
-        rc = EAGAIN; /* empty: undo the reservation below */
-    }
-    parc_store(&d->bottom, b + 1, PARC_RELAXED);
-    return rc;
-}
-
-static inline int parc_deque_pop_inline_(parc_deque_t *d, void **item)
-{
-    int64_t b = parc_load(&d->bottom, PARC_RELAXED) - 1; /* only we write it */
-    /* Empty without the fence: top only grows, so a top read at least
-     * bottom (even a stale one, which is smaller than the real one) means
-     * no item is left, and only we could add one. A worker looking for
-     * work tries its own deque first, usually empty: this saves it a full
-     * fence. relaxed: nothing is read through it. */
-    if (parc_load(&d->top, PARC_RELAXED) > b)
-        return EAGAIN;
-    return parc_deque_take_newest_(d, parc_load(&d->array, PARC_RELAXED), b,
-                                   item); /* array: only we write it */
-}
-
-/* Owner only: pop the newest item only when it is `expected` (a join
- * taking back the task it forked last). Returns 0 (it was popped);
- * EAGAIN when the deque is empty, its newest item is another, or a thief
- * took it first. A slot the owner wrote is read without a race: only the
- * owner writes slots, and a thief only reads them. */
-static inline int parc_deque_pop_if_inline_(parc_deque_t *d, void *expected)
-{
-    int64_t b = parc_load(&d->bottom, PARC_RELAXED) - 1; /* only we write it */
-    /* relaxed, as in pop: a stale top only makes this look non-empty. */
-    if (parc_load(&d->top, PARC_RELAXED) > b)
-        return EAGAIN;
-    struct parc_deque_array *a = parc_load(&d->array, PARC_RELAXED); /* ours */
-    if (parc_load(&a->slots[b & a->mask], PARC_RELAXED) != expected) /* ours */
-        return EAGAIN;
-    void *item;
-    return parc_deque_take_newest_(d, a, b, &item);
-}
+#include "parc/impl/deque.h"
 
 #endif /* PARC_DEQUE_H */

@@ -28,69 +28,70 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "parc/api.h"
 #include "parc/atomic.h"
 #include "parc/eventcount.h"
 #include "parc/status.h"
 #include "parc/time.h"
 
+PARC_BEGIN_DECLS
+
 typedef struct parc_event {
     parc_atomic(uint32_t) state; /* bit 0: set; bits 1..31: clears */
-    parc_ec_t ec;                /* where waiters sleep */
+    parc_eventcount_t ec;        /* where waiters sleep */
 } parc_event_t;
 
 /* Static initialiser: an event whose flag is down. */
-#define PARC_EVENT_INIT { 0, PARC_EC_INIT }
+#define PARC_EVENT_INIT { 0, PARC_EVENTCOUNT_INIT }
 
 #define PARC_EVENT_SET_BIT UINT32_C(1)
 
-/* Initialise `e` with its flag down. Returns 0, or EINVAL when e is NULL. */
-int parc_event_init(parc_event_t *e);
+/** Initialise `e` with its flag down. Returns 0, or EINVAL when e is NULL.
+ * Not while other threads use it; never blocks. */
+PARC_API int parc_event_init(parc_event_t *e);
 
-/* As parc_event_init() with flags: 0 or PARC_PSHARED (in memory shared
+/** As parc_event_init() with flags: 0 or PARC_PSHARED (in memory shared
  * between processes; any process may set, clear and wait). A process
  * that dies costs nothing but, if it died waiting, a wake system call in
  * later sets. Returns 0, EINVAL for NULL or an unknown flag. */
-int parc_event_init_flags(parc_event_t *e, unsigned flags);
+PARC_API int parc_event_init_flags(parc_event_t *e, unsigned flags);
 
-/* Release resources (none today). No thread may be using the event.
- * Returns 0, or EINVAL when e is NULL. */
-int parc_event_destroy(parc_event_t *e);
+/** Release resources (none today). No thread may be using the event.
+ * Returns 0, or EINVAL when e is NULL. Not while other threads use it;
+ * never blocks. */
+PARC_API int parc_event_destroy(parc_event_t *e);
 
-/* Raise the flag and wake every waiter. Setting a set event does nothing.
- * Never blocks. Returns 0, or EINVAL when e is NULL. */
-int parc_event_set(parc_event_t *e);
+/** Raise the flag and wake every waiter. Setting a set event does nothing.
+ * Never blocks. Returns 0, or EINVAL when e is NULL. Any thread. */
+PARC_API int parc_event_set(parc_event_t *e);
 
-/* Lower the flag; later waits block until the next set(). Clearing a clear
- * event does nothing. Never blocks. Returns 0, or EINVAL when e is NULL. */
-int parc_event_clear(parc_event_t *e);
+/** Lower the flag; later waits block until the next set(). Clearing a clear
+ * event does nothing. Never blocks. Returns 0, or EINVAL when e is NULL.
+ * Any thread. */
+PARC_API int parc_event_clear(parc_event_t *e);
 
-/* Whether the flag is up at the moment of the call (acquire: when true,
+/** Whether the flag is up at the moment of the call (acquire: when true,
  * what the setter wrote before set() is visible). false when e is NULL.
- * Never blocks. */
-static inline bool parc_event_is_set(parc_event_t *e)
-{
-    /* acquire: pairs with the release RMW in parc_event_set() */
-    return e != NULL && (parc_load(&e->state, PARC_ACQUIRE) & PARC_EVENT_SET_BIT);
-}
+ * Never blocks. Any thread. */
+static inline bool parc_event_is_set(parc_event_t *e);
 
-/* Return 0 if the flag is up now, else EAGAIN. Never blocks. EINVAL when e
- * is NULL. */
-static inline int parc_event_wait_try(parc_event_t *e)
-{
-    if (e == NULL)
-        return EINVAL;
-    return parc_event_is_set(e) ? 0 : EAGAIN;
-}
+/** Return 0 if the flag is up now, else EAGAIN. Never blocks. EINVAL when e
+ * is NULL. Any thread. */
+static inline int parc_event_wait_try(parc_event_t *e);
 
-/* Wait until the flag is up, or was raised while we waited (see above).
+/** Wait until the flag is up, or was raised while we waited (see above).
  * Blocks (spins briefly, then sleeps). Returns 0, or EINVAL when e is
- * NULL. */
-int parc_event_wait(parc_event_t *e);
+ * NULL. Any thread. */
+PARC_API int parc_event_wait(parc_event_t *e);
 
-/* As parc_event_wait(), for at most `timeout_ns` nanoseconds (relative;
- * 0 = check once; PARC_FOREVER = no limit). Blocks. Returns 0; ETIMEDOUT
+/** As parc_event_wait(), for at most `timeout_ns` nanoseconds (relative; 0
+ * = check once; PARC_FOREVER = no limit). Blocks. Returns 0; ETIMEDOUT
  * when the deadline passed with no set() seen (never before it); EINVAL
- * when e is NULL or timeout_ns < 0. */
-int parc_event_wait_timed(parc_event_t *e, int64_t timeout_ns);
+ * when e is NULL or timeout_ns < 0. Any thread. */
+PARC_API int parc_event_wait_timed(parc_event_t *e, int64_t timeout_ns);
+
+PARC_END_DECLS
+
+#include "parc/impl/event.h"
 
 #endif /* PARC_EVENT_H */

@@ -21,56 +21,57 @@
 
 #include <stdint.h>
 
+#include "parc/api.h"
 #include "parc/atomic.h"
 #include "parc/eventcount.h"
 #include "parc/status.h"
 #include "parc/time.h"
 
+PARC_BEGIN_DECLS
+
 typedef struct parc_latch {
     parc_atomic(uint32_t) count; /* count_down()s still awaited */
-    parc_ec_t ec;                /* where waiters sleep */
+    parc_eventcount_t ec;        /* where waiters sleep */
 } parc_latch_t;
 
 /* Static initialiser: a latch that opens after `count` count_down()s. */
-#define PARC_LATCH_INIT(count) { (count), PARC_EC_INIT }
+#define PARC_LATCH_INIT(count) { (count), PARC_EVENTCOUNT_INIT }
 
-/* Initialise a latch that opens after `count` count_down()s (0: open
- * already). Returns 0, or EINVAL when l is NULL. Never blocks. */
-int parc_latch_init(parc_latch_t *l, uint32_t count);
+/** Initialise a latch that opens after `count` count_down()s (0: open
+ * already). Returns 0, or EINVAL when l is NULL. Never blocks. Not while
+ * other threads use it. */
+PARC_API int parc_latch_init(parc_latch_t *l, uint32_t count);
 
-/* Release resources (none today). No thread may be using the latch.
- * Returns 0, or EINVAL when l is NULL. */
-int parc_latch_destroy(parc_latch_t *l);
+/** Release resources (none today). No thread may be using the latch.
+ * Returns 0, or EINVAL when l is NULL. Not while other threads use it;
+ * never blocks. */
+PARC_API int parc_latch_destroy(parc_latch_t *l);
 
-/* Lower the count by one; the step to zero wakes every waiter. At zero it
+/** Lower the count by one; the step to zero wakes every waiter. At zero it
  * does nothing (as Java's countDown). Never blocks. Returns 0, or EINVAL
- * when l is NULL. */
-int parc_latch_count_down(parc_latch_t *l);
+ * when l is NULL. Any thread. */
+PARC_API int parc_latch_count_down(parc_latch_t *l);
 
-/* The count at the moment of the call (0 when l is NULL). Never blocks. */
-static inline uint32_t parc_latch_count(parc_latch_t *l)
-{
-    return l == NULL ? 0 : parc_load(&l->count, PARC_RELAXED);
-}
+/** The count at the moment of the call (0 when l is NULL). Never blocks.
+ * Returns that count. Any thread. */
+static inline uint32_t parc_latch_count(parc_latch_t *l);
 
-/* Return 0 if the latch is open (count zero), else EAGAIN. Never blocks.
- * EINVAL when l is NULL. */
-static inline int parc_latch_wait_try(parc_latch_t *l)
-{
-    if (l == NULL)
-        return EINVAL;
-    /* acquire: pairs with the release RMWs in parc_latch_count_down() */
-    return parc_load(&l->count, PARC_ACQUIRE) == 0 ? 0 : EAGAIN;
-}
+/** Return 0 if the latch is open (count zero), else EAGAIN. Never blocks.
+ * EINVAL when l is NULL. Any thread. */
+static inline int parc_latch_wait_try(parc_latch_t *l);
 
-/* Wait until the count reaches zero. Blocks (spins briefly, then sleeps).
- * Returns 0, or EINVAL when l is NULL. */
-int parc_latch_wait(parc_latch_t *l);
+/** Wait until the count reaches zero. Blocks (spins briefly, then sleeps).
+ * Returns 0, or EINVAL when l is NULL. Any thread. */
+PARC_API int parc_latch_wait(parc_latch_t *l);
 
-/* As parc_latch_wait(), for at most `timeout_ns` nanoseconds (relative;
- * 0 = check once; PARC_FOREVER = no limit). Blocks. Returns 0; ETIMEDOUT
+/** As parc_latch_wait(), for at most `timeout_ns` nanoseconds (relative; 0
+ * = check once; PARC_FOREVER = no limit). Blocks. Returns 0; ETIMEDOUT
  * when the count was still above zero at the deadline (never before it);
- * EINVAL when l is NULL or timeout_ns < 0. */
-int parc_latch_wait_timed(parc_latch_t *l, int64_t timeout_ns);
+ * EINVAL when l is NULL or timeout_ns < 0. Any thread. */
+PARC_API int parc_latch_wait_timed(parc_latch_t *l, int64_t timeout_ns);
+
+PARC_END_DECLS
+
+#include "parc/impl/latch.h"
 
 #endif /* PARC_LATCH_H */

@@ -110,10 +110,13 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "parc/api.h"
 #include "parc/atomic.h"
 #include "parc/eventcount.h"
 #include "parc/status.h"
 #include "parc/time.h"
+
+PARC_BEGIN_DECLS
 
 /* The link embedded in a message. Its contents belong to the queue from
  * push until the message pops (or push returns EPIPE). */
@@ -126,13 +129,6 @@ typedef struct parc_mpsc_node {
 #define parc_mpsc_entry(ptr, type, member) \
     ((type *)(void *)((char *)(ptr) - offsetof(type, member)))
 
-/* Tag bit in the head pointer (nodes are at least 4-byte aligned). */
-#define PARC_MPSC_EMPTY_ ((uintptr_t)1) /* the consumer marked it empty */
-#define PARC_MPSC_TAGS_ ((uintptr_t)3)
-/* node->next of a push refused by close: its verdict, then its
- * successor's acknowledgement (neither is a node address). */
-#define PARC_MPSC_REFUSED_ ((uintptr_t)1)
-#define PARC_MPSC_ACK_ ((uintptr_t)2)
 
 typedef struct parc_mpsc {
     /* Producers' line: every push exchanges the head, then reads the flag
@@ -148,71 +144,40 @@ typedef struct parc_mpsc {
     uint32_t pace; /* the blocking pop's pause when it catches up (private) */
     parc_mpsc_node_t stub;
     parc_mpsc_node_t end; /* appended by close; never popped */
-    parc_ec_t ec;
+    parc_eventcount_t ec;
 } parc_mpsc_t;
 
 /* Two cache lines: the size is part of every actor's idle memory. */
-_Static_assert(sizeof(parc_mpsc_t) == 2 * PARC_CACHELINE,
-               "parc_mpsc_t: the producers' line and the consumer's line");
+PARC_STATIC_ASSERT(sizeof(parc_mpsc_t) == 2 * PARC_CACHELINE,
+                   "parc_mpsc_t: the producers' line and the consumer's line");
 
-/* Initialise `q`: empty, open, and marked empty (the first push reports
- * was_empty). Returns 0 or EINVAL. No other thread may use q during
- * init. (No static initialiser: the head points into q itself.) */
-int parc_mpsc_init(parc_mpsc_t *q);
+/** Initialise `q`: empty, open, and marked empty (the first push reports
+ * was_empty). Returns 0 or EINVAL when q is NULL. No other thread may use q
+ * during init; never blocks.
+ *
+ * There is no static initialiser (no PARC_MPSC_INIT): an empty mailbox's
+ * head and tail point at its own stub node, and the head carries the
+ * empty tag in its low bit; an address with a bit or-ed in is not a
+ * constant expression in C, so it cannot be written in an initialiser. */
+PARC_API int parc_mpsc_init(parc_mpsc_t *q);
 
-/* Marks q unusable; frees nothing (messages still queued stay the
- * caller's). Returns 0 or EINVAL. No concurrent use. */
-int parc_mpsc_destroy(parc_mpsc_t *q);
+/** Allocate a mailbox (cache-line aligned, as the struct requires) and
+ * initialise it as parc_mpsc_init() does. Returns 0 with *out set, EINVAL
+ * when out is NULL, ENOMEM. Any thread; never blocks. Free with
+ * parc_mpsc_free(). */
+PARC_API int parc_mpsc_create(parc_mpsc_t **out);
 
-/* Slow paths (src/mpsc.c). */
-int parc_mpsc_push_slow_(parc_mpsc_t *q, parc_mpsc_node_t *n, uintptr_t prev,
-                         bool *was_empty, bool wake);
-int parc_mpsc_pop_try_(parc_mpsc_t *q, parc_mpsc_node_t **out);
-int parc_mpsc_pop_wait_(parc_mpsc_t *q, parc_mpsc_node_t **out,
-                        parc_deadline_t deadline);
+/** Destroy (parc_mpsc_destroy) and free a mailbox made by
+ * parc_mpsc_create(); NULL is ignored. Messages still queued stay the
+ * caller's. No other call may run on q concurrently or afterwards. Never
+ * blocks. */
+PARC_API void parc_mpsc_free(parc_mpsc_t *q);
 
-/* Accepted: link behind the predecessor, and take the empty mark (waking
- * a consumer that sleeps in pop when `wake`). */
-static inline void parc_mpsc_link_(parc_mpsc_t *q, parc_mpsc_node_t *n,
-                                   uintptr_t prev, bool *was_empty, bool wake)
-{
-    parc_mpsc_node_t *p = (parc_mpsc_node_t *)(prev & ~PARC_MPSC_TAGS_);
-    /* release: publishes the message (written before push) to the
-     * consumer; pairs with the acquire loads of next in pop. */
-    parc_store(&p->next, (uintptr_t)n, PARC_RELEASE);
-    if (prev & PARC_MPSC_EMPTY_) {
-        if (was_empty != NULL)
-            *was_empty = true;
-        /* We took the consumer's empty mark: it may be asleep. */
-        if (wake)
-            parc_ec_notify_one(&q->ec);
-    }
-}
+/** Marks q unusable; frees nothing (messages still queued stay the
+ * caller's). Returns 0 or EINVAL. No concurrent use. Never blocks. */
+PARC_API int parc_mpsc_destroy(parc_mpsc_t *q);
 
-/* Both pushes: `wake` is a constant at every call, so each inlines to
- * its own fast path. */
-static inline int parc_mpsc_push_(parc_mpsc_t *q, parc_mpsc_node_t *n,
-                                  bool *was_empty, bool wake)
-{
-    if (was_empty != NULL)
-        *was_empty = false;
-    if (q == NULL || n == NULL)
-        return EINVAL;
-    parc_store(&n->next, 0, PARC_RELAXED);
-    /* acq_rel: release publishes n->next = 0 (and the message) to the
-     * producer that links behind n next; acquire pairs with the release
-     * exchange of close (we then see its flag), with the previous
-     * producer's exchange and with the consumer's stub CAS (its reset of
-     * the stub's link). */
-    uintptr_t prev = parc_xchg(&q->head, (uintptr_t)n, PARC_ACQ_REL);
-    if (parc_load(&q->closed, PARC_RELAXED) == 0) {
-        parc_mpsc_link_(q, n, prev, was_empty, wake);
-        return 0;
-    }
-    return parc_mpsc_push_slow_(q, n, prev, was_empty, wake);
-}
-
-/*
+/**
  * Append node `n` (embedded in the caller's message). Any thread;
  * wait-free while open (one exchange); never blocks (a push racing with
  * close may spin briefly, yielding, for a neighbour's verdict). When was_empty is
@@ -225,12 +190,9 @@ static inline int parc_mpsc_push_(parc_mpsc_t *q, parc_mpsc_node_t *n,
  * (closed: the message is still the caller's), or EINVAL (NULL).
  */
 static inline int parc_mpsc_push(parc_mpsc_t *q, parc_mpsc_node_t *n,
-                                 bool *was_empty)
-{
-    return parc_mpsc_push_(q, n, was_empty, true);
-}
+                                 bool *was_empty);
 
-/*
+/**
  * parc_mpsc_push() without the wake-up: the same append, the same
  * was_empty and return codes, but a push that takes the empty mark does
  * not notify the eventcount (which costs a seq_cst fence and a load of
@@ -243,98 +205,46 @@ static inline int parc_mpsc_push(parc_mpsc_t *q, parc_mpsc_node_t *n,
  * as parc_mpsc_push().
  */
 static inline int parc_mpsc_push_nowake(parc_mpsc_t *q, parc_mpsc_node_t *n,
-                                        bool *was_empty)
-{
-    return parc_mpsc_push_(q, n, was_empty, false);
-}
+                                        bool *was_empty);
 
-/* The common case inline: the next node is linked behind a real one;
- * take the tail. False when caught up (or at the stub or the end). */
-static inline bool parc_mpsc_take_linked_(parc_mpsc_t *q, parc_mpsc_node_t **out)
-{
-    parc_mpsc_node_t *tail = q->tail;
-    if (tail == &q->stub)
-        return false;
-    /* acquire: the message is visible; pairs with the release link store
-     * in parc_mpsc_link_(). */
-    uintptr_t next = parc_load(&tail->next, PARC_ACQUIRE);
-    if (next == 0)
-        return false;
-    q->tail = (parc_mpsc_node_t *)next;
-    *out = tail;
-    return true;
-}
-
-static inline int parc_mpsc_pop_fast_(parc_mpsc_t *q, parc_mpsc_node_t **out)
-{
-    return parc_mpsc_take_linked_(q, out) ? 0 : parc_mpsc_pop_try_(q, out);
-}
-
-/* Pop the oldest message's node into *out (every pop form sets *out to
+/** Pop the oldest message's node into *out (every pop form sets *out to
  * NULL when it returns anything but 0). Consumer only; never blocks.
  * Returns 0, EAGAIN (empty, or a push is between its exchange and its
  * link), EPIPE (closed and drained; final) or EINVAL (NULL). */
-static inline int parc_mpsc_pop_try(parc_mpsc_t *q, parc_mpsc_node_t **out)
-{
-    if (out != NULL)
-        *out = NULL;
-    if (q == NULL || out == NULL)
-        return EINVAL;
-    int rc = parc_mpsc_pop_fast_(q, out);
-    return rc == EINPROGRESS ? EAGAIN : rc;
-}
+static inline int parc_mpsc_pop_try(parc_mpsc_t *q, parc_mpsc_node_t **out);
 
-/* Pop, waiting while empty (spins briefly, then sleeps; waits out an
+/** Pop, waiting while empty (spins briefly, then sleeps; waits out an
  * in-flight push by yielding). When its waits keep finding more than one
  * message queued (a streaming producer), it pauses a bounded while
  * (under half a microsecond) each time it catches up, so that the
  * producer gets ahead and it reads a batch behind it; a hand-off never
  * pays that pause (see the pace in src/mpsc.c). Consumer only; blocks.
  * Returns 0, EPIPE or EINVAL. */
-static inline int parc_mpsc_pop(parc_mpsc_t *q, parc_mpsc_node_t **out)
-{
-    if (out != NULL)
-        *out = NULL;
-    if (q == NULL || out == NULL)
-        return EINVAL;
-    if (parc_mpsc_take_linked_(q, out))
-        return 0;
-    /* Caught up (or the stub, or the end): the waiting path decides, so
-     * that a consumer that keeps catching up with a streaming producer
-     * can let it get ahead before it touches the head (see there). */
-    return parc_mpsc_pop_wait_(q, out, PARC_FOREVER);
-}
+static inline int parc_mpsc_pop(parc_mpsc_t *q, parc_mpsc_node_t **out);
 
-/* Pop, waiting at most timeout_ns (relative). Consumer only; blocks.
+/** Pop, waiting at most timeout_ns (relative). Consumer only; blocks.
  * Returns 0, ETIMEDOUT, EPIPE or EINVAL (NULL, timeout_ns < 0). */
 static inline int parc_mpsc_pop_timed(parc_mpsc_t *q, parc_mpsc_node_t **out,
-                                      int64_t timeout_ns)
-{
-    parc_deadline_t deadline;
-    if (out != NULL)
-        *out = NULL;
-    if (q == NULL || out == NULL || parc_deadline_in(&deadline, timeout_ns) != 0)
-        return EINVAL;
-    return parc_mpsc_pop_wait_(q, out, deadline);
-}
+                                      int64_t timeout_ns);
 
-/* Mark the queue empty if it is (nothing linked, nothing in flight), so
+/** Mark the queue empty if it is (nothing linked, nothing in flight), so
  * that the next push reports was_empty. Returns true when the queue is now
  * marked (or already was), false when an item is there or in flight, or
  * the queue is closed (pop again: it returns the item or EPIPE), or q is
  * NULL. Consumer only; never blocks. */
-bool parc_mpsc_mark_empty(parc_mpsc_t *q);
+PARC_API bool parc_mpsc_mark_empty(parc_mpsc_t *q);
 
-/* Close: later pushes return EPIPE; accepted messages still pop; then pop
+/** Close: later pushes return EPIPE; accepted messages still pop; then pop
  * returns EPIPE. Appends the queue's end node (taking the empty mark if it
  * was set, so no push reports was_empty after it) and wakes a sleeping
  * consumer. Idempotent. Any thread; never blocks. Returns 0 or EINVAL. */
-int parc_mpsc_close(parc_mpsc_t *q);
+PARC_API int parc_mpsc_close(parc_mpsc_t *q);
 
-/* True once closed (false for NULL). Any thread. */
-static inline bool parc_mpsc_is_closed(parc_mpsc_t *q)
-{
-    return q != NULL && parc_load(&q->closed, PARC_RELAXED) != 0;
-}
+/** True once closed (false for NULL). Any thread. Never blocks. */
+static inline bool parc_mpsc_is_closed(parc_mpsc_t *q);
+
+PARC_END_DECLS
+
+#include "parc/impl/mpsc.h"
 
 #endif /* PARC_MPSC_H */

@@ -84,10 +84,13 @@
 
 #include <stdint.h>
 
+#include "parc/api.h"
 #include "parc/atomic.h"
 #include "parc/park.h"
 #include "parc/status.h"
 #include "parc/time.h"
+
+PARC_BEGIN_DECLS
 
 /* The kinds (see above). */
 #define PARC_MUTEX_NORMAL 0u
@@ -122,141 +125,81 @@ typedef struct parc_mutex {
 /* Static initialiser for a PARC_MUTEX_NORMAL mutex. */
 #define PARC_MUTEX_INIT { 0u, 0u, PARC_MUTEX_NORMAL, 0u }
 
-/*
- * A non-zero number identifying the calling thread, unique among the
- * threads alive at the same time (the address of a thread-local object).
- * Used for owner checks by parc's locks. Any thread; never blocks.
+/**
+ * A non-zero number identifying the calling thread, unique for the life of
+ * the process: an id is never reused after its thread exits (a counter
+ * drawn on the thread's first call; 2^64 ids, or 2^32 on a 32-bit
+ * machine). Used for owner checks by parc's locks, so a thread that exits
+ * holding an ERRORCHECK mutex or an rlock leaves it held by nobody alive:
+ * a later thread gets EPERM from unlock and waits in lock (EAGAIN from
+ * lock_try), never EDEADLK. Any thread; never blocks.
  */
-uintptr_t parc_thread_id(void);
+PARC_API uintptr_t parc_thread_id(void);
 
-/* Initialise `m` as a mutex of `kind` (PARC_MUTEX_NORMAL or
+/** Initialise `m` as a mutex of `kind` (PARC_MUTEX_NORMAL or
  * PARC_MUTEX_ERRORCHECK), unlocked. Not while other threads use `m`.
- * Returns 0, or EINVAL when m is NULL or kind is unknown. */
-int parc_mutex_init(parc_mutex_t *m, unsigned kind);
+ * Returns 0, or EINVAL when m is NULL or kind is unknown. Never blocks. */
+PARC_API int parc_mutex_init(parc_mutex_t *m, unsigned kind);
 
-/* The holder of a robust mutex that it took with EOWNERDEAD marks the state
- * it protects consistent again; the next unlock then leaves the mutex
- * usable. Returns 0; EINVAL when m is NULL, not robust, not held by the
- * caller, or not inconsistent. Never blocks. */
-int parc_mutex_consistent(parc_mutex_t *m);
+/** The holder of a robust mutex that it took with EOWNERDEAD marks the
+ * state it protects consistent again; the next unlock then leaves the mutex
+ * usable. Only the holder may call it. Returns 0; EINVAL when m is NULL,
+ * not robust, not held by the caller, or not inconsistent. Never blocks. */
+PARC_API int parc_mutex_consistent(parc_mutex_t *m);
 
-/* Check that `m` is free and unused. Returns 0, EAGAIN when it is locked
- * or has waiters, EINVAL when m is NULL. After 0, `m` may be re-initialised
- * or its storage reused. */
-int parc_mutex_destroy(parc_mutex_t *m);
+/** Check that `m` is free and unused. Returns 0, EAGAIN when it is locked
+ * or has waiters, EINVAL when m is NULL. After 0, `m` may be re-
+ * initialised or its storage reused. Not while other threads use it; never
+ * blocks. */
+PARC_API int parc_mutex_destroy(parc_mutex_t *m);
 
-/* Slow paths, in src/mutex.c; call the functions below instead. */
-int parc_mutex_lock_slow_(parc_mutex_t *m, parc_deadline_t deadline);
-int parc_mutex_lock_try_slow_(parc_mutex_t *m);
-int parc_mutex_unlock_slow_(parc_mutex_t *m, uint32_t seen);
-
-/*
+/**
  * Lock `m`, blocking until it is available: spins briefly, then parks.
  * Any thread. Returns 0 when the calling thread holds the lock; EDEADLK
  * when an ERRORCHECK mutex is already held by the caller; EINVAL when m is
  * NULL.
  */
-static inline int parc_mutex_lock(parc_mutex_t *m)
-{
-    if (m == NULL)
-        return EINVAL;
-    /* The word is read first so that a free lock is taken with one CAS
-     * even while waiters are registered (bits other than LOCKED set). */
-    uint32_t v = parc_load(&m->word, PARC_RELAXED);
-    /* acquire: the previous holder's critical section happens-before ours;
-     * pairs with the release RMW in parc_mutex_unlock(). */
-    if (m->kind == PARC_MUTEX_NORMAL && !(v & PARC_MUTEX_LOCKED) &&
-        parc_cas_weak(&m->word, &v, v | PARC_MUTEX_LOCKED,
-                      PARC_ACQUIRE, PARC_RELAXED))
-        return 0;
-    return parc_mutex_lock_slow_(m, PARC_FOREVER);
-}
+static inline int parc_mutex_lock(parc_mutex_t *m);
 
-/*
+/**
  * Lock `m` if that needs no waiting. Any thread; never blocks. Returns 0
  * when the caller now holds the lock; EAGAIN when another thread holds it;
  * EDEADLK when an ERRORCHECK mutex is held by the caller; EINVAL when m is
  * NULL.
  */
-static inline int parc_mutex_lock_try(parc_mutex_t *m)
-{
-    if (m == NULL)
-        return EINVAL;
-    uint32_t expected = 0u;
-    /* acquire: as in parc_mutex_lock(). */
-    if (m->kind == PARC_MUTEX_NORMAL &&
-        parc_cas(&m->word, &expected, PARC_MUTEX_LOCKED,
-                 PARC_ACQUIRE, PARC_RELAXED))
-        return 0;
-    return parc_mutex_lock_try_slow_(m);
-}
+static inline int parc_mutex_lock_try(parc_mutex_t *m);
 
-/*
+/**
  * Lock `m`, waiting at most `timeout_ns` nanoseconds (relative; 0 means
  * one attempt; PARC_FOREVER none). Any thread; blocks. Returns 0 when the
  * caller holds the lock; ETIMEDOUT when the timeout passed first (never
  * before it); EDEADLK when an ERRORCHECK mutex is held by the caller;
  * EINVAL when m is NULL or timeout_ns is negative.
  */
-static inline int parc_mutex_lock_timed(parc_mutex_t *m, int64_t timeout_ns)
-{
-    if (m == NULL || timeout_ns < 0)
-        return EINVAL;
-    uint32_t expected = 0u;
-    /* acquire: as in parc_mutex_lock(). */
-    if (m->kind == PARC_MUTEX_NORMAL &&
-        parc_cas(&m->word, &expected, PARC_MUTEX_LOCKED,
-                 PARC_ACQUIRE, PARC_RELAXED))
-        return 0;
-    parc_deadline_t deadline;
-    (void)parc_deadline_in(&deadline, timeout_ns);
-    return parc_mutex_lock_slow_(m, deadline);
-}
+static inline int parc_mutex_lock_timed(parc_mutex_t *m, int64_t timeout_ns);
 
-/* As parc_mutex_lock_timed() with an absolute CLOCK_MONOTONIC deadline
+/** As parc_mutex_lock_timed() with an absolute CLOCK_MONOTONIC deadline
  * (parc/time.h; PARC_FOREVER for none), for callers that wait on several
  * things under one deadline (condition variables). Same return codes, with
- * EINVAL only for a NULL m. */
-static inline int parc_mutex_lock_until(parc_mutex_t *m, parc_deadline_t deadline)
-{
-    if (m == NULL)
-        return EINVAL;
-    uint32_t expected = 0u;
-    /* acquire: as in parc_mutex_lock(). */
-    if (m->kind == PARC_MUTEX_NORMAL &&
-        parc_cas(&m->word, &expected, PARC_MUTEX_LOCKED,
-                 PARC_ACQUIRE, PARC_RELAXED))
-        return 0;
-    return parc_mutex_lock_slow_(m, deadline);
-}
+ * EINVAL only for a NULL m. Any thread; blocks until it holds the lock or
+ * the deadline passes. */
+static inline int parc_mutex_lock_until(parc_mutex_t *m,
+                                        parc_deadline_t deadline);
 
-/*
+/**
  * Unlock `m`, waking one parked waiter if there is one and none is already
  * on its way. Only the owner may call it; never blocks. Returns 0; EPERM
  * when `m` is not locked, or (ERRORCHECK) is not held by the caller;
  * EINVAL when m is NULL.
  */
-static inline int parc_mutex_unlock(parc_mutex_t *m)
-{
-    if (m == NULL)
-        return EINVAL;
-    /* Read first: with waiters registered the slow path's one RMW
-     * (fetch-and-sub) does it, without a failed CAS before it. */
-    uint32_t v = parc_load(&m->word, PARC_RELAXED);
-    /* release: publishes the critical section to the next holder; pairs
-     * with the acquire RMW that takes the lock. */
-    if (m->kind == PARC_MUTEX_NORMAL && v == PARC_MUTEX_LOCKED &&
-        parc_cas(&m->word, &v, 0u, PARC_RELEASE, PARC_RELAXED))
-        return 0;
-    return parc_mutex_unlock_slow_(m, v);
-}
+static inline int parc_mutex_unlock(parc_mutex_t *m);
 
-/* True when `m` is currently held by some thread (a snapshot, for
+/** True when `m` is currently held by some thread (a snapshot, for
  * assertions and diagnostics). False for NULL. Any thread; never blocks. */
-static inline bool parc_mutex_is_locked(parc_mutex_t *m)
-{
-    return m != NULL &&
-           (parc_load(&m->word, PARC_RELAXED) & PARC_MUTEX_LOCKED) != 0;
-}
+static inline bool parc_mutex_is_locked(parc_mutex_t *m);
+
+PARC_END_DECLS
+
+#include "parc/impl/mutex.h"
 
 #endif /* PARC_MUTEX_H */

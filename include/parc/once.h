@@ -28,48 +28,41 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "parc/api.h"
 #include "parc/atomic.h"
 #include "parc/eventcount.h"
 #include "parc/status.h"
+
+PARC_BEGIN_DECLS
 
 enum { PARC_ONCE_NEW = 0, PARC_ONCE_RUNNING = 1, PARC_ONCE_DONE = 2 };
 
 typedef struct parc_once {
     parc_atomic(uint32_t) state; /* PARC_ONCE_NEW/RUNNING/DONE */
-    parc_ec_t ec;                /* where callers wait for the runner */
+    parc_eventcount_t ec;        /* where callers wait for the runner */
 } parc_once_t;
 
 /* Static initialiser: the initialiser has not run yet. */
-#define PARC_ONCE_INIT { PARC_ONCE_NEW, PARC_EC_INIT }
+#define PARC_ONCE_INIT { PARC_ONCE_NEW, PARC_EVENTCOUNT_INIT }
 
-/* Initialise `once` at run time (same as PARC_ONCE_INIT). Returns 0, or
- * EINVAL when once is NULL. Not while other threads use it. */
-int parc_once_init(parc_once_t *once);
+/** Initialise `once` at run time (same as PARC_ONCE_INIT). Returns 0, or
+ * EINVAL when once is NULL. Not while other threads use it. Never blocks. */
+PARC_API int parc_once_init(parc_once_t *once);
 
-/* Slow path of parc_once_call(); not for callers. */
-int parc_once_call_slow_(parc_once_t *once, void (*init)(void *arg), void *arg);
-
-/* Run init(arg) if no call on `once` has run an initialiser yet; otherwise
+/** Run init(arg) if no call on `once` has run an initialiser yet; otherwise
  * wait until that run has finished. Blocks while another thread runs the
  * initialiser (spins briefly, then sleeps). Returns 0 once the initialiser
  * has run (by this or another caller); EDEADLK when called from within the
  * initialiser of the same `once`; EINVAL when once or init is NULL. */
-static inline int parc_once_call(parc_once_t *once, void (*init)(void *arg), void *arg)
-{
-    /* acquire: pairs with the release store of DONE after the initialiser
-     * ran, so its writes are visible; the whole fast path is this load. */
-    if (once != NULL && init != NULL &&
-        parc_load(&once->state, PARC_ACQUIRE) == PARC_ONCE_DONE)
-        return 0;
-    return parc_once_call_slow_(once, init, arg);
-}
+static inline int parc_once_call(parc_once_t *once, void (*init)(void *arg),
+                                 void *arg);
 
-/* Whether the initialiser has finished (acquire: when true its writes are
- * visible). false when once is NULL. Never blocks. */
-static inline bool parc_once_done(parc_once_t *once)
-{
-    /* acquire: pairs with the release store of DONE */
-    return once != NULL && parc_load(&once->state, PARC_ACQUIRE) == PARC_ONCE_DONE;
-}
+/** Whether the initialiser has finished (acquire: when true its writes are
+ * visible). false when once is NULL. Never blocks. Any thread. */
+static inline bool parc_once_done(parc_once_t *once);
+
+PARC_END_DECLS
+
+#include "parc/impl/once.h"
 
 #endif /* PARC_ONCE_H */

@@ -24,13 +24,16 @@
 
 #include <stdint.h>
 
+#include "parc/api.h"
 #include "parc/atomic.h"
 #include "parc/status.h"
 #include "parc/time.h"
 
+PARC_BEGIN_DECLS
+
 typedef parc_atomic(uint32_t) parc_park_word_t;
 
-/*
+/**
  * Park the calling thread while *word == expected, until woken by
  * parc_park_wake_one/all(word) or until `deadline` (absolute
  * CLOCK_MONOTONIC ns, or PARC_FOREVER). Blocks. Any thread.
@@ -39,20 +42,23 @@ typedef parc_atomic(uint32_t) parc_park_word_t;
  * spuriously (re-check); ETIMEDOUT when the deadline passed, never before
  * it; EINVAL when word is NULL.
  */
-int parc_park_wait(parc_park_word_t *word, uint32_t expected,
-                   parc_deadline_t deadline);
+PARC_API int parc_park_wait(parc_park_word_t *word, uint32_t expected,
+                            parc_deadline_t deadline);
 
-/* Wake at most one thread parked on `word` (the condvar back-end may wake
+/** Wake at most one thread parked on `word` (the condvar back-end may wake
  * more: callers re-check anyway). Call after changing *word. Returns 0, or
  * EINVAL when word is NULL. Any thread; never blocks. */
-int parc_park_wake_one(parc_park_word_t *word);
+PARC_API int parc_park_wake_one(parc_park_word_t *word);
 
-/* Wake every thread parked on `word`. Returns 0, or EINVAL when word is
+/** Wake every thread parked on `word`. Returns 0, or EINVAL when word is
  * NULL. Any thread; never blocks. */
-int parc_park_wake_all(parc_park_word_t *word);
+PARC_API int parc_park_wake_all(parc_park_word_t *word);
 
-/* Name of the back-end in use: "futex" or "condvar". */
-const char *parc_park_backend(void);
+/** Returns the name of the back-end in use: "futex" or "condvar" (a static
+ * string). Any thread; never blocks. */
+PARC_API const char *parc_park_backend(void);
+
+PARC_END_DECLS
 
 /*
  * Process-shared parking: the same three calls for a word in memory that

@@ -92,12 +92,15 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "parc/api.h"
 #include "parc/atomic.h"
 
 #include "parc/mutex.h"
 #include "parc/park.h"
 #include "parc/status.h"
 #include "parc/time.h"
+
+PARC_BEGIN_DECLS
 
 typedef enum parc_queue_order {
     PARC_QUEUE_FIFO = 0,     /* queue.Queue */
@@ -176,9 +179,6 @@ typedef struct parc_queue {
     parc_atomic(uint64_t) done;
 } parc_queue_t;
 
-#define PARC_QUEUE_WAITERS_INIT_ { 0u, 0u, 0u }
-#define PARC_QUEUE_BUSY_ SIZE_MAX
-
 /* An open, unbounded FIFO queue (same as parc_queue_init(q, 0, FIFO, NULL,
  * NULL)); allocates on first put. */
 #define PARC_QUEUE_INIT                                                     \
@@ -189,77 +189,118 @@ typedef struct parc_queue {
       PARC_QUEUE_WAITERS_INIT_, PARC_QUEUE_WAITERS_INIT_,                   \
       0, 0 }
 
-/* Initialise an empty, open queue holding at most `maxsize` items (0:
+/** Initialise an empty, open queue holding at most `maxsize` items (0:
  * unbounded). `cmp` (with `cmp_arg`) orders a PARC_QUEUE_PRIORITY queue and
  * is ignored otherwise. Allocates nothing until the first put. Returns 0;
- * EINVAL when q is NULL, maxsize < 0, order is unknown, or cmp is NULL for
- * PARC_QUEUE_PRIORITY. Needs exclusive access. */
-int parc_queue_init(parc_queue_t *q, int64_t maxsize, parc_queue_order_t order,
-                    parc_queue_cmp_t *cmp, void *cmp_arg);
+ * EINVAL when q is NULL, maxsize < 0, maxsize >= 2^62 (SIZE_MAX / 4 on a
+ * 64-bit machine: the ring's index arithmetic needs the headroom), order
+ * is unknown, or cmp is NULL for PARC_QUEUE_PRIORITY. Needs exclusive
+ * access; never blocks. */
+PARC_API int parc_queue_init(parc_queue_t *q, int64_t maxsize,
+                             parc_queue_order_t order, parc_queue_cmp_t *cmp,
+                             void *cmp_arg);
 
-/* Free the queue's storage. Items still inside are not freed. No other call
- * may run on q concurrently or afterwards. Returns 0 or EINVAL. */
-int parc_queue_destroy(parc_queue_t *q);
+/** Initialise a FIFO queue (queue.Queue(maxsize)): the same as
+ * parc_queue_init(q, maxsize, PARC_QUEUE_FIFO, NULL, NULL), with the same
+ * return codes. Needs exclusive access; never blocks. */
+PARC_API int parc_queue_init_fifo(parc_queue_t *q, int64_t maxsize);
 
-/* Put `item`, blocking while the queue is full (bounded queues only).
+/** Allocate a queue (cache-line aligned, as the struct requires) and
+ * initialise it as parc_queue_init() does. Returns 0 with *out set;
+ * EINVAL when out is NULL or for parc_queue_init's reasons (*out is then
+ * NULL); ENOMEM. Any thread; never blocks. Free with parc_queue_free(). */
+PARC_API int parc_queue_create(parc_queue_t **out, int64_t maxsize,
+                               parc_queue_order_t order, parc_queue_cmp_t *cmp,
+                               void *cmp_arg);
+
+/** Destroy (parc_queue_destroy) and free a queue made by
+ * parc_queue_create(); NULL is ignored. Items still inside are not freed.
+ * No other call may run on q concurrently or afterwards. Never blocks. */
+PARC_API void parc_queue_free(parc_queue_t *q);
+
+/** Free the queue's storage. Items still inside are not freed. No other
+ * call may run on q concurrently or afterwards. Returns 0 or EINVAL. Never
+ * blocks. */
+PARC_API int parc_queue_destroy(parc_queue_t *q);
+
+/** Put `item`, blocking while the queue is full (bounded queues only).
  * Returns 0; EPIPE when the queue is shut down (also when shut down while
  * blocked; the item was not queued); EINVAL when q is NULL; ENOMEM when
- * storage could not grow. */
-int parc_queue_put(parc_queue_t *q, void *item);
-/* As parc_queue_put without blocking: EAGAIN when full. */
-int parc_queue_put_try(parc_queue_t *q, void *item);
-/* As parc_queue_put, giving up after timeout_ns (relative): ETIMEDOUT;
- * EINVAL for a negative timeout. */
-int parc_queue_put_timed(parc_queue_t *q, void *item, int64_t timeout_ns);
+ * storage could not grow. Any thread. */
+PARC_API int parc_queue_put(parc_queue_t *q, void *item);
+/** As parc_queue_put without blocking: EAGAIN when full. Returns 0, EPIPE,
+ * EINVAL or ENOMEM as parc_queue_put. Any thread; never blocks. */
+PARC_API int parc_queue_put_try(parc_queue_t *q, void *item);
+/** As parc_queue_put, giving up after timeout_ns (relative): ETIMEDOUT;
+ * EINVAL for a negative timeout. Returns 0, EPIPE, EINVAL or ENOMEM as
+ * parc_queue_put otherwise. Any thread; blocks until there is room,
+ * shutdown or the deadline (never returning ETIMEDOUT before it). */
+PARC_API int parc_queue_put_timed(parc_queue_t *q, void *item,
+                                  int64_t timeout_ns);
 
-/* Take the next item (oldest, newest or first by priority) into *item,
+/** Take the next item (oldest, newest or first by priority) into *item,
  * blocking while the queue is empty. Returns 0; EPIPE when the queue is
- * shut down and empty; EINVAL when q or item is NULL. */
-int parc_queue_get(parc_queue_t *q, void **item);
-/* As parc_queue_get without blocking: EAGAIN when empty. */
-int parc_queue_get_try(parc_queue_t *q, void **item);
-/* As parc_queue_get, giving up after timeout_ns: ETIMEDOUT; EINVAL for a
- * negative timeout. */
-int parc_queue_get_timed(parc_queue_t *q, void **item, int64_t timeout_ns);
+ * shut down and empty; EINVAL when q or item is NULL. Any thread. */
+PARC_API int parc_queue_get(parc_queue_t *q, void **item);
+/** As parc_queue_get without blocking: EAGAIN when empty. Returns 0, EPIPE
+ * or EINVAL as parc_queue_get otherwise. Any thread; never blocks. */
+PARC_API int parc_queue_get_try(parc_queue_t *q, void **item);
+/** As parc_queue_get, giving up after timeout_ns: ETIMEDOUT; EINVAL for a
+ * negative timeout. Returns 0, EPIPE or EINVAL as parc_queue_get
+ * otherwise. Any thread; blocks until an item, shutdown or the deadline
+ * (never returning ETIMEDOUT before it). */
+PARC_API int parc_queue_get_timed(parc_queue_t *q, void **item,
+                                  int64_t timeout_ns);
 
-/* Approximate number of items (exact when no call is in progress), as
+/** Approximate number of items (exact when no call is in progress), as
  * Python's qsize(). 0 for NULL. Any thread; never blocks. */
-size_t parc_queue_qsize(parc_queue_t *q);
-/* qsize() == 0. True for NULL. */
-bool parc_queue_empty(parc_queue_t *q);
-/* maxsize > 0 && qsize() >= maxsize. False for NULL. */
-bool parc_queue_full(parc_queue_t *q);
+PARC_API size_t parc_queue_qsize(parc_queue_t *q);
+/** qsize() == 0. True for NULL. Any thread; never blocks. */
+PARC_API bool parc_queue_empty(parc_queue_t *q);
+/** maxsize > 0 && qsize() >= maxsize. False for NULL. Any thread; never
+ * blocks. */
+PARC_API bool parc_queue_full(parc_queue_t *q);
 
-/* Mark one item obtained by get as processed. When every item ever put has
+/** Mark one item obtained by get as processed. When every item ever put has
  * been marked, wakes every join. Returns 0; EINVAL when q is NULL or when
  * called more times than items were put (Python's ValueError). Any
  * thread; never blocks except on the queue's take lock. */
-int parc_queue_task_done(parc_queue_t *q);
+PARC_API int parc_queue_task_done(parc_queue_t *q);
 
-/* Block until every item put has been marked by task_done (items dropped
+/** Block until every item put has been marked by task_done (items dropped
  * by an immediate shutdown count as marked). Returns 0, or EINVAL when q
- * is NULL. */
-int parc_queue_join(parc_queue_t *q);
-/* As parc_queue_join without blocking: EAGAIN when tasks remain. */
-int parc_queue_join_try(parc_queue_t *q);
-/* As parc_queue_join, giving up after timeout_ns: ETIMEDOUT; EINVAL for a
- * negative timeout. */
-int parc_queue_join_timed(parc_queue_t *q, int64_t timeout_ns);
+ * is NULL. Any thread. */
+PARC_API int parc_queue_join(parc_queue_t *q);
+/** As parc_queue_join without blocking: EAGAIN when tasks remain. Returns 0
+ * when none remain, EINVAL when q is NULL. Any thread; never blocks. */
+PARC_API int parc_queue_join_try(parc_queue_t *q);
+/** As parc_queue_join, giving up after timeout_ns: ETIMEDOUT; EINVAL for a
+ * negative timeout. Returns 0 or EINVAL as parc_queue_join otherwise. Any
+ * thread; blocks until the tasks are done or the deadline (never returning
+ * ETIMEDOUT before it). */
+PARC_API int parc_queue_join_timed(parc_queue_t *q, int64_t timeout_ns);
 
-/* Shut the queue down (see the top of this file). With immediate = false,
+/** Shut the queue down (see the top of this file). With immediate = false,
  * items stay until got; with true, they are dropped (not freed) and each
  * counted as a finished task. Idempotent; a later immediate shutdown still
  * drops. Wakes every blocked put, get and join. Any thread; never blocks
  * except on the queue's lock. Returns 0 or EINVAL when q is NULL. */
-int parc_queue_shutdown(parc_queue_t *q, bool immediate);
+PARC_API int parc_queue_shutdown(parc_queue_t *q, bool immediate);
 
-/* Immediate shutdown that hands each dropped item to drop(item, arg), in
+/** Immediate shutdown that hands each dropped item to drop(item, arg), in
  * queue order, after releasing the lock (so drop may free it). Returns 0;
- * EINVAL when q or drop is NULL. */
-int parc_queue_shutdown_drop(parc_queue_t *q, void (*drop)(void *item, void *arg),
-                             void *arg);
+ * EINVAL when q or drop is NULL. Any thread; never blocks (waits only for
+ * the queue's lock; drop runs in the caller). */
+PARC_API int parc_queue_shutdown_drop(parc_queue_t *q, void (*drop)(void *item,
+                                      void *arg),
+                                      void *arg);
 
-/* True once the queue has been shut down. False for NULL. */
-bool parc_queue_is_shutdown(parc_queue_t *q);
+/** True once the queue has been shut down. False for NULL. Any thread;
+ * never blocks. */
+PARC_API bool parc_queue_is_shutdown(parc_queue_t *q);
+
+PARC_END_DECLS
+
+#include "parc/impl/queue.h"
 
 #endif /* PARC_QUEUE_H */

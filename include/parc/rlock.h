@@ -22,10 +22,13 @@
 
 #include <stdint.h>
 
+#include "parc/api.h"
 #include "parc/atomic.h"
 #include "parc/mutex.h"
 #include "parc/status.h"
 #include "parc/time.h"
+
+PARC_BEGIN_DECLS
 
 typedef struct parc_rlock {
     parc_mutex_t mutex;             /* held while owner != 0 */
@@ -35,73 +38,50 @@ typedef struct parc_rlock {
 
 #define PARC_RLOCK_INIT { PARC_MUTEX_INIT, 0u, 0u }
 
-/* Initialise `l` unlocked (same as PARC_RLOCK_INIT). Not while other
- * threads use it. Returns 0, or EINVAL for NULL. */
-int parc_rlock_init(parc_rlock_t *l);
+/** Initialise `l` unlocked (same as PARC_RLOCK_INIT). Not while other
+ * threads use it. Returns 0, or EINVAL for NULL. Never blocks. */
+PARC_API int parc_rlock_init(parc_rlock_t *l);
 
-/* Check that `l` is free. Returns 0, EAGAIN when it is held or has
- * waiters, EINVAL for NULL. */
-int parc_rlock_destroy(parc_rlock_t *l);
+/** Check that `l` is free. Returns 0, EAGAIN when it is held or has
+ * waiters, EINVAL for NULL. Not while other threads use it; never blocks. */
+PARC_API int parc_rlock_destroy(parc_rlock_t *l);
 
-/* Slow path, in src/rlock.c. */
-int parc_rlock_acquire_(parc_rlock_t *l, uintptr_t self, parc_deadline_t deadline,
-                        bool try_only);
-
-/*
+/**
  * Lock `l`: returns at once (count + 1) when the caller already owns it,
  * otherwise blocks until it is free (spins briefly, then parks). Any
  * thread. Returns 0; EOVERFLOW when the owner already holds it 2^32 - 1
  * times; EINVAL for NULL.
  */
-static inline int parc_rlock_lock(parc_rlock_t *l)
-{
-    if (l == NULL)
-        return EINVAL;
-    return parc_rlock_acquire_(l, parc_thread_id(), PARC_FOREVER, false);
-}
+static inline int parc_rlock_lock(parc_rlock_t *l);
 
-/* Lock `l` if the caller owns it or it is free. Any thread; never blocks.
+/** Lock `l` if the caller owns it or it is free. Any thread; never blocks.
  * Returns 0; EAGAIN when another thread owns it; EOVERFLOW; EINVAL. */
-static inline int parc_rlock_lock_try(parc_rlock_t *l)
-{
-    if (l == NULL)
-        return EINVAL;
-    return parc_rlock_acquire_(l, parc_thread_id(), PARC_FOREVER, true);
-}
+static inline int parc_rlock_lock_try(parc_rlock_t *l);
 
-/* Lock `l`, waiting at most `timeout_ns` (relative; 0: one attempt;
+/** Lock `l`, waiting at most `timeout_ns` (relative; 0: one attempt;
  * PARC_FOREVER: none). Any thread; blocks. Returns 0; ETIMEDOUT when the
  * timeout passed first (never before it); EOVERFLOW; EINVAL for NULL or a
  * negative timeout. */
-static inline int parc_rlock_lock_timed(parc_rlock_t *l, int64_t timeout_ns)
-{
-    if (l == NULL || timeout_ns < 0)
-        return EINVAL;
-    parc_deadline_t deadline;
-    (void)parc_deadline_in(&deadline, timeout_ns);
-    return parc_rlock_acquire_(l, parc_thread_id(), deadline, false);
-}
+static inline int parc_rlock_lock_timed(parc_rlock_t *l, int64_t timeout_ns);
 
-/*
+/**
  * Undo one lock by the owner; the last one releases `l` (waking a waiter
  * if one is parked). Only the owner; never blocks. Returns 0; EPERM when
  * the caller does not own `l` (including when nobody does); EINVAL for
  * NULL.
  */
-int parc_rlock_unlock(parc_rlock_t *l);
+PARC_API int parc_rlock_unlock(parc_rlock_t *l);
 
-/* True when the calling thread owns `l` (false for NULL). Never blocks. */
-static inline bool parc_rlock_is_owned(parc_rlock_t *l)
-{
-    /* relaxed: see the header comment. */
-    return l != NULL && parc_load(&l->owner, PARC_RELAXED) == parc_thread_id();
-}
+/** True when the calling thread owns `l` (false for NULL). Never blocks. */
+static inline bool parc_rlock_is_owned(parc_rlock_t *l);
 
-/* How many times the calling thread holds `l`: 0 when it does not own it
- * (or l is NULL). Never blocks. */
-static inline uint32_t parc_rlock_count(parc_rlock_t *l)
-{
-    return parc_rlock_is_owned(l) ? l->count : 0u;
-}
+/** How many times the calling thread holds `l`: 0 when it does not own it
+ * (or l is NULL). Never blocks. Returns that count. Any thread (it reads
+ * its own holds). */
+static inline uint32_t parc_rlock_count(parc_rlock_t *l);
+
+PARC_END_DECLS
+
+#include "parc/impl/rlock.h"
 
 #endif /* PARC_RLOCK_H */

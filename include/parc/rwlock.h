@@ -65,11 +65,14 @@
 
 #include <stdint.h>
 
+#include "parc/api.h"
 #include "parc/atomic.h"
 #include "parc/mutex.h"
 #include "parc/park.h"
 #include "parc/status.h"
 #include "parc/time.h"
+
+PARC_BEGIN_DECLS
 
 #define PARC_RWLOCK_WRITER 0x80000000u
 #define PARC_RWLOCK_PARKED 0x40000000u
@@ -91,140 +94,71 @@ typedef struct parc_rwlock {
 
 #define PARC_RWLOCK_INIT { PARC_RWLOCK_BIAS, 0u, 0u, 0u, 0u }
 
-/* Initialise `l` unlocked (same as PARC_RWLOCK_INIT). Not while other
- * threads use it. Returns 0, or EINVAL for NULL. */
-int parc_rwlock_init(parc_rwlock_t *l);
+/** Initialise `l` unlocked (same as PARC_RWLOCK_INIT). Not while other
+ * threads use it. Returns 0, or EINVAL for NULL. Never blocks. */
+PARC_API int parc_rwlock_init(parc_rwlock_t *l);
 
-/* Check that `l` is free: no reader, no writer. Returns 0, EAGAIN when
- * busy, EINVAL for NULL. */
-int parc_rwlock_destroy(parc_rwlock_t *l);
+/** Check that `l` is free: no reader, no writer. Returns 0, EAGAIN when
+ * busy, EINVAL for NULL. Not while other threads use it; never blocks. */
+PARC_API int parc_rwlock_destroy(parc_rwlock_t *l);
 
-/* Slow paths, in src/rwlock.c. */
-int parc_rwlock_rdlock_slow_(parc_rwlock_t *l, uint32_t seen, parc_deadline_t deadline);
-int parc_rwlock_wrlock_slow_(parc_rwlock_t *l, parc_deadline_t deadline, bool try_only);
-int parc_rwlock_rdunlock_slow_(parc_rwlock_t *l, uint32_t seen);
-
-/* True when a reader that saw `prev` before its increment may stay: no
- * writer, no count overflow, BIAS in place. */
-static inline bool parc_rwlock_reader_may_enter_(uint32_t prev)
-{
-    return ((prev ^ PARC_RWLOCK_BIAS) &
-            (PARC_RWLOCK_WRITER | PARC_RWLOCK_BIAS | PARC_RWLOCK_GUARD)) == 0u;
-}
-
-/*
+/**
  * Take a read lock: blocks while a writer holds the lock or waits for the
- * readers inside to leave (spins briefly, then parks). Any thread. Returns 0; EDEADLK when the
- * caller holds the write lock; EOVERFLOW when 2^26 readers hold it
- * already; EINVAL for NULL.
+ * readers inside to leave (spins briefly, then parks). Any thread.
+ * Returns 0; EDEADLK when the caller holds the write lock; EOVERFLOW when
+ * 2^26 readers hold it already; EINVAL for NULL.
  */
-static inline int parc_rwlock_rdlock(parc_rwlock_t *l)
-{
-    if (l == NULL)
-        return EINVAL;
-    /* acquire: the last writer's critical section happens-before ours;
-     * pairs with the release fetch-and-sub in parc_rwlock_wrunlock()
-     * (reader increments in between continue its release sequence). */
-    uint32_t prev = parc_faa(&l->word, 1u, PARC_ACQUIRE);
-    if (parc_rwlock_reader_may_enter_(prev))
-        return 0;
-    return parc_rwlock_rdlock_slow_(l, prev, PARC_FOREVER);
-}
+static inline int parc_rwlock_rdlock(parc_rwlock_t *l);
 
-/*
+/**
  * Take a read lock if no writer holds the lock or drains it. Any thread;
  * never blocks. Returns 0; EAGAIN when a writer holds or drains; EDEADLK
  * when that writer is the caller; EOVERFLOW; EINVAL for NULL.
  */
-int parc_rwlock_rdlock_try(parc_rwlock_t *l);
+PARC_API int parc_rwlock_rdlock_try(parc_rwlock_t *l);
 
-/*
+/**
  * Take a read lock, waiting at most `timeout_ns` (relative; 0: no wait;
  * PARC_FOREVER: none). Any thread; blocks. Returns 0; ETIMEDOUT when the
  * timeout passed first (never before it); EDEADLK; EOVERFLOW; EINVAL for
  * NULL or a negative timeout.
  */
-static inline int parc_rwlock_rdlock_timed(parc_rwlock_t *l, int64_t timeout_ns)
-{
-    if (l == NULL || timeout_ns < 0)
-        return EINVAL;
-    /* acquire: as in parc_rwlock_rdlock(). */
-    uint32_t prev = parc_faa(&l->word, 1u, PARC_ACQUIRE);
-    if (parc_rwlock_reader_may_enter_(prev))
-        return 0;
-    parc_deadline_t deadline;
-    (void)parc_deadline_in(&deadline, timeout_ns);
-    return parc_rwlock_rdlock_slow_(l, prev, deadline);
-}
+static inline int parc_rwlock_rdlock_timed(parc_rwlock_t *l,
+                                           int64_t timeout_ns);
 
-/*
+/**
  * Release a read lock taken by the caller. Never blocks. Returns 0; EPERM
- * when no reader holds the lock; EINVAL for NULL.
+ * when no reader holds the lock; EINVAL for NULL. Only a thread that holds
+ * a read lock.
  */
-static inline int parc_rwlock_rdunlock(parc_rwlock_t *l)
-{
-    if (l == NULL)
-        return EINVAL;
-    /* release: our reads of the protected data happen-before the next
-     * writer's writes; pairs with the writer's acquire that sees the count
-     * reach 0 (its CAS, or the load in its drain loop). */
-    uint32_t prev = parc_fas(&l->word, 1u, PARC_RELEASE);
-    /* Slow only when we were the last reader and the draining writer
-     * parked (wake it), or when no reader held the lock (misuse). */
-    if ((prev & (PARC_RWLOCK_WPARK | PARC_RWLOCK_READERS)) == (PARC_RWLOCK_WPARK | 1u) ||
-        (prev & PARC_RWLOCK_READERS) == 0u)
-        return parc_rwlock_rdunlock_slow_(l, prev);
-    return 0;
-}
+static inline int parc_rwlock_rdunlock(parc_rwlock_t *l);
 
-/*
+/**
  * Take the write lock: waits for other writers, then stops new readers and
  * waits for those inside to leave (spins briefly, then parks). Any thread.
  * Returns 0; EDEADLK when the caller already holds it; EINVAL for NULL.
  */
-static inline int parc_rwlock_wrlock(parc_rwlock_t *l)
-{
-    if (l == NULL)
-        return EINVAL;
-    uint32_t expected = PARC_RWLOCK_BIAS;
-    /* acquire: the last writer's and readers' critical sections happen-
-     * before ours; pairs with their release RMWs on the word. Only from a
-     * quiet word (no reader, no writer, nobody parked); otherwise the slow
-     * path. */
-    if (parc_cas(&l->word, &expected, PARC_RWLOCK_BIAS | PARC_RWLOCK_WRITER,
-                 PARC_ACQUIRE, PARC_RELAXED)) {
-        parc_store(&l->writer, parc_thread_id(), PARC_RELAXED);
-        return 0;
-    }
-    return parc_rwlock_wrlock_slow_(l, PARC_FOREVER, false);
-}
+static inline int parc_rwlock_wrlock(parc_rwlock_t *l);
 
-/* Take the write lock if nobody holds the lock in either mode. Any
+/** Take the write lock if nobody holds the lock in either mode. Any
  * thread; never blocks. Returns 0; EAGAIN when busy; EDEADLK when the
  * caller holds it; EINVAL for NULL. */
-static inline int parc_rwlock_wrlock_try(parc_rwlock_t *l)
-{
-    if (l == NULL)
-        return EINVAL;
-    return parc_rwlock_wrlock_slow_(l, PARC_FOREVER, true);
-}
+static inline int parc_rwlock_wrlock_try(parc_rwlock_t *l);
 
-/* Take the write lock, waiting at most `timeout_ns` (relative; 0: no
+/** Take the write lock, waiting at most `timeout_ns` (relative; 0: no
  * wait; PARC_FOREVER: none). Any thread; blocks. On a timeout the readers
  * held back meanwhile are let in again. Returns 0; ETIMEDOUT (never before
  * the timeout); EDEADLK; EINVAL for NULL or a negative timeout. */
-static inline int parc_rwlock_wrlock_timed(parc_rwlock_t *l, int64_t timeout_ns)
-{
-    if (l == NULL || timeout_ns < 0)
-        return EINVAL;
-    parc_deadline_t deadline;
-    (void)parc_deadline_in(&deadline, timeout_ns);
-    return parc_rwlock_wrlock_slow_(l, deadline, false);
-}
+static inline int parc_rwlock_wrlock_timed(parc_rwlock_t *l,
+                                           int64_t timeout_ns);
 
-/* Release the write lock: lets waiting readers in and the next writer
+/** Release the write lock: lets waiting readers in and the next writer
  * try. Only the writer; never blocks. Returns 0; EPERM when the caller
  * does not hold the write lock; EINVAL for NULL. */
-int parc_rwlock_wrunlock(parc_rwlock_t *l);
+PARC_API int parc_rwlock_wrunlock(parc_rwlock_t *l);
+
+PARC_END_DECLS
+
+#include "parc/impl/rwlock.h"
 
 #endif /* PARC_RWLOCK_H */

@@ -37,10 +37,13 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "parc/api.h"
 #include "parc/atomic.h"
 #include "parc/eventcount.h"
 #include "parc/status.h"
 #include "parc/time.h"
+
+PARC_BEGIN_DECLS
 
 /* The largest count, and the largest bound, a semaphore can have. */
 #define PARC_SEM_VALUE_MAX UINT32_C(0x7fffffff)
@@ -50,85 +53,74 @@ typedef struct parc_sem {
     uint32_t bound;                    /* most permits the count may reach */
     parc_atomic(uint32_t) big_waiters; /* waiters asking for > 1 permit:
                                         * a release must wake them all */
-    parc_ec_t ec;                      /* where acquirers sleep */
+    parc_eventcount_t ec;              /* where acquirers sleep */
 } parc_sem_t;
 
 /* Static initialisers: `permits` available, unbounded or bounded. The
  * caller must keep permits <= bound <= PARC_SEM_VALUE_MAX and bound >= 1
  * (the _init functions check this; the macros cannot). */
-#define PARC_SEM_INIT(permits) { (permits), PARC_SEM_VALUE_MAX, 0, PARC_EC_INIT }
-#define PARC_SEM_INIT_BOUNDED(permits, bound) { (permits), (bound), 0, PARC_EC_INIT }
+#define PARC_SEM_INIT(permits) { (permits), PARC_SEM_VALUE_MAX, 0, PARC_EVENTCOUNT_INIT }
+#define PARC_SEM_INIT_BOUNDED(permits, bound) { (permits), (bound), 0, PARC_EVENTCOUNT_INIT }
 
-/* Initialise an unbounded semaphore holding `permits` permits. Returns 0, or
- * EINVAL when s is NULL or permits > PARC_SEM_VALUE_MAX. Never blocks. */
-int parc_sem_init(parc_sem_t *s, uint32_t permits);
+/** Initialise an unbounded semaphore holding `permits` permits. Returns 0,
+ * or EINVAL when s is NULL or permits > PARC_SEM_VALUE_MAX. Never blocks.
+ * Not while other threads use it. */
+PARC_API int parc_sem_init(parc_sem_t *s, uint32_t permits);
 
-/* Initialise a bounded semaphore: `permits` available, a release that would
- * take the count past `bound` fails with EOVERFLOW. Returns 0, or EINVAL when
- * s is NULL, bound is 0 or > PARC_SEM_VALUE_MAX, or permits > bound. */
-int parc_sem_init_bounded(parc_sem_t *s, uint32_t permits, uint32_t bound);
+/** Initialise a bounded semaphore: `permits` available, a release that
+ * would take the count past `bound` fails with EOVERFLOW. Returns 0, or
+ * EINVAL when s is NULL, bound is 0 or > PARC_SEM_VALUE_MAX, or permits >
+ * bound. Not while other threads use it; never blocks. */
+PARC_API int parc_sem_init_bounded(parc_sem_t *s, uint32_t permits,
+                                   uint32_t bound);
 
-/* As parc_sem_init_bounded() with flags: 0 or PARC_PSHARED (the semaphore
+/** As parc_sem_init_bounded() with flags: 0 or PARC_PSHARED (the semaphore
  * lives in memory shared between processes, parc/shm.h, and any process
  * may acquire and release). What a dead process costs: the permits it
  * held are lost (a semaphore has no owner to give them back for, as with
  * POSIX sem_t: a supervisor that knows releases them), and a waiter that
  * died makes later releases take the wake path. Returns as
  * parc_sem_init_bounded, EINVAL also for an unknown flag. */
-int parc_sem_init_flags(parc_sem_t *s, uint32_t permits, uint32_t bound,
+PARC_API int parc_sem_init_flags(parc_sem_t *s, uint32_t permits, uint32_t bound,
                         unsigned flags);
 
-/* Release the semaphore's resources (there are none today). No thread may
- * be using it. Returns 0, or EINVAL when s is NULL. */
-int parc_sem_destroy(parc_sem_t *s);
+/** Release the semaphore's resources (there are none today). No thread may
+ * be using it. Returns 0, or EINVAL when s is NULL. Not while other
+ * threads use it; never blocks. */
+PARC_API int parc_sem_destroy(parc_sem_t *s);
 
-/* Take `n` permits as one block (all or none), if available now. Never
+/** Take `n` permits as one block (all or none), if available now. Never
  * blocks. Returns 0; EAGAIN when fewer than n are available; EINVAL when s
- * is NULL, n is 0 or n exceeds the bound (it could never succeed). */
-static inline int parc_sem_acquire_try(parc_sem_t *s, uint32_t n)
-{
-    if (s == NULL || n == 0 || n > s->bound)
-        return EINVAL;
-    uint32_t v = parc_load(&s->permits, PARC_RELAXED);
-    while (v >= n)
-        /* acquire: makes visible what the releasers of these permits wrote
-         * before releasing; pairs with the release CAS in
-         * parc_sem_release(). */
-        if (parc_cas_weak(&s->permits, &v, v - n, PARC_ACQUIRE, PARC_RELAXED))
-            return 0;
-    return EAGAIN;
-}
+ * is NULL, n is 0 or n exceeds the bound (it could never succeed). Any
+ * thread. */
+static inline int parc_sem_acquire_try(parc_sem_t *s, uint32_t n);
 
-/* Slow path of the blocking acquires (spin, then sleep); not for callers. */
-int parc_sem_acquire_wait_(parc_sem_t *s, uint32_t n, parc_deadline_t deadline);
+/** Take `n` permits as one block, waiting as long as it takes. Blocks
+ * (spins briefly, then sleeps). Returns 0, or EINVAL when s is NULL, n is
+ * 0 or n exceeds the bound. Any thread. */
+static inline int parc_sem_acquire(parc_sem_t *s, uint32_t n);
 
-/* Take `n` permits as one block, waiting as long as it takes. Blocks
- * (spins briefly, then sleeps). Returns 0, or EINVAL when s is NULL, n is 0
- * or n exceeds the bound. */
-static inline int parc_sem_acquire(parc_sem_t *s, uint32_t n)
-{
-    int rc = parc_sem_acquire_try(s, n);
-    return rc == EAGAIN ? parc_sem_acquire_wait_(s, n, PARC_FOREVER) : rc;
-}
-
-/* Take `n` permits as one block, waiting at most `timeout_ns` nanoseconds
+/** Take `n` permits as one block, waiting at most `timeout_ns` nanoseconds
  * (relative; 0 = try once; PARC_FOREVER = no limit). Blocks. Returns 0;
  * ETIMEDOUT when the permits were not available by the deadline (never
  * before it); EINVAL when s is NULL, n is 0 or exceeds the bound, or
- * timeout_ns < 0. */
-int parc_sem_acquire_timed(parc_sem_t *s, uint32_t n, int64_t timeout_ns);
+ * timeout_ns < 0. Any thread. */
+PARC_API int parc_sem_acquire_timed(parc_sem_t *s, uint32_t n,
+                                    int64_t timeout_ns);
 
-/* Return `n` permits and wake acquirers that may now proceed. Never blocks.
+/** Return `n` permits and wake acquirers that may now proceed. Never blocks.
  * Any thread may release, not only one that acquired (as in Python and
  * Java). Returns 0; EOVERFLOW when the count would pass the bound (nothing
  * is released); EINVAL when s is NULL, n is 0 or n exceeds the bound. */
-int parc_sem_release(parc_sem_t *s, uint32_t n);
+PARC_API int parc_sem_release(parc_sem_t *s, uint32_t n);
 
-/* The number of permits available at the moment of the call (stale as soon
- * as it returns; for monitoring and tests). 0 when s is NULL. Never blocks. */
-static inline uint32_t parc_sem_value(parc_sem_t *s)
-{
-    return s == NULL ? 0 : parc_load(&s->permits, PARC_RELAXED);
-}
+/** The number of permits available at the moment of the call (stale as soon
+ * as it returns; for monitoring and tests). 0 when s is NULL. Never
+ * blocks. Any thread. */
+static inline uint32_t parc_sem_value(parc_sem_t *s);
+
+PARC_END_DECLS
+
+#include "parc/impl/sem.h"
 
 #endif /* PARC_SEM_H */

@@ -91,8 +91,8 @@ typedef struct parc_shmqueue {
     uint64_t stride;             /* bytes per cell */
     parc_atomic(uint64_t) lost_sends;    /* cells of dead producers skipped */
     parc_atomic(uint64_t) lost_receives; /* cells of dead consumers freed */
-    parc_ec_t items;             /* consumers wait here (shared) */
-    parc_ec_t space;             /* producers wait here (shared) */
+    parc_eventcount_t items;             /* consumers wait here (shared) */
+    parc_eventcount_t space;             /* producers wait here (shared) */
     uint32_t magic;
 } parc_shmqueue_t;
 

@@ -48,20 +48,11 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "parc/api.h"
 #include "parc/atomic.h"
 #include "parc/status.h"
 
-/* One poll of a wait loop: relax the processor, and after PARC_SPIN_POLLS
- * polls yield it (an oversubscribed holder may need this core). */
-static inline void parc_spin_poll_(unsigned *polls)
-{
-    if (++*polls >= PARC_SPIN_POLLS) {
-        *polls = 0;
-        parc_yield();
-    } else {
-        parc_cpu_relax();
-    }
-}
+PARC_BEGIN_DECLS
 
 /*
  * Backoff after a lost race, for the TAS and TTAS locks (Anderson 1990):
@@ -88,17 +79,6 @@ static inline void parc_spin_poll_(unsigned *polls)
 #define PARC_SPIN_BACKOFF_MIN 32u
 #define PARC_SPIN_BACKOFF_MAX 1024u
 
-/* One round of that backoff; `delay` starts at PARC_SPIN_BACKOFF_MIN. */
-static inline void parc_spin_backoff_(uint32_t *delay)
-{
-    for (uint32_t i = 0; i < *delay; i++)
-        parc_cpu_relax();
-    if (*delay < PARC_SPIN_BACKOFF_MAX)
-        *delay <<= 1;
-    else
-        parc_yield();
-}
-
 /* ======================================================================
  * TAS: test-and-set.
  * ====================================================================== */
@@ -109,56 +89,24 @@ typedef struct parc_spin_tas {
 
 #define PARC_SPIN_TAS_INIT { 0u }
 
-/* Initialise `l` unlocked (same as PARC_SPIN_TAS_INIT). Not while other
+/** Initialise `l` unlocked (same as PARC_SPIN_TAS_INIT). Not while other
  * threads use it. Returns 0, or EINVAL for NULL. */
-static inline int parc_spin_tas_init(parc_spin_tas_t *l)
-{
-    if (l == NULL)
-        return EINVAL;
-    parc_atomic_init(&l->held, 0u);
-    return 0;
-}
+static inline int parc_spin_tas_init(parc_spin_tas_t *l);
 
-/* Take the lock: an exchange per attempt, with exponential backoff
- * between failed attempts (parc_spin_backoff_: without it every attempt
- * of every waiter steals the line from the holder; it yields the
+/** Take the lock: an exchange per attempt, with exponential backoff
+ * between failed attempts (see PARC_SPIN_BACKOFF_MIN: without it every
+ * attempt of every waiter steals the line from the holder; it yields the
  * processor once its cap is reached). Any thread; spins, never parks.
  * Returns 0, or EINVAL for NULL. */
-static inline int parc_spin_tas_lock(parc_spin_tas_t *l)
-{
-    if (l == NULL)
-        return EINVAL;
-    uint32_t delay = PARC_SPIN_BACKOFF_MIN;
-    /* acquire: the previous holder's critical section happens-before ours;
-     * pairs with the release store in parc_spin_tas_unlock(). */
-    while (parc_xchg(&l->held, 1u, PARC_ACQUIRE) != 0u)
-        parc_spin_backoff_(&delay);
-    return 0;
-}
+static inline int parc_spin_tas_lock(parc_spin_tas_t *l);
 
-/* Take the lock if it is free. Any thread; never blocks. Returns 0 when
+/** Take the lock if it is free. Any thread; never blocks. Returns 0 when
  * taken, EAGAIN when busy, EINVAL for NULL. */
-static inline int parc_spin_tas_lock_try(parc_spin_tas_t *l)
-{
-    if (l == NULL)
-        return EINVAL;
-    /* acquire: as in parc_spin_tas_lock(). */
-    return parc_xchg(&l->held, 1u, PARC_ACQUIRE) == 0u ? 0 : EAGAIN;
-}
+static inline int parc_spin_tas_lock_try(parc_spin_tas_t *l);
 
-/* Release the lock. Only the holder; never blocks. Returns 0, EPERM when
+/** Release the lock. Only the holder; never blocks. Returns 0, EPERM when
  * the lock is not held, EINVAL for NULL. */
-static inline int parc_spin_tas_unlock(parc_spin_tas_t *l)
-{
-    if (l == NULL)
-        return EINVAL;
-    if (parc_load(&l->held, PARC_RELAXED) == 0u)
-        return EPERM;
-    /* release: publishes the critical section; pairs with the acquire
-     * exchange of the next holder. */
-    parc_store(&l->held, 0u, PARC_RELEASE);
-    return 0;
-}
+static inline int parc_spin_tas_unlock(parc_spin_tas_t *l);
 
 /* ======================================================================
  * TTAS: test-and-test-and-set with exponential backoff.
@@ -170,67 +118,23 @@ typedef struct parc_spin_ttas {
 
 #define PARC_SPIN_TTAS_INIT { 0u }
 
-/* Initialise `l` unlocked (same as PARC_SPIN_TTAS_INIT). Returns 0, or
- * EINVAL for NULL. */
-static inline int parc_spin_ttas_init(parc_spin_ttas_t *l)
-{
-    if (l == NULL)
-        return EINVAL;
-    parc_atomic_init(&l->held, 0u);
-    return 0;
-}
+/** Initialise `l` unlocked (same as PARC_SPIN_TTAS_INIT). Returns 0, or
+ * EINVAL for NULL. Not while other threads use it; never blocks. */
+static inline int parc_spin_ttas_init(parc_spin_ttas_t *l);
 
-/* Take the lock: one exchange when it is free; otherwise back off
- * (parc_spin_backoff_: exponential, bounded, yielding at the cap) and look
- * again with a load, exchanging only when the lock looks free. Any thread;
- * spins, never parks. Returns 0, or EINVAL for NULL. */
-static inline int parc_spin_ttas_lock(parc_spin_ttas_t *l)
-{
-    if (l == NULL)
-        return EINVAL;
-    /* acquire: the previous holder's critical section happens-before ours;
-     * pairs with the release store in parc_spin_ttas_unlock(). */
-    if (parc_xchg(&l->held, 1u, PARC_ACQUIRE) == 0u)
-        return 0;
-    uint32_t delay = PARC_SPIN_BACKOFF_MIN;
-    for (;;) {
-        /* Busy: stay off the line for a while (see parc_spin_backoff_)... */
-        parc_spin_backoff_(&delay);
-        /* ...then test with a load (a busy lock costs the holder no
-         * exclusive transfer), and set only when it looks free. Relaxed
-         * test: the acquire is the exchange, as above. */
-        if (parc_load(&l->held, PARC_RELAXED) == 0u &&
-            parc_xchg(&l->held, 1u, PARC_ACQUIRE) == 0u)
-            return 0;
-    }
-}
+/** Take the lock: one exchange when it is free; otherwise back off (see
+ * PARC_SPIN_BACKOFF_MIN: exponential, bounded, yielding at the cap) and
+ * look again with a load, exchanging only when the lock looks free. Any
+ * thread; spins, never parks. Returns 0, or EINVAL for NULL. */
+static inline int parc_spin_ttas_lock(parc_spin_ttas_t *l);
 
-/* Take the lock if it is free. Any thread; never blocks. Returns 0 when
+/** Take the lock if it is free. Any thread; never blocks. Returns 0 when
  * taken, EAGAIN when busy, EINVAL for NULL. */
-static inline int parc_spin_ttas_lock_try(parc_spin_ttas_t *l)
-{
-    if (l == NULL)
-        return EINVAL;
-    /* The test first: a busy lock costs no write. acquire on the exchange:
-     * as in parc_spin_ttas_lock(). */
-    if (parc_load(&l->held, PARC_RELAXED) != 0u)
-        return EAGAIN;
-    return parc_xchg(&l->held, 1u, PARC_ACQUIRE) == 0u ? 0 : EAGAIN;
-}
+static inline int parc_spin_ttas_lock_try(parc_spin_ttas_t *l);
 
-/* Release the lock. Only the holder; never blocks. Returns 0, EPERM when
+/** Release the lock. Only the holder; never blocks. Returns 0, EPERM when
  * the lock is not held, EINVAL for NULL. */
-static inline int parc_spin_ttas_unlock(parc_spin_ttas_t *l)
-{
-    if (l == NULL)
-        return EINVAL;
-    if (parc_load(&l->held, PARC_RELAXED) == 0u)
-        return EPERM;
-    /* release: publishes the critical section; pairs with the acquire
-     * exchange of the next holder. */
-    parc_store(&l->held, 0u, PARC_RELEASE);
-    return 0;
-}
+static inline int parc_spin_ttas_unlock(parc_spin_ttas_t *l);
 
 /* ======================================================================
  * Ticket lock (FIFO).
@@ -247,77 +151,24 @@ typedef struct parc_spin_ticket {
  * `serving` (proportional backoff, Mellor-Crummey & Scott 1991). */
 #define PARC_SPIN_TICKET_BACKOFF 8u
 
-/* Initialise `l` unlocked (same as PARC_SPIN_TICKET_INIT). Returns 0, or
- * EINVAL for NULL. */
-static inline int parc_spin_ticket_init(parc_spin_ticket_t *l)
-{
-    if (l == NULL)
-        return EINVAL;
-    parc_atomic_init(&l->next, 0u);
-    parc_atomic_init(&l->serving, 0u);
-    return 0;
-}
+/** Initialise `l` unlocked (same as PARC_SPIN_TICKET_INIT). Returns 0, or
+ * EINVAL for NULL. Not while other threads use it; never blocks. */
+static inline int parc_spin_ticket_init(parc_spin_ticket_t *l);
 
-/* Take a ticket and wait for it to be served: threads get the lock in the
+/** Take a ticket and wait for it to be served: threads get the lock in the
  * order they called this. Any thread; spins (yields now and then), never
  * parks. Returns 0, or EINVAL for NULL. At most 2^32 - 1 threads may wait
  * at once. */
-static inline int parc_spin_ticket_lock(parc_spin_ticket_t *l)
-{
-    if (l == NULL)
-        return EINVAL;
-    /* Relaxed: taking a ticket publishes nothing; the acquire is the load
-     * of `serving` below. */
-    uint32_t mine = parc_faa(&l->next, 1u, PARC_RELAXED);
-    unsigned polls = 0;
-    for (;;) {
-        /* acquire: the previous holder's critical section happens-before
-         * ours; pairs with the release store in parc_spin_ticket_unlock(). */
-        uint32_t serving = parc_load(&l->serving, PARC_ACQUIRE);
-        if (serving == mine)
-            return 0;
-        /* Wait in proportion to the number of threads ahead of us; the
-         * next in line polls at every pause, so that a hand-off between
-         * two threads is not delayed by the backoff. */
-        uint32_t k = (mine - serving - 1u) * PARC_SPIN_TICKET_BACKOFF;
-        do
-            parc_spin_poll_(&polls);
-        while (k-- > 0);
-    }
-}
+static inline int parc_spin_ticket_lock(parc_spin_ticket_t *l);
 
-/* Take the lock if it is free (no thread holds or waits for it). Any
+/** Take the lock if it is free (no thread holds or waits for it). Any
  * thread; never blocks. Returns 0 when taken, EAGAIN when busy, EINVAL for
  * NULL. */
-static inline int parc_spin_ticket_lock_try(parc_spin_ticket_t *l)
-{
-    if (l == NULL)
-        return EINVAL;
-    /* acquire: as in parc_spin_ticket_lock(); pairs with the release store
-     * of `serving` in unlock. */
-    uint32_t serving = parc_load(&l->serving, PARC_ACQUIRE);
-    uint32_t expected = serving;
-    /* The lock is free iff next == serving; taking that ticket makes it
-     * ours. Relaxed: `serving` was already acquired above. */
-    return parc_cas(&l->next, &expected, serving + 1u, PARC_RELAXED, PARC_RELAXED)
-               ? 0 : EAGAIN;
-}
+static inline int parc_spin_ticket_lock_try(parc_spin_ticket_t *l);
 
-/* Release the lock to the next ticket. Only the holder; never blocks.
+/** Release the lock to the next ticket. Only the holder; never blocks.
  * Returns 0, EPERM when the lock is not held, EINVAL for NULL. */
-static inline int parc_spin_ticket_unlock(parc_spin_ticket_t *l)
-{
-    if (l == NULL)
-        return EINVAL;
-    /* Relaxed: only the holder writes `serving`. */
-    uint32_t serving = parc_load(&l->serving, PARC_RELAXED);
-    if (parc_load(&l->next, PARC_RELAXED) == serving)
-        return EPERM; /* no ticket is being served */
-    /* release: publishes the critical section; pairs with the acquire load
-     * of `serving` by the next ticket's holder. */
-    parc_store(&l->serving, serving + 1u, PARC_RELEASE);
-    return 0;
-}
+static inline int parc_spin_ticket_unlock(parc_spin_ticket_t *l);
 
 /* ======================================================================
  * MCS queue lock (FIFO, local spinning).
@@ -334,93 +185,35 @@ typedef struct parc_spin_mcs {
 
 #define PARC_SPIN_MCS_INIT { NULL }
 
-/* Initialise `l` unlocked (same as PARC_SPIN_MCS_INIT). Returns 0, or
- * EINVAL for NULL. */
-static inline int parc_spin_mcs_init(parc_spin_mcs_t *l)
-{
-    if (l == NULL)
-        return EINVAL;
-    parc_atomic_init(&l->tail, (parc_spin_mcs_node_t *)NULL);
-    return 0;
-}
+/** Initialise `l` unlocked (same as PARC_SPIN_MCS_INIT). Returns 0, or
+ * EINVAL for NULL. Not while other threads use it; never blocks. */
+static inline int parc_spin_mcs_init(parc_spin_mcs_t *l);
 
-/* Queue `node` and wait until the lock is handed to it; FIFO. `node` is
+/** Queue `node` and wait until the lock is handed to it; FIFO. `node` is
  * the caller's and must stay valid and untouched until the matching
  * parc_spin_mcs_unlock(l, node). Any thread; spins on its own node
  * (yields now and then), never parks. Returns 0, or EINVAL for NULL. */
-static inline int parc_spin_mcs_lock(parc_spin_mcs_t *l, parc_spin_mcs_node_t *node)
-{
-    if (l == NULL || node == NULL)
-        return EINVAL;
-    parc_store(&node->next, (parc_spin_mcs_node_t *)NULL, PARC_RELAXED);
-    parc_store(&node->locked, 1u, PARC_RELAXED);
-    /* acq_rel: acquire, when the queue was empty, makes the last holder's
-     * critical section visible (pairs with the release CAS in unlock);
-     * release publishes the node's initialisation above to our successor,
-     * which reads it through its own exchange on `tail`. */
-    parc_spin_mcs_node_t *pred = parc_xchg(&l->tail, node, PARC_ACQ_REL);
-    if (pred == NULL)
-        return 0;
-    /* release: publishes `node->locked = 1` to the predecessor, so that
-     * its hand-off store of 0 comes after it; pairs with the acquire load
-     * of `next` in unlock. */
-    parc_store(&pred->next, node, PARC_RELEASE);
-    unsigned polls = 0;
-    /* acquire: the predecessor's critical section happens-before ours;
-     * pairs with the release store of `locked = 0` in unlock. */
-    while (parc_load(&node->locked, PARC_ACQUIRE) != 0u)
-        parc_spin_poll_(&polls);
-    return 0;
-}
+static inline int parc_spin_mcs_lock(parc_spin_mcs_t *l,
+                                     parc_spin_mcs_node_t *node);
 
-/* Take the lock with `node` if nobody holds or waits for it. Any thread;
+/** Take the lock with `node` if nobody holds or waits for it. Any thread;
  * never blocks. Returns 0 when taken (unlock later with the same node),
  * EAGAIN when busy, EINVAL for NULL. */
-static inline int parc_spin_mcs_lock_try(parc_spin_mcs_t *l, parc_spin_mcs_node_t *node)
-{
-    if (l == NULL || node == NULL)
-        return EINVAL;
-    parc_store(&node->next, (parc_spin_mcs_node_t *)NULL, PARC_RELAXED);
-    parc_store(&node->locked, 1u, PARC_RELAXED);
-    parc_spin_mcs_node_t *expected = NULL;
-    /* acq_rel: as the exchange in parc_spin_mcs_lock(). */
-    return parc_cas(&l->tail, &expected, node, PARC_ACQ_REL, PARC_RELAXED)
-               ? 0 : EAGAIN;
-}
+static inline int parc_spin_mcs_lock_try(parc_spin_mcs_t *l,
+                                         parc_spin_mcs_node_t *node);
 
-/* Release the lock taken with `node` to the next queued node, if any.
+/** Release the lock taken with `node` to the next queued node, if any.
  * Only the holder, with its node; may spin briefly for a successor that
  * is half-way through queueing; never parks. Returns 0, EPERM when the
  * lock is not held (detected for a node whose `next` is NULL, as a node
  * left by a completed unlock or zeroed is; the queue's tail is not read
  * first: that would cost a cache-line transfer on every contended
  * unlock), EINVAL for NULL. */
-static inline int parc_spin_mcs_unlock(parc_spin_mcs_t *l, parc_spin_mcs_node_t *node)
-{
-    if (l == NULL || node == NULL)
-        return EINVAL;
-    /* acquire: the successor's node initialisation is visible before we
-     * store into it; pairs with the release store of `pred->next`. */
-    parc_spin_mcs_node_t *next = parc_load(&node->next, PARC_ACQUIRE);
-    if (next == NULL) {
-        parc_spin_mcs_node_t *expected = node;
-        /* release: publishes the critical section to the next thread whose
-         * exchange finds the queue empty; pairs with its acq_rel exchange. */
-        if (parc_cas(&l->tail, &expected, (parc_spin_mcs_node_t *)NULL,
-                     PARC_RELEASE, PARC_RELAXED))
-            return 0;
-        if (expected == NULL)
-            return EPERM; /* the queue is empty: nobody holds the lock */
-        /* A successor swapped itself in but has not linked yet. */
-        unsigned polls = 0;
-        /* acquire: as above. */
-        while ((next = parc_load(&node->next, PARC_ACQUIRE)) == NULL)
-            parc_spin_poll_(&polls);
-    }
-    /* release: publishes the critical section to the successor; pairs with
-     * its acquire load of `locked`. */
-    parc_store(&next->locked, 0u, PARC_RELEASE);
-    return 0;
-}
+static inline int parc_spin_mcs_unlock(parc_spin_mcs_t *l,
+                                       parc_spin_mcs_node_t *node);
+
+PARC_END_DECLS
+
+#include "parc/impl/spinlock.h"
 
 #endif /* PARC_SPINLOCK_H */

@@ -34,11 +34,20 @@
 
 #include <errno.h>
 
+#include "parc/api.h"
+
+PARC_BEGIN_DECLS
+
 #define PARC_OK 0
 
-/* A short, static, English description of a parc return code, naming the
- * parc meaning first ("EAGAIN: would block (empty, full or busy)"). Unknown
- * codes give "unknown parc status". Any thread; never blocks. */
-const char *parc_strerror(int code);
+/** A short English description of a return code. For the codes listed
+ * above it names the parc meaning first ("EAGAIN: would block (empty, full
+ * or busy)") and is a static string; any other code gives the C library's
+ * strerror(code) (for an unknown value glibc's text lives in a per-thread
+ * buffer, valid until the calling thread's next strerror call). Any thread;
+ * never blocks; never returns NULL. */
+PARC_API const char *parc_strerror(int code);
+
+PARC_END_DECLS
 
 #endif /* PARC_STATUS_H */

@@ -17,6 +17,10 @@
 #include <stdint.h>
 #include <time.h>
 
+#include "parc/api.h"
+
+PARC_BEGIN_DECLS
+
 typedef int64_t parc_deadline_t;
 
 /* No deadline / an infinite relative timeout. */
@@ -26,64 +30,48 @@ typedef int64_t parc_deadline_t;
 #define PARC_NS_PER_MS INT64_C(1000000)
 #define PARC_NS_PER_S INT64_C(1000000000)
 
-/* Now on CLOCK_MONOTONIC, in nanoseconds. Out of line so that this header
- * needs no POSIX feature macros under -std=c11. */
-int64_t parc_now_ns(void);
+/** Returns now on CLOCK_MONOTONIC, in nanoseconds. Out of line so that
+ * this header needs no POSIX feature macros under -std=c11. Any thread;
+ * never blocks. */
+PARC_API int64_t parc_now_ns(void);
 
-/* a + b for non-negative a and b, saturating at PARC_FOREVER. */
-static inline int64_t parc_add_sat(int64_t a, int64_t b)
-{
-    return (b > PARC_FOREVER - a) ? PARC_FOREVER : a + b;
-}
+/** Returns a + b for non-negative a and b, saturating at PARC_FOREVER.
+ * Any thread; never blocks. */
+static inline int64_t parc_add_sat(int64_t a, int64_t b);
 
-/*
+/**
  * The deadline `timeout_ns` from now, written to *deadline. A timeout of
  * PARC_FOREVER (or one so large that now + timeout overflows) gives
  * PARC_FOREVER; 0 gives a deadline that has already passed (the _try
  * semantics). Returns 0, or EINVAL when deadline is NULL or timeout_ns < 0.
+ * Any thread; never blocks.
  */
-static inline int parc_deadline_in(parc_deadline_t *deadline, int64_t timeout_ns)
-{
-    if (deadline == NULL || timeout_ns < 0)
-        return EINVAL;
-    *deadline = timeout_ns == PARC_FOREVER ? PARC_FOREVER
-                                           : parc_add_sat(parc_now_ns(), timeout_ns);
-    return 0;
-}
+static inline int parc_deadline_in(parc_deadline_t *deadline,
+                                   int64_t timeout_ns);
 
-/* Nanoseconds left before `deadline`: 0 once it has passed, PARC_FOREVER
- * for PARC_FOREVER. */
-static inline int64_t parc_deadline_remaining(parc_deadline_t deadline)
-{
-    if (deadline == PARC_FOREVER)
-        return PARC_FOREVER;
-    int64_t left = deadline - parc_now_ns();
-    return left > 0 ? left : 0;
-}
+/** Returns the nanoseconds left before `deadline`: 0 once it has passed,
+ * PARC_FOREVER for PARC_FOREVER. Any thread; never blocks. */
+static inline int64_t parc_deadline_remaining(parc_deadline_t deadline);
 
-/* True once CLOCK_MONOTONIC has reached `deadline` (never for FOREVER). */
-static inline bool parc_deadline_passed(parc_deadline_t deadline)
-{
-    return deadline != PARC_FOREVER && parc_now_ns() >= deadline;
-}
+/** True once CLOCK_MONOTONIC has reached `deadline` (never for
+ * PARC_FOREVER). Any thread; never blocks. */
+static inline bool parc_deadline_passed(parc_deadline_t deadline);
 
-/* The deadline as a struct timespec for clock_nanosleep / futex /
+/** Returns the deadline as a struct timespec for clock_nanosleep / futex /
  * pthread_cond_timedwait (CLOCK_MONOTONIC). Only for finite deadlines;
- * negative deadlines clamp to zero. */
-static inline struct timespec parc_deadline_timespec(parc_deadline_t deadline)
-{
-    if (deadline < 0)
-        deadline = 0;
-    struct timespec ts = { .tv_sec = (time_t)(deadline / PARC_NS_PER_S),
-                           .tv_nsec = (long)(deadline % PARC_NS_PER_S) };
-    return ts;
-}
+ * negative deadlines clamp to zero. Any thread; never blocks. */
+static inline struct timespec parc_deadline_timespec(parc_deadline_t deadline);
 
-/* Sleep until `deadline` (PARC_FOREVER is refused: EINVAL). Restarts after
+/** Sleep until `deadline` (PARC_FOREVER is refused: EINVAL). Restarts after
  * signals. Returns 0. Blocks the calling thread. */
-int parc_sleep_until(parc_deadline_t deadline);
+PARC_API int parc_sleep_until(parc_deadline_t deadline);
 
-/* Sleep for `ns` nanoseconds (EINVAL when negative or PARC_FOREVER). */
-int parc_sleep_ns(int64_t ns);
+/** Sleep for `ns` nanoseconds, restarting after signals. Returns 0, or
+ * EINVAL when ns is negative or PARC_FOREVER. Blocks the calling thread. */
+PARC_API int parc_sleep_ns(int64_t ns);
+
+PARC_END_DECLS
+
+#include "parc/impl/time.h"
 
 #endif /* PARC_TIME_H */

@@ -3,10 +3,10 @@
  *
  *   signal parc.ec_flag     a level-triggered flag whose waiters block
  *                           through the eventcount protocol
- *                           (parc_ec_await); signal.wakeup checks that no
+ *                           (parc_eventcount_await); signal.wakeup checks that no
  *                           wake-up is lost.
  *   eventcount.ring         a token passed round a ring of threads: each
- *                           waits with parc_ec_await() until the token is
+ *                           waits with parc_eventcount_await() until the token is
  *                           its own, passes it on and notifies all. A waiter
  *                           that times out while the token was already its
  *                           own was not woken: a lost wake-up.
@@ -23,7 +23,7 @@
 
 typedef struct ec_flag {
     parc_atomic(uint32_t) set;
-    parc_ec_t ec;
+    parc_eventcount_t ec;
 } ec_flag_t;
 
 static int flag_create(void **out)
@@ -32,7 +32,7 @@ static int flag_create(void **out)
     if (f == NULL)
         return ENOMEM;
     parc_atomic_init(&f->set, 0u);
-    parc_ec_init(&f->ec);
+    parc_eventcount_init(&f->ec);
     *out = f;
     return 0;
 }
@@ -48,7 +48,7 @@ static int flag_set(void *p)
     /* release: what the setter did before set() is visible to a waiter
      * that sees the flag; pairs with the acquire load in flag_ready. */
     parc_store(&f->set, 1u, PARC_RELEASE);
-    parc_ec_notify_all(&f->ec);
+    parc_eventcount_notify_all(&f->ec);
     return 0;
 }
 
@@ -74,12 +74,12 @@ static int flag_wait_timed(void *p, int64_t timeout_ns)
     int rc = parc_deadline_in(&deadline, timeout_ns);
     if (rc)
         return rc;
-    return parc_ec_await(&f->ec, flag_ready, f, deadline);
+    return parc_eventcount_await(&f->ec, flag_ready, f, deadline);
 }
 
 static const parc_stress_signal_impl_t ec_flag_impl = {
     .name = "parc.ec_flag",
-    .description = "a flag whose waiters block through parc_ec_await",
+    .description = "a flag whose waiters block through parc_eventcount_await",
     .create = flag_create,
     .destroy = flag_destroy,
     .set = flag_set,
@@ -96,7 +96,7 @@ typedef struct ring {
     PARC_CACHE_ALIGNED parc_atomic(uint64_t) token;  /* turn = token % threads */
     parc_atomic(uint32_t) stop;
     parc_atomic(int64_t) passed_at;   /* when the token last moved */
-    parc_ec_t ec;
+    parc_eventcount_t ec;
 } ring_t;
 
 typedef struct ring_wait {
@@ -116,7 +116,7 @@ static void ring_stop(ring_t *r)
 {
     /* release: pairs with the acquire in my_turn; wakes everybody out. */
     parc_store(&r->stop, 1u, PARC_RELEASE);
-    parc_ec_notify_all(&r->ec);
+    parc_eventcount_notify_all(&r->ec);
 }
 
 static void ring_thread(parc_stress_ctx_t *ctx, unsigned index, void *arg)
@@ -125,7 +125,7 @@ static void ring_thread(parc_stress_ctx_t *ctx, unsigned index, void *arg)
     ring_wait_t w = { r, index };
     for (;;) {
         parc_deadline_t deadline = parc_now_ns() + parc_stress_patience_ns(ctx);
-        int rc = parc_ec_await(&r->ec, my_turn, &w, deadline);
+        int rc = parc_eventcount_await(&r->ec, my_turn, &w, deadline);
         if (parc_load(&r->stop, PARC_ACQUIRE))
             return;
         if (rc == ETIMEDOUT) {
@@ -135,7 +135,7 @@ static void ring_thread(parc_stress_ctx_t *ctx, unsigned index, void *arg)
             int64_t since = parc_now_ns() - parc_raw_load(&r->passed_at, PARC_RELAXED);
             if (my_turn(&w) && since > parc_stress_patience_ns(ctx) / 2) {
                 parc_stress_fail(ctx, "lost wake-up: thread %u's turn came %.2f s "
-                                      "ago but parc_ec_await timed out",
+                                      "ago but parc_eventcount_await timed out",
                                  index, (double)since / 1e9);
                 ring_stop(r);
                 return;
@@ -144,7 +144,7 @@ static void ring_thread(parc_stress_ctx_t *ctx, unsigned index, void *arg)
             continue;
         }
         if (rc) {
-            parc_stress_fail(ctx, "parc_ec_await returned %d", rc);
+            parc_stress_fail(ctx, "parc_eventcount_await returned %d", rc);
             ring_stop(r);
             return;
         }
@@ -156,7 +156,7 @@ static void ring_thread(parc_stress_ctx_t *ctx, unsigned index, void *arg)
         /* release: what this thread did is visible to the next holder;
          * pairs with the acquire load in my_turn. */
         parc_store(&r->token, parc_load(&r->token, PARC_RELAXED) + 1, PARC_RELEASE);
-        parc_ec_notify_all(&r->ec);
+        parc_eventcount_notify_all(&r->ec);
     }
 }
 
@@ -172,7 +172,7 @@ static int ring_run(parc_stress_ctx_t *ctx, void *arg)
     parc_atomic_init(&r->token, 0u);
     parc_atomic_init(&r->stop, 0u);
     parc_atomic_init(&r->passed_at, parc_now_ns());
-    parc_ec_init(&r->ec);
+    parc_eventcount_init(&r->ec);
     int err = parc_stress_run_threads(ctx, r->threads, ring_thread, r);
     free(r);
     return err;

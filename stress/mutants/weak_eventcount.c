@@ -5,9 +5,9 @@
  * condition.
  *
  * The notifier (thread 0), each round: value = round (release), then
- * parc_ec_notify_all (seq_cst fence, waiter count, wake), then waits for
+ * parc_eventcount_notify_all (seq_cst fence, waiter count, wake), then waits for
  * every waiter to acknowledge. Waiters wait for value >= round through
- * prepare / re-check / parc_ec_wait. Without the waiter's fence the C11
+ * prepare / re-check / parc_eventcount_wait. Without the waiter's fence the C11
  * model lets the waiter's re-check miss the new value while the
  * notifier's count load misses the registration: the waiter sleeps
  * through its wake-up (Dekker's store-load case). On x86 the
@@ -28,7 +28,7 @@
 #include "parc/weak.h"
 
 typedef struct ecm_run {
-    parc_ec_t ec;
+    parc_eventcount_t ec;
     parc_atomic(uint64_t) value;
     parc_atomic(uint64_t) acks;
     parc_atomic(int64_t) stored_at; /* raw: the harness's own clock */
@@ -37,12 +37,12 @@ typedef struct ecm_run {
 
 #define STOP UINT64_MAX
 
-/* parc_ec_prepare_wait() without its fence. */
-static parc_ec_key_t prepare_without_fence(parc_ec_t *ec)
+/* parc_eventcount_prepare_wait() without its fence. */
+static parc_eventcount_key_t prepare_without_fence(parc_eventcount_t *ec)
 {
     parc_faa(&ec->waiters, 1u, PARC_RELAXED);
     /* THE BUG: no parc_fence(PARC_SEQ_CST) here */
-    /* acquire: as in parc_ec_prepare_wait() */
+    /* acquire: as in parc_eventcount_prepare_wait() */
     return parc_load(&ec->epoch, PARC_ACQUIRE);
 }
 
@@ -52,15 +52,15 @@ static void wait_for(parc_stress_ctx_t *ctx, ecm_run_t *r, unsigned index, uint6
         /* acquire: pairs with the notifier's release store of value */
         if (parc_load(&r->value, PARC_ACQUIRE) >= round)
             return;
-        parc_ec_key_t key = prepare_without_fence(&r->ec);
+        parc_eventcount_key_t key = prepare_without_fence(&r->ec);
         if (parc_load(&r->value, PARC_ACQUIRE) >= round) { /* as above */
-            parc_ec_cancel_wait(&r->ec);
+            parc_eventcount_cancel_wait(&r->ec);
             return;
         }
         parc_deadline_t deadline = PARC_FOREVER;
         parc_deadline_in(&deadline, r->timeout_ns);
         parc_stress_note(ctx, index, "ec wait");
-        if (parc_ec_wait(&r->ec, key, deadline) != ETIMEDOUT)
+        if (parc_eventcount_wait(&r->ec, key, deadline) != ETIMEDOUT)
             continue;
         int64_t since = parc_now_ns() - parc_raw_load(&r->stored_at, PARC_SEQ_CST);
         if (parc_raw_load(&r->value, PARC_SEQ_CST) >= round && since > r->timeout_ns / 2) {
@@ -84,7 +84,7 @@ static void ecm_thread(parc_stress_ctx_t *ctx, unsigned index, void *arg)
             parc_raw_store(&r->stored_at, parc_now_ns(), PARC_SEQ_CST);
             /* release: pairs with the waiters' acquire loads of value */
             parc_store(&r->value, round, PARC_RELEASE);
-            parc_ec_notify_all(&r->ec);
+            parc_eventcount_notify_all(&r->ec);
             /* acquire: pairs with the waiters' release acknowledgements */
             while (parc_load(&r->acks, PARC_ACQUIRE) < round * waiters) {
                 if (parc_stress_stopping(ctx))
@@ -95,7 +95,7 @@ static void ecm_thread(parc_stress_ctx_t *ctx, unsigned index, void *arg)
         }
         parc_raw_store(&r->stored_at, parc_now_ns(), PARC_SEQ_CST);
         parc_store(&r->value, STOP, PARC_RELEASE); /* as above */
-        parc_ec_notify_all(&r->ec);
+        parc_eventcount_notify_all(&r->ec);
         return;
     }
     for (uint64_t round = 1;; round++) {
@@ -115,7 +115,7 @@ static int ecm_run(parc_stress_ctx_t *ctx, void *arg)
     ecm_run_t *r = calloc(1, sizeof *r);
     if (r == NULL)
         return ENOMEM;
-    parc_ec_init(&r->ec);
+    parc_eventcount_init(&r->ec);
     parc_atomic_init(&r->value, 0);
     parc_atomic_init(&r->acks, 0);
     parc_atomic_init(&r->stored_at, 0);

@@ -87,7 +87,7 @@ static int mb_one(void *arg, const parc_baton_options_t *bo)
 /* ---- eventcount ---------------------------------------------------------- */
 
 typedef struct ec_case {
-    parc_ec_t ec;
+    parc_eventcount_t ec;
     parc_atomic(int) flag;
     parc_atomic(int) data;
     int seen;
@@ -100,17 +100,17 @@ static void ec_thread(unsigned index, void *arg)
         parc_store(&c->data, 42, PARC_RELAXED);
         /* release: publishes data; pairs with the waiter's acquire */
         parc_store(&c->flag, 1, PARC_RELEASE);
-        parc_ec_notify_one(&c->ec);
+        parc_eventcount_notify_one(&c->ec);
         return;
     }
     /* acquire: pairs with the notifier's release store of flag */
     while (!parc_load(&c->flag, PARC_ACQUIRE)) {
-        parc_ec_key_t key = parc_ec_prepare_wait(&c->ec);
+        parc_eventcount_key_t key = parc_eventcount_prepare_wait(&c->ec);
         if (parc_load(&c->flag, PARC_ACQUIRE)) { /* as above */
-            parc_ec_cancel_wait(&c->ec);
+            parc_eventcount_cancel_wait(&c->ec);
             break;
         }
-        parc_ec_wait(&c->ec, key, PARC_FOREVER);
+        parc_eventcount_wait(&c->ec, key, PARC_FOREVER);
     }
     c->seen = parc_load(&c->data, PARC_RELAXED);
 }
@@ -119,7 +119,7 @@ static int ec_one(void *arg, const parc_baton_options_t *bo)
 {
     ec_case_t *c = arg;
     memset(c, 0, sizeof *c);
-    parc_ec_init(&c->ec);
+    parc_eventcount_init(&c->ec);
     parc_atomic_init(&c->flag, 0);
     parc_atomic_init(&c->data, 0);
     int rc = parc_baton_run(2, ec_thread, c, bo, NULL);
@@ -142,12 +142,12 @@ static void ec_nofence_thread(unsigned index, void *arg)
     while (!parc_load(&c->flag, PARC_ACQUIRE)) {
         parc_faa(&c->ec.waiters, 1u, PARC_RELAXED);
         /* THE BUG: no parc_fence(PARC_SEQ_CST) here */
-        parc_ec_key_t key = parc_load(&c->ec.epoch, PARC_ACQUIRE); /* as in prepare */
+        parc_eventcount_key_t key = parc_load(&c->ec.epoch, PARC_ACQUIRE); /* as in prepare */
         if (parc_load(&c->flag, PARC_ACQUIRE)) { /* as above */
-            parc_ec_cancel_wait(&c->ec);
+            parc_eventcount_cancel_wait(&c->ec);
             break;
         }
-        parc_ec_wait(&c->ec, key, PARC_FOREVER);
+        parc_eventcount_wait(&c->ec, key, PARC_FOREVER);
     }
     c->seen = parc_load(&c->data, PARC_RELAXED);
 }
@@ -156,7 +156,7 @@ static int ec_nofence_one(void *arg, const parc_baton_options_t *bo)
 {
     ec_case_t *c = arg;
     memset(c, 0, sizeof *c);
-    parc_ec_init(&c->ec);
+    parc_eventcount_init(&c->ec);
     parc_atomic_init(&c->flag, 0);
     parc_atomic_init(&c->data, 0);
     int rc = parc_baton_run(2, ec_nofence_thread, c, bo, NULL);

@@ -6,8 +6,8 @@
 
 int main(void)
 {
-    parc_ec_t ec = PARC_EC_INIT;
-    parc_ec_notify_all(&ec);
+    parc_eventcount_t ec = PARC_EVENTCOUNT_INIT;
+    parc_eventcount_notify_all(&ec);
     parc_deadline_t d;
     if (parc_deadline_in(&d, 1000) != 0 || parc_deadline_passed(PARC_FOREVER))
         return 1;

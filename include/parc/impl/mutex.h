@@ -1,0 +1,101 @@
+/*
+ * parc/impl/mutex.h — the inline fast paths behind parc/mutex.h.
+ * Included at the bottom of parc/mutex.h; not an API: the contracts are
+ * documented there.
+ */
+#ifndef PARC_IMPL_MUTEX_H
+#define PARC_IMPL_MUTEX_H
+
+#include "parc/mutex.h"
+
+PARC_BEGIN_DECLS
+
+/* Slow paths, in src/mutex.c; call the functions below instead. */
+PARC_API int parc_mutex_lock_slow_(parc_mutex_t *m, parc_deadline_t deadline);
+
+PARC_API int parc_mutex_lock_try_slow_(parc_mutex_t *m);
+
+PARC_API int parc_mutex_unlock_slow_(parc_mutex_t *m, uint32_t seen);
+
+static inline int parc_mutex_lock(parc_mutex_t *m)
+{
+    if (m == NULL)
+        return EINVAL;
+    /* The word is read first so that a free lock is taken with one CAS
+     * even while waiters are registered (bits other than LOCKED set). */
+    uint32_t v = parc_load(&m->word, PARC_RELAXED);
+    /* acquire: the previous holder's critical section happens-before ours;
+     * pairs with the release RMW in parc_mutex_unlock(). */
+    if (m->kind == PARC_MUTEX_NORMAL && !(v & PARC_MUTEX_LOCKED) &&
+        parc_cas_weak(&m->word, &v, v | PARC_MUTEX_LOCKED,
+                      PARC_ACQUIRE, PARC_RELAXED))
+        return 0;
+    return parc_mutex_lock_slow_(m, PARC_FOREVER);
+}
+
+static inline int parc_mutex_lock_try(parc_mutex_t *m)
+{
+    if (m == NULL)
+        return EINVAL;
+    uint32_t expected = 0u;
+    /* acquire: as in parc_mutex_lock(). */
+    if (m->kind == PARC_MUTEX_NORMAL &&
+        parc_cas(&m->word, &expected, PARC_MUTEX_LOCKED,
+                 PARC_ACQUIRE, PARC_RELAXED))
+        return 0;
+    return parc_mutex_lock_try_slow_(m);
+}
+
+static inline int parc_mutex_lock_timed(parc_mutex_t *m, int64_t timeout_ns)
+{
+    if (m == NULL || timeout_ns < 0)
+        return EINVAL;
+    uint32_t expected = 0u;
+    /* acquire: as in parc_mutex_lock(). */
+    if (m->kind == PARC_MUTEX_NORMAL &&
+        parc_cas(&m->word, &expected, PARC_MUTEX_LOCKED,
+                 PARC_ACQUIRE, PARC_RELAXED))
+        return 0;
+    parc_deadline_t deadline;
+    (void)parc_deadline_in(&deadline, timeout_ns);
+    return parc_mutex_lock_slow_(m, deadline);
+}
+
+static inline int parc_mutex_lock_until(parc_mutex_t *m,
+                                        parc_deadline_t deadline)
+{
+    if (m == NULL)
+        return EINVAL;
+    uint32_t expected = 0u;
+    /* acquire: as in parc_mutex_lock(). */
+    if (m->kind == PARC_MUTEX_NORMAL &&
+        parc_cas(&m->word, &expected, PARC_MUTEX_LOCKED,
+                 PARC_ACQUIRE, PARC_RELAXED))
+        return 0;
+    return parc_mutex_lock_slow_(m, deadline);
+}
+
+static inline int parc_mutex_unlock(parc_mutex_t *m)
+{
+    if (m == NULL)
+        return EINVAL;
+    /* Read first: with waiters registered the slow path's one RMW
+     * (fetch-and-sub) does it, without a failed CAS before it. */
+    uint32_t v = parc_load(&m->word, PARC_RELAXED);
+    /* release: publishes the critical section to the next holder; pairs
+     * with the acquire RMW that takes the lock. */
+    if (m->kind == PARC_MUTEX_NORMAL && v == PARC_MUTEX_LOCKED &&
+        parc_cas(&m->word, &v, 0u, PARC_RELEASE, PARC_RELAXED))
+        return 0;
+    return parc_mutex_unlock_slow_(m, v);
+}
+
+static inline bool parc_mutex_is_locked(parc_mutex_t *m)
+{
+    return m != NULL &&
+           (parc_load(&m->word, PARC_RELAXED) & PARC_MUTEX_LOCKED) != 0;
+}
+
+PARC_END_DECLS
+
+#endif /* PARC_IMPL_MUTEX_H */

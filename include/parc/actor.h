@@ -81,20 +81,20 @@ struct parc_msg {
 /* Initialise a message header in caller storage with `type` and an
  * optional dispose function (called by parc_msg_free). Returns 0, EINVAL
  * for NULL m. Any thread; never blocks. */
-int parc_msg_init(parc_msg_t *m, int32_t type, void (*dispose)(parc_msg_t *));
+PARC_API int parc_msg_init(parc_msg_t *m, int32_t type, void (*dispose)(parc_msg_t *));
 
 /* A plain-value message: a malloc'd header followed by a copy of the
  * `size` bytes at `data` (data may be NULL when size is 0); its dispose
  * frees it. Returns 0, EINVAL (NULL out, NULL data with size > 0), ENOMEM.
  * Any thread; never blocks. */
-int parc_msg_new(int32_t type, const void *data, size_t size, parc_msg_t **out);
+PARC_API int parc_msg_new(int32_t type, const void *data, size_t size, parc_msg_t **out);
 
 /* The payload of a parc_msg_new() message (aligned for any type). */
-void *parc_msg_data(parc_msg_t *m);
+PARC_API void *parc_msg_data(parc_msg_t *m);
 
 /* Dispose of a received message: answers an unanswered ask with EPIPE,
  * then calls m->dispose (if any). NULL: no-op. Any thread; never blocks. */
-void parc_msg_free(parc_msg_t *m);
+PARC_API void parc_msg_free(parc_msg_t *m);
 
 /* Answer an ask (a message sent by parc_actor_ask or parc_sactor_ask)
  * with status 0 and value, or an error, and dispose of the request as
@@ -102,7 +102,7 @@ void parc_msg_free(parc_msg_t *m);
  * asker may already be reusing it). Returns 0, EINVAL (NULL m), EALREADY
  * (not an ask, or answered before; m is untouched then). The actor's
  * thread (or behaviour); never blocks. */
-int parc_msg_reply(parc_msg_t *m, int status, void *value);
+PARC_API int parc_msg_reply(parc_msg_t *m, int status, void *value);
 
 /* ---- the thread-per-actor mode ------------------------------------------ */
 
@@ -135,7 +135,7 @@ struct parc_actor {
 /* Initialise actor `a` (caller storage) with its body run(a, arg). The
  * mailbox is open: messages may be sent before start. Returns 0, EINVAL
  * (NULL a or run). No concurrent use of a during init. */
-int parc_actor_init(parc_actor_t *a, parc_actor_run_fn run, void *arg);
+PARC_API int parc_actor_init(parc_actor_t *a, parc_actor_run_fn run, void *arg);
 
 /* Start the actor's thread, which calls run(a, arg). Once only. The
  * thread is parc's: when it finds itself waiting on the same CPU as the
@@ -144,12 +144,12 @@ int parc_actor_init(parc_actor_t *a, parc_actor_run_fn run, void *arg);
  * was), since two spinning partners on one CPU only delay each other.
  * Returns 0, EINVAL (NULL), EALREADY (started before), EAGAIN (no thread
  * could be created). Any thread; never blocks. */
-int parc_actor_start(parc_actor_t *a);
+PARC_API int parc_actor_start(parc_actor_t *a);
 
 /* Send m (ownership passes to the actor on 0). Any thread; wait-free
  * (one exchange). Returns 0, EPIPE (closed, or run() has returned: m is
  * still the caller's), EINVAL (NULL). */
-int parc_actor_send(parc_actor_t *a, parc_msg_t *m);
+PARC_API int parc_actor_send(parc_actor_t *a, parc_msg_t *m);
 
 /* Take the next message (inside run(), on the actor's thread only).
  * recv blocks (spins briefly, then sleeps); recv_try returns EAGAIN when
@@ -157,9 +157,9 @@ int parc_actor_send(parc_actor_t *a, parc_msg_t *m);
  * EINVAL when negative). All return 0 with *out set, or EPIPE once the
  * actor is closed and every message sent before the close has been
  * received, or EINVAL for NULL. */
-int parc_actor_recv(parc_actor_t *a, parc_msg_t **out);
-int parc_actor_recv_try(parc_actor_t *a, parc_msg_t **out);
-int parc_actor_recv_timed(parc_actor_t *a, parc_msg_t **out,
+PARC_API int parc_actor_recv(parc_actor_t *a, parc_msg_t **out);
+PARC_API int parc_actor_recv_try(parc_actor_t *a, parc_msg_t **out);
+PARC_API int parc_actor_recv_timed(parc_actor_t *a, parc_msg_t **out,
                           int64_t timeout_ns);
 
 /*
@@ -182,29 +182,29 @@ int parc_actor_recv_timed(parc_actor_t *a, parc_msg_t **out,
  * while the actor runs on another CPU, yields at once when it shares the
  * asker's, then parks (parc_future_get).
  */
-int parc_actor_ask(parc_actor_t *a, parc_msg_t *m, parc_future_t *reply);
-int parc_actor_await(parc_actor_t *a, parc_future_t *reply, void **value);
-int parc_actor_await_try(parc_actor_t *a, parc_future_t *reply, void **value);
-int parc_actor_await_timed(parc_actor_t *a, parc_future_t *reply,
+PARC_API int parc_actor_ask(parc_actor_t *a, parc_msg_t *m, parc_future_t *reply);
+PARC_API int parc_actor_await(parc_actor_t *a, parc_future_t *reply, void **value);
+PARC_API int parc_actor_await_try(parc_actor_t *a, parc_future_t *reply, void **value);
+PARC_API int parc_actor_await_timed(parc_actor_t *a, parc_future_t *reply,
                            void **value, int64_t timeout_ns);
 
 /* Close: put the exit mark behind every message accepted so far; later
  * sends return EPIPE; recv returns EPIPE once the earlier messages are
  * received. Idempotent. Any thread (run() may close its own actor); never
  * blocks. Returns 0 or EINVAL. */
-int parc_actor_close(parc_actor_t *a);
+PARC_API int parc_actor_close(parc_actor_t *a);
 
 /* Wait until run() has returned and its thread has ended; *status (when
  * not NULL) receives run()'s return value. join_timed gives up with
  * ETIMEDOUT after timeout_ns (the actor keeps running; join again later).
  * Returns 0; EINVAL (NULL, negative timeout, never started); EDEADLK
  * from the actor's own thread; EALREADY when already joined. Blocks. */
-int parc_actor_join(parc_actor_t *a, int *status);
-int parc_actor_join_timed(parc_actor_t *a, int *status, int64_t timeout_ns);
+PARC_API int parc_actor_join(parc_actor_t *a, int *status);
+PARC_API int parc_actor_join_timed(parc_actor_t *a, int *status, int64_t timeout_ns);
 
 /* Release the actor: it must be joined, or never started. Messages still
  * in the mailbox are disposed (parc_msg_free). Returns 0, EINVAL (NULL),
  * EBUSY (started and not joined). No concurrent use. */
-int parc_actor_destroy(parc_actor_t *a);
+PARC_API int parc_actor_destroy(parc_actor_t *a);
 
 #endif /* PARC_ACTOR_H */

@@ -124,7 +124,7 @@ typedef struct parc_spawn_options {
 /* Create a runtime with its own pool of `workers` threads (0: one per
  * online CPU) and its timer thread. Returns 0, EINVAL (NULL out), ENOMEM,
  * EAGAIN (no thread). Any thread; never blocks. */
-int parc_actors_create(unsigned workers, parc_actors_t **out);
+PARC_API int parc_actors_create(unsigned workers, parc_actors_t **out);
 
 /* Stop the pool and timer thread and free the runtime. Every actor must
  * have stopped (pinned ones included) and every reference to one been
@@ -133,19 +133,19 @@ int parc_actors_create(unsigned workers, parc_actors_t **out);
  * otherwise (nothing freed). Returns 0, EINVAL
  * (NULL), EDEADLK (called from one of rt's pool workers; a pinned
  * actor's thread must not call it either). Blocks. */
-int parc_actors_free(parc_actors_t *rt);
+PARC_API int parc_actors_free(parc_actors_t *rt);
 
 /* Wait until the runtime is quiescent: no turn scheduled or running and
  * no timer pending (every actor stopped, or idle with an empty mailbox).
  * Only meaningful while no outside thread is sending. _try: EAGAIN when
  * not quiescent now; _timed: ETIMEDOUT. Returns 0 or EINVAL. Blocks
  * (spins, then parks); must not be called from inside an actor. */
-int parc_actors_quiesce(parc_actors_t *rt);
-int parc_actors_quiesce_try(parc_actors_t *rt);
-int parc_actors_quiesce_timed(parc_actors_t *rt, int64_t timeout_ns);
+PARC_API int parc_actors_quiesce(parc_actors_t *rt);
+PARC_API int parc_actors_quiesce_try(parc_actors_t *rt);
+PARC_API int parc_actors_quiesce_timed(parc_actors_t *rt, int64_t timeout_ns);
 
 /* Number of actors spawned and not yet stopped. Never blocks. */
-uint64_t parc_actors_live(parc_actors_t *rt);
+PARC_API uint64_t parc_actors_live(parc_actors_t *rt);
 
 /* ---- actors ------------------------------------------------------------- */
 
@@ -153,13 +153,13 @@ uint64_t parc_actors_live(parc_actors_t *rt);
  * opts may be NULL (unbounded, not pinned). *out receives a reference.
  * Returns 0, EINVAL (NULL rt/fn/out), ENOMEM, EAGAIN (pinned: no thread),
  * EPIPE (runtime being freed). Any thread, actors included; never blocks. */
-int parc_spawn(parc_actors_t *rt, parc_behaviour_fn fn, void *state,
+PARC_API int parc_spawn(parc_actors_t *rt, parc_behaviour_fn fn, void *state,
                const parc_spawn_options_t *opts, parc_sactor_t **out);
 
 /* References. retain/release: any thread; release of the last frees the
  * actor (NULL: no-op). */
-void parc_sactor_retain(parc_sactor_t *a);
-void parc_sactor_release(parc_sactor_t *a);
+PARC_API void parc_sactor_retain(parc_sactor_t *a);
+PARC_API void parc_sactor_release(parc_sactor_t *a);
 
 /* Send m to a (ownership passes on 0). Unbounded: wait-free, never blocks.
  * Bounded and full: send blocks until there is room, send_try returns
@@ -167,40 +167,40 @@ void parc_sactor_release(parc_sactor_t *a);
  * Returns 0, EPIPE (the actor has stopped: m is still the caller's),
  * EINVAL (NULL). Any thread; a behaviour should use send_try on bounded
  * actors (blocking a worker can deadlock a cycle). */
-int parc_sactor_send(parc_sactor_t *a, parc_msg_t *m);
-int parc_sactor_send_try(parc_sactor_t *a, parc_msg_t *m);
-int parc_sactor_send_timed(parc_sactor_t *a, parc_msg_t *m, int64_t timeout_ns);
+PARC_API int parc_sactor_send(parc_sactor_t *a, parc_msg_t *m);
+PARC_API int parc_sactor_send_try(parc_sactor_t *a, parc_msg_t *m);
+PARC_API int parc_sactor_send_timed(parc_sactor_t *a, parc_msg_t *m, int64_t timeout_ns);
 
 /* Ask: send m carrying a new reply future, stored in *reply (one
  * reference, the caller's: parc_future_release it). The asker waits with
  * parc_future_get / _get_try / _get_timed. Returns as parc_actor_send
  * (blocking form), or ENOMEM. Any thread except inside an actor that
  * would then wait for its own reply. */
-int parc_sactor_ask(parc_sactor_t *a, parc_msg_t *m, parc_future_t **reply);
+PARC_API int parc_sactor_ask(parc_sactor_t *a, parc_msg_t *m, parc_future_t **reply);
 
 /* Inside a behaviour, answer an ask with parc_msg_reply (parc/actor.h). */
 
 /* Inside a behaviour, on self only: stop after the current message with
  * `status`. */
-void parc_sactor_exit(parc_sactor_t *self, int status);
+PARC_API void parc_sactor_exit(parc_sactor_t *self, int status);
 
 /* Stop a with `status` after the messages sent before this call (a stop
  * message in order). Only the first stop counts. Returns 0, EINVAL (NULL),
  * EPIPE (already stopped). Any thread; never blocks. */
-int parc_sactor_stop(parc_sactor_t *a, int status);
+PARC_API int parc_sactor_stop(parc_sactor_t *a, int status);
 
 /* True once a has stopped; then *status (when not NULL) gets its exit
  * status. Any thread; never blocks. */
-bool parc_sactor_stopped(parc_sactor_t *a, int *status);
+PARC_API bool parc_sactor_stopped(parc_sactor_t *a, int *status);
 
 /* Monitor: when target stops (or if it already has), watcher receives a
  * parc_down_t (type PARC_MSG_DOWN) with target's exit status. Returns 0,
  * EINVAL (NULL), ENOMEM. A watcher that has stopped by then never gets
  * it. Any thread; never blocks. */
-int parc_sactor_monitor(parc_sactor_t *watcher, parc_sactor_t *target);
+PARC_API int parc_sactor_monitor(parc_sactor_t *watcher, parc_sactor_t *target);
 
 /* The runtime an actor belongs to. */
-parc_actors_t *parc_sactor_runtime(parc_sactor_t *a);
+PARC_API parc_actors_t *parc_sactor_runtime(parc_sactor_t *a);
 
 /* ---- timers ------------------------------------------------------------- */
 
@@ -209,12 +209,12 @@ parc_actors_t *parc_sactor_runtime(parc_sactor_t *a);
  * for cancel. If a has stopped by then, m is disposed (parc_msg_free).
  * Returns 0, EINVAL (NULL rt/a/m, negative delay), ENOMEM, EPIPE (runtime
  * being freed). Any thread; never blocks. */
-int parc_actors_send_after(parc_actors_t *rt, int64_t delay_ns,
+PARC_API int parc_actors_send_after(parc_actors_t *rt, int64_t delay_ns,
                            parc_sactor_t *a, parc_msg_t *m, uint64_t *id);
 
 /* Cancel a pending timer: returns 0 and gives its message back in *m
  * (when m is not NULL; otherwise it is disposed), EALREADY when it fired
  * or was cancelled, EINVAL for NULL rt. Any thread; never blocks. */
-int parc_actors_timer_cancel(parc_actors_t *rt, uint64_t id, parc_msg_t **m);
+PARC_API int parc_actors_timer_cancel(parc_actors_t *rt, uint64_t id, parc_msg_t **m);
 
 #endif /* PARC_ACTOR_SCHED_H */

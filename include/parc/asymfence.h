@@ -21,7 +21,7 @@
 
 /* True when the heavy side can use membarrier (registered once per
  * process on first call). False in ThreadSanitizer builds. Any thread. */
-bool parc_asym_available(void);
+PARC_API bool parc_asym_available(void);
 
 /* Light side: order the caller's earlier store before its next load, with
  * the heavy side's help. */
@@ -36,6 +36,6 @@ static inline void parc_asym_light_fence(bool asym)
 
 /* Heavy side: a full barrier on this thread and, when `asym`, on every
  * running thread of the process. Any thread; may enter the kernel. */
-void parc_asym_heavy_fence(bool asym);
+PARC_API void parc_asym_heavy_fence(bool asym);
 
 #endif /* PARC_ASYMFENCE_H */

@@ -104,7 +104,7 @@
 #ifdef PARC_TSAN
 /* TSan build: a fence becomes an RMW of the same order on one shared word,
  * which TSan models as acquire/release synchronisation. */
-extern _Atomic(unsigned) parc_tsan_fence_word;
+PARC_API extern _Atomic(unsigned) parc_tsan_fence_word;
 #define parc_fence(mo) \
     ((void)(PARC_CHAOS_POINT(), \
             atomic_fetch_add_explicit(&parc_tsan_fence_word, 0u, (mo))))
@@ -161,6 +161,7 @@ typedef struct parc_backoff {
 #define PARC_BACKOFF_MAX 1024u
 #define PARC_BACKOFF_INIT { PARC_BACKOFF_MIN }
 
+/* Start over from the shortest spin (after progress was made). */
 static inline void parc_backoff_reset(parc_backoff_t *b)
 {
     b->iterations = PARC_BACKOFF_MIN;
@@ -173,8 +174,10 @@ static inline bool parc_backoff_spinning(const parc_backoff_t *b)
 }
 
 /* Defined in src/atomic.c: sched_yield() behind a chaos point. */
-void parc_yield(void);
+PARC_API void parc_yield(void);
 
+/* Wait once: spin b->iterations pauses and double them, or yield the
+ * processor once the spin has reached PARC_BACKOFF_MAX. Never blocks. */
 static inline void parc_backoff_spin(parc_backoff_t *b)
 {
     if (b->iterations >= PARC_BACKOFF_MAX) {

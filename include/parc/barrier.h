@@ -61,11 +61,11 @@ typedef struct parc_barrier {
 
 /* Initialise a barrier for `parties` parties. Returns 0, or EINVAL when b
  * is NULL or parties is 0 or > PARC_BARRIER_MAX_PARTIES. */
-int parc_barrier_init(parc_barrier_t *b, unsigned parties);
+PARC_API int parc_barrier_init(parc_barrier_t *b, unsigned parties);
 
 /* Release resources (none today). No thread may be using the barrier.
  * Returns 0, or EINVAL when b is NULL. */
-int parc_barrier_destroy(parc_barrier_t *b);
+PARC_API int parc_barrier_destroy(parc_barrier_t *b);
 
 /* Arrive and wait until all parties of this generation have arrived.
  * Blocks (spins briefly, then sleeps). On 0, *index (when index is not
@@ -73,13 +73,13 @@ int parc_barrier_destroy(parc_barrier_t *b);
  * Returns 0; EPIPE when the barrier is or becomes broken (abort, reset, a
  * timeout of another party) before the generation completes; EINVAL when b
  * is NULL. */
-int parc_barrier_wait(parc_barrier_t *b, unsigned *index);
+PARC_API int parc_barrier_wait(parc_barrier_t *b, unsigned *index);
 
 /* Complete the generation if the caller is its last party; otherwise do
  * nothing. Never blocks. Returns 0 (and *index = parties-1) when it
  * completed the generation; EAGAIN when more parties are missing or a reset
  * is in progress; EPIPE when broken; EINVAL when b is NULL. */
-int parc_barrier_wait_try(parc_barrier_t *b, unsigned *index);
+PARC_API int parc_barrier_wait_try(parc_barrier_t *b, unsigned *index);
 
 /* As parc_barrier_wait(), for at most `timeout_ns` nanoseconds (relative;
  * PARC_FOREVER = no limit). When the deadline passes first (never before
@@ -87,27 +87,27 @@ int parc_barrier_wait_try(parc_barrier_t *b, unsigned *index);
  * caller gets ETIMEDOUT; also ETIMEDOUT when the deadline passes while the
  * caller waits for a reset to finish (nothing breaks then). Returns 0,
  * ETIMEDOUT, EPIPE, or EINVAL when b is NULL or timeout_ns < 0. */
-int parc_barrier_wait_timed(parc_barrier_t *b, unsigned *index, int64_t timeout_ns);
+PARC_API int parc_barrier_wait_timed(parc_barrier_t *b, unsigned *index, int64_t timeout_ns);
 
 /* Break the barrier: every waiting party and every later wait() returns
  * EPIPE until parc_barrier_reset(). Never blocks. Returns 0, or EINVAL when
  * b is NULL. */
-int parc_barrier_abort(parc_barrier_t *b);
+PARC_API int parc_barrier_abort(parc_barrier_t *b);
 
 /* Return the barrier to a fresh generation. Parties waiting now return
  * EPIPE; the fresh generation starts once they have left (immediately when
  * none wait). Never blocks. Returns 0, or EINVAL when b is NULL. */
-int parc_barrier_reset(parc_barrier_t *b);
+PARC_API int parc_barrier_reset(parc_barrier_t *b);
 
 /* Whether the barrier is broken (by abort or a timeout; not during a
  * reset). false when b is NULL. Never blocks. */
-bool parc_barrier_broken(parc_barrier_t *b);
+PARC_API bool parc_barrier_broken(parc_barrier_t *b);
 
 /* The number of parties required (0 when b is NULL). Never blocks. */
-unsigned parc_barrier_parties(parc_barrier_t *b);
+PARC_API unsigned parc_barrier_parties(parc_barrier_t *b);
 
 /* The number of parties waiting in the current generation at the moment
  * of the call (0 when broken or resetting, or b is NULL). Never blocks. */
-unsigned parc_barrier_waiting(parc_barrier_t *b);
+PARC_API unsigned parc_barrier_waiting(parc_barrier_t *b);
 
 #endif /* PARC_BARRIER_H */

@@ -25,6 +25,8 @@
 #ifndef PARC_CHAOS_H
 #define PARC_CHAOS_H
 
+#include "parc/api.h"
+
 #include <stdbool.h>
 #include <stdint.h>
 
@@ -37,30 +39,30 @@
 #endif
 
 /* True when the library was built with chaos points (PARC_CHAOS). */
-bool parc_chaos_compiled(void);
+PARC_API bool parc_chaos_compiled(void);
 
 /* Pass one chaos point: run the installed hook, or else the default
  * random yield/spin/sleep. Any thread. May yield or sleep (microseconds). */
-void parc_chaos_point(void);
+PARC_API void parc_chaos_point(void);
 
 /* Set the global seed. Threads that call parc_chaos_thread_begin() after
  * this derive their generators from it. Any thread; never blocks. */
-void parc_chaos_set_seed(uint64_t seed);
+PARC_API void parc_chaos_set_seed(uint64_t seed);
 
 /* The global seed in force (read from PARC_CHAOS_SEED or the clock on first
  * use when never set). Any thread; never blocks. */
-uint64_t parc_chaos_seed(void);
+PARC_API uint64_t parc_chaos_seed(void);
 
 /* Give the calling thread the stable index `index` and reseed its generator
  * from (global seed, index). A thread that never calls it gets the next free
  * index on its first chaos point. Any thread; never blocks. */
-void parc_chaos_thread_begin(unsigned index);
+PARC_API void parc_chaos_thread_begin(unsigned index);
 
 /* The calling thread's chaos index (assigning one if needed). */
-unsigned parc_chaos_thread_index(void);
+PARC_API unsigned parc_chaos_thread_index(void);
 
 /* Next value of the calling thread's generator (xorshift64*). Never 0. */
-uint64_t parc_chaos_random(void);
+PARC_API uint64_t parc_chaos_random(void);
 
 /*
  * Hooks for a scheduler that takes over chaos points (the stress harness's
@@ -77,10 +79,12 @@ typedef struct parc_chaos_hooks {
     void *ctx;
 } parc_chaos_hooks_t;
 
-void parc_chaos_set_hooks(const parc_chaos_hooks_t *hooks);
+/* Install `hooks` (kept by pointer: the table must outlive its use), or
+ * restore the defaults with NULL (see above). */
+PARC_API void parc_chaos_set_hooks(const parc_chaos_hooks_t *hooks);
 
 /* Called by parc's parking code around a kernel wait (chaos builds only). */
-void parc_chaos_block(void);
-void parc_chaos_unblock(void);
+PARC_API void parc_chaos_block(void);
+PARC_API void parc_chaos_unblock(void);
 
 #endif /* PARC_CHAOS_H */

@@ -74,36 +74,36 @@ typedef struct parc_cond {
 
 /* Initialise `c`. Returns 0, or EINVAL when c is NULL. Not while other
  * threads use it. */
-int parc_cond_init(parc_cond_t *c);
+PARC_API int parc_cond_init(parc_cond_t *c);
 
 /* Check that nobody waits on `c`. Returns 0; EAGAIN when threads are
  * waiting; EINVAL when c is NULL. After 0 the storage may be reused. */
-int parc_cond_destroy(parc_cond_t *c);
+PARC_API int parc_cond_destroy(parc_cond_t *c);
 
 /* Unlock `m`, wait for a notify on `c`, lock `m` again. The caller must
  * hold `m`. Blocks (spins briefly, then sleeps). May return spuriously.
  * Returns 0 (with `m` held again); EPERM when `m` was not locked (or, for
  * an ERRORCHECK mutex, not held by the caller), without waiting; EINVAL
  * when c or m is NULL. */
-int parc_cond_wait(parc_cond_t *c, parc_mutex_t *m);
+PARC_API int parc_cond_wait(parc_cond_t *c, parc_mutex_t *m);
 
 /* As parc_cond_wait(), for at most `timeout_ns` nanoseconds (relative;
  * PARC_FOREVER = no limit). Returns 0 (notified, or spuriously); ETIMEDOUT
  * when the deadline passed first (never before it); `m` is held again in
  * both cases. EPERM and EINVAL as parc_cond_wait(), and EINVAL when
  * timeout_ns < 0. */
-int parc_cond_wait_timed(parc_cond_t *c, parc_mutex_t *m, int64_t timeout_ns);
+PARC_API int parc_cond_wait_timed(parc_cond_t *c, parc_mutex_t *m, int64_t timeout_ns);
 
 /* As parc_cond_wait_timed() with an absolute CLOCK_MONOTONIC deadline
  * (parc/time.h; PARC_FOREVER for none), for callers that wait several
  * times under one deadline. EINVAL only for a NULL c or m. */
-int parc_cond_wait_until(parc_cond_t *c, parc_mutex_t *m, parc_deadline_t deadline);
+PARC_API int parc_cond_wait_until(parc_cond_t *c, parc_mutex_t *m, parc_deadline_t deadline);
 
 /* Wait until pred(arg) is true (Python's Condition.wait_for): checks it
  * first, then after every wake-up, always with `m` held. The caller must
  * hold `m`. Blocks. Returns 0 once pred returned true; EPERM/EINVAL as
  * parc_cond_wait(), and EINVAL when pred is NULL. */
-int parc_cond_wait_for(parc_cond_t *c, parc_mutex_t *m,
+PARC_API int parc_cond_wait_for(parc_cond_t *c, parc_mutex_t *m,
                        bool (*pred)(void *arg), void *arg);
 
 /* As parc_cond_wait_for(), for at most `timeout_ns` nanoseconds. When the
@@ -111,12 +111,12 @@ int parc_cond_wait_for(parc_cond_t *c, parc_mutex_t *m,
  * Python's wait_for returning the predicate's last value: 0 when true,
  * ETIMEDOUT when false (never before the deadline). `m` is held on every
  * return but EPERM/EINVAL. EINVAL also for timeout_ns < 0. */
-int parc_cond_wait_for_timed(parc_cond_t *c, parc_mutex_t *m,
+PARC_API int parc_cond_wait_for_timed(parc_cond_t *c, parc_mutex_t *m,
                              bool (*pred)(void *arg), void *arg,
                              int64_t timeout_ns);
 
 /* Slow path of the notifies; not for callers. */
-void parc_cond_notify_slow_(parc_cond_t *c, bool all);
+PARC_API void parc_cond_notify_slow_(parc_cond_t *c, bool all);
 
 /* Wake at least one thread waiting on `c`, if any. Any thread; should hold
  * the mutex while changing the condition (see above). Never blocks.

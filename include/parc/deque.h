@@ -90,22 +90,22 @@ typedef struct parc_deque {
  * first grows (rounded up to a power of two; 0 picks
  * PARC_DEQUE_DEFAULT_CAPACITY). Returns 0; EINVAL when d is NULL or the
  * hint exceeds 2^40; ENOMEM. Needs exclusive access. */
-int parc_deque_init(parc_deque_t *d, size_t capacity_hint);
+PARC_API int parc_deque_init(parc_deque_t *d, size_t capacity_hint);
 
 /* Free the arrays. Items still inside are not freed. No other call may
  * run on d concurrently or afterwards. Returns 0 or EINVAL when d is
  * NULL. */
-int parc_deque_destroy(parc_deque_t *d);
+PARC_API int parc_deque_destroy(parc_deque_t *d);
 
 /* Owner only: push `item` at the bottom. Never blocks; allocates only when
  * the deque must grow. Returns 0; EINVAL when d is NULL; ENOMEM when it
  * could not grow (the item was not pushed). */
-int parc_deque_push(parc_deque_t *d, void *item);
+PARC_API int parc_deque_push(parc_deque_t *d, void *item);
 
 /* Owner only: pop the most recently pushed item into *item. Never blocks.
  * Returns 0; EAGAIN when empty (including when a thief took the last item
  * first); EINVAL when d or item is NULL. */
-int parc_deque_pop(parc_deque_t *d, void **item);
+PARC_API int parc_deque_pop(parc_deque_t *d, void **item);
 
 /*
  * Any thread: steal the oldest item into *item. Never blocks, never
@@ -116,11 +116,11 @@ int parc_deque_pop(parc_deque_t *d, void **item);
  * thief that wants to tell the two apart checks parc_deque_size() > 0
  * and retries rather than looking elsewhere or parking.
  */
-int parc_deque_steal(parc_deque_t *d, void **item);
+PARC_API int parc_deque_steal(parc_deque_t *d, void **item);
 
 /* The number of items at the moment of the call (a snapshot, possibly
  * stale at once). Any thread; never blocks. 0 for NULL. */
-size_t parc_deque_size(parc_deque_t *d);
+PARC_API size_t parc_deque_size(parc_deque_t *d);
 
 /* ---- the owner's operations, inlined --------------------------------- *
  *
@@ -133,7 +133,7 @@ size_t parc_deque_size(parc_deque_t *d);
 
 /* Out of line, owner only: replace the full array `a` by one twice its
  * size holding the items [t, b). Returns the new array or NULL (ENOMEM). */
-struct parc_deque_array *parc_deque_grow_(parc_deque_t *d,
+PARC_API struct parc_deque_array *parc_deque_grow_(parc_deque_t *d,
                                           struct parc_deque_array *a,
                                           int64_t t, int64_t b);
 

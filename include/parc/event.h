@@ -44,19 +44,19 @@ typedef struct parc_event {
 #define PARC_EVENT_SET_BIT UINT32_C(1)
 
 /* Initialise `e` with its flag down. Returns 0, or EINVAL when e is NULL. */
-int parc_event_init(parc_event_t *e);
+PARC_API int parc_event_init(parc_event_t *e);
 
 /* Release resources (none today). No thread may be using the event.
  * Returns 0, or EINVAL when e is NULL. */
-int parc_event_destroy(parc_event_t *e);
+PARC_API int parc_event_destroy(parc_event_t *e);
 
 /* Raise the flag and wake every waiter. Setting a set event does nothing.
  * Never blocks. Returns 0, or EINVAL when e is NULL. */
-int parc_event_set(parc_event_t *e);
+PARC_API int parc_event_set(parc_event_t *e);
 
 /* Lower the flag; later waits block until the next set(). Clearing a clear
  * event does nothing. Never blocks. Returns 0, or EINVAL when e is NULL. */
-int parc_event_clear(parc_event_t *e);
+PARC_API int parc_event_clear(parc_event_t *e);
 
 /* Whether the flag is up at the moment of the call (acquire: when true,
  * what the setter wrote before set() is visible). false when e is NULL.
@@ -79,12 +79,12 @@ static inline int parc_event_wait_try(parc_event_t *e)
 /* Wait until the flag is up, or was raised while we waited (see above).
  * Blocks (spins briefly, then sleeps). Returns 0, or EINVAL when e is
  * NULL. */
-int parc_event_wait(parc_event_t *e);
+PARC_API int parc_event_wait(parc_event_t *e);
 
 /* As parc_event_wait(), for at most `timeout_ns` nanoseconds (relative;
  * 0 = check once; PARC_FOREVER = no limit). Blocks. Returns 0; ETIMEDOUT
  * when the deadline passed with no set() seen (never before it); EINVAL
  * when e is NULL or timeout_ns < 0. */
-int parc_event_wait_timed(parc_event_t *e, int64_t timeout_ns);
+PARC_API int parc_event_wait_timed(parc_event_t *e, int64_t timeout_ns);
 
 #endif /* PARC_EVENT_H */

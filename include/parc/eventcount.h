@@ -57,7 +57,7 @@ typedef uint32_t parc_ec_key_t;
 #define PARC_EC_INIT { 0, 0 }
 
 /* Initialise `ec` (same as PARC_EC_INIT). Returns 0 or EINVAL for NULL. */
-int parc_ec_init(parc_ec_t *ec);
+PARC_API int parc_ec_init(parc_ec_t *ec);
 
 /* Register the calling thread as a waiter and return the key for
  * parc_ec_wait(). Follow with a re-check of the condition, then exactly one
@@ -87,7 +87,7 @@ static inline void parc_ec_cancel_wait(parc_ec_t *ec)
  * (absolute, PARC_FOREVER for none); ends the registration either way.
  * Returns 0 (notified, possibly spuriously: re-check), ETIMEDOUT, or EINVAL
  * when ec is NULL. Blocks. */
-int parc_ec_wait(parc_ec_t *ec, parc_ec_key_t key, parc_deadline_t deadline);
+PARC_API int parc_ec_wait(parc_ec_t *ec, parc_ec_key_t key, parc_deadline_t deadline);
 
 /* True when some thread is between parc_ec_prepare_wait() and the end of
  * its wait. For notifiers that order their publish before this load
@@ -101,7 +101,7 @@ static inline bool parc_ec_has_waiters(parc_ec_t *ec)
 
 /* Bump the epoch and wake one waiter (all when `all`): the slow path of
  * the notifies. Any thread; never blocks. */
-void parc_ec_wake(parc_ec_t *ec, bool all);
+PARC_API void parc_ec_wake(parc_ec_t *ec, bool all);
 
 /* Wake at least one thread waiting since before this call, if any.
  * Call after publishing the change. Any thread; never blocks. */
@@ -132,7 +132,7 @@ static inline void parc_ec_notify_all(parc_ec_t *ec)
  * ETIMEDOUT when the deadline passed first (after a last check), EINVAL
  * when ec or ready is NULL. Blocks.
  */
-int parc_ec_await(parc_ec_t *ec, bool (*ready)(void *arg), void *arg,
+PARC_API int parc_ec_await(parc_ec_t *ec, bool (*ready)(void *arg), void *arg,
                   parc_deadline_t deadline);
 
 #endif /* PARC_EVENTCOUNT_H */

@@ -127,7 +127,7 @@ static inline int parc_future_init(parc_future_t *f, parc_task_fn fn, void *arg)
 }
 
 /* parc_future_destroy() for a future that is not complete (out of line). */
-int parc_future_destroy_pending_(parc_future_t *f);
+PARC_API int parc_future_destroy_pending_(parc_future_t *f);
 
 /* Destroy a caller-storage future. It must be complete, or never shared.
  * Returns 0 (the storage may be reused); EINVAL when f is NULL or a heap
@@ -155,21 +155,21 @@ static inline int parc_future_destroy(parc_future_t *f)
 /* Allocate a heap future holding fn(arg) (fn == NULL: a promise) with one
  * reference, owned by the caller. Returns 0, EINVAL when out is NULL,
  * ENOMEM. Never blocks. */
-int parc_future_create(parc_task_fn fn, void *arg, parc_future_t **out);
+PARC_API int parc_future_create(parc_task_fn fn, void *arg, parc_future_t **out);
 
 /* Initialise a heap future at the start of a block the caller got from
  * malloc (a scheduler embedding the future in a larger task record): one
  * reference, the caller's; the last release calls free(f), which frees the
  * whole block. Returns 0 or EINVAL when f is NULL. Never blocks. */
-int parc_future_init_heap(parc_future_t *f, parc_task_fn fn, void *arg);
+PARC_API int parc_future_init_heap(parc_future_t *f, parc_task_fn fn, void *arg);
 
 /* Take one more reference to a heap future (no-op for caller storage). */
-void parc_future_retain(parc_future_t *f);
+PARC_API void parc_future_retain(parc_future_t *f);
 
 /* Drop a reference; the last one frees a heap future. A heap future
  * released while still pending is cancelled first (its continuations get
  * ECANCELED). No-op for NULL and caller-storage futures. Never blocks. */
-void parc_future_release(parc_future_t *f);
+PARC_API void parc_future_release(parc_future_t *f);
 
 /* ---- running and completing ------------------------------------------ */
 
@@ -181,7 +181,7 @@ void parc_future_release(parc_future_t *f);
  * cancelled; EALREADY when it already ran or is running elsewhere; EINVAL
  * for NULL or a promise (fn == NULL). Blocks only as long as the task does.
  */
-int parc_future_run(parc_future_t *f);
+PARC_API int parc_future_run(parc_future_t *f);
 
 /*
  * For schedulers that queue futures by address: mark f as held by a
@@ -228,37 +228,37 @@ static inline void parc_future_unhold(parc_future_t *f)
 /* A scheduler discards a future its queue held, unrun (terminate): cancel
  * it if still pending, and let go of it in the same step. True when this
  * call cancelled it. Never blocks (continuations run inline). */
-bool parc_future_drop(parc_future_t *f);
+PARC_API bool parc_future_drop(parc_future_t *f);
 
 /* Settle a promise (or any pending future, which then never runs its
  * task) with status and value; runs its continuations. Returns 0;
  * EALREADY when it was already running or complete; ECANCELED when it was
  * cancelled; EINVAL for NULL or status == ECANCELED (use cancel). Never
  * blocks (continuations run inline). */
-int parc_future_complete(parc_future_t *f, int status, void *value);
+PARC_API int parc_future_complete(parc_future_t *f, int status, void *value);
 
 /* Cancel the future if its task has not started: true when this call won
  * the race (the task will never run; waiters see ECANCELED), false when
  * the task already started, finished, was cancelled before, or f is NULL.
  * Never blocks (continuations run inline with ECANCELED). */
-bool parc_future_cancel(parc_future_t *f);
+PARC_API bool parc_future_cancel(parc_future_t *f);
 
 /* ---- observing ---------------------------------------------------------- */
 
 /* True once the future is complete (done or cancelled). Acquire: when true,
  * the outcome is visible. False for NULL. Never blocks. */
-bool parc_future_is_done(const parc_future_t *f);
+PARC_API bool parc_future_is_done(const parc_future_t *f);
 
 /* True when the future was cancelled. False for NULL. Never blocks. */
-bool parc_future_is_cancelled(const parc_future_t *f);
+PARC_API bool parc_future_is_cancelled(const parc_future_t *f);
 
 /* Wait until the future is complete: returns 0 (whatever its outcome),
  * EINVAL for NULL. _try: EAGAIN when not complete. _timed: ETIMEDOUT when
  * the relative timeout (ns) passes first, EINVAL when negative. Blocks
  * (spins briefly, then parks; on a pool worker it runs other tasks). */
-int parc_future_wait(parc_future_t *f);
-int parc_future_wait_try(parc_future_t *f);
-int parc_future_wait_timed(parc_future_t *f, int64_t timeout_ns);
+PARC_API int parc_future_wait(parc_future_t *f);
+PARC_API int parc_future_wait_try(parc_future_t *f);
+PARC_API int parc_future_wait_timed(parc_future_t *f, int64_t timeout_ns);
 
 /*
  * Wait, then return the outcome: 0 with *value set (value may be NULL),
@@ -267,9 +267,9 @@ int parc_future_wait_timed(parc_future_t *f, int64_t timeout_ns);
  * own error is EAGAIN or ETIMEDOUT is told apart by parc_future_is_done().
  * Blocks like parc_future_wait().
  */
-int parc_future_get(parc_future_t *f, void **value);
-int parc_future_get_try(parc_future_t *f, void **value);
-int parc_future_get_timed(parc_future_t *f, void **value, int64_t timeout_ns);
+PARC_API int parc_future_get(parc_future_t *f, void **value);
+PARC_API int parc_future_get_try(parc_future_t *f, void **value);
+PARC_API int parc_future_get_timed(parc_future_t *f, void **value, int64_t timeout_ns);
 
 /*
  * Chain: a new heap future (one reference, the caller's) that completes
@@ -279,7 +279,7 @@ int parc_future_get_timed(parc_future_t *f, void **value, int64_t timeout_ns);
  * before f completes keeps fn from running. Returns 0, EINVAL for NULL f,
  * fn or out, ENOMEM. Never blocks except to run fn inline.
  */
-int parc_future_then(parc_future_t *f, parc_then_fn fn, void *arg,
+PARC_API int parc_future_then(parc_future_t *f, parc_then_fn fn, void *arg,
                      parc_future_t **out);
 
 /* ---- sets (Python's concurrent.futures.wait / as_completed) ----------- */
@@ -287,8 +287,8 @@ int parc_future_then(parc_future_t *f, parc_then_fn fn, void *arg,
 /* Wait until every future of fs[0..n) is complete. Returns 0; EINVAL when
  * fs or an element is NULL; _timed: ETIMEDOUT. n == 0 returns 0 at once.
  * Blocks. */
-int parc_future_wait_all(parc_future_t *const *fs, size_t n);
-int parc_future_wait_all_timed(parc_future_t *const *fs, size_t n,
+PARC_API int parc_future_wait_all(parc_future_t *const *fs, size_t n);
+PARC_API int parc_future_wait_all_timed(parc_future_t *const *fs, size_t n,
                                int64_t timeout_ns);
 
 /*
@@ -298,10 +298,10 @@ int parc_future_wait_all_timed(parc_future_t *const *fs, size_t n,
  * complete; _timed: ETIMEDOUT. as_completed: call repeatedly, removing
  * the returned future from the set each time. Blocks.
  */
-int parc_future_wait_any(parc_future_t *const *fs, size_t n, size_t *index);
-int parc_future_wait_any_try(parc_future_t *const *fs, size_t n,
+PARC_API int parc_future_wait_any(parc_future_t *const *fs, size_t n, size_t *index);
+PARC_API int parc_future_wait_any_try(parc_future_t *const *fs, size_t n,
                              size_t *index);
-int parc_future_wait_any_timed(parc_future_t *const *fs, size_t n,
+PARC_API int parc_future_wait_any_timed(parc_future_t *const *fs, size_t n,
                                size_t *index, int64_t timeout_ns);
 
 /* ---- for schedulers --------------------------------------------------- */
@@ -315,7 +315,7 @@ int parc_future_wait_any_timed(parc_future_t *const *fs, size_t n,
  * hook. Affects only the calling thread. Never blocks.
  */
 typedef bool (*parc_future_help_fn)(void *ctx);
-void parc_future_set_help_hook(parc_future_help_fn help, void *ctx);
+PARC_API void parc_future_set_help_hook(parc_future_help_fn help, void *ctx);
 
 /*
  * The join hook of the calling thread: a wait on one future f
@@ -330,6 +330,6 @@ void parc_future_set_help_hook(parc_future_help_fn help, void *ctx);
  * Affects only the calling thread. Never blocks.
  */
 typedef bool (*parc_future_join_fn)(void *ctx, parc_future_t *f);
-void parc_future_set_join_hook(parc_future_join_fn join, void *ctx);
+PARC_API void parc_future_set_join_hook(parc_future_join_fn join, void *ctx);
 
 #endif /* PARC_FUTURE_H */

@@ -36,16 +36,16 @@ typedef struct parc_latch {
 
 /* Initialise a latch that opens after `count` count_down()s (0: open
  * already). Returns 0, or EINVAL when l is NULL. Never blocks. */
-int parc_latch_init(parc_latch_t *l, uint32_t count);
+PARC_API int parc_latch_init(parc_latch_t *l, uint32_t count);
 
 /* Release resources (none today). No thread may be using the latch.
  * Returns 0, or EINVAL when l is NULL. */
-int parc_latch_destroy(parc_latch_t *l);
+PARC_API int parc_latch_destroy(parc_latch_t *l);
 
 /* Lower the count by one; the step to zero wakes every waiter. At zero it
  * does nothing (as Java's countDown). Never blocks. Returns 0, or EINVAL
  * when l is NULL. */
-int parc_latch_count_down(parc_latch_t *l);
+PARC_API int parc_latch_count_down(parc_latch_t *l);
 
 /* The count at the moment of the call (0 when l is NULL). Never blocks. */
 static inline uint32_t parc_latch_count(parc_latch_t *l)
@@ -65,12 +65,12 @@ static inline int parc_latch_wait_try(parc_latch_t *l)
 
 /* Wait until the count reaches zero. Blocks (spins briefly, then sleeps).
  * Returns 0, or EINVAL when l is NULL. */
-int parc_latch_wait(parc_latch_t *l);
+PARC_API int parc_latch_wait(parc_latch_t *l);
 
 /* As parc_latch_wait(), for at most `timeout_ns` nanoseconds (relative;
  * 0 = check once; PARC_FOREVER = no limit). Blocks. Returns 0; ETIMEDOUT
  * when the count was still above zero at the deadline (never before it);
  * EINVAL when l is NULL or timeout_ns < 0. */
-int parc_latch_wait_timed(parc_latch_t *l, int64_t timeout_ns);
+PARC_API int parc_latch_wait_timed(parc_latch_t *l, int64_t timeout_ns);
 
 #endif /* PARC_LATCH_H */

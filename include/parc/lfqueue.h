@@ -80,14 +80,14 @@ typedef struct parc_lfqueue {
 
 /* Initialise an empty, open queue (allocates its first segment).
  * Returns 0, EINVAL when q is NULL, ENOMEM. Needs exclusive access. */
-int parc_lfqueue_init(parc_lfqueue_t *q);
+PARC_API int parc_lfqueue_init(parc_lfqueue_t *q);
 
 /* Free the queue's segments. Items still queued are not freed (the queue
  * does not own them): drain first if they need freeing. Segments that other
  * threads retired earlier are freed by those threads' next operation or
  * exit. No other call may run on q concurrently or afterwards.
  * Returns 0 or EINVAL when q is NULL. */
-int parc_lfqueue_destroy(parc_lfqueue_t *q);
+PARC_API int parc_lfqueue_destroy(parc_lfqueue_t *q);
 
 /* Append `item`. Any thread; lock-free, never blocks; allocates only when
  * it opens a new segment (once per PARC_LFQUEUE_SEGMENT_SLOTS items).
@@ -99,38 +99,38 @@ int parc_lfqueue_destroy(parc_lfqueue_t *q);
  * Returns 0; EPIPE when the queue is closed (the item was not queued and
  * stays the caller's); EINVAL when q or item is NULL; ENOMEM when a new
  * segment could not be allocated. */
-int parc_lfqueue_push(parc_lfqueue_t *q, void *item);
+PARC_API int parc_lfqueue_push(parc_lfqueue_t *q, void *item);
 
 /* Take the oldest item into *item without blocking. Any thread; lock-free.
  * Returns 0; EAGAIN when empty; EPIPE when closed and drained; EINVAL when
  * q or item is NULL; ENOMEM (first call of a thread only, see above). */
-int parc_lfqueue_pop_try(parc_lfqueue_t *q, void **item);
+PARC_API int parc_lfqueue_pop_try(parc_lfqueue_t *q, void **item);
 
 /* Take the oldest item, blocking while the queue is empty (spins briefly,
  * then parks on an eventcount). Any thread. Returns 0; EPIPE once the
  * queue is closed and drained; EINVAL when q or item is NULL; ENOMEM. */
-int parc_lfqueue_pop(parc_lfqueue_t *q, void **item);
+PARC_API int parc_lfqueue_pop(parc_lfqueue_t *q, void **item);
 
 /* As parc_lfqueue_pop, giving up after timeout_ns (relative; 0 polls
  * once). Returns 0, EPIPE, ETIMEDOUT, EINVAL (NULL, negative timeout) or
  * ENOMEM. */
-int parc_lfqueue_pop_timed(parc_lfqueue_t *q, void **item, int64_t timeout_ns);
+PARC_API int parc_lfqueue_pop_timed(parc_lfqueue_t *q, void **item, int64_t timeout_ns);
 
 /* Close the queue: later pushes fail with EPIPE; pops drain what was
  * pushed before and then fail with EPIPE; every blocked pop wakes. Pushes
  * racing with close either complete before it (their item is delivered) or
  * fail with EPIPE; none is lost. Idempotent. Any thread; never blocks.
  * Returns 0, EINVAL when q is NULL, or ENOMEM. */
-int parc_lfqueue_close(parc_lfqueue_t *q);
+PARC_API int parc_lfqueue_close(parc_lfqueue_t *q);
 
 /* True once parc_lfqueue_close has been called (the queue may still hold
  * items). Any thread. */
-bool parc_lfqueue_is_closed(parc_lfqueue_t *q);
+PARC_API bool parc_lfqueue_is_closed(parc_lfqueue_t *q);
 
 /* Free the segments the calling thread has retired, waiting for a grace
  * period (blocks until every thread inside a queue operation has left it).
  * Optional: a thread's exit does the same. Useful before a thread idles
  * for a long time, and in leak checks. Any thread, outside queue calls. */
-void parc_lfqueue_quiesce(void);
+PARC_API void parc_lfqueue_quiesce(void);
 
 #endif /* PARC_LFQUEUE_H */

@@ -96,23 +96,23 @@ typedef struct parc_mpmc {
 /* Initialise `q` over the caller's array of `capacity` cells (a power of
  * two >= 2). Returns 0, or EINVAL (NULL, capacity not a power of two or
  * below 2). No other thread may use q during init. */
-int parc_mpmc_init(parc_mpmc_t *q, parc_mpmc_cell_t *cells, size_t capacity);
+PARC_API int parc_mpmc_init(parc_mpmc_t *q, parc_mpmc_cell_t *cells, size_t capacity);
 
 /* Marks q unusable; frees nothing. Returns 0 or EINVAL. No concurrent
  * use. */
-int parc_mpmc_destroy(parc_mpmc_t *q);
+PARC_API int parc_mpmc_destroy(parc_mpmc_t *q);
 
 /* Allocate and initialise a ring of `capacity` cells. Returns 0 with *out
  * set, EINVAL or ENOMEM. */
-int parc_mpmc_create(parc_mpmc_t **out, size_t capacity);
+PARC_API int parc_mpmc_create(parc_mpmc_t **out, size_t capacity);
 
 /* Free a ring made by parc_mpmc_create() (NULL is ignored). */
-void parc_mpmc_free(parc_mpmc_t *q);
+PARC_API void parc_mpmc_free(parc_mpmc_t *q);
 
 /* Close: later pushes return EPIPE; accepted items still pop, then pops
  * return EPIPE; every blocked push and pop wakes. Idempotent. Any thread;
  * never blocks. Returns 0 or EINVAL. */
-int parc_mpmc_close(parc_mpmc_t *q);
+PARC_API int parc_mpmc_close(parc_mpmc_t *q);
 
 /* True once closed (false for NULL). Any thread. */
 static inline bool parc_mpmc_is_closed(parc_mpmc_t *q)
@@ -138,8 +138,8 @@ static inline size_t parc_mpmc_size(parc_mpmc_t *q)
 }
 
 /* Slow paths (src/mpmc.c). */
-int parc_mpmc_push_wait_(parc_mpmc_t *q, void *item, parc_deadline_t deadline);
-int parc_mpmc_pop_wait_(parc_mpmc_t *q, void **item, parc_deadline_t deadline);
+PARC_API int parc_mpmc_push_wait_(parc_mpmc_t *q, void *item, parc_deadline_t deadline);
+PARC_API int parc_mpmc_pop_wait_(parc_mpmc_t *q, void **item, parc_deadline_t deadline);
 
 /* After a publish or a release: wake the waiters of `ec` if one has
  * armed it since the last wake-up (see "Wake-ups" above). */

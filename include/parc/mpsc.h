@@ -158,17 +158,17 @@ _Static_assert(sizeof(parc_mpsc_t) == 2 * PARC_CACHELINE,
 /* Initialise `q`: empty, open, and marked empty (the first push reports
  * was_empty). Returns 0 or EINVAL. No other thread may use q during
  * init. (No static initialiser: the head points into q itself.) */
-int parc_mpsc_init(parc_mpsc_t *q);
+PARC_API int parc_mpsc_init(parc_mpsc_t *q);
 
 /* Marks q unusable; frees nothing (messages still queued stay the
  * caller's). Returns 0 or EINVAL. No concurrent use. */
-int parc_mpsc_destroy(parc_mpsc_t *q);
+PARC_API int parc_mpsc_destroy(parc_mpsc_t *q);
 
 /* Slow paths (src/mpsc.c). */
-int parc_mpsc_push_slow_(parc_mpsc_t *q, parc_mpsc_node_t *n, uintptr_t prev,
+PARC_API int parc_mpsc_push_slow_(parc_mpsc_t *q, parc_mpsc_node_t *n, uintptr_t prev,
                          bool *was_empty, bool wake);
-int parc_mpsc_pop_try_(parc_mpsc_t *q, parc_mpsc_node_t **out);
-int parc_mpsc_pop_wait_(parc_mpsc_t *q, parc_mpsc_node_t **out,
+PARC_API int parc_mpsc_pop_try_(parc_mpsc_t *q, parc_mpsc_node_t **out);
+PARC_API int parc_mpsc_pop_wait_(parc_mpsc_t *q, parc_mpsc_node_t **out,
                         parc_deadline_t deadline);
 
 /* Accepted: link behind the predecessor, and take the empty mark (waking
@@ -323,13 +323,13 @@ static inline int parc_mpsc_pop_timed(parc_mpsc_t *q, parc_mpsc_node_t **out,
  * marked (or already was), false when an item is there or in flight, or
  * the queue is closed (pop again: it returns the item or EPIPE), or q is
  * NULL. Consumer only; never blocks. */
-bool parc_mpsc_mark_empty(parc_mpsc_t *q);
+PARC_API bool parc_mpsc_mark_empty(parc_mpsc_t *q);
 
 /* Close: later pushes return EPIPE; accepted messages still pop; then pop
  * returns EPIPE. Appends the queue's end node (taking the empty mark if it
  * was set, so no push reports was_empty after it) and wakes a sleeping
  * consumer. Idempotent. Any thread; never blocks. Returns 0 or EINVAL. */
-int parc_mpsc_close(parc_mpsc_t *q);
+PARC_API int parc_mpsc_close(parc_mpsc_t *q);
 
 /* True once closed (false for NULL). Any thread. */
 static inline bool parc_mpsc_is_closed(parc_mpsc_t *q)

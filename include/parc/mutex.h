@@ -105,22 +105,22 @@ typedef struct parc_mutex {
  * threads alive at the same time (the address of a thread-local object).
  * Used for owner checks by parc's locks. Any thread; never blocks.
  */
-uintptr_t parc_thread_id(void);
+PARC_API uintptr_t parc_thread_id(void);
 
 /* Initialise `m` as a mutex of `kind` (PARC_MUTEX_NORMAL or
  * PARC_MUTEX_ERRORCHECK), unlocked. Not while other threads use `m`.
  * Returns 0, or EINVAL when m is NULL or kind is unknown. */
-int parc_mutex_init(parc_mutex_t *m, unsigned kind);
+PARC_API int parc_mutex_init(parc_mutex_t *m, unsigned kind);
 
 /* Check that `m` is free and unused. Returns 0, EAGAIN when it is locked
  * or has waiters, EINVAL when m is NULL. After 0, `m` may be re-initialised
  * or its storage reused. */
-int parc_mutex_destroy(parc_mutex_t *m);
+PARC_API int parc_mutex_destroy(parc_mutex_t *m);
 
 /* Slow paths, in src/mutex.c; call the functions below instead. */
-int parc_mutex_lock_slow_(parc_mutex_t *m, parc_deadline_t deadline);
-int parc_mutex_lock_try_slow_(parc_mutex_t *m);
-int parc_mutex_unlock_slow_(parc_mutex_t *m, uint32_t seen);
+PARC_API int parc_mutex_lock_slow_(parc_mutex_t *m, parc_deadline_t deadline);
+PARC_API int parc_mutex_lock_try_slow_(parc_mutex_t *m);
+PARC_API int parc_mutex_unlock_slow_(parc_mutex_t *m, uint32_t seen);
 
 /*
  * Lock `m`, blocking until it is available: spins briefly, then parks.

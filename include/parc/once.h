@@ -44,10 +44,10 @@ typedef struct parc_once {
 
 /* Initialise `once` at run time (same as PARC_ONCE_INIT). Returns 0, or
  * EINVAL when once is NULL. Not while other threads use it. */
-int parc_once_init(parc_once_t *once);
+PARC_API int parc_once_init(parc_once_t *once);
 
 /* Slow path of parc_once_call(); not for callers. */
-int parc_once_call_slow_(parc_once_t *once, void (*init)(void *arg), void *arg);
+PARC_API int parc_once_call_slow_(parc_once_t *once, void (*init)(void *arg), void *arg);
 
 /* Run init(arg) if no call on `once` has run an initialiser yet; otherwise
  * wait until that run has finished. Blocks while another thread runs the

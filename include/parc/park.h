@@ -39,19 +39,19 @@ typedef parc_atomic(uint32_t) parc_park_word_t;
  * spuriously (re-check); ETIMEDOUT when the deadline passed, never before
  * it; EINVAL when word is NULL.
  */
-int parc_park_wait(parc_park_word_t *word, uint32_t expected,
+PARC_API int parc_park_wait(parc_park_word_t *word, uint32_t expected,
                    parc_deadline_t deadline);
 
 /* Wake at most one thread parked on `word` (the condvar back-end may wake
  * more: callers re-check anyway). Call after changing *word. Returns 0, or
  * EINVAL when word is NULL. Any thread; never blocks. */
-int parc_park_wake_one(parc_park_word_t *word);
+PARC_API int parc_park_wake_one(parc_park_word_t *word);
 
 /* Wake every thread parked on `word`. Returns 0, or EINVAL when word is
  * NULL. Any thread; never blocks. */
-int parc_park_wake_all(parc_park_word_t *word);
+PARC_API int parc_park_wake_all(parc_park_word_t *word);
 
 /* Name of the back-end in use: "futex" or "condvar". */
-const char *parc_park_backend(void);
+PARC_API const char *parc_park_backend(void);
 
 #endif /* PARC_PARK_H */

@@ -97,41 +97,41 @@ typedef struct parc_pool_options {
  * thread could not be created (nothing is left running). Blocks only while
  * the workers start.
  */
-int parc_pool_create(unsigned workers, const parc_pool_options_t *opts,
+PARC_API int parc_pool_create(unsigned workers, const parc_pool_options_t *opts,
                      parc_pool_t **out);
 
 /* Number of worker threads. 0 for NULL. Never blocks. */
-unsigned parc_pool_workers(const parc_pool_t *p);
+PARC_API unsigned parc_pool_workers(const parc_pool_t *p);
 
 /* Index of the calling thread among p's workers, or -1 when it is not one
  * of them (or p is NULL). Never blocks. */
-int parc_pool_current_worker(const parc_pool_t *p);
+PARC_API int parc_pool_current_worker(const parc_pool_t *p);
 
 /* Stop accepting outside work: later submissions from outside fail with
  * EPIPE; accepted work still runs. Idempotent. Returns 0 or EINVAL for
  * NULL. Never blocks. */
-int parc_pool_close(parc_pool_t *p);
+PARC_API int parc_pool_close(parc_pool_t *p);
 
 /* Close, then wait until all accepted work has run and every worker has
  * exited. Repeated or concurrent calls are harmless. Returns 0; EINVAL for
  * NULL; EDEADLK when called from one of p's workers. Blocks. */
-int parc_pool_join(parc_pool_t *p);
+PARC_API int parc_pool_join(parc_pool_t *p);
 
 /* Stop: no new work; each worker stops after its current task; work not
  * started is cancelled (its futures report ECANCELED, its callbacks never
  * run). Does not wait (join does). Idempotent. Returns 0 or EINVAL for
  * NULL. Never blocks. */
-int parc_pool_terminate(parc_pool_t *p);
+PARC_API int parc_pool_terminate(parc_pool_t *p);
 
 /* concurrent.futures' shutdown: terminate when cancel_pending, else
  * close; then join when wait. Returns what join returns (or 0). */
-int parc_pool_shutdown(parc_pool_t *p, bool wait, bool cancel_pending);
+PARC_API int parc_pool_shutdown(parc_pool_t *p, bool wait, bool cancel_pending);
 
 /* Join (as shutdown(true, false)) unless already joined, then free the
  * pool. Futures handed out stay valid (release them as usual). Returns 0;
  * EINVAL for NULL; EDEADLK from one of p's own workers (nothing freed).
  * Blocks while joining. */
-int parc_pool_free(parc_pool_t *p);
+PARC_API int parc_pool_free(parc_pool_t *p);
 
 /* ---- single tasks ------------------------------------------------------ */
 
@@ -148,7 +148,7 @@ int parc_pool_free(parc_pool_t *p);
  * the rare moment when every injection shard is held by another thread,
  * each for a few stores).
  */
-int parc_pool_submit(parc_pool_t *p, parc_task_fn fn, void *arg,
+PARC_API int parc_pool_submit(parc_pool_t *p, parc_task_fn fn, void *arg,
                      parc_future_t **out);
 
 /*
@@ -167,7 +167,7 @@ int parc_pool_submit(parc_pool_t *p, parc_task_fn fn, void *arg,
  * ran, runs or was cancelled) or already held by a queue; EPIPE and ENOMEM
  * as parc_pool_submit. Never blocks, as parc_pool_submit.
  */
-int parc_pool_submit_future(parc_pool_t *p, parc_future_t *f);
+PARC_API int parc_pool_submit_future(parc_pool_t *p, parc_future_t *f);
 
 /*
  * Python's apply_async: submit fn(arg); when it finishes, on the worker
@@ -177,7 +177,7 @@ int parc_pool_submit_future(parc_pool_t *p, parc_future_t *f);
  * must not wait for their own future. *out as in parc_pool_submit (may be
  * NULL). Returns as parc_pool_submit.
  */
-int parc_pool_apply_async(parc_pool_t *p, parc_task_fn fn, void *arg,
+PARC_API int parc_pool_apply_async(parc_pool_t *p, parc_task_fn fn, void *arg,
                           void (*callback)(void *ctx, void *value),
                           void (*error_callback)(void *ctx, int status),
                           void *ctx, parc_future_t **out);
@@ -201,11 +201,11 @@ typedef int (*parc_starmap_fn)(void *ctx, const void *args, void *out);
  * closed (outside callers) or terminated; ECANCELED when terminate
  * cancelled a chunk; ENOMEM.
  */
-int parc_pool_map(parc_pool_t *p, parc_map_fn fn, const void *in, void *out,
+PARC_API int parc_pool_map(parc_pool_t *p, parc_map_fn fn, const void *in, void *out,
                   size_t n, size_t in_size, size_t out_size, size_t chunksize);
 
 /* Python's Pool.starmap: out[i] = fn(ctx, args[i]); as parc_pool_map. */
-int parc_pool_starmap(parc_pool_t *p, parc_starmap_fn fn, void *ctx,
+PARC_API int parc_pool_starmap(parc_pool_t *p, parc_starmap_fn fn, void *ctx,
                       const void *args, void *out, size_t n,
                       size_t args_size, size_t out_size, size_t chunksize);
 
@@ -216,7 +216,7 @@ int parc_pool_starmap(parc_pool_t *p, parc_starmap_fn fn, void *ctx,
  * (in index order), EINVAL (NULL p or fn, begin > end, negative grain),
  * EPIPE, ECANCELED or ENOMEM as parc_pool_map.
  */
-int parc_pool_parallel_for(parc_pool_t *p, int64_t begin, int64_t end,
+PARC_API int parc_pool_parallel_for(parc_pool_t *p, int64_t begin, int64_t end,
                            int64_t grain,
                            int (*fn)(void *arg, int64_t lo, int64_t hi),
                            void *arg);
@@ -286,13 +286,13 @@ typedef struct parc_imap parc_imap_t;
  * iterator is freed. Returns 0; EINVAL, EPIPE, ENOMEM as parc_pool_map.
  * Never blocks.
  */
-int parc_pool_imap(parc_pool_t *p, parc_map_fn fn, const void *in, size_t n,
+PARC_API int parc_pool_imap(parc_pool_t *p, parc_map_fn fn, const void *in, size_t n,
                    size_t in_size, size_t out_size, size_t chunksize,
                    parc_imap_t **it);
 
 /* Pool.imap_unordered: as parc_pool_imap, yielding chunks in the order
  * they complete (elements of a chunk in input order). */
-int parc_pool_imap_unordered(parc_pool_t *p, parc_map_fn fn, const void *in,
+PARC_API int parc_pool_imap_unordered(parc_pool_t *p, parc_map_fn fn, const void *in,
                              size_t n, size_t in_size, size_t out_size,
                              size_t chunksize, parc_imap_t **it);
 
@@ -305,13 +305,13 @@ int parc_pool_imap_unordered(parc_pool_t *p, parc_map_fn fn, const void *in,
  * EAGAIN when the next result is not ready; _timed: ETIMEDOUT. Blocks
  * (on a worker: runs other tasks meanwhile). One consumer at a time.
  */
-int parc_imap_next(parc_imap_t *it, void *out, size_t *index);
-int parc_imap_next_try(parc_imap_t *it, void *out, size_t *index);
-int parc_imap_next_timed(parc_imap_t *it, void *out, size_t *index,
+PARC_API int parc_imap_next(parc_imap_t *it, void *out, size_t *index);
+PARC_API int parc_imap_next_try(parc_imap_t *it, void *out, size_t *index);
+PARC_API int parc_imap_next_timed(parc_imap_t *it, void *out, size_t *index,
                          int64_t timeout_ns);
 
 /* Wait for the iterator's outstanding chunks, then free it. NULL: no-op.
  * Blocks. */
-void parc_imap_free(parc_imap_t *it);
+PARC_API void parc_imap_free(parc_imap_t *it);
 
 #endif /* PARC_POOL_H */

@@ -194,72 +194,72 @@ typedef struct parc_queue {
  * is ignored otherwise. Allocates nothing until the first put. Returns 0;
  * EINVAL when q is NULL, maxsize < 0, order is unknown, or cmp is NULL for
  * PARC_QUEUE_PRIORITY. Needs exclusive access. */
-int parc_queue_init(parc_queue_t *q, int64_t maxsize, parc_queue_order_t order,
+PARC_API int parc_queue_init(parc_queue_t *q, int64_t maxsize, parc_queue_order_t order,
                     parc_queue_cmp_t *cmp, void *cmp_arg);
 
 /* Free the queue's storage. Items still inside are not freed. No other call
  * may run on q concurrently or afterwards. Returns 0 or EINVAL. */
-int parc_queue_destroy(parc_queue_t *q);
+PARC_API int parc_queue_destroy(parc_queue_t *q);
 
 /* Put `item`, blocking while the queue is full (bounded queues only).
  * Returns 0; EPIPE when the queue is shut down (also when shut down while
  * blocked; the item was not queued); EINVAL when q is NULL; ENOMEM when
  * storage could not grow. */
-int parc_queue_put(parc_queue_t *q, void *item);
+PARC_API int parc_queue_put(parc_queue_t *q, void *item);
 /* As parc_queue_put without blocking: EAGAIN when full. */
-int parc_queue_put_try(parc_queue_t *q, void *item);
+PARC_API int parc_queue_put_try(parc_queue_t *q, void *item);
 /* As parc_queue_put, giving up after timeout_ns (relative): ETIMEDOUT;
  * EINVAL for a negative timeout. */
-int parc_queue_put_timed(parc_queue_t *q, void *item, int64_t timeout_ns);
+PARC_API int parc_queue_put_timed(parc_queue_t *q, void *item, int64_t timeout_ns);
 
 /* Take the next item (oldest, newest or first by priority) into *item,
  * blocking while the queue is empty. Returns 0; EPIPE when the queue is
  * shut down and empty; EINVAL when q or item is NULL. */
-int parc_queue_get(parc_queue_t *q, void **item);
+PARC_API int parc_queue_get(parc_queue_t *q, void **item);
 /* As parc_queue_get without blocking: EAGAIN when empty. */
-int parc_queue_get_try(parc_queue_t *q, void **item);
+PARC_API int parc_queue_get_try(parc_queue_t *q, void **item);
 /* As parc_queue_get, giving up after timeout_ns: ETIMEDOUT; EINVAL for a
  * negative timeout. */
-int parc_queue_get_timed(parc_queue_t *q, void **item, int64_t timeout_ns);
+PARC_API int parc_queue_get_timed(parc_queue_t *q, void **item, int64_t timeout_ns);
 
 /* Approximate number of items (exact when no call is in progress), as
  * Python's qsize(). 0 for NULL. Any thread; never blocks. */
-size_t parc_queue_qsize(parc_queue_t *q);
+PARC_API size_t parc_queue_qsize(parc_queue_t *q);
 /* qsize() == 0. True for NULL. */
-bool parc_queue_empty(parc_queue_t *q);
+PARC_API bool parc_queue_empty(parc_queue_t *q);
 /* maxsize > 0 && qsize() >= maxsize. False for NULL. */
-bool parc_queue_full(parc_queue_t *q);
+PARC_API bool parc_queue_full(parc_queue_t *q);
 
 /* Mark one item obtained by get as processed. When every item ever put has
  * been marked, wakes every join. Returns 0; EINVAL when q is NULL or when
  * called more times than items were put (Python's ValueError). Any
  * thread; never blocks except on the queue's take lock. */
-int parc_queue_task_done(parc_queue_t *q);
+PARC_API int parc_queue_task_done(parc_queue_t *q);
 
 /* Block until every item put has been marked by task_done (items dropped
  * by an immediate shutdown count as marked). Returns 0, or EINVAL when q
  * is NULL. */
-int parc_queue_join(parc_queue_t *q);
+PARC_API int parc_queue_join(parc_queue_t *q);
 /* As parc_queue_join without blocking: EAGAIN when tasks remain. */
-int parc_queue_join_try(parc_queue_t *q);
+PARC_API int parc_queue_join_try(parc_queue_t *q);
 /* As parc_queue_join, giving up after timeout_ns: ETIMEDOUT; EINVAL for a
  * negative timeout. */
-int parc_queue_join_timed(parc_queue_t *q, int64_t timeout_ns);
+PARC_API int parc_queue_join_timed(parc_queue_t *q, int64_t timeout_ns);
 
 /* Shut the queue down (see the top of this file). With immediate = false,
  * items stay until got; with true, they are dropped (not freed) and each
  * counted as a finished task. Idempotent; a later immediate shutdown still
  * drops. Wakes every blocked put, get and join. Any thread; never blocks
  * except on the queue's lock. Returns 0 or EINVAL when q is NULL. */
-int parc_queue_shutdown(parc_queue_t *q, bool immediate);
+PARC_API int parc_queue_shutdown(parc_queue_t *q, bool immediate);
 
 /* Immediate shutdown that hands each dropped item to drop(item, arg), in
  * queue order, after releasing the lock (so drop may free it). Returns 0;
  * EINVAL when q or drop is NULL. */
-int parc_queue_shutdown_drop(parc_queue_t *q, void (*drop)(void *item, void *arg),
+PARC_API int parc_queue_shutdown_drop(parc_queue_t *q, void (*drop)(void *item, void *arg),
                              void *arg);
 
 /* True once the queue has been shut down. False for NULL. */
-bool parc_queue_is_shutdown(parc_queue_t *q);
+PARC_API bool parc_queue_is_shutdown(parc_queue_t *q);
 
 #endif /* PARC_QUEUE_H */

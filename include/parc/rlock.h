@@ -37,14 +37,14 @@ typedef struct parc_rlock {
 
 /* Initialise `l` unlocked (same as PARC_RLOCK_INIT). Not while other
  * threads use it. Returns 0, or EINVAL for NULL. */
-int parc_rlock_init(parc_rlock_t *l);
+PARC_API int parc_rlock_init(parc_rlock_t *l);
 
 /* Check that `l` is free. Returns 0, EAGAIN when it is held or has
  * waiters, EINVAL for NULL. */
-int parc_rlock_destroy(parc_rlock_t *l);
+PARC_API int parc_rlock_destroy(parc_rlock_t *l);
 
 /* Slow path, in src/rlock.c. */
-int parc_rlock_acquire_(parc_rlock_t *l, uintptr_t self, parc_deadline_t deadline,
+PARC_API int parc_rlock_acquire_(parc_rlock_t *l, uintptr_t self, parc_deadline_t deadline,
                         bool try_only);
 
 /*
@@ -88,7 +88,7 @@ static inline int parc_rlock_lock_timed(parc_rlock_t *l, int64_t timeout_ns)
  * the caller does not own `l` (including when nobody does); EINVAL for
  * NULL.
  */
-int parc_rlock_unlock(parc_rlock_t *l);
+PARC_API int parc_rlock_unlock(parc_rlock_t *l);
 
 /* True when the calling thread owns `l` (false for NULL). Never blocks. */
 static inline bool parc_rlock_is_owned(parc_rlock_t *l)

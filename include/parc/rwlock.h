@@ -93,16 +93,16 @@ typedef struct parc_rwlock {
 
 /* Initialise `l` unlocked (same as PARC_RWLOCK_INIT). Not while other
  * threads use it. Returns 0, or EINVAL for NULL. */
-int parc_rwlock_init(parc_rwlock_t *l);
+PARC_API int parc_rwlock_init(parc_rwlock_t *l);
 
 /* Check that `l` is free: no reader, no writer. Returns 0, EAGAIN when
  * busy, EINVAL for NULL. */
-int parc_rwlock_destroy(parc_rwlock_t *l);
+PARC_API int parc_rwlock_destroy(parc_rwlock_t *l);
 
 /* Slow paths, in src/rwlock.c. */
-int parc_rwlock_rdlock_slow_(parc_rwlock_t *l, uint32_t seen, parc_deadline_t deadline);
-int parc_rwlock_wrlock_slow_(parc_rwlock_t *l, parc_deadline_t deadline, bool try_only);
-int parc_rwlock_rdunlock_slow_(parc_rwlock_t *l, uint32_t seen);
+PARC_API int parc_rwlock_rdlock_slow_(parc_rwlock_t *l, uint32_t seen, parc_deadline_t deadline);
+PARC_API int parc_rwlock_wrlock_slow_(parc_rwlock_t *l, parc_deadline_t deadline, bool try_only);
+PARC_API int parc_rwlock_rdunlock_slow_(parc_rwlock_t *l, uint32_t seen);
 
 /* True when a reader that saw `prev` before its increment may stay: no
  * writer, no count overflow, BIAS in place. */
@@ -136,7 +136,7 @@ static inline int parc_rwlock_rdlock(parc_rwlock_t *l)
  * never blocks. Returns 0; EAGAIN when a writer holds or drains; EDEADLK
  * when that writer is the caller; EOVERFLOW; EINVAL for NULL.
  */
-int parc_rwlock_rdlock_try(parc_rwlock_t *l);
+PARC_API int parc_rwlock_rdlock_try(parc_rwlock_t *l);
 
 /*
  * Take a read lock, waiting at most `timeout_ns` (relative; 0: no wait;
@@ -225,6 +225,6 @@ static inline int parc_rwlock_wrlock_timed(parc_rwlock_t *l, int64_t timeout_ns)
 /* Release the write lock: lets waiting readers in and the next writer
  * try. Only the writer; never blocks. Returns 0; EPERM when the caller
  * does not hold the write lock; EINVAL for NULL. */
-int parc_rwlock_wrunlock(parc_rwlock_t *l);
+PARC_API int parc_rwlock_wrunlock(parc_rwlock_t *l);
 
 #endif /* PARC_RWLOCK_H */

@@ -61,16 +61,16 @@ typedef struct parc_sem {
 
 /* Initialise an unbounded semaphore holding `permits` permits. Returns 0, or
  * EINVAL when s is NULL or permits > PARC_SEM_VALUE_MAX. Never blocks. */
-int parc_sem_init(parc_sem_t *s, uint32_t permits);
+PARC_API int parc_sem_init(parc_sem_t *s, uint32_t permits);
 
 /* Initialise a bounded semaphore: `permits` available, a release that would
  * take the count past `bound` fails with EOVERFLOW. Returns 0, or EINVAL when
  * s is NULL, bound is 0 or > PARC_SEM_VALUE_MAX, or permits > bound. */
-int parc_sem_init_bounded(parc_sem_t *s, uint32_t permits, uint32_t bound);
+PARC_API int parc_sem_init_bounded(parc_sem_t *s, uint32_t permits, uint32_t bound);
 
 /* Release the semaphore's resources (there are none today). No thread may
  * be using it. Returns 0, or EINVAL when s is NULL. */
-int parc_sem_destroy(parc_sem_t *s);
+PARC_API int parc_sem_destroy(parc_sem_t *s);
 
 /* Take `n` permits as one block (all or none), if available now. Never
  * blocks. Returns 0; EAGAIN when fewer than n are available; EINVAL when s
@@ -90,7 +90,7 @@ static inline int parc_sem_acquire_try(parc_sem_t *s, uint32_t n)
 }
 
 /* Slow path of the blocking acquires (spin, then sleep); not for callers. */
-int parc_sem_acquire_wait_(parc_sem_t *s, uint32_t n, parc_deadline_t deadline);
+PARC_API int parc_sem_acquire_wait_(parc_sem_t *s, uint32_t n, parc_deadline_t deadline);
 
 /* Take `n` permits as one block, waiting as long as it takes. Blocks
  * (spins briefly, then sleeps). Returns 0, or EINVAL when s is NULL, n is 0
@@ -106,13 +106,13 @@ static inline int parc_sem_acquire(parc_sem_t *s, uint32_t n)
  * ETIMEDOUT when the permits were not available by the deadline (never
  * before it); EINVAL when s is NULL, n is 0 or exceeds the bound, or
  * timeout_ns < 0. */
-int parc_sem_acquire_timed(parc_sem_t *s, uint32_t n, int64_t timeout_ns);
+PARC_API int parc_sem_acquire_timed(parc_sem_t *s, uint32_t n, int64_t timeout_ns);
 
 /* Return `n` permits and wake acquirers that may now proceed. Never blocks.
  * Any thread may release, not only one that acquired (as in Python and
  * Java). Returns 0; EOVERFLOW when the count would pass the bound (nothing
  * is released); EINVAL when s is NULL, n is 0 or n exceeds the bound. */
-int parc_sem_release(parc_sem_t *s, uint32_t n);
+PARC_API int parc_sem_release(parc_sem_t *s, uint32_t n);
 
 /* The number of permits available at the moment of the call (stale as soon
  * as it returns; for monitoring and tests). 0 when s is NULL. Never blocks. */

@@ -125,7 +125,7 @@ typedef struct parc_spsc {
 } parc_spsc_t;
 
 /* The stand-in stored for a NULL item (see "NULL items" above). */
-extern char parc_spsc_null_;
+PARC_API extern char parc_spsc_null_;
 #define PARC_SPSC_NULL_ ((void *)&parc_spsc_null_)
 
 /* Initialise `q` over the caller's array `buf` of `capacity` slots, which
@@ -134,24 +134,24 @@ extern char parc_spsc_null_;
  * pointers). capacity must be a power of two >= 1. Returns 0, or EINVAL
  * (q or buf NULL, capacity 0 or not a power of two). Not thread-safe: no
  * other thread may use q during init. */
-int parc_spsc_init(parc_spsc_t *q, void **buf, size_t capacity);
+PARC_API int parc_spsc_init(parc_spsc_t *q, void **buf, size_t capacity);
 
 /* Release nothing (the buffer is the caller's); marks q unusable.
  * Returns 0 or EINVAL. No thread may use q concurrently. */
-int parc_spsc_destroy(parc_spsc_t *q);
+PARC_API int parc_spsc_destroy(parc_spsc_t *q);
 
 /* Allocate and initialise a ring of `capacity` slots (power of two).
  * Returns 0 with *out set, EINVAL (out NULL, bad capacity) or ENOMEM. */
-int parc_spsc_create(parc_spsc_t **out, size_t capacity);
+PARC_API int parc_spsc_create(parc_spsc_t **out, size_t capacity);
 
 /* Free a ring made by parc_spsc_create() (NULL is ignored). No thread may
  * use q concurrently. */
-void parc_spsc_free(parc_spsc_t *q);
+PARC_API void parc_spsc_free(parc_spsc_t *q);
 
 /* Close: later pushes return EPIPE; items already accepted still pop;
  * then pops return EPIPE. Wakes every blocked push and pop. Idempotent.
  * Any thread; never blocks. Returns 0 or EINVAL. */
-int parc_spsc_close(parc_spsc_t *q);
+PARC_API int parc_spsc_close(parc_spsc_t *q);
 
 /* True once parc_spsc_close() was called (false for NULL). Any thread. */
 static inline bool parc_spsc_is_closed(parc_spsc_t *q)
@@ -178,9 +178,9 @@ static inline size_t parc_spsc_size(parc_spsc_t *q)
 
 /* Slow paths (src/spsc.c). parc_spsc_closed_empty_: the ring looked empty
  * and closed; EPIPE if no push is in progress, else EAGAIN. */
-int parc_spsc_closed_empty_(parc_spsc_t *q, size_t head);
-int parc_spsc_push_wait_(parc_spsc_t *q, void *item, parc_deadline_t deadline);
-int parc_spsc_pop_wait_(parc_spsc_t *q, void **item, parc_deadline_t deadline);
+PARC_API int parc_spsc_closed_empty_(parc_spsc_t *q, size_t head);
+PARC_API int parc_spsc_push_wait_(parc_spsc_t *q, void *item, parc_deadline_t deadline);
+PARC_API int parc_spsc_pop_wait_(parc_spsc_t *q, void **item, parc_deadline_t deadline);
 
 static inline parc_atomic(void *) *parc_spsc_slot_(parc_spsc_t *q, size_t pos)
 {

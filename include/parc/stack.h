@@ -81,25 +81,25 @@ typedef struct parc_stack {
 
 /* Initialise an empty stack. Allocates nothing. Returns 0 or EINVAL when
  * s is NULL. Needs exclusive access. */
-int parc_stack_init(parc_stack_t *s);
+PARC_API int parc_stack_init(parc_stack_t *s);
 
 /* Free the node pool. Items still on the stack are not freed (the stack
  * does not own them). No other call may run on s concurrently or after.
  * Returns 0 or EINVAL when s is NULL. */
-int parc_stack_destroy(parc_stack_t *s);
+PARC_API int parc_stack_destroy(parc_stack_t *s);
 
 /* Push `item` (NULL allowed). Any thread; lock-free, never blocks.
  * Allocates only when the node pool grows. Returns 0; EINVAL when s is
  * NULL; ENOMEM when the pool could not grow (the item was not pushed). */
-int parc_stack_push(parc_stack_t *s, void *item);
+PARC_API int parc_stack_push(parc_stack_t *s, void *item);
 
 /* Pop the most recently pushed item into *item. Any thread; lock-free,
  * never blocks. Returns 0; EAGAIN when the stack is empty; EINVAL when s
  * or item is NULL. */
-int parc_stack_pop_try(parc_stack_t *s, void **item);
+PARC_API int parc_stack_pop_try(parc_stack_t *s, void **item);
 
 /* True when the stack held no item at the moment of the call (a snapshot:
  * others may push or pop right after). Any thread. True for NULL. */
-bool parc_stack_empty(parc_stack_t *s);
+PARC_API bool parc_stack_empty(parc_stack_t *s);
 
 #endif /* PARC_STACK_H */

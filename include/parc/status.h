@@ -24,6 +24,8 @@
 #ifndef PARC_STATUS_H
 #define PARC_STATUS_H
 
+#include "parc/api.h"
+
 #include <errno.h>
 
 #define PARC_OK 0
@@ -31,6 +33,6 @@
 /* A short, static, English description of a parc return code, naming the
  * parc meaning first ("EAGAIN: would block (empty, full or busy)"). Unknown
  * codes give "unknown parc status". Any thread; never blocks. */
-const char *parc_strerror(int code);
+PARC_API const char *parc_strerror(int code);
 
 #endif /* PARC_STATUS_H */

@@ -12,6 +12,8 @@
 #ifndef PARC_TIME_H
 #define PARC_TIME_H
 
+#include "parc/api.h"
+
 #include <errno.h>
 #include <stdbool.h>
 #include <stdint.h>
@@ -28,7 +30,7 @@ typedef int64_t parc_deadline_t;
 
 /* Now on CLOCK_MONOTONIC, in nanoseconds. Out of line so that this header
  * needs no POSIX feature macros under -std=c11. */
-int64_t parc_now_ns(void);
+PARC_API int64_t parc_now_ns(void);
 
 /* a + b for non-negative a and b, saturating at PARC_FOREVER. */
 static inline int64_t parc_add_sat(int64_t a, int64_t b)
@@ -81,9 +83,9 @@ static inline struct timespec parc_deadline_timespec(parc_deadline_t deadline)
 
 /* Sleep until `deadline` (PARC_FOREVER is refused: EINVAL). Restarts after
  * signals. Returns 0. Blocks the calling thread. */
-int parc_sleep_until(parc_deadline_t deadline);
+PARC_API int parc_sleep_until(parc_deadline_t deadline);
 
 /* Sleep for `ns` nanoseconds (EINVAL when negative or PARC_FOREVER). */
-int parc_sleep_ns(int64_t ns);
+PARC_API int parc_sleep_ns(int64_t ns);
 
 #endif /* PARC_TIME_H */

@@ -25,9 +25,12 @@ else()
 endif()
 
 # Man pages are installed when they were built (cmake --build ... --target
-# docs before cmake --install).
+# docs before cmake --install): the parc_* and PARC_* pages only (functions,
+# types, macros, e.g. `man parc_mutex_lock`); doxygen also writes pages for
+# struct members and files (arg.3, mutex.h.3), names too generic for
+# /usr/share/man.
 install(DIRECTORY ${PARC_DOCS_DIR}/man/man3 DESTINATION ${CMAKE_INSTALL_MANDIR}
-        OPTIONAL)
+        OPTIONAL FILES_MATCHING PATTERN "parc_*.3" PATTERN "PARC_*.3")
 
 # ctest docs.undocumented, and its self-test on a header with one
 # undocumented function. Without doxygen both report SKIP (exit 77).

@@ -36,6 +36,18 @@ endfunction()
 
 step("install" ${CMAKE_COMMAND} --install ${PARC_BUILD_DIR} --prefix ${prefix})
 
+# The exported targets name no file of the machine that built parc: every
+# library path is relative to the prefix, dependencies are targets (ck::ck).
+file(GLOB_RECURSE target_files ${prefix}/parcTargets*.cmake)
+foreach(f ${target_files})
+  file(READ ${f} text)
+  # A path starts after a quote, a list ";" or a generator expression ":".
+  if(text MATCHES "[\";:](/[^\";>]*\\.(so|a)(\\.[0-9.]+)?)[\";>]")
+    message(FATAL_ERROR "${f} names an absolute library path: ${CMAKE_MATCH_1}")
+  endif()
+endforeach()
+message(STATUS "exported targets: no absolute library path")
+
 set(toolchain "")
 if(PARC_TOOLCHAIN_FILE)
   # A cross build's toolchain file looks for packages in its sysroot only;

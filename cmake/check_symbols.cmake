@@ -79,6 +79,11 @@ foreach(lib ${LIBS})
     endif()
     set(name ${CMAKE_MATCH_2})
     math(EXPR count "${count} + 1")
+    # AddressSanitizer gives each exported variable X an ODR indicator,
+    # __odr_asan.X (or __odr_asan_gen_X): it stands or falls with X.
+    if(name MATCHES "^__odr_asan(\\.|_gen_)(.+)$")
+      set(name ${CMAKE_MATCH_2})
+    endif()
     if(NOT name MATCHES "^parc_")
       message("${lib}: exports ${name}: not prefixed parc_")
       math(EXPR bad "${bad} + 1")

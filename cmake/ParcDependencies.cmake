@@ -3,12 +3,16 @@
 set(THREADS_PREFER_PTHREAD_FLAG ON)
 find_package(Threads REQUIRED)
 
-find_path(CK_INCLUDE_DIR ck_epoch.h)
-find_library(CK_LIBRARY ck)
-if(NOT CK_INCLUDE_DIR OR NOT CK_LIBRARY)
+# Concurrency Kit through cmake/Findck.cmake: the imported targets ck::ck
+# and (where libck.a is installed) ck::ck_static.
+find_package(ck QUIET)
+if(NOT ck_FOUND)
   message(FATAL_ERROR "Concurrency Kit not found (ck_epoch.h, libck). "
                       "Install the Debian package: apt-get install libck-dev")
 endif()
+# The names bench/ uses.
+set(CK_INCLUDE_DIR ${ck_INCLUDE_DIR})
+set(CK_LIBRARY ${ck_LIBRARY})
 
 if(PARC_BUILD_TESTS OR PARC_BUILD_STRESS)
   find_package(PkgConfig QUIET)

@@ -20,8 +20,9 @@ if(PARC_SANITIZER_FLAGS)
   add_link_options(${PARC_SANITIZER_FLAGS})
 endif()
 # A scale for timeouts in tests and the harness watchdog: sanitizers slow
-# code down 2-15x.
-if(PARC_SANITIZE STREQUAL "thread" OR PARC_CHAOS)
+# code down 2-15x, and so does an emulator (qemu-user runs a cross build's
+# tests at a fraction of native speed).
+if(PARC_SANITIZE STREQUAL "thread" OR PARC_CHAOS OR CMAKE_CROSSCOMPILING_EMULATOR)
   set(PARC_SLOWDOWN 10)
 elseif(PARC_SANITIZE)
   set(PARC_SLOWDOWN 4)

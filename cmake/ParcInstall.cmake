@@ -6,6 +6,7 @@ include(CMakePackageConfigHelpers)
 install(DIRECTORY include/parc DESTINATION ${CMAKE_INSTALL_INCLUDEDIR}
         FILES_MATCHING PATTERN "*.h")
 install(FILES ${CMAKE_CURRENT_BINARY_DIR}/include/parc/config.h
+              ${CMAKE_CURRENT_BINARY_DIR}/include/parc/version.h
         DESTINATION ${CMAKE_INSTALL_INCLUDEDIR}/parc)
 install(TARGETS parc parc_static EXPORT parcTargets
         LIBRARY DESTINATION ${CMAKE_INSTALL_LIBDIR}
@@ -21,6 +22,7 @@ write_basic_package_version_file(${CMAKE_CURRENT_BINARY_DIR}/parcConfigVersion.c
   COMPATIBILITY SameMajorVersion)
 install(FILES ${CMAKE_CURRENT_BINARY_DIR}/parcConfig.cmake
               ${CMAKE_CURRENT_BINARY_DIR}/parcConfigVersion.cmake
+              ${CMAKE_CURRENT_SOURCE_DIR}/cmake/Findck.cmake
         DESTINATION ${CMAKE_INSTALL_LIBDIR}/cmake/parc)
 
 # The .pc file finds its prefix relative to itself, so an install with
@@ -30,3 +32,11 @@ file(RELATIVE_PATH PARC_PC_TO_PREFIX
 configure_file(cmake/parc.pc.in ${CMAKE_CURRENT_BINARY_DIR}/parc.pc @ONLY)
 install(FILES ${CMAKE_CURRENT_BINARY_DIR}/parc.pc
         DESTINATION ${CMAKE_INSTALL_LIBDIR}/pkgconfig)
+
+# The stress harness's own .pc file (parc_stress.pc: -lparc_stress over
+# parc's static library), when the harness is built.
+if(TARGET parc_stress)
+  configure_file(cmake/parc_stress.pc.in ${CMAKE_CURRENT_BINARY_DIR}/parc_stress.pc @ONLY)
+  install(FILES ${CMAKE_CURRENT_BINARY_DIR}/parc_stress.pc
+          DESTINATION ${CMAKE_INSTALL_LIBDIR}/pkgconfig)
+endif()

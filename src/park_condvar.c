@@ -1,27 +1,51 @@
 /*
  * Portable parking back-end: pthread mutex + condition buckets hashed by the
- * word's address (see parc/park.h).
+ * word's address, with a list of parked waiters per bucket (see
+ * parc/park.h).
  *
  * The bucket mutex makes "compare *word with expected, then sleep" atomic
  * with respect to a waker, because the waker takes the same mutex before it
- * signals: a waker that changed *word before calling wake either runs before
+ * wakes: a waker that changed *word before calling wake either runs before
  * the waiter's comparison (which then sees the new value) or after the
- * waiter has started waiting (which then receives the broadcast). Several
- * words share a bucket, so a wake always broadcasts the bucket's condition;
- * waiters of other words wake spuriously and re-check.
+ * waiter has joined the bucket's list (which the waker then finds).
+ *
+ * Wake-ups are exact, as futex's are: each parked thread has a node on its
+ * own stack in its bucket's list (FIFO), and wake(word, n) unlinks and marks
+ * the first n nodes parked on `word`. A woken thread returns; an unmarked
+ * one that the shared condition woke (a wake for another word of the
+ * bucket, or a spurious return of pthread_cond_wait) goes back to sleep
+ * until it is marked or its deadline passes. So wake_one wakes one thread,
+ * and a protocol that loses a wake-up hangs here as it would on a futex:
+ * the stress harness's lost-wake-up controls are caught with either
+ * back-end.
+ *
+ * Rejected: broadcasting and letting every waiter of the bucket return
+ * (the earlier design). Correct callers re-check, so it worked, but it
+ * turned every wake_one into wake_all and hid lost wake-ups from tests.
+ * One condition per waiter (signalled directly) would wake only the
+ * chosen thread, at the cost of a pthread_cond_init per park; the shared
+ * condition wakes the other waiters of the bucket for nothing, which 64
+ * buckets keep rare.
  */
 #include <pthread.h>
+#include <stdbool.h>
 #include <stdint.h>
 
 #include "park_backend.h"
 
 #define BUCKETS 64
 
+/* A parked thread: on its own stack, linked while it waits. */
+typedef struct waiter {
+    struct waiter *next;
+    const parc_park_word_t *word;
+    bool woken; /* set (and unlinked) by a waker; guarded by the bucket lock */
+} waiter_t;
+
 typedef struct bucket {
     PARC_CACHE_ALIGNED pthread_mutex_t lock;
     pthread_cond_t cond;
-    unsigned waiters; /* guarded by lock; lets wake skip an empty bucket's
-                       * broadcast cheaply */
+    waiter_t *head, *tail; /* parked threads, oldest first; guarded by lock */
 } bucket_t;
 
 static bucket_t buckets[BUCKETS];
@@ -36,7 +60,7 @@ static void buckets_init(void)
     for (int i = 0; i < BUCKETS; i++) {
         pthread_mutex_init(&buckets[i].lock, NULL);
         pthread_cond_init(&buckets[i].cond, &attr);
-        buckets[i].waiters = 0;
+        buckets[i].head = buckets[i].tail = NULL;
     }
     pthread_condattr_destroy(&attr);
 }
@@ -50,6 +74,23 @@ static bucket_t *bucket_of(const parc_park_word_t *word)
     return &buckets[(a >> 7) % BUCKETS];
 }
 
+/* Unlink `w` from b's list (it is there: not woken). Lock held. */
+static void unlink_waiter(bucket_t *b, waiter_t *w)
+{
+    waiter_t *prev = NULL;
+    for (waiter_t *p = b->head; p != NULL; prev = p, p = p->next) {
+        if (p != w)
+            continue;
+        if (prev == NULL)
+            b->head = p->next;
+        else
+            prev->next = p->next;
+        if (b->tail == p)
+            b->tail = prev;
+        return;
+    }
+}
+
 static int condvar_wait(parc_park_word_t *word, uint32_t expected,
                         parc_deadline_t deadline)
 {
@@ -59,16 +100,27 @@ static int condvar_wait(parc_park_word_t *word, uint32_t expected,
     /* Relaxed is enough: the bucket mutex orders this load after any store
      * a waker made before taking the same mutex. */
     if (parc_load(word, PARC_RELAXED) == expected) {
-        b->waiters++;
-        if (deadline == PARC_FOREVER) {
-            pthread_cond_wait(&b->cond, &b->lock);
-        } else {
-            struct timespec ts = parc_deadline_timespec(deadline);
-            /* Returns 0 on a (possibly spurious) wake-up or ETIMEDOUT;
-             * EINTR is not a permitted result of pthread_cond_timedwait. */
-            rc = pthread_cond_timedwait(&b->cond, &b->lock, &ts);
+        waiter_t self = { NULL, word, false };
+        if (b->tail == NULL)
+            b->head = &self;
+        else
+            b->tail->next = &self;
+        b->tail = &self;
+        struct timespec ts = { 0, 0 };
+        if (deadline != PARC_FOREVER)
+            ts = parc_deadline_timespec(deadline);
+        while (!self.woken && rc == 0) {
+            if (deadline == PARC_FOREVER)
+                pthread_cond_wait(&b->cond, &b->lock);
+            else
+                /* 0 on a wake-up (maybe not ours: loop) or ETIMEDOUT;
+                 * EINTR is not a permitted result. */
+                rc = pthread_cond_timedwait(&b->cond, &b->lock, &ts);
         }
-        b->waiters--;
+        if (self.woken)
+            rc = 0; /* woken at the deadline: a wake-up, not a timeout */
+        else
+            unlink_waiter(b, &self);
     }
     pthread_mutex_unlock(&b->lock);
     return rc == ETIMEDOUT ? ETIMEDOUT : 0;
@@ -76,10 +128,29 @@ static int condvar_wait(parc_park_word_t *word, uint32_t expected,
 
 static void condvar_wake(parc_park_word_t *word, int count)
 {
-    (void)count; /* the bucket is shared: always broadcast */
     bucket_t *b = bucket_of(word);
+    int woken = 0;
     pthread_mutex_lock(&b->lock);
-    if (b->waiters > 0)
+    waiter_t *prev = NULL, *w = b->head;
+    while (w != NULL && woken < count) {
+        waiter_t *next = w->next;
+        if (w->word == word) {
+            if (prev == NULL)
+                b->head = next;
+            else
+                prev->next = next;
+            if (b->tail == w)
+                b->tail = prev;
+            w->woken = true;
+            woken++;
+        } else {
+            prev = w;
+        }
+        w = next;
+    }
+    /* The bucket's condition is shared: broadcast so that the marked
+     * threads are among those woken; the unmarked ones sleep again. */
+    if (woken > 0)
         pthread_cond_broadcast(&b->cond);
     pthread_mutex_unlock(&b->lock);
 }

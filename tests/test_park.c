@@ -184,6 +184,47 @@ START_TEST(many_waiters_lose_no_wakeup_wake_one)
 }
 END_TEST
 
+/*
+ * The condvar back-end's wake-ups are exact: wake(word, 1) returns one
+ * parked thread, never more, so N parked threads need N wakes. (A
+ * broadcast would return every parked thread at the first wake; the
+ * 20 ms pause before it makes it likely they are all parked by then.)
+ * The futex back-end is not held to this: the kernel may return a
+ * futex wait spuriously.
+ */
+#define ONE_BY_ONE 4
+
+START_TEST(condvar_wake_one_returns_one_thread)
+{
+    const parc_park_backend_t *b = &parc_park_condvar_backend;
+    parc_park_word_t word;
+    parc_atomic_init(&word, 0);
+    struct waiter w[ONE_BY_ONE];
+    pthread_t t[ONE_BY_ONE];
+    for (int i = 0; i < ONE_BY_ONE; i++) {
+        w[i] = (struct waiter){ .b = b, .word = &word, .expected = 0 };
+        parc_atomic_init(&w[i].returned, 0);
+        ck_assert_int_eq(pthread_create(&t[i], NULL, wait_once, &w[i]), 0);
+    }
+    parc_sleep_ns(20 * PARC_NS_PER_MS);
+    int wakes = 0, returned = 0;
+    while (returned < ONE_BY_ONE) {
+        b->wake(&word, 1);
+        wakes++;
+        parc_sleep_ns(PARC_NS_PER_MS);
+        returned = 0;
+        for (int i = 0; i < ONE_BY_ONE; i++)
+            returned += parc_load(&w[i].returned, PARC_ACQUIRE);
+        ck_assert_msg(returned <= wakes, "%d threads returned after %d wake_one",
+                      returned, wakes);
+    }
+    for (int i = 0; i < ONE_BY_ONE; i++) {
+        ck_assert_int_eq(pthread_join(t[i], NULL), 0);
+        ck_assert_int_eq(w[i].rc, 0); /* woken, not timed out */
+    }
+}
+END_TEST
+
 int main(void)
 {
     Suite *s = suite_create("park");
@@ -196,6 +237,7 @@ int main(void)
     tcase_add_loop_test(tc, returns_on_value_change_and_wake, 0, NBACKENDS);
     tcase_add_loop_test(tc, many_waiters_lose_no_wakeup_wake_all, 0, NBACKENDS);
     tcase_add_loop_test(tc, many_waiters_lose_no_wakeup_wake_one, 0, NBACKENDS);
+    tcase_add_test(tc, condvar_wake_one_returns_one_thread);
     suite_add_tcase(s, tc);
     return parc_test_run(s);
 }

@@ -3,6 +3,7 @@
 #define PARC_PARC_H
 
 #include "parc/config.h"
+#include "parc/version.h"
 #include "parc/chaos.h"
 #include "parc/atomic.h"
 #include "parc/status.h"

@@ -14,7 +14,7 @@ set(SEED 0x5eed)
 set(BUDGET --threads 3 --ops 3000 --watchdog 2)
 
 function(run out_var rc_var)
-  execute_process(COMMAND ${PARC_STRESS} ${ARGN}
+  execute_process(COMMAND ${PARC_EMULATOR} ${PARC_STRESS} ${ARGN}
     RESULT_VARIABLE rc OUTPUT_VARIABLE out ERROR_VARIABLE err)
   message("$ parc-stress ${ARGN}\n${out}${err}")
   set(${out_var} "${out}" PARENT_SCOPE)

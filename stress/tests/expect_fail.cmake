@@ -4,7 +4,9 @@
 # race window can stay shut for seconds) is repeated with a fresh seed
 # while the time budget lasts: the requirement is "caught within 60 s", not
 # "caught by the first run". A crash or usage error fails at once.
-#   cmake -DPARC_STRESS=path "-DARGS=a;b;c" -DBUDGET=seconds -P expect_fail.cmake
+#   cmake -DPARC_STRESS=path "-DARGS=a;b;c" -DBUDGET=seconds
+#         ["-DPARC_EMULATOR=qemu-aarch64;-L;sysroot"] -P expect_fail.cmake
+# (PARC_EMULATOR: a cross build's CMAKE_CROSSCOMPILING_EMULATOR runs parc-stress.)
 cmake_minimum_required(VERSION 3.20) # script mode: modern if()/while() rules
 if(NOT BUDGET)
   set(BUDGET 45)
@@ -13,7 +15,7 @@ string(TIMESTAMP start "%s")
 set(attempt 0)
 while(TRUE)
   math(EXPR attempt "${attempt} + 1")
-  execute_process(COMMAND ${PARC_STRESS} ${ARGS}
+  execute_process(COMMAND ${PARC_EMULATOR} ${PARC_STRESS} ${ARGS}
     RESULT_VARIABLE rc OUTPUT_VARIABLE out ERROR_VARIABLE err)
   message("--- attempt ${attempt}\n${out}")
   if(err)

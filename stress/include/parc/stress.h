@@ -115,6 +115,8 @@
 #ifndef PARC_STRESS_H
 #define PARC_STRESS_H
 
+#include "parc/api.h"
+
 #include <stdarg.h>
 #include <stdbool.h>
 #include <stddef.h>
@@ -304,63 +306,63 @@ typedef void (*parc_stress_thread_fn)(parc_stress_ctx_t *ctx, unsigned index,
  * released together from a start barrier, each with chaos seeded from the
  * run's seed and its index; wait for all of them. Main thread only.
  * Returns 0, EINVAL (bad count), or an errno from pthread_create. */
-int parc_stress_run_threads(parc_stress_ctx_t *ctx, unsigned threads,
+PARC_API int parc_stress_run_threads(parc_stress_ctx_t *ctx, unsigned threads,
                             parc_stress_thread_fn fn, void *arg);
 
 /* The number of threads this run may use (already clamped to the
  * workload's min/max). */
-unsigned parc_stress_threads(const parc_stress_ctx_t *ctx);
+PARC_API unsigned parc_stress_threads(const parc_stress_ctx_t *ctx);
 
 /* The run's seed (also given to chaos). */
-uint64_t parc_stress_seed(const parc_stress_ctx_t *ctx);
+PARC_API uint64_t parc_stress_seed(const parc_stress_ctx_t *ctx);
 
 /* The operation budget per thread for this run (never 0; very large when
  * the run is bounded by time only). */
-uint64_t parc_stress_ops_per_thread(const parc_stress_ctx_t *ctx);
+PARC_API uint64_t parc_stress_ops_per_thread(const parc_stress_ctx_t *ctx);
 
 /* True once the run should wind down: its time is up, a violation was
  * reported, or the watchdog fired. Any thread. Workloads whose threads
  * must agree on when to stop (a barrier) should let one thread decide and
  * publish its decision. */
-bool parc_stress_stopping(const parc_stress_ctx_t *ctx);
+PARC_API bool parc_stress_stopping(const parc_stress_ctx_t *ctx);
 
 /* Count one operation of thread `index` and record `op` (a string literal)
  * as its last operation for the watchdog. Returns true while the thread
  * should go on: neither its op budget is spent nor parc_stress_stopping(). */
-bool parc_stress_step(parc_stress_ctx_t *ctx, unsigned index, const char *op);
+PARC_API bool parc_stress_step(parc_stress_ctx_t *ctx, unsigned index, const char *op);
 
 /* Record progress without counting an operation (something did move,
  * e.g. a phase of a long operation completed): the watchdog sees thread
  * `index` alive. Do not call it from idle polling (an empty pop, a busy
  * trylock, waiting for another thread), or a livelock looks alive: use
  * parc_stress_note() there. */
-void parc_stress_progress(parc_stress_ctx_t *ctx, unsigned index, const char *op);
+PARC_API void parc_stress_progress(parc_stress_ctx_t *ctx, unsigned index, const char *op);
 
 /* Record `op` (a string literal) as thread `index`'s current operation,
  * shown if the watchdog declares a HANG, without counting progress. */
-void parc_stress_note(parc_stress_ctx_t *ctx, unsigned index, const char *op);
+PARC_API void parc_stress_note(parc_stress_ctx_t *ctx, unsigned index, const char *op);
 
 /* A bound for "this must happen eventually" (1 s, x10 under TSan/chaos,
  * x4 under ASan), for timeouts inside workloads. Never a speed claim. */
-int64_t parc_stress_patience_ns(const parc_stress_ctx_t *ctx);
+PARC_API int64_t parc_stress_patience_ns(const parc_stress_ctx_t *ctx);
 
 /* A per-thread random number (xorshift seeded from the run's seed and
  * index), for workload decisions. Thread `index` only. */
-uint64_t parc_stress_random(parc_stress_ctx_t *ctx, unsigned index);
+PARC_API uint64_t parc_stress_random(parc_stress_ctx_t *ctx, unsigned index);
 
 /* Report a violation (printf format): the run FAILs and starts stopping.
  * Any thread; the first few messages are printed, all are counted. */
-void parc_stress_fail(parc_stress_ctx_t *ctx, const char *fmt, ...)
+PARC_API void parc_stress_fail(parc_stress_ctx_t *ctx, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
 
 /* Mark the run as not exercised (SKIP), with a reason. Main thread. */
-void parc_stress_skip(parc_stress_ctx_t *ctx, const char *fmt, ...)
+PARC_API void parc_stress_skip(parc_stress_ctx_t *ctx, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
 
 /* Add `n` to the run's operation count shown in the report (for workloads
  * that do not use parc_stress_step). Any thread. A run that counts no
  * operation at all is reported as SKIP, never PASS: it showed nothing. */
-void parc_stress_add_ops(parc_stress_ctx_t *ctx, uint64_t n);
+PARC_API void parc_stress_add_ops(parc_stress_ctx_t *ctx, uint64_t n);
 
 /* ---- registration --------------------------------------------------------- */
 
@@ -376,7 +378,7 @@ typedef enum parc_stress_kind {
  * points to a parc_stress_*_impl_t / parc_stress_workload_t that lives for
  * the whole program. Usually called through the macros below, before
  * main(). Returns 0, EINVAL (NULL or missing functions), ENOMEM. */
-int parc_stress_register(parc_stress_kind_t kind, const void *impl);
+PARC_API int parc_stress_register(parc_stress_kind_t kind, const void *impl);
 
 #define PARC_STRESS_REGISTER_(kind, var)                                      \
     __attribute__((constructor)) static void parc_stress_register_##var(void) \
@@ -410,6 +412,6 @@ int parc_stress_register(parc_stress_kind_t kind, const void *impl);
  * Returns 0 when nothing failed, 1 when something failed or hung, 2 on a
  * usage error. Thread-safe: no; call it once, from main().
  */
-int parc_stress_main(int argc, char **argv);
+PARC_API int parc_stress_main(int argc, char **argv);
 
 #endif /* PARC_STRESS_H */

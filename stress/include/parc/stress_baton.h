@@ -47,6 +47,8 @@
 #ifndef PARC_STRESS_BATON_H
 #define PARC_STRESS_BATON_H
 
+#include "parc/api.h"
+
 #include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -91,7 +93,7 @@ typedef struct parc_baton_result {
 } parc_baton_result_t;
 
 /* True when the library has chaos points to schedule at (PARC_CHAOS). */
-bool parc_baton_available(void);
+PARC_API bool parc_baton_available(void);
 
 /* ---- building blocks for a harness that starts its own threads ----------- */
 
@@ -102,27 +104,27 @@ bool parc_baton_available(void);
  * threads is 0 or above PARC_BATON_MAX_THREADS or opt is out of range;
  * EBUSY when a run is already active.
  */
-int parc_baton_begin(unsigned threads, const parc_baton_options_t *opt);
+PARC_API int parc_baton_begin(unsigned threads, const parc_baton_options_t *opt);
 
 /* The calling thread becomes participant `index` (0..threads-1) and waits
  * until the scheduler gives it the baton; the first choice is made once
  * all participants have entered, so the start is deterministic. Blocks.
  * Returns 0, EINVAL (bad or reused index, no active run). */
-int parc_baton_enter(unsigned index);
+PARC_API int parc_baton_enter(unsigned index);
 
 /* The calling participant is done: it passes the baton on for good.
  * Never blocks. */
-void parc_baton_exit(void);
+PARC_API void parc_baton_exit(void);
 
 /* Remove the hooks and report. Call after every participant exited (or,
  * after a HANG, to read the report: the hooks then stay installed and the
  * stuck threads stay stuck). Returns 0, or EDEADLK when the run hung. */
-int parc_baton_end(parc_baton_result_t *res);
+PARC_API int parc_baton_end(parc_baton_result_t *res);
 
 /* Has the run been stuck with every live participant parked, or with the
  * baton holder making no step, for longer than hang_ns? Any thread;
  * a harness watchdog may poll it. */
-bool parc_baton_stuck(void);
+PARC_API bool parc_baton_stuck(void);
 
 /* ---- all in one ------------------------------------------------------------ */
 
@@ -138,10 +140,10 @@ typedef void (*parc_baton_fn)(unsigned index, void *arg);
  * stderr with the schedule; the stuck threads are detached and stay
  * stuck, so the caller should report and exit).
  */
-int parc_baton_run(unsigned threads, parc_baton_fn fn, void *arg,
+PARC_API int parc_baton_run(unsigned threads, parc_baton_fn fn, void *arg,
                    const parc_baton_options_t *opt, parc_baton_result_t *res);
 
 /* Print a result: steps, switches, parks, hash, the recent choices. */
-void parc_baton_print(FILE *out, const parc_baton_result_t *res);
+PARC_API void parc_baton_print(FILE *out, const parc_baton_result_t *res);
 
 #endif /* PARC_STRESS_BATON_H */

@@ -77,7 +77,7 @@ typedef struct parc_lc_model {
 } parc_lc_model_t;
 
 /* "fifo", "lifo", "counter", "set". */
-const char *parc_lc_kind_name(parc_lc_kind_t kind);
+PARC_API const char *parc_lc_kind_name(parc_lc_kind_t kind);
 
 /* ---- operations and histories -------------------------------------------- */
 
@@ -102,7 +102,7 @@ typedef enum parc_lc_opcode {
 } parc_lc_opcode_t;
 
 /* "push", "pop", "add", "get", "remove", "contains". */
-const char *parc_lc_opcode_name(parc_lc_opcode_t op);
+PARC_API const char *parc_lc_opcode_name(parc_lc_opcode_t op);
 
 typedef struct parc_lc_op {
     parc_lc_opcode_t opcode;
@@ -140,13 +140,13 @@ typedef struct parc_lc_stats {
  * decreasing along a thread); ENOMEM when the failure cache cannot be
  * allocated.
  */
-int parc_lc_check(const parc_lc_history_t *h, const parc_lc_model_t *m,
+PARC_API int parc_lc_check(const parc_lc_history_t *h, const parc_lc_model_t *m,
                   parc_lc_stats_t *stats);
 
 /* Print the history, one line per operation grouped by thread: opcode,
  * argument, return code and result, and the precedence information (which
  * operations of the other threads had completed at its invocation). */
-void parc_lc_history_print(FILE *out, const parc_lc_history_t *h,
+PARC_API void parc_lc_history_print(FILE *out, const parc_lc_history_t *h,
                            const parc_lc_model_t *m);
 
 /* ---- recording ----------------------------------------------------------- */
@@ -161,19 +161,19 @@ typedef struct parc_lc_recorder {
 
 /* Reset every counter to 0 and the history to `threads` empty threads.
  * Call while no recording thread runs. */
-void parc_lc_recorder_reset(parc_lc_recorder_t *r, parc_lc_history_t *h,
+PARC_API void parc_lc_recorder_reset(parc_lc_recorder_t *r, parc_lc_history_t *h,
                             unsigned threads);
 
 /* Thread `t` invokes its next operation: append it to h with the other
  * threads' completed counts (acquire loads) and return it. Only thread t
  * may call this for index t; at most PARC_LC_MAX_OPS_PER_THREAD times
  * (returns NULL beyond). Never blocks. */
-parc_lc_op_t *parc_lc_invoke(parc_lc_recorder_t *r, parc_lc_history_t *h,
+PARC_API parc_lc_op_t *parc_lc_invoke(parc_lc_recorder_t *r, parc_lc_history_t *h,
                              unsigned t, parc_lc_opcode_t opcode, uint64_t arg);
 
 /* Thread `t`'s operation `op` (from parc_lc_invoke) returned rc/result:
  * store them and publish the completion (release). Never blocks. */
-void parc_lc_respond(parc_lc_recorder_t *r, parc_lc_history_t *h,
+PARC_API void parc_lc_respond(parc_lc_recorder_t *r, parc_lc_history_t *h,
                      unsigned t, parc_lc_op_t *op, int rc, uint64_t result);
 
 /* ---- running scenarios against an implementation -------------------------- */
@@ -244,7 +244,7 @@ typedef struct parc_lc_report {
  * scenario hung under the baton (printed; its threads stay stuck, so the
  * caller should exit).
  */
-int parc_lc_run(const parc_lc_target_t *target, const parc_lc_options_t *opt,
+PARC_API int parc_lc_run(const parc_lc_target_t *target, const parc_lc_options_t *opt,
                 parc_lc_report_t *report);
 
 /* ---- the harness's queue adapters ----------------------------------------- */
@@ -264,17 +264,17 @@ struct parc_stress_queue_impl;
  *
  * Returns what parc_lc_run() returns, or ENOTSUP, or EINVAL for NULL.
  */
-int parc_lc_run_queue(const struct parc_stress_queue_impl *impl,
+PARC_API int parc_lc_run_queue(const struct parc_stress_queue_impl *impl,
                       const parc_lc_options_t *opt, parc_lc_report_t *report);
 
 /* The relaxed-model flags declared for an implementation name (0 when
  * none). Any thread after main() started. */
-unsigned parc_lc_relaxed_flags(const char *impl_name);
+PARC_API unsigned parc_lc_relaxed_flags(const char *impl_name);
 
 /* Declare that implementation `impl_name` promises only the relaxed model
  * `flags` (PARC_LC_RELAXED_*). Call before the run (usually through the
  * macro below). Returns 0, EINVAL (NULL name or unknown flags), ENOMEM. */
-int parc_lc_declare_relaxed(const char *impl_name, unsigned flags);
+PARC_API int parc_lc_declare_relaxed(const char *impl_name, unsigned flags);
 
 /* In an adapter file, next to PARC_STRESS_QUEUE(var):
  *     PARC_LC_RELAXED(my_mailbox, "parc.mpsc", PARC_LC_RELAXED_EMPTY)

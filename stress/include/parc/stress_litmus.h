@@ -36,6 +36,8 @@
 #ifndef PARC_STRESS_LITMUS_H
 #define PARC_STRESS_LITMUS_H
 
+#include "parc/api.h"
+
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -108,26 +110,26 @@ typedef struct parc_litmus_result {
  * when more than PARC_LITMUS_MAX_OUTCOMES distinct outcomes appeared
  * (the outcome function is too fine-grained).
  */
-int parc_litmus_run(const parc_litmus_t *test, const parc_litmus_options_t *opt,
+PARC_API int parc_litmus_run(const parc_litmus_t *test, const parc_litmus_options_t *opt,
                     parc_litmus_result_t *res);
 
 /* Print the histogram and the verdict (with its reason) of a completed
  * run. Any thread. */
-void parc_litmus_print(FILE *out, const parc_litmus_t *test,
+PARC_API void parc_litmus_print(FILE *out, const parc_litmus_t *test,
                        const parc_litmus_result_t *res);
 
 /* "PASS", "FAIL", "SKIP". */
-const char *parc_litmus_verdict_name(parc_litmus_verdict_t v);
+PARC_API const char *parc_litmus_verdict_name(parc_litmus_verdict_t v);
 
 /* CPUs the calling process may run on (sched_getaffinity), at least 1. */
-unsigned parc_litmus_cpus(void);
+PARC_API unsigned parc_litmus_cpus(void);
 
 /* Pin the calling thread to the (index mod n)-th of the n CPUs the process
  * may run on, so that threads 0..n-1 run on distinct CPUs and overlap in
  * time whenever they run (left alone, a loaded scheduler may stack them
  * on one CPU). The litmus actors and the linearizability workers use it.
  * Returns 0 or the error of pthread_setaffinity_np. Never blocks. */
-int parc_litmus_pin(unsigned index);
+PARC_API int parc_litmus_pin(unsigned index);
 
 /* ---- registration: parc-stress --litmus runs every registered test ------- */
 
@@ -135,10 +137,10 @@ int parc_litmus_pin(unsigned index);
  * parc-stress --litmus mode. Usually through PARC_LITMUS below, before
  * main(). Returns 0; EINVAL when test is NULL or incomplete (see
  * parc_litmus_run); ENOMEM. */
-int parc_litmus_register(const parc_litmus_t *test);
+PARC_API int parc_litmus_register(const parc_litmus_t *test);
 
 /* The registered tests, in registration order. */
-size_t parc_litmus_registered(const parc_litmus_t *const **tests);
+PARC_API size_t parc_litmus_registered(const parc_litmus_t *const **tests);
 
 /* In a file compiled into your parc-stress executable:
  *     static const parc_litmus_t my_test = { ... };

@@ -1,48 +1,6 @@
 /* parc/queue.h: a two-lock ring (FIFO) or a one-lock stack / stable heap
  * (LIFO, PRIORITY); waiters register under those locks and park. */
-#include <stdlib.h>
-
-#include "parc/queue.h"
-
-/* The locks (see "Which mutex" in queue.h). A lock or unlock of a valid,
- * initialised mutex by its owner cannot fail. */
-static inline void lock(parc_mutex_t *m) { (void)parc_mutex_lock(m); }
-static inline void unlock(parc_mutex_t *m) { (void)parc_mutex_unlock(m); }
-static inline bool trylock(parc_mutex_t *m) { return parc_mutex_lock_try(m) == 0; }
-
-struct parc_queue_entry {
-    void *item;
-    uint64_t seq; /* insertion order: ties in the heap go to the older */
-};
-typedef struct parc_queue_entry entry_t;
-
-#define MIN_CAP 64u
-
-static inline bool is_fifo(const parc_queue_t *q) { return q->order == PARC_QUEUE_FIFO; }
-
-/* The storage: FIFO and LIFO keep bare item pointers (8 to a cache line,
- * so a consumer behind its producer fetches a line per 8 items); only the
- * priority heap needs the insertion counter beside each item. */
-static inline bool is_heap(const parc_queue_t *q) { return q->order == PARC_QUEUE_PRIORITY; }
-static inline void **ring(parc_queue_t *q) { return q->slots; }
-static inline entry_t *heap(parc_queue_t *q) { return q->slots; }
-
-/* The lock producers take: the put lock for FIFO, else the take lock. */
-static inline parc_mutex_t *put_lock(parc_queue_t *q)
-{
-    return is_fifo(q) ? &q->put_lock : &q->lock;
-}
-
-/* Items in the queue: a snapshot when called without the locks. */
-static inline size_t count_now(parc_queue_t *q)
-{
-    /* acquire (both): pair with the release stores of tail and head; the
-     * head is loaded first so that the difference never underflows (head
-     * never passes a tail read after it). */
-    size_t h = parc_load(&q->head, PARC_ACQUIRE);
-    size_t t = parc_load(&q->tail, PARC_ACQUIRE);
-    return t - h;
-}
+#include "queue_internal.h"
 
 /* ---- the heap (PRIORITY; take lock held) ---------------------------------- */
 
@@ -318,120 +276,6 @@ void parc_queue_free(parc_queue_t *q)
     free(q);
 }
 
-/* ---- waiting ---------------------------------------------------------------- */
-
-/*
- * Wait until ready(q) holds or the deadline passes. First a bounded spin:
- * ready() (a lock-free snapshot) is polled after every pause for the
- * first FAST_POLLS polls (about a microsecond: a hand-off between running
- * threads lands there), then ever less often (after 2, 4 ... 64 pauses),
- * PARC_SPIN_POLLS pauses in all. A poll pulls the lines the other side
- * writes into our cache; polling a slow partner less often leaves them in
- * its cache and costs it fewer misses. As parc_eventcount_await does, every
- * PARC_SPIN_YIELD_EVERY polls yield the processor instead, so that a
- * partner sharing our core (more threads than cores) runs at once.
- *
- * Then park on w, registering under `guard`, the lock under which every
- * thread that can make ready() true does so and then looks at w:
- *
- *   waiter:  lock(guard); while not ready: count++; key = seq;
- *            unlock(guard); park(seq, key); lock(guard); count--,
- *            signalled-- (if > 0); unlock(guard) when ready or late
- *   waker:   lock(guard); make ready true; claim = count > signalled;
- *            if claim: signalled++; unlock(guard); if claim: seq++, wake
- *
- * Nothing is lost: if the waiter's critical section comes first, the
- * waker's sees its registration (count exceeds the wake-ups already sent
- * to the others, or one of those is still on its way to a waiter that
- * will re-check), and bumps seq after it took the lock after the waiter
- * read its key, so the park's compare in the kernel fails or the wake
- * finds it asleep; if the waker's comes first, the waiter sees ready().
- * The lock orders both, so a put with nobody parked pays one load of a
- * line the producer owns: no fence, no system call. `signalled` (wake-ups
- * sent and not yet absorbed by a returning waiter) keeps a producer that
- * runs on while the woken getter is being scheduled (~45 us) from paying
- * a system call at every put for the same sleeper.
- */
-#define FAST_POLLS 64u
-
-typedef bool ready_fn(parc_queue_t *q);
-
-static int await(parc_queue_t *q, parc_queue_waiters_t *w, parc_mutex_t *guard,
-                 ready_fn *ready, parc_deadline_t deadline)
-{
-    unsigned gap = 1, polls = 0;
-    for (unsigned spent = 0; spent < PARC_SPIN_POLLS; spent += gap) {
-        if (++polls % PARC_SPIN_YIELD_EVERY == 0) {
-            parc_yield();
-        } else {
-            for (unsigned i = 0; i < gap; i++)
-                parc_cpu_relax();
-        }
-        if (ready(q))
-            return 0;
-        if (polls >= FAST_POLLS && gap < 64)
-            gap <<= 1;
-    }
-    lock(guard);
-    for (;;) {
-        bool ok = ready(q), late = !ok && parc_deadline_passed(deadline);
-        if (ok || late) {
-            unlock(guard);
-            return ok ? 0 : ETIMEDOUT;
-        }
-        w->count++;
-        /* Relaxed: any bump that a wake-up decided after our registration
-         * comes after its waker took the guard lock after us, so after
-         * this read (see above). */
-        uint32_t key = parc_load(&w->seq, PARC_RELAXED);
-        unlock(guard);
-        (void)parc_park_wait(&w->seq, key, deadline); /* re-checked below */
-        lock(guard);
-        w->count--;
-        if (w->signalled > 0)
-            w->signalled--; /* ours, or one meant for a waiter that will
-                             * re-check anyway: either way one fewer is on
-                             * its way */
-    }
-}
-
-/* Guard held (see await): claim a wake-up for one parked thread that no
- * wake-up sent earlier covers. True: call wake(w, false) after unlocking. */
-static inline bool claim_one(parc_queue_waiters_t *w)
-{
-    if (w->count <= w->signalled)
-        return false;
-    w->signalled++;
-    return true;
-}
-
-/* Guard held: claim wake-ups for every parked thread. True: call
- * wake(w, true) after unlocking. */
-static inline bool claim_all(parc_queue_waiters_t *w)
-{
-    w->signalled = w->count;
-    return w->count != 0;
-}
-
-/* After releasing the guard: wake one (or every) thread parked on w.
- * Relaxed bump: a woken thread re-checks its condition under the guard
- * lock, which publishes what it needs; the bump only makes a park that
- * has not yet started return. */
-static void wake(parc_queue_waiters_t *w, bool all)
-{
-    parc_faa(&w->seq, 1u, PARC_RELAXED);
-    if (all)
-        (void)parc_park_wake_all(&w->seq);
-    else
-        (void)parc_park_wake_one(&w->seq);
-}
-
-/* Getters register under the lock producers take (see put_lock()). */
-static inline parc_queue_waiters_t *getters(parc_queue_t *q)
-{
-    return is_fifo(q) ? &q->getters_fifo : &q->getters_locked;
-}
-
 /* ---- put ------------------------------------------------------------------ */
 
 /* Polled without the locks (a snapshot, re-checked under them). */
@@ -471,7 +315,7 @@ static int put_once(parc_queue_t *q, void *item)
     bool wake_getter = rc == 0 && claim_one(getters(q));
     unlock(pl);
     if (wake_getter)
-        wake(getters(q), false);
+        parc_queue_wake_(getters(q), false);
     return rc;
 }
 
@@ -481,7 +325,7 @@ static int put_until(parc_queue_t *q, void *item, parc_deadline_t deadline)
         int rc = put_once(q, item);
         if (rc != EAGAIN)
             return rc;
-        if (await(q, &q->putters, &q->lock, can_put, deadline) == ETIMEDOUT) {
+        if (parc_queue_await_(q, &q->putters, &q->lock, can_put, deadline) == ETIMEDOUT) {
             rc = put_once(q, item); /* a last attempt at the deadline */
             return rc == EAGAIN ? ETIMEDOUT : rc;
         }
@@ -563,7 +407,7 @@ static int get_once(parc_queue_t *q, void **item)
     bool wake_putter = rc == 0 && claim_one(&q->putters);
     unlock(&q->lock);
     if (wake_putter)
-        wake(&q->putters, false);
+        parc_queue_wake_(&q->putters, false);
     return rc;
 }
 
@@ -573,7 +417,7 @@ static int get_until(parc_queue_t *q, void **item, parc_deadline_t deadline)
         int rc = get_once(q, item);
         if (rc != EAGAIN)
             return rc;
-        if (await(q, getters(q), put_lock(q), can_get, deadline) == ETIMEDOUT) {
+        if (parc_queue_await_(q, getters(q), put_lock(q), can_get, deadline) == ETIMEDOUT) {
             rc = get_once(q, item);
             return rc == EAGAIN ? ETIMEDOUT : rc;
         }
@@ -623,74 +467,6 @@ bool parc_queue_full(parc_queue_t *q)
     return q != NULL && q->maxsize != 0 && parc_queue_qsize(q) >= q->maxsize;
 }
 
-/* ---- tasks ------------------------------------------------------------------ */
-
-/* Take lock held: count up to n more tasks finished, never more than were
- * put (Python clamps in shutdown). True when none is left and joins are
- * parked: the caller wakes them all after unlocking. */
-static bool tasks_finish_locked(parc_queue_t *q, uint64_t n)
-{
-    /* acquire: pairs with the release store of puts in store_item(). */
-    uint64_t puts = parc_load(&q->puts, PARC_ACQUIRE);
-    uint64_t done = parc_load(&q->done, PARC_RELAXED); /* ours, under lock */
-    done = puts - done < n ? puts : done + n;
-    /* release: what the finishing threads did with their items happens
-     * before a join that sees done == puts; pairs with the acquire load in
-     * tasks_all_done(). */
-    parc_store(&q->done, done, PARC_RELEASE);
-    return done == puts && claim_all(&q->joiners);
-}
-
-int parc_queue_task_done(parc_queue_t *q)
-{
-    if (q == NULL)
-        return EINVAL;
-    lock(&q->lock);
-    int rc = EINVAL; /* more task_done calls than puts: Python's ValueError */
-    bool wake_joiners = false;
-    /* acquire: as in tasks_finish_locked(). */
-    if (parc_load(&q->done, PARC_RELAXED) < parc_load(&q->puts, PARC_ACQUIRE)) {
-        wake_joiners = tasks_finish_locked(q, 1);
-        rc = 0;
-    }
-    unlock(&q->lock);
-    if (wake_joiners)
-        wake(&q->joiners, true);
-    return rc;
-}
-
-static bool tasks_all_done(parc_queue_t *q)
-{
-    /* acquire (done first): pairs with the release store in
-     * tasks_finish_locked(); done never exceeds the puts read after it. */
-    uint64_t done = parc_load(&q->done, PARC_ACQUIRE);
-    return done == parc_load(&q->puts, PARC_ACQUIRE);
-}
-
-int parc_queue_join(parc_queue_t *q)
-{
-    if (q == NULL)
-        return EINVAL;
-    return await(q, &q->joiners, &q->lock, tasks_all_done, PARC_FOREVER);
-}
-
-int parc_queue_join_try(parc_queue_t *q)
-{
-    if (q == NULL)
-        return EINVAL;
-    return tasks_all_done(q) ? 0 : EAGAIN;
-}
-
-int parc_queue_join_timed(parc_queue_t *q, int64_t timeout_ns)
-{
-    parc_deadline_t deadline;
-    if (q == NULL || parc_deadline_in(&deadline, timeout_ns) != 0)
-        return EINVAL;
-    if (timeout_ns == 0)
-        return tasks_all_done(q) ? 0 : ETIMEDOUT;
-    return await(q, &q->joiners, &q->lock, tasks_all_done, deadline);
-}
-
 /* ---- shutdown ------------------------------------------------------------- */
 
 static int shut(parc_queue_t *q, bool immediate, void (*drop)(void *, void *), void *arg)
@@ -719,7 +495,7 @@ static int shut(parc_queue_t *q, bool immediate, void (*drop)(void *, void *), v
         parc_store(&q->last_index, PARC_QUEUE_BUSY_, PARC_RELAXED);
         q->head_seen = 0;
         parc_store(&q->tail_seen, 0, PARC_RELAXED);
-        (void)tasks_finish_locked(q, count); /* dropped items count as
+        (void)parc_queue_tasks_finish_locked_(q, count); /* dropped items count as
                                               * done; joins woken below */
     }
     /* Every parked thread re-checks: each registered under one of the
@@ -752,11 +528,11 @@ static int shut(parc_queue_t *q, bool immediate, void (*drop)(void *, void *), v
     }
     free(slots);
     if (wake_joiners)
-        wake(&q->joiners, true);
+        parc_queue_wake_(&q->joiners, true);
     if (wake_getters)
-        wake(getters(q), true);
+        parc_queue_wake_(getters(q), true);
     if (wake_putters)
-        wake(&q->putters, true);
+        parc_queue_wake_(&q->putters, true);
     return 0;
 }
 
@@ -778,3 +554,4 @@ bool parc_queue_is_shutdown(parc_queue_t *q)
 {
     return q != NULL && parc_load(&q->shutdown, PARC_RELAXED) != 0;
 }
+

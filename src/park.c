@@ -23,6 +23,17 @@ void parc_park_hook_install(const parc_park_hook_t *hook)
 #define BACKEND parc_park_condvar_backend
 #endif
 
+/* Process-shared parking needs a kernel object that every process reaches
+ * through the shared word itself: the futex. The condvar back-end's
+ * buckets live in one process's memory, so a build configured with it
+ * still parks process-shared words on the futex where there is one (Linux),
+ * and reports ENOTSUP elsewhere. */
+#ifdef __linux__
+#define SHARED_BACKEND parc_park_futex_backend
+#else
+#define SHARED_BACKEND parc_park_condvar_backend
+#endif
+
 int parc_park_wait(parc_park_word_t *word, uint32_t expected,
                    parc_deadline_t deadline)
 {
@@ -78,15 +89,15 @@ int parc_park_wait_shared(parc_park_word_t *word, uint32_t expected,
 {
     if (word == NULL)
         return EINVAL;
-    if (BACKEND.wait_shared == NULL)
+    if (SHARED_BACKEND.wait_shared == NULL)
         return ENOTSUP;
 #ifdef PARC_CHAOS
     parc_chaos_block();
-    int rc = BACKEND.wait_shared(word, expected, deadline);
+    int rc = SHARED_BACKEND.wait_shared(word, expected, deadline);
     parc_chaos_unblock();
     return rc;
 #else
-    return BACKEND.wait_shared(word, expected, deadline);
+    return SHARED_BACKEND.wait_shared(word, expected, deadline);
 #endif
 }
 
@@ -94,10 +105,10 @@ static int wake_shared(parc_park_word_t *word, int count)
 {
     if (word == NULL)
         return EINVAL;
-    if (BACKEND.wake_shared == NULL)
+    if (SHARED_BACKEND.wake_shared == NULL)
         return ENOTSUP;
     PARC_CHAOS_POINT();
-    BACKEND.wake_shared(word, count);
+    SHARED_BACKEND.wake_shared(word, count);
     return 0;
 }
 

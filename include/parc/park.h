@@ -45,9 +45,10 @@ typedef parc_atomic(uint32_t) parc_park_word_t;
 PARC_API int parc_park_wait(parc_park_word_t *word, uint32_t expected,
                             parc_deadline_t deadline);
 
-/** Wake at most one thread parked on `word` (the condvar back-end may wake
- * more: callers re-check anyway). Call after changing *word. Returns 0, or
- * EINVAL when word is NULL. Any thread; never blocks. */
+/** Wake at most one thread parked on `word` (both back-ends wake exactly
+ * one when one is parked; callers re-check their condition anyway). Call
+ * after changing *word. Returns 0, or EINVAL when word is NULL. Any
+ * thread; never blocks. */
 PARC_API int parc_park_wake_one(parc_park_word_t *word);
 
 /** Wake every thread parked on `word`. Returns 0, or EINVAL when word is
@@ -58,20 +59,34 @@ PARC_API int parc_park_wake_all(parc_park_word_t *word);
  * string). Any thread; never blocks. */
 PARC_API const char *parc_park_backend(void);
 
-PARC_END_DECLS
-
 /*
  * Process-shared parking: the same three calls for a word in memory that
  * several processes map (parc/shm.h), with a shared futex (no
  * FUTEX_PRIVATE_FLAG: the kernel keys the wait on the page, not on this
  * process's address). A word parked on with the shared calls must be woken
- * with the shared calls. Same return codes, plus ENOTSUP with the condvar
- * back-end (its buckets live in one process).
+ * with the shared calls. They use the futex whichever back-end the build
+ * parks private words with (the condvar back-end's buckets live in one
+ * process); where there is no futex they return ENOTSUP.
  */
-int parc_park_wait_shared(parc_park_word_t *word, uint32_t expected,
-                          parc_deadline_t deadline);
-int parc_park_wake_one_shared(parc_park_word_t *word);
-int parc_park_wake_all_shared(parc_park_word_t *word);
+
+/** As parc_park_wait(), for a word in memory shared between processes.
+ * Returns 0 (woken, or *word != expected; possibly spuriously), ETIMEDOUT,
+ * EINVAL when word is NULL, ENOTSUP without a futex. Any thread of any
+ * process mapping the word; blocks. */
+PARC_API int parc_park_wait_shared(parc_park_word_t *word, uint32_t expected,
+                                   parc_deadline_t deadline);
+
+/** Wake at most one thread of any process parked on the shared `word`.
+ * Returns 0, EINVAL when word is NULL, ENOTSUP without a futex. Any
+ * thread; never blocks. */
+PARC_API int parc_park_wake_one_shared(parc_park_word_t *word);
+
+/** Wake every thread of any process parked on the shared `word`. Returns
+ * 0, EINVAL when word is NULL, ENOTSUP without a futex. Any thread; never
+ * blocks. */
+PARC_API int parc_park_wake_all_shared(parc_park_word_t *word);
+
+PARC_END_DECLS
 
 /* Flag of the _init_flags functions and mutex kinds: the object lives in
  * memory shared between processes (parc/shm.h) and parks with the shared

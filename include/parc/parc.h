@@ -33,4 +33,6 @@
 #include "parc/actor.h"
 #include "parc/actor_sched.h"
 
+#include "parc/task_group.h"
+
 #endif /* PARC_PARC_H */

@@ -6,6 +6,7 @@
  */
 #include <pthread.h>
 #include <stdint.h>
+#include <string.h>
 
 #include "parc/task_group.h"
 #include "testutil.h"
@@ -380,6 +381,114 @@ START_TEST(terminate_skips_group_tasks)
 }
 END_TEST
 
+
+/* ---- parallel_reduce -------------------------------------------------------- */
+
+/* A value that proves index order: the pieces joined must be adjacent. */
+typedef struct span {
+    int64_t lo, hi, sum;
+    int64_t pieces;
+    int ok;
+    char pad[100]; /* over the on-stack accumulator size: the malloc path */
+} span_t;
+
+static int span_body(void *arg, int64_t lo, int64_t hi, void *acc)
+{
+    span_t *s = acc;
+    int64_t fail_at = arg != NULL ? *(const int64_t *)arg : -1;
+    if (fail_at >= lo && fail_at < hi)
+        return (int)(100 + fail_at % 7);
+    if (s->pieces == 0)
+        s->lo = lo;
+    else if (s->hi != lo)
+        s->ok = 0; /* a gap or an overlap inside one accumulator */
+    s->hi = hi;
+    s->pieces++;
+    for (int64_t i = lo; i < hi; i++)
+        s->sum += i;
+    return 0;
+}
+
+static void span_join(void *arg, void *left, const void *right)
+{
+    (void)arg;
+    span_t *l = left;
+    const span_t *r = right;
+    if (r->pieces == 0)
+        return;
+    if (l->pieces == 0) {
+        *l = *r;
+        return;
+    }
+    if (l->hi != r->lo || !r->ok)
+        l->ok = 0; /* joined out of index order */
+    l->hi = r->hi;
+    l->sum += r->sum;
+    l->pieces += r->pieces;
+}
+
+static void reduce_check(parc_pool_t *p, int64_t n, int64_t grain)
+{
+    span_t id;
+    memset(&id, 0, sizeof id);
+    id.ok = 1;
+    span_t out;
+    ck_assert_int_eq(parc_pool_parallel_reduce(p, 0, n, grain, sizeof(span_t), &id,
+                                               span_body, span_join, NULL, &out), 0);
+    ck_assert_int_eq(out.ok, 1);
+    ck_assert_int_eq(out.sum, n * (n - 1) / 2);
+    if (n > 0) {
+        ck_assert_int_eq(out.lo, 0);
+        ck_assert_int_eq(out.hi, n);
+        ck_assert_int_ge(out.pieces, 2); /* it did split */
+    }
+}
+
+static int reduce_inside(void *arg)
+{
+    reduce_check(parc_pool_current(), 100000, 0);
+    (void)arg;
+    return 0;
+}
+
+START_TEST(parallel_reduce_in_index_order)
+{
+    for (unsigned workers = 1; workers <= 4; workers *= 2) {
+        parc_pool_t *p = make_pool(workers);
+        reduce_check(p, 0, 0);
+        reduce_check(p, 1000003, 0);
+        reduce_check(p, 1000, 7);
+        parc_task_group_t g;
+        ck_assert_int_eq(parc_task_group_init(&g, p), 0);
+        ck_assert_int_eq(parc_task_group_run(&g, reduce_inside, NULL), 0);
+        ck_assert_int_eq(parc_task_group_wait(&g), 0);
+        ck_assert_int_eq(parc_task_group_destroy(&g), 0);
+        ck_assert_int_eq(parc_pool_free(p), 0);
+    }
+}
+END_TEST
+
+START_TEST(parallel_reduce_first_error_and_bad_arguments)
+{
+    parc_pool_t *p = make_pool(2);
+    span_t id, out;
+    memset(&id, 0, sizeof id);
+    int64_t fail_at = 77777;
+    ck_assert_int_eq(parc_pool_parallel_reduce(p, 0, 100000, 0, sizeof(span_t), &id,
+                                               span_body, span_join, &fail_at, &out),
+                     (int)(100 + 77777 % 7));
+    ck_assert_int_eq(parc_pool_parallel_reduce(NULL, 0, 1, 0, 0, NULL, span_body,
+                                               NULL, NULL, NULL), EINVAL);
+    ck_assert_int_eq(parc_pool_parallel_reduce(p, 1, 0, 0, 0, NULL, span_body,
+                                               NULL, NULL, NULL), EINVAL);
+    ck_assert_int_eq(parc_pool_parallel_reduce(p, 0, 1, -1, 0, NULL, span_body,
+                                               NULL, NULL, NULL), EINVAL);
+    ck_assert_int_eq(parc_pool_parallel_reduce(p, 0, 1, 0, 8, NULL, span_body,
+                                               span_join, NULL, &out), EINVAL);
+    ck_assert_int_eq(parc_pool_free(p), 0);
+}
+END_TEST
+
 static Suite *task_group_suite(void)
 {
     Suite *s = suite_create("task_group");
@@ -393,6 +502,8 @@ static Suite *task_group_suite(void)
     tcase_add_test(tc, waiting_worker_runs_only_its_groups_tasks);
     tcase_add_test(tc, group_spawning_into_itself_waited_from_outside);
     tcase_add_test(tc, terminate_skips_group_tasks);
+    tcase_add_test(tc, parallel_reduce_in_index_order);
+    tcase_add_test(tc, parallel_reduce_first_error_and_bad_arguments);
     suite_add_tcase(s, tc);
     return s;
 }

@@ -68,6 +68,7 @@
 #define PARC_TASK_GROUP_H
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 
 #include "parc/api.h"
@@ -161,6 +162,40 @@ PARC_API bool parc_task_cancelled(void);
  * NULL outside every pool. Any thread; never blocks.
  */
 PARC_API parc_pool_t *parc_pool_current(void);
+
+/* ---- parallel_reduce: adaptive splitting on task groups -------------------- */
+
+/** Accumulate fn over [lo, hi) into *acc (which starts as a copy of the
+ * identity, or holds earlier pieces' values). Returns 0 or an error. */
+typedef int (*parc_pool_reduce_body_fn)(void *arg, int64_t lo, int64_t hi,
+                                        void *acc);
+
+/** left = left op right, for two adjacent pieces (left's indices first). */
+typedef void (*parc_pool_reduce_join_fn)(void *arg, void *left,
+                                         const void *right);
+
+/**
+ * oneTBB's parallel_reduce / Rayon's fold+reduce over [begin, end) with
+ * an automatic partitioner: the range is halved into about 4 x workers
+ * pieces, and a piece another worker steals is split again, finer (down
+ * to `grain` indices; 0 means 1): balance without a chunk size to tune.
+ * The calling thread takes part (it runs the leftmost pieces), on or off
+ * the pool. Values are `value_size` bytes (0: no values, a parallel for;
+ * then identity, join and result may be NULL); *result receives the
+ * join of all pieces in index order, so op needs to be associative only.
+ * Returns 0; the first failing piece's error in index order (pieces to
+ * its right may be skipped); ECANCELED when the calling task's group is
+ * cancelled and pieces were skipped; ENOMEM; EINVAL (NULL p or body,
+ * begin > end, grain < 0, value_size > 0 with NULL identity, join or
+ * result). On a pool closed to the caller the caller does all the work.
+ * Blocks until done; any thread.
+ */
+PARC_API int parc_pool_parallel_reduce(parc_pool_t *p, int64_t begin,
+                                       int64_t end, int64_t grain,
+                                       size_t value_size, const void *identity,
+                                       parc_pool_reduce_body_fn body,
+                                       parc_pool_reduce_join_fn join,
+                                       void *arg, void *result);
 
 PARC_END_DECLS
 

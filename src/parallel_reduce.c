@@ -111,6 +111,18 @@ int parc_pool_parallel_reduce(parc_pool_t *p, int64_t begin, int64_t end,
                        body, join, arg };
     if (value_size > 0)
         memmove(result, identity, value_size);
-    /* The caller takes part: it runs the leftmost pieces itself. */
-    return split_or_run(&j, begin, end, result, 4u * workers);
+    /* The caller takes part: on the pool, it runs the leftmost pieces
+     * itself; from outside, it submits the whole range as one task (so a
+     * pool closed to it says EPIPE, as every submission) and its wait
+     * runs that task or what it spawns. */
+    if (parc_pool_current() == p)
+        return split_or_run(&j, begin, end, result, 4u * workers);
+    range_task_t root = { &j, begin, end, result, 4u * workers, &thread_token };
+    parc_task_group_t g;
+    parc_task_group_init(&g, p);
+    int rc = parc_task_group_run(&g, range_run, &root);
+    if (rc == 0)
+        rc = parc_task_group_wait(&g);
+    parc_task_group_destroy(&g);
+    return rc;
 }

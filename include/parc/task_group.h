@@ -187,7 +187,7 @@ typedef void (*parc_pool_reduce_join_fn)(void *arg, void *left,
  * its right may be skipped); ECANCELED when the calling task's group is
  * cancelled and pieces were skipped; ENOMEM; EINVAL (NULL p or body,
  * begin > end, grain < 0, value_size > 0 with NULL identity, join or
- * result). On a pool closed to the caller the caller does all the work.
+ * result); EPIPE when the pool is closed to the caller or terminated.
  * Blocks until done; any thread.
  */
 PARC_API int parc_pool_parallel_reduce(parc_pool_t *p, int64_t begin,

@@ -47,6 +47,12 @@
  *   - When the group has work running elsewhere and nothing left to take,
  *     the waiter spins briefly, then parks; a run() into the group wakes
  *     it to help, the last task to finish wakes it to return.
+ *   - Blocking: a task that blocks (I/O, a lock, a future of another
+ *     pool) holds its worker for that long: the pool starts no
+ *     compensating worker yet (parc_pool_block_begin/end of issue 17 is
+ *     not built), and no parc primitive compensates for its caller. A
+ *     waiting worker parks only when every task of the group it could
+ *     reach is claimed and running elsewhere.
  *   - Storage: task records come from the runtime's recycling allocator
  *     (src/recycle.h). Records the pool ran stay on the group's stack
  *     until the next wait() or destroy() frees them: a group that runs

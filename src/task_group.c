@@ -162,6 +162,11 @@ int parc_task_group_init(parc_task_group_t *g, parc_pool_t *p)
  * the stack's references. Returns true when it ran or skipped a task. */
 static bool drain_stack(parc_task_group_t *g)
 {
+    /* A look before the exchange: a waiter polls this in its spin, and an
+     * exchange on an empty stack would still take the line from the
+     * spawners. relaxed: nothing is read through a NULL. */
+    if (parc_load(&g->stack, PARC_RELAXED) == NULL)
+        return false;
     /* acquire: pairs with the release CAS of run's stack push: the
      * records' fields and links are visible. */
     tg_task_t *t = parc_xchg(&g->stack, NULL, PARC_ACQUIRE);
@@ -299,8 +304,10 @@ int parc_task_group_wait(parc_task_group_t *g)
     (void)drain_stack(g); /* free what the pool ran; run anything newer */
     uint32_t bit = WAITERS;
     /* relaxed: only clears the bit when no task is pending; every parked
-     * waiter was woken when the count reached 0. */
-    parc_cas(&g->pending, &bit, 0u, PARC_RELAXED, PARC_RELAXED);
+     * waiter was woken when the count reached 0. The load first spares a
+     * locked instruction in the common case (no waiter ever parked). */
+    if (parc_load(&g->pending, PARC_RELAXED) == WAITERS)
+        parc_cas(&g->pending, &bit, 0u, PARC_RELAXED, PARC_RELAXED);
     int e = parc_load(&g->error, PARC_RELAXED); /* after pending's acquire */
     if (e != 0)
         return e;

@@ -171,6 +171,13 @@ static light_task_t *as_light(void *item)
  * waiter as soon as it completes: read `heap` first. */
 static void run_task(parc_pool_t *p, void *item)
 {
+    if (((uintptr_t)item & POOL_GROUP_TAG) != 0) {
+        if (pool_terminating(p))
+            parc_task_group_cancel_item_(item);
+        else
+            parc_task_group_run_item_(item);
+        return;
+    }
     if (is_light(item)) {
         light_task_t *t = as_light(item);
         if (!pool_terminating(p)) {
@@ -192,6 +199,10 @@ static void run_task(parc_pool_t *p, void *item)
 
 void parc_pool_cancel_item_(void *item)
 {
+    if (((uintptr_t)item & POOL_GROUP_TAG) != 0) {
+        parc_task_group_cancel_item_(item);
+        return;
+    }
     if (is_light(item)) {
         light_free(as_light(item)); /* never runs */
         return;
@@ -555,6 +566,11 @@ static inline int push_item(parc_pool_t *p, void *item)
 int parc_pool_push_(parc_pool_t *p, parc_future_t *f)
 {
     return push_item(p, f);
+}
+
+int parc_pool_push_item_(parc_pool_t *p, void *item)
+{
+    return push_item(p, item);
 }
 
 int parc_pool_submit(parc_pool_t *p, parc_task_fn fn, void *arg,

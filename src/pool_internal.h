@@ -105,4 +105,18 @@ int parc_pool_push_(parc_pool_t *p, parc_future_t *f);
  * true; false when it ran nothing (or is not p's worker). */
 bool parc_pool_help_(parc_pool_t *p);
 
+/* ---- for task groups (task_group.c) ---- */
+
+/* A task-group record as a pool item: its pointer with this bit set
+ * (records are malloc blocks; the light-task tag is bit 0). */
+#define POOL_GROUP_TAG ((uintptr_t)2)
+
+/* Run a task-group item (pool.c calls it for items tagged
+ * POOL_GROUP_TAG), or drop it unrun (terminate). */
+void parc_task_group_run_item_(void *item);
+void parc_task_group_cancel_item_(void *item);
+
+/* Hand any task item to the pool, as parc_pool_push_. */
+int parc_pool_push_item_(parc_pool_t *p, void *item);
+
 #endif

@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "parc/lfqueue.h"
+#include "parc/task_group.h"
 #include "pool_internal.h"
 
 enum job_kind { JOB_MAP, JOB_STARMAP, JOB_FOR };
@@ -170,6 +171,20 @@ int parc_pool_starmap(parc_pool_t *p, parc_pool_starmap_fn fn, void *ctx,
     return run_job(p, &job, n, chunksize);
 }
 
+/* grain 0: parallel_for is a parallel_reduce without values, cut by the
+ * adaptive partitioner (parallel_reduce.c). */
+typedef struct for_body {
+    int (*fn)(void *arg, int64_t lo, int64_t hi);
+    void *arg;
+} for_body_t;
+
+static int for_body_run(void *arg, int64_t lo, int64_t hi, void *acc)
+{
+    (void)acc;
+    const for_body_t *b = arg;
+    return b->fn(b->arg, lo, hi);
+}
+
 int parc_pool_parallel_for(parc_pool_t *p, int64_t begin, int64_t end,
                            int64_t grain,
                            int (*fn)(void *arg, int64_t lo, int64_t hi),
@@ -177,6 +192,11 @@ int parc_pool_parallel_for(parc_pool_t *p, int64_t begin, int64_t end,
 {
     if (p == NULL || fn == NULL || begin > end || grain < 0)
         return EINVAL;
+    if (grain == 0) {
+        for_body_t b = { fn, arg };
+        return parc_pool_parallel_reduce(p, begin, end, 0, 0, NULL, for_body_run,
+                                         NULL, &b, NULL);
+    }
     map_job_t job = { .kind = JOB_FOR, .fn.range = fn, .ctx = arg,
                       .begin = begin };
     return run_job(p, &job, (size_t)(end - begin), (size_t)grain);

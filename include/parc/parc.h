@@ -47,4 +47,6 @@
 #include "parc/procpool.h"
 #include "parc/shmqueue.h"
 
+#include "parc/task_group.h"
+
 #endif /* PARC_PARC_H */

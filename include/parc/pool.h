@@ -215,10 +215,12 @@ PARC_API int parc_pool_starmap(parc_pool_t *p, parc_pool_starmap_fn fn,
 
 /**
  * parallel_for: calls fn(arg, lo, hi) over [begin, end) cut into ranges
- * of `grain` indices (0: automatic, as map's chunksize), in parallel.
- * Blocks until all ranges ran. Returns 0, the first failing range's error
- * (in index order), EINVAL (NULL p or fn, begin > end, negative grain),
- * EPIPE, ECANCELED or ENOMEM as parc_pool_map.
+ * of `grain` indices, in parallel. grain 0 is automatic: the adaptive
+ * partitioner of parc_pool_parallel_reduce (parc/task_group.h), the
+ * calling thread taking part. Blocks until all ranges ran. Returns 0, the
+ * first failing range's error (in index order), EINVAL (NULL p or fn,
+ * begin > end, negative grain), EPIPE, ECANCELED or ENOMEM as
+ * parc_pool_map.
  */
 PARC_API int parc_pool_parallel_for(parc_pool_t *p, int64_t begin, int64_t end,
                                     int64_t grain,

@@ -1,0 +1,391 @@
+/*
+ * bench/bench_task_group.c — fork/join written with a task group against
+ * the same program written with a future per fork (caller-storage futures,
+ * joined newest first), on the same pool:
+ *
+ *   tg_fib      fib(30) with a sequential cutoff of 18
+ *   tg_nqueens  n-queens(11), a group per board with a serial cutoff
+ *   tg_uts      a UTS-like unbalanced tree: 0..7 children per node from a
+ *               hash of the node, ~1.4 x 10^6 nodes
+ *
+ * "parc" is the task-group form (the numerator of every ratio);
+ * "parc-future-per-fork" the form parc had before task groups. oneTBB's
+ * task_group is not a peer here yet (no C++ peer for it in bench/).
+ * One op is one task (fork).
+ */
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdlib.h>
+
+#include "bench.h"
+#include "parc/future.h"
+#include "parc/pool.h"
+#include "parc/task_group.h"
+
+static parc_pool_t *tg_pool(int workers)
+{
+    static parc_pool_t *pools[8];
+    if (workers < 1 || workers > 8)
+        return NULL;
+    if (pools[workers - 1] == NULL
+        && parc_pool_create((unsigned)workers, NULL, &pools[workers - 1]) != 0)
+        return NULL;
+    return pools[workers - 1];
+}
+
+static parc_atomic(uint64_t) forks;
+
+/* Run root(arg) as the one task of a group waited on from this thread. */
+static int64_t timed_root(bench_run_t *r, int (*root)(void *), void *arg)
+{
+    parc_pool_t *p = tg_pool(r->threads);
+    if (p == NULL)
+        return BENCH_FAILED;
+    parc_store(&forks, 0u, PARC_RELAXED);
+    int64_t t0 = bench_now_ns();
+    parc_task_group_t g;
+    parc_task_group_init(&g, p);
+    int rc = parc_task_group_run(&g, root, arg);
+    if (rc == 0)
+        rc = parc_task_group_wait(&g);
+    parc_task_group_destroy(&g);
+    int64_t ns = bench_now_ns() - t0;
+    r->items = parc_load(&forks, PARC_RELAXED) + 1;
+    return rc == 0 ? ns : BENCH_FAILED;
+}
+
+/* ---- tg_fib ----------------------------------------------------------------- */
+
+static const bench_point_t tg_fib_points[] = {
+    { "fib(30), cutoff 18, 2 workers", 2, 30, NULL },
+    { NULL, 0, 0, NULL },
+};
+BENCH_DEFINE(tg_fib, "fork/join fib with a cutoff: task group vs a future per fork", tg_fib_points)
+
+#define TG_FIB_CUTOFF 18
+
+static __attribute__((noinline)) int64_t tg_fib_serial(int64_t n)
+{
+    return n < 2 ? n : tg_fib_serial(n - 1) + tg_fib_serial(n - 2);
+}
+
+typedef struct fib_arg {
+    int64_t n, result;
+} fib_arg_t;
+
+static int fib_group(void *arg)
+{
+    fib_arg_t *a = arg;
+    if (a->n < TG_FIB_CUTOFF) {
+        a->result = tg_fib_serial(a->n);
+        return 0;
+    }
+    parc_faa(&forks, 1u, PARC_RELAXED);
+    fib_arg_t x = { a->n - 1, 0 }, y = { a->n - 2, 0 };
+    parc_task_group_t g;
+    parc_task_group_init(&g, parc_pool_current());
+    parc_task_group_run(&g, fib_group, &x);
+    fib_group(&y);
+    int rc = parc_task_group_wait(&g);
+    parc_task_group_destroy(&g);
+    a->result = x.result + y.result;
+    return rc;
+}
+
+static int fib_future(void *arg, void **result)
+{
+    int64_t n = (int64_t)(intptr_t)arg;
+    if (n < TG_FIB_CUTOFF) {
+        *result = (void *)(intptr_t)tg_fib_serial(n);
+        return 0;
+    }
+    parc_faa(&forks, 1u, PARC_RELAXED);
+    parc_future_t f;
+    parc_future_init(&f, fib_future, (void *)(intptr_t)(n - 1));
+    if (parc_pool_submit_future(parc_pool_current(), &f) != 0)
+        return EIO;
+    void *a = NULL, *b = NULL;
+    fib_future((void *)(intptr_t)(n - 2), &b);
+    int rc = parc_future_get(&f, &a);
+    parc_future_destroy(&f);
+    *result = (void *)((intptr_t)a + (intptr_t)b);
+    return rc;
+}
+
+static int fib_future_root(void *arg)
+{
+    fib_arg_t *a = arg;
+    void *v = NULL;
+    int rc = fib_future((void *)(intptr_t)a->n, &v);
+    a->result = (intptr_t)v;
+    return rc;
+}
+
+static int64_t tg_fib_case(bench_run_t *r, int (*root)(void *))
+{
+    fib_arg_t a = { r->arg, 0 };
+    int64_t ns = timed_root(r, root, &a);
+    return a.result == tg_fib_serial(r->arg) ? ns : BENCH_FAILED;
+}
+
+static int64_t tg_fib_group(bench_run_t *r)
+{
+    return tg_fib_case(r, fib_group);
+}
+BENCH_CASE(tg_fib, "parc", tg_fib_group)
+
+static int64_t tg_fib_future(bench_run_t *r)
+{
+    return tg_fib_case(r, fib_future_root);
+}
+BENCH_CASE(tg_fib, "parc-future-per-fork", tg_fib_future)
+
+/* ---- tg_nqueens --------------------------------------------------------------- */
+
+static const bench_point_t tg_nqueens_points[] = {
+    { "nqueens(11), cutoff 5 rows, 2 workers", 2, 11, NULL },
+    { NULL, 0, 0, NULL },
+};
+BENCH_DEFINE(tg_nqueens, "n-queens: task group vs a future per fork", tg_nqueens_points)
+
+typedef struct board {
+    int n, row;
+    uint32_t cols, d1, d2;
+    int64_t count;
+} board_t;
+
+static bool place(const board_t *b, int c, board_t *child)
+{
+    uint32_t bit = 1u << c, d1 = bit << b->row, d2 = bit << (b->n - b->row);
+    if ((b->cols & bit) || (b->d1 & d1) || (b->d2 & d2))
+        return false;
+    *child = (board_t){ b->n, b->row + 1, b->cols | bit, b->d1 | d1, b->d2 | d2, 0 };
+    return true;
+}
+
+static int64_t queens_serial(const board_t *b)
+{
+    if (b->row == b->n)
+        return 1;
+    int64_t count = 0;
+    board_t child;
+    for (int c = 0; c < b->n; c++)
+        if (place(b, c, &child))
+            count += queens_serial(&child);
+    return count;
+}
+
+static int queens_group(void *arg)
+{
+    board_t *b = arg;
+    if (b->n - b->row <= 5) {
+        b->count = queens_serial(b);
+        return 0;
+    }
+    board_t child[32] = { 0 };
+    parc_task_group_t g;
+    parc_task_group_init(&g, parc_pool_current());
+    for (int c = 0; c < b->n; c++)
+        if (place(b, c, &child[c])) {
+            parc_faa(&forks, 1u, PARC_RELAXED);
+            parc_task_group_run(&g, queens_group, &child[c]);
+        }
+    int rc = parc_task_group_wait(&g);
+    parc_task_group_destroy(&g);
+    for (int c = 0; c < b->n; c++)
+        b->count += child[c].count;
+    return rc;
+}
+
+static int queens_future(void *arg, void **result)
+{
+    (void)result;
+    board_t *b = arg;
+    if (b->n - b->row <= 5) {
+        b->count = queens_serial(b);
+        return 0;
+    }
+    board_t child[32] = { 0 };
+    parc_future_t f[32];
+    int k = 0, rc = 0;
+    for (int c = 0; c < b->n; c++)
+        if (place(b, c, &child[c])) {
+            parc_faa(&forks, 1u, PARC_RELAXED);
+            parc_future_init(&f[k], queens_future, &child[c]);
+            if (parc_pool_submit_future(parc_pool_current(), &f[k]) != 0)
+                rc = EIO;
+            else
+                k++;
+        }
+    while (k-- > 0) { /* newest first */
+        void *v;
+        int e = parc_future_get(&f[k], &v);
+        if (rc == 0)
+            rc = e;
+        parc_future_destroy(&f[k]);
+    }
+    for (int c = 0; c < b->n; c++)
+        b->count += child[c].count;
+    return rc;
+}
+
+static int queens_future_root(void *arg)
+{
+    void *v;
+    return queens_future(arg, &v);
+}
+
+static int64_t tg_nqueens_case(bench_run_t *r, int (*root)(void *))
+{
+    static int64_t known_n = -1, known;
+    board_t b = { (int)r->arg, 0, 0, 0, 0, 0 };
+    if (known_n != r->arg) {
+        known = queens_serial(&b);
+        known_n = r->arg;
+    }
+    int64_t ns = timed_root(r, root, &b);
+    return b.count == known ? ns : BENCH_FAILED;
+}
+
+static int64_t tg_nqueens_group(bench_run_t *r)
+{
+    return tg_nqueens_case(r, queens_group);
+}
+BENCH_CASE(tg_nqueens, "parc", tg_nqueens_group)
+
+static int64_t tg_nqueens_future(bench_run_t *r)
+{
+    return tg_nqueens_case(r, queens_future_root);
+}
+BENCH_CASE(tg_nqueens, "parc-future-per-fork", tg_nqueens_future)
+
+/* ---- tg_uts ----------------------------------------------------------------------- */
+
+static const bench_point_t tg_uts_points[] = {
+    { "UTS-like tree, ~1.4M nodes, 2 workers", 2, 0, NULL },
+    { NULL, 0, 0, NULL },
+};
+BENCH_DEFINE(tg_uts, "unbalanced tree, 0..7 children a node: task group vs a future per fork", tg_uts_points)
+
+/* A node is its hash; its child i hashes (node, i). Children: a
+ * geometric-like law with mean just under 1 below the root's fan-out,
+ * so subtree sizes vary wildly (UTS's binomial trees, simplified). */
+static uint64_t uts_hash(uint64_t x)
+{
+    x ^= x >> 33;
+    x *= 0xff51afd7ed558ccdu;
+    x ^= x >> 33;
+    x *= 0xc4ceb9fe1a85ec53u;
+    return x ^ (x >> 33);
+}
+
+static int uts_children(uint64_t node, int depth)
+{
+    if (depth == 0)
+        return 20000; /* the root's fan-out */
+    uint64_t h = uts_hash(node);
+    return h % 8 < 5 ? 0 : (int)(2 + (h >> 8) % 2) + (depth < 3 ? 3 : 0);
+}
+
+typedef struct uts_node {
+    uint64_t id;
+    int depth;
+    int64_t count;
+} uts_node_t;
+
+static int64_t uts_serial(uint64_t id, int depth)
+{
+    int64_t count = 1;
+    int n = depth < 60 ? uts_children(id, depth) : 0;
+    for (int i = 0; i < n; i++)
+        count += uts_serial(uts_hash(id * 8 + (uint64_t)i + 1), depth + 1);
+    return count;
+}
+
+static int uts_group(void *arg)
+{
+    uts_node_t *t = arg;
+    int n = t->depth < 60 ? uts_children(t->id, t->depth) : 0;
+    uts_node_t *child = n > 8 ? malloc((size_t)n * sizeof *child) : NULL;
+    uts_node_t local[8];
+    if (child == NULL)
+        child = local;
+    parc_task_group_t g;
+    parc_task_group_init(&g, parc_pool_current());
+    for (int i = 0; i < n; i++) {
+        child[i] = (uts_node_t){ uts_hash(t->id * 8 + (uint64_t)i + 1), t->depth + 1, 0 };
+        parc_faa(&forks, 1u, PARC_RELAXED);
+        parc_task_group_run(&g, uts_group, &child[i]);
+    }
+    int rc = parc_task_group_wait(&g);
+    parc_task_group_destroy(&g);
+    t->count = 1;
+    for (int i = 0; i < n; i++)
+        t->count += child[i].count;
+    if (child != local)
+        free(child);
+    return rc;
+}
+
+static int uts_future(void *arg, void **result)
+{
+    (void)result;
+    uts_node_t *t = arg;
+    int n = t->depth < 60 ? uts_children(t->id, t->depth) : 0;
+    /* a variable number of children: futures allocated by hand */
+    uts_node_t *child = n > 0 ? malloc((size_t)n * sizeof *child) : NULL;
+    parc_future_t *f = n > 0 ? malloc((size_t)n * sizeof *f) : NULL;
+    if (n > 0 && (child == NULL || f == NULL))
+        return ENOMEM;
+    int k = 0, rc = 0;
+    for (int i = 0; i < n; i++) {
+        child[i] = (uts_node_t){ uts_hash(t->id * 8 + (uint64_t)i + 1), t->depth + 1, 0 };
+        parc_faa(&forks, 1u, PARC_RELAXED);
+        parc_future_init(&f[k], uts_future, &child[i]);
+        if (parc_pool_submit_future(parc_pool_current(), &f[k]) != 0)
+            rc = EIO;
+        else
+            k++;
+    }
+    while (k-- > 0) {
+        void *v;
+        int e = parc_future_get(&f[k], &v);
+        if (rc == 0)
+            rc = e;
+        parc_future_destroy(&f[k]);
+    }
+    t->count = 1;
+    for (int i = 0; i < n; i++)
+        t->count += child[i].count;
+    free(child);
+    free(f);
+    return rc;
+}
+
+static int uts_future_root(void *arg)
+{
+    void *v;
+    return uts_future(arg, &v);
+}
+
+static int64_t tg_uts_case(bench_run_t *r, int (*root)(void *))
+{
+    static int64_t known = -1;
+    if (known < 0)
+        known = uts_serial(1, 0);
+    uts_node_t t = { 1, 0, 0 };
+    int64_t ns = timed_root(r, root, &t);
+    return t.count == known ? ns : BENCH_FAILED;
+}
+
+static int64_t tg_uts_group(bench_run_t *r)
+{
+    return tg_uts_case(r, uts_group);
+}
+BENCH_CASE(tg_uts, "parc", tg_uts_group)
+
+static int64_t tg_uts_future(bench_run_t *r)
+{
+    return tg_uts_case(r, uts_future_root);
+}
+BENCH_CASE(tg_uts, "parc-future-per-fork", tg_uts_future)

@@ -1,0 +1,208 @@
+/*
+ * parc/task_group.h — structured fork/join on a pool: a task group
+ * (oneTBB's task_group, Rayon's scope, Cilk's spawn/sync with an explicit
+ * handle). run() spawns a task into the group without a future; wait()
+ * helps run the group's tasks until all are done and returns the first
+ * error; cancel() skips what has not started and raises a flag running
+ * tasks poll with parc_task_cancelled().
+ *
+ *     static int walk(void *arg)
+ *     {
+ *         node_t *n = arg;
+ *         parc_task_group_t g;
+ *         parc_task_group_init(&g, parc_pool_current());
+ *         for (size_t i = 0; i < n->nchildren; i++)
+ *             parc_task_group_run(&g, walk, n->child[i]);
+ *         visit(n);
+ *         int rc = parc_task_group_wait(&g);
+ *         parc_task_group_destroy(&g);
+ *         return rc;
+ *     }
+ *     ...  // from any thread, the pool's or not:
+ *     parc_task_group_init(&g, pool);
+ *     parc_task_group_run(&g, walk, root);
+ *     rc = parc_task_group_wait(&g);   // the calling thread works too
+ *
+ * Semantics:
+ *   - A task's int return is its status; the first non-zero status is the
+ *     group's error, and it cancels the group (as an exception cancels a
+ *     oneTBB group): tasks not started yet are skipped.
+ *   - Nesting: a group initialised inside a task of group P is P's child;
+ *     cancelling P cancels the child's tasks too (not-started ones are
+ *     skipped, running ones see parc_task_cancelled()). A group
+ *     initialised inside a task must be waited on and destroyed before the
+ *     task returns (structured concurrency: the child never outlives its
+ *     parent's task).
+ *   - Isolation: a thread in wait() runs only tasks of that group or of
+ *     its descendant groups, never unrelated pool work, which could block
+ *     it (oneTBB's this_task_arena::isolate, Taskflow#522). How: every
+ *     task record is both a pool item (so any idle worker may run it) and
+ *     an entry on the group's own stack; whoever claims the record first
+ *     (one CAS) runs it, the other side drops it. A waiting worker takes
+ *     the newest item of its own deque only when that item is a task of
+ *     the group's lineage (checked by walking the item's group's parents),
+ *     then takes the group's stack whole and runs what nobody claimed. It
+ *     never steals and never takes the injection queue while it waits. An
+ *     outside thread does the second part only.
+ *   - When the group has work running elsewhere and nothing left to take,
+ *     the waiter spins briefly, then parks; a run() into the group wakes
+ *     it to help, the last task to finish wakes it to return.
+ *   - Blocking: a task that blocks (I/O, a lock, a future of another
+ *     pool) holds its worker for that long: the pool starts no
+ *     compensating worker yet (parc_pool_block_begin/end of issue 17 is
+ *     not built), and no parc primitive compensates for its caller. A
+ *     waiting worker parks only when every task of the group it could
+ *     reach is claimed and running elsewhere.
+ *   - Storage: task records come from the runtime's recycling allocator
+ *     (src/recycle.h). Records the pool ran stay on the group's stack
+ *     until the next wait() or destroy() frees them: a group that runs
+ *     many tasks and is never waited on grows.
+ *
+ * Synchronization:
+ *
+ *   operation                    threads
+ *   run                          any (a task of the group, a worker, an
+ *                                outside thread) while the group lives
+ *   wait                         any, several at once (one helps, the
+ *                                others may park)
+ *   cancel, cancelled            any
+ *   parc_task_cancelled          any (false outside group tasks)
+ *   init / destroy               one thread; destroy after wait, with no
+ *                                run or wait running
+ */
+#ifndef PARC_TASK_GROUP_H
+#define PARC_TASK_GROUP_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "parc/api.h"
+#include "parc/atomic.h"
+#include "parc/park.h"
+#include "parc/pool.h"
+
+PARC_BEGIN_DECLS
+
+/** A task of a group: returns 0 or an error (the group's first error). */
+typedef int (*parc_task_group_fn)(void *arg);
+
+/** A task group in caller storage. Fields are private. */
+typedef struct parc_task_group {
+    parc_pool_t *pool;
+    struct parc_task_group *parent; /* the group of the task that made it */
+    /* Tasks run but not finished, with a high bit set while a
+     * waiter parks: every run and finish writes it, its own line. */
+    PARC_CACHE_ALIGNED parc_park_word_t pending;
+    parc_atomic(void *) stack; /* records not yet freed (Treiber, pop-all) */
+    PARC_CACHE_ALIGNED parc_atomic(int) cancelled;
+    parc_atomic(int) error;
+    parc_atomic(uint64_t) skipped; /* tasks cancelled before they started */
+} parc_task_group_t;
+
+/**
+ * Initialise g on pool p. Its parent is the group of the task the caller
+ * is running (none outside group tasks). Any thread. Returns 0, or EINVAL
+ * for NULL g or p.
+ */
+PARC_API int parc_task_group_init(parc_task_group_t *g, parc_pool_t *p);
+
+/**
+ * Destroy g: frees the task records left on its stack. Returns 0; EBUSY
+ * when tasks are still pending (wait first; g stays usable); EINVAL for
+ * NULL g. Never blocks.
+ */
+PARC_API int parc_task_group_destroy(parc_task_group_t *g);
+
+/**
+ * Spawn fn(arg) into g: on the calling worker's deque (a task of g's pool)
+ * or the pool's injection queue (any other thread). No future; the
+ * record comes from the recycler. A cancelled group still accepts the
+ * task and skips it. Never blocks. Returns 0; EINVAL (NULL g or fn);
+ * ENOMEM; EPIPE when the pool is closed to outside submissions or
+ * terminated (nothing was spawned).
+ */
+PARC_API int parc_task_group_run(parc_task_group_t *g, parc_task_group_fn fn,
+                                 void *arg);
+
+/**
+ * Help run g's tasks (and only those of g and its descendants, see
+ * Isolation) until every task run into g so far has finished or been
+ * skipped, then return the group's first error: 0 when all succeeded;
+ * the first non-zero status a task returned; ECANCELED when no task
+ * failed but the group was cancelled (by cancel() or an ancestor's) or
+ * tasks were skipped (the pool terminated).
+ * Blocks. Any thread, the pool's or not. A group may be waited on again
+ * after more runs; the error stays until destroy.
+ */
+PARC_API int parc_task_group_wait(parc_task_group_t *g);
+
+/**
+ * Cancel g: tasks of g and its descendants that have not started are
+ * skipped (counted by parc_task_group_skipped), running ones see
+ * parc_task_cancelled() true. Idempotent; never blocks. Any thread.
+ * Returns 0, or EINVAL for NULL g.
+ */
+PARC_API int parc_task_group_cancel(parc_task_group_t *g);
+
+/** True when g or one of its ancestors was cancelled. Any thread. */
+PARC_API bool parc_task_group_cancelled(const parc_task_group_t *g);
+
+/**
+ * How many tasks of g were skipped (cancelled before they started) so
+ * far: with the tasks that ran, every task run into g is counted once.
+ * Any thread; exact once wait returned.
+ */
+PARC_API uint64_t parc_task_group_skipped(const parc_task_group_t *g);
+
+/**
+ * True when the calling thread is running a task of a group that is
+ * cancelled (or whose ancestor is): a long task polls it and returns
+ * early. False outside group tasks. Any thread; never blocks.
+ */
+PARC_API bool parc_task_cancelled(void);
+
+/**
+ * The pool the calling thread works for: the pool of the worker it is,
+ * or of the group task it runs (an outside thread helping in wait), or
+ * NULL outside every pool. Any thread; never blocks.
+ */
+PARC_API parc_pool_t *parc_pool_current(void);
+
+/* ---- parallel_reduce: adaptive splitting on task groups -------------------- */
+
+/** Accumulate fn over [lo, hi) into *acc (which starts as a copy of the
+ * identity, or holds earlier pieces' values). Returns 0 or an error. */
+typedef int (*parc_pool_reduce_body_fn)(void *arg, int64_t lo, int64_t hi,
+                                        void *acc);
+
+/** left = left op right, for two adjacent pieces (left's indices first). */
+typedef void (*parc_pool_reduce_join_fn)(void *arg, void *left,
+                                         const void *right);
+
+/**
+ * oneTBB's parallel_reduce / Rayon's fold+reduce over [begin, end) with
+ * an automatic partitioner: the range is halved into about 4 x workers
+ * pieces, and a piece another worker steals is split again, finer (down
+ * to `grain` indices; 0 means 1): balance without a chunk size to tune.
+ * The calling thread takes part (it runs the leftmost pieces), on or off
+ * the pool. Values are `value_size` bytes (0: no values, a parallel for;
+ * then identity, join and result may be NULL); *result receives the
+ * join of all pieces in index order, so op needs to be associative only.
+ * Returns 0; the first failing piece's error in index order (pieces to
+ * its right may be skipped); ECANCELED when the calling task's group is
+ * cancelled and pieces were skipped; ENOMEM; EINVAL (NULL p or body,
+ * begin > end, grain < 0, value_size > 0 with NULL identity, join or
+ * result); EPIPE when the pool is closed to the caller or terminated.
+ * Blocks until done; any thread.
+ */
+PARC_API int parc_pool_parallel_reduce(parc_pool_t *p, int64_t begin,
+                                       int64_t end, int64_t grain,
+                                       size_t value_size, const void *identity,
+                                       parc_pool_reduce_body_fn body,
+                                       parc_pool_reduce_join_fn join,
+                                       void *arg, void *result);
+
+PARC_END_DECLS
+
+#endif /* PARC_TASK_GROUP_H */

@@ -240,7 +240,7 @@ static void *peek_newest(parc_deque_t *d)
     if (parc_load(&d->top, PARC_RELAXED) > b) /* a stale top: looks non-empty */
         return NULL;
     struct parc_deque_array *a = parc_load(&d->array, PARC_RELAXED); /* ours */
-    return parc_load(&a->slots[b & a->mask], PARC_RELAXED); /* only we write it */
+    return parc_load(&parc_deque_slots_(a)[b & a->mask], PARC_RELAXED); /* ours */
 }
 
 static bool in_lineage(const parc_task_group_t *x, const parc_task_group_t *g)

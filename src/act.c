@@ -9,6 +9,32 @@
 #include "act_internal.h"
 #include "msg_internal.h"
 
+/* The actor whose behaviour runs on this thread, and the sender of the
+ * message it is handling (one reference, dropped when the behaviour
+ * returns). Saved and restored around each call: a turn can run inside
+ * another (schedule's fallback when the pool has no memory). */
+static _Thread_local parc_act_t *cur_self;
+static _Thread_local parc_act_t *cur_sender;
+
+parc_act_t *parc_act_self(void)
+{
+    return cur_self;
+}
+
+parc_act_t *parc_act_sender(void)
+{
+    return cur_sender;
+}
+
+/* Drop the sender reference a message carries (parc_act_send from inside
+ * a behaviour retained it). */
+static void drop_sender(parc_msg_t *m)
+{
+    parc_act_t *s = m->sender_;
+    m->sender_ = NULL;
+    parc_act_release(s);
+}
+
 /* ---- references -------------------------------------------------------- */
 
 void parc_act_retain(parc_act_t *a)
@@ -105,7 +131,14 @@ static bool proc_turn(parc_act_t *a)
         } else {
             parc_msg_t *m = msg_of(n);
             uncount(a, m);
+            parc_act_t *outer_self = cur_self, *outer_sender = cur_sender;
+            cur_self = a;
+            cur_sender = m->sender_; /* the behaviour owns m now */
+            m->sender_ = NULL;
             a->fn(a, a->state, m);
+            parc_act_release(cur_sender);
+            cur_self = outer_self;
+            cur_sender = outer_sender;
         }
         /* relaxed: F_EXIT is set by this turn only (above, or by the
          * behaviour through parc_act_exit). */
@@ -161,6 +194,7 @@ static void finish(parc_act_t *a)
             continue;
         parc_msg_t *m = msg_of(n);
         uncount(a, m);
+        drop_sender(m);
         parc_msg_free(m);
     }
     /* Blocked senders: they will find the actor stopped. Only when some
@@ -184,6 +218,8 @@ static void finish(parc_act_t *a)
         parc_act_release(w);
         d = next;
     }
+    act_stop_wake(rt);
+    act_live_remove(rt, a);
     /* The runtime's reference goes before the actor stops counting as
      * live, so that parc_act_rt_free, once it sees no actor live, sees
      * every slot the runtime held given back. */
@@ -229,9 +265,17 @@ int parc_act_spawn(parc_act_rt_t *rt, parc_act_fn fn, void *state,
     parc_atomic_init(&a->flags, 0u);
     a->exit_status = 0;
     a->stop_status = 0;
+    int lrc = act_live_add(rt, a);
+    if (lrc != 0) {
+        free(x);
+        parc_recycle_slab_free(&rt->slots, a);
+        parc_faa(&rt->stopped, 1u, PARC_RELEASE); /* as finish does */
+        return lrc;
+    }
     if (pinned) {
         pin_t *pin = malloc(sizeof *pin);
         if (pin == NULL) {
+            act_live_remove(rt, a);
             free(x);
             parc_recycle_slab_free(&rt->slots, a);
             parc_faa(&rt->stopped, 1u, PARC_RELEASE); /* as finish does */
@@ -242,6 +286,7 @@ int parc_act_spawn(parc_act_rt_t *rt, parc_act_fn fn, void *state,
         if (pthread_create(&pin->thread, NULL, pin_main, a) != 0) {
             parc_sem_destroy(&pin->sem);
             free(pin);
+            act_live_remove(rt, a);
             free(x);
             parc_recycle_slab_free(&rt->slots, a);
             parc_faa(&rt->stopped, 1u, PARC_RELEASE); /* as finish does */
@@ -327,7 +372,12 @@ static int send_common(parc_act_t *a, parc_msg_t *m, bool wait,
             return rc;
         m->flags_ |= PARC_MSG_COUNTED_;
     }
+    m->sender_ = cur_self; /* the reference is taken before the push
+                            * publishes m: the receiver may drop it */
+    parc_act_retain(cur_self);
     int rc = act_push(a, m);
+    if (rc != 0)
+        drop_sender(m);
     if (rc != 0 && (m->flags_ & PARC_MSG_COUNTED_)) {
         m->flags_ &= ~PARC_MSG_COUNTED_;
         parc_fas(&a->ext->count, 1u, PARC_RELAXED);

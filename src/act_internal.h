@@ -63,6 +63,8 @@ struct parc_act {
                                        * F_STOPPED is set */
     int stop_status;                  /* written by the one stopper before
                                        * it pushes stop_node */
+    uint32_t live_ix;                 /* its index in rt->live, under
+                                       * rt->lock, while not stopped */
 };
 
 /* Three lines: idle memory per actor is this plus its share of a slab's
@@ -86,6 +88,17 @@ struct parc_act_rt {
     /* Pinned actors' threads, under lock. */
     PARC_CACHE_ALIGNED parc_mutex_t lock;
     pin_t *pins;
+    /* Every actor not yet stopped, under lock (act_stop.c): what
+     * parc_act_rt_shutdown stops. Each knows its index (live_ix); removal
+     * moves the last into the hole. closing refuses new spawns. */
+    parc_act_t **live;
+    uint32_t nlive, cap_live;
+    bool closing;
+    /* Bumped (and woken) by each stop while someone waits in
+     * parc_act_wait (stop_waiters); its own line: written by stopping
+     * turns only when waited on. */
+    PARC_CACHE_ALIGNED parc_park_word_t stop_seq;
+    parc_atomic(uint32_t) stop_waiters;
     /* Actor memory: where every actor of this runtime lives (below). */
     parc_recycler_t slots;
 };
@@ -143,5 +156,24 @@ static inline void act_busy_dec(parc_act_rt_t *rt)
         parc_load(&rt->qwaiters, PARC_SEQ_CST) != 0)
         parc_park_wake_all(&rt->busy);
 }
+
+/* ---- act_stop.c: the live table and waiting for stops --------------- */
+
+/* Enter a newly spawned actor in rt->live. Returns 0, ENOMEM, or EPIPE
+ * (the runtime is shutting down). */
+int act_live_add(parc_act_rt_t *rt, parc_act_t *a);
+
+/* Take a stopping actor out of rt->live (finish, before it stops
+ * counting as live). */
+void act_live_remove(parc_act_rt_t *rt, parc_act_t *a);
+
+/* Wake parc_act_wait's waiters: a stop is final (F_STOPPED set with
+ * seq_cst before this call) and its monitors told. */
+void act_stop_wake(parc_act_rt_t *rt);
+
+/* act_rt.c: free everything of a runtime whose actors have all stopped
+ * and which is quiescent (the slabs go, whoever still holds a
+ * reference). */
+void act_rt_teardown(parc_act_rt_t *rt);
 
 #endif /* PARC_SRC_ACT_INTERNAL_H */

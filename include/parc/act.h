@@ -147,6 +147,16 @@ PARC_API int parc_act_rt_create(unsigned workers, parc_act_rt_t **out);
  * Blocks. */
 PARC_API int parc_act_rt_free(parc_act_rt_t *rt);
 
+/** Stop every actor (with `status`, each after the messages already sent
+ * to it), refuse new spawns (EPIPE), wait until every actor has stopped
+ * and the runtime is quiescent (timers pending are waited for), then free
+ * the runtime as parc_act_rt_free does. Unlike parc_act_rt_free it never
+ * answers EBUSY: references still held to its actors die with it (do not
+ * use them afterwards). Returns 0, EINVAL (NULL), EDEADLK (called from
+ * one of rt's workers or from inside a behaviour; rt is untouched).
+ * Blocks; any other thread. */
+PARC_API int parc_act_rt_shutdown(parc_act_rt_t *rt, int status);
+
 /** Wait until the runtime is quiescent: no turn scheduled or running and
  * no timer pending (every actor stopped, or idle with an empty mailbox).
  * Only meaningful while no outside thread is sending. _try: EAGAIN when
@@ -204,6 +214,38 @@ PARC_API void parc_act_exit(parc_act_t *self, int status);
  * message in order). Only the first stop counts. Returns 0, EINVAL (NULL),
  * EPIPE (already stopped). Any thread; never blocks. */
 PARC_API int parc_act_stop(parc_act_t *a, int status);
+
+/** Wait until a has stopped (by anyone); then *status (when not NULL)
+ * gets its exit status. When it returns 0 the actor's mailbox is closed
+ * and its monitors have been sent their "down"; the caller's reference
+ * still needs parc_act_release. _timed: ETIMEDOUT after timeout_ns
+ * (EINVAL when negative); the try form is parc_act_stopped. Returns 0,
+ * EINVAL (NULL), EDEADLK (a is the calling behaviour's own actor, or the
+ * caller is one of the runtime's pool workers, whose blocking could keep
+ * a's last turn from running). Blocks (spins, then parks); outside
+ * threads and pinned actors. */
+PARC_API int parc_act_wait(parc_act_t *a, int *status);
+PARC_API int parc_act_wait_timed(parc_act_t *a, int *status,
+                                 int64_t timeout_ns);
+
+/** parc_act_stop(a, status) then parc_act_wait(a, exit_status): stop and
+ * wait for the stop (also when a was stopped already; *exit_status then
+ * gets the first stop's status). Returns as parc_act_wait. Blocks. */
+PARC_API int parc_act_stop_wait(parc_act_t *a, int status, int *exit_status);
+
+/** The actor whose behaviour is running on the calling thread, or NULL
+ * outside a behaviour. Borrowed: valid while the behaviour runs. Any
+ * thread; never blocks. */
+PARC_API parc_act_t *parc_act_self(void);
+
+/** Inside a behaviour: the actor that sent the message being handled,
+ * when it was sent by parc_act_send/_try/_timed/ask from inside a
+ * behaviour; NULL when it came from outside an actor, from a timer, or
+ * from the runtime (a monitor's down), and outside a behaviour. Borrowed
+ * (the message carried a reference, dropped when the behaviour returns):
+ * parc_act_retain it to keep it longer. Sending from a behaviour costs
+ * that reference (one atomic increment). Never blocks. */
+PARC_API parc_act_t *parc_act_sender(void);
 
 /** True once a has stopped; then *status (when not NULL) gets its exit
  * status. Any thread; never blocks. */

@@ -52,6 +52,8 @@ void parc_act_release(parc_act_t *a)
     if (parc_fas(&a->refs, 1u, PARC_ACQ_REL) != 1u)
         return;
     parc_mpsc_destroy(&a->mbox);
+    if (a->ext != NULL)
+        act_ext_remove(act_rt_of(a), a->ext);
     free(a->ext); /* its pin, if any, is the runtime's (joined at free) */
     parc_recycle_slab_free(&act_rt_of(a)->slots, a);
 }
@@ -86,6 +88,19 @@ static void uncount(parc_act_t *a, parc_msg_t *m)
         parc_faa(&x->space, 1u, PARC_RELAXED); /* the wake's futex word */
         parc_park_wake_all(&x->space);
     }
+}
+
+/* Run a's behaviour on m with self and sender set. */
+static void behave(parc_act_t *a, parc_msg_t *m)
+{
+    parc_act_t *outer_self = cur_self, *outer_sender = cur_sender;
+    cur_self = a;
+    cur_sender = m->sender_; /* the behaviour owns m now */
+    m->sender_ = NULL;
+    a->fn(a, a->state, m);
+    parc_act_release(cur_sender);
+    cur_self = outer_self;
+    cur_sender = outer_sender;
 }
 
 /*
@@ -131,14 +146,9 @@ static bool proc_turn(parc_act_t *a)
         } else {
             parc_msg_t *m = msg_of(n);
             uncount(a, m);
-            parc_act_t *outer_self = cur_self, *outer_sender = cur_sender;
-            cur_self = a;
-            cur_sender = m->sender_; /* the behaviour owns m now */
-            m->sender_ = NULL;
-            a->fn(a, a->state, m);
-            parc_act_release(cur_sender);
-            cur_self = outer_self;
-            cur_sender = outer_sender;
+            /* A link's notice may be consumed (act_link.c). */
+            if (m->type != ACT_LINK_DOWN || act_link_deliver(a, m))
+                behave(a, m);
         }
         /* relaxed: F_EXIT is set by this turn only (above, or by the
          * behaviour through parc_act_exit). */
@@ -272,10 +282,13 @@ int parc_act_spawn(parc_act_rt_t *rt, parc_act_fn fn, void *state,
         parc_faa(&rt->stopped, 1u, PARC_RELEASE); /* as finish does */
         return lrc;
     }
+    if (x != NULL)
+        act_ext_add(rt, x);
     if (pinned) {
         pin_t *pin = malloc(sizeof *pin);
         if (pin == NULL) {
             act_live_remove(rt, a);
+            act_ext_remove(rt, x);
             free(x);
             parc_recycle_slab_free(&rt->slots, a);
             parc_faa(&rt->stopped, 1u, PARC_RELEASE); /* as finish does */
@@ -287,6 +300,7 @@ int parc_act_spawn(parc_act_rt_t *rt, parc_act_fn fn, void *state,
             parc_sem_destroy(&pin->sem);
             free(pin);
             act_live_remove(rt, a);
+            act_ext_remove(rt, x);
             free(x);
             parc_recycle_slab_free(&rt->slots, a);
             parc_faa(&rt->stopped, 1u, PARC_RELEASE); /* as finish does */
@@ -477,12 +491,17 @@ static void down_dispose(parc_msg_t *m)
 
 int parc_act_monitor(parc_act_t *watcher, parc_act_t *target)
 {
+    return act_watch(watcher, target, PARC_ACT_DOWN);
+}
+
+int act_watch(parc_act_t *watcher, parc_act_t *target, int32_t type)
+{
     if (watcher == NULL || target == NULL)
         return EINVAL;
     parc_act_down_t *d = malloc(sizeof *d);
     if (d == NULL)
         return ENOMEM;
-    parc_msg_init(&d->msg, PARC_ACT_DOWN, down_dispose);
+    parc_msg_init(&d->msg, type, down_dispose);
     parc_act_retain(target);
     parc_act_retain(watcher);
     d->who = target;

@@ -41,12 +41,21 @@ typedef struct actor_ext {
     parc_atomic(uint32_t) count;      /* counted messages queued */
     parc_atomic(uint32_t) space_waiters;
     parc_park_word_t space;           /* bumped when room appears */
+    /* In rt->exts, under rt->lock: parc_act_rt_shutdown frees those of
+     * actors still referenced when the runtime goes. */
+    struct actor_ext *next, *prev;
 } actor_ext_t;
 
 /* flags bits */
 #define F_STOP_SENT 1u /* the stop message went out (one stopper) */
 #define F_STOPPED 2u   /* stopped: exit_status is final */
 #define F_EXIT 4u      /* the running turn ends the actor (turn-private) */
+#define F_TRAP 8u      /* traps exits: a linked partner's exit comes as a
+                        * PARC_ACT_EXIT message (act_link.c) */
+
+/* The type of a link's notice: a parc_act_down_t that the receiving turn
+ * turns into a PARC_ACT_EXIT message or an exit (act_link_deliver). */
+#define ACT_LINK_DOWN 3
 
 struct parc_act {
     parc_mpsc_t mbox;                 /* two cache-aligned lines */
@@ -93,6 +102,7 @@ struct parc_act_rt {
      * moves the last into the hole. closing refuses new spawns. */
     parc_act_t **live;
     uint32_t nlive, cap_live;
+    actor_ext_t *exts;          /* every ext of an unreleased actor */
     bool closing;
     /* Bumped (and woken) by each stop while someone waits in
      * parc_act_wait (stop_waiters); its own line: written by stopping
@@ -157,11 +167,25 @@ static inline void act_busy_dec(parc_act_rt_t *rt)
         parc_park_wake_all(&rt->busy);
 }
 
+/* ---- act_link.c ----------------------------------------------------------- */
+
+/* Place a monitor of the given type (PARC_ACT_DOWN or ACT_LINK_DOWN). */
+int act_watch(parc_act_t *watcher, parc_act_t *target, int32_t type);
+
+/* In a's turn, a link notice m arrived: returns true when the behaviour
+ * is to get it (now a PARC_ACT_EXIT message), false when it was consumed
+ * (disposed, and a made to exit when the partner's exit was abnormal). */
+bool act_link_deliver(parc_act_t *a, parc_msg_t *m);
+
 /* ---- act_stop.c: the live table and waiting for stops --------------- */
 
 /* Enter a newly spawned actor in rt->live. Returns 0, ENOMEM, or EPIPE
  * (the runtime is shutting down). */
 int act_live_add(parc_act_rt_t *rt, parc_act_t *a);
+
+/* Enter / remove an actor's ext in rt->exts (spawn / last release). */
+void act_ext_add(parc_act_rt_t *rt, actor_ext_t *x);
+void act_ext_remove(parc_act_rt_t *rt, actor_ext_t *x);
 
 /* Take a stopping actor out of rt->live (finish, before it stops
  * counting as live). */

@@ -221,5 +221,10 @@ void act_rt_teardown(parc_act_rt_t *rt)
     parc_recycle_destroy_slab(&rt->slots);
     parc_mutex_destroy(&rt->lock);
     free(rt->live);
+    for (actor_ext_t *x = rt->exts; x != NULL;) { /* still referenced */
+        actor_ext_t *next = x->next;
+        free(x);
+        x = next;
+    }
     free(rt);
 }

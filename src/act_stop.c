@@ -48,6 +48,29 @@ void act_live_remove(parc_act_rt_t *rt, parc_act_t *a)
     parc_mutex_unlock(&rt->lock);
 }
 
+void act_ext_add(parc_act_rt_t *rt, actor_ext_t *x)
+{
+    parc_mutex_lock(&rt->lock);
+    x->prev = NULL;
+    x->next = rt->exts;
+    if (x->next != NULL)
+        x->next->prev = x;
+    rt->exts = x;
+    parc_mutex_unlock(&rt->lock);
+}
+
+void act_ext_remove(parc_act_rt_t *rt, actor_ext_t *x)
+{
+    parc_mutex_lock(&rt->lock);
+    if (x->prev != NULL)
+        x->prev->next = x->next;
+    else
+        rt->exts = x->next;
+    if (x->next != NULL)
+        x->next->prev = x->prev;
+    parc_mutex_unlock(&rt->lock);
+}
+
 /* ---- waiting for a stop --------------------------------------------------- */
 
 void act_stop_wake(parc_act_rt_t *rt)

@@ -105,6 +105,11 @@ PARC_BEGIN_DECLS
  * PARC_MSG_USER, with the runtime's other types. */
 #define PARC_ACT_DOWN 2
 
+/** The type of the message a linked partner's exit brings to an actor
+ * that traps exits (a parc_act_down_t: who and status); see
+ * parc_act_link. Types 3 and 5-15 are the runtime's too. */
+#define PARC_ACT_EXIT 4
+
 typedef struct parc_act_rt parc_act_rt_t;
 typedef struct parc_act parc_act_t;
 
@@ -256,6 +261,22 @@ PARC_API bool parc_act_stopped(parc_act_t *a, int *status);
  * EINVAL (NULL), ENOMEM. A watcher that has stopped by then never gets
  * it. Any thread; never blocks. */
 PARC_API int parc_act_monitor(parc_act_t *watcher, parc_act_t *target);
+
+/** Link a and b (Erlang's link/1): when either stops, the other gets a
+ * notice, in order with its other messages. An actor that traps exits
+ * (parc_act_trap_exits) receives it as a parc_act_down_t of type
+ * PARC_ACT_EXIT (free it with parc_msg_free); one that does not is
+ * stopped with the same status when the status is abnormal (not 0) and
+ * ignores a normal one. A link to an actor already stopped notifies at
+ * once. Links cannot be undone. Returns 0, EINVAL (NULL, a == b), ENOMEM
+ * (possibly after the first half: then only b's stop reaches a). Any
+ * thread; never blocks. */
+PARC_API int parc_act_link(parc_act_t *a, parc_act_t *b);
+
+/** Inside a behaviour, on self only: trap exits (true) or not (false,
+ * the default); see parc_act_link. Takes effect for the notices popped
+ * after this call. Never blocks. */
+PARC_API void parc_act_trap_exits(parc_act_t *self, bool trap);
 
 /** The runtime an actor belongs to (NULL for NULL). Any thread; never
  * blocks. */

@@ -205,7 +205,7 @@ static void finish(parc_act_t *a)
         parc_msg_t *m = msg_of(n);
         uncount(a, m);
         drop_sender(m);
-        parc_msg_free(m);
+        act_dead_letter(a, m);
     }
     /* Blocked senders: they will find the actor stopped. Only when some
      * may be parked (a futex wake per stop would cost a spawn ~40%). */
@@ -228,8 +228,12 @@ static void finish(parc_act_t *a)
         parc_act_release(w);
         d = next;
     }
-    act_stop_wake(rt);
     act_live_remove(rt, a);
+    /* seq_cst: F_STOPPED (set above, seq_cst) before this read; see
+     * parc_act_register. */
+    if (parc_load(&a->flags, PARC_SEQ_CST) & F_NAMED)
+        act_name_drop(rt, a);
+    act_stop_wake(rt); /* waiters find it stopped, told, nameless */
     /* The runtime's reference goes before the actor stops counting as
      * live, so that parc_act_rt_free, once it sees no actor live, sees
      * every slot the runtime held given back. */

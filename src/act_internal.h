@@ -20,6 +20,7 @@
 #include "parc/mutex.h"
 #include "parc/park.h"
 #include "parc/pool.h"
+#include "parc/rwlock.h"
 #include "parc/sem.h"
 #include "parc/spinlock.h"
 #include "recycle.h"
@@ -52,6 +53,8 @@ typedef struct actor_ext {
 #define F_EXIT 4u      /* the running turn ends the actor (turn-private) */
 #define F_TRAP 8u      /* traps exits: a linked partner's exit comes as a
                         * PARC_ACT_EXIT message (act_link.c) */
+
+#define F_NAMED 16u    /* registered under a name (act_name.c) */
 
 /* The type of a link's notice: a parc_act_down_t that the receiving turn
  * turns into a PARC_ACT_EXIT message or an exit (act_link_deliver). */
@@ -109,6 +112,13 @@ struct parc_act_rt {
      * turns only when waited on. */
     PARC_CACHE_ALIGNED parc_park_word_t stop_seq;
     parc_atomic(uint32_t) stop_waiters;
+    /* The name registry (act_name.c), made at the first register:
+     * an act_names_t *, published by CAS. */
+    parc_atomic(uintptr_t) names;
+    /* Dead letters (act_name.c): counted; the hook is set before use. */
+    parc_atomic(uint64_t) dead;
+    void (*dead_fn)(parc_act_t *to, parc_msg_t *m, void *arg);
+    void *dead_arg;
     /* Actor memory: where every actor of this runtime lives (below). */
     parc_recycler_t slots;
 };
@@ -176,6 +186,22 @@ int act_watch(parc_act_t *watcher, parc_act_t *target, int32_t type);
  * is to get it (now a PARC_ACT_EXIT message), false when it was consumed
  * (disposed, and a made to exit when the partner's exit was abnormal). */
 bool act_link_deliver(parc_act_t *a, parc_msg_t *m);
+
+/* ---- act_name.c ----------------------------------------------------------- */
+
+typedef struct act_names act_names_t;
+
+/* a is stopping (F_STOPPED set) and F_NAMED: drop its name. */
+void act_name_drop(parc_act_rt_t *rt, parc_act_t *a);
+
+/* Free the registry with the runtime (names of actors still referenced
+ * included). */
+void act_names_free(parc_act_rt_t *rt);
+
+/* m can no longer reach `to` (which has stopped): count it and hand it
+ * to the runtime's hook, or dispose of it. The runtime's own messages
+ * (type < PARC_MSG_USER) are disposed uncounted. */
+void act_dead_letter(parc_act_t *to, parc_msg_t *m);
 
 /* ---- act_stop.c: the live table and waiting for stops --------------- */
 

@@ -85,7 +85,7 @@ static void delayed_fire(void *arg)
     parc_act_t *to = d->to;
     parc_act_rt_t *rt = act_rt_of(to);
     if (act_push(to, d->msg) != 0)
-        parc_msg_free(d->msg);
+        act_dead_letter(to, d->msg);
     free(d);
     /* The reference goes before the count, so that once quiesce sees the
      * runtime idle no timer still holds an actor (parc_act_rt_free would
@@ -157,6 +157,8 @@ int parc_act_rt_create(unsigned workers, parc_act_rt_t **out)
     parc_atomic_init(&rt->stopped, 0u);
     parc_atomic_init(&rt->stop_seq, 0u);
     parc_atomic_init(&rt->stop_waiters, 0u);
+    parc_atomic_init(&rt->names, (uintptr_t)0);
+    parc_atomic_init(&rt->dead, 0u);
     parc_mutex_init(&rt->lock, PARC_MUTEX_NORMAL);
     /* The slab's owner word is rt: act_rt_of. */
     if (parc_recycle_init_slab(&rt->slots, sizeof(parc_act_t), ACT_SLAB_BYTES,
@@ -220,6 +222,7 @@ void act_rt_teardown(parc_act_rt_t *rt)
     }
     parc_recycle_destroy_slab(&rt->slots);
     parc_mutex_destroy(&rt->lock);
+    act_names_free(rt);
     free(rt->live);
     for (actor_ext_t *x = rt->exts; x != NULL;) { /* still referenced */
         actor_ext_t *next = x->next;

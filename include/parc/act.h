@@ -282,6 +282,46 @@ PARC_API void parc_act_trap_exits(parc_act_t *self, bool trap);
  * blocks. */
 PARC_API parc_act_rt_t *parc_act_runtime(parc_act_t *a);
 
+/* ---- names and dead letters ------------------------------------------ */
+
+/** Register a under `name` (copied) in its runtime (Erlang's
+ * register/2): one name per actor, one actor per name; the registry
+ * holds a reference, and drops the name when a stops. Returns 0, EINVAL
+ * (NULL, empty name), EEXIST (name taken), EBUSY (a has a name), EPIPE
+ * (a has stopped), ENOMEM. Any thread; never blocks (a short lock). */
+PARC_API int parc_act_register(parc_act_t *a, const char *name);
+
+/** Drop a name. Returns 0, EINVAL (NULL), ESRCH (no such name). Any
+ * thread; never blocks (a short lock). */
+PARC_API int parc_act_unregister(parc_act_rt_t *rt, const char *name);
+
+/** The actor registered under name, in *out with a reference of its own
+ * (parc_act_release it); *out = NULL otherwise. Returns 0, EINVAL (NULL),
+ * ESRCH (no such name). Any thread; never blocks (a read lock). */
+PARC_API int parc_act_whereis(parc_act_rt_t *rt, const char *name,
+                              parc_act_t **out);
+
+/** Send m to the actor registered under name (whereis + parc_act_send).
+ * Returns as parc_act_send, or ESRCH (no such name; m stays the
+ * caller's). Any thread; blocks as parc_act_send. */
+PARC_API int parc_act_send_name(parc_act_rt_t *rt, const char *name,
+                                parc_msg_t *m);
+
+/** Dead letters: a user message (type >= PARC_MSG_USER) that can no
+ * longer reach its actor — queued when it stopped, or a timer's that
+ * fired after — is counted and given to fn(to, m, arg), which owns it
+ * (parc_msg_free it; an ask gets EPIPE then); with no hook (fn NULL, the
+ * default) it is disposed. A send to a stopped actor is not one: it
+ * returns EPIPE and the message stays the sender's. fn runs on the
+ * stopping actor's worker or the timer thread, and must not block. Set it
+ * before any actor could stop. Returns 0 or EINVAL (NULL rt). */
+PARC_API int parc_act_rt_on_dead_letter(
+    parc_act_rt_t *rt, void (*fn)(parc_act_t *to, parc_msg_t *m, void *arg),
+    void *arg);
+
+/** Dead letters so far (0 for NULL). Any thread; never blocks. */
+PARC_API uint64_t parc_act_rt_dead_letters(parc_act_rt_t *rt);
+
 /* ---- timers ------------------------------------------------------------ */
 
 /** Send m to a after delay_ns (relative), from the timer thread (not

@@ -33,5 +33,7 @@
 #include "parc/msg.h"
 #include "parc/actor.h"
 #include "parc/act.h"
+#include "parc/act_sup.h"
+#include "parc/act_msg.h"
 
 #endif /* PARC_PARC_H */

@@ -198,6 +198,11 @@ static void finish(parc_act_t *a)
      * Dekker with a blocked sender (claim raises space_waiters, then reads
      * the flags; we set F_STOPPED, then read space_waiters below). */
     parc_for(&a->flags, F_STOPPED, PARC_SEQ_CST);
+    /* The name goes first: once a monitor (a supervisor) hears of the
+     * stop, the name is free for a successor. seq_cst: F_STOPPED (just
+     * set) before this read; see parc_act_register. */
+    if (parc_load(&a->flags, PARC_SEQ_CST) & F_NAMED)
+        act_name_drop(rt, a);
     parc_mpsc_node_t *n;
     while (parc_mpsc_pop(&a->mbox, &n) == 0) { /* closed: never sleeps */
         if (n == &a->stop_node)
@@ -229,10 +234,6 @@ static void finish(parc_act_t *a)
         d = next;
     }
     act_live_remove(rt, a);
-    /* seq_cst: F_STOPPED (set above, seq_cst) before this read; see
-     * parc_act_register. */
-    if (parc_load(&a->flags, PARC_SEQ_CST) & F_NAMED)
-        act_name_drop(rt, a);
     act_stop_wake(rt); /* waiters find it stopped, told, nameless */
     /* The runtime's reference goes before the actor stops counting as
      * live, so that parc_act_rt_free, once it sees no actor live, sees

@@ -2,14 +2,17 @@
  * Private to the scheduled actors (src/act*.c): the actor and runtime
  * structures and what the files share.
  *
- *   act.c       an actor's life: spawn, send, turns, stop, monitors
+ *   act.c       an actor's life: spawn, send, turns, stop, monitors,
+ *               self and sender
  *   act_rt.c    the runtime: create/free, quiescence, timers
+ *   act_stop.c  the live table, waiting for a stop, shutdown
+ *   act_link.c  links and trapping exits
+ *   act_name.c  the name registry and dead letters
+ *   act_sup.c   supervisors (parc/act_sup.h)
+ *   act_msg.c   typed messages' send (parc/act_msg.h)
  *
  * Actor memory is the one recycling allocator's (recycle.h), as a slab
- * recycler; see "actor memory" below. Links, supervisors and the name
- * registry (issue 17) are meant to come as files of their own beside
- * these (act_link.c, act_sup.c, act_name.c), reaching the actor through
- * this header, and typed messages as macros in parc/msg.h.
+ * recycler; see "actor memory" below.
  */
 #ifndef PARC_SRC_ACT_INTERNAL_H
 #define PARC_SRC_ACT_INTERNAL_H
@@ -177,7 +180,7 @@ static inline void act_busy_dec(parc_act_rt_t *rt)
         parc_park_wake_all(&rt->busy);
 }
 
-/* ---- act_link.c ----------------------------------------------------------- */
+/* ---- act_link.c ---------------------------------------------------------- */
 
 /* Place a monitor of the given type (PARC_ACT_DOWN or ACT_LINK_DOWN). */
 int act_watch(parc_act_t *watcher, parc_act_t *target, int32_t type);
@@ -187,7 +190,7 @@ int act_watch(parc_act_t *watcher, parc_act_t *target, int32_t type);
  * (disposed, and a made to exit when the partner's exit was abnormal). */
 bool act_link_deliver(parc_act_t *a, parc_msg_t *m);
 
-/* ---- act_name.c ----------------------------------------------------------- */
+/* ---- act_name.c ---------------------------------------------------------- */
 
 typedef struct act_names act_names_t;
 

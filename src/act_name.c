@@ -278,7 +278,7 @@ void act_names_free(parc_act_rt_t *rt)
     free(t);
 }
 
-/* ---- dead letters ---------------------------------------------------------- */
+/* ---- dead letters -------------------------------------------------------- */
 
 void act_dead_letter(parc_act_t *to, parc_msg_t *m)
 {

@@ -71,7 +71,7 @@ void act_ext_remove(parc_act_rt_t *rt, actor_ext_t *x)
     parc_mutex_unlock(&rt->lock);
 }
 
-/* ---- waiting for a stop --------------------------------------------------- */
+/* ---- waiting for a stop -------------------------------------------------- */
 
 void act_stop_wake(parc_act_rt_t *rt)
 {

@@ -81,6 +81,24 @@
  * thread (for behaviours that block: I/O); the same API and protocol,
  * with "schedule" meaning "post to the actor's thread".
  *
+ * Self and sender: inside a behaviour, parc_act_self() is the actor and
+ * parc_act_sender() the actor that sent the message being handled (NULL
+ * when it came from outside an actor, a timer or the runtime): a reply
+ * needs no sender carried by hand.
+ *
+ * Waiting for a stop: parc_act_wait / _timed, and parc_act_stop_wait.
+ * parc_act_rt_shutdown stops every actor, waits for all of it and frees
+ * the runtime (parc_act_rt_free stays the non-blocking form: EBUSY).
+ *
+ * Links (Erlang's link/1): parc_act_link(a, b); an abnormal exit of one
+ * stops the other, unless it traps exits (parc_act_trap_exits), and then
+ * it receives a PARC_ACT_EXIT message. Supervisors are parc/act_sup.h.
+ *
+ * Names: parc_act_register / whereis / unregister / send_name; a name
+ * goes when its actor stops. Dead letters: a message that can no longer
+ * reach its stopped actor goes to the runtime's hook and counter
+ * (parc_act_rt_on_dead_letter), never silently freed.
+ *
  * Lifetime: parc_act_spawn hands the caller one reference; the runtime
  * holds another until the actor stops. parc_act_release drops one; the last
  * frees the actor. parc_act_rt_free requires every actor stopped and
@@ -145,10 +163,12 @@ PARC_API int parc_act_rt_create(unsigned workers, parc_act_rt_t **out);
 
 /** Stop the pool and timer thread and free the runtime. Every actor must
  * have stopped (pinned ones included) and every reference to one been
- * released (parc_act_release; down messages hold one each until freed),
- * and every timer fired or been cancelled; returns EBUSY otherwise
- * (nothing freed). Returns 0, EINVAL (NULL), EDEADLK (called from one of
- * rt's pool workers; a pinned actor's thread must not call it either).
+ * released (parc_act_release; down messages hold one each until freed,
+ * a registered name one until its actor stops), and every timer fired or
+ * been cancelled; returns EBUSY otherwise (nothing freed; the blocking
+ * form that stops and waits for everything is parc_act_rt_shutdown).
+ * Returns 0, EINVAL (NULL), EDEADLK (called from one of rt's pool
+ * workers; a pinned actor's thread must not call it either).
  * Blocks. */
 PARC_API int parc_act_rt_free(parc_act_rt_t *rt);
 

@@ -149,7 +149,7 @@ static const parc_stress_workload_t restarts_workload = {
     .name = "actor.restarts_racing_sends",
     .impl = "parc.act_sup",
     .description = "senders by name x a supervised pool with poison messages: "
-                   "handled + dead letters + refused = sent, a restart per poison",
+                   "handled + dead + refused = sent, a restart per poison",
     .max_threads = MAX_SENDERS,
     .run = restarts_run,
 };

@@ -9,6 +9,32 @@
 #include "act_internal.h"
 #include "msg_internal.h"
 
+/* The actor whose behaviour runs on this thread, and the sender of the
+ * message it is handling (one reference, dropped when the behaviour
+ * returns). Saved and restored around each call: a turn can run inside
+ * another (schedule's fallback when the pool has no memory). */
+static _Thread_local parc_act_t *cur_self;
+static _Thread_local parc_act_t *cur_sender;
+
+parc_act_t *parc_act_self(void)
+{
+    return cur_self;
+}
+
+parc_act_t *parc_act_sender(void)
+{
+    return cur_sender;
+}
+
+/* Drop the sender reference a message carries (parc_act_send from inside
+ * a behaviour retained it). */
+static void drop_sender(parc_msg_t *m)
+{
+    parc_act_t *s = m->sender_;
+    m->sender_ = NULL;
+    parc_act_release(s);
+}
+
 /* ---- references -------------------------------------------------------- */
 
 void parc_act_retain(parc_act_t *a)
@@ -26,6 +52,8 @@ void parc_act_release(parc_act_t *a)
     if (parc_fas(&a->refs, 1u, PARC_ACQ_REL) != 1u)
         return;
     parc_mpsc_destroy(&a->mbox);
+    if (a->ext != NULL)
+        act_ext_remove(act_rt_of(a), a->ext);
     free(a->ext); /* its pin, if any, is the runtime's (joined at free) */
     parc_recycle_slab_free(&act_rt_of(a)->slots, a);
 }
@@ -60,6 +88,19 @@ static void uncount(parc_act_t *a, parc_msg_t *m)
         parc_faa(&x->space, 1u, PARC_RELAXED); /* the wake's futex word */
         parc_park_wake_all(&x->space);
     }
+}
+
+/* Run a's behaviour on m with self and sender set. */
+static void behave(parc_act_t *a, parc_msg_t *m)
+{
+    parc_act_t *outer_self = cur_self, *outer_sender = cur_sender;
+    cur_self = a;
+    cur_sender = m->sender_; /* the behaviour owns m now */
+    m->sender_ = NULL;
+    a->fn(a, a->state, m);
+    parc_act_release(cur_sender);
+    cur_self = outer_self;
+    cur_sender = outer_sender;
 }
 
 /*
@@ -105,7 +146,9 @@ static bool proc_turn(parc_act_t *a)
         } else {
             parc_msg_t *m = msg_of(n);
             uncount(a, m);
-            a->fn(a, a->state, m);
+            /* A link's notice may be consumed (act_link.c). */
+            if (m->type != ACT_LINK_DOWN || act_link_deliver(a, m))
+                behave(a, m);
         }
         /* relaxed: F_EXIT is set by this turn only (above, or by the
          * behaviour through parc_act_exit). */
@@ -155,13 +198,19 @@ static void finish(parc_act_t *a)
      * Dekker with a blocked sender (claim raises space_waiters, then reads
      * the flags; we set F_STOPPED, then read space_waiters below). */
     parc_for(&a->flags, F_STOPPED, PARC_SEQ_CST);
+    /* The name goes first: once a monitor (a supervisor) hears of the
+     * stop, the name is free for a successor. seq_cst: F_STOPPED (just
+     * set) before this read; see parc_act_register. */
+    if (parc_load(&a->flags, PARC_SEQ_CST) & F_NAMED)
+        act_name_drop(rt, a);
     parc_mpsc_node_t *n;
     while (parc_mpsc_pop(&a->mbox, &n) == 0) { /* closed: never sleeps */
         if (n == &a->stop_node)
             continue;
         parc_msg_t *m = msg_of(n);
         uncount(a, m);
-        parc_msg_free(m);
+        drop_sender(m);
+        act_dead_letter(a, m);
     }
     /* Blocked senders: they will find the actor stopped. Only when some
      * may be parked (a futex wake per stop would cost a spawn ~40%). */
@@ -184,6 +233,8 @@ static void finish(parc_act_t *a)
         parc_act_release(w);
         d = next;
     }
+    act_live_remove(rt, a);
+    act_stop_wake(rt); /* waiters find it stopped, told, nameless */
     /* The runtime's reference goes before the actor stops counting as
      * live, so that parc_act_rt_free, once it sees no actor live, sees
      * every slot the runtime held given back. */
@@ -229,9 +280,20 @@ int parc_act_spawn(parc_act_rt_t *rt, parc_act_fn fn, void *state,
     parc_atomic_init(&a->flags, 0u);
     a->exit_status = 0;
     a->stop_status = 0;
+    int lrc = act_live_add(rt, a);
+    if (lrc != 0) {
+        free(x);
+        parc_recycle_slab_free(&rt->slots, a);
+        parc_faa(&rt->stopped, 1u, PARC_RELEASE); /* as finish does */
+        return lrc;
+    }
+    if (x != NULL)
+        act_ext_add(rt, x);
     if (pinned) {
         pin_t *pin = malloc(sizeof *pin);
         if (pin == NULL) {
+            act_live_remove(rt, a);
+            act_ext_remove(rt, x);
             free(x);
             parc_recycle_slab_free(&rt->slots, a);
             parc_faa(&rt->stopped, 1u, PARC_RELEASE); /* as finish does */
@@ -242,6 +304,8 @@ int parc_act_spawn(parc_act_rt_t *rt, parc_act_fn fn, void *state,
         if (pthread_create(&pin->thread, NULL, pin_main, a) != 0) {
             parc_sem_destroy(&pin->sem);
             free(pin);
+            act_live_remove(rt, a);
+            act_ext_remove(rt, x);
             free(x);
             parc_recycle_slab_free(&rt->slots, a);
             parc_faa(&rt->stopped, 1u, PARC_RELEASE); /* as finish does */
@@ -327,7 +391,12 @@ static int send_common(parc_act_t *a, parc_msg_t *m, bool wait,
             return rc;
         m->flags_ |= PARC_MSG_COUNTED_;
     }
+    m->sender_ = cur_self; /* the reference is taken before the push
+                            * publishes m: the receiver may drop it */
+    parc_act_retain(cur_self);
     int rc = act_push(a, m);
+    if (rc != 0)
+        drop_sender(m);
     if (rc != 0 && (m->flags_ & PARC_MSG_COUNTED_)) {
         m->flags_ &= ~PARC_MSG_COUNTED_;
         parc_fas(&a->ext->count, 1u, PARC_RELAXED);
@@ -427,12 +496,17 @@ static void down_dispose(parc_msg_t *m)
 
 int parc_act_monitor(parc_act_t *watcher, parc_act_t *target)
 {
+    return act_watch(watcher, target, PARC_ACT_DOWN);
+}
+
+int act_watch(parc_act_t *watcher, parc_act_t *target, int32_t type)
+{
     if (watcher == NULL || target == NULL)
         return EINVAL;
     parc_act_down_t *d = malloc(sizeof *d);
     if (d == NULL)
         return ENOMEM;
-    parc_msg_init(&d->msg, PARC_ACT_DOWN, down_dispose);
+    parc_msg_init(&d->msg, type, down_dispose);
     parc_act_retain(target);
     parc_act_retain(watcher);
     d->who = target;

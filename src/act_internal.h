@@ -2,14 +2,17 @@
  * Private to the scheduled actors (src/act*.c): the actor and runtime
  * structures and what the files share.
  *
- *   act.c       an actor's life: spawn, send, turns, stop, monitors
+ *   act.c       an actor's life: spawn, send, turns, stop, monitors,
+ *               self and sender
  *   act_rt.c    the runtime: create/free, quiescence, timers
+ *   act_stop.c  the live table, waiting for a stop, shutdown
+ *   act_link.c  links and trapping exits
+ *   act_name.c  the name registry and dead letters
+ *   act_sup.c   supervisors (parc/act_sup.h)
+ *   act_msg.c   typed messages' send (parc/act_msg.h)
  *
  * Actor memory is the one recycling allocator's (recycle.h), as a slab
- * recycler; see "actor memory" below. Links, supervisors and the name
- * registry (issue 17) are meant to come as files of their own beside
- * these (act_link.c, act_sup.c, act_name.c), reaching the actor through
- * this header, and typed messages as macros in parc/msg.h.
+ * recycler; see "actor memory" below.
  */
 #ifndef PARC_SRC_ACT_INTERNAL_H
 #define PARC_SRC_ACT_INTERNAL_H
@@ -20,6 +23,7 @@
 #include "parc/mutex.h"
 #include "parc/park.h"
 #include "parc/pool.h"
+#include "parc/rwlock.h"
 #include "parc/sem.h"
 #include "parc/spinlock.h"
 #include "recycle.h"
@@ -41,12 +45,23 @@ typedef struct actor_ext {
     parc_atomic(uint32_t) count;      /* counted messages queued */
     parc_atomic(uint32_t) space_waiters;
     parc_park_word_t space;           /* bumped when room appears */
+    /* In rt->exts, under rt->lock: parc_act_rt_shutdown frees those of
+     * actors still referenced when the runtime goes. */
+    struct actor_ext *next, *prev;
 } actor_ext_t;
 
 /* flags bits */
 #define F_STOP_SENT 1u /* the stop message went out (one stopper) */
 #define F_STOPPED 2u   /* stopped: exit_status is final */
 #define F_EXIT 4u      /* the running turn ends the actor (turn-private) */
+#define F_TRAP 8u      /* traps exits: a linked partner's exit comes as a
+                        * PARC_ACT_EXIT message (act_link.c) */
+
+#define F_NAMED 16u    /* registered under a name (act_name.c) */
+
+/* The type of a link's notice: a parc_act_down_t that the receiving turn
+ * turns into a PARC_ACT_EXIT message or an exit (act_link_deliver). */
+#define ACT_LINK_DOWN 3
 
 struct parc_act {
     parc_mpsc_t mbox;                 /* two cache-aligned lines */
@@ -63,6 +78,8 @@ struct parc_act {
                                        * F_STOPPED is set */
     int stop_status;                  /* written by the one stopper before
                                        * it pushes stop_node */
+    uint32_t live_ix;                 /* its index in rt->live, under
+                                       * rt->lock, while not stopped */
 };
 
 /* Three lines: idle memory per actor is this plus its share of a slab's
@@ -86,6 +103,25 @@ struct parc_act_rt {
     /* Pinned actors' threads, under lock. */
     PARC_CACHE_ALIGNED parc_mutex_t lock;
     pin_t *pins;
+    /* Every actor not yet stopped, under lock (act_stop.c): what
+     * parc_act_rt_shutdown stops. Each knows its index (live_ix); removal
+     * moves the last into the hole. closing refuses new spawns. */
+    parc_act_t **live;
+    uint32_t nlive, cap_live;
+    actor_ext_t *exts;          /* every ext of an unreleased actor */
+    bool closing;
+    /* Bumped (and woken) by each stop while someone waits in
+     * parc_act_wait (stop_waiters); its own line: written by stopping
+     * turns only when waited on. */
+    PARC_CACHE_ALIGNED parc_park_word_t stop_seq;
+    parc_atomic(uint32_t) stop_waiters;
+    /* The name registry (act_name.c), made at the first register:
+     * an act_names_t *, published by CAS. */
+    parc_atomic(uintptr_t) names;
+    /* Dead letters (act_name.c): counted; the hook is set before use. */
+    parc_atomic(uint64_t) dead;
+    void (*dead_fn)(parc_act_t *to, parc_msg_t *m, void *arg);
+    void *dead_arg;
     /* Actor memory: where every actor of this runtime lives (below). */
     parc_recycler_t slots;
 };
@@ -143,5 +179,54 @@ static inline void act_busy_dec(parc_act_rt_t *rt)
         parc_load(&rt->qwaiters, PARC_SEQ_CST) != 0)
         parc_park_wake_all(&rt->busy);
 }
+
+/* ---- act_link.c ---------------------------------------------------------- */
+
+/* Place a monitor of the given type (PARC_ACT_DOWN or ACT_LINK_DOWN). */
+int act_watch(parc_act_t *watcher, parc_act_t *target, int32_t type);
+
+/* In a's turn, a link notice m arrived: returns true when the behaviour
+ * is to get it (now a PARC_ACT_EXIT message), false when it was consumed
+ * (disposed, and a made to exit when the partner's exit was abnormal). */
+bool act_link_deliver(parc_act_t *a, parc_msg_t *m);
+
+/* ---- act_name.c ---------------------------------------------------------- */
+
+typedef struct act_names act_names_t;
+
+/* a is stopping (F_STOPPED set) and F_NAMED: drop its name. */
+void act_name_drop(parc_act_rt_t *rt, parc_act_t *a);
+
+/* Free the registry with the runtime (names of actors still referenced
+ * included). */
+void act_names_free(parc_act_rt_t *rt);
+
+/* m can no longer reach `to` (which has stopped): count it and hand it
+ * to the runtime's hook, or dispose of it. The runtime's own messages
+ * (type < PARC_MSG_USER) are disposed uncounted. */
+void act_dead_letter(parc_act_t *to, parc_msg_t *m);
+
+/* ---- act_stop.c: the live table and waiting for stops --------------- */
+
+/* Enter a newly spawned actor in rt->live. Returns 0, ENOMEM, or EPIPE
+ * (the runtime is shutting down). */
+int act_live_add(parc_act_rt_t *rt, parc_act_t *a);
+
+/* Enter / remove an actor's ext in rt->exts (spawn / last release). */
+void act_ext_add(parc_act_rt_t *rt, actor_ext_t *x);
+void act_ext_remove(parc_act_rt_t *rt, actor_ext_t *x);
+
+/* Take a stopping actor out of rt->live (finish, before it stops
+ * counting as live). */
+void act_live_remove(parc_act_rt_t *rt, parc_act_t *a);
+
+/* Wake parc_act_wait's waiters: a stop is final (F_STOPPED set with
+ * seq_cst before this call) and its monitors told. */
+void act_stop_wake(parc_act_rt_t *rt);
+
+/* act_rt.c: free everything of a runtime whose actors have all stopped
+ * and which is quiescent (the slabs go, whoever still holds a
+ * reference). */
+void act_rt_teardown(parc_act_rt_t *rt);
 
 #endif /* PARC_SRC_ACT_INTERNAL_H */

@@ -85,7 +85,7 @@ static void delayed_fire(void *arg)
     parc_act_t *to = d->to;
     parc_act_rt_t *rt = act_rt_of(to);
     if (act_push(to, d->msg) != 0)
-        parc_msg_free(d->msg);
+        act_dead_letter(to, d->msg);
     free(d);
     /* The reference goes before the count, so that once quiesce sees the
      * runtime idle no timer still holds an actor (parc_act_rt_free would
@@ -106,6 +106,7 @@ int parc_act_rt_send_after(parc_act_rt_t *rt, int64_t delay_ns,
         return ENOMEM;
     d->to = a;
     d->msg = m;
+    m->sender_ = NULL; /* a timer's message has no sending actor */
     parc_act_retain(a);
     act_busy_inc(rt); /* a pending timer keeps the runtime from quiescing */
     int rc = parc_timers_add(rt->timers, when, delayed_fire, d, id);
@@ -154,6 +155,10 @@ int parc_act_rt_create(unsigned workers, parc_act_rt_t **out)
     parc_atomic_init(&rt->busy, 0u);
     parc_atomic_init(&rt->qwaiters, 0u);
     parc_atomic_init(&rt->stopped, 0u);
+    parc_atomic_init(&rt->stop_seq, 0u);
+    parc_atomic_init(&rt->stop_waiters, 0u);
+    parc_atomic_init(&rt->names, (uintptr_t)0);
+    parc_atomic_init(&rt->dead, 0u);
     parc_mutex_init(&rt->lock, PARC_MUTEX_NORMAL);
     /* The slab's owner word is rt: act_rt_of. */
     if (parc_recycle_init_slab(&rt->slots, sizeof(parc_act_t), ACT_SLAB_BYTES,
@@ -200,6 +205,12 @@ int parc_act_rt_free(parc_act_rt_t *rt)
     }
     if (busy)
         return EBUSY;
+    act_rt_teardown(rt);
+    return 0;
+}
+
+void act_rt_teardown(parc_act_rt_t *rt)
+{
     parc_timers_free(rt->timers); /* joins a delivery still running */
     parc_pool_free(rt->pool); /* every turn has run to its end */
     for (pin_t *p = rt->pins; p != NULL;) {
@@ -211,6 +222,12 @@ int parc_act_rt_free(parc_act_rt_t *rt)
     }
     parc_recycle_destroy_slab(&rt->slots);
     parc_mutex_destroy(&rt->lock);
+    act_names_free(rt);
+    free(rt->live);
+    for (actor_ext_t *x = rt->exts; x != NULL;) { /* still referenced */
+        actor_ext_t *next = x->next;
+        free(x);
+        x = next;
+    }
     free(rt);
-    return 0;
 }

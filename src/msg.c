@@ -24,6 +24,7 @@ int parc_msg_init(parc_msg_t *m, int32_t type, void (*dispose)(parc_msg_t *))
     m->flags_ = 0;
     m->dispose = dispose;
     m->reply_ = NULL;
+    m->sender_ = NULL;
     return 0;
 }
 

@@ -81,6 +81,24 @@
  * thread (for behaviours that block: I/O); the same API and protocol,
  * with "schedule" meaning "post to the actor's thread".
  *
+ * Self and sender: inside a behaviour, parc_act_self() is the actor and
+ * parc_act_sender() the actor that sent the message being handled (NULL
+ * when it came from outside an actor, a timer or the runtime): a reply
+ * needs no sender carried by hand.
+ *
+ * Waiting for a stop: parc_act_wait / _timed, and parc_act_stop_wait.
+ * parc_act_rt_shutdown stops every actor, waits for all of it and frees
+ * the runtime (parc_act_rt_free stays the non-blocking form: EBUSY).
+ *
+ * Links (Erlang's link/1): parc_act_link(a, b); an abnormal exit of one
+ * stops the other, unless it traps exits (parc_act_trap_exits), and then
+ * it receives a PARC_ACT_EXIT message. Supervisors are parc/act_sup.h.
+ *
+ * Names: parc_act_register / whereis / unregister / send_name; a name
+ * goes when its actor stops. Dead letters: a message that can no longer
+ * reach its stopped actor goes to the runtime's hook and counter
+ * (parc_act_rt_on_dead_letter), never silently freed.
+ *
  * Lifetime: parc_act_spawn hands the caller one reference; the runtime
  * holds another until the actor stops. parc_act_release drops one; the last
  * frees the actor. parc_act_rt_free requires every actor stopped and
@@ -104,6 +122,11 @@ PARC_BEGIN_DECLS
 /** The type of a monitor's "down" message (parc_act_down_t); below
  * PARC_MSG_USER, with the runtime's other types. */
 #define PARC_ACT_DOWN 2
+
+/** The type of the message a linked partner's exit brings to an actor
+ * that traps exits (a parc_act_down_t: who and status); see
+ * parc_act_link. Types 3 and 5-15 are the runtime's too. */
+#define PARC_ACT_EXIT 4
 
 typedef struct parc_act_rt parc_act_rt_t;
 typedef struct parc_act parc_act_t;
@@ -140,12 +163,24 @@ PARC_API int parc_act_rt_create(unsigned workers, parc_act_rt_t **out);
 
 /** Stop the pool and timer thread and free the runtime. Every actor must
  * have stopped (pinned ones included) and every reference to one been
- * released (parc_act_release; down messages hold one each until freed),
- * and every timer fired or been cancelled; returns EBUSY otherwise
- * (nothing freed). Returns 0, EINVAL (NULL), EDEADLK (called from one of
- * rt's pool workers; a pinned actor's thread must not call it either).
+ * released (parc_act_release; down messages hold one each until freed,
+ * a registered name one until its actor stops), and every timer fired or
+ * been cancelled; returns EBUSY otherwise (nothing freed; the blocking
+ * form that stops and waits for everything is parc_act_rt_shutdown).
+ * Returns 0, EINVAL (NULL), EDEADLK (called from one of rt's pool
+ * workers; a pinned actor's thread must not call it either).
  * Blocks. */
 PARC_API int parc_act_rt_free(parc_act_rt_t *rt);
+
+/** Stop every actor (with `status`, each after the messages already sent
+ * to it), refuse new spawns (EPIPE), wait until every actor has stopped
+ * and the runtime is quiescent (timers pending are waited for), then free
+ * the runtime as parc_act_rt_free does. Unlike parc_act_rt_free it never
+ * answers EBUSY: references still held to its actors die with it (do not
+ * use them afterwards). Returns 0, EINVAL (NULL), EDEADLK (called from
+ * one of rt's workers or from inside a behaviour; rt is untouched).
+ * Blocks; any other thread. */
+PARC_API int parc_act_rt_shutdown(parc_act_rt_t *rt, int status);
 
 /** Wait until the runtime is quiescent: no turn scheduled or running and
  * no timer pending (every actor stopped, or idle with an empty mailbox).
@@ -205,6 +240,38 @@ PARC_API void parc_act_exit(parc_act_t *self, int status);
  * EPIPE (already stopped). Any thread; never blocks. */
 PARC_API int parc_act_stop(parc_act_t *a, int status);
 
+/** Wait until a has stopped (by anyone); then *status (when not NULL)
+ * gets its exit status. When it returns 0 the actor's mailbox is closed
+ * and its monitors have been sent their "down"; the caller's reference
+ * still needs parc_act_release. _timed: ETIMEDOUT after timeout_ns
+ * (EINVAL when negative); the try form is parc_act_stopped. Returns 0,
+ * EINVAL (NULL), EDEADLK (a is the calling behaviour's own actor, or the
+ * caller is one of the runtime's pool workers, whose blocking could keep
+ * a's last turn from running). Blocks (spins, then parks); outside
+ * threads and pinned actors. */
+PARC_API int parc_act_wait(parc_act_t *a, int *status);
+PARC_API int parc_act_wait_timed(parc_act_t *a, int *status,
+                                 int64_t timeout_ns);
+
+/** parc_act_stop(a, status) then parc_act_wait(a, exit_status): stop and
+ * wait for the stop (also when a was stopped already; *exit_status then
+ * gets the first stop's status). Returns as parc_act_wait. Blocks. */
+PARC_API int parc_act_stop_wait(parc_act_t *a, int status, int *exit_status);
+
+/** The actor whose behaviour is running on the calling thread, or NULL
+ * outside a behaviour. Borrowed: valid while the behaviour runs. Any
+ * thread; never blocks. */
+PARC_API parc_act_t *parc_act_self(void);
+
+/** Inside a behaviour: the actor that sent the message being handled,
+ * when it was sent by parc_act_send/_try/_timed/ask from inside a
+ * behaviour; NULL when it came from outside an actor, from a timer, or
+ * from the runtime (a monitor's down), and outside a behaviour. Borrowed
+ * (the message carried a reference, dropped when the behaviour returns):
+ * parc_act_retain it to keep it longer. Sending from a behaviour costs
+ * that reference (one atomic increment). Never blocks. */
+PARC_API parc_act_t *parc_act_sender(void);
+
 /** True once a has stopped; then *status (when not NULL) gets its exit
  * status. Any thread; never blocks. */
 PARC_API bool parc_act_stopped(parc_act_t *a, int *status);
@@ -215,9 +282,65 @@ PARC_API bool parc_act_stopped(parc_act_t *a, int *status);
  * it. Any thread; never blocks. */
 PARC_API int parc_act_monitor(parc_act_t *watcher, parc_act_t *target);
 
+/** Link a and b (Erlang's link/1): when either stops, the other gets a
+ * notice, in order with its other messages. An actor that traps exits
+ * (parc_act_trap_exits) receives it as a parc_act_down_t of type
+ * PARC_ACT_EXIT (free it with parc_msg_free); one that does not is
+ * stopped with the same status when the status is abnormal (not 0) and
+ * ignores a normal one. A link to an actor already stopped notifies at
+ * once. Links cannot be undone. Returns 0, EINVAL (NULL, a == b), ENOMEM
+ * (possibly after the first half: then only b's stop reaches a). Any
+ * thread; never blocks. */
+PARC_API int parc_act_link(parc_act_t *a, parc_act_t *b);
+
+/** Inside a behaviour, on self only: trap exits (true) or not (false,
+ * the default); see parc_act_link. Takes effect for the notices popped
+ * after this call. Never blocks. */
+PARC_API void parc_act_trap_exits(parc_act_t *self, bool trap);
+
 /** The runtime an actor belongs to (NULL for NULL). Any thread; never
  * blocks. */
 PARC_API parc_act_rt_t *parc_act_runtime(parc_act_t *a);
+
+/* ---- names and dead letters ------------------------------------------ */
+
+/** Register a under `name` (copied) in its runtime (Erlang's
+ * register/2): one name per actor, one actor per name; the registry
+ * holds a reference, and drops the name when a stops. Returns 0, EINVAL
+ * (NULL, empty name), EEXIST (name taken), EBUSY (a has a name), EPIPE
+ * (a has stopped), ENOMEM. Any thread; never blocks (a short lock). */
+PARC_API int parc_act_register(parc_act_t *a, const char *name);
+
+/** Drop a name. Returns 0, EINVAL (NULL), ESRCH (no such name). Any
+ * thread; never blocks (a short lock). */
+PARC_API int parc_act_unregister(parc_act_rt_t *rt, const char *name);
+
+/** The actor registered under name, in *out with a reference of its own
+ * (parc_act_release it); *out = NULL otherwise. Returns 0, EINVAL (NULL),
+ * ESRCH (no such name). Any thread; never blocks (a read lock). */
+PARC_API int parc_act_whereis(parc_act_rt_t *rt, const char *name,
+                              parc_act_t **out);
+
+/** Send m to the actor registered under name (whereis + parc_act_send).
+ * Returns as parc_act_send, or ESRCH (no such name; m stays the
+ * caller's). Any thread; blocks as parc_act_send. */
+PARC_API int parc_act_send_name(parc_act_rt_t *rt, const char *name,
+                                parc_msg_t *m);
+
+/** Dead letters: a user message (type >= PARC_MSG_USER) that can no
+ * longer reach its actor — queued when it stopped, or a timer's that
+ * fired after — is counted and given to fn(to, m, arg), which owns it
+ * (parc_msg_free it; an ask gets EPIPE then); with no hook (fn NULL, the
+ * default) it is disposed. A send to a stopped actor is not one: it
+ * returns EPIPE and the message stays the sender's. fn runs on the
+ * stopping actor's worker or the timer thread, and must not block. Set it
+ * before any actor could stop. Returns 0 or EINVAL (NULL rt). */
+PARC_API int parc_act_rt_on_dead_letter(
+    parc_act_rt_t *rt, void (*fn)(parc_act_t *to, parc_msg_t *m, void *arg),
+    void *arg);
+
+/** Dead letters so far (0 for NULL). Any thread; never blocks. */
+PARC_API uint64_t parc_act_rt_dead_letters(parc_act_rt_t *rt);
 
 /* ---- timers ------------------------------------------------------------ */
 

@@ -59,6 +59,9 @@ struct parc_msg {
     uint32_t flags_;                   /* runtime's */
     void (*dispose)(parc_msg_t *m);    /* called by parc_msg_free; NULL: none */
     parc_future_t *reply_;             /* ask: the asker's future, or NULL */
+    void *sender_;                     /* runtime's: the scheduled actor
+                                        * (parc/act.h) that sent it, one
+                                        * reference, or NULL */
 };
 
 /** The message embedding header `m` as `member` (container_of). */

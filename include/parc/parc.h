@@ -34,6 +34,8 @@
 #include "parc/msg.h"
 #include "parc/actor.h"
 #include "parc/act.h"
+#include "parc/act_sup.h"
+#include "parc/act_msg.h"
 
 #include "parc/chan.h"
 #include "parc/chan_timer.h"

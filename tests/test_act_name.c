@@ -1,0 +1,178 @@
+/*
+ * Unit tests for parc/act.h's name registry and dead letters: register,
+ * whereis, send by name, unregister, the name dropped when its actor
+ * stops; the messages left in a stopping actor's mailbox and a timer's
+ * that fires after the stop reach the dead-letter hook and its counter,
+ * each exactly once, none lost (handled + dead = sent).
+ */
+#include <stdint.h>
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "parc/act.h"
+#include "parc/event.h"
+#include "testutil.h"
+
+enum { T_WORK = PARC_MSG_USER };
+
+static parc_atomic(int) handled;
+
+static void slow(parc_act_t *self, void *state, parc_msg_t *m)
+{
+    (void)self;
+    (void)state;
+    usleep(50);
+    parc_faa(&handled, 1, PARC_RELAXED); /* a count */
+    parc_msg_free(m);
+}
+
+static parc_msg_t *work(void)
+{
+    parc_msg_t *m;
+    ck_assert_int_eq(parc_msg_new(T_WORK, NULL, 0, &m), 0);
+    return m;
+}
+
+START_TEST(names_register_find_send_and_drop_at_stop)
+{
+    parc_act_rt_t *rt;
+    ck_assert_int_eq(parc_act_rt_create(2, &rt), 0);
+    parc_atomic_init(&handled, 0);
+    parc_act_t *a, *b, *found;
+    ck_assert_int_eq(parc_act_spawn(rt, slow, NULL, NULL, &a), 0);
+    ck_assert_int_eq(parc_act_spawn(rt, slow, NULL, NULL, &b), 0);
+    ck_assert_int_eq(parc_act_whereis(rt, "a", &found), ESRCH);
+    ck_assert_ptr_null(found);
+    ck_assert_int_eq(parc_act_register(a, "a"), 0);
+    ck_assert_int_eq(parc_act_register(b, "a"), EEXIST);
+    ck_assert_int_eq(parc_act_register(a, "other"), EBUSY);
+    ck_assert_int_eq(parc_act_register(a, ""), EINVAL);
+    ck_assert_int_eq(parc_act_whereis(rt, "a", &found), 0);
+    ck_assert_ptr_eq(found, a);
+    parc_act_release(found);
+    /* Many names: the table grows, every one is still found. */
+    char name[32];
+    enum { MANY = 300 };
+    parc_act_t *many[MANY];
+    for (int i = 0; i < MANY; i++) {
+        ck_assert_int_eq(parc_act_spawn(rt, slow, NULL, NULL, &many[i]), 0);
+        snprintf(name, sizeof name, "w%d", i);
+        ck_assert_int_eq(parc_act_register(many[i], name), 0);
+    }
+    for (int i = 0; i < MANY; i++) {
+        snprintf(name, sizeof name, "w%d", i);
+        ck_assert_int_eq(parc_act_whereis(rt, name, &found), 0);
+        ck_assert_ptr_eq(found, many[i]);
+        parc_act_release(found);
+        ck_assert_int_eq(parc_act_send_name(rt, name, work()), 0);
+    }
+    parc_msg_t *m = work();
+    ck_assert_int_eq(parc_act_send_name(rt, "nobody", m), ESRCH);
+    parc_msg_free(m);
+    ck_assert_int_eq(parc_act_send_name(rt, "a", work()), 0);
+    ck_assert_int_eq(parc_act_unregister(rt, "a"), 0);
+    ck_assert_int_eq(parc_act_unregister(rt, "a"), ESRCH);
+    ck_assert_int_eq(parc_act_whereis(rt, "a", &found), ESRCH);
+    ck_assert_int_eq(parc_act_register(b, "a"), 0); /* free again */
+    /* A stop drops the name (by the time the stop can be waited for). */
+    ck_assert_int_eq(parc_act_stop_wait(b, 0, NULL), 0);
+    ck_assert_int_eq(parc_act_whereis(rt, "a", &found), ESRCH);
+    ck_assert_int_eq(parc_act_register(b, "b"), EPIPE);
+    ck_assert_int_eq(parc_act_rt_quiesce(rt), 0);
+    ck_assert_int_eq(parc_load(&handled, PARC_RELAXED), MANY + 1);
+    for (int i = 0; i < MANY; i++)
+        ck_assert_int_eq(parc_act_stop(many[i], 0), 0);
+    ck_assert_int_eq(parc_act_stop(a, 0), 0);
+    ck_assert_int_eq(parc_act_rt_quiesce(rt), 0);
+    for (int i = 0; i < MANY; i++) {
+        snprintf(name, sizeof name, "w%d", i);
+        ck_assert_int_eq(parc_act_whereis(rt, name, &found), ESRCH);
+        parc_act_release(many[i]);
+    }
+    parc_act_release(a);
+    parc_act_release(b);
+    ck_assert_int_eq(parc_act_rt_free(rt), 0); /* no reference kept */
+}
+END_TEST
+
+typedef struct dead_log {
+    parc_atomic(int) n;
+    parc_act_t *to;
+} dead_log_t;
+
+static void on_dead(parc_act_t *to, parc_msg_t *m, void *arg)
+{
+    dead_log_t *d = arg;
+    ck_assert_int_eq(m->type, T_WORK);
+    d->to = to;
+    parc_faa(&d->n, 1, PARC_RELAXED); /* a count */
+    parc_msg_free(m);
+}
+
+static parc_event_t gate;
+
+/* Waits at the gate on its first message, exits after its tenth. */
+static void gated(parc_act_t *self, void *state, parc_msg_t *m)
+{
+    (void)state;
+    int n = parc_faa(&handled, 1, PARC_RELAXED) + 1; /* a count */
+    if (n == 1)
+        ck_assert_int_eq(parc_event_wait_timed(&gate, PARC_TEST_PATIENCE_NS),
+                         0);
+    if (n == 10)
+        parc_act_exit(self, 1);
+    parc_msg_free(m);
+}
+
+START_TEST(dead_letters_reach_the_hook_none_lost)
+{
+    parc_act_rt_t *rt;
+    ck_assert_int_eq(parc_act_rt_create(2, &rt), 0);
+    dead_log_t d;
+    parc_atomic_init(&d.n, 0);
+    d.to = NULL;
+    ck_assert_int_eq(parc_act_rt_on_dead_letter(rt, on_dead, &d), 0);
+    parc_atomic_init(&handled, 0);
+    parc_event_init(&gate);
+    parc_act_t *a;
+    ck_assert_int_eq(parc_act_spawn(rt, gated, NULL, NULL, &a), 0);
+    enum { SENT = 2000 };
+    for (int i = 0; i < SENT; i++)
+        ck_assert_int_eq(parc_act_send(a, work()), 0);
+    parc_event_set(&gate);
+    ck_assert_int_eq(parc_act_wait(a, NULL), 0);
+    /* A timer's message that fires after the stop is one too. */
+    ck_assert_int_eq(
+        parc_act_rt_send_after(rt, PARC_NS_PER_MS, a, work(), NULL), 0);
+    ck_assert_int_eq(parc_act_rt_quiesce(rt), 0);
+    ck_assert_int_eq(parc_load(&handled, PARC_RELAXED), 10);
+    ck_assert_int_eq(parc_load(&d.n, PARC_RELAXED), SENT - 10 + 1);
+    ck_assert_uint_eq(parc_act_rt_dead_letters(rt), SENT - 10 + 1);
+    ck_assert_ptr_eq(d.to, a);
+    /* A send to the stopped actor is refused, not a dead letter. */
+    parc_msg_t *m = work();
+    ck_assert_int_eq(parc_act_send(a, m), EPIPE);
+    parc_msg_free(m);
+    ck_assert_uint_eq(parc_act_rt_dead_letters(rt), SENT - 10 + 1);
+    parc_act_release(a);
+    ck_assert_int_eq(parc_act_rt_free(rt), 0);
+    parc_event_destroy(&gate);
+}
+END_TEST
+
+static Suite *act_name_suite(void)
+{
+    Suite *s = suite_create("act_name");
+    TCase *tc = tcase_create("core");
+    tcase_set_timeout(tc, 60 * PARC_SLOWDOWN);
+    tcase_add_test(tc, names_register_find_send_and_drop_at_stop);
+    tcase_add_test(tc, dead_letters_reach_the_hook_none_lost);
+    suite_add_tcase(s, tc);
+    return s;
+}
+
+int main(void)
+{
+    return parc_test_run(act_name_suite());
+}

@@ -528,24 +528,35 @@ START_TEST(sleep_parks_on_a_timer)
 }
 END_TEST
 
+typedef struct timed_pair {
+    parc_sem_t sem;
+    parc_event_t timed_out; /* the first wait has returned ETIMEDOUT */
+} timed_pair_t;
+
 static void timed_waiter(void *arg)
 {
-    parc_sem_t *s = arg;
+    timed_pair_t *t = arg;
     int64_t t0 = parc_now_ns();
-    ck_assert_int_eq(parc_sem_acquire_timed(s, 1, 20 * PARC_NS_PER_MS), ETIMEDOUT);
+    ck_assert_int_eq(parc_sem_acquire_timed(&t->sem, 1, 20 * PARC_NS_PER_MS), ETIMEDOUT);
     ck_assert_int_ge(parc_now_ns() - t0, 20 * PARC_NS_PER_MS); /* never early */
-    ck_assert_int_eq(parc_sem_acquire_timed(s, 1, PARC_TEST_PATIENCE_NS), 0);
+    parc_event_set(&t->timed_out);
+    ck_assert_int_eq(parc_sem_acquire_timed(&t->sem, 1, PARC_TEST_PATIENCE_NS), 0);
 }
 
 START_TEST(timed_waits_time_out_and_wake)
 {
     parc_pool_t *p = make_pool(1);
-    parc_sem_t s;
-    parc_sem_init(&s, 0);
+    timed_pair_t t;
+    parc_sem_init(&t.sem, 0);
+    parc_event_init(&t.timed_out);
     parc_fiber_t *f;
-    ck_assert_int_eq(parc_fiber_spawn(p, timed_waiter, &s, NULL, &f), 0);
-    parc_sleep_ns(100 * PARC_NS_PER_MS);
-    parc_sem_release(&s, 1);
+    ck_assert_int_eq(parc_fiber_spawn(p, timed_waiter, &t, NULL, &f), 0);
+    /* Release only after the timed wait has ended: on a loaded machine the
+     * fiber may start later than any fixed sleep. Then the permit must
+     * wake the fiber parked in its second wait. */
+    ck_assert_int_eq(parc_event_wait_timed(&t.timed_out, PARC_TEST_PATIENCE_NS), 0);
+    parc_sleep_ns(10 * PARC_NS_PER_MS);
+    parc_sem_release(&t.sem, 1);
     ck_assert_int_eq(parc_fiber_join(f), 0);
     parc_fiber_free(f);
     parc_pool_free(p);

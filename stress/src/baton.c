@@ -64,6 +64,7 @@ typedef struct bt_thread {
     int status;
     int64_t prio;
     unsigned run_len; /* consecutive choices */
+    uint64_t ready_since; /* B.steps when it last ran or became runnable */
 } bt_thread_t;
 
 typedef struct baton {
@@ -84,6 +85,7 @@ typedef struct baton {
     int holder; /* participant holding the baton, -1 none */
     int last;   /* last chosen */
     int64_t floor; /* next starvation-guard priority (below all others) */
+    int64_t ceiling; /* highest passed-over-guard priority given (above all others) */
     uint64_t change[BATON_MAX_DEPTH];
     unsigned changes, next_change;
     uint64_t steps, switches, parks, hash;
@@ -138,11 +140,33 @@ static int choose_by_chooser(int current)
     return list[B.opt.chooser(B.opt.chooser_ctx, kind, n) % n];
 }
 
+/* The second starvation guard, for a thread that is passed over rather
+ * than one that spins: a runnable thread that has not run for
+ * max_run x n steps rises above every other thread. Without it a thread of
+ * low priority never runs while those above it keep coming back from
+ * parks: a timed park returns by itself after microseconds of real time,
+ * so threads that retry timed waits (a lock_timed loop) are runnable again
+ * at nearly every decision, and the one they wait for (the lock holder,
+ * between two chaos points of its unlock) waits for ever, which no fair
+ * machine does: the time in which their parks expired is time in which
+ * it would have run. The run_len guard does not see this, since a park
+ * ends each of their runs. Counted in steps, so a replay repeats it. */
+static void raise_passed_over(int current)
+{
+    uint64_t patience = (uint64_t)B.opt.max_run * B.n;
+    for (unsigned i = 0; i < B.n; i++)
+        if ((int)i != current && runnable(i) && B.steps - B.t[i].ready_since > patience) {
+            B.t[i].prio = ++B.ceiling;
+            B.t[i].ready_since = B.steps;
+        }
+}
+
 /* The highest-priority participant that can run, or -1. */
 static int choose(int current)
 {
     if (B.opt.chooser != NULL)
         return choose_by_chooser(current);
+    raise_passed_over(current);
     int best = -1;
     for (unsigned i = 0; i < B.n; i++) {
         int s = B.t[i].status;
@@ -164,6 +188,7 @@ static void record(int event, int chosen)
         B.trace_pos = (B.trace_pos + 1) % PARC_BATON_TRACE;
         if (B.trace_len < PARC_BATON_TRACE)
             B.trace_len++;
+        B.t[chosen].ready_since = B.steps;
         if (chosen == B.last) {
             B.t[chosen].run_len++;
         } else {
@@ -231,8 +256,10 @@ static void settle(void)
         }
     }
     for (unsigned i = 0; i < B.n; i++)
-        if (B.t[i].status == ST_PENDING)
+        if (B.t[i].status == ST_PENDING) {
             B.t[i].status = ST_READY;
+            B.t[i].ready_since = B.steps;
+        }
 }
 
 static bool anyone_parked(void)
@@ -415,6 +442,7 @@ int parc_baton_begin(unsigned threads, const parc_baton_options_t *opt)
     B.entered = B.done = 0;
     B.holder = B.last = -1;
     B.floor = 0;
+    B.ceiling = (int64_t)(o.depth + threads - 1); /* the initial d .. d+n-1 are below */
     B.steps = B.switches = B.parks = 0;
     B.hash = UINT64_C(0xCBF29CE484222325);
     B.trace_len = B.trace_pos = 0;
@@ -429,6 +457,7 @@ int parc_baton_begin(unsigned threads, const parc_baton_options_t *opt)
         parc_atomic_init(&B.t[i].returning, false);
         B.t[i].status = ST_ABSENT;
         B.t[i].run_len = 0;
+        B.t[i].ready_since = 0;
         B.t[i].prio = (int64_t)(o.depth + i);
     }
     for (unsigned i = threads - 1; i > 0; i--) {

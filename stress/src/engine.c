@@ -370,10 +370,6 @@ static const struct {
                    "the baton does not schedule" },
     { "*/parc.queue.*", "its pops block with timeouts and park; the baton cannot "
                         "replay their expiry, and its runs hung (not investigated)" },
-    { "lock.*/parc.mutex_mixed", "untimed lockers parked beside microsecond timed ones: "
-                                 "about one --baton run in six hung (seed 0xc, 4 threads, "
-                                 "8000 ops), with or without --weak, while free runs "
-                                 "pass (not investigated)" },
 };
 
 /* NULL when the case may run under --baton, else why not. */

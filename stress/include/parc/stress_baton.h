@@ -22,7 +22,10 @@
  *   unblock  back from the kernel, it waits for the baton again.
  * Spin loops are a known weakness of strict priorities (a spinning thread
  * of high priority never lets the holder run): a thread chosen max_run
- * times in a row drops below every other thread, deterministically.
+ * times in a row drops below every other thread, deterministically; and
+ * a runnable thread passed over for max_run x threads steps (those above it
+ * keep coming back from timed parks, which expire by themselves) rises
+ * above every other thread.
  *
  * Determinism: without kernel parks, the sequence of choices — and hence
  * the whole execution of code that only communicates through parc's

@@ -98,14 +98,15 @@ END_TEST
 
 typedef struct dead_log {
     parc_atomic(int) n;
-    parc_act_t *to;
+    parc_atomic(parc_act_t *) to; /* the hook runs on workers and the timer
+                                   * thread at once */
 } dead_log_t;
 
 static void on_dead(parc_act_t *to, parc_msg_t *m, void *arg)
 {
     dead_log_t *d = arg;
     ck_assert_int_eq(m->type, T_WORK);
-    d->to = to;
+    parc_store(&d->to, to, PARC_RELAXED); /* read after quiescence */
     parc_faa(&d->n, 1, PARC_RELAXED); /* a count */
     parc_msg_free(m);
 }
@@ -131,7 +132,7 @@ START_TEST(dead_letters_reach_the_hook_none_lost)
     ck_assert_int_eq(parc_act_rt_create(2, &rt), 0);
     dead_log_t d;
     parc_atomic_init(&d.n, 0);
-    d.to = NULL;
+    parc_atomic_init(&d.to, NULL);
     ck_assert_int_eq(parc_act_rt_on_dead_letter(rt, on_dead, &d), 0);
     parc_atomic_init(&handled, 0);
     parc_event_init(&gate);
@@ -149,7 +150,7 @@ START_TEST(dead_letters_reach_the_hook_none_lost)
     ck_assert_int_eq(parc_load(&handled, PARC_RELAXED), 10);
     ck_assert_int_eq(parc_load(&d.n, PARC_RELAXED), SENT - 10 + 1);
     ck_assert_uint_eq(parc_act_rt_dead_letters(rt), SENT - 10 + 1);
-    ck_assert_ptr_eq(d.to, a);
+    ck_assert_ptr_eq(parc_load(&d.to, PARC_RELAXED), a);
     /* A send to the stopped actor is refused, not a dead letter. */
     parc_msg_t *m = work();
     ck_assert_int_eq(parc_act_send(a, m), EPIPE);

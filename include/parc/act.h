@@ -333,7 +333,8 @@ PARC_API int parc_act_send_name(parc_act_rt_t *rt, const char *name,
  * (parc_msg_free it; an ask gets EPIPE then); with no hook (fn NULL, the
  * default) it is disposed. A send to a stopped actor is not one: it
  * returns EPIPE and the message stays the sender's. fn runs on the
- * stopping actor's worker or the timer thread, and must not block. Set it
+ * stopping actor's worker or the timer thread, possibly on both at once,
+ * and must not block. Set it
  * before any actor could stop. Returns 0 or EINVAL (NULL rt). */
 PARC_API int parc_act_rt_on_dead_letter(
     parc_act_rt_t *rt, void (*fn)(parc_act_t *to, parc_msg_t *m, void *arg),

@@ -366,6 +366,10 @@ static const struct {
 } no_baton[] = {
     { "pool.*/*", "the pool runs tasks on threads of its own, which the baton "
                   "does not schedule" },
+    { "task_group.*/*", "a task group's tasks run on the pool's threads, which "
+                        "the baton does not schedule" },
+    { "fiber.*/*", "fibers run on the pool's threads, which the baton does "
+                   "not schedule" },
     { "actor.*/*", "the actor scheduler runs actors on threads of its own, which "
                    "the baton does not schedule" },
     { "*/parc.queue.*", "its pops block with timeouts and park; the baton cannot "

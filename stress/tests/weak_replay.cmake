@@ -9,18 +9,7 @@ cmake_minimum_required(VERSION 3.20) # script mode: modern if() rules
 set(SEED 0x5eed)
 set(BUDGET --threads 3 --ops 3000 --watchdog 5)
 
-function(run out_var rc_var)
-  execute_process(COMMAND ${PARC_STRESS} ${ARGN}
-    RESULT_VARIABLE rc OUTPUT_VARIABLE out ERROR_VARIABLE err)
-  message("$ parc-stress ${ARGN}\n${out}${err}")
-  set(${out_var} "${out}" PARENT_SCOPE)
-  set(${rc_var} "${rc}" PARENT_SCOPE)
-endfunction()
-
-function(fingerprint out_var text)
-  string(REGEX MATCHALL "[^\n]*(under the baton|weak memory:|FAIL: )[^\n]*" lines "${text}")
-  set(${out_var} "${lines}" PARENT_SCOPE)
-endfunction()
+include(${CMAKE_CURRENT_LIST_DIR}/replay_common.cmake)
 
 foreach(sel "lock.exclusion/parc.spin_ttas" "queue.transfer/parc.mpmc")
   run(out1 rc1 --weak --seed ${SEED} --filter ${sel} ${BUDGET})

@@ -60,7 +60,18 @@
  *
  * Every process of parc-bench has started (and keeps) a second thread
  * before it measures anything: glibc's mutex and stdio skip their atomics
- * while a process is single-threaded, which would flatter the peers.
+ * while a process is single-threaded, which would flatter the peers. *
+ * Families (issue 13): a benchmark is a family when its points form the
+ * matrix of the parameters that change the verdict: threads 1/2/4/8,
+ * critical section empty / ~50 ns / ~500 ns (bench_work() below),
+ * consumers that block and consumers that poll (bench_wait_poll(), the
+ * one polling policy), streaming and ping-pong. Put the parameters in the
+ * label ("2 threads, cs 50 ns") and in threads/arg; bench/report.py makes
+ * one table per benchmark, rows = points, columns = cases, and its TARGETS
+ * table maps the issue's targets onto benchmark/point/case names.
+ * Placement (pinned or not) is a run-level option, --pin: bench/matrix.sh
+ * runs the whole suite both ways, several times, and merges the JSONs;
+ * bench/report.py turns the merge into docs/bench/results.md and a chart.
  */
 #ifndef PARC_BENCH_H
 #define PARC_BENCH_H
@@ -156,11 +167,96 @@ static inline int bench_overrun(const bench_worker_t *w, uint64_t i)
     return (i & 63u) == 0 && i > 0 && bench_now_ns() > w->deadline_ns;
 }
 
-/* Spin-wait helper for handoff bodies: relax the CPU, and after many polls
- * yield it, so a waiter whose partner was descheduled does not burn the
- * partner's core (2 cores shared by everyone). Pass a counter that starts
- * at 0 for each wait. */
+/*
+ * The one polling policy of parc-bench: every case whose thread polls
+ * (a "poll" consumer that calls a try-operation until it succeeds, a
+ * handoff body waiting for its partner) waits through this function, the
+ * same for parc and every peer of a case, so that a ratio compares the
+ * primitives and not their waiting. Pass a counter set to 0 at the start
+ * of each wait (i.e. after each successful try):
+ *
+ *     uint32_t polls = 0;
+ *     while (!try_pop(q, &item))
+ *         bench_wait_poll(&polls);
+ *
+ * Policy, exactly: calls 1 to 2047 of one wait each execute one CPU
+ * relax (PAUSE on x86, YIELD on arm64: parc_cpu_relax) and return; from
+ * call 2048 on, each call is one sched_yield(). 2047 PAUSEs are 50-80 us
+ * on the machines parc is measured on: hundreds of cache-line round
+ * trips, so a handoff between two running threads never reaches the
+ * yield, and about one futex wake-up, so a poller whose partner was
+ * descheduled (or shares its core) gives the core up before it burns
+ * much of the partner's time slice. The poller never sleeps: a case that
+ * wants a consumer which may sleep uses the primitive's blocking call
+ * (the "block" form), not this.
+ */
 void bench_wait_poll(uint32_t *polls);
+
+/* The number of relaxes bench_wait_poll() does before it starts yielding,
+ * for a report or a case's description. */
+#define BENCH_POLL_SPINS 2048u
+
+/*
+ * Busy work of a fixed instruction count: `units` steps of a dependent
+ * multiply-add chain, nothing touched in memory. For critical sections
+ * and think time of a stated length ("critical section ~50 ns") that cost
+ * the same in every case of a point. Convert a length to units ONCE, with
+ * bench_work_units(), outside the timed loop:
+ *
+ *     uint32_t cs = bench_work_units(r->arg);      // arg = ns, say
+ *     ...  lock(m); counter++; bench_work(cs); unlock(m); ...
+ *
+ * Units, not a clock: a preempted holder does not shorten its section,
+ * and every implementation executes exactly the same work.
+ */
+static inline void bench_work(uint32_t units)
+{
+    uint64_t x = units;
+    for (uint32_t i = 0; i < units; i++) {
+        x = x * UINT64_C(6364136223846793005) + UINT64_C(1442695040888963407);
+        __asm__ volatile("" : "+r"(x)); /* keep each step */
+    }
+}
+
+/* Units of bench_work() lasting about `ns` nanoseconds on this CPU (0 for
+ * ns <= 0; at least 1 otherwise). Calibrated once per process, on first
+ * use: the fastest of several timed loops (the JSON records the unit as
+ * work_unit_ns). Any thread; does not block after the first call
+ * (which takes ~3 ms). */
+uint32_t bench_work_units(long ns);
+
+/* Nanoseconds per bench_work() unit, as bench_work_units() uses. */
+double bench_work_unit_ns(void);
+
+/*
+ * One run of a case in another program: a peer written in Go, Erlang,
+ * Java... measured by the framework like any case (calibrated, repeated,
+ * interleaved with the other cases of its point and paired with parc's
+ * rounds). Runs argv (argv[0] looked up on PATH; argv ends with NULL) with
+ * the run in its environment:
+ *     PARC_BENCH_OPS      operations to perform (total)
+ *     PARC_BENCH_THREADS  the point's threads
+ *     PARC_BENCH_ARG      the point's arg
+ *     PARC_BENCH_PIN      1 under --pin (the program pins itself, or not)
+ * The program times the operations itself (start-up excluded) and prints
+ * on stdout one line: "<elapsed ns>" or "<elapsed ns> <items done>", and
+ * exits 0. It prints "skipped" when it cannot run here (a missing
+ * toolchain). Blocks the caller until the program exits.
+ * Returns the elapsed ns (and sets r->items when the program printed
+ * them); BENCH_SKIPPED when the program is not installed (exec failed:
+ * exit status 127) or printed "skipped" (a missing peer is skipped, never
+ * fatal); BENCH_FAILED on any other exit status or an unreadable line.
+ *
+ *     static int64_t go_case(bench_run_t *r)
+ *     {
+ *         static const char *const argv[] = { PEER_GO_BINARY, "stream", NULL };
+ *         return bench_run_external(r, argv);
+ *     }
+ *
+ * The program is started once per run: build it beforehand (a CMake
+ * custom command, not `go run`), and keep its start-up out of its timing.
+ */
+int64_t bench_run_external(bench_run_t *r, const char *const argv[]);
 
 /* How many CPUs this process may run on (its affinity mask). */
 int bench_cpus(void);

@@ -16,6 +16,7 @@
  * --json FILE writes every sample as well.
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <math.h>
 #include <pthread.h>
 #include <sched.h>
@@ -23,6 +24,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <sys/utsname.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include "bench.h"
@@ -31,9 +34,11 @@
 
 /* ---- the registry ---------------------------------------------------- */
 
-#define MAX_BENCHES 64
-#define MAX_CASES 256
-#define MAX_POINTS 16
+/* Families (issue 13) multiply the points (threads x critical section x
+ * waiting policy) and the peers: room for them. */
+#define MAX_BENCHES 256
+#define MAX_CASES 1024
+#define MAX_POINTS 64
 #define MAX_REPS 101
 
 typedef struct bench_def {
@@ -265,6 +270,112 @@ void bench_consume(uint64_t v)
     consume_sink = v;
 }
 
+/* ---- busy work (critical sections, think time) ------------------------ */
+
+/* ns per bench_work() unit, the least of several timed loops (on a loaded
+ * machine most loops are interrupted; the fastest one is the CPU's). */
+static double work_unit_ns;
+static pthread_once_t work_once = PTHREAD_ONCE_INIT;
+
+static void work_calibrate(void)
+{
+    const uint32_t units = 200000; /* ~0.3 ms */
+    double best = INFINITY;
+    for (int i = 0; i < 9; i++) {
+        int64_t t0 = bench_now_ns();
+        bench_work(units);
+        double ns = (double)(bench_now_ns() - t0) / units;
+        if (ns > 0 && ns < best)
+            best = ns;
+    }
+    work_unit_ns = isfinite(best) ? best : 1.0;
+}
+
+double bench_work_unit_ns(void)
+{
+    pthread_once(&work_once, work_calibrate);
+    return work_unit_ns;
+}
+
+uint32_t bench_work_units(long ns)
+{
+    if (ns <= 0)
+        return 0;
+    double u = (double)ns / bench_work_unit_ns() + 0.5;
+    return u < 1.0 ? 1u : u > 4e9 ? UINT32_MAX : (uint32_t)u;
+}
+
+/* ---- peers in other programs ------------------------------------------ */
+
+int64_t bench_run_external(bench_run_t *r, const char *const argv[])
+{
+    if (r == NULL || argv == NULL || argv[0] == NULL)
+        return BENCH_FAILED;
+    int fd[2];
+    if (pipe(fd) != 0)
+        return BENCH_FAILED;
+    char ops[32], threads[16], arg[32];
+    snprintf(ops, sizeof ops, "%llu", (unsigned long long)r->ops);
+    snprintf(threads, sizeof threads, "%d", r->threads);
+    snprintf(arg, sizeof arg, "%ld", r->arg);
+    fflush(stdout);
+    pid_t pid = fork();
+    if (pid < 0) {
+        close(fd[0]);
+        close(fd[1]);
+        return BENCH_FAILED;
+    }
+    if (pid == 0) {
+        dup2(fd[1], 1);
+        close(fd[0]);
+        close(fd[1]);
+        setenv("PARC_BENCH_OPS", ops, 1);
+        setenv("PARC_BENCH_THREADS", threads, 1);
+        setenv("PARC_BENCH_ARG", arg, 1);
+        setenv("PARC_BENCH_PIN", opt.pin ? "1" : "0", 1);
+        execvp(argv[0], (char *const *)argv);
+        _exit(127);
+    }
+    close(fd[1]);
+    char buf[256];
+    size_t len = 0;
+    ssize_t got;
+    while ((got = read(fd[0], buf + len, sizeof buf - 1 - len)) != 0) {
+        if (got < 0) {
+            if (errno == EINTR)
+                continue;
+            break;
+        }
+        len += (size_t)got;
+        if (len == sizeof buf - 1) { /* keep only the first line's room */
+            char sink[256];
+            while (read(fd[0], sink, sizeof sink) > 0)
+                ;
+            break;
+        }
+    }
+    buf[len] = '\0';
+    close(fd[0]);
+    int status;
+    while (waitpid(pid, &status, 0) < 0)
+        if (errno != EINTR)
+            return BENCH_FAILED;
+    if (WIFEXITED(status) && WEXITSTATUS(status) == 127)
+        return BENCH_SKIPPED; /* not installed: a missing peer is skipped */
+    if (strncmp(buf, "skipped", 7) == 0)
+        return BENCH_SKIPPED;
+    if (!WIFEXITED(status) || WEXITSTATUS(status) != 0)
+        return BENCH_FAILED;
+    char *end;
+    long long ns = strtoll(buf, &end, 10);
+    if (end == buf || ns <= 0)
+        return BENCH_FAILED;
+    long long items = strtoll(end, &end, 10);
+    if (items > 0)
+        r->items = (uint64_t)items;
+    return (int64_t)ns;
+}
+
 /* The start barrier and each worker's end time. The harness's own
  * bookkeeping: parc_raw_* atomics, no chaos points. */
 typedef struct par_shared {
@@ -425,6 +536,8 @@ typedef struct case_result {
     double ratio;                 /* parc/this in ops/s; 0 = none; for a
                                      point's `versus` run: parc here over
                                      parc there */
+    double ratios[MAX_REPS];      /* the per-round paired ratios behind
+                                     `ratio`; < 0: the round lacks one side */
     int failed;
     int skipped;                  /* the case returned BENCH_SKIPPED */
 } case_result_t;
@@ -566,9 +679,8 @@ static void summarize_case(case_result_t *r, int reps)
  * round so that a drift between rounds cancels; the median, 0 when no
  * round has both. */
 static double paired_ratio(const case_result_t *parc, const case_result_t *other,
-                           int reps)
+                           int reps, double *r)
 {
-    double r[MAX_REPS];
     for (int rep = 0; rep < reps; rep++) {
         double a = parc->ns_per_op[rep], b = other->ns_per_op[rep];
         r[rep] = a > 0 && b >= 0 ? b / a : -1.0;
@@ -603,9 +715,9 @@ static void measure_point(const bench_point_t *p, case_result_t *res, int n,
         return;
     for (int k = 1; k < n; k++)
         if (!res[k].failed)
-            res[k].ratio = paired_ratio(&res[0], &res[k], reps);
+            res[k].ratio = paired_ratio(&res[0], &res[k], reps, res[k].ratios);
     if (paired && !vs->failed)
-        vs->ratio = paired_ratio(&res[0], vs, reps);
+        vs->ratio = paired_ratio(&res[0], vs, reps, vs->ratios);
 }
 
 /* The point of b that p names as its `versus`, or NULL (none, or a label
@@ -753,8 +865,15 @@ static void json_case(FILE *f, const case_result_t *r, double floor_ns, int reps
             1e9 / r->median);
     if (floor_ns > 0)
         fprintf(f, ", \"x_floor\": %.6g", r->median / floor_ns);
-    if (r->ratio > 0)
-        fprintf(f, ", \"parc_over_peer\": %.6g", r->ratio);
+    if (r->ratio > 0) {
+        fprintf(f, ", \"parc_over_peer\": %.6g, \"paired_ratios\": [", r->ratio);
+        for (int i = 0, first = 1; i < reps; i++)
+            if (r->ratios[i] > 0) {
+                fprintf(f, "%s%.6g", first ? "" : ", ", r->ratios[i]);
+                first = 0;
+            }
+        fprintf(f, "]");
+    }
     fprintf(f, ", \"reps\": %d, \"samples_ns_per_op\": [", r->nreps);
     for (int i = 0, first = 1; i < reps; i++)
         if (r->ns_per_op[i] >= 0) {
@@ -786,6 +905,77 @@ static double load_average(void)
     return getloadavg(l, 1) == 1 ? l[0] : -1.0;
 }
 
+/* The peers this binary was built with: CMake's list when it passed one
+ * (it knows every peer it found), else the ones this file knows of. */
+static const char *peers_found(void)
+{
+#ifdef PARC_BENCH_PEERS_FOUND
+    return PARC_BENCH_PEERS_FOUND;
+#else
+    return "pthread"
+#ifdef PARC_BENCH_HAVE_CK
+           " ck"
+#endif
+#ifdef PARC_BENCH_HAVE_URCU
+           " urcu"
+#endif
+#ifdef PARC_BENCH_HAVE_GLIB
+           " glib"
+#endif
+#ifdef PARC_BENCH_HAVE_MOODYCAMEL
+           " moodycamel"
+#endif
+        ;
+#endif
+}
+
+/* The conditions of the run, once, at the top of the JSON: what a reader
+ * needs to judge the figures (the floor comes with each benchmark). */
+static void json_machine(FILE *f)
+{
+    char date[32] = "";
+    time_t now = time(NULL);
+    struct tm tm;
+    if (gmtime_r(&now, &tm) != NULL)
+        strftime(date, sizeof date, "%Y-%m-%dT%H:%M:%SZ", &tm);
+    struct utsname u;
+    if (uname(&u) != 0)
+        memset(&u, 0, sizeof u);
+    double l[3] = { -1, -1, -1 };
+    (void)getloadavg(l, 3);
+    fprintf(f, "  \"date\": ");
+    json_str(f, date);
+    fprintf(f, ", \"kernel\": ");
+    char kernel[sizeof u.sysname + sizeof u.release + sizeof u.machine + 3];
+    snprintf(kernel, sizeof kernel, "%s %s %s", u.sysname, u.release, u.machine);
+    json_str(f, kernel);
+    fprintf(f, ",\n  \"compiler\": ");
+#ifdef __VERSION__
+    json_str(f, "gcc-compatible " __VERSION__);
+#else
+    json_str(f, "unknown");
+#endif
+    const char *commit = getenv("PARC_BENCH_COMMIT");
+    fprintf(f, ", \"commit\": ");
+    json_str(f, commit != NULL ? commit : "");
+    fprintf(f, ",\n  \"cpus_online\": %ld, \"load_averages\": [%.2f, %.2f, %.2f], "
+               "\"work_unit_ns\": %.4g, \"quick\": %s,\n  \"peers\": ",
+            sysconf(_SC_NPROCESSORS_ONLN), l[0], l[1], l[2], bench_work_unit_ns(),
+            opt.quick ? "true" : "false");
+    json_str(f, peers_found());
+    fprintf(f, ", \"filters\": [");
+    for (int i = 0; i < opt.nfilters; i++) {
+        fprintf(f, "%s", i ? ", " : "");
+        json_str(f, opt.filters[i]);
+    }
+    fprintf(f, "], \"impls\": [");
+    for (int i = 0; i < opt.nimpls; i++) {
+        fprintf(f, "%s", i ? ", " : "");
+        json_str(f, opt.impls[i]);
+    }
+    fprintf(f, "],\n");
+}
+
 static void print_build(void)
 {
     printf("parc-bench %s: %d CPUs allowed, %s, %d reps of ~%.3g ms per case"
@@ -797,21 +987,8 @@ static void print_build(void)
         printf("load average %.1f%s\n", load,
                load > 0.5 * nallowed ? ": other work shares these CPUs, figures will be noisy"
                                      : "");
-    printf("peers:");
-    printf(" pthread");
-#ifdef PARC_BENCH_HAVE_CK
-    printf(" ck");
-#endif
-#ifdef PARC_BENCH_HAVE_URCU
-    printf(" urcu");
-#endif
-#ifdef PARC_BENCH_HAVE_GLIB
-    printf(" glib");
-#endif
-#ifdef PARC_BENCH_HAVE_MOODYCAMEL
-    printf(" moodycamel");
-#endif
-    printf("\n");
+    printf("peers: %s\n", peers_found());
+    printf("busy-work unit (bench_work): %.3g ns\n", bench_work_unit_ns());
 #if defined(PARC_CHAOS) || defined(__SANITIZE_THREAD__) || defined(__SANITIZE_ADDRESS__)
     printf("WARNING: a chaos or sanitizer build; these figures mean nothing\n");
 #endif
@@ -863,12 +1040,15 @@ int main(int argc, char **argv)
         return 2;
     }
     print_build();
-    if (json != NULL)
+    int64_t run_t0 = bench_now_ns();
+    if (json != NULL) {
         fprintf(json, "{\n  \"version\": \"%s\", \"cpus\": %d, \"pinned\": %s, "
-                      "\"reps\": %d, \"target_ns\": %lld, \"load_average\": %.2f,\n"
-                      "  \"benchmarks\": [",
+                      "\"reps\": %d, \"target_ns\": %lld, \"load_average\": %.2f,\n",
                 PARC_VERSION, nallowed, opt.pin ? "true" : "false", opt.reps,
                 (long long)opt.target_ns, load_average());
+        json_machine(json);
+        fprintf(json, "  \"benchmarks\": [");
+    }
 
     int ran = 0;
     static case_result_t res[MAX_CASES];
@@ -887,7 +1067,7 @@ int main(int argc, char **argv)
             json_str(json, b->description);
             if (floor_ns > 0)
                 fprintf(json, ", \"floor_ns\": %.6g", floor_ns);
-            fprintf(json, ", \"points\": [");
+            fprintf(json, ", \"load_average\": %.2f, \"points\": [", load_average());
         }
         ran++;
         for (int pi = 0; pi < MAX_POINTS && b->points[pi].label != NULL; pi++) {
@@ -932,12 +1112,23 @@ int main(int argc, char **argv)
             }
         }
         double took = (double)(bench_now_ns() - bench_t0) / 1e9;
-        printf("   (%.1f s)\n", took);
-        if (json != NULL)
-            fprintf(json, " ], \"seconds\": %.3f }", took);
+        /* The floor again after the benchmark: a regime change of the
+         * host during it shows as two different floors. */
+        double floor_after = is_floor ? 0.0 : measure_floor();
+        if (floor_after > 0)
+            printf("   (%.1f s; floor after it: %.1f ns)\n", took, floor_after);
+        else
+            printf("   (%.1f s)\n", took);
+        if (json != NULL) {
+            fprintf(json, " ], \"seconds\": %.3f", took);
+            if (floor_after > 0)
+                fprintf(json, ", \"floor_after_ns\": %.6g", floor_after);
+            fprintf(json, " }");
+        }
     }
     if (json != NULL) {
-        fprintf(json, "\n  ]\n}\n");
+        fprintf(json, "\n  ], \"seconds\": %.3f\n}\n",
+                (double)(bench_now_ns() - run_t0) / 1e9);
         fclose(json);
     }
     printf("\nops/s, ns/op: median of %d runs; [min - max] of ns/op; xfloor: ns/op\n"

@@ -38,6 +38,9 @@ import sys
 # benchmark) below which the host is in its fast placement regime. The
 # 2-core VMs parc is measured on show two: ~60-70 ns and ~105-135 ns.
 FAST_FLOOR_NS = 90.0
+# A floor above this is no floor: its two threads seldom ran at once (a
+# loaded machine); parc-bench's own threshold.
+FLOOR_UNMEASURED_NS = 10000.0
 
 # Cases that are not peers: parc's own variants and baselines. A row's
 # "best peer" is the fastest of the other cases.
@@ -301,8 +304,19 @@ def ratio_of(mp, pl, peer, num="parc"):
     return median(rs)
 
 
-def bench_floors(mb, pl):
+def all_floors(mb, pl):
     return [x for x in mb["floor_ns"][pl] + mb["floor_after_ns"][pl] if x]
+
+
+def bench_floors(mb, pl):
+    """The floors measured around mb in placement pl, those that measure
+    the cache line: above FLOOR_UNMEASURED_NS the floor's two threads
+    seldom ran at once (parc-bench says so too) and it measured the load."""
+    return [x for x in all_floors(mb, pl) if x <= FLOOR_UNMEASURED_NS]
+
+
+def unmeasured_floors(mb, pl):
+    return sum(1 for x in all_floors(mb, pl) if x > FLOOR_UNMEASURED_NS)
 
 
 def eval_targets(merged):
@@ -425,11 +439,14 @@ def conditions_md(merged):
     if loads:
         lines.append("- load average (1 min) at the start of each run: %s" % span(loads, "%.1f"))
     for pl in PLACEMENTS:
+        lost = sum(unmeasured_floors(b, pl) for b in merged["benchmarks"])
         if floors[pl]:
             fast = sum(1 for x in floors[pl] if x < FAST_FLOOR_NS)
             lines.append("- cache-line floor, %s, before and after each benchmark: %s ns; "
-                         "%d of %d in the fast regime (below %.0f ns), the others slow" % (
-                             pl, span(floors[pl]), fast, len(floors[pl]), FAST_FLOOR_NS))
+                         "%d of %d in the fast regime (below %.0f ns), the others slow%s" % (
+                             pl, span(floors[pl]), fast, len(floors[pl]), FAST_FLOOR_NS,
+                             "; %d more not measurable (the floor's two threads seldom ran "
+                             "at once: a loaded machine)" % lost if lost else ""))
     bad = [r for r in runs if r.get("exit")]
     for r in bad:
         lines.append("- run %s exited %s (a case FAILED; see its log)" % (r["file"], r["exit"]))
@@ -444,9 +461,14 @@ def family_md(mb):
     fl = []
     for pl in PLACEMENTS:
         f = bench_floors(mb, pl)
-        if f:
+        lost = unmeasured_floors(mb, pl)
+        if f or lost:
             regs = sorted(set(regime(x) for x in f))
-            fl.append("%s %s ns (%s)" % (pl, span(f), "/".join(regs)))
+            if f:
+                fl.append("%s %s ns (%s%s)" % (pl, span(f), "/".join(regs),
+                                               ", %d not measurable" % lost if lost else ""))
+            else:
+                fl.append("%s not measurable (%d)" % (pl, lost))
     if fl:
         out.append("Floor before/after: " + "; ".join(fl) + ".")
         out.append("")
@@ -494,6 +516,29 @@ def family_md(mb):
             out.append("| ↳ parc here / parc at %s | %s |%s" % (
                 mp["versus"], " · ".join(fmt_ratio(v[pl]["ratio"]) for pl in PLACEMENTS),
                 " |" * (len(head) - 2)))
+    return "\n".join(out)
+
+
+def summary_md(merged):
+    """One row per family: parc over its best peer across the points."""
+    out = ["| family | points | parc / best peer, unpinned: min · median · max "
+           "| pinned: min · median · max | points behind (unp. · pin.) | floor (unp. · pin.) |",
+           "|---|---|---|---|---|---|"]
+    for mb in sorted(merged["benchmarks"], key=lambda b: section_of(b["name"])):
+        per = {pl: [best_peer(mp, pl)[1] for mp in mb["points"]] for pl in PLACEMENTS}
+        per = {pl: [x for x in v if x is not None] for pl, v in per.items()}
+        if not any(per.values()):
+            continue
+        cells = []
+        for pl in PLACEMENTS:
+            v = per[pl]
+            cells.append(" · ".join(fmt_ratio(x) for x in (min(v), median(v), max(v)))
+                         if v else "-")
+        behind = " · ".join(str(sum(1 for x in per[pl] if x < 1.0)) for pl in PLACEMENTS)
+        floors = " · ".join(span(bench_floors(mb, pl)) for pl in PLACEMENTS)
+        out.append("| [%s](#%s) | %d | %s | %s | %s | %s ns |" % (
+            mb["name"], mb["name"], len(mb["points"]), cells[0], cells[1],
+            behind, floors))
     return "\n".join(out)
 
 
@@ -592,6 +637,10 @@ def report(args):
     if charts:
         md += ["![parc over the best peer, every point](matrix.%s)" %
                ("svg" if "matrix.svg" in charts else "png"), ""]
+    md += ["## Families at a glance", "",
+           "parc's ops/s over the fastest peer at each point of a family "
+           "(peers only: parc's own variants and serial baselines are left out).", "",
+           summary_md(merged), ""]
     md += ["## Targets (issue 13)", "",
            "Each target's worst matching point per placement; a target holds only if it "
            "holds unpinned and pinned, at every point it names.", "",

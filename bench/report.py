@@ -554,58 +554,77 @@ def chart_rows(merged):
     return rows
 
 
+CHART_LO, CHART_HI = 1 / 32, 32  # the chart's x range; beyond, bars are clipped
+
+
+def chart_cells(r):
+    """(bar end, label x for a label left of it, for one right of it, text)."""
+    if r is None:
+        return "NaN", "NaN", "NaN", "-"
+    x = min(max(r, CHART_LO), CHART_HI)
+    text = ("%.2g" % r) if r < 0.1 else ("%.2f" % r if r < 10 else "%.0f" % r)
+    if r < CHART_LO:
+        text = "<" + text  # clipped
+    elif r > CHART_HI:
+        text = ">" + text
+    # A label goes beyond the end of its bar, or inside the bar when the
+    # bar reaches near the edge of the chart.
+    if r < 1:
+        inside = x <= 1 / 8
+        return "%.4g" % x, ("%.4g" % x, "NaN")[inside], ("NaN", "%.4g" % x)[inside], text
+    inside = x >= 8
+    return "%.4g" % x, ("NaN", "%.4g" % x)[inside], ("%.4g" % x, "NaN")[inside], text
+
+
 def write_chart(merged, outdir, do_plot):
     rows = chart_rows(merged)
     dat = os.path.join(outdir, "matrix.dat")
     with open(dat, "w") as f:
-        f.write("# row  label  unpinned  pinned  best-peer-unpinned  best-peer-pinned\n"
-                "# ratio: parc's ops/s over the best peer's (above 1: parc is faster)\n")
+        f.write("# parc's ops/s over the best peer's at each point (above 1: parc is faster)\n"
+                "# row label | unpinned: bar left-label right-label text | pinned: the same\n")
         for i, (label, _, bp) in enumerate(rows):
-            vals = ["%.4g" % b[1] if b[1] else "NaN" for b in bp]
-            names = [b[0] or "-" for b in bp]
-            f.write('%d "%s" %s %s "%s" "%s"\n' % (i, label.replace('"', "'"), vals[0], vals[1],
-                                                    names[0], names[1]))
+            cols = []
+            for peer, r in bp:
+                bar, left, right, text = chart_cells(r)
+                if peer:
+                    text = "%s %s" % (text, peer)
+                cols += [bar, left, right, '"%s"' % text]
+            f.write('%d "%s" %s\n' % (i, label.replace('"', "'"), " ".join(cols)))
     n = max(len(rows), 1)
+    height = 120 + 24 * n
     # A thin line between families.
     seps = "".join("set arrow from graph 0, first %g to graph 1, first %g nohead "
                    "lc rgb '#bbbbbb' dt 2\n" % (i - 0.5, i - 0.5)
                    for i in range(1, len(rows)) if rows[i][1] != rows[i - 1][1])
-    height = 120 + 24 * n
     gp = os.path.join(outdir, "matrix.gp")
     # Horizontal bars from 1.0 to the ratio: right of the line parc is
     # faster than the best peer, left of it slower; log scale, so 2x and
-    # 0.5x are the same length.
+    # 0.5x are the same length. Labels name the value and the best peer.
     with open(gp, "w") as f:
-        f.write("""# bench/report.py's chart: gnuplot matrix.gp (in this directory)
+        f.write("""# bench/report.py's chart: gnuplot -e "set terminal pngcairo; set output 'm.png'" matrix.gp
 set datafile missing "NaN"
 set logscale x 2
-set xrange [0.05:20]
-set xtics ("0.06" 0.0625, "0.125" 0.125, "0.25" 0.25, "0.5" 0.5, "1" 1, "2" 2, "4" 4, "8" 8, "16" 16)
+set xrange [%g:%g]
+set xtics ("1/32" 0.03125, "1/16" 0.0625, "1/8" 0.125, "1/4" 0.25, "1/2" 0.5, "1" 1, "2" 2, "4" 4, "8" 8, "16" 16, "32" 32)
 set grid xtics
 set yrange [%f:-0.7]
 set ytics nomirror font ",9"
 set key top right box opaque
-set xlabel "parc ops/s over the best peer's at each point (median; above 1 parc is faster)"
+set xlabel "parc's ops/s over the best peer's at each point (median over the runs; above 1 parc is faster)"
 set title "parc against the best peer, every point of every family (left of 1: parc is slower)"
 set arrow from 1, graph 0 to 1, graph 1 nohead lw 2 lc rgb "black"
-%s
-set style fill solid 0.8 noborder
+%sset style fill solid 0.8 noborder
 lo(r) = r < 1 ? r : 1
 hi(r) = r < 1 ? 1 : r
-c(r) = r < 0.05 ? 0.05 : (r > 20 ? 20 : r)
-plot "matrix.dat" using (c($3)):($1-0.2):(lo(c($3))):(hi(c($3))):($1-0.38):($1-0.02):ytic(2) \\
+plot "matrix.dat" using 3:($1-0.2):(lo($3)):(hi($3)):($1-0.38):($1-0.02):ytic(2) \\
         with boxxyerror lc rgb "#4477aa" title "unpinned", \\
-     "" using (c($4)):($1+0.2):(lo(c($4))):(hi(c($4))):($1+0.02):($1+0.38) \\
+     "" using 7:($1+0.2):(lo($7)):(hi($7)):($1+0.02):($1+0.38) \\
         with boxxyerror lc rgb "#ee6677" title "pinned", \\
-     "" using ($3 >= 1 ? c($3) : NaN):($1-0.2):(sprintf(" %%.2f %%s", $3, strcol(5))) \\
-        with labels left font ",7" notitle, \\
-     "" using ($4 >= 1 ? c($4) : NaN):($1+0.2):(sprintf(" %%.2f %%s", $4, strcol(6))) \\
-        with labels left font ",7" notitle, \\
-     "" using ($3 < 1 ? c($3) : NaN):($1-0.2):(sprintf("%%s %%.2f ", strcol(5), $3)) \\
-        with labels right font ",7" notitle, \\
-     "" using ($4 < 1 ? c($4) : NaN):($1+0.2):(sprintf("%%s %%.2f ", strcol(6), $4)) \\
-        with labels right font ",7" notitle
-""" % (n - 0.3, seps))
+     "" using 4:($1-0.2):(strcol(6)." ") with labels right font ",7" notitle, \\
+     "" using 5:($1-0.2):(" ".strcol(6)) with labels left font ",7" notitle, \\
+     "" using 8:($1+0.2):(strcol(10)." ") with labels right font ",7" notitle, \\
+     "" using 9:($1+0.2):(" ".strcol(10)) with labels left font ",7" notitle
+""" % (CHART_LO, CHART_HI, n - 0.3, seps))
     made = []
     if not do_plot:
         return made

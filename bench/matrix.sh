@@ -28,6 +28,9 @@
 #   --docs DIR        where the report goes (default docs/bench for a full
 #                     matrix, DIR/report otherwise)
 #   --no-report       stop after the merge
+#   --no-chart        report without the chart (no gnuplot needed)
+#   --bin PATH        run this parc-bench instead of building one with
+#                     bench/run.sh (ctest's bench.matrix.smoke does)
 #
 # Each run's JSON holds the machine's facts as parc-bench sees them (date,
 # kernel, compiler, peers, load averages, the cache-line floor before and
@@ -49,6 +52,8 @@ partial=0
 out=""
 docs=""
 report=1
+chart=""
+bin=""
 passthru=""
 
 usage() {
@@ -67,6 +72,8 @@ while [ $# -gt 0 ]; do
     --out) out=$2; shift 2 ;;
     --docs) docs=$2; shift 2 ;;
     --no-report) report=0; shift ;;
+    --no-chart) chart=--no-chart; shift ;;
+    --bin) bin=$2; shift 2 ;;
     -h|--help) usage; exit 0 ;;
     *) echo "matrix.sh: unknown option $1 (see --help)" >&2; exit 2 ;;
     esac
@@ -90,8 +97,10 @@ if [ -z "$docs" ]; then
     if [ $quick = 1 ] || [ $partial = 1 ]; then docs="$out/report"; else docs="$src/docs/bench"; fi
 fi
 
-echo "matrix.sh: building parc-bench" >&2
-bin=$("$here/run.sh" --build-only)
+if [ -z "$bin" ]; then
+    echo "matrix.sh: building parc-bench" >&2
+    bin=$("$here/run.sh" --build-only)
+fi
 
 commit=$(git -C "$src" rev-parse HEAD 2>/dev/null || echo unknown)
 dirty=false
@@ -164,7 +173,7 @@ python3 "$here/report.py" merge --machine "$out/machine-start.json" \
     --machine-end "$out/machine-end.json" -o "$out/merged.json" $files
 echo "matrix.sh: merged into $out/merged.json" >&2
 if [ $report = 1 ]; then
-    python3 "$here/report.py" report "$out/merged.json" --out "$docs"
+    python3 "$here/report.py" report "$out/merged.json" --out "$docs" $chart
     echo "matrix.sh: report in $docs" >&2
 fi
 exit $status

@@ -368,7 +368,10 @@ def eval_targets(merged):
 
 def targets_text(results):
     lines = []
+    absent = [r["bench"] for r in results if r.get("why", "").endswith("not in this run")]
     for r in results:
+        if r.get("why", "").endswith("not in this run"):
+            continue
         least = "" if r["least"] is None else " (asks >= %.2f)" % r["least"]
         verdict = {"NOT met": "NOT-MET", "no data": "NO-DATA"}.get(
             r["verdict"], r["verdict"].split(" ")[0].split(":")[0])
@@ -384,6 +387,9 @@ def targets_text(results):
                     pl, v, row, peer, span(f), "/".join(sorted(set(regime(x) for x in f))) or "?"))
         if r["verdict"].startswith("incomplete"):
             lines.append("           " + r["verdict"])
+    if absent:
+        lines.append("NO-DATA    %d target(s) on benchmarks not in this run: %s" % (
+            len(absent), ", ".join(sorted(set(absent)))))
     return "\n".join(lines)
 
 

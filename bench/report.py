@@ -9,8 +9,10 @@
     report.py report merged.json --out DIR [--no-chart]
         Write DIR/results.md (the conditions once; the issue's targets;
         one table per family: rows = points, columns = implementations),
-        DIR/matrix.dat and DIR/matrix.gp, and with gnuplot DIR/matrix.png
-        and DIR/matrix.svg (parc over the best peer, every row, unpinned
+        DIR/readme-section.md (the README's results section: conditions
+        once, the chart, one row per family, the targets), DIR/matrix.dat
+        and DIR/matrix.gp, and with gnuplot DIR/matrix.png and
+        DIR/matrix.svg (parc over the best peer, every row, unpinned
         and pinned, log scale, a line at 1.0). Prints the targets.
 
     report.py targets merged.json
@@ -704,9 +706,61 @@ def report(args):
         md += [family_md(mb), ""]
     with open(os.path.join(args.out, "results.md"), "w") as f:
         f.write("\n".join(md))
+    with open(os.path.join(args.out, "readme-section.md"), "w") as f:
+        f.write(readme_section(merged, args.out, charts, results))
     print(targets_text(results))
     print("report.py: wrote %s" % ", ".join(
-        os.path.join(args.out, x) for x in ["results.md", "matrix.dat", "matrix.gp"] + charts))
+        os.path.join(args.out, x) for x in
+        ["results.md", "readme-section.md", "matrix.dat", "matrix.gp"] + charts))
+
+
+def conditions_prose(merged):
+    """The README's one paragraph of conditions."""
+    m = merged.get("machine", {})
+    runs = merged["runs"]
+    first = runs[0]
+    n = {pl: sum(1 for r in runs if r["placement"] == pl) for pl in PLACEMENTS}
+    loads = [r["load_averages"][0] for r in runs if r.get("load_averages")]
+    floors = {pl: [x for b in merged["benchmarks"] for x in bench_floors(b, pl)]
+              for pl in PLACEMENTS}
+    fl = "; ".join("%s %s ns" % (pl, span(floors[pl])) for pl in PLACEMENTS if floors[pl])
+    return (
+        "One run of `bench/matrix.sh` on %s (commit `%s`): the whole parc-bench suite, "
+        "%s, placements alternating, on a %s-CPU %s VM (%s; %s), load average %s. "
+        "Each run repeats every case %d times per point (~%.3g ms a run), interleaved "
+        "with the other cases of the point; a ratio is parc's ops/s over the peer's, "
+        "the median of ratios paired within a round, then the median over the runs "
+        "(above 1 parc is faster). The cache-line floor (two threads ping-ponging one "
+        "word), measured before and after every benchmark: %s (below %.0f ns the host "
+        "is in its fast placement regime). Peers built in: %s.%s" % (
+            (m.get("date") or first.get("date") or "?")[:10],
+            (m.get("commit") or first.get("commit") or "?")[:12],
+            " and ".join("%d %s %s" % (n[pl], "run" if n[pl] == 1 else "runs", pl)
+                         for pl in PLACEMENTS if n[pl]),
+            m.get("nproc", first.get("cpus_online")), m.get("cpu_model", ""),
+            first.get("kernel") or "?", m.get("gcc") or first.get("compiler") or "?",
+            span(loads, "%.1f"), first.get("reps") or 0, (first.get("target_ns") or 0) / 1e6,
+            fl or "not measurable", FAST_FLOOR_NS, first.get("peers", "?"),
+            " A --quick run: a smoke test, not a measurement." if first.get("quick") else ""))
+
+
+def readme_section(merged, outdir, charts, results):
+    """The README's results section, in the structure of
+    docs/bench/README-results-draft.md; paths relative to the checkout."""
+    root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+    rel = os.path.relpath(os.path.abspath(outdir), root)
+    md = ["## Results", "", conditions_prose(merged), ""]
+    if charts:
+        img = "matrix.svg" if "matrix.svg" in charts else charts[0]
+        md += ["![parc over the best peer at every point of every family](%s/%s)" % (rel, img), ""]
+    md += ["Each family against its fastest peer (the tables per family, every peer: "
+           "[%s/results.md](%s/results.md)):" % (rel, rel), "", summary_md(merged).replace(
+               "](#", "](%s/results.md#" % rel), "",
+           "The targets of issue 13, each at its worst matching point:", "",
+           targets_md(results), "",
+           "Reproduce: `bench/matrix.sh` (report into docs/bench/); "
+           "`bench/matrix.sh --quick` for a smoke run.", ""]
+    return "\n".join(md)
 
 
 def targets(args):

@@ -255,6 +255,8 @@ double bench_work_unit_ns(void);
  *
  * The program is started once per run: build it beforehand (a CMake
  * custom command, not `go run`), and keep its start-up out of its timing.
+ * Its start-up still counts against the case's time budget (a few times
+ * the planned runs): a start-up of more than a few ms costs repetitions.
  */
 int64_t bench_run_external(bench_run_t *r, const char *const argv[]);
 

@@ -30,6 +30,8 @@
 
 #include "bench.h"
 #include "parc/atomic.h"
+
+extern char **environ;
 #include "parc/config.h"
 
 /* ---- the registry ---------------------------------------------------- */
@@ -311,31 +313,50 @@ int64_t bench_run_external(bench_run_t *r, const char *const argv[])
 {
     if (r == NULL || argv == NULL || argv[0] == NULL)
         return BENCH_FAILED;
-    int fd[2];
-    if (pipe(fd) != 0)
+    /* The child's environment is built here, before fork: between fork and
+     * exec a child of a multi-threaded process may only call
+     * async-signal-safe functions (setenv may allocate). */
+    char ops[48], threads[40], arg[48], pin[24];
+    snprintf(ops, sizeof ops, "PARC_BENCH_OPS=%llu", (unsigned long long)r->ops);
+    snprintf(threads, sizeof threads, "PARC_BENCH_THREADS=%d", r->threads);
+    snprintf(arg, sizeof arg, "PARC_BENCH_ARG=%ld", r->arg);
+    snprintf(pin, sizeof pin, "PARC_BENCH_PIN=%d", opt.pin ? 1 : 0);
+    size_t nenv = 0;
+    while (environ[nenv] != NULL)
+        nenv++;
+    char **envp = malloc((nenv + 5) * sizeof *envp);
+    if (envp == NULL)
         return BENCH_FAILED;
-    char ops[32], threads[16], arg[32];
-    snprintf(ops, sizeof ops, "%llu", (unsigned long long)r->ops);
-    snprintf(threads, sizeof threads, "%d", r->threads);
-    snprintf(arg, sizeof arg, "%ld", r->arg);
+    size_t k = 0;
+    for (size_t i = 0; i < nenv; i++)
+        if (strncmp(environ[i], "PARC_BENCH_", 11) != 0)
+            envp[k++] = environ[i];
+    envp[k++] = ops;
+    envp[k++] = threads;
+    envp[k++] = arg;
+    envp[k++] = pin;
+    envp[k] = NULL;
+    int fd[2];
+    if (pipe(fd) != 0) {
+        free(envp);
+        return BENCH_FAILED;
+    }
     fflush(stdout);
     pid_t pid = fork();
     if (pid < 0) {
         close(fd[0]);
         close(fd[1]);
+        free(envp);
         return BENCH_FAILED;
     }
     if (pid == 0) {
         dup2(fd[1], 1);
         close(fd[0]);
         close(fd[1]);
-        setenv("PARC_BENCH_OPS", ops, 1);
-        setenv("PARC_BENCH_THREADS", threads, 1);
-        setenv("PARC_BENCH_ARG", arg, 1);
-        setenv("PARC_BENCH_PIN", opt.pin ? "1" : "0", 1);
-        execvp(argv[0], (char *const *)argv);
+        execvpe(argv[0], (char *const *)argv, envp);
         _exit(127);
     }
+    free(envp);
     close(fd[1]);
     char buf[256];
     size_t len = 0;

@@ -13,10 +13,13 @@
  *   3. print a table: median ops/s and ns/op, the min-max range of ns/op,
  *      ns/op as a multiple of the floor, and the ratio parc/peer (the
  *      median of the per-repetition ratios, paired within the same round).
- * --json FILE writes every sample as well.
+ * --json FILE writes every sample as well, the per-round paired ratios,
+ * the floor after each benchmark too, and the conditions of the run (date,
+ * kernel, compiler, peers built in, load averages, the commit when
+ * PARC_BENCH_COMMIT names it): one file per run, which bench/matrix.sh
+ * collects and bench/report.py merges and reports.
  */
 #include <errno.h>
-#include <fcntl.h>
 #include <math.h>
 #include <pthread.h>
 #include <sched.h>
@@ -30,9 +33,9 @@
 
 #include "bench.h"
 #include "parc/atomic.h"
-
-extern char **environ;
 #include "parc/config.h"
+
+extern char **environ; /* bench_run_external passes it on */
 
 /* ---- the registry ---------------------------------------------------- */
 

@@ -131,7 +131,11 @@ print(json.dumps(d))
 PY
 }
 
-facts start > "$out/machine-start.json"
+have_python=1
+command -v python3 >/dev/null 2>&1 || have_python=0
+[ $have_python = 1 ] || echo "matrix.sh: no python3: the runs' JSONs are written, not merged nor reported" >&2
+[ $have_python = 0 ] || facts start > "$out/machine-start.json"
+t_start=$(date +%s)
 echo "matrix.sh: commit $commit$( [ $dirty = true ] && echo ' (dirty tree)'), $(uptime)" >&2
 echo "matrix.sh: $runs run(s) x {$placements}, output in $out" >&2
 
@@ -151,7 +155,9 @@ while [ "$i" -le "$runs" ]; do
         [ "$p" = pinned ] && pin="--pin"
         echo "matrix.sh: $name ($(date -u +%H:%M:%S), load $(cut -d' ' -f1 /proc/loadavg))" >&2
         rc=0
+        t0=$(date +%s)
         eval "\"\$bin\" $pin $passthru --json \"\$out/\$name.json\"" > "$out/$name.txt" 2>&1 || rc=$?
+        echo "matrix.sh: $name took $(( $(date +%s) - t0 )) s" >&2
         if [ $rc -ne 0 ]; then
             echo "matrix.sh: $name exited $rc (see $out/$name.txt)" >&2
             tail -3 "$out/$name.txt" >&2 || true
@@ -162,6 +168,8 @@ while [ "$i" -le "$runs" ]; do
     done
     i=$((i + 1))
 done
+echo "matrix.sh: all runs took $(( $(date +%s) - t_start )) s" >&2
+[ $have_python = 1 ] || exit $status
 facts end > "$out/machine-end.json"
 
 if [ -z "$files" ]; then

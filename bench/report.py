@@ -562,6 +562,13 @@ def summary_md(merged):
         out.append("| [%s](#%s) | %d | %s | %s | %s | %s ns |" % (
             mb["name"], mb["name"], len(mb["points"]), cells[0], cells[1],
             behind, floors))
+    lone = [mb["name"] for mb in merged["benchmarks"]
+            if mb["name"] != "floor" and not any(
+                best_peer(mp, pl)[0] for mp in mb["points"] for pl in PLACEMENTS)]
+    if lone:
+        out += ["", "Without a peer in this build (parc against its own variants or a "
+                "serial baseline, or peers run as scripts beside parc-bench): %s." %
+                ", ".join(sorted(lone))]
     return "\n".join(out)
 
 

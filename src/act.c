@@ -233,14 +233,15 @@ static void finish(parc_act_t *a)
         parc_act_release(w);
         d = next;
     }
-    act_live_remove(rt, a);
     act_stop_wake(rt); /* waiters find it stopped, told, nameless */
-    /* The runtime's reference goes before the actor stops counting as
-     * live, so that parc_act_rt_free, once it sees no actor live, sees
-     * every slot the runtime held given back. */
-    parc_act_release(a);
-    /* release: the release above (and its slot's return) happens before
-     * the acquire loads of stopped (parc_act_rt_free, parc_act_rt_live). */
+    /* The runtime's reference is its live-table entry's, dropped by a
+     * sweep once the actor is retired (act_stop.c): our last touch of a.
+     * Retired before it stops counting as live, so that
+     * parc_act_rt_free, once it sees no actor live, finds every entry
+     * retired and its sweep gives every slot back. */
+    act_live_retire(rt, a);
+    /* release: the retirement above happens before the acquire loads of
+     * stopped (parc_act_rt_free, parc_act_rt_live). */
     parc_faa(&rt->stopped, 1u, PARC_RELEASE);
     act_busy_dec(rt);              /* this turn is over */
 }
@@ -292,7 +293,7 @@ int parc_act_spawn(parc_act_rt_t *rt, parc_act_fn fn, void *state,
     if (pinned) {
         pin_t *pin = malloc(sizeof *pin);
         if (pin == NULL) {
-            act_live_remove(rt, a);
+            act_live_unspawn(rt, a);
             act_ext_remove(rt, x);
             free(x);
             parc_recycle_slab_free(&rt->slots, a);
@@ -304,7 +305,7 @@ int parc_act_spawn(parc_act_rt_t *rt, parc_act_fn fn, void *state,
         if (pthread_create(&pin->thread, NULL, pin_main, a) != 0) {
             parc_sem_destroy(&pin->sem);
             free(pin);
-            act_live_remove(rt, a);
+            act_live_unspawn(rt, a);
             act_ext_remove(rt, x);
             free(x);
             parc_recycle_slab_free(&rt->slots, a);

@@ -58,6 +58,9 @@ typedef struct actor_ext {
                         * PARC_ACT_EXIT message (act_link.c) */
 
 #define F_NAMED 16u    /* registered under a name (act_name.c) */
+#define F_RETIRED 32u  /* finish is done with the actor: its live-table
+                        * entry (the runtime's reference) may go
+                        * (act_stop.c) */
 
 /* The type of a link's notice: a parc_act_down_t that the receiving turn
  * turns into a PARC_ACT_EXIT message or an exit (act_link_deliver). */
@@ -78,8 +81,8 @@ struct parc_act {
                                        * F_STOPPED is set */
     int stop_status;                  /* written by the one stopper before
                                        * it pushes stop_node */
-    uint32_t live_ix;                 /* its index in rt->live, under
-                                       * rt->lock, while not stopped */
+    uint32_t live_shard;              /* the live-table shard its entry
+                                       * is in (act_stop.c) */
 };
 
 /* Three lines: idle memory per actor is this plus its share of a slab's
@@ -103,13 +106,9 @@ struct parc_act_rt {
     /* Pinned actors' threads, under lock. */
     PARC_CACHE_ALIGNED parc_mutex_t lock;
     pin_t *pins;
-    /* Every actor not yet stopped, under lock (act_stop.c): what
-     * parc_act_rt_shutdown stops. Each knows its index (live_ix); removal
-     * moves the last into the hole. closing refuses new spawns. */
-    parc_act_t **live;
-    uint32_t nlive, cap_live;
     actor_ext_t *exts;          /* every ext of an unreleased actor */
-    bool closing;
+    /* The live table (act_stop.c): ACT_SHARDS shards, each its own line. */
+    struct act_shard *shards;
     /* Bumped (and woken) by each stop while someone waits in
      * parc_act_wait (stop_waiters); its own line: written by stopping
      * turns only when waited on. */
@@ -208,17 +207,46 @@ void act_dead_letter(parc_act_t *to, parc_msg_t *m);
 
 /* ---- act_stop.c: the live table and waiting for stops --------------- */
 
-/* Enter a newly spawned actor in rt->live. Returns 0, ENOMEM, or EPIPE
- * (the runtime is shutting down). */
+/* The live table's shards: a power of two, at least the cores of a large
+ * machine, so that spawning threads rarely share one. */
+#define ACT_SHARDS 64u
+
+/* One shard: the actors spawned by the threads that map to it and not yet
+ * retired, each entry holding the runtime's reference. Everything but
+ * `retired` is under the shard's lock. */
+typedef struct act_shard {
+    PARC_CACHE_ALIGNED parc_mutex_t lock;
+    parc_act_t **live;
+    uint32_t n, cap;
+    bool closing;                  /* shutdown: spawns refused */
+    /* Entries retired since the last sweep (finish counts; relaxed: a
+     * trigger, not a publication). Read by finish to start a sweep. */
+    parc_atomic(uint32_t) retired;
+    parc_atomic(uint32_t) sweep_at; /* retired count that starts one */
+} act_shard_t;
+
+/* Make / free rt->shards (runtime create / teardown). */
+int act_live_init(parc_act_rt_t *rt);
+void act_live_free(parc_act_rt_t *rt);
+
+/* Enter a newly spawned actor in the calling thread's shard. Returns 0,
+ * ENOMEM, or EPIPE (the runtime is shutting down). */
 int act_live_add(parc_act_rt_t *rt, parc_act_t *a);
+
+/* Take out an actor that a failed spawn entered (nobody else knows it). */
+void act_live_unspawn(parc_act_rt_t *rt, parc_act_t *a);
+
+/* finish's last touch of a: mark it retired (its entry's runtime
+ * reference may now go) and, every so often, sweep its shard. */
+void act_live_retire(parc_act_rt_t *rt, parc_act_t *a);
+
+/* Drop every retired entry of every shard (their runtime references);
+ * returns how many entries remain (actors not yet retired). */
+uint64_t act_live_sweep_all(parc_act_rt_t *rt);
 
 /* Enter / remove an actor's ext in rt->exts (spawn / last release). */
 void act_ext_add(parc_act_rt_t *rt, actor_ext_t *x);
 void act_ext_remove(parc_act_rt_t *rt, actor_ext_t *x);
-
-/* Take a stopping actor out of rt->live (finish, before it stops
- * counting as live). */
-void act_live_remove(parc_act_rt_t *rt, parc_act_t *a);
 
 /* Wake parc_act_wait's waiters: a stop is final (F_STOPPED set with
  * seq_cst before this call) and its monitors told. */

@@ -166,16 +166,23 @@ int parc_act_rt_create(unsigned workers, parc_act_rt_t **out)
         free(rt); /* only with pages larger than ACT_SLAB_BYTES */
         return ENOMEM;
     }
+    int rc = act_live_init(rt);
+    if (rc != 0) {
+        free(rt);
+        return rc;
+    }
     parc_pool_options_t po = PARC_POOL_OPTIONS_INIT;
     po.name_prefix = "parc-actor";
-    int rc = parc_pool_create(workers, &po, &rt->pool);
+    rc = parc_pool_create(workers, &po, &rt->pool);
     if (rc != 0) {
+        act_live_free(rt);
         free(rt);
         return rc;
     }
     rc = parc_timers_create(&rt->timers);
     if (rc != 0) {
         parc_pool_free(rt->pool);
+        act_live_free(rt);
         free(rt);
         return rc;
     }
@@ -190,7 +197,8 @@ int parc_act_rt_free(parc_act_rt_t *rt)
     if (parc_pool_current_worker(rt->pool) >= 0)
         return EDEADLK;
     /* acquire: pairs with finish's (act.c) release increment; the stopped
-     * actors' slots the runtime held are back on the freed stack. */
+     * actors are retired, so the sweep below finds every entry's slot to
+     * give back. */
     uint64_t stopped = parc_load(&rt->stopped, PARC_ACQUIRE);
     /* A pending timer holds a reference to its actor, so a timer that
      * fires meanwhile is still seen below as a slot in use until its
@@ -199,8 +207,11 @@ int parc_act_rt_free(parc_act_rt_t *rt)
     if (!busy) {
         /* Every actor stopped, and every reference gone too: the slabs go
          * with the runtime. */
-        /* relaxed: a count; spawning meanwhile would be misuse. */
+        /* relaxed: a count; spawning meanwhile would be misuse. When
+         * every actor has stopped, the sweep drops the live table's
+         * entries (the runtime's references) first. */
         busy = parc_recycle_slab_allocs(&rt->slots) != stopped ||
+               act_live_sweep_all(rt) != 0 ||
                parc_recycle_slab_in_use(&rt->slots) != 0;
     }
     if (busy)
@@ -223,7 +234,7 @@ void act_rt_teardown(parc_act_rt_t *rt)
     parc_recycle_destroy_slab(&rt->slots);
     parc_mutex_destroy(&rt->lock);
     act_names_free(rt);
-    free(rt->live);
+    act_live_free(rt);
     for (actor_ext_t *x = rt->exts; x != NULL;) { /* still referenced */
         actor_ext_t *next = x->next;
         free(x);

@@ -55,7 +55,7 @@ void parc_act_release(parc_act_t *a)
     if (a->ext != NULL)
         act_ext_remove(act_rt_of(a), a->ext);
     free(a->ext); /* its pin, if any, is the runtime's (joined at free) */
-    parc_recycle_slab_free(&act_rt_of(a)->slots, a);
+    act_slot_free(act_rt_of(a), a);
 }
 
 parc_act_rt_t *parc_act_runtime(parc_act_t *a)
@@ -248,6 +248,22 @@ static void finish(parc_act_t *a)
 
 /* ---- spawning ---------------------------------------------------------- */
 
+/* Fill a fresh slot (act_live_spawn calls it under its shard's lock:
+ * a few stores). */
+void act_init(parc_act_t *a, const act_init_t *init)
+{
+    parc_mpsc_init(&a->mbox);
+    a->fn = init->fn;
+    a->state = init->state;
+    a->ext = init->ext;
+    parc_atomic_init(&a->monitors, (uintptr_t)0);
+    memset(&a->stop_node, 0, sizeof a->stop_node);
+    parc_atomic_init(&a->refs, 2u); /* the caller's and the runtime's */
+    parc_atomic_init(&a->flags, 0u);
+    a->exit_status = 0;
+    a->stop_status = 0;
+}
+
 int parc_act_spawn(parc_act_rt_t *rt, parc_act_fn fn, void *state,
                const parc_act_options_t *opts, parc_act_t **out)
 {
@@ -266,26 +282,11 @@ int parc_act_spawn(parc_act_rt_t *rt, parc_act_fn fn, void *state,
         parc_atomic_init(&x->space_waiters, 0u);
         parc_atomic_init(&x->space, 0u);
     }
-    parc_act_t *a = parc_recycle_slab_alloc(&rt->slots);
-    if (a == NULL) {
-        free(x);
-        return ENOMEM;
-    }
-    parc_mpsc_init(&a->mbox);
-    a->fn = fn;
-    a->state = state;
-    a->ext = x;
-    parc_atomic_init(&a->monitors, (uintptr_t)0);
-    memset(&a->stop_node, 0, sizeof a->stop_node);
-    parc_atomic_init(&a->refs, 2u); /* the caller's and the runtime's */
-    parc_atomic_init(&a->flags, 0u);
-    a->exit_status = 0;
-    a->stop_status = 0;
-    int lrc = act_live_add(rt, a);
+    act_init_t init = { fn, state, x };
+    parc_act_t *a;
+    int lrc = act_live_spawn(rt, act_init, &init, &a);
     if (lrc != 0) {
         free(x);
-        parc_recycle_slab_free(&rt->slots, a);
-        parc_faa(&rt->stopped, 1u, PARC_RELEASE); /* as finish does */
         return lrc;
     }
     if (x != NULL)
@@ -293,11 +294,9 @@ int parc_act_spawn(parc_act_rt_t *rt, parc_act_fn fn, void *state,
     if (pinned) {
         pin_t *pin = malloc(sizeof *pin);
         if (pin == NULL) {
-            act_live_unspawn(rt, a);
+            act_live_unspawn(rt, a); /* counts it stopped, frees the slot */
             act_ext_remove(rt, x);
             free(x);
-            parc_recycle_slab_free(&rt->slots, a);
-            parc_faa(&rt->stopped, 1u, PARC_RELEASE); /* as finish does */
             return ENOMEM;
         }
         parc_sem_init(&pin->sem, 0);
@@ -305,11 +304,9 @@ int parc_act_spawn(parc_act_rt_t *rt, parc_act_fn fn, void *state,
         if (pthread_create(&pin->thread, NULL, pin_main, a) != 0) {
             parc_sem_destroy(&pin->sem);
             free(pin);
-            act_live_unspawn(rt, a);
+            act_live_unspawn(rt, a); /* counts it stopped, frees the slot */
             act_ext_remove(rt, x);
             free(x);
-            parc_recycle_slab_free(&rt->slots, a);
-            parc_faa(&rt->stopped, 1u, PARC_RELEASE); /* as finish does */
             return EAGAIN;
         }
         parc_mutex_lock(&rt->lock);

@@ -100,7 +100,7 @@ struct parc_act_rt {
     PARC_CACHE_ALIGNED parc_park_word_t busy;
     parc_atomic(uint32_t) qwaiters;
     /* Actors stopped (by the turns that stop them); live is spawned
-     * (parc_recycle_slab_allocs of slots) - stopped. */
+     * (act_live_spawned: the shards' counts) - stopped. */
     PARC_CACHE_ALIGNED parc_atomic(uint64_t) stopped;
     parc_timers_t *timers;      /* send_after's */
     /* Pinned actors' threads, under lock. */
@@ -223,18 +223,49 @@ typedef struct act_shard {
      * trigger, not a publication). Read by finish to start a sweep. */
     parc_atomic(uint32_t) retired;
     parc_atomic(uint32_t) sweep_at; /* retired count that starts one */
+    /* Actors spawned here ever (written under the lock, read by
+     * parc_act_rt_live without it). */
+    parc_atomic(uint64_t) spawned;
+    /* Slots: spawns here allocate from it (under the lock); an actor's
+     * last release frees its slot into its spawning shard's cache. */
+    parc_recycle_slab_cache_t cache;
 } act_shard_t;
+
+/* What a spawn fills a slot with. */
+typedef struct act_init {
+    parc_act_fn fn;
+    void *state;
+    actor_ext_t *ext;
+} act_init_t;
+
+/* act.c: fill a fresh slot. */
+void act_init(parc_act_t *a, const act_init_t *init);
 
 /* Make / free rt->shards (runtime create / teardown). */
 int act_live_init(parc_act_rt_t *rt);
 void act_live_free(parc_act_rt_t *rt);
 
-/* Enter a newly spawned actor in the calling thread's shard. Returns 0,
- * ENOMEM, or EPIPE (the runtime is shutting down). */
-int act_live_add(parc_act_rt_t *rt, parc_act_t *a);
+/* A spawn's slot and entry: under the calling thread's shard lock, take
+ * a slot from the shard's cache, fill it (init(a, arg)), enter it and
+ * count it spawned. Returns 0 with *out, ENOMEM, or EPIPE (the runtime
+ * is shutting down). */
+int act_live_spawn(parc_act_rt_t *rt,
+                   void (*init)(parc_act_t *, const act_init_t *),
+                   const act_init_t *arg, parc_act_t **out);
 
-/* Take out an actor that a failed spawn entered (nobody else knows it). */
+/* Undo a spawn that failed later (nobody else knows the actor): take its
+ * entry out, count it stopped, free its slot. */
 void act_live_unspawn(parc_act_rt_t *rt, parc_act_t *a);
+
+/* Give a released actor's slot back (to its spawning shard's cache). */
+void act_slot_free(parc_act_rt_t *rt, parc_act_t *a);
+
+/* Actors ever spawned (the shards' counts; relaxed loads). */
+uint64_t act_live_spawned(parc_act_rt_t *rt);
+
+/* Give every shard's cached slots back to rt->slots (before counting
+ * slots in use). */
+void act_live_flush(parc_act_rt_t *rt);
 
 /* finish's last touch of a: mark it retired (its entry's runtime
  * reference may now go) and, every so often, sweep its shard. */

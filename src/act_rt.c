@@ -65,7 +65,7 @@ uint64_t parc_act_rt_live(parc_act_rt_t *rt)
      * actor's spawn (counted before it could run) is in the count read
      * next: never fewer spawned than stopped. */
     uint64_t stopped = parc_load(&rt->stopped, PARC_ACQUIRE);
-    return parc_recycle_slab_allocs(&rt->slots) - stopped;
+    return act_live_spawned(rt) - stopped;
 }
 
 /* ---- timers ------------------------------------------------------------ */
@@ -210,9 +210,12 @@ int parc_act_rt_free(parc_act_rt_t *rt)
         /* relaxed: a count; spawning meanwhile would be misuse. When
          * every actor has stopped, the sweep drops the live table's
          * entries (the runtime's references) first. */
-        busy = parc_recycle_slab_allocs(&rt->slots) != stopped ||
-               act_live_sweep_all(rt) != 0 ||
-               parc_recycle_slab_in_use(&rt->slots) != 0;
+        busy = act_live_spawned(rt) != stopped ||
+               act_live_sweep_all(rt) != 0;
+        if (!busy) {
+            act_live_flush(rt); /* the shards' cached slots count free */
+            busy = parc_recycle_slab_in_use(&rt->slots) != 0;
+        }
     }
     if (busy)
         return EBUSY;

@@ -48,6 +48,8 @@ int act_live_init(parc_act_rt_t *rt)
         sh->closing = false;
         parc_atomic_init(&sh->retired, 0u);
         parc_atomic_init(&sh->sweep_at, 64u);
+        parc_atomic_init(&sh->spawned, (uint64_t)0);
+        parc_recycle_slab_cache_init(&sh->cache);
     }
     return 0;
 }
@@ -73,13 +75,18 @@ static unsigned my_shard(void)
     return me & (ACT_SHARDS - 1u);
 }
 
-/* Drop sh's retired entries; under sh->lock. Returns their actors in
- * *out (at most max; the caller releases them outside the lock) and how
- * many; call again while it returns max. */
-static unsigned sweep_some(act_shard_t *sh, parc_act_t **out, unsigned max)
+/* Drop sh's retired entries from index *from on; under sh->lock.
+ * Returns their actors in *out (at most max; the caller releases them
+ * outside the lock) and how many, and where to go on in *from; call
+ * again while it returns max. (Between calls the shard may change: a
+ * stale *from only makes the sweep miss entries, which the next one
+ * finds.) */
+static unsigned sweep_some(act_shard_t *sh, uint32_t *from, parc_act_t **out,
+                           unsigned max)
 {
     unsigned got = 0;
-    for (uint32_t i = 0; i < sh->n && got < max;) {
+    uint32_t i = *from;
+    for (; i < sh->n && got < max;) {
         parc_act_t *a = sh->live[i];
         /* acquire: pairs with act_live_retire's release; finish's last
          * uses of a happen before the release of its reference. */
@@ -90,6 +97,7 @@ static unsigned sweep_some(act_shard_t *sh, parc_act_t **out, unsigned max)
             i++;
         }
     }
+    *from = i;
     return got;
 }
 
@@ -100,11 +108,11 @@ static uint32_t sweep_shard(act_shard_t *sh)
 {
     enum { BATCH = 64 };
     parc_act_t *batch[BATCH];
-    uint32_t left;
+    uint32_t left, from = 0;
     unsigned got;
     do {
         parc_mutex_lock(&sh->lock);
-        got = sweep_some(sh, batch, BATCH);
+        got = sweep_some(sh, &from, batch, BATCH);
         left = sh->n;
         if (got < BATCH) {
             /* relaxed: a trigger; the next sweep starts when about as
@@ -119,7 +127,9 @@ static uint32_t sweep_shard(act_shard_t *sh)
     return left;
 }
 
-int act_live_add(parc_act_rt_t *rt, parc_act_t *a)
+int act_live_spawn(parc_act_rt_t *rt,
+                   void (*init)(parc_act_t *, const act_init_t *),
+                   const act_init_t *arg, parc_act_t **out)
 {
     unsigned ix = my_shard();
     act_shard_t *sh = &rt->shards[ix];
@@ -152,9 +162,19 @@ int act_live_add(parc_act_rt_t *rt, parc_act_t *a)
             sh->cap = cap;
         }
     }
+    parc_act_t *a = parc_recycle_slab_alloc_cached(&rt->slots, &sh->cache);
+    if (a == NULL) {
+        parc_mutex_unlock(&sh->lock);
+        return ENOMEM;
+    }
+    init(a, arg);
     a->live_shard = ix;
     sh->live[sh->n++] = a;
+    /* relaxed, and no RMW: written under the lock only; a count. */
+    parc_store(&sh->spawned, parc_load(&sh->spawned, PARC_RELAXED) + 1,
+               PARC_RELAXED);
     parc_mutex_unlock(&sh->lock);
+    *out = a;
     return 0;
 }
 
@@ -169,6 +189,32 @@ void act_live_unspawn(parc_act_rt_t *rt, parc_act_t *a)
         }
     }
     parc_mutex_unlock(&sh->lock);
+    act_slot_free(rt, a);
+    parc_faa(&rt->stopped, 1u, PARC_RELEASE); /* as finish does */
+}
+
+void act_slot_free(parc_act_rt_t *rt, parc_act_t *a)
+{
+    parc_recycle_slab_free_cached(&rt->slots,
+                                  &rt->shards[a->live_shard].cache, a);
+}
+
+uint64_t act_live_spawned(parc_act_rt_t *rt)
+{
+    uint64_t n = 0;
+    for (unsigned i = 0; i < ACT_SHARDS; i++) /* relaxed: counts */
+        n += parc_load(&rt->shards[i].spawned, PARC_RELAXED);
+    return n;
+}
+
+void act_live_flush(parc_act_rt_t *rt)
+{
+    for (unsigned i = 0; i < ACT_SHARDS; i++) {
+        act_shard_t *sh = &rt->shards[i];
+        parc_mutex_lock(&sh->lock);
+        parc_recycle_slab_cache_flush(&rt->slots, &sh->cache);
+        parc_mutex_unlock(&sh->lock);
+    }
 }
 
 void act_live_retire(parc_act_rt_t *rt, parc_act_t *a)

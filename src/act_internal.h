@@ -135,8 +135,9 @@ struct parc_act_rt {
  * runtime by masking its address and needs no pointer of its own: that is
  * what keeps an actor to three lines. Slabs are mapped from the system
  * (the alignment would cost malloc a second slab's worth of address space)
- * and unmapped when the runtime is freed; a released actor's slot is
- * reused by the next spawn. A heap recycler (malloc) was rejected for
+ * and unmapped when the runtime is freed; a released actor's slot goes
+ * to the slab cache of the live-table shard that spawned it
+ * (act_stop.c) and is reused by that shard's next spawn. A heap recycler (malloc) was rejected for
  * this: it gives no owner by address, and its thread caches could outlive
  * the runtime.
  */

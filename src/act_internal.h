@@ -123,7 +123,24 @@ struct parc_act_rt {
     void *dead_arg;
     /* Actor memory: where every actor of this runtime lives (below). */
     parc_recycler_t slots;
+    /* One per pool worker: its deferred sender releases (act.c). */
+    struct act_pending *pending;
+    unsigned npending;
 };
+
+/* A pool worker's deferred sender releases (act.c, behave): the
+ * references of the last sender (of this runtime) whose messages the
+ * worker handled, n of them, dropped together when a message from
+ * another sender comes, or when the runtime is freed. Only that worker
+ * touches it while actors live; its own line. */
+typedef struct act_pending {
+    PARC_CACHE_ALIGNED parc_act_t *who;
+    uint32_t n;
+} act_pending_t;
+
+/* Drop every worker's deferred releases (the runtime is quiescent with
+ * every actor stopped, or its pool is gone). */
+void act_pending_flush(parc_act_rt_t *rt);
 
 /* ---- actor memory ------------------------------------------------------ */
 

@@ -179,12 +179,20 @@ int parc_act_rt_create(unsigned workers, parc_act_rt_t **out)
         free(rt);
         return rc;
     }
-    rc = parc_timers_create(&rt->timers);
+    rt->npending = parc_pool_workers(rt->pool);
+    rt->pending = aligned_alloc(PARC_CACHELINE,
+                                rt->npending * sizeof *rt->pending);
+    rc = rt->pending == NULL ? ENOMEM : parc_timers_create(&rt->timers);
     if (rc != 0) {
+        free(rt->pending);
         parc_pool_free(rt->pool);
         act_live_free(rt);
         free(rt);
         return rc;
+    }
+    for (unsigned i = 0; i < rt->npending; i++) {
+        rt->pending[i].who = NULL;
+        rt->pending[i].n = 0;
     }
     *out = rt;
     return 0;
@@ -213,6 +221,10 @@ int parc_act_rt_free(parc_act_rt_t *rt)
         busy = act_live_spawned(rt) != stopped ||
                act_live_sweep_all(rt) != 0;
         if (!busy) {
+            /* No actor is live, so no behaviour runs: the workers'
+             * deferred sender releases are ours to drop (each was written
+             * in a behaviour, which happened before its actor's stop). */
+            act_pending_flush(rt);
             act_live_flush(rt); /* the shards' cached slots count free */
             busy = parc_recycle_slab_in_use(&rt->slots) != 0;
         }
@@ -234,6 +246,8 @@ void act_rt_teardown(parc_act_rt_t *rt)
         free(p);
         p = next;
     }
+    act_pending_flush(rt); /* the workers are gone */
+    free(rt->pending);
     parc_recycle_destroy_slab(&rt->slots);
     parc_mutex_destroy(&rt->lock);
     act_names_free(rt);

@@ -154,9 +154,9 @@ void act_pending_flush(parc_act_rt_t *rt);
  * (the alignment would cost malloc a second slab's worth of address space)
  * and unmapped when the runtime is freed; a released actor's slot goes
  * to the slab cache of the live-table shard that spawned it
- * (act_stop.c) and is reused by that shard's next spawn. A heap recycler (malloc) was rejected for
- * this: it gives no owner by address, and its thread caches could outlive
- * the runtime.
+ * (act_stop.c) and is reused by that shard's next spawn. A heap
+ * recycler (malloc) was rejected for this: it gives no owner by address,
+ * and its thread caches could outlive the runtime.
  */
 #define ACT_SLAB_BYTES ((size_t)1 << 18)
 _Static_assert((ACT_SLAB_BYTES - PARC_CACHELINE) % sizeof(struct parc_act) == 0,

@@ -80,7 +80,8 @@ PARC_API int parc_msg_init(parc_msg_t *m, int32_t type,
 
 /** A plain-value message: a header followed by a copy of the `size`
  * bytes at `data` (data may be NULL when size is 0), in a recycled block
- * (size <= 208) or a malloc'd one; its dispose gives the block back. Returns 0, EINVAL (NULL out, NULL data with size > 0), ENOMEM.
+ * (size <= 208) or a malloc'd one; its dispose gives the block back.
+ * Returns 0, EINVAL (NULL out, NULL data with size > 0), ENOMEM.
  * Any thread; never blocks. */
 PARC_API int parc_msg_new(int32_t type, const void *data, size_t size,
                           parc_msg_t **out);

@@ -12,6 +12,18 @@
  *   actor_pingpong  two actors bounce a message; one op = one round trip
  *                   (Erlang: ~470 ns here). The floor column relates it
  *                   to a cache-line round trip.
+ *   actor_counting  Savina "Counting": one sender (the bench thread, not
+ *                   an actor) streams small parc_msg_new messages (a
+ *                   uint64) to one actor, which sums and frees them; one
+ *                   op = one message, checked (count and sum). Peers:
+ *                   Go (a goroutine receiving from a buffered channel of
+ *                   1024) and Erlang (a process), bench/actor_peers.
+ *   actor_fj_throughput  Savina "Fork-Join throughput": one sender sends
+ *                   one parc_msg_new message to each of 60 actors in
+ *                   turn, repeated; each actor counts; one op = one
+ *                   message, checked per actor. Same peers, 60
+ *                   goroutines with a buffered channel each / 60
+ *                   processes.
  *   actor_thread    thread-per-actor: one sender, one actor counting
  *                   intrusive messages until close; one op = one message.
  *                   Peer: the seed's Python actor (a thread reading a
@@ -208,6 +220,91 @@ static int64_t pingpong_parc(bench_run_t *r)
     return ring_parc(&ring);
 }
 BENCH_CASE(actor_pingpong, "parc", pingpong_parc)
+
+/* ---- actor_counting, actor_fj_throughput ------------------------------------- */
+
+static const bench_point_t counting_points[] = {
+    { "1 sender -> 1 actor, parc_msg_new", 1, 0, NULL },
+    { NULL, 0, 0, NULL },
+};
+BENCH_DEFINE(actor_counting, "Savina Counting: one sender streams messages to one actor", counting_points)
+
+/* An actor's tally; its own line (each actor's turns write it). */
+typedef struct tally {
+    PARC_CACHE_ALIGNED uint64_t n, sum;
+} tally_t;
+
+static void count_behaviour(parc_act_t *self, void *state, parc_msg_t *m)
+{
+    (void)self;
+    tally_t *t = state;
+    t->n++;
+    t->sum += *(const uint64_t *)parc_msg_data(m);
+    parc_msg_free(m);
+}
+
+/* Stream r->ops messages round-robin to `actors` counting actors; checks
+ * that each got its share exactly once. */
+static int64_t stream_to_actors(bench_run_t *r, long actors)
+{
+    parc_act_rt_t *rt = runtime();
+    parc_act_t **a = calloc((size_t)actors, sizeof *a);
+    tally_t *t = aligned_alloc(PARC_CACHELINE, (size_t)actors * sizeof *t);
+    if (rt == NULL || a == NULL || t == NULL)
+        return BENCH_FAILED;
+    memset(t, 0, (size_t)actors * sizeof *t);
+    for (long i = 0; i < actors; i++)
+        if (parc_act_spawn(rt, count_behaviour, &t[i], NULL, &a[i]) != 0)
+            return BENCH_FAILED;
+    int64_t t0 = bench_now_ns();
+    long k = 0;
+    for (uint64_t i = 0; i < r->ops; i++) {
+        parc_msg_t *m;
+        uint64_t v = i + 1;
+        if (parc_msg_new(PARC_MSG_USER, &v, sizeof v, &m) != 0 ||
+            parc_act_send(a[k], m) != 0)
+            return BENCH_FAILED;
+        if (++k == actors)
+            k = 0;
+    }
+    parc_act_rt_quiesce(rt);
+    int64_t ns = bench_now_ns() - t0;
+    uint64_t n = 0, sum = 0;
+    for (long i = 0; i < actors; i++) {
+        uint64_t share = r->ops / (uint64_t)actors +
+                         ((uint64_t)i < r->ops % (uint64_t)actors);
+        if (t[i].n != share)
+            ns = BENCH_FAILED;
+        n += t[i].n;
+        sum += t[i].sum;
+        parc_act_stop(a[i], 0);
+        parc_act_release(a[i]);
+    }
+    parc_act_rt_quiesce(rt);
+    free(a);
+    free(t);
+    if (n != r->ops || sum != r->ops * (r->ops + 1) / 2)
+        return BENCH_FAILED;
+    return ns;
+}
+
+static int64_t counting_parc(bench_run_t *r)
+{
+    return stream_to_actors(r, 1);
+}
+BENCH_CASE(actor_counting, "parc", counting_parc)
+
+static const bench_point_t fj_points[] = {
+    { "1 sender -> 60 actors round-robin, parc_msg_new", 1, 60, NULL },
+    { NULL, 0, 0, NULL },
+};
+BENCH_DEFINE(actor_fj_throughput, "Savina Fork-Join throughput: one message to each of 60 actors, repeated", fj_points)
+
+static int64_t fj_parc(bench_run_t *r)
+{
+    return stream_to_actors(r, r->arg);
+}
+BENCH_CASE(actor_fj_throughput, "parc", fj_parc)
 
 /* ---- actor_thread ------------------------------------------------------------- */
 

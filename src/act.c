@@ -43,19 +43,86 @@ void parc_act_retain(parc_act_t *a)
         parc_faa(&a->refs, 1u, PARC_RELAXED); /* the caller holds one */
 }
 
-void parc_act_release(parc_act_t *a)
+/* Drop n references to a (NULL or 0: none). */
+static void release_n(parc_act_t *a, uint32_t n)
 {
-    if (a == NULL)
+    if (a == NULL || n == 0)
         return;
     /* acq_rel: every holder's uses happen before the free (release by
      * them, acquire by the last). */
-    if (parc_fas(&a->refs, 1u, PARC_ACQ_REL) != 1u)
+    if (parc_fas(&a->refs, n, PARC_ACQ_REL) != n)
         return;
     parc_mpsc_destroy(&a->mbox);
     if (a->ext != NULL)
         act_ext_remove(act_rt_of(a), a->ext);
     free(a->ext); /* its pin, if any, is the runtime's (joined at free) */
-    parc_recycle_slab_free(&act_rt_of(a)->slots, a);
+    act_slot_free(act_rt_of(a), a);
+}
+
+void parc_act_release(parc_act_t *a)
+{
+    release_n(a, 1);
+}
+
+/*
+ * The reference a message's sender carries is dropped after the
+ * behaviour returns, on the receiving worker: an atomic RMW on the
+ * sender's line, which the sender's own turns read (its behaviour and
+ * state share the line), so in a ping-pong each hop would hand that line
+ * to the other core and back. A worker therefore keeps the references of
+ * the last sender it saw (act_pending_t) and drops them in one RMW when a
+ * message from another sender comes, often on a turn of that very
+ * sender, whose line is then this core's; a stream from one sender costs
+ * one RMW per sender change instead of one per message. The deferral
+ * holds at most one actor per worker a little longer; parc_act_rt_free
+ * and teardown flush it. Only a worker of the sender's own runtime
+ * defers (a runtime can flush only its own workers' references), and
+ * never a pinned actor's thread.
+ *
+ * Rejected: taking no reference (a stopped sender's slot may be reused
+ * by a new actor while the message waits: a dangling sender is worse
+ * than a slow one); a reference only when the receiver reads the sender
+ * (which is known only after the send); the count on the mailbox's
+ * producer line, which the receiver writes anyway (the line is
+ * parc_mpsc_t's, laid out by mpsc.h).
+ */
+/* This thread's slot, set by turn_task for the runtime whose worker the
+ * thread is (a worker lives and dies with its runtime's pool, so the pair
+ * never outlives the runtime); NULL on any other thread. */
+static _Thread_local parc_act_rt_t *pend_rt;
+static _Thread_local act_pending_t *pend_slot;
+
+static void drop_sender_ref(parc_act_t *receiver, parc_act_t *s)
+{
+    if (s == NULL)
+        return;
+    parc_act_rt_t *rt = act_rt_of(receiver);
+    act_pending_t *p = pend_slot;
+    if (p == NULL || pend_rt != rt || act_rt_of(s) != rt) {
+        release_n(s, 1);
+        return;
+    }
+    if (p->who == s) {
+        p->n++;
+        return;
+    }
+    parc_act_t *old = p->who;
+    uint32_t k = p->n;
+    p->who = s;
+    p->n = 1;
+    release_n(old, k);
+}
+
+void act_pending_flush(parc_act_rt_t *rt)
+{
+    for (unsigned i = 0; i < rt->npending; i++) {
+        act_pending_t *p = &rt->pending[i];
+        parc_act_t *old = p->who;
+        uint32_t k = p->n;
+        p->who = NULL;
+        p->n = 0;
+        release_n(old, k);
+    }
 }
 
 parc_act_rt_t *parc_act_runtime(parc_act_t *a)
@@ -98,7 +165,7 @@ static void behave(parc_act_t *a, parc_msg_t *m)
     cur_sender = m->sender_; /* the behaviour owns m now */
     m->sender_ = NULL;
     a->fn(a, a->state, m);
-    parc_act_release(cur_sender);
+    drop_sender_ref(a, cur_sender);
     cur_self = outer_self;
     cur_sender = outer_sender;
 }
@@ -164,6 +231,13 @@ static bool proc_turn(parc_act_t *a)
 static int turn_task(void *arg, void **result)
 {
     (void)result;
+    parc_act_rt_t *rt = act_rt_of(arg);
+    if (pend_rt != rt) { /* first turn of rt on this worker */
+        int w = parc_pool_current_worker(rt->pool);
+        pend_rt = rt;
+        pend_slot = w >= 0 && (unsigned)w < rt->npending ? &rt->pending[w]
+                                                         : NULL;
+    }
     proc_turn(arg);
     return 0;
 }
@@ -233,19 +307,36 @@ static void finish(parc_act_t *a)
         parc_act_release(w);
         d = next;
     }
-    act_live_remove(rt, a);
     act_stop_wake(rt); /* waiters find it stopped, told, nameless */
-    /* The runtime's reference goes before the actor stops counting as
-     * live, so that parc_act_rt_free, once it sees no actor live, sees
-     * every slot the runtime held given back. */
-    parc_act_release(a);
-    /* release: the release above (and its slot's return) happens before
-     * the acquire loads of stopped (parc_act_rt_free, parc_act_rt_live). */
+    /* The runtime's reference is its live-table entry's, dropped by a
+     * sweep once the actor is retired (act_stop.c): our last touch of a.
+     * Retired before it stops counting as live, so that
+     * parc_act_rt_free, once it sees no actor live, finds every entry
+     * retired and its sweep gives every slot back. */
+    act_live_retire(rt, a);
+    /* release: the retirement above happens before the acquire loads of
+     * stopped (parc_act_rt_free, parc_act_rt_live). */
     parc_faa(&rt->stopped, 1u, PARC_RELEASE);
     act_busy_dec(rt);              /* this turn is over */
 }
 
 /* ---- spawning ---------------------------------------------------------- */
+
+/* Fill a fresh slot (act_live_spawn calls it under its shard's lock:
+ * a few stores). */
+void act_init(parc_act_t *a, const act_init_t *init)
+{
+    parc_mpsc_init(&a->mbox);
+    a->fn = init->fn;
+    a->state = init->state;
+    a->ext = init->ext;
+    parc_atomic_init(&a->monitors, (uintptr_t)0);
+    memset(&a->stop_node, 0, sizeof a->stop_node);
+    parc_atomic_init(&a->refs, 2u); /* the caller's and the runtime's */
+    parc_atomic_init(&a->flags, 0u);
+    a->exit_status = 0;
+    a->stop_status = 0;
+}
 
 int parc_act_spawn(parc_act_rt_t *rt, parc_act_fn fn, void *state,
                const parc_act_options_t *opts, parc_act_t **out)
@@ -265,26 +356,11 @@ int parc_act_spawn(parc_act_rt_t *rt, parc_act_fn fn, void *state,
         parc_atomic_init(&x->space_waiters, 0u);
         parc_atomic_init(&x->space, 0u);
     }
-    parc_act_t *a = parc_recycle_slab_alloc(&rt->slots);
-    if (a == NULL) {
-        free(x);
-        return ENOMEM;
-    }
-    parc_mpsc_init(&a->mbox);
-    a->fn = fn;
-    a->state = state;
-    a->ext = x;
-    parc_atomic_init(&a->monitors, (uintptr_t)0);
-    memset(&a->stop_node, 0, sizeof a->stop_node);
-    parc_atomic_init(&a->refs, 2u); /* the caller's and the runtime's */
-    parc_atomic_init(&a->flags, 0u);
-    a->exit_status = 0;
-    a->stop_status = 0;
-    int lrc = act_live_add(rt, a);
+    act_init_t init = { fn, state, x };
+    parc_act_t *a;
+    int lrc = act_live_spawn(rt, act_init, &init, &a);
     if (lrc != 0) {
         free(x);
-        parc_recycle_slab_free(&rt->slots, a);
-        parc_faa(&rt->stopped, 1u, PARC_RELEASE); /* as finish does */
         return lrc;
     }
     if (x != NULL)
@@ -292,11 +368,9 @@ int parc_act_spawn(parc_act_rt_t *rt, parc_act_fn fn, void *state,
     if (pinned) {
         pin_t *pin = malloc(sizeof *pin);
         if (pin == NULL) {
-            act_live_remove(rt, a);
+            act_live_unspawn(rt, a); /* counts it stopped, frees the slot */
             act_ext_remove(rt, x);
             free(x);
-            parc_recycle_slab_free(&rt->slots, a);
-            parc_faa(&rt->stopped, 1u, PARC_RELEASE); /* as finish does */
             return ENOMEM;
         }
         parc_sem_init(&pin->sem, 0);
@@ -304,11 +378,9 @@ int parc_act_spawn(parc_act_rt_t *rt, parc_act_fn fn, void *state,
         if (pthread_create(&pin->thread, NULL, pin_main, a) != 0) {
             parc_sem_destroy(&pin->sem);
             free(pin);
-            act_live_remove(rt, a);
+            act_live_unspawn(rt, a); /* counts it stopped, frees the slot */
             act_ext_remove(rt, x);
             free(x);
-            parc_recycle_slab_free(&rt->slots, a);
-            parc_faa(&rt->stopped, 1u, PARC_RELEASE); /* as finish does */
             return EAGAIN;
         }
         parc_mutex_lock(&rt->lock);

@@ -58,6 +58,9 @@ typedef struct actor_ext {
                         * PARC_ACT_EXIT message (act_link.c) */
 
 #define F_NAMED 16u    /* registered under a name (act_name.c) */
+#define F_RETIRED 32u  /* finish is done with the actor: its live-table
+                        * entry (the runtime's reference) may go
+                        * (act_stop.c) */
 
 /* The type of a link's notice: a parc_act_down_t that the receiving turn
  * turns into a PARC_ACT_EXIT message or an exit (act_link_deliver). */
@@ -78,8 +81,8 @@ struct parc_act {
                                        * F_STOPPED is set */
     int stop_status;                  /* written by the one stopper before
                                        * it pushes stop_node */
-    uint32_t live_ix;                 /* its index in rt->live, under
-                                       * rt->lock, while not stopped */
+    uint32_t live_shard;              /* the live-table shard its entry
+                                       * is in (act_stop.c) */
 };
 
 /* Three lines: idle memory per actor is this plus its share of a slab's
@@ -97,19 +100,15 @@ struct parc_act_rt {
     PARC_CACHE_ALIGNED parc_park_word_t busy;
     parc_atomic(uint32_t) qwaiters;
     /* Actors stopped (by the turns that stop them); live is spawned
-     * (parc_recycle_slab_allocs of slots) - stopped. */
+     * (act_live_spawned: the shards' counts) - stopped. */
     PARC_CACHE_ALIGNED parc_atomic(uint64_t) stopped;
     parc_timers_t *timers;      /* send_after's */
     /* Pinned actors' threads, under lock. */
     PARC_CACHE_ALIGNED parc_mutex_t lock;
     pin_t *pins;
-    /* Every actor not yet stopped, under lock (act_stop.c): what
-     * parc_act_rt_shutdown stops. Each knows its index (live_ix); removal
-     * moves the last into the hole. closing refuses new spawns. */
-    parc_act_t **live;
-    uint32_t nlive, cap_live;
     actor_ext_t *exts;          /* every ext of an unreleased actor */
-    bool closing;
+    /* The live table (act_stop.c): ACT_SHARDS shards, each its own line. */
+    struct act_shard *shards;
     /* Bumped (and woken) by each stop while someone waits in
      * parc_act_wait (stop_waiters); its own line: written by stopping
      * turns only when waited on. */
@@ -124,7 +123,24 @@ struct parc_act_rt {
     void *dead_arg;
     /* Actor memory: where every actor of this runtime lives (below). */
     parc_recycler_t slots;
+    /* One per pool worker: its deferred sender releases (act.c). */
+    struct act_pending *pending;
+    unsigned npending;
 };
+
+/* A pool worker's deferred sender releases (act.c, behave): the
+ * references of the last sender (of this runtime) whose messages the
+ * worker handled, n of them, dropped together when a message from
+ * another sender comes, or when the runtime is freed. Only that worker
+ * touches it while actors live; its own line. */
+typedef struct act_pending {
+    PARC_CACHE_ALIGNED parc_act_t *who;
+    uint32_t n;
+} act_pending_t;
+
+/* Drop every worker's deferred releases (the runtime is quiescent with
+ * every actor stopped, or its pool is gone). */
+void act_pending_flush(parc_act_rt_t *rt);
 
 /* ---- actor memory ------------------------------------------------------ */
 
@@ -136,10 +152,11 @@ struct parc_act_rt {
  * runtime by masking its address and needs no pointer of its own: that is
  * what keeps an actor to three lines. Slabs are mapped from the system
  * (the alignment would cost malloc a second slab's worth of address space)
- * and unmapped when the runtime is freed; a released actor's slot is
- * reused by the next spawn. A heap recycler (malloc) was rejected for
- * this: it gives no owner by address, and its thread caches could outlive
- * the runtime.
+ * and unmapped when the runtime is freed; a released actor's slot goes
+ * to the slab cache of the live-table shard that spawned it
+ * (act_stop.c) and is reused by that shard's next spawn. A heap
+ * recycler (malloc) was rejected for this: it gives no owner by address,
+ * and its thread caches could outlive the runtime.
  */
 #define ACT_SLAB_BYTES ((size_t)1 << 18)
 _Static_assert((ACT_SLAB_BYTES - PARC_CACHELINE) % sizeof(struct parc_act) == 0,
@@ -208,17 +225,77 @@ void act_dead_letter(parc_act_t *to, parc_msg_t *m);
 
 /* ---- act_stop.c: the live table and waiting for stops --------------- */
 
-/* Enter a newly spawned actor in rt->live. Returns 0, ENOMEM, or EPIPE
- * (the runtime is shutting down). */
-int act_live_add(parc_act_rt_t *rt, parc_act_t *a);
+/* The live table's shards: a power of two, at least the cores of a large
+ * machine, so that spawning threads rarely share one. */
+#define ACT_SHARDS 64u
+
+/* One shard: the actors spawned by the threads that map to it and not yet
+ * retired, each entry holding the runtime's reference. Everything but
+ * `retired` is under the shard's lock. */
+typedef struct act_shard {
+    PARC_CACHE_ALIGNED parc_mutex_t lock;
+    parc_act_t **live;
+    uint32_t n, cap;
+    bool closing;                  /* shutdown: spawns refused */
+    /* Entries retired since the last sweep (finish counts; relaxed: a
+     * trigger, not a publication). Read by finish to start a sweep. */
+    parc_atomic(uint32_t) retired;
+    parc_atomic(uint32_t) sweep_at; /* retired count that starts one */
+    /* Actors spawned here ever (written under the lock, read by
+     * parc_act_rt_live without it). */
+    parc_atomic(uint64_t) spawned;
+    /* Slots: spawns here allocate from it (under the lock); an actor's
+     * last release frees its slot into its spawning shard's cache. */
+    parc_recycle_slab_cache_t cache;
+} act_shard_t;
+
+/* What a spawn fills a slot with. */
+typedef struct act_init {
+    parc_act_fn fn;
+    void *state;
+    actor_ext_t *ext;
+} act_init_t;
+
+/* act.c: fill a fresh slot. */
+void act_init(parc_act_t *a, const act_init_t *init);
+
+/* Make / free rt->shards (runtime create / teardown). */
+int act_live_init(parc_act_rt_t *rt);
+void act_live_free(parc_act_rt_t *rt);
+
+/* A spawn's slot and entry: under the calling thread's shard lock, take
+ * a slot from the shard's cache, fill it (init(a, arg)), enter it and
+ * count it spawned. Returns 0 with *out, ENOMEM, or EPIPE (the runtime
+ * is shutting down). */
+int act_live_spawn(parc_act_rt_t *rt,
+                   void (*init)(parc_act_t *, const act_init_t *),
+                   const act_init_t *arg, parc_act_t **out);
+
+/* Undo a spawn that failed later (nobody else knows the actor): take its
+ * entry out, count it stopped, free its slot. */
+void act_live_unspawn(parc_act_rt_t *rt, parc_act_t *a);
+
+/* Give a released actor's slot back (to its spawning shard's cache). */
+void act_slot_free(parc_act_rt_t *rt, parc_act_t *a);
+
+/* Actors ever spawned (the shards' counts; relaxed loads). */
+uint64_t act_live_spawned(parc_act_rt_t *rt);
+
+/* Give every shard's cached slots back to rt->slots (before counting
+ * slots in use). */
+void act_live_flush(parc_act_rt_t *rt);
+
+/* finish's last touch of a: mark it retired (its entry's runtime
+ * reference may now go) and, every so often, sweep its shard. */
+void act_live_retire(parc_act_rt_t *rt, parc_act_t *a);
+
+/* Drop every retired entry of every shard (their runtime references);
+ * returns how many entries remain (actors not yet retired). */
+uint64_t act_live_sweep_all(parc_act_rt_t *rt);
 
 /* Enter / remove an actor's ext in rt->exts (spawn / last release). */
 void act_ext_add(parc_act_rt_t *rt, actor_ext_t *x);
 void act_ext_remove(parc_act_rt_t *rt, actor_ext_t *x);
-
-/* Take a stopping actor out of rt->live (finish, before it stops
- * counting as live). */
-void act_live_remove(parc_act_rt_t *rt, parc_act_t *a);
 
 /* Wake parc_act_wait's waiters: a stop is final (F_STOPPED set with
  * seq_cst before this call) and its monitors told. */

@@ -65,7 +65,7 @@ uint64_t parc_act_rt_live(parc_act_rt_t *rt)
      * actor's spawn (counted before it could run) is in the count read
      * next: never fewer spawned than stopped. */
     uint64_t stopped = parc_load(&rt->stopped, PARC_ACQUIRE);
-    return parc_recycle_slab_allocs(&rt->slots) - stopped;
+    return act_live_spawned(rt) - stopped;
 }
 
 /* ---- timers ------------------------------------------------------------ */
@@ -166,18 +166,33 @@ int parc_act_rt_create(unsigned workers, parc_act_rt_t **out)
         free(rt); /* only with pages larger than ACT_SLAB_BYTES */
         return ENOMEM;
     }
-    parc_pool_options_t po = PARC_POOL_OPTIONS_INIT;
-    po.name_prefix = "parc-actor";
-    int rc = parc_pool_create(workers, &po, &rt->pool);
+    int rc = act_live_init(rt);
     if (rc != 0) {
         free(rt);
         return rc;
     }
-    rc = parc_timers_create(&rt->timers);
+    parc_pool_options_t po = PARC_POOL_OPTIONS_INIT;
+    po.name_prefix = "parc-actor";
+    rc = parc_pool_create(workers, &po, &rt->pool);
     if (rc != 0) {
-        parc_pool_free(rt->pool);
+        act_live_free(rt);
         free(rt);
         return rc;
+    }
+    rt->npending = parc_pool_workers(rt->pool);
+    rt->pending = aligned_alloc(PARC_CACHELINE,
+                                rt->npending * sizeof *rt->pending);
+    rc = rt->pending == NULL ? ENOMEM : parc_timers_create(&rt->timers);
+    if (rc != 0) {
+        free(rt->pending);
+        parc_pool_free(rt->pool);
+        act_live_free(rt);
+        free(rt);
+        return rc;
+    }
+    for (unsigned i = 0; i < rt->npending; i++) {
+        rt->pending[i].who = NULL;
+        rt->pending[i].n = 0;
     }
     *out = rt;
     return 0;
@@ -190,7 +205,8 @@ int parc_act_rt_free(parc_act_rt_t *rt)
     if (parc_pool_current_worker(rt->pool) >= 0)
         return EDEADLK;
     /* acquire: pairs with finish's (act.c) release increment; the stopped
-     * actors' slots the runtime held are back on the freed stack. */
+     * actors are retired, so the sweep below finds every entry's slot to
+     * give back. */
     uint64_t stopped = parc_load(&rt->stopped, PARC_ACQUIRE);
     /* A pending timer holds a reference to its actor, so a timer that
      * fires meanwhile is still seen below as a slot in use until its
@@ -199,9 +215,19 @@ int parc_act_rt_free(parc_act_rt_t *rt)
     if (!busy) {
         /* Every actor stopped, and every reference gone too: the slabs go
          * with the runtime. */
-        /* relaxed: a count; spawning meanwhile would be misuse. */
-        busy = parc_recycle_slab_allocs(&rt->slots) != stopped ||
-               parc_recycle_slab_in_use(&rt->slots) != 0;
+        /* relaxed: a count; spawning meanwhile would be misuse. When
+         * every actor has stopped, the sweep drops the live table's
+         * entries (the runtime's references) first. */
+        busy = act_live_spawned(rt) != stopped ||
+               act_live_sweep_all(rt) != 0;
+        if (!busy) {
+            /* No actor is live, so no behaviour runs: the workers'
+             * deferred sender releases are ours to drop (each was written
+             * in a behaviour, which happened before its actor's stop). */
+            act_pending_flush(rt);
+            act_live_flush(rt); /* the shards' cached slots count free */
+            busy = parc_recycle_slab_in_use(&rt->slots) != 0;
+        }
     }
     if (busy)
         return EBUSY;
@@ -220,10 +246,12 @@ void act_rt_teardown(parc_act_rt_t *rt)
         free(p);
         p = next;
     }
+    act_pending_flush(rt); /* the workers are gone */
+    free(rt->pending);
     parc_recycle_destroy_slab(&rt->slots);
     parc_mutex_destroy(&rt->lock);
     act_names_free(rt);
-    free(rt->live);
+    act_live_free(rt);
     for (actor_ext_t *x = rt->exts; x != NULL;) { /* still referenced */
         actor_ext_t *next = x->next;
         free(x);

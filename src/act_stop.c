@@ -3,11 +3,30 @@
  * a runtime otherwise knows its actors only as slots in slabs, and a
  * freed slot cannot be told from a live one without reading freed memory.
  *
- * Rejected: a lock-free list threaded through the actors (the actor has
- * room for one word, and unlinking from a singly linked list needs the
- * predecessor); walking the slabs (freed slots are poisoned under ASan
- * and reused at any time). A table under the runtime's mutex costs one
- * uncontended lock per spawn and per stop. */
+ * The table is sharded by spawning thread (ACT_SHARDS shards, each with
+ * its own lock and line), and an entry is not removed by the stop that
+ * ends its actor: the entry holds the runtime's reference, finish() marks
+ * the actor retired (F_RETIRED, its last touch of the actor), and the
+ * entry goes, with that reference, at the next sweep of its shard: when
+ * a spawn finds the shard full, when enough of its actors have retired
+ * (finish starts the sweep), at shutdown and at parc_act_rt_free. So a
+ * spawn takes only its own thread's shard lock, uncontended unless a
+ * sweep runs, and a stop takes no lock and writes one counter of the
+ * spawner's shard; no line is written by every spawn or every stop.
+ * Retired actors wait for a sweep with their slots: at most about as
+ * many as the shard holds (sweep_at), so memory stays within twice the
+ * live actors'.
+ *
+ * Rejected: one table under the runtime's mutex (every spawn and every
+ * stop on one lock: the spawner and the stopping workers hand its line
+ * back and forth, and a parked waiter costs a futex wake-up); a lock-free
+ * list threaded through the actors (the actor has room for one word, and
+ * unlinking from a singly linked list needs the predecessor); walking the
+ * slabs (freed slots are poisoned under ASan and reused at any time);
+ * removal by the stopping turn with the entry's index (the remover needs
+ * the shard's lock against a concurrent grow or sweep: the lock we
+ * avoid). Not measured on this 2-core VM: spawning from many threads at
+ * once (each should keep to its shard). */
 #include <errno.h>
 #include <stdlib.h>
 
@@ -15,37 +34,209 @@
 
 /* ---- the live table ----------------------------------------------------- */
 
-int act_live_add(parc_act_rt_t *rt, parc_act_t *a)
+int act_live_init(parc_act_rt_t *rt)
 {
-    int rc = 0;
-    parc_mutex_lock(&rt->lock);
-    if (rt->closing) {
-        rc = EPIPE;
-    } else if (rt->nlive == rt->cap_live) {
-        uint32_t cap = rt->cap_live != 0 ? 2 * rt->cap_live : 64u;
-        parc_act_t **t = realloc(rt->live, cap * sizeof *t);
-        if (t == NULL) {
-            rc = ENOMEM;
-        } else {
-            rt->live = t;
-            rt->cap_live = cap;
-        }
+    rt->shards = aligned_alloc(PARC_CACHELINE,
+                               ACT_SHARDS * sizeof *rt->shards);
+    if (rt->shards == NULL)
+        return ENOMEM;
+    for (unsigned i = 0; i < ACT_SHARDS; i++) {
+        act_shard_t *sh = &rt->shards[i];
+        parc_mutex_init(&sh->lock, PARC_MUTEX_NORMAL);
+        sh->live = NULL;
+        sh->n = sh->cap = 0;
+        sh->closing = false;
+        parc_atomic_init(&sh->retired, 0u);
+        parc_atomic_init(&sh->sweep_at, 64u);
+        parc_atomic_init(&sh->spawned, (uint64_t)0);
+        parc_recycle_slab_cache_init(&sh->cache);
     }
-    if (rc == 0) {
-        a->live_ix = rt->nlive;
-        rt->live[rt->nlive++] = a;
-    }
-    parc_mutex_unlock(&rt->lock);
-    return rc;
+    return 0;
 }
 
-void act_live_remove(parc_act_rt_t *rt, parc_act_t *a)
+void act_live_free(parc_act_rt_t *rt)
 {
-    parc_mutex_lock(&rt->lock);
-    parc_act_t *last = rt->live[--rt->nlive];
-    rt->live[a->live_ix] = last;
-    last->live_ix = a->live_ix;
-    parc_mutex_unlock(&rt->lock);
+    if (rt->shards == NULL)
+        return;
+    for (unsigned i = 0; i < ACT_SHARDS; i++) {
+        parc_mutex_destroy(&rt->shards[i].lock);
+        free(rt->shards[i].live);
+    }
+    free(rt->shards);
+}
+
+/* The calling thread's shard: threads are numbered on first use. */
+static unsigned my_shard(void)
+{
+    static parc_atomic(uint32_t) next_thread;
+    static _Thread_local uint32_t me; /* 0: not numbered yet */
+    if (me == 0) /* relaxed: a ticket, publishes nothing */
+        me = parc_faa(&next_thread, 1u, PARC_RELAXED) + 1u;
+    return me & (ACT_SHARDS - 1u);
+}
+
+/* Drop sh's retired entries from index *from on; under sh->lock.
+ * Returns their actors in *out (at most max; the caller releases them
+ * outside the lock) and how many, and where to go on in *from; call
+ * again while it returns max. (Between calls the shard may change: a
+ * stale *from only makes the sweep miss entries, which the next one
+ * finds.) */
+static unsigned sweep_some(act_shard_t *sh, uint32_t *from, parc_act_t **out,
+                           unsigned max)
+{
+    unsigned got = 0;
+    uint32_t i = *from;
+    for (; i < sh->n && got < max;) {
+        parc_act_t *a = sh->live[i];
+        /* acquire: pairs with act_live_retire's release; finish's last
+         * uses of a happen before the release of its reference. */
+        if (parc_load(&a->flags, PARC_ACQUIRE) & F_RETIRED) {
+            sh->live[i] = sh->live[--sh->n];
+            out[got++] = a;
+        } else {
+            i++;
+        }
+    }
+    *from = i;
+    return got;
+}
+
+/* Sweep sh whole: take its lock, drop retired entries, release their
+ * runtime references outside the lock (a release may free the slot and
+ * take rt->lock for an ext). Returns the entries left. */
+static uint32_t sweep_shard(act_shard_t *sh)
+{
+    enum { BATCH = 64 };
+    parc_act_t *batch[BATCH];
+    uint32_t left, from = 0;
+    unsigned got;
+    do {
+        parc_mutex_lock(&sh->lock);
+        got = sweep_some(sh, &from, batch, BATCH);
+        left = sh->n;
+        if (got < BATCH) {
+            /* relaxed: a trigger; the next sweep starts when about as
+             * many have retired as remain. */
+            parc_store(&sh->retired, 0u, PARC_RELAXED);
+            parc_store(&sh->sweep_at, left > 64u ? left : 64u, PARC_RELAXED);
+        }
+        parc_mutex_unlock(&sh->lock);
+        for (unsigned i = 0; i < got; i++)
+            parc_act_release(batch[i]);
+    } while (got == BATCH);
+    return left;
+}
+
+int act_live_spawn(parc_act_rt_t *rt,
+                   void (*init)(parc_act_t *, const act_init_t *),
+                   const act_init_t *arg, parc_act_t **out)
+{
+    unsigned ix = my_shard();
+    act_shard_t *sh = &rt->shards[ix];
+    parc_mutex_lock(&sh->lock);
+    if (sh->closing) {
+        parc_mutex_unlock(&sh->lock);
+        return EPIPE;
+    }
+    if (sh->n == sh->cap) {
+        /* Full: make room from retired entries before growing. */
+        parc_mutex_unlock(&sh->lock);
+        sweep_shard(sh);
+        parc_mutex_lock(&sh->lock);
+        if (sh->closing) {
+            parc_mutex_unlock(&sh->lock);
+            return EPIPE;
+        }
+    }
+    if (sh->n == sh->cap || sh->n > sh->cap / 4 * 3) {
+        /* Grow while more than three quarters stay live, so that sweeps
+         * (each O(n)) come only every O(n) spawns. */
+        uint32_t cap = sh->cap != 0 ? 2 * sh->cap : 64u;
+        parc_act_t **t = realloc(sh->live, cap * sizeof *t);
+        if (t == NULL && sh->n == sh->cap) {
+            parc_mutex_unlock(&sh->lock);
+            return ENOMEM;
+        }
+        if (t != NULL) {
+            sh->live = t;
+            sh->cap = cap;
+        }
+    }
+    parc_act_t *a = parc_recycle_slab_alloc_cached(&rt->slots, &sh->cache);
+    if (a == NULL) {
+        parc_mutex_unlock(&sh->lock);
+        return ENOMEM;
+    }
+    init(a, arg);
+    a->live_shard = ix;
+    sh->live[sh->n++] = a;
+    /* relaxed, and no RMW: written under the lock only; a count. */
+    parc_store(&sh->spawned, parc_load(&sh->spawned, PARC_RELAXED) + 1,
+               PARC_RELAXED);
+    parc_mutex_unlock(&sh->lock);
+    *out = a;
+    return 0;
+}
+
+void act_live_unspawn(parc_act_rt_t *rt, parc_act_t *a)
+{
+    act_shard_t *sh = &rt->shards[a->live_shard];
+    parc_mutex_lock(&sh->lock);
+    for (uint32_t i = sh->n; i-- > 0;) {
+        if (sh->live[i] == a) {
+            sh->live[i] = sh->live[--sh->n];
+            break;
+        }
+    }
+    parc_mutex_unlock(&sh->lock);
+    act_slot_free(rt, a);
+    parc_faa(&rt->stopped, 1u, PARC_RELEASE); /* as finish does */
+}
+
+void act_slot_free(parc_act_rt_t *rt, parc_act_t *a)
+{
+    parc_recycle_slab_free_cached(&rt->slots,
+                                  &rt->shards[a->live_shard].cache, a);
+}
+
+uint64_t act_live_spawned(parc_act_rt_t *rt)
+{
+    uint64_t n = 0;
+    for (unsigned i = 0; i < ACT_SHARDS; i++) /* relaxed: counts */
+        n += parc_load(&rt->shards[i].spawned, PARC_RELAXED);
+    return n;
+}
+
+void act_live_flush(parc_act_rt_t *rt)
+{
+    for (unsigned i = 0; i < ACT_SHARDS; i++) {
+        act_shard_t *sh = &rt->shards[i];
+        parc_mutex_lock(&sh->lock);
+        parc_recycle_slab_cache_flush(&rt->slots, &sh->cache);
+        parc_mutex_unlock(&sh->lock);
+    }
+}
+
+void act_live_retire(parc_act_rt_t *rt, parc_act_t *a)
+{
+    act_shard_t *sh = &rt->shards[a->live_shard];
+    /* release: finish's uses of a happen before a sweep's release of its
+     * reference (the sweep's acquire load). After this, a may be freed:
+     * not touched again. */
+    parc_for(&a->flags, F_RETIRED, PARC_RELEASE);
+    /* relaxed: a trigger only (the sweep reads the flags themselves). */
+    uint32_t r = parc_faa(&sh->retired, 1u, PARC_RELAXED) + 1u;
+    if (r >= parc_load(&sh->sweep_at, PARC_RELAXED))
+        sweep_shard(sh); /* resets the count: one stop in about sweep_at
+                          * sweeps (a few, when they race) */
+}
+
+uint64_t act_live_sweep_all(parc_act_rt_t *rt)
+{
+    uint64_t left = 0;
+    for (unsigned i = 0; i < ACT_SHARDS; i++)
+        left += sweep_shard(&rt->shards[i]);
+    return left;
 }
 
 void act_ext_add(parc_act_rt_t *rt, actor_ext_t *x)
@@ -146,28 +337,36 @@ int parc_act_stop_wait(parc_act_t *a, int status, int *exit_status)
 
 /* ---- shutting the runtime down ------------------------------------------ */
 
-/* Stop every actor in the table, a batch at a time (stopping under the
- * lock could deadlock: a stop may run the actor's last turn inline, whose
- * finish takes the lock). Removals shift the table, so a pass may skip
- * some; the caller repeats until the table is empty. */
+/* Stop every actor in the table, a batch at a time (stopping under a
+ * shard's lock could deadlock: a stop may run the actor's last turn
+ * inline, whose finish may sweep). Entries hold the runtime's reference,
+ * so one read under the lock may be retained. Sweeps shift a shard, so a
+ * pass may skip some; the caller repeats until the table is empty. */
 static void stop_pass(parc_act_rt_t *rt, int status)
 {
     enum { BATCH = 64 };
     parc_act_t *batch[BATCH];
-    for (uint32_t from = 0;; from += BATCH) {
-        unsigned n = 0;
-        parc_mutex_lock(&rt->lock);
-        for (uint32_t i = from; i < rt->nlive && n < BATCH; i++) {
-            batch[n] = rt->live[i];
-            parc_act_retain(batch[n++]); /* still live: the runtime's
-                                          * reference keeps it */
-        }
-        parc_mutex_unlock(&rt->lock);
-        if (n == 0)
-            return;
-        for (unsigned i = 0; i < n; i++) {
-            parc_act_stop(batch[i], status); /* EPIPE: already stopping */
-            parc_act_release(batch[i]);
+    for (unsigned s = 0; s < ACT_SHARDS; s++) {
+        act_shard_t *sh = &rt->shards[s];
+        for (uint32_t from = 0;; from += BATCH) {
+            unsigned n = 0;
+            parc_mutex_lock(&sh->lock);
+            for (uint32_t i = from; i < sh->n && n < BATCH; i++) {
+                parc_act_t *a = sh->live[i];
+                /* relaxed: a hint; stopping a stopped actor is EPIPE */
+                if (parc_load(&a->flags, PARC_RELAXED) & F_STOPPED)
+                    continue;
+                batch[n] = a;
+                parc_act_retain(batch[n++]);
+            }
+            uint32_t total = sh->n;
+            parc_mutex_unlock(&sh->lock);
+            for (unsigned i = 0; i < n; i++) {
+                parc_act_stop(batch[i], status); /* EPIPE: already stopping */
+                parc_act_release(batch[i]);
+            }
+            if (from + BATCH >= total)
+                break;
         }
     }
 }
@@ -178,16 +377,15 @@ int parc_act_rt_shutdown(parc_act_rt_t *rt, int status)
         return EINVAL;
     if (parc_pool_current_worker(rt->pool) >= 0 || parc_act_self() != NULL)
         return EDEADLK;
-    parc_mutex_lock(&rt->lock);
-    rt->closing = true; /* spawns from here on: EPIPE */
-    parc_mutex_unlock(&rt->lock);
+    for (unsigned s = 0; s < ACT_SHARDS; s++) {
+        parc_mutex_lock(&rt->shards[s].lock);
+        rt->shards[s].closing = true; /* spawns from here on: EPIPE */
+        parc_mutex_unlock(&rt->shards[s].lock);
+    }
     for (;;) {
         stop_pass(rt, status);
         parc_act_rt_quiesce(rt); /* every stop processed, timers fired */
-        parc_mutex_lock(&rt->lock);
-        uint32_t left = rt->nlive;
-        parc_mutex_unlock(&rt->lock);
-        if (left == 0)
+        if (act_live_sweep_all(rt) == 0)
             break;
     }
     act_rt_teardown(rt);

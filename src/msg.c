@@ -1,5 +1,22 @@
 /* Messages (parc/msg.h): their headers, plain-value messages, and the
- * answer to an ask, shared by both actor modes. */
+ * answer to an ask, shared by both actor modes.
+ *
+ * Plain-value messages come from three size classes of the runtime's
+ * recycling allocator (recycle.h), larger ones from malloc. The typical
+ * stream is made on one thread and freed on another (a sender and its
+ * receiver): the receiver's frees fill its thread cache, then go in
+ * chains of MSG_BATCH to the class's shared stack with one CAS, and the
+ * sender, its cache empty, takes the whole stack with one exchange: a
+ * message costs neither a malloc nor a free, and the two threads meet on
+ * one cache line per MSG_BATCH messages (the remote-free batching of
+ * Pony's pool allocator and snmalloc, on the recycler's shared stack).
+ * Rejected: one class sized for any payload (a counter's 8 bytes would
+ * pay for a line it never touches); per-receiver return queues as in
+ * snmalloc (the receiver of a parc message is an actor, not a thread,
+ * and a thread's frees already go out in batches).
+ *
+ * The class is not stored in the message: each class has its own
+ * dispose function, which the receiver calls through m->dispose. */
 #include <errno.h>
 #include <stdalign.h>
 #include <stdlib.h>
@@ -7,6 +24,7 @@
 
 #include "msg_internal.h"
 #include "parc/msg.h"
+#include "recycle.h"
 
 /* A plain-value message: header, then the payload at a max_align_t
  * boundary. */
@@ -28,7 +46,47 @@ int parc_msg_init(parc_msg_t *m, int32_t type, void (*dispose)(parc_msg_t *))
     return 0;
 }
 
-static void value_dispose(parc_msg_t *m)
+/* The classes' block sizes: header and payload (offsetof(value_msg_t,
+ * data) is 48 on LP64): one line, two, four. */
+#define MSG_CLASS0 64u
+#define MSG_CLASS1 128u
+#define MSG_CLASS2 256u
+/* A thread keeps up to MSG_CACHE blocks of a class; chains of MSG_BATCH
+ * go to the shared stack, which keeps about MSG_SHARED (beyond that,
+ * back to free: a burst does not pin its peak forever). */
+#define MSG_CACHE 512u
+#define MSG_BATCH 128u
+#define MSG_SHARED 65536u
+
+_Static_assert(offsetof(value_msg_t, data) < MSG_CLASS0,
+               "the smallest class holds a header and some payload");
+
+static parc_recycler_t msg_class[3] = {
+    PARC_RECYCLE_HEAP_INIT(MSG_CLASS0, MSG_CACHE, MSG_BATCH, MSG_SHARED),
+    PARC_RECYCLE_HEAP_INIT(MSG_CLASS1, MSG_CACHE, MSG_BATCH, MSG_SHARED),
+    PARC_RECYCLE_HEAP_INIT(MSG_CLASS2, MSG_CACHE, MSG_BATCH, MSG_SHARED),
+};
+static _Thread_local parc_recycle_cache_t msg_cache[3];
+
+static void value_dispose0(parc_msg_t *m)
+{
+    parc_recycle_free(&msg_class[0], &msg_cache[0],
+                      parc_msg_entry(m, value_msg_t, m));
+}
+
+static void value_dispose1(parc_msg_t *m)
+{
+    parc_recycle_free(&msg_class[1], &msg_cache[1],
+                      parc_msg_entry(m, value_msg_t, m));
+}
+
+static void value_dispose2(parc_msg_t *m)
+{
+    parc_recycle_free(&msg_class[2], &msg_cache[2],
+                      parc_msg_entry(m, value_msg_t, m));
+}
+
+static void value_dispose_big(parc_msg_t *m)
 {
     free(parc_msg_entry(m, value_msg_t, m));
 }
@@ -37,10 +95,27 @@ int parc_msg_new(int32_t type, const void *data, size_t size, parc_msg_t **out)
 {
     if (out == NULL || (data == NULL && size > 0))
         return EINVAL;
-    value_msg_t *v = malloc(sizeof *v + size);
+    size_t bytes = offsetof(value_msg_t, data) + size;
+    if (bytes < size) /* wrapped */
+        return ENOMEM;
+    value_msg_t *v;
+    void (*dispose)(parc_msg_t *);
+    if (bytes <= MSG_CLASS0) {
+        v = parc_recycle_alloc(&msg_class[0], &msg_cache[0]);
+        dispose = value_dispose0;
+    } else if (bytes <= MSG_CLASS1) {
+        v = parc_recycle_alloc(&msg_class[1], &msg_cache[1]);
+        dispose = value_dispose1;
+    } else if (bytes <= MSG_CLASS2) {
+        v = parc_recycle_alloc(&msg_class[2], &msg_cache[2]);
+        dispose = value_dispose2;
+    } else {
+        v = malloc(bytes);
+        dispose = value_dispose_big;
+    }
     if (v == NULL)
         return ENOMEM;
-    parc_msg_init(&v->m, type, value_dispose);
+    parc_msg_init(&v->m, type, dispose);
     if (size > 0)
         memcpy(v->data, data, size);
     *out = &v->m;

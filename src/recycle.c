@@ -397,6 +397,91 @@ void parc_recycle_slab_free(parc_recycler_t *r, void *obj)
     } while (!parc_cas_weak(&r->shared, &top, o, PARC_RELEASE, PARC_RELAXED));
 }
 
+/* ---- slab caches ---------------------------------------------------------- */
+
+void parc_recycle_slab_cache_init(parc_recycle_slab_cache_t *c)
+{
+    c->spare = NULL;
+    parc_atomic_init(&c->freed, (free_t *)NULL);
+}
+
+/* A free object's chain_next, read by its one owner (see link_next). */
+static free_t *chain_link(free_t *o)
+{
+    UNPOISON(o, sizeof *o);
+    free_t *n = o->chain_next;
+    POISON(o, sizeof *o);
+    return n;
+}
+
+void *parc_recycle_slab_alloc_cached(parc_recycler_t *r,
+                                     parc_recycle_slab_cache_t *c)
+{
+    free_t *o = c->spare;
+    if (o == NULL && parc_load(&c->freed, PARC_RELAXED) != NULL) {
+        /* acquire: the freeing threads' last uses of the objects happen
+         * before our reuse; pairs with the release CAS in
+         * parc_recycle_slab_free_cached. */
+        o = parc_xchg(&c->freed, (free_t *)NULL, PARC_ACQUIRE);
+    }
+    if (o == NULL)
+        return parc_recycle_slab_alloc(r);
+    free_t *next = chain_link(o);
+    c->spare = next;
+    UNPOISON(o, r->size);
+#ifndef PARC_RECYCLE_ASAN
+    if (next != NULL) /* its user writes it next: see slab_alloc */
+        for (size_t off = 0; off < r->size; off += PARC_CACHELINE)
+            __builtin_prefetch((char *)next + off, 1);
+#endif
+    return o;
+}
+
+void parc_recycle_slab_free_cached(parc_recycler_t *r,
+                                   parc_recycle_slab_cache_t *c, void *obj)
+{
+    free_t *o = obj;
+#ifdef PARC_RECYCLE_ASAN
+    memset(obj, 0, r->size); /* stale pointers would hide leaks from LSan */
+#endif
+    POISON(obj, r->size);
+    free_t *top = parc_load(&c->freed, PARC_RELAXED);
+    do {
+        UNPOISON(o, sizeof *o);
+        o->chain_next = top;
+        POISON(o, sizeof *o);
+        /* release: our uses of the object happen before its reuse; pairs
+         * with the acquire exchange in parc_recycle_slab_alloc_cached. */
+    } while (!parc_cas_weak(&c->freed, &top, o, PARC_RELEASE, PARC_RELAXED));
+}
+
+/* Push a list linked by chain_next onto r's shared stack, whole. */
+static void shared_push_list(parc_recycler_t *r, free_t *head)
+{
+    if (head == NULL)
+        return;
+    free_t *tail = head, *n;
+    while ((n = chain_link(tail)) != NULL)
+        tail = n;
+    free_t *top = parc_load(&r->shared, PARC_RELAXED);
+    do {
+        UNPOISON(tail, sizeof *tail);
+        tail->chain_next = top;
+        POISON(tail, sizeof *tail);
+        /* release: as in parc_recycle_slab_free (pairs with shared_take). */
+    } while (!parc_cas_weak(&r->shared, &top, head, PARC_RELEASE,
+                            PARC_RELAXED));
+}
+
+void parc_recycle_slab_cache_flush(parc_recycler_t *r,
+                                   parc_recycle_slab_cache_t *c)
+{
+    shared_push_list(r, c->spare);
+    c->spare = NULL;
+    /* acquire: as in parc_recycle_slab_alloc_cached. */
+    shared_push_list(r, parc_xchg(&c->freed, (free_t *)NULL, PARC_ACQUIRE));
+}
+
 uint64_t parc_recycle_slab_in_use(parc_recycler_t *r)
 {
     parc_spin_tas_lock(&r->lock);

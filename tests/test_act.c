@@ -602,6 +602,48 @@ START_TEST(free_waits_for_the_last_reference)
 }
 END_TEST
 
+/* An actor of one runtime sending to an actor of another: the receiving
+ * runtime's workers drop the sender's reference (they may defer only
+ * their own runtime's), so the sender's runtime can be freed while the
+ * receiver's lives on. */
+static void forward_behaviour(parc_act_t *self, void *state, parc_msg_t *m)
+{
+    (void)self;
+    parc_msg_free(m);
+    parc_msg_t *fwd;
+    uint64_t v = 1;
+    ck_assert_int_eq(parc_msg_new(PARC_MSG_USER, &v, sizeof v, &fwd), 0);
+    ck_assert_int_eq(parc_act_send(*(parc_act_t **)state, fwd), 0);
+}
+
+START_TEST(sender_of_another_runtime_is_released)
+{
+    parc_act_rt_t *one, *two;
+    ck_assert_int_eq(parc_act_rt_create(1, &one), 0);
+    ck_assert_int_eq(parc_act_rt_create(1, &two), 0);
+    parc_act_t *a, *b;
+    ck_assert_int_eq(parc_act_spawn(two, nop_behaviour, NULL, NULL, &b), 0);
+    ck_assert_int_eq(parc_act_spawn(one, forward_behaviour, &b, NULL, &a), 0);
+    for (int i = 0; i < 100; i++) {
+        parc_msg_t *m;
+        uint64_t v = 0;
+        ck_assert_int_eq(parc_msg_new(PARC_MSG_USER, &v, sizeof v, &m), 0);
+        ck_assert_int_eq(parc_act_send(a, m), 0);
+    }
+    ck_assert_int_eq(parc_act_rt_quiesce(one), 0);
+    ck_assert_int_eq(parc_act_rt_quiesce(two), 0); /* b handled all 100 */
+    ck_assert_int_eq(parc_act_stop(a, 0), 0);
+    parc_act_release(a);
+    ck_assert_int_eq(parc_act_rt_quiesce(one), 0);
+    /* b's worker holds no reference to a: one can go, two still runs. */
+    ck_assert_int_eq(parc_act_rt_free(one), 0);
+    ck_assert_int_eq(parc_act_stop(b, 0), 0);
+    parc_act_release(b);
+    ck_assert_int_eq(parc_act_rt_quiesce(two), 0);
+    ck_assert_int_eq(parc_act_rt_free(two), 0);
+}
+END_TEST
+
 static Suite *act_suite(void)
 {
     Suite *s = suite_create("act");
@@ -620,6 +662,7 @@ static Suite *act_suite(void)
     tcase_add_test(tc, busy_actor_does_not_starve_others);
     tcase_add_test(tc, idle_actor_memory_is_bounded);
     tcase_add_test(tc, free_waits_for_the_last_reference);
+    tcase_add_test(tc, sender_of_another_runtime_is_released);
     suite_add_tcase(s, tc);
     return s;
 }

@@ -5,6 +5,7 @@
  * found by masking, counted in use, reused, and unmapped at destroy.
  */
 #include <pthread.h>
+#include <sched.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -165,6 +166,78 @@ START_TEST(slab_concurrent_alloc_free)
 }
 END_TEST
 
+/* Slab caches: each of 4 threads holds its own cache (allocates from it
+ * alone) while its objects are freed into it by another thread (the next
+ * one's): no object is given out twice while in use (each is stamped and
+ * checked), frees into a cache come back to its holder's allocations,
+ * and the count is exact once the caches are flushed. */
+enum { SC_THREADS = 4, SC_ROUNDS = 300, SC_N = 32 };
+static parc_recycler_t sc_r;
+static parc_recycle_slab_cache_t sc_cache[SC_THREADS];
+/* Objects thread i hands to thread i+1 to free into i's cache. */
+static parc_atomic(void *) sc_box[SC_THREADS][SC_N];
+
+static void *sc_churn(void *arg)
+{
+    unsigned me = (unsigned)(uintptr_t)arg, from = (me + SC_THREADS - 1) % SC_THREADS;
+    for (int round = 0; round < SC_ROUNDS; round++) {
+        for (int i = 0; i < SC_N; i++) {
+            uintptr_t *o = parc_recycle_slab_alloc_cached(&sc_r, &sc_cache[me]);
+            ck_assert_ptr_nonnull(o);
+            *o = (uintptr_t)&sc_box[me][i];
+            void *prev = NULL;
+            while (!parc_cas(&sc_box[me][i], &prev, (void *)o, PARC_RELEASE,
+                             PARC_ACQUIRE)) {
+                prev = NULL;
+                sched_yield(); /* the neighbour has not taken the last */
+            }
+        }
+        for (int i = 0; i < SC_N; i++) {
+            uintptr_t *o;
+            while ((o = parc_xchg(&sc_box[from][i], (void *)NULL,
+                                  PARC_ACQUIRE)) == NULL)
+                sched_yield();
+            ck_assert_uint_eq(*o, (uintptr_t)&sc_box[from][i]);
+            parc_recycle_slab_free_cached(&sc_r, &sc_cache[from], o);
+        }
+    }
+    return NULL;
+}
+
+START_TEST(slab_caches_cross_threads)
+{
+    ck_assert_int_eq(parc_recycle_init_slab(&sc_r, 64, 1 << 16, &sc_r), 0);
+    for (unsigned i = 0; i < SC_THREADS; i++) {
+        parc_recycle_slab_cache_init(&sc_cache[i]);
+        for (int k = 0; k < SC_N; k++)
+            parc_atomic_init(&sc_box[i][k], (void *)NULL);
+    }
+    pthread_t t[SC_THREADS];
+    for (unsigned i = 0; i < SC_THREADS; i++)
+        ck_assert_int_eq(pthread_create(&t[i], NULL, sc_churn,
+                                        (void *)(uintptr_t)i), 0);
+    parc_test_join(t, SC_THREADS);
+    /* The last round's objects are still boxed: free them too. */
+    for (unsigned i = 0; i < SC_THREADS; i++)
+        for (int k = 0; k < SC_N; k++) {
+            void *o = parc_xchg(&sc_box[i][k], (void *)NULL, PARC_ACQUIRE);
+            if (o != NULL)
+                parc_recycle_slab_free_cached(&sc_r, &sc_cache[i], o);
+        }
+    /* Cached frees do not count free until flushed. */
+    ck_assert_uint_ne(parc_recycle_slab_in_use(&sc_r), 0);
+    /* Every allocation after the first rounds came from the caches: the
+     * slabs hold no more than the objects ever live at once, plus the
+     * few in flight between threads. */
+    ck_assert_uint_le(parc_recycle_slab_allocs(&sc_r),
+                      (uint64_t)SC_THREADS * SC_N * 3);
+    for (unsigned i = 0; i < SC_THREADS; i++)
+        parc_recycle_slab_cache_flush(&sc_r, &sc_cache[i]);
+    ck_assert_uint_eq(parc_recycle_slab_in_use(&sc_r), 0);
+    parc_recycle_destroy_slab(&sc_r);
+}
+END_TEST
+
 static Suite *recycle_suite(void)
 {
     Suite *s = suite_create("recycle");
@@ -174,6 +247,7 @@ static Suite *recycle_suite(void)
     tcase_add_test(tc, heap_objects_cross_threads_exactly_once);
     tcase_add_test(tc, slab_owner_count_reuse);
     tcase_add_test(tc, slab_concurrent_alloc_free);
+    tcase_add_test(tc, slab_caches_cross_threads);
     suite_add_tcase(s, tc);
     return s;
 }

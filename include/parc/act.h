@@ -201,7 +201,9 @@ PARC_API uint64_t parc_act_rt_live(parc_act_rt_t *rt);
 /** Spawn an actor running behaviour(self, state, msg) for each message.
  * opts may be NULL (unbounded, not pinned). *out receives a reference.
  * Returns 0, EINVAL (NULL rt/fn/out), ENOMEM, EAGAIN (pinned: no thread),
- * EPIPE (runtime being freed). Any thread, actors included; never blocks. */
+ * EPIPE (runtime being freed). Any thread, actors included; never blocks
+ * but for the calling thread's share of the runtime's actor table (a
+ * short lock, one of 64 shards chosen by thread). */
 PARC_API int parc_act_spawn(parc_act_rt_t *rt, parc_act_fn fn, void *state,
                             const parc_act_options_t *opts, parc_act_t **out);
 

@@ -35,7 +35,7 @@
  *                                    pointer to its payload (valid until
  *                                    parc_msg_free(m))
  *
- * The message is a parc_msg_new() message (one malloc, freed by
+ * The message is a parc_msg_new() message (a recycled block, freed by
  * parc_msg_free), so the receiver disposes of it as any other.
  */
 #ifndef PARC_ACT_MSG_H

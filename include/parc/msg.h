@@ -11,8 +11,12 @@
  * Messages are intrusive: the user's message struct embeds a parc_msg_t
  * (usually first), so a send allocates nothing, and the receiver gets the
  * whole struct back with parc_msg_entry (container_of). For plain values,
- * parc_msg_new() copies bytes into a malloc'd message that parc_msg_free()
- * gives back.
+ * parc_msg_new() copies bytes into a message of its own that
+ * parc_msg_free() gives back: payloads up to 208 bytes come from
+ * per-thread caches of recycled blocks in three size classes (a stream
+ * from one thread to another costs no malloc nor free: the receiver's
+ * frees go back to the sender's allocations in batches), larger ones
+ * from malloc.
  *
  *     typedef struct greet { parc_msg_t hdr; char name[32]; } greet_t;
  *     greet_t *g = malloc(sizeof *g);
@@ -74,9 +78,10 @@ struct parc_msg {
 PARC_API int parc_msg_init(parc_msg_t *m, int32_t type,
                            void (*dispose)(parc_msg_t *));
 
-/** A plain-value message: a malloc'd header followed by a copy of the
- * `size` bytes at `data` (data may be NULL when size is 0); its dispose
- * frees it. Returns 0, EINVAL (NULL out, NULL data with size > 0), ENOMEM.
+/** A plain-value message: a header followed by a copy of the `size`
+ * bytes at `data` (data may be NULL when size is 0), in a recycled block
+ * (size <= 208) or a malloc'd one; its dispose gives the block back.
+ * Returns 0, EINVAL (NULL out, NULL data with size > 0), ENOMEM.
  * Any thread; never blocks. */
 PARC_API int parc_msg_new(int32_t type, const void *data, size_t size,
                           parc_msg_t **out);

@@ -7,6 +7,13 @@
  *                     sender's messages to one actor in the order sent,
  *                     and no actor's behaviour ever runs on two threads at
  *                     once (an "inside" flag raised while it runs).
+ *   actor.value_msgs  as actor.delivery with parc_msg_new messages of
+ *                     random sizes across the message allocator's classes
+ *                     (made on the senders' threads, freed on the
+ *                     workers'): each payload is a pattern of its sender,
+ *                     sequence and size, checked whole by the receiver,
+ *                     so a block handed out twice or reused while live is
+ *                     caught; senders also free some of their own at once.
  *   actor.quiescence  tokens circle a ring of actors for random hop counts,
  *                     launched from several threads: when quiesce returns,
  *                     every hop has happened (never reported early).
@@ -164,6 +171,148 @@ static const parc_stress_workload_t delivery_workload = {
     .run = delivery_run,
 };
 PARC_STRESS_WORKLOAD(delivery_workload)
+
+/* ---- actor.value_msgs ----------------------------------------------------- */
+
+/* A value message's payload: who, which, how long, then pattern bytes. */
+typedef struct vhead {
+    uint32_t sender;
+    uint32_t size;  /* payload bytes, this header included */
+    uint64_t seq;
+} vhead_t;
+
+static unsigned char vbyte(const vhead_t *h, size_t i)
+{
+    return (unsigned char)(h->seq * 31u + h->sender * 7u + i);
+}
+
+static void value_behaviour(parc_act_t *self, void *state, parc_msg_t *m)
+{
+    (void)self;
+    dactor_t *d = state;
+    if (parc_raw_xchg(&d->inside, 1, PARC_RELAXED) != 0)
+        parc_stress_fail(d->ctx, "an actor's behaviour ran on two threads at once");
+    const vhead_t *h = parc_msg_data(m);
+    const unsigned char *p = (const unsigned char *)parc_msg_data(m);
+    for (size_t i = sizeof *h; i < h->size; i++)
+        if (p[i] != vbyte(h, i)) {
+            parc_stress_fail(d->ctx, "sender %u seq %llu: payload byte %zu of %u "
+                                     "overwritten (a block shared by two messages)",
+                             h->sender, (unsigned long long)h->seq, i, h->size);
+            break;
+        }
+    if (h->sender >= MAX_SENDERS || h->seq + 1 <= d->last[h->sender])
+        parc_stress_fail(d->ctx, "sender %u: seq %llu duplicate or reordered",
+                         h->sender, (unsigned long long)h->seq);
+    else {
+        d->last[h->sender] = h->seq + 1;
+        d->got[h->sender]++;
+    }
+    parc_raw_store(&d->inside, 0, PARC_RELAXED);
+    parc_msg_free(m);
+}
+
+/* A message of a random size (up to 300 bytes: every class and malloc's)
+ * carrying its pattern. */
+static parc_msg_t *value_make(parc_stress_ctx_t *ctx, unsigned index,
+                              uint64_t seq)
+{
+    unsigned char buf[300];
+    vhead_t h = { index, 0, seq };
+    h.size = (uint32_t)(sizeof h + parc_stress_random(ctx, index) %
+                                       (sizeof buf - sizeof h + 1));
+    memcpy(buf, &h, sizeof h);
+    for (size_t i = sizeof h; i < h.size; i++)
+        buf[i] = vbyte(&h, i);
+    parc_msg_t *m;
+    if (parc_msg_new(T_DATA, buf, h.size, &m) != 0)
+        return NULL;
+    return m;
+}
+
+static void value_thread(parc_stress_ctx_t *ctx, unsigned index, void *arg)
+{
+    delivery_t *d = arg;
+    for (size_t i = 0; i < d->per_round; i++) {
+        if ((parc_stress_random(ctx, index) & 7u) == 0) {
+            /* made and freed here: the thread's own cache */
+            parc_msg_free(value_make(ctx, index, 0));
+        }
+        parc_msg_t *m = value_make(ctx, index, d->round_base + i);
+        if (m == NULL) {
+            parc_stress_fail(ctx, "parc_msg_new failed");
+            return;
+        }
+        unsigned to = (unsigned)(parc_stress_random(ctx, index) % ACTORS);
+        int rc = parc_act_send(d->actors[to], m);
+        if (rc != 0) {
+            parc_msg_free(m);
+            parc_stress_fail(ctx, "send returned %d", rc);
+            return;
+        }
+        d->sent[index][to]++;
+        if ((i & 1023u) == 0)
+            parc_stress_progress(ctx, index, "send");
+    }
+}
+
+static int value_run(parc_stress_ctx_t *ctx, void *arg)
+{
+    (void)arg;
+    unsigned threads = parc_stress_threads(ctx);
+    delivery_t *d = calloc(1, sizeof *d);
+    if (d == NULL)
+        return ENOMEM;
+    d->per_round = 10000 / PARC_SLOWDOWN;
+    int rc = parc_act_rt_create(2, &d->rt);
+    for (unsigned a = 0; rc == 0 && a < ACTORS; a++) {
+        d->state[a].ctx = ctx;
+        parc_atomic_init(&d->state[a].inside, 0);
+        rc = parc_act_spawn(d->rt, value_behaviour, &d->state[a], NULL,
+                            &d->actors[a]);
+    }
+    while (rc == 0) {
+        rc = parc_stress_run_threads(ctx, threads, value_thread, d);
+        if (rc != 0)
+            break;
+        if (parc_act_rt_quiesce_timed(d->rt, parc_stress_patience_ns(ctx)) != 0) {
+            parc_stress_fail(ctx, "not quiescent after the patience period");
+            break;
+        }
+        for (unsigned a = 0; a < ACTORS; a++)
+            for (unsigned s = 0; s < threads; s++)
+                if (d->state[a].got[s] != d->sent[s][a])
+                    parc_stress_fail(ctx, "actor %u got %llu messages from sender %u, "
+                                          "which sent %llu", a,
+                                     (unsigned long long)d->state[a].got[s], s,
+                                     (unsigned long long)d->sent[s][a]);
+        parc_stress_add_ops(ctx, (uint64_t)threads * d->per_round);
+        d->round_base += d->per_round;
+        if (parc_stress_stopping(ctx))
+            break;
+    }
+    for (unsigned a = 0; a < ACTORS; a++) {
+        if (d->actors[a] != NULL) {
+            parc_act_stop(d->actors[a], 0);
+            parc_act_release(d->actors[a]);
+        }
+    }
+    if (d->rt != NULL) {
+        parc_act_rt_quiesce(d->rt);
+        parc_act_rt_free(d->rt);
+    }
+    free(d);
+    return rc;
+}
+
+static const parc_stress_workload_t value_workload = {
+    .name = "actor.value_msgs",
+    .impl = "parc.act",
+    .description = "N senders x 4 actors, parc_msg_new messages of random sizes: payloads intact, exactly once, per-sender FIFO",
+    .max_threads = MAX_SENDERS,
+    .run = value_run,
+};
+PARC_STRESS_WORKLOAD(value_workload)
 
 /* ---- actor.quiescence ------------------------------------------------------ */
 

@@ -1,9 +1,12 @@
 /* parc/pool.h: map, starmap, parallel_for, imap and imap_unordered.
  *
- * All of them cut the work into chunks; a chunk is a caller-storage future
- * in one array allocated per call (no allocation per element or chunk),
- * pushed to the pool like any task. The caller then waits for the chunks;
- * on a worker the waits run other tasks (the future help hook). */
+ * map, starmap and parallel_for are one loop in which the calling thread
+ * works (see "the loop" below). imap and imap_unordered return before
+ * the work is done, so their caller cannot take part: they cut the work
+ * into chunks, each a caller-storage future in one array allocated per
+ * call (no allocation per element or chunk), pushed to the pool like any
+ * task; next() waits for the chunks (on a worker, running other tasks
+ * meanwhile: the future help hook). */
 #include <stdlib.h>
 #include <string.h>
 
@@ -34,18 +37,18 @@ typedef struct map_chunk {
     size_t lo, hi;           /* elements [lo, hi) */
 } map_chunk_t;
 
-static int run_elements(map_chunk_t *c)
+/* Run elements [lo, hi) of j; stops at the first failing element. */
+static int run_elements(const map_job_t *j, size_t lo, size_t hi)
 {
-    map_job_t *j = c->job;
     switch (j->kind) {
     case JOB_FOR:
-        return j->fn.range(j->ctx, j->begin + (int64_t)c->lo,
-                           j->begin + (int64_t)c->hi);
+        return j->fn.range(j->ctx, j->begin + (int64_t)lo,
+                           j->begin + (int64_t)hi);
     case JOB_MAP: {
         parc_pool_map_fn fn = j->fn.map;
-        const char *in = j->in + c->lo * j->in_size;
-        char *out = j->out != NULL ? j->out + c->lo * j->out_size : NULL;
-        for (size_t i = c->lo; i < c->hi; i++) {
+        const char *in = j->in + lo * j->in_size;
+        char *out = j->out != NULL ? j->out + lo * j->out_size : NULL;
+        for (size_t i = lo; i < hi; i++) {
             int rc = fn(in, out);
             if (rc != 0)
                 return rc;
@@ -56,9 +59,9 @@ static int run_elements(map_chunk_t *c)
         return 0;
     }
     case JOB_STARMAP: {
-        const char *in = j->in + c->lo * j->in_size;
-        char *out = j->out != NULL ? j->out + c->lo * j->out_size : NULL;
-        for (size_t i = c->lo; i < c->hi; i++) {
+        const char *in = j->in + lo * j->in_size;
+        char *out = j->out != NULL ? j->out + lo * j->out_size : NULL;
+        for (size_t i = lo; i < hi; i++) {
             int rc = j->fn.star(j->ctx, in, out);
             if (rc != 0)
                 return rc;
@@ -76,7 +79,7 @@ static int chunk_task(void *arg, void **result)
 {
     map_chunk_t *c = arg;
     (void)result;
-    int rc = run_elements(c);
+    int rc = run_elements(c->job, c->lo, c->hi);
     /* imap_unordered: announce the chunk, failed or not (the consumer
      * then waits for its future to settle, a matter of instructions). */
     if (c->job->done != NULL)
@@ -126,24 +129,292 @@ static int start_chunks(parc_pool_t *p, map_job_t *job, size_t n,
     return rc;
 }
 
-/* Run a job to completion: push, wait, report the first failure in order. */
-static int run_job(parc_pool_t *p, map_job_t *job, size_t n, size_t chunksize)
+/* ---- the loop: map, starmap and parallel_for ------------------------------
+ *
+ * A loop on a pool of P workers runs on at most P threads, the calling
+ * thread being one of them (oneTBB's arena: the thread that starts an
+ * algorithm takes one of its slots and works; OpenMP's team counts its
+ * master likewise). So the caller starts at once, with no hand-off to a
+ * sleeping worker, and P runnable threads never become P + 1 on P cores,
+ * where a participant preempted in the middle of a piece would hold up
+ * the end of the loop.
+ *
+ * The range is cut into `units` (one element, or a chunk of `chunksize`
+ * elements; larger when there are more than 2^32 of them) and dealt
+ * evenly to P_eff = min(P, units) slots, one per participant: the caller
+ * owns slot 0 and P_eff - 1 helper tasks of a task group own the others.
+ * A participant takes pieces from the front of its own slot; a
+ * participant whose slot is empty steals the back half of another slot's
+ * range (a thief, with nothing to do: the load is uneven there), keeps it
+ * in its own slot and goes on. With chunksize 0 a participant cuts every
+ * range it acquires, its first share or a stolen half, into LOOP_PIECES
+ * pieces: about P x 4 pieces in all when nobody steals (few enough to
+ * cost nothing on a balanced loop), finer ones where thieves had to come.
+ * This is the behaviour oneTBB documents for its auto_partitioner (an
+ * initial division proportional to the threads, further division of what
+ * is stolen); Rayon's adaptive splitter is alike. With a chunksize every
+ * piece is one chunk, so "a chunk stops at its first failing element"
+ * holds as documented.
+ *
+ * A slot's range is one 64-bit word, hi << 32 | lo (units): its owner
+ * takes [lo, lo + piece) with one CAS, a thief [lo + half, hi) with one
+ * CAS, so every unit leaves a slot exactly once. No ABA: a non-empty
+ * value names units that are in the slot, and units that left never come
+ * back, so a value once left never recurs; an empty value is only ever
+ * stored over by its owner (a thief never CASes from an empty one). The
+ * slots are cache lines of their own: the owner's takes touch only its
+ * line, and on 64+ cores the only shared write per loop is the thief's.
+ * Every slot operation is relaxed: the slot words carry unit numbers,
+ * never data. The job and the slots' first values are published to the
+ * helpers by the task group's push (release); the elements they wrote,
+ * and their error records, are read by the caller after
+ * parc_task_group_wait (whose acquire pairs with each helper's finish).
+ *
+ * A helper that finds every slot empty returns; one that starts after
+ * the loop ended finds them empty too. The loop ends when the caller's
+ * slot and steals come up empty and the group's wait returns: every
+ * helper has returned, so every piece has run (a participant leaves only
+ * with no piece in hand). The wait also runs the helpers nobody started
+ * (they return at once), so the job on the caller's stack outlives them.
+ *
+ * Errors: a failing piece records (its first unit, its error) in its
+ * participant's slot and lowers `stop` (CAS-min); pieces from `stop` on
+ * are skipped, pieces left of it still run, so the lowest failing piece
+ * in the end is the first failing one in input order.
+ *
+ * Rejected: one shared counter of the next chunk (OpenMP's dynamic
+ * schedule): every piece of every thread on one line, which 64 cores
+ * contend; lazy binary splitting with a task per split
+ * (parc_pool_parallel_reduce's, which needs it to join values in index
+ * order): a task group per split costs more than a CAS, and its outside
+ * caller made P + 1 threads; static chunks pushed as futures while the
+ * caller waits: the caller's core idles and a wake-up precedes the first
+ * element.
+ */
+
+#define LOOP_PIECES 4u      /* pieces a participant cuts a range into */
+#define LOOP_LOCAL_SLOTS 8u /* slots on the caller's stack; more: heap */
+
+typedef struct loop loop_t;
+
+typedef struct loop_slot {
+    /* hi << 32 | lo, in units; empty when lo >= hi. Its own line. */
+    PARC_CACHE_ALIGNED parc_atomic(uint64_t) range;
+    loop_t *loop;
+    unsigned index;
+    /* The owner's lowest failing unit and its error (none: err 0). Only
+     * the slot's participant writes them; the caller reads them after
+     * the group's wait. */
+    uint32_t err_unit;
+    int err;
+} loop_slot_t;
+
+struct loop {
+    const map_job_t *job;
+    size_t n;       /* elements */
+    size_t unit;    /* elements per unit */
+    uint32_t units;
+    unsigned nslots;
+    bool chunked;   /* a chunksize was given: one unit per piece */
+    loop_slot_t *slots;
+    parc_task_group_t group; /* the helpers */
+    /* Units from here on are skipped: a piece at this unit failed. */
+    PARC_CACHE_ALIGNED parc_atomic(uint32_t) stop;
+    parc_atomic(int) skipped; /* a participant stopped: group cancelled */
+};
+
+static uint64_t pack(uint32_t lo, uint32_t hi)
+{
+    return (uint64_t)hi << 32 | lo;
+}
+
+static uint32_t lo_of(uint64_t w)
+{
+    return (uint32_t)w;
+}
+
+static uint32_t hi_of(uint64_t w)
+{
+    return (uint32_t)(w >> 32);
+}
+
+/* Units per piece for a range of `len` units just acquired. */
+static uint32_t piece_for(const loop_t *l, uint32_t len)
+{
+    if (l->chunked || len <= LOOP_PIECES)
+        return 1;
+    return len / LOOP_PIECES + (len % LOOP_PIECES != 0);
+}
+
+/* The owner takes up to `piece` units from the front of its slot. */
+static bool take_own(loop_slot_t *s, uint32_t piece, uint32_t *lo, uint32_t *hi)
+{
+    /* relaxed, here and below: unit numbers only (see above) */
+    uint64_t w = parc_load(&s->range, PARC_RELAXED);
+    for (;;) {
+        uint32_t a = lo_of(w), b = hi_of(w);
+        if (a >= b)
+            return false;
+        uint32_t e = b - a > piece ? a + piece : b;
+        if (parc_cas_weak(&s->range, &w, pack(e, b), PARC_RELAXED, PARC_RELAXED)) {
+            *lo = a;
+            *hi = e;
+            return true;
+        }
+    }
+}
+
+/* Take the back half (rounded up) of another slot's range, looking from
+ * the next slot on. */
+static bool steal(loop_t *l, unsigned self, uint32_t *lo, uint32_t *hi)
+{
+    for (unsigned i = 1; i < l->nslots; i++) {
+        loop_slot_t *v = &l->slots[(self + i) % l->nslots];
+        uint64_t w = parc_load(&v->range, PARC_RELAXED);
+        for (;;) {
+            uint32_t a = lo_of(w), b = hi_of(w);
+            if (a >= b)
+                break;
+            uint32_t keep = a + (b - a) / 2;
+            if (parc_cas_weak(&v->range, &w, pack(a, keep), PARC_RELAXED, PARC_RELAXED)) {
+                *lo = keep;
+                *hi = b;
+                return true;
+            }
+        }
+    }
+    return false;
+}
+
+static void run_piece(loop_t *l, loop_slot_t *s, uint32_t a, uint32_t b)
+{
+    size_t lo = (size_t)a * l->unit;
+    size_t hi = (size_t)b * l->unit;
+    if (hi > l->n || hi < lo) /* the last unit may be short */
+        hi = l->n;
+    int rc = run_elements(l->job, lo, hi);
+    if (rc == 0)
+        return;
+    if (s->err == 0 || a < s->err_unit) {
+        s->err_unit = a;
+        s->err = rc;
+    }
+    uint32_t stop = parc_load(&l->stop, PARC_RELAXED);
+    while (a < stop
+           && !parc_cas_weak(&l->stop, &stop, a, PARC_RELAXED, PARC_RELAXED)) {
+    }
+}
+
+/* Work on slot `self` and steal until every slot is empty. */
+static void participate(loop_t *l, unsigned self)
+{
+    loop_slot_t *s = &l->slots[self];
+    uint32_t piece = piece_for(l, l->units / l->nslots);
+    for (;;) {
+        uint32_t a, b;
+        if (!take_own(s, piece, &a, &b)) {
+            if (!steal(l, self, &a, &b))
+                return;
+            piece = piece_for(l, b - a);
+            uint32_t e = b - a > piece ? a + piece : b;
+            /* Our slot is empty, and a thief never CASes an empty value:
+             * a plain store cannot overwrite a steal. */
+            if (e < b)
+                parc_store(&s->range, pack(e, b), PARC_RELAXED);
+            b = e;
+        }
+        if (a >= parc_load(&l->stop, PARC_RELAXED)) {
+            /* Right of a failure: its error decides; drop our rest (all
+             * of it lies further right). */
+            (void)take_own(s, UINT32_MAX, &a, &b);
+            continue;
+        }
+        if (parc_task_group_cancelled(&l->group)) {
+            parc_store(&l->skipped, 1, PARC_RELAXED); /* read after the wait */
+            return;
+        }
+        run_piece(l, s, a, b);
+    }
+}
+
+static int loop_helper(void *arg)
+{
+    loop_slot_t *s = arg;
+    participate(s->loop, s->index);
+    return 0;
+}
+
+/* Run job over [0, n) in pieces of `chunk` elements (0: adaptive), the
+ * caller taking part; see the comment above. */
+static int run_loop(parc_pool_t *p, const map_job_t *job, size_t n, size_t chunk)
 {
     if (n == 0)
         return 0;
-    map_chunk_t *cs;
-    size_t k, pushed;
-    int rc = start_chunks(p, job, n, chunksize, &cs, &k, &pushed);
-    int first = 0;
-    for (size_t i = 0; i < pushed; i++) {
-        int st = parc_future_get(&cs[i].f, NULL);
-        if (first == 0)
-            first = st;
+    pool_worker_t *self = parc_pool_self_();
+    bool worker = self != NULL && self->pool == p;
+    /* An outside caller is refused as a submission would be; a task of
+     * p's (a worker, or a thread running a group task of p) never is. */
+    if (!worker && parc_pool_current() != p && !pool_open(p))
+        return EPIPE;
+    loop_t l = { .job = job, .n = n, .chunked = chunk != 0 };
+    l.unit = chunk != 0 ? chunk : 1;
+    size_t units = n / l.unit + (n % l.unit != 0);
+    if (units > UINT32_MAX) { /* coarser units: a multiple of the chunk */
+        size_t m = units / UINT32_MAX + 1;
+        l.unit *= m;
+        units = n / l.unit + (n % l.unit != 0);
     }
-    for (size_t i = 0; i < k; i++)
-        parc_future_destroy(&cs[i].f);
-    free(cs);
-    return rc != 0 ? rc : first;
+    l.units = (uint32_t)units;
+    unsigned nslots = parc_pool_workers(p);
+    if (nslots > l.units)
+        nslots = l.units;
+    loop_slot_t local[LOOP_LOCAL_SLOTS];
+    l.slots = local;
+    if (nslots > LOOP_LOCAL_SLOTS) {
+        l.slots = aligned_alloc(PARC_CACHELINE, nslots * sizeof *l.slots);
+        if (l.slots == NULL) { /* fewer helpers, same result */
+            l.slots = local;
+            nslots = LOOP_LOCAL_SLOTS;
+        }
+    }
+    l.nslots = nslots;
+    for (unsigned i = 0; i < nslots; i++) {
+        uint32_t lo = (uint32_t)((uint64_t)l.units * i / nslots);
+        uint32_t hi = (uint32_t)((uint64_t)l.units * (i + 1) / nslots);
+        parc_atomic_init(&l.slots[i].range, pack(lo, hi));
+        l.slots[i].loop = &l;
+        l.slots[i].index = i;
+        l.slots[i].err_unit = 0;
+        l.slots[i].err = 0;
+    }
+    parc_atomic_init(&l.stop, UINT32_MAX);
+    parc_atomic_init(&l.skipped, 0);
+    parc_task_group_init(&l.group, p);
+    /* A helper refused (closed meanwhile, no memory) leaves its slot to
+     * the others' steals. */
+    for (unsigned i = 1; i < nslots; i++)
+        if (parc_task_group_run(&l.group, loop_helper, &l.slots[i]) != 0)
+            break;
+    /* The caller's pieces run as the helpers' do, as tasks of the group
+     * (parc_pool_current and parc_task_cancelled answer alike on every
+     * participant). */
+    parc_task_group_t *outer = parc_task_group_enter_(&l.group);
+    participate(&l, 0);
+    parc_task_group_leave_(outer);
+    int wrc = parc_task_group_wait(&l.group);
+    (void)parc_task_group_destroy(&l.group);
+    int rc = 0;
+    uint32_t first = UINT32_MAX;
+    for (unsigned i = 0; i < nslots; i++)
+        if (l.slots[i].err != 0 && (rc == 0 || l.slots[i].err_unit < first)) {
+            first = l.slots[i].err_unit;
+            rc = l.slots[i].err;
+        }
+    if (rc == 0 && parc_load(&l.skipped, PARC_RELAXED) != 0) /* after the wait */
+        rc = wrc != 0 ? wrc : ECANCELED;
+    if (l.slots != local)
+        free(l.slots);
+    return rc;
 }
 
 int parc_pool_map(parc_pool_t *p, parc_pool_map_fn fn, const void *in,
@@ -155,7 +426,7 @@ int parc_pool_map(parc_pool_t *p, parc_pool_map_fn fn, const void *in,
         return EINVAL;
     map_job_t job = { .kind = JOB_MAP, .fn.map = fn, .in = in, .out = out,
                       .in_size = in_size, .out_size = out_size };
-    return run_job(p, &job, n, chunksize);
+    return run_loop(p, &job, n, chunksize);
 }
 
 int parc_pool_starmap(parc_pool_t *p, parc_pool_starmap_fn fn, void *ctx,
@@ -168,21 +439,7 @@ int parc_pool_starmap(parc_pool_t *p, parc_pool_starmap_fn fn, void *ctx,
     map_job_t job = { .kind = JOB_STARMAP, .fn.star = fn, .ctx = ctx,
                       .in = args, .out = out, .in_size = args_size,
                       .out_size = out_size };
-    return run_job(p, &job, n, chunksize);
-}
-
-/* grain 0: parallel_for is a parallel_reduce without values, cut by the
- * adaptive partitioner (parallel_reduce.c). */
-typedef struct for_body {
-    int (*fn)(void *arg, int64_t lo, int64_t hi);
-    void *arg;
-} for_body_t;
-
-static int for_body_run(void *arg, int64_t lo, int64_t hi, void *acc)
-{
-    (void)acc;
-    const for_body_t *b = arg;
-    return b->fn(b->arg, lo, hi);
+    return run_loop(p, &job, n, chunksize);
 }
 
 int parc_pool_parallel_for(parc_pool_t *p, int64_t begin, int64_t end,
@@ -192,14 +449,11 @@ int parc_pool_parallel_for(parc_pool_t *p, int64_t begin, int64_t end,
 {
     if (p == NULL || fn == NULL || begin > end || grain < 0)
         return EINVAL;
-    if (grain == 0) {
-        for_body_t b = { fn, arg };
-        return parc_pool_parallel_reduce(p, begin, end, 0, 0, NULL, for_body_run,
-                                         NULL, &b, NULL);
-    }
     map_job_t job = { .kind = JOB_FOR, .fn.range = fn, .ctx = arg,
                       .begin = begin };
-    return run_job(p, &job, (size_t)(end - begin), (size_t)grain);
+    /* end - begin overflows int64_t for the widest ranges, not uint64_t */
+    return run_loop(p, &job, (size_t)((uint64_t)end - (uint64_t)begin),
+                    (size_t)grain);
 }
 
 /* ---- iterators ----------------------------------------------------------- */

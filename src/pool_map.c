@@ -45,29 +45,45 @@ static int run_elements(const map_job_t *j, size_t lo, size_t hi)
         return j->fn.range(j->ctx, j->begin + (int64_t)lo,
                            j->begin + (int64_t)hi);
     case JOB_MAP: {
+        /* The sizes and pointers in locals: the call through fn could
+         * write *j for all the compiler knows, which would reload them
+         * for every element. out == NULL (out_size 0): no arithmetic on
+         * it at all. */
         parc_pool_map_fn fn = j->fn.map;
-        const char *in = j->in + lo * j->in_size;
-        char *out = j->out != NULL ? j->out + lo * j->out_size : NULL;
-        for (size_t i = lo; i < hi; i++) {
+        size_t is = j->in_size, os = j->out_size;
+        const char *in = j->in + lo * is, *end = j->in + hi * is;
+        if (j->out == NULL) {
+            for (; in != end; in += is) {
+                int rc = fn(in, NULL);
+                if (rc != 0)
+                    return rc;
+            }
+            return 0;
+        }
+        for (char *out = j->out + lo * os; in != end; in += is, out += os) {
             int rc = fn(in, out);
             if (rc != 0)
                 return rc;
-            in += j->in_size;
-            if (out != NULL) /* out_size 0 may come with no array at all */
-                out += j->out_size;
         }
         return 0;
     }
     case JOB_STARMAP: {
-        const char *in = j->in + lo * j->in_size;
-        char *out = j->out != NULL ? j->out + lo * j->out_size : NULL;
-        for (size_t i = lo; i < hi; i++) {
-            int rc = j->fn.star(j->ctx, in, out);
+        parc_pool_starmap_fn fn = j->fn.star;
+        void *ctx = j->ctx;
+        size_t is = j->in_size, os = j->out_size;
+        const char *in = j->in + lo * is, *end = j->in + hi * is;
+        if (j->out == NULL) {
+            for (; in != end; in += is) {
+                int rc = fn(ctx, in, NULL);
+                if (rc != 0)
+                    return rc;
+            }
+            return 0;
+        }
+        for (char *out = j->out + lo * os; in != end; in += is, out += os) {
+            int rc = fn(ctx, in, out);
             if (rc != 0)
                 return rc;
-            in += j->in_size;
-            if (out != NULL)
-                out += j->out_size;
         }
         return 0;
     }

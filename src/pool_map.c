@@ -162,24 +162,32 @@ static int start_chunks(parc_pool_t *p, map_job_t *job, size_t n,
  * A participant takes pieces from the front of its own slot; a
  * participant whose slot is empty steals the back half of another slot's
  * range (a thief, with nothing to do: the load is uneven there), keeps it
- * in its own slot and goes on. With chunksize 0 a participant cuts every
- * range it acquires, its first share or a stolen half, into LOOP_PIECES
- * pieces: about P x 4 pieces in all when nobody steals (few enough to
- * cost nothing on a balanced loop), finer ones where thieves had to come.
- * This is the behaviour oneTBB documents for its auto_partitioner (an
- * initial division proportional to the threads, further division of what
- * is stolen); Rayon's adaptive splitter is alike. With a chunksize every
- * piece is one chunk, so "a chunk stops at its first failing element"
- * holds as documented.
+ * in its own slot and goes on. With chunksize 0 every piece is a quarter
+ * of what is left of the range it is cut from (a share or a stolen half),
+ * and at least 1/64 of a first share: the first pieces are about P x 4 in
+ * all when nobody steals (few, large: nothing to pay on a balanced loop),
+ * finer ones come where thieves had to (a stolen half is cut anew) and
+ * towards the end of each share, so that the last piece a thread is busy
+ * with while the others have run dry is short. That is the behaviour
+ * oneTBB documents for its auto_partitioner (an initial division
+ * proportional to the threads, further division of what is stolen);
+ * Rayon's adaptive splitter is alike; the shrinking pieces are guided
+ * self-scheduling's (Polychronopoulos and Kuck, 1987) within a share.
+ * With a chunksize every piece is one chunk, so "a chunk stops at its
+ * first failing element" holds as documented.
  *
  * A slot's range is one 64-bit word, hi << 32 | lo (units): its owner
  * takes [lo, lo + piece) with one CAS, a thief [lo + half, hi) with one
  * CAS, so every unit leaves a slot exactly once. No ABA: a non-empty
  * value names units that are in the slot, and units that left never come
- * back, so a value once left never recurs; an empty value is only ever
- * stored over by its owner (a thief never CASes from an empty one). The
+ * back, so a value once left never recurs; only the owner stores into
+ * its slot (a stolen range over an empty value; empty over what is left
+ * right of a failure), and a thief never CASes from an empty value. The
  * slots are cache lines of their own: the owner's takes touch only its
- * line, and on 64+ cores the only shared write per loop is the thief's.
+ * line; the writes other threads make are the thieves', one per steal.
+ * A thief looks at the slots in turn from its own on, O(P) reads per
+ * steal: not measured beyond 4 threads on the 2-core machine this was
+ * written on; a random first victim would spread 64 thieves better.
  * Every slot operation is relaxed: the slot words carry unit numbers,
  * never data. The job and the slots' first values are published to the
  * helpers by the task group's push (release); the elements they wrote,
@@ -205,10 +213,12 @@ static int start_chunks(parc_pool_t *p, map_job_t *job, size_t n,
  * order): a task group per split costs more than a CAS, and its outside
  * caller made P + 1 threads; static chunks pushed as futures while the
  * caller waits: the caller's core idles and a wake-up precedes the first
- * element.
+ * element; pieces of a fixed quarter share: a thread that runs dry waits
+ * up to a quarter share for the last busy one.
  */
 
-#define LOOP_PIECES 4u      /* pieces a participant cuts a range into */
+#define LOOP_PIECES 4u  /* a piece is a quarter of what is left... */
+#define LOOP_TAIL 64u   /* ...and at least 1/64 of a first share */
 #define LOOP_LOCAL_SLOTS 8u /* slots on the caller's stack; more: heap */
 
 typedef struct loop loop_t;
@@ -232,6 +242,7 @@ struct loop {
     uint32_t units;
     unsigned nslots;
     bool chunked;   /* a chunksize was given: one unit per piece */
+    uint32_t min_piece; /* adaptive: the smallest piece, in units */
     loop_slot_t *slots;
     parc_task_group_t group; /* the helpers */
     /* Units from here on are skipped: a piece at this unit failed. */
@@ -254,16 +265,19 @@ static uint32_t hi_of(uint64_t w)
     return (uint32_t)(w >> 32);
 }
 
-/* Units per piece for a range of `len` units just acquired. */
+/* The next piece of a range of `len` units: a quarter of it (so the
+ * first pieces of the shares are about P x 4 in all), never below
+ * `min_piece`; one unit when chunked. */
 static uint32_t piece_for(const loop_t *l, uint32_t len)
 {
-    if (l->chunked || len <= LOOP_PIECES)
+    if (l->chunked)
         return 1;
-    return len / LOOP_PIECES + (len % LOOP_PIECES != 0);
+    uint32_t q = len / LOOP_PIECES + (len % LOOP_PIECES != 0);
+    return q > l->min_piece ? q : l->min_piece;
 }
 
-/* The owner takes up to `piece` units from the front of its slot. */
-static bool take_own(loop_slot_t *s, uint32_t piece, uint32_t *lo, uint32_t *hi)
+/* The owner takes the next piece from the front of its slot. */
+static bool take_own(loop_t *l, loop_slot_t *s, uint32_t *lo, uint32_t *hi)
 {
     /* relaxed, here and below: unit numbers only (see above) */
     uint64_t w = parc_load(&s->range, PARC_RELAXED);
@@ -271,6 +285,7 @@ static bool take_own(loop_slot_t *s, uint32_t piece, uint32_t *lo, uint32_t *hi)
         uint32_t a = lo_of(w), b = hi_of(w);
         if (a >= b)
             return false;
+        uint32_t piece = piece_for(l, b - a);
         uint32_t e = b - a > piece ? a + piece : b;
         if (parc_cas_weak(&s->range, &w, pack(e, b), PARC_RELAXED, PARC_RELAXED)) {
             *lo = a;
@@ -325,13 +340,12 @@ static void run_piece(loop_t *l, loop_slot_t *s, uint32_t a, uint32_t b)
 static void participate(loop_t *l, unsigned self)
 {
     loop_slot_t *s = &l->slots[self];
-    uint32_t piece = piece_for(l, l->units / l->nslots);
     for (;;) {
         uint32_t a, b;
-        if (!take_own(s, piece, &a, &b)) {
+        if (!take_own(l, s, &a, &b)) {
             if (!steal(l, self, &a, &b))
                 return;
-            piece = piece_for(l, b - a);
+            uint32_t piece = piece_for(l, b - a);
             uint32_t e = b - a > piece ? a + piece : b;
             /* Our slot is empty, and a thief never CASes an empty value:
              * a plain store cannot overwrite a steal. */
@@ -342,7 +356,7 @@ static void participate(loop_t *l, unsigned self)
         if (a >= parc_load(&l->stop, PARC_RELAXED)) {
             /* Right of a failure: its error decides; drop our rest (all
              * of it lies further right). */
-            (void)take_own(s, UINT32_MAX, &a, &b);
+            parc_store(&s->range, pack(0, 0), PARC_RELAXED);
             continue;
         }
         if (parc_task_group_cancelled(&l->group)) {
@@ -381,6 +395,7 @@ static int run_loop(parc_pool_t *p, const map_job_t *job, size_t n, size_t chunk
         units = n / l.unit + (n % l.unit != 0);
     }
     l.units = (uint32_t)units;
+    l.min_piece = 1;
     unsigned nslots = parc_pool_workers(p);
     if (nslots > l.units)
         nslots = l.units;
@@ -394,6 +409,8 @@ static int run_loop(parc_pool_t *p, const map_job_t *job, size_t n, size_t chunk
         }
     }
     l.nslots = nslots;
+    if (!l.chunked && l.units / nslots / LOOP_TAIL > 1)
+        l.min_piece = l.units / nslots / LOOP_TAIL;
     for (unsigned i = 0; i < nslots; i++) {
         uint32_t lo = (uint32_t)((uint64_t)l.units * i / nslots);
         uint32_t hi = (uint32_t)((uint64_t)l.units * (i + 1) / nslots);

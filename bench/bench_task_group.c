@@ -400,8 +400,8 @@ BENCH_CASE(tg_uts, "parc-future-per-fork", tg_uts_future)
  * The sum of in[i] * in[i] (int64) over n ints, n = 100K and 10M, on T =
  * 1, 2 and 4 threads, T meaning what it means in bench_pool.c's pool_loop
  * (parc's pool of T workers, oneTBB's task_arena(T), OpenMP's team of T).
- *   parc            parc_pool_parallel_reduce, grain 0: the adaptive lazy
- *                   splitting of parallel_reduce.c, a task group per split
+ *   parc            parc_pool_parallel_reduce, grain 0 (the loop of
+ *                   src/pool_loop.c, a value per run of adjacent pieces)
  *   tbb-auto        tbb::parallel_reduce with auto_partitioner
  *   openmp          #pragma omp parallel for reduction(+:sum)
  *   serial          one loop

@@ -200,10 +200,11 @@ typedef int (*parc_pool_starmap_fn)(void *ctx, const void *args, void *out);
  * on the calling thread, which did not run the pool's initializer, and on
  * a 1-worker pool an outside caller runs the whole loop itself. Each
  * thread takes pieces from its own share and, when that is empty, steals
- * the back half of another's. chunksize 0: every share or stolen half is
- * cut into 4 pieces (about 4 x workers pieces when nobody steals, finer
- * ones where the load is uneven: oneTBB's auto_partitioner); otherwise
- * every piece is one chunk of `chunksize` elements. Blocks until every
+ * the back half of another's. chunksize 0: a piece is a quarter of what
+ * is left of its share or stolen half (about 4 x workers first pieces,
+ * finer ones towards the end and where the load is uneven, as oneTBB's
+ * auto_partitioner); otherwise every piece is one chunk of `chunksize`
+ * elements. Blocks until every
  * element has run. A chunk stops at its first failing element; chunks
  * right of a failed one may be skipped. Returns 0; the error of the first
  * failing chunk in input order; EINVAL for a NULL p or fn, a NULL in or

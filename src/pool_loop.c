@@ -274,8 +274,6 @@ static int loop_helper(void *arg)
     return 0;
 }
 
-/* Run job over [0, n) in pieces of `chunk` elements (0: adaptive), the
- * caller taking part; see the comment above. */
 /* JOB_REDUCE: join the participants' values into *result in index order
  * (the runs are disjoint; sorted by their first unit, each starts where
  * the one before ended), freeing them. */

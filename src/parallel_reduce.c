@@ -39,6 +39,6 @@ int parc_pool_parallel_reduce(parc_pool_t *p, int64_t begin, int64_t end,
                       .begin = begin, .value_size = value_size,
                       .identity = identity, .join = join, .result = result };
     /* end - begin overflows int64_t for the widest ranges, not uint64_t */
-    return pool_loop_run_(p, &job, (size_t)((uint64_t)end - (uint64_t)begin), 0,
+    return parc_pool_loop_run_(p, &job, (size_t)((uint64_t)end - (uint64_t)begin), 0,
                           (size_t)grain);
 }

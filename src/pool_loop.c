@@ -222,7 +222,7 @@ static void run_piece(loop_t *l, loop_slot_t *s, loop_seg_t **cur, uint32_t a,
     if (hi > l->n || hi < lo) /* the last unit may be short */
         hi = l->n;
     int rc = l->job->kind == JOB_REDUCE ? reduce_piece(l->job, s, cur, a, b, lo, hi)
-                                        : pool_job_run_(l->job, lo, hi);
+                                        : parc_pool_job_run_(l->job, lo, hi);
     if (rc == 0)
         return;
     if (s->err == 0 || a < s->err_unit) {
@@ -303,7 +303,7 @@ static void reduce_join(const map_job_t *j, loop_slot_t *slots, unsigned nslots,
     }
 }
 
-int pool_loop_run_(parc_pool_t *p, const map_job_t *job, size_t n, size_t chunk,
+int parc_pool_loop_run_(parc_pool_t *p, const map_job_t *job, size_t n, size_t chunk,
                    size_t min_piece)
 {
     if (n == 0)
@@ -384,7 +384,7 @@ int pool_loop_run_(parc_pool_t *p, const map_job_t *job, size_t n, size_t chunk,
     return rc;
 }
 
-int pool_job_run_(const map_job_t *j, size_t lo, size_t hi)
+int parc_pool_job_run_(const map_job_t *j, size_t lo, size_t hi)
 {
     switch (j->kind) {
     case JOB_REDUCE:

@@ -34,7 +34,7 @@ typedef struct map_job {
 
 /* Run elements [lo, hi) of j (not JOB_REDUCE); stops at the first
  * failing element and returns its error, else 0. */
-int pool_job_run_(const map_job_t *j, size_t lo, size_t hi);
+int parc_pool_job_run_(const map_job_t *j, size_t lo, size_t hi);
 
 /* Run j over elements [0, n) on p, the calling thread working too: pieces
  * of `chunk` elements, or adaptive ones with chunk 0, never smaller than
@@ -43,7 +43,7 @@ int pool_job_run_(const map_job_t *j, size_t lo, size_t hi);
  * terminated, the caller outside it); ECANCELED (the calling task's group
  * was cancelled and elements were skipped); ENOMEM (JOB_REDUCE only: a
  * value could not be allocated). Blocks until every element has run. */
-int pool_loop_run_(parc_pool_t *p, const map_job_t *j, size_t n, size_t chunk,
+int parc_pool_loop_run_(parc_pool_t *p, const map_job_t *j, size_t n, size_t chunk,
                    size_t min_piece);
 
 #endif

@@ -23,7 +23,7 @@ static int chunk_task(void *arg, void **result)
 {
     map_chunk_t *c = arg;
     (void)result;
-    int rc = pool_job_run_(c->job, c->lo, c->hi);
+    int rc = parc_pool_job_run_(c->job, c->lo, c->hi);
     /* imap_unordered: announce the chunk, failed or not (the consumer
      * then waits for its future to settle, a matter of instructions). */
     if (c->job->done != NULL)
@@ -82,7 +82,7 @@ int parc_pool_map(parc_pool_t *p, parc_pool_map_fn fn, const void *in,
         return EINVAL;
     map_job_t job = { .kind = JOB_MAP, .fn.map = fn, .in = in, .out = out,
                       .in_size = in_size, .out_size = out_size };
-    return pool_loop_run_(p, &job, n, chunksize, 0);
+    return parc_pool_loop_run_(p, &job, n, chunksize, 0);
 }
 
 int parc_pool_starmap(parc_pool_t *p, parc_pool_starmap_fn fn, void *ctx,
@@ -95,7 +95,7 @@ int parc_pool_starmap(parc_pool_t *p, parc_pool_starmap_fn fn, void *ctx,
     map_job_t job = { .kind = JOB_STARMAP, .fn.star = fn, .ctx = ctx,
                       .in = args, .out = out, .in_size = args_size,
                       .out_size = out_size };
-    return pool_loop_run_(p, &job, n, chunksize, 0);
+    return parc_pool_loop_run_(p, &job, n, chunksize, 0);
 }
 
 int parc_pool_parallel_for(parc_pool_t *p, int64_t begin, int64_t end,
@@ -108,7 +108,7 @@ int parc_pool_parallel_for(parc_pool_t *p, int64_t begin, int64_t end,
     map_job_t job = { .kind = JOB_FOR, .fn.range = fn, .ctx = arg,
                       .begin = begin };
     /* end - begin overflows int64_t for the widest ranges, not uint64_t */
-    return pool_loop_run_(p, &job, (size_t)((uint64_t)end - (uint64_t)begin),
+    return parc_pool_loop_run_(p, &job, (size_t)((uint64_t)end - (uint64_t)begin),
                           (size_t)grain, 0);
 }
 

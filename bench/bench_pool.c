@@ -649,3 +649,188 @@ static int64_t pymap_parc_fnptr(bench_run_t *r)
     return timed_square(r, SQUARE_MAP_FNPTR);
 }
 BENCH_CASE(pool_pymap, "parc-map-fnptr", pymap_parc_fnptr)
+
+/* ---- pool_loop: the map / parallel_for family ------------------------------------
+ *
+ * Square over n ints, out[i] = in[i] * in[i], at n = 100K (the overhead
+ * of starting and ending a loop shows), 1M and 10M (memory-bound), on
+ * T = 1, 2 and 4 threads. "T threads" is the same for every case: parc's
+ * pool of T workers, where the calling thread takes one of the T places
+ * (a loop runs on at most T threads); oneTBB's task_arena(T), its caller
+ * one of the T; OpenMP's team of T; T pthreads each given n / T; the
+ * serial loop runs on the caller alone whatever T says.
+ *   parc                the typed map (PARC_POOL_MAP_DEFINE: the element
+ *                       function inlined into each piece's loop)
+ *   parc-map-fnptr      parc_pool_map: a call through a pointer per element
+ *   parc-parallel_for   parc_pool_parallel_for, grain 0 (a call per piece)
+ *   tbb-auto            tbb::parallel_for, auto_partitioner (its default),
+ *                       the body inlined
+ *   tbb-static          the same with static_partitioner
+ *   tbb-auto-fnptr      auto_partitioner, the body calling square_elem
+ *                       through a pointer per element: the same work as
+ *                       parc-map-fnptr
+ *   openmp-static       #pragma omp parallel for schedule(static)
+ *   pthread-split       T threads, each its n / T (started before the clock)
+ *   serial              one loop on the caller
+ * A run makes calls of n elements until it has lasted about its target
+ * (enough calls at 100K for a stable figure); each call is timed alone and
+ * then checked element by element, and `out` is reset to -1 before the
+ * next, untimed, so a call that skipped elements fails the run. The
+ * reset and the check leave the same cache state before every case.
+ * One op is one element. libgomp's idle threads spin for a while after a
+ * region (its default wait policy), taking CPU from whatever case runs
+ * next on a machine this small; oneTBB's workers spin briefly too, as
+ * parc's do.
+ */
+
+static const bench_point_t loop_points[] = {
+    { "square 100K ints, 1 thread", 1, 100000, NULL },
+    { "square 100K ints, 2 threads", 2, 100000, NULL },
+    { "square 100K ints, 4 threads", 4, 100000, NULL },
+    { "square 1M ints, 1 thread", 1, 1000000, NULL },
+    { "square 1M ints, 2 threads", 2, 1000000, NULL },
+    { "square 1M ints, 4 threads", 4, 1000000, NULL },
+    { "square 10M ints, 1 thread", 1, 10000000, NULL },
+    { "square 10M ints, 2 threads", 2, 10000000, NULL },
+    { "square 10M ints, 4 threads", 4, 10000000, NULL },
+    { NULL, 0, 0, NULL },
+};
+BENCH_DEFINE(pool_loop, "map / parallel_for of square over ints: parc vs oneTBB, OpenMP, pthreads", loop_points)
+
+/* Every element right, then every element reset to -1 (a square never
+ * is) for the next call. */
+static bool loop_check_reset(size_t n)
+{
+    bool ok = true;
+    for (size_t i = 0; i < n; i++) {
+        ok &= mem_out[i] == mem_in[i] * mem_in[i];
+        mem_out[i] = -1;
+    }
+    return ok;
+}
+
+typedef enum {
+    LOOP_TYPED, LOOP_FNPTR, LOOP_FOR, LOOP_TBB_AUTO, LOOP_TBB_STATIC,
+    LOOP_TBB_FNPTR, LOOP_OMP, LOOP_SERIAL
+} loop_form_t;
+
+#ifdef PARC_BENCH_HAVE_TBB
+#include "peer_tbb.h"
+#endif
+
+#ifdef PARC_BENCH_HAVE_OPENMP
+static void loop_omp(size_t n, int threads)
+{
+    const int *in = mem_in;
+    int *out = mem_out;
+#pragma omp parallel for num_threads(threads) schedule(static)
+    for (long i = 0; i < (long)n; i++)
+        out[i] = in[i] * in[i];
+}
+#endif
+
+/* One call of n elements in `form`: 0 or an error. */
+static int loop_call(loop_form_t form, parc_pool_t *p, size_t n, int threads)
+{
+    switch (form) {
+    case LOOP_TYPED:
+        return square_map(p, mem_in, mem_out, n, 0);
+    case LOOP_FNPTR:
+        return parc_pool_map(p, square_elem, mem_in, mem_out, n, sizeof(int), sizeof(int), 0);
+    case LOOP_FOR:
+        return parc_pool_parallel_for(p, 0, (int64_t)n, 0, square_range, NULL);
+#ifdef PARC_BENCH_HAVE_TBB
+    case LOOP_TBB_AUTO:
+        return bench_tbb_square(mem_in, mem_out, n, threads, BENCH_TBB_AUTO, NULL);
+    case LOOP_TBB_STATIC:
+        return bench_tbb_square(mem_in, mem_out, n, threads, BENCH_TBB_STATIC, NULL);
+    case LOOP_TBB_FNPTR:
+        return bench_tbb_square(mem_in, mem_out, n, threads, BENCH_TBB_AUTO_FNPTR, square_elem);
+#endif
+#ifdef PARC_BENCH_HAVE_OPENMP
+    case LOOP_OMP:
+        loop_omp(n, threads);
+        return 0;
+#endif
+    case LOOP_SERIAL:
+        return square_range(NULL, 0, (int64_t)n);
+    default:
+        return -1;
+    }
+}
+
+static int64_t loop_run(bench_run_t *r, loop_form_t form)
+{
+    size_t n = (size_t)r->arg;
+    parc_pool_t *p = shared_pool(r->threads);
+    if (p == NULL || !mem_arrays(n))
+        return BENCH_FAILED;
+    uint64_t calls = r->ops / n;
+    if (calls == 0)
+        calls = 1;
+    (void)loop_check_reset(n); /* -1 everywhere before the first call */
+    int64_t ns = 0;
+    for (uint64_t c = 0; c < calls; c++) {
+        int64_t t0 = bench_now_ns();
+        int rc = loop_call(form, p, n, r->threads);
+        ns += bench_now_ns() - t0;
+        if (rc != 0 || !loop_check_reset(n))
+            return BENCH_FAILED;
+    }
+    r->items = calls * n;
+    return ns;
+}
+
+static int64_t loop_typed(bench_run_t *r) { return loop_run(r, LOOP_TYPED); }
+BENCH_CASE(pool_loop, "parc", loop_typed)
+static int64_t loop_fnptr(bench_run_t *r) { return loop_run(r, LOOP_FNPTR); }
+BENCH_CASE(pool_loop, "parc-map-fnptr", loop_fnptr)
+static int64_t loop_for(bench_run_t *r) { return loop_run(r, LOOP_FOR); }
+BENCH_CASE(pool_loop, "parc-parallel_for", loop_for)
+#ifdef PARC_BENCH_HAVE_TBB
+static int64_t loop_tbb_auto(bench_run_t *r) { return loop_run(r, LOOP_TBB_AUTO); }
+BENCH_CASE(pool_loop, "tbb-auto", loop_tbb_auto)
+static int64_t loop_tbb_static(bench_run_t *r) { return loop_run(r, LOOP_TBB_STATIC); }
+BENCH_CASE(pool_loop, "tbb-static", loop_tbb_static)
+static int64_t loop_tbb_fnptr(bench_run_t *r) { return loop_run(r, LOOP_TBB_FNPTR); }
+BENCH_CASE(pool_loop, "tbb-auto-fnptr", loop_tbb_fnptr)
+#endif
+#ifdef PARC_BENCH_HAVE_OPENMP
+static int64_t loop_openmp(bench_run_t *r) { return loop_run(r, LOOP_OMP); }
+BENCH_CASE(pool_loop, "openmp-static", loop_openmp)
+#endif
+
+static void loop_split_body(bench_worker_t *w)
+{
+    size_t n = (size_t)w->arg;
+    size_t lo = n * (size_t)w->id / (size_t)w->threads;
+    size_t hi = n * (size_t)(w->id + 1) / (size_t)w->threads;
+    square_range(NULL, (int64_t)lo, (int64_t)hi);
+}
+
+/* T pthreads released from a barrier, each squaring its n / T; one call
+ * per bench_parallel (threads are made before the clock starts). */
+static int64_t loop_pthread(bench_run_t *r)
+{
+    size_t n = (size_t)r->arg;
+    if (!mem_arrays(n))
+        return BENCH_FAILED;
+    uint64_t calls = r->ops / n;
+    if (calls == 0)
+        calls = 1;
+    (void)loop_check_reset(n);
+    int64_t ns = 0;
+    for (uint64_t c = 0; c < calls; c++) {
+        bench_run_t one = *r;
+        int64_t t = bench_parallel(&one, loop_split_body, NULL);
+        if (t < 0 || !loop_check_reset(n))
+            return BENCH_FAILED;
+        ns += t;
+    }
+    r->items = calls * n;
+    return ns;
+}
+BENCH_CASE(pool_loop, "pthread-split", loop_pthread)
+
+static int64_t loop_serial(bench_run_t *r) { return loop_run(r, LOOP_SERIAL); }
+BENCH_CASE(pool_loop, "serial", loop_serial)

@@ -7,7 +7,12 @@
  *   tg_nqueens  n-queens(11), a group per board with a serial cutoff
  *   tg_uts      a UTS-like unbalanced tree: 0..7 children per node from a
  *               hash of the node, ~1.4 x 10^6 nodes
+ *   tg_reduce   parallel_reduce of a sum of squares against oneTBB's
+ *               parallel_reduce and OpenMP's reduction (its own comment
+ *               below; the map / parallel_for side is bench_pool.c's
+ *               pool_loop)
  *
+ * In tg_fib, tg_nqueens and tg_uts,
  * "parc" is the task-group form (the numerator of every ratio);
  * "parc-future-per-fork" the form parc had before task groups. oneTBB's
  * task_group is not a peer here yet (no C++ peer for it in bench/).
@@ -389,3 +394,135 @@ static int64_t tg_uts_future(bench_run_t *r)
     return tg_uts_case(r, uts_future_root);
 }
 BENCH_CASE(tg_uts, "parc-future-per-fork", tg_uts_future)
+
+/* ---- tg_reduce: parallel_reduce, the reduce side of the loop family ----------
+ *
+ * The sum of in[i] * in[i] (int64) over n ints, n = 100K and 10M, on T =
+ * 1, 2 and 4 threads, T meaning what it means in bench_pool.c's pool_loop
+ * (parc's pool of T workers, oneTBB's task_arena(T), OpenMP's team of T).
+ *   parc            parc_pool_parallel_reduce, grain 0 (the loop of
+ *                   src/pool_loop.c, a value per run of adjacent pieces)
+ *   tbb-auto        tbb::parallel_reduce with auto_partitioner
+ *   openmp          #pragma omp parallel for reduction(+:sum)
+ *   serial          one loop
+ * Each call's sum is checked against the one computed at set-up. One op
+ * is one element; a run makes as many calls as fit its target.
+ */
+
+#ifdef PARC_BENCH_HAVE_TBB
+#include "peer_tbb.h"
+#endif
+
+static const bench_point_t tg_reduce_points[] = {
+    { "sum of squares, 100K ints, 1 thread", 1, 100000, NULL },
+    { "sum of squares, 100K ints, 2 threads", 2, 100000, NULL },
+    { "sum of squares, 100K ints, 4 threads", 4, 100000, NULL },
+    { "sum of squares, 10M ints, 1 thread", 1, 10000000, NULL },
+    { "sum of squares, 10M ints, 2 threads", 2, 10000000, NULL },
+    { "sum of squares, 10M ints, 4 threads", 4, 10000000, NULL },
+    { NULL, 0, 0, NULL },
+};
+BENCH_DEFINE(tg_reduce, "parallel_reduce of a sum of squares: parc vs oneTBB, OpenMP", tg_reduce_points)
+
+static int *rd_in;
+static size_t rd_have;
+static int64_t rd_want;
+
+static bool rd_arrays(size_t n)
+{
+    if (rd_have != n) {
+        free(rd_in);
+        rd_in = malloc(n * sizeof *rd_in);
+        if (rd_in == NULL)
+            return false;
+        rd_want = 0;
+        for (size_t i = 0; i < n; i++) {
+            rd_in[i] = (int)(i % 46341); /* squares fit an int */
+            rd_want += (int64_t)rd_in[i] * rd_in[i];
+        }
+        rd_have = n;
+    }
+    return true;
+}
+
+static int rd_body(void *arg, int64_t lo, int64_t hi, void *acc)
+{
+    (void)arg;
+    int64_t s = *(int64_t *)acc;
+    for (int64_t i = lo; i < hi; i++)
+        s += (int64_t)rd_in[i] * rd_in[i];
+    *(int64_t *)acc = s;
+    return 0;
+}
+
+static void rd_join(void *arg, void *left, const void *right)
+{
+    (void)arg;
+    *(int64_t *)left += *(const int64_t *)right;
+}
+
+typedef enum { RD_PARC, RD_TBB, RD_OMP, RD_SERIAL } rd_form_t;
+
+static int rd_call(rd_form_t form, parc_pool_t *p, size_t n, int threads, int64_t *sum)
+{
+    int64_t zero = 0;
+    *sum = 0;
+    switch (form) {
+    case RD_PARC:
+        return parc_pool_parallel_reduce(p, 0, (int64_t)n, 0, sizeof zero, &zero, rd_body,
+                                         rd_join, NULL, sum);
+#ifdef PARC_BENCH_HAVE_TBB
+    case RD_TBB:
+        return bench_tbb_sum_squares(rd_in, n, threads, sum);
+#endif
+#ifdef PARC_BENCH_HAVE_OPENMP
+    case RD_OMP: {
+        int64_t s = 0;
+        const int *in = rd_in;
+#pragma omp parallel for num_threads(threads) schedule(static) reduction(+ : s)
+        for (long i = 0; i < (long)n; i++)
+            s += (int64_t)in[i] * in[i];
+        *sum = s;
+        return 0;
+    }
+#endif
+    case RD_SERIAL:
+        return rd_body(NULL, 0, (int64_t)n, sum);
+    default:
+        (void)threads;
+        return -1;
+    }
+}
+
+static int64_t rd_run(bench_run_t *r, rd_form_t form)
+{
+    size_t n = (size_t)r->arg;
+    parc_pool_t *p = tg_pool(r->threads);
+    if (p == NULL || !rd_arrays(n))
+        return BENCH_FAILED;
+    uint64_t calls = r->ops / n;
+    if (calls == 0)
+        calls = 1;
+    int64_t t0 = bench_now_ns();
+    for (uint64_t c = 0; c < calls; c++) {
+        int64_t sum;
+        if (rd_call(form, p, n, r->threads, &sum) != 0 || sum != rd_want)
+            return BENCH_FAILED;
+    }
+    int64_t ns = bench_now_ns() - t0;
+    r->items = calls * n;
+    return ns;
+}
+
+static int64_t rd_parc(bench_run_t *r) { return rd_run(r, RD_PARC); }
+BENCH_CASE(tg_reduce, "parc", rd_parc)
+#ifdef PARC_BENCH_HAVE_TBB
+static int64_t rd_tbb(bench_run_t *r) { return rd_run(r, RD_TBB); }
+BENCH_CASE(tg_reduce, "tbb-auto", rd_tbb)
+#endif
+#ifdef PARC_BENCH_HAVE_OPENMP
+static int64_t rd_omp(bench_run_t *r) { return rd_run(r, RD_OMP); }
+BENCH_CASE(tg_reduce, "openmp", rd_omp)
+#endif
+static int64_t rd_serial(bench_run_t *r) { return rd_run(r, RD_SERIAL); }
+BENCH_CASE(tg_reduce, "serial", rd_serial)

@@ -58,6 +58,7 @@ struct parc_pool {
     /* Read by every task and every steal, written once: a line of their
      * own, away from the sleepers' churn. */
     PARC_CACHE_ALIGNED parc_atomic(int) terminating;
+    parc_atomic(int) closed; /* set by close: outside work is refused */
     unsigned nworkers;
     pool_worker_t *workers;
     void (*initializer)(void *arg, unsigned worker);
@@ -74,6 +75,16 @@ static inline bool pool_terminating(parc_pool_t *p)
     /* acquire: pairs with the release store in terminate; nothing is read
      * through it but the flag, acquire keeps later drains after it. */
     return parc_load(&p->terminating, PARC_ACQUIRE) != 0;
+}
+
+/* False once the pool is closed (or terminated): outside work is refused.
+ * For callers that run work themselves without a submission that would
+ * say EPIPE (pool_map.c's loop). */
+static inline bool pool_open(parc_pool_t *p)
+{
+    /* relaxed: a flag only, read once per call; a call racing with close
+     * may go either way, as a racing submission may. */
+    return parc_load(&p->closed, PARC_RELAXED) == 0 && !pool_terminating(p);
 }
 
 /* ---- from pool.c, for the life cycle (pool_life.c) ---- */
@@ -115,6 +126,13 @@ bool parc_pool_help_(parc_pool_t *p);
  * POOL_GROUP_TAG), or drop it unrun (terminate). */
 void parc_task_group_run_item_(void *item);
 void parc_task_group_cancel_item_(void *item);
+
+/* Run the calling thread's next code as a task of g (parc_task_cancelled,
+ * parc_pool_current and groups initialised meanwhile see g) until leave,
+ * which restores the group enter returned. For a caller that works on
+ * its own loop beside g's tasks (pool_map.c). */
+struct parc_task_group *parc_task_group_enter_(struct parc_task_group *g);
+void parc_task_group_leave_(struct parc_task_group *outer);
 
 /* Hand any task item to the pool, as parc_pool_push_. */
 int parc_pool_push_item_(parc_pool_t *p, void *item);

@@ -96,6 +96,7 @@ int parc_pool_create(unsigned workers, const parc_pool_options_t *opts,
     pthread_mutex_init(&p->sleep_lock, NULL);
     p->sleepers = NULL;
     parc_atomic_init(&p->terminating, 0);
+    parc_atomic_init(&p->closed, 0);
     p->initializer = opts->initializer;
     p->initializer_arg = opts->initializer_arg;
     snprintf(p->prefix, sizeof p->prefix, "%s",
@@ -164,6 +165,7 @@ int parc_pool_close(parc_pool_t *p)
     if (p == NULL)
         return EINVAL;
     (void)parc_inject_close(&p->inject);
+    parc_store(&p->closed, 1, PARC_RELAXED); /* a flag: see pool_open */
     /* Parked workers re-check: the ones that find the pool drained exit
      * (and each exiting worker wakes the rest, see parc_pool_worker_main_). */
     parc_pool_wake_all_(p);

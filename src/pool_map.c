@@ -1,32 +1,17 @@
 /* parc/pool.h: map, starmap, parallel_for, imap and imap_unordered.
  *
- * All of them cut the work into chunks; a chunk is a caller-storage future
- * in one array allocated per call (no allocation per element or chunk),
- * pushed to the pool like any task. The caller then waits for the chunks;
- * on a worker the waits run other tasks (the future help hook). */
+ * map, starmap and parallel_for are one loop in which the calling thread
+ * works (pool_loop.c). imap and imap_unordered return before
+ * the work is done, so their caller cannot take part: they cut the work
+ * into chunks, each a caller-storage future in one array allocated per
+ * call (no allocation per element or chunk), pushed to the pool like any
+ * task; next() waits for the chunks (on a worker, running other tasks
+ * meanwhile: the future help hook). */
 #include <stdlib.h>
 #include <string.h>
 
-#include "parc/lfqueue.h"
-#include "parc/task_group.h"
 #include "pool_internal.h"
-
-enum job_kind { JOB_MAP, JOB_STARMAP, JOB_FOR };
-
-typedef struct map_job {
-    enum job_kind kind;
-    union {
-        parc_pool_map_fn map;
-        parc_pool_starmap_fn star;
-        int (*range)(void *arg, int64_t lo, int64_t hi);
-    } fn;
-    void *ctx;
-    const char *in;
-    char *out;
-    size_t in_size, out_size;
-    int64_t begin;           /* JOB_FOR: index of element 0 */
-    parc_lfqueue_t *done;    /* imap_unordered: chunks as they finish */
-} map_job_t;
+#include "pool_loop.h"
 
 typedef struct map_chunk {
     parc_future_t f;         /* caller storage: lives in the chunk array */
@@ -34,49 +19,11 @@ typedef struct map_chunk {
     size_t lo, hi;           /* elements [lo, hi) */
 } map_chunk_t;
 
-static int run_elements(map_chunk_t *c)
-{
-    map_job_t *j = c->job;
-    switch (j->kind) {
-    case JOB_FOR:
-        return j->fn.range(j->ctx, j->begin + (int64_t)c->lo,
-                           j->begin + (int64_t)c->hi);
-    case JOB_MAP: {
-        parc_pool_map_fn fn = j->fn.map;
-        const char *in = j->in + c->lo * j->in_size;
-        char *out = j->out != NULL ? j->out + c->lo * j->out_size : NULL;
-        for (size_t i = c->lo; i < c->hi; i++) {
-            int rc = fn(in, out);
-            if (rc != 0)
-                return rc;
-            in += j->in_size;
-            if (out != NULL) /* out_size 0 may come with no array at all */
-                out += j->out_size;
-        }
-        return 0;
-    }
-    case JOB_STARMAP: {
-        const char *in = j->in + c->lo * j->in_size;
-        char *out = j->out != NULL ? j->out + c->lo * j->out_size : NULL;
-        for (size_t i = c->lo; i < c->hi; i++) {
-            int rc = j->fn.star(j->ctx, in, out);
-            if (rc != 0)
-                return rc;
-            in += j->in_size;
-            if (out != NULL)
-                out += j->out_size;
-        }
-        return 0;
-    }
-    }
-    return EINVAL;
-}
-
 static int chunk_task(void *arg, void **result)
 {
     map_chunk_t *c = arg;
     (void)result;
-    int rc = run_elements(c);
+    int rc = parc_pool_job_run_(c->job, c->lo, c->hi);
     /* imap_unordered: announce the chunk, failed or not (the consumer
      * then waits for its future to settle, a matter of instructions). */
     if (c->job->done != NULL)
@@ -126,26 +73,6 @@ static int start_chunks(parc_pool_t *p, map_job_t *job, size_t n,
     return rc;
 }
 
-/* Run a job to completion: push, wait, report the first failure in order. */
-static int run_job(parc_pool_t *p, map_job_t *job, size_t n, size_t chunksize)
-{
-    if (n == 0)
-        return 0;
-    map_chunk_t *cs;
-    size_t k, pushed;
-    int rc = start_chunks(p, job, n, chunksize, &cs, &k, &pushed);
-    int first = 0;
-    for (size_t i = 0; i < pushed; i++) {
-        int st = parc_future_get(&cs[i].f, NULL);
-        if (first == 0)
-            first = st;
-    }
-    for (size_t i = 0; i < k; i++)
-        parc_future_destroy(&cs[i].f);
-    free(cs);
-    return rc != 0 ? rc : first;
-}
-
 int parc_pool_map(parc_pool_t *p, parc_pool_map_fn fn, const void *in,
                   void *out, size_t n, size_t in_size, size_t out_size,
                   size_t chunksize)
@@ -155,7 +82,7 @@ int parc_pool_map(parc_pool_t *p, parc_pool_map_fn fn, const void *in,
         return EINVAL;
     map_job_t job = { .kind = JOB_MAP, .fn.map = fn, .in = in, .out = out,
                       .in_size = in_size, .out_size = out_size };
-    return run_job(p, &job, n, chunksize);
+    return parc_pool_loop_run_(p, &job, n, chunksize, 0);
 }
 
 int parc_pool_starmap(parc_pool_t *p, parc_pool_starmap_fn fn, void *ctx,
@@ -168,21 +95,7 @@ int parc_pool_starmap(parc_pool_t *p, parc_pool_starmap_fn fn, void *ctx,
     map_job_t job = { .kind = JOB_STARMAP, .fn.star = fn, .ctx = ctx,
                       .in = args, .out = out, .in_size = args_size,
                       .out_size = out_size };
-    return run_job(p, &job, n, chunksize);
-}
-
-/* grain 0: parallel_for is a parallel_reduce without values, cut by the
- * adaptive partitioner (parallel_reduce.c). */
-typedef struct for_body {
-    int (*fn)(void *arg, int64_t lo, int64_t hi);
-    void *arg;
-} for_body_t;
-
-static int for_body_run(void *arg, int64_t lo, int64_t hi, void *acc)
-{
-    (void)acc;
-    const for_body_t *b = arg;
-    return b->fn(b->arg, lo, hi);
+    return parc_pool_loop_run_(p, &job, n, chunksize, 0);
 }
 
 int parc_pool_parallel_for(parc_pool_t *p, int64_t begin, int64_t end,
@@ -192,14 +105,11 @@ int parc_pool_parallel_for(parc_pool_t *p, int64_t begin, int64_t end,
 {
     if (p == NULL || fn == NULL || begin > end || grain < 0)
         return EINVAL;
-    if (grain == 0) {
-        for_body_t b = { fn, arg };
-        return parc_pool_parallel_reduce(p, begin, end, 0, 0, NULL, for_body_run,
-                                         NULL, &b, NULL);
-    }
     map_job_t job = { .kind = JOB_FOR, .fn.range = fn, .ctx = arg,
                       .begin = begin };
-    return run_job(p, &job, (size_t)(end - begin), (size_t)grain);
+    /* end - begin overflows int64_t for the widest ranges, not uint64_t */
+    return parc_pool_loop_run_(p, &job, (size_t)((uint64_t)end - (uint64_t)begin),
+                          (size_t)grain, 0);
 }
 
 /* ---- iterators ----------------------------------------------------------- */

@@ -328,6 +328,18 @@ uint64_t parc_task_group_skipped(const parc_task_group_t *g)
     return parc_load(&((parc_task_group_t *)g)->skipped, PARC_RELAXED);
 }
 
+parc_task_group_t *parc_task_group_enter_(parc_task_group_t *g)
+{
+    parc_task_group_t *outer = running_group;
+    running_group = g;
+    return outer;
+}
+
+void parc_task_group_leave_(parc_task_group_t *outer)
+{
+    running_group = outer;
+}
+
 bool parc_task_cancelled(void)
 {
     return parc_task_group_cancelled(running_group);

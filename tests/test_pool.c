@@ -1069,6 +1069,191 @@ START_TEST(map_from_inside_a_task)
 }
 END_TEST
 
+/* ---- the loop: the caller works, at most `workers` threads, errors -------- */
+
+#include "parc/task_group.h"
+
+enum { LOOP_THREADS = 8 };
+
+/* Which threads ran a loop's pieces: up to LOOP_THREADS distinct ids. */
+typedef struct loop_seen {
+    pthread_mutex_t lock;
+    pthread_t ids[LOOP_THREADS];
+    int n;
+    parc_atomic(int64_t) sum;
+} loop_seen_t;
+
+static int loop_note(void *arg, int64_t lo, int64_t hi)
+{
+    loop_seen_t *s = arg;
+    pthread_t me = pthread_self();
+    pthread_mutex_lock(&s->lock);
+    int i = 0;
+    while (i < s->n && !pthread_equal(s->ids[i], me))
+        i++;
+    if (i == s->n && s->n < LOOP_THREADS)
+        s->ids[s->n++] = me;
+    pthread_mutex_unlock(&s->lock);
+    int64_t t = 0;
+    for (int64_t k = lo; k < hi; k++)
+        t += k;
+    parc_faa(&s->sum, t, PARC_RELAXED);
+    return 0;
+}
+
+/* A loop on a pool of W workers runs on at most W threads, the caller one
+ * of the places: on 1 worker, an outside caller runs every piece itself. */
+START_TEST(loop_caller_takes_a_place)
+{
+    for (unsigned workers = 1; workers <= 3; workers++) {
+        parc_pool_t *p = make_pool(workers);
+        for (int64_t grain = 0; grain <= 3; grain += 3) {
+            loop_seen_t s = { .n = 0 };
+            pthread_mutex_init(&s.lock, NULL);
+            parc_atomic_init(&s.sum, 0);
+            ck_assert_int_eq(parc_pool_parallel_for(p, 0, 20000, grain, loop_note, &s), 0);
+            ck_assert_int_eq(parc_load(&s.sum, PARC_RELAXED), (int64_t)20000 * 19999 / 2);
+            ck_assert_int_ge(s.n, 1);
+            ck_assert_int_le(s.n, (int)workers);
+            if (workers == 1) {
+                ck_assert_int_eq(s.n, 1);
+                ck_assert(pthread_equal(s.ids[0], pthread_self()));
+            }
+            pthread_mutex_destroy(&s.lock);
+        }
+        parc_pool_free(p);
+    }
+}
+END_TEST
+
+/* Two failing ranges far apart, in every chunking: the left one's error,
+ * always (the right one may or may not have run). */
+static int fail_two(void *arg, int64_t lo, int64_t hi)
+{
+    (void)arg;
+    if (lo <= 30 && 30 < hi)
+        return EDOM;
+    if (hi > 7000)
+        return EIO;
+    return 0;
+}
+
+/* Uneven work: the first tenth of the range costs far more per index, so
+ * the others must steal from its owner. */
+static int uneven(void *arg, int64_t lo, int64_t hi)
+{
+    int64_t t = 0;
+    for (int64_t i = lo; i < hi; i++) {
+        int64_t spin = i < 1000 ? 2000 : 1;
+        for (int64_t k = 0; k < spin; k++)
+            t += (i ^ k) & 1;
+        t += i;
+        t -= (i ^ 0) & 0; /* keep the loop */
+    }
+    parc_faa((parc_atomic(int64_t) *)arg, t, PARC_RELAXED);
+    return 0;
+}
+
+START_TEST(loop_first_error_and_uneven_load)
+{
+    parc_pool_t *p = make_pool(3);
+    for (int rep = 0; rep < 30; rep++)
+        for (int64_t grain = 0; grain <= 13; grain += 13)
+            ck_assert_int_eq(parc_pool_parallel_for(p, 0, 10000, grain, fail_two, NULL), EDOM);
+    int64_t want = 0;
+    for (int64_t i = 0; i < 10000; i++) {
+        int64_t spin = i < 1000 ? 2000 : 1;
+        for (int64_t k = 0; k < spin; k++)
+            want += (i ^ k) & 1;
+        want += i;
+    }
+    for (int64_t grain = 0; grain <= 5; grain += 5) {
+        parc_atomic(int64_t) sum;
+        parc_atomic_init(&sum, 0);
+        ck_assert_int_eq(parc_pool_parallel_for(p, 0, 10000, grain, uneven, (void *)&sum), 0);
+        ck_assert_int_eq(parc_load(&sum, PARC_RELAXED), want);
+    }
+    parc_pool_free(p);
+}
+END_TEST
+
+/* A loop started by a task of a cancelled group runs nothing and says
+ * ECANCELED; a loop inside a loop's piece works; a task of a closed pool
+ * is not refused (an outside caller is: EPIPE). */
+typedef struct loop_in_task {
+    parc_task_group_t *outer;
+    parc_atomic(int64_t) sum;
+    int rc;
+} loop_in_task_t;
+
+static int add_range(void *arg, int64_t lo, int64_t hi)
+{
+    int64_t t = 0;
+    for (int64_t i = lo; i < hi; i++)
+        t += i;
+    parc_faa((parc_atomic(int64_t) *)arg, t, PARC_RELAXED);
+    return 0;
+}
+
+static int cancelled_loop(void *arg)
+{
+    loop_in_task_t *t = arg;
+    parc_task_group_cancel(t->outer);
+    t->rc = parc_pool_parallel_for(parc_pool_current(), 0, 1000, 0, add_range,
+                                   (void *)&t->sum);
+    return 0;
+}
+
+static int inner_loop(void *arg, int64_t lo, int64_t hi)
+{
+    for (int64_t i = lo; i < hi; i++) {
+        int rc = parc_pool_parallel_for(parc_pool_current(), 0, 100, 0, add_range, arg);
+        if (rc != 0)
+            return rc;
+    }
+    return 0;
+}
+
+static int loop_after_close(void *arg, void **result)
+{
+    loop_in_task_t *t = arg;
+    (void)result;
+    parc_pool_t *p = parc_pool_current();
+    parc_pool_close(p);
+    t->rc = parc_pool_parallel_for(p, 0, 1000, 0, add_range, (void *)&t->sum);
+    return 0;
+}
+
+START_TEST(loop_cancelled_nested_closed)
+{
+    parc_pool_t *p = make_pool(2);
+    parc_task_group_t g;
+    loop_in_task_t t = { .outer = &g, .rc = -1 };
+    parc_atomic_init(&t.sum, 0);
+    parc_task_group_init(&g, p);
+    ck_assert_int_eq(parc_task_group_run(&g, cancelled_loop, &t), 0);
+    ck_assert_int_eq(parc_task_group_wait(&g), ECANCELED);
+    parc_task_group_destroy(&g);
+    ck_assert_int_eq(t.rc, ECANCELED);
+    ck_assert_int_eq(parc_load(&t.sum, PARC_RELAXED), 0);
+
+    parc_atomic_init(&t.sum, 0);
+    ck_assert_int_eq(parc_pool_parallel_for(p, 0, 50, 0, inner_loop, (void *)&t.sum), 0);
+    ck_assert_int_eq(parc_load(&t.sum, PARC_RELAXED), (int64_t)50 * (99 * 100 / 2));
+
+    parc_atomic_init(&t.sum, 0);
+    t.rc = -1;
+    parc_future_t *f;
+    ck_assert_int_eq(parc_pool_submit(p, loop_after_close, &t, &f), 0);
+    ck_assert_int_eq(parc_future_get_timed(f, NULL, PARC_TEST_PATIENCE_NS), 0);
+    parc_future_release(f);
+    ck_assert_int_eq(t.rc, 0);
+    ck_assert_int_eq(parc_load(&t.sum, PARC_RELAXED), (int64_t)999 * 1000 / 2);
+    ck_assert_int_eq(parc_pool_parallel_for(p, 0, 1000, 0, add_range, (void *)&t.sum), EPIPE);
+    parc_pool_free(p);
+}
+END_TEST
+
 /* ---- one submission wakes one sleeper, not a herd ---------------------------- */
 
 #include <dirent.h>
@@ -1249,6 +1434,9 @@ static Suite *pool_suite(void)
     tcase_add_test(tc, imap_in_order_and_unordered);
     tcase_add_test(tc, map_from_inside_a_task);
     tcase_add_test(tc, imap_from_inside_a_task);
+    tcase_add_test(tc, loop_caller_takes_a_place);
+    tcase_add_test(tc, loop_first_error_and_uneven_load);
+    tcase_add_test(tc, loop_cancelled_nested_closed);
     tcase_add_test(tc, one_submission_wakes_one_sleeper);
     tcase_add_test(tc, idle_pool_uses_no_cpu);
     tcase_add_test(tc, self_resubmitting_task_does_not_starve_older_local_work);

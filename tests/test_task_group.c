@@ -444,6 +444,39 @@ static void reduce_check(parc_pool_t *p, int64_t n, int64_t grain)
     }
 }
 
+/* Uneven work (the first indices cost far more): threads must steal, and
+ * the stolen ranges' values still join in index order. */
+static int span_body_uneven(void *arg, int64_t lo, int64_t hi, void *acc)
+{
+    volatile int64_t sink = 0;
+    for (int64_t i = lo; i < hi && i < 2000; i++)
+        for (int k = 0; k < 3000; k++)
+            sink += k;
+    (void)sink;
+    return span_body(arg, lo, hi, acc);
+}
+
+START_TEST(parallel_reduce_uneven_in_index_order)
+{
+    parc_pool_t *p = make_pool(3);
+    for (int rep = 0; rep < 5; rep++) {
+        span_t id;
+        memset(&id, 0, sizeof id);
+        id.ok = 1;
+        span_t out;
+        int64_t n = 200000;
+        ck_assert_int_eq(parc_pool_parallel_reduce(p, 0, n, 0, sizeof(span_t), &id,
+                                                   span_body_uneven, span_join, NULL,
+                                                   &out), 0);
+        ck_assert_int_eq(out.ok, 1);
+        ck_assert_int_eq(out.sum, n * (n - 1) / 2);
+        ck_assert_int_eq(out.lo, 0);
+        ck_assert_int_eq(out.hi, n);
+    }
+    ck_assert_int_eq(parc_pool_free(p), 0);
+}
+END_TEST
+
 static int reduce_inside(void *arg)
 {
     reduce_check(parc_pool_current(), 100000, 0);
@@ -503,6 +536,7 @@ static Suite *task_group_suite(void)
     tcase_add_test(tc, group_spawning_into_itself_waited_from_outside);
     tcase_add_test(tc, terminate_skips_group_tasks);
     tcase_add_test(tc, parallel_reduce_in_index_order);
+    tcase_add_test(tc, parallel_reduce_uneven_in_index_order);
     tcase_add_test(tc, parallel_reduce_first_error_and_bad_arguments);
     suite_add_tcase(s, tc);
     return s;

@@ -193,15 +193,25 @@ typedef int (*parc_pool_starmap_fn)(void *ctx, const void *args, void *out);
 
 /**
  * Python's Pool.map: out[i] = fn(in[i]) for i in [0, n), elements of
- * in_size and out_size bytes, in input order, split into chunks of
- * `chunksize` elements (0: chosen as Python does, ceil(n / (4 *
- * workers))). out may be NULL when out_size is 0. Blocks until every
- * chunk has run (a worker caller runs chunks itself meanwhile). A chunk
- * stops at its first failing element. Returns 0; the error of the first
+ * in_size and out_size bytes, in input order. out may be NULL when
+ * out_size is 0. The calling thread works too: the loop runs on at most
+ * parc_pool_workers(p) threads, the caller being one of them (as a
+ * oneTBB arena counts the thread that starts an algorithm), so fn may run
+ * on the calling thread, which did not run the pool's initializer, and on
+ * a 1-worker pool an outside caller runs the whole loop itself. Each
+ * thread takes pieces from its own share and, when that is empty, steals
+ * the back half of another's. chunksize 0: a piece is a quarter of what
+ * is left of its share or stolen half (about 4 x workers first pieces,
+ * finer ones towards the end and where the load is uneven, as oneTBB's
+ * auto_partitioner); otherwise every piece is one chunk of `chunksize`
+ * elements. Blocks until every
+ * element has run. A chunk stops at its first failing element; chunks
+ * right of a failed one may be skipped. Returns 0; the error of the first
  * failing chunk in input order; EINVAL for a NULL p or fn, a NULL in or
  * out with n > 0 (out only when out_size > 0), in_size == 0; EPIPE when
- * closed (outside callers) or terminated; ECANCELED when terminate
- * cancelled a chunk; ENOMEM.
+ * the pool is closed or terminated and the caller is outside it (a task of
+ * p is never refused); ECANCELED when the calling task's group was
+ * cancelled and elements were skipped. Any thread.
  */
 PARC_API int parc_pool_map(parc_pool_t *p, parc_pool_map_fn fn, const void *in,
                            void *out, size_t n, size_t in_size, size_t out_size,
@@ -214,13 +224,13 @@ PARC_API int parc_pool_starmap(parc_pool_t *p, parc_pool_starmap_fn fn,
                                size_t chunksize);
 
 /**
- * parallel_for: calls fn(arg, lo, hi) over [begin, end) cut into ranges
- * of `grain` indices, in parallel. grain 0 is automatic: the adaptive
- * partitioner of parc_pool_parallel_reduce (parc/task_group.h), the
- * calling thread taking part. Blocks until all ranges ran. Returns 0, the
- * first failing range's error (in index order), EINVAL (NULL p or fn,
- * begin > end, negative grain), EPIPE, ECANCELED or ENOMEM as
- * parc_pool_map.
+ * parallel_for: calls fn(arg, lo, hi) over [begin, end) cut into ranges,
+ * in parallel, as parc_pool_map runs its chunks (the calling thread one of
+ * at most parc_pool_workers(p) threads): grain > 0 cuts ranges of `grain`
+ * indices; grain 0 is automatic (about 4 x workers ranges, finer ones
+ * where threads had to steal). Blocks until all ranges ran. Returns 0,
+ * the first failing range's error (in index order), EINVAL (NULL p or fn,
+ * begin > end, negative grain), EPIPE or ECANCELED as parc_pool_map.
  */
 PARC_API int parc_pool_parallel_for(parc_pool_t *p, int64_t begin, int64_t end,
                                     int64_t grain,
@@ -240,7 +250,8 @@ PARC_API int parc_pool_parallel_for(parc_pool_t *p, int64_t begin, int64_t end,
  * with parc_pool_map's meaning (out[i] = ELEM_FN(&in[i], &out[i]) in
  * input order, chunks of `chunksize` elements or automatic with 0, a chunk
  * stops at its first failing element, the first failing chunk's error in
- * input order) on top of parc_pool_parallel_for: each chunk is one loop
+ * input order, the calling thread working too) on top of
+ * parc_pool_parallel_for: each chunk is one loop
  * over typed arrays calling ELEM_FN directly, so a static (inline)
  * ELEM_FN is inlined and the loop vectorised as a hand-written one. ELEM_FN
  * has the parc_pool_map_fn signature, int (const void *in, void *out), so the
@@ -262,7 +273,7 @@ typedef struct parc_pool_imap parc_pool_imap_t;
  * Python's Pool.imap: start out[i] = fn(in[i]) in chunks (as map) and
  * return at once an iterator whose next() yields results in input order,
  * each as soon as its chunk is done. `in` must stay valid until the
- * iterator is freed. Returns 0; EINVAL, EPIPE, ENOMEM as parc_pool_map.
+ * iterator is freed. Returns 0; EINVAL and EPIPE as parc_pool_map; ENOMEM.
  * Never blocks.
  */
 PARC_API int parc_pool_imap(parc_pool_t *p, parc_pool_map_fn fn, const void *in,

@@ -169,10 +169,11 @@ PARC_API bool parc_task_cancelled(void);
  */
 PARC_API parc_pool_t *parc_pool_current(void);
 
-/* ---- parallel_reduce: adaptive splitting on task groups -------------------- */
+/* ---- parallel_reduce: the loop of parallel_for, with values ------------------ */
 
 /** Accumulate fn over [lo, hi) into *acc (which starts as a copy of the
- * identity, or holds earlier pieces' values). Returns 0 or an error. */
+ * identity, or holds earlier pieces' values; acc is NULL when value_size
+ * is 0). Returns 0 or an error. */
 typedef int (*parc_pool_reduce_body_fn)(void *arg, int64_t lo, int64_t hi,
                                         void *acc);
 
@@ -181,19 +182,23 @@ typedef void (*parc_pool_reduce_join_fn)(void *arg, void *left,
                                          const void *right);
 
 /**
- * oneTBB's parallel_reduce / Rayon's fold+reduce over [begin, end) with
- * an automatic partitioner: the range is halved into about 4 x workers
- * pieces, and a piece another worker steals is split again, finer (down
- * to `grain` indices; 0 means 1): balance without a chunk size to tune.
- * The calling thread takes part (it runs the leftmost pieces), on or off
- * the pool. Values are `value_size` bytes (0: no values, a parallel for;
- * then identity, join and result may be NULL); *result receives the
- * join of all pieces in index order, so op needs to be associative only.
- * Returns 0; the first failing piece's error in index order (pieces to
- * its right may be skipped); ECANCELED when the calling task's group is
- * cancelled and pieces were skipped; ENOMEM; EINVAL (NULL p or body,
- * begin > end, grain < 0, value_size > 0 with NULL identity, join or
- * result); EPIPE when the pool is closed to the caller or terminated.
+ * oneTBB's parallel_reduce / Rayon's fold+reduce over [begin, end), on
+ * the loop of parc_pool_parallel_for with grain 0: the calling thread
+ * works, one of at most parc_pool_workers(p) threads; each thread takes
+ * pieces of its own share (a quarter of what is left, at least `grain`
+ * indices) and steals half of another's when its own is empty, so a
+ * balanced loop pays for a few pieces per thread and an unbalanced one is
+ * cut finer where threads had to steal. Values are `value_size` bytes (0:
+ * no values, a parallel for; then identity, join and result may be
+ * NULL): a thread accumulates adjacent pieces into one value (body's acc
+ * starts as a copy of the identity), and *result receives the join of
+ * all values in index order, so op needs to be associative only. Returns
+ * 0; the first failing piece's error in index order (pieces to its right
+ * may be skipped; *result is then unspecified); ECANCELED when the
+ * calling task's group is cancelled and pieces were skipped; ENOMEM (a
+ * value could not be allocated); EINVAL (NULL p or body, begin > end,
+ * grain < 0, value_size > 0 with NULL identity, join or result); EPIPE
+ * when the pool is closed or terminated and the caller is outside it.
  * Blocks until done; any thread.
  */
 PARC_API int parc_pool_parallel_reduce(parc_pool_t *p, int64_t begin,

@@ -58,6 +58,15 @@
  * continuous stream of writers can starve readers; a stream of readers
  * cannot starve a writer.
  *
+ * Scaling (not measurable on the 2-core development machine): every read
+ * lock and unlock is an RMW on the one lock word, so on many cores readers
+ * serialise on its cache line even when no writer comes. A distributed
+ * reader indicator (BRAVO, Dice and Kogan, USENIX ATC 2019: readers
+ * publish themselves in a table slot while the lock is biased towards
+ * them, a writer revokes the bias and scans the table) removes that for
+ * loads with rare writers, at the price of a scan per revocation; with
+ * 10% writes the bias would stay revoked, so it is not done here.
+ *
  * Memory ordering: entering (read or write) is acquire, leaving is
  * release; a writer's critical section happens-before every later reader
  * and writer, and every reader's happens-before the next writer.

@@ -1,18 +1,23 @@
 /*
- * bench/bench_mutex.c — mutual exclusion: lock, bump a shared counter,
- * unlock.
+ * bench/bench_mutex.c — mutual exclusion: lock, bump a shared counter, do
+ * a calibrated stretch of work (bench/cs_work.h), unlock.
  *
- * Points: uncontended (one thread: the bare cost of lock + unlock in a
- * multi-threaded process) and a shared counter with a short critical
- * section at 2 threads (one per core: handoffs between running threads,
- * where spinning wins) and 8 threads (oversubscribed: the holder may be
- * preempted, where parking wins and pure spinlocks convoy).
+ * A family, not a point: 1, 2, 4 and 8 threads (on 2 cores: alone, one
+ * per core, 2:1 and 4:1 oversubscribed) times a critical section that is
+ * empty, ~50 ns or ~500 ns. One thread with an empty section is the
+ * uncontended row: the bare cost of lock + unlock in a multi-threaded
+ * process. Two threads hand the lock between running threads (spinning
+ * wins); with more threads than cores the holder may be preempted
+ * (parking wins, pure spinlocks convoy). Pinning is the run's --pin
+ * option: run the family both ways.
  *
- * Peers: glibc's pthread_mutex (default and PTHREAD_MUTEX_ADAPTIVE_NP,
- * which spins a little before the futex), GLib's GMutex (its own futex
- * mutex, no spinning) when GLib is found, and, when Concurrency Kit is
- * found, its test-and-set, ticket and MCS spinlocks (which never park;
- * the FIFO ones are skipped with more threads than CPUs, see below).
+ * Peers: glibc's pthread_mutex (default, and PTHREAD_MUTEX_ADAPTIVE_NP,
+ * which spins a little before the futex); Abseil's absl::Mutex and
+ * oneTBB's spin_mutex and queuing_mutex (C++, through peer_absl.h and
+ * peer_tbb_mutex.h) when found; GLib's GMutex (its own futex mutex, no
+ * spinning) when found; Concurrency Kit's test-and-set, ticket and MCS
+ * spinlocks (never park) when found. FIFO spin locks (ck ticket and MCS,
+ * tbb queuing) are skipped with more threads than CPUs, see below.
  *
  * Each case checks the counter afterwards: a lock that lets two threads in
  * loses increments and the case is reported FAILED. A run that convoys
@@ -23,6 +28,7 @@
 #include <stdlib.h>
 
 #include "bench.h"
+#include "cs_work.h"
 #include "parc/atomic.h"
 
 #if defined(PARC_BENCH_HAVE_CK) && !defined(__SANITIZE_THREAD__)
@@ -35,13 +41,24 @@
 #include <glib.h>
 #endif
 
+/* arg: the critical section's work in ns (0: just the counter). */
 static const bench_point_t mutex_points[] = {
     { "uncontended", 1, 0, NULL },
-    { "counter", 2, 0, NULL },
-    { "counter", 8, 0, "counter" }, /* judged against 2 threads */
+    { "empty cs", 2, 0, NULL },
+    { "empty cs", 4, 0, NULL },
+    { "empty cs", 8, 0, NULL },
+    { "cs 50 ns", 1, 50, NULL },
+    { "cs 50 ns", 2, 50, NULL },
+    { "cs 50 ns", 4, 50, NULL },
+    { "cs 50 ns", 8, 50, NULL },
+    { "cs 500 ns", 1, 500, NULL },
+    { "cs 500 ns", 2, 500, NULL },
+    { "cs 500 ns", 4, 500, NULL },
+    { "cs 500 ns", 8, 500, NULL },
     { NULL, 0, 0, NULL },
 };
-BENCH_DEFINE(mutex, "lock, increment a shared counter, unlock", mutex_points)
+BENCH_DEFINE(mutex, "lock, increment a shared counter, work arg ns, unlock",
+             mutex_points)
 
 /*
  * MUTEX_CASE(tag, impl, type, init, lock, unlock, destroy) defines and
@@ -71,6 +88,8 @@ BENCH_DEFINE(mutex, "lock, increment a shared counter, unlock", mutex_points)
     typedef struct tag##_state {                                            \
         PARC_CACHE_ALIGNED type lock;                                       \
         PARC_CACHE_ALIGNED uint64_t counter; /* guarded by lock */          \
+        uint64_t work;                       /* guarded by lock */          \
+        uint64_t iters; /* of bench_cs_spin() per critical section */      \
     } tag##_state_t;                                                        \
     static void tag##_body(bench_worker_t *w)                               \
     {                                                                       \
@@ -83,6 +102,8 @@ BENCH_DEFINE(mutex, "lock, increment a shared counter, unlock", mutex_points)
             if (lock(&s->lock) != 0)                                        \
                 abort();                                                    \
             s->counter++;                                                   \
+            if (s->iters != 0)                                              \
+                s->work = bench_cs_spin(s->iters, s->work);                 \
             if (unlock(&s->lock) != 0)                                      \
                 abort();                                                    \
         }                                                                   \
@@ -93,6 +114,8 @@ BENCH_DEFINE(mutex, "lock, increment a shared counter, unlock", mutex_points)
         if (init(&s.lock) != 0)                                             \
             return BENCH_FAILED;                                            \
         s.counter = 0;                                                      \
+        s.work = 1;                                                         \
+        s.iters = bench_cs_iters(r->arg);                                   \
         int64_t ns = bench_parallel(r, tag##_body, &s);                     \
         if (destroy(&s.lock) != 0 || s.counter != r->items)                 \
             return BENCH_FAILED;                                            \
@@ -133,6 +156,26 @@ MUTEX_CASE(pthread_default, "pthread", pthread_mutex_t, pthread_default_init,
 MUTEX_CASE(pthread_adaptive, "pthread-adaptive", pthread_mutex_t,
            pthread_adaptive_init, pthread_mutex_lock, pthread_mutex_unlock,
            pthread_mutex_destroy)
+
+/* ---- Abseil (C++, peer_absl.h; not under TSan: libabsl is not
+ * instrumented) ------------------------------------------------------------ */
+
+#if defined(PARC_BENCH_HAVE_ABSL) && !defined(__SANITIZE_THREAD__)
+#include "peer_absl.h"
+MUTEX_CASE(absl, "absl", bench_cxx_lock_t, bench_absl_init, bench_absl_lock,
+           bench_absl_unlock, bench_absl_destroy)
+#endif
+
+/* ---- oneTBB (C++, peer_tbb_mutex.h; spin, never park) --------------------- */
+
+#if defined(PARC_BENCH_HAVE_TBB) && !defined(__SANITIZE_THREAD__)
+#include "peer_tbb_mutex.h"
+MUTEX_CASE(tbb_spin, "tbb-spin", bench_cxx_lock_t, bench_tbb_spin_init,
+           bench_tbb_spin_lock, bench_tbb_spin_unlock, bench_tbb_spin_destroy)
+FIFO_SPIN_CASE(tbb_queuing, "tbb-queuing", bench_cxx_lock_t,
+               bench_tbb_queuing_init, bench_tbb_queuing_lock,
+               bench_tbb_queuing_unlock, bench_tbb_queuing_destroy)
+#endif
 
 /* ---- GLib (not under TSan, see above) ------------------------------------ */
 

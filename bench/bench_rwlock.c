@@ -2,14 +2,19 @@
  * bench/bench_rwlock.c — readers-writer locks under a read-mostly load.
  *
  * Each operation is a read (take the read lock, read a small shared
- * record, release) or, with probability 100 - arg percent, a write (take
- * the write lock, update the record, release). Points: 90% and 99% reads
- * at 4 threads (oversubscribed 2:1 on the development machine), 90% at 2.
+ * record, do the critical section's work, release) or, with probability
+ * 100 - pct percent, a write (take the write lock, update the record, do
+ * the same work, release). The work is the calibrated spin of
+ * bench/cs_work.h, the same for every case. A family: 90% reads at 1, 2,
+ * 4 and 8 threads (2:1 and 4:1 oversubscribed on the 2-core development
+ * machine) times a critical section that is empty, ~50 ns or ~500 ns;
+ * 99% reads at 2 and 4 threads, empty. A point's arg is pct + 1000 * ns.
  *
  * Peers: glibc's pthread_rwlock in its default mode (prefers readers) and
  * with PTHREAD_RWLOCK_PREFER_WRITER_NONRECURSIVE_NP (writer-preferring,
- * like parc's), and Concurrency Kit's ck_rwlock (a writer-preferring spin
- * lock that never parks).
+ * like parc's), Abseil's absl::Mutex in its reader/writer form when found
+ * (it lets a waiting writer hold new readers back), and Concurrency Kit's
+ * ck_rwlock (a writer-preferring spin lock that never parks).
  *
  * Every case checks that readers always saw a consistent record (both
  * halves equal) and that the writes all landed.
@@ -19,6 +24,7 @@
 #include <stdlib.h>
 
 #include "bench.h"
+#include "cs_work.h"
 #include "parc/atomic.h"
 #include "parc/rwlock.h"
 
@@ -29,10 +35,22 @@
 #include <ck_rwlock.h>
 #endif
 
+#define RW_ARG(pct, ns) ((pct) + 1000L * (ns))
 static const bench_point_t rwlock_points[] = {
-    { "90% reads", 4, 90, NULL },
-    { "99% reads", 4, 99, NULL },
-    { "90% reads", 2, 90, NULL },
+    { "90% reads", 1, RW_ARG(90, 0), NULL },
+    { "90% reads", 2, RW_ARG(90, 0), NULL },
+    { "90% reads", 4, RW_ARG(90, 0), NULL },
+    { "90% reads", 8, RW_ARG(90, 0), NULL },
+    { "90% reads cs 50 ns", 1, RW_ARG(90, 50), NULL },
+    { "90% reads cs 50 ns", 2, RW_ARG(90, 50), NULL },
+    { "90% reads cs 50 ns", 4, RW_ARG(90, 50), NULL },
+    { "90% reads cs 50 ns", 8, RW_ARG(90, 50), NULL },
+    { "90% reads cs 500 ns", 1, RW_ARG(90, 500), NULL },
+    { "90% reads cs 500 ns", 2, RW_ARG(90, 500), NULL },
+    { "90% reads cs 500 ns", 4, RW_ARG(90, 500), NULL },
+    { "90% reads cs 500 ns", 8, RW_ARG(90, 500), NULL },
+    { "99% reads", 2, RW_ARG(99, 0), NULL },
+    { "99% reads", 4, RW_ARG(99, 0), NULL },
     { NULL, 0, 0, NULL },
 };
 BENCH_DEFINE(rwlock, "read-mostly record: read lock + read, or write lock + update",
@@ -43,6 +61,7 @@ typedef struct record {
     PARC_CACHE_ALIGNED uint64_t a, b; /* equal whenever no writer is inside */
     parc_atomic(uint64_t) torn;       /* reads that saw a != b */
     parc_atomic(uint64_t) writes;     /* writes done (checked at the end) */
+    uint64_t iters;                   /* bench_cs_spin() per critical section */
 } record_t;
 
 /* Per-thread xorshift: is the next operation a write? */
@@ -68,31 +87,38 @@ static inline int write_next(uint64_t *x, long read_pct)
     {                                                                       \
         tag##_state_t *s = w->shared;                                       \
         uint64_t x = 0x9e3779b97f4a7c15u * (uint64_t)(w->id + 1);           \
-        uint64_t sum = 0, writes = 0, torn = 0;                             \
+        uint64_t sum = 0, writes = 0, torn = 0, work = 1;                   \
+        const long pct = w->arg % 1000;                                     \
+        const uint64_t iters = s->rec.iters;                                \
         for (uint64_t i = 0; i < w->share; i++) {                           \
             if (bench_overrun(w, i)) { /* a convoy: stop, count it */      \
                 w->done = i;                                                \
                 break;                                                      \
             }                                                               \
-            if (write_next(&x, w->arg)) {                                   \
+            if (write_next(&x, pct)) {                                     \
                 if (wrlock(&s->lock) != 0)                                  \
                     abort();                                                \
                 s->rec.a++;                                                 \
                 s->rec.b++;                                                 \
+                if (iters != 0)                                             \
+                    work = bench_cs_spin(iters, work);                      \
                 if (wrunlock(&s->lock) != 0)                                \
                     abort();                                                \
                 writes++;                                                   \
             } else {                                                        \
                 if (rdlock(&s->lock) != 0)                                  \
                     abort();                                                \
-                uint64_t a = s->rec.a, b = s->rec.b;                        \
+                uint64_t a = s->rec.a;                                      \
+                if (iters != 0)                                             \
+                    work = bench_cs_spin(iters, work);                      \
+                uint64_t b = s->rec.b;                                      \
                 if (rdunlock(&s->lock) != 0)                                \
                     abort();                                                \
                 torn += a != b;                                             \
                 sum += a;                                                   \
             }                                                               \
         }                                                                   \
-        bench_consume(sum);                                                 \
+        bench_consume(sum + work);                                          \
         parc_raw_faa(&s->rec.writes, writes, PARC_RELAXED);                 \
         parc_raw_faa(&s->rec.torn, torn, PARC_RELAXED);                     \
     }                                                                       \
@@ -104,6 +130,7 @@ static inline int write_next(uint64_t *x, long read_pct)
         s.rec.a = s.rec.b = 0;                                              \
         parc_atomic_init(&s.rec.torn, 0u);                                  \
         parc_atomic_init(&s.rec.writes, 0u);                                \
+        s.rec.iters = bench_cs_iters(r->arg / 1000);                        \
         int64_t ns = bench_parallel(r, tag##_body, &s);                     \
         if (destroy(&s.lock) != 0 || parc_raw_load(&s.rec.torn, PARC_RELAXED) != 0 || \
             parc_raw_load(&s.rec.writes, PARC_RELAXED) != s.rec.a)          \
@@ -143,6 +170,14 @@ RW_CASE(pthread_default, "pthread", pthread_rwlock_t, pthread_default_init,
 RW_CASE(pthread_writer, "pthread-wpref", pthread_rwlock_t, pthread_writer_init,
         pthread_rwlock_rdlock, pthread_rwlock_unlock, pthread_rwlock_wrlock,
         pthread_rwlock_unlock, pthread_rwlock_destroy)
+
+/* ---- Abseil (C++, peer_absl.h; not under TSan) ---------------------------- */
+
+#if defined(PARC_BENCH_HAVE_ABSL) && !defined(__SANITIZE_THREAD__)
+#include "peer_absl.h"
+RW_CASE(absl, "absl", bench_cxx_lock_t, bench_absl_init, bench_absl_rdlock,
+        bench_absl_rdunlock, bench_absl_lock, bench_absl_unlock, bench_absl_destroy)
+#endif
 
 /* ---- Concurrency Kit (spins, never parks) ----------------------------------- */
 

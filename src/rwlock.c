@@ -19,24 +19,18 @@
  * by the draining writer itself, since its waker (the last reader) has no
  * such bump of its own to follow.
  *
- * Spinning (spin_step). Every wait spins PARC_MUTEX_SPIN pauses before it
- * parks, and reads the lock word at exponentially growing intervals (up
- * to PARC_MUTEX_SPIN_GAP pauses), as the mutex does: each read by a waiter
- * takes the line from the threads still working on the word (the writer
- * draining and then leaving, readers entering and leaving on the other
- * core), whose next RMW then misses; reading rarely lets them finish
- * sooner. A waiter also yields the processor at its first pause and
- * every SPIN_YIELD_EVERY (8) pauses after, more often than the library's
- * other waits (parc_spin_poll: every 32), because a read-mostly lock is
- * where more threads than cores hurt most: what a waiter waits for is
- * often a thread preempted inside its critical section (a reader between
- * its increment and decrement, a writer holding WRITER), and a yield lets
- * it run and finish at once, where a spin would only run down the budget
- * and park (a futex wake-up, ~45 us here, for the waiter and for every
- * thread queued behind it); and a waiter that yields is off the lock's
- * line while the threads that can proceed use it. With a core per thread
- * a yield returns at once (~0.3 us), so yielding more often costs little
- * where nothing is oversubscribed.
+ * Spinning (spin_step). A wait spins PARC_MUTEX_SPIN pauses before it
+ * parks, only while it holds the spin token (spin_claim; see the header:
+ * one spinner per lock, the other waiters park at once), and reads the
+ * lock word at exponentially growing intervals (up to PARC_MUTEX_SPIN_GAP
+ * pauses), as the mutex does: each read by a waiter takes the line from
+ * the threads still working on the word (the writer draining and then
+ * leaving, readers entering and leaving on the other core), whose next RMW
+ * then misses; reading rarely lets them finish sooner. The spin pauses; it
+ * does not yield the processor: on a machine shared with other programs a
+ * sched_yield hands the core to one of them for a whole time slice, far
+ * longer than the wait, and where our own threads outnumber the cores the
+ * token already keeps all but one waiter off them.
  *
  * Writers waiting for a writer are woken one at a time: the woken one
  * sets WWAIT again when it takes the lock or parks again, so the next
@@ -60,6 +54,7 @@ int parc_rwlock_init(parc_rwlock_t *l)
     parc_atomic_init(&l->reader_seq, 0u);
     parc_atomic_init(&l->writer_gate, 0u);
     parc_atomic_init(&l->writer_seq, 0u);
+    parc_atomic_init(&l->spinner, 0u);
     parc_atomic_init(&l->writer, (uintptr_t)0);
     return 0;
 }
@@ -72,27 +67,42 @@ int parc_rwlock_destroy(parc_rwlock_t *l)
     return (v & (WRITER | BIAS | READERS)) == BIAS ? 0 : EAGAIN;
 }
 
-/* A waiter's pauses: every SPIN_YIELD_EVERY-th, the first included, is a
- * yield (see spin_step at the top). */
-#define SPIN_YIELD_EVERY 8u
-
 /* One step of a bounded spin (see spin_step at the top): `*gap` pauses, or
- * what is left of the budget `*spins` (counted down from PARC_MUTEX_SPIN),
- * every SPIN_YIELD_EVERY-th of them a yield; then the next gap is twice as
- * long, up to PARC_MUTEX_SPIN_GAP. The caller re-reads the word after each
- * step. */
+ * what is left of the budget `*spins` (counted down from PARC_MUTEX_SPIN);
+ * then the next gap is twice as long, up to PARC_MUTEX_SPIN_GAP. The
+ * caller re-reads the word after each step. */
 static void spin_step(unsigned *spins, unsigned *gap)
 {
     unsigned n = *gap < *spins ? *gap : *spins;
-    while (n-- > 0) {
-        unsigned done = PARC_MUTEX_SPIN - (*spins)--;
-        if (done % SPIN_YIELD_EVERY == 0u)
-            parc_yield();
-        else
-            parc_cpu_relax();
-    }
+    *spins -= n;
+    while (n-- > 0)
+        parc_cpu_relax();
     if (*gap < PARC_MUTEX_SPIN_GAP)
         *gap <<= 1;
+}
+
+/* Take the spin token if no other waiter holds it (see the header). The
+ * spin budget to start a wait with: PARC_MUTEX_SPIN with the token (then
+ * *token is true), 0 without. Relaxed: the token orders nothing, it only
+ * decides who spins; a stale read costs at most one spin or one park.
+ * Read first, so that waiters bound to park do not take the line
+ * exclusive. */
+static unsigned spin_claim(parc_rwlock_t *l, bool *token)
+{
+    uint32_t free_ = 0u;
+    *token = parc_load(&l->spinner, PARC_RELAXED) == 0u &&
+             parc_cas(&l->spinner, &free_, 1u, PARC_RELAXED, PARC_RELAXED);
+    return *token ? PARC_MUTEX_SPIN : 0u;
+}
+
+/* Give the spin token back, if held: when the spin ends (the wait is
+ * over, or it is about to park or give up). Relaxed, as in spin_claim. */
+static void spin_release(parc_rwlock_t *l, bool *token)
+{
+    if (*token) {
+        parc_store(&l->spinner, 0u, PARC_RELAXED);
+        *token = false;
+    }
 }
 
 /* Bump a park word and wake its sleepers (one or all). */
@@ -137,15 +147,20 @@ int parc_rwlock_rdunlock_slow_(parc_rwlock_t *l, uint32_t seen)
  * the deadline has passed. */
 static int await_no_writer(parc_rwlock_t *l, parc_deadline_t deadline)
 {
-    unsigned spins = parc_deadline_passed(deadline) ? 0u : PARC_MUTEX_SPIN, gap = 1;
+    bool token = false;
+    unsigned spins = parc_deadline_passed(deadline) ? 0u : spin_claim(l, &token);
+    unsigned gap = 1;
     for (;;) {
         uint32_t v = parc_load(&l->word, PARC_RELAXED);
-        if (!(v & WRITER))
+        if (!(v & WRITER)) {
+            spin_release(l, &token);
             return 0;
+        }
         if (spins > 0) {
             spin_step(&spins, &gap);
             continue;
         }
+        spin_release(l, &token);
         if (parc_deadline_passed(deadline))
             return ETIMEDOUT;
         /* acquire: see the top of the file; pairs with the release bump
@@ -160,7 +175,7 @@ static int await_no_writer(parc_rwlock_t *l, parc_deadline_t deadline)
             !parc_cas(&l->word, &v, v | PARKED, PARC_RELAXED, PARC_RELAXED))
             continue;
         (void)parc_park_wait(&l->reader_seq, seq, deadline); /* re-checked */
-        spins = PARC_MUTEX_SPIN;
+        spins = spin_claim(l, &token);
         gap = 1;
     }
 }
@@ -234,8 +249,9 @@ static void writer_release(parc_rwlock_t *l)
  * ETIMEDOUT after letting readers and writers in again. */
 static int drain_readers(parc_rwlock_t *l, parc_deadline_t deadline)
 {
-    unsigned spins = parc_deadline_passed(deadline) ? 0u : PARC_MUTEX_SPIN, gap = 1;
-    bool parked = false;
+    bool token = false, parked = false;
+    unsigned spins = parc_deadline_passed(deadline) ? 0u : spin_claim(l, &token);
+    unsigned gap = 1;
     for (;;) {
         /* acquire: see the top of the file; pairs with the release bump by
          * the last reader out. */
@@ -244,6 +260,7 @@ static int drain_readers(parc_rwlock_t *l, parc_deadline_t deadline)
          * ours; pairs with their release fetch-and-sub. */
         uint32_t v = parc_load(&l->word, PARC_ACQUIRE);
         if ((v & READERS) == 0u) {
+            spin_release(l, &token);
             if (parked)
                 parc_fand(&l->word, ~WPARK, PARC_RELAXED);
             return 0;
@@ -252,6 +269,7 @@ static int drain_readers(parc_rwlock_t *l, parc_deadline_t deadline)
             spin_step(&spins, &gap);
             continue;
         }
+        spin_release(l, &token);
         if (parc_deadline_passed(deadline)) {
             /* Give up: stop asking readers for a wake-up, let the held-back
              * readers and the waiting writers in. */
@@ -268,7 +286,7 @@ static int drain_readers(parc_rwlock_t *l, parc_deadline_t deadline)
             continue;
         parked = true;
         (void)parc_park_wait(&l->writer_seq, seq, deadline); /* re-checked */
-        spins = PARC_MUTEX_SPIN;
+        spins = spin_claim(l, &token);
         gap = 1;
     }
 }
@@ -280,8 +298,9 @@ int parc_rwlock_wrlock_slow_(parc_rwlock_t *l, parc_deadline_t deadline, bool tr
      * own id only if we hold it. */
     if (parc_load(&l->writer, PARC_RELAXED) == self)
         return EDEADLK;
-    unsigned spins = (try_only || parc_deadline_passed(deadline)) ? 0u : PARC_MUTEX_SPIN, gap = 1;
-    bool parked = false;
+    bool token = false, parked = false;
+    unsigned spins = (try_only || parc_deadline_passed(deadline)) ? 0u : spin_claim(l, &token);
+    unsigned gap = 1;
     uint32_t v = parc_load(&l->word, PARC_RELAXED);
     for (;;) {
         if (!(v & WRITER)) {
@@ -293,8 +312,10 @@ int parc_rwlock_wrlock_slow_(parc_rwlock_t *l, parc_deadline_t deadline, bool tr
             /* acquire: the last writer's critical section (and the readers'
              * that left already) happen-before ours; pairs with their
              * release RMWs on the word. */
-            if (parc_cas_weak(&l->word, &v, nv, PARC_ACQUIRE, PARC_RELAXED))
+            if (parc_cas_weak(&l->word, &v, nv, PARC_ACQUIRE, PARC_RELAXED)) {
+                spin_release(l, &token);
                 break;
+            }
             continue;
         }
         if (try_only)
@@ -304,6 +325,7 @@ int parc_rwlock_wrlock_slow_(parc_rwlock_t *l, parc_deadline_t deadline, bool tr
             v = parc_load(&l->word, PARC_RELAXED);
             continue;
         }
+        spin_release(l, &token);
         if (parc_deadline_passed(deadline)) {
             /* Leave; a writer that parked hands its place in the wake-up
              * chain on by leaving WWAIT set (WRITER is held: its holder's
@@ -325,7 +347,7 @@ int parc_rwlock_wrlock_slow_(parc_rwlock_t *l, parc_deadline_t deadline, bool tr
             continue;
         parked = true;
         (void)parc_park_wait(&l->writer_gate, seq, deadline); /* re-checked */
-        spins = PARC_MUTEX_SPIN;
+        spins = spin_claim(l, &token);
         gap = 1;
         v = parc_load(&l->word, PARC_RELAXED);
     }

@@ -178,6 +178,8 @@ START_TEST(readers_share_and_keep_writers_out)
         int64_t elapsed;
         ck_assert_int_eq(run_in_thread(&l, op_timedwr, timeouts[k], &elapsed), ETIMEDOUT);
         ck_assert_int_ge(elapsed, timeouts[k]);
+        /* the writer that timed out draining gave the spin token back */
+        ck_assert_uint_eq(parc_load(&l.spinner, PARC_RELAXED), 0u);
     }
     /* a timed-out writer let readers back in */
     ck_assert_int_eq(run_in_thread(&l, op_tryrd, 0, NULL), 0);
@@ -198,8 +200,11 @@ START_TEST(a_writer_keeps_everyone_out)
         int64_t elapsed;
         ck_assert_int_eq(run_in_thread(&l, op_timedrd, timeouts[k], &elapsed), ETIMEDOUT);
         ck_assert_int_ge(elapsed, timeouts[k]);
+        /* a reader that timed out gave the spin token back */
+        ck_assert_uint_eq(parc_load(&l.spinner, PARC_RELAXED), 0u);
         ck_assert_int_eq(run_in_thread(&l, op_timedwr, timeouts[k], &elapsed), ETIMEDOUT);
         ck_assert_int_ge(elapsed, timeouts[k]);
+        ck_assert_uint_eq(parc_load(&l.spinner, PARC_RELAXED), 0u); /* and a writer */
     }
     ck_assert_int_eq(parc_rwlock_wrunlock(&l), 0);
     ck_assert_int_eq(run_in_thread(&l, op_tryrd, 0, NULL), 0);
@@ -428,6 +433,10 @@ START_TEST(readers_and_writers_exclude_each_other)
     long writes = 2 * ((ITERS + 3) / 4);
     ck_assert_int_eq(s.a, writes);
     ck_assert_int_eq(s.b, writes);
+    /* Every wait gave the spin token back, on each way out (entered,
+     * parked, timed out: the timed forms above time out often): a wait
+     * that kept it would leave every later waiter parking at once. */
+    ck_assert_uint_eq(parc_load(&s.l.spinner, PARC_RELAXED), 0u);
     ck_assert_int_eq(parc_rwlock_destroy(&s.l), 0);
 }
 END_TEST

@@ -36,8 +36,20 @@
  * reader_seq, writers waiting for a writer on writer_gate, a writer
  * waiting for readers on writer_seq), bumped before each wake-up, so the
  * kernel's value check never races with the busy lock word. A waiter
- * announces itself with its bit only right before parking; every wait
- * spins briefly (PARC_MUTEX_SPIN polls) first.
+ * announces itself with its bit only right before parking.
+ *
+ * Spinning: one waiter at a time. A wait spins briefly (PARC_MUTEX_SPIN
+ * polls) before it parks only if it takes the lock's spin token
+ * (`spinner`); the others park at once. One spinner is enough to take
+ * over the moment the lock frees, and the others keep off the CPUs: with
+ * more threads than cores a second spinner burns the core that a reader
+ * inside, or the writer, needs to finish (the thread it waits for is often
+ * on its own core, preempted), and each spinning read takes the lock's
+ * line from the threads at work. This is the restriction of the Linux
+ * kernel's mutex (only the head of its spinner queue spins on the lock)
+ * and, in spirit, Dice's Malthusian locks (EuroSys 2017): threads beyond
+ * those needed to keep the lock busy are parked, not circulating. With a
+ * core per thread and one waiter, nothing changes.
  *
  * Preference and fairness: readers wait while a writer holds the lock or
  * drains readers; writers compete for the WRITER bit as threads compete
@@ -45,6 +57,15 @@
  * arrived meanwhile get in along with the next writer's attempt. A
  * continuous stream of writers can starve readers; a stream of readers
  * cannot starve a writer.
+ *
+ * Scaling (not measurable on the 2-core development machine): every read
+ * lock and unlock is an RMW on the one lock word, so on many cores readers
+ * serialise on its cache line even when no writer comes. A distributed
+ * reader indicator (BRAVO, Dice and Kogan, USENIX ATC 2019: readers
+ * publish themselves in a table slot while the lock is biased towards
+ * them, a writer revokes the bias and scans the table) removes that for
+ * loads with rare writers, at the price of a scan per revocation; with
+ * 10% writes the bias would stay revoked, so it is not done here.
  *
  * Memory ordering: entering (read or write) is acquire, leaving is
  * release; a writer's critical section happens-before every later reader
@@ -87,12 +108,14 @@ typedef struct parc_rwlock {
     parc_park_word_t reader_seq;     /* readers park here */
     parc_park_word_t writer_gate;    /* writers waiting for a writer */
     parc_park_word_t writer_seq;     /* the writer waiting for readers */
+    parc_atomic(uint32_t) spinner;   /* 1 while a waiter spins (the spin
+                                      * token, above), else 0 */
     parc_atomic(uintptr_t) writer;   /* parc_thread_id() of the writer, or
                                       * 0; written only by the thread that
                                       * holds WRITER */
 } parc_rwlock_t;
 
-#define PARC_RWLOCK_INIT { PARC_RWLOCK_BIAS, 0u, 0u, 0u, 0u }
+#define PARC_RWLOCK_INIT { PARC_RWLOCK_BIAS, 0u, 0u, 0u, 0u, 0u }
 
 /** Initialise `l` unlocked (same as PARC_RWLOCK_INIT). Not while other
  * threads use it. Returns 0, or EINVAL for NULL. Never blocks. */

@@ -21,14 +21,18 @@ static inline int parc_mutex_lock(parc_mutex_t *m)
 {
     if (m == NULL)
         return EINVAL;
-    /* The word is read first so that a free lock is taken with one CAS
-     * even while waiters are registered (bits other than LOCKED set). */
-    uint32_t v = parc_load(&m->word, PARC_RELAXED);
-    /* acquire: the previous holder's critical section happens-before ours;
+    /* A blind CAS from 0, not a load first: when the word's line is in
+     * another core's cache (the lock just changed hands), a load would
+     * fetch it shared and the CAS then upgrade it (two transfers); the CAS
+     * asks for it exclusive at once, and when it fails (the lock is held,
+     * or free with waiters registered) the slow path works on the line it
+     * now holds.
+     * acquire: the previous holder's critical section happens-before ours;
      * pairs with the release RMW in parc_mutex_unlock(). */
-    if (m->kind == PARC_MUTEX_NORMAL && !(v & PARC_MUTEX_LOCKED) &&
-        parc_cas_weak(&m->word, &v, v | PARC_MUTEX_LOCKED,
-                      PARC_ACQUIRE, PARC_RELAXED))
+    uint32_t expected = 0u;
+    if (m->kind == PARC_MUTEX_NORMAL &&
+        parc_cas(&m->word, &expected, PARC_MUTEX_LOCKED,
+                 PARC_ACQUIRE, PARC_RELAXED))
         return 0;
     return parc_mutex_lock_slow_(m, PARC_FOREVER);
 }
@@ -79,15 +83,16 @@ static inline int parc_mutex_unlock(parc_mutex_t *m)
 {
     if (m == NULL)
         return EINVAL;
-    /* Read first: with waiters registered the slow path's one RMW
-     * (fetch-and-sub) does it, without a failed CAS before it. */
-    uint32_t v = parc_load(&m->word, PARC_RELAXED);
-    /* release: publishes the critical section to the next holder; pairs
+    /* A blind CAS from "locked, nobody waiting", for the reason given in
+     * parc_mutex_lock(); when it fails, `seen` is the word as it is, and
+     * the slow path clears LOCKED with one RMW and wakes a waiter.
+     * release: publishes the critical section to the next holder; pairs
      * with the acquire RMW that takes the lock. */
-    if (m->kind == PARC_MUTEX_NORMAL && v == PARC_MUTEX_LOCKED &&
-        parc_cas(&m->word, &v, 0u, PARC_RELEASE, PARC_RELAXED))
+    uint32_t seen = PARC_MUTEX_LOCKED;
+    if (m->kind == PARC_MUTEX_NORMAL &&
+        parc_cas(&m->word, &seen, 0u, PARC_RELEASE, PARC_RELAXED))
         return 0;
-    return parc_mutex_unlock_slow_(m, v);
+    return parc_mutex_unlock_slow_(m, seen);
 }
 
 static inline bool parc_mutex_is_locked(parc_mutex_t *m)

@@ -1,6 +1,6 @@
 /*
  * bench/bench_mutex.c — mutual exclusion: lock, bump a shared counter, do
- * a calibrated stretch of work (bench/cs_work.h), unlock.
+ * a calibrated stretch of work (bench_work() of bench/bench.h), unlock.
  *
  * A family, not a point: 1, 2, 4 and 8 threads (on 2 cores: alone, one
  * per core, 2:1 and 4:1 oversubscribed) times a critical section that is
@@ -28,7 +28,6 @@
 #include <stdlib.h>
 
 #include "bench.h"
-#include "cs_work.h"
 #include "parc/atomic.h"
 
 #if defined(PARC_BENCH_HAVE_CK) && !defined(__SANITIZE_THREAD__)
@@ -88,14 +87,13 @@ BENCH_DEFINE(mutex, "lock, increment a shared counter, work arg ns, unlock",
     typedef struct tag##_state {                                            \
         PARC_CACHE_ALIGNED type lock;                                       \
         PARC_CACHE_ALIGNED uint64_t counter; /* guarded by lock */          \
-        uint64_t work;                       /* guarded by lock */          \
-        uint64_t iters; /* of bench_cs_spin() per critical section */      \
+        uint32_t iters; /* bench_work() units per critical section */       \
     } tag##_state_t;                                                        \
     static void tag##_body(bench_worker_t *w)                               \
     {                                                                       \
         tag##_state_t *s = w->shared;                                       \
         for (uint64_t i = 0; i < w->share; i++) {                           \
-            if (bench_overrun(w, i)) { /* a convoy: stop, count it */      \
+            if (bench_overrun(w, i)) { /* a convoy: stop, count it */       \
                 w->done = i;                                                \
                 break;                                                      \
             }                                                               \
@@ -103,7 +101,7 @@ BENCH_DEFINE(mutex, "lock, increment a shared counter, work arg ns, unlock",
                 abort();                                                    \
             s->counter++;                                                   \
             if (s->iters != 0)                                              \
-                s->work = bench_cs_spin(s->iters, s->work);                 \
+                bench_work(s->iters);                                       \
             if (unlock(&s->lock) != 0)                                      \
                 abort();                                                    \
         }                                                                   \
@@ -114,8 +112,7 @@ BENCH_DEFINE(mutex, "lock, increment a shared counter, work arg ns, unlock",
         if (init(&s.lock) != 0)                                             \
             return BENCH_FAILED;                                            \
         s.counter = 0;                                                      \
-        s.work = 1;                                                         \
-        s.iters = bench_cs_iters(r->arg);                                   \
+        s.iters = bench_work_units(r->arg);                                 \
         int64_t ns = bench_parallel(r, tag##_body, &s);                     \
         if (destroy(&s.lock) != 0 || s.counter != r->items)                 \
             return BENCH_FAILED;                                            \

@@ -4,8 +4,8 @@
  * Each operation is a read (take the read lock, read a small shared
  * record, do the critical section's work, release) or, with probability
  * 100 - pct percent, a write (take the write lock, update the record, do
- * the same work, release). The work is the calibrated spin of
- * bench/cs_work.h, the same for every case. A family: 90% reads at 1, 2,
+ * the same work, release). The work is bench.h's calibrated
+ * bench_work(), the same for every case. A family: 90% reads at 1, 2,
  * 4 and 8 threads (2:1 and 4:1 oversubscribed on the 2-core development
  * machine) times a critical section that is empty, ~50 ns or ~500 ns;
  * 99% reads at 2 and 4 threads, empty. A point's arg is pct + 1000 * ns.
@@ -24,7 +24,6 @@
 #include <stdlib.h>
 
 #include "bench.h"
-#include "cs_work.h"
 #include "parc/atomic.h"
 #include "parc/rwlock.h"
 
@@ -61,7 +60,7 @@ typedef struct record {
     PARC_CACHE_ALIGNED uint64_t a, b; /* equal whenever no writer is inside */
     parc_atomic(uint64_t) torn;       /* reads that saw a != b */
     parc_atomic(uint64_t) writes;     /* writes done (checked at the end) */
-    uint64_t iters;                   /* bench_cs_spin() per critical section */
+    uint32_t iters;                   /* bench_work() units per section */
 } record_t;
 
 /* Per-thread xorshift: is the next operation a write? */
@@ -87,21 +86,21 @@ static inline int write_next(uint64_t *x, long read_pct)
     {                                                                       \
         tag##_state_t *s = w->shared;                                       \
         uint64_t x = 0x9e3779b97f4a7c15u * (uint64_t)(w->id + 1);           \
-        uint64_t sum = 0, writes = 0, torn = 0, work = 1;                   \
+        uint64_t sum = 0, writes = 0, torn = 0;                             \
         const long pct = w->arg % 1000;                                     \
-        const uint64_t iters = s->rec.iters;                                \
+        const uint32_t iters = s->rec.iters;                                \
         for (uint64_t i = 0; i < w->share; i++) {                           \
-            if (bench_overrun(w, i)) { /* a convoy: stop, count it */      \
+            if (bench_overrun(w, i)) { /* a convoy: stop, count it */       \
                 w->done = i;                                                \
                 break;                                                      \
             }                                                               \
-            if (write_next(&x, pct)) {                                     \
+            if (write_next(&x, pct)) {                                      \
                 if (wrlock(&s->lock) != 0)                                  \
                     abort();                                                \
                 s->rec.a++;                                                 \
                 s->rec.b++;                                                 \
                 if (iters != 0)                                             \
-                    work = bench_cs_spin(iters, work);                      \
+                    bench_work(iters);                                      \
                 if (wrunlock(&s->lock) != 0)                                \
                     abort();                                                \
                 writes++;                                                   \
@@ -110,7 +109,7 @@ static inline int write_next(uint64_t *x, long read_pct)
                     abort();                                                \
                 uint64_t a = s->rec.a;                                      \
                 if (iters != 0)                                             \
-                    work = bench_cs_spin(iters, work);                      \
+                    bench_work(iters);                                      \
                 uint64_t b = s->rec.b;                                      \
                 if (rdunlock(&s->lock) != 0)                                \
                     abort();                                                \
@@ -118,7 +117,7 @@ static inline int write_next(uint64_t *x, long read_pct)
                 sum += a;                                                   \
             }                                                               \
         }                                                                   \
-        bench_consume(sum + work);                                          \
+        bench_consume(sum);                                                 \
         parc_raw_faa(&s->rec.writes, writes, PARC_RELAXED);                 \
         parc_raw_faa(&s->rec.torn, torn, PARC_RELAXED);                     \
     }                                                                       \
@@ -130,7 +129,7 @@ static inline int write_next(uint64_t *x, long read_pct)
         s.rec.a = s.rec.b = 0;                                              \
         parc_atomic_init(&s.rec.torn, 0u);                                  \
         parc_atomic_init(&s.rec.writes, 0u);                                \
-        s.rec.iters = bench_cs_iters(r->arg / 1000);                        \
+        s.rec.iters = bench_work_units(r->arg / 1000);                      \
         int64_t ns = bench_parallel(r, tag##_body, &s);                     \
         if (destroy(&s.lock) != 0 || parc_raw_load(&s.rec.torn, PARC_RELAXED) != 0 || \
             parc_raw_load(&s.rec.writes, PARC_RELAXED) != s.rec.a)          \

@@ -145,18 +145,30 @@ int parc_mpsc_pop_try_(parc_mpsc_t *q, parc_mpsc_node_t **out)
         return 0;
     }
     /* tail is the last linked node. If it is also the head, put the stub
-     * behind it so that tail can be handed back; a CAS (not Vyukov's
-     * exchange) keeps the head's tag and fails if a push or close got
-     * in. */
-    uintptr_t h = parc_load(&q->head, PARC_RELAXED);
-    if (NODE(h) != tail)
+     * behind it so that tail can be handed back. A CAS, not Vyukov's
+     * exchange: it fails if a push or close got in. No load of the head
+     * first: the CAS itself tells, and a load before it would fetch the
+     * producers' line shared only for the CAS to fetch it again to own it.
+     * The expected value carries no tag: a head that is a real node never
+     * has one (the empty mark is set only on the stub; pushes, close and a
+     * refused push's CAS all install untagged nodes). The stub is out of
+     * the list here (the tail passed it, so the push that linked behind it
+     * is done): its link may be reset before the CAS. */
+    uintptr_t h = (uintptr_t)tail;
+    /* Unless the CAS at this node failed before (a push in flight: then
+     * load the head, shared, until it links, instead of a CAS per try
+     * that would take the producers' line from them each time). A stale
+     * `stalled` (the node popped and pushed again since) costs one load. */
+    if (tail == q->stalled && parc_load(&q->head, PARC_RELAXED) != h)
         return EINPROGRESS;
     parc_store(&q->stub.next, 0, PARC_RELAXED);
     /* release: publishes stub.next = 0 to the producer that links to the
      * stub next; pairs with the acquire of its exchange. */
-    if (!parc_cas(&q->head, &h, (uintptr_t)&q->stub | (h & PARC_MPSC_TAGS_),
-                  PARC_RELEASE, PARC_RELAXED))
+    if (!parc_cas(&q->head, &h, (uintptr_t)&q->stub, PARC_RELEASE,
+                  PARC_RELAXED)) {
+        q->stalled = tail;
         return EINPROGRESS;
+    }
     q->tail = &q->stub;
     *out = tail;
     return 0;
@@ -192,8 +204,9 @@ static int pop_wait(parc_mpsc_t *q, parc_mpsc_node_t **out,
     for (unsigned i = 0; i < PARC_SPIN_POLLS; i++) {
         /* Empty or in flight: the next push (or the one in flight, or
          * close) links behind our tail, so between full checks watch only
-         * that link; reading the head on every poll would pull the
-         * producers' line away from the very push we wait for. */
+         * that link (the stub's sits on the producers' line, which that
+         * push writes anyway; a real node's on its own); the full check
+         * reads the head as well. */
         if (i % PARC_SPIN_YIELD_EVERY == 0 ||
             parc_load(&q->tail->next, PARC_RELAXED) != 0) {
             rc = parc_mpsc_pop_try_(q, out);

@@ -99,18 +99,25 @@ static inline bool parc_mpsc_take_linked_(parc_mpsc_t *q,
     return true;
 }
 
-static inline int parc_mpsc_pop_fast_(parc_mpsc_t *q, parc_mpsc_node_t **out)
-{
-    return parc_mpsc_take_linked_(q, out) ? 0 : parc_mpsc_pop_try_(q, out);
-}
-
 static inline int parc_mpsc_pop_try(parc_mpsc_t *q, parc_mpsc_node_t **out)
 {
     if (out != NULL)
         *out = NULL;
     if (q == NULL || out == NULL)
         return EINVAL;
-    int rc = parc_mpsc_pop_fast_(q, out);
+    if (parc_mpsc_take_linked_(q, out))
+        return 0;
+    /* A drained queue: the tail is the stub and nothing is linked behind
+     * it. That is EAGAIN whether the queue is empty or a push is in
+     * flight (between its exchange and its link), so a polling consumer's
+     * miss reads that one word and nothing else: not the head (reading it
+     * would take the producers' line shared on every miss, and the next
+     * exchange would have to take it back), and writes nothing. The next
+     * push links right there. relaxed: nothing is read through it here;
+     * the slow path loads it again with acquire. */
+    if (q->tail == &q->stub && parc_load(&q->stub.next, PARC_RELAXED) == 0)
+        return EAGAIN;
+    int rc = parc_mpsc_pop_try_(q, out);
     return rc == EINPROGRESS ? EAGAIN : rc;
 }
 

@@ -144,34 +144,8 @@ int parc_mpsc_pop_try_(parc_mpsc_t *q, parc_mpsc_node_t **out)
         *out = tail;
         return 0;
     }
-    /* tail is the last linked node. If it is also the head, put the stub
-     * behind it so that tail can be handed back. A CAS, not Vyukov's
-     * exchange: it fails if a push or close got in. No load of the head
-     * first: the CAS itself tells, and a load before it would fetch the
-     * producers' line shared only for the CAS to fetch it again to own it.
-     * The expected value carries no tag: a head that is a real node never
-     * has one (the empty mark is set only on the stub; pushes, close and a
-     * refused push's CAS all install untagged nodes). The stub is out of
-     * the list here (the tail passed it, so the push that linked behind it
-     * is done): its link may be reset before the CAS. */
-    uintptr_t h = (uintptr_t)tail;
-    /* Unless the CAS at this node failed before (a push in flight: then
-     * load the head, shared, until it links, instead of a CAS per try
-     * that would take the producers' line from them each time). A stale
-     * `stalled` (the node popped and pushed again since) costs one load. */
-    if (tail == q->stalled && parc_load(&q->head, PARC_RELAXED) != h)
-        return EINPROGRESS;
-    parc_store(&q->stub.next, 0, PARC_RELAXED);
-    /* release: publishes stub.next = 0 to the producer that links to the
-     * stub next; pairs with the acquire of its exchange. */
-    if (!parc_cas(&q->head, &h, (uintptr_t)&q->stub, PARC_RELEASE,
-                  PARC_RELAXED)) {
-        q->stalled = tail;
-        return EINPROGRESS;
-    }
-    q->tail = &q->stub;
-    *out = tail;
-    return 0;
+    /* tail is the last linked node (see parc_mpsc_take_last_). */
+    return parc_mpsc_take_last_(q, tail, out);
 }
 
 bool parc_mpsc_mark_empty(parc_mpsc_t *q)

@@ -15,10 +15,13 @@
  *   parc-nowake (poll only) parc_mpsc_push_nowake, the push for a
  *               consumer that never sleeps in pop, with pop_try.
  *   urcu-wfcq   liburcu's wfcqueue: cds_wfcq_enqueue (one exchange) and,
- *               with a single consumer, __cds_wfcq_dequeue_blocking (no
- *               mutex needed; "blocking" only waits out an in-flight
- *               enqueue). It has no blocking pop: polled at block points
- *               too. Nodes embedded as for parc.
+ *               with a single consumer (no mutex needed), block:
+ *               __cds_wfcq_dequeue_blocking, which waits out an enqueue
+ *               in flight itself (10 PAUSEs, then 10 ms sleeps) but not
+ *               an empty queue (the generic wait then: it has no pop that
+ *               sleeps until a push); poll: __cds_wfcq_dequeue_nonblocking
+ *               (an enqueue in flight is a miss, as for parc's pop_try).
+ *               Nodes embedded as for parc.
  *   moodycamel, glib, pthread (a ring as large as the run): see
  *               bench/xfer_peers.h.
  * The intrusive cases get one node per item, allocated before the run.
@@ -194,8 +197,20 @@ static int wq_pop(wq_t *w, void **item)
     return 0;
 }
 
+/* The try form: CDS_WFCQ_WOULDBLOCK (an enqueue in flight) is a miss,
+ * as parc's pop_try reports it; the blocking form above instead waits it
+ * out itself (10 PAUSEs, then 10 ms sleeps in poll()), its own policy. */
+static int wq_pop_try(wq_t *w, void **item)
+{
+    struct cds_wfcq_node *n = __cds_wfcq_dequeue_nonblocking(&w->head, &w->tail);
+    if (n == NULL || n == CDS_WFCQ_WOULDBLOCK)
+        return EAGAIN;
+    *item = caa_container_of(n, wmsg_t, node)->item;
+    return 0;
+}
+
 XFER_CASE(urcu, "urcu-wfcq", wq_t, wq_make, wq_free, xfer_no_bind, wq_push, wq_pop, wq_push,
-          wq_pop, XFER_NB)
+          wq_pop_try, XFER_NB)
 #endif
 
 #include "xfer_peers.h" /* moodycamel, GLib and pthread cases */

@@ -1,7 +1,28 @@
 /*
- * bench/xfer_peers.h — the peer cases every queue benchmark shares:
- * moodycamel's ConcurrentQueue with tokens (when found), GLib's
- * GAsyncQueue (when found) and a pthread mutex + two conditions ring.
+ * bench/xfer_peers.h — the peer cases every queue benchmark shares, each
+ * under both waiting policies of bench/xfer.h:
+ *   moodycamel   block: BlockingConcurrentQueue<void *> with a producer
+ *                and a consumer token per worker, wait_dequeue (spins
+ *                briefly, then sleeps on its semaphore); poll:
+ *                ConcurrentQueue<void *> with tokens, try_dequeue.
+ *                Unbounded; FIFO per producer.
+ *   glib         GAsyncQueue: block g_async_queue_pop, poll
+ *                g_async_queue_try_pop (unbounded; mutex + condition).
+ *   pthread      a ring under one mutex with two conditions (as large as
+ *                CAPACITY, rounded up to a power of two): block waits on
+ *                the conditions; poll uses try forms that still signal
+ *                (the queue's pushes do not know how it is drained).
+ *   atomic_queue (where the benchmark defines XFER_BOUNDED: the bounded
+ *                rings) AtomicQueueB<void *> of CAPACITY slots, the SPSC
+ *                form where XFER_BOUNDED_SPSC is defined; try_push/try_pop
+ *                under both policies (its push()/pop() spin without ever
+ *                yielding, which a block point on an oversubscribed
+ *                machine turns into a scheduler lottery); and its try
+ *                forms wait inside for a claimed cell (as ck_ring's MPMC
+ *                does: XFER_SPINS_INSIDE). Its MPMC form
+ *                is not per-producer FIFO under preemption (see below):
+ *                those runs are checked for exactly-once only.
+ * Each is skipped when CMake did not find it (pthread is always there).
  *
  * Not an ordinary header: included once, at the end of a queue benchmark
  * (after bench/xfer.h and the definition of BENCH_NAME and CAPACITY), it
@@ -13,64 +34,89 @@
 #ifdef PARC_BENCH_HAVE_GLIB
 #include <glib.h>
 #endif
-#ifdef PARC_BENCH_HAVE_MOODYCAMEL
+#if defined(PARC_BENCH_HAVE_MOODYCAMEL) || defined(PARC_BENCH_HAVE_ATOMIC_QUEUE)
 #include "peer_moodycamel.h"
+#include "peer_xfer.h"
 #endif
 
 /* ---- moodycamel -------------------------------------------------------- */
 
 #ifdef PARC_BENCH_HAVE_MOODYCAMEL
-/* Tokens are per thread: a small table indexed by the worker, made before
- * the run (a token is created against its queue). */
+/* One of the two queues, the one the policy uses (xfer_polling), with
+ * its tokens made before the run. */
 typedef struct mc {
     bench_mc_queue_t *q;
-    bench_mc_ptok_t *ptok[16];
-    bench_mc_ctok_t *ctok[16];
+    xp_mcb_t *bq;
+    bench_mc_ptok_t *ptok[XFER_PEER_TOKENS];
+    bench_mc_ctok_t *ctok[XFER_PEER_TOKENS];
 } mc_t;
 
-static _Thread_local int mc_slot; /* this worker's token index (< 16) */
+static void mc_free(mc_t *m)
+{
+    if (m == NULL)
+        return;
+    for (int i = 0; i < XFER_PEER_TOKENS; i++) {
+        if (m->ptok[i] != NULL)
+            bench_mc_ptok_destroy(m->ptok[i]);
+        if (m->ctok[i] != NULL)
+            bench_mc_ctok_destroy(m->ctok[i]);
+    }
+    if (m->q != NULL)
+        bench_mc_destroy(m->q);
+    if (m->bq != NULL)
+        xp_mcb_destroy(m->bq);
+    free(m);
+}
 
 static mc_t *mc_make(size_t capacity)
 {
     mc_t *m = calloc(1, sizeof *m);
-    if (m == NULL || (m->q = bench_mc_create(capacity)) == NULL) {
-        free(m);
+    if (m == NULL)
+        return NULL;
+    if (!xfer_polling) {
+        if ((m->bq = xp_mcb_create(capacity)) == NULL) {
+            mc_free(m);
+            return NULL;
+        }
+        return m;
+    }
+    if ((m->q = bench_mc_create(capacity)) == NULL) {
+        mc_free(m);
         return NULL;
     }
-    for (int i = 0; i < 16; i++) {
+    for (int i = 0; i < XFER_PEER_TOKENS; i++) {
         m->ptok[i] = bench_mc_ptok_create(m->q);
         m->ctok[i] = bench_mc_ctok_create(m->q);
+        if (m->ptok[i] == NULL || m->ctok[i] == NULL) {
+            mc_free(m);
+            return NULL;
+        }
     }
     return m;
 }
 
-static void mc_free(mc_t *m)
-{
-    for (int i = 0; i < 16; i++) {
-        bench_mc_ptok_destroy(m->ptok[i]);
-        bench_mc_ctok_destroy(m->ctok[i]);
-    }
-    bench_mc_destroy(m->q);
-    free(m);
-}
-
 static int mc_push(mc_t *m, void *item)
 {
-    return bench_mc_enqueue_tok(m->q, m->ptok[mc_slot], item);
+    return bench_mc_enqueue_tok(m->q, m->ptok[xfer_worker], item);
 }
 
 static int mc_pop(mc_t *m, void **item)
 {
-    return bench_mc_try_dequeue_tok(m->q, m->ctok[mc_slot], item);
+    return bench_mc_try_dequeue_tok(m->q, m->ctok[xfer_worker], item);
 }
 
-static void mc_bind(mc_t *m, int worker)
+static int mcb_push(mc_t *m, void *item)
 {
-    (void)m;
-    mc_slot = worker;
+    return xp_mcb_push(m->bq, xfer_worker, item);
 }
 
-XFER_CASE_BOUND(mc, "moodycamel", mc_t, mc_make, mc_free, mc_bind, mc_push, mc_pop, 1)
+static int mcb_pop(mc_t *m, void **item)
+{
+    return xp_mcb_pop_wait(m->bq, xfer_worker, item);
+}
+
+XFER_CASE(mc, "moodycamel", mc_t, mc_make, mc_free, xfer_bind_worker, mcb_push, mcb_pop,
+          mc_push, mc_pop, XFER_BLOCKS)
 #endif
 
 /* ---- GLib ---------------------------------------------------------------- */
@@ -94,7 +140,14 @@ static int glib_pop(GAsyncQueue *q, void **item)
     return 0;
 }
 
-XFER_CASE(glib, "glib", GAsyncQueue, glib_make, g_async_queue_unref, glib_push, glib_pop, 0)
+static int glib_pop_try(GAsyncQueue *q, void **item)
+{
+    *item = g_async_queue_try_pop(q);
+    return *item != NULL ? 0 : EAGAIN;
+}
+
+XFER_CASE(glib, "glib", GAsyncQueue, glib_make, g_async_queue_unref, xfer_no_bind, glib_push,
+          glib_pop, glib_push, glib_pop_try, XFER_BLOCKS)
 #endif
 
 /* ---- pthread --------------------------------------------------------------- */
@@ -155,4 +208,55 @@ static int pq_pop(pq_t *q, void **item)
     return 0;
 }
 
-XFER_CASE(pthread, "pthread", pq_t, pq_make, pq_free, pq_push, pq_pop, 0)
+static int pq_push_try(pq_t *q, void *item)
+{
+    pthread_mutex_lock(&q->lock);
+    int rc = EAGAIN;
+    if (q->tail - q->head <= q->mask) {
+        q->buf[q->tail++ & q->mask] = item;
+        pthread_cond_signal(&q->not_empty);
+        rc = 0;
+    }
+    pthread_mutex_unlock(&q->lock);
+    return rc;
+}
+
+static int pq_pop_try(pq_t *q, void **item)
+{
+    pthread_mutex_lock(&q->lock);
+    int rc = EAGAIN;
+    if (q->tail != q->head) {
+        *item = q->buf[q->head++ & q->mask];
+        pthread_cond_signal(&q->not_full);
+        rc = 0;
+    }
+    pthread_mutex_unlock(&q->lock);
+    return rc;
+}
+
+XFER_CASE(pthread, "pthread", pq_t, pq_make, pq_free, xfer_no_bind, pq_push, pq_pop,
+          pq_push_try, pq_pop_try, XFER_BLOCKS)
+
+/* ---- atomic_queue (bounded rings only) --------------------------------------- */
+
+#if defined(PARC_BENCH_HAVE_ATOMIC_QUEUE) && defined(XFER_BOUNDED)
+/* The MPMC form is checked without the order check: a producer that
+ * claimed a slot one lap ahead can fill the cell while the producer of
+ * the current lap, preempted after its claim, has not yet; its item then
+ * pops a lap early, ahead of items its producer pushed before it (the
+ * harness's order check caught this at 3P/1C and 2P/2C). */
+#ifdef XFER_BOUNDED_SPSC
+#define XFER_AQ_SPSC 1
+#define XFER_AQ_ORDER 0
+#else
+#define XFER_AQ_SPSC 0
+#define XFER_AQ_ORDER XFER_UNORDERED
+#endif
+static xp_aq_t *aq_make(size_t capacity)
+{
+    return xp_aq_create(capacity, XFER_AQ_SPSC);
+}
+
+XFER_CASE(aq, "atomic_queue", xp_aq_t, aq_make, xp_aq_destroy, xfer_no_bind, xp_aq_push_try,
+          xp_aq_pop_try, xp_aq_push_try, xp_aq_pop_try, XFER_SPINS_INSIDE | XFER_AQ_ORDER)
+#endif

@@ -144,22 +144,8 @@ int parc_mpsc_pop_try_(parc_mpsc_t *q, parc_mpsc_node_t **out)
         *out = tail;
         return 0;
     }
-    /* tail is the last linked node. If it is also the head, put the stub
-     * behind it so that tail can be handed back; a CAS (not Vyukov's
-     * exchange) keeps the head's tag and fails if a push or close got
-     * in. */
-    uintptr_t h = parc_load(&q->head, PARC_RELAXED);
-    if (NODE(h) != tail)
-        return EINPROGRESS;
-    parc_store(&q->stub.next, 0, PARC_RELAXED);
-    /* release: publishes stub.next = 0 to the producer that links to the
-     * stub next; pairs with the acquire of its exchange. */
-    if (!parc_cas(&q->head, &h, (uintptr_t)&q->stub | (h & PARC_MPSC_TAGS_),
-                  PARC_RELEASE, PARC_RELAXED))
-        return EINPROGRESS;
-    q->tail = &q->stub;
-    *out = tail;
-    return 0;
+    /* tail is the last linked node (see parc_mpsc_take_last_). */
+    return parc_mpsc_take_last_(q, tail, out);
 }
 
 bool parc_mpsc_mark_empty(parc_mpsc_t *q)
@@ -192,8 +178,9 @@ static int pop_wait(parc_mpsc_t *q, parc_mpsc_node_t **out,
     for (unsigned i = 0; i < PARC_SPIN_POLLS; i++) {
         /* Empty or in flight: the next push (or the one in flight, or
          * close) links behind our tail, so between full checks watch only
-         * that link; reading the head on every poll would pull the
-         * producers' line away from the very push we wait for. */
+         * that link (the stub's sits on the producers' line, which that
+         * push writes anyway; a real node's on its own); the full check
+         * reads the head as well. */
         if (i % PARC_SPIN_YIELD_EVERY == 0 ||
             parc_load(&q->tail->next, PARC_RELAXED) != 0) {
             rc = parc_mpsc_pop_try_(q, out);

@@ -171,6 +171,46 @@ START_TEST(in_flight_push_is_not_empty_nor_closed)
 }
 END_TEST
 
+/* A push in flight behind the last linked node: pop_try reports EAGAIN
+ * (the stub CAS fails, and later tries at that node only look), the node
+ * pops once the push links, and when the same node comes back later as
+ * the only message, nothing in flight, it pops at once (a consumer that
+ * kept believing "in flight" for that node would never hand it out). And
+ * a miss on a drained queue writes nothing shared: the head is untouched. */
+START_TEST(in_flight_behind_last_node_then_reused)
+{
+    parc_mpsc_t q;
+    struct msg a, b;
+    parc_mpsc_node_t *n;
+    ck_assert_int_eq(parc_mpsc_init(&q), 0);
+    ck_assert_int_eq(parc_mpsc_push(&q, &a.node, NULL), 0);
+    parc_store(&b.node.next, 0, PARC_RELAXED);
+    uintptr_t prev = parc_xchg(&q.head, (uintptr_t)&b.node, PARC_ACQ_REL);
+    ck_assert_uint_eq(prev, (uintptr_t)&a.node);
+    for (int i = 0; i < 3; i++)
+        ck_assert_int_eq(parc_mpsc_pop_try(&q, &n), EAGAIN);
+    ck_assert_uint_eq(parc_load(&q.head, PARC_RELAXED), (uintptr_t)&b.node);
+    parc_store(&a.node.next, (uintptr_t)&b.node, PARC_RELEASE); /* it links */
+    ck_assert_int_eq(parc_mpsc_pop_try(&q, &n), 0);
+    ck_assert_ptr_eq(n, &a.node);
+    ck_assert_int_eq(parc_mpsc_pop_try(&q, &n), 0);
+    ck_assert_ptr_eq(n, &b.node);
+    uintptr_t drained = parc_load(&q.head, PARC_RELAXED);
+    ck_assert_uint_eq(drained & ~(uintptr_t)3, (uintptr_t)&q.stub);
+    ck_assert_int_eq(parc_mpsc_pop_try(&q, &n), EAGAIN);
+    ck_assert_uint_eq(parc_load(&q.head, PARC_RELAXED), drained);
+    /* a again, alone: it must pop now */
+    ck_assert_int_eq(parc_mpsc_push(&q, &a.node, NULL), 0);
+    ck_assert_int_eq(parc_mpsc_pop_try(&q, &n), 0);
+    ck_assert_ptr_eq(n, &a.node);
+    ck_assert_int_eq(parc_mpsc_push(&q, &a.node, NULL), 0);
+    ck_assert_int_eq(parc_mpsc_pop(&q, &n), 0);
+    ck_assert_ptr_eq(n, &a.node);
+    ck_assert_int_eq(parc_mpsc_pop_try(&q, &n), EAGAIN);
+    parc_mpsc_destroy(&q);
+}
+END_TEST
+
 START_TEST(close_drains_then_epipe)
 {
     parc_mpsc_t q;
@@ -660,6 +700,7 @@ static Suite *mpsc_suite(void)
     tcase_add_test(tc, create_and_free);
     tcase_add_test(tc, was_empty_reports_the_mark);
     tcase_add_test(tc, in_flight_push_is_not_empty_nor_closed);
+    tcase_add_test(tc, in_flight_behind_last_node_then_reused);
     tcase_add_test(tc, close_drains_then_epipe);
     tcase_add_test(tc, push_after_close_is_refused_and_restored);
     tcase_add_test(tc, refused_run_hands_its_verdict_on);

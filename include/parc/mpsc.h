@@ -39,16 +39,39 @@
  * push after close pays instead, through the refusal path below.
  *
  * Layout: two cache lines (128 bytes; an actor embeds one per actor, so
- * the size is per-actor idle memory). The producers' line holds the head
- * and the closed flag: every push exchanges the head and reads the flag
- * right after, from the line its exchange has just brought in, so the
- * flag costs no transfer of its own (it is written once, by close). The
- * consumer's line holds the tail, the blocking pop's pace, the stub,
- * the end node and the eventcount: the consumer works there, and a
- * producer touches it only when it took the empty mark (to notify) or
- * links behind the stub. A waiting consumer watches only the link its
- * next item will come through, not the head, so it does not pull the
- * producers' line away from the push it waits for.
+ * the size is per-actor idle memory). The producers' line holds the head,
+ * the closed flag and the stub: every push exchanges the head and reads
+ * the flag right after, from the line its exchange has just brought in,
+ * so the flag costs no transfer of its own (it is written once, by
+ * close); a push into a drained queue links behind the stub, on that same
+ * line, so it writes one shared line, not two. The consumer's line holds
+ * the tail (written by every pop), the blocking pop's pace, the end node
+ * and the eventcount: a producer touches it only when it took the empty
+ * mark (to notify).
+ *
+ * The consumer's misses. A pop_try that finds the queue drained (the tail
+ * is the stub, nothing linked behind it) reads that one link and returns
+ * EAGAIN: it writes nothing and does not read the head, whether the queue
+ * is empty or a push is in flight. A pop that takes the last linked node
+ * puts the stub back with a CAS on the head (it must: the node is the
+ * caller's once popped), without loading the head first (a load would
+ * fetch the producers' line shared, and the CAS fetch it again to own
+ * it). If that CAS fails, a push is in flight behind the node; the next
+ * tries at the same node then only load the head (shared) until the push
+ * links, rather than take the producers' line from them with a CAS per
+ * try. The consumer's "asleep" information is the empty mark in the head
+ * itself (Pony's design): a push learns it from the value its exchange
+ * returns, which it reads anyway, so a push into a non-empty mailbox, or
+ * into one whose consumer polls, never looks at the consumer's line.
+ *
+ * Many cores (measured here on 2 only): every push exchanges the one
+ * head word, so with many producers pushing at once that line bounds the
+ * mailbox's intake, as it does for every single-list MPSC queue (liburcu's
+ * wfcqueue too); the consumer adds nothing to it while it drains a
+ * backlog (it reads nodes only) and, when drained, polls the stub's link,
+ * which producers write only when they refill it. Per-producer lanes
+ * (moodycamel's sub-queues) would lift that bound at the price of the
+ * order between producers and of a mailbox size that grows with them.
  *
  * The in-flight window. Between a producer's exchange and its link the
  * queue is cut: the consumer sees the end of the linked part but the head
@@ -132,17 +155,22 @@ typedef struct parc_mpsc_node {
 
 typedef struct parc_mpsc {
     /* Producers' line: every push exchanges the head, then reads the flag
-     * from the line it now holds (the flag is written once, by close). */
+     * from the line it now holds (the flag is written once, by close).
+     * The stub is here too: a push into a drained queue links behind the
+     * stub, and that store then lands on the line its exchange has just
+     * taken, instead of fetching a second line from the consumer. */
     PARC_CACHE_ALIGNED parc_atomic(uintptr_t) head; /* last node | tags */
     parc_atomic(uint32_t) closed;
-    /* Consumer's line: kept off the producers' line so that pops do not
-     * steal it from pushes. The eventcount is here because the consumer
-     * writes it when it sleeps or wakes; a producer touches it only after
-     * taking the empty mark (its notify), as it touches the stub only
-     * when the consumer has drained the queue. */
+    parc_mpsc_node_t stub;
+    /* Consumer's line: kept off the producers' line so that pops (which
+     * write the tail every time) do not steal it from pushes. The
+     * eventcount is here because the consumer writes it when it sleeps or
+     * wakes; a producer touches it only after taking the empty mark (its
+     * notify). */
     PARC_CACHE_ALIGNED parc_mpsc_node_t *tail;      /* next to pop (private) */
     uint32_t pace; /* the blocking pop's pause when it catches up (private) */
-    parc_mpsc_node_t stub;
+    parc_mpsc_node_t *stalled; /* the last node whose stub CAS failed: a
+                                * push is in flight behind it (private) */
     parc_mpsc_node_t end; /* appended by close; never popped */
     parc_eventcount_t ec;
 } parc_mpsc_t;

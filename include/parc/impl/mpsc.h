@@ -63,6 +63,14 @@ static inline int parc_mpsc_push_(parc_mpsc_t *q, parc_mpsc_node_t *n,
      * the stub's link). */
     uintptr_t prev = parc_xchg(&q->head, (uintptr_t)n, PARC_ACQ_REL);
     if (parc_load(&q->closed, PARC_RELAXED) == 0) {
+        if ((prev & PARC_MPSC_EMPTY_) == 0) {
+            /* The common case: open, and the consumer's mark not taken.
+             * prev is then a plain node address (the head's only tag is
+             * the empty mark). release: as in parc_mpsc_link_(). */
+            parc_store(&((parc_mpsc_node_t *)prev)->next, (uintptr_t)n,
+                       PARC_RELEASE);
+            return 0;
+        }
         parc_mpsc_link_(q, n, prev, was_empty, wake);
         return 0;
     }
@@ -99,19 +107,82 @@ static inline bool parc_mpsc_take_linked_(parc_mpsc_t *q,
     return true;
 }
 
-static inline int parc_mpsc_pop_fast_(parc_mpsc_t *q, parc_mpsc_node_t **out)
+/* `tail` (not the stub, not the end) is the last linked node. If it is
+ * also the head, put the stub behind it so that it can be handed back:
+ * 0 with *out = tail. Else a push is in flight behind it: EINPROGRESS.
+ * A CAS, not Vyukov's exchange: it fails if a push or close got in. No
+ * load of the head first: the CAS itself tells, and a load before it
+ * would fetch the producers' line shared only for the CAS to fetch it
+ * again to own it. The expected value carries no tag: a head that is a
+ * real node never has one (the empty mark is set only on the stub;
+ * pushes, close and a refused push's CAS all install untagged nodes).
+ * After a failed CAS at this node (q->stalled), later tries only load
+ * the head (shared) until the push links, rather than take the
+ * producers' line from them with a CAS per try; a stale `stalled` (the
+ * node popped and pushed again since) costs one load. The stub is out of
+ * the list here (the tail passed it, so the push that linked behind it
+ * is done): its link may be reset before the CAS. */
+static inline int parc_mpsc_take_last_(parc_mpsc_t *q, parc_mpsc_node_t *tail,
+                                       parc_mpsc_node_t **out)
 {
-    return parc_mpsc_take_linked_(q, out) ? 0 : parc_mpsc_pop_try_(q, out);
+    uintptr_t h = (uintptr_t)tail;
+    if (tail == q->stalled && parc_load(&q->head, PARC_RELAXED) != h)
+        return EINPROGRESS;
+    parc_store(&q->stub.next, 0, PARC_RELAXED);
+    /* release: publishes stub.next = 0 to the producer that links to the
+     * stub next; pairs with the acquire of its exchange. */
+    if (!parc_cas(&q->head, &h, (uintptr_t)&q->stub, PARC_RELEASE,
+                  PARC_RELAXED)) {
+        q->stalled = tail;
+        return EINPROGRESS;
+    }
+    q->tail = &q->stub;
+    *out = tail;
+    return 0;
 }
 
 static inline int parc_mpsc_pop_try(parc_mpsc_t *q, parc_mpsc_node_t **out)
 {
-    if (out != NULL)
-        *out = NULL;
-    if (q == NULL || out == NULL)
+    if (q == NULL || out == NULL) {
+        if (out != NULL)
+            *out = NULL;
         return EINVAL;
-    int rc = parc_mpsc_pop_fast_(q, out);
-    return rc == EINPROGRESS ? EAGAIN : rc;
+    }
+    parc_mpsc_node_t *tail = q->tail;
+    uintptr_t next;
+    if (tail == &q->stub) {
+        /* A drained queue: nothing linked behind the stub is EAGAIN
+         * whether the queue is empty or a push is in flight (between its
+         * exchange and its link), so a polling consumer's miss reads that
+         * one word and nothing else: not the head, and writes nothing.
+         * acquire: the message (and close's end) is visible; pairs with
+         * the release link store in parc_mpsc_push_() / _link_() or
+         * close's. */
+        next = parc_load(&q->stub.next, PARC_ACQUIRE);
+        if (next == 0) {
+            *out = NULL;
+            return EAGAIN;
+        }
+        /* Step over the stub (if that reaches the end, the slow path
+         * below says EPIPE: the end's link stays 0). */
+        q->tail = tail = (parc_mpsc_node_t *)next;
+    }
+    /* acquire: as above. */
+    next = parc_load(&tail->next, PARC_ACQUIRE);
+    if (next != 0) {
+        q->tail = (parc_mpsc_node_t *)next;
+        *out = tail;
+        return 0;
+    }
+    if (tail == &q->end) {
+        *out = NULL;
+        return EPIPE; /* closed and drained: final */
+    }
+    /* The last linked node, or a push in flight behind it. */
+    if (parc_mpsc_take_last_(q, tail, out) == 0)
+        return 0;
+    *out = NULL;
+    return EAGAIN;
 }
 
 static inline int parc_mpsc_pop(parc_mpsc_t *q, parc_mpsc_node_t **out)

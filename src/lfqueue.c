@@ -84,8 +84,10 @@ static _Alignas(PARC_CACHELINE) char sealed_mark[PARC_CACHELINE];
  */
 enum { HP_TAIL = 0, HP_HEAD = 1, HP_SLOTS = 2 };
 
+/* A line of its own (aligned and sized by its first member), so that
+ * scans and other threads' records do not false-share with it. */
 typedef struct hp_record {
-    parc_atomic(segment_t *) hp[HP_SLOTS];
+    PARC_CACHE_ALIGNED parc_atomic(segment_t *) hp[HP_SLOTS];
     parc_atomic(int) owned;          /* 1 while a live thread uses it */
     struct hp_record *next;          /* the registry; fixed once linked */
     segment_t *retired;              /* owner only: retired, not yet freed */

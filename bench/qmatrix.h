@@ -24,6 +24,12 @@
  * would have to agree on both sums to pass). A run that fails returns
  * BENCH_FAILED, and parc-bench exits non-zero.
  *
+ * A run that convoys (an implementation that spins inside its calls on a
+ * preempted thread, with more threads than cores) would take minutes:
+ * its producers stop early once the run has lasted several times its
+ * target (bench_overrun), the markers still follow, and the run counts
+ * the items actually handed over. The same rule for every implementation.
+ *
  * Ping-pong: two threads and two queues; thread 0 puts into the first and
  * gets from the second, thread 1 the reverse; one op is a round trip. The
  * count and sum of what comes back are checked.
@@ -86,6 +92,7 @@ typedef struct qm_run {
     PARC_CACHE_ALIGNED parc_atomic(int) failed;
     parc_atomic(int) lock; /* guards seen[] at the end of a consumer */
     qm_totals_t seen[QM_MAX_PRODUCERS];
+    uint64_t produced[QM_MAX_PRODUCERS]; /* items each producer put */
 } qm_run_t;
 
 static inline uint64_t qm_share(uint64_t ops, int n, int k)
@@ -117,9 +124,14 @@ static inline void qm_stream_body(bench_worker_t *w)
     if (w->id < P) {
         uint64_t n = qm_share(w->ops, P, w->id);
         void *ctx = x->ops->thread_init ? x->ops->thread_init(q, n + (uint64_t)C) : NULL;
-        for (uint64_t i = 0; i < n; i++)
+        uint64_t i;
+        for (i = 0; i < n; i++) {
+            if (bench_overrun(w, i))
+                break; /* a convoy: stop early; the markers still follow */
             if (!x->ops->put(q, ctx, QM_ITEM(w->id, i)))
                 qm_fail(x);
+        }
+        x->produced[w->id] = i; /* read after the join */
         for (int c = 0; c < C; c++)
             if (!x->ops->put(q, ctx, QM_STOP))
                 qm_fail(x);
@@ -205,9 +217,11 @@ static inline int64_t qm_stream(bench_run_t *r, const qm_ops_t *ops, bool poll)
         return BENCH_FAILED;
     }
     int64_t ns = bench_parallel(r, qm_stream_body, x);
-    r->items = r->ops;
+    r->items = 0;
+    for (int p = 0; p < P; p++)
+        r->items += x->produced[p];
     for (int p = 0; p < P; p++) {
-        uint64_t n = qm_share(r->ops, P, p);
+        uint64_t n = x->produced[p];
         /* sums of 1..n and of their squares (mod 2^64 alike) */
         uint64_t a = n, b = n + 1, c = 2 * n + 1;
         uint64_t sum = (a % 2 == 0) ? a / 2 * b : b / 2 * a;

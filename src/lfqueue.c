@@ -22,6 +22,12 @@ struct parc_lfqueue_segment {
     PARC_CACHE_ALIGNED parc_atomic(uint64_t) enq;
     /* Next slot a consumer claims (FAA); counts past SLOTS likewise. */
     PARC_CACHE_ALIGNED parc_atomic(uint64_t) deq;
+    /* A value enq had (without ENQ_CLOSED), stored by consumers beside
+     * deq: while deq is below it there are claimed slots, and a consumer
+     * that is behind its producers need not pull enq's line (written by
+     * every push) at every pop. Racing consumers may store an older
+     * value; it is still one enq had, never above it. */
+    parc_atomic(uint64_t) enq_seen;
     /* The following segment, NULL while this one is last, SEALED once the
      * queue is closed with this segment last. */
     PARC_CACHE_ALIGNED parc_atomic(struct parc_lfqueue_segment *) next;
@@ -270,6 +276,7 @@ static segment_t *segment_new(void)
         return NULL;
     parc_atomic_init(&s->enq, 0);
     parc_atomic_init(&s->deq, 0);
+    parc_atomic_init(&s->enq_seen, 0);
     parc_atomic_init(&s->next, NULL);
     for (size_t i = 0; i < SLOTS; i++)
         parc_atomic_init(&s->slots[i], NULL);
@@ -421,10 +428,17 @@ static int pop_in(parc_lfqueue_t *q, hp_record_t *r, void **item, segment_t **re
     for (;;) {
         segment_t *s = protect(r, HP_HEAD, &q->head);
         /* Read deq before enq: if d >= e then the segment was empty at the
-         * moment enq was read (deq only grows). Counts only: relaxed. */
+         * moment enq was read (deq only grows). Counts only: relaxed. The
+         * hint enq_seen comes first: d below it means slot d was claimed
+         * already, as d below enq would (both counts only grow). */
         uint64_t d = parc_load(&s->deq, PARC_RELAXED);
-        uint64_t e = parc_load(&s->enq, PARC_RELAXED);
-        uint64_t claimed = e & ~ENQ_CLOSED;
+        uint64_t claimed = parc_load(&s->enq_seen, PARC_RELAXED), e = claimed;
+        if (d >= claimed) {
+            e = parc_load(&s->enq, PARC_RELAXED);
+            claimed = e & ~ENQ_CLOSED;
+            if (claimed > d)
+                parc_store(&s->enq_seen, claimed, PARC_RELAXED); /* a hint */
+        }
         if (d < SLOTS && d < claimed) {
             d = parc_faa(&s->deq, 1, PARC_RELAXED);
             if (d >= SLOTS)

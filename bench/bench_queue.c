@@ -1,20 +1,32 @@
 /*
- * bench/bench_queue.c — parc's blocking queue (parc/queue.h) against
- * moodycamel's BlockingConcurrentQueue (lock-free, spins then sleeps on a
- * semaphore), GLib's GAsyncQueue and a plain pthread mutex + condition
- * variable queue, each used through its blocking calls.
+ * bench/bench_queue.c — parc's blocking FIFO queue (parc/queue.h) against
+ * the blocking queues users pick instead, in the matrix of bench/qmatrix.h:
  *
- *   queue_pingpong  two threads, two queues: thread 0 puts into the first
- *                   and gets from the second, thread 1 the reverse. One op
- *                   is one round trip (two hand-offs). Every get usually
- *                   finds the queue empty and must wait, so this measures
- *                   the cost of a blocking hand-off: parc spins briefly
- *                   before parking (a futex wake-up costs ~45 us here),
- *                   as moodycamel does; GLib and the cond queue sleep in
- *                   the kernel at once. The xfloor column gives the round
- *                   trip as a multiple of the cache-line round trip.
- *   queue_transfer  one producer puts, one consumer gets, unbounded:
- *                   throughput of items handed over.
+ *   queue_stream         P producers put, C consumers get (blocking):
+ *                        1P1C, 3P1C, 2P2C, 4P4C; per-producer FIFO and
+ *                        exactly-once checked every run
+ *   queue_stream_poll    the same, consumers poll (try-get, then
+ *                        bench_wait_poll's relax-then-yield)
+ *   queue_pingpong       a round trip between two threads through two
+ *                        queues, blocking gets: every get usually finds
+ *                        the queue empty, so this is the cost of a
+ *                        blocking hand-off (a futex wake-up costs ~45 us
+ *                        here; parc and moodycamel spin briefly first,
+ *                        GLib and the cond queues sleep at once)
+ *   queue_pingpong_poll  the same with polling gets
+ *
+ * Peers (each only where it has the form a case needs):
+ *   pthread-cond-list    the textbook queue: a linked list (one malloc per
+ *                        item) under one pthread mutex, a condition
+ *                        variable signalled at every put
+ *   pthread-cond-ring    the same over a growable ring (no allocation per
+ *                        item)
+ *   glib-async           GLib's GAsyncQueue (push, pop, try_pop)
+ *   tbb-bounded          oneTBB's concurrent_bounded_queue (unbounded
+ *                        capacity; blocking pop, try_pop)
+ *   tbb-queue            oneTBB's concurrent_queue (try_pop only: polls)
+ *   moodycamel-blocking  BlockingConcurrentQueue (wait_dequeue,
+ *                        try_dequeue; FIFO per producer only)
  */
 #include <pthread.h>
 #include <stdint.h>
@@ -22,6 +34,7 @@
 
 #include "bench.h"
 #include "parc/queue.h"
+#include "qmatrix.h"
 
 #ifdef PARC_BENCH_HAVE_GLIB
 #include <glib.h>
@@ -29,76 +42,28 @@
 #ifdef PARC_BENCH_HAVE_MOODYCAMEL
 #include "peer_moodycamel.h"
 #endif
+#include "peer_tbb_queue.h"
+
+static const bench_point_t stream_points[] = { QM_STREAM_POINTS };
+BENCH_DEFINE(queue_stream, "blocking queue, unbounded: P producers stream items to C blocking consumers",
+             stream_points)
+BENCH_DEFINE(queue_stream_poll, "blocking queue, unbounded: P producers stream items to C polling consumers",
+             stream_points)
 
 static const bench_point_t pingpong_points[] = {
     { "round trip", 2, 0, NULL },
     { NULL, 0, 0, NULL },
 };
-BENCH_DEFINE(queue_pingpong, "blocking queue: a round trip between two threads via two queues",
+BENCH_DEFINE(queue_pingpong, "blocking queue: a round trip between two threads via two queues (blocking gets)",
+             pingpong_points)
+BENCH_DEFINE(queue_pingpong_poll, "blocking queue: a round trip between two threads via two queues (polling gets)",
              pingpong_points)
 
-static const bench_point_t transfer_points[] = {
-    { "1 producer 1 consumer", 2, 0, NULL },
-    { NULL, 0, 0, NULL },
-};
-BENCH_DEFINE(queue_transfer, "blocking queue, unbounded: one producer hands items to one consumer",
-             transfer_points)
-
-#define ITEM(i) ((void *)(uintptr_t)((i) + 1))
-
-/* One implementation behind blocking put/get, for both workloads. */
-typedef struct ops {
-    void *(*create)(void);
-    void (*destroy)(void *q);
-    void (*put)(void *q, void *item);
-    void *(*get)(void *q);
-} ops_t;
-
-typedef struct pair {
-    const ops_t *ops;
-    void *q[2];
-} pair_t;
-
-static void pingpong_body(bench_worker_t *w)
-{
-    pair_t *p = w->shared;
-    void *there = p->q[w->id], *back = p->q[1 - w->id];
-    uint64_t sum = 0;
-    for (uint64_t i = 0; i < w->ops; i++) {
-        if (w->id == 0) {
-            p->ops->put(there, ITEM(i));
-            sum += (uintptr_t)p->ops->get(back);
-        } else {
-            p->ops->put(there, p->ops->get(back));
-        }
-    }
-    bench_consume(sum);
-}
-
-static void transfer_body(bench_worker_t *w)
-{
-    pair_t *p = w->shared;
-    uint64_t sum = 0;
-    for (uint64_t i = 0; i < w->ops; i++) {
-        if (w->id == 0)
-            p->ops->put(p->q[0], ITEM(i));
-        else
-            sum += (uintptr_t)p->ops->get(p->q[0]);
-    }
-    bench_consume(sum);
-}
-
-static int64_t run(bench_run_t *r, const ops_t *ops, bench_body_fn body)
-{
-    pair_t p = { ops, { ops->create(), ops->create() } };
-    if (p.q[0] == NULL || p.q[1] == NULL)
-        return BENCH_FAILED;
-    int64_t ns = bench_parallel(r, body, &p);
-    r->items = r->ops;
-    ops->destroy(p.q[0]);
-    ops->destroy(p.q[1]);
-    return ns;
-}
+#define REGISTER(tag, impl, ops)                                              \
+    QM_CASE(queue_stream, tag##_s, impl, ops, qm_stream, false)               \
+    QM_CASE(queue_stream_poll, tag##_sp, impl, ops, qm_stream, true)          \
+    QM_CASE(queue_pingpong, tag##_p, impl, ops, qm_pingpong, false)           \
+    QM_CASE(queue_pingpong_poll, tag##_pp, impl, ops, qm_pingpong, true)
 
 /* ---- parc ----------------------------------------------------------------- */
 
@@ -116,62 +81,116 @@ static void parc_destroy(void *q)
     parc_queue_destroy(q);
     free(q);
 }
-static void parc_put(void *q, void *item)
+static bool parc_put(void *q, void *ctx, void *item)
 {
-    if (parc_queue_put(q, item) != 0)
-        abort();
+    (void)ctx;
+    return parc_queue_put(q, item) == 0;
 }
-static void *parc_get(void *q)
+static void *parc_get(void *q, void *ctx)
 {
+    (void)ctx;
     void *item;
-    if (parc_queue_get(q, &item) != 0)
-        abort();
+    return parc_queue_get(q, &item) == 0 ? item : NULL;
+}
+static bool parc_try_get(void *q, void *ctx, void **item)
+{
+    (void)ctx;
+    return parc_queue_get_try(q, item) == 0;
+}
+static const qm_ops_t parc_ops = { parc_create, parc_destroy, NULL, NULL,
+                                   parc_put, parc_get, parc_try_get, false };
+REGISTER(parc, "parc", parc_ops)
+
+/* ---- pthread mutex + condition variable over a linked list ----------------- */
+
+typedef struct cl_node {
+    struct cl_node *next;
+    void *item;
+} cl_node_t;
+
+typedef struct condl {
+    pthread_mutex_t lock;
+    pthread_cond_t nonempty;
+    cl_node_t *head, *tail;
+} condl_t;
+
+static void *condl_create(void)
+{
+    condl_t *q = calloc(1, sizeof *q);
+    if (q == NULL)
+        return NULL;
+    pthread_mutex_init(&q->lock, NULL);
+    pthread_cond_init(&q->nonempty, NULL);
+    return q;
+}
+static void condl_destroy(void *p)
+{
+    condl_t *q = p;
+    while (q->head != NULL) {
+        cl_node_t *n = q->head;
+        q->head = n->next;
+        free(n);
+    }
+    pthread_mutex_destroy(&q->lock);
+    pthread_cond_destroy(&q->nonempty);
+    free(q);
+}
+static bool condl_put(void *p, void *ctx, void *item)
+{
+    (void)ctx;
+    condl_t *q = p;
+    cl_node_t *n = malloc(sizeof *n);
+    if (n == NULL)
+        return false;
+    n->next = NULL;
+    n->item = item;
+    pthread_mutex_lock(&q->lock);
+    if (q->tail != NULL)
+        q->tail->next = n;
+    else
+        q->head = n;
+    q->tail = n;
+    pthread_cond_signal(&q->nonempty);
+    pthread_mutex_unlock(&q->lock);
+    return true;
+}
+static void *condl_unlink(condl_t *q) /* lock held, not empty */
+{
+    cl_node_t *n = q->head;
+    q->head = n->next;
+    if (q->head == NULL)
+        q->tail = NULL;
+    void *item = n->item;
+    free(n);
     return item;
 }
-static const ops_t parc_ops = { parc_create, parc_destroy, parc_put, parc_get };
-static int64_t parc_pingpong(bench_run_t *r) { return run(r, &parc_ops, pingpong_body); }
-static int64_t parc_transfer(bench_run_t *r) { return run(r, &parc_ops, transfer_body); }
-BENCH_CASE(queue_pingpong, "parc", parc_pingpong)
-BENCH_CASE(queue_transfer, "parc", parc_transfer)
-
-/* ---- moodycamel BlockingConcurrentQueue --------------------------------- */
-
-#ifdef PARC_BENCH_HAVE_MOODYCAMEL
-static void *mcb_create(void) { return bench_mcb_create(1024); }
-static void mcb_destroy(void *q) { bench_mcb_destroy(q); }
-static void mcb_put(void *q, void *item)
+static void *condl_get(void *p, void *ctx)
 {
-    if (bench_mcb_enqueue(q, item) != 0)
-        abort();
-}
-static void *mcb_get(void *q)
-{
-    void *item;
-    (void)bench_mcb_wait_dequeue(q, &item, -1); /* forever: always 0 */
+    (void)ctx;
+    condl_t *q = p;
+    pthread_mutex_lock(&q->lock);
+    while (q->head == NULL)
+        pthread_cond_wait(&q->nonempty, &q->lock);
+    void *item = condl_unlink(q);
+    pthread_mutex_unlock(&q->lock);
     return item;
 }
-static const ops_t mcb_ops = { mcb_create, mcb_destroy, mcb_put, mcb_get };
-static int64_t mcb_pingpong(bench_run_t *r) { return run(r, &mcb_ops, pingpong_body); }
-static int64_t mcb_transfer(bench_run_t *r) { return run(r, &mcb_ops, transfer_body); }
-BENCH_CASE(queue_pingpong, "moodycamel-blocking", mcb_pingpong)
-BENCH_CASE(queue_transfer, "moodycamel-blocking", mcb_transfer)
-#endif
+static bool condl_try_get(void *p, void *ctx, void **item)
+{
+    (void)ctx;
+    condl_t *q = p;
+    pthread_mutex_lock(&q->lock);
+    bool ok = q->head != NULL;
+    if (ok)
+        *item = condl_unlink(q);
+    pthread_mutex_unlock(&q->lock);
+    return ok;
+}
+static const qm_ops_t condl_ops = { condl_create, condl_destroy, NULL, NULL,
+                                    condl_put, condl_get, condl_try_get, false };
+REGISTER(condl, "pthread-cond-list", condl_ops)
 
-/* ---- GLib GAsyncQueue ---------------------------------------------------- */
-
-#ifdef PARC_BENCH_HAVE_GLIB
-static void *glib_create(void) { return g_async_queue_new(); }
-static void glib_destroy(void *q) { g_async_queue_unref(q); }
-static void glib_put(void *q, void *item) { g_async_queue_push(q, item); }
-static void *glib_get(void *q) { return g_async_queue_pop(q); }
-static const ops_t glib_ops = { glib_create, glib_destroy, glib_put, glib_get };
-static int64_t glib_pingpong(bench_run_t *r) { return run(r, &glib_ops, pingpong_body); }
-static int64_t glib_transfer(bench_run_t *r) { return run(r, &glib_ops, transfer_body); }
-BENCH_CASE(queue_pingpong, "glib-async", glib_pingpong)
-BENCH_CASE(queue_transfer, "glib-async", glib_transfer)
-#endif
-
-/* ---- pthread mutex + condition variable: the textbook queue --------------- */
+/* ---- pthread mutex + condition variable over a growable ring ---------------- */
 
 typedef struct condq {
     pthread_mutex_t lock;
@@ -203,14 +222,17 @@ static void condq_destroy(void *p)
     free(q->ring);
     free(q);
 }
-static void condq_put(void *p, void *item)
+static bool condq_put(void *p, void *ctx, void *item)
 {
+    (void)ctx;
     condq_t *q = p;
     pthread_mutex_lock(&q->lock);
     if (q->count == q->cap) { /* grow, unwrapping the ring */
         void **n = malloc(2 * q->cap * sizeof n[0]);
-        if (n == NULL)
-            abort();
+        if (n == NULL) {
+            pthread_mutex_unlock(&q->lock);
+            return false;
+        }
         for (size_t i = 0; i < q->count; i++)
             n[i] = q->ring[(q->head + i) % q->cap];
         free(q->ring);
@@ -221,21 +243,132 @@ static void condq_put(void *p, void *item)
     q->ring[(q->head + q->count++) % q->cap] = item;
     pthread_cond_signal(&q->nonempty);
     pthread_mutex_unlock(&q->lock);
+    return true;
 }
-static void *condq_get(void *p)
+static void *condq_take(condq_t *q) /* lock held, not empty */
 {
+    void *item = q->ring[q->head];
+    q->head = (q->head + 1) % q->cap;
+    q->count--;
+    return item;
+}
+static void *condq_get(void *p, void *ctx)
+{
+    (void)ctx;
     condq_t *q = p;
     pthread_mutex_lock(&q->lock);
     while (q->count == 0)
         pthread_cond_wait(&q->nonempty, &q->lock);
-    void *item = q->ring[q->head];
-    q->head = (q->head + 1) % q->cap;
-    q->count--;
+    void *item = condq_take(q);
     pthread_mutex_unlock(&q->lock);
     return item;
 }
-static const ops_t condq_ops = { condq_create, condq_destroy, condq_put, condq_get };
-static int64_t condq_pingpong(bench_run_t *r) { return run(r, &condq_ops, pingpong_body); }
-static int64_t condq_transfer(bench_run_t *r) { return run(r, &condq_ops, transfer_body); }
-BENCH_CASE(queue_pingpong, "pthread-cond", condq_pingpong)
-BENCH_CASE(queue_transfer, "pthread-cond", condq_transfer)
+static bool condq_try_get(void *p, void *ctx, void **item)
+{
+    (void)ctx;
+    condq_t *q = p;
+    pthread_mutex_lock(&q->lock);
+    bool ok = q->count != 0;
+    if (ok)
+        *item = condq_take(q);
+    pthread_mutex_unlock(&q->lock);
+    return ok;
+}
+static const qm_ops_t condq_ops = { condq_create, condq_destroy, NULL, NULL,
+                                    condq_put, condq_get, condq_try_get, false };
+REGISTER(condq, "pthread-cond-ring", condq_ops)
+
+/* ---- GLib GAsyncQueue ------------------------------------------------------ */
+
+#ifdef PARC_BENCH_HAVE_GLIB
+static void *glib_create(void) { return g_async_queue_new(); }
+static void glib_destroy(void *q) { g_async_queue_unref(q); }
+static bool glib_put(void *q, void *ctx, void *item)
+{
+    (void)ctx;
+    g_async_queue_push(q, item);
+    return true;
+}
+static void *glib_get(void *q, void *ctx)
+{
+    (void)ctx;
+    return g_async_queue_pop(q);
+}
+static bool glib_try_get(void *q, void *ctx, void **item)
+{
+    (void)ctx;
+    *item = g_async_queue_try_pop(q);
+    return *item != NULL;
+}
+static const qm_ops_t glib_ops = { glib_create, glib_destroy, NULL, NULL,
+                                   glib_put, glib_get, glib_try_get, false };
+REGISTER(glib, "glib-async", glib_ops)
+#endif
+
+/* ---- oneTBB ---------------------------------------------------------------- */
+
+#ifdef PARC_BENCH_HAVE_TBB
+static void *tbbb_create(void) { return bench_tbbbq_create(); }
+static void tbbb_destroy(void *q) { bench_tbbbq_destroy(q); }
+static bool tbbb_put(void *q, void *ctx, void *item)
+{
+    (void)ctx;
+    return bench_tbbbq_push(q, item) == 0;
+}
+static void *tbbb_get(void *q, void *ctx)
+{
+    (void)ctx;
+    return bench_tbbbq_pop(q);
+}
+static bool tbbb_try_get(void *q, void *ctx, void **item)
+{
+    (void)ctx;
+    return bench_tbbbq_try_pop(q, item) == 0;
+}
+static const qm_ops_t tbbb_ops = { tbbb_create, tbbb_destroy, NULL, NULL,
+                                   tbbb_put, tbbb_get, tbbb_try_get, false };
+REGISTER(tbbb, "tbb-bounded", tbbb_ops)
+
+static void *tbbq_create(void) { return bench_tbbq_create(); }
+static void tbbq_destroy(void *q) { bench_tbbq_destroy(q); }
+static bool tbbq_put(void *q, void *ctx, void *item)
+{
+    (void)ctx;
+    return bench_tbbq_push(q, item) == 0;
+}
+static bool tbbq_try_get(void *q, void *ctx, void **item)
+{
+    (void)ctx;
+    return bench_tbbq_try_pop(q, item) == 0;
+}
+static const qm_ops_t tbbq_ops = { tbbq_create, tbbq_destroy, NULL, NULL,
+                                   tbbq_put, NULL, tbbq_try_get, false };
+REGISTER(tbbq, "tbb-queue", tbbq_ops)
+#endif
+
+/* ---- moodycamel BlockingConcurrentQueue ------------------------------------ */
+
+#ifdef PARC_BENCH_HAVE_MOODYCAMEL
+static void *mcb_create(void) { return bench_mcb_create(1024); }
+static void mcb_destroy(void *q) { bench_mcb_destroy(q); }
+static bool mcb_put(void *q, void *ctx, void *item)
+{
+    (void)ctx;
+    return bench_mcb_enqueue(q, item) == 0;
+}
+static void *mcb_get(void *q, void *ctx)
+{
+    (void)ctx;
+    void *item;
+    (void)bench_mcb_wait_dequeue(q, &item, -1); /* forever: always 0 */
+    return item;
+}
+static bool mcb_try_get(void *q, void *ctx, void **item)
+{
+    (void)ctx;
+    return bench_mcb_try_dequeue(q, item) == 0;
+}
+static const qm_ops_t mcb_ops = { mcb_create, mcb_destroy, NULL, NULL,
+                                  mcb_put, mcb_get, mcb_try_get, false };
+REGISTER(mcb, "moodycamel-blocking", mcb_ops)
+#endif

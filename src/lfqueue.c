@@ -1,9 +1,7 @@
-/* parc/lfqueue.h: segments, the epoch domain, push, pop and close. */
+/* parc/lfqueue.h: segments, hazard pointers, push, pop and close. */
 #include <pthread.h>
 #include <stddef.h>
 #include <stdlib.h>
-
-#include <ck_epoch.h>
 
 #include "parc/lfqueue.h"
 
@@ -24,10 +22,18 @@ struct parc_lfqueue_segment {
     PARC_CACHE_ALIGNED parc_atomic(uint64_t) enq;
     /* Next slot a consumer claims (FAA); counts past SLOTS likewise. */
     PARC_CACHE_ALIGNED parc_atomic(uint64_t) deq;
+    /* A value enq had (without ENQ_CLOSED), stored by consumers beside
+     * deq: while deq is below it there are claimed slots, and a consumer
+     * that is behind its producers need not pull enq's line (written by
+     * every push) at every pop. Racing consumers may store an older
+     * value; it is still one enq had, never above it. */
+    parc_atomic(uint64_t) enq_seen;
     /* The following segment, NULL while this one is last, SEALED once the
      * queue is closed with this segment last. */
     PARC_CACHE_ALIGNED parc_atomic(struct parc_lfqueue_segment *) next;
-    ck_epoch_entry_t retire; /* links the segment into ck_epoch's lists */
+    /* Once retired: the next segment of a retired list (its retirer's, or
+     * the orphans'); written by whoever holds the list. */
+    struct parc_lfqueue_segment *retired_next;
     /* NULL (empty), an item, or TAKEN (a consumer gave up on it). */
     PARC_CACHE_ALIGNED parc_atomic(void *) slots[SLOTS];
 };
@@ -40,102 +46,225 @@ static _Alignas(PARC_CACHELINE) char sealed_mark[PARC_CACHELINE];
 #define TAKEN ((void *)taken_mark)
 #define SEALED ((segment_t *)(void *)sealed_mark)
 
-/* ---- the epoch domain ------------------------------------------------- */
+/* ---- hazard pointers ------------------------------------------------- */
 
 /*
- * ThreadSanitizer cannot see Concurrency Kit's synchronisation (inline
- * assembly, uninstrumented library), so it would report a segment's free
- * as racing with the atomic reads other threads made before the grace
- * period. In a TSan build every epoch section ends with a release RMW on
- * one word and every free (and every record reuse) starts with an acquire
- * load of it: the grace period guarantees that real-time order, and TSan
- * sees the happens-before it implies. No-ops in other builds.
+ * Reclamation by hazard pointers (Michael, "Hazard Pointers: Safe Memory
+ * Reclamation for Lock-Free Objects", IEEE TPDS 2004), made sticky: a
+ * thread's hazard pointer keeps naming the segment it last used after the
+ * operation ends. Publishing a hazard pointer costs a store and a full
+ * fence (the store must be visible before the pointer is re-validated);
+ * a thread that finds the queue's tail (or head) still equal to its hazard
+ * pointer skips both, so a stream of operations pays the fence once per
+ * segment (PARC_LFQUEUE_SEGMENT_SLOTS items), not per operation. An epoch
+ * scheme (ck_epoch) pays a store and a full fence at every section entry.
+ *
+ * Why a sticky pointer is safe: it protects an address, not an object. The
+ * address was published with a fence F1 and validated after it; every
+ * free of a retired segment (retire_and_scan) runs a fence F2 and then
+ * reads every hazard pointer. Any scan whose F2 follows F1 in the single
+ * order S sees the address and keeps it; a scan whose F2 preceded F1 was
+ * of a segment unlinked before F1, which the validation after F1 did not
+ * return (a segment, once unlinked, is never linked again; its address may
+ * be, as a fresh segment, which is then the one protected). So while the
+ * pointer names address a, no segment at a is freed, and a later load of
+ * the tail or head that returns a may use it at once.
+ *
+ * Cost of stickiness: each thread keeps at most two retired segments
+ * (one per side: tail and head) from being freed until its next operation
+ * on any queue, its call of parc_lfqueue_quiesce, or its exit. That is the
+ * "memory given back" bound: a queue that drained holds one segment plus
+ * two per thread that used it and went idle.
+ *
+ * ThreadSanitizer does not model fences: for it, a hazard pointer is
+ * stored with release and read by a scan with acquire, so every access a
+ * thread made to a segment happens before the scan that sees its pointer
+ * move elsewhere and frees the segment.
+ *
+ * Records: one per thread that ever used a queue, in a global list that
+ * only grows (records are reused when threads exit). A thread's record
+ * holds its two hazard pointers and the segments it retired that some
+ * hazard pointer still named at its last scan. On exit, a pthread key
+ * destructor clears its pointers, frees what it can and hands the rest to
+ * a global stack of orphans that the next scan by any thread adopts.
  */
-#ifdef PARC_TSAN
-static parc_atomic(unsigned) tsan_grace;
-/* release: everything this thread did in its section (or with its record)
- * happens before a later free; pairs with tsan_after_grace(). */
-#define tsan_before_grace() ((void)parc_faa(&tsan_grace, 0u, PARC_RELEASE))
-/* acquire: pairs with the release RMWs of tsan_before_grace(). */
-#define tsan_after_grace() ((void)parc_load(&tsan_grace, PARC_ACQUIRE))
-#else
-#define tsan_before_grace() ((void)0)
-#define tsan_after_grace() ((void)0)
-#endif
+enum { HP_TAIL = 0, HP_HEAD = 1, HP_SLOTS = 2 };
 
-static ck_epoch_t domain;
-static pthread_once_t domain_once = PTHREAD_ONCE_INIT;
-static pthread_key_t domain_key;
-static _Thread_local ck_epoch_record_t *self_record;
+/* A line of its own (aligned and sized by its first member), so that
+ * scans and other threads' records do not false-share with it. */
+typedef struct hp_record {
+    PARC_CACHE_ALIGNED parc_atomic(segment_t *) hp[HP_SLOTS];
+    parc_atomic(int) owned;          /* 1 while a live thread uses it */
+    struct hp_record *next;          /* the registry; fixed once linked */
+    segment_t *retired;              /* owner only: retired, not yet freed */
+} hp_record_t;
 
-static void wait_yield(ck_epoch_t *e, ck_epoch_record_t *r, void *arg)
-{
-    (void)e;
-    (void)r;
-    (void)arg;
-    parc_yield(); /* the thread we wait for may need this core */
-}
+/* The registry (push-only list of records) and the orphans (segments
+ * retired by exited threads, pushed singly and taken whole). */
+static parc_atomic(hp_record_t *) registry;
+static parc_atomic(segment_t *) orphans;
+static pthread_once_t key_once = PTHREAD_ONCE_INIT;
+static pthread_key_t record_key;
+static _Thread_local hp_record_t *self_record;
+
+static void retire_and_scan(hp_record_t *r, segment_t *s);
 
 /* pthread key destructor: runs when a thread that used a queue exits. */
 static void record_release(void *arg)
 {
-    ck_epoch_record_t *r = arg;
-    /* ck_epoch_unregister drops pending callbacks: free them first. */
-    ck_epoch_barrier_wait(r, wait_yield, NULL);
-    tsan_before_grace(); /* the next owner's plain accesses come after ours */
-    ck_epoch_unregister(r);
+    hp_record_t *r = arg;
+    /* release: our accesses to the segments we named happen before a scan
+     * that sees the pointers cleared and frees them (pairs with the scan's
+     * acquire loads). */
+    for (int i = 0; i < HP_SLOTS; i++)
+        parc_store(&r->hp[i], NULL, PARC_RELEASE);
+    retire_and_scan(r, NULL); /* frees what nobody names */
+    segment_t *s = r->retired;
+    r->retired = NULL;
+    while (s != NULL) {
+        segment_t *next = s->retired_next;
+        segment_t *top = parc_load(&orphans, PARC_RELAXED);
+        do {
+            s->retired_next = top;
+            /* release: the segment's link above (and our accesses to it)
+             * are visible to the adopter; pairs with the adopting xchg. */
+        } while (!parc_cas_weak(&orphans, &top, s, PARC_RELEASE, PARC_RELAXED));
+        s = next;
+    }
+    /* release: the next owner's use of the record comes after ours; pairs
+     * with the acquire CAS in record_self(). */
+    parc_store(&r->owned, 0, PARC_RELEASE);
     self_record = NULL;
 }
 
-static void domain_init(void)
+static void key_init(void)
 {
-    ck_epoch_init(&domain);
-    if (pthread_key_create(&domain_key, record_release) != 0)
+    if (pthread_key_create(&record_key, record_release) != 0)
         abort(); /* only fails when the process is out of keys */
 }
 
 /* The calling thread's record, registered on first use; NULL on ENOMEM. */
-static ck_epoch_record_t *record_self(void)
+static hp_record_t *record_self(void)
 {
-    ck_epoch_record_t *r = self_record;
+    hp_record_t *r = self_record;
     if (r != NULL)
         return r;
-    pthread_once(&domain_once, domain_init);
-    r = ck_epoch_recycle(&domain, NULL);
-    if (r != NULL) {
-        tsan_after_grace();
-    } else {
+    pthread_once(&key_once, key_init);
+    /* acquire: the records' fixed fields; pairs with the release CAS that
+     * linked each one. */
+    for (r = parc_load(&registry, PARC_ACQUIRE); r != NULL; r = r->next) {
+        int free_ = 0;
+        /* acquire: pairs with the release store in record_release(). */
+        if (parc_load(&r->owned, PARC_RELAXED) == 0 &&
+            parc_cas(&r->owned, &free_, 1, PARC_ACQUIRE, PARC_RELAXED))
+            break;
+    }
+    if (r == NULL) {
         r = aligned_alloc(PARC_CACHELINE, sizeof *r);
         if (r == NULL)
             return NULL;
-        ck_epoch_register(&domain, r, NULL);
+        for (int i = 0; i < HP_SLOTS; i++)
+            parc_atomic_init(&r->hp[i], NULL);
+        parc_atomic_init(&r->owned, 1);
+        r->retired = NULL;
+        hp_record_t *top = parc_load(&registry, PARC_RELAXED);
+        do {
+            r->next = top;
+            /* release: publishes the record's fields to scanners and to
+             * later record_self() walks (their acquire loads). */
+        } while (!parc_cas_weak(&registry, &top, r, PARC_RELEASE, PARC_RELAXED));
     }
-    if (pthread_setspecific(domain_key, r) != 0) {
-        ck_epoch_unregister(r); /* left for another thread to recycle */
+    if (pthread_setspecific(record_key, r) != 0) {
+        parc_store(&r->owned, 0, PARC_RELEASE); /* left for another thread */
         return NULL;
     }
     self_record = r;
     return r;
 }
 
-static void section_leave(ck_epoch_record_t *r)
+/* Protect the segment that *src names with hazard pointer `slot` of r and
+ * return it: while r->hp[slot] names it, no scan frees it. */
+static segment_t *protect(hp_record_t *r, int slot, parc_atomic(segment_t *) *src)
 {
-    tsan_before_grace();
-    ck_epoch_end(r, NULL);
+    /* acquire: the segment's initialisation is visible; pairs with the
+     * release CAS that linked it (next, then tail or head). */
+    segment_t *s = parc_load(src, PARC_ACQUIRE);
+    for (;;) {
+        if (parc_load(&r->hp[slot], PARC_RELAXED) == s) /* ours: sticky */
+            return s;
+        /* release: see "ThreadSanitizer" above (a plain store on x86). */
+        parc_store(&r->hp[slot], s, PARC_RELEASE);
+        /* F1: the pointer is visible before the re-validation below;
+         * pairs with the scan's fence F2 (see above). */
+        parc_fence(PARC_SEQ_CST);
+        /* acquire: as above. */
+        segment_t *again = parc_load(src, PARC_ACQUIRE);
+        if (again == s)
+            return s;
+        s = again;
+    }
 }
 
-static void segment_free(ck_epoch_entry_t *entry)
+/* Does some thread's hazard pointer name s? (after the fence F2) */
+static bool named(segment_t *s)
 {
-    segment_t *s = (segment_t *)(void *)((char *)entry - offsetof(segment_t, retire));
-    tsan_after_grace();
-    free(s);
+    /* acquire (registry): pairs with the release CAS that linked each
+     * record. acquire (pointers): see "ThreadSanitizer" above. */
+    for (hp_record_t *r = parc_load(&registry, PARC_ACQUIRE); r != NULL; r = r->next)
+        for (int i = 0; i < HP_SLOTS; i++)
+            if (parc_load(&r->hp[i], PARC_ACQUIRE) == s)
+                return true;
+    return false;
+}
+
+/* Add s (unless NULL) to r's retired segments, adopt the orphans, and free
+ * every one that no hazard pointer names. Runs once per segment drained,
+ * so the scan (records x retired) is off the per-item path. */
+static void retire_and_scan(hp_record_t *r, segment_t *s)
+{
+    if (s != NULL) {
+        s->retired_next = r->retired;
+        r->retired = s;
+    }
+    /* acquire: the orphans' links and their exiting threads' accesses;
+     * pairs with the release CAS in record_release(). Relaxed test first:
+     * the stack is almost always empty. */
+    if (parc_load(&orphans, PARC_RELAXED) != NULL) {
+        segment_t *o = parc_xchg(&orphans, NULL, PARC_ACQUIRE);
+        while (o != NULL) {
+            segment_t *next = o->retired_next;
+            o->retired_next = r->retired;
+            r->retired = o;
+            o = next;
+        }
+    }
+    if (r->retired == NULL)
+        return;
+    /* F2: every segment here was unlinked before this fence; a protect()
+     * whose fence F1 comes after it in S re-validates and cannot return
+     * one of them; one whose F1 came before is seen by the loads below. */
+    parc_fence(PARC_SEQ_CST);
+    segment_t **link = &r->retired;
+    while (*link != NULL) {
+        segment_t *cur = *link;
+        if (named(cur)) {
+            link = &cur->retired_next;
+        } else {
+            *link = cur->retired_next;
+            free(cur);
+        }
+    }
 }
 
 void parc_lfqueue_quiesce(void)
 {
-    ck_epoch_record_t *r = self_record;
-    if (r != NULL)
-        ck_epoch_barrier_wait(r, wait_yield, NULL);
+    hp_record_t *r = self_record;
+    if (r == NULL)
+        return;
+    /* release: as in record_release(). */
+    for (int i = 0; i < HP_SLOTS; i++)
+        parc_store(&r->hp[i], NULL, PARC_RELEASE);
+    retire_and_scan(r, NULL);
 }
 
 /* ---- segments ---------------------------------------------------------- */
@@ -147,6 +276,7 @@ static segment_t *segment_new(void)
         return NULL;
     parc_atomic_init(&s->enq, 0);
     parc_atomic_init(&s->deq, 0);
+    parc_atomic_init(&s->enq_seen, 0);
     parc_atomic_init(&s->next, NULL);
     for (size_t i = 0; i < SLOTS; i++)
         parc_atomic_init(&s->slots[i], NULL);
@@ -183,13 +313,11 @@ int parc_lfqueue_destroy(parc_lfqueue_t *q)
     return 0;
 }
 
-/* Inside an epoch section: one push. */
-static int push_in(parc_lfqueue_t *q, void *item)
+/* One push; r is the calling thread's record. */
+static int push_in(parc_lfqueue_t *q, hp_record_t *r, void *item)
 {
     for (;;) {
-        /* acquire: the segment's initialisation, published by the release
-         * CAS that linked it (next or tail), is visible. */
-        segment_t *s = parc_load(&q->tail, PARC_ACQUIRE);
+        segment_t *s = protect(r, HP_TAIL, &q->tail);
         /* Claims a slot; publishes nothing (the slot CAS does). seq_cst:
          * part of the fence-free notify (see parc_lfqueue_push). */
         uint64_t idx = parc_faa(&s->enq, 1, PARC_SEQ_CST);
@@ -243,12 +371,10 @@ int parc_lfqueue_push(parc_lfqueue_t *q, void *item)
     /* Early out only; close's seal decides (see parc_lfqueue_close). */
     if (parc_load(&q->closed, PARC_RELAXED))
         return EPIPE;
-    ck_epoch_record_t *r = record_self();
+    hp_record_t *r = record_self();
     if (r == NULL)
         return ENOMEM;
-    ck_epoch_begin(r, NULL);
-    int rc = push_in(q, item);
-    section_leave(r);
+    int rc = push_in(q, r, item);
     /*
      * parc_eventcount_notify_one() without its fence. The eventcount needs the
      * item's publication ordered before the load of the waiter count, and
@@ -293,19 +419,26 @@ static void *slot_take(segment_t *s, uint64_t i)
     return v != NULL ? v : TAKEN;
 }
 
-/* Inside an epoch section: one pop. Sets *retired when this call unlinked
- * a drained segment (the caller polls the epoch after leaving). */
-static int pop_in(parc_lfqueue_t *q, ck_epoch_record_t *r, void **item, bool *retired)
+/* One pop; r is the calling thread's record. Sets *retired to the drained
+ * segment this call unlinked, if any: the caller retires it once the
+ * head-side hazard pointer has moved past it (so that its own pointer does
+ * not keep it). */
+static int pop_in(parc_lfqueue_t *q, hp_record_t *r, void **item, segment_t **retired)
 {
     for (;;) {
-        /* acquire: the segment's initialisation is visible; pairs with the
-         * release CAS that linked it (next, then head). */
-        segment_t *s = parc_load(&q->head, PARC_ACQUIRE);
+        segment_t *s = protect(r, HP_HEAD, &q->head);
         /* Read deq before enq: if d >= e then the segment was empty at the
-         * moment enq was read (deq only grows). Counts only: relaxed. */
+         * moment enq was read (deq only grows). Counts only: relaxed. The
+         * hint enq_seen comes first: d below it means slot d was claimed
+         * already, as d below enq would (both counts only grow). */
         uint64_t d = parc_load(&s->deq, PARC_RELAXED);
-        uint64_t e = parc_load(&s->enq, PARC_RELAXED);
-        uint64_t claimed = e & ~ENQ_CLOSED;
+        uint64_t claimed = parc_load(&s->enq_seen, PARC_RELAXED), e = claimed;
+        if (d >= claimed) {
+            e = parc_load(&s->enq, PARC_RELAXED);
+            claimed = e & ~ENQ_CLOSED;
+            if (claimed > d)
+                parc_store(&s->enq_seen, claimed, PARC_RELAXED); /* a hint */
+        }
         if (d < SLOTS && d < claimed) {
             d = parc_faa(&s->deq, 1, PARC_RELAXED);
             if (d >= SLOTS)
@@ -334,8 +467,9 @@ static int pop_in(parc_lfqueue_t *q, ck_epoch_record_t *r, void **item, bool *re
         /* release: pairs with the head's acquire load; `next` was
          * published to us by the acquire load above. */
         if (parc_cas(&q->head, &old, next, PARC_RELEASE, PARC_RELAXED)) {
-            ck_epoch_call(r, &s->retire, segment_free);
-            *retired = true;
+            if (*retired != NULL) /* a second one in one call: rare */
+                retire_and_scan(r, *retired);
+            *retired = s;
         }
     }
 }
@@ -344,15 +478,13 @@ int parc_lfqueue_pop_try(parc_lfqueue_t *q, void **item)
 {
     if (q == NULL || item == NULL)
         return EINVAL;
-    ck_epoch_record_t *r = record_self();
+    hp_record_t *r = record_self();
     if (r == NULL)
         return ENOMEM;
-    bool retired = false;
-    ck_epoch_begin(r, NULL);
+    segment_t *retired = NULL;
     int rc = pop_in(q, r, item, &retired);
-    section_leave(r);
-    if (retired)
-        ck_epoch_poll(r); /* free what earlier grace periods allow */
+    if (retired != NULL)
+        retire_and_scan(r, retired);
     return rc;
 }
 
@@ -407,13 +539,11 @@ int parc_lfqueue_close(parc_lfqueue_t *q)
     if (q == NULL)
         return EINVAL;
     parc_store(&q->closed, 1, PARC_RELAXED); /* a hint for push's early out */
-    ck_epoch_record_t *r = record_self();
+    hp_record_t *r = record_self();
     if (r == NULL)
         return ENOMEM;
-    ck_epoch_begin(r, NULL);
     for (;;) {
-        /* acquire: as in push_in. */
-        segment_t *s = parc_load(&q->tail, PARC_ACQUIRE);
+        segment_t *s = protect(r, HP_TAIL, &q->tail);
         segment_t *next = NULL;
         /* Seal the last segment so that no producer appends another...
          * acq_rel: orders the seal before the ENQ_CLOSED below and, on
@@ -431,7 +561,6 @@ int parc_lfqueue_close(parc_lfqueue_t *q)
         /* release: as in push_in. */
         parc_cas(&q->tail, &s, next, PARC_RELEASE, PARC_RELAXED);
     }
-    section_leave(r);
     parc_eventcount_notify_all(&q->nonempty);
     return 0;
 }

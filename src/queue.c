@@ -48,10 +48,122 @@ static void heap_down(entry_t *h, size_t i, size_t n, heap_order_t o)
 
 /* ---- storage --------------------------------------------------------------- */
 
-/* Move the items [head, tail) into a new array of `cap` slots (a power of
- * two, >= the count). FIFO keeps absolute indices (slot i & mask), so
- * head and tail stay as they are. Both locks held (FIFO) or the take lock.
- * Returns false on ENOMEM. */
+/*
+ * FIFO storage: a chain of segments, as a linked list of arrays (the
+ * layout of Yang and Mellor-Crummey's and of Morrison and Afek's queues,
+ * here under the two locks). Producers (put lock) fill the tail segment
+ * and link a new one when it is full; consumers (take lock) free each
+ * segment as they leave it. Why not one ring that doubles and halves: a
+ * stream whose backlog swings with the scheduler (a producer that runs
+ * alone for a time slice) made the ring grow and shrink every swing,
+ * copying about every item once and mapping and unmapping large blocks
+ * (page faults, TLB shootdowns) under both locks; segments are never
+ * copied, and memory still goes back as the queue drains.
+ *
+ * Segments double from MIN_CAP slots to SEG_MAX_SLOTS (8 KiB), so a small
+ * queue stays small. One drained segment of the largest size is kept as
+ * `spare` for the next producer that needs one (a steady stream then
+ * allocates nothing); any other drained segment is freed at once.
+ *
+ * Who may touch a segment: producers only the tail segment (tail_seg,
+ * under the put lock) and the one they link after it; consumers only
+ * segments holding items below the tail they read with acquire (head_seg,
+ * under the take lock). A consumer leaves (and frees) a segment when it
+ * needs item `base + cap`, which a producer stored after it had moved
+ * tail_seg on: no producer touches the segment again.
+ */
+#define SEG_MAX_SLOTS 1024u
+
+struct parc_queue_segment {
+    struct parc_queue_segment *next; /* written before the tail store that
+                                      * publishes an item in the next */
+    size_t base;                     /* index of slots[0] */
+    size_t cap;                      /* slots: a power of two */
+    void *slots[];
+};
+typedef struct parc_queue_segment seg_t;
+
+/* Put lock held: a segment of `cap` slots starting at index `base`: the
+ * spare if it fits, else a new one. NULL when out of memory. */
+static seg_t *seg_get(parc_queue_t *q, size_t base, size_t cap)
+{
+    seg_t *s = NULL;
+    if (cap == SEG_MAX_SLOTS && parc_load(&q->spare, PARC_RELAXED) != NULL)
+        /* acquire: the consumer that left it there is done with it; pairs
+         * with the release exchange in seg_leave(). */
+        s = parc_xchg(&q->spare, NULL, PARC_ACQUIRE);
+    if (s == NULL)
+        s = malloc(sizeof *s + cap * sizeof s->slots[0]);
+    if (s != NULL) {
+        s->next = NULL;
+        s->base = base;
+        s->cap = cap;
+    }
+    return s;
+}
+
+/* Take lock held: the consumers are done with s: keep it as the spare (if
+ * of the largest size) or free it. */
+static void seg_leave(parc_queue_t *q, seg_t *s)
+{
+    if (s->cap == SEG_MAX_SLOTS)
+        /* release: our reads of s happen before its reuse by the producer
+         * that takes it (seg_get's acquire). The one it replaces (rare: a
+         * producer took none since) is ours to free. */
+        s = parc_xchg(&q->spare, s, PARC_ACQ_REL);
+    free(s);
+}
+
+/* Free a chain of segments (exclusive access, or detached). */
+static void seg_free_chain(seg_t *s)
+{
+    while (s != NULL) {
+        seg_t *next = s->next;
+        free(s);
+        s = next;
+    }
+}
+
+/* Put lock held, FIFO: store item at index t (the tail). 0 or ENOMEM. */
+static int seg_store(parc_queue_t *q, size_t t, void *item)
+{
+    seg_t *s = q->tail_seg;
+    if (s == NULL || t - s->base == s->cap) {
+        size_t cap = s == NULL ? MIN_CAP : s->cap * 2;
+        seg_t *n = seg_get(q, t, cap > SEG_MAX_SLOTS ? SEG_MAX_SLOTS : cap);
+        if (n == NULL)
+            return ENOMEM;
+        if (s == NULL)
+            /* the first segment (or the first after an immediate
+             * shutdown emptied the chain): consumers read head_seg only
+             * for items below a tail they read with acquire, published
+             * after this store by store_item's release store of tail. */
+            q->head_seg = n;
+        else
+            s->next = n; /* published likewise */
+        q->tail_seg = n;
+        s = n;
+    }
+    s->slots[t - s->base] = item;
+    return 0;
+}
+
+/* Take lock held, FIFO, item h present: its slot, moving head_seg on (and
+ * giving the segment left behind back) when h is past its end. */
+static void **seg_slot(parc_queue_t *q, size_t h)
+{
+    seg_t *s = q->head_seg;
+    if (h - s->base == s->cap) {
+        seg_t *next = s->next; /* linked before item h's tail store */
+        q->head_seg = next;
+        seg_leave(q, s);
+        s = next;
+    }
+    return &s->slots[h - s->base];
+}
+
+/* LIFO and PRIORITY (take lock held): move the items [0, tail) into a new
+ * array of `cap` slots (>= the count). Returns false on ENOMEM. */
 static bool resize(parc_queue_t *q, size_t cap)
 {
     void *n = malloc(cap * (is_heap(q) ? sizeof(entry_t) : sizeof(void *)));
@@ -61,15 +173,13 @@ static bool resize(parc_queue_t *q, size_t cap)
     size_t t = parc_load(&q->tail, PARC_RELAXED);
     for (size_t i = h; i != t; i++) {
         if (is_heap(q))
-            ((entry_t *)n)[i & (cap - 1)] = heap(q)[i & (q->cap - 1)];
+            ((entry_t *)n)[i] = heap(q)[i];
         else
-            ((void **)n)[i & (cap - 1)] = ring(q)[i & (q->cap - 1)];
+            ((void **)n)[i] = ring(q)[i];
     }
     free(q->slots);
     q->slots = n;
     q->cap = cap;
-    q->head_seen = h; /* both locks held: exact */
-    parc_store(&q->tail_seen, t, PARC_RELAXED); /* under the take lock */
     return true;
 }
 
@@ -77,30 +187,19 @@ static bool resize(parc_queue_t *q, size_t cap)
 static int store_item(parc_queue_t *q, void *item)
 {
     size_t t = parc_load(&q->tail, PARC_RELAXED); /* only we write it */
-    if (is_fifo(q) && t - q->head_seen >= q->cap) {
-        /* Looks full: refresh the head we saw (a stale one only makes the
-         * ring look fuller). acquire: pairs with a consumer's release store
-         * of head: it has read the slots we are about to reuse. */
-        q->head_seen = parc_load(&q->head, PARC_ACQUIRE);
-    }
-    size_t h = is_fifo(q) ? q->head_seen : 0;
-    if (t - h >= q->cap) { /* > only after a shrink by a consumer */
-        bool ok;
-        if (is_fifo(q)) {
-            lock(&q->lock); /* order: put lock, take lock */
-            ok = resize(q, q->cap ? q->cap * 2 : MIN_CAP);
-            unlock(&q->lock);
-        } else {
-            ok = resize(q, q->cap ? q->cap * 2 : MIN_CAP);
-        }
-        if (!ok)
-            return ENOMEM;
-    }
-    if (is_heap(q)) {
-        heap(q)[t] = (entry_t){ item, q->seq++ };
-        heap_up(heap(q), t, (heap_order_t){ q->cmp, q->cmp_arg });
+    if (is_fifo(q)) {
+        int rc = seg_store(q, t, item);
+        if (rc != 0)
+            return rc;
     } else {
-        ring(q)[t & (q->cap - 1)] = item;
+        if (t >= q->cap && !resize(q, q->cap ? q->cap * 2 : MIN_CAP))
+            return ENOMEM;
+        if (is_heap(q)) {
+            heap(q)[t] = (entry_t){ item, q->seq++ };
+            heap_up(heap(q), t, (heap_order_t){ q->cmp, q->cmp_arg });
+        } else {
+            ring(q)[t] = item;
+        }
     }
     if (is_fifo(q)) {
         /* The newest item's copy, rewritten as a seqlock (Boehm, "Can
@@ -130,6 +229,7 @@ static int store_item(parc_queue_t *q, void *item)
  * for the writer in store_item), else from its slot. */
 static void *take_fifo(parc_queue_t *q, size_t h)
 {
+    void **slot = seg_slot(q, h); /* moves head_seg on, even if unread */
     /* acquire: pairs with the release store of the index in store_item:
      * the copy (and what the item points to) written before it is
      * visible. */
@@ -142,7 +242,7 @@ static void *take_fifo(parc_queue_t *q, size_t h)
         if (parc_load(&q->last_index, PARC_RELAXED) == h)
             return item;
     }
-    return ring(q)[h & (q->cap - 1)];
+    return *slot;
 }
 
 /* Take lock held, queue not empty: remove the next item. */
@@ -169,24 +269,11 @@ static void *take_item(parc_queue_t *q)
         /* release: for lock-free readers of the count (waiters, qsize). */
         parc_store(&q->tail, n, PARC_RELEASE);
     }
-    /* Give memory back at an eighth full: a queue that oscillates between
-     * c/2 and c items after growing to c never resizes (hysteresis). A
-     * FIFO consumer needs the put lock too and only tries it; if the
-     * smaller array cannot be had, the larger one stays. A FIFO consumer
-     * first asks its cached tail (which is never ahead of the real one):
-     * while that already shows more than an eighth, the producers' tail
-     * line, written at every put, is not pulled over for the check. */
-    bool maybe_small = !is_fifo(q) ||
-                       parc_load(&q->tail_seen, PARC_RELAXED) - (h + 1) <= q->cap / 8;
-    if (q->cap > MIN_CAP && maybe_small && count_now(q) <= q->cap / 8) {
-        if (!is_fifo(q)) {
-            (void)resize(q, q->cap / 2);
-        } else if (trylock(&q->put_lock)) {
-            if (count_now(q) <= q->cap / 8)
-                (void)resize(q, q->cap / 2);
-            unlock(&q->put_lock);
-        }
-    }
+    /* LIFO/PRIORITY give memory back at an eighth full: a queue that
+     * oscillates between c/2 and c items after growing to c never resizes
+     * (hysteresis). FIFO segments go back as they drain (seg_slot). */
+    if (!is_fifo(q) && q->cap > MIN_CAP && count_now(q) <= q->cap / 8)
+        (void)resize(q, q->cap / 2);
     return item;
 }
 
@@ -220,6 +307,9 @@ int parc_queue_init(parc_queue_t *q, int64_t maxsize, parc_queue_order_t order,
     q->head_seen = 0;
     parc_atomic_init(&q->tail_seen, 0);
     parc_atomic_init(&q->shutdown, 0);
+    q->head_seg = NULL;
+    q->tail_seg = NULL;
+    parc_atomic_init(&q->spare, NULL);
     parc_queue_waiters_t *ws[] = { &q->getters_fifo, &q->getters_locked,
                                    &q->putters, &q->joiners };
     for (size_t i = 0; i < sizeof ws / sizeof ws[0]; i++) {
@@ -237,6 +327,11 @@ int parc_queue_destroy(parc_queue_t *q)
     free(q->slots); /* exclusive access */
     q->slots = NULL;
     q->cap = 0;
+    seg_free_chain(q->head_seg);
+    q->head_seg = NULL;
+    q->tail_seg = NULL;
+    free(parc_load(&q->spare, PARC_RELAXED));
+    parc_store(&q->spare, NULL, PARC_RELAXED);
     parc_store(&q->head, 0, PARC_RELAXED);
     parc_store(&q->tail, 0, PARC_RELAXED);
     return 0;
@@ -472,7 +567,8 @@ bool parc_queue_full(parc_queue_t *q)
 static int shut(parc_queue_t *q, bool immediate, void (*drop)(void *, void *), void *arg)
 {
     void *slots = NULL;
-    size_t cap = 0, head = 0, count = 0;
+    seg_t *chain = NULL;
+    size_t head = 0, count = 0;
     if (is_fifo(q))
         lock(&q->put_lock); /* order: put lock, take lock */
     lock(&q->lock);
@@ -483,11 +579,13 @@ static int shut(parc_queue_t *q, bool immediate, void (*drop)(void *, void *), v
     if (immediate) {
         /* Detach the items; hand them to drop after unlocking. */
         slots = q->slots;
-        cap = q->cap;
+        chain = q->head_seg;
         head = parc_load(&q->head, PARC_RELAXED);
         count = count_now(q);
         q->slots = NULL;
         q->cap = 0;
+        q->head_seg = NULL;
+        q->tail_seg = NULL;
         /* release: for lock-free readers of the count. */
         parc_store(&q->head, 0, PARC_RELEASE);
         parc_store(&q->tail, 0, PARC_RELEASE);
@@ -509,6 +607,7 @@ static int shut(parc_queue_t *q, bool immediate, void (*drop)(void *, void *), v
         unlock(&q->put_lock);
     if (drop != NULL) {
         heap_order_t ho = { q->cmp, q->cmp_arg };
+        seg_t *s = chain;
         for (size_t i = 0; i < count; i++) {
             void *item;
             size_t left = count - 1 - i;
@@ -521,12 +620,15 @@ static int shut(parc_queue_t *q, bool immediate, void (*drop)(void *, void *), v
             } else if (q->order == PARC_QUEUE_LIFO) {
                 item = ((void **)slots)[left];
             } else {
-                item = ((void **)slots)[(head + i) & (cap - 1)];
+                while (head + i - s->base >= s->cap)
+                    s = s->next;
+                item = s->slots[head + i - s->base];
             }
             drop(item, arg);
         }
     }
     free(slots);
+    seg_free_chain(chain);
     if (wake_joiners)
         parc_queue_wake_(&q->joiners, true);
     if (wake_getters)

@@ -354,7 +354,7 @@ START_TEST(close_while_pushing_loses_nothing)
 }
 END_TEST
 
-/* Short-lived threads register and release epoch records; records must be
+/* Short-lived threads register and release hazard-pointer records; records must be
  * recycled and retired segments freed at exit (LSan checks the latter). */
 static void *short_lived(void *arg)
 {

@@ -508,6 +508,59 @@ START_TEST(shutdown_drop_hands_items_back_in_order)
 }
 END_TEST
 
+static void drop_fifo(void *item, void *arg)
+{
+    struct dropped *d = arg;
+    if (I(item) != d->next++)
+        d->bad++;
+}
+
+/* FIFO storage is a chain of segments (64, 128, ... 1024 slots): order
+ * holds across every boundary, while the two ends are in different
+ * segments and after the queue drained (the spare segment reused), and an
+ * immediate shutdown hands back exactly the items left, in order, across
+ * several segments. */
+START_TEST(fifo_order_across_segments)
+{
+    parc_queue_t q;
+    void *v;
+    ck_assert_int_eq(parc_queue_init(&q, 0, PARC_QUEUE_FIFO, NULL, NULL), 0);
+    uintptr_t put = 0, got = 0;
+    for (int round = 0; round < 3; round++) {
+        for (int i = 0; i < 5000; i++) /* 64+128+256+512+1024+... */
+            ck_assert_int_eq(parc_queue_put(&q, V(put++)), 0);
+        for (int i = 0; i < 2500; i++) {
+            ck_assert_int_eq(parc_queue_get_try(&q, &v), 0);
+            ck_assert_uint_eq(I(v), got++);
+        }
+        for (int i = 0; i < 3000; i++) { /* both ends move */
+            ck_assert_int_eq(parc_queue_put(&q, V(put++)), 0);
+            ck_assert_int_eq(parc_queue_get_try(&q, &v), 0);
+            ck_assert_uint_eq(I(v), got++);
+        }
+        while (got < put) {
+            ck_assert_int_eq(parc_queue_get_try(&q, &v), 0);
+            ck_assert_uint_eq(I(v), got++);
+        }
+        ck_assert_int_eq(parc_queue_get_try(&q, &v), EAGAIN);
+        ck_assert_uint_eq(parc_queue_qsize(&q), 0);
+    }
+    for (int i = 0; i < 3000; i++)
+        ck_assert_int_eq(parc_queue_put(&q, V(put++)), 0);
+    for (int i = 0; i < 1000; i++) {
+        ck_assert_int_eq(parc_queue_get_try(&q, &v), 0);
+        ck_assert_uint_eq(I(v), got++);
+    }
+    struct dropped d = { got, 0 };
+    ck_assert_int_eq(parc_queue_shutdown_drop(&q, drop_fifo, &d), 0);
+    ck_assert_int_eq(d.bad, 0);
+    ck_assert_uint_eq(d.next, put);
+    ck_assert_int_eq(parc_queue_get_try(&q, &v), EPIPE);
+    ck_assert_int_eq(parc_queue_put(&q, V(1)), EPIPE);
+    ck_assert_int_eq(parc_queue_destroy(&q), 0);
+}
+END_TEST
+
 /* ---- many threads ---------------------------------------------------- */
 
 enum { PRODUCERS = 3, CONSUMERS = 3 };
@@ -645,6 +698,7 @@ static Suite *queue_suite(void)
     tcase_add_test(tc, shutdown_wakes_blocked_getters_and_putters);
     tcase_add_test(tc, shutdown_and_join);
     tcase_add_test(tc, shutdown_drop_hands_items_back_in_order);
+    tcase_add_test(tc, fifo_order_across_segments);
     tcase_add_test(tc, fifo_many_threads_exactly_once);
     tcase_add_test(tc, fifo_unbounded_grows_and_shrinks_under_load);
     tcase_add_test(tc, lifo_many_threads_exactly_once);

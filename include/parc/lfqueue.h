@@ -19,22 +19,32 @@
  * allocation serves PARC_LFQUEUE_SEGMENT_SLOTS items.
  *
  * Reclamation: a consumer that moves the head past a drained segment
- * retires it through Concurrency Kit's ck_epoch (Fraser's epoch-based
- * reclamation); it is freed once no thread can still be reading it. Every
- * operation runs inside an epoch section of the calling thread's record in
- * one process-wide epoch domain. The record is registered lazily on a
- * thread's first operation (recycled from exited threads when one is free)
- * and released when the thread exits: a pthread key destructor waits for a
- * grace period, frees what the thread retired and returns the record for
- * reuse. Threads need do nothing; nothing leaks when they exit. A
- * thread's first call allocates its record (under 1 KiB, once per thread
- * ever alive at the same time), so any call but destroy may return ENOMEM.
+ * retires it; it is freed once no thread's hazard pointer names it
+ * (Michael, "Hazard Pointers", IEEE TPDS 2004). Each thread has two hazard
+ * pointers (one for the tail side, one for the head side) that stay on the
+ * segment it last used: an operation that finds the tail (head) still on
+ * that segment pays no store and no fence, so the fence that publishing a
+ * hazard pointer needs is paid once per segment, not per item (an epoch
+ * scheme such as ck_epoch pays one per operation). A thread's record is
+ * registered lazily on its first operation (reused from exited threads
+ * when one is free) and released when the thread exits, freeing what it
+ * retired or handing what others still name to the next thread that
+ * scans. Threads need do nothing; nothing leaks when they exit. A
+ * thread's first call allocates its record (one cache line or two, once
+ * per thread ever alive at the same time), so any call but destroy may
+ * return ENOMEM.
+ *
+ * Not measured on the 2-core development VM: a scan reads every thread's
+ * two pointers once per drained segment (PARC_LFQUEUE_SEGMENT_SLOTS
+ * items); with hundreds of threads that is still a few ns per item.
  *
  * Ordering guarantee: global FIFO (linearizable).
  * Memory: grows by one segment (~8 KiB) per PARC_LFQUEUE_SEGMENT_SLOTS
- * items queued and gives segments back as the queue drains (after a grace
- * period; each thread holds at most a few retired segments until its next
- * operation or its exit). An empty queue holds one segment.
+ * items queued and gives segments back as the queue drains: a drained
+ * segment is freed at once unless a thread's hazard pointer still names it
+ * (each thread keeps at most two so named until its next operation on any
+ * queue, its parc_lfqueue_quiesce or its exit), else at the next segment
+ * drained. An empty queue holds one segment.
  * Items: any non-NULL pointer (NULL marks an empty slot). The queue never
  * dereferences or frees items.
  *
@@ -66,7 +76,7 @@
 PARC_BEGIN_DECLS
 
 /* Slots per segment: 1024 pointers, 8 KiB. Large enough that allocation and
- * epoch retirement are rare, small enough that an idle queue is cheap. */
+ * retirement are rare, small enough that an idle queue is cheap. */
 #define PARC_LFQUEUE_SEGMENT_SLOTS 1024
 
 struct parc_lfqueue_segment; /* private to src/lfqueue.c */
@@ -132,10 +142,13 @@ PARC_API int parc_lfqueue_close(parc_lfqueue_t *q);
  * items). Any thread. Never blocks. */
 PARC_API bool parc_lfqueue_is_closed(parc_lfqueue_t *q);
 
-/** Free the segments the calling thread has retired, waiting for a grace
- * period (blocks until every thread inside a queue operation has left it).
- * Optional: a thread's exit does the same. Useful before a thread idles
- * for a long time, and in leak checks. Any thread, outside queue calls. */
+/** Drop the calling thread's hazard pointers and free every retired
+ * segment (its own and those of exited threads) that no other thread's
+ * hazard pointer names; those stay until that thread's next operation or
+ * exit, and are freed by a later scan. Optional: a thread's exit does the
+ * same. Useful before a thread idles for a long time (its pointers would
+ * keep up to two drained segments), and in leak checks. Any thread,
+ * outside queue calls; never blocks. */
 PARC_API void parc_lfqueue_quiesce(void);
 
 PARC_END_DECLS

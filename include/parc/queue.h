@@ -31,11 +31,13 @@
  * Locks: a FIFO queue has two, as in Michael and Scott's two-lock queue
  * (PODC 1996) and Java's LinkedBlockingQueue: producers serialise on the
  * put lock, consumers on the take lock, and a producer and a consumer never
- * wait for each other. They share only the ring's two indices (tail
- * written by producers, head by consumers); growing or shrinking the ring
- * takes both locks (put, then take; a consumer only try-locks the put
- * lock). LIFO and priority queues change one end only and use the take
- * lock for everything.
+ * wait for each other. Items sit in a chain of segments (arrays linked
+ * in order): producers fill the last and link a new one when it is full,
+ * consumers free each one as they leave it; the two sides share only the
+ * two indices (tail written by producers, head by consumers) and a spare
+ * segment, and a segment is never copied. LIFO and priority queues change
+ * one end only, keep one array (grown and shrunk by copying) and use the
+ * take lock for everything.
  *
  * Waiting: a blocked get, put or join first polls a lock-free snapshot of
  * the state for a bounded time (PARC_SPIN_POLLS pauses; after the first
@@ -66,10 +68,14 @@
  * (PARC_QUEUE_LIFO), or the comparator's order with FIFO among equal keys
  * (PARC_QUEUE_PRIORITY); linearizable (a put takes effect at its store of
  * the tail index, a get at its store of the head index, under their locks).
- * Memory: grows (doubling, from 64 slots of 8 bytes, 16 for PRIORITY) to
- * the most items held at once, bounded by maxsize when maxsize > 0; gives
- * back (halves) when it falls to an eighth full. Allocates only when it
- * grows or shrinks; nothing before the first put.
+ * Memory: FIFO: segments of 64, 128, ... up to 1024 slots of 8 bytes,
+ * one more each time the last fills, each freed as soon as consumers
+ * leave it (one drained segment of 1024 is kept for reuse): about the
+ * items held plus up to 16 KiB. LIFO and PRIORITY: one array, grown
+ * (doubling, from 64 slots of 8 bytes, 16 for PRIORITY) to the most items
+ * held at once and given back (halved) when it falls to an eighth full.
+ * Either way bounded by maxsize when maxsize > 0, and nothing is
+ * allocated before the first put.
  * Items: any pointer, NULL included; the queue never dereferences them.
  *
  * Synchronization table (liburcu style):
@@ -114,7 +120,8 @@ typedef enum parc_queue_order {
  * queue, and should be quick. */
 typedef int parc_queue_cmp_t(const void *a, const void *b, void *arg);
 
-struct parc_queue_entry; /* private to src/queue.c */
+struct parc_queue_entry;   /* private to src/queue.c */
+struct parc_queue_segment; /* private to src/queue.c */
 
 /* Threads parked until a condition of the queue changes: how many are
  * registered, how many wake-ups were sent to them and not yet absorbed,
@@ -136,10 +143,9 @@ typedef struct parc_queue_waiters {
  * then hits its own line even while the consumer keeps reading the tail. */
 typedef struct parc_queue {
     /* Read by everyone, written only by a resize, shutdown or init. */
-    void *slots;           /* ring (FIFO) or stack (LIFO) of items, or heap
-                            * of struct parc_queue_entry (PRIORITY);
-                            * changed under both locks (FIFO) or the
-                            * take lock */
+    void *slots;           /* LIFO: stack of items; PRIORITY: heap of
+                            * struct parc_queue_entry; under the take lock.
+                            * FIFO: unused (segments, below) */
     size_t cap;            /* slots allocated (0 or a power of two) */
     size_t maxsize;        /* 0: unbounded */
     parc_queue_order_t order;
@@ -152,6 +158,8 @@ typedef struct parc_queue {
     PARC_CACHE_ALIGNED parc_mutex_t put_lock;
     size_t head_seen;
     parc_queue_waiters_t getters_fifo;
+    struct parc_queue_segment *tail_seg; /* FIFO: the segment producers
+                                          * fill (under the put lock) */
     /* Written by producers, read by consumers: the next index to fill
      * (FIFO; for LIFO and PRIORITY the number of items), the number of
      * items ever put, and (FIFO) a copy of the newest item with its index
@@ -172,22 +180,27 @@ typedef struct parc_queue {
                                     * without it only as a hint */
     uint64_t seq;
     parc_queue_waiters_t putters, joiners, getters_locked;
+    struct parc_queue_segment *head_seg; /* FIFO: the segment consumers
+                                          * take from (take lock) */
     /* Written by consumers, read by producers now and then: the next index
      * to take (FIFO; 0 otherwise) and the number of tasks finished
      * (task_done calls plus items dropped by shutdown). */
     PARC_CACHE_ALIGNED parc_atomic(size_t) head;
     parc_atomic(uint64_t) done;
+    /* FIFO: a drained segment kept for the next one producers need
+     * (exchanged by both sides once per segment). */
+    parc_atomic(struct parc_queue_segment *) spare;
 } parc_queue_t;
 
 /* An open, unbounded FIFO queue (same as parc_queue_init(q, 0, FIFO, NULL,
  * NULL)); allocates on first put. */
 #define PARC_QUEUE_INIT                                                     \
     { NULL, 0, 0, PARC_QUEUE_FIFO, NULL, NULL, 0,                           \
-      PARC_MUTEX_INIT, 0, PARC_QUEUE_WAITERS_INIT_,                         \
+      PARC_MUTEX_INIT, 0, PARC_QUEUE_WAITERS_INIT_, NULL,                   \
       0, 0, PARC_QUEUE_BUSY_, NULL,                                         \
       PARC_MUTEX_INIT, 0, 0, PARC_QUEUE_WAITERS_INIT_,                      \
-      PARC_QUEUE_WAITERS_INIT_, PARC_QUEUE_WAITERS_INIT_,                   \
-      0, 0 }
+      PARC_QUEUE_WAITERS_INIT_, PARC_QUEUE_WAITERS_INIT_, NULL,             \
+      0, 0, NULL }
 
 /** Initialise an empty, open queue holding at most `maxsize` items (0:
  * unbounded). `cmp` (with `cmp_arg`) orders a PARC_QUEUE_PRIORITY queue and

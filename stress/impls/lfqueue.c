@@ -54,7 +54,7 @@ static int lfq_close(void *q)
 
 static const parc_stress_queue_impl_t lfqueue_impl = {
     .name = "parc.lfqueue",
-    .description = "unbounded lock-free MPMC queue (FAA segments, ck_epoch)",
+    .description = "unbounded lock-free MPMC queue (FAA segments, hazard pointers)",
     .flags = PARC_STRESS_CLOSABLE,
     .order = PARC_STRESS_ORDER_FIFO,
     .create = lfq_create,

@@ -23,7 +23,15 @@
  *                   turn, repeated; each actor counts; one op = one
  *                   message, checked per actor. Same peers, 60
  *                   goroutines with a buffered channel each / 60
- *                   processes.
+ *                   processes. A second point sends caller-owned
+ *                   messages (an array made before the clock, each
+ *                   slot filled by the sender in the loop) and is paired
+ *                   with the first (its "versus" column): the ratio is
+ *                   what parc_msg_new/parc_msg_free cost this workload,
+ *                   the rest is sends, turns and scheduling. It is a
+ *                   diagnostic point with no peer of its own: Go's
+ *                   channel copies the value and allocates nothing, so
+ *                   its figure is the peer of both points.
  *   actor_thread    thread-per-actor: one sender, one actor counting
  *                   intrusive messages until close; one op = one message.
  *                   Peer: the seed's Python actor (a thread reading a
@@ -243,26 +251,67 @@ static void count_behaviour(parc_act_t *self, void *state, parc_msg_t *m)
     parc_msg_free(m);
 }
 
+/* A caller-owned message (the owned points): header and value on one
+ * line, as parc_msg_new's 64-byte block holds them. */
+typedef struct owned_msg {
+    PARC_CACHE_ALIGNED parc_msg_t hdr;
+    uint64_t v;
+} owned_msg_t;
+
+static void owned_dispose(parc_msg_t *m)
+{
+    (void)m; /* the benchmark owns the array */
+}
+
+static void owned_behaviour(parc_act_t *self, void *state, parc_msg_t *m)
+{
+    (void)self;
+    tally_t *t = state;
+    t->n++;
+    t->sum += parc_msg_entry(m, owned_msg_t, hdr)->v;
+    parc_msg_free(m); /* owned_dispose: the same call as the other kind */
+}
+
+/* The owned points' arg: actors | FJ_OWNED. */
+#define FJ_OWNED (1L << 20)
+
 /* Stream r->ops messages round-robin to `actors` counting actors; checks
- * that each got its share exactly once. */
-static int64_t stream_to_actors(bench_run_t *r, long actors)
+ * that each got its share exactly once. Messages are parc_msg_new's, or
+ * with `owned` slots of an array made and touched before the clock
+ * starts, filled (parc_msg_init and the value) in the timed loop: the
+ * same sends, turns and behaviour without the allocator. */
+static int64_t stream_to_actors(bench_run_t *r, long actors, bool owned)
 {
     parc_act_rt_t *rt = runtime();
     parc_act_t **a = calloc((size_t)actors, sizeof *a);
     tally_t *t = aligned_alloc(PARC_CACHELINE, (size_t)actors * sizeof *t);
-    if (rt == NULL || a == NULL || t == NULL)
+    owned_msg_t *om = NULL;
+    if (owned) {
+        om = aligned_alloc(PARC_CACHELINE, (size_t)r->ops * sizeof *om);
+        if (om != NULL)
+            memset(om, 0, (size_t)r->ops * sizeof *om); /* no page faults
+                                                         * on the clock */
+    }
+    if (rt == NULL || a == NULL || t == NULL || (owned && om == NULL))
         return BENCH_FAILED;
     memset(t, 0, (size_t)actors * sizeof *t);
     for (long i = 0; i < actors; i++)
-        if (parc_act_spawn(rt, count_behaviour, &t[i], NULL, &a[i]) != 0)
+        if (parc_act_spawn(rt, owned ? owned_behaviour : count_behaviour,
+                           &t[i], NULL, &a[i]) != 0)
             return BENCH_FAILED;
     int64_t t0 = bench_now_ns();
     long k = 0;
     for (uint64_t i = 0; i < r->ops; i++) {
         parc_msg_t *m;
         uint64_t v = i + 1;
-        if (parc_msg_new(PARC_MSG_USER, &v, sizeof v, &m) != 0 ||
-            parc_act_send(a[k], m) != 0)
+        if (owned) {
+            m = &om[i].hdr;
+            parc_msg_init(m, PARC_MSG_USER, owned_dispose);
+            om[i].v = v;
+        } else if (parc_msg_new(PARC_MSG_USER, &v, sizeof v, &m) != 0) {
+            return BENCH_FAILED;
+        }
+        if (parc_act_send(a[k], m) != 0)
             return BENCH_FAILED;
         if (++k == actors)
             k = 0;
@@ -283,6 +332,7 @@ static int64_t stream_to_actors(bench_run_t *r, long actors)
     parc_act_rt_quiesce(rt);
     free(a);
     free(t);
+    free(om); /* every message was handled: quiescent */
     if (n != r->ops || sum != r->ops * (r->ops + 1) / 2)
         return BENCH_FAILED;
     return ns;
@@ -290,19 +340,21 @@ static int64_t stream_to_actors(bench_run_t *r, long actors)
 
 static int64_t counting_parc(bench_run_t *r)
 {
-    return stream_to_actors(r, 1);
+    return stream_to_actors(r, 1, false);
 }
 BENCH_CASE(actor_counting, "parc", counting_parc)
 
 static const bench_point_t fj_points[] = {
     { "1 sender -> 60 actors round-robin, parc_msg_new", 1, 60, NULL },
+    { "1 sender -> 60 actors round-robin, caller-owned messages", 1,
+      60 | FJ_OWNED, "1 sender -> 60 actors round-robin, parc_msg_new" },
     { NULL, 0, 0, NULL },
 };
 BENCH_DEFINE(actor_fj_throughput, "Savina Fork-Join throughput: one message to each of 60 actors, repeated", fj_points)
 
 static int64_t fj_parc(bench_run_t *r)
 {
-    return stream_to_actors(r, r->arg);
+    return stream_to_actors(r, r->arg & ~FJ_OWNED, (r->arg & FJ_OWNED) != 0);
 }
 BENCH_CASE(actor_fj_throughput, "parc", fj_parc)
 

@@ -344,6 +344,21 @@ static int64_t counting_parc(bench_run_t *r)
 }
 BENCH_CASE(actor_counting, "parc", counting_parc)
 
+#ifdef PARC_BENCH_GO_ACTOR
+/* Go's goroutine + buffered channel in the same shape, run by the
+ * framework (bench_run_external): bench/actor_peers/actor_bench.go. */
+static int64_t go_actor_case(bench_run_t *r, const char *name)
+{
+    const char *const argv[] = { PARC_BENCH_GO_ACTOR, name, NULL };
+    return bench_run_external(r, argv);
+}
+static int64_t counting_go(bench_run_t *r)
+{
+    return go_actor_case(r, "actor_counting");
+}
+BENCH_CASE(actor_counting, "go", counting_go)
+#endif
+
 static const bench_point_t fj_points[] = {
     { "1 sender -> 60 actors round-robin, parc_msg_new", 1, 60, NULL },
     { "1 sender -> 60 actors round-robin, caller-owned messages", 1,
@@ -357,6 +372,16 @@ static int64_t fj_parc(bench_run_t *r)
     return stream_to_actors(r, r->arg & ~FJ_OWNED, (r->arg & FJ_OWNED) != 0);
 }
 BENCH_CASE(actor_fj_throughput, "parc", fj_parc)
+
+#ifdef PARC_BENCH_GO_ACTOR
+/* Go: 60 goroutines, each on its own buffered channel (both points: Go's
+ * channel copies the value, there is no message to allocate). */
+static int64_t fj_go(bench_run_t *r)
+{
+    return go_actor_case(r, "actor_fj_throughput");
+}
+BENCH_CASE(actor_fj_throughput, "go", fj_go)
+#endif
 
 /* ---- actor_thread ------------------------------------------------------------- */
 
@@ -436,3 +461,12 @@ static int64_t rr_parc(bench_run_t *r)
     return ns;
 }
 BENCH_CASE(actor_thread_rr, "parc", rr_parc)
+
+#ifdef PARC_BENCH_GO_ACTOR
+/* Go: request/reply over two unbuffered channels. */
+static int64_t rr_go(bench_run_t *r)
+{
+    return go_actor_case(r, "actor_thread_rr");
+}
+BENCH_CASE(actor_thread_rr, "go", rr_go)
+#endif

@@ -11,11 +11,23 @@
 //                        1024 each), repeated; each counts its share.
 //   actor_thread_rr      request/reply round trip over two unbuffered
 //                        channels (the peer of parc_actor_ask/await).
+//
+// Two ways to run it:
+//   - by parc-bench, as the "go" case of those three benchmarks
+//     (bench_run_external in bench/bench.h): with PARC_BENCH_OPS in the
+//     environment and the case's name as its argument, it runs that case
+//     once over PARC_BENCH_OPS operations (GOMAXPROCS 2 unless the
+//     environment says otherwise: the parc side's two workers), after a
+//     warm-up of a tenth of them, and prints "<elapsed ns> <ops>";
+//   - by run_go.sh (go run, rounds as the argument): every case, a table.
+// Go does not pin its threads: under parc-bench --pin the Go figure is an
+// unpinned one.
 package main
 
 import (
 	"fmt"
 	"os"
+	"runtime"
 	"sort"
 	"strconv"
 	"sync"
@@ -100,7 +112,35 @@ func measure(name string, n int, rounds int, f func(int) time.Duration) {
 		name, 1e3/med, med, ns[0], ns[len(ns)-1])
 }
 
+// cases by their parc-bench names.
+var cases = map[string]func(int) time.Duration{
+	"actor_counting":      func(n int) time.Duration { return streamTo(n, 1) },
+	"actor_fj_throughput": func(n int) time.Duration { return streamTo(n, 60) },
+	"actor_thread_rr":     requestReply,
+}
+
+// runForParcBench is one run of one case for bench_run_external.
+func runForParcBench(ops string) {
+	n, err := strconv.Atoi(ops)
+	if err != nil || n <= 0 || len(os.Args) < 2 || cases[os.Args[1]] == nil {
+		fmt.Fprintln(os.Stderr, "usage: PARC_BENCH_OPS=n actor_bench CASE")
+		os.Exit(2)
+	}
+	if os.Getenv("GOMAXPROCS") == "" {
+		runtime.GOMAXPROCS(2)
+	}
+	f := cases[os.Args[1]]
+	if n >= 10 {
+		f(n / 10) // warm-up
+	}
+	fmt.Printf("%d %d\n", f(n).Nanoseconds(), n)
+}
+
 func main() {
+	if ops := os.Getenv("PARC_BENCH_OPS"); ops != "" {
+		runForParcBench(ops)
+		return
+	}
 	rounds := 5
 	if len(os.Args) > 1 {
 		if r, err := strconv.Atoi(os.Args[1]); err == nil && r > 0 {

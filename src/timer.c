@@ -153,11 +153,15 @@ int parc_timers_add(parc_timers_t *t, parc_deadline_t when,
     heap_up(t, t->n++);
     /* Only a new earliest timer changes how long the thread sleeps. */
     bool earliest = t->heap[0].id == tid;
+    /* The id is stored before the lock is released: once it is, the timer
+     * may fire, and a fire function that re-arms itself (a ticker) stores
+     * its next id through the same pointer; stored after the unlock, the
+     * two stores race and the older id could land last. */
+    if (id != NULL)
+        *id = tid;
     parc_mutex_unlock(&t->lock);
     if (earliest)
         parc_cond_notify_one(&t->wake);
-    if (id != NULL)
-        *id = tid;
     return 0;
 }
 

@@ -361,3 +361,19 @@ static int64_t epoll_eventfd(bench_run_t *r)
     return ns;
 }
 BENCH_CASE(chan_select_fd, "epoll+eventfd", epoll_eventfd)
+
+#ifdef PARC_BENCH_GO_CHAN
+/* Go's channels in the same shape, run by the framework
+ * (bench_run_external): bench/chan_peers/chan_bench.go. */
+static int64_t go_chan_case(bench_run_t *r, const char *name)
+{
+    const char *const argv[] = { PARC_BENCH_GO_CHAN, name, NULL };
+    return bench_run_external(r, argv);
+}
+static int64_t go_buffered(bench_run_t *r) { return go_chan_case(r, "chan_buffered"); }
+static int64_t go_pingpong(bench_run_t *r) { return go_chan_case(r, "chan_pingpong"); }
+static int64_t go_select4(bench_run_t *r) { return go_chan_case(r, "chan_select4"); }
+BENCH_CASE(chan_buffered, "go", go_buffered)
+BENCH_CASE(chan_pingpong, "go", go_pingpong)
+BENCH_CASE(chan_select4, "go", go_select4)
+#endif

@@ -1,11 +1,21 @@
 // chan_bench.go — Go's channels on the workloads of bench/bench_chan.c,
 // for the ratios of issue 15 (run by run_go.sh with GOMAXPROCS=2).
 // Prints one line per case: name, ops/s and ns/op (median of the rounds).
+//
+// parc-bench also runs it as the "go" case of chan_buffered, chan_pingpong
+// and chan_select4 (bench_run_external in bench/bench.h): with
+// PARC_BENCH_OPS in the environment and the benchmark's name as its
+// argument, it runs that case once over PARC_BENCH_OPS operations, the
+// producers and consumers taken from PARC_BENCH_ARG and PARC_BENCH_THREADS
+// as bench_chan.c takes them (GOMAXPROCS 2 unless the environment says
+// otherwise), after a warm-up of a tenth of them, and prints
+// "<elapsed ns> <ops>". Go does not pin its threads.
 package main
 
 import (
 	"fmt"
 	"os"
+	"runtime"
 	"sort"
 	"strconv"
 	"time"
@@ -108,7 +118,42 @@ func measure(name string, n int, rounds int, f func(int) time.Duration) {
 		name, 1e3/med, med, ns[0], ns[len(ns)-1])
 }
 
+// runForParcBench is one run of one case for bench_run_external.
+func runForParcBench(ops string) {
+	n, err := strconv.Atoi(ops)
+	threads, _ := strconv.Atoi(os.Getenv("PARC_BENCH_THREADS"))
+	arg, _ := strconv.Atoi(os.Getenv("PARC_BENCH_ARG"))
+	var f func(int) time.Duration
+	if len(os.Args) > 1 {
+		switch os.Args[1] {
+		case "chan_buffered":
+			if arg >= 1 && threads > arg {
+				f = func(n int) time.Duration { return buffered(n, arg, threads-arg) }
+			}
+		case "chan_pingpong":
+			f = pingpong
+		case "chan_select4":
+			f = select4
+		}
+	}
+	if err != nil || n <= 0 || f == nil {
+		fmt.Fprintln(os.Stderr, "usage: PARC_BENCH_OPS=n [PARC_BENCH_THREADS=t PARC_BENCH_ARG=p] chan_bench CASE")
+		os.Exit(2)
+	}
+	if os.Getenv("GOMAXPROCS") == "" {
+		runtime.GOMAXPROCS(2)
+	}
+	if n >= 10 {
+		f(n / 10) // warm-up
+	}
+	fmt.Printf("%d %d\n", f(n).Nanoseconds(), n)
+}
+
 func main() {
+	if ops := os.Getenv("PARC_BENCH_OPS"); ops != "" {
+		runForParcBench(ops)
+		return
+	}
 	rounds := 5
 	if len(os.Args) > 1 {
 		if r, err := strconv.Atoi(os.Args[1]); err == nil && r > 0 {

@@ -75,20 +75,23 @@ static int block_task_fn(void *arg, void **result)
     return 0;
 }
 
-static parc_pool_t *block_pool(int workers)
+/* A pool per case and worker count: compensators that one case started
+ * (parked spares, or running until they see the surplus) must not run
+ * another case's tasks. */
+static parc_pool_t *block_pool(int workers, block_mode_t mode)
 {
-    static parc_pool_t *pools[4];
+    static parc_pool_t *pools[3][4];
     if (workers < 1 || workers > 4)
         return NULL;
-    if (pools[workers - 1] == NULL
-        && parc_pool_create((unsigned)workers, NULL, &pools[workers - 1]) != 0)
+    parc_pool_t **slot = &pools[mode][workers - 1];
+    if (*slot == NULL && parc_pool_create((unsigned)workers, NULL, slot) != 0)
         return NULL;
-    return pools[workers - 1];
+    return *slot;
 }
 
 static int64_t block_case(bench_run_t *r, block_mode_t mode)
 {
-    parc_pool_t *p = block_pool(r->threads);
+    parc_pool_t *p = block_pool(r->threads, mode);
     uint64_t n = r->ops;
     if (p == NULL || n > UINT32_MAX)
         return BENCH_FAILED;

@@ -202,7 +202,8 @@ static void *comp_main(void *arg)
 static void compensate(parc_pool_t *p)
 {
     pthread_mutex_lock(&p->comp_lock);
-    if (p->comp_stop || pool_terminating(p)) {
+    if (p->comp_stop || pool_terminating(p)
+        || parc_load(&p->comp_cap, PARC_RELAXED) == 0) {
         pthread_mutex_unlock(&p->comp_lock);
         return;
     }

@@ -323,8 +323,12 @@ PARC_API void parc_pool_imap_free(parc_pool_imap_t *it);
  *
  * Call from a task on a pool thread (worker or compensator), paired with
  * parc_pool_block_end() on the same thread. Does not block beyond a
- * thread start (pthread_create) when compensation needs a new thread; a
- * nested begin is a thread-local increment. No parc primitive calls it
+ * thread start (pthread_create) when compensation needs a new thread.
+ * Cost: a nested begin or end is a thread-local increment; the outermost
+ * end one atomic add; the outermost begin one atomic add, plus, when that
+ * leaves the pool short, an internal lock and a spare's wake-up (futex)
+ * or a thread start. A begin soon after an end usually finds the last
+ * compensator still counted and does only the add. No parc primitive calls it
  * for you yet: a future get, channel receive, mutex or latch wait on a
  * worker blocks that worker uncompensated (future gets on a worker help
  * with other tasks instead).

@@ -4,6 +4,7 @@
 
 #include "parc/atomic.h"
 #include "parc/pool.h"
+#include "parc/task_group.h"
 #include "parc/time.h"
 #include "testutil.h"
 
@@ -289,7 +290,9 @@ static int free_self_task(void *arg, void **result)
     parc_pool_t *p = arg;
     (void)result;
     ck_assert_int_eq(parc_pool_block_begin(), 0);
-    int rc = parc_pool_join(p) == EDEADLK && parc_pool_free(p) == EDEADLK ? 0 : EPROTO;
+    int rc = parc_pool_join(p) == EDEADLK && parc_pool_free(p) == EDEADLK
+                     && parc_pool_current() == p
+                 ? 0 : EPROTO;
     ck_assert_int_eq(parc_pool_block_end(), 0);
     return rc;
 }

@@ -17,9 +17,10 @@
  * for work like a worker does but has no deque of its own: it takes from
  * the injection shards and steals from the workers' deques, and what its
  * tasks submit goes to the injection queue. When it finds the count above
- * the target (a blocked thread came back), it leaves the count (one CAS:
- * two compensators cannot both leave for one returning thread) and parks
- * as a spare for SPARE_KEEP_NS, then exits. A compensator that finds no
+ * the target (a blocked thread came back), it leaves the count (a CAS
+ * under comp_lock: two compensators cannot both leave for one returning
+ * thread, and no begin misses it, see park_spare) and parks as a spare
+ * for SPARE_KEEP_NS, then exits. A compensator that finds no
  * work while the count is at or below the target stays (a thread is still
  * blocked and work may be submitted later; no submitter would wake it):
  * it polls with a backoff from 20 us to 10 ms, as Go's sysmon does.
@@ -123,9 +124,17 @@ static void comp_exit_locked(parc_pool_t *p, pool_comp_t *c)
     pthread_cond_broadcast(&p->comp_exit_cv);
 }
 
-/* Park c as a spare until a begin() takes it (true: it is counted as
- * running again) or SPARE_KEEP_NS pass or the pool stops (false). */
-static bool park_spare(parc_pool_t *p, pool_comp_t *c)
+typedef enum { SPARE_WOKEN, SPARE_EXITED, SPARE_NOT_SURPLUS } spare_t;
+
+/* Retire c if the pool has more running threads than its target: leave
+ * the count and park as a spare until a begin() takes it (SPARE_WOKEN:
+ * counted again), or SPARE_KEEP_NS pass or the pool stops (SPARE_EXITED:
+ * c is done). Leaving the count and joining the spares happen under
+ * comp_lock, which compensate() holds to look for a spare: a begin that
+ * finds the pool short either finds c listed, or dropped the count before
+ * c looked (and c stays). Apart, a begin could find c neither listed nor
+ * counted, with the cap reached by c itself: a lost wake-up. */
+static spare_t park_spare(parc_pool_t *p, pool_comp_t *c)
 {
     struct timespec until;
     clock_gettime(CLOCK_MONOTONIC, &until);
@@ -134,10 +143,19 @@ static bool park_spare(parc_pool_t *p, pool_comp_t *c)
     until.tv_nsec = (long)(ns % PARC_NS_PER_S);
     pthread_mutex_lock(&p->comp_lock);
     if (p->comp_stop || pool_terminating(p)) {
+        parc_fas(&p->running, 1u, PARC_RELAXED);
         comp_exit_locked(p, c);
         pthread_mutex_unlock(&p->comp_lock);
-        return false;
+        return SPARE_EXITED;
     }
+    /* relaxed: a count, see parc_pool_block_begin */
+    uint32_t r = parc_load(&p->running, PARC_RELAXED);
+    do {
+        if (r <= p->nworkers) {
+            pthread_mutex_unlock(&p->comp_lock);
+            return SPARE_NOT_SURPLUS;
+        }
+    } while (!parc_cas(&p->running, &r, r - 1u, PARC_RELAXED, PARC_RELAXED));
     c->woken = false;
     c->next_spare = p->spares;
     p->spares = c;
@@ -146,7 +164,7 @@ static bool park_spare(parc_pool_t *p, pool_comp_t *c)
         e = pthread_cond_timedwait(&c->cv, &p->comp_lock, &until);
     if (c->woken) {
         pthread_mutex_unlock(&p->comp_lock);
-        return true;
+        return SPARE_WOKEN;
     }
     pool_comp_t **pp = &p->spares; /* still listed: nobody took it */
     while (*pp != c)
@@ -154,7 +172,7 @@ static bool park_spare(parc_pool_t *p, pool_comp_t *c)
     *pp = c->next_spare;
     comp_exit_locked(p, c);
     pthread_mutex_unlock(&p->comp_lock);
-    return false;
+    return SPARE_EXITED;
 }
 
 static void *comp_main(void *arg)
@@ -166,15 +184,14 @@ static void *comp_main(void *arg)
     for (;;) {
         /* We are counted in `running` here (by whoever started or woke
          * us). relaxed: the count carries no data, only a decision. */
-        uint32_t r = parc_load(&p->running, PARC_RELAXED);
-        if (r > p->nworkers) {
-            if (!parc_cas(&p->running, &r, r - 1u, PARC_RELAXED, PARC_RELAXED))
-                continue; /* the count moved: decide again */
-            if (park_spare(p, c)) {
+        if (parc_load(&p->running, PARC_RELAXED) > p->nworkers) {
+            spare_t sp = park_spare(p, c);
+            if (sp == SPARE_EXITED)
+                break; /* not counted any more */
+            if (sp == SPARE_WOKEN) {
                 poll = POLL_MIN_NS;
                 continue;
             }
-            break; /* not counted any more */
         }
         bool drained = false;
         void *item = pool_terminating(p) ? NULL : parc_pool_find_work_(p, &drained);
@@ -184,8 +201,8 @@ static void *comp_main(void *arg)
             continue;
         }
         if (drained || pool_terminating(p)) {
+            pthread_mutex_lock(&p->comp_lock); /* leave count and cap together */
             parc_fas(&p->running, 1u, PARC_RELAXED);
-            pthread_mutex_lock(&p->comp_lock);
             comp_exit_locked(p, c);
             pthread_mutex_unlock(&p->comp_lock);
             break;

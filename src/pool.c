@@ -327,6 +327,16 @@ static void *find_work(parc_pool_t *p, pool_worker_t *w, bool *drained)
     return NULL;
 }
 
+void *parc_pool_find_work_(parc_pool_t *p, bool *drained)
+{
+    return find_work(p, NULL, drained);
+}
+
+void parc_pool_run_item_(parc_pool_t *p, void *item)
+{
+    run_task(p, item);
+}
+
 /* Join the sleepers list (not counted as searching any more). */
 static void register_sleeper(parc_pool_t *p, pool_worker_t *w)
 {

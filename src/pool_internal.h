@@ -67,6 +67,16 @@ struct parc_pool {
     /* Life cycle: cold. */
     PARC_CACHE_ALIGNED pthread_mutex_t join_lock;
     bool joined;
+    /* Blocking compensation (pool_block.c): the running (unblocked)
+     * workers and compensators, written by every outermost begin/end; the
+     * compensators' records, spares and count under comp_lock. */
+    PARC_CACHE_ALIGNED parc_atomic(uint32_t) running;
+    parc_atomic(unsigned) comp_cap;
+    pthread_mutex_t comp_lock;
+    pthread_cond_t comp_exit_cv;
+    struct pool_comp *comps, *spares;
+    unsigned ncomp;
+    bool comp_stop;
 };
 
 /* The pool's flag set by terminate. */
@@ -101,6 +111,22 @@ void parc_pool_wake_all_(parc_pool_t *p);
 /* Drop a task item unrun (cancelling its future), or an injection entry. */
 void parc_pool_cancel_item_(void *item);
 void parc_pool_cancel_entry_(const parc_inject_entry_t *e);
+
+/* ---- for blocking compensation (pool_block.c) ---- */
+
+/* One look for work from a thread with no deque (an injection entry or a
+ * steal), as find_work; NULL when none (*drained: closed and empty). */
+void *parc_pool_find_work_(parc_pool_t *p, bool *drained);
+/* Run (or, terminating, cancel) a task item taken from a queue. */
+void parc_pool_run_item_(parc_pool_t *p, void *item);
+
+/* Set up / tear down p's compensation state (create / destroy). */
+void parc_pool_block_init_(parc_pool_t *p);
+void parc_pool_block_fini_(parc_pool_t *p);
+/* After the workers are joined: stop and join every compensator. */
+void parc_pool_block_join_(parc_pool_t *p);
+/* The pool of the calling compensator thread, NULL elsewhere. */
+parc_pool_t *parc_pool_block_self_(void);
 
 /* ---- for the data-parallel calls (pool_map.c) ---- */
 

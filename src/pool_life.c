@@ -17,6 +17,12 @@ static pool_worker_t *own_worker(const parc_pool_t *p)
     return w != NULL && w->pool == p ? w : NULL;
 }
 
+/* The calling thread is one of p's threads: a worker or a compensator. */
+static bool own_thread(parc_pool_t *p)
+{
+    return own_worker(p) != NULL || parc_pool_block_self_() == p;
+}
+
 static void *alloc_aligned(size_t size)
 {
     size_t rounded = (size + PARC_CACHELINE - 1) / PARC_CACHELINE * PARC_CACHELINE;
@@ -37,6 +43,7 @@ static void stop_and_join(parc_pool_t *p, bool cancel)
         for (unsigned i = 0; i < p->nworkers; i++)
             if (p->workers[i].started)
                 pthread_join(p->workers[i].thread, NULL);
+        parc_pool_block_join_(p);
         p->joined = true;
     }
     pthread_mutex_unlock(&p->join_lock);
@@ -61,6 +68,7 @@ static void destroy_pool(parc_pool_t *p)
     (void)parc_inject_destroy(&p->inject);
     pthread_mutex_destroy(&p->join_lock);
     pthread_mutex_destroy(&p->sleep_lock);
+    parc_pool_block_fini_(p);
     free(p->workers);
     free(p);
 }
@@ -103,6 +111,7 @@ int parc_pool_create(unsigned workers, const parc_pool_options_t *opts,
              opts->name_prefix != NULL ? opts->name_prefix : "parc-w");
     pthread_mutex_init(&p->join_lock, NULL);
     p->nworkers = workers;
+    parc_pool_block_init_(p);
     int rc = 0;
     for (unsigned i = 0; i < workers; i++) {
         pool_worker_t *w = &p->workers[i];
@@ -118,6 +127,7 @@ int parc_pool_create(unsigned workers, const parc_pool_options_t *opts,
             (void)parc_inject_destroy(&p->inject);
             pthread_mutex_destroy(&p->join_lock);
             pthread_mutex_destroy(&p->sleep_lock);
+            parc_pool_block_fini_(p);
             free(p->workers);
             free(p);
             return ENOMEM;
@@ -195,7 +205,7 @@ int parc_pool_join(parc_pool_t *p)
 {
     if (p == NULL)
         return EINVAL;
-    if (own_worker(p) != NULL)
+    if (own_thread(p))
         return EDEADLK;
     stop_and_join(p, false);
     return 0;
@@ -216,7 +226,7 @@ int parc_pool_free(parc_pool_t *p)
 {
     if (p == NULL)
         return EINVAL;
-    if (own_worker(p) != NULL)
+    if (own_thread(p))
         return EDEADLK;
     stop_and_join(p, false);
     destroy_pool(p);

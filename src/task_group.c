@@ -350,5 +350,8 @@ parc_pool_t *parc_pool_current(void)
     pool_worker_t *w = parc_pool_self_();
     if (w != NULL)
         return w->pool;
+    parc_pool_t *comp = parc_pool_block_self_(); /* a compensating thread */
+    if (comp != NULL)
+        return comp;
     return running_group != NULL ? running_group->pool : NULL;
 }

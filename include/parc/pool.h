@@ -116,7 +116,8 @@ PARC_API int parc_pool_close(parc_pool_t *p);
 
 /** Close, then wait until all accepted work has run and every worker has
  * exited. Repeated or concurrent calls are harmless. Returns 0; EINVAL for
- * NULL; EDEADLK when called from one of p's workers. Blocks. */
+ * NULL; EDEADLK when called from one of p's workers or compensators
+ * (parc_pool_block_begin). Blocks. */
 PARC_API int parc_pool_join(parc_pool_t *p);
 
 /** Stop: no new work; each worker stops after its current task; work not
@@ -131,7 +132,8 @@ PARC_API int parc_pool_shutdown(parc_pool_t *p, bool wait, bool cancel_pending);
 
 /** Join (as shutdown(true, false)) unless already joined, then free the
  * pool. Futures handed out stay valid (release them as usual). Returns 0;
- * EINVAL for NULL; EDEADLK from one of p's own workers (nothing freed).
+ * EINVAL for NULL; EDEADLK from one of p's own workers or compensators
+ * (nothing freed).
  * Blocks while joining. */
 PARC_API int parc_pool_free(parc_pool_t *p);
 
@@ -306,6 +308,70 @@ PARC_API int parc_pool_imap_next_timed(parc_pool_imap_t *it, void *out,
 /** Wait for the iterator's outstanding chunks, then free it. NULL: no-op.
  * Blocks. */
 PARC_API void parc_pool_imap_free(parc_pool_imap_t *it);
+
+/* ---- blocking calls inside tasks ----------------------------------- */
+
+/** Default cap on a pool's live compensating threads (as ForkJoinPool's
+ * default of 256 spares beyond its parallelism). */
+#define PARC_POOL_BLOCK_CAP_DEFAULT 256u
+/** Largest cap parc_pool_set_block_cap accepts. */
+#define PARC_POOL_BLOCK_CAP_MAX 4096u
+
+/**
+ * Declare that the calling task is about to block (a system call, a lock,
+ * a wait on another pool or a condition): the calling thread stops
+ * counting as one of its pool's running threads, and when fewer than
+ * parc_pool_workers() remain running, the pool brings in a compensating
+ * thread at once: a parked spare, or a new thread while fewer than the
+ * pool's cap (parc_pool_set_block_cap; PARC_POOL_BLOCK_CAP_DEFAULT) are
+ * alive. At the cap the block goes uncompensated (still 0). A compensator
+ * runs queued tasks (taken from the injection queue or stolen from the
+ * workers); when it finds more running threads than the worker count it
+ * retires: it parks as a spare for 100 ms, then exits. Its tasks see
+ * parc_pool_current_worker() == -1 and their submissions take the outside
+ * path (after close they fail EPIPE, as from outside). Compensators may
+ * themselves call begin/end. Pairs nest (only the outermost pair counts).
+ *
+ * Call from a task on a pool thread (worker or compensator), paired with
+ * parc_pool_block_end() on the same thread. Does not block beyond a
+ * thread start (pthread_create) when compensation needs a new thread.
+ * Cost: a nested begin or end is a thread-local increment; the outermost
+ * end one atomic add; the outermost begin one atomic add, plus, when that
+ * leaves the pool short, an internal lock and a spare's wake-up (futex)
+ * or a thread start. A begin soon after an end usually finds the last
+ * compensator still counted and does only the add. No parc primitive calls it
+ * for you yet: a future get, channel receive, mutex or latch wait on a
+ * worker blocks that worker uncompensated (future gets on a worker help
+ * with other tasks instead).
+ *
+ * Returns 0; EPERM when the calling thread is not a pool thread (nothing
+ * done: the call is a harmless no-op off the pool).
+ */
+PARC_API int parc_pool_block_begin(void);
+
+/**
+ * End the blocking section begun by parc_pool_block_begin() on this
+ * thread: the thread counts as running again (the outermost end), and a
+ * surplus compensator retires when it next looks for work. Never blocks.
+ * Returns 0; EPERM off a pool thread (no-op); EINVAL when no begin is
+ * open on this thread.
+ */
+PARC_API int parc_pool_block_end(void);
+
+/**
+ * Set p's cap on live compensating threads (0 disables compensation;
+ * compensators alive beyond a lowered cap retire as usual). Any thread.
+ * Never blocks. Returns 0; EINVAL for NULL p or cap above
+ * PARC_POOL_BLOCK_CAP_MAX.
+ */
+PARC_API int parc_pool_set_block_cap(parc_pool_t *p, unsigned cap);
+
+/**
+ * Number of p's compensating threads alive now (running, blocked or
+ * parked as spares); a snapshot for tests and monitoring. Any thread;
+ * takes a short internal lock. Returns 0 for NULL p.
+ */
+PARC_API unsigned parc_pool_compensators(parc_pool_t *p);
 
 PARC_END_DECLS
 

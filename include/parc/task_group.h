@@ -163,8 +163,9 @@ PARC_API uint64_t parc_task_group_skipped(const parc_task_group_t *g);
 PARC_API bool parc_task_cancelled(void);
 
 /**
- * The pool the calling thread works for: the pool of the worker it is,
- * or of the group task it runs (an outside thread helping in wait), or
+ * The pool the calling thread works for: the pool of the worker or
+ * compensating thread (parc_pool_block_begin) it is, or of the group task
+ * it runs (an outside thread helping in wait), or
  * NULL outside every pool. Any thread; never blocks.
  */
 PARC_API parc_pool_t *parc_pool_current(void);

@@ -1,0 +1,318 @@
+/* parc/pool.h: blocking-aware workers (parc_pool_block_begin/end).
+ *
+ * Written from the documented behaviour of Java's ForkJoinPool
+ * (ForkJoinPool.managedBlock: "if necessary, activates a spare thread to
+ * ensure sufficient parallelism while the current thread is blocked";
+ * at most maximumPoolSize - parallelism spares, 256 by default) and of
+ * Go's runtime (a goroutine entering a system call hands its P to another
+ * thread so that GOMAXPROCS threads keep running Go code). No code of
+ * either was used.
+ *
+ * The pool counts its running threads: its workers and its compensators
+ * that are not inside a begin/end pair (`running`, target: the worker
+ * count). begin() takes the calling thread out of the count; when that
+ * leaves fewer running threads than the target it brings one in at once:
+ * a parked spare compensator, or a new one while fewer than the cap are
+ * alive. end() puts the thread back in the count. A compensator looks
+ * for work like a worker does but has no deque of its own: it takes from
+ * the injection shards and steals from the workers' deques, and what its
+ * tasks submit goes to the injection queue. When it finds the count above
+ * the target (a blocked thread came back), it leaves the count (a CAS
+ * under comp_lock: two compensators cannot both leave for one returning
+ * thread, and no begin misses it, see park_spare) and parks as a spare
+ * for SPARE_KEEP_NS, then exits. A compensator that finds no
+ * work while the count is at or below the target stays (a thread is still
+ * blocked and work may be submitted later; no submitter would wake it):
+ * it polls with a backoff from 20 us to 10 ms, as Go's sysmon does.
+ *
+ * Cost: begin/end on a thread already inside a pair is a thread-local
+ * increment; the outermost end is one atomic add; the outermost begin is
+ * one atomic add plus, as the count then is below the target, the
+ * compensation itself: the lock below and a condvar signal (a spare) or
+ * pthread_create. That is the price of keeping the pool's parallelism
+ * across a blocking call, which costs a system call anyway. `running` is
+ * one line written by every begin/end of the pool: on 64 cores with
+ * frequent short blocks it would be contended; not measurable on the
+ * 2-core VM this was written on.
+ */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <pthread.h>
+#include <stdlib.h>
+#include <time.h>
+
+#include "parc/time.h"
+#include "pool_internal.h"
+
+/* How long a retired compensator stays parked as a spare before it
+ * exits (Java keeps spares 60 s; a shorter time bounds idle threads). */
+#define SPARE_KEEP_NS (100 * PARC_NS_PER_MS)
+/* Idle polling of a needed compensator: from POLL_MIN_NS doubling to
+ * POLL_MAX_NS (Go's sysmon: 20 us to 10 ms). */
+#define POLL_MIN_NS (20 * PARC_NS_PER_US)
+#define POLL_MAX_NS (10 * PARC_NS_PER_MS)
+
+typedef struct pool_comp {
+    pthread_t thread;
+    parc_pool_t *pool;
+    struct pool_comp *next;       /* all compensators (comp_lock) */
+    struct pool_comp *next_spare; /* spares list (comp_lock) */
+    pthread_cond_t cv;            /* a spare waits here */
+    bool woken;                   /* comp_lock: a begin() took this spare */
+    bool done;                    /* comp_lock: the thread is exiting */
+} pool_comp_t;
+
+/* The pool of the calling compensator (NULL on every other thread) and
+ * the calling thread's begin/end nesting depth. */
+static _Thread_local parc_pool_t *comp_pool;
+static _Thread_local unsigned block_depth;
+
+static parc_pool_t *calling_pool(void)
+{
+    pool_worker_t *w = parc_pool_self_();
+    return w != NULL ? w->pool : comp_pool;
+}
+
+parc_pool_t *parc_pool_block_self_(void)
+{
+    return comp_pool;
+}
+
+void parc_pool_block_init_(parc_pool_t *p)
+{
+    parc_atomic_init(&p->running, p->nworkers);
+    parc_atomic_init(&p->comp_cap, PARC_POOL_BLOCK_CAP_DEFAULT);
+    pthread_mutex_init(&p->comp_lock, NULL);
+    pthread_condattr_t ca;
+    pthread_condattr_init(&ca);
+    pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
+    pthread_cond_init(&p->comp_exit_cv, &ca);
+    pthread_condattr_destroy(&ca);
+    p->comps = NULL;
+    p->spares = NULL;
+    p->ncomp = 0;
+    p->comp_stop = false;
+}
+
+void parc_pool_block_fini_(parc_pool_t *p)
+{
+    pthread_cond_destroy(&p->comp_exit_cv);
+    pthread_mutex_destroy(&p->comp_lock);
+}
+
+/* Join and free the compensators that have exited (comp_lock held). */
+static void reap_locked(parc_pool_t *p)
+{
+    pool_comp_t **pp = &p->comps;
+    while (*pp != NULL) {
+        pool_comp_t *c = *pp;
+        if (c->done) {
+            *pp = c->next;
+            pthread_join(c->thread, NULL); /* it is past its last lock */
+            pthread_cond_destroy(&c->cv);
+            free(c);
+        } else {
+            pp = &c->next;
+        }
+    }
+}
+
+static void comp_exit_locked(parc_pool_t *p, pool_comp_t *c)
+{
+    c->done = true;
+    p->ncomp--;
+    pthread_cond_broadcast(&p->comp_exit_cv);
+}
+
+typedef enum { SPARE_WOKEN, SPARE_EXITED, SPARE_NOT_SURPLUS } spare_t;
+
+/* Retire c if the pool has more running threads than its target: leave
+ * the count and park as a spare until a begin() takes it (SPARE_WOKEN:
+ * counted again), or SPARE_KEEP_NS pass or the pool stops (SPARE_EXITED:
+ * c is done). Leaving the count and joining the spares happen under
+ * comp_lock, which compensate() holds to look for a spare: a begin that
+ * finds the pool short either finds c listed, or dropped the count before
+ * c looked (and c stays). Apart, a begin could find c neither listed nor
+ * counted, with the cap reached by c itself: a lost wake-up. */
+static spare_t park_spare(parc_pool_t *p, pool_comp_t *c)
+{
+    struct timespec until;
+    clock_gettime(CLOCK_MONOTONIC, &until);
+    int64_t ns = until.tv_nsec + SPARE_KEEP_NS;
+    until.tv_sec += (time_t)(ns / PARC_NS_PER_S);
+    until.tv_nsec = (long)(ns % PARC_NS_PER_S);
+    pthread_mutex_lock(&p->comp_lock);
+    if (p->comp_stop || pool_terminating(p)) {
+        parc_fas(&p->running, 1u, PARC_RELAXED);
+        comp_exit_locked(p, c);
+        pthread_mutex_unlock(&p->comp_lock);
+        return SPARE_EXITED;
+    }
+    /* relaxed: a count, see parc_pool_block_begin */
+    uint32_t r = parc_load(&p->running, PARC_RELAXED);
+    do {
+        if (r <= p->nworkers) {
+            pthread_mutex_unlock(&p->comp_lock);
+            return SPARE_NOT_SURPLUS;
+        }
+    } while (!parc_cas(&p->running, &r, r - 1u, PARC_RELAXED, PARC_RELAXED));
+    c->woken = false;
+    c->next_spare = p->spares;
+    p->spares = c;
+    int e = 0;
+    while (!c->woken && !p->comp_stop && e != ETIMEDOUT)
+        e = pthread_cond_timedwait(&c->cv, &p->comp_lock, &until);
+    if (c->woken) {
+        pthread_mutex_unlock(&p->comp_lock);
+        return SPARE_WOKEN;
+    }
+    pool_comp_t **pp = &p->spares; /* still listed: nobody took it */
+    while (*pp != c)
+        pp = &(*pp)->next_spare;
+    *pp = c->next_spare;
+    comp_exit_locked(p, c);
+    pthread_mutex_unlock(&p->comp_lock);
+    return SPARE_EXITED;
+}
+
+static void *comp_main(void *arg)
+{
+    pool_comp_t *c = arg;
+    parc_pool_t *p = c->pool;
+    comp_pool = p;
+    int64_t poll = POLL_MIN_NS;
+    for (;;) {
+        /* We are counted in `running` here (by whoever started or woke
+         * us). relaxed: the count carries no data, only a decision. */
+        if (parc_load(&p->running, PARC_RELAXED) > p->nworkers) {
+            spare_t sp = park_spare(p, c);
+            if (sp == SPARE_EXITED)
+                break; /* not counted any more */
+            if (sp == SPARE_WOKEN) {
+                poll = POLL_MIN_NS;
+                continue;
+            }
+        }
+        bool drained = false;
+        void *item = pool_terminating(p) ? NULL : parc_pool_find_work_(p, &drained);
+        if (item != NULL) {
+            parc_pool_run_item_(p, item);
+            poll = POLL_MIN_NS;
+            continue;
+        }
+        if (drained || pool_terminating(p)) {
+            pthread_mutex_lock(&p->comp_lock); /* leave count and cap together */
+            parc_fas(&p->running, 1u, PARC_RELAXED);
+            comp_exit_locked(p, c);
+            pthread_mutex_unlock(&p->comp_lock);
+            break;
+        }
+        parc_sleep_ns(poll);
+        poll = poll * 2 > POLL_MAX_NS ? POLL_MAX_NS : poll * 2;
+    }
+    comp_pool = NULL;
+    return NULL;
+}
+
+/* Bring one more thread into the running count: a spare, or a new
+ * compensator below the cap. The caller has just left the count. */
+static void compensate(parc_pool_t *p)
+{
+    pthread_mutex_lock(&p->comp_lock);
+    if (p->comp_stop || pool_terminating(p)
+        || parc_load(&p->comp_cap, PARC_RELAXED) == 0) {
+        pthread_mutex_unlock(&p->comp_lock);
+        return;
+    }
+    pool_comp_t *c = p->spares;
+    if (c != NULL) {
+        p->spares = c->next_spare;
+        c->woken = true;
+        parc_faa(&p->running, 1u, PARC_RELAXED); /* on its behalf */
+        pthread_cond_signal(&c->cv);
+        pthread_mutex_unlock(&p->comp_lock);
+        return;
+    }
+    reap_locked(p);
+    if (p->ncomp >= parc_load(&p->comp_cap, PARC_RELAXED)
+        || (c = calloc(1, sizeof *c)) == NULL) {
+        pthread_mutex_unlock(&p->comp_lock);
+        return; /* at the cap (or no memory): the block goes uncompensated */
+    }
+    c->pool = p;
+    pthread_condattr_t ca; /* park_spare's deadline is CLOCK_MONOTONIC */
+    pthread_condattr_init(&ca);
+    pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
+    pthread_cond_init(&c->cv, &ca);
+    pthread_condattr_destroy(&ca);
+    parc_faa(&p->running, 1u, PARC_RELAXED); /* counted before it starts */
+    if (pthread_create(&c->thread, NULL, comp_main, c) != 0) {
+        parc_fas(&p->running, 1u, PARC_RELAXED);
+        pthread_cond_destroy(&c->cv);
+        free(c);
+    } else {
+        p->ncomp++;
+        c->next = p->comps;
+        p->comps = c;
+    }
+    pthread_mutex_unlock(&p->comp_lock);
+}
+
+int parc_pool_block_begin(void)
+{
+    parc_pool_t *p = calling_pool();
+    if (p == NULL)
+        return EPERM;
+    if (block_depth++ > 0)
+        return 0;
+    /* relaxed: a count, read only to decide whether to compensate. */
+    uint32_t r = parc_fas(&p->running, 1u, PARC_RELAXED) - 1u;
+    if (r < p->nworkers)
+        compensate(p);
+    return 0;
+}
+
+int parc_pool_block_end(void)
+{
+    parc_pool_t *p = calling_pool();
+    if (p == NULL)
+        return EPERM;
+    if (block_depth == 0)
+        return EINVAL;
+    if (--block_depth == 0)
+        parc_faa(&p->running, 1u, PARC_RELAXED); /* a compensator retires */
+    return 0;
+}
+
+int parc_pool_set_block_cap(parc_pool_t *p, unsigned cap)
+{
+    if (p == NULL || cap > PARC_POOL_BLOCK_CAP_MAX)
+        return EINVAL;
+    parc_store(&p->comp_cap, cap, PARC_RELAXED); /* read under comp_lock */
+    return 0;
+}
+
+unsigned parc_pool_compensators(parc_pool_t *p)
+{
+    if (p == NULL)
+        return 0;
+    pthread_mutex_lock(&p->comp_lock);
+    unsigned n = p->ncomp;
+    pthread_mutex_unlock(&p->comp_lock);
+    return n;
+}
+
+/* After the workers are joined: stop the spares and join every
+ * compensator (a compensator may start another one until it exits, so
+ * loop until none is alive). */
+void parc_pool_block_join_(parc_pool_t *p)
+{
+    pthread_mutex_lock(&p->comp_lock);
+    p->comp_stop = true;
+    for (pool_comp_t *c = p->spares; c != NULL; c = c->next_spare)
+        pthread_cond_signal(&c->cv);
+    while (p->ncomp > 0)
+        pthread_cond_wait(&p->comp_exit_cv, &p->comp_lock);
+    reap_locked(p);
+    pthread_mutex_unlock(&p->comp_lock);
+}

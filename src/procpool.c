@@ -139,16 +139,21 @@ static struct slot *slot_by_id(parc_procpool_t *p, uint32_t id)
     return NULL;
 }
 
-/* A worker exited (EXITED from the server): fail its task, free the slot. */
+/* A worker exited (EXITED from the server): free the slot, fail its task.
+ * In that order: a caller woken by the failure must no longer find the
+ * dead worker among parc_procpool_pids (its pid may already be reused)
+ * and must find it counted in parc_procpool_respawns. */
 static void worker_exited(parc_procpool_t *p, struct slot *s, int wstatus)
 {
-    if (s->task != NULL)
-        finish(s->task, s->killed ? ETIMEDOUT : ECHILD, true, wstatus);
+    struct task *t = s->task;
+    int status = s->killed ? ETIMEDOUT : ECHILD;
     s->task = NULL;
     clear_slot(p, s);
     pthread_mutex_lock(&p->lock);
     p->respawns++;
     pthread_mutex_unlock(&p->lock);
+    if (t != NULL)
+        finish(t, status, true, wstatus);
 }
 
 /* The worker's socket closed or broke: stop polling it; EXITED decides. */

@@ -51,6 +51,7 @@ typedef struct round {
     slot_t slot[PARC_SELECT_MAX];
     parc_sel_t sel;
     bool has_fd, has_watch; /* fd cases; event, semaphore or future cases */
+    bool spun;              /* this select has spun once before parking */
 } round_t;
 
 /* ---- per-thread resources ------------------------------------------------ */
@@ -448,13 +449,18 @@ static uint32_t park(round_t *r, parc_deadline_t deadline)
 {
     if (!r->has_fd && !r->has_watch) /* only channels can wake us: one word */
         return parc_sel_wait_(&r->sel, deadline); /* spins, then parks */
-    for (unsigned i = 0; i < PARC_SPIN_POLLS; i++) {
+    /* Spin before the first park only: a later park follows a slice that
+     * ended with nothing ready (or a false alarm), and spinning again at
+     * every slice would make an idle select that polls (the fallbacks)
+     * burn a few percent of a core. */
+    for (unsigned i = 0; !r->spun && i < PARC_SPIN_POLLS; i++) {
         /* relaxed: only a hint to stop spinning; await_final reads the
          * state again with acquire. */
         if (!parc_sel_waiting(parc_load(&r->sel.state, PARC_RELAXED)))
             return await_final(r);
         parc_spin_poll(i);
     }
+    r->spun = true;
     parc_deadline_t until = deadline;
     bool sliced = true;
 #ifdef __linux__
@@ -503,6 +509,7 @@ static int select_until(parc_select_case_t *cases, size_t n, unsigned flags,
     if (rc != 0 || index == NULL)
         return EINVAL;
     r.sel.wake_fd = -1;
+    r.spun = false;
 #ifdef __linux__
     if (r.has_fd && block && (rc = thread_eventfd(&r.sel.wake_fd)) != 0)
         return rc;

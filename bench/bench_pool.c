@@ -732,6 +732,7 @@ static void loop_omp(size_t n, int threads)
 /* One call of n elements in `form`: 0 or an error. */
 static int loop_call(loop_form_t form, parc_pool_t *p, size_t n, int threads)
 {
+    (void)threads; /* only the peers' forms use it, and they may be absent */
     switch (form) {
     case LOOP_TYPED:
         return square_map(p, mem_in, mem_out, n, 0);

@@ -45,7 +45,9 @@
 #ifdef PARC_BENCH_HAVE_MOODYCAMEL
 #include "peer_moodycamel.h"
 #endif
-#include "peer_tbb_queue.h"
+#ifdef PARC_BENCH_HAVE_TBB
+#include "qmatrix_tbb.h"
+#endif
 
 #ifdef PARC_BENCH_HAVE_URCU
 #define _LGPL_SOURCE /* the inline fast paths, as a performance-minded user would */
@@ -440,21 +442,7 @@ QM_CASE(lfqueue_stream, mct_stream, "moodycamel-tok", mct_ops, qm_stream, true)
 /* ---- oneTBB concurrent_queue ------------------------------------------------ */
 
 #ifdef PARC_BENCH_HAVE_TBB
-static void *tbbq_create(void) { return bench_tbbq_create(); }
-static void tbbq_destroy(void *q) { bench_tbbq_destroy(q); }
-static bool tbbq_put(void *q, void *ctx, void *item)
-{
-    (void)ctx;
-    return bench_tbbq_push(q, item) == 0;
-}
-static bool tbbq_try_get(void *q, void *ctx, void **item)
-{
-    (void)ctx;
-    return bench_tbbq_try_pop(q, item) == 0;
-}
-static const qm_ops_t tbbq_ops = { tbbq_create, tbbq_destroy, NULL, NULL,
-                                   tbbq_put, NULL, tbbq_try_get, false };
-QM_CASE(lfqueue_stream, tbbq_stream, "tbb-queue", tbbq_ops, qm_stream, true)
+QM_CASE(lfqueue_stream, tbbq_stream, "tbb-queue", qm_tbbq_ops, qm_stream, true)
 #endif
 
 /* ---- atomic_queue (bounded) -------------------------------------------------- */

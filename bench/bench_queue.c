@@ -42,7 +42,9 @@
 #ifdef PARC_BENCH_HAVE_MOODYCAMEL
 #include "peer_moodycamel.h"
 #endif
-#include "peer_tbb_queue.h"
+#ifdef PARC_BENCH_HAVE_TBB
+#include "qmatrix_tbb.h"
+#endif
 
 static const bench_point_t stream_points[] = { QM_STREAM_POINTS };
 BENCH_DEFINE(queue_stream, "blocking queue, unbounded: P producers stream items to C blocking consumers",
@@ -329,21 +331,7 @@ static const qm_ops_t tbbb_ops = { tbbb_create, tbbb_destroy, NULL, NULL,
                                    tbbb_put, tbbb_get, tbbb_try_get, false };
 REGISTER(tbbb, "tbb-bounded", tbbb_ops)
 
-static void *tbbq_create(void) { return bench_tbbq_create(); }
-static void tbbq_destroy(void *q) { bench_tbbq_destroy(q); }
-static bool tbbq_put(void *q, void *ctx, void *item)
-{
-    (void)ctx;
-    return bench_tbbq_push(q, item) == 0;
-}
-static bool tbbq_try_get(void *q, void *ctx, void **item)
-{
-    (void)ctx;
-    return bench_tbbq_try_pop(q, item) == 0;
-}
-static const qm_ops_t tbbq_ops = { tbbq_create, tbbq_destroy, NULL, NULL,
-                                   tbbq_put, NULL, tbbq_try_get, false };
-REGISTER(tbbq, "tbb-queue", tbbq_ops)
+REGISTER(tbbq, "tbb-queue", qm_tbbq_ops)
 #endif
 
 /* ---- moodycamel BlockingConcurrentQueue ------------------------------------ */

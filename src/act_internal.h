@@ -231,19 +231,27 @@ void act_dead_letter(parc_act_t *to, parc_msg_t *m);
 
 /* One shard: the actors spawned by the threads that map to it and not yet
  * retired, each entry holding the runtime's reference. Everything but
- * `retired` is under the shard's lock. */
+ * `retired`, `sweep_at` and the cache's free stack is under the shard's
+ * lock.
+ *
+ * Lines: the spawner's (the lock, the table, the count of spawns) is
+ * written by every spawn; the stops' (`retired`, and the cache's free
+ * stack, its own line inside the cache) is written by every stop, on the
+ * worker that ran the actor's last turn. Kept apart, a stop does not take
+ * the line the next spawn locks: the spawner and the workers each keep
+ * theirs, and what crosses is one line per sweep, not two per actor. */
 typedef struct act_shard {
     PARC_CACHE_ALIGNED parc_mutex_t lock;
     parc_act_t **live;
     uint32_t n, cap;
     bool closing;                  /* shutdown: spawns refused */
-    /* Entries retired since the last sweep (finish counts; relaxed: a
-     * trigger, not a publication). Read by finish to start a sweep. */
-    parc_atomic(uint32_t) retired;
-    parc_atomic(uint32_t) sweep_at; /* retired count that starts one */
     /* Actors spawned here ever (written under the lock, read by
      * parc_act_rt_live without it). */
     parc_atomic(uint64_t) spawned;
+    /* Entries retired since the last sweep (finish counts; relaxed: a
+     * trigger, not a publication). Read by finish to start a sweep. */
+    PARC_CACHE_ALIGNED parc_atomic(uint32_t) retired;
+    parc_atomic(uint32_t) sweep_at; /* retired count that starts one */
     /* Slots: spawns here allocate from it (under the lock); an actor's
      * last release frees its slot into its spawning shard's cache. */
     parc_recycle_slab_cache_t cache;

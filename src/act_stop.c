@@ -75,18 +75,23 @@ static unsigned my_shard(void)
     return me & (ACT_SHARDS - 1u);
 }
 
-/* Drop sh's retired entries from index *from on; under sh->lock.
- * Returns their actors in *out (at most max; the caller releases them
- * outside the lock) and how many, and where to go on in *from; call
- * again while it returns max. (Between calls the shard may change: a
- * stale *from only makes the sweep miss entries, which the next one
- * finds.) */
+/* Drop sh's retired entries among at most `examine` entries from index
+ * *from on; under sh->lock. Returns their actors in *out (at most max;
+ * the caller releases them outside the lock) and how many, and where to
+ * go on in *from. (Between calls the shard may change: a stale *from only
+ * makes the sweep miss entries, which the next one finds.) */
 static unsigned sweep_some(act_shard_t *sh, uint32_t *from, parc_act_t **out,
-                           unsigned max)
+                           unsigned max, unsigned examine)
 {
     unsigned got = 0;
     uint32_t i = *from;
-    for (; i < sh->n && got < max;) {
+    /* Each entry's flags are on its actor's line, last written by the
+     * worker that ran its last turn: start every load of this hold at
+     * once instead of paying the misses one after another. */
+    uint32_t end = sh->n - i < examine ? sh->n : i + examine;
+    for (uint32_t j = i; j < end; j++)
+        __builtin_prefetch(&sh->live[j]->flags);
+    for (; i < sh->n && got < max && examine > 0; examine--) {
         parc_act_t *a = sh->live[i];
         /* acquire: pairs with act_live_retire's release; finish's last
          * uses of a happen before the release of its reference. */
@@ -101,20 +106,39 @@ static unsigned sweep_some(act_shard_t *sh, uint32_t *from, parc_act_t **out,
     return got;
 }
 
-/* Sweep sh whole: take its lock, drop retired entries, release their
- * runtime references outside the lock (a release may free the slot and
- * take rt->lock for an ext). Returns the entries left. */
+/* Sweep sh whole: drop retired entries, releasing their runtime
+ * references outside the lock (a release may free the slot and take
+ * rt->lock for an ext). Returns the entries left.
+ *
+ * The lock is held for a few entries at a time (SWEEP_HOLD looks), not
+ * for the whole scan: the sweep runs on a worker (finish starts it) while
+ * the shard's spawner keeps taking the same lock for every spawn, and a
+ * hold that scanned the whole shard (a cache miss per entry) made the
+ * spawner wait for it, for a whole time slice when the sweeping worker
+ * was preempted meanwhile (threads outnumbering cores). A short hold
+ * costs a lock round per SWEEP_HOLD entries, about one per sixteen
+ * retirements. */
 static uint32_t sweep_shard(act_shard_t *sh)
 {
-    enum { BATCH = 64 };
+    enum { BATCH = 64, SWEEP_HOLD = 16 };
     parc_act_t *batch[BATCH];
-    uint32_t left, from = 0;
-    unsigned got;
+    uint32_t left, from = 0, stop = UINT32_MAX;
+    bool done;
     do {
         parc_mutex_lock(&sh->lock);
-        got = sweep_some(sh, &from, batch, BATCH);
+        /* The entries there when the sweep began: it does not chase the
+         * spawns made meanwhile (appended past them; the next sweep looks
+         * at those), so it ends however fast the spawner goes. A removal
+         * moves the last entry into the hole, which keeps every entry it
+         * has not looked at below the bound. */
+        if (stop > sh->n)
+            stop = sh->n;
+        unsigned got = sweep_some(sh, &from, batch, BATCH, SWEEP_HOLD);
         left = sh->n;
-        if (got < BATCH) {
+        if (stop > left)
+            stop = left;
+        done = from >= stop;
+        if (done) {
             /* relaxed: a trigger; the next sweep starts when about as
              * many have retired as remain. */
             parc_store(&sh->retired, 0u, PARC_RELAXED);
@@ -123,7 +147,7 @@ static uint32_t sweep_shard(act_shard_t *sh)
         parc_mutex_unlock(&sh->lock);
         for (unsigned i = 0; i < got; i++)
             parc_act_release(batch[i]);
-    } while (got == BATCH);
+    } while (!done);
     return left;
 }
 

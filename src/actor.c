@@ -187,17 +187,20 @@ static int recv_result(int rc, parc_mpsc_node_t *const *n, parc_msg_t **out)
     return rc;
 }
 
-/* The blocking receives' spin: pop_try while the asker may be about to
- * send; EAGAIN when the spin ran out (block then). */
-static int recv_spin(parc_actor_t *a, parc_mpsc_node_t **n,
-                     parc_deadline_t deadline)
+/* The blocking receives' wait once a pop_try found nothing: pop_try
+ * again while the asker may be about to send; EAGAIN when the spin ran
+ * out (block then). Out of line and entered only after a miss: the
+ * receives keep the hit (a message already linked, the common case of a
+ * stream) inline, a few instructions with no call; folding the first
+ * pop_try into this function made it too large to inline, so that every
+ * receive paid a call and this frame for a message already there. */
+__attribute__((noinline)) static int recv_spin(parc_actor_t *a,
+                                                 parc_mpsc_node_t **n,
+                                                 parc_deadline_t deadline)
 {
-    int rc = parc_mpsc_pop_try(&a->mbox, n);
-    if (rc != EAGAIN)
-        return rc;
     int32_t cpu = publish_cpu(&a->recv_cpu_);
     for (unsigned i = 0; i < PARTNER_POLLS; i++) {
-        rc = parc_mpsc_pop_try(&a->mbox, n);
+        int rc = parc_mpsc_pop_try(&a->mbox, n);
         if (rc != EAGAIN)
             return rc;
         if (deadline != PARC_FOREVER && (i & 31u) == 31u &&
@@ -213,7 +216,9 @@ int parc_actor_recv(parc_actor_t *a, parc_msg_t **out)
     if (a == NULL || out == NULL)
         return EINVAL;
     parc_mpsc_node_t *n = NULL;
-    int rc = recv_spin(a, &n, PARC_FOREVER);
+    int rc = parc_mpsc_pop_try(&a->mbox, &n);
+    if (rc == EAGAIN)
+        rc = recv_spin(a, &n, PARC_FOREVER);
     if (rc == EAGAIN)
         rc = parc_mpsc_pop(&a->mbox, &n);
     return recv_result(rc, &n, out);
@@ -235,8 +240,9 @@ int parc_actor_recv_timed(parc_actor_t *a, parc_msg_t **out,
         parc_deadline_in(&deadline, timeout_ns) != 0)
         return EINVAL;
     parc_mpsc_node_t *n = NULL;
-    int rc = timeout_ns == 0 ? parc_mpsc_pop_try(&a->mbox, &n)
-                             : recv_spin(a, &n, deadline);
+    int rc = parc_mpsc_pop_try(&a->mbox, &n);
+    if (rc == EAGAIN && timeout_ns != 0)
+        rc = recv_spin(a, &n, deadline);
     if (rc == EAGAIN)
         rc = parc_mpsc_pop_timed(&a->mbox, &n,
                                  parc_deadline_remaining(deadline));

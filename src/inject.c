@@ -28,6 +28,16 @@ typedef struct parc_inject_shard shard_t;
 static _Thread_local unsigned my_slot;
 static parc_atomic(unsigned) dealt;
 
+/* my_slot reduced modulo the shard count of the queue this thread pushed
+ * to last, so that a push finds its first shard without a division: the
+ * count is a run-time value, and the two divisions a push made (its
+ * start, then each step) cost about as much as the rest of it. A hint
+ * only: any index below the queue's count is a correct place to start,
+ * so an entry left by another queue at the same address is harmless once
+ * checked against that count. */
+static _Thread_local const parc_inject_t *my_q;
+static _Thread_local unsigned my_first;
+
 static size_t shard_count(uint64_t word)
 {
     return (size_t)(word / SHARD_ONE);
@@ -69,6 +79,24 @@ int parc_inject_destroy(parc_inject_t *q)
     return 0;
 }
 
+/* Double the ring of s, which holds n == s->cap entries; the caller holds
+ * s (LOCKED). False when there is no memory (nothing changed). Out of
+ * line: the push that calls it is the submission fast path, and keeping
+ * malloc, the copy and their registers out of it shortens every push. */
+__attribute__((noinline)) static bool shard_grow(shard_t *s, size_t n)
+{
+    parc_inject_entry_t *bigger = malloc(2 * s->cap * sizeof *bigger);
+    if (bigger == NULL)
+        return false;
+    for (size_t i = 0; i < n; i++)
+        bigger[i] = s->ring[(s->head + i) & (s->cap - 1)];
+    free(s->ring);
+    s->ring = bigger;
+    s->head = 0;
+    s->cap *= 2;
+    return true;
+}
+
 /* Append one entry. Returns 0; EAGAIN when another thread holds the
  * shard (or won the race for it); EPIPE when the shard is closed; ENOMEM
  * when a full ring could not grow. */
@@ -84,20 +112,11 @@ static int shard_push(shard_t *s, parc_inject_fn fn, void *arg)
     if (!parc_cas(&s->word, &w, w | SHARD_LOCKED, PARC_ACQUIRE, PARC_RELAXED))
         return (w & SHARD_CLOSED) ? EPIPE : EAGAIN;
     size_t n = shard_count(w);
-    if (n == s->cap) {
-        parc_inject_entry_t *bigger = malloc(2 * s->cap * sizeof *bigger);
-        if (bigger == NULL) {
-            /* release: nothing changed, but the next holder's acquire
-             * pairs with every unlock alike. */
-            parc_store(&s->word, w, PARC_RELEASE);
-            return ENOMEM;
-        }
-        for (size_t i = 0; i < n; i++)
-            bigger[i] = s->ring[(s->head + i) & (s->cap - 1)];
-        free(s->ring);
-        s->ring = bigger;
-        s->head = 0;
-        s->cap *= 2;
+    if (n == s->cap && !shard_grow(s, n)) {
+        /* release: nothing changed, but the next holder's acquire pairs
+         * with every unlock alike. */
+        parc_store(&s->word, w, PARC_RELEASE);
+        return ENOMEM;
     }
     parc_inject_entry_t *e = &s->ring[(s->head + n) & (s->cap - 1)];
     e->fn = fn;
@@ -112,20 +131,31 @@ static int shard_push(shard_t *s, parc_inject_fn fn, void *arg)
 
 int parc_inject_push(parc_inject_t *q, parc_inject_fn fn, void *arg)
 {
-    if (q == NULL)
+    if (q == NULL || q->nshards == 0) /* NULL, or destroyed */
         return EINVAL;
-    if (my_slot == 0)
-        my_slot = parc_faa(&dealt, 1u, PARC_RELAXED) % PARC_INJECT_MAX_SHARDS + 1u;
-    unsigned n = q->nshards, first = (my_slot - 1u) % n;
+    unsigned n = q->nshards, s;
+    if (my_q == q && my_first < n) {
+        s = my_first;
+    } else {
+        if (my_slot == 0)
+            my_slot = parc_faa(&dealt, 1u, PARC_RELAXED) % PARC_INJECT_MAX_SHARDS + 1u;
+        s = (my_slot - 1u) % n;
+        my_q = q;
+        my_first = s;
+    }
     /* Our own shard, or when another thread holds it (a consumer taking a
      * batch, possibly preempted meanwhile) the next free one: a push never
      * waits for a holder unless every shard is held at once. */
-    for (unsigned i = 0;; i++) {
-        int rc = shard_push(&q->shards[(first + i) % n], fn, arg);
+    for (unsigned tried = 1, rounds = 0;; tried++) {
+        int rc = shard_push(&q->shards[s], fn, arg);
         if (rc != EAGAIN)
             return rc;
-        if (i % n == n - 1)
-            parc_spin_poll(i / n); /* all held: wait a little */
+        if (++s == n)
+            s = 0;
+        if (tried == n) { /* all held: wait a little */
+            parc_spin_poll(rounds++);
+            tried = 0;
+        }
     }
 }
 

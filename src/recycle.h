@@ -249,7 +249,10 @@ void parc_recycle_slab_free(parc_recycler_t *r, void *obj);
  * stack pairs with the holder's acquire exchange). */
 typedef struct parc_recycle_slab_cache {
     parc_recycle_free_t *spare;   /* the holder's, linked by chain_next */
-    parc_atomic(parc_recycle_free_t *) freed; /* any thread pushes */
+    /* Any thread pushes here: a line of its own, so that frees from other
+     * threads do not take the line the holder allocates from (spare, and
+     * whatever its user keeps beside the cache, such as its lock). */
+    PARC_CACHE_ALIGNED parc_atomic(parc_recycle_free_t *) freed;
 } parc_recycle_slab_cache_t;
 
 /* An empty cache (or: zero-initialised memory). */

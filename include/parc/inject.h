@@ -144,7 +144,7 @@ PARC_API int parc_inject_destroy(parc_inject_t *q);
  * shard, or to the next one not held by another thread. Never blocks in
  * the kernel; spins (yielding) only while every shard is held.
  * @return 0; EPIPE (closed: the entry is not queued); ENOMEM (a full ring
- * could not grow); EINVAL (q NULL). */
+ * could not grow); EINVAL (q NULL, or destroyed). */
 PARC_API int parc_inject_push(parc_inject_t *q, parc_inject_fn fn, void *arg);
 
 /** Take up to `max` of the oldest entries of one shard into out[0..),

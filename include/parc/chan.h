@@ -122,27 +122,47 @@ typedef struct parc_chan_waitq {
 } parc_chan_waitq_t;
 
 typedef struct parc_chan {
-    parc_mutex_t lock;           /* guards everything below but `count`'s
-                                  * lock-free readers */
+    /* Bounded kind (the lock-free ring): */
+    PARC_CACHE_ALIGNED parc_atomic(uint64_t) tail; /* next send's stamp,
+                                  * with the mark bit once closed */
+    PARC_CACHE_ALIGNED parc_atomic(uint64_t) head; /* next receive's stamp */
+    /* Read-mostly: */
+    PARC_CACHE_ALIGNED parc_atomic(char *) ring; /* bounded: capacity slots
+                                  * (sequence word + value), allocated at
+                                  * the first use */
     size_t elem_size;            /* set at init, read-only after */
     size_t capacity;             /* 0, >= 1, or PARC_CHAN_UNBOUNDED */
-    parc_atomic(size_t) count;   /* values buffered; written under the
-                                  * lock, read by parc_chan_len() */
-    size_t head;                 /* bounded: slot of the oldest value;
-                                  * unbounded: its index in head_seg */
-    char *ring;                  /* bounded: capacity slots, allocated
-                                  * at the first send */
+    uint64_t mark;               /* bounded: the smallest power of two above
+                                  * capacity: tail's closed bit; a stamp's
+                                  * lap counts in units of 2 * mark */
+    parc_atomic(uint32_t) waiting[2]; /* records queued: [0] receivers,
+                                  * [1] senders (written under the lock) */
+    parc_atomic(uint32_t) closed; /* 1 once closed (written under the
+                                  * lock; read lock-free) */
+    parc_atomic(int) fd;         /* receive-side eventfd, or -1 */
+    parc_atomic(int) send_fd;    /* send-side eventfd, or -1 */
+    /* Everything below is guarded by the lock. */
+    parc_mutex_t lock;
+    parc_atomic(size_t) count;   /* unbounded: values buffered (read
+                                  * lock-free by parc_chan_len()) */
+    size_t uhead;                /* unbounded: oldest value's index in
+                                  * head_seg */
+    size_t utail;                /* unbounded: next free index in tail_seg */
     struct parc_chan_seg *head_seg, *tail_seg, *spare_seg; /* unbounded */
-    size_t tail;                 /* unbounded: next free index in tail_seg */
     parc_chan_waitq_t sendq;     /* blocked senders */
     parc_chan_waitq_t recvq;     /* blocked receivers */
-    parc_atomic(uint32_t) closed; /* 1 once closed (written under the
-                                  * lock; read lock-free by is_closed) */
-    int fd;                      /* receive-side eventfd, or -1 */
-    bool fd_readable;            /* its state as last set */
-    int send_fd;                 /* send-side eventfd, or -1 */
-    bool send_fd_readable;       /* its state as last set */
+    bool fd_readable;            /* fd's state as last set */
+    bool send_fd_readable;       /* send_fd's state as last set */
 } parc_chan_t;
+
+/* The smallest power of two above `cap` (a constant expression). */
+#define PARC_CHAN_SMEAR_(x, k) ((uint64_t)(x) | ((uint64_t)(x) >> (k)))
+#define PARC_CHAN_MARK_(cap)                                                 \
+    (PARC_CHAN_SMEAR_(PARC_CHAN_SMEAR_(PARC_CHAN_SMEAR_(PARC_CHAN_SMEAR_(    \
+         PARC_CHAN_SMEAR_(PARC_CHAN_SMEAR_((cap), 1), 2), 4), 8), 16), 32) + 1u)
+
+/* The largest bound of a bounded channel (a larger one is EINVAL). */
+#define PARC_CHAN_CAP_MAX ((size_t)1 << 30)
 
 /*
  * Static initialiser for any kind: elements of `elem_size` bytes,
@@ -151,8 +171,10 @@ typedef struct parc_chan {
  * invalid argument shows up as EINVAL from the first operation.
  */
 #define PARC_CHAN_INIT(elem_size, capacity)                                 \
-    { PARC_MUTEX_INIT, (elem_size), (capacity), 0, 0, NULL, NULL, NULL,     \
-      NULL, 0, { NULL, NULL }, { NULL, NULL }, 0, -1, false, -1, false }
+    { 0, 0, NULL, (elem_size), (capacity), PARC_CHAN_MARK_(capacity),       \
+      { 0, 0 }, 0, -1, -1,                                                  \
+      PARC_MUTEX_INIT, 0, 0, 0, NULL, NULL, NULL, { NULL, NULL },           \
+      { NULL, NULL }, false, false }
 
 /*
  * Initialise `c` for elements of `elem_size` bytes (1..PARC_CHAN_ELEM_MAX)

@@ -353,6 +353,19 @@ static void finish(parc_chan_waiter_t *w, uint32_t kind)
 
 typedef parc_atomic(uint64_t) seq_t;
 
+/* Copy one value: the common sizes inline (a constant-size memcpy), the
+ * rest through memcpy. */
+static inline void value_copy(void *dst, const void *src, size_t n)
+{
+    switch (n) {
+    case 4: memcpy(dst, src, 4); break;
+    case 8: memcpy(dst, src, 8); break;
+    case 16: memcpy(dst, src, 16); break;
+    default: memcpy(dst, src, n); break;
+    }
+}
+
+
 /* Polls a try form spends on a slot that another thread has claimed but
  * not yet filled (emptied) before it says EAGAIN: the other thread is
  * within a memcpy unless it was preempted. */
@@ -425,7 +438,7 @@ static int ring_send(parc_chan_t *c, const void *value)
             /* relaxed: claiming the stamp orders nothing else. */
             if (parc_cas(&c->tail, &t, ring_next(c, t), PARC_RELAXED,
                          PARC_RELAXED)) {
-                memcpy(seq + 1, value, c->elem_size);
+                value_copy(seq + 1, value, c->elem_size);
                 /* release: publishes the value; pairs with the acquire
                  * load in ring_recv(). */
                 parc_store(seq, t + 1, PARC_RELEASE);
@@ -475,7 +488,7 @@ static int ring_recv(parc_chan_t *c, void *out)
             /* relaxed: as in ring_send(). */
             if (parc_cas(&c->head, &h, ring_next(c, h), PARC_RELAXED,
                          PARC_RELAXED)) {
-                memcpy(out, seq + 1, c->elem_size);
+                value_copy(out, seq + 1, c->elem_size);
                 /* release: our copy out is done before the next lap's
                  * sender overwrites it; pairs with the acquire load in
                  * ring_send(). */
@@ -510,9 +523,14 @@ static int ring_recv(parc_chan_t *c, void *out)
  * successful ring operation. */
 static void ring_wake(parc_chan_t *c, bool send)
 {
-    /* seq_cst: the Dekker pair with ring_park()'s fence: our slot store
-     * before our read of `waiting`, theirs the other way round; one of
-     * us sees the other's store. */
+    /* seq_cst: a Dekker pair with the fence a caller about to park runs
+     * after queueing its record (ring_op, parc_chan_register_): our slot
+     * store before our read of `waiting`, theirs the other way round; one
+     * of us sees the other's store. Not the asymmetric fence
+     * (parc/asymfence.h) that parc/mpmc.h uses: here a blocked caller
+     * parks after every spin that found nothing, often once per few
+     * items in 1P1C on two cores, and a membarrier (an IPI to the other
+     * core) per park made 1P1C forty times slower. */
     parc_fence(PARC_SEQ_CST);
     /* relaxed: the fence above orders it. */
     bool waiter = parc_load(waiting_of(c, send), PARC_RELAXED) != 0;
@@ -524,10 +542,13 @@ static void ring_wake(parc_chan_t *c, bool send)
         return;
     parc_mutex_lock(&c->lock);
     parc_chan_waiter_t *w = claim_first(c, send, NULL);
-    if (w != NULL)
-        finish(w, PARC_SEL_NOTIFIED);
     fd_update(c);
     parc_mutex_unlock(&c->lock);
+    /* A claimed record's caller waits for the final state (its record
+     * and state word stay), so the wake-up, perhaps a system call, can
+     * run outside the lock. */
+    if (w != NULL)
+        finish(w, PARC_SEL_NOTIFIED);
 }
 
 static int ring_try(parc_chan_t *c, bool send, void *buf)
@@ -536,6 +557,23 @@ static int ring_try(parc_chan_t *c, bool send, void *buf)
     if (rc == 0)
         ring_wake(c, !send);
     return rc;
+}
+
+/* Whether a ring operation looks possible, from the slot at the stamp it
+ * would take: read-only, for the spin phase of a blocked caller (which
+ * would otherwise fence at every poll). */
+static bool ring_peek(parc_chan_t *c, bool send)
+{
+    /* acquire: pairs with the release CAS in ring_alloc(). */
+    char *ring = parc_load(&c->ring, PARC_ACQUIRE);
+    /* relaxed: hints; ring_try() decides. */
+    uint64_t t = parc_load(&c->tail, PARC_RELAXED);
+    if (ring == NULL || (t & c->mark))
+        return send || (t & c->mark);
+    if (send)
+        return parc_load(ring_slot(c, ring, t), PARC_RELAXED) == t;
+    uint64_t h = parc_load(&c->head, PARC_RELAXED);
+    return parc_load(ring_slot(c, ring, h), PARC_RELAXED) == h + 1;
 }
 
 /* Whether a ring operation looks possible (a select re-checks after
@@ -691,15 +729,40 @@ void parc_chan_unregister_(parc_chan_t *c, bool send, parc_chan_waiter_t *w)
 
 /* ---- waiting ------------------------------------------------------------- */
 
+/* Polls a blocked caller spends without yielding before the usual
+ * PARC_SPIN_POLLS schedule (which yields every PARC_SPIN_YIELD_EVERY-th
+ * poll). A partner on another core answers within a few cache-line round
+ * trips (about 0.1 us each here), well inside these ~128 pauses (4-15 us
+ * by the processor's pause latency), while a sched_yield() costs a system
+ * call and, on a loaded machine, hands the core to another process for a
+ * time slice: the rendezvous round trip took microseconds when the first
+ * yield came after 32 polls. */
+#define CHAN_PURE_SPINS 128u
+
+static inline void chan_spin_poll(unsigned i)
+{
+    if (i < CHAN_PURE_SPINS)
+        parc_cpu_relax();
+    else
+        parc_spin_poll(i);
+}
+
+static uint32_t sel_wait(parc_sel_t *s, parc_deadline_t deadline, unsigned spins);
+
 uint32_t parc_sel_wait_(parc_sel_t *s, parc_deadline_t deadline)
 {
-    for (unsigned i = 0; i < PARC_SPIN_POLLS; i++) {
+    return sel_wait(s, deadline, PARC_SPIN_POLLS);
+}
+
+static uint32_t sel_wait(parc_sel_t *s, parc_deadline_t deadline, unsigned spins)
+{
+    for (unsigned i = 0; i < spins; i++) {
         /* acquire: pairs with the release store in finish(): the value
          * moved for us is visible once we see the final state. */
         uint32_t v = parc_load(&s->state, PARC_ACQUIRE);
         if (!parc_sel_waiting(v))
             break;
-        parc_spin_poll(i);
+        chan_spin_poll(i);
     }
     for (;;) {
         /* acquire: as above. */
@@ -753,8 +816,8 @@ static int ring_op(parc_chan_t *c, bool send, void *buf, bool block,
     if (rc != EAGAIN || !block)
         return rc;
     for (unsigned i = 0; i < PARC_SPIN_POLLS; i++) {
-        parc_spin_poll(i);
-        if ((rc = ring_try(c, send, buf)) != EAGAIN)
+        chan_spin_poll(i);
+        if (ring_peek(c, send) && (rc = ring_try(c, send, buf)) != EAGAIN)
             return rc;
     }
     for (;;) {
@@ -772,7 +835,8 @@ static int ring_op(parc_chan_t *c, bool send, void *buf, bool block,
             ring_withdraw(c, send, &w);
             return rc;
         }
-        uint32_t final = parc_sel_wait_(&sel, deadline);
+        /* No second spin: the one above polled the ring itself. */
+        uint32_t final = sel_wait(&sel, deadline, 0);
         if (final == PARC_SEL_ABORTED) {
             parc_chan_unregister_(c, send, &w);
             return ETIMEDOUT;

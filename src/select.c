@@ -30,6 +30,7 @@
 
 #include "chan_internal.h"
 #include "parc/config.h"
+#include "parc/fiber.h"
 #include "parc/select.h"
 #include "select_hooks.h"
 
@@ -52,6 +53,7 @@ typedef struct round {
     parc_sel_t sel;
     bool has_fd, has_watch; /* fd cases; event, semaphore or future cases */
     bool spun;              /* this select has spun once before parking */
+    bool fiber;             /* called from a fiber (parc/fiber.h) */
 } round_t;
 
 /* ---- per-thread resources ------------------------------------------------ */
@@ -255,7 +257,7 @@ static void withdraw(round_t *r, size_t taken)
             parc_eventcount_notify_one(ec);
     }
 #ifdef __linux__
-    if (r->has_fd) {
+    if (r->sel.wake_fd >= 0) {
         eventfd_t drained;
         (void)eventfd_read(r->sel.wake_fd, &drained); /* non-blocking */
     }
@@ -448,12 +450,12 @@ static uint32_t park(round_t *r, parc_deadline_t deadline)
     parc_deadline_t until = deadline;
     bool sliced = true;
 #ifdef __linux__
-    if (r->has_fd) {
+    if (r->has_fd && !r->fiber) {
         sliced = r->has_watch;
     }
 #endif
 #ifdef HAVE_WAITV
-    if (!r->has_fd && !parc_load(&waitv_missing, PARC_RELAXED))
+    if (!r->has_fd && !r->fiber && !parc_load(&waitv_missing, PARC_RELAXED))
         sliced = false;
 #endif
     if (sliced) {
@@ -462,7 +464,7 @@ static uint32_t park(round_t *r, parc_deadline_t deadline)
             until = slice;
     }
 #ifdef __linux__
-    if (r->has_fd)
+    if (r->has_fd && !r->fiber)
         park_fds(r, until);
     else
 #endif
@@ -494,8 +496,14 @@ static int select_until(parc_select_case_t *cases, size_t n, unsigned flags,
         return EINVAL;
     r.sel.wake_fd = -1;
     r.spun = false;
+    /* A fiber parks through parc_park_wait (the fiber runtime's hook
+     * parks the fiber, its worker runs other work); ppoll and futex_waitv
+     * would block the worker. So a fiber's select that has fd, event,
+     * semaphore or future cases parks on its own word in slices and polls
+     * those cases between them, as where futex_waitv is missing. */
+    r.fiber = parc_fiber_current() != NULL;
 #ifdef __linux__
-    if (r.has_fd && block && (rc = thread_eventfd(&r.sel.wake_fd)) != 0)
+    if (r.has_fd && block && !r.fiber && (rc = thread_eventfd(&r.sel.wake_fd)) != 0)
         return rc;
 #endif
     for (;;) {

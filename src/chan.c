@@ -366,11 +366,6 @@ static inline void value_copy(void *dst, const void *src, size_t n)
 }
 
 
-/* Polls a try form spends on a slot that another thread has claimed but
- * not yet filled (emptied) before it says EAGAIN: the other thread is
- * within a memcpy unless it was preempted. */
-#define RING_INFLIGHT_POLLS 64u
-
 static size_t ring_stride(const parc_chan_t *c)
 {
     return (sizeof(uint64_t) + c->elem_size + 7u) & ~(size_t)7u;
@@ -414,8 +409,13 @@ static char *ring_get(parc_chan_t *c)
     return r != NULL ? r : ring_alloc(c);
 }
 
-/* Send without waiting: 0, EPIPE, EAGAIN (full, or the slot's receiver
- * still copying out), ENOMEM (the first use could not allocate). */
+/* Send without blocking: 0, EPIPE, EAGAIN (full), ENOMEM (the first use
+ * could not allocate). A slot whose receiver has taken its stamp but not
+ * yet copied the value out is waited for (spinning, yielding now and
+ * then): the receiver is within a memcpy unless it was preempted, and
+ * EAGAIN then would be a "full" verdict for a ring with room (crossbeam
+ * waits the same way; a lock-based channel waits for a preempted lock
+ * holder likewise). */
 static int ring_send(parc_chan_t *c, const void *value)
 {
     char *ring = ring_get(c);
@@ -455,9 +455,9 @@ static int ring_send(parc_chan_t *c, const void *value)
             parc_fence(PARC_SEQ_CST);
             /* relaxed: only compared. */
             uint64_t h = parc_load(&c->head, PARC_RELAXED);
-            if (h + lap == t || ++polls > RING_INFLIGHT_POLLS)
+            if (h + lap == t)
                 return EAGAIN;
-            parc_spin_poll(polls);
+            parc_spin_poll(polls++);
         } else {
             parc_cpu_relax(); /* another sender took t meanwhile */
         }
@@ -466,8 +466,9 @@ static int ring_send(parc_chan_t *c, const void *value)
     }
 }
 
-/* Receive without waiting: 0, EPIPE (closed and drained), EAGAIN (empty,
- * or the slot's sender still copying in). */
+/* Receive without blocking: 0, EPIPE (closed and drained), EAGAIN
+ * (empty). A slot whose sender has taken its stamp but not yet published
+ * the value is waited for, as in ring_send(). */
 static int ring_recv(parc_chan_t *c, void *out)
 {
     /* acquire: pairs with the release CAS in ring_alloc(). */
@@ -507,9 +508,7 @@ static int ring_recv(parc_chan_t *c, void *out)
             uint64_t t = parc_load(&c->tail, PARC_RELAXED);
             if ((t & ~c->mark) == h)
                 return t & c->mark ? EPIPE : EAGAIN;
-            if (++polls > RING_INFLIGHT_POLLS)
-                return EAGAIN;
-            parc_spin_poll(polls);
+            parc_spin_poll(polls++);
         } else {
             parc_cpu_relax(); /* another receiver took h meanwhile */
         }
@@ -564,14 +563,19 @@ static int ring_try(parc_chan_t *c, bool send, void *buf)
  * would otherwise fence at every poll). */
 static bool ring_peek(parc_chan_t *c, bool send)
 {
+    /* relaxed: hints; ring_try() decides. The closed flag rather than
+     * tail's mark bit: a spinning receiver would otherwise pull the
+     * senders' tail line at every poll. */
+    if (parc_load(&c->closed, PARC_RELAXED))
+        return true;
     /* acquire: pairs with the release CAS in ring_alloc(). */
     char *ring = parc_load(&c->ring, PARC_ACQUIRE);
-    /* relaxed: hints; ring_try() decides. */
-    uint64_t t = parc_load(&c->tail, PARC_RELAXED);
-    if (ring == NULL || (t & c->mark))
-        return send || (t & c->mark);
-    if (send)
+    if (ring == NULL)
+        return send;
+    if (send) {
+        uint64_t t = parc_load(&c->tail, PARC_RELAXED);
         return parc_load(ring_slot(c, ring, t), PARC_RELAXED) == t;
+    }
     uint64_t h = parc_load(&c->head, PARC_RELAXED);
     return parc_load(ring_slot(c, ring, h), PARC_RELAXED) == h + 1;
 }

@@ -141,8 +141,10 @@ typedef struct parc_chan {
                                   * lock; read lock-free) */
     parc_atomic(int) fd;         /* receive-side eventfd, or -1 */
     parc_atomic(int) send_fd;    /* send-side eventfd, or -1 */
-    /* Everything below is guarded by the lock. */
-    parc_mutex_t lock;
+    /* Everything below is guarded by the lock (its own cache line: the
+     * ring's fast paths read the line above at every operation, and a
+     * caller that parks locks and unlocks). */
+    PARC_CACHE_ALIGNED parc_mutex_t lock;
     parc_atomic(size_t) count;   /* unbounded: values buffered (read
                                   * lock-free by parc_chan_len()) */
     size_t uhead;                /* unbounded: oldest value's index in

@@ -17,10 +17,13 @@
  * completes: either another thread completed case i for it (DONE: the
  * value moved; CLOSED: the channel was closed under it), or the caller
  * took itself back (a deadline, or a select that completes a case
- * itself). The claimer holds the lock of case i's channel and copies the
- * value before the final store, so a caller that sees DONE(i) owns a
- * finished operation; it returns only then, so its buffer outlives the
- * copy.
+ * itself). The claimer unlinks the record under the lock of case i's
+ * channel and copies the value before the final store, so a caller that
+ * sees DONE(i) owns a finished operation; it returns only then, so its
+ * buffer outlives the copy. NOTIFIED(i) moves no value: a bounded
+ * channel's waker says "case i may be possible now, try it" (the claim
+ * still picks exactly one caller per wake-up; its final store may follow
+ * the unlock, since the caller waits for a final state either way).
  *
  * Waking: a caller parks on its state word (wake_fd < 0) or, in a select
  * that also waits for file descriptors, in ppoll() on the fds and on an

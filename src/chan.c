@@ -851,6 +851,9 @@ static int ring_op(parc_chan_t *c, bool send, void *buf, bool block,
     }
 }
 
+/* Values up to this size travel in a blocked caller's record. */
+#define CHAN_INLINE_VALUE 16u
+
 static int chan_op(parc_chan_t *c, bool send, void *buf, bool block,
                    parc_deadline_t deadline)
 {
@@ -865,17 +868,34 @@ static int chan_op(parc_chan_t *c, bool send, void *buf, bool block,
         parc_mutex_unlock(&c->lock);
         return rc;
     }
-    parc_sel_t sel = { PARC_SEL_WAITING, -1 };
-    parc_chan_waiter_t w = { NULL, NULL, &sel, buf, 0, false };
-    enqueue(c, send, &w);
+    /* The state word, the record and (when it fits) the value on one
+     * cache line: the thread that completes the operation then pulls one
+     * line of ours, not three. */
+    struct {
+        parc_sel_t sel;
+        parc_chan_waiter_t w;
+        unsigned char value[CHAN_INLINE_VALUE];
+    } PARC_CACHE_ALIGNED rec;
+    bool inl = c->elem_size <= CHAN_INLINE_VALUE;
+    rec.sel.wake_fd = -1;
+    parc_atomic_init(&rec.sel.state, PARC_SEL_WAITING);
+    parc_chan_waiter_t w = { NULL, NULL, &rec.sel, inl ? rec.value : buf, 0, false };
+    rec.w = w;
+    if (inl && send)
+        memcpy(rec.value, buf, c->elem_size);
+    enqueue(c, send, &rec.w);
     parc_mutex_unlock(&c->lock);
 
-    uint32_t final = parc_sel_wait_(&sel, deadline);
+    uint32_t final = parc_sel_wait_(&rec.sel, deadline);
     if (final == PARC_SEL_ABORTED) {
-        parc_chan_unregister_(c, send, &w);
+        parc_chan_unregister_(c, send, &rec.w);
         return ETIMEDOUT;
     }
-    return PARC_SEL_KIND(final) == PARC_SEL_DONE ? 0 : EPIPE;
+    if (PARC_SEL_KIND(final) != PARC_SEL_DONE)
+        return EPIPE;
+    if (inl && !send) /* the final state's acquire made the value visible */
+        memcpy(buf, rec.value, c->elem_size);
+    return 0;
 }
 
 int parc_chan_send(parc_chan_t *c, const void *value)

@@ -181,18 +181,19 @@ typedef struct parc_chan {
     parc_atomic(int) send_fd;    /* send-side eventfd, or -1 */
     /* Everything below is guarded by the lock (its own cache line: the
      * ring's fast paths read the line above at every operation, and a
-     * caller that parks locks and unlocks). */
+     * caller that parks locks and unlocks). The queues share the lock's
+     * line: a rendezvous hand-off touches that one line of the channel. */
     PARC_CACHE_ALIGNED parc_mutex_t lock;
+    parc_chan_waitq_t sendq;     /* blocked senders */
+    parc_chan_waitq_t recvq;     /* blocked receivers */
+    bool fd_readable;            /* fd's state as last set */
+    bool send_fd_readable;       /* send_fd's state as last set */
     parc_atomic(size_t) count;   /* unbounded: values buffered (read
                                   * lock-free by parc_chan_len()) */
     size_t uhead;                /* unbounded: oldest value's index in
                                   * head_seg */
     size_t utail;                /* unbounded: next free index in tail_seg */
     struct parc_chan_seg *head_seg, *tail_seg, *spare_seg; /* unbounded */
-    parc_chan_waitq_t sendq;     /* blocked senders */
-    parc_chan_waitq_t recvq;     /* blocked receivers */
-    bool fd_readable;            /* fd's state as last set */
-    bool send_fd_readable;       /* send_fd's state as last set */
 } parc_chan_t;
 
 /* The smallest power of two above `cap` (a constant expression). */
@@ -213,8 +214,8 @@ typedef struct parc_chan {
 #define PARC_CHAN_INIT(elem_size, capacity)                                 \
     { 0, 0, NULL, (elem_size), (capacity), PARC_CHAN_MARK_(capacity),       \
       { 0, 0 }, 0, -1, -1,                                                  \
-      PARC_MUTEX_INIT, 0, 0, 0, NULL, NULL, NULL, { NULL, NULL },           \
-      { NULL, NULL }, false, false }
+      PARC_MUTEX_INIT, { NULL, NULL }, { NULL, NULL }, false, false, 0, 0,  \
+      0, NULL, NULL, NULL }
 
 /*
  * Initialise `c` for elements of `elem_size` bytes (1..PARC_CHAN_ELEM_MAX)

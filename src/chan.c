@@ -36,6 +36,7 @@
  */
 #define _GNU_SOURCE
 #include <errno.h>
+#include <limits.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -733,40 +734,89 @@ void parc_chan_unregister_(parc_chan_t *c, bool send, parc_chan_waiter_t *w)
 
 /* ---- waiting ------------------------------------------------------------- */
 
-/* Polls a blocked caller spends without yielding before the usual
- * PARC_SPIN_POLLS schedule (which yields every PARC_SPIN_YIELD_EVERY-th
- * poll). A partner on another core answers within a few cache-line round
- * trips (about 0.1 us each here), well inside these ~128 pauses (4-15 us
- * by the processor's pause latency), while a sched_yield() costs a system
- * call and, on a loaded machine, hands the core to another process for a
- * time slice: the rendezvous round trip took microseconds when the first
- * yield came after 32 polls. */
-#define CHAN_PURE_SPINS 128u
+/*
+ * Spinning. A blocked caller spins before it parks, for a budget that the
+ * channel learns (adaptive spinning, as in Solaris' adaptive mutexes and
+ * glibc's PTHREAD_MUTEX_ADAPTIVE_NP): a wait that ended within the spin
+ * raises the budget to twice what it took, a wait that had to park halves
+ * it. Where the partner runs on another core it answers within a few
+ * cache-line round trips (about 0.1 us each here), far below a futex
+ * wake-up (about 45 us from one core to another here), and the budget
+ * stays where spinning wins. Where it does not run (more threads than
+ * cores, or other processes on them) spinning only burns the time it
+ * needs, and the budget falls to CHAN_SPIN_MIN: park almost at once, so
+ * the waker's futex wake lets the scheduler run us when there is
+ * something to do. The first CHAN_SPIN_PURE pauses never yield (a
+ * sched_yield is a system call, and on a loaded machine hands the core to
+ * another process for a time slice); after them every CHAN_SPIN_PURE-th
+ * pause yields, for a partner that shares our core. Budgets are in
+ * pauses (parc_cpu_relax).
+ */
+#define CHAN_SPIN_MIN 32u
+#define CHAN_SPIN_MAX (4u * PARC_SPIN_POLLS)
+#define CHAN_SPIN_PURE 64u
 
-static inline void chan_spin_poll(unsigned i)
+static unsigned spin_budget(parc_chan_t *c)
 {
-    if (i < CHAN_PURE_SPINS)
-        parc_cpu_relax();
-    else
-        parc_spin_poll(i);
+    if (c == NULL)
+        return PARC_SPIN_POLLS;
+    /* relaxed: a heuristic; no data is published through it. */
+    unsigned b = parc_load(&c->spin, PARC_RELAXED);
+    return b == 0 ? PARC_SPIN_POLLS : b;
 }
 
-static uint32_t sel_wait(parc_sel_t *s, parc_deadline_t deadline, unsigned spins);
+/* A wait on c ended after `pauses` of spinning, or parked (UINT_MAX). */
+static void spin_learn(parc_chan_t *c, unsigned pauses)
+{
+    if (c == NULL)
+        return;
+    unsigned b = spin_budget(c), nb;
+    if (pauses == UINT_MAX)
+        nb = b / 2 < CHAN_SPIN_MIN ? CHAN_SPIN_MIN : b / 2;
+    else if (2 * pauses + CHAN_SPIN_MIN > b)
+        nb = 2 * pauses + CHAN_SPIN_MIN > CHAN_SPIN_MAX ? CHAN_SPIN_MAX
+                                                        : 2 * pauses + CHAN_SPIN_MIN;
+    else
+        return; /* no store: the word stays shared in every spinner's cache */
+    if (nb != b)
+        /* relaxed: as above; a lost update between two learners is fine. */
+        parc_store(&c->spin, nb, PARC_RELAXED);
+}
+
+/* Pause once in a spin of which `i` pauses have passed. */
+static inline void chan_pause(unsigned i)
+{
+    if (i >= CHAN_SPIN_PURE && i % CHAN_SPIN_PURE == 0)
+        parc_yield();
+    else
+        parc_cpu_relax();
+}
+
+static uint32_t sel_wait(parc_sel_t *s, parc_deadline_t deadline,
+                         parc_chan_t *learn, unsigned spins);
 
 uint32_t parc_sel_wait_(parc_sel_t *s, parc_deadline_t deadline)
 {
-    return sel_wait(s, deadline, PARC_SPIN_POLLS);
+    return sel_wait(s, deadline, NULL, PARC_SPIN_POLLS);
 }
 
-static uint32_t sel_wait(parc_sel_t *s, parc_deadline_t deadline, unsigned spins)
+/* Spin up to `spins` pauses, then park, until `s` is final or, while it
+ * is still WAITING, the deadline passes (then abort). When `learn` is
+ * set, tell its budget how the wait went. */
+static uint32_t sel_wait(parc_sel_t *s, parc_deadline_t deadline,
+                         parc_chan_t *learn, unsigned spins)
 {
     for (unsigned i = 0; i < spins; i++) {
         /* acquire: pairs with the release store in finish(): the value
          * moved for us is visible once we see the final state. */
         uint32_t v = parc_load(&s->state, PARC_ACQUIRE);
-        if (!parc_sel_waiting(v))
+        if (!parc_sel_waiting(v)) {
+            spin_learn(learn, i);
             break;
-        chan_spin_poll(i);
+        }
+        chan_pause(i);
+        if (i + 1 == spins)
+            spin_learn(learn, UINT_MAX);
     }
     for (;;) {
         /* acquire: as above. */
@@ -811,6 +861,9 @@ static void ring_withdraw(parc_chan_t *c, bool send, parc_chan_waiter_t *w)
     }
 }
 
+/* The ring spinner's longest pause between looks: 2^6 pauses. */
+#define RING_BACKOFF_MAX_SHIFT 6u
+
 /* The blocking forms on a ring: try; spin re-trying; then queue a record,
  * fence, try again, and park until told to try again (or the deadline). */
 static int ring_op(parc_chan_t *c, bool send, void *buf, bool block,
@@ -819,11 +872,24 @@ static int ring_op(parc_chan_t *c, bool send, void *buf, bool block,
     int rc = ring_try(c, send, buf);
     if (rc != EAGAIN || !block)
         return rc;
-    for (unsigned i = 0; i < PARC_SPIN_POLLS; i++) {
-        chan_spin_poll(i);
-        if (ring_peek(c, send) && (rc = ring_try(c, send, buf)) != EAGAIN)
+    /* Spin with exponential backoff between looks at the slot: a
+     * receiver that looked at an empty slot at every pause would pull the
+     * line back from the sender after each value, where a pause of a few
+     * dozen lets the sender fill the line's slots first (and the mirror
+     * for a sender at a full ring). The budget is the channel's (see
+     * "Spinning" above). */
+    unsigned budget = spin_budget(c), pauses = 0;
+    for (unsigned i = 0; pauses < budget; i++) {
+        unsigned n = i < RING_BACKOFF_MAX_SHIFT ? 1u << i
+                                                : 1u << RING_BACKOFF_MAX_SHIFT;
+        for (unsigned k = 0; k < n; k++)
+            chan_pause(pauses++);
+        if (ring_peek(c, send) && (rc = ring_try(c, send, buf)) != EAGAIN) {
+            spin_learn(c, pauses);
             return rc;
+        }
     }
+    spin_learn(c, UINT_MAX);
     for (;;) {
         if (parc_deadline_passed(deadline))
             return ETIMEDOUT;
@@ -840,7 +906,7 @@ static int ring_op(parc_chan_t *c, bool send, void *buf, bool block,
             return rc;
         }
         /* No second spin: the one above polled the ring itself. */
-        uint32_t final = sel_wait(&sel, deadline, 0);
+        uint32_t final = sel_wait(&sel, deadline, NULL, 0);
         if (final == PARC_SEL_ABORTED) {
             parc_chan_unregister_(c, send, &w);
             return ETIMEDOUT;
@@ -886,7 +952,7 @@ static int chan_op(parc_chan_t *c, bool send, void *buf, bool block,
     enqueue(c, send, &rec.w);
     parc_mutex_unlock(&c->lock);
 
-    uint32_t final = parc_sel_wait_(&rec.sel, deadline);
+    uint32_t final = sel_wait(&rec.sel, deadline, c, spin_budget(c));
     if (final == PARC_SEL_ABORTED) {
         parc_chan_unregister_(c, send, &rec.w);
         return ETIMEDOUT;

@@ -184,6 +184,9 @@ typedef struct parc_chan {
      * caller that parks locks and unlocks). The queues share the lock's
      * line: a rendezvous hand-off touches that one line of the channel. */
     PARC_CACHE_ALIGNED parc_mutex_t lock;
+    parc_atomic(uint32_t) spin;  /* a blocked caller's spin budget in
+                                  * pauses, learnt (0: the default); not
+                                  * guarded: read and written relaxed */
     parc_chan_waitq_t sendq;     /* blocked senders */
     parc_chan_waitq_t recvq;     /* blocked receivers */
     bool fd_readable;            /* fd's state as last set */
@@ -214,7 +217,7 @@ typedef struct parc_chan {
 #define PARC_CHAN_INIT(elem_size, capacity)                                 \
     { 0, 0, NULL, (elem_size), (capacity), PARC_CHAN_MARK_(capacity),       \
       { 0, 0 }, 0, -1, -1,                                                  \
-      PARC_MUTEX_INIT, { NULL, NULL }, { NULL, NULL }, false, false, 0, 0,  \
+      PARC_MUTEX_INIT, 0, { NULL, NULL }, { NULL, NULL }, false, false, 0, 0, \
       0, NULL, NULL, NULL }
 
 /*

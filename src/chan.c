@@ -391,7 +391,8 @@ static char *ring_alloc(parc_chan_t *c)
     bytes = (bytes + PARC_CACHELINE - 1) / PARC_CACHELINE * PARC_CACHELINE;
     char *r = aligned_alloc(PARC_CACHELINE, bytes);
     if (r == NULL)
-        return NULL;
+        /* acquire: as in ring_get(); another thread's ring, if any. */
+        return parc_load(&c->ring, PARC_ACQUIRE);
     for (size_t k = 0; k < c->capacity; k++)
         parc_atomic_init((seq_t *)(void *)(r + k * ring_stride(c)), (uint64_t)k);
     char *none = NULL;
@@ -474,9 +475,16 @@ static int ring_recv(parc_chan_t *c, void *out)
 {
     /* acquire: pairs with the release CAS in ring_alloc(). */
     char *ring = parc_load(&c->ring, PARC_ACQUIRE);
-    if (ring == NULL) /* nothing was ever sent */
-        /* relaxed: the mark bit is all we read. */
-        return parc_load(&c->tail, PARC_RELAXED) & c->mark ? EPIPE : EAGAIN;
+    if (ring == NULL) {
+        /* relaxed: compared only. */
+        uint64_t t = parc_load(&c->tail, PARC_RELAXED);
+        if ((t & ~c->mark) == 0) /* nothing was ever sent */
+            return t & c->mark ? EPIPE : EAGAIN;
+        /* A send claimed a stamp, so its ring exists: ring_get's CAS
+         * reads the latest pointer (and publishes the slots to us). */
+        if ((ring = ring_get(c)) == NULL)
+            return EAGAIN; /* not reached: ring_alloc finds the ring */
+    }
     uint64_t lap = c->mark << 1;
     unsigned polls = 0;
     /* relaxed: a guess, checked as in ring_send(). */

@@ -46,6 +46,14 @@
 
 #include "chan_internal.h"
 
+/* The waiting paths stay out of line, so that the fast paths of send and
+ * receive set up no frame for them. */
+#if defined(__GNUC__)
+#define PARC_NOINLINE_ __attribute__((noinline))
+#else
+#define PARC_NOINLINE_
+#endif
+
 /* An unbounded channel's segment: a fixed number of slots, linked. */
 struct parc_chan_seg {
     struct parc_chan_seg *next;
@@ -874,7 +882,7 @@ static void ring_withdraw(parc_chan_t *c, bool send, parc_chan_waiter_t *w)
 
 /* The blocking forms on a ring: try; spin re-trying; then queue a record,
  * fence, try again, and park until told to try again (or the deadline). */
-static int ring_op(parc_chan_t *c, bool send, void *buf, bool block,
+static PARC_NOINLINE_ int ring_op(parc_chan_t *c, bool send, void *buf, bool block,
                    parc_deadline_t deadline)
 {
     int rc = ring_try(c, send, buf);
@@ -928,7 +936,7 @@ static int ring_op(parc_chan_t *c, bool send, void *buf, bool block,
 /* Values up to this size travel in a blocked caller's record. */
 #define CHAN_INLINE_VALUE 16u
 
-static int chan_op(parc_chan_t *c, bool send, void *buf, bool block,
+static PARC_NOINLINE_ int chan_op(parc_chan_t *c, bool send, void *buf, bool block,
                    parc_deadline_t deadline)
 {
     int rc = parc_chan_check_(c);
@@ -972,8 +980,24 @@ static int chan_op(parc_chan_t *c, bool send, void *buf, bool block,
     return 0;
 }
 
+/* The fast path of a bounded channel's send and receive, before any
+ * frame for waiting is set up: a valid ring channel, an operation that
+ * completes at once. Anything else (EAGAIN included) goes to chan_op. */
+static inline bool ring_fast(parc_chan_t *c, const void *buf)
+{
+    return c != NULL && buf != NULL && c->capacity - 1u < PARC_CHAN_CAP_MAX &&
+           c->elem_size - 1u < PARC_CHAN_ELEM_MAX;
+}
+
 int parc_chan_send(parc_chan_t *c, const void *value)
 {
+    if (ring_fast(c, value)) {
+        int rc = ring_send(c, value);
+        if (rc == 0)
+            ring_wake(c, false);
+        if (rc != EAGAIN)
+            return rc;
+    }
     return chan_op(c, true, (void *)value, true, PARC_FOREVER);
 }
 
@@ -993,6 +1017,13 @@ int parc_chan_send_timed(parc_chan_t *c, const void *value, int64_t timeout_ns)
 
 int parc_chan_recv(parc_chan_t *c, void *out)
 {
+    if (ring_fast(c, out)) {
+        int rc = ring_recv(c, out);
+        if (rc == 0)
+            ring_wake(c, true);
+        if (rc != EAGAIN)
+            return rc;
+    }
     return chan_op(c, false, out, true, PARC_FOREVER);
 }
 

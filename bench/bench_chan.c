@@ -1,8 +1,14 @@
 /*
  * bench/bench_chan.c — channels and select (parc/chan.h, parc/select.h)
  * against the queues their users would otherwise reach for, each through
- * its blocking calls. Go's channels are measured by the Go peer script
- * (bench/chan_peers/run_go.sh, GOMAXPROCS=2), run beside parc-bench.
+ * its blocking calls. Go's channels are the "go" case of chan_buffered,
+ * chan_pingpong and chan_select4 (bench/chan_peers/chan_bench.go, run by
+ * the framework with GOMAXPROCS=2; bench/chan_peers/run_go.sh runs it
+ * alone). Note on chan_pingpong: Go's scheduler runs a goroutine it wakes
+ * on the waker's own P (runnext), so its two goroutines mostly hand off
+ * on one thread, without a cache-line transfer between cores; its round
+ * trip can come out below the cache-line floor parc-bench prints, which no
+ * pair of threads on two cores can reach.
  *
  *   chan_buffered  capacity 1024, P producers and C consumers (1P1C, 3P1C,
  *                  2P2C): items handed over per second. Peers: oneTBB's

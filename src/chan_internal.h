@@ -17,10 +17,13 @@
  * completes: either another thread completed case i for it (DONE: the
  * value moved; CLOSED: the channel was closed under it), or the caller
  * took itself back (a deadline, or a select that completes a case
- * itself). The claimer holds the lock of case i's channel and copies the
- * value before the final store, so a caller that sees DONE(i) owns a
- * finished operation; it returns only then, so its buffer outlives the
- * copy.
+ * itself). The claimer unlinks the record under the lock of case i's
+ * channel and copies the value before the final store, so a caller that
+ * sees DONE(i) owns a finished operation; it returns only then, so its
+ * buffer outlives the copy. NOTIFIED(i) moves no value: a bounded
+ * channel's waker says "case i may be possible now, try it" (the claim
+ * still picks exactly one caller per wake-up; its final store may follow
+ * the unlock, since the caller waits for a final state either way).
  *
  * Waking: a caller parks on its state word (wake_fd < 0) or, in a select
  * that also waits for file descriptors, in ppoll() on the fds and on an
@@ -50,6 +53,7 @@
 #define PARC_SEL_CLAIMED 0u /* kinds, the low two bits of a case's word */
 #define PARC_SEL_DONE 1u
 #define PARC_SEL_CLOSED 2u
+#define PARC_SEL_NOTIFIED 3u /* a bounded channel's "try case i again" */
 #define PARC_SEL_PARKED 0x80000000u /* the caller sleeps on the word */
 #define PARC_SEL_WORD(i, kind) ((((uint32_t)(i) + 1u) << 2) | (kind))
 #define PARC_SEL_CASE(w) ((((w) & ~PARC_SEL_PARKED) >> 2) - 1u)
@@ -112,16 +116,27 @@ static inline uint32_t parc_sel_mark_parked(parc_sel_t *s)
     return w;
 }
 
-/* Channel-side operations, for select.c. All but lock/unlock need the
- * channel's lock held. `self` is the calling select's state (its own
- * records are skipped), NULL for a plain send or receive. Return 0, EPIPE,
- * EAGAIN (would block), ENOMEM or EINVAL (a bad static initialiser). */
+/* Channel-side operations, for select.c. `self` is the calling select's
+ * state (its own records are skipped), NULL for a plain send or receive.
+ *
+ * parc_chan_check_: 0, or EINVAL (NULL, or a bad static initialiser).
+ * parc_chan_poll_: complete the operation now if it can: 0, EPIPE, EAGAIN
+ *   (would block), ENOMEM.
+ * parc_chan_register_: queue `w` (w->sel, w->buf, w->index set; the
+ *   caller's records on other channels may be queued already) and say
+ *   whether the operation looks possible now; then the caller takes its
+ *   select back (parc_sel_abort) before it polls. A rendezvous or
+ *   unbounded channel does not queue a record when it says true. Either
+ *   way parc_chan_unregister_ withdraws the record (a no-op when it is
+ *   not queued).
+ * On a bounded channel a queued record is only told to try again: its
+ * state becomes NOTIFIED(index) (the claimer moves no value), and the
+ * caller must then poll that case before any other (it was chosen for
+ * the value or the room that woke it). */
 int parc_chan_check_(parc_chan_t *c);
-int parc_chan_send_locked_(parc_chan_t *c, const void *value, parc_sel_t *self);
-int parc_chan_recv_locked_(parc_chan_t *c, void *out, parc_sel_t *self);
-bool parc_chan_ready_locked_(parc_chan_t *c, bool send, parc_sel_t *self);
-void parc_chan_enqueue_(parc_chan_t *c, bool send, parc_chan_waiter_t *w);
-void parc_chan_dequeue_(parc_chan_t *c, bool send, parc_chan_waiter_t *w);
+int parc_chan_poll_(parc_chan_t *c, bool send, void *buf, parc_sel_t *self);
+bool parc_chan_register_(parc_chan_t *c, bool send, parc_chan_waiter_t *w);
+void parc_chan_unregister_(parc_chan_t *c, bool send, parc_chan_waiter_t *w);
 
 /* Spin briefly, then park, until `s` is final or, while it is still
  * WAITING, `deadline` passes (then abort). Returns the final state. */

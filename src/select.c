@@ -30,6 +30,7 @@
 
 #include "chan_internal.h"
 #include "parc/config.h"
+#include "parc/fiber.h"
 #include "parc/select.h"
 #include "select_hooks.h"
 
@@ -52,6 +53,7 @@ typedef struct round {
     parc_sel_t sel;
     bool has_fd, has_watch; /* fd cases; event, semaphore or future cases */
     bool spun;              /* this select has spun once before parking */
+    bool fiber;             /* called from a fiber (parc/fiber.h) */
 } round_t;
 
 /* ---- per-thread resources ------------------------------------------------ */
@@ -203,11 +205,7 @@ static int poll_case(parc_select_case_t *c)
     parc_chan_t *ch = c->obj;
     if (ch == NULL)
         return EAGAIN;
-    parc_mutex_lock(&ch->lock);
-    int rc = c->kind == PARC_SELECT_SEND ? parc_chan_send_locked_(ch, c->buf, NULL)
-                                         : parc_chan_recv_locked_(ch, c->buf, NULL);
-    parc_mutex_unlock(&ch->lock);
-    return rc;
+    return parc_chan_poll_(ch, c->kind == PARC_SELECT_SEND, c->buf, NULL);
 }
 
 static int poll_all(round_t *r, size_t *index)
@@ -245,10 +243,7 @@ static void withdraw(round_t *r, size_t taken)
         s->registered = false;
         parc_select_case_t *c = &r->cases[i];
         if (is_chan_case(c)) {
-            parc_chan_t *ch = c->obj;
-            parc_mutex_lock(&ch->lock);
-            parc_chan_dequeue_(ch, c->kind == PARC_SELECT_SEND, &s->w);
-            parc_mutex_unlock(&ch->lock);
+            parc_chan_unregister_(c->obj, c->kind == PARC_SELECT_SEND, &s->w);
             continue;
         }
         parc_eventcount_t *ec = ec_of(c);
@@ -262,7 +257,7 @@ static void withdraw(round_t *r, size_t taken)
             parc_eventcount_notify_one(ec);
     }
 #ifdef __linux__
-    if (r->has_fd) {
+    if (r->sel.wake_fd >= 0) {
         eventfd_t drained;
         (void)eventfd_read(r->sel.wake_fd, &drained); /* non-blocking */
     }
@@ -274,18 +269,15 @@ enum { REG_WAIT, REG_SELF, REG_CLAIMED, REG_RETRY };
 
 /* A case turned out ready while registering: take the select back and
  * complete it (REG_SELF, *rc its status), or see that a channel claimed
- * it first (REG_CLAIMED), or find the case gone again (REG_RETRY). For a
- * channel case the channel's lock is held. */
+ * it first (REG_CLAIMED), or find the case gone again (REG_RETRY). */
 static int take_self(round_t *r, size_t i, int *rc)
 {
     if (!parc_sel_abort(&r->sel))
         return REG_CLAIMED;
     parc_select_case_t *c = &r->cases[i];
     if (is_chan_case(c)) {
-        parc_chan_t *ch = c->obj;
-        *rc = c->kind == PARC_SELECT_SEND
-                  ? parc_chan_send_locked_(ch, c->buf, &r->sel)
-                  : parc_chan_recv_locked_(ch, c->buf, &r->sel);
+        *rc = parc_chan_poll_(c->obj, c->kind == PARC_SELECT_SEND, c->buf,
+                              &r->sel);
     } else {
         *rc = watch_complete(c);
     }
@@ -304,18 +296,12 @@ static int register_all(round_t *r, size_t *index, int *rc)
             parc_chan_t *ch = c->obj;
             if (ch == NULL)
                 continue;
-            bool send = c->kind == PARC_SELECT_SEND;
-            parc_mutex_lock(&ch->lock);
-            if (parc_chan_ready_locked_(ch, send, &r->sel)) {
+            parc_chan_waiter_t w = { NULL, NULL, &r->sel, c->buf,
+                                     (uint32_t)i, false };
+            s->w = w;
+            s->registered = true; /* withdraw() unlinks it if queued */
+            if (parc_chan_register_(ch, c->kind == PARC_SELECT_SEND, &s->w))
                 got = take_self(r, i, rc);
-            } else {
-                parc_chan_waiter_t w = { NULL, NULL, &r->sel, c->buf,
-                                         (uint32_t)i, false };
-                s->w = w;
-                parc_chan_enqueue_(ch, send, &s->w);
-                s->registered = true;
-            }
-            parc_mutex_unlock(&ch->lock);
         } else {
             parc_eventcount_t *ec = ec_of(c);
             bool ready;
@@ -464,12 +450,12 @@ static uint32_t park(round_t *r, parc_deadline_t deadline)
     parc_deadline_t until = deadline;
     bool sliced = true;
 #ifdef __linux__
-    if (r->has_fd) {
+    if (r->has_fd && !r->fiber) {
         sliced = r->has_watch;
     }
 #endif
 #ifdef HAVE_WAITV
-    if (!r->has_fd && !parc_load(&waitv_missing, PARC_RELAXED))
+    if (!r->has_fd && !r->fiber && !parc_load(&waitv_missing, PARC_RELAXED))
         sliced = false;
 #endif
     if (sliced) {
@@ -478,7 +464,7 @@ static uint32_t park(round_t *r, parc_deadline_t deadline)
             until = slice;
     }
 #ifdef __linux__
-    if (r->has_fd)
+    if (r->has_fd && !r->fiber)
         park_fds(r, until);
     else
 #endif
@@ -510,8 +496,14 @@ static int select_until(parc_select_case_t *cases, size_t n, unsigned flags,
         return EINVAL;
     r.sel.wake_fd = -1;
     r.spun = false;
+    /* A fiber parks through parc_park_wait (the fiber runtime's hook
+     * parks the fiber, its worker runs other work); ppoll and futex_waitv
+     * would block the worker. So a fiber's select that has fd, event,
+     * semaphore or future cases parks on its own word in slices and polls
+     * those cases between them, as where futex_waitv is missing. */
+    r.fiber = parc_fiber_current() != NULL;
 #ifdef __linux__
-    if (r.has_fd && block && (rc = thread_eventfd(&r.sel.wake_fd)) != 0)
+    if (r.has_fd && block && !r.fiber && (rc = thread_eventfd(&r.sel.wake_fd)) != 0)
         return rc;
 #endif
     for (;;) {
@@ -537,6 +529,22 @@ static int select_until(parc_select_case_t *cases, size_t n, unsigned flags,
             withdraw(&r, got_index);                      /* step 4 */
             *index = got_index;
             return rc;
+        }
+        if (final != PARC_SEL_ABORTED &&
+            PARC_SEL_KIND(final) == PARC_SEL_NOTIFIED) {
+            /* A bounded channel chose this select for the value (room)
+             * that woke it: poll that case before any other, so the
+             * wake-up is not lost on a case the select then ignores. */
+            size_t i = PARC_SEL_CASE(final);
+            withdraw(&r, SIZE_MAX);
+            parc_select_case_t *c = &cases[i];
+            rc = parc_chan_poll_(c->obj, c->kind == PARC_SELECT_SEND, c->buf,
+                                 NULL);
+            if (rc != EAGAIN) {
+                *index = i;
+                return rc;
+            }
+            continue; /* taken by another thread meanwhile: a new round */
         }
         if (final != PARC_SEL_ABORTED) {
             size_t i = PARC_SEL_CASE(final);

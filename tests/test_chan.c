@@ -24,6 +24,9 @@ START_TEST(rejects_bad_arguments)
     ck_assert_int_eq(parc_chan_init(NULL, 4, 1), EINVAL);
     ck_assert_int_eq(parc_chan_init(&c, 0, 1), EINVAL);
     ck_assert_int_eq(parc_chan_init(&c, PARC_CHAN_ELEM_MAX + 1, 1), EINVAL);
+    ck_assert_int_eq(parc_chan_init(&c, 4, PARC_CHAN_CAP_MAX + 1), EINVAL);
+    parc_chan_t huge = PARC_CHAN_INIT(4, PARC_CHAN_CAP_MAX + 1);
+    ck_assert_int_eq(parc_chan_send_try(&huge, &v), EINVAL);
     ck_assert_int_eq(parc_chan_init(&c, sizeof v, 4), 0);
     ck_assert_int_eq(parc_chan_send(NULL, &v), EINVAL);
     ck_assert_int_eq(parc_chan_send(&c, NULL), EINVAL);
@@ -171,6 +174,56 @@ START_TEST(blocked_sender_on_full_channel_is_moved_in)
     ck_assert_uint_eq(parc_chan_len(&c), 1); /* its value went in */
     ck_assert_int_eq(parc_chan_recv_try(&c, &x), 0);
     ck_assert_int_eq(x, 2);
+    ck_assert_int_eq(parc_chan_destroy(&c), 0);
+}
+END_TEST
+
+/* Receivers and senders all blocked on a small bounded channel: each
+ * value and each freed slot must wake somebody (a lost notification
+ * leaves a thread parked for good: the join below then fails). */
+START_TEST(every_blocked_caller_is_woken)
+{
+    enum { N = 6 };
+    parc_chan_t c = PARC_CHAN_INIT(sizeof(int), 2);
+    op_t r[N];
+    pthread_t t[N];
+    for (int i = 0; i < N; i++) {
+        op_t o = { &c, false, -1, -1, -1, 0 };
+        r[i] = o;
+        ck_assert_int_eq(pthread_create(&t[i], NULL, run_op, &r[i]), 0);
+    }
+    parc_sleep_ns(20 * PARC_NS_PER_MS); /* let them park */
+    for (int i = 0; i < N; i++) {
+        int v = i;
+        ck_assert_int_eq(parc_chan_send(&c, &v), 0);
+    }
+    parc_test_join(t, N);
+    int seen = 0;
+    for (int i = 0; i < N; i++) {
+        ck_assert_int_eq(r[i].rc, 0);
+        ck_assert(r[i].value >= 0 && r[i].value < N);
+        ck_assert(!(seen & (1 << r[i].value)));
+        seen |= 1 << r[i].value;
+    }
+    /* now the other way round: senders blocked on a full channel */
+    for (int i = 0; i < 2; i++) {
+        int v = 100 + i;
+        ck_assert_int_eq(parc_chan_send(&c, &v), 0);
+    }
+    for (int i = 0; i < N; i++) {
+        op_t o = { &c, true, 200 + i, -1, -1, 0 };
+        r[i] = o;
+        ck_assert_int_eq(pthread_create(&t[i], NULL, run_op, &r[i]), 0);
+    }
+    parc_sleep_ns(20 * PARC_NS_PER_MS);
+    int x, got = 0;
+    for (int i = 0; i < N + 2; i++) {
+        ck_assert_int_eq(parc_chan_recv(&c, &x), 0);
+        got += x;
+    }
+    parc_test_join(t, N);
+    ck_assert_int_eq(got, 100 + 101 + 200 * N + N * (N - 1) / 2);
+    ck_assert_int_eq(parc_chan_recv_try(&c, &x), EAGAIN);
     ck_assert_int_eq(parc_chan_destroy(&c), 0);
 }
 END_TEST
@@ -399,6 +452,7 @@ int main(void)
     TCase *mt = tcase_create("threads");
     tcase_add_test(mt, rendezvous_send_waits_for_receiver);
     tcase_add_test(mt, blocked_sender_on_full_channel_is_moved_in);
+    tcase_add_test(mt, every_blocked_caller_is_woken);
     tcase_add_test(mt, close_drains_then_epipe_and_wakes_everyone);
     tcase_add_test(mt, mpmc_bounded_exactly_once);
     tcase_add_test(mt, mpmc_unbounded_exactly_once);

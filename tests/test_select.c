@@ -7,13 +7,16 @@
  * PARC_SELECT_ORDERED always the first; a select never completes with
  * itself (both ends of one rendezvous channel); close wakes a select with
  * EPIPE; selects sending and receiving against each other on rendezvous
- * channels move every value exactly once; an idle select burns no CPU.
+ * channels move every value exactly once; an idle select burns no CPU; a
+ * fiber blocked in a select parks the fiber, not its worker thread.
  */
 #include <fcntl.h>
 #include <stdint.h>
 #include <string.h>
 #include <unistd.h>
 
+#include "parc/fiber.h"
+#include "parc/pool.h"
 #include "parc/select.h"
 #include "testutil.h"
 
@@ -334,6 +337,91 @@ START_TEST(idle_select_burns_no_cpu)
 }
 END_TEST
 
+/* ---- a fiber in a select does not block its worker ---------------------- */
+
+typedef struct fiber_sel {
+    parc_chan_t ring, rv;        /* a bounded and a rendezvous channel */
+    parc_event_t ev;             /* with_event: the case that completes */
+    bool with_event;
+    parc_atomic(int) selecting;  /* the selecting fiber is in parc_select */
+    parc_atomic(int) returned;   /* ... and has returned from it */
+    parc_atomic(int) other_ran_first; /* the other fiber ran meanwhile */
+    int rc, sent_rc;
+    size_t index;
+    int value;
+} fiber_sel_t;
+
+static void selecting_fiber(void *arg)
+{
+    fiber_sel_t *x = arg;
+    int from_ring = 0;
+    parc_select_case_t cs[3];
+    cs[0] = parc_select_recv(&x->ring, &from_ring);
+    cs[1] = parc_select_recv(&x->rv, &x->value);
+    cs[2] = parc_select_event(&x->ev);
+    /* release: pairs with the other fiber's acquire load. */
+    parc_store(&x->selecting, 1, PARC_RELEASE);
+    /* A deadline so that a worker blocked by this select (the bug) ends
+     * in a failed assertion rather than a hung test. */
+    x->rc = parc_select_timed(cs, x->with_event ? 3 : 2, 0, &x->index,
+                              5 * PARC_NS_PER_S);
+    parc_store(&x->returned, 1, PARC_RELEASE);
+}
+
+static void other_fiber(void *arg)
+{
+    fiber_sel_t *x = arg;
+    /* acquire: pairs with the release stores of the selecting fiber. */
+    while (!parc_load(&x->selecting, PARC_ACQUIRE))
+        parc_fiber_yield();
+    /* Long past the select's spin phase (whose polls yield the fiber):
+     * the select has parked by now, and this fiber gets the worker back
+     * only if that park suspended the fiber. */
+    int64_t until = parc_now_ns() + 100 * PARC_NS_PER_MS;
+    while (parc_now_ns() < until)
+        parc_fiber_yield();
+    /* One worker: this fiber runs only when the selecting one is parked
+     * (or yielding in its spin), never while it blocks the thread. */
+    parc_store(&x->other_ran_first, !parc_load(&x->returned, PARC_ACQUIRE),
+               PARC_RELAXED);
+    int v = 42;
+    if (x->with_event)
+        x->sent_rc = parc_event_set(&x->ev);
+    else
+        x->sent_rc = parc_chan_send_timed(&x->rv, &v, 5 * PARC_NS_PER_S);
+}
+
+/* _i == 0: a select over channels only; 1: channels and an event (parked
+ * in slices by a fiber). */
+START_TEST(fiber_select_parks_the_fiber_not_the_worker)
+{
+    parc_pool_t *p;
+    ck_assert_int_eq(parc_pool_create(1, NULL, &p), 0);
+    fiber_sel_t x;
+    memset(&x, 0, sizeof x);
+    ck_assert_int_eq(parc_chan_init(&x.ring, sizeof(int), 4), 0);
+    ck_assert_int_eq(parc_chan_init(&x.rv, sizeof(int), 0), 0);
+    ck_assert_int_eq(parc_event_init(&x.ev), 0);
+    x.with_event = _i == 1;
+    parc_fiber_t *a, *b;
+    ck_assert_int_eq(parc_fiber_spawn(p, selecting_fiber, &x, NULL, &a), 0);
+    ck_assert_int_eq(parc_fiber_spawn(p, other_fiber, &x, NULL, &b), 0);
+    ck_assert_int_eq(parc_fiber_join(a), 0);
+    ck_assert_int_eq(parc_fiber_join(b), 0);
+    ck_assert_int_eq(parc_load(&x.other_ran_first, PARC_RELAXED), 1);
+    ck_assert_int_eq(x.rc, 0);
+    ck_assert_uint_eq(x.index, x.with_event ? 2 : 1);
+    ck_assert_int_eq(x.value, x.with_event ? 0 : 42);
+    ck_assert_int_eq(x.sent_rc, 0);
+    parc_fiber_free(a);
+    parc_fiber_free(b);
+    ck_assert_int_eq(parc_pool_free(p), 0);
+    ck_assert_int_eq(parc_chan_destroy(&x.ring), 0);
+    ck_assert_int_eq(parc_chan_destroy(&x.rv), 0);
+    ck_assert_int_eq(parc_event_destroy(&x.ev), 0);
+}
+END_TEST
+
 int main(void)
 {
     Suite *s = suite_create("select");
@@ -348,6 +436,7 @@ int main(void)
     tcase_add_test(mt, wakes_for_each_kind);
     tcase_add_test(mt, close_wakes_select_with_epipe);
     tcase_add_test(mt, select_against_select_exactly_once);
+    tcase_add_loop_test(mt, fiber_select_parks_the_fiber_not_the_worker, 0, 2);
     suite_add_tcase(s, mt);
     return parc_test_run(s);
 }

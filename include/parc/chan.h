@@ -16,58 +16,96 @@
  *                             unbuffered channel): a send completes only
  *                             when a receiver has taken its value.
  *
- * Source: the protocol is Go's runtime/chan.go (Russ Cox, Dmitry Vyukov):
- * one lock per channel, a queue of blocked senders and one of blocked
- * receivers, each entry a record ("sudog") that points at the blocked
- * caller's value, and direct hand-off: a sender that finds a blocked
- * receiver copies its value straight into the receiver's buffer. A blocked
- * caller's record points at a one-word "select state" (src/chan_internal.h)
- * that the thread completing its operation claims with one compare-and-swap,
- * as in crossbeam-channel's Context and Go's selectDone: that CAS is what
- * lets one select(parc/select.h) wait on many channels and still complete
- * exactly one operation. The blocked caller spins briefly, then parks on
- * that word (parc/park.h).
+ * Sources. Bounded channels are Dmitry Vyukov's bounded MPMC queue
+ * (1024cores.net, "Bounded MPMC queue", 2010) with the "stamps" of
+ * crossbeam-channel's array flavour (index + lap in one word, so a
+ * capacity that is not a power of two needs no division, and a mark bit
+ * in the tail for close), carrying values copied in place. Rendezvous and
+ * unbounded channels follow Go's runtime/chan.go (Russ Cox, Dmitry Vyukov;
+ * Vyukov's "Go channels on steroids" design note): one lock per channel,
+ * a queue of blocked senders and one of blocked receivers, each entry a
+ * record ("sudog") that points at the blocked caller's value, and direct
+ * hand-off: a sender that finds a blocked receiver copies its value
+ * straight into the receiver's buffer. A blocked caller's record points at
+ * a one-word "select state" (src/chan_internal.h) that the thread
+ * completing (or waking) it claims with one compare-and-swap, as in
+ * crossbeam-channel's Context and Go's selectDone: that CAS is what lets
+ * one select (parc/select.h) wait on many channels and still complete
+ * exactly one operation. A blocked caller spins briefly, then parks on
+ * that word (parc/park.h, so a fiber parks the fiber, not its worker).
  *
- * Invariants (under the channel's lock):
- *   1. At least one of the send queue and the receive queue is empty of
- *      live records, except for the records of one select waiting to both
- *      send and receive on the same channel.
- *   2. Bounded: receivers wait only while the ring is empty, senders only
- *      while it is full. Unbounded: senders never wait. Rendezvous: the
- *      ring is always empty.
- *   3. A value is accepted exactly once: when it is copied into the ring or
- *      into a receiver's buffer; accepted values come out in the order they
- *      were accepted (FIFO), so each producer's values come out in the
- *      order it sent them.
+ * Bounded: a send claims the slot at the tail stamp with one CAS when the
+ * slot's sequence says it is free for this lap, copies the value in and
+ * publishes the sequence; a receive mirrors it at the head. Neither takes
+ * the lock. After it completes, an operation fences (seq_cst) and reads
+ * the other side's count of blocked callers; only when it is non-zero
+ * does it take the lock and tell one of them to try again (its state
+ * becomes NOTIFIED). A caller that found the ring full (empty) spins
+ * re-checking it, then queues a record under the lock, fences, tries once
+ * more and parks. The two fences are a Dekker pair: the waker sees the
+ * record or the parker sees the value (the room). A caller told to try
+ * again that no longer needs to (it completed by itself, or timed out)
+ * passes the notification on, so no value or room is left with every
+ * candidate asleep. Capacity is at most PARC_CHAN_CAP_MAX.
+ *
+ * Invariants:
+ *   1. Locked kinds (under the lock): at least one of the send queue and
+ *      the receive queue is empty of live records, except for the records
+ *      of one select waiting to both send and receive on the same channel.
+ *      Unbounded: senders never wait. Rendezvous: nothing is buffered.
+ *   2. Bounded: a value is accepted when its sender's claim CAS on the
+ *      tail succeeds, and comes out at the matching head stamp: values
+ *      come out in the order their stamps were claimed (FIFO), hence each
+ *      producer's in the order it sent them. A try form waits for a slot
+ *      another thread claimed but has not yet filled or emptied (a memcpy,
+ *      unless that thread was preempted), so "full" and "empty" are exact.
+ *   3. A value is accepted exactly once: when it is copied into the ring
+ *      or buffer, or into a receiver's buffer.
+ *   4. `waiting[k]` counts the records in queue k; a record leaves its
+ *      queue only under the lock, before its state is claimed.
  *
  * Close (Python 3.13 Queue.shutdown, Go's close without the panics): later
  * sends fail with EPIPE; blocked senders wake with EPIPE (their values were
  * never accepted); receivers drain every accepted value, then get EPIPE;
- * blocked receivers wake with EPIPE. Closing twice says EPIPE.
+ * blocked receivers wake with EPIPE. Closing twice says EPIPE. On a
+ * bounded channel close sets the tail's mark bit: a send's claim either
+ * precedes it (accepted: the value will be received) or fails on it.
  *
  * Event loops: parc_chan_fd() hands out an eventfd(2) that is readable
  * exactly while a receive would not block: something to receive, a blocked
  * sender to take from (rendezvous), or the channel closed (like a socket's
  * EOF). Put it in epoll/poll/io_uring, then parc_chan_recv_try() until
- * EAGAIN; parc_chan_send_fd() is its mirror for producers. The fd is level-triggered by construction: the channel writes to
- * it when it becomes receivable and drains it when it stops being so, under
- * its lock (a system call per such transition, only once an fd was asked
- * for). examples/chan_epoll.c shows the loop.
+ * EAGAIN; parc_chan_send_fd() is its mirror for producers. The fd is
+ * level-triggered by construction: the channel writes to it when it
+ * becomes receivable and drains it when it stops being so, under its lock
+ * (a system call per such transition, only once an fd was asked for; a
+ * bounded channel's operation then takes the lock after completing, so
+ * the level follows the ring by the time the call returns).
+ * examples/chan_epoll.c shows the loop.
  *
  * Rejected designs:
- *   - A lock-free ring plus an eventcount for blocking (crossbeam's array
- *     flavour, parc/mpmc.h): fast when nobody blocks, but a select over
- *     several of them must then be woken to *retry* (no direct hand-off),
- *     which takes a second round trip on the rendezvous path, and close
- *     with "drain, then EPIPE" needs extra state in every slot. A lock
- *     held for a few loads, stores and one memcpy costs about one CAS more
- *     and keeps one protocol for all three kinds.
+ *   - A lock per operation on bounded channels too (Go): one protocol for
+ *     all kinds, but every send and receive then contends on one word
+ *     (0.6-1.1x Go's throughput, against the ring's lock-free claims).
+ *   - An asymmetric fence (parc/asymfence.h, as parc/mpmc.h) for the
+ *     ring's wake-up check: the fast path would pay no fence, but every
+ *     caller that parks pays a membarrier (an IPI to every core running
+ *     the process), and channel callers park often (1P1C on two cores
+ *     fell to 0.02x Go's throughput).
+ *   - A lock-free ring for rendezvous channels (a "dual" queue): a select
+ *     over several channels must complete exactly one operation, and a
+ *     direct hand-off through a claimed record does that in one CAS.
  *   - One lock for all channels a select touches, taken in address order
  *     (Go's sellock): a claim CAS on the select's own word makes the
  *     channels independent; a select takes one channel lock at a time.
  *   - Spinning selects (crossbeam #821): a select that shares its CPU with
  *     the thread it waits for must sleep, so every waiter parks after a
- *     bounded spin.
+ *     bounded spin (which yields now and then).
+ *
+ * Not measurable on the 2-core machine this was written on: the ring's
+ * head and tail are one word each, so 64 producers contend on one CAS
+ * (as in crossbeam and Vyukov's queue); the waiting counts, read at every
+ * operation, are written only when a caller queues or leaves.
  *
  * Synchronization table (liburcu style):
  *
@@ -122,27 +160,53 @@ typedef struct parc_chan_waitq {
 } parc_chan_waitq_t;
 
 typedef struct parc_chan {
-    parc_mutex_t lock;           /* guards everything below but `count`'s
-                                  * lock-free readers */
+    /* Bounded kind (the lock-free ring): */
+    PARC_CACHE_ALIGNED parc_atomic(uint64_t) tail; /* next send's stamp,
+                                  * with the mark bit once closed */
+    PARC_CACHE_ALIGNED parc_atomic(uint64_t) head; /* next receive's stamp */
+    /* Read-mostly: */
+    PARC_CACHE_ALIGNED parc_atomic(char *) ring; /* bounded: capacity slots
+                                  * (sequence word + value), allocated at
+                                  * the first use */
     size_t elem_size;            /* set at init, read-only after */
     size_t capacity;             /* 0, >= 1, or PARC_CHAN_UNBOUNDED */
-    parc_atomic(size_t) count;   /* values buffered; written under the
-                                  * lock, read by parc_chan_len() */
-    size_t head;                 /* bounded: slot of the oldest value;
-                                  * unbounded: its index in head_seg */
-    char *ring;                  /* bounded: capacity slots, allocated
-                                  * at the first send */
-    struct parc_chan_seg *head_seg, *tail_seg, *spare_seg; /* unbounded */
-    size_t tail;                 /* unbounded: next free index in tail_seg */
+    uint64_t mark;               /* bounded: the smallest power of two above
+                                  * capacity: tail's closed bit; a stamp's
+                                  * lap counts in units of 2 * mark */
+    parc_atomic(uint32_t) waiting[2]; /* records queued: [0] receivers,
+                                  * [1] senders (written under the lock) */
+    parc_atomic(uint32_t) closed; /* 1 once closed (written under the
+                                  * lock; read lock-free) */
+    parc_atomic(int) fd;         /* receive-side eventfd, or -1 */
+    parc_atomic(int) send_fd;    /* send-side eventfd, or -1 */
+    /* Everything below is guarded by the lock (its own cache line: the
+     * ring's fast paths read the line above at every operation, and a
+     * caller that parks locks and unlocks). The queues share the lock's
+     * line: a rendezvous hand-off touches that one line of the channel. */
+    PARC_CACHE_ALIGNED parc_mutex_t lock;
+    parc_atomic(uint32_t) spin;  /* a blocked caller's spin budget in
+                                  * pauses, learnt (0: the default); not
+                                  * guarded: read and written relaxed */
     parc_chan_waitq_t sendq;     /* blocked senders */
     parc_chan_waitq_t recvq;     /* blocked receivers */
-    parc_atomic(uint32_t) closed; /* 1 once closed (written under the
-                                  * lock; read lock-free by is_closed) */
-    int fd;                      /* receive-side eventfd, or -1 */
-    bool fd_readable;            /* its state as last set */
-    int send_fd;                 /* send-side eventfd, or -1 */
-    bool send_fd_readable;       /* its state as last set */
+    bool fd_readable;            /* fd's state as last set */
+    bool send_fd_readable;       /* send_fd's state as last set */
+    parc_atomic(size_t) count;   /* unbounded: values buffered (read
+                                  * lock-free by parc_chan_len()) */
+    size_t uhead;                /* unbounded: oldest value's index in
+                                  * head_seg */
+    size_t utail;                /* unbounded: next free index in tail_seg */
+    struct parc_chan_seg *head_seg, *tail_seg, *spare_seg; /* unbounded */
 } parc_chan_t;
+
+/* The smallest power of two above `cap` (a constant expression). */
+#define PARC_CHAN_SMEAR_(x, k) ((uint64_t)(x) | ((uint64_t)(x) >> (k)))
+#define PARC_CHAN_MARK_(cap)                                                 \
+    (PARC_CHAN_SMEAR_(PARC_CHAN_SMEAR_(PARC_CHAN_SMEAR_(PARC_CHAN_SMEAR_(    \
+         PARC_CHAN_SMEAR_(PARC_CHAN_SMEAR_((cap), 1), 2), 4), 8), 16), 32) + 1u)
+
+/* The largest bound of a bounded channel (a larger one is EINVAL). */
+#define PARC_CHAN_CAP_MAX ((size_t)1 << 30)
 
 /*
  * Static initialiser for any kind: elements of `elem_size` bytes,
@@ -151,14 +215,16 @@ typedef struct parc_chan {
  * invalid argument shows up as EINVAL from the first operation.
  */
 #define PARC_CHAN_INIT(elem_size, capacity)                                 \
-    { PARC_MUTEX_INIT, (elem_size), (capacity), 0, 0, NULL, NULL, NULL,     \
-      NULL, 0, { NULL, NULL }, { NULL, NULL }, 0, -1, false, -1, false }
+    { 0, 0, NULL, (elem_size), (capacity), PARC_CHAN_MARK_(capacity),       \
+      { 0, 0 }, 0, -1, -1,                                                  \
+      PARC_MUTEX_INIT, 0, { NULL, NULL }, { NULL, NULL }, false, false, 0, 0, \
+      0, NULL, NULL, NULL }
 
 /*
  * Initialise `c` for elements of `elem_size` bytes (1..PARC_CHAN_ELEM_MAX)
  * and `capacity` (0 rendezvous, PARC_CHAN_UNBOUNDED, or a bound >= 1).
  * Allocates nothing (see PARC_CHAN_INIT). Returns 0, or EINVAL for a NULL
- * c or a bad size. Not concurrently with any use of c.
+ * c, a bad size or a bound above PARC_CHAN_CAP_MAX. Not concurrently with any use of c.
  */
 PARC_API int parc_chan_init(parc_chan_t *c, size_t elem_size, size_t capacity);
 

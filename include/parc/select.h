@@ -40,26 +40,35 @@
  *   3. Spin briefly on the state word, then park once: on the state word,
  *      with futex_waitv(2) on it and the other primitives' words as well,
  *      or in ppoll(2) on the file descriptors and a per-thread eventfd.
- *   4. Woken with the state claimed: that channel case completed; withdraw
- *      the other records and return it. Woken otherwise (an event, a
- *      permit, a future, an fd, a deadline): abort the state, withdraw
- *      every record and go back to 1 (or say ETIMEDOUT).
+ *   4. Woken with the state claimed: that channel case completed (a
+ *      rendezvous or unbounded channel moved the value); withdraw the
+ *      other records and return it. Woken with NOTIFIED(i) by a bounded
+ *      channel (value or room appeared): withdraw every record, then try
+ *      case i first (and return it), or go back to 1 when another thread
+ *      took it meanwhile. Woken otherwise (an event, a permit, a future,
+ *      an fd, a deadline): abort the state, withdraw every record and go
+ *      back to 1 (or say ETIMEDOUT).
  *
  * Where parking needs fallbacks: futex_waitv needs Linux 5.16; without it
  * (ENOSYS, or the condvar park back-end), and in a select that mixes file
  * descriptors with futures, events or semaphores, the select parks for
  * slices of at most 1 ms and polls those cases between slices. Channel
- * cases always wake it at once.
+ * cases always wake it at once. A select called from a fiber
+ * (parc/fiber.h) parks through parc_park_wait in every case, so that the
+ * fiber parks and its worker runs other work: with fd, event, semaphore
+ * or future cases it parks in such slices (ppoll and futex_waitv would
+ * block the worker).
  *
  * Rejected designs:
  *   - Locking every channel of the select at once, in address order (Go's
  *     sellock): with the claim CAS a select needs one channel lock at a
  *     time, and a channel operation never waits for a select's other
  *     channels.
- *   - Waking a select to retry instead of handing it a value (crossbeam's
- *     observers for buffered channels): a rendezvous then costs two round
- *     trips, and a select woken for a value that another thread takes
- *     first has to register all over again.
+ *   - Waking a select to retry on rendezvous channels too (crossbeam's
+ *     way for every flavour): a rendezvous then costs two round trips.
+ *     Bounded channels do wake selects to retry (their ring takes no lock
+ *     under which a value could be handed over), and a select so woken
+ *     that finds the value taken by another thread registers again.
  *   - A helper thread per select, or timer threads per timer: a select
  *     parks the calling thread only; timers share one thread.
  *

@@ -75,8 +75,24 @@ struct task {
     bool died;            /* its worker died running it: wstatus valid */
     int wstatus;
     parc_proc_fn fn;
-    void *arg;            /* owned until sent */
+    char *frame;          /* owned until sent: room for the task_frame
+                           * header, then the arg_len argument bytes, so
+                           * the dispatcher sends it as is, uncopied */
     size_t arg_len;
+    /* Borrowed from the submitter, who keeps them alive until the task is
+     * finished (a map waits for every chunk it submitted): ext_len more
+     * argument bytes sent after the frame's own, straight from the
+     * caller's array, and dst, where the first dst_len bytes of a
+     * successful reply are received, straight into the caller's results.
+     * The dispatcher touches them only while the task is unfinished: a
+     * reply is whole only after the worker read the whole frame, and a
+     * dead worker's slot (its unsent bytes) is cleared before, or in the
+     * same dispatcher turn as, its task is failed. */
+    const char *ext;
+    size_t ext_len;
+    char *dst;
+    size_t dst_len;
+    size_t placed;        /* bytes of the reply that went to dst */
     void *result;         /* freed by the last of its two owners */
     size_t result_len;
     parc_atomic(uint32_t) owners; /* the caller and the pool: 2, then 1, 0 */
@@ -95,14 +111,18 @@ struct slot {
     parc_deadline_t deadline;
     bool killed;          /* we sent SIGKILL for the deadline */
     unsigned tasks_done;
-    /* outgoing frame and how much of it went out */
+    /* outgoing frame, then its task's borrowed bytes (ext), and how much
+     * of the two went out */
     char *out;
     size_t out_len, out_off;
+    const char *ext;
+    size_t ext_len;
     /* incoming result: header, then bytes */
     struct result_frame hdr;
     size_t hdr_off;
     char *in;
     size_t in_off;
+    size_t in_dst;        /* the first in_dst bytes go to the task's dst */
 };
 
 struct parc_procpool {
@@ -122,6 +142,37 @@ struct parc_procpool {
     pid_t *pids;          /* snapshot for parc_procpool_pids */
     uint64_t respawns;
 };
+
+/* A task's frame buffer: sizeof(struct task_frame) bytes of header room,
+ * then arg_len bytes for the argument (at + sizeof(struct task_frame)).
+ * NULL when out of memory. */
+char *parc_procpool_frame_alloc_(size_t arg_len);
+
+/* parc_procpool_submit, handing over a frame from
+ * parc_procpool_frame_alloc_ whose argument is written (no copy): the pool
+ * owns it from the call on, also when it fails. Same returns. */
+int parc_procpool_submit_frame_(parc_procpool_t *p, parc_proc_fn fn, char *frame,
+                                size_t arg_len, parc_future_t **out);
+
+/* The same with borrowed bytes (see struct task's ext and dst): the task's
+ * argument is the frame's arg_len bytes then ext[0..ext_len); a
+ * successful reply of at least dst_len bytes has its first dst_len bytes
+ * received into dst, and parc_procpool_result then gives only the rest
+ * (parc_procpool_placed_ says how many went to dst: 0 or dst_len). The
+ * caller must wait for the future before ext and dst go away. */
+int parc_procpool_submit_ext_(parc_procpool_t *p, parc_proc_fn fn, char *frame,
+                              size_t arg_len, const void *ext, size_t ext_len,
+                              void *dst, size_t dst_len, parc_future_t **out);
+
+/* How many bytes of a complete task's reply went to its dst. */
+size_t parc_procpool_placed_(parc_future_t *f);
+
+/* In a worker only (a library task such as a map chunk runner): a reply
+ * buffer of at least n bytes that the worker keeps across tasks and does
+ * not free after sending it; set *result to it. keep: NULL for a fresh
+ * request (contents undefined), or the buffer returned before, to grow it
+ * keeping its contents. NULL when out of memory. */
+void *parc_procpool_worker_reply_(void *keep, size_t n);
 
 /* The dispatcher thread's body (procpool.c). */
 void *parc_procpool_dispatch_(void *pool);

@@ -17,6 +17,7 @@
 #include <string.h>
 
 #include "parc/procpool.h"
+#include "procpool_internal.h"
 
 /* A chunk task's argument: this header, then count items of item_size. */
 struct chunk_head {
@@ -244,6 +245,195 @@ int parc_procpool_map_chunked(parc_procpool_t *pool, parc_proc_fn fn,
     }
     free(fs);
     return firstfail;
+}
+
+/* ---- map_elems: fixed-size results written in place ------------------ */
+
+/* An element chunk's argument: this header, then count items. */
+struct elem_head {
+    uint64_t fn;          /* the user's parc_proc_map_fn */
+    uint64_t arg_size;
+    uint64_t result_size;
+    uint64_t count;
+};
+
+/* An element chunk's reply: count * result_size result bytes, then one of
+ * these per failing item (in index order), then a uint64_t: how many. */
+struct elem_fail {
+    uint64_t index;       /* within the chunk */
+    int64_t status;
+};
+
+/* Runs in the worker: fn on each item, each result straight into the
+ * reply buffer. No allocation per item: that (and an 8-byte header per
+ * item) is what map's bytes-returning functions cost. */
+static int run_elems(const void *arg, size_t len, void **out, size_t *out_len)
+{
+    struct elem_head h;
+    if (len < sizeof h)
+        return EINVAL;
+    memcpy(&h, arg, sizeof h);
+    if ((h.arg_size != 0 && (len - sizeof h) / h.arg_size < h.count) ||
+        (h.result_size != 0 && (SIZE_MAX / 2) / h.result_size < h.count))
+        return EINVAL;
+    parc_proc_map_fn fn = (parc_proc_map_fn)(uintptr_t)h.fn;
+    const char *items = (const char *)arg + sizeof h;
+    size_t rbytes = (size_t)(h.count * h.result_size);
+    size_t cap = rbytes + sizeof(uint64_t), used = rbytes;
+    char *buf = parc_procpool_worker_reply_(NULL, cap);
+    if (buf == NULL)
+        return ENOMEM;
+    uint64_t nfail = 0;
+    for (uint64_t i = 0; i < h.count; i++) {
+        int st = fn(items + i * h.arg_size, buf + i * h.result_size);
+        if (st == 0)
+            continue;
+        struct elem_fail f = {i, st};
+        if (used + sizeof f + sizeof nfail > cap) {
+            size_t ncap = cap + (cap - rbytes) + 16 * sizeof f;
+            if ((buf = parc_procpool_worker_reply_(buf, ncap)) == NULL)
+                return ENOMEM;
+            cap = ncap;
+        }
+        memcpy(buf + used, &f, sizeof f);
+        used += sizeof f;
+        nfail++;
+    }
+    memcpy(buf + used, &nfail, sizeof nfail);
+    *out = buf;
+    *out_len = used + sizeof nfail;
+    return 0;
+}
+
+/* Unpack an element chunk's reply into items [first, first + count):
+ * `placed` of its bytes (0, or all the results) were already received
+ * into results; data holds the rest. */
+static int unpack_elems(const char *data, size_t len, size_t placed, size_t first,
+                        size_t count, void *results, size_t result_size, int *statuses)
+{
+    size_t rbytes = count * result_size;
+    uint64_t nfail;
+    if (placed != 0 && placed != rbytes)
+        return EPROTO;
+    size_t inline_results = rbytes - placed;
+    if (data == NULL || len < inline_results + sizeof nfail)
+        return EPROTO;
+    memcpy(&nfail, data + len - sizeof nfail, sizeof nfail);
+    if (nfail > count ||
+        len != inline_results + nfail * sizeof(struct elem_fail) + sizeof nfail)
+        return EPROTO;
+    if (results != NULL && inline_results > 0)
+        memcpy((char *)results + first * result_size, data, inline_results);
+    if (statuses != NULL)
+        memset(statuses + first, 0, count * sizeof *statuses);
+    int firstfail = 0;
+    for (uint64_t k = 0; k < nfail; k++) {
+        struct elem_fail f;
+        memcpy(&f, data + inline_results + k * sizeof f, sizeof f);
+        if (f.index >= count)
+            return EPROTO;
+        if (statuses != NULL)
+            statuses[first + f.index] = (int)f.status;
+        if (firstfail == 0)
+            firstfail = (int)f.status;
+    }
+    return firstfail;
+}
+
+static void fail_range(int st, size_t first, size_t count, int *statuses)
+{
+    if (statuses != NULL)
+        for (size_t i = 0; i < count; i++)
+            statuses[first + i] = st;
+}
+
+/* Items [first, first + n) in chunks of `chunk`, each one task (its frame
+ * packed in place: header and items copied once, sent as is). A chunk of
+ * several items whose worker died is run again one item per task (rerun)
+ * so that exactly the crashing items fail. */
+static int elems_run(parc_procpool_t *pool, parc_proc_map_fn fn, const char *args,
+                     size_t arg_size, size_t first, size_t n, void *results,
+                     size_t result_size, int *statuses, size_t chunk, bool rerun)
+{
+    size_t chunks = (n + chunk - 1) / chunk;
+    parc_future_t **fs = malloc(chunks * sizeof *fs);
+    if (fs == NULL)
+        return ENOMEM;
+    size_t sent = 0;
+    int rc = 0;
+    for (; sent < chunks; sent++) {
+        size_t at = first + sent * chunk;
+        size_t count = first + n - at < chunk ? first + n - at : chunk;
+        /* The frame holds the header only: the items are sent straight
+         * from the caller's array and the results received straight into
+         * the caller's (borrowed: this function waits for every chunk). */
+        char *frame = parc_procpool_frame_alloc_(sizeof(struct elem_head));
+        if (frame == NULL) {
+            rc = ENOMEM;
+            break;
+        }
+        struct elem_head h = {(uint64_t)(uintptr_t)fn, arg_size, result_size, count};
+        memcpy(frame + sizeof(struct task_frame), &h, sizeof h);
+        rc = parc_procpool_submit_ext_(
+            pool, run_elems, frame, sizeof h, args + at * arg_size, count * arg_size,
+            results != NULL ? (char *)results + at * result_size : NULL,
+            count * result_size, &fs[sent]);
+        if (rc != 0)
+            break;
+    }
+    if (rc != 0) {
+        /* what was submitted borrows the caller's arrays: wait for it */
+        for (size_t c = 0; c < sent; c++) {
+            parc_future_wait(fs[c]);
+            parc_procpool_release(fs[c]);
+        }
+        free(fs);
+        return rc;
+    }
+    int firstfail = 0;
+    for (size_t c = 0; c < chunks; c++) {
+        size_t at = first + c * chunk;
+        size_t count = first + n - at < chunk ? first + n - at : chunk;
+        int st = parc_future_get(fs[c], NULL);
+        if ((st == ECHILD || st == ETIMEDOUT) && rerun && count > 1) {
+            st = elems_run(pool, fn, args, arg_size, at, count, results, result_size,
+                           statuses, 1, false);
+        } else if (st == 0) {
+            const void *data;
+            size_t len;
+            parc_procpool_result(fs[c], &data, &len);
+            st = unpack_elems(data, len, parc_procpool_placed_(fs[c]), at, count,
+                              results, result_size, statuses);
+            if (st == EPROTO)
+                fail_range(st, at, count, statuses);
+        } else { /* the chunk failed as a whole (a death, ENOMEM, ECANCELED, EPIPE) */
+            fail_range(st, at, count, statuses);
+        }
+        if (st != 0 && firstfail == 0)
+            firstfail = st;
+        parc_procpool_release(fs[c]);
+    }
+    free(fs);
+    return firstfail;
+}
+
+int parc_procpool_map_elems(parc_procpool_t *pool, parc_proc_map_fn fn,
+                            const void *args, size_t arg_size, size_t n,
+                            void *results, size_t result_size, int *statuses,
+                            size_t chunksize)
+{
+    if (pool == NULL || fn == NULL || (n > 0 && arg_size > 0 && args == NULL) ||
+        (arg_size > 0 && n > SIZE_MAX / 2 / arg_size) ||
+        (result_size > 0 && n > SIZE_MAX / 2 / result_size))
+        return EINVAL;
+    if (n == 0)
+        return 0;
+    if (chunksize == 0) { /* Python's rule: about four chunks per worker */
+        size_t per = (size_t)parc_procpool_size(pool) * 4;
+        chunksize = (n + per - 1) / per;
+    }
+    return elems_run(pool, fn, args, arg_size, 0, n, results, result_size, statuses,
+                     chunksize, true);
 }
 
 int parc_procpool_map(parc_procpool_t *pool, parc_proc_fn fn, const void *args,

@@ -122,6 +122,35 @@ static int write_full(int fd, const void *buf, size_t n)
     return 0;
 }
 
+/* The worker's reply buffer (parc_procpool_worker_reply_): kept across
+ * tasks, as the argument buffer below is. A map chunk's frames are
+ * megabytes; a fresh malloc() for each is a fresh mmap (or a heap glibc
+ * trims on free), every page of it faulted in and zeroed again: that was
+ * a third of a chunk's cost in the worker. */
+static char *reply_buf;
+static size_t reply_cap;
+
+void *parc_procpool_worker_reply_(void *keep, size_t n)
+{
+    if (n <= reply_cap && (keep == NULL || keep == reply_buf))
+        return reply_buf;
+    if (keep != NULL && keep != reply_buf)
+        return NULL;
+    char *b = realloc(reply_buf, n);
+    if (b == NULL)
+        return NULL;
+    reply_buf = b;
+    reply_cap = n;
+    return b;
+}
+
+/* A kept buffer that was very large for the last frame is given back to
+ * the system when the next one is much smaller. */
+static bool oversized(size_t cap, size_t want)
+{
+    return cap > ((size_t)64 << 20) && want < cap / 8;
+}
+
 /* A worker's whole life: frames in, results out, until its socket closes
  * (the pool retired it or is gone). Never returns. */
 static void worker_main(int sock, pid_t server)
@@ -130,27 +159,36 @@ static void worker_main(int sock, pid_t server)
     prctl(PR_SET_PDEATHSIG, SIGKILL);
     if (getppid() != server)
         _exit(1);
+    char *arg = NULL;
+    size_t arg_cap = 0;
     for (;;) {
         struct task_frame h;
         if (read_full(sock, &h, sizeof h) != 0)
             _exit(0);
-        void *arg = NULL;
-        if (h.len > 0 && ((arg = malloc((size_t)h.len)) == NULL ||
-                          read_full(sock, arg, (size_t)h.len) != 0))
-            _exit(h.len > 0 && arg == NULL ? 126 : 0);
+        if (h.len > arg_cap || oversized(arg_cap, (size_t)h.len)) {
+            free(arg);
+            arg_cap = 0;
+            if ((arg = malloc((size_t)h.len)) == NULL)
+                _exit(126);
+            arg_cap = (size_t)h.len;
+        }
+        if (h.len > 0 && read_full(sock, arg, (size_t)h.len) != 0)
+            _exit(0);
         if (h.kind == FRAME_INIT) {
             parc_proc_init_fn init = (parc_proc_init_fn)(uintptr_t)h.fn;
-            int rc = init(arg, (size_t)h.len);
-            free(arg);
-            if (rc != 0)
+            if (init(h.len > 0 ? arg : NULL, (size_t)h.len) != 0)
                 _exit(127);
             continue;
+        }
+        if (oversized(reply_cap, 0)) {
+            free(reply_buf);
+            reply_buf = NULL;
+            reply_cap = 0;
         }
         parc_proc_fn fn = (parc_proc_fn)(uintptr_t)h.fn;
         void *res = NULL;
         size_t res_len = 0;
-        int rc = fn(arg, (size_t)h.len, &res, &res_len);
-        free(arg);
+        int rc = fn(h.len > 0 ? arg : NULL, (size_t)h.len, &res, &res_len);
         struct result_frame r;
         memset(&r, 0, sizeof r);
         r.status = rc;
@@ -158,7 +196,8 @@ static void worker_main(int sock, pid_t server)
         if (write_full(sock, &r, sizeof r) != 0 ||
             (r.len > 0 && write_full(sock, res, (size_t)r.len) != 0))
             _exit(0);
-        free(res);
+        if (res != reply_buf)
+            free(res);
     }
 }
 

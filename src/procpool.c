@@ -98,6 +98,7 @@ static void clear_slot(parc_procpool_t *p, struct slot *s)
     s->state = EMPTY;
     s->sock = -1;
     s->pidfd = -1;
+    s->out_fd = -1;
 }
 
 static void start_worker(parc_procpool_t *p, struct slot *s)
@@ -204,6 +205,7 @@ static void assign(parc_procpool_t *p, struct slot *s, struct task *t)
     }
     s->ext = t->ext; /* the slot's unsent bytes never hold another task's ext */
     s->ext_len = t->ext_len;
+    s->out_fd = t->pass_fd;
     t->frame = NULL;
     s->task = t;
     s->state = BUSY;
@@ -234,9 +236,24 @@ static void pump_out(struct slot *s)
         memset(&m, 0, sizeof m);
         m.msg_iov = iov;
         m.msg_iovlen = (size_t)k;
+        union {
+            char buf[CMSG_SPACE(sizeof(int))];
+            struct cmsghdr align;
+        } u;
+        if (s->out_fd >= 0) { /* rides on the first bytes that go out */
+            memset(&u, 0, sizeof u);
+            m.msg_control = u.buf;
+            m.msg_controllen = sizeof u.buf;
+            struct cmsghdr *c = CMSG_FIRSTHDR(&m);
+            c->cmsg_level = SOL_SOCKET;
+            c->cmsg_type = SCM_RIGHTS;
+            c->cmsg_len = CMSG_LEN(sizeof(int));
+            memcpy(CMSG_DATA(c), &s->out_fd, sizeof(int));
+        }
         ssize_t r = sendmsg(s->sock, &m, MSG_NOSIGNAL);
         if (r > 0) {
             s->out_off += (size_t)r;
+            s->out_fd = -1;
             continue;
         }
         if (r < 0 && errno == EINTR)
@@ -251,6 +268,7 @@ static void pump_out(struct slot *s)
     s->out_len = s->out_off = 0;
     s->ext = NULL;
     s->ext_len = 0;
+    s->out_fd = -1;
 }
 
 /* Read what the worker sent; complete its task when the result is whole.

@@ -93,6 +93,8 @@ struct task {
     char *dst;
     size_t dst_len;
     size_t placed;        /* bytes of the reply that went to dst */
+    int pass_fd;          /* borrowed; sent with the frame (SCM_RIGHTS):
+                           * the map arena's memfd, or -1 */
     void *result;         /* freed by the last of its two owners */
     size_t result_len;
     parc_atomic(uint32_t) owners; /* the caller and the pool: 2, then 1, 0 */
@@ -117,6 +119,7 @@ struct slot {
     size_t out_len, out_off;
     const char *ext;
     size_t ext_len;
+    int out_fd;           /* sent with the next bytes that go out, or -1 */
     /* incoming result: header, then bytes */
     struct result_frame hdr;
     size_t hdr_off;
@@ -141,6 +144,16 @@ struct parc_procpool {
     bool closed, terminating, server_lost;
     pid_t *pids;          /* snapshot for parc_procpool_pids */
     uint64_t respawns;
+
+    /* The map arena (procpool_map.c): a memfd mapped here and, from its
+     * first chunk on, in each worker, so that map_elems' items and results
+     * cross by memcpy instead of through the sockets. One map at a time
+     * holds it (a concurrent map takes the socket path). */
+    pthread_mutex_t arena_lock;
+    int arena_fd;         /* -1: none yet */
+    char *arena;
+    size_t arena_cap;
+    uint64_t arena_gen;   /* 1, 2...: a new memfd each time it grows */
 };
 
 /* A task's frame buffer: sizeof(struct task_frame) bytes of header room,
@@ -166,6 +179,19 @@ int parc_procpool_submit_ext_(parc_procpool_t *p, parc_proc_fn fn, char *frame,
 
 /* How many bytes of a complete task's reply went to its dst. */
 size_t parc_procpool_placed_(parc_future_t *f);
+
+/* The same as parc_procpool_submit_frame_, sending fd (borrowed: kept
+ * open until the task is finished) with the frame. */
+int parc_procpool_submit_fd_(parc_procpool_t *p, parc_proc_fn fn, char *frame,
+                             size_t arg_len, int fd, parc_future_t **out);
+
+/* In a worker only: the map arena of generation gen and `size` bytes,
+ * mapped from the memfd that came with the frame (or kept from an earlier
+ * one of the same generation). NULL when it cannot be had. */
+char *parc_procpool_worker_arena_(uint64_t gen, size_t size);
+
+/* Release the pool's map arena (parc_procpool_free). */
+void parc_procpool_arena_free_(parc_procpool_t *p);
 
 /* In a worker only (a library task such as a map chunk runner): a reply
  * buffer of at least n bytes that the worker keeps across tasks and does

@@ -20,6 +20,7 @@
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/syscall.h>
@@ -92,19 +93,69 @@ int parc_procpool_ctl_recv_(int sock, struct ctl_msg *m, int *fd)
 
 /* ---- the worker -------------------------------------------------------- */
 
+/* The latest descriptor that came with a frame (the map arena's memfd:
+ * parc_procpool_worker_arena_), or -1. */
+static int fd_in = -1;
+
+/* Read n bytes; a descriptor riding on them (SCM_RIGHTS) replaces fd_in.
+ * recvmsg throughout: a plain read() would drop (close) it. */
 static int read_full(int fd, void *buf, size_t n)
 {
     char *p = buf;
     while (n > 0) {
-        ssize_t r = read(fd, p, n);
+        struct iovec iov = {p, n};
+        union {
+            char buf[CMSG_SPACE(sizeof(int))];
+            struct cmsghdr align;
+        } u;
+        struct msghdr msg;
+        memset(&msg, 0, sizeof msg);
+        msg.msg_iov = &iov;
+        msg.msg_iovlen = 1;
+        msg.msg_control = u.buf;
+        msg.msg_controllen = sizeof u.buf;
+        ssize_t r = recvmsg(fd, &msg, MSG_CMSG_CLOEXEC);
         if (r < 0 && errno == EINTR)
             continue;
         if (r <= 0)
             return -1;
+        for (struct cmsghdr *c = CMSG_FIRSTHDR(&msg); c; c = CMSG_NXTHDR(&msg, c))
+            if (c->cmsg_level == SOL_SOCKET && c->cmsg_type == SCM_RIGHTS) {
+                if (fd_in >= 0)
+                    close(fd_in);
+                memcpy(&fd_in, CMSG_DATA(c), sizeof fd_in);
+            }
         p += r;
         n -= (size_t)r;
     }
     return 0;
+}
+
+/* The arena as this worker maps it. */
+static char *arena;
+static size_t arena_size;
+static uint64_t arena_gen;
+
+char *parc_procpool_worker_arena_(uint64_t gen, size_t size)
+{
+    if (gen == arena_gen && arena != NULL && size <= arena_size)
+        return arena;
+    if (fd_in < 0)
+        return NULL;
+    if (arena != NULL)
+        munmap(arena, arena_size);
+    arena = NULL;
+    /* MAP_POPULATE: the parent's pages are in the memfd already; map them
+     * all now rather than fault them in one by one while computing */
+    void *a = mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_POPULATE, fd_in, 0);
+    close(fd_in);
+    fd_in = -1;
+    if (a == MAP_FAILED)
+        return NULL;
+    arena = a;
+    arena_size = size;
+    arena_gen = gen;
+    return arena;
 }
 
 static int write_full(int fd, const void *buf, size_t n)

@@ -223,7 +223,18 @@ typedef int (*parc_proc_map_fn)(const void *in, void *out);
  * frame and its results come back in one, with no allocation and no
  * header per item, which is what makes a map of small items cost a few
  * nanoseconds per item instead of parc_procpool_map's malloc()ed result
- * per item. A chunk whose worker dies (or is killed past the timeout) is
+ * per item. How the bytes cross: a map of 256 KiB or more of items and
+ * results goes through the pool's map arena, a memfd mapped in the
+ * caller's process and in every worker (passed with the first chunk a
+ * worker gets, SCM_RIGHTS): the caller copies each chunk's items in, the
+ * worker reads them and writes the results in place, the caller copies
+ * them out, one memcpy each way and no system call per byte. The arena
+ * grows to the largest map seen (a power of two) and stays until the pool
+ * is freed; a worker drops its mapping of an outgrown one at its next
+ * arena chunk. One map at a time uses it: a concurrent map, a smaller
+ * one, or one whose arena could not be made (no memfd) sends the items
+ * through the worker's socket straight from the caller's array and
+ * receives the results straight into it. A chunk whose worker dies (or is killed past the timeout) is
  * run again one item per task, so exactly the crashing items fail (ECHILD
  * or ETIMEDOUT) and the others succeed; items of that chunk that had
  * already run run twice (map's functions are meant to be pure). The

@@ -12,6 +12,7 @@
  * Each test starts the fork server first, while its process (Check forks
  * one per test) has a single thread.
  */
+#include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
 #include <string.h>
@@ -310,6 +311,76 @@ START_TEST(map_elems_isolates_the_crashing_item)
 }
 END_TEST
 
+/* A big map (the arena path) from a thread of its own. */
+struct big_map {
+    parc_procpool_t *p;
+    long base;
+    size_t n;
+    int rc;
+    bool ok;
+};
+
+static void *run_big_map(void *arg)
+{
+    struct big_map *m = arg;
+    long *in = malloc(m->n * sizeof *in), *out = malloc(m->n * sizeof *out);
+    m->ok = in != NULL && out != NULL;
+    if (!m->ok)
+        return NULL;
+    for (size_t i = 0; i < m->n; i++)
+        in[i] = m->base + (long)i;
+    m->rc = parc_procpool_map_elems(m->p, picky_square_elem, in, sizeof *in, m->n, out,
+                                    sizeof *out, NULL, 0);
+    for (size_t i = 0; i < m->n && m->ok; i++)
+        m->ok = out[i] == in[i] * in[i];
+    free(in);
+    free(out);
+    return NULL;
+}
+
+START_TEST(map_elems_arena_grows_isolates_crashes_and_shares)
+{
+    parc_procpool_t *p = make_pool(2, 0);
+    /* 40,000 items and results: 640 KB, through the arena; item 13's chunk
+     * dies there and is rerun one item per task, from the arena too */
+    enum { N = 40000 };
+    static long in[N], out[N];
+    static int st[N];
+    for (long i = 0; i < N; i++)
+        in[i] = i == 13 ? 13 : i + 20;
+    ck_assert_int_eq(parc_procpool_map_elems(p, picky_square_elem, in, sizeof(long), N,
+                                             out, sizeof(long), st, 0), ECHILD);
+    for (long i = 0; i < N; i++) {
+        ck_assert_int_eq(st[i], i == 13 ? ECHILD : 0);
+        if (i != 13)
+            ck_assert_int_eq(out[i], in[i] * in[i]);
+    }
+    /* a larger map: a new arena, which the workers map on their next chunk */
+    struct big_map big = {p, 100, 300000, -1, false};
+    run_big_map(&big);
+    ck_assert_int_eq(big.rc, 0);
+    ck_assert(big.ok);
+    /* and the smaller again, in the grown arena */
+    for (long i = 0; i < N; i++)
+        in[i] = i + 1000;
+    ck_assert_int_eq(parc_procpool_map_elems(p, picky_square_elem, in, sizeof(long), N,
+                                             out, sizeof(long), NULL, 0), 0);
+    ck_assert_int_eq(out[N - 1], (N + 999L) * (N + 999L));
+    /* two maps at once: one has the arena, the other the sockets */
+    struct big_map m[3] = {{p, 1000, 200000, -1, false}, {p, 500000, 250000, -1, false},
+                           {p, 900000, 50000, -1, false}};
+    pthread_t t[3];
+    for (int i = 0; i < 3; i++)
+        ck_assert_int_eq(pthread_create(&t[i], NULL, run_big_map, &m[i]), 0);
+    for (int i = 0; i < 3; i++) {
+        pthread_join(t[i], NULL);
+        ck_assert_int_eq(m[i].rc, 0);
+        ck_assert(m[i].ok);
+    }
+    finish_pool(p);
+}
+END_TEST
+
 START_TEST(map_elems_timeout_and_initializer)
 {
     /* an initializer's frame is queued ahead of each new worker's first
@@ -572,6 +643,7 @@ int main(void)
     tcase_add_test(tc, map_elems_seed_and_bulk);
     tcase_add_test(tc, map_elems_isolates_the_crashing_item);
     tcase_add_test(tc, map_elems_timeout_and_initializer);
+    tcase_add_test(tc, map_elems_arena_grows_isolates_crashes_and_shares);
     tcase_add_test(tc, crashing_tasks_fail_alone_and_workers_are_replaced);
     tcase_add_test(tc, killed_worker_fails_its_task);
     tcase_add_test(tc, task_past_timeout_is_killed);

@@ -1,20 +1,29 @@
 /*
  * bench_procs.c — parc between processes (issue 16's benchmarks).
  *
- *   xproc_pingpong  a round trip between two processes through a pair of
- *                   semaphores in shared memory: parc_sem_t (PARC_PSHARED)
- *                   against POSIX sem_t (pshared), and parc's semaphores
+ *   xproc_pingpong  a round trip between two processes through shared parc
+ *                   primitives (PARC_PSHARED): two semaphores, a mutex and
+ *                   a condition, two events; against the same primitive
  *                   between two threads of one process (what crossing a
- *                   process boundary costs).
+ *                   process boundary costs) and two POSIX sem_t (pshared)
+ *                   between processes.
  *   xproc_queue     messages from P producer processes to one consumer
  *                   process: parc_shmqueue_t against a POSIX message queue
- *                   (mq_send/mq_receive) and a pipe (writes of at most
- *                   PIPE_BUF bytes are atomic, so several producers can
- *                   share one).
- *   procpool_map    the seed's Pool(2).map(square, ...) in worker processes
- *                   (one task per element: no chunking yet), against parc's
- *                   thread pool doing the same map. Python's multiprocessing
- *                   figure comes from bench/pool_peers/python_map.py.
+ *                   (mq_send/mq_receive; 10 messages deep, the default
+ *                   limit for unprivileged users), Boost.Interprocess's
+ *                   message_queue (1024 deep, as parc's) and a pipe
+ *                   (writes of at most PIPE_BUF bytes are atomic, so
+ *                   several producers can share one).
+ *   procpool_map    the seed's Pool(2).map(square, range(1_000_000)) in
+ *                   worker processes with Python's default chunking:
+ *                   parc_procpool_map_elems (results written in place),
+ *                   parc_procpool_map (a malloc()ed result per element),
+ *                   parc's thread pool doing the same map, and Python's
+ *                   multiprocessing (bench/pool_peers/python_map.py).
+ *   procpool_tiny   100,000 tiny tasks, each its own task (apply_async):
+ *                   parc's process pool, parc's thread pool, Python's.
+ *   procpool_recovery  from a worker's death to its task failing and the
+ *                   pool back at full size.
  *
  * Children are forked from parc-bench, which keeps a second thread: they
  * call only system calls and parc's lock-free/futex code before _exit,
@@ -33,7 +42,10 @@
 #include <unistd.h>
 
 #include "bench.h"
+#include "peer_bipc.h"
+#include "parc/cond.h"
 #include "parc/event.h"
+#include "parc/mutex.h"
 #include "parc/pool.h"
 #include "parc/procpool.h"
 #include "parc/sem.h"
@@ -59,38 +71,113 @@ static int64_t reap_all(const pid_t *pids, int n, int64_t ns)
 
 /* ---- xproc_pingpong --------------------------------------------------- */
 
+/* The primitive a ping-pong point goes through (the point's arg). */
+enum pp_kind { PP_SEM, PP_MUTEX_COND, PP_EVENT };
+
 static const bench_point_t pingpong_points[] = {
-    {"2 processes (threads for parc-threads)", 2, 0, NULL},
+    {"semaphores (two)", 2, PP_SEM, NULL},
+    {"mutex + condition", 2, PP_MUTEX_COND, NULL},
+    {"event (two)", 2, PP_EVENT, NULL},
     {NULL, 0, 0, NULL},
 };
-BENCH_DEFINE(xproc_pingpong, "round trip through two shared semaphores", pingpong_points)
+BENCH_DEFINE(xproc_pingpong,
+             "a round trip between two processes through shared parc primitives "
+             "(PARC_PSHARED); parc-threads: the same primitive between two threads "
+             "(process-private); posix-sem: two sem_t (pshared) between processes, at "
+             "every point",
+             pingpong_points)
+
+/* What the two sides share. */
+typedef struct pingpong {
+    parc_sem_t sem[2];
+    parc_mutex_t mutex;
+    parc_cond_t cond;
+    uint64_t turn; /* mutex+cond: whose move (0 or 1), under the mutex */
+    parc_event_t ev[2];
+} pingpong_t;
+
+static void pp_init(pingpong_t *pp, unsigned flags)
+{
+    parc_sem_init_flags(&pp->sem[0], 0, PARC_SEM_VALUE_MAX, flags);
+    parc_sem_init_flags(&pp->sem[1], 0, PARC_SEM_VALUE_MAX, flags);
+    parc_mutex_init(&pp->mutex, PARC_MUTEX_NORMAL | flags);
+    parc_cond_init_flags(&pp->cond, flags);
+    pp->turn = 0;
+    parc_event_init_flags(&pp->ev[0], flags);
+    parc_event_init_flags(&pp->ev[1], flags);
+}
+
+/* One side's `ops` moves; side 0 serves first. A round trip is one move
+ * of each side. */
+static void pp_side(pingpong_t *pp, long kind, int side, uint64_t ops)
+{
+    for (uint64_t i = 0; i < ops; i++) {
+        switch (kind) {
+        case PP_SEM:
+            if (side == 0) {
+                parc_sem_release(&pp->sem[0], 1);
+                parc_sem_acquire(&pp->sem[1], 1);
+            } else {
+                parc_sem_acquire(&pp->sem[0], 1);
+                parc_sem_release(&pp->sem[1], 1);
+            }
+            break;
+        case PP_MUTEX_COND:
+            parc_mutex_lock(&pp->mutex);
+            while (pp->turn != (uint64_t)side)
+                parc_cond_wait(&pp->cond, &pp->mutex);
+            pp->turn = (uint64_t)!side;
+            parc_cond_notify_one(&pp->cond);
+            parc_mutex_unlock(&pp->mutex);
+            break;
+        default: /* PP_EVENT: set the other's, wait for ours, lower it */
+            if (side == 0) {
+                parc_event_set(&pp->ev[0]);
+                parc_event_wait(&pp->ev[1]);
+                parc_event_clear(&pp->ev[1]);
+            } else {
+                parc_event_wait(&pp->ev[0]);
+                parc_event_clear(&pp->ev[0]);
+                parc_event_set(&pp->ev[1]);
+            }
+            break;
+        }
+    }
+}
 
 static int64_t pingpong_parc(bench_run_t *r)
 {
-    parc_sem_t *s = shared_map(2 * sizeof *s);
-    if (s == NULL)
+    pingpong_t *pp = shared_map(sizeof *pp);
+    if (pp == NULL)
         return BENCH_FAILED;
-    parc_sem_init_flags(&s[0], 0, PARC_SEM_VALUE_MAX, PARC_PSHARED);
-    parc_sem_init_flags(&s[1], 0, PARC_SEM_VALUE_MAX, PARC_PSHARED);
+    pp_init(pp, PARC_PSHARED);
     pid_t pid = fork();
     if (pid == 0) {
-        for (uint64_t i = 0; i < r->ops; i++) {
-            parc_sem_acquire(&s[0], 1);
-            parc_sem_release(&s[1], 1);
-        }
+        pp_side(pp, r->arg, 1, r->ops);
         _exit(0);
     }
     int64_t t0 = bench_now_ns();
-    for (uint64_t i = 0; i < r->ops; i++) {
-        parc_sem_release(&s[0], 1);
-        parc_sem_acquire(&s[1], 1);
-    }
+    pp_side(pp, r->arg, 0, r->ops);
     int64_t ns = bench_now_ns() - t0;
     ns = reap_all(&pid, 1, ns);
-    munmap(s, 2 * sizeof *s);
+    munmap(pp, sizeof *pp);
     return ns;
 }
 BENCH_CASE(xproc_pingpong, "parc", pingpong_parc)
+
+static void pingpong_thread(bench_worker_t *w)
+{
+    pp_side(w->shared, w->arg, w->id, w->ops);
+    w->done = w->id == 0 ? w->ops : 0;
+}
+
+static int64_t pingpong_threads(bench_run_t *r)
+{
+    pingpong_t pp;
+    pp_init(&pp, 0);
+    return bench_parallel(r, pingpong_thread, &pp);
+}
+BENCH_CASE(xproc_pingpong, "parc-threads", pingpong_threads)
 
 static int64_t pingpong_posix(bench_run_t *r)
 {
@@ -118,30 +205,6 @@ static int64_t pingpong_posix(bench_run_t *r)
     return ns;
 }
 BENCH_CASE(xproc_pingpong, "posix-sem", pingpong_posix)
-
-static void pingpong_thread(bench_worker_t *w)
-{
-    parc_sem_t *s = w->shared;
-    for (uint64_t i = 0; i < w->ops; i++) {
-        if (w->id == 0) {
-            parc_sem_release(&s[0], 1);
-            parc_sem_acquire(&s[1], 1);
-        } else {
-            parc_sem_acquire(&s[0], 1);
-            parc_sem_release(&s[1], 1);
-        }
-    }
-    w->done = w->id == 0 ? w->ops : 0;
-}
-
-static int64_t pingpong_threads(bench_run_t *r)
-{
-    parc_sem_t s[2];
-    parc_sem_init(&s[0], 0);
-    parc_sem_init(&s[1], 0);
-    return bench_parallel(r, pingpong_thread, s);
-}
-BENCH_CASE(xproc_pingpong, "parc-threads", pingpong_threads)
 
 /* ---- xproc_queue ------------------------------------------------------ */
 
@@ -284,16 +347,123 @@ static int64_t queue_pipe(bench_run_t *r)
 }
 BENCH_CASE(xproc_queue, "pipe", queue_pipe)
 
+#ifdef PARC_BENCH_HAVE_BOOST_IPC
+/* Boost.Interprocess message_queue (peer_bipc.h), of the shared queue's
+ * capacity (1024 messages) */
+static int bipc_send(void *t, const void *msg, size_t len)
+{
+    return peer_bipc_send(t, msg, len);
+}
+
+static int bipc_recv(void *t, void *buf, size_t len)
+{
+    size_t n = 0;
+    return peer_bipc_recv(t, buf, len, &n) == 0 && n == len ? 0 : -1;
+}
+
+static int64_t queue_bipc(bench_run_t *r)
+{
+    char name[64];
+    snprintf(name, sizeof name, "parc-bench-bipc-%ld", (long)getpid());
+    void *q = peer_bipc_create(name, 1024, (size_t)r->arg);
+    if (q == NULL)
+        return BENCH_FAILED;
+    transport_t tr = {bipc_send, bipc_recv, q};
+    int64_t ns = run_transport(r, &tr);
+    peer_bipc_destroy(q, name);
+    return ns;
+}
+BENCH_CASE(xproc_queue, "boost-ipc-mq", queue_bipc)
+#endif
+
 /* ---- procpool_map ----------------------------------------------------- */
 
 static const bench_point_t procpool_points[] = {
-    {"Pool(2).map(square)", 2, 0, NULL},
+    {"Pool(2).map(square, range(1_000_000))", 2, 1000000, NULL},
     {NULL, 0, 0, NULL},
 };
 BENCH_DEFINE(procpool_map,
-             "the seed's Pool(2).map(square) in processes, one task per element; "
-             "Python: bench/pool_peers/python_map.py",
+             "the seed's Pool(2).map(square, range(1_000_000)) in worker processes, "
+             "Python's default chunking (n / (4 x workers) per task); ns per element",
              procpool_points)
+
+/* Whole maps of r->arg elements, as many as cover r->ops (at least one). */
+static uint64_t maps_for(const bench_run_t *r)
+{
+    uint64_t n = (uint64_t)r->arg;
+    return (r->ops + n - 1) / n;
+}
+
+static long *iota_longs(uint64_t n)
+{
+    long *in = malloc(n * sizeof *in);
+    if (in != NULL)
+        for (uint64_t i = 0; i < n; i++)
+            in[i] = (long)i;
+    return in;
+}
+
+/* The map's input and output arrays, made and touched once and kept: every
+ * case of the benchmark maps the same caller-owned arrays, and none pays
+ * for the first touch of their pages inside its timed section. */
+static int map_arrays(uint64_t n, long **in, long **out)
+{
+    static long *a, *b;
+    static uint64_t len;
+    if (len != n) {
+        free(a);
+        free(b);
+        a = iota_longs(n);
+        b = calloc(n, sizeof *b);
+        len = a != NULL && b != NULL ? n : 0;
+        if (len == 0)
+            return ENOMEM;
+        memset(b, 0xff, n * sizeof *b); /* touched */
+    }
+    *in = a;
+    *out = b;
+    return 0;
+}
+
+static parc_procpool_t *bench_procpool(unsigned workers)
+{
+    static parc_procpool_t *pools[3]; /* kept across runs: started once */
+    if (workers >= 3)
+        return NULL;
+    if (pools[workers] == NULL) {
+        parc_procpool_options_t o = PARC_PROCPOOL_OPTIONS_INIT;
+        o.workers = workers;
+        if (parc_procpool_create(&o, &pools[workers]) != 0)
+            return NULL;
+    }
+    return pools[workers];
+}
+
+static int square_map(const void *in, void *out)
+{
+    *(long *)out = *(const long *)in * *(const long *)in;
+    return 0;
+}
+
+/* map_elems: results written in place, the form of the thread pool's map */
+static int64_t procpool_parc(bench_run_t *r)
+{
+    parc_procpool_t *pool = bench_procpool(2);
+    uint64_t n = (uint64_t)r->arg, maps = maps_for(r);
+    long *in, *out;
+    if (pool == NULL || map_arrays(n, &in, &out) != 0)
+        return BENCH_FAILED;
+    int rc = 0;
+    int64_t t0 = bench_now_ns();
+    for (uint64_t m = 0; m < maps && rc == 0; m++)
+        rc = parc_procpool_map_elems(pool, square_map, in, sizeof *in, n, out,
+                                     sizeof *out, NULL, 0);
+    int64_t ns = bench_now_ns() - t0;
+    r->items = maps * n;
+    int ok = rc == 0 && out[n - 1] == in[n - 1] * in[n - 1];
+    return ok ? ns : BENCH_FAILED;
+}
+BENCH_CASE(procpool_map, "parc", procpool_parc)
 
 static int square_task(const void *arg, size_t len, void **out, size_t *out_len)
 {
@@ -307,30 +477,25 @@ static int square_task(const void *arg, size_t len, void **out, size_t *out_len)
     return 0;
 }
 
-static int64_t procpool_parc(bench_run_t *r)
+/* parc_procpool_map: the bytes-returning task function (a malloc()ed
+ * result per element), same chunking */
+static int64_t procpool_parc_bytes(bench_run_t *r)
 {
-    static parc_procpool_t *pool; /* kept across runs: started once */
-    if (pool == NULL) {
-        parc_procpool_options_t o = PARC_PROCPOOL_OPTIONS_INIT;
-        o.workers = 2;
-        if (parc_procpool_create(&o, &pool) != 0)
-            return BENCH_FAILED;
-    }
-    long *in = malloc(r->ops * sizeof *in), *out = malloc(r->ops * sizeof *out);
-    if (in == NULL || out == NULL)
+    parc_procpool_t *pool = bench_procpool(2);
+    uint64_t n = (uint64_t)r->arg, maps = maps_for(r);
+    long *in, *out;
+    if (pool == NULL || map_arrays(n, &in, &out) != 0)
         return BENCH_FAILED;
-    for (uint64_t i = 0; i < r->ops; i++)
-        in[i] = (long)i;
+    int rc = 0;
     int64_t t0 = bench_now_ns();
-    int rc = parc_procpool_map(pool, square_task, in, sizeof *in, r->ops, out,
-                               sizeof *out, NULL);
+    for (uint64_t m = 0; m < maps && rc == 0; m++)
+        rc = parc_procpool_map(pool, square_task, in, sizeof *in, n, out, sizeof *out, NULL);
     int64_t ns = bench_now_ns() - t0;
-    int ok = rc == 0 && out[r->ops - 1] == in[r->ops - 1] * in[r->ops - 1];
-    free(in);
-    free(out);
+    r->items = maps * n;
+    int ok = rc == 0 && out[n - 1] == in[n - 1] * in[n - 1];
     return ok ? ns : BENCH_FAILED;
 }
-BENCH_CASE(procpool_map, "parc", procpool_parc)
+BENCH_CASE(procpool_map, "parc-bytes-fn", procpool_parc_bytes)
 
 static int square_elem(const void *in, void *out)
 {
@@ -338,24 +503,134 @@ static int square_elem(const void *in, void *out)
     return 0;
 }
 
-static int64_t procpool_threads(bench_run_t *r)
+static parc_pool_t *bench_thread_pool(void)
 {
     static parc_pool_t *pool;
     if (pool == NULL && parc_pool_create(2, NULL, &pool) != 0)
+        return NULL;
+    return pool;
+}
+
+static int64_t procpool_threads(bench_run_t *r)
+{
+    parc_pool_t *pool = bench_thread_pool();
+    uint64_t n = (uint64_t)r->arg, maps = maps_for(r);
+    long *in, *out;
+    if (pool == NULL || map_arrays(n, &in, &out) != 0)
         return BENCH_FAILED;
-    long *in = malloc(r->ops * sizeof *in), *out = malloc(r->ops * sizeof *out);
-    if (in == NULL || out == NULL)
-        return BENCH_FAILED;
-    for (uint64_t i = 0; i < r->ops; i++)
-        in[i] = (long)i;
+    int rc = 0;
     int64_t t0 = bench_now_ns();
-    int rc = parc_pool_map(pool, square_elem, in, out, r->ops, sizeof *in, sizeof *out, 0);
+    for (uint64_t m = 0; m < maps && rc == 0; m++)
+        rc = parc_pool_map(pool, square_elem, in, out, n, sizeof *in, sizeof *out, 0);
     int64_t ns = bench_now_ns() - t0;
-    free(in);
-    free(out);
-    return rc == 0 ? ns : BENCH_FAILED;
+    r->items = maps * n;
+    int ok = rc == 0 && out[n - 1] == in[n - 1] * in[n - 1];
+    return ok ? ns : BENCH_FAILED;
 }
 BENCH_CASE(procpool_map, "parc-thread-pool", procpool_threads)
+
+#if defined(PARC_BENCH_PYTHON_EXE) && defined(PARC_BENCH_PYTHON_POOL)
+/* Python's multiprocessing.Pool in the same shape (bench_run_external):
+ * bench/pool_peers/python_map.py. */
+static int64_t python_pool_case(bench_run_t *r, const char *mode)
+{
+    const char *const argv[] = {PARC_BENCH_PYTHON_EXE, PARC_BENCH_PYTHON_POOL, mode, NULL};
+    return bench_run_external(r, argv);
+}
+static int64_t procpool_python(bench_run_t *r) { return python_pool_case(r, "map"); }
+BENCH_CASE(procpool_map, "python", procpool_python)
+#endif
+
+/* ---- procpool_tiny ------------------------------------------------------ */
+
+static const bench_point_t tiny_points[] = {
+    {"100,000 tiny tasks, 2 workers", 2, 100000, NULL},
+    {NULL, 0, 0, NULL},
+};
+BENCH_DEFINE(procpool_tiny,
+             "100,000 tiny tasks (x -> x + 1), each its own task (apply_async), all "
+             "submitted, then every result got; ns per task",
+             tiny_points)
+
+static int tiny_task(const void *arg, size_t len, void **out, size_t *out_len)
+{
+    (void)len;
+    long *r = malloc(sizeof *r);
+    if (r == NULL)
+        return ENOMEM;
+    *r = *(const long *)arg + 1;
+    *out = r;
+    *out_len = sizeof *r;
+    return 0;
+}
+
+static int64_t tiny_parc(bench_run_t *r)
+{
+    parc_procpool_t *pool = bench_procpool(2);
+    uint64_t n = (uint64_t)r->arg, rounds = maps_for(r);
+    parc_future_t **fs = malloc(n * sizeof *fs);
+    if (pool == NULL || fs == NULL)
+        return BENCH_FAILED;
+    int ok = 1;
+    int64_t t0 = bench_now_ns();
+    for (uint64_t k = 0; k < rounds && ok; k++) {
+        for (uint64_t i = 0; i < n; i++) {
+            long x = (long)i;
+            if (parc_procpool_submit(pool, tiny_task, &x, sizeof x, &fs[i]) != 0)
+                return BENCH_FAILED;
+        }
+        for (uint64_t i = 0; i < n; i++) {
+            const void *v;
+            size_t len;
+            ok &= parc_future_get(fs[i], NULL) == 0 &&
+                  parc_procpool_result(fs[i], &v, &len) == 0 && len == sizeof(long) &&
+                  *(const long *)v == (long)i + 1;
+            parc_procpool_release(fs[i]);
+        }
+    }
+    int64_t ns = bench_now_ns() - t0;
+    r->items = rounds * n;
+    free(fs);
+    return ok ? ns : BENCH_FAILED;
+}
+BENCH_CASE(procpool_tiny, "parc", tiny_parc)
+
+static int tiny_thread_task(void *arg, void **result)
+{
+    *result = (void *)((uintptr_t)arg + 1);
+    return 0;
+}
+
+static int64_t tiny_threads(bench_run_t *r)
+{
+    parc_pool_t *pool = bench_thread_pool();
+    uint64_t n = (uint64_t)r->arg, rounds = maps_for(r);
+    parc_future_t **fs = malloc(n * sizeof *fs);
+    if (pool == NULL || fs == NULL)
+        return BENCH_FAILED;
+    int ok = 1;
+    int64_t t0 = bench_now_ns();
+    for (uint64_t k = 0; k < rounds && ok; k++) {
+        for (uint64_t i = 0; i < n; i++)
+            if (parc_pool_submit(pool, tiny_thread_task, (void *)(uintptr_t)i, &fs[i]) != 0)
+                return BENCH_FAILED;
+        for (uint64_t i = 0; i < n; i++) {
+            void *v = NULL;
+            ok &= parc_future_get(fs[i], &v) == 0 && (uintptr_t)v == i + 1;
+            parc_future_release(fs[i]);
+        }
+    }
+    int64_t ns = bench_now_ns() - t0;
+    r->items = rounds * n;
+    free(fs);
+    return ok ? ns : BENCH_FAILED;
+}
+BENCH_CASE(procpool_tiny, "parc-thread-pool", tiny_threads)
+
+#if defined(PARC_BENCH_PYTHON_EXE) && defined(PARC_BENCH_PYTHON_POOL)
+static int64_t tiny_python(bench_run_t *r) { return python_pool_case(r, "tiny"); }
+BENCH_CASE(procpool_tiny, "python", tiny_python)
+#endif
 
 /* ---- procpool_recovery ------------------------------------------------- */
 
@@ -377,13 +652,9 @@ static int crash_task(const void *arg, size_t len, void **out, size_t *out_len)
 
 static int64_t recovery_parc(bench_run_t *r)
 {
-    static parc_procpool_t *pool;
-    if (pool == NULL) {
-        parc_procpool_options_t o = PARC_PROCPOOL_OPTIONS_INIT;
-        o.workers = 1;
-        if (parc_procpool_create(&o, &pool) != 0)
-            return BENCH_FAILED;
-    }
+    parc_procpool_t *pool = bench_procpool(1);
+    if (pool == NULL)
+        return BENCH_FAILED;
     int64_t total = 0;
     for (uint64_t i = 0; i < r->ops; i++) {
         pid_t pid;

@@ -67,8 +67,8 @@ static void finish(struct task *t, int status, bool died, int wstatus)
 {
     t->died = died;
     t->wstatus = wstatus;
-    free(t->arg);
-    t->arg = NULL;
+    free(t->frame);
+    t->frame = NULL;
     if (status == ECANCELED)
         parc_future_cancel(&t->future);
     else
@@ -98,6 +98,7 @@ static void clear_slot(parc_procpool_t *p, struct slot *s)
     s->state = EMPTY;
     s->sock = -1;
     s->pidfd = -1;
+    s->out_fd = -1;
 }
 
 static void start_worker(parc_procpool_t *p, struct slot *s)
@@ -176,24 +177,36 @@ static void retire(parc_procpool_t *p, struct slot *s)
 
 static void assign(parc_procpool_t *p, struct slot *s, struct task *t)
 {
-    struct task_frame h = {FRAME_TASK, 0, (uint64_t)(uintptr_t)t->fn, t->arg_len};
+    struct task_frame h = {FRAME_TASK, 0, (uint64_t)(uintptr_t)t->fn,
+                           t->arg_len + t->ext_len};
     size_t n = sizeof h + t->arg_len;
-    char *buf = realloc(s->out, s->out_len - s->out_off + n);
-    if (buf == NULL) {
-        finish(t, ENOMEM, false, 0);
-        return;
+    memcpy(t->frame, &h, sizeof h);
+    if (s->out_off == s->out_len) {
+        /* nothing pending: the task's frame goes out as it is (a map's
+         * chunk is megabytes; a copy here would be a third of its cost) */
+        free(s->out);
+        s->out = t->frame;
+        s->out_len = n;
+        s->out_off = 0;
+    } else {
+        /* keep what was not sent yet (an initializer's frame), then ours */
+        char *buf = realloc(s->out, s->out_len - s->out_off + n);
+        if (buf == NULL) {
+            finish(t, ENOMEM, false, 0);
+            return;
+        }
+        memmove(buf, buf + s->out_off, s->out_len - s->out_off);
+        s->out_len -= s->out_off;
+        s->out_off = 0;
+        memcpy(buf + s->out_len, t->frame, n);
+        free(t->frame);
+        s->out = buf;
+        s->out_len += n;
     }
-    /* keep what was not sent yet (an initializer's frame), then ours */
-    memmove(buf, buf + s->out_off, s->out_len - s->out_off);
-    s->out_len -= s->out_off;
-    s->out_off = 0;
-    memcpy(buf + s->out_len, &h, sizeof h);
-    if (t->arg_len > 0)
-        memcpy(buf + s->out_len + sizeof h, t->arg, t->arg_len);
-    s->out = buf;
-    s->out_len += n;
-    free(t->arg);
-    t->arg = NULL;
+    s->ext = t->ext; /* the slot's unsent bytes never hold another task's ext */
+    s->ext_len = t->ext_len;
+    s->out_fd = t->pass_fd;
+    t->frame = NULL;
     s->task = t;
     s->state = BUSY;
     s->killed = false;
@@ -202,13 +215,45 @@ static void assign(parc_procpool_t *p, struct slot *s, struct task *t)
         parc_deadline_in(&s->deadline, p->opt.task_timeout_ns);
 }
 
+/* Bytes of the slot's outgoing frame (and borrowed ext) not sent yet. */
+static size_t unsent(const struct slot *s)
+{
+    return s->out_len + s->ext_len - s->out_off;
+}
+
 static void pump_out(struct slot *s)
 {
-    while (s->out_off < s->out_len) {
-        ssize_t r = send(s->sock, s->out + s->out_off, s->out_len - s->out_off,
-                         MSG_NOSIGNAL);
+    while (unsent(s) > 0) {
+        /* the frame's own bytes and the borrowed ones in one sendmsg */
+        struct iovec iov[2];
+        int k = 0;
+        if (s->out_off < s->out_len)
+            iov[k++] = (struct iovec){s->out + s->out_off, s->out_len - s->out_off};
+        size_t eoff = s->out_off > s->out_len ? s->out_off - s->out_len : 0;
+        if (s->ext_len > eoff)
+            iov[k++] = (struct iovec){(void *)(uintptr_t)(s->ext + eoff), s->ext_len - eoff};
+        struct msghdr m;
+        memset(&m, 0, sizeof m);
+        m.msg_iov = iov;
+        m.msg_iovlen = (size_t)k;
+        union {
+            char buf[CMSG_SPACE(sizeof(int))];
+            struct cmsghdr align;
+        } u;
+        if (s->out_fd >= 0) { /* rides on the first bytes that go out */
+            memset(&u, 0, sizeof u);
+            m.msg_control = u.buf;
+            m.msg_controllen = sizeof u.buf;
+            struct cmsghdr *c = CMSG_FIRSTHDR(&m);
+            c->cmsg_level = SOL_SOCKET;
+            c->cmsg_type = SCM_RIGHTS;
+            c->cmsg_len = CMSG_LEN(sizeof(int));
+            memcpy(CMSG_DATA(c), &s->out_fd, sizeof(int));
+        }
+        ssize_t r = sendmsg(s->sock, &m, MSG_NOSIGNAL);
         if (r > 0) {
             s->out_off += (size_t)r;
+            s->out_fd = -1;
             continue;
         }
         if (r < 0 && errno == EINTR)
@@ -221,9 +266,15 @@ static void pump_out(struct slot *s)
     free(s->out);
     s->out = NULL;
     s->out_len = s->out_off = 0;
+    s->ext = NULL;
+    s->ext_len = 0;
+    s->out_fd = -1;
 }
 
-/* Read what the worker sent; complete its task when the result is whole. */
+/* Read what the worker sent; complete its task when the result is whole.
+ * A successful reply at least as long as the task's dst has its first
+ * dst_len bytes received straight into dst (a map chunk's results, into
+ * the caller's array), the rest into a buffer of its own. */
 static void pump_in(parc_procpool_t *p, struct slot *s)
 {
     for (;;) {
@@ -232,8 +283,11 @@ static void pump_in(parc_procpool_t *p, struct slot *s)
         if (s->hdr_off < sizeof s->hdr) {
             dst = (char *)&s->hdr + s->hdr_off;
             want = sizeof s->hdr - s->hdr_off;
+        } else if (s->in_off < s->in_dst) {
+            dst = s->task->dst + s->in_off;
+            want = s->in_dst - s->in_off;
         } else {
-            dst = s->in + s->in_off;
+            dst = s->in + (s->in_off - s->in_dst);
             want = (size_t)s->hdr.len - s->in_off;
         }
         ssize_t r = want > 0 ? recv(s->sock, dst, want, 0) : 0;
@@ -253,7 +307,11 @@ static void pump_in(parc_procpool_t *p, struct slot *s)
                 worker_gone(s);
                 return;
             }
-            if (s->hdr.len > 0 && (s->in = malloc((size_t)s->hdr.len)) == NULL) {
+            struct task *t = s->task;
+            s->in_dst = s->hdr.status == 0 && t->dst_len > 0 && s->hdr.len >= t->dst_len
+                            ? t->dst_len : 0;
+            size_t rest = (size_t)s->hdr.len - s->in_dst;
+            if (rest > 0 && (s->in = malloc(rest)) == NULL) {
                 worker_gone(s);
                 return;
             }
@@ -263,9 +321,10 @@ static void pump_in(parc_procpool_t *p, struct slot *s)
         if (s->hdr_off == sizeof s->hdr && s->in_off == s->hdr.len) {
             struct task *t = s->task;
             t->result = s->in;
-            t->result_len = (size_t)s->hdr.len;
+            t->result_len = (size_t)s->hdr.len - s->in_dst;
+            t->placed = s->in_dst;
             s->in = NULL;
-            s->in_off = s->hdr_off = 0;
+            s->in_off = s->hdr_off = s->in_dst = 0;
             s->task = NULL;
             s->state = IDLE;
             finish(t, s->hdr.status, false, 0);
@@ -387,7 +446,7 @@ void *parc_procpool_dispatch_(void *arg)
                 if (t != NULL)
                     assign(p, s, t);
             }
-            if (s->out_len > s->out_off && s->sock >= 0)
+            if (unsent(s) > 0 && s->sock >= 0)
                 pump_out(s);
         }
         /* Poll; time out at the nearest task deadline. */
@@ -398,7 +457,7 @@ void *parc_procpool_dispatch_(void *arg)
             struct slot *s = &p->slots[i];
             short ev = 0;
             if (s->sock >= 0 && s->state != EMPTY)
-                ev = (short)(POLLIN | (s->out_len > s->out_off ? POLLOUT : 0));
+                ev = (short)(POLLIN | (unsent(s) > 0 ? POLLOUT : 0));
             pfd[2 + i] = (struct pollfd){ev ? s->sock : -1, ev, 0};
             if (s->state == BUSY && !s->killed && s->deadline < soonest)
                 soonest = s->deadline;

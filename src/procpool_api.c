@@ -47,9 +47,11 @@ int parc_procpool_create(const parc_procpool_options_t *options,
         memcpy(p->initarg, o.initarg, o.initarg_len);
     for (unsigned i = 0; i < p->nslots; i++) {
         p->slots[i].state = EMPTY;
-        p->slots[i].sock = p->slots[i].pidfd = -1;
+        p->slots[i].sock = p->slots[i].pidfd = p->slots[i].out_fd = -1;
     }
     pthread_mutex_init(&p->lock, NULL);
+    pthread_mutex_init(&p->arena_lock, NULL);
+    p->arena_fd = -1;
     int sv[2];
     rc = EAGAIN;
     if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) != 0)
@@ -71,6 +73,7 @@ int parc_procpool_create(const parc_procpool_options_t *options,
     return 0;
 fail_lock:
     pthread_mutex_destroy(&p->lock);
+    pthread_mutex_destroy(&p->arena_lock);
     if (p->conn >= 0)
         close(p->conn);
     if (p->wake >= 0)
@@ -89,49 +92,78 @@ static struct task *as_task(parc_future_t *f)
     return f != NULL && t->magic == TASK_MAGIC ? t : NULL;
 }
 
-static int make_task(parc_proc_fn fn, const void *arg, size_t arg_len,
-                     struct task **out)
+static int submit_task(parc_procpool_t *p, parc_proc_fn fn, char *frame,
+                       size_t arg_len, const void *ext, size_t ext_len, void *dst,
+                       size_t dst_len, int fd, parc_future_t **out);
+
+char *parc_procpool_frame_alloc_(size_t arg_len)
 {
+    if (arg_len > SIZE_MAX - sizeof(struct task_frame))
+        return NULL;
+    return malloc(sizeof(struct task_frame) + arg_len);
+}
+
+int parc_procpool_submit_frame_(parc_procpool_t *p, parc_proc_fn fn, char *frame,
+                                size_t arg_len, parc_future_t **out)
+{
+    return submit_task(p, fn, frame, arg_len, NULL, 0, NULL, 0, -1, out);
+}
+
+int parc_procpool_submit_fd_(parc_procpool_t *p, parc_proc_fn fn, char *frame,
+                             size_t arg_len, int fd, parc_future_t **out)
+{
+    return submit_task(p, fn, frame, arg_len, NULL, 0, NULL, 0, fd, out);
+}
+
+size_t parc_procpool_placed_(parc_future_t *f)
+{
+    struct task *t = (struct task *)f;
+    return t->placed;
+}
+
+int parc_procpool_submit_ext_(parc_procpool_t *p, parc_proc_fn fn, char *frame,
+                              size_t arg_len, const void *ext, size_t ext_len,
+                              void *dst, size_t dst_len, parc_future_t **out)
+{
+    return submit_task(p, fn, frame, arg_len, ext, ext_len, dst, dst_len, -1, out);
+}
+
+static int submit_task(parc_procpool_t *p, parc_proc_fn fn, char *frame,
+                       size_t arg_len, const void *ext, size_t ext_len, void *dst,
+                       size_t dst_len, int fd, parc_future_t **out)
+{
+    if (p == NULL || fn == NULL || out == NULL || frame == NULL) {
+        free(frame);
+        return EINVAL;
+    }
     struct task *t = malloc(sizeof *t);
-    if (t == NULL)
+    if (t == NULL) {
+        free(frame);
         return ENOMEM;
+    }
     parc_future_init_heap(&t->future, NULL, NULL);
     t->magic = TASK_MAGIC;
     t->died = false;
     t->wstatus = 0;
     t->fn = fn;
-    t->arg = NULL;
+    t->frame = frame;
     t->arg_len = arg_len;
+    t->ext = ext;
+    t->ext_len = ext != NULL ? ext_len : 0;
+    t->dst = dst;
+    t->dst_len = dst != NULL ? dst_len : 0;
+    t->placed = 0;
+    t->pass_fd = fd;
     t->result = NULL;
     t->result_len = 0;
     parc_atomic_init(&t->owners, 2u);
     t->next = NULL;
-    if (arg_len > 0) {
-        if ((t->arg = malloc(arg_len)) == NULL) {
-            free(t);
-            return ENOMEM;
-        }
-        memcpy(t->arg, arg, arg_len);
-    }
-    *out = t;
-    return 0;
-}
-
-int parc_procpool_submit(parc_procpool_t *p, parc_proc_fn fn, const void *arg,
-                         size_t arg_len, parc_future_t **out)
-{
-    if (p == NULL || fn == NULL || out == NULL || (arg == NULL && arg_len > 0))
-        return EINVAL;
-    struct task *t;
-    int rc = make_task(fn, arg, arg_len, &t);
-    if (rc != 0)
-        return rc;
     parc_future_retain(&t->future); /* the pool's reference */
     pthread_mutex_lock(&p->lock);
     if (p->closed) {
         pthread_mutex_unlock(&p->lock);
-        free(t->arg);
-        t->arg = NULL;
+        free(t->frame);
+        t->frame = NULL;
         parc_procpool_let_go_(t);
         parc_procpool_let_go_(t);
         return EPIPE;
@@ -145,6 +177,19 @@ int parc_procpool_submit(parc_procpool_t *p, parc_proc_fn fn, const void *arg,
     parc_procpool_wake_(p);
     *out = &t->future;
     return 0;
+}
+
+int parc_procpool_submit(parc_procpool_t *p, parc_proc_fn fn, const void *arg,
+                         size_t arg_len, parc_future_t **out)
+{
+    if (p == NULL || fn == NULL || out == NULL || (arg == NULL && arg_len > 0))
+        return EINVAL;
+    char *frame = parc_procpool_frame_alloc_(arg_len);
+    if (frame == NULL)
+        return ENOMEM;
+    if (arg_len > 0)
+        memcpy(frame + sizeof(struct task_frame), arg, arg_len);
+    return parc_procpool_submit_frame_(p, fn, frame, arg_len, out);
 }
 
 int parc_procpool_apply(parc_procpool_t *p, parc_proc_fn fn, const void *arg,
@@ -247,7 +292,9 @@ void parc_procpool_free(parc_procpool_t *p)
     }
     close(p->conn);
     close(p->wake);
+    parc_procpool_arena_free_(p);
     pthread_mutex_destroy(&p->lock);
+    pthread_mutex_destroy(&p->arena_lock);
     free(p->initarg);
     free(p->pids);
     free(p->slots);

@@ -75,8 +75,26 @@ struct task {
     bool died;            /* its worker died running it: wstatus valid */
     int wstatus;
     parc_proc_fn fn;
-    void *arg;            /* owned until sent */
+    char *frame;          /* owned until sent: room for the task_frame
+                           * header, then the arg_len argument bytes, so
+                           * the dispatcher sends it as is, uncopied */
     size_t arg_len;
+    /* Borrowed from the submitter, who keeps them alive until the task is
+     * finished (a map waits for every chunk it submitted): ext_len more
+     * argument bytes sent after the frame's own, straight from the
+     * caller's array, and dst, where the first dst_len bytes of a
+     * successful reply are received, straight into the caller's results.
+     * The dispatcher touches them only while the task is unfinished: a
+     * reply is whole only after the worker read the whole frame, and a
+     * dead worker's slot (its unsent bytes) is cleared before, or in the
+     * same dispatcher turn as, its task is failed. */
+    const char *ext;
+    size_t ext_len;
+    char *dst;
+    size_t dst_len;
+    size_t placed;        /* bytes of the reply that went to dst */
+    int pass_fd;          /* borrowed; sent with the frame (SCM_RIGHTS):
+                           * the map arena's memfd, or -1 */
     void *result;         /* freed by the last of its two owners */
     size_t result_len;
     parc_atomic(uint32_t) owners; /* the caller and the pool: 2, then 1, 0 */
@@ -95,14 +113,19 @@ struct slot {
     parc_deadline_t deadline;
     bool killed;          /* we sent SIGKILL for the deadline */
     unsigned tasks_done;
-    /* outgoing frame and how much of it went out */
+    /* outgoing frame, then its task's borrowed bytes (ext), and how much
+     * of the two went out */
     char *out;
     size_t out_len, out_off;
+    const char *ext;
+    size_t ext_len;
+    int out_fd;           /* sent with the next bytes that go out, or -1 */
     /* incoming result: header, then bytes */
     struct result_frame hdr;
     size_t hdr_off;
     char *in;
     size_t in_off;
+    size_t in_dst;        /* the first in_dst bytes go to the task's dst */
 };
 
 struct parc_procpool {
@@ -121,7 +144,61 @@ struct parc_procpool {
     bool closed, terminating, server_lost;
     pid_t *pids;          /* snapshot for parc_procpool_pids */
     uint64_t respawns;
+
+    /* The map arena (procpool_map.c): a memfd mapped here and, from its
+     * first chunk on, in each worker, so that map_elems' items and results
+     * cross by memcpy instead of through the sockets. One map at a time
+     * holds it (a concurrent map takes the socket path). */
+    pthread_mutex_t arena_lock;
+    int arena_fd;         /* -1: none yet */
+    char *arena;
+    size_t arena_cap;
+    uint64_t arena_gen;   /* 1, 2...: a new memfd each time it grows */
 };
+
+/* A task's frame buffer: sizeof(struct task_frame) bytes of header room,
+ * then arg_len bytes for the argument (at + sizeof(struct task_frame)).
+ * NULL when out of memory. */
+char *parc_procpool_frame_alloc_(size_t arg_len);
+
+/* parc_procpool_submit, handing over a frame from
+ * parc_procpool_frame_alloc_ whose argument is written (no copy): the pool
+ * owns it from the call on, also when it fails. Same returns. */
+int parc_procpool_submit_frame_(parc_procpool_t *p, parc_proc_fn fn, char *frame,
+                                size_t arg_len, parc_future_t **out);
+
+/* The same with borrowed bytes (see struct task's ext and dst): the task's
+ * argument is the frame's arg_len bytes then ext[0..ext_len); a
+ * successful reply of at least dst_len bytes has its first dst_len bytes
+ * received into dst, and parc_procpool_result then gives only the rest
+ * (parc_procpool_placed_ says how many went to dst: 0 or dst_len). The
+ * caller must wait for the future before ext and dst go away. */
+int parc_procpool_submit_ext_(parc_procpool_t *p, parc_proc_fn fn, char *frame,
+                              size_t arg_len, const void *ext, size_t ext_len,
+                              void *dst, size_t dst_len, parc_future_t **out);
+
+/* How many bytes of a complete task's reply went to its dst. */
+size_t parc_procpool_placed_(parc_future_t *f);
+
+/* The same as parc_procpool_submit_frame_, sending fd (borrowed: kept
+ * open until the task is finished) with the frame. */
+int parc_procpool_submit_fd_(parc_procpool_t *p, parc_proc_fn fn, char *frame,
+                             size_t arg_len, int fd, parc_future_t **out);
+
+/* In a worker only: the map arena of generation gen and `size` bytes,
+ * mapped from the memfd that came with the frame (or kept from an earlier
+ * one of the same generation). NULL when it cannot be had. */
+char *parc_procpool_worker_arena_(uint64_t gen, size_t size);
+
+/* Release the pool's map arena (parc_procpool_free). */
+void parc_procpool_arena_free_(parc_procpool_t *p);
+
+/* In a worker only (a library task such as a map chunk runner): a reply
+ * buffer of at least n bytes that the worker keeps across tasks and does
+ * not free after sending it; set *result to it. keep: NULL for a fresh
+ * request (contents undefined), or the buffer returned before, to grow it
+ * keeping its contents. NULL when out of memory. */
+void *parc_procpool_worker_reply_(void *keep, size_t n);
 
 /* The dispatcher thread's body (procpool.c). */
 void *parc_procpool_dispatch_(void *pool);

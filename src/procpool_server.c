@@ -20,6 +20,7 @@
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/syscall.h>
@@ -92,19 +93,69 @@ int parc_procpool_ctl_recv_(int sock, struct ctl_msg *m, int *fd)
 
 /* ---- the worker -------------------------------------------------------- */
 
+/* The latest descriptor that came with a frame (the map arena's memfd:
+ * parc_procpool_worker_arena_), or -1. */
+static int fd_in = -1;
+
+/* Read n bytes; a descriptor riding on them (SCM_RIGHTS) replaces fd_in.
+ * recvmsg throughout: a plain read() would drop (close) it. */
 static int read_full(int fd, void *buf, size_t n)
 {
     char *p = buf;
     while (n > 0) {
-        ssize_t r = read(fd, p, n);
+        struct iovec iov = {p, n};
+        union {
+            char buf[CMSG_SPACE(sizeof(int))];
+            struct cmsghdr align;
+        } u;
+        struct msghdr msg;
+        memset(&msg, 0, sizeof msg);
+        msg.msg_iov = &iov;
+        msg.msg_iovlen = 1;
+        msg.msg_control = u.buf;
+        msg.msg_controllen = sizeof u.buf;
+        ssize_t r = recvmsg(fd, &msg, MSG_CMSG_CLOEXEC);
         if (r < 0 && errno == EINTR)
             continue;
         if (r <= 0)
             return -1;
+        for (struct cmsghdr *c = CMSG_FIRSTHDR(&msg); c; c = CMSG_NXTHDR(&msg, c))
+            if (c->cmsg_level == SOL_SOCKET && c->cmsg_type == SCM_RIGHTS) {
+                if (fd_in >= 0)
+                    close(fd_in);
+                memcpy(&fd_in, CMSG_DATA(c), sizeof fd_in);
+            }
         p += r;
         n -= (size_t)r;
     }
     return 0;
+}
+
+/* The arena as this worker maps it. */
+static char *arena;
+static size_t arena_size;
+static uint64_t arena_gen;
+
+char *parc_procpool_worker_arena_(uint64_t gen, size_t size)
+{
+    if (gen == arena_gen && arena != NULL && size <= arena_size)
+        return arena;
+    if (fd_in < 0)
+        return NULL;
+    if (arena != NULL)
+        munmap(arena, arena_size);
+    arena = NULL;
+    /* MAP_POPULATE: the parent's pages are in the memfd already; map them
+     * all now rather than fault them in one by one while computing */
+    void *a = mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_POPULATE, fd_in, 0);
+    close(fd_in);
+    fd_in = -1;
+    if (a == MAP_FAILED)
+        return NULL;
+    arena = a;
+    arena_size = size;
+    arena_gen = gen;
+    return arena;
 }
 
 static int write_full(int fd, const void *buf, size_t n)
@@ -122,6 +173,35 @@ static int write_full(int fd, const void *buf, size_t n)
     return 0;
 }
 
+/* The worker's reply buffer (parc_procpool_worker_reply_): kept across
+ * tasks, as the argument buffer below is. A map chunk's frames are
+ * megabytes; a fresh malloc() for each is a fresh mmap (or a heap glibc
+ * trims on free), every page of it faulted in and zeroed again: that was
+ * a third of a chunk's cost in the worker. */
+static char *reply_buf;
+static size_t reply_cap;
+
+void *parc_procpool_worker_reply_(void *keep, size_t n)
+{
+    if (n <= reply_cap && (keep == NULL || keep == reply_buf))
+        return reply_buf;
+    if (keep != NULL && keep != reply_buf)
+        return NULL;
+    char *b = realloc(reply_buf, n);
+    if (b == NULL)
+        return NULL;
+    reply_buf = b;
+    reply_cap = n;
+    return b;
+}
+
+/* A kept buffer that was very large for the last frame is given back to
+ * the system when the next one is much smaller. */
+static bool oversized(size_t cap, size_t want)
+{
+    return cap > ((size_t)64 << 20) && want < cap / 8;
+}
+
 /* A worker's whole life: frames in, results out, until its socket closes
  * (the pool retired it or is gone). Never returns. */
 static void worker_main(int sock, pid_t server)
@@ -130,27 +210,36 @@ static void worker_main(int sock, pid_t server)
     prctl(PR_SET_PDEATHSIG, SIGKILL);
     if (getppid() != server)
         _exit(1);
+    char *arg = NULL;
+    size_t arg_cap = 0;
     for (;;) {
         struct task_frame h;
         if (read_full(sock, &h, sizeof h) != 0)
             _exit(0);
-        void *arg = NULL;
-        if (h.len > 0 && ((arg = malloc((size_t)h.len)) == NULL ||
-                          read_full(sock, arg, (size_t)h.len) != 0))
-            _exit(h.len > 0 && arg == NULL ? 126 : 0);
+        if (h.len > arg_cap || oversized(arg_cap, (size_t)h.len)) {
+            free(arg);
+            arg_cap = 0;
+            if ((arg = malloc((size_t)h.len)) == NULL)
+                _exit(126);
+            arg_cap = (size_t)h.len;
+        }
+        if (h.len > 0 && read_full(sock, arg, (size_t)h.len) != 0)
+            _exit(0);
         if (h.kind == FRAME_INIT) {
             parc_proc_init_fn init = (parc_proc_init_fn)(uintptr_t)h.fn;
-            int rc = init(arg, (size_t)h.len);
-            free(arg);
-            if (rc != 0)
+            if (init(h.len > 0 ? arg : NULL, (size_t)h.len) != 0)
                 _exit(127);
             continue;
+        }
+        if (oversized(reply_cap, 0)) {
+            free(reply_buf);
+            reply_buf = NULL;
+            reply_cap = 0;
         }
         parc_proc_fn fn = (parc_proc_fn)(uintptr_t)h.fn;
         void *res = NULL;
         size_t res_len = 0;
-        int rc = fn(arg, (size_t)h.len, &res, &res_len);
-        free(arg);
+        int rc = fn(h.len > 0 ? arg : NULL, (size_t)h.len, &res, &res_len);
         struct result_frame r;
         memset(&r, 0, sizeof r);
         r.status = rc;
@@ -158,7 +247,8 @@ static void worker_main(int sock, pid_t server)
         if (write_full(sock, &r, sizeof r) != 0 ||
             (r.len > 0 && write_full(sock, res, (size_t)r.len) != 0))
             _exit(0);
-        free(res);
+        if (res != reply_buf)
+            free(res);
     }
 }
 

@@ -12,6 +12,7 @@
  * Each test starts the fork server first, while its process (Check forks
  * one per test) has a single thread.
  */
+#include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
 #include <string.h>
@@ -207,6 +208,205 @@ START_TEST(chunked_map_isolates_the_crashing_item)
     int small[3] = {1, 2, 3};
     ck_assert_int_eq(parc_procpool_map_chunked(p, echo, small, sizeof small[0], 3,
                                                out, sizeof out[0], st, 2), EMSGSIZE);
+    finish_pool(p);
+}
+END_TEST
+
+/* map_elems' element function: square, except 13 segfaults, 17 exits
+ * with 3, 19 returns ERANGE, and -1 sleeps for 10 s (past any timeout). */
+static int picky_square_elem(const void *in, void *out)
+{
+    long x = *(const long *)in;
+    if (x == 13)
+        raise(SIGSEGV);
+    if (x == 17)
+        _exit(3);
+    if (x == 19)
+        return ERANGE;
+    if (x == -1)
+        parc_sleep_ns(10 * PARC_NS_PER_S);
+    *(long *)out = x * x;
+    return 0;
+}
+
+START_TEST(map_elems_seed_and_bulk)
+{
+    parc_procpool_t *p = make_pool(5, 0);
+    long in[3] = {1, 2, 3}, out[3] = {0};
+    ck_assert_int_eq(parc_procpool_map_elems(p, picky_square_elem, in, sizeof in[0], 3,
+                                             out, sizeof out[0], NULL, 0), 0);
+    ck_assert_int_eq(out[0], 1);
+    ck_assert_int_eq(out[1], 4);
+    ck_assert_int_eq(out[2], 9);
+    /* megabytes per chunk: frames and replies cross the sockets in many
+     * pieces, straight from and into the caller's arrays */
+    enum { N = 400000 };
+    long *big_in = malloc(N * sizeof *big_in), *big_out = malloc(N * sizeof *big_out);
+    int *st = malloc(N * sizeof *st);
+    ck_assert_ptr_nonnull(big_in);
+    ck_assert_ptr_nonnull(big_out);
+    ck_assert_ptr_nonnull(st);
+    for (long i = 0; i < N; i++)
+        big_in[i] = 20 + i;
+    memset(st, 0x55, N * sizeof *st);
+    ck_assert_int_eq(parc_procpool_map_elems(p, picky_square_elem, big_in, sizeof(long), N,
+                                             big_out, sizeof(long), st, 0), 0);
+    for (long i = 0; i < N; i++) {
+        ck_assert_int_eq(big_out[i], (20 + i) * (20 + i));
+        ck_assert_int_eq(st[i], 0);
+    }
+    /* one item per task agrees; results not wanted back is fine */
+    ck_assert_int_eq(parc_procpool_map_elems(p, picky_square_elem, big_in, sizeof(long), 100,
+                                             big_out, sizeof(long), NULL, 1), 0);
+    ck_assert_int_eq(big_out[99], 119 * 119);
+    ck_assert_int_eq(parc_procpool_map_elems(p, picky_square_elem, big_in, sizeof(long), N,
+                                             NULL, sizeof(long), NULL, 0), 0);
+    ck_assert_int_eq(parc_procpool_map_elems(p, picky_square_elem, big_in, sizeof(long), 0,
+                                             big_out, sizeof(long), NULL, 0), 0);
+    ck_assert_int_eq(parc_procpool_map_elems(NULL, picky_square_elem, in, sizeof(long), 3,
+                                             out, sizeof(long), NULL, 0), EINVAL);
+    ck_assert_int_eq(parc_procpool_map_elems(p, NULL, in, sizeof(long), 3, out,
+                                             sizeof(long), NULL, 0), EINVAL);
+    ck_assert_int_eq(parc_procpool_map_elems(p, picky_square_elem, NULL, sizeof(long), 3,
+                                             out, sizeof(long), NULL, 0), EINVAL);
+    ck_assert_int_eq(parc_procpool_map_elems(p, picky_square_elem, in, SIZE_MAX / 2, 3,
+                                             out, sizeof(long), NULL, 0), EINVAL);
+    free(big_in);
+    free(big_out);
+    free(st);
+    finish_pool(p);
+}
+END_TEST
+
+START_TEST(map_elems_isolates_the_crashing_item)
+{
+    parc_procpool_t *p = make_pool(2, 0);
+    enum { N = 1000 };
+    static long in[N], out[N];
+    static int st[N];
+    for (long i = 0; i < N; i++)
+        in[i] = i % 13 == 0 && i != 13 ? i + 1 : i; /* only item 13 is 13 */
+    /* chunks of 100: the chunks of 13 and 17 die and are rerun item by
+     * item; 19's chunk reports ERANGE for 19 alone */
+    ck_assert_int_eq(parc_procpool_map_elems(p, picky_square_elem, in, sizeof(long), N,
+                                             out, sizeof(long), st, 100), ECHILD);
+    for (long i = 0; i < N; i++) {
+        ck_assert_int_eq(st[i], in[i] == 13 || in[i] == 17 ? ECHILD
+                                : in[i] == 19              ? ERANGE
+                                                           : 0);
+        if (st[i] == 0)
+            ck_assert_int_eq(out[i], in[i] * in[i]);
+    }
+    expect_full_size(p);
+    /* an error alone (no death) is the map's answer */
+    long errs[4] = {2, 19, 3, 19};
+    int est[4];
+    ck_assert_int_eq(parc_procpool_map_elems(p, picky_square_elem, errs, sizeof(long), 4,
+                                             out, sizeof(long), est, 0), ERANGE);
+    ck_assert_int_eq(est[0], 0);
+    ck_assert_int_eq(est[1], ERANGE);
+    ck_assert_int_eq(est[3], ERANGE);
+    ck_assert_int_eq(out[2], 9);
+    finish_pool(p);
+}
+END_TEST
+
+/* A big map (the arena path) from a thread of its own. */
+struct big_map {
+    parc_procpool_t *p;
+    long base;
+    size_t n;
+    int rc;
+    bool ok;
+};
+
+static void *run_big_map(void *arg)
+{
+    struct big_map *m = arg;
+    long *in = malloc(m->n * sizeof *in), *out = malloc(m->n * sizeof *out);
+    m->ok = in != NULL && out != NULL;
+    if (!m->ok)
+        return NULL;
+    for (size_t i = 0; i < m->n; i++)
+        in[i] = m->base + (long)i;
+    m->rc = parc_procpool_map_elems(m->p, picky_square_elem, in, sizeof *in, m->n, out,
+                                    sizeof *out, NULL, 0);
+    for (size_t i = 0; i < m->n && m->ok; i++)
+        m->ok = out[i] == in[i] * in[i];
+    free(in);
+    free(out);
+    return NULL;
+}
+
+START_TEST(map_elems_arena_grows_isolates_crashes_and_shares)
+{
+    parc_procpool_t *p = make_pool(2, 0);
+    /* 40,000 items and results: 640 KB, through the arena; item 13's chunk
+     * dies there and is rerun one item per task, from the arena too */
+    enum { N = 40000 };
+    static long in[N], out[N];
+    static int st[N];
+    for (long i = 0; i < N; i++)
+        in[i] = i == 13 ? 13 : i + 20;
+    ck_assert_int_eq(parc_procpool_map_elems(p, picky_square_elem, in, sizeof(long), N,
+                                             out, sizeof(long), st, 0), ECHILD);
+    for (long i = 0; i < N; i++) {
+        ck_assert_int_eq(st[i], i == 13 ? ECHILD : 0);
+        if (i != 13)
+            ck_assert_int_eq(out[i], in[i] * in[i]);
+    }
+    /* a larger map: a new arena, which the workers map on their next chunk */
+    struct big_map big = {p, 100, 300000, -1, false};
+    run_big_map(&big);
+    ck_assert_int_eq(big.rc, 0);
+    ck_assert(big.ok);
+    /* and the smaller again, in the grown arena */
+    for (long i = 0; i < N; i++)
+        in[i] = i + 1000;
+    ck_assert_int_eq(parc_procpool_map_elems(p, picky_square_elem, in, sizeof(long), N,
+                                             out, sizeof(long), NULL, 0), 0);
+    ck_assert_int_eq(out[N - 1], (N + 999L) * (N + 999L));
+    /* two maps at once: one has the arena, the other the sockets */
+    struct big_map m[3] = {{p, 1000, 200000, -1, false}, {p, 500000, 250000, -1, false},
+                           {p, 900000, 50000, -1, false}};
+    pthread_t t[3];
+    for (int i = 0; i < 3; i++)
+        ck_assert_int_eq(pthread_create(&t[i], NULL, run_big_map, &m[i]), 0);
+    for (int i = 0; i < 3; i++) {
+        pthread_join(t[i], NULL);
+        ck_assert_int_eq(m[i].rc, 0);
+        ck_assert(m[i].ok);
+    }
+    finish_pool(p);
+}
+END_TEST
+
+START_TEST(map_elems_timeout_and_initializer)
+{
+    /* an initializer's frame is queued ahead of each new worker's first
+     * chunk (the frame is then copied behind it, the items still borrowed) */
+    ck_assert_int_eq(parc_procpool_forkserver_start(), 0);
+    parc_procpool_options_t o = PARC_PROCPOOL_OPTIONS_INIT;
+    long iv = 7;
+    o.workers = 2;
+    o.initializer = set_init_value;
+    o.initarg = &iv;
+    o.initarg_len = sizeof iv;
+    o.task_timeout_ns = 300 * PARC_NS_PER_MS;
+    parc_procpool_t *p;
+    ck_assert_int_eq(parc_procpool_create(&o, &p), 0);
+    enum { N = 64 };
+    long in[N], out[N];
+    int st[N];
+    for (long i = 0; i < N; i++)
+        in[i] = i == 5 ? -1 : i + 100;
+    ck_assert_int_eq(parc_procpool_map_elems(p, picky_square_elem, in, sizeof(long), N,
+                                             out, sizeof(long), st, 16), ETIMEDOUT);
+    for (long i = 0; i < N; i++) {
+        ck_assert_int_eq(st[i], i == 5 ? ETIMEDOUT : 0);
+        if (i != 5)
+            ck_assert_int_eq(out[i], in[i] * in[i]);
+    }
     finish_pool(p);
 }
 END_TEST
@@ -440,6 +640,10 @@ int main(void)
     tcase_add_test(tc, seed_map_square);
     tcase_add_test(tc, submit_apply_and_results);
     tcase_add_test(tc, chunked_map_isolates_the_crashing_item);
+    tcase_add_test(tc, map_elems_seed_and_bulk);
+    tcase_add_test(tc, map_elems_isolates_the_crashing_item);
+    tcase_add_test(tc, map_elems_timeout_and_initializer);
+    tcase_add_test(tc, map_elems_arena_grows_isolates_crashes_and_shares);
     tcase_add_test(tc, crashing_tasks_fail_alone_and_workers_are_replaced);
     tcase_add_test(tc, killed_worker_fails_its_task);
     tcase_add_test(tc, task_past_timeout_is_killed);

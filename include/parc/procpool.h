@@ -208,6 +208,49 @@ PARC_API int parc_procpool_map_chunked(parc_procpool_t *pool, parc_proc_fn fn,
                                        size_t result_size, int *statuses,
                                        size_t chunksize);
 
+/* A map element's function, run in a worker: reads the element at in,
+ * writes its result (exactly the map's result_size bytes) at out, returns
+ * 0 or a positive error code (the item's status). The same shape as
+ * parc_pool_map_fn (parc/pool.h). */
+typedef int (*parc_proc_map_fn)(const void *in, void *out);
+
+/*
+ * map for fixed-size results, the form of parc_pool_map (the thread
+ * pool's): result i = fn(args[i]) written straight into results + i *
+ * result_size (results may be NULL: not wanted back). Items travel in
+ * chunks of `chunksize` (0: Python's default, n / (4 x workers) rounded
+ * up; 1: one task per item): each chunk's items go to a worker in one
+ * frame and its results come back in one, with no allocation and no
+ * header per item, which is what makes a map of small items cost a few
+ * nanoseconds per item instead of parc_procpool_map's malloc()ed result
+ * per item. How the bytes cross: a map of 256 KiB or more of items and
+ * results goes through the pool's map arena, a memfd mapped in the
+ * caller's process and in every worker (passed with the first chunk a
+ * worker gets, SCM_RIGHTS): the caller copies each chunk's items in, the
+ * worker reads them and writes the results in place, the caller copies
+ * them out, one memcpy each way and no system call per byte. The arena
+ * grows to the largest map seen (a power of two) and stays until the pool
+ * is freed; a worker drops its mapping of an outgrown one at its next
+ * arena chunk. One map at a time uses it: a concurrent map, a smaller
+ * one, or one whose arena could not be made (no memfd) sends the items
+ * through the worker's socket straight from the caller's array and
+ * receives the results straight into it. A chunk whose worker dies (or is killed past the timeout) is
+ * run again one item per task, so exactly the crashing items fail (ECHILD
+ * or ETIMEDOUT) and the others succeed; items of that chunk that had
+ * already run run twice (map's functions are meant to be pure). The
+ * result bytes of a failing item are unspecified. statuses, when not NULL,
+ * receives each item's status. Returns 0 when every item succeeded,
+ * otherwise the status of the first failing item (by index); EINVAL (NULL
+ * pool or fn, NULL args with n > 0 and arg_size > 0, sizes that overflow);
+ * EPIPE after close; ENOMEM (nothing submitted then). EPROTO for a chunk
+ * whose reply was malformed (a task function that corrupted the worker).
+ * Blocks.
+ */
+PARC_API int parc_procpool_map_elems(parc_procpool_t *pool, parc_proc_map_fn fn,
+                                     const void *args, size_t arg_size, size_t n,
+                                     void *results, size_t result_size,
+                                     int *statuses, size_t chunksize);
+
 /* imap: an iterator over the futures of fn on each argument, in order. */
 typedef struct parc_procpool_imap parc_procpool_imap_t;
 

@@ -63,12 +63,27 @@ struct act_names {
     size_t nbuckets, count;
 };
 
+/* A thread's lookup hints for send_name: the entry a name pointer found
+ * in a table at a generation. Sending to the same names again and again
+ * (a client to its server, a ring's hops) skips the hash and the chain;
+ * the name's bytes are still compared, since the caller may have reused
+ * its buffer. Direct-mapped by the pointer (Fibonacci hashing), in the
+ * reader record (8 KiB a thread that ever sends by name). */
+#define NHINTS 256u
+typedef struct {
+    const char *name;
+    const act_names_t *table;
+    uint64_t gen;
+    name_ent_t *ent;
+} name_hint_t;
+
 /* A thread's reader record: `in` is the table it reads now (0: none).
  * On the list of every thread's record from its first read to its exit
  * (a pthread key's destructor unlinks and frees it). */
 typedef struct name_reader {
     PARC_CACHE_ALIGNED parc_atomic(uintptr_t) in;
     struct name_reader *next, *prev; /* readers_lock */
+    name_hint_t hints[NHINTS];       /* the owner's only */
 } name_reader_t;
 
 static pthread_mutex_t readers_lock = PTHREAD_MUTEX_INITIALIZER;
@@ -130,7 +145,25 @@ static void write_unlock(act_names_t *t);
 
 /* Enter a read of t: returns the record to hand to read_unlock, or NULL
  * when the thread has none and holds the write lock instead. */
-static name_reader_t *read_lock(act_names_t *t)
+static name_reader_t *read_lock_slow(act_names_t *t);
+
+/* The read section's fast path, inline in every reader: a store, a
+ * compiler barrier and a load when no writer is in. */
+static inline name_reader_t *read_lock(act_names_t *t)
+{
+    name_reader_t *r = me;
+    if (r != NULL) {
+        /* as in read_lock_slow */
+        parc_store(&r->in, (uintptr_t)t, PARC_RELAXED);
+        parc_asymfence_light(t->asym);
+        if ((parc_load(&t->wflag, PARC_ACQUIRE) & W_HELD) == 0)
+            return r;
+        parc_store(&r->in, 0u, PARC_RELEASE);
+    }
+    return read_lock_slow(t);
+}
+
+static __attribute__((noinline)) name_reader_t *read_lock_slow(act_names_t *t)
 {
     name_reader_t *r = reader_self();
     if (r == NULL) {
@@ -159,9 +192,9 @@ static name_reader_t *read_lock(act_names_t *t)
     }
 }
 
-static void read_unlock(act_names_t *t, name_reader_t *r)
+static inline void read_unlock(act_names_t *t, name_reader_t *r)
 {
-    if (r == NULL) {
+    if (__builtin_expect(r == NULL, 0)) {
         write_unlock(t);
         return;
     }
@@ -217,12 +250,21 @@ static size_t hash_ptr(const void *p)
     return (size_t)(v * 0x9E3779B97F4A7C15u >> 16);
 }
 
-static act_names_t *names_get(parc_act_rt_t *rt, bool create)
+static act_names_t *names_make(parc_act_rt_t *rt);
+
+static inline act_names_t *names_get(parc_act_rt_t *rt, bool create)
 {
-    /* acquire: pairs with the release CAS below; the table is whole. */
+    /* acquire: pairs with the release CAS in names_make; the table is
+     * whole. */
     act_names_t *t = (act_names_t *)parc_load(&rt->names, PARC_ACQUIRE);
     if (t != NULL || !create)
         return t;
+    return names_make(rt);
+}
+
+static act_names_t *names_make(parc_act_rt_t *rt)
+{
+    act_names_t *t;
     t = aligned_alloc(PARC_CACHELINE, sizeof *t);
     if (t != NULL)
         memset(t, 0, sizeof *t);
@@ -424,36 +466,18 @@ int parc_act_whereis(parc_act_rt_t *rt, const char *name, parc_act_t **out)
     return a != NULL ? 0 : ESRCH;
 }
 
-/* A thread's lookup hints for send_name: the entry a name pointer found
- * in a table at a generation. Sending to the same names again and again
- * (a client to its server, a ring's hops) skips the hash and the chain;
- * the name's bytes are still compared, since the caller may have reused
- * its buffer. Direct-mapped by the pointer. */
-#define NHINTS 64u
-typedef struct {
-    const char *name;
-    const act_names_t *table;
-    uint64_t gen;
-    name_ent_t *ent;
-} name_hint_t;
-static _Thread_local name_hint_t hints[NHINTS];
-
-static bool same_name(const char *a, const char *b)
+/* find_name through r's hints; t is read-locked (by r, or r is NULL and
+ * t write-locked: no hints). */
+static name_ent_t *find_hinted(act_names_t *t, name_reader_t *r, const char *name)
 {
-    while (*a == *b && *a != '\0') {
-        a++;
-        b++;
-    }
-    return *a == *b;
-}
-
-/* find_name through the hints; t is read-locked. */
-static name_ent_t *find_hinted(act_names_t *t, const char *name)
-{
-    name_hint_t *h = &hints[((uintptr_t)name >> 3) & (NHINTS - 1)];
+    if (r == NULL)
+        return find_name(t, name);
+    uint64_t k = (uint64_t)(uintptr_t)name * 0x9E3779B97F4A7C15u;
+    _Static_assert(NHINTS == 1u << 8, "the shift below");
+    name_hint_t *h = &r->hints[k >> (64 - 8)];
     /* t->gen: written only under the write lock (see write_unlock) */
     if (h->name == name && h->table == t && h->gen == t->gen
-        && same_name(h->ent->name, name))
+        && strcmp(h->ent->name, name) == 0) /* libc's: a word at a time */
         return h->ent; /* unchanged table: the entry is still there */
     name_ent_t *e = find_name(t, name);
     if (e != NULL)
@@ -469,7 +493,7 @@ int parc_act_send_name(parc_act_rt_t *rt, const char *name, parc_msg_t *m)
     if (t == NULL)
         return ESRCH;
     name_reader_t *r = read_lock(t);
-    name_ent_t *e = find_hinted(t, name);
+    name_ent_t *e = find_hinted(t, r, name);
     if (e != NULL && (e->actor->ext == NULL || e->actor->ext->capacity == 0)) {
         /* A send that cannot block, to an actor the registry holds a
          * reference to while we read: no reference of our own. */

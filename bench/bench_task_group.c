@@ -14,9 +14,12 @@
  *
  * In tg_fib, tg_nqueens and tg_uts,
  * "parc" is the task-group form (the numerator of every ratio);
- * "parc-future-per-fork" the form parc had before task groups. oneTBB's
- * task_group is not a peer here yet (no C++ peer for it in bench/).
- * One op is one task (fork).
+ * "parc-future-per-fork" the form parc had before task groups; "tbb"
+ * oneTBB's task_group (peer_tbb_tg.cpp) on a task_arena of the same
+ * thread count. All three run the same serial kernels (tg_kernels.h)
+ * and bump the same shared fork counter. parc's root is run into a group
+ * from this (outside) thread and waited on; oneTBB's runs through
+ * arena.execute. One op is one task (fork).
  */
 #include <stdbool.h>
 #include <stdint.h>
@@ -26,6 +29,10 @@
 #include "parc/future.h"
 #include "parc/pool.h"
 #include "parc/task_group.h"
+#include "tg_kernels.h"
+#ifdef PARC_BENCH_HAVE_TBB
+#include "peer_tbb_tg.h"
+#endif
 
 static parc_pool_t *tg_pool(int workers)
 {
@@ -66,13 +73,6 @@ static const bench_point_t tg_fib_points[] = {
     { NULL, 0, 0, NULL },
 };
 BENCH_DEFINE(tg_fib, "fork/join fib with a cutoff: task group vs a future per fork", tg_fib_points)
-
-#define TG_FIB_CUTOFF 18
-
-static __attribute__((noinline)) int64_t tg_fib_serial(int64_t n)
-{
-    return n < 2 ? n : tg_fib_serial(n - 1) + tg_fib_serial(n - 2);
-}
 
 typedef struct fib_arg {
     int64_t n, result;
@@ -145,6 +145,21 @@ static int64_t tg_fib_future(bench_run_t *r)
 }
 BENCH_CASE(tg_fib, "parc-future-per-fork", tg_fib_future)
 
+#ifdef PARC_BENCH_HAVE_TBB
+static int64_t tg_fib_tbb(bench_run_t *r)
+{
+    int64_t result = 0;
+    uint64_t forks_ = 0;
+    int64_t t0 = bench_now_ns();
+    if (bench_tbb_tg_fib(r->threads, r->arg, &result, &forks_) != 0)
+        return BENCH_FAILED;
+    int64_t ns = bench_now_ns() - t0;
+    r->items = forks_ + 1;
+    return result == tg_fib_serial(r->arg) ? ns : BENCH_FAILED;
+}
+BENCH_CASE(tg_fib, "tbb", tg_fib_tbb)
+#endif
+
 /* ---- tg_nqueens --------------------------------------------------------------- */
 
 static const bench_point_t tg_nqueens_points[] = {
@@ -153,37 +168,13 @@ static const bench_point_t tg_nqueens_points[] = {
 };
 BENCH_DEFINE(tg_nqueens, "n-queens: task group vs a future per fork", tg_nqueens_points)
 
-typedef struct board {
-    int n, row;
-    uint32_t cols, d1, d2;
-    int64_t count;
-} board_t;
-
-static bool place(const board_t *b, int c, board_t *child)
-{
-    uint32_t bit = 1u << c, d1 = bit << b->row, d2 = bit << (b->n - b->row);
-    if ((b->cols & bit) || (b->d1 & d1) || (b->d2 & d2))
-        return false;
-    *child = (board_t){ b->n, b->row + 1, b->cols | bit, b->d1 | d1, b->d2 | d2, 0 };
-    return true;
-}
-
-static int64_t queens_serial(const board_t *b)
-{
-    if (b->row == b->n)
-        return 1;
-    int64_t count = 0;
-    board_t child;
-    for (int c = 0; c < b->n; c++)
-        if (place(b, c, &child))
-            count += queens_serial(&child);
-    return count;
-}
+#define place tg_place
+#define queens_serial tg_queens_serial
 
 static int queens_group(void *arg)
 {
     board_t *b = arg;
-    if (b->n - b->row <= 5) {
+    if (b->n - b->row <= TG_QUEENS_SERIAL) {
         b->count = queens_serial(b);
         return 0;
     }
@@ -206,7 +197,7 @@ static int queens_future(void *arg, void **result)
 {
     (void)result;
     board_t *b = arg;
-    if (b->n - b->row <= 5) {
+    if (b->n - b->row <= TG_QUEENS_SERIAL) {
         b->count = queens_serial(b);
         return 0;
     }
@@ -264,6 +255,22 @@ static int64_t tg_nqueens_future(bench_run_t *r)
 }
 BENCH_CASE(tg_nqueens, "parc-future-per-fork", tg_nqueens_future)
 
+#ifdef PARC_BENCH_HAVE_TBB
+static int64_t tg_nqueens_tbb(bench_run_t *r)
+{
+    board_t b = { (int)r->arg, 0, 0, 0, 0, 0 };
+    int64_t count = 0, known = queens_serial(&b);
+    uint64_t forks_ = 0;
+    int64_t t0 = bench_now_ns();
+    if (bench_tbb_tg_nqueens(r->threads, (int)r->arg, &count, &forks_) != 0)
+        return BENCH_FAILED;
+    int64_t ns = bench_now_ns() - t0;
+    r->items = forks_ + 1;
+    return count == known ? ns : BENCH_FAILED;
+}
+BENCH_CASE(tg_nqueens, "tbb", tg_nqueens_tbb)
+#endif
+
 /* ---- tg_uts ----------------------------------------------------------------------- */
 
 static const bench_point_t tg_uts_points[] = {
@@ -272,24 +279,11 @@ static const bench_point_t tg_uts_points[] = {
 };
 BENCH_DEFINE(tg_uts, "unbalanced tree, 0..7 children a node: task group vs a future per fork", tg_uts_points)
 
-/* A node is its hash; its child i hashes (node, i). Children: a
- * geometric-like law with mean just under 1 below the root's fan-out,
- * so subtree sizes vary wildly (UTS's binomial trees, simplified). */
-static uint64_t uts_hash(uint64_t x)
-{
-    x ^= x >> 33;
-    x *= 0xff51afd7ed558ccdu;
-    x ^= x >> 33;
-    x *= 0xc4ceb9fe1a85ec53u;
-    return x ^ (x >> 33);
-}
+#define uts_hash tg_uts_hash
 
 static int uts_children(uint64_t node, int depth)
 {
-    if (depth == 0)
-        return 20000; /* the root's fan-out */
-    uint64_t h = uts_hash(node);
-    return h % 8 < 5 ? 0 : (int)(2 + (h >> 8) % 2) + (depth < 3 ? 3 : 0);
+    return tg_uts_children(node, depth);
 }
 
 typedef struct uts_node {
@@ -301,7 +295,7 @@ typedef struct uts_node {
 static int64_t uts_serial(uint64_t id, int depth)
 {
     int64_t count = 1;
-    int n = depth < 60 ? uts_children(id, depth) : 0;
+    int n = uts_children(id, depth);
     for (int i = 0; i < n; i++)
         count += uts_serial(uts_hash(id * 8 + (uint64_t)i + 1), depth + 1);
     return count;
@@ -310,7 +304,7 @@ static int64_t uts_serial(uint64_t id, int depth)
 static int uts_group(void *arg)
 {
     uts_node_t *t = arg;
-    int n = t->depth < 60 ? uts_children(t->id, t->depth) : 0;
+    int n = uts_children(t->id, t->depth);
     uts_node_t *child = n > 8 ? malloc((size_t)n * sizeof *child) : NULL;
     uts_node_t local[8];
     if (child == NULL)
@@ -336,7 +330,7 @@ static int uts_future(void *arg, void **result)
 {
     (void)result;
     uts_node_t *t = arg;
-    int n = t->depth < 60 ? uts_children(t->id, t->depth) : 0;
+    int n = uts_children(t->id, t->depth);
     /* a variable number of children: futures allocated by hand */
     uts_node_t *child = n > 0 ? malloc((size_t)n * sizeof *child) : NULL;
     parc_future_t *f = n > 0 ? malloc((size_t)n * sizeof *f) : NULL;
@@ -373,11 +367,17 @@ static int uts_future_root(void *arg)
     return uts_future(arg, &v);
 }
 
-static int64_t tg_uts_case(bench_run_t *r, int (*root)(void *))
+static int64_t uts_known(void)
 {
     static int64_t known = -1;
     if (known < 0)
         known = uts_serial(1, 0);
+    return known;
+}
+
+static int64_t tg_uts_case(bench_run_t *r, int (*root)(void *))
+{
+    int64_t known = uts_known();
     uts_node_t t = { 1, 0, 0 };
     int64_t ns = timed_root(r, root, &t);
     return t.count == known ? ns : BENCH_FAILED;
@@ -394,6 +394,21 @@ static int64_t tg_uts_future(bench_run_t *r)
     return tg_uts_case(r, uts_future_root);
 }
 BENCH_CASE(tg_uts, "parc-future-per-fork", tg_uts_future)
+
+#ifdef PARC_BENCH_HAVE_TBB
+static int64_t tg_uts_tbb(bench_run_t *r)
+{
+    int64_t nodes = 0, known = uts_known();
+    uint64_t forks_ = 0;
+    int64_t t0 = bench_now_ns();
+    if (bench_tbb_tg_uts(r->threads, &nodes, &forks_) != 0)
+        return BENCH_FAILED;
+    int64_t ns = bench_now_ns() - t0;
+    r->items = forks_ + 1;
+    return nodes == known ? ns : BENCH_FAILED;
+}
+BENCH_CASE(tg_uts, "tbb", tg_uts_tbb)
+#endif
 
 /* ---- tg_reduce: parallel_reduce, the reduce side of the loop family ----------
  *

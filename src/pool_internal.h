@@ -28,6 +28,12 @@ typedef struct pool_worker {
     void *stash;             /* a task item to run next (deque push failed) */
     pthread_t thread;
     bool started;
+    /* Task groups (task_group.c): the group of the outermost task this
+     * worker runs with its deque empty below it, and that group's
+     * nearest ancestors; NULL when none. A waiter on one of them may
+     * steal from this deque (all of it is that task's lineage). Written
+     * by the owner at each such task, read by waiting thieves. */
+    PARC_CACHE_ALIGNED parc_atomic(void *) tg_lineage[4];
 } pool_worker_t;
 
 /* Submissions from threads outside the pool go to a sharded injection
@@ -77,6 +83,7 @@ struct parc_pool {
     struct pool_comp *comps, *spares;
     unsigned ncomp;
     bool comp_stop;
+    bool spinning; /* comp_lock: a retiring spare spins (pool_block.c) */
 };
 
 /* The pool's flag set by terminate. */

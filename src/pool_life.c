@@ -119,6 +119,8 @@ int parc_pool_create(unsigned workers, const parc_pool_options_t *opts,
         w->index = i;
         parc_eventcount_init(&w->ec);
         parc_atomic_init(&w->claimed, 0);
+        for (unsigned k = 0; k < 4; k++)
+            parc_atomic_init(&w->tg_lineage[k], NULL);
         w->rng = 0x9e3779b97f4a7c15ull * (i + 1);
         if (parc_deque_init(&w->deque, opts->deque_capacity) != 0) {
             /* the deques before this one are destroyed with the pool */

@@ -96,6 +96,56 @@ START_TEST(names_register_find_send_and_drop_at_stop)
 }
 END_TEST
 
+/* Counts its messages in its state. */
+static void tally(parc_act_t *self, void *state, parc_msg_t *m)
+{
+    (void)self;
+    parc_faa((parc_atomic(int) *)state, 1, PARC_RELAXED); /* a count */
+    parc_msg_free(m);
+}
+
+/* A sender keeps a hint of where its name pointer led; a name moved to
+ * another actor (unregister, the old owner's stop, a new register) must
+ * be followed, and a name with no owner any more must say ESRCH, with
+ * the very same pointer and a reused buffer. */
+START_TEST(send_by_name_follows_a_name_that_moved)
+{
+    parc_act_rt_t *rt;
+    ck_assert_int_eq(parc_act_rt_create(2, &rt), 0);
+    parc_atomic(int) na, nb;
+    parc_atomic_init(&na, 0);
+    parc_atomic_init(&nb, 0);
+    parc_act_t *a, *b;
+    ck_assert_int_eq(parc_act_spawn(rt, tally, (void *)&na, NULL, &a), 0);
+    ck_assert_int_eq(parc_act_spawn(rt, tally, (void *)&nb, NULL, &b), 0);
+    char name[16] = "srv";
+    ck_assert_int_eq(parc_act_register(a, name), 0);
+    for (int i = 0; i < 10; i++)
+        ck_assert_int_eq(parc_act_send_name(rt, name, work()), 0);
+    ck_assert_int_eq(parc_act_unregister(rt, name), 0);
+    parc_msg_t *m = work();
+    ck_assert_int_eq(parc_act_send_name(rt, name, m), ESRCH);
+    ck_assert_int_eq(parc_act_register(b, name), 0);
+    for (int i = 0; i < 5; i++)
+        ck_assert_int_eq(parc_act_send_name(rt, name, work()), 0);
+    /* the same buffer names another actor now: a's new name */
+    strcpy(name, "old");
+    ck_assert_int_eq(parc_act_register(a, name), 0);
+    ck_assert_int_eq(parc_act_send_name(rt, name, work()), 0);
+    ck_assert_int_eq(parc_act_stop_wait(a, 0, NULL), 0); /* drops "old" */
+    ck_assert_int_eq(parc_act_send_name(rt, name, m), ESRCH);
+    parc_msg_free(m);
+    ck_assert_int_eq(parc_act_rt_quiesce(rt), 0);
+    ck_assert_int_eq(parc_load(&na, PARC_RELAXED), 11);
+    ck_assert_int_eq(parc_load(&nb, PARC_RELAXED), 5);
+    ck_assert_int_eq(parc_act_stop_wait(b, 0, NULL), 0);
+    ck_assert_int_eq(parc_act_rt_quiesce(rt), 0);
+    parc_act_release(a);
+    parc_act_release(b);
+    ck_assert_int_eq(parc_act_rt_free(rt), 0);
+}
+END_TEST
+
 typedef struct dead_log {
     parc_atomic(int) n;
     parc_atomic(parc_act_t *) to; /* the hook runs on workers and the timer
@@ -169,6 +219,7 @@ static Suite *act_name_suite(void)
     tcase_set_timeout(tc, 60 * PARC_SLOWDOWN);
     tcase_add_test(tc, names_register_find_send_and_drop_at_stop);
     tcase_add_test(tc, dead_letters_reach_the_hook_none_lost);
+    tcase_add_test(tc, send_by_name_follows_a_name_that_moved);
     suite_add_tcase(s, tc);
     return s;
 }

@@ -522,6 +522,124 @@ START_TEST(parallel_reduce_first_error_and_bad_arguments)
 }
 END_TEST
 
+/* ---- spawn (a copied argument), PARC_TASK_GROUP_INIT, finish ------------- */
+
+typedef struct walk_arg {
+    int depth;
+    uint64_t seed;
+    parc_atomic(int64_t) *total;
+} walk_arg_t;
+
+/* A tree of 0..4 children a node, the child's argument a loop variable
+ * spawned by copy and overwritten at once; every node counts itself. */
+static int walk_task(void *arg)
+{
+    const walk_arg_t *w = arg;
+    parc_faa(w->total, 1, PARC_RELAXED); /* a count */
+    parc_task_group_t g = PARC_TASK_GROUP_INIT;
+    int n = w->depth > 0 ? (int)(w->seed % 5) : 0;
+    walk_arg_t child;
+    for (int i = 0; i < n; i++) {
+        child = (walk_arg_t){ w->depth - 1, w->seed * 31 + (uint64_t)i + 7, w->total };
+        ck_assert_int_eq(parc_task_group_spawn(&g, walk_task, &child, sizeof child), 0);
+        child.total = NULL; /* the task got its own copy */
+    }
+    return parc_task_group_finish(&g);
+}
+
+static int64_t walk_serial(int depth, uint64_t seed)
+{
+    int64_t count = 1;
+    int n = depth > 0 ? (int)(seed % 5) : 0;
+    for (int i = 0; i < n; i++)
+        count += walk_serial(depth - 1, seed * 31 + (uint64_t)i + 7);
+    return count;
+}
+
+static int macro_leaf(void *arg)
+{
+    const walk_arg_t *w = arg;
+    parc_faa(w->total, w->depth, PARC_RELAXED); /* a sum */
+    return 0;
+}
+
+START_TEST(spawn_copies_its_argument_and_init_binds_lazily)
+{
+    for (unsigned workers = 1; workers <= 4; workers *= 2) {
+        parc_pool_t *p = make_pool(workers);
+        parc_atomic(int64_t) total;
+        parc_atomic_init(&total, 0);
+        walk_arg_t root = { 9, 12345, &total };
+        parc_task_group_t g;
+        ck_assert_int_eq(parc_task_group_init(&g, p), 0);
+        ck_assert_int_eq(parc_task_group_spawn(&g, walk_task, &root, sizeof root), 0);
+        root.total = NULL;
+        ck_assert_int_eq(parc_task_group_finish(&g), 0);
+        ck_assert_int_eq(parc_load(&total, PARC_RELAXED), walk_serial(9, 12345));
+        /* The macro form, from outside on an initialised group. */
+        parc_store(&total, 0, PARC_RELAXED);
+        ck_assert_int_eq(parc_task_group_init(&g, p), 0);
+        for (int i = 1; i <= 100; i++)
+            ck_assert_int_eq(PARC_TASK_GROUP_SPAWN(&g, macro_leaf, walk_arg_t, i, 0, &total), 0);
+        ck_assert_int_eq(parc_task_group_finish(&g), 0);
+        ck_assert_int_eq(parc_load(&total, PARC_RELAXED), 5050);
+        ck_assert_int_eq(parc_pool_free(p), 0);
+    }
+    /* Bad arguments; a PARC_TASK_GROUP_INIT group outside every pool. */
+    parc_task_group_t lazy = PARC_TASK_GROUP_INIT;
+    char big[PARC_TASK_GROUP_ARG_MAX + 1] = { 0 };
+    ck_assert_int_eq(parc_task_group_spawn(&lazy, macro_leaf, big, sizeof big), EINVAL);
+    ck_assert_int_eq(parc_task_group_spawn(&lazy, macro_leaf, NULL, 8), EINVAL);
+    ck_assert_int_eq(parc_task_group_spawn(&lazy, macro_leaf, big, 8), EINVAL); /* no pool */
+    ck_assert_int_eq(parc_task_group_run(&lazy, macro_leaf, big), EINVAL);
+    ck_assert_int_eq(parc_task_group_finish(&lazy), 0); /* never used */
+    ck_assert_int_eq(parc_task_group_finish(NULL), EINVAL);
+}
+END_TEST
+
+/* ---- a cancelled ancestor reaches a group that answered "no" before ------- */
+
+typedef struct cancel_probe {
+    parc_atomic(int) asked;   /* the child answered the first time */
+    parc_atomic(int) go;      /* the parent was cancelled */
+    parc_atomic(int) answers; /* bit 0: first answer, bit 1: second */
+} cancel_probe_t;
+
+static int probe_task(void *arg)
+{
+    cancel_probe_t *c = arg;
+    parc_task_group_t child;
+    ck_assert_int_eq(parc_task_group_init(&child, parc_pool_current()), 0);
+    int first = parc_task_group_cancelled(&child); /* cached: not cancelled */
+    parc_store(&c->asked, 1, PARC_RELEASE);        /* pairs with the test */
+    while (parc_load(&c->go, PARC_ACQUIRE) == 0)   /* pairs with the test */
+        parc_cpu_relax();
+    int second = parc_task_group_cancelled(&child); /* the ancestor's cancel */
+    parc_store(&c->answers, first | second << 1, PARC_RELAXED);
+    ck_assert_int_eq(parc_task_group_destroy(&child), 0);
+    return 0;
+}
+
+START_TEST(cancel_of_an_ancestor_reaches_a_group_that_looked_before)
+{
+    parc_pool_t *p = make_pool(1);
+    cancel_probe_t c;
+    parc_atomic_init(&c.asked, 0);
+    parc_atomic_init(&c.go, 0);
+    parc_atomic_init(&c.answers, -1);
+    parc_task_group_t g;
+    ck_assert_int_eq(parc_task_group_init(&g, p), 0);
+    ck_assert_int_eq(parc_task_group_run(&g, probe_task, &c), 0);
+    ck_assert(parc_test_eventually(&c.asked));
+    ck_assert_int_eq(parc_task_group_cancel(&g), 0);
+    parc_store(&c.go, 1, PARC_RELEASE); /* pairs with probe_task */
+    ck_assert_int_eq(parc_task_group_wait(&g), ECANCELED);
+    ck_assert_int_eq(parc_task_group_destroy(&g), 0);
+    ck_assert_int_eq(parc_load(&c.answers, PARC_RELAXED), 2); /* no, then yes */
+    ck_assert_int_eq(parc_pool_free(p), 0);
+}
+END_TEST
+
 static Suite *task_group_suite(void)
 {
     Suite *s = suite_create("task_group");
@@ -538,6 +656,8 @@ static Suite *task_group_suite(void)
     tcase_add_test(tc, parallel_reduce_in_index_order);
     tcase_add_test(tc, parallel_reduce_uneven_in_index_order);
     tcase_add_test(tc, parallel_reduce_first_error_and_bad_arguments);
+    tcase_add_test(tc, spawn_copies_its_argument_and_init_binds_lazily);
+    tcase_add_test(tc, cancel_of_an_ancestor_reaches_a_group_that_looked_before);
     suite_add_tcase(s, tc);
     return s;
 }

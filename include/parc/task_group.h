@@ -6,22 +6,23 @@
  * error; cancel() skips what has not started and raises a flag running
  * tasks poll with parc_task_cancelled().
  *
+ *     typedef struct walk { const node_t *node; ... } walk_t;
  *     static int walk(void *arg)
  *     {
- *         node_t *n = arg;
- *         parc_task_group_t g;
- *         parc_task_group_init(&g, parc_pool_current());
- *         for (size_t i = 0; i < n->nchildren; i++)
- *             parc_task_group_run(&g, walk, n->child[i]);
- *         visit(n);
- *         int rc = parc_task_group_wait(&g);
- *         parc_task_group_destroy(&g);
- *         return rc;
+ *         const walk_t *w = arg;
+ *         parc_task_group_t g = PARC_TASK_GROUP_INIT; // this pool, this task
+ *         visit(w->node);
+ *         for (size_t i = 0; i < w->node->nchildren; i++)  // argument copied
+ *             PARC_TASK_GROUP_SPAWN(&g, walk, walk_t, w->node->child[i]);
+ *         return parc_task_group_finish(&g);  // wait, then destroy
  *     }
  *     ...  // from any thread, the pool's or not:
  *     parc_task_group_init(&g, pool);
- *     parc_task_group_run(&g, walk, root);
- *     rc = parc_task_group_wait(&g);   // the calling thread works too
+ *     parc_task_group_spawn(&g, walk, &root, sizeof root);
+ *     rc = parc_task_group_finish(&g);
+ *
+ * (examples/taskgroup_nqueens.c; docs/bench/issue17.md counts its lines
+ * against the serial twins and oneTBB's version.)
  *
  * Semantics:
  *   - A task's int return is its status; the first non-zero status is the
@@ -32,31 +33,44 @@
  *     skipped, running ones see parc_task_cancelled()). A group
  *     initialised inside a task must be waited on and destroyed before the
  *     task returns (structured concurrency: the child never outlives its
- *     parent's task).
+ *     parent's task). Asking whether a group is cancelled walks up its
+ *     parents only after some group somewhere was cancelled since it last
+ *     looked (a process-wide cancel generation): O(1) while none is.
  *   - Isolation: a thread in wait() runs only tasks of that group or of
  *     its descendant groups, never unrelated pool work, which could block
- *     it (oneTBB's this_task_arena::isolate, Taskflow#522). How: every
- *     task record is both a pool item (so any idle worker may run it) and
- *     an entry on the group's own stack; whoever claims the record first
- *     (one CAS) runs it, the other side drops it. A waiting worker takes
- *     the newest item of its own deque only when that item is a task of
- *     the group's lineage (checked by walking the item's group's parents),
- *     then takes the group's stack whole and runs what nobody claimed. It
- *     never steals and never takes the injection queue while it waits. An
- *     outside thread does the second part only.
+ *     it (oneTBB's this_task_arena::isolate, Taskflow#522). How: a run
+ *     made on the group's home worker (the one that bound it) is only an
+ *     item of that worker's deque; any other run is also put on the
+ *     group's own stack, and whoever claims such a shared record first
+ *     (one CAS) runs it. A waiting worker takes the newest item of its own
+ *     deque when it is a task of the group's lineage, else the group's
+ *     stack; failing both, it steals from a worker that published (while
+ *     running a task with its deque empty below it) that it works inside
+ *     the group's lineage, which keeps both threads busy in an unbalanced
+ *     tree as stealing back does (leapfrogging); before parking it digs
+ *     its own deque for a record buried under unrelated items. It never
+ *     takes the injection queue, nor other workers' deques, while it
+ *     waits. A waiter on a thread other than the home worker cannot reach
+ *     the home worker's records: structured code, which waits where it
+ *     ran, never needs it to.
+ *   - An outside thread's wait leaves the group's tasks to the pool while
+ *     a worker is idle (searching or parked), and helps (runs records of
+ *     the group's stack) when every worker is busy: the calling thread
+ *     works too, without ever being one thread more than the pool while
+ *     the pool has room (oneTBB's arena.execute; Rayon's install).
  *   - When the group has work running elsewhere and nothing left to take,
  *     the waiter spins briefly, then parks; a run() into the group wakes
  *     it to help, the last task to finish wakes it to return.
  *   - Blocking: a task that blocks (I/O, a lock, a future of another
- *     pool) holds its worker for that long: the pool starts no
- *     compensating worker yet (parc_pool_block_begin/end of issue 17 is
- *     not built), and no parc primitive compensates for its caller. A
- *     waiting worker parks only when every task of the group it could
- *     reach is claimed and running elsewhere.
+ *     pool) should wrap the call in parc_pool_block_begin/end (parc/pool.h)
+ *     so the pool runs a compensating thread meanwhile; no parc primitive
+ *     does it for its caller. A waiting worker parks only when every task
+ *     of the group it could reach is claimed and running elsewhere.
  *   - Storage: task records come from the runtime's recycling allocator
- *     (src/recycle.h). Records the pool ran stay on the group's stack
- *     until the next wait() or destroy() frees them: a group that runs
- *     many tasks and is never waited on grows.
+ *     (src/recycle.h), PARC_TASK_GROUP_ARG_MAX bytes of argument inline.
+ *     Shared records the pool ran stay on the group's stack until the
+ *     next wait() or destroy() frees them: a group that runs many tasks
+ *     from outside and is never waited on grows.
  *
  * Synchronization:
  *
@@ -69,6 +83,9 @@
  *   parc_task_cancelled          any (false outside group tasks)
  *   init / destroy               one thread; destroy after wait, with no
  *                                run or wait running
+ *   PARC_TASK_GROUP_INIT         the first run/spawn/wait/finish/cancel
+ *                                from the declaring thread
+ *   finish                       as wait then destroy
  */
 #ifndef PARC_TASK_GROUP_H
 #define PARC_TASK_GROUP_H
@@ -87,10 +104,14 @@ PARC_BEGIN_DECLS
 /** A task of a group: returns 0 or an error (the group's first error). */
 typedef int (*parc_task_group_fn)(void *arg);
 
+/** Bytes parc_task_group_spawn copies into a task's own record. */
+#define PARC_TASK_GROUP_ARG_MAX 64
+
 /** A task group in caller storage. Fields are private. */
 typedef struct parc_task_group {
-    parc_pool_t *pool;
+    parc_pool_t *pool; /* NULL: PARC_TASK_GROUP_INIT, bound at first use */
     struct parc_task_group *parent; /* the group of the task that made it */
+    void *home; /* the worker that bound it: its runs skip the stack */
     /* Tasks run but not finished, with a high bit set while a
      * waiter parks: every run and finish writes it, its own line. */
     PARC_CACHE_ALIGNED parc_park_word_t pending;
@@ -98,7 +119,21 @@ typedef struct parc_task_group {
     PARC_CACHE_ALIGNED parc_atomic(int) cancelled;
     parc_atomic(int) error;
     parc_atomic(uint64_t) skipped; /* tasks cancelled before they started */
+    /* The cancellation generation this group last looked at its
+     * ancestors in, times 2, plus 1 when one was cancelled: spares the
+     * walk up the parents while no group anywhere is cancelled. */
+    parc_atomic(uint64_t) seen;
 } parc_task_group_t;
+
+/**
+ * Static initialiser: `parc_task_group_t g = PARC_TASK_GROUP_INIT;` is a
+ * group of the calling thread's pool (parc_pool_current()) whose parent is
+ * the calling task's group, bound as parc_task_group_init(&g,
+ * parc_pool_current()) would bind it, at its first run, spawn, wait,
+ * finish or cancel; that first call must come from the thread that
+ * declared it. Outside every pool the first run or spawn returns EINVAL.
+ */
+#define PARC_TASK_GROUP_INIT { 0 }
 
 /**
  * Initialise g on pool p. Its parent is the group of the task the caller
@@ -126,6 +161,26 @@ PARC_API int parc_task_group_run(parc_task_group_t *g, parc_task_group_fn fn,
                                  void *arg);
 
 /**
+ * As parc_task_group_run, but the task receives a copy of the `size`
+ * bytes at arg, made into the task's own record (at most
+ * PARC_TASK_GROUP_ARG_MAX bytes, aligned for any type): the caller's
+ * argument may go out of scope at once, so a loop spawning a variable
+ * number of children needs no storage of its own for their arguments.
+ * The copy lives until fn returns. Returns as run; also EINVAL when size
+ * exceeds PARC_TASK_GROUP_ARG_MAX or arg is NULL with size > 0.
+ */
+PARC_API int parc_task_group_spawn(parc_task_group_t *g, parc_task_group_fn fn,
+                                   const void *arg, size_t size);
+
+/**
+ * Spawn fn on a copy of the compound literal `(type){ __VA_ARGS__ }`:
+ * `PARC_TASK_GROUP_SPAWN(&g, walk, walk_arg_t, node->child[i], total);`.
+ * Evaluates to parc_task_group_spawn's return.
+ */
+#define PARC_TASK_GROUP_SPAWN(g, fn, type, ...) \
+    parc_task_group_spawn((g), (fn), &(type){ __VA_ARGS__ }, sizeof(type))
+
+/**
  * Help run g's tasks (and only those of g and its descendants, see
  * Isolation) until every task run into g so far has finished or been
  * skipped, then return the group's first error: 0 when all succeeded;
@@ -136,6 +191,14 @@ PARC_API int parc_task_group_run(parc_task_group_t *g, parc_task_group_fn fn,
  * after more runs; the error stays until destroy.
  */
 PARC_API int parc_task_group_wait(parc_task_group_t *g);
+
+/**
+ * Wait for g (parc_task_group_wait), then destroy it: the end of a
+ * group's scope in one call (Cilk's sync, a oneTBB task_group going out
+ * of scope after its wait). Returns what wait returned (EINVAL for NULL
+ * g). Blocks. Any thread, as wait; no run may race with it.
+ */
+PARC_API int parc_task_group_finish(parc_task_group_t *g);
 
 /**
  * Cancel g: tasks of g and its descendants that have not started are

@@ -37,6 +37,7 @@ typedef struct eo_round {
 
 typedef struct eo_task {
     eo_round_t *r;
+    struct eo_task *base; /* this round's argument array */
     uint32_t slot;
     int depth;
 } eo_task_t;
@@ -52,8 +53,12 @@ static void eo_spawn(eo_round_t *r, eo_task_t *args, parc_task_group_t *g, int d
     uint32_t k = parc_faa(&r->next, 1u, PARC_RELAXED);
     if (k >= EO_SLOTS)
         return;
-    args[k] = (eo_task_t){ r, k, d };
-    if (parc_task_group_run(g, eo_task, &args[k]) == 0)
+    args[k] = (eo_task_t){ r, args, k, d };
+    /* odd slots: spawned by copy (the record's own argument), even: run */
+    int rc = (k & 1u) != 0
+                 ? PARC_TASK_GROUP_SPAWN(g, eo_task, eo_task_t, r, args, k, d)
+                 : parc_task_group_run(g, eo_task, &args[k]);
+    if (rc == 0)
         parc_faa(&r->spawned, 1u, PARC_RELAXED);
 }
 
@@ -61,22 +66,21 @@ static int eo_task(void *arg)
 {
     eo_task_t *t = arg;
     eo_round_t *r = t->r;
-    eo_task_t *args = t - t->slot; /* this round's argument array */
+    eo_task_t *args = t->base;
     parc_faa(&r->runs[t->slot], 1u, PARC_RELAXED);
     if (t->depth == 0)
         return 0;
     /* more work into our own group, while its outside waiter waits */
     eo_spawn(r, args, &r->group, t->depth - 1);
     /* a nested group: 1-3 children waited here */
-    parc_task_group_t inner;
-    parc_task_group_init(&inner, parc_pool_current());
+    parc_task_group_t inner = PARC_TASK_GROUP_INIT; /* bound at first spawn */
     int kids = 1 + (int)(t->slot % 3);
     for (int i = 0; i < kids; i++)
         eo_spawn(r, args, &inner, t->depth - 1);
     parc_task_group_wait(&inner);
     parc_faa(&r->nested_skipped, (uint32_t)parc_task_group_skipped(&inner),
              PARC_RELAXED);
-    parc_task_group_destroy(&inner);
+    parc_task_group_finish(&inner); /* waited: destroys */
     return 0;
 }
 

@@ -9,24 +9,39 @@
 
 /* ---- the current fiber ------------------------------------------------------ */
 
-static _Thread_local parc_fiber_t *current;
+#if defined(__GNUC__)
+/* initial-exec: a %fs-relative access, no __tls_get_addr call in the
+ * shared library (this is on every switch). */
+#define FIBER_TLS __attribute__((tls_model("initial-exec")))
+#else
+#define FIBER_TLS
+#endif
 
-/* Both accessors are opaque to the optimizer (not inlined, an asm with a
- * memory clobber): a function that reads `current`, switches, and reads it
- * again must compute the thread-local address again, because the second
- * read may run on another thread. */
+static _Thread_local parc_fiber_t *current FIBER_TLS;
+
+/* The identity parc's owner-checked locks record (src/mutex.c). */
+extern _Thread_local uintptr_t parc_thread_id_fiber_ FIBER_TLS;
+
+/* Thread-locals and switches. A fiber may continue on another thread
+ * after it switches away, and a compiler that read a thread-local before
+ * a switch may reuse the address it computed after it. So, in this file:
+ *   - the resumer's side (parc_fiber_run_) reads and writes `current`
+ *     inline on both sides of its switch: a base context regains control
+ *     only on the thread that left it (the fiber it runs switches back
+ *     from that thread, since a running fiber cannot move; a fiber that
+ *     parks or yields to a pool switches to its worker's base, on the
+ *     worker's thread);
+ *   - a fiber's side reads `current` inline only before its switch, and
+ *     after a switch only through parc_fiber_self_, which is opaque to
+ *     the optimizer (not inlined, an asm with a memory clobber). */
 __attribute__((noinline)) parc_fiber_t *parc_fiber_self_(void)
 {
     __asm__ volatile("" ::: "memory");
     return current;
 }
 
-/* The identity parc's owner-checked locks record (src/mutex.c). */
-extern _Thread_local uintptr_t parc_thread_id_fiber_;
-
-__attribute__((noinline)) static void set_self(parc_fiber_t *f)
+static inline void set_self(parc_fiber_t *f)
 {
-    __asm__ volatile("" ::: "memory");
     current = f;
     parc_thread_id_fiber_ = (uintptr_t)f;
 }
@@ -43,22 +58,33 @@ static parc_fiber_t *fiber_of(parc_ctx_t *ctx)
     return (parc_fiber_t *)((char *)ctx - offsetof(parc_fiber_t, ctx));
 }
 
+static void mark_suspended(parc_fiber_t *f, void *arg)
+{
+    (void)arg;
+    /* Publishes the fiber's stack and record to the thread that resumes it
+     * next; pairs with the acquire load in parc_fiber_resume. */
+    parc_store(&f->state, PARC_FIBER_SUSPENDED, PARC_RELEASE);
+}
+
 /* Run the action a context left for whoever regained control from it. The
- * fiber may be resumed elsewhere or freed as soon as it runs. */
-static void run_after(parc_ctx_t *came_from)
+ * fiber may be resumed elsewhere or freed as soon as it runs. The common
+ * action, a yield by hand (mark_suspended), is called directly. */
+static inline void run_after(parc_ctx_t *came_from)
 {
     if (came_from->is_base)
         return;
     parc_fiber_t *f = fiber_of(came_from);
     parc_fiber_after_fn after = f->after;
     f->after = NULL;
-    if (after != NULL)
+    if (after == mark_suspended)
+        mark_suspended(f, NULL);
+    else if (after != NULL)
         after(f, f->after_arg);
 }
 
 bool parc_fiber_run_(parc_fiber_t *f)
 {
-    parc_fiber_t *outer = parc_fiber_self_();
+    parc_fiber_t *outer = current; /* inline on both sides: see above */
     parc_ctx_t base;
     parc_ctx_make_base(&base);
     f->back = &base;
@@ -77,14 +103,6 @@ void parc_fiber_suspend_(parc_fiber_t *self, parc_fiber_after_fn after, void *ar
     self->after_arg = arg;
     parc_ctx_t *came_from = parc_ctx_switch(&self->ctx, self->back, false);
     run_after(came_from);
-}
-
-static void mark_suspended(parc_fiber_t *f, void *arg)
-{
-    (void)arg;
-    /* Publishes the fiber's stack and record to the thread that resumes it
-     * next; pairs with the acquire CAS in parc_fiber_resume. */
-    parc_store(&f->state, PARC_FIBER_SUSPENDED, PARC_RELEASE);
 }
 
 static void finish(parc_fiber_t *f, void *arg)
@@ -226,31 +244,35 @@ int parc_fiber_resume(parc_fiber_t *f)
         return EINVAL;
     if (f->pool != NULL)
         return EBUSY;
+#ifdef EXP_NOCAS
+    uint32_t s = parc_load(&f->state, PARC_ACQUIRE);
+    if (s != PARC_FIBER_SUSPENDED)
+        return s == PARC_FIBER_DONE ? EPIPE : EBUSY;
+    parc_store(&f->state, PARC_FIBER_RUNNING, PARC_RELAXED);
+#else
     uint32_t s = PARC_FIBER_SUSPENDED;
     /* Acquire: what the fiber did on its last thread is visible here;
      * pairs with the release in mark_suspended. */
     if (!parc_cas(&f->state, &s, PARC_FIBER_RUNNING, PARC_ACQUIRE, PARC_ACQUIRE))
         return s == PARC_FIBER_DONE ? EPIPE : EBUSY;
+#endif
     return parc_fiber_run_(f) ? EPIPE : 0;
 }
 
 int parc_fiber_yield(void)
 {
-    parc_fiber_t *self = parc_fiber_self_();
+    parc_fiber_t *self = current; /* inline: read before the switch only */
     if (self == NULL)
         return EPERM;
-    if (self->pool != NULL) {
-        /* Off the stack first, then back into the pool's queues. */
-        parc_fiber_suspend_(self, parc_fiber_ready_, NULL);
-        return 0;
-    }
-    parc_fiber_suspend_(self, mark_suspended, NULL);
+    /* Spawned: off the stack first, then back into the pool's queues. */
+    parc_fiber_suspend_(self, self->pool != NULL ? parc_fiber_ready_ : mark_suspended,
+                        NULL);
     return 0;
 }
 
 int parc_fiber_switch(parc_fiber_t *to)
 {
-    parc_fiber_t *self = parc_fiber_self_();
+    parc_fiber_t *self = current; /* inline: read before the switch only */
     if (self == NULL || self->pool != NULL)
         return EPERM;
     if (to == NULL || to == self)

@@ -63,10 +63,12 @@ static void sanitizer_make(parc_ctx_t *ctx, void *bottom, size_t size, bool base
 #endif
 }
 
+#if !PARC_FIBER_CTX_INLINE
 void parc_ctx_make_base(parc_ctx_t *ctx)
 {
     sanitizer_make(ctx, NULL, 0, true);
 }
+#endif
 
 void parc_ctx_destroy(parc_ctx_t *ctx)
 {
@@ -100,10 +102,6 @@ int parc_ctx_make(parc_ctx_t *ctx, void *bottom, size_t size,
      * function expects at rsp % 16 == 8). */
     uint64_t *frame = (uint64_t *)(top - 16 - 64);
     memset(frame, 0, 64);
-    uint32_t mxcsr = 0x1F80;   /* the ABI's initial values: all exceptions */
-    uint16_t fpucw = 0x037F;   /* masked, round to nearest, double extended */
-    memcpy((char *)frame, &mxcsr, 4);
-    memcpy((char *)frame + 4, &fpucw, 2);
     frame[4] = (uint64_t)(uintptr_t)entry;           /* r12 */
     frame[7] = (uint64_t)(uintptr_t)parc_ctx_start_; /* return address */
     ctx->sp = frame;
@@ -123,6 +121,7 @@ int parc_ctx_make(parc_ctx_t *ctx, void *bottom, size_t size,
     return 0;
 }
 
+#if !PARC_FIBER_CTX_INLINE
 parc_ctx_t *parc_ctx_switch(parc_ctx_t *from, parc_ctx_t *to, bool exiting)
 {
     before_switch(from, to, exiting);
@@ -130,6 +129,7 @@ parc_ctx_t *parc_ctx_switch(parc_ctx_t *from, parc_ctx_t *to, bool exiting)
     after_switch(from, came_from);
     return came_from;
 }
+#endif
 
 #else
 /* ---- ucontext back-end ----------------------------------------------------- */

@@ -76,18 +76,38 @@ typedef void (*parc_ctx_entry_fn)(void *from);
 int parc_ctx_make(parc_ctx_t *ctx, void *bottom, size_t size,
                   parc_ctx_entry_fn entry);
 
-/* Prepare `ctx` as the base context of the calling thread or fiber (the
- * place a resumed fiber comes back to). */
-void parc_ctx_make_base(parc_ctx_t *ctx);
-
 /* Release what parc_ctx_make created (the ThreadSanitizer fiber). Never
  * on the current context. */
 void parc_ctx_destroy(parc_ctx_t *ctx);
+
+#if defined(PARC_FIBER_ASAN) || defined(PARC_FIBER_TSAN) || defined(PARC_FIBER_UCONTEXT)
+#define PARC_FIBER_CTX_INLINE 0
+/* Prepare `ctx` as the base context of the calling thread or fiber (the
+ * place a resumed fiber comes back to). */
+void parc_ctx_make_base(parc_ctx_t *ctx);
 
 /* Suspend `from` (the current context) and run `to`; returns, in `from`,
  * the context that switched back to it. `exiting`: from never runs again
  * (AddressSanitizer drops its fake stack; nothing returns). */
 parc_ctx_t *parc_ctx_switch(parc_ctx_t *from, parc_ctx_t *to, bool exiting);
+#else
+/* Without a sanitizer to tell, a switch is the assembly routine alone and
+ * a base context needs only its flag: both inline, so that a resume or a
+ * yield costs the register save and restore and nearly nothing else. */
+#define PARC_FIBER_CTX_INLINE 1
+void *parc_ctx_switch_(void **save_sp, void *to_sp, void *transfer);
+
+static inline void parc_ctx_make_base(parc_ctx_t *ctx)
+{
+    ctx->is_base = true;
+}
+
+static inline parc_ctx_t *parc_ctx_switch(parc_ctx_t *from, parc_ctx_t *to, bool exiting)
+{
+    (void)exiting;
+    return (parc_ctx_t *)parc_ctx_switch_(&from->sp, to->sp, from);
+}
+#endif
 
 /* First thing entry() calls with its argument: completes the switch that
  * started it (the sanitizers' half of it) and returns that context. */

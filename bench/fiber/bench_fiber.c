@@ -17,7 +17,7 @@
  *              default stack size (unguarded: a million guarded stacks
  *              would pass vm.max_map_count): resident memory per fiber
  *
- * Usage: parc-bench-fiber [--quick] [--fibers N]
+ * Usage: parc-bench-fiber [--quick] [--fibers N] [--only SECTION]
  * --quick shrinks every loop (the ctest smoke run); figures from a loaded
  * machine are noise, only a quiet machine's ratios mean anything.
  */
@@ -445,13 +445,17 @@ static void bench_memory(long n)
 int main(int argc, char **argv)
 {
     long fibers = 1000000;
+    const char *only = NULL;
     for (int i = 1; i < argc; i++) {
         if (strcmp(argv[i], "--quick") == 0)
             quick = 1;
+        else if (strcmp(argv[i], "--only") == 0 && i + 1 < argc)
+            only = argv[++i];
         else if (strcmp(argv[i], "--fibers") == 0 && i + 1 < argc)
             fibers = atol(argv[++i]);
         else {
-            fprintf(stderr, "usage: %s [--quick] [--fibers N]\n", argv[0]);
+            fprintf(stderr, "usage: %s [--quick] [--fibers N] "
+                            "[--only switch|generator|pingpong|memory]\n", argv[0]);
             return 2;
         }
     }
@@ -459,9 +463,14 @@ int main(int argc, char **argv)
         fibers = 10000;
     printf("parc-bench-fiber%s: ratios from one run; a loaded machine gives noise\n",
            quick ? " --quick" : "");
-    bench_switch();
-    bench_generator();
-    bench_pingpong();
-    bench_memory(fibers);
+#define WANT(name) (only == NULL || strcmp(only, name) == 0)
+    if (WANT("switch"))
+        bench_switch();
+    if (WANT("generator"))
+        bench_generator();
+    if (WANT("pingpong"))
+        bench_pingpong();
+    if (WANT("memory"))
+        bench_memory(fibers);
     return 0;
 }

@@ -59,6 +59,12 @@
  * lock owners name the fiber, and a spawned fiber runs with its worker's
  * future help hooks removed (it parks in future waits instead).
  *
+ * Floating-point control (the rounding mode, exception masks: x86-64's
+ * MXCSR and x87 control word, AArch64's FPCR) belongs to the thread, not
+ * to the fiber: a switch does not save it (as in Go and marl; saving it
+ * would double the cost of a switch on x86-64). A fiber that changes it
+ * (fesetround) restores it before it yields, parks or returns.
+ *
  * Threads: a fiber runs on one thread at a time; parc_fiber_resume and
  * parc_fiber_free may be called from any thread, the other calls that
  * act on "the current fiber" from inside a fiber.

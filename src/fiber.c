@@ -53,11 +53,6 @@ parc_fiber_t *parc_fiber_current(void)
 
 /* ---- switching ------------------------------------------------------------- */
 
-static parc_fiber_t *fiber_of(parc_ctx_t *ctx)
-{
-    return (parc_fiber_t *)((char *)ctx - offsetof(parc_fiber_t, ctx));
-}
-
 static void mark_suspended(parc_fiber_t *f, void *arg)
 {
     (void)arg;
@@ -66,43 +61,54 @@ static void mark_suspended(parc_fiber_t *f, void *arg)
     parc_store(&f->state, PARC_FIBER_SUSPENDED, PARC_RELEASE);
 }
 
-/* Run the action a context left for whoever regained control from it. The
- * fiber may be resumed elsewhere or freed as soon as it runs. The common
- * action, a yield by hand (mark_suspended), is called directly. */
-static inline void run_after(parc_ctx_t *came_from)
+/* The hook of every switch from a fiber back to its resumer, run on the
+ * resumer's stack: the resumer's current fiber again, then the action the
+ * fiber left (it may be resumed elsewhere or freed as soon as that runs).
+ * The common action, a yield by hand, is called directly. The result is
+ * what the resume returns: EPIPE when the fiber's function returned. */
+static void *to_resumer(void *arg)
 {
-    if (came_from->is_base)
-        return;
-    parc_fiber_t *f = fiber_of(came_from);
+    parc_fiber_t *f = arg;
+    set_self(f->outer);
+    /* Read before the action: it may free a finished fiber. */
+    intptr_t rc = f->returned ? EPIPE : 0;
     parc_fiber_after_fn after = f->after;
-    f->after = NULL;
     if (after == mark_suspended)
         mark_suspended(f, NULL);
-    else if (after != NULL)
+    else
         after(f, f->after_arg);
+    return (void *)rc;
+}
+
+/* The hook of parc_fiber_switch: the fiber switched from is off its
+ * stack. */
+static void *switched_from(void *arg)
+{
+    mark_suspended(arg, NULL);
+    return NULL;
+}
+
+/* Enter f from its resumer; the switch returns to_resumer's result. The
+ * caller made f RUNNING. Inline, so that resume ends in a tail jump into
+ * the switch. */
+static inline int enter(parc_fiber_t *f)
+{
+    f->outer = current; /* inline: before the switch only */
+    parc_ctx_make_base(&f->resumer);
+    set_self(f);
+    return parc_ctx_switch_int(&f->resumer, &f->ctx, NULL, NULL);
 }
 
 bool parc_fiber_run_(parc_fiber_t *f)
 {
-    parc_fiber_t *outer = current; /* inline on both sides: see above */
-    parc_ctx_t base;
-    parc_ctx_make_base(&base);
-    f->back = &base;
-    set_self(f);
-    parc_ctx_t *came_from = parc_ctx_switch(&base, &f->ctx, false);
-    set_self(outer);
-    /* Read before the after action: it may free a finished spawned fiber. */
-    bool returned = !came_from->is_base && fiber_of(came_from)->returned;
-    run_after(came_from);
-    return returned;
+    return enter(f) == EPIPE;
 }
 
 void parc_fiber_suspend_(parc_fiber_t *self, parc_fiber_after_fn after, void *arg)
 {
     self->after = after;
     self->after_arg = arg;
-    parc_ctx_t *came_from = parc_ctx_switch(&self->ctx, self->back, false);
-    run_after(came_from);
+    (void)parc_ctx_switch(&self->ctx, &self->resumer, false, to_resumer, self);
 }
 
 static void finish(parc_fiber_t *f, void *arg)
@@ -147,13 +153,13 @@ static void run_local_destructors(parc_fiber_t *f)
 static void fiber_main(void *from)
 {
     parc_fiber_t *self = parc_fiber_self_();
-    run_after(parc_ctx_started(&self->ctx, from));
+    (void)parc_ctx_started(&self->ctx, from);
     self->fn(self->arg);
     self = parc_fiber_self_();
     run_local_destructors(self);
     self->returned = true;
     self->after = finish;
-    parc_ctx_switch(&self->ctx, self->back, true);
+    parc_ctx_switch(&self->ctx, &self->resumer, true, to_resumer, self);
     __builtin_unreachable();
 }
 
@@ -256,7 +262,7 @@ int parc_fiber_resume(parc_fiber_t *f)
     if (!parc_cas(&f->state, &s, PARC_FIBER_RUNNING, PARC_ACQUIRE, PARC_ACQUIRE))
         return s == PARC_FIBER_DONE ? EPIPE : EBUSY;
 #endif
-    return parc_fiber_run_(f) ? EPIPE : 0;
+    return enter(f); /* 0, or EPIPE when f finished */
 }
 
 int parc_fiber_yield(void)
@@ -265,9 +271,10 @@ int parc_fiber_yield(void)
     if (self == NULL)
         return EPERM;
     /* Spawned: off the stack first, then back into the pool's queues. */
-    parc_fiber_suspend_(self, self->pool != NULL ? parc_fiber_ready_ : mark_suspended,
-                        NULL);
-    return 0;
+    self->after = self->pool != NULL ? parc_fiber_ready_ : mark_suspended;
+    self->after_arg = NULL;
+    /* Whoever resumes us passes 0 (no hook, or switched_from). */
+    return parc_ctx_switch_int(&self->ctx, &self->resumer, to_resumer, self);
 }
 
 int parc_fiber_switch(parc_fiber_t *to)
@@ -283,12 +290,12 @@ int parc_fiber_switch(parc_fiber_t *to)
     /* Acquire: as in parc_fiber_resume. */
     if (!parc_cas(&to->state, &s, PARC_FIBER_RUNNING, PARC_ACQUIRE, PARC_ACQUIRE))
         return EBUSY;
-    to->back = self->back;   /* `to` returns to our resumer */
-    self->after = mark_suspended;
+    /* `to` returns to our resumer, on behalf of our resumer's fiber. */
+    to->resumer = self->resumer;
+    to->outer = self->outer;
     set_self(to);
-    parc_ctx_t *came_from = parc_ctx_switch(&self->ctx, &to->ctx, false);
-    run_after(came_from);
-    return 0;
+    /* Whoever resumes us passes 0 (no hook, or switched_from). */
+    return parc_ctx_switch_int(&self->ctx, &to->ctx, switched_from, self);
 }
 
 /* ---- blocking declarations ------------------------------------------------- */

@@ -79,16 +79,29 @@ void parc_ctx_destroy(parc_ctx_t *ctx)
     ctx->tsan_fiber = NULL;
 }
 
-parc_ctx_t *parc_ctx_started(parc_ctx_t *self, void *from)
+#if !PARC_FIBER_CTX_INLINE
+/* The arriving side's half of an out-of-line switch: the sanitizers, then
+ * the hook the other side left. */
+static void *arrived(parc_ctx_t *self, parc_ctx_t *came_from)
 {
-    after_switch(self, from);
-    return from;
+    after_switch(self, came_from);
+    parc_ctx_hook_fn hook = came_from->hook;
+    void *arg = came_from->hook_arg;
+    return hook != NULL ? hook(arg) : arg;
 }
+
+void *parc_ctx_started(parc_ctx_t *self, void *from)
+{
+    return arrived(self, from);
+}
+#endif
 
 #ifndef PARC_FIBER_UCONTEXT
 /* ---- assembly back-end ----------------------------------------------------- */
 
-void *parc_ctx_switch_(void **save_sp, void *to_sp, void *transfer);
+#if !PARC_FIBER_CTX_INLINE
+void *parc_ctx_switch_(void **save_sp, void *to_sp, void *arg, parc_ctx_hook_fn hook);
+#endif
 void parc_ctx_start_(void);
 
 int parc_ctx_make(parc_ctx_t *ctx, void *bottom, size_t size,
@@ -122,12 +135,16 @@ int parc_ctx_make(parc_ctx_t *ctx, void *bottom, size_t size,
 }
 
 #if !PARC_FIBER_CTX_INLINE
-parc_ctx_t *parc_ctx_switch(parc_ctx_t *from, parc_ctx_t *to, bool exiting)
+void *parc_ctx_switch(parc_ctx_t *from, parc_ctx_t *to, bool exiting,
+                      parc_ctx_hook_fn hook, void *arg)
 {
     before_switch(from, to, exiting);
-    parc_ctx_t *came_from = parc_ctx_switch_(&from->sp, to->sp, from);
-    after_switch(from, came_from);
-    return came_from;
+    from->hook = hook;
+    from->hook_arg = arg;
+    /* The routine hands `from` over as is (no hook): the sanitizers' half
+     * must run on the arriving side before the hook does. */
+    parc_ctx_t *came_from = parc_ctx_switch_(&from->sp, to->sp, from, NULL);
+    return arrived(from, came_from);
 }
 #endif
 
@@ -176,14 +193,16 @@ int parc_ctx_make(parc_ctx_t *ctx, void *bottom, size_t size,
     return 0;
 }
 
-parc_ctx_t *parc_ctx_switch(parc_ctx_t *from, parc_ctx_t *to, bool exiting)
+void *parc_ctx_switch(parc_ctx_t *from, parc_ctx_t *to, bool exiting,
+                      parc_ctx_hook_fn hook, void *arg)
 {
     before_switch(from, to, exiting);
+    from->hook = hook;
+    from->hook_arg = arg;
     set_switching(from, to);
     swapcontext(&from->uc, &to->uc);
     parc_ctx_t *self;
     parc_ctx_t *came_from = get_switching(&self);
-    after_switch(from, came_from);
-    return came_from;
+    return arrived(from, came_from);
 }
 #endif

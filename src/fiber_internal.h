@@ -12,9 +12,10 @@
  *   DONE       its function returned
  * A fiber leaves RUNNING only after it is off its stack: the side that
  * regains control runs the fiber's `after` action (mark it suspended,
- * resubmit it, unlock the wait bucket it parked in, finish it), so no
- * other thread can enter a stack that is still in use (Go's gopark with
- * its unlock function works the same way).
+ * resubmit it, unlock the wait bucket it parked in, finish it), as the
+ * switch's hook (src/fiber_context.h), so no other thread can enter a
+ * stack that is still in use (Go's gopark with its unlock function works
+ * the same way).
  *
  * The record lives at the top of the fiber's own stack: one allocation per
  * fiber, and the page it is on is the page the fiber's first frames touch.
@@ -41,7 +42,8 @@ typedef void (*parc_fiber_after_fn)(parc_fiber_t *f, void *arg);
 
 struct parc_fiber {
     parc_ctx_t ctx;                  /* its own machine context */
-    parc_ctx_t *back;                /* its resumer's, while it runs */
+    parc_ctx_t resumer;              /* its resumer's, while it runs */
+    parc_fiber_t *outer;             /* the resumer's current fiber (or NULL) */
     parc_fiber_fn fn;
     void *arg;
     parc_fiber_stack_t stack;        /* the record lies at its top */
@@ -68,8 +70,8 @@ parc_fiber_t *parc_fiber_self_(void);
 int parc_fiber_new_(parc_fiber_t **out, parc_fiber_fn fn, void *arg,
                     const parc_fiber_attr_t *attr);
 
-/* Run f on the calling thread until control comes back; then run the
- * `after` action of the fiber that gave it back. Returns whether that
+/* Run f on the calling thread until control comes back (the `after`
+ * action of the fiber that gave it back has run). Returns whether that
  * fiber had returned from its function. The caller made f RUNNING. */
 bool parc_fiber_run_(parc_fiber_t *f);
 

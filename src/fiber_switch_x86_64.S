@@ -2,14 +2,16 @@
  * src/fiber_switch_x86_64.S — parc's fiber context switch for x86-64
  * (System V AMD64 ABI, ELF targets).
  *
- *   void *parc_ctx_switch_(void **save_sp, void *to_sp, void *transfer);
+ *   void *parc_ctx_switch_(void **save_sp, void *to_sp, void *arg,
+ *                          void *(*hook)(void *arg));
  *
  * Saves the general registers the ABI says a callee must preserve (System
  * V AMD64 ABI, section 3.2.1 "Registers and the Stack Frame": %rbx, %rbp,
  * %r12-%r15, %rsp) on the current stack, stores the stack pointer in
  * *save_sp, loads to_sp and restores the same frame from there. It
- * returns, on the other stack, `transfer` as the value of the
- * parc_ctx_switch_ call that suspended that context. Everything else is
+ * calls hook(arg) on the other stack (when hook is not NULL) and returns
+ * its result (or arg) as the value of the parc_ctx_switch_ call that
+ * suspended that context (src/fiber_context.h: parc_ctx_hook_fn). Everything else is
  * caller-saved, so the C compiler has already spilled whatever it needs
  * around the call.
  *
@@ -34,7 +36,7 @@
  *    +56  return address
  * parc_ctx_make_ (src/fiber_context.c) lays out the same frame on a fresh
  * stack with the return address pointing at parc_ctx_start_, which calls
- * the entry function kept in %r12 with `transfer` as its argument.
+ * the entry function kept in %r12 with the switch's result as its argument.
  */
 #if defined(__x86_64__) && defined(__ELF__)
 
@@ -61,14 +63,24 @@ parc_ctx_switch_:
     popq    %r12
     popq    %rbx
     popq    %rbp
-    movq    %rdx, %rax          /* the other side's parc_ctx_switch_ returns transfer */
-    popq    %rcx                /* its return address: an indirect jump, not ret */
+    movq    %rdx, %rax          /* the other side's parc_ctx_switch_ returns arg */
+    testq   %rcx, %rcx
+    jnz     2f
+1:  popq    %rcx                /* its return address: an indirect jump, not ret */
     jmpq    *%rcx
+2:  movq    %rdx, %rdi          /* or hook(arg), run here on the other stack: */
+    subq    $8, %rsp            /* %rsp pointed at the return address (8 mod 16) */
+    .cfi_def_cfa_offset 16      /* so that an unwinder inside the hook finds it */
+    callq   *%rcx
+    addq    $8, %rsp
+    .cfi_def_cfa_offset 8
+    jmp     1b
     .cfi_endproc
     .size   parc_ctx_switch_, .-parc_ctx_switch_
 
 /* First code a new context runs: reached by the jump above with the
- * stack 16-byte aligned, %r12 = entry function, %rax = transfer. The entry
+ * stack 16-byte aligned, %r12 = entry function, %rax = the hook's result
+ * (or arg). The entry
  * function never returns (a finished fiber switches away for good). */
     .globl  parc_ctx_start_
     .hidden parc_ctx_start_

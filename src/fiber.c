@@ -270,6 +270,8 @@ int parc_fiber_yield(void)
     parc_fiber_t *self = current; /* inline: read before the switch only */
     if (self == NULL)
         return EPERM;
+    if (self->blocking > 0 && self->pool != NULL)
+        return EBUSY; /* holds its worker until parc_fiber_block_end */
     /* Spawned: off the stack first, then back into the pool's queues. */
     self->after = self->pool != NULL ? parc_fiber_ready_ : mark_suspended;
     self->after_arg = NULL;
@@ -303,15 +305,27 @@ int parc_fiber_switch(parc_fiber_t *to)
 void parc_fiber_block_begin(void)
 {
     parc_fiber_t *self = parc_fiber_self_();
-    if (self != NULL)
-        self->blocking++;
+    if (self == NULL || self->blocking++ > 0 || self->pool == NULL)
+        return;
+    /* The worker is about to be held: the fiber waiting in its runnext
+     * slot goes to the pool, and the pool brings in a compensating thread
+     * (parc_pool_block_begin; EPERM: not on a pool thread, nothing to
+     * pair). Until the outermost end the fiber stays on this thread (see
+     * hook_wait, hook_spin, parc_fiber_yield), so the end pairs with the
+     * begin on the same thread, as parc_pool_block_end requires. */
+    parc_fiber_sched_flush_();
+    self->compensated = parc_pool_block_begin() == 0;
 }
 
 void parc_fiber_block_end(void)
 {
     parc_fiber_t *self = parc_fiber_self_();
-    if (self != NULL && self->blocking > 0)
-        self->blocking--;
+    if (self == NULL || self->blocking == 0 || --self->blocking > 0)
+        return;
+    if (self->compensated) {
+        self->compensated = false;
+        (void)parc_pool_block_end();
+    }
 }
 
 unsigned parc_fiber_blocking(void)

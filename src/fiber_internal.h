@@ -58,6 +58,7 @@ struct parc_fiber {
     parc_park_word_t finished;       /* 0, then 1: parc_fiber_join waits */
     bool returned;                   /* its function returned (owner only) */
     unsigned blocking;               /* parc_fiber_block_begin depth */
+    bool compensated;                /* the outermost begin reached the pool's */
     void *locals[PARC_FIBER_KEYS_MAX];
 };
 
@@ -86,5 +87,9 @@ void parc_fiber_unref_(parc_fiber_t *f);
  * pool's run queue and submit a task for it (aborts if the pool refuses).
  * The signature of an after action, so that yield can pass it. */
 void parc_fiber_ready_(parc_fiber_t *f, void *unused);
+
+/* The calling thread is about to block outside parc (a declared blocking
+ * call): hand the fiber waiting in its runnext slot to the pool. */
+void parc_fiber_sched_flush_(void);
 
 #endif /* PARC_SRC_FIBER_INTERNAL_H */

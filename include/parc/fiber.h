@@ -45,9 +45,9 @@
  *
  * Blocking system calls: a fiber that calls read(2) or sleep(3) blocks its
  * worker thread, and every fiber queued behind it on that worker waits.
- * Wrap such calls in parc_fiber_block_begin/end: today that records the
- * fact (parc_fiber_blocking); when the pool learns to compensate a blocked
- * worker (issue 17) the same calls will let it start another. Sleep with
+ * Wrap such calls in parc_fiber_block_begin/end: the pool then brings in
+ * a compensating thread for the blocked worker (parc_pool_block_begin),
+ * which runs the other fibers and tasks meanwhile. Sleep with
  * parc_fiber_sleep, which parks the fiber on a timer.
  *
  * Thread-local storage: a spawned fiber may continue on another worker
@@ -146,7 +146,9 @@ PARC_API int parc_fiber_resume(parc_fiber_t *f);
  * From inside a fiber: give the processor up. A fiber run by hand returns
  * to its resumer (whose parc_fiber_resume returns 0); a spawned fiber goes
  * to the back of its pool's queues and continues when a worker picks it up
- * again. Returns 0 once resumed; EPERM when not called from a fiber.
+ * again. Returns 0 once resumed; EPERM when not called from a fiber;
+ * EBUSY (nothing done) in a spawned fiber inside a declared blocking
+ * section (parc_fiber_block_begin).
  */
 PARC_API int parc_fiber_yield(void);
 
@@ -210,10 +212,16 @@ PARC_API int parc_fiber_sleep(int64_t timeout_ns);
 
 /**
  * Declare that the calling fiber is about to make a blocking system call
- * (read, a foreign lock, sleep(3)) that will hold its worker thread, and
- * that it returned. Nests. Today a declaration is only recorded (see the
- * header comment); call it anyway so the pool's compensation can act when
- * it exists. Harmless outside a fiber. Never blocks.
+ * (read, a foreign lock, sleep(3)) that will hold its worker thread
+ * (begin), and that it returned (end). Pairs nest; the outermost begin of
+ * a spawned fiber calls parc_pool_block_begin (its pool brings in a
+ * compensating thread, up to the pool's cap, and a fiber this worker was
+ * about to run goes to the pool), the outermost end parc_pool_block_end.
+ * Until then the fiber stays on its thread: parc's blocking calls inside
+ * block the thread (compensated) instead of parking the fiber, and
+ * parc_fiber_yield returns EBUSY. Harmless outside a fiber and in a fiber
+ * run by hand (only counted). An end without a begin is ignored. Never
+ * blocks beyond starting a thread.
  */
 PARC_API void parc_fiber_block_begin(void);
 PARC_API void parc_fiber_block_end(void);

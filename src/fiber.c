@@ -70,8 +70,15 @@ static void *to_resumer(void *arg)
 {
     parc_fiber_t *f = arg;
     set_self(f->outer);
+    /* A value the fiber hands over (a generator's yield), while the
+     * fiber is still ours. */
+    void (*deliver)(void *) = f->deliver;
+    if (deliver != NULL) {
+        f->deliver = NULL;
+        deliver(f->deliver_arg);
+    }
     /* Read before the action: it may free a finished fiber. */
-    intptr_t rc = f->returned ? EPIPE : 0;
+    intptr_t rc = f->returned ? f->exit_rc : 0;
     parc_fiber_after_fn after = f->after;
     if (after == mark_suspended)
         mark_suspended(f, NULL);
@@ -101,7 +108,27 @@ static inline int enter(parc_fiber_t *f)
 
 bool parc_fiber_run_(parc_fiber_t *f)
 {
-    return enter(f) == EPIPE;
+    return enter(f) != 0;
+}
+
+int parc_fiber_resume_with_(parc_fiber_t *f, parc_ctx_hook_fn hook, void *arg)
+{
+    uint32_t s = PARC_FIBER_SUSPENDED;
+    /* Acquire: as in parc_fiber_resume. */
+    if (!parc_cas(&f->state, &s, PARC_FIBER_RUNNING, PARC_ACQUIRE, PARC_ACQUIRE))
+        return s == PARC_FIBER_DONE ? EPIPE : EBUSY;
+    f->outer = current; /* inline: before the switch only */
+    parc_ctx_make_base(&f->resumer);
+    set_self(f);
+    return parc_ctx_switch_int(&f->resumer, &f->ctx, hook, arg);
+}
+
+int parc_fiber_yield_with_(parc_fiber_t *self, void (*deliver)(void *), void *arg)
+{
+    self->deliver = deliver;
+    self->deliver_arg = arg;
+    self->after = mark_suspended;
+    return parc_ctx_switch_int(&self->ctx, &self->resumer, to_resumer, self);
 }
 
 void parc_fiber_suspend_(parc_fiber_t *self, parc_fiber_after_fn after, void *arg)
@@ -182,6 +209,7 @@ int parc_fiber_new_(parc_fiber_t **out, parc_fiber_fn fn, void *arg,
     uintptr_t top = (uintptr_t)stack.bottom + stack.size;
     parc_fiber_t *f = (parc_fiber_t *)((top - sizeof(parc_fiber_t)) & ~(uintptr_t)63);
     memset(f, 0, sizeof *f);
+    f->exit_rc = EPIPE;
     f->fn = fn;
     f->arg = arg;
     f->stack = stack;

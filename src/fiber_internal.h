@@ -57,6 +57,9 @@ struct parc_fiber {
     parc_atomic(uint32_t) refs;
     parc_park_word_t finished;       /* 0, then 1: parc_fiber_join waits */
     bool returned;                   /* its function returned (owner only) */
+    int exit_rc;                     /* what resume returns then (EPIPE) */
+    void (*deliver)(void *);         /* run on the resumer's side at a yield */
+    void *deliver_arg;
     unsigned blocking;               /* parc_fiber_block_begin depth */
     bool compensated;                /* the outermost begin reached the pool's */
     void *locals[PARC_FIBER_KEYS_MAX];
@@ -70,6 +73,18 @@ parc_fiber_t *parc_fiber_self_(void);
 /* Allocate a fiber (state SUSPENDED, refs 2, pool NULL). */
 int parc_fiber_new_(parc_fiber_t **out, parc_fiber_fn fn, void *arg,
                     const parc_fiber_attr_t *attr);
+
+/* For generators (src/generator.c): resume the fiber f run by hand, whose
+ * pending yield (parc_fiber_yield_with_) returns hook(arg) (hook NULL:
+ * 0); returns 0 when it yields, its exit_rc when it finishes, EPIPE when
+ * it had finished, EBUSY when it runs. Ends in a tail jump into the
+ * switch, so nothing returns across the stack swap. */
+int parc_fiber_resume_with_(parc_fiber_t *f, parc_ctx_hook_fn hook, void *arg);
+
+/* From inside fiber self run by hand: yield; deliver(arg) runs on the
+ * resumer's side first (before the fiber counts as suspended). Returns
+ * what the resume that continues it passes. */
+int parc_fiber_yield_with_(parc_fiber_t *self, void (*deliver)(void *), void *arg);
 
 /* Run f on the calling thread until control comes back (the `after`
  * action of the fiber that gave it back has run). Returns whether that

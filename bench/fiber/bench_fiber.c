@@ -261,24 +261,28 @@ static double python_generator_ns(long n)
 static void bench_generator(void)
 {
     intptr_t n = quick ? 100000 : 10000000;
-    printf("generator yielding %ld integers (per integer)\n", (long)n);
-    parc_generator_t *g;
-    if (parc_generator_create(&g, counter, (void *)n, NULL) != 0)
-        return;
-    intptr_t sum = 0;
-    void *v;
-    int64_t t0 = parc_now_ns();
-    while (parc_generator_next(g, &v) == 0)
-        sum += (intptr_t)v;
-    double gen = ns_per(parc_now_ns() - t0, (uint64_t)n);
-    parc_generator_free(g);
-    t0 = parc_now_ns();
-    intptr_t sl_sum = sum_stackless(n);
-    double sl = ns_per(parc_now_ns() - t0, (uint64_t)n);
+    printf("generator yielding %ld integers (per integer; the C cases take turns in %d "
+           "slices, fastest slice)\n", (long)n, ROUNDS);
+    intptr_t slice = n / ROUNDS, sum = 0, sl_sum = 0;
     volatile intptr_t cb_sum = 0;
-    t0 = parc_now_ns();
-    count_with_callback(n, add_to, (void *)&cb_sum);
-    double cb = ns_per(parc_now_ns() - t0, (uint64_t)n);
+    double gen = -1, sl = -1, cb = -1;
+    for (int r = 0; r < ROUNDS; r++) {
+        parc_generator_t *g;
+        if (parc_generator_create(&g, counter, (void *)slice, NULL) != 0)
+            return;
+        void *v;
+        int64_t t0 = parc_now_ns();
+        while (parc_generator_next(g, &v) == 0)
+            sum += (intptr_t)v;
+        keep_min(&gen, ns_per(parc_now_ns() - t0, (uint64_t)slice));
+        parc_generator_free(g);
+        t0 = parc_now_ns();
+        sl_sum += sum_stackless(slice);
+        keep_min(&sl, ns_per(parc_now_ns() - t0, (uint64_t)slice));
+        t0 = parc_now_ns();
+        count_with_callback(slice, add_to, (void *)&cb_sum);
+        keep_min(&cb, ns_per(parc_now_ns() - t0, (uint64_t)slice));
+    }
     if (sum != cb_sum || sl_sum != cb_sum)
         printf("  (sums differ: %ld, %ld vs %ld)\n", (long)sum, (long)sl_sum, (long)cb_sum);
     double py = python_generator_ns(quick ? 100000 : 10000000);

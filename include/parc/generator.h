@@ -124,10 +124,12 @@ PARC_API int parc_generator_send(parc_generator_t *g, void *sent, void **value);
 /**
  * Python's g.close(): a suspended body's pending parc_generator_yield
  * returns EPIPE (GeneratorExit) and the body should return; one not
- * started never runs. Afterwards next/send return EPIPE. Returns 0;
- * EPROTO when the body yielded again instead of returning (Python's
- * "generator ignored GeneratorExit"; the generator is then closed and its
- * stack abandoned); EBUSY when running; EINVAL when g is NULL.
+ * started never runs. Afterwards next/send return EPIPE. Returns 0 (also
+ * when already finished or closed); the body's error code when it
+ * returned one while closing (Python's close re-raises); EPROTO when the
+ * body yielded again instead of returning (Python's "generator ignored
+ * GeneratorExit"; the generator is then closed and its stack abandoned);
+ * EBUSY when running; EINVAL when g is NULL.
  */
 PARC_API int parc_generator_close(parc_generator_t *g);
 

@@ -123,6 +123,16 @@ int parc_fiber_resume_with_(parc_fiber_t *f, parc_ctx_hook_fn hook, void *arg)
     return parc_ctx_switch_int(&f->resumer, &f->ctx, hook, arg);
 }
 
+int parc_fiber_handoff_(parc_fiber_t *self, parc_fiber_t *next, parc_ctx_hook_fn hook,
+                        void *arg)
+{
+    /* `next` returns to our resumer, on behalf of our resumer's fiber. */
+    next->resumer = self->resumer;
+    next->outer = self->outer;
+    set_self(next);
+    return parc_ctx_switch_int(&self->ctx, &next->ctx, hook, arg);
+}
+
 int parc_fiber_yield_with_(parc_fiber_t *self, void (*deliver)(void *), void *arg)
 {
     self->deliver = deliver;

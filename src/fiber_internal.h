@@ -86,6 +86,13 @@ int parc_fiber_resume_with_(parc_fiber_t *f, parc_ctx_hook_fn hook, void *arg);
  * what the resume that continues it passes. */
 int parc_fiber_yield_with_(parc_fiber_t *self, void (*deliver)(void *), void *arg);
 
+/* From inside fiber self: switch straight to `next` (off its stack, made
+ * RUNNING by the caller), which takes over self's resumer; hook(arg) runs
+ * on next's side first. Returns what the switch that continues self
+ * passes. */
+int parc_fiber_handoff_(parc_fiber_t *self, parc_fiber_t *next, parc_ctx_hook_fn hook,
+                        void *arg);
+
 /* Run f on the calling thread until control comes back (the `after`
  * action of the fiber that gave it back has run). Returns whether that
  * fiber had returned from its function. The caller made f RUNNING. */

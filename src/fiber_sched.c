@@ -122,6 +122,7 @@ typedef struct local_sched {
     runq_t *q;               /* the pool whose fiber runs here; NULL outside run_one */
     parc_fiber_t *runnext;   /* made ready by a fiber running here */
     parc_fiber_t *pick;      /* runs before runnext (a spin yield's partner) */
+    unsigned runs;           /* fibers run back to back by this run_one */
 } local_sched_t;
 
 static _Thread_local local_sched_t local SCHED_TLS;
@@ -179,9 +180,10 @@ static int run_one(void *arg, void **result)
     local_sched_t *l = &local, saved = *l;
     l->q = q;
     l->runnext = l->pick = NULL;
+    l->runs = 0;
     parc_future_hooks_t hooks;
     parc_future_hooks_take(&hooks); /* a fiber parks, never helps */
-    for (int runs = 0;; runs++) {
+    for (;; l->runs++) {
         /* The queue's lock (or, for a local fiber, this thread) ordered
          * the fiber's last run before this one. */
         parc_store(&f->state, PARC_FIBER_RUNNING, PARC_RELAXED);
@@ -194,7 +196,7 @@ static int run_one(void *arg, void **result)
         }
         if (f == NULL)
             break;
-        if (runs == LOCAL_RUNS_MAX) {
+        if (l->runs >= LOCAL_RUNS_MAX) {
             parc_fiber_ready_(f, NULL);
             if (l->runnext != NULL)
                 parc_fiber_ready_(l->runnext, NULL);
@@ -234,6 +236,16 @@ void parc_fiber_sched_flush_(void)
     l->runnext = NULL;
     if (f != NULL)
         parc_fiber_ready_(f, NULL);
+}
+
+/* The hook of a spin hand-off, on the side of the fiber handed to: the
+ * spinner, off its stack now, runs after it. */
+static void *handed_off(void *arg)
+{
+    parc_fiber_t *f = arg;
+    parc_store(&f->state, PARC_FIBER_QUEUED, PARC_RELAXED);
+    local.runnext = f; /* emptied by the hand-off */
+    return NULL;
 }
 
 /* The after action of a spin yield, on the worker: the fiber in runnext
@@ -417,6 +429,21 @@ static bool hook_spin(unsigned i)
     if (self == NULL || self->pool == NULL || self->blocking > 0)
         return false;
     local_sched_t *l = &local; /* read before the switch only */
+    parc_fiber_t *next = l->runnext;
+    if (next != NULL && l->q == self->runq && l->runs < LOCAL_RUNS_MAX) {
+        /* Straight to it, one switch; we take its place in runnext
+         * (handed_off, on its side). Both sides of a hand-off usually
+         * spin through the same calls, so the returns after the switch
+         * go back through the return addresses the processor saw. */
+        l->runnext = NULL;
+        l->runs++;
+        /* This thread ordered next's last run (it was parked on, or
+         * handed off from, this worker; or the bucket lock a waker took
+         * here ordered it). */
+        parc_store(&next->state, PARC_FIBER_RUNNING, PARC_RELAXED);
+        (void)parc_fiber_handoff_(self, next, handed_off, self);
+        return true;
+    }
     if (l->q == self->runq &&
         (l->runnext != NULL || parc_load(&l->q->n, PARC_RELAXED) > 0)) {
         parc_fiber_suspend_(self, spin_yielded, NULL);

@@ -32,6 +32,7 @@
 #include <ucontext.h>
 #include <unistd.h>
 
+#include "parc/atomic.h"
 #include "parc/cond.h"
 #include "parc/fiber.h"
 #include "parc/generator.h"
@@ -54,6 +55,62 @@ static void report(const char *what, double ns, double peer_ns, const char *peer
         printf("  %-44s %9.1f ns   %6.2fx %s\n", what, ns, ns / peer_ns, peer);
     else
         printf("  %-44s %9.1f ns\n", what, ns);
+}
+
+/* ---- the floor ----------------------------------------------------------------- */
+
+/* parc-bench's floor (bench/bench_floor.c), measured the same way: two
+ * threads ping-pong one atomic word; timed in blocks of 32 round trips,
+ * the 10th percentile block stands for the run. Printed first so that
+ * every figure below can be read against the machine's state. */
+#define FLOOR_BLOCK 32
+#define FLOOR_BLOCKS 2000
+
+static parc_atomic(uint64_t) floor_word;
+
+static void *floor_partner(void *arg)
+{
+    uint64_t n = (uint64_t)(uintptr_t)arg;
+    for (uint64_t mine = 1; mine < 2 * n; mine += 2) {
+        /* acquire/release: the word alternates owners (as bench_floor.c) */
+        while (parc_load(&floor_word, PARC_ACQUIRE) != mine)
+            parc_cpu_relax();
+        parc_store(&floor_word, mine + 1, PARC_RELEASE);
+    }
+    return NULL;
+}
+
+static int cmp_i64(const void *a, const void *b)
+{
+    int64_t x = *(const int64_t *)a, y = *(const int64_t *)b;
+    return (x > y) - (x < y);
+}
+
+static void bench_floor(void)
+{
+    int blocks = quick ? 200 : FLOOR_BLOCKS;
+    uint64_t n = (uint64_t)blocks * FLOOR_BLOCK;
+    static int64_t block_ns[FLOOR_BLOCKS];
+    parc_atomic_init(&floor_word, 0);
+    pthread_t t;
+    if (pthread_create(&t, NULL, floor_partner, (void *)(uintptr_t)n) != 0)
+        return;
+    int64_t start = parc_now_ns();
+    uint64_t mine = 0;
+    for (int b = 0; b < blocks; b++) {
+        for (int i = 0; i < FLOOR_BLOCK; i++, mine += 2) {
+            while (parc_load(&floor_word, PARC_ACQUIRE) != mine)
+                parc_cpu_relax();
+            parc_store(&floor_word, mine + 1, PARC_RELEASE);
+        }
+        int64_t now = parc_now_ns();
+        block_ns[b] = now - start;
+        start = now;
+    }
+    pthread_join(t, NULL);
+    qsort(block_ns + 1, (size_t)blocks - 1, sizeof block_ns[0], cmp_i64);
+    printf("floor (cache-line round trip between two threads, p10): %.1f ns\n",
+           (double)block_ns[1 + (blocks - 1) / 10] / FLOOR_BLOCK);
 }
 
 /* ---- context switch ---------------------------------------------------------- */
@@ -534,6 +591,7 @@ int main(int argc, char **argv)
         fibers = 10000;
     printf("parc-bench-fiber%s: ratios from one run; a loaded machine gives noise\n",
            quick ? " --quick" : "");
+    bench_floor();
 #define WANT(name) (only == NULL || strcmp(only, name) == 0)
     if (WANT("switch"))
         bench_switch();

@@ -24,7 +24,11 @@
  *             forms, futures, actor mailboxes, parc_fiber_join) is parked
  *             and its worker runs other tasks; the wake-up that releases it
  *             resubmits it, to run on any worker (Go's goroutines, Java's
- *             virtual threads). This needs no cooperation from those
+ *             virtual threads), except that a fiber woken by a fiber
+ *             running on the same worker runs next on that worker, as
+ *             soon as its waker blocks or yields (Go's runnext), and a
+ *             fiber spinning before it parks hands its worker to such a
+ *             fiber instead of pausing (src/fiber_sched.c). This needs no cooperation from those
  *             primitives: all of them wait through parc_park_wait
  *             (parc/park.h), and the fiber runtime installs a hook there
  *             that parks the current fiber instead of the thread; the

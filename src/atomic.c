@@ -32,3 +32,24 @@ void parc_yield(void)
         return;
     sched_yield();
 }
+
+/* The spin hook (parc/impl/atomic.h, src/park_hook.h): the flag makes
+ * parc_spin_poll call parc_spin_poll_hook_ at all; relaxed, since the
+ * hook pointer itself is published by the release below. */
+parc_atomic(unsigned) parc_spin_hooked_;
+static parc_atomic(parc_spin_hook_fn) spin_hook;
+
+void parc_spin_hook_install(parc_spin_hook_fn hook)
+{
+    parc_spin_hook_fn none = NULL;
+    /* Release: pairs with the acquire in parc_spin_poll_hook_. */
+    if (parc_cas(&spin_hook, &none, hook, PARC_RELEASE, PARC_RELAXED))
+        parc_store(&parc_spin_hooked_, 1u, PARC_RELAXED);
+}
+
+bool parc_spin_poll_hook_(unsigned i)
+{
+    /* Acquire: pairs with the release in parc_spin_hook_install. */
+    parc_spin_hook_fn hook = parc_load(&spin_hook, PARC_ACQUIRE);
+    return hook != NULL && hook(i);
+}

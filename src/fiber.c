@@ -9,24 +9,39 @@
 
 /* ---- the current fiber ------------------------------------------------------ */
 
-static _Thread_local parc_fiber_t *current;
+#if defined(__GNUC__)
+/* initial-exec: a %fs-relative access, no __tls_get_addr call in the
+ * shared library (this is on every switch). */
+#define FIBER_TLS __attribute__((tls_model("initial-exec")))
+#else
+#define FIBER_TLS
+#endif
 
-/* Both accessors are opaque to the optimizer (not inlined, an asm with a
- * memory clobber): a function that reads `current`, switches, and reads it
- * again must compute the thread-local address again, because the second
- * read may run on another thread. */
+static _Thread_local parc_fiber_t *current FIBER_TLS;
+
+/* The identity parc's owner-checked locks record (src/mutex.c). */
+extern _Thread_local uintptr_t parc_thread_id_fiber_ FIBER_TLS;
+
+/* Thread-locals and switches. A fiber may continue on another thread
+ * after it switches away, and a compiler that read a thread-local before
+ * a switch may reuse the address it computed after it. So, in this file:
+ *   - the resumer's side (parc_fiber_run_) reads and writes `current`
+ *     inline on both sides of its switch: a base context regains control
+ *     only on the thread that left it (the fiber it runs switches back
+ *     from that thread, since a running fiber cannot move; a fiber that
+ *     parks or yields to a pool switches to its worker's base, on the
+ *     worker's thread);
+ *   - a fiber's side reads `current` inline only before its switch, and
+ *     after a switch only through parc_fiber_self_, which is opaque to
+ *     the optimizer (not inlined, an asm with a memory clobber). */
 __attribute__((noinline)) parc_fiber_t *parc_fiber_self_(void)
 {
     __asm__ volatile("" ::: "memory");
     return current;
 }
 
-/* The identity parc's owner-checked locks record (src/mutex.c). */
-extern _Thread_local uintptr_t parc_thread_id_fiber_;
-
-__attribute__((noinline)) static void set_self(parc_fiber_t *f)
+static inline void set_self(parc_fiber_t *f)
 {
-    __asm__ volatile("" ::: "memory");
     current = f;
     parc_thread_id_fiber_ = (uintptr_t)f;
 }
@@ -38,53 +53,99 @@ parc_fiber_t *parc_fiber_current(void)
 
 /* ---- switching ------------------------------------------------------------- */
 
-static parc_fiber_t *fiber_of(parc_ctx_t *ctx)
+static void mark_suspended(parc_fiber_t *f, void *arg)
 {
-    return (parc_fiber_t *)((char *)ctx - offsetof(parc_fiber_t, ctx));
+    (void)arg;
+    /* Publishes the fiber's stack and record to the thread that resumes it
+     * next; pairs with the acquire load in parc_fiber_resume. */
+    parc_store(&f->state, PARC_FIBER_SUSPENDED, PARC_RELEASE);
 }
 
-/* Run the action a context left for whoever regained control from it. The
- * fiber may be resumed elsewhere or freed as soon as it runs. */
-static void run_after(parc_ctx_t *came_from)
+/* The hook of every switch from a fiber back to its resumer, run on the
+ * resumer's stack: the resumer's current fiber again, then the action the
+ * fiber left (it may be resumed elsewhere or freed as soon as that runs).
+ * The common action, a yield by hand, is called directly. The result is
+ * what the resume returns: EPIPE when the fiber's function returned. */
+static void *to_resumer(void *arg)
 {
-    if (came_from->is_base)
-        return;
-    parc_fiber_t *f = fiber_of(came_from);
+    parc_fiber_t *f = arg;
+    set_self(f->outer);
+    /* A value the fiber hands over (a generator's yield), while the
+     * fiber is still ours. */
+    void (*deliver)(void *) = f->deliver;
+    if (deliver != NULL) {
+        f->deliver = NULL;
+        deliver(f->deliver_arg);
+    }
+    /* Read before the action: it may free a finished fiber. */
+    intptr_t rc = f->returned ? f->exit_rc : 0;
     parc_fiber_after_fn after = f->after;
-    f->after = NULL;
-    if (after != NULL)
+    if (after == mark_suspended)
+        mark_suspended(f, NULL);
+    else
         after(f, f->after_arg);
+    return (void *)rc;
+}
+
+/* The hook of parc_fiber_switch: the fiber switched from is off its
+ * stack. */
+static void *switched_from(void *arg)
+{
+    mark_suspended(arg, NULL);
+    return NULL;
+}
+
+/* Enter f from its resumer; the switch returns to_resumer's result. The
+ * caller made f RUNNING. Inline, so that resume ends in a tail jump into
+ * the switch. */
+static inline int enter(parc_fiber_t *f)
+{
+    f->outer = current; /* inline: before the switch only */
+    parc_ctx_make_base(&f->resumer);
+    set_self(f);
+    return parc_ctx_switch_int(&f->resumer, &f->ctx, NULL, NULL);
 }
 
 bool parc_fiber_run_(parc_fiber_t *f)
 {
-    parc_fiber_t *outer = parc_fiber_self_();
-    parc_ctx_t base;
-    parc_ctx_make_base(&base);
-    f->back = &base;
+    return enter(f) != 0;
+}
+
+int parc_fiber_resume_with_(parc_fiber_t *f, parc_ctx_hook_fn hook, void *arg)
+{
+    uint32_t s = PARC_FIBER_SUSPENDED;
+    /* Acquire: as in parc_fiber_resume. */
+    if (!parc_cas(&f->state, &s, PARC_FIBER_RUNNING, PARC_ACQUIRE, PARC_ACQUIRE))
+        return s == PARC_FIBER_DONE ? EPIPE : EBUSY;
+    f->outer = current; /* inline: before the switch only */
+    parc_ctx_make_base(&f->resumer);
     set_self(f);
-    parc_ctx_t *came_from = parc_ctx_switch(&base, &f->ctx, false);
-    set_self(outer);
-    /* Read before the after action: it may free a finished spawned fiber. */
-    bool returned = !came_from->is_base && fiber_of(came_from)->returned;
-    run_after(came_from);
-    return returned;
+    return parc_ctx_switch_int(&f->resumer, &f->ctx, hook, arg);
+}
+
+int parc_fiber_handoff_(parc_fiber_t *self, parc_fiber_t *next, parc_ctx_hook_fn hook,
+                        void *arg)
+{
+    /* `next` returns to our resumer, on behalf of our resumer's fiber. */
+    next->resumer = self->resumer;
+    next->outer = self->outer;
+    set_self(next);
+    return parc_ctx_switch_int(&self->ctx, &next->ctx, hook, arg);
+}
+
+int parc_fiber_yield_with_(parc_fiber_t *self, void (*deliver)(void *), void *arg)
+{
+    self->deliver = deliver;
+    self->deliver_arg = arg;
+    self->after = mark_suspended;
+    return parc_ctx_switch_int(&self->ctx, &self->resumer, to_resumer, self);
 }
 
 void parc_fiber_suspend_(parc_fiber_t *self, parc_fiber_after_fn after, void *arg)
 {
     self->after = after;
     self->after_arg = arg;
-    parc_ctx_t *came_from = parc_ctx_switch(&self->ctx, self->back, false);
-    run_after(came_from);
-}
-
-static void mark_suspended(parc_fiber_t *f, void *arg)
-{
-    (void)arg;
-    /* Publishes the fiber's stack and record to the thread that resumes it
-     * next; pairs with the acquire CAS in parc_fiber_resume. */
-    parc_store(&f->state, PARC_FIBER_SUSPENDED, PARC_RELEASE);
+    (void)parc_ctx_switch(&self->ctx, &self->resumer, false, to_resumer, self);
 }
 
 static void finish(parc_fiber_t *f, void *arg)
@@ -129,13 +190,13 @@ static void run_local_destructors(parc_fiber_t *f)
 static void fiber_main(void *from)
 {
     parc_fiber_t *self = parc_fiber_self_();
-    run_after(parc_ctx_started(&self->ctx, from));
+    (void)parc_ctx_started(&self->ctx, from);
     self->fn(self->arg);
     self = parc_fiber_self_();
     run_local_destructors(self);
     self->returned = true;
     self->after = finish;
-    parc_ctx_switch(&self->ctx, self->back, true);
+    parc_ctx_switch(&self->ctx, &self->resumer, true, to_resumer, self);
     __builtin_unreachable();
 }
 
@@ -158,6 +219,7 @@ int parc_fiber_new_(parc_fiber_t **out, parc_fiber_fn fn, void *arg,
     uintptr_t top = (uintptr_t)stack.bottom + stack.size;
     parc_fiber_t *f = (parc_fiber_t *)((top - sizeof(parc_fiber_t)) & ~(uintptr_t)63);
     memset(f, 0, sizeof *f);
+    f->exit_rc = EPIPE;
     f->fn = fn;
     f->arg = arg;
     f->stack = stack;
@@ -226,31 +288,38 @@ int parc_fiber_resume(parc_fiber_t *f)
         return EINVAL;
     if (f->pool != NULL)
         return EBUSY;
+#ifdef EXP_NOCAS
+    uint32_t s = parc_load(&f->state, PARC_ACQUIRE);
+    if (s != PARC_FIBER_SUSPENDED)
+        return s == PARC_FIBER_DONE ? EPIPE : EBUSY;
+    parc_store(&f->state, PARC_FIBER_RUNNING, PARC_RELAXED);
+#else
     uint32_t s = PARC_FIBER_SUSPENDED;
     /* Acquire: what the fiber did on its last thread is visible here;
      * pairs with the release in mark_suspended. */
     if (!parc_cas(&f->state, &s, PARC_FIBER_RUNNING, PARC_ACQUIRE, PARC_ACQUIRE))
         return s == PARC_FIBER_DONE ? EPIPE : EBUSY;
-    return parc_fiber_run_(f) ? EPIPE : 0;
+#endif
+    return enter(f); /* 0, or EPIPE when f finished */
 }
 
 int parc_fiber_yield(void)
 {
-    parc_fiber_t *self = parc_fiber_self_();
+    parc_fiber_t *self = current; /* inline: read before the switch only */
     if (self == NULL)
         return EPERM;
-    if (self->pool != NULL) {
-        /* Off the stack first, then back into the pool's queues. */
-        parc_fiber_suspend_(self, parc_fiber_ready_, NULL);
-        return 0;
-    }
-    parc_fiber_suspend_(self, mark_suspended, NULL);
-    return 0;
+    if (self->blocking > 0 && self->pool != NULL)
+        return EBUSY; /* holds its worker until parc_fiber_block_end */
+    /* Spawned: off the stack first, then back into the pool's queues. */
+    self->after = self->pool != NULL ? parc_fiber_ready_ : mark_suspended;
+    self->after_arg = NULL;
+    /* Whoever resumes us passes 0 (no hook, or switched_from). */
+    return parc_ctx_switch_int(&self->ctx, &self->resumer, to_resumer, self);
 }
 
 int parc_fiber_switch(parc_fiber_t *to)
 {
-    parc_fiber_t *self = parc_fiber_self_();
+    parc_fiber_t *self = current; /* inline: read before the switch only */
     if (self == NULL || self->pool != NULL)
         return EPERM;
     if (to == NULL || to == self)
@@ -261,12 +330,12 @@ int parc_fiber_switch(parc_fiber_t *to)
     /* Acquire: as in parc_fiber_resume. */
     if (!parc_cas(&to->state, &s, PARC_FIBER_RUNNING, PARC_ACQUIRE, PARC_ACQUIRE))
         return EBUSY;
-    to->back = self->back;   /* `to` returns to our resumer */
-    self->after = mark_suspended;
+    /* `to` returns to our resumer, on behalf of our resumer's fiber. */
+    to->resumer = self->resumer;
+    to->outer = self->outer;
     set_self(to);
-    parc_ctx_t *came_from = parc_ctx_switch(&self->ctx, &to->ctx, false);
-    run_after(came_from);
-    return 0;
+    /* Whoever resumes us passes 0 (no hook, or switched_from). */
+    return parc_ctx_switch_int(&self->ctx, &to->ctx, switched_from, self);
 }
 
 /* ---- blocking declarations ------------------------------------------------- */
@@ -274,15 +343,27 @@ int parc_fiber_switch(parc_fiber_t *to)
 void parc_fiber_block_begin(void)
 {
     parc_fiber_t *self = parc_fiber_self_();
-    if (self != NULL)
-        self->blocking++;
+    if (self == NULL || self->blocking++ > 0 || self->pool == NULL)
+        return;
+    /* The worker is about to be held: the fiber waiting in its runnext
+     * slot goes to the pool, and the pool brings in a compensating thread
+     * (parc_pool_block_begin; EPERM: not on a pool thread, nothing to
+     * pair). Until the outermost end the fiber stays on this thread (see
+     * hook_wait, hook_spin, parc_fiber_yield), so the end pairs with the
+     * begin on the same thread, as parc_pool_block_end requires. */
+    parc_fiber_sched_flush_();
+    self->compensated = parc_pool_block_begin() == 0;
 }
 
 void parc_fiber_block_end(void)
 {
     parc_fiber_t *self = parc_fiber_self_();
-    if (self != NULL && self->blocking > 0)
-        self->blocking--;
+    if (self == NULL || self->blocking == 0 || --self->blocking > 0)
+        return;
+    if (self->compensated) {
+        self->compensated = false;
+        (void)parc_pool_block_end();
+    }
 }
 
 unsigned parc_fiber_blocking(void)

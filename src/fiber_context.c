@@ -63,10 +63,12 @@ static void sanitizer_make(parc_ctx_t *ctx, void *bottom, size_t size, bool base
 #endif
 }
 
+#if !PARC_FIBER_CTX_INLINE
 void parc_ctx_make_base(parc_ctx_t *ctx)
 {
     sanitizer_make(ctx, NULL, 0, true);
 }
+#endif
 
 void parc_ctx_destroy(parc_ctx_t *ctx)
 {
@@ -77,16 +79,29 @@ void parc_ctx_destroy(parc_ctx_t *ctx)
     ctx->tsan_fiber = NULL;
 }
 
-parc_ctx_t *parc_ctx_started(parc_ctx_t *self, void *from)
+#if !PARC_FIBER_CTX_INLINE
+/* The arriving side's half of an out-of-line switch: the sanitizers, then
+ * the hook the other side left. */
+static void *arrived(parc_ctx_t *self, parc_ctx_t *came_from)
 {
-    after_switch(self, from);
-    return from;
+    after_switch(self, came_from);
+    parc_ctx_hook_fn hook = came_from->hook;
+    void *arg = came_from->hook_arg;
+    return hook != NULL ? hook(arg) : arg;
 }
+
+void *parc_ctx_started(parc_ctx_t *self, void *from)
+{
+    return arrived(self, from);
+}
+#endif
 
 #ifndef PARC_FIBER_UCONTEXT
 /* ---- assembly back-end ----------------------------------------------------- */
 
-void *parc_ctx_switch_(void **save_sp, void *to_sp, void *transfer);
+#if !PARC_FIBER_CTX_INLINE
+void *parc_ctx_switch_(void **save_sp, void *to_sp, void *arg, parc_ctx_hook_fn hook);
+#endif
 void parc_ctx_start_(void);
 
 int parc_ctx_make(parc_ctx_t *ctx, void *bottom, size_t size,
@@ -100,10 +115,6 @@ int parc_ctx_make(parc_ctx_t *ctx, void *bottom, size_t size,
      * function expects at rsp % 16 == 8). */
     uint64_t *frame = (uint64_t *)(top - 16 - 64);
     memset(frame, 0, 64);
-    uint32_t mxcsr = 0x1F80;   /* the ABI's initial values: all exceptions */
-    uint16_t fpucw = 0x037F;   /* masked, round to nearest, double extended */
-    memcpy((char *)frame, &mxcsr, 4);
-    memcpy((char *)frame + 4, &fpucw, 2);
     frame[4] = (uint64_t)(uintptr_t)entry;           /* r12 */
     frame[7] = (uint64_t)(uintptr_t)parc_ctx_start_; /* return address */
     ctx->sp = frame;
@@ -123,13 +134,19 @@ int parc_ctx_make(parc_ctx_t *ctx, void *bottom, size_t size,
     return 0;
 }
 
-parc_ctx_t *parc_ctx_switch(parc_ctx_t *from, parc_ctx_t *to, bool exiting)
+#if !PARC_FIBER_CTX_INLINE
+void *parc_ctx_switch(parc_ctx_t *from, parc_ctx_t *to, bool exiting,
+                      parc_ctx_hook_fn hook, void *arg)
 {
     before_switch(from, to, exiting);
-    parc_ctx_t *came_from = parc_ctx_switch_(&from->sp, to->sp, from);
-    after_switch(from, came_from);
-    return came_from;
+    from->hook = hook;
+    from->hook_arg = arg;
+    /* The routine hands `from` over as is (no hook): the sanitizers' half
+     * must run on the arriving side before the hook does. */
+    parc_ctx_t *came_from = parc_ctx_switch_(&from->sp, to->sp, from, NULL);
+    return arrived(from, came_from);
 }
+#endif
 
 #else
 /* ---- ucontext back-end ----------------------------------------------------- */
@@ -176,14 +193,16 @@ int parc_ctx_make(parc_ctx_t *ctx, void *bottom, size_t size,
     return 0;
 }
 
-parc_ctx_t *parc_ctx_switch(parc_ctx_t *from, parc_ctx_t *to, bool exiting)
+void *parc_ctx_switch(parc_ctx_t *from, parc_ctx_t *to, bool exiting,
+                      parc_ctx_hook_fn hook, void *arg)
 {
     before_switch(from, to, exiting);
+    from->hook = hook;
+    from->hook_arg = arg;
     set_switching(from, to);
     swapcontext(&from->uc, &to->uc);
     parc_ctx_t *self;
     parc_ctx_t *came_from = get_switching(&self);
-    after_switch(from, came_from);
-    return came_from;
+    return arrived(from, came_from);
 }
 #endif

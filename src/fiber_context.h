@@ -24,6 +24,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 
 #if !defined(PARC_FIBER_UCONTEXT) && \
     !((defined(__x86_64__) || defined(__aarch64__)) && defined(__ELF__))
@@ -49,6 +50,14 @@
 #endif
 #endif
 
+/* What the side that gains control runs first, on its own stack, before
+ * its switch call returns (or, for a new context, before its entry
+ * function): chosen by the side that switches away, so that it acts on
+ * a context that is already off its stack (marks a yielded fiber
+ * resumable, resubmits it, unlocks the bucket it parked in, frees it).
+ * Its result is what that switch call returns. */
+typedef void *(*parc_ctx_hook_fn)(void *arg);
+
 /* One suspended (or running) execution context: a fiber's own, or the
  * base context of a thread (or fiber) that resumed one. */
 typedef struct parc_ctx {
@@ -58,6 +67,11 @@ typedef struct parc_ctx {
 #else
     void *sp;                   /* saved stack pointer while suspended */
 #endif
+    /* The hook and argument this context left for the side it switched
+     * to (the out-of-line switch; the inline one passes them in
+     * registers). */
+    parc_ctx_hook_fn hook;
+    void *hook_arg;
     /* Its stack, for AddressSanitizer: known for a fiber; for a base
      * context learnt at the first switch away from it. */
     const void *stack_bottom;
@@ -67,8 +81,8 @@ typedef struct parc_ctx {
     bool is_base;               /* a thread's (or resumer's) own stack */
 } parc_ctx_t;
 
-/* Entry of a new context: receives the context that switched to it first
- * (pass it to parc_ctx_started); must never return. */
+/* Entry of a new context: receives what parc_ctx_started needs (pass it
+ * on); must never return. */
 typedef void (*parc_ctx_entry_fn)(void *from);
 
 /* Prepare `ctx` to run entry() on the stack [bottom, bottom + size) at its
@@ -76,21 +90,77 @@ typedef void (*parc_ctx_entry_fn)(void *from);
 int parc_ctx_make(parc_ctx_t *ctx, void *bottom, size_t size,
                   parc_ctx_entry_fn entry);
 
-/* Prepare `ctx` as the base context of the calling thread or fiber (the
- * place a resumed fiber comes back to). */
-void parc_ctx_make_base(parc_ctx_t *ctx);
-
 /* Release what parc_ctx_make created (the ThreadSanitizer fiber). Never
  * on the current context. */
 void parc_ctx_destroy(parc_ctx_t *ctx);
 
-/* Suspend `from` (the current context) and run `to`; returns, in `from`,
- * the context that switched back to it. `exiting`: from never runs again
- * (AddressSanitizer drops its fake stack; nothing returns). */
-parc_ctx_t *parc_ctx_switch(parc_ctx_t *from, parc_ctx_t *to, bool exiting);
+/* The switch:
+ *   parc_ctx_switch(from, to, exiting, hook, arg)
+ * suspends `from` (the current context) and runs `to`; on `to`'s side,
+ * hook(arg) runs first (hook NULL: nothing, the result is arg) and its
+ * result is the value `to`'s pending parc_ctx_switch returns (or the
+ * value its entry's parc_ctx_started returns). `exiting`: from never
+ * runs again (AddressSanitizer drops its fake stack). */
+#if defined(PARC_FIBER_ASAN) || defined(PARC_FIBER_TSAN) || defined(PARC_FIBER_UCONTEXT)
+#define PARC_FIBER_CTX_INLINE 0
+/* Prepare `ctx` as the base context of the calling thread or fiber (the
+ * place a resumed fiber comes back to). */
+void parc_ctx_make_base(parc_ctx_t *ctx);
+
+void *parc_ctx_switch(parc_ctx_t *from, parc_ctx_t *to, bool exiting,
+                      parc_ctx_hook_fn hook, void *arg);
 
 /* First thing entry() calls with its argument: completes the switch that
- * started it (the sanitizers' half of it) and returns that context. */
-parc_ctx_t *parc_ctx_started(parc_ctx_t *self, void *from);
+ * started it (the sanitizers' half of it, the hook) and returns the
+ * hook's result. */
+void *parc_ctx_started(parc_ctx_t *self, void *from);
+#else
+/* Without a sanitizer to tell, a switch is the assembly routine alone
+ * (which calls the hook itself) and a base context needs only its flag:
+ * both inline, so that a resume or a yield costs the register save and
+ * restore and nearly nothing else, and a function that ends with a
+ * switch compiles to a tail jump into it (no return after the switch,
+ * whose prediction would always miss). */
+#define PARC_FIBER_CTX_INLINE 1
+void *parc_ctx_switch_(void **save_sp, void *to_sp, void *arg, parc_ctx_hook_fn hook);
+
+static inline void parc_ctx_make_base(parc_ctx_t *ctx)
+{
+    ctx->is_base = true;
+}
+
+static inline void *parc_ctx_switch(parc_ctx_t *from, parc_ctx_t *to, bool exiting,
+                                    parc_ctx_hook_fn hook, void *arg)
+{
+    (void)exiting;
+    return parc_ctx_switch_(&from->sp, to->sp, arg, hook);
+}
+
+static inline void *parc_ctx_started(parc_ctx_t *self, void *from)
+{
+    (void)self;
+    return from;
+}
+
+/* The same routine for a switch whose result is a small int (the hook's
+ * void * result carries it): declared with int's type, so that a
+ * function returning it jumps into the routine instead of calling it. */
+int parc_ctx_switch_int_(void **save_sp, void *to_sp, void *arg, parc_ctx_hook_fn hook)
+    __asm__("parc_ctx_switch_");
+
+static inline int parc_ctx_switch_int(parc_ctx_t *from, parc_ctx_t *to,
+                                      parc_ctx_hook_fn hook, void *arg)
+{
+    return parc_ctx_switch_int_(&from->sp, to->sp, arg, hook);
+}
+#endif
+
+#if !PARC_FIBER_CTX_INLINE
+static inline int parc_ctx_switch_int(parc_ctx_t *from, parc_ctx_t *to,
+                                      parc_ctx_hook_fn hook, void *arg)
+{
+    return (int)(intptr_t)parc_ctx_switch(from, to, false, hook, arg);
+}
+#endif
 
 #endif /* PARC_SRC_FIBER_CONTEXT_H */

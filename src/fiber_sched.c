@@ -3,14 +3,32 @@
  * every parc blocking call park a spawned fiber instead of its worker.
  *
  * Running: each pool gets a FIFO run queue of ready fibers; making a fiber
- * ready appends it and submits one pool task, and each such task runs the
- * fiber at the head. So there is exactly one task per ready fiber, the
- * pool's workers (and its work stealing) carry them, and ready fibers run
- * in the order they became ready. Rejected: one task naming its own fiber
- * (the plain design): a worker runs its own deque LIFO, so a fiber that
- * yields would be popped again at once, and a fiber spinning on
- * parc_fiber_yield for another fiber's progress would starve that fiber
- * on a one-worker pool.
+ * ready from outside (a thread, the timer thread, another pool, an
+ * explicit yield) appends it and submits one pool task, and each such
+ * task runs the fiber at the head. So the pool's workers (and its work
+ * stealing) carry them, and they run in the order they became ready.
+ * Rejected: one task naming its own fiber: a worker runs its own deque
+ * LIFO, so a fiber that yields would be popped again at once, and a fiber
+ * spinning on parc_fiber_yield for another fiber's progress would starve
+ * that fiber on a one-worker pool.
+ *
+ * Local hand-offs (Go's runnext, the scheduler of Go's runtime/proc.go
+ * as described in its comments; no code of it used): a task, once
+ * running a fiber, stays a small scheduler on its worker (run_one). A
+ * fiber woken by a fiber running on the same worker goes into that
+ * worker's runnext slot instead of the pool (no submission, no worker
+ * wake-up, no other core), and runs as soon as the waker blocks, yields
+ * or finishes, switched to straight from run_one; a spinning fiber
+ * (parc_spin_poll, through the spin hook) runs the runnext fiber, or the
+ * head of the pool's queue, instead of pausing, since that is usually the
+ * fiber it waits for. Two fibers handing values back and forth on one
+ * worker thus cost two switches and the primitive's own work per
+ * hand-off. After LOCAL_RUNS_MAX local runs the task hands the rest to
+ * the pool, so such a pair cannot keep the worker from other tasks. The
+ * runnext fiber is not stealable: it waits for its waker's worker to
+ * switch, which a fiber that holds its worker in a plain spin loop or a
+ * system call would delay (a declared blocking call hands it to the
+ * pool first: parc_fiber_block_begin).
  *
  * Parking (the hook, src/park_hook.h): a parked fiber's wait record sits
  * in one of 256 buckets hashed by the word's address, each a list under a
@@ -63,6 +81,9 @@ typedef struct parc_fiber_runq {
     struct parc_fiber_runq *next;
     parc_spin_ttas_t lock;
     parc_fiber_t *head, *tail;       /* through fiber->next_ready */
+    /* How many are queued: written under the lock, read without it by a
+     * spinning fiber deciding whether to run one (a hint; relaxed). */
+    parc_atomic(uint32_t) n;
 } runq_t;
 
 static parc_spin_ttas_t runqs_lock = PARC_SPIN_TTAS_INIT;
@@ -84,31 +105,37 @@ static runq_t *runq_of(parc_pool_t *pool)
     return q;
 }
 
-/* The pool task: run the fiber at the head of the queue. */
-static int run_one(void *arg, void **result)
-{
-    (void)result;
-    runq_t *q = arg;
-    parc_spin_ttas_lock(&q->lock);
-    parc_fiber_t *f = q->head;   /* never NULL: one task per queued fiber */
-    q->head = f->next_ready;
-    if (q->head == NULL)
-        q->tail = NULL;
-    parc_spin_ttas_unlock(&q->lock);
-    /* The queue's lock ordered the fiber's last run before this one. */
-    parc_store(&f->state, PARC_FIBER_RUNNING, PARC_RELAXED);
-    parc_future_hooks_t hooks;
-    parc_future_hooks_take(&hooks); /* a fiber parks, never helps */
-    parc_fiber_run_(f);
-    parc_future_hooks_put(&hooks);
-    return 0;
-}
+/* ---- the worker's local scheduler ------------------------------------------ */
 
-void parc_fiber_ready_(parc_fiber_t *f, void *unused)
+#if defined(__GNUC__)
+#define SCHED_TLS __attribute__((tls_model("initial-exec")))
+#else
+#define SCHED_TLS
+#endif
+
+/* The thread running run_one (a pool worker or compensator): the fibers
+ * it will run next without going back to the pool. Touched only by that
+ * thread (by run_one on its own stack, and by the fibers it runs, which
+ * read it before any switch: see "Thread-locals and switches" in
+ * src/fiber.c), so plain fields. */
+typedef struct local_sched {
+    runq_t *q;               /* the pool whose fiber runs here; NULL outside run_one */
+    parc_fiber_t *runnext;   /* made ready by a fiber running here */
+    parc_fiber_t *pick;      /* runs before runnext (a spin yield's partner) */
+    unsigned runs;           /* fibers run back to back by this run_one */
+} local_sched_t;
+
+static _Thread_local local_sched_t local SCHED_TLS;
+
+/* How many fibers one run_one runs back to back from runnext before it
+ * hands the rest to the pool: two fibers handing a value back and forth
+ * would otherwise keep their worker from the pool's other tasks forever
+ * (Go's runnext inherits the time slice and is preempted after 10 ms;
+ * fibers here cannot be preempted, so the bound counts runs). */
+#define LOCAL_RUNS_MAX 256
+
+static void runq_append(runq_t *q, parc_fiber_t *f)
 {
-    (void)unused;
-    runq_t *q = f->runq;
-    parc_store(&f->state, PARC_FIBER_QUEUED, PARC_RELAXED);
     f->next_ready = NULL;
     parc_spin_ttas_lock(&q->lock);
     if (q->tail != NULL)
@@ -116,7 +143,129 @@ void parc_fiber_ready_(parc_fiber_t *f, void *unused)
     else
         q->head = f;
     q->tail = f;
+    parc_store(&q->n, parc_load(&q->n, PARC_RELAXED) + 1, PARC_RELAXED);
     parc_spin_ttas_unlock(&q->lock);
+}
+
+/* The head of q, or NULL. There is a pool task per fiber appended, but a
+ * spinning fiber may take one without its task (spin_yielded): a task
+ * may find the queue empty. */
+static parc_fiber_t *runq_pop(runq_t *q)
+{
+    parc_spin_ttas_lock(&q->lock);
+    parc_fiber_t *f = q->head;
+    if (f != NULL) {
+        q->head = f->next_ready;
+        if (q->head == NULL)
+            q->tail = NULL;
+        parc_store(&q->n, parc_load(&q->n, PARC_RELAXED) - 1, PARC_RELAXED);
+    }
+    parc_spin_ttas_unlock(&q->lock);
+    return f;
+}
+
+/* The pool task: run the fiber at the head of the queue, then whatever it
+ * (and those after it) made ready on this worker, switching to each
+ * straight from here: no pool submission, no worker wake-up. */
+static int run_one(void *arg, void **result)
+{
+    (void)result;
+    runq_t *q = arg;
+    parc_fiber_t *f = runq_pop(q);
+    if (f == NULL)
+        return 0; /* a spinning fiber ran it already */
+    /* This base context never leaves this thread, so `l` stays valid. A
+     * task that helps (a future wait on a plain task) may nest run_one:
+     * the outer state comes back afterwards. */
+    local_sched_t *l = &local, saved = *l;
+    l->q = q;
+    l->runnext = l->pick = NULL;
+    l->runs = 0;
+    parc_future_hooks_t hooks;
+    parc_future_hooks_take(&hooks); /* a fiber parks, never helps */
+    for (;; l->runs++) {
+        /* The queue's lock (or, for a local fiber, this thread) ordered
+         * the fiber's last run before this one. */
+        parc_store(&f->state, PARC_FIBER_RUNNING, PARC_RELAXED);
+        parc_fiber_run_(f);
+        f = l->pick;
+        l->pick = NULL;
+        if (f == NULL) {
+            f = l->runnext;
+            l->runnext = NULL;
+        }
+        if (f == NULL)
+            break;
+        if (l->runs >= LOCAL_RUNS_MAX) {
+            parc_fiber_ready_(f, NULL);
+            if (l->runnext != NULL)
+                parc_fiber_ready_(l->runnext, NULL);
+            l->runnext = NULL;
+            break;
+        }
+    }
+    parc_future_hooks_put(&hooks);
+    *l = saved;
+    return 0;
+}
+
+/* Make a spawned fiber that is off its stack ready, from a fiber (or the
+ * scheduler) running on one of its pool's threads: into this thread's
+ * runnext slot, to run as soon as the current fiber blocks, yields or
+ * finishes; the slot's previous occupant goes to the pool (Go's runnext:
+ * a woken partner runs next, on the waker's cache). Elsewhere (a thread,
+ * the timer thread, another pool): through the pool. */
+static void make_ready(parc_fiber_t *f)
+{
+    local_sched_t *l = &local; /* no switch in here */
+    if (l->q != f->runq) {
+        parc_fiber_ready_(f, NULL);
+        return;
+    }
+    parc_store(&f->state, PARC_FIBER_QUEUED, PARC_RELAXED);
+    parc_fiber_t *old = l->runnext;
+    l->runnext = f;
+    if (old != NULL)
+        parc_fiber_ready_(old, NULL);
+}
+
+void parc_fiber_sched_flush_(void)
+{
+    local_sched_t *l = &local; /* no switch in here */
+    parc_fiber_t *f = l->runnext;
+    l->runnext = NULL;
+    if (f != NULL)
+        parc_fiber_ready_(f, NULL);
+}
+
+/* The hook of a spin hand-off, on the side of the fiber handed to: the
+ * spinner, off its stack now, runs after it. */
+static void *handed_off(void *arg)
+{
+    parc_fiber_t *f = arg;
+    parc_store(&f->state, PARC_FIBER_QUEUED, PARC_RELAXED);
+    local.runnext = f; /* emptied by the hand-off */
+    return NULL;
+}
+
+/* The after action of a spin yield, on the worker: the fiber in runnext
+ * (or else the head of the pool's queue) runs next, the spinner after it.
+ * With neither (the queue emptied meanwhile) the spinner runs again. */
+static void spin_yielded(parc_fiber_t *f, void *unused)
+{
+    (void)unused;
+    local_sched_t *l = &local;
+    parc_store(&f->state, PARC_FIBER_QUEUED, PARC_RELAXED);
+    l->pick = l->runnext != NULL ? l->runnext : runq_pop(l->q);
+    l->runnext = f;
+}
+
+void parc_fiber_ready_(parc_fiber_t *f, void *unused)
+{
+    (void)unused;
+    runq_t *q = f->runq;
+    parc_store(&f->state, PARC_FIBER_QUEUED, PARC_RELAXED);
+    runq_append(q, f);
     int rc = parc_pool_submit(q->pool, run_one, q, NULL);
     if (rc != 0) {
         /* The fiber is queued but no task will ever run it: a wake-up
@@ -199,7 +348,9 @@ static void on_timeout(void *arg)
 static int hook_wait(parc_park_word_t *word, uint32_t expected, parc_deadline_t deadline)
 {
     parc_fiber_t *self = parc_fiber_self_();
-    if (self == NULL || self->pool == NULL)
+    /* Inside a declared blocking section the fiber holds its worker (a
+     * compensator stands in): it waits as a thread does. */
+    if (self == NULL || self->pool == NULL || self->blocking > 0)
         return PARC_PARK_HOOK_DECLINE;
     if (deadline != PARC_FOREVER && deadline <= parc_now_ns())
         return parc_load(word, PARC_RELAXED) != expected ? 0 : ETIMEDOUT;
@@ -258,17 +409,57 @@ static int hook_wake(parc_park_word_t *word, int count)
     while (woken != NULL) {                                 /* step 4 */
         waiter_t *w = woken;
         woken = w->next;        /* read before the fiber can run and return */
-        parc_fiber_ready_(w->fiber, NULL);
+        make_ready(w->fiber);
     }
     return n;
 }
 
 static const parc_park_hook_t fiber_hook = { hook_wait, hook_wake };
 
+/* Poll i of a spinning fiber (parc_spin_poll): when a fiber is ready on
+ * this worker (runnext) it is usually the one we wait for (we woke it),
+ * and when fibers are queued on the pool the one we wait for may be
+ * among them (it yielded while spinning for us): either runs now, on this
+ * worker, and we poll again after it, as threads on two cores would have.
+ * Otherwise (what we wait for runs on another worker, or on a thread)
+ * relax, and every PARC_SPIN_YIELD_EVERY-th poll yield to the pool. */
+static bool hook_spin(unsigned i)
+{
+    parc_fiber_t *self = parc_fiber_self_();
+    if (self == NULL || self->pool == NULL || self->blocking > 0)
+        return false;
+    local_sched_t *l = &local; /* read before the switch only */
+    parc_fiber_t *next = l->runnext;
+    if (next != NULL && l->q == self->runq && l->runs < LOCAL_RUNS_MAX) {
+        /* Straight to it, one switch; we take its place in runnext
+         * (handed_off, on its side). Both sides of a hand-off usually
+         * spin through the same calls, so the returns after the switch
+         * go back through the return addresses the processor saw. */
+        l->runnext = NULL;
+        l->runs++;
+        /* This thread ordered next's last run (it was parked on, or
+         * handed off from, this worker; or the bucket lock a waker took
+         * here ordered it). */
+        parc_store(&next->state, PARC_FIBER_RUNNING, PARC_RELAXED);
+        (void)parc_fiber_handoff_(self, next, handed_off, self);
+        return true;
+    }
+    if (l->q == self->runq &&
+        (l->runnext != NULL || parc_load(&l->q->n, PARC_RELAXED) > 0)) {
+        parc_fiber_suspend_(self, spin_yielded, NULL);
+        return true;
+    }
+    if (i % PARC_SPIN_YIELD_EVERY == PARC_SPIN_YIELD_EVERY - 1)
+        parc_fiber_yield();
+    else
+        parc_cpu_relax();
+    return true;
+}
+
 static bool hook_yield(void)
 {
     parc_fiber_t *self = parc_fiber_self_();
-    if (self == NULL || self->pool == NULL)
+    if (self == NULL || self->pool == NULL || self->blocking > 0)
         return false;
     parc_fiber_yield();
     return true;
@@ -286,6 +477,7 @@ int parc_fiber_spawn(parc_pool_t *pool, parc_fiber_fn fn, void *arg,
         return ENOMEM;
     parc_park_hook_install(&fiber_hook);
     parc_yield_hook_install(hook_yield);
+    parc_spin_hook_install(hook_spin);
     parc_fiber_t *f;
     int rc = parc_fiber_new_(&f, fn, arg, attr);
     if (rc != 0)
@@ -296,13 +488,7 @@ int parc_fiber_spawn(parc_pool_t *pool, parc_fiber_fn fn, void *arg,
         parc_fiber_unref_(f); /* detached: only the "alive" reference */
     /* As parc_fiber_ready_, but a refusal here is the caller's to see. */
     parc_store(&f->state, PARC_FIBER_QUEUED, PARC_RELAXED);
-    parc_spin_ttas_lock(&q->lock);
-    if (q->tail != NULL)
-        q->tail->next_ready = f;
-    else
-        q->head = f;
-    q->tail = f;
-    parc_spin_ttas_unlock(&q->lock);
+    runq_append(q, f);
     rc = parc_pool_submit(pool, run_one, q, NULL);
     if (rc != 0) {
         /* Take it back out: it is still queued, since no task runs it. */
@@ -315,6 +501,7 @@ int parc_fiber_spawn(parc_pool_t *pool, parc_fiber_fn fn, void *arg,
         *p = f->next_ready;
         if (q->tail == f)
             q->tail = prev;
+        parc_store(&q->n, parc_load(&q->n, PARC_RELAXED) - 1, PARC_RELAXED);
         parc_spin_ttas_unlock(&q->lock);
         parc_ctx_destroy(&f->ctx);
         parc_fiber_stack_t stack = f->stack;

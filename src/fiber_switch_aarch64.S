@@ -2,15 +2,17 @@
  * src/fiber_switch_aarch64.S — parc's fiber context switch for AArch64
  * (AAPCS64, ELF targets).
  *
- *   void *parc_ctx_switch_(void **save_sp, void *to_sp, void *transfer);
+ *   void *parc_ctx_switch_(void **save_sp, void *to_sp, void *arg,
+ *                          void *(*hook)(void *arg));
  *
  * Saves what the Procedure Call Standard for the Arm 64-bit Architecture
  * says a callee must preserve (section 6.1.1: x19-x28, the frame pointer
  * x29, sp; the link register x30 holds the return address; section 6.1.2:
  * the low 64 bits of v8-v15, that is d8-d15) on the current stack, stores
  * sp in *save_sp, loads to_sp and restores the same frame from there. It
- * returns, on the other stack, `transfer` as the value of the
- * parc_ctx_switch_ call that suspended that context. FPCR (rounding mode)
+ * calls hook(arg) on the other stack (when hook is not NULL) and returns
+ * its result (or arg) as the value of the parc_ctx_switch_ call that
+ * suspended that context (src/fiber_context.h: parc_ctx_hook_fn). FPCR (rounding mode)
  * is not switched: it stays a property of the thread, as on most fiber
  * libraries for this architecture.
  *
@@ -54,12 +56,18 @@ parc_ctx_switch_:
     ldp     d12, d13, [sp, #128]
     ldp     d14, d15, [sp, #144]
     add     sp, sp, #160
-    mov     x0, x2              /* the other side's parc_ctx_switch_ returns transfer */
+    mov     x0, x2              /* the other side's parc_ctx_switch_ returns arg */
+    cbnz    x3, 2f
+    ret
+2:  stp     x29, x30, [sp, #-16]!  /* or hook(arg), run here on the other */
+    blr     x3                     /* stack; x30 holds the return address */
+    ldp     x29, x30, [sp], #16
     ret
     .cfi_endproc
     .size   parc_ctx_switch_, .-parc_ctx_switch_
 
-/* First code a new context runs: x19 = entry function, x0 = transfer. The
+/* First code a new context runs: x19 = entry function, x0 = the hook's
+ * result (or arg). The
  * entry function never returns. */
     .globl  parc_ctx_start_
     .hidden parc_ctx_start_

@@ -2,24 +2,41 @@
  * src/fiber_switch_x86_64.S — parc's fiber context switch for x86-64
  * (System V AMD64 ABI, ELF targets).
  *
- *   void *parc_ctx_switch_(void **save_sp, void *to_sp, void *transfer);
+ *   void *parc_ctx_switch_(void **save_sp, void *to_sp, void *arg,
+ *                          void *(*hook)(void *arg));
  *
- * Saves what the ABI says a callee must preserve (System V AMD64 ABI,
- * section 3.2.1 "Registers and the Stack Frame": %rbx, %rbp, %r12-%r15,
- * %rsp, the control bits of %mxcsr and the x87 control word) on the
- * current stack, stores the stack pointer in *save_sp, loads to_sp and
- * restores the same frame from there. It returns, on the other stack,
- * `transfer` as the value of the parc_ctx_switch_ call that suspended that
- * context. Everything else is caller-saved, so the C compiler has already
- * spilled whatever it needs around the call.
+ * Saves the general registers the ABI says a callee must preserve (System
+ * V AMD64 ABI, section 3.2.1 "Registers and the Stack Frame": %rbx, %rbp,
+ * %r12-%r15, %rsp) on the current stack, stores the stack pointer in
+ * *save_sp, loads to_sp and restores the same frame from there. It
+ * calls hook(arg) on the other stack (when hook is not NULL) and returns
+ * its result (or arg) as the value of the parc_ctx_switch_ call that
+ * suspended that context (src/fiber_context.h: parc_ctx_hook_fn). Everything else is
+ * caller-saved, so the C compiler has already spilled whatever it needs
+ * around the call.
+ *
+ * Not switched: the control bits of %mxcsr and the x87 control word
+ * (rounding mode, exception masks), which the ABI also calls
+ * callee-saved. They stay a property of the thread, as FPCR does in
+ * parc's AArch64 switch and as in Go's and marl's switches: a fiber that
+ * changes them restores them before it yields, parks or returns
+ * (parc/fiber.h says so). Boost.Context's jump_fcontext saves and loads
+ * both; measured here (AMD EPYC), STMXCSR and LDMXCSR are microcoded and
+ * made a round trip two to three times slower than the rest of it.
+ *
+ * The switch returns with an indirect jump rather than `ret`: the return
+ * stack buffer predicts a `ret` to go back to the call on the stack being
+ * left, which is wrong at every switch (a misprediction each, which
+ * tripled the round trip here), while the branch target predictor learns
+ * the jump's targets (jump_fcontext returns the same way).
  *
  * Frame on a suspended stack (from the saved stack pointer up):
- *     +0  mxcsr (4 bytes), x87 control word (2 bytes), 2 bytes unused
+ *     +0  8 bytes unused (keeps the frame's alignment)
  *     +8  r15, +16 r14, +24 r13, +32 r12, +40 rbx, +48 rbp
  *    +56  return address
  * parc_ctx_make_ (src/fiber_context.c) lays out the same frame on a fresh
  * stack with the return address pointing at parc_ctx_start_, which calls
- * the entry function kept in %r12 with `transfer` as its argument.
+ * the entry function kept in %r12 with the switch's result as its argument.
  */
 #if defined(__x86_64__) && defined(__ELF__)
 
@@ -37,12 +54,8 @@ parc_ctx_switch_:
     pushq   %r14
     pushq   %r15
     subq    $8, %rsp
-    stmxcsr (%rsp)
-    fnstcw  4(%rsp)
     movq    %rsp, (%rdi)        /* this context is suspended here */
     movq    %rsi, %rsp          /* from now on: the other stack */
-    ldmxcsr (%rsp)
-    fldcw   4(%rsp)
     addq    $8, %rsp
     popq    %r15
     popq    %r14
@@ -50,13 +63,24 @@ parc_ctx_switch_:
     popq    %r12
     popq    %rbx
     popq    %rbp
-    movq    %rdx, %rax          /* the other side's parc_ctx_switch_ returns transfer */
-    ret
+    movq    %rdx, %rax          /* the other side's parc_ctx_switch_ returns arg */
+    testq   %rcx, %rcx
+    jnz     2f
+1:  popq    %rcx                /* its return address: an indirect jump, not ret */
+    jmpq    *%rcx
+2:  movq    %rdx, %rdi          /* or hook(arg), run here on the other stack: */
+    subq    $8, %rsp            /* %rsp pointed at the return address (8 mod 16) */
+    .cfi_def_cfa_offset 16      /* so that an unwinder inside the hook finds it */
+    callq   *%rcx
+    addq    $8, %rsp
+    .cfi_def_cfa_offset 8
+    jmp     1b
     .cfi_endproc
     .size   parc_ctx_switch_, .-parc_ctx_switch_
 
-/* First code a new context runs: reached by the `ret` above with the
- * stack 16-byte aligned, %r12 = entry function, %rax = transfer. The entry
+/* First code a new context runs: reached by the jump above with the
+ * stack 16-byte aligned, %r12 = entry function, %rax = the hook's result
+ * (or arg). The entry
  * function never returns (a finished fiber switches away for good). */
     .globl  parc_ctx_start_
     .hidden parc_ctx_start_

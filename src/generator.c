@@ -1,5 +1,17 @@
-/* parc/generator.h: a generator is a fiber run by hand plus the two values
- * that cross each switch (the one yielded, the one sent). */
+/* parc/generator.h, the stackful form: a generator is a fiber run by hand
+ * plus the values that cross each switch (the one yielded, the one
+ * sent). The stackless form is all inline in the header.
+ *
+ * A value costs one round trip of switches and no return across a stack
+ * swap: next/send end in a tail jump into the switch (through
+ * parc_fiber_resume_with_), the body's yield too (parc_fiber_yield_with_),
+ * and the work each side would do after its switch returns runs as a
+ * hook on the arriving side instead: `delivered` stores the yielded value
+ * into the caller's variable before the fiber counts as suspended,
+ * `resumed` hands the sent value (or GeneratorExit) to the pending
+ * yield. A return after a swap would go back through a return address the
+ * processor's return predictor did not see pushed, a misprediction per
+ * switch. */
 #include <errno.h>
 #include <stdlib.h>
 
@@ -12,17 +24,21 @@ struct parc_generator {
     parc_generator_fn fn;
     void *arg;
     void *yielded;        /* body -> caller */
+    void **out;           /* where the caller wants it (or NULL) */
     void *sent;           /* caller -> body */
-    int status;           /* what the body returned */
+    void **sent_out;      /* where the body wants it (or NULL) */
     bool started;
     bool closing;
-    bool ended;           /* exhausted, failed or closed */
+    bool closed;          /* close ran: next/send return EPIPE */
 };
 
 static void generator_main(void *arg)
 {
     parc_generator_t *g = arg;
-    g->status = g->fn(g, g->arg);
+    int status = g->fn(g, g->arg);
+    /* What the finishing next/send returns: the body's error, once (a
+     * resume after that finds the fiber done: EPIPE). */
+    g->fiber->exit_rc = status != 0 ? status : EPIPE;
 }
 
 int parc_generator_create(parc_generator_t **out, parc_generator_fn fn,
@@ -44,22 +60,23 @@ int parc_generator_create(parc_generator_t **out, parc_generator_fn fn,
     return 0;
 }
 
-/* Run the body to its next yield or its end. */
-static int step(parc_generator_t *g, void **value)
+/* On the caller's side of a yield. */
+static void delivered(void *arg)
 {
-    g->started = true;
-    int rc = parc_fiber_resume(g->fiber);
-    if (rc == 0) {
-        if (value != NULL)
-            *value = g->yielded;
-        return 0;
-    }
-    if (rc != EPIPE)
-        return rc; /* EBUSY: running */
-    if (g->ended)
-        return EPIPE;
-    g->ended = true;
-    return g->status != 0 ? g->status : EPIPE;
+    parc_generator_t *g = arg;
+    if (g->out != NULL)
+        *g->out = g->yielded;
+}
+
+/* On the body's side of a resume: what its pending yield returns. */
+static void *resumed(void *arg)
+{
+    parc_generator_t *g = arg;
+    if (g->closing)
+        return (void *)(intptr_t)EPIPE;
+    if (g->sent_out != NULL)
+        *g->sent_out = g->sent;
+    return NULL;
 }
 
 int parc_generator_send(parc_generator_t *g, void *sent, void **value)
@@ -68,10 +85,12 @@ int parc_generator_send(parc_generator_t *g, void *sent, void **value)
         return EINVAL;
     if (!g->started && sent != NULL)
         return EINVAL;
-    if (g->ended)
+    if (g->closed)
         return EPIPE;
+    g->started = true;
     g->sent = sent;
-    return step(g, value);
+    g->out = value;
+    return parc_fiber_resume_with_(g->fiber, resumed, g);
 }
 
 int parc_generator_next(parc_generator_t *g, void **value)
@@ -84,32 +103,30 @@ int parc_generator_yield(parc_generator_t *g, void *value, void **sent)
     if (g == NULL || parc_fiber_self_() != g->fiber)
         return EPERM;
     g->yielded = value;
-    parc_fiber_yield();
-    if (g->closing)
-        return EPIPE;
-    if (sent != NULL)
-        *sent = g->sent;
-    return 0;
+    g->sent_out = sent;
+    return parc_fiber_yield_with_(g->fiber, delivered, g);
 }
 
 int parc_generator_close(parc_generator_t *g)
 {
     if (g == NULL)
         return EINVAL;
-    if (g->ended)
+    if (g->closed || parc_fiber_done(g->fiber))
         return 0;
     if (!g->started) {
-        g->ended = true;
+        g->closed = true;
         return 0;
     }
     g->closing = true;
-    int rc = parc_fiber_resume(g->fiber);
-    if (rc == EBUSY) {
-        g->closing = false;
+    g->out = NULL;
+    int rc = parc_fiber_resume_with_(g->fiber, resumed, g);
+    g->closing = false;
+    if (rc == EBUSY)
         return EBUSY;
-    }
-    g->ended = true;
-    return rc == EPIPE ? 0 : EPROTO;
+    g->closed = true;
+    if (rc == 0)
+        return EPROTO; /* yielded again */
+    return rc == EPIPE ? 0 : rc;
 }
 
 int parc_generator_free(parc_generator_t *g)

@@ -38,4 +38,12 @@ void parc_park_hook_install(const parc_park_hook_t *hook);
 typedef bool (*parc_yield_hook_fn)(void);
 void parc_yield_hook_install(parc_yield_hook_fn hook);
 
+/* The same for every poll of parc_spin_poll(i) (parc/impl/atomic.h): the
+ * hook handles poll number i for the calling fiber (runs another fiber,
+ * or relaxes) and returns true, or returns false for a plain thread
+ * (which then polls as usual). Once installed, every poll in the process
+ * costs a call to it. */
+typedef bool (*parc_spin_hook_fn)(unsigned i);
+void parc_spin_hook_install(parc_spin_hook_fn hook);
+
 #endif /* PARC_SRC_PARK_HOOK_H */

@@ -43,7 +43,11 @@ int parc_queue_await_(parc_queue_t *q, parc_queue_waiters_t *w, parc_mutex_t *gu
 {
     unsigned gap = 1, polls = 0;
     for (unsigned spent = 0; spent < PARC_SPIN_POLLS; spent += gap) {
-        if (++polls % PARC_SPIN_YIELD_EVERY == 0) {
+        ++polls;
+        if (parc_load(&parc_spin_hooked_, PARC_RELAXED) && parc_spin_poll_hook_(polls - 1)) {
+            /* a fiber: the hook ran a ready fiber (maybe our partner) or
+             * relaxed (parc/impl/atomic.h) */
+        } else if (polls % PARC_SPIN_YIELD_EVERY == 0) {
             parc_yield();
         } else {
             for (unsigned i = 0; i < gap; i++)

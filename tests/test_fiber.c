@@ -4,6 +4,7 @@
 #include <check.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <poll.h>
 #include <signal.h>
 #include <stdint.h>
 #include <string.h>
@@ -732,6 +733,131 @@ START_TEST(free_detaches_a_parked_fiber)
 }
 END_TEST
 
+
+/* ---- declared blocking calls: the pool compensates ------------------------ */
+
+typedef struct piped {
+    int fds[2];
+    parc_pool_t *pool;
+    int read_rc;                 /* what the blocked fiber's read returned */
+    int yield_rc;                /* parc_fiber_yield inside the section */
+    unsigned compensators_seen;  /* by the writer, while the reader blocks */
+} piped_t;
+
+/* Holds its worker in a real blocking system call (poll, then read),
+ * declared; only another fiber of the same one-worker pool can write. */
+static void blocking_reader(void *arg)
+{
+    piped_t *p = arg;
+    parc_fiber_block_begin();
+    p->yield_rc = parc_fiber_yield(); /* must not leave this thread */
+    struct pollfd pfd = { .fd = p->fds[0], .events = POLLIN };
+    char c;
+    if (poll(&pfd, 1, 10000) == 1) /* 10 s: the writer never ran */
+        p->read_rc = (int)read(p->fds[0], &c, 1);
+    parc_fiber_block_end();
+}
+
+static void pipe_writer(void *arg)
+{
+    piped_t *p = arg;
+    p->compensators_seen = parc_pool_compensators(p->pool);
+    ck_assert_int_eq((int)write(p->fds[1], "x", 1), 1);
+}
+
+/* On ONE worker: the reader's declared block makes the pool bring in a
+ * compensating thread, which runs the writer. Without compensation the
+ * writer waits for the worker the reader holds, and the read times out. */
+START_TEST(declared_blocking_calls_are_compensated)
+{
+    parc_pool_t *p = make_pool(1);
+    piped_t pp = { .pool = p, .read_rc = -1, .yield_rc = -1 };
+    ck_assert_int_eq(pipe(pp.fds), 0);
+    parc_fiber_t *r, *w;
+    ck_assert_int_eq(parc_fiber_spawn(p, blocking_reader, &pp, NULL, &r), 0);
+    /* Let the reader take the worker first (the test is the same either
+     * way when it does not: the writer then runs before the read). */
+    parc_sleep_ns(20 * PARC_NS_PER_MS);
+    ck_assert_int_eq(parc_fiber_spawn(p, pipe_writer, &pp, NULL, &w), 0);
+    ck_assert_int_eq(parc_fiber_join(r), 0);
+    ck_assert_int_eq(parc_fiber_join(w), 0);
+    ck_assert_int_eq(pp.read_rc, 1);
+    ck_assert_int_eq(pp.yield_rc, EBUSY);
+    ck_assert_uint_ge(pp.compensators_seen, 1);
+    parc_fiber_free(r);
+    parc_fiber_free(w);
+    parc_pool_free(p);
+    close(pp.fds[0]);
+    close(pp.fds[1]);
+}
+END_TEST
+
+/* ---- the local scheduler: fairness ----------------------------------------- */
+
+typedef struct ballgame {
+    parc_sem_t ping, pong;
+    parc_atomic(int) stop;
+    long rounds;
+} ballgame_t;
+
+/* Hand the ball back and forth until told to stop: every hand-off makes
+ * the partner ready on this worker (runnext). */
+static void ball_a(void *arg)
+{
+    ballgame_t *g = arg;
+    while (!parc_load(&g->stop, PARC_ACQUIRE)) { /* pairs with the task's store */
+        parc_sem_release(&g->ping, 1);
+        parc_sem_acquire(&g->pong, 1);
+        g->rounds++;
+    }
+    parc_sem_release(&g->ping, 1); /* let b see the stop */
+}
+
+static void ball_b(void *arg)
+{
+    ballgame_t *g = arg;
+    while (!parc_load(&g->stop, PARC_ACQUIRE)) {
+        parc_sem_acquire(&g->ping, 1);
+        parc_sem_release(&g->pong, 1);
+    }
+}
+
+static int stop_the_game(void *arg, void **result)
+{
+    (void)result;
+    ballgame_t *g = arg;
+    /* Release: pairs with the fibers' acquire loads. */
+    parc_store(&g->stop, 1, PARC_RELEASE);
+    return 0;
+}
+
+/* Two fibers handing a ball back and forth on ONE worker keep making
+ * each other ready locally; a plain task submitted to the same pool must
+ * still run (the local scheduler hands the worker back to the pool after
+ * a bounded number of local runs), or the game never ends. */
+START_TEST(local_handoffs_do_not_starve_the_pool)
+{
+    parc_pool_t *p = make_pool(1);
+    ballgame_t g = { .rounds = 0 };
+    parc_sem_init(&g.ping, 0);
+    parc_sem_init(&g.pong, 0);
+    parc_atomic_init(&g.stop, 0);
+    parc_fiber_t *a, *b;
+    ck_assert_int_eq(parc_fiber_spawn(p, ball_b, &g, NULL, &b), 0);
+    ck_assert_int_eq(parc_fiber_spawn(p, ball_a, &g, NULL, &a), 0);
+    parc_sleep_ns(5 * PARC_NS_PER_MS);
+    ck_assert_int_eq(parc_pool_submit(p, stop_the_game, &g, NULL), 0);
+    ck_assert_int_eq(parc_fiber_join(a), 0);
+    ck_assert_int_eq(parc_fiber_join(b), 0);
+    ck_assert_int_gt(g.rounds, 0);
+    parc_fiber_free(a);
+    parc_fiber_free(b);
+    parc_sem_destroy(&g.ping);
+    parc_sem_destroy(&g.pong);
+    parc_pool_free(p);
+}
+END_TEST
+
 int main(void)
 {
     Suite *s = suite_create("fiber");
@@ -758,6 +884,8 @@ int main(void)
     tcase_add_test(mn, join_from_fibers_and_detached_fibers);
     tcase_add_test(mn, future_waits_park_fibers);
     tcase_add_test(mn, free_detaches_a_parked_fiber);
+    tcase_add_test(mn, declared_blocking_calls_are_compensated);
+    tcase_add_test(mn, local_handoffs_do_not_starve_the_pool);
     suite_add_tcase(s, mn);
     return parc_test_run(s);
 }

@@ -193,6 +193,177 @@ START_TEST(generators_nest)
 }
 END_TEST
 
+/* ---- stackless generators (parc_gen_t) ----------------------------------- */
+
+typedef struct scount {
+    parc_gen_t gen;
+    intptr_t i, n;
+} scount_t;
+
+/* def count(n): yield 0 .. n-1 */
+static int scount(parc_gen_t *g, void *out)
+{
+    scount_t *c = (scount_t *)g;
+    PARC_GEN_BEGIN(g);
+    for (c->i = 0; c->i < c->n; c->i++)
+        PARC_GEN_YIELD(g, *(intptr_t *)out = c->i);
+    PARC_GEN_END(g);
+}
+
+START_TEST(stackless_next_yields_values_then_stop_iteration)
+{
+    scount_t c = { PARC_GEN_INIT, 0, 5 };
+    intptr_t v = -1;
+    for (intptr_t i = 0; i < 5; i++) {
+        ck_assert_int_eq(parc_gen_next(&c.gen, scount, &v), 0);
+        ck_assert_int_eq(v, i);
+        ck_assert(!parc_gen_done(&c.gen));
+    }
+    v = -1;
+    ck_assert_int_eq(parc_gen_next(&c.gen, scount, &v), EPIPE);
+    ck_assert_int_eq(v, -1); /* nothing written at the end */
+    ck_assert(parc_gen_done(&c.gen));
+    ck_assert_int_eq(parc_gen_next(&c.gen, scount, &v), EPIPE); /* stays exhausted */
+    /* Several generators at once: each resumes at its own yield. */
+    scount_t a = { PARC_GEN_INIT, 0, 3 }, b = { PARC_GEN_INIT, 0, 3 };
+    intptr_t va, vb;
+    ck_assert_int_eq(parc_gen_next(&a.gen, scount, &va), 0);
+    ck_assert_int_eq(parc_gen_next(&a.gen, scount, &va), 0);
+    ck_assert_int_eq(parc_gen_next(&b.gen, scount, &vb), 0);
+    ck_assert_int_eq(va, 1);
+    ck_assert_int_eq(vb, 0);
+}
+END_TEST
+
+/* Two yields per round on one line, and a value computed from what was
+ * sent: def running_total(): t = 0; while True: t += (yield t) */
+typedef struct total {
+    parc_gen_t gen;
+    intptr_t t;
+} total_t;
+
+static int running_total(parc_gen_t *g, void *out)
+{
+    total_t *s = (total_t *)g;
+    PARC_GEN_BEGIN(g);
+    for (;;) {
+        PARC_GEN_YIELD(g, *(intptr_t *)out = s->t); PARC_GEN_YIELD(g, *(intptr_t *)out = -s->t);
+        s->t += (intptr_t)parc_gen_sent(g);
+    }
+    PARC_GEN_END(g);
+}
+
+START_TEST(stackless_send_delivers_into_the_pending_yield)
+{
+    total_t s = { PARC_GEN_INIT, 0 };
+    intptr_t v;
+    ck_assert_int_eq(parc_gen_send(&s.gen, running_total, (void *)1, &v), EINVAL);
+    ck_assert_int_eq(parc_gen_send(&s.gen, running_total, NULL, &v), 0); /* prime */
+    ck_assert_int_eq(v, 0);
+    ck_assert_int_eq(parc_gen_next(&s.gen, running_total, &v), 0); /* second yield */
+    ck_assert_int_eq(v, 0);
+    ck_assert_int_eq(parc_gen_send(&s.gen, running_total, (void *)(intptr_t)5, &v), 0);
+    ck_assert_int_eq(v, 5);
+    ck_assert_int_eq(parc_gen_next(&s.gen, running_total, &v), 0);
+    ck_assert_int_eq(v, -5);
+    ck_assert_int_eq(parc_gen_send(&s.gen, running_total, (void *)(intptr_t)7, &v), 0);
+    ck_assert_int_eq(v, 12);
+    ck_assert_int_eq(parc_gen_close(&s.gen, running_total, &v), 0);
+    ck_assert_int_eq(parc_gen_next(&s.gen, running_total, &v), EPIPE);
+}
+END_TEST
+
+/* A body that catches GeneratorExit (cleans up), one that ignores it
+ * (yields again), one that fails. */
+typedef struct guarded {
+    parc_gen_t gen;
+    int cleaned, ignore, fail_at, step;
+} guarded_t;
+
+static int guarded(parc_gen_t *g, void *out)
+{
+    guarded_t *s = (guarded_t *)g;
+    PARC_GEN_BEGIN(g);
+    for (s->step = 0;; s->step++) {
+        if (s->step == s->fail_at)
+            PARC_GEN_RETURN(g, ENOSPC);
+        PARC_GEN_YIELD_CATCH(g, *(int *)out = s->step);
+        if (parc_gen_closing(g)) {
+            s->cleaned++;
+            if (s->ignore)
+                PARC_GEN_YIELD_CATCH(g, *(int *)out = -1);
+            PARC_GEN_RETURN(g, 0);
+        }
+    }
+    PARC_GEN_END(g);
+}
+
+START_TEST(stackless_close_and_errors)
+{
+    int v;
+    guarded_t a = { PARC_GEN_INIT, 0, 0, -1, 0 };
+    ck_assert_int_eq(parc_gen_next(&a.gen, guarded, &v), 0);
+    ck_assert_int_eq(parc_gen_close(&a.gen, guarded, &v), 0);
+    ck_assert_int_eq(a.cleaned, 1);
+    ck_assert_int_eq(parc_gen_next(&a.gen, guarded, &v), EPIPE);
+    ck_assert_int_eq(parc_gen_close(&a.gen, guarded, &v), 0); /* again: no-op */
+    ck_assert_int_eq(a.cleaned, 1);
+
+    guarded_t b = { PARC_GEN_INIT, 0, 1, -1, 0 };
+    ck_assert_int_eq(parc_gen_next(&b.gen, guarded, &v), 0);
+    ck_assert_int_eq(parc_gen_close(&b.gen, guarded, &v), EPROTO);
+    ck_assert_int_eq(parc_gen_next(&b.gen, guarded, &v), EPIPE);
+
+    guarded_t c = { PARC_GEN_INIT, 0, 0, 2, 0 };
+    ck_assert_int_eq(parc_gen_next(&c.gen, guarded, &v), 0);
+    ck_assert_int_eq(parc_gen_next(&c.gen, guarded, &v), 0);
+    ck_assert_int_eq(parc_gen_next(&c.gen, guarded, &v), ENOSPC); /* once */
+    ck_assert_int_eq(parc_gen_next(&c.gen, guarded, &v), EPIPE);
+
+    guarded_t d = { PARC_GEN_INIT, 0, 0, -1, 0 }; /* never started */
+    ck_assert_int_eq(parc_gen_close(&d.gen, guarded, &v), 0);
+    ck_assert_int_eq(d.cleaned, 0);
+    ck_assert_int_eq(parc_gen_next(&d.gen, guarded, &v), EPIPE);
+
+    /* A plain PARC_GEN_YIELD ends the body at a close. */
+    scount_t e = { PARC_GEN_INIT, 0, 5 };
+    intptr_t iv;
+    ck_assert_int_eq(parc_gen_next(&e.gen, scount, &iv), 0);
+    ck_assert_int_eq(parc_gen_close(&e.gen, scount, &iv), 0);
+    ck_assert_int_eq(parc_gen_next(&e.gen, scount, &iv), EPIPE);
+
+    ck_assert_int_eq(parc_gen_next(NULL, scount, &iv), EINVAL);
+    ck_assert_int_eq(parc_gen_next(&e.gen, NULL, &iv), EINVAL);
+    ck_assert_int_eq(parc_gen_close(NULL, scount, &iv), EINVAL);
+}
+END_TEST
+
+/* A body that calls next on itself: "generator already executing". */
+typedef struct selfish {
+    parc_gen_t gen;
+    int inner;
+} selfish_t;
+
+static int selfish(parc_gen_t *g, void *out)
+{
+    selfish_t *s = (selfish_t *)g;
+    int v;
+    PARC_GEN_BEGIN(g);
+    s->inner = parc_gen_next(g, selfish, &v);
+    PARC_GEN_YIELD(g, *(int *)out = s->inner);
+    PARC_GEN_END(g);
+}
+
+START_TEST(stackless_recursion_is_busy)
+{
+    selfish_t s = { PARC_GEN_INIT, 0 };
+    int v = 0;
+    ck_assert_int_eq(parc_gen_next(&s.gen, selfish, &v), 0);
+    ck_assert_int_eq(v, EBUSY);
+    ck_assert_int_eq(parc_gen_next(&s.gen, selfish, &v), EPIPE);
+}
+END_TEST
+
 int main(void)
 {
     Suite *s = suite_create("generator");
@@ -205,5 +376,11 @@ int main(void)
     tcase_add_test(tc, misuse_is_reported);
     tcase_add_test(tc, generators_nest);
     suite_add_tcase(s, tc);
+    TCase *sl = tcase_create("stackless");
+    tcase_add_test(sl, stackless_next_yields_values_then_stop_iteration);
+    tcase_add_test(sl, stackless_send_delivers_into_the_pending_yield);
+    tcase_add_test(sl, stackless_close_and_errors);
+    tcase_add_test(sl, stackless_recursion_is_busy);
+    suite_add_tcase(s, sl);
     return parc_test_run(s);
 }

@@ -24,7 +24,11 @@
  *             forms, futures, actor mailboxes, parc_fiber_join) is parked
  *             and its worker runs other tasks; the wake-up that releases it
  *             resubmits it, to run on any worker (Go's goroutines, Java's
- *             virtual threads). This needs no cooperation from those
+ *             virtual threads), except that a fiber woken by a fiber
+ *             running on the same worker runs next on that worker, as
+ *             soon as its waker blocks or yields (Go's runnext), and a
+ *             fiber spinning before it parks hands its worker to such a
+ *             fiber instead of pausing (src/fiber_sched.c). This needs no cooperation from those
  *             primitives: all of them wait through parc_park_wait
  *             (parc/park.h), and the fiber runtime installs a hook there
  *             that parks the current fiber instead of the thread; the
@@ -45,9 +49,9 @@
  *
  * Blocking system calls: a fiber that calls read(2) or sleep(3) blocks its
  * worker thread, and every fiber queued behind it on that worker waits.
- * Wrap such calls in parc_fiber_block_begin/end: today that records the
- * fact (parc_fiber_blocking); when the pool learns to compensate a blocked
- * worker (issue 17) the same calls will let it start another. Sleep with
+ * Wrap such calls in parc_fiber_block_begin/end: the pool then brings in
+ * a compensating thread for the blocked worker (parc_pool_block_begin),
+ * which runs the other fibers and tasks meanwhile. Sleep with
  * parc_fiber_sleep, which parks the fiber on a timer.
  *
  * Thread-local storage: a spawned fiber may continue on another worker
@@ -58,6 +62,12 @@
  * fiber-local storage below. parc's own per-thread state is safe: its
  * lock owners name the fiber, and a spawned fiber runs with its worker's
  * future help hooks removed (it parks in future waits instead).
+ *
+ * Floating-point control (the rounding mode, exception masks: x86-64's
+ * MXCSR and x87 control word, AArch64's FPCR) belongs to the thread, not
+ * to the fiber: a switch does not save it (as in Go and marl; saving it
+ * would double the cost of a switch on x86-64). A fiber that changes it
+ * (fesetround) restores it before it yields, parks or returns.
  *
  * Threads: a fiber runs on one thread at a time; parc_fiber_resume and
  * parc_fiber_free may be called from any thread, the other calls that
@@ -140,7 +150,9 @@ PARC_API int parc_fiber_resume(parc_fiber_t *f);
  * From inside a fiber: give the processor up. A fiber run by hand returns
  * to its resumer (whose parc_fiber_resume returns 0); a spawned fiber goes
  * to the back of its pool's queues and continues when a worker picks it up
- * again. Returns 0 once resumed; EPERM when not called from a fiber.
+ * again. Returns 0 once resumed; EPERM when not called from a fiber;
+ * EBUSY (nothing done) in a spawned fiber inside a declared blocking
+ * section (parc_fiber_block_begin).
  */
 PARC_API int parc_fiber_yield(void);
 
@@ -204,10 +216,16 @@ PARC_API int parc_fiber_sleep(int64_t timeout_ns);
 
 /**
  * Declare that the calling fiber is about to make a blocking system call
- * (read, a foreign lock, sleep(3)) that will hold its worker thread, and
- * that it returned. Nests. Today a declaration is only recorded (see the
- * header comment); call it anyway so the pool's compensation can act when
- * it exists. Harmless outside a fiber. Never blocks.
+ * (read, a foreign lock, sleep(3)) that will hold its worker thread
+ * (begin), and that it returned (end). Pairs nest; the outermost begin of
+ * a spawned fiber calls parc_pool_block_begin (its pool brings in a
+ * compensating thread, up to the pool's cap, and a fiber this worker was
+ * about to run goes to the pool), the outermost end parc_pool_block_end.
+ * Until then the fiber stays on its thread: parc's blocking calls inside
+ * block the thread (compensated) instead of parking the fiber, and
+ * parc_fiber_yield returns EBUSY. Harmless outside a fiber and in a fiber
+ * run by hand (only counted). An end without a begin is ignored. Never
+ * blocks beyond starting a thread.
  */
 PARC_API void parc_fiber_block_begin(void);
 PARC_API void parc_fiber_block_end(void);

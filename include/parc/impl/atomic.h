@@ -46,8 +46,18 @@ static inline void parc_backoff_spin(parc_backoff_t *b)
     b->iterations <<= 1;
 }
 
+/* Nonzero once a runtime that can run something else in place of a
+ * spinning caller (the fiber scheduler, src/park_hook.h) is installed:
+ * then every poll asks it first (parc_spin_poll_hook_, out of line; true:
+ * it handled the poll). A spinning fiber must not PAUSE while the fiber
+ * it waits for is runnable on its own worker: each PAUSE only delays it. */
+PARC_API extern parc_atomic(unsigned) parc_spin_hooked_;
+PARC_API bool parc_spin_poll_hook_(unsigned i);
+
 static inline void parc_spin_poll(unsigned i)
 {
+    if (parc_load(&parc_spin_hooked_, PARC_RELAXED) && parc_spin_poll_hook_(i))
+        return;
     if (i % PARC_SPIN_YIELD_EVERY == PARC_SPIN_YIELD_EVERY - 1)
         parc_yield();
     else

@@ -58,13 +58,14 @@ int parc_cond_wait_until(parc_cond_t *c, parc_mutex_t *m, parc_deadline_t deadli
     for (unsigned i = 0; i < PARC_SPIN_POLLS && parc_load(&c->seq, PARC_RELAXED) == seen; i++)
         parc_spin_poll(i);
     if (parc_load(&c->seq, PARC_RELAXED) == seen) {
-        parc_faa(&c->sleepers, 1u, PARC_RELAXED);
-        /* seq_cst fence: orders our sleeper registration before the
-         * re-check of the sequence; pairs with the fence in
-         * parc_cond_notify_slow_(): either we see its bump or it sees us
-         * and makes the wake system call. */
-        parc_fence(PARC_SEQ_CST);
-        while (parc_load(&c->seq, PARC_RELAXED) == seen) {
+        /* seq_cst RMW, then the seq_cst re-check of the sequence below:
+         * Dekker's pattern with parc_cond_notify_slow_'s seq_cst bump and
+         * seq_cst load of `sleepers` (store buffering with all four
+         * seq_cst: in their single total order either our re-check comes
+         * after its bump and sees it, or its load comes after our
+         * registration and sees us, and it makes the wake call). */
+        parc_faa(&c->sleepers, 1u, PARC_SEQ_CST);
+        while (parc_load(&c->seq, PARC_SEQ_CST) == seen) {
             /* The park compares the word with `seen` atomically with
              * going to sleep: a bump before it makes it return at once. */
             int prc = (seen & COND_SHARED_BIT)
@@ -123,13 +124,16 @@ int parc_cond_wait_for(parc_cond_t *c, parc_mutex_t *m,
 
 void parc_cond_notify_slow_(parc_cond_t *c, bool all)
 {
-    /* relaxed: the bump publishes nothing (the condition is published by
-     * the mutex); it only makes waiters' spins and parks see a change. */
-    uint32_t was = parc_faa(&c->seq, 2u, PARC_RELAXED); /* keeps bit 0 */
-    /* seq_cst fence: orders the bump before the sleeper check; pairs with
-     * the fence in parc_cond_wait_until() (see there). */
-    parc_fence(PARC_SEQ_CST);
-    if (parc_load(&c->sleepers, PARC_RELAXED) == 0)
+    /* The bump publishes nothing (the condition is published by the
+     * mutex); it makes waiters' spins and parks see a change. seq_cst
+     * (the bump and the load of `sleepers`): Dekker's pattern with the
+     * sleeper's seq_cst registration and re-check in
+     * parc_cond_wait_until() (see there). Two seq_cst operations rather
+     * than relaxed ones around a seq_cst fence: on x86-64 the RMW is
+     * the fence already (a fence after it cost a second locked
+     * instruction at every notify that found a waiter). */
+    uint32_t was = parc_faa(&c->seq, 2u, PARC_SEQ_CST); /* keeps bit 0 */
+    if (parc_load(&c->sleepers, PARC_SEQ_CST) == 0)
         return; /* every waiter is spinning and will see the bump */
     if (was & COND_SHARED_BIT) {
         if (all)

@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "fiber_internal.h"
+#include "pool_internal.h"
 
 /* ---- the current fiber ------------------------------------------------------ */
 
@@ -308,13 +309,23 @@ int parc_fiber_yield(void)
     parc_fiber_t *self = current; /* inline: read before the switch only */
     if (self == NULL)
         return EPERM;
-    if (self->blocking > 0 && self->pool != NULL)
-        return EBUSY; /* holds its worker until parc_fiber_block_end */
-    /* Spawned: off the stack first, then back into the pool's queues. */
-    self->after = self->pool != NULL ? parc_fiber_ready_ : mark_suspended;
-    self->after_arg = NULL;
-    /* Whoever resumes us passes 0 (no hook, or switched_from). */
-    return parc_ctx_switch_int(&self->ctx, &self->resumer, to_resumer, self);
+    if (self->pool != NULL) {
+        if (self->blocking > 0)
+            return EBUSY; /* holds its worker until parc_fiber_block_end */
+        /* Spawned: off the stack first, then back into the pool's queues. */
+        self->after = parc_fiber_ready_;
+        self->after_arg = NULL;
+        /* Whoever resumes us passes 0 (no hook, or handed_off). */
+        return parc_ctx_switch_int(&self->ctx, &self->resumer, to_resumer, self);
+    }
+    /* By hand (the hot path of a generator or a coroutine): the resumer's
+     * fiber is this thread's current one again from here (nothing on
+     * this side reads it before the switch), so the hook on the
+     * resumer's side only marks us suspended once we are off our stack
+     * (switched_from: a store), instead of to_resumer's general work.
+     * Whoever resumes us passes 0 (no hook, or switched_from). */
+    set_self(self->outer);
+    return parc_ctx_switch_int(&self->ctx, &self->resumer, switched_from, self);
 }
 
 int parc_fiber_switch(parc_fiber_t *to)
@@ -347,12 +358,12 @@ void parc_fiber_block_begin(void)
         return;
     /* The worker is about to be held: the fiber waiting in its runnext
      * slot goes to the pool, and the pool brings in a compensating thread
-     * (parc_pool_block_begin; EPERM: not on a pool thread, nothing to
-     * pair). Until the outermost end the fiber stays on this thread (see
+     * (parc_pool_block_begin's thread part; EPERM: not on a pool
+     * thread, nothing to pair). Until the outermost end the fiber stays on this thread (see
      * hook_wait, hook_spin, parc_fiber_yield), so the end pairs with the
      * begin on the same thread, as parc_pool_block_end requires. */
     parc_fiber_sched_flush_();
-    self->compensated = parc_pool_block_begin() == 0;
+    self->compensated = parc_pool_block_begin_thread_() == 0;
 }
 
 void parc_fiber_block_end(void)
@@ -362,7 +373,7 @@ void parc_fiber_block_end(void)
         return;
     if (self->compensated) {
         self->compensated = false;
-        (void)parc_pool_block_end();
+        (void)parc_pool_block_end_thread_();
     }
 }
 

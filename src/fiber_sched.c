@@ -70,6 +70,7 @@
 #include "fiber_timer.h"
 #include "future_hooks.h"
 #include "park_hook.h"
+#include "pool_internal.h"
 
 /* ---- per-pool run queues ------------------------------------------------------ */
 
@@ -128,11 +129,22 @@ typedef struct local_sched {
 static _Thread_local local_sched_t local SCHED_TLS;
 
 /* How many fibers one run_one runs back to back from runnext before it
- * hands the rest to the pool: two fibers handing a value back and forth
- * would otherwise keep their worker from the pool's other tasks forever
- * (Go's runnext inherits the time slice and is preempted after 10 ms;
- * fibers here cannot be preempted, so the bound counts runs). */
+ * looks whether the pool has other work (its own tasks, or fibers in
+ * its queue) and if so hands the rest to the pool: two fibers handing a
+ * value back and forth would otherwise keep their worker from the pool's
+ * other tasks forever (Go's runnext inherits the time slice and is
+ * preempted after 10 ms; fibers here cannot be preempted, so the bound
+ * counts runs). With nothing else waiting the budget starts again:
+ * handing the pair to the pool then would only cost two submissions and
+ * two task starts every LOCAL_RUNS_MAX runs, for no one. */
 #define LOCAL_RUNS_MAX 256
+
+/* Whether fibers or tasks other than the ones this run_one holds wait
+ * for the pool (a snapshot). */
+static bool others_wait(runq_t *q)
+{
+    return parc_load(&q->n, PARC_RELAXED) > 0 || parc_pool_has_queued_(q->pool);
+}
 
 static void runq_append(runq_t *q, parc_fiber_t *f)
 {
@@ -196,7 +208,9 @@ static int run_one(void *arg, void **result)
         }
         if (f == NULL)
             break;
-        if (l->runs >= LOCAL_RUNS_MAX) {
+        if (l->runs >= LOCAL_RUNS_MAX && !others_wait(q)) {
+            l->runs = 0;
+        } else if (l->runs >= LOCAL_RUNS_MAX) {
             parc_fiber_ready_(f, NULL);
             if (l->runnext != NULL)
                 parc_fiber_ready_(l->runnext, NULL);
@@ -465,6 +479,33 @@ static bool hook_yield(void)
     return true;
 }
 
+/* ---- declared blocking calls through the pool's API ---------------------------- */
+
+/* parc_pool_block_begin/end called from a spawned fiber: the fiber's own
+ * declaration (parc_fiber_block_begin keeps the fiber on the thread that
+ * counted the begin until the outermost end). */
+static int block_hook_begin(void)
+{
+    parc_fiber_t *self = parc_fiber_self_();
+    if (self == NULL || self->pool == NULL)
+        return PARC_POOL_BLOCK_DECLINE;
+    parc_fiber_block_begin();
+    return 0;
+}
+
+static int block_hook_end(void)
+{
+    parc_fiber_t *self = parc_fiber_self_();
+    if (self == NULL || self->pool == NULL)
+        return PARC_POOL_BLOCK_DECLINE;
+    if (self->blocking == 0)
+        return EINVAL;
+    parc_fiber_block_end();
+    return 0;
+}
+
+static const parc_pool_block_hook_t block_hook = { block_hook_begin, block_hook_end };
+
 /* ---- spawn, join, sleep ------------------------------------------------------ */
 
 int parc_fiber_spawn(parc_pool_t *pool, parc_fiber_fn fn, void *arg,
@@ -478,6 +519,7 @@ int parc_fiber_spawn(parc_pool_t *pool, parc_fiber_fn fn, void *arg,
     parc_park_hook_install(&fiber_hook);
     parc_yield_hook_install(hook_yield);
     parc_spin_hook_install(hook_spin);
+    parc_pool_block_hook_install_(&block_hook);
     parc_fiber_t *f;
     int rc = parc_fiber_new_(&f, fn, arg, attr);
     if (rc != 0)

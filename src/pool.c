@@ -525,6 +525,19 @@ void *parc_pool_worker_main_(void *arg)
     return NULL;
 }
 
+bool parc_pool_has_queued_(parc_pool_t *p)
+{
+    pool_worker_t *w = current;
+    if (w != NULL && w->pool == p && w->stash != NULL)
+        return true;
+    if (parc_inject_size(&p->inject) > 0)
+        return true;
+    for (unsigned i = 0; i < p->nworkers; i++)
+        if (parc_deque_size(&p->workers[i].deque) > 0)
+            return true;
+    return false;
+}
+
 /* ---- submitting --------------------------------------------------------- */
 
 /* Queue an entry from a thread outside the pool (fn NULL: arg is a task

@@ -287,7 +287,45 @@ static void compensate(parc_pool_t *p)
     pthread_mutex_unlock(&p->comp_lock);
 }
 
+/* The fiber runtime's hook (pool_internal.h): NULL until a fiber is
+ * spawned. */
+static parc_atomic(const parc_pool_block_hook_t *) block_hook;
+
+void parc_pool_block_hook_install_(const parc_pool_block_hook_t *hook)
+{
+    const parc_pool_block_hook_t *none = NULL;
+    /* Release: the hook's table is complete before a caller calls through
+     * it; pairs with the acquire loads below. */
+    (void)parc_cas(&block_hook, &none, hook, PARC_RELEASE, PARC_RELAXED);
+}
+
+/* A spawned fiber may park inside its blocking section and continue on
+ * another thread, whose depth and running count the begin never touched:
+ * its declaration goes to the fiber runtime, which keeps it on the fiber
+ * (parc_fiber_block_begin: the fiber stays on the thread that counted the
+ * begin until the outermost end, so begin and end still pair on one
+ * thread below). */
 int parc_pool_block_begin(void)
+{
+    /* Acquire: pairs with the release in parc_pool_block_hook_install_. */
+    const parc_pool_block_hook_t *hook = parc_load(&block_hook, PARC_ACQUIRE);
+    int rc;
+    if (hook != NULL && (rc = hook->begin()) != PARC_POOL_BLOCK_DECLINE)
+        return rc;
+    return parc_pool_block_begin_thread_();
+}
+
+int parc_pool_block_end(void)
+{
+    /* Acquire: as in parc_pool_block_begin. */
+    const parc_pool_block_hook_t *hook = parc_load(&block_hook, PARC_ACQUIRE);
+    int rc;
+    if (hook != NULL && (rc = hook->end()) != PARC_POOL_BLOCK_DECLINE)
+        return rc;
+    return parc_pool_block_end_thread_();
+}
+
+int parc_pool_block_begin_thread_(void)
 {
     parc_pool_t *p = calling_pool();
     if (p == NULL)
@@ -301,7 +339,7 @@ int parc_pool_block_begin(void)
     return 0;
 }
 
-int parc_pool_block_end(void)
+int parc_pool_block_end_thread_(void)
 {
     parc_pool_t *p = calling_pool();
     if (p == NULL)

@@ -135,6 +135,32 @@ void parc_pool_block_join_(parc_pool_t *p);
 /* The pool of the calling compensator thread, NULL elsewhere. */
 parc_pool_t *parc_pool_block_self_(void);
 
+/* ---- for the fiber runtime (src/fiber*.c) ---- */
+
+/* Whether work other than the caller's own waits in p: a task on the
+ * calling worker's deque (or stash), in an injection shard or on another
+ * worker's deque. A snapshot (relaxed sizes), for a scheduler deciding
+ * whether to give its thread back to the pool; any thread. */
+bool parc_pool_has_queued_(parc_pool_t *p);
+
+/* parc_pool_block_begin/end for the calling THREAD, whatever runs on it
+ * (the fiber runtime's own declarations call these; the public calls
+ * first offer the call to the hook below). */
+int parc_pool_block_begin_thread_(void);
+int parc_pool_block_end_thread_(void);
+
+/* What the public parc_pool_block_begin/end do when called from a fiber
+ * spawned on a pool (installed once by the fiber runtime): the
+ * declaration belongs to the fiber, which may otherwise continue on
+ * another thread than the one that counted the begin. Each returns
+ * PARC_POOL_BLOCK_DECLINE when the caller is not such a fiber. */
+#define PARC_POOL_BLOCK_DECLINE (-1)
+typedef struct parc_pool_block_hook {
+    int (*begin)(void);
+    int (*end)(void);
+} parc_pool_block_hook_t;
+void parc_pool_block_hook_install_(const parc_pool_block_hook_t *hook);
+
 /* ---- for the data-parallel calls (pool_map.c) ---- */
 
 

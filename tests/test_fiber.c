@@ -14,6 +14,7 @@
 #include "parc/cond.h"
 #include "parc/event.h"
 #include "parc/fiber.h"
+#include "parc/future.h"
 #include "parc/mutex.h"
 #include "parc/pool.h"
 #include "parc/queue.h"
@@ -792,6 +793,79 @@ START_TEST(declared_blocking_calls_are_compensated)
 }
 END_TEST
 
+/* The pool's own declaration, parc_pool_block_begin/end, called from a
+ * spawned fiber: it belongs to the fiber (as parc_fiber_block_begin),
+ * which stays on the thread that counted the begin until the end. */
+typedef struct pool_declared {
+    parc_sem_t go;
+    int begin_rc, yield_rc, end_rc, end_again_rc, yield_after_rc;
+    unsigned depth_inside, depth_after;
+} pool_declared_t;
+
+static void declares_through_the_pool(void *arg)
+{
+    pool_declared_t *d = arg;
+    d->begin_rc = parc_pool_block_begin();
+    d->depth_inside = parc_fiber_blocking();
+    d->yield_rc = parc_fiber_yield();       /* pinned to this thread: EBUSY */
+    (void)parc_sem_acquire(&d->go, 1);      /* blocks the thread, compensated */
+    d->end_rc = parc_pool_block_end();
+    d->end_again_rc = parc_pool_block_end(); /* none open in this fiber */
+    d->depth_after = parc_fiber_blocking();
+    d->yield_after_rc = parc_fiber_yield();  /* free to move again */
+}
+
+static void release_go(void *arg)
+{
+    pool_declared_t *d = arg;
+    parc_sem_release(&d->go, 1);
+}
+
+static int end_on_a_pool_thread(void *arg, void **result)
+{
+    (void)result;
+    *(int *)arg = parc_pool_block_end();
+    return 0;
+}
+
+/* On ONE worker: the declaring fiber holds the worker in a semaphore
+ * wait; only a compensating thread can run the fiber that releases it.
+ * Without the fiber's ownership of the declaration, the yield inside
+ * would move the fiber (0, not EBUSY), and a begin counted on one thread
+ * could be ended on another (EINVAL there, the first left blocked). */
+START_TEST(pool_block_calls_from_a_fiber_belong_to_it)
+{
+    parc_pool_t *p = make_pool(1);
+    pool_declared_t d = { .begin_rc = -1, .yield_rc = -1, .end_rc = -1,
+                          .end_again_rc = -1, .yield_after_rc = -1 };
+    parc_sem_init(&d.go, 0);
+    parc_fiber_t *a, *b;
+    ck_assert_int_eq(parc_fiber_spawn(p, declares_through_the_pool, &d, NULL, &a), 0);
+    parc_sleep_ns(20 * PARC_NS_PER_MS); /* let it take the worker first */
+    ck_assert_int_eq(parc_fiber_spawn(p, release_go, &d, NULL, &b), 0);
+    ck_assert_int_eq(parc_fiber_join(a), 0);
+    ck_assert_int_eq(parc_fiber_join(b), 0);
+    ck_assert_int_eq(d.begin_rc, 0);
+    ck_assert_uint_eq(d.depth_inside, 1);
+    ck_assert_int_eq(d.yield_rc, EBUSY);
+    ck_assert_int_eq(d.end_rc, 0);
+    ck_assert_int_eq(d.end_again_rc, EINVAL);
+    ck_assert_uint_eq(d.depth_after, 0);
+    ck_assert_int_eq(d.yield_after_rc, 0);
+    /* Every pool thread's own count is balanced again. */
+    int task_end_rc = -1;
+    parc_future_t *f;
+    ck_assert_int_eq(parc_pool_submit(p, end_on_a_pool_thread, &task_end_rc, &f), 0);
+    ck_assert_int_eq(parc_future_wait(f), 0);
+    parc_future_release(f);
+    ck_assert_int_eq(task_end_rc, EINVAL);
+    parc_fiber_free(a);
+    parc_fiber_free(b);
+    parc_sem_destroy(&d.go);
+    parc_pool_free(p);
+}
+END_TEST
+
 /* ---- the local scheduler: fairness ----------------------------------------- */
 
 typedef struct ballgame {
@@ -885,6 +959,7 @@ int main(void)
     tcase_add_test(mn, future_waits_park_fibers);
     tcase_add_test(mn, free_detaches_a_parked_fiber);
     tcase_add_test(mn, declared_blocking_calls_are_compensated);
+    tcase_add_test(mn, pool_block_calls_from_a_fiber_belong_to_it);
     tcase_add_test(mn, local_handoffs_do_not_starve_the_pool);
     suite_add_tcase(s, mn);
     return parc_test_run(s);

@@ -344,6 +344,12 @@ PARC_API void parc_pool_imap_free(parc_pool_imap_t *it);
  * worker blocks that worker uncompensated (future gets on a worker help
  * with other tasks instead).
  *
+ * From a fiber spawned on a pool (parc/fiber.h) the section belongs to
+ * the fiber, not to the thread it runs on: the call is
+ * parc_fiber_block_begin() (the fiber stays on its current thread until
+ * its outermost end, so the pair still counts on one thread) and returns
+ * 0.
+ *
  * Returns 0; EPERM when the calling thread is not a pool thread (nothing
  * done: the call is a harmless no-op off the pool).
  */
@@ -353,8 +359,9 @@ PARC_API int parc_pool_block_begin(void);
  * End the blocking section begun by parc_pool_block_begin() on this
  * thread: the thread counts as running again (the outermost end), and a
  * surplus compensator retires when it next looks for work. Never blocks.
+ * From a spawned fiber: parc_fiber_block_end() (see begin).
  * Returns 0; EPERM off a pool thread (no-op); EINVAL when no begin is
- * open on this thread.
+ * open on this thread (in a spawned fiber: in this fiber).
  */
 PARC_API int parc_pool_block_end(void);
 

@@ -18,10 +18,12 @@
 #define FIBER_TLS
 #endif
 
-static _Thread_local parc_fiber_t *current FIBER_TLS;
-
-/* The identity parc's owner-checked locks record (src/mutex.c). */
+/* The fiber running on this thread (0: none) is the thread-local that
+ * parc's owner-checked locks read as the caller's identity (src/mutex.c
+ * defines it, at layer 2, as a plain integer). One variable for both
+ * uses, so that a switch writes one thread-local, not two. */
 extern _Thread_local uintptr_t parc_thread_id_fiber_ FIBER_TLS;
+#define current ((parc_fiber_t *)parc_thread_id_fiber_)
 
 /* Thread-locals and switches. A fiber may continue on another thread
  * after it switches away, and a compiler that read a thread-local before
@@ -43,7 +45,6 @@ __attribute__((noinline)) parc_fiber_t *parc_fiber_self_(void)
 
 static inline void set_self(parc_fiber_t *f)
 {
-    current = f;
     parc_thread_id_fiber_ = (uintptr_t)f;
 }
 
@@ -96,6 +97,26 @@ static void *switched_from(void *arg)
     return NULL;
 }
 
+/* Make the suspended fiber f, run by hand, RUNNING for the caller, who
+ * is about to resume it; false when it is not suspended (running, or
+ * finished). A load and a store, not a compare-and-swap: resume,
+ * parc_fiber_switch and free of one fiber are not called concurrently
+ * (parc/fiber.h: the caller orders them, as it must order any use of
+ * the fiber's handle), so the only other writer of the state is the
+ * resumer's side of the fiber's own last switch (mark_suspended), which
+ * the acquire load sees. What a CAS would add is catching two threads
+ * racing to resume one fiber; it cost a locked instruction per resume,
+ * about as much as the rest of a resume and yield together here.
+ * Acquire: what the fiber did on its last thread is visible here; pairs
+ * with the release in mark_suspended. */
+static inline bool claim(parc_fiber_t *f)
+{
+    if (parc_load(&f->state, PARC_ACQUIRE) != PARC_FIBER_SUSPENDED)
+        return false;
+    parc_store(&f->state, PARC_FIBER_RUNNING, PARC_RELAXED);
+    return true;
+}
+
 /* Enter f from its resumer; the switch returns to_resumer's result. The
  * caller made f RUNNING. Inline, so that resume ends in a tail jump into
  * the switch. */
@@ -114,10 +135,8 @@ bool parc_fiber_run_(parc_fiber_t *f)
 
 int parc_fiber_resume_with_(parc_fiber_t *f, parc_ctx_hook_fn hook, void *arg)
 {
-    uint32_t s = PARC_FIBER_SUSPENDED;
-    /* Acquire: as in parc_fiber_resume. */
-    if (!parc_cas(&f->state, &s, PARC_FIBER_RUNNING, PARC_ACQUIRE, PARC_ACQUIRE))
-        return s == PARC_FIBER_DONE ? EPIPE : EBUSY;
+    if (!claim(f))
+        return parc_load(&f->state, PARC_RELAXED) == PARC_FIBER_DONE ? EPIPE : EBUSY;
     f->outer = current; /* inline: before the switch only */
     parc_ctx_make_base(&f->resumer);
     set_self(f);
@@ -289,18 +308,8 @@ int parc_fiber_resume(parc_fiber_t *f)
         return EINVAL;
     if (f->pool != NULL)
         return EBUSY;
-#ifdef EXP_NOCAS
-    uint32_t s = parc_load(&f->state, PARC_ACQUIRE);
-    if (s != PARC_FIBER_SUSPENDED)
-        return s == PARC_FIBER_DONE ? EPIPE : EBUSY;
-    parc_store(&f->state, PARC_FIBER_RUNNING, PARC_RELAXED);
-#else
-    uint32_t s = PARC_FIBER_SUSPENDED;
-    /* Acquire: what the fiber did on its last thread is visible here;
-     * pairs with the release in mark_suspended. */
-    if (!parc_cas(&f->state, &s, PARC_FIBER_RUNNING, PARC_ACQUIRE, PARC_ACQUIRE))
-        return s == PARC_FIBER_DONE ? EPIPE : EBUSY;
-#endif
+    if (!claim(f))
+        return parc_load(&f->state, PARC_RELAXED) == PARC_FIBER_DONE ? EPIPE : EBUSY;
     return enter(f); /* 0, or EPIPE when f finished */
 }
 
@@ -337,9 +346,7 @@ int parc_fiber_switch(parc_fiber_t *to)
         return EINVAL;
     if (to->pool != NULL)
         return EBUSY;
-    uint32_t s = PARC_FIBER_SUSPENDED;
-    /* Acquire: as in parc_fiber_resume. */
-    if (!parc_cas(&to->state, &s, PARC_FIBER_RUNNING, PARC_ACQUIRE, PARC_ACQUIRE))
+    if (!claim(to))
         return EBUSY;
     /* `to` returns to our resumer, on behalf of our resumer's fiber. */
     to->resumer = self->resumer;

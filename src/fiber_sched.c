@@ -23,8 +23,9 @@
  * head of the pool's queue, instead of pausing, since that is usually the
  * fiber it waits for. Two fibers handing values back and forth on one
  * worker thus cost two switches and the primitive's own work per
- * hand-off. After LOCAL_RUNS_MAX local runs the task hands the rest to
- * the pool, so such a pair cannot keep the worker from other tasks. The
+ * hand-off. A budget of local runs and a time slice (LOCAL_RUNS_MAX,
+ * LOCAL_SLICE_NS) make the task hand the rest to the pool when other
+ * work waits, so such a pair cannot keep the worker from it. The
  * runnext fiber is not stealable: it waits for its waker's worker to
  * switch, which a fiber that holds its worker in a plain spin loop or a
  * system call would delay (a declared blocking call hands it to the
@@ -124,26 +125,37 @@ typedef struct local_sched {
     parc_fiber_t *runnext;   /* made ready by a fiber running here */
     parc_fiber_t *pick;      /* runs before runnext (a spin yield's partner) */
     unsigned runs;           /* fibers run back to back by this run_one */
+    int64_t since;           /* when this run_one started (parc_now_ns) */
 } local_sched_t;
 
 static _Thread_local local_sched_t local SCHED_TLS;
 
 /* How many fibers one run_one runs back to back from runnext before it
- * looks whether the pool has other work (its own tasks, or fibers in
- * its queue) and if so hands the rest to the pool: two fibers handing a
- * value back and forth would otherwise keep their worker from the pool's
- * other tasks forever (Go's runnext inherits the time slice and is
- * preempted after 10 ms; fibers here cannot be preempted, so the bound
- * counts runs). With nothing else waiting the budget starts again:
- * handing the pair to the pool then would only cost two submissions and
- * two task starts every LOCAL_RUNS_MAX runs, for no one. */
+ * may hand the rest to the pool: two fibers handing a value back and
+ * forth would otherwise keep their worker from the pool's other work
+ * forever (Go's runnext inherits the time slice and is preempted after
+ * 10 ms; fibers here cannot be preempted, so the bound counts runs, and
+ * a clock read every LOCAL_RUNS_MAX runs adds a time slice).
+ *
+ * At the bound: fibers waiting in the pool's queue get the worker at once
+ * (they are what a spinning pair most likely waits on); other tasks get
+ * it once the run_one has held the worker for LOCAL_SLICE_NS and the
+ * pool holds queued work. Otherwise the budget starts again: handing
+ * the pair to the pool would only cost two submissions and two task
+ * starts for no one. Why not ask the pool at every bound: a run_one task
+ * whose fiber a spinner took straight from the queue (spin_yielded)
+ * stays queued, empty, until a worker runs it, so "the pool holds
+ * queued work" is true for as long as the pair runs; the slice bounds
+ * how long a real task can wait behind the pair (the pair's cost: two
+ * submissions per slice). */
 #define LOCAL_RUNS_MAX 256
+#define LOCAL_SLICE_NS (1 * PARC_NS_PER_MS)
 
-/* Whether fibers or tasks other than the ones this run_one holds wait
- * for the pool (a snapshot). */
-static bool others_wait(runq_t *q)
+/* At the bound: true when the pair should give the worker back. */
+static bool others_wait(const local_sched_t *l)
 {
-    return parc_load(&q->n, PARC_RELAXED) > 0 || parc_pool_has_queued_(q->pool);
+    return parc_load(&l->q->n, PARC_RELAXED) > 0 ||
+           (parc_now_ns() - l->since >= LOCAL_SLICE_NS && parc_pool_has_queued_(l->q->pool));
 }
 
 static void runq_append(runq_t *q, parc_fiber_t *f)
@@ -193,6 +205,7 @@ static int run_one(void *arg, void **result)
     l->q = q;
     l->runnext = l->pick = NULL;
     l->runs = 0;
+    l->since = parc_now_ns();
     parc_future_hooks_t hooks;
     parc_future_hooks_take(&hooks); /* a fiber parks, never helps */
     for (;; l->runs++) {
@@ -208,7 +221,7 @@ static int run_one(void *arg, void **result)
         }
         if (f == NULL)
             break;
-        if (l->runs >= LOCAL_RUNS_MAX && !others_wait(q)) {
+        if (l->runs >= LOCAL_RUNS_MAX && !others_wait(l)) {
             l->runs = 0;
         } else if (l->runs >= LOCAL_RUNS_MAX) {
             parc_fiber_ready_(f, NULL);

@@ -16,7 +16,11 @@
  *                         and the counter equals the acquisitions;
  *               sem       take one of 3 permits, count holders (never more
  *                         than 3), sometimes yield, give it back; at the
- *                         end exactly 3 permits can be taken back;
+ *                         end exactly 3 permits can be taken back; one in
+ *                         16 declares a blocking call with
+ *                         parc_pool_block_begin/end while holding it (the
+ *                         fiber stays on its thread, a yield inside is
+ *                         refused, the end ends it);
  *               producer  put items {producer, seq} into a bounded queue
  *                         of 64 (producers park when it is full);
  *               consumer  get as many items (consumers park when empty):
@@ -29,6 +33,7 @@
  *             limit of 65,530 memory mappings.
  */
 #include <errno.h>
+#include <pthread.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -120,8 +125,24 @@ static void play_sem(mn_run_t *r, size_t index)
     int h = parc_faa(&r->holders, 1, PARC_RELAXED) + 1;
     if (h > PERMITS)
         parc_stress_fail(r->ctx, "%d fibers hold a semaphore of %d permits", h, PERMITS);
-    if (index % 3 == 0)
+    if (index % 64 == 1) {
+        /* A declared blocking call through the pool's own API, holding
+         * the permit: the fiber must stay on its thread until the end
+         * (a yield inside is refused) and the pair must balance. */
+        pthread_t thread = pthread_self();
+        if (parc_pool_block_begin() != 0)
+            parc_stress_fail(r->ctx, "parc_pool_block_begin in a fiber failed");
+        if (parc_fiber_yield() != EBUSY)
+            parc_stress_fail(r->ctx, "a fiber yielded inside a declared blocking section");
+        parc_sleep_ns(20 * PARC_NS_PER_US); /* the system call */
+        if (!pthread_equal(thread, pthread_self()))
+            parc_stress_fail(r->ctx, "a fiber left its thread inside a declared "
+                                     "blocking section");
+        if (parc_pool_block_end() != 0 || parc_fiber_blocking() != 0)
+            parc_stress_fail(r->ctx, "parc_pool_block_end in a fiber did not end its section");
+    } else if (index % 3 == 0) {
         parc_fiber_yield();
+    }
     parc_faa(&r->holders, -1, PARC_RELAXED);
     parc_sem_release(&r->sem, 1);
     parc_stress_add_ops(r->ctx, 1);

@@ -15,6 +15,37 @@
  * caller-saved, so the C compiler has already spilled whatever it needs
  * around the call.
  *
+ * What a switch preserves for the context it suspends, register by
+ * register (System V AMD64 ABI, 3.2.1 and figure 3.4):
+ *   saved      %rbx %rbp %r12 %r13 %r14 %r15 (callee-saved), %rsp (stored
+ *              in *save_sp), %rip (the return address, popped and jumped
+ *              to on the way back). Six pushes and six pops: the fewest a
+ *              switch behind a function call can do, since the code that
+ *              called parc_fiber_resume or parc_fiber_yield (compiled
+ *              elsewhere) may keep any of the six live across the call.
+ *   not saved, because the caller already assumes a call destroys them:
+ *              %rax %rcx %rdx %rsi %rdi %r8-%r11, every vector register
+ *              (%xmm0-15, %ymm, %zmm16-31 and the AVX-512 mask registers
+ *              %k0-7 are all caller-saved in this ABI), the x87 register
+ *              stack (empty at a call), the status flags (and DF, which
+ *              the ABI requires clear at every call and return, so it is
+ *              clear on both sides).
+ *   not saved, though the ABI calls them callee-saved: the control bits
+ *              of %mxcsr and the x87 control word (below).
+ *   not a register of the context: %fs (the thread's TLS base: a fiber
+ *              that continues on another thread sees that thread's).
+ * A switch behind an inline asm statement that names the six as clobbered
+ * would let the compiler keep only the live ones, but parc_fiber_resume
+ * and parc_fiber_yield are library functions: their own callers' live
+ * registers are unknown, so the compiler would push all six in their
+ * prologues anyway.
+ *
+ * The hook: one test and a branch not taken when hook is NULL (a resume);
+ * otherwise an indirect call on the arriving stack. A by-hand yield's
+ * hook is a single release store (switched_from in src/fiber.c, a plain
+ * mov on x86-64) plus the call and return; a spawned fiber's park or
+ * yield runs the scheduler's action there.
+ *
  * Not switched: the control bits of %mxcsr and the x87 control word
  * (rounding mode, exception masks), which the ABI also calls
  * callee-saved. They stay a property of the thread, as FPCR does in

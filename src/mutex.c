@@ -200,6 +200,17 @@ int parc_mutex_lock_try_slow_(parc_mutex_t *m)
     return EAGAIN;
 }
 
+bool parc_mutex_held_(parc_mutex_t *m)
+{
+    if (m->kind & PARC_MUTEX_SHARED_KINDS)
+        return parc_mutex_shared_held_(m);
+    if (m->kind == PARC_MUTEX_ERRORCHECK)
+        /* Relaxed: as in parc_mutex_lock_slow_ (only the holder writes
+         * it, so it is our id only if we wrote it). */
+        return parc_load(&m->owner, PARC_RELAXED) == parc_thread_id();
+    return (parc_load(&m->word, PARC_RELAXED) & PARC_MUTEX_LOCKED) != 0;
+}
+
 int parc_mutex_unlock_slow_(parc_mutex_t *m, uint32_t seen)
 {
     if (m->kind & PARC_MUTEX_SHARED_KINDS)

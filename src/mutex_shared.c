@@ -122,6 +122,12 @@ int parc_mutex_shared_lock_(parc_mutex_t *m, parc_deadline_t deadline, bool try_
     }
 }
 
+bool parc_mutex_shared_held_(parc_mutex_t *m)
+{
+    uint32_t v = parc_load(&m->word, PARC_RELAXED);
+    return (v & SH_LOCKED) && (v >> SH_TID_SHIFT) == parc_self_tid_();
+}
+
 int parc_mutex_shared_unlock_(parc_mutex_t *m)
 {
     uint32_t v = parc_load(&m->word, PARC_RELAXED);

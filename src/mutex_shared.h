@@ -19,4 +19,15 @@ int parc_mutex_shared_lock_(parc_mutex_t *m, parc_deadline_t deadline, bool try_
 /* Unlock by the holder: 0 or EPERM. */
 int parc_mutex_shared_unlock_(parc_mutex_t *m);
 
+/* Whether the caller may hold the shared-kind mutex m (locked by this
+ * thread): what parc_mutex_shared_unlock_ checks before it unlocks. */
+bool parc_mutex_shared_held_(parc_mutex_t *m);
+
+/* Whether the calling thread (or fiber) may hold m, as far as m's kind
+ * can tell: locked (NORMAL), locked by the caller (ERRORCHECK and the
+ * shared kinds). False exactly when parc_mutex_unlock(m) would say
+ * EPERM. For src/cond.c, which must not register a waiter that does not
+ * hold the mutex. */
+bool parc_mutex_held_(parc_mutex_t *m);
+
 #endif

@@ -38,7 +38,7 @@ int parc_cond_wait_until(parc_cond_t *c, parc_mutex_t *m, parc_deadline_t deadli
         return EINVAL;
     /* Not held by the caller (EPERM, as the unlock would say): we never
      * wait, and never touch the count below without the mutex. */
-    if (!parc_mutex_held_(m))
+    if (m->kind == PARC_MUTEX_NORMAL ? !parc_mutex_is_locked(m) : !parc_mutex_held_(m))
         return EPERM;
     /* Register and read the sequence while holding the mutex, so that a
      * notifier whose critical section comes later sees us (its lock

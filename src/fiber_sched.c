@@ -125,7 +125,7 @@ typedef struct local_sched {
     parc_fiber_t *runnext;   /* made ready by a fiber running here */
     parc_fiber_t *pick;      /* runs before runnext (a spin yield's partner) */
     unsigned runs;           /* fibers run back to back by this run_one */
-    int64_t since;           /* when this run_one started (parc_now_ns) */
+    int64_t since;           /* when its budget first ran out (0: not yet) */
 } local_sched_t;
 
 static _Thread_local local_sched_t local SCHED_TLS;
@@ -151,11 +151,17 @@ static _Thread_local local_sched_t local SCHED_TLS;
 #define LOCAL_RUNS_MAX 256
 #define LOCAL_SLICE_NS (1 * PARC_NS_PER_MS)
 
-/* At the bound: true when the pair should give the worker back. */
-static bool others_wait(const local_sched_t *l)
+/* At the bound: true when the pair should give the worker back. The
+ * slice counts from the first time the budget ran out (a run_one that
+ * never gets that far never reads the clock). */
+static bool others_wait(local_sched_t *l)
 {
-    return parc_load(&l->q->n, PARC_RELAXED) > 0 ||
-           (parc_now_ns() - l->since >= LOCAL_SLICE_NS && parc_pool_has_queued_(l->q->pool));
+    if (parc_load(&l->q->n, PARC_RELAXED) > 0)
+        return true;
+    int64_t now = parc_now_ns();
+    if (l->since == 0)
+        l->since = now;
+    return now - l->since >= LOCAL_SLICE_NS && parc_pool_has_queued_(l->q->pool);
 }
 
 static void runq_append(runq_t *q, parc_fiber_t *f)
@@ -205,7 +211,7 @@ static int run_one(void *arg, void **result)
     l->q = q;
     l->runnext = l->pick = NULL;
     l->runs = 0;
-    l->since = parc_now_ns();
+    l->since = 0; /* read the clock only once the budget runs out */
     parc_future_hooks_t hooks;
     parc_future_hooks_take(&hooks); /* a fiber parks, never helps */
     for (;; l->runs++) {

@@ -147,7 +147,7 @@ int parc_fiber_handoff_(parc_fiber_t *self, parc_fiber_t *next, parc_ctx_hook_fn
                         void *arg)
 {
     /* `next` returns to our resumer, on behalf of our resumer's fiber. */
-    next->resumer = self->resumer;
+    parc_ctx_take_over(&next->resumer, &self->resumer);
     next->outer = self->outer;
     set_self(next);
     return parc_ctx_switch_int(&self->ctx, &next->ctx, hook, arg);
@@ -349,7 +349,7 @@ int parc_fiber_switch(parc_fiber_t *to)
     if (!claim(to))
         return EBUSY;
     /* `to` returns to our resumer, on behalf of our resumer's fiber. */
-    to->resumer = self->resumer;
+    parc_ctx_take_over(&to->resumer, &self->resumer);
     to->outer = self->outer;
     set_self(to);
     /* Whoever resumes us passes 0 (no hook, or switched_from). */

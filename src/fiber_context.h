@@ -155,6 +155,20 @@ static inline int parc_ctx_switch_int(parc_ctx_t *from, parc_ctx_t *to,
 }
 #endif
 
+/* Make dst stand for the suspended context src (a fiber that takes over
+ * another's resumer). Inline switches read only the stack pointer of a
+ * base context; the sanitizers' switch needs its stack bounds and fibers
+ * too, so the whole record is copied there. */
+static inline void parc_ctx_take_over(parc_ctx_t *dst, const parc_ctx_t *src)
+{
+#if PARC_FIBER_CTX_INLINE
+    dst->sp = src->sp;
+    dst->is_base = src->is_base;
+#else
+    *dst = *src;
+#endif
+}
+
 #if !PARC_FIBER_CTX_INLINE
 static inline int parc_ctx_switch_int(parc_ctx_t *from, parc_ctx_t *to,
                                       parc_ctx_hook_fn hook, void *arg)

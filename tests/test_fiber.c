@@ -6,6 +6,7 @@
 #include <fcntl.h>
 #include <poll.h>
 #include <signal.h>
+#include <stdatomic.h>
 #include <stdint.h>
 #include <string.h>
 #include <sys/wait.h>
@@ -228,6 +229,61 @@ START_TEST(resumes_on_other_threads)
     }
     ck_assert_int_eq(steps, 8);
     parc_fiber_free(h.f);
+}
+END_TEST
+
+/* Two threads race to resume one suspended fiber: each resume either
+ * runs it (0) or is refused (EBUSY), never both at once: the fiber
+ * counts how many threads are inside it. */
+typedef struct race {
+    parc_fiber_t *f;
+    atomic_int inside, overlaps, stop;
+    atomic_long runs, refused;
+} race_t;
+
+static void racer_body(void *arg)
+{
+    race_t *r = arg;
+    while (!atomic_load(&r->stop)) {
+        if (atomic_fetch_add(&r->inside, 1) != 0)
+            atomic_fetch_add(&r->overlaps, 1);
+        for (volatile int i = 0; i < 50; i++)
+            ;
+        atomic_fetch_sub(&r->inside, 1);
+        parc_fiber_yield();
+    }
+}
+
+static void *racer_thread(void *arg)
+{
+    race_t *r = arg;
+    for (int i = 0; i < 100000; i++) {
+        int rc = parc_fiber_resume(r->f);
+        if (rc == 0)
+            atomic_fetch_add(&r->runs, 1);
+        else if (rc == EBUSY)
+            atomic_fetch_add(&r->refused, 1);
+        else
+            ck_abort_msg("resume returned %d", rc);
+    }
+    return NULL;
+}
+
+START_TEST(racing_resumes_run_the_fiber_once)
+{
+    race_t r = { .f = NULL };
+    ck_assert_int_eq(parc_fiber_create(&r.f, racer_body, &r, NULL), 0);
+    pthread_t th[2];
+    for (int i = 0; i < 2; i++)
+        ck_assert_int_eq(pthread_create(&th[i], NULL, racer_thread, &r), 0);
+    for (int i = 0; i < 2; i++)
+        ck_assert_int_eq(pthread_join(th[i], NULL), 0);
+    ck_assert_int_eq(atomic_load(&r.overlaps), 0);
+    ck_assert_int_eq(atomic_load(&r.runs) + atomic_load(&r.refused), 200000);
+    ck_assert_int_gt(atomic_load(&r.runs), 0);
+    atomic_store(&r.stop, 1);
+    ck_assert_int_eq(parc_fiber_resume(r.f), EPIPE);
+    ck_assert_int_eq(parc_fiber_free(r.f), 0);
 }
 END_TEST
 
@@ -942,6 +998,7 @@ int main(void)
     tcase_add_test(hand, switch_hands_the_resumer_over);
     tcase_add_test(hand, fibers_nest);
     tcase_add_test(hand, resumes_on_other_threads);
+    tcase_add_test(hand, racing_resumes_run_the_fiber_once);
     tcase_add_test(hand, stack_size_is_configurable);
     tcase_add_test(hand, guard_page_faults);
     tcase_add_test(hand, fiber_locals_are_per_fiber);

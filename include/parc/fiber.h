@@ -71,16 +71,14 @@
  *
  * Threads: a fiber runs on one thread at a time; parc_fiber_resume and
  * parc_fiber_free may be called from any thread, the other calls that
- * act on "the current fiber" from inside a fiber. The calls that start
- * or drop a fiber run by hand (resume, switch to it, free) must not race
- * one another on the same fiber: the caller orders them (as it orders
- * handing the fiber's handle from one thread to another). EBUSY reports
- * a fiber that is running when the call is made (resumed from inside
- * itself or by its own resumer's fiber, or still running on another
- * thread that handed it over); two threads racing to resume one
- * suspended fiber are not detected (a compare-and-swap would catch them,
- * at the price of a locked instruction per resume, about as much as the
- * rest of a resume and yield together).
+ * act on "the current fiber" from inside a fiber. EBUSY reports a fiber
+ * that is running when the call is made (resumed from inside itself or
+ * by its own resumer's fiber, still running on another thread, or
+ * claimed by another thread's resume or switch a moment earlier: of two
+ * threads racing to resume one suspended fiber, one resumes it and the
+ * other gets EBUSY). Freeing a fiber while another thread resumes it is
+ * a use after free, as for any object: the caller orders free after
+ * every other call on it.
  *
  * Example (M:N):
  *

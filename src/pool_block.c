@@ -20,20 +20,42 @@
  * the target (a blocked thread came back), it leaves the count (a CAS
  * under comp_lock: two compensators cannot both leave for one returning
  * thread, and no begin misses it, see park_spare) and parks as a spare
- * for SPARE_KEEP_NS, then exits. One retiring spare at a time first
- * spins for SPARE_SPIN_NS (yielding the CPU between looks) before it
- * parks: a begin that comes meanwhile hands its core to a thread that is
- * already awake, instead of paying a futex wake-up (tens of
- * microseconds on a virtual machine, during which the core the blocked
- * thread left stands idle: with 20 us tasks that cost more than half the
- * throughput). Go's scheduler keeps a spinning M for the same reason.
- * The spinner yields (sched_yield) between looks so that it takes little
- * from the threads that run tasks; at most one spins, so an idle pool
- * burns at most one thread for SPARE_SPIN_NS after its last block. A
- * compensator that finds no
- * work while the count is at or below the target stays (a thread is still
+ * for SPARE_KEEP_NS, then exits. A compensator that finds no work while
+ * the count is above the target retires at once; one that finds none
+ * while the count is at or below the target stays (a thread is still
  * blocked and work may be submitted later; no submitter would wake it):
  * it polls with a backoff from 20 us to 10 ms, as Go's sysmon does.
+ *
+ * The hand-over. What a block costs the pool is the time the core the
+ * blocked thread leaves stands idle before the compensator runs there.
+ * A futex wake-up of a parked spare costs ~45 us on the virtual machines
+ * this was written on, and the kernel may queue the woken thread behind
+ * a busy worker on the other core while the blocker's core idles (an
+ * idle core does not pull a task that ran within the last 0.5 ms,
+ * sched_migration_cost): with 20 us tasks of which half block, that
+ * halved the throughput. So:
+ *   1. One retiring spare at a time spins (sched_yield between looks,
+ *      SPARE_SPIN_NS) in the `spinner` slot before it parks, and a begin
+ *      takes the spinner first: no futex wake-up, it is runnable.
+ *   2. The begin moves the spare it takes onto its own CPU
+ *      (sched_setaffinity to that one CPU, unless the spare last looked
+ *      from there): the blocker is about to sleep, so the spare runs on
+ *      the core it leaves as soon as it leaves it, with no cross-core
+ *      wake-up and no wait for the load balancer. The spare restores its
+ *      affinity (the mask it started with) when it resumes, so the
+ *      balancer may move it later. Its cost: one system call on each
+ *      side, a few microseconds, against tens.
+ * Rejected: letting surplus compensators run on (retire only above the
+ * target plus a slack) so that a block finds a runnable thread with no
+ * hand-over at all: the extra threads queue behind busy workers and the
+ * core a block frees idles until the balancer moves one (the same
+ * 0.5 ms rule); measured worse than the hand-over. Waking a parked spare
+ * to spin whenever the spinner is taken (Go wakes a spinning M when one
+ * finds work): a spinner that has yielded for long sits behind every
+ * other runnable thread (EEVDF pushes a yielder's deadline back a slice
+ * each time), and took longer to run than a spare moved onto the core.
+ * The spinner costs an idle pool at most one yielding thread for
+ * SPARE_SPIN_NS after its last block.
  *
  * Cost: begin/end on a thread already inside a pair is a thread-local
  * increment; the outermost end is one atomic add; the outermost begin is
@@ -50,7 +72,9 @@
 #include <pthread.h>
 #include <sched.h>
 #include <stdlib.h>
+#include <sys/syscall.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "parc/time.h"
 #include "pool_internal.h"
@@ -74,7 +98,13 @@ typedef struct pool_comp {
     /* A begin() took this spare: set under comp_lock, read under it or,
      * by the spinning spare, without it. */
     parc_atomic(int) woken;
+    /* The CPU the spinning spare last looked from (a hint for
+     * compensate: no move needed when it is the caller's). */
+    parc_atomic(int) cpu;
     bool done;                    /* comp_lock: the thread is exiting */
+    bool moved;                   /* comp_lock: pinned by a take; restore */
+    pid_t tid;                    /* its kernel thread id */
+    cpu_set_t allowed;            /* its affinity at creation */
 } pool_comp_t;
 
 /* The pool of the calling compensator (NULL on every other thread) and
@@ -105,7 +135,7 @@ void parc_pool_block_init_(parc_pool_t *p)
     pthread_condattr_destroy(&ca);
     p->comps = NULL;
     p->spares = NULL;
-    p->spinning = false;
+    p->spinner = NULL;
     p->ncomp = 0;
     p->comp_stop = false;
 }
@@ -173,19 +203,26 @@ static spare_t park_spare(parc_pool_t *p, pool_comp_t *c)
         }
     } while (!parc_cas(&p->running, &r, r - 1u, PARC_RELAXED, PARC_RELAXED));
     parc_store(&c->woken, 0, PARC_RELAXED); /* under comp_lock */
-    c->next_spare = p->spares;
-    p->spares = c;
-    if (!p->spinning) {
-        p->spinning = true;
+    if (p->spinner == NULL) {
+        /* Spin in the slot, unlisted: a begin takes us from the slot. */
+        p->spinner = c;
         pthread_mutex_unlock(&p->comp_lock);
         int64_t end = parc_now_ns() + SPARE_SPIN_NS;
         /* acquire: pairs with compensate's release store; nothing else
          * is read, but the take happens before our next look for work */
-        while (parc_load(&c->woken, PARC_ACQUIRE) == 0 && parc_now_ns() < end)
+        while (parc_load(&c->woken, PARC_ACQUIRE) == 0 && parc_now_ns() < end) {
+            parc_store(&c->cpu, sched_getcpu(), PARC_RELAXED); /* a hint */
             sched_yield();
+        }
         pthread_mutex_lock(&p->comp_lock);
-        p->spinning = false;
+        if (parc_load(&c->woken, PARC_RELAXED) != 0) { /* locked */
+            pthread_mutex_unlock(&p->comp_lock);
+            return SPARE_WOKEN; /* the take cleared the slot */
+        }
+        p->spinner = NULL; /* still ours: only a take clears it */
     }
+    c->next_spare = p->spares;
+    p->spares = c;
     int e = 0;
     while (parc_load(&c->woken, PARC_RELAXED) == 0 && !p->comp_stop /* locked */
            && e != ETIMEDOUT)
@@ -203,11 +240,24 @@ static spare_t park_spare(parc_pool_t *p, pool_comp_t *c)
     return SPARE_EXITED;
 }
 
+/* A taken spare resumes: undo the take's move (see the hand-over). */
+static void comp_resume(parc_pool_t *p, pool_comp_t *c)
+{
+    pthread_mutex_lock(&p->comp_lock); /* `moved` is the taker's */
+    bool moved = c->moved;
+    c->moved = false;
+    pthread_mutex_unlock(&p->comp_lock);
+    if (moved)
+        (void)sched_setaffinity(0, sizeof c->allowed, &c->allowed);
+}
+
 static void *comp_main(void *arg)
 {
     pool_comp_t *c = arg;
     parc_pool_t *p = c->pool;
     comp_pool = p;
+    c->tid = (pid_t)syscall(SYS_gettid); /* before it can be listed */
+    comp_resume(p, c); /* created on its creator's CPU */
     int64_t poll = POLL_MIN_NS;
     for (;;) {
         /* We are counted in `running` here (by whoever started or woke
@@ -217,6 +267,7 @@ static void *comp_main(void *arg)
             if (sp == SPARE_EXITED)
                 break; /* not counted any more */
             if (sp == SPARE_WOKEN) {
+                comp_resume(p, c);
                 poll = POLL_MIN_NS;
                 continue;
             }
@@ -235,6 +286,18 @@ static void *comp_main(void *arg)
             pthread_mutex_unlock(&p->comp_lock);
             break;
         }
+        /* relaxed: as above */
+        if (parc_load(&p->running, PARC_RELAXED) > p->nworkers) {
+            /* No work, and not needed: retire now rather than poll (a
+             * retired spare may spin, ready for the next begin). */
+            spare_t sp = park_spare(p, c);
+            if (sp == SPARE_EXITED)
+                break;
+            if (sp == SPARE_WOKEN)
+                comp_resume(p, c);
+            poll = POLL_MIN_NS;
+            continue;
+        }
         parc_sleep_ns(poll);
         poll = poll * 2 > POLL_MAX_NS ? POLL_MAX_NS : poll * 2;
     }
@@ -242,8 +305,22 @@ static void *comp_main(void *arg)
     return NULL;
 }
 
-/* Bring one more thread into the running count: a spare, or a new
- * compensator below the cap. The caller has just left the count. */
+/* Pin the spare c (taken, not yet resumed) to `cpu` when its mask allows
+ * it: see the hand-over. comp_lock held. */
+static void move_to(pool_comp_t *c, int cpu)
+{
+    if (cpu < 0 || cpu >= CPU_SETSIZE || !CPU_ISSET(cpu, &c->allowed))
+        return;
+    cpu_set_t one;
+    CPU_ZERO(&one);
+    CPU_SET(cpu, &one);
+    if (sched_setaffinity(c->tid, sizeof one, &one) == 0)
+        c->moved = true;
+}
+
+/* Bring one more thread into the running count: the spinning spare, a
+ * parked one, or a new compensator below the cap. The caller has just
+ * left the count. */
 static void compensate(parc_pool_t *p)
 {
     pthread_mutex_lock(&p->comp_lock);
@@ -252,11 +329,24 @@ static void compensate(parc_pool_t *p)
         pthread_mutex_unlock(&p->comp_lock);
         return;
     }
-    pool_comp_t *c = p->spares;
+    int cpu = sched_getcpu();
+    pool_comp_t *c = p->spinner;
+    if (c != NULL) {
+        p->spinner = NULL; /* it sees `woken` spinning, or under the lock */
+        /* relaxed: a hint; on our CPU already, it runs when we sleep */
+        if (parc_load(&c->cpu, PARC_RELAXED) != cpu)
+            move_to(c, cpu);
+        /* release: pairs with the spinning spare's acquire load */
+        parc_store(&c->woken, 1, PARC_RELEASE);
+        parc_faa(&p->running, 1u, PARC_RELAXED); /* on its behalf */
+        pthread_mutex_unlock(&p->comp_lock);
+        return;
+    }
+    c = p->spares;
     if (c != NULL) {
         p->spares = c->next_spare;
-        /* release: pairs with a spinning spare's acquire load */
-        parc_store(&c->woken, 1, PARC_RELEASE);
+        move_to(c, cpu); /* before the wake-up: it wakes here */
+        parc_store(&c->woken, 1, PARC_RELAXED); /* read under comp_lock */
         parc_faa(&p->running, 1u, PARC_RELAXED); /* on its behalf */
         pthread_cond_signal(&c->cv);
         pthread_mutex_unlock(&p->comp_lock);
@@ -269,13 +359,26 @@ static void compensate(parc_pool_t *p)
         return; /* at the cap (or no memory): the block goes uncompensated */
     }
     c->pool = p;
+    parc_atomic_init(&c->cpu, -1);
+    pthread_attr_t ta;
+    pthread_attr_init(&ta);
+    /* Start on our CPU (the hand-over), then take back our mask. */
+    if (pthread_getaffinity_np(pthread_self(), sizeof c->allowed, &c->allowed) == 0
+        && cpu >= 0 && cpu < CPU_SETSIZE && CPU_ISSET(cpu, &c->allowed)) {
+        cpu_set_t one;
+        CPU_ZERO(&one);
+        CPU_SET(cpu, &one);
+        c->moved = pthread_attr_setaffinity_np(&ta, sizeof one, &one) == 0;
+    }
     pthread_condattr_t ca; /* park_spare's deadline is CLOCK_MONOTONIC */
     pthread_condattr_init(&ca);
     pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
     pthread_cond_init(&c->cv, &ca);
     pthread_condattr_destroy(&ca);
     parc_faa(&p->running, 1u, PARC_RELAXED); /* counted before it starts */
-    if (pthread_create(&c->thread, NULL, comp_main, c) != 0) {
+    int crc = pthread_create(&c->thread, &ta, comp_main, c);
+    pthread_attr_destroy(&ta);
+    if (crc != 0) {
         parc_fas(&p->running, 1u, PARC_RELAXED);
         pthread_cond_destroy(&c->cv);
         free(c);

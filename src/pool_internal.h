@@ -83,7 +83,7 @@ struct parc_pool {
     struct pool_comp *comps, *spares;
     unsigned ncomp;
     bool comp_stop;
-    bool spinning; /* comp_lock: a retiring spare spins (pool_block.c) */
+    struct pool_comp *spinner; /* comp_lock: the spare that spins (pool_block.c) */
 };
 
 /* The pool's flag set by terminate. */

@@ -28,44 +28,48 @@
  *
  * The hand-over. What a block costs the pool is the time the core the
  * blocked thread leaves stands idle before the compensator runs there.
- * A futex wake-up of a parked spare costs ~45 us on the virtual machines
- * this was written on, and the kernel may queue the woken thread behind
- * a busy worker on the other core while the blocker's core idles (an
- * idle core does not pull a task that ran within the last 0.5 ms,
- * sched_migration_cost): with 20 us tasks of which half block, that
- * halved the throughput. So:
- *   1. One retiring spare at a time spins (sched_yield between looks,
- *      SPARE_SPIN_NS) in the `spinner` slot before it parks, and a begin
- *      takes the spinner first: no futex wake-up, it is runnable.
- *   2. The begin moves the spare it takes onto its own CPU
- *      (sched_setaffinity to that one CPU, unless the spare last looked
- *      from there): the blocker is about to sleep, so the spare runs on
- *      the core it leaves as soon as it leaves it, with no cross-core
- *      wake-up and no wait for the load balancer. The spare restores its
- *      affinity (the mask it started with) when it resumes, so the
- *      balancer may move it later. Its cost: one system call on each
- *      side, a few microseconds, against tens.
- * Rejected: letting surplus compensators run on (retire only above the
- * target plus a slack) so that a block finds a runnable thread with no
- * hand-over at all: the extra threads queue behind busy workers and the
- * core a block frees idles until the balancer moves one (the same
- * 0.5 ms rule); measured worse than the hand-over. Waking a parked spare
- * to spin whenever the spinner is taken (Go wakes a spinning M when one
- * finds work): a spinner that has yielded for long sits behind every
- * other runnable thread (EEVDF pushes a yielder's deadline back a slice
- * each time), and took longer to run than a spare moved onto the core.
- * The spinner costs an idle pool at most one yielding thread for
- * SPARE_SPIN_NS after its last block.
+ * A spare is a parked thread: the begin wakes it (futex). Left to
+ * itself, the kernel may queue the woken spare behind the busy worker of
+ * another core while the blocker's core idles: an idle core does not
+ * pull a task that ran within the last sched_migration_cost (0.5 ms),
+ * and a spare in a pool that blocks often parked only tens of
+ * microseconds ago; it waits for the load balancer's next tick, and a
+ * cross-core wake-up of an idle virtual CPU alone costs ~45 us on the
+ * machines this was written on. With 20 us tasks of which half block,
+ * that halved the throughput. So the begin moves the spare it takes
+ * onto its own CPU (sched_setaffinity to that one CPU, when the spare's
+ * mask allows it) before waking it: the blocker is about to sleep, so
+ * the spare runs on the core it leaves as soon as it leaves it, woken
+ * from a busy CPU to itself (no inter-processor interrupt). The spare
+ * restores its mask (the one it was created with) when it resumes, so
+ * the balancer may move it later. The cost: one system call on each
+ * side, a few microseconds. The spares form a stack: the one taken
+ * parked last (its stack and lines are the warmest).
+ *
+ * Rejected, after trying them here: (1) a spare that spins before it
+ * parks, yielding (sched_yield) between looks, taken first by a begin
+ * (Go keeps a spinning M): under EEVDF every yield pushes the yielder's
+ * deadline back by a slice, so a spinner that has yielded for a while
+ * runs only when nothing else on its CPU can, even once taken: its
+ * hand-overs took 100-130 us at the median against ~10 us for a parked
+ * spare moved onto the blocker's CPU (loaded machine). Spinning without
+ * yielding takes a third of a core from the workers on 2 cores.
+ * (2) Letting surplus compensators run on (retire only above the target
+ * plus a slack), so that a block finds a runnable thread with no
+ * hand-over: the extra threads queue behind busy workers on either CPU,
+ * and a block's core idles until the balancer moves one (the 0.5 ms
+ * rule again).
  *
  * Cost: begin/end on a thread already inside a pair is a thread-local
  * increment; the outermost end is one atomic add; the outermost begin is
  * one atomic add plus, as the count then is below the target, the
- * compensation itself: the lock below and a condvar signal (a spare) or
- * pthread_create. That is the price of keeping the pool's parallelism
- * across a blocking call, which costs a system call anyway. `running` is
- * one line written by every begin/end of the pool: on 64 cores with
- * frequent short blocks it would be contended; not measurable on the
- * 2-core VM this was written on.
+ * compensation itself: the lock below, the move and a condvar signal (a
+ * spare) or pthread_create. That is the price of keeping the pool's
+ * parallelism across a blocking call, which costs a system call anyway.
+ * `running` is one line written by every begin/end of the pool, and a
+ * begin that takes a spare holds comp_lock across the move's system
+ * call: on 64 cores with frequent short blocks both would be contended;
+ * not measurable on the 2-core VM this was written on.
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -82,8 +86,6 @@
 /* How long a retired compensator stays parked as a spare before it
  * exits (Java keeps spares 60 s; a shorter time bounds idle threads). */
 #define SPARE_KEEP_NS (100 * PARC_NS_PER_MS)
-/* How long the one spinning spare spins before it parks. */
-#define SPARE_SPIN_NS (500 * PARC_NS_PER_US)
 /* Idle polling of a needed compensator: from POLL_MIN_NS doubling to
  * POLL_MAX_NS (Go's sysmon: 20 us to 10 ms). */
 #define POLL_MIN_NS (20 * PARC_NS_PER_US)
@@ -95,12 +97,8 @@ typedef struct pool_comp {
     struct pool_comp *next;       /* all compensators (comp_lock) */
     struct pool_comp *next_spare; /* spares list (comp_lock) */
     pthread_cond_t cv;            /* a spare waits here */
-    /* A begin() took this spare: set under comp_lock, read under it or,
-     * by the spinning spare, without it. */
+    /* A begin() took this spare: set and read under comp_lock. */
     parc_atomic(int) woken;
-    /* The CPU the spinning spare last looked from (a hint for
-     * compensate: no move needed when it is the caller's). */
-    parc_atomic(int) cpu;
     bool done;                    /* comp_lock: the thread is exiting */
     bool moved;                   /* comp_lock: pinned by a take; restore */
     pid_t tid;                    /* its kernel thread id */
@@ -135,7 +133,6 @@ void parc_pool_block_init_(parc_pool_t *p)
     pthread_condattr_destroy(&ca);
     p->comps = NULL;
     p->spares = NULL;
-    p->spinner = NULL;
     p->ncomp = 0;
     p->comp_stop = false;
 }
@@ -203,24 +200,6 @@ static spare_t park_spare(parc_pool_t *p, pool_comp_t *c)
         }
     } while (!parc_cas(&p->running, &r, r - 1u, PARC_RELAXED, PARC_RELAXED));
     parc_store(&c->woken, 0, PARC_RELAXED); /* under comp_lock */
-    if (p->spinner == NULL) {
-        /* Spin in the slot, unlisted: a begin takes us from the slot. */
-        p->spinner = c;
-        pthread_mutex_unlock(&p->comp_lock);
-        int64_t end = parc_now_ns() + SPARE_SPIN_NS;
-        /* acquire: pairs with compensate's release store; nothing else
-         * is read, but the take happens before our next look for work */
-        while (parc_load(&c->woken, PARC_ACQUIRE) == 0 && parc_now_ns() < end) {
-            parc_store(&c->cpu, sched_getcpu(), PARC_RELAXED); /* a hint */
-            sched_yield();
-        }
-        pthread_mutex_lock(&p->comp_lock);
-        if (parc_load(&c->woken, PARC_RELAXED) != 0) { /* locked */
-            pthread_mutex_unlock(&p->comp_lock);
-            return SPARE_WOKEN; /* the take cleared the slot */
-        }
-        p->spinner = NULL; /* still ours: only a take clears it */
-    }
     c->next_spare = p->spares;
     p->spares = c;
     int e = 0;
@@ -318,9 +297,8 @@ static void move_to(pool_comp_t *c, int cpu)
         c->moved = true;
 }
 
-/* Bring one more thread into the running count: the spinning spare, a
- * parked one, or a new compensator below the cap. The caller has just
- * left the count. */
+/* Bring one more thread into the running count: a parked spare, or a
+ * new compensator below the cap. The caller has just left the count. */
 static void compensate(parc_pool_t *p)
 {
     pthread_mutex_lock(&p->comp_lock);
@@ -330,19 +308,7 @@ static void compensate(parc_pool_t *p)
         return;
     }
     int cpu = sched_getcpu();
-    pool_comp_t *c = p->spinner;
-    if (c != NULL) {
-        p->spinner = NULL; /* it sees `woken` spinning, or under the lock */
-        /* relaxed: a hint; on our CPU already, it runs when we sleep */
-        if (parc_load(&c->cpu, PARC_RELAXED) != cpu)
-            move_to(c, cpu);
-        /* release: pairs with the spinning spare's acquire load */
-        parc_store(&c->woken, 1, PARC_RELEASE);
-        parc_faa(&p->running, 1u, PARC_RELAXED); /* on its behalf */
-        pthread_mutex_unlock(&p->comp_lock);
-        return;
-    }
-    c = p->spares;
+    pool_comp_t *c = p->spares;
     if (c != NULL) {
         p->spares = c->next_spare;
         move_to(c, cpu); /* before the wake-up: it wakes here */
@@ -359,7 +325,6 @@ static void compensate(parc_pool_t *p)
         return; /* at the cap (or no memory): the block goes uncompensated */
     }
     c->pool = p;
-    parc_atomic_init(&c->cpu, -1);
     pthread_attr_t ta;
     pthread_attr_init(&ta);
     /* Start on our CPU (the hand-over), then take back our mask. */

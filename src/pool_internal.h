@@ -83,7 +83,6 @@ struct parc_pool {
     struct pool_comp *comps, *spares;
     unsigned ncomp;
     bool comp_stop;
-    struct pool_comp *spinner; /* comp_lock: the spare that spins (pool_block.c) */
 };
 
 /* The pool's flag set by terminate. */

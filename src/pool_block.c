@@ -76,9 +76,11 @@
 #include <pthread.h>
 #include <sched.h>
 #include <stdlib.h>
-#include <sys/syscall.h>
 #include <time.h>
+#if defined(__linux__)
+#include <sys/syscall.h>
 #include <unistd.h>
+#endif
 
 #include "parc/time.h"
 #include "pool_internal.h"
@@ -101,8 +103,10 @@ typedef struct pool_comp {
     parc_atomic(int) woken;
     bool done;                    /* comp_lock: the thread is exiting */
     bool moved;                   /* comp_lock: pinned by a take; restore */
+#if defined(__linux__)
     pid_t tid;                    /* its kernel thread id */
     cpu_set_t allowed;            /* its affinity at creation */
+#endif
 } pool_comp_t;
 
 /* The pool of the calling compensator (NULL on every other thread) and
@@ -226,8 +230,12 @@ static void comp_resume(parc_pool_t *p, pool_comp_t *c)
     bool moved = c->moved;
     c->moved = false;
     pthread_mutex_unlock(&p->comp_lock);
+#if defined(__linux__)
     if (moved)
         (void)sched_setaffinity(0, sizeof c->allowed, &c->allowed);
+#else
+    (void)moved;
+#endif
 }
 
 static void *comp_main(void *arg)
@@ -235,7 +243,9 @@ static void *comp_main(void *arg)
     pool_comp_t *c = arg;
     parc_pool_t *p = c->pool;
     comp_pool = p;
+#if defined(__linux__)
     c->tid = (pid_t)syscall(SYS_gettid); /* before it can be listed */
+#endif
     comp_resume(p, c); /* created on its creator's CPU */
     int64_t poll = POLL_MIN_NS;
     for (;;) {
@@ -265,18 +275,6 @@ static void *comp_main(void *arg)
             pthread_mutex_unlock(&p->comp_lock);
             break;
         }
-        /* relaxed: as above */
-        if (parc_load(&p->running, PARC_RELAXED) > p->nworkers) {
-            /* No work, and not needed: retire now rather than poll (a
-             * retired spare may spin, ready for the next begin). */
-            spare_t sp = park_spare(p, c);
-            if (sp == SPARE_EXITED)
-                break;
-            if (sp == SPARE_WOKEN)
-                comp_resume(p, c);
-            poll = POLL_MIN_NS;
-            continue;
-        }
         parc_sleep_ns(poll);
         poll = poll * 2 > POLL_MAX_NS ? POLL_MAX_NS : poll * 2;
     }
@@ -288,6 +286,7 @@ static void *comp_main(void *arg)
  * it: see the hand-over. comp_lock held. */
 static void move_to(pool_comp_t *c, int cpu)
 {
+#if defined(__linux__)
     if (cpu < 0 || cpu >= CPU_SETSIZE || !CPU_ISSET(cpu, &c->allowed))
         return;
     cpu_set_t one;
@@ -295,6 +294,20 @@ static void move_to(pool_comp_t *c, int cpu)
     CPU_SET(cpu, &one);
     if (sched_setaffinity(c->tid, sizeof one, &one) == 0)
         c->moved = true;
+#else
+    (void)c;
+    (void)cpu; /* no affinity calls: the kernel places the spare */
+#endif
+}
+
+/* The CPU the calling thread runs on, -1 where that cannot be asked. */
+static int this_cpu(void)
+{
+#if defined(__linux__)
+    return sched_getcpu();
+#else
+    return -1;
+#endif
 }
 
 /* Bring one more thread into the running count: a parked spare, or a
@@ -307,7 +320,7 @@ static void compensate(parc_pool_t *p)
         pthread_mutex_unlock(&p->comp_lock);
         return;
     }
-    int cpu = sched_getcpu();
+    int cpu = this_cpu();
     pool_comp_t *c = p->spares;
     if (c != NULL) {
         p->spares = c->next_spare;
@@ -327,6 +340,7 @@ static void compensate(parc_pool_t *p)
     c->pool = p;
     pthread_attr_t ta;
     pthread_attr_init(&ta);
+#if defined(__linux__)
     /* Start on our CPU (the hand-over), then take back our mask. */
     if (pthread_getaffinity_np(pthread_self(), sizeof c->allowed, &c->allowed) == 0
         && cpu >= 0 && cpu < CPU_SETSIZE && CPU_ISSET(cpu, &c->allowed)) {
@@ -335,6 +349,7 @@ static void compensate(parc_pool_t *p)
         CPU_SET(cpu, &one);
         c->moved = pthread_attr_setaffinity_np(&ta, sizeof one, &one) == 0;
     }
+#endif
     pthread_condattr_t ca; /* park_spare's deadline is CLOCK_MONOTONIC */
     pthread_condattr_init(&ca);
     pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);

@@ -69,7 +69,7 @@ struct act_names {
  * name's bytes are still compared, since the caller may have reused its
  * buffer, against a copy in the hint when the name is short, so that a
  * hit reads one line of hints and the actor, not the entry and its name
- * (three more lines, which a ring of 100 actors does not keep in L1).
+ * (two more lines, which a ring of 100 actors does not keep in L1).
  * The hints are indexed by the name pointer (hint_index) with linear
  * probing over HINT_PROBE slots: a thread cycling through 100 names (a
  * ring) found ~35% of them evicted by another at every turn in a

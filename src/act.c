@@ -476,6 +476,11 @@ static int send_common(parc_act_t *a, parc_msg_t *m, bool wait,
     return rc;
 }
 
+int act_send_(parc_act_t *a, parc_msg_t *m)
+{
+    return send_common(a, m, true, PARC_FOREVER);
+}
+
 int parc_act_send(parc_act_t *a, parc_msg_t *m)
 {
     if (a == NULL || m == NULL)

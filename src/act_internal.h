@@ -172,6 +172,8 @@ static inline parc_act_rt_t *act_rt_of(const parc_act_t *a)
 /* Push m to a's mailbox, uncounted (never blocks), and schedule a when
  * this push made the mailbox non-empty. Returns 0 or EPIPE (stopped). */
 int act_push(parc_act_t *a, parc_msg_t *m);
+/* parc_act_send without its argument checks (a and m not NULL). */
+int act_send_(parc_act_t *a, parc_msg_t *m);
 
 /* The quiescence count, rt->busy: turns scheduled or running plus timers
  * pending. Whoever hands work on counts it before uncounting its own, so

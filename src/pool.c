@@ -29,11 +29,11 @@
  * worker). Outside and older work is not starved. */
 #define FAIRNESS_TICK 61u
 
-static _Thread_local pool_worker_t *current;
+_Thread_local pool_worker_t *parc_pool_cur_ POOL_TLS;
 
 pool_worker_t *parc_pool_self_(void)
 {
-    return current;
+    return parc_pool_cur_;
 }
 
 /*
@@ -488,14 +488,15 @@ static bool worker_join(void *ctx, parc_future_t *f)
 
 bool parc_pool_help_(parc_pool_t *p)
 {
-    return current != NULL && current->pool == p && worker_help(current);
+    pool_worker_t *w = parc_pool_cur_;
+    return w != NULL && w->pool == p && worker_help(w);
 }
 
 void *parc_pool_worker_main_(void *arg)
 {
     pool_worker_t *w = arg;
     parc_pool_t *p = w->pool;
-    current = w;
+    parc_pool_cur_ = w;
     char name[32];
     snprintf(name, sizeof name, "%s%u", p->prefix, w->index);
     name[15] = '\0'; /* the kernel's limit: 15 characters */
@@ -521,7 +522,7 @@ void *parc_pool_worker_main_(void *arg)
         parc_pool_cancel_item_(item);
     parc_future_set_help_hook(NULL, NULL);
     parc_future_set_join_hook(NULL, NULL);
-    current = NULL;
+    parc_pool_cur_ = NULL;
     return NULL;
 }
 
@@ -569,7 +570,7 @@ static int push_outside(parc_pool_t *p, parc_task_fn fn, void *arg)
  * injection shard from outside. */
 static inline int push_item(parc_pool_t *p, void *item)
 {
-    pool_worker_t *w = current;
+    pool_worker_t *w = parc_pool_cur_;
     if (w == NULL || w->pool != p)
         return push_outside(p, NULL, item);
     if (pool_terminating(p))
@@ -602,7 +603,7 @@ int parc_pool_submit(parc_pool_t *p, parc_task_fn fn, void *arg,
     if (p == NULL || fn == NULL)
         return EINVAL;
     if (out == NULL) { /* fire-and-forget: no future */
-        pool_worker_t *w = current;
+        pool_worker_t *w = parc_pool_cur_;
         if (w == NULL || w->pool != p) /* inline in the shard: no allocation */
             return push_outside(p, fn, arg);
         light_task_t *t = light_alloc();

@@ -20,30 +20,56 @@
  * the target (a blocked thread came back), it leaves the count (a CAS
  * under comp_lock: two compensators cannot both leave for one returning
  * thread, and no begin misses it, see park_spare) and parks as a spare
- * for SPARE_KEEP_NS, then exits. One retiring spare at a time first
- * spins for SPARE_SPIN_NS (yielding the CPU between looks) before it
- * parks: a begin that comes meanwhile hands its core to a thread that is
- * already awake, instead of paying a futex wake-up (tens of
- * microseconds on a virtual machine, during which the core the blocked
- * thread left stands idle: with 20 us tasks that cost more than half the
- * throughput). Go's scheduler keeps a spinning M for the same reason.
- * The spinner yields (sched_yield) between looks so that it takes little
- * from the threads that run tasks; at most one spins, so an idle pool
- * burns at most one thread for SPARE_SPIN_NS after its last block. A
- * compensator that finds no
- * work while the count is at or below the target stays (a thread is still
+ * for SPARE_KEEP_NS, then exits. A compensator that finds no work while
+ * the count is above the target retires at once; one that finds none
+ * while the count is at or below the target stays (a thread is still
  * blocked and work may be submitted later; no submitter would wake it):
  * it polls with a backoff from 20 us to 10 ms, as Go's sysmon does.
+ *
+ * The hand-over. What a block costs the pool is the time the core the
+ * blocked thread leaves stands idle before the compensator runs there.
+ * A spare is a parked thread: the begin wakes it (futex). Left to
+ * itself, the kernel may queue the woken spare behind the busy worker of
+ * another core while the blocker's core idles: an idle core does not
+ * pull a task that ran within the last sched_migration_cost (0.5 ms),
+ * and a spare in a pool that blocks often parked only tens of
+ * microseconds ago; it waits for the load balancer's next tick, and a
+ * cross-core wake-up of an idle virtual CPU alone costs ~45 us on the
+ * machines this was written on. With 20 us tasks of which half block,
+ * that halved the throughput. So the begin moves the spare it takes
+ * onto its own CPU (sched_setaffinity to that one CPU, when the spare's
+ * mask allows it) before waking it: the blocker is about to sleep, so
+ * the spare runs on the core it leaves as soon as it leaves it, woken
+ * from a busy CPU to itself (no inter-processor interrupt). The spare
+ * restores its mask (the one it was created with) when it resumes, so
+ * the balancer may move it later. The cost: one system call on each
+ * side, a few microseconds. The spares form a stack: the one taken
+ * parked last (its stack and lines are the warmest).
+ *
+ * Rejected, after trying them here: (1) a spare that spins before it
+ * parks, yielding (sched_yield) between looks, taken first by a begin
+ * (Go keeps a spinning M): under EEVDF every yield pushes the yielder's
+ * deadline back by a slice, so a spinner that has yielded for a while
+ * runs only when nothing else on its CPU can, even once taken: its
+ * hand-overs took 100-130 us at the median against ~10 us for a parked
+ * spare moved onto the blocker's CPU (loaded machine). Spinning without
+ * yielding takes a third of a core from the workers on 2 cores.
+ * (2) Letting surplus compensators run on (retire only above the target
+ * plus a slack), so that a block finds a runnable thread with no
+ * hand-over: the extra threads queue behind busy workers on either CPU,
+ * and a block's core idles until the balancer moves one (the 0.5 ms
+ * rule again).
  *
  * Cost: begin/end on a thread already inside a pair is a thread-local
  * increment; the outermost end is one atomic add; the outermost begin is
  * one atomic add plus, as the count then is below the target, the
- * compensation itself: the lock below and a condvar signal (a spare) or
- * pthread_create. That is the price of keeping the pool's parallelism
- * across a blocking call, which costs a system call anyway. `running` is
- * one line written by every begin/end of the pool: on 64 cores with
- * frequent short blocks it would be contended; not measurable on the
- * 2-core VM this was written on.
+ * compensation itself: the lock below, the move and a condvar signal (a
+ * spare) or pthread_create. That is the price of keeping the pool's
+ * parallelism across a blocking call, which costs a system call anyway.
+ * `running` is one line written by every begin/end of the pool, and a
+ * begin that takes a spare holds comp_lock across the move's system
+ * call: on 64 cores with frequent short blocks both would be contended;
+ * not measurable on the 2-core VM this was written on.
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -51,6 +77,10 @@
 #include <sched.h>
 #include <stdlib.h>
 #include <time.h>
+#if defined(__linux__)
+#include <sys/syscall.h>
+#include <unistd.h>
+#endif
 
 #include "parc/time.h"
 #include "pool_internal.h"
@@ -58,8 +88,6 @@
 /* How long a retired compensator stays parked as a spare before it
  * exits (Java keeps spares 60 s; a shorter time bounds idle threads). */
 #define SPARE_KEEP_NS (100 * PARC_NS_PER_MS)
-/* How long the one spinning spare spins before it parks. */
-#define SPARE_SPIN_NS (500 * PARC_NS_PER_US)
 /* Idle polling of a needed compensator: from POLL_MIN_NS doubling to
  * POLL_MAX_NS (Go's sysmon: 20 us to 10 ms). */
 #define POLL_MIN_NS (20 * PARC_NS_PER_US)
@@ -71,10 +99,14 @@ typedef struct pool_comp {
     struct pool_comp *next;       /* all compensators (comp_lock) */
     struct pool_comp *next_spare; /* spares list (comp_lock) */
     pthread_cond_t cv;            /* a spare waits here */
-    /* A begin() took this spare: set under comp_lock, read under it or,
-     * by the spinning spare, without it. */
+    /* A begin() took this spare: set and read under comp_lock. */
     parc_atomic(int) woken;
     bool done;                    /* comp_lock: the thread is exiting */
+    bool moved;                   /* comp_lock: pinned by a take; restore */
+#if defined(__linux__)
+    pid_t tid;                    /* its kernel thread id */
+    cpu_set_t allowed;            /* its affinity at creation */
+#endif
 } pool_comp_t;
 
 /* The pool of the calling compensator (NULL on every other thread) and
@@ -105,7 +137,6 @@ void parc_pool_block_init_(parc_pool_t *p)
     pthread_condattr_destroy(&ca);
     p->comps = NULL;
     p->spares = NULL;
-    p->spinning = false;
     p->ncomp = 0;
     p->comp_stop = false;
 }
@@ -175,17 +206,6 @@ static spare_t park_spare(parc_pool_t *p, pool_comp_t *c)
     parc_store(&c->woken, 0, PARC_RELAXED); /* under comp_lock */
     c->next_spare = p->spares;
     p->spares = c;
-    if (!p->spinning) {
-        p->spinning = true;
-        pthread_mutex_unlock(&p->comp_lock);
-        int64_t end = parc_now_ns() + SPARE_SPIN_NS;
-        /* acquire: pairs with compensate's release store; nothing else
-         * is read, but the take happens before our next look for work */
-        while (parc_load(&c->woken, PARC_ACQUIRE) == 0 && parc_now_ns() < end)
-            sched_yield();
-        pthread_mutex_lock(&p->comp_lock);
-        p->spinning = false;
-    }
     int e = 0;
     while (parc_load(&c->woken, PARC_RELAXED) == 0 && !p->comp_stop /* locked */
            && e != ETIMEDOUT)
@@ -203,11 +223,30 @@ static spare_t park_spare(parc_pool_t *p, pool_comp_t *c)
     return SPARE_EXITED;
 }
 
+/* A taken spare resumes: undo the take's move (see the hand-over). */
+static void comp_resume(parc_pool_t *p, pool_comp_t *c)
+{
+    pthread_mutex_lock(&p->comp_lock); /* `moved` is the taker's */
+    bool moved = c->moved;
+    c->moved = false;
+    pthread_mutex_unlock(&p->comp_lock);
+#if defined(__linux__)
+    if (moved)
+        (void)sched_setaffinity(0, sizeof c->allowed, &c->allowed);
+#else
+    (void)moved;
+#endif
+}
+
 static void *comp_main(void *arg)
 {
     pool_comp_t *c = arg;
     parc_pool_t *p = c->pool;
     comp_pool = p;
+#if defined(__linux__)
+    c->tid = (pid_t)syscall(SYS_gettid); /* before it can be listed */
+#endif
+    comp_resume(p, c); /* created on its creator's CPU */
     int64_t poll = POLL_MIN_NS;
     for (;;) {
         /* We are counted in `running` here (by whoever started or woke
@@ -217,6 +256,7 @@ static void *comp_main(void *arg)
             if (sp == SPARE_EXITED)
                 break; /* not counted any more */
             if (sp == SPARE_WOKEN) {
+                comp_resume(p, c);
                 poll = POLL_MIN_NS;
                 continue;
             }
@@ -242,8 +282,36 @@ static void *comp_main(void *arg)
     return NULL;
 }
 
-/* Bring one more thread into the running count: a spare, or a new
- * compensator below the cap. The caller has just left the count. */
+/* Pin the spare c (taken, not yet resumed) to `cpu` when its mask allows
+ * it: see the hand-over. comp_lock held. */
+static void move_to(pool_comp_t *c, int cpu)
+{
+#if defined(__linux__)
+    if (cpu < 0 || cpu >= CPU_SETSIZE || !CPU_ISSET(cpu, &c->allowed))
+        return;
+    cpu_set_t one;
+    CPU_ZERO(&one);
+    CPU_SET(cpu, &one);
+    if (sched_setaffinity(c->tid, sizeof one, &one) == 0)
+        c->moved = true;
+#else
+    (void)c;
+    (void)cpu; /* no affinity calls: the kernel places the spare */
+#endif
+}
+
+/* The CPU the calling thread runs on, -1 where that cannot be asked. */
+static int this_cpu(void)
+{
+#if defined(__linux__)
+    return sched_getcpu();
+#else
+    return -1;
+#endif
+}
+
+/* Bring one more thread into the running count: a parked spare, or a
+ * new compensator below the cap. The caller has just left the count. */
 static void compensate(parc_pool_t *p)
 {
     pthread_mutex_lock(&p->comp_lock);
@@ -252,11 +320,12 @@ static void compensate(parc_pool_t *p)
         pthread_mutex_unlock(&p->comp_lock);
         return;
     }
+    int cpu = this_cpu();
     pool_comp_t *c = p->spares;
     if (c != NULL) {
         p->spares = c->next_spare;
-        /* release: pairs with a spinning spare's acquire load */
-        parc_store(&c->woken, 1, PARC_RELEASE);
+        move_to(c, cpu); /* before the wake-up: it wakes here */
+        parc_store(&c->woken, 1, PARC_RELAXED); /* read under comp_lock */
         parc_faa(&p->running, 1u, PARC_RELAXED); /* on its behalf */
         pthread_cond_signal(&c->cv);
         pthread_mutex_unlock(&p->comp_lock);
@@ -269,13 +338,27 @@ static void compensate(parc_pool_t *p)
         return; /* at the cap (or no memory): the block goes uncompensated */
     }
     c->pool = p;
+    pthread_attr_t ta;
+    pthread_attr_init(&ta);
+#if defined(__linux__)
+    /* Start on our CPU (the hand-over), then take back our mask. */
+    if (pthread_getaffinity_np(pthread_self(), sizeof c->allowed, &c->allowed) == 0
+        && cpu >= 0 && cpu < CPU_SETSIZE && CPU_ISSET(cpu, &c->allowed)) {
+        cpu_set_t one;
+        CPU_ZERO(&one);
+        CPU_SET(cpu, &one);
+        c->moved = pthread_attr_setaffinity_np(&ta, sizeof one, &one) == 0;
+    }
+#endif
     pthread_condattr_t ca; /* park_spare's deadline is CLOCK_MONOTONIC */
     pthread_condattr_init(&ca);
     pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
     pthread_cond_init(&c->cv, &ca);
     pthread_condattr_destroy(&ca);
     parc_faa(&p->running, 1u, PARC_RELAXED); /* counted before it starts */
-    if (pthread_create(&c->thread, NULL, comp_main, c) != 0) {
+    int crc = pthread_create(&c->thread, &ta, comp_main, c);
+    pthread_attr_destroy(&ta);
+    if (crc != 0) {
         parc_fas(&p->running, 1u, PARC_RELAXED);
         pthread_cond_destroy(&c->cv);
         free(c);

@@ -83,7 +83,6 @@ struct parc_pool {
     struct pool_comp *comps, *spares;
     unsigned ncomp;
     bool comp_stop;
-    bool spinning; /* comp_lock: a retiring spare spins (pool_block.c) */
 };
 
 /* The pool's flag set by terminate. */
@@ -108,6 +107,23 @@ static inline bool pool_open(parc_pool_t *p)
 
 /* The calling thread's worker record, NULL outside every pool. */
 pool_worker_t *parc_pool_self_(void);
+
+/* The same, inline, for the per-task paths (task_group.c): the variable
+ * behind parc_pool_self_. initial-exec: a %fs-relative load, no
+ * __tls_get_addr call in the shared library (as fiber.c's). Read it once
+ * per call where a fiber could switch threads in between (see fiber.c):
+ * a compiler may reuse a thread-local's address after a call. */
+#if defined(__GNUC__)
+#define POOL_TLS __attribute__((tls_model("initial-exec")))
+#else
+#define POOL_TLS
+#endif
+extern _Thread_local pool_worker_t *parc_pool_cur_ POOL_TLS;
+
+static inline pool_worker_t *pool_self(void)
+{
+    return parc_pool_cur_;
+}
 
 /* A worker thread's body (pthread_create's start routine). */
 void *parc_pool_worker_main_(void *worker);

@@ -130,17 +130,33 @@ static void raise_cancel(parc_task_group_t *g)
     parc_faa(&cancels.gen, 1u, PARC_RELEASE);
 }
 
-bool parc_task_group_cancelled(const parc_task_group_t *g)
+/* The walk of cancelled() when the generation moved: out of line, so
+ * that the common answer (every task start asks) is a few inline loads. */
+static __attribute__((noinline)) bool cancelled_walk(const parc_task_group_t *g,
+                                                     uint64_t gen);
+
+static inline bool cancelled(const parc_task_group_t *g)
 {
     if (g == NULL)
         return false;
     /* acquire: pairs with raise_cancel's release bump: every flag raised
-     * before the generation we read is visible to the walk below. */
+     * before the generation we read is visible to the walk. */
     uint64_t gen = parc_load(&cancels.gen, PARC_ACQUIRE);
     parc_task_group_t *m = (parc_task_group_t *)g; /* the cache only */
     uint64_t seen = parc_load(&m->seen, PARC_RELAXED); /* our own value */
-    if (seen >> 1 == gen)
+    if (__builtin_expect(seen >> 1 == gen, 1))
         return (seen & 1u) != 0;
+    return cancelled_walk(g, gen);
+}
+
+bool parc_task_group_cancelled(const parc_task_group_t *g)
+{
+    return cancelled(g);
+}
+
+static bool cancelled_walk(const parc_task_group_t *g, uint64_t gen)
+{
+    parc_task_group_t *m = (parc_task_group_t *)g; /* the cache only */
     bool c = false;
     for (const parc_task_group_t *x = g; x != NULL && !c; x = x->parent)
         c = parc_load(&x->cancelled, PARC_RELAXED) != 0; /* after gen */
@@ -206,7 +222,7 @@ static void unpublish(pool_worker_t *w, void *const *saved)
 static void execute(tg_task_t *t)
 {
     parc_task_group_t *g = t->group;
-    if (parc_task_group_cancelled(g) || pool_terminating(g->pool)) {
+    if (cancelled(g) || pool_terminating(g->pool)) {
         skip(t);
         return;
     }
@@ -216,7 +232,7 @@ static void execute(tg_task_t *t)
     bool pub = false;
     if (outer == NULL || stolen_in_wait) {
         stolen_in_wait = false;
-        w = parc_pool_self_();
+        w = pool_self();
         pub = publish(g, w, saved);
     }
     running_group = g;
@@ -264,12 +280,12 @@ static void bind(parc_task_group_t *g, parc_pool_t *p)
 {
     g->pool = p;
     g->parent = running_group;
-    pool_worker_t *w = parc_pool_self_();
+    pool_worker_t *w = pool_self();
     g->home = w != NULL && w->pool == p ? w : NULL;
     /* acquire: as in cancelled(); the parent's answer holds for it */
     uint64_t gen = parc_load(&cancels.gen, PARC_ACQUIRE);
     bool c = parc_load(&g->cancelled, PARC_RELAXED) != 0 /* after gen */
-             || parc_task_group_cancelled(g->parent);
+             || cancelled(g->parent);
     parc_atomic_init(&g->seen, gen << 1 | (c ? 1u : 0u));
 }
 
@@ -299,15 +315,23 @@ static bool bound(parc_task_group_t *g)
     return true;
 }
 
+static __attribute__((noinline)) bool drain_stack_slow(parc_task_group_t *g);
+
 /* Take the stack whole and run (claim) what nobody claimed yet, dropping
  * the stack's references. Returns true when it ran or skipped a task. */
-static bool drain_stack(parc_task_group_t *g)
+static inline bool drain_stack(parc_task_group_t *g)
 {
     /* A look before the exchange: a waiter polls this in its spin, and an
      * exchange on an empty stack would still take the line from the
-     * spawners. relaxed: nothing is read through a NULL. */
+     * spawners. relaxed: nothing is read through a NULL. Inline: every
+     * wait's end and destroy look, and the stack is mostly empty. */
     if (parc_load(&g->stack, PARC_RELAXED) == NULL)
         return false;
+    return drain_stack_slow(g);
+}
+
+static bool drain_stack_slow(parc_task_group_t *g)
+{
     /* acquire: pairs with the release CAS of run's stack push: the
      * records' fields and links are visible. */
     tg_task_t *t = parc_xchg(&g->stack, NULL, PARC_ACQUIRE);
@@ -353,7 +377,7 @@ static int spawn(parc_task_group_t *g, parc_task_group_fn fn, void *arg,
     if (size > 0)
         t->arg = memcpy(t->copy, arg, size);
     t->group = g;
-    pool_worker_t *w = parc_pool_self_();
+    pool_worker_t *w = pool_self();
     t->shared = w == NULL || w != g->home;
     parc_atomic_init(&t->claimed, 0u);
     parc_atomic_init(&t->refs, 2u);
@@ -577,7 +601,7 @@ int parc_task_group_wait(parc_task_group_t *g)
         return EINVAL;
     if (g->pool == NULL) /* PARC_TASK_GROUP_INIT, nothing run yet */
         return parc_load(&g->cancelled, PARC_RELAXED) != 0 ? ECANCELED : 0;
-    pool_worker_t *w = parc_pool_self_();
+    pool_worker_t *w = pool_self();
     if (w != NULL && w->pool != g->pool)
         w = NULL; /* a worker of another pool helps as an outsider */
     unsigned idle = 0;
@@ -625,7 +649,7 @@ int parc_task_group_wait(parc_task_group_t *g)
     if (e != 0)
         return e;
     bool skipped = parc_load(&g->skipped, PARC_RELAXED) != 0; /* likewise */
-    return parc_task_group_cancelled(g) || skipped ? ECANCELED : 0;
+    return cancelled(g) || skipped ? ECANCELED : 0;
 }
 
 int parc_task_group_finish(parc_task_group_t *g)
@@ -663,12 +687,12 @@ void parc_task_group_leave_(parc_task_group_t *outer)
 
 bool parc_task_cancelled(void)
 {
-    return parc_task_group_cancelled(running_group);
+    return cancelled(running_group);
 }
 
 parc_pool_t *parc_pool_current(void)
 {
-    pool_worker_t *w = parc_pool_self_();
+    pool_worker_t *w = pool_self();
     if (w != NULL)
         return w->pool;
     parc_pool_t *comp = parc_pool_block_self_(); /* a compensating thread */

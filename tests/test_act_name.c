@@ -146,6 +146,67 @@ START_TEST(send_by_name_follows_a_name_that_moved)
 }
 END_TEST
 
+/* The hints are keyed by the name pointer: a buffer rewritten with
+ * another name while the table did not change must reach the other
+ * actor (short names are compared with the hint's copy, long ones with
+ * the entry's), and more name pointers than hint slots, cycled through,
+ * must each reach their own actor. */
+START_TEST(send_by_name_hints_compare_the_bytes)
+{
+    enum { ACTORS = 8, POINTERS = 700 };
+    parc_act_rt_t *rt;
+    ck_assert_int_eq(parc_act_rt_create(2, &rt), 0);
+    parc_atomic(int) n[ACTORS];
+    parc_act_t *a[ACTORS];
+    char name[64];
+    for (int i = 0; i < ACTORS; i++) {
+        parc_atomic_init(&n[i], 0);
+        ck_assert_int_eq(parc_act_spawn(rt, tally, (void *)&n[i], NULL, &a[i]), 0);
+        /* even: short names (copied into the hint); odd: 40 bytes */
+        if (i % 2 == 0)
+            snprintf(name, sizeof name, "s%d", i);
+        else
+            snprintf(name, sizeof name, "a-long-name-of-forty-bytes-number-%05d", i);
+        ck_assert_int_eq(parc_act_register(a[i], name), 0);
+    }
+    char buf[64];
+    int want[ACTORS] = { 0 };
+    for (int round = 0; round < 3; round++)
+        for (int i = 0; i < ACTORS; i++) {
+            /* one buffer, rewritten: the same pointer names each actor */
+            if (i % 2 == 0)
+                snprintf(buf, sizeof buf, "s%d", i);
+            else
+                snprintf(buf, sizeof buf, "a-long-name-of-forty-bytes-number-%05d", i);
+            ck_assert_int_eq(parc_act_send_name(rt, buf, work()), 0);
+            ck_assert_int_eq(parc_act_send_name(rt, buf, work()), 0);
+            want[i] += 2;
+        }
+    static char names[POINTERS][48];
+    for (int round = 0; round < 3; round++)
+        for (int k = 0; k < POINTERS; k++) {
+            int i = k % ACTORS;
+            if (i % 2 == 0)
+                snprintf(names[k], sizeof names[k], "s%d", i);
+            else
+                snprintf(names[k], sizeof names[k], "a-long-name-of-forty-bytes-number-%05d", i);
+            ck_assert_int_eq(parc_act_send_name(rt, names[k], work()), 0);
+            want[i]++;
+        }
+    strcpy(buf, "s1"); /* registered by nobody */
+    parc_msg_t *m = work();
+    ck_assert_int_eq(parc_act_send_name(rt, buf, m), ESRCH);
+    parc_msg_free(m);
+    ck_assert_int_eq(parc_act_rt_quiesce(rt), 0);
+    for (int i = 0; i < ACTORS; i++) {
+        ck_assert_int_eq(parc_load(&n[i], PARC_RELAXED), want[i]);
+        ck_assert_int_eq(parc_act_stop_wait(a[i], 0, NULL), 0);
+        parc_act_release(a[i]);
+    }
+    ck_assert_int_eq(parc_act_rt_free(rt), 0);
+}
+END_TEST
+
 typedef struct dead_log {
     parc_atomic(int) n;
     parc_atomic(parc_act_t *) to; /* the hook runs on workers and the timer
@@ -220,6 +281,7 @@ static Suite *act_name_suite(void)
     tcase_add_test(tc, names_register_find_send_and_drop_at_stop);
     tcase_add_test(tc, dead_letters_reach_the_hook_none_lost);
     tcase_add_test(tc, send_by_name_follows_a_name_that_moved);
+    tcase_add_test(tc, send_by_name_hints_compare_the_bytes);
     suite_add_tcase(s, tc);
     return s;
 }

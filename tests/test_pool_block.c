@@ -1,11 +1,14 @@
 /* parc/pool.h: parc_pool_block_begin/end (compensating workers). */
 #include <errno.h>
 #include <pthread.h>
+#include <sched.h>
+#include <stdint.h>
 
 #include "parc/atomic.h"
 #include "parc/pool.h"
 #include "parc/task_group.h"
 #include "parc/time.h"
+#include "pool_internal.h" /* parc_pool_block_self_ */
 #include "testutil.h"
 
 /* ---- every task blocks until all have started ------------------------ */
@@ -330,6 +333,76 @@ START_TEST(test_join_from_pool_thread)
 }
 END_TEST
 
+/* ---- a taken spare is moved onto the blocker's CPU, then let go ------- */
+
+/* A begin pins the spare it takes to its own CPU (the hand-over in
+ * pool_block.c); the spare must restore its mask before it runs tasks,
+ * or compensators would pile up on single CPUs. Every task checks the
+ * mask of the thread it runs on, before and after its block. */
+typedef struct mask_run {
+    cpu_set_t initial;
+    parc_atomic(int) mismatches;
+    parc_atomic(int) on_comp;    /* tasks that ran on a compensator */
+    parc_atomic(int) done;
+} mask_run_t;
+
+static void check_mask(mask_run_t *m)
+{
+    cpu_set_t now;
+    ck_assert_int_eq(sched_getaffinity(0, sizeof now, &now), 0);
+    if (!CPU_EQUAL(&now, &m->initial))
+        parc_faa(&m->mismatches, 1, PARC_RELAXED); /* a count */
+}
+
+static int mask_task(void *arg, void **result)
+{
+    mask_run_t *m = (mask_run_t *)((uintptr_t)arg & ~(uintptr_t)1);
+    (void)result;
+    check_mask(m);
+    if (parc_pool_block_self_() != NULL)
+        parc_faa(&m->on_comp, 1, PARC_RELAXED); /* a count */
+    int64_t until = parc_now_ns() + 20 * PARC_NS_PER_US; /* some work */
+    while (parc_now_ns() < until) {
+    }
+    if (((uintptr_t)arg & 1u) != 0) {
+        ck_assert_int_eq(parc_pool_block_begin(), 0);
+        parc_sleep_ns(PARC_NS_PER_MS);
+        ck_assert_int_eq(parc_pool_block_end(), 0);
+        check_mask(m);
+    }
+    parc_faa(&m->done, 1, PARC_RELAXED); /* read after the futures */
+    return 0;
+}
+
+START_TEST(test_taken_spares_get_their_mask_back)
+{
+    enum { N = 300 };
+    static mask_run_t m; /* aligned: the low bit of its address is free */
+    ck_assert_int_eq(sched_getaffinity(0, sizeof m.initial, &m.initial), 0);
+    parc_atomic_init(&m.mismatches, 0);
+    parc_atomic_init(&m.on_comp, 0);
+    parc_atomic_init(&m.done, 0);
+    parc_pool_t *p;
+    ck_assert_int_eq(parc_pool_create(2, NULL, &p), 0);
+    for (int round = 0; round < 2; round++) { /* the second takes spares */
+        parc_future_t *f[N];
+        for (int i = 0; i < N; i++)
+            ck_assert_int_eq(parc_pool_submit(p, mask_task,
+                                              (void *)((uintptr_t)&m | (uintptr_t)(i & 1)),
+                                              &f[i]), 0);
+        for (int i = 0; i < N; i++) {
+            void *v;
+            ck_assert_int_eq(parc_future_get(f[i], &v), 0);
+            parc_future_release(f[i]);
+        }
+    }
+    ck_assert_int_eq(parc_load(&m.done, PARC_RELAXED), 2 * N);
+    ck_assert_int_gt(parc_load(&m.on_comp, PARC_RELAXED), 0);
+    ck_assert_int_eq(parc_load(&m.mismatches, PARC_RELAXED), 0);
+    ck_assert_int_eq(parc_pool_free(p), 0);
+}
+END_TEST
+
 static Suite *suite(void)
 {
     Suite *s = suite_create("pool_block");
@@ -342,6 +415,7 @@ static Suite *suite(void)
     tcase_add_test(tc, test_compensators_retire);
     tcase_add_test(tc, test_shutdown_with_compensators);
     tcase_add_test(tc, test_join_from_pool_thread);
+    tcase_add_test(tc, test_taken_spares_get_their_mask_back);
     suite_add_tcase(s, tc);
     return s;
 }

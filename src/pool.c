@@ -528,7 +528,7 @@ void *parc_pool_worker_main_(void *arg)
 
 bool parc_pool_has_queued_(parc_pool_t *p)
 {
-    pool_worker_t *w = current;
+    pool_worker_t *w = parc_pool_cur_;
     if (w != NULL && w->pool == p && w->stash != NULL)
         return true;
     if (parc_inject_size(&p->inject) > 0)

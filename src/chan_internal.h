@@ -20,7 +20,13 @@
  * itself). The claimer unlinks the record under the lock of case i's
  * channel and copies the value before the final store, so a caller that
  * sees DONE(i) owns a finished operation; it returns only then, so its
- * buffer outlives the copy. NOTIFIED(i) moves no value: a bounded
+ * buffer outlives the copy. A hand-off with nothing left to copy after
+ * the claim goes WAITING -> DONE(i) (NOTIFIED(i), CLOSED(i)) in one CAS:
+ * the value went beforehand into the record's own buffer (own_buf: only
+ * its caller reads it, and only after DONE), or was read out of a
+ * blocked sender's record into the claimer's temporary; a failed CAS
+ * leaves nothing behind (src/chan.c, claim_complete). So a spinning
+ * caller sees one change of its word. NOTIFIED(i) moves no value: a bounded
  * channel's waker says "case i may be possible now, try it" (the claim
  * still picks exactly one caller per wake-up; its final store may follow
  * the unlock, since the caller waits for a final state either way).
@@ -72,6 +78,9 @@ typedef struct parc_chan_waiter {
     void *buf;       /* send: the value to take; receive: where to put one */
     uint32_t index;  /* the case this record stands for */
     bool linked;     /* still in the channel's queue */
+    bool own_buf;    /* receive: buf is the record's own (nobody else reads
+                      * it before the caller sees DONE), so a sender may
+                      * copy into it before it claims the record */
 } parc_chan_waiter_t;
 
 /* True for the states a caller may return from (never with PARKED). */

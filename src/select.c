@@ -154,7 +154,11 @@ static void make_order(round_t *r, unsigned flags)
     if (flags & PARC_SELECT_ORDERED)
         return;
     for (size_t i = r->n - 1; i > 0; i--) {
-        size_t j = rng_next() % (i + 1);
+        /* j uniform in [0, i] by a multiply and a shift (Lemire, "Fast
+         * random integer generation in an interval", 2019; Go's
+         * fastrandn), not a division; the bias, at most (i + 1) / 2^32,
+         * is below anything a select's fairness can show. */
+        size_t j = (size_t)(((uint64_t)rng_next() * (uint64_t)(i + 1)) >> 32);
         uint8_t t = r->order[i];
         r->order[i] = r->order[j];
         r->order[j] = t;
@@ -297,7 +301,7 @@ static int register_all(round_t *r, size_t *index, int *rc)
             if (ch == NULL)
                 continue;
             parc_chan_waiter_t w = { NULL, NULL, &r->sel, c->buf,
-                                     (uint32_t)i, false };
+                                     (uint32_t)i, false, false };
             s->w = w;
             s->registered = true; /* withdraw() unlinks it if queued */
             if (parc_chan_register_(ch, c->kind == PARC_SELECT_SEND, &s->w))

@@ -484,46 +484,9 @@ static size_t ring_stride(const parc_chan_t *c)
     return (sizeof(uint64_t) + c->elem_size + 7u) & ~(size_t)7u;
 }
 
-/* log2 of a power of two. */
-static inline unsigned log2_pow2(size_t x)
-{
-#if defined(__GNUC__)
-    return (unsigned)__builtin_ctzll((unsigned long long)x);
-#else
-    unsigned n = 0;
-    while (x > 1) {
-        x >>= 1;
-        n++;
-    }
-    return n;
-#endif
-}
-
-/* Where index k (0..capacity-1) lives. Consecutive indexes go to
- * consecutive cache lines, and the slots sharing a line are capacity /
- * (slots per line) indexes apart (the index permutation of Erik
- * Rigtorp's and Maxim Egorushkin's rings): a receiver following a sender
- * closely reads the line the sender filled last while the sender writes
- * the next one, where with slots in index order the two would pass one
- * line back and forth for every value in it (and each sender's fence
- * would wait for the line to come back). Only where the lines divide
- * evenly: a power-of-two capacity, a stride that divides the line and a
- * ring of two lines or more; otherwise index order. */
-static size_t ring_pos(const parc_chan_t *c, uint64_t k)
-{
-    size_t stride = ring_stride(c), cap = c->capacity;
-    if (stride >= PARC_CACHELINE || PARC_CACHELINE % stride != 0 ||
-        (cap & (cap - 1)) != 0 || cap * stride < 2 * PARC_CACHELINE)
-        return (size_t)k;
-    /* log2(slots per line), log2(lines) */
-    unsigned per_line = log2_pow2(PARC_CACHELINE / stride);
-    unsigned lines = log2_pow2(cap) - per_line;
-    return (size_t)(((k & ((1u << lines) - 1u)) << per_line) | (k >> lines));
-}
-
 static seq_t *ring_slot(const parc_chan_t *c, char *ring, uint64_t stamp)
 {
-    return (seq_t *)(void *)(ring + ring_pos(c, stamp & (c->mark - 1)) * ring_stride(c));
+    return (seq_t *)(void *)(ring + (size_t)(stamp & (c->mark - 1)) * ring_stride(c));
 }
 
 /* The stamp after `s`: the next index, or index 0 of the next lap. */
@@ -588,20 +551,14 @@ static int ring_send(parc_chan_t *c, const void *value, bool exact)
         if (t & c->mark)
             return EPIPE;
         seq_t *seq = ring_slot(c, ring, t);
-        CHAN_PREFETCHW_(seq); /* we write it: one transfer, not two */
         /* acquire: pairs with the release store of the receiver that
          * emptied the slot last lap, so its copy out is complete before
          * the memcpy below overwrites the value. */
         uint64_t s = parc_load(seq, PARC_ACQUIRE);
         if (s == t) {
-            uint64_t next = ring_next(c, t);
             /* relaxed: claiming the stamp orders nothing else. */
-            if (parc_cas(&c->tail, &t, next, PARC_RELAXED, PARC_RELAXED)) {
-                /* The next send's line (ring_pos: not the one receivers
-                 * are reading now), fetched while we fill this one, so
-                 * that the fence after our store (ring_wake) does not wait
-                 * for it next time. */
-                CHAN_PREFETCHW_(ring_slot(c, ring, next));
+            if (parc_cas(&c->tail, &t, ring_next(c, t), PARC_RELAXED,
+                         PARC_RELAXED)) {
                 value_copy(seq + 1, value, c->elem_size);
                 /* release: publishes the value; pairs with the acquire
                  * load in ring_recv(). */
@@ -656,7 +613,6 @@ static int ring_recv(parc_chan_t *c, void *out, bool exact)
     uint64_t h = parc_load(&c->head, PARC_RELAXED);
     for (;;) {
         seq_t *seq = ring_slot(c, ring, h);
-        CHAN_PREFETCHW_(seq); /* we write it: one transfer, not two */
         /* acquire: pairs with the sender's release store: its value is
          * complete before we copy it out. */
         uint64_t s = parc_load(seq, PARC_ACQUIRE);

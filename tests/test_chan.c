@@ -428,13 +428,12 @@ static void pattern(unsigned char *v, size_t size, uint64_t k)
         v[i] = (unsigned char)(k * 131u + i * 7u + 1u);
 }
 
-/* Rings of every layout: capacities whose slots are spread over the cache
- * lines (a power of two with 16- or 32-byte slots, two lines or more)
- * and others. Every slot must hold its own value: a layout that mapped
- * two indexes to one slot would overwrite a value (the byte pattern
- * check fails) or find a slot's sequence wrong (a send_try says EAGAIN
- * before the ring is full). Several laps, with a partial fill so the
- * stamps wrap at different indexes. */
+/* Rings of every shape: slots of 16 to 112 bytes (values of 1 to 100
+ * bytes), capacities powers of two and not. Every slot must hold its own
+ * value: a layout that mapped two stamps to one slot would overwrite a
+ * value (the byte pattern check fails) or find a slot's sequence wrong
+ * (a send_try says EAGAIN before the ring is full). Several laps, with a
+ * partial fill so the stamps wrap at different indexes. */
 START_TEST(bounded_every_layout_keeps_every_value)
 {
     static const size_t sizes[] = { 1, 8, 16, 24, 40, 56, 100 };

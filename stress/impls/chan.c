@@ -15,8 +15,7 @@
  *                                  a bounded channel (try forms: full and
  *                                  empty must be exact), a FIFO of
  *                                  capacity 4 over a channel of 24-byte
- *                                  values (its slots spread over two
- *                                  cache lines: src/chan.c, ring_pos),
+ *                                  values (32-byte slots, two to a line),
  *                                  and the rendezvous model
  *                                  (parc/stress_lincheck.h) over a
  *                                  rendezvous channel with timed forms

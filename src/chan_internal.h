@@ -143,6 +143,14 @@ static inline uint32_t parc_sel_mark_parked(parc_sel_t *s)
  * caller must then poll that case before any other (it was chosen for
  * the value or the room that woke it). */
 int parc_chan_check_(parc_chan_t *c);
+
+/* parc_chan_check_'s test for a non-NULL channel, inline (a select checks
+ * every case at every call). */
+static inline bool parc_chan_valid_(const parc_chan_t *c)
+{
+    return c->elem_size - 1u < PARC_CHAN_ELEM_MAX &&
+           (c->capacity == PARC_CHAN_UNBOUNDED || c->capacity <= PARC_CHAN_CAP_MAX);
+}
 int parc_chan_poll_(parc_chan_t *c, bool send, void *buf, parc_sel_t *self);
 bool parc_chan_register_(parc_chan_t *c, bool send, parc_chan_waiter_t *w);
 void parc_chan_unregister_(parc_chan_t *c, bool send, parc_chan_waiter_t *w);

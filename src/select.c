@@ -122,7 +122,7 @@ static int validate(round_t *r, unsigned flags)
         case PARC_SELECT_SEND:
         case PARC_SELECT_RECV:
             if (c->obj != NULL &&
-                (parc_chan_check_(c->obj) != 0 || c->buf == NULL))
+                (!parc_chan_valid_(c->obj) || c->buf == NULL))
                 return EINVAL;
             break;
         case PARC_SELECT_FUTURE:
@@ -500,16 +500,8 @@ static int select_until(parc_select_case_t *cases, size_t n, unsigned flags,
         return EINVAL;
     r.sel.wake_fd = -1;
     r.spun = false;
-    /* A fiber parks through parc_park_wait (the fiber runtime's hook
-     * parks the fiber, its worker runs other work); ppoll and futex_waitv
-     * would block the worker. So a fiber's select that has fd, event,
-     * semaphore or future cases parks on its own word in slices and polls
-     * those cases between them, as where futex_waitv is missing. */
-    r.fiber = parc_fiber_current() != NULL;
-#ifdef __linux__
-    if (r.has_fd && block && !r.fiber && (rc = thread_eventfd(&r.sel.wake_fd)) != 0)
-        return rc;
-#endif
+    r.fiber = false;
+    bool prepared = false; /* for waiting: the two facts below */
     for (;;) {
         make_order(&r, flags);
         rc = poll_all(&r, index);                       /* step 1 */
@@ -519,6 +511,20 @@ static int select_until(parc_select_case_t *cases, size_t n, unsigned flags,
             return EAGAIN;
         if (parc_deadline_passed(deadline))
             return ETIMEDOUT;
+        if (!prepared) { /* only a select that waits needs them */
+            prepared = true;
+            /* A fiber parks through parc_park_wait (the fiber runtime's
+             * hook parks the fiber, its worker runs other work); ppoll
+             * and futex_waitv would block the worker. So a fiber's select
+             * that has fd, event, semaphore or future cases parks on its
+             * own word in slices and polls those cases between them, as
+             * where futex_waitv is missing. */
+            r.fiber = parc_fiber_current() != NULL;
+#ifdef __linux__
+            if (r.has_fd && !r.fiber && (rc = thread_eventfd(&r.sel.wake_fd)) != 0)
+                return rc;
+#endif
+        }
         parc_atomic_init(&r.sel.state, PARC_SEL_WAITING);
         for (size_t i = 0; i < n; i++)
             r.slot[i].registered = false;

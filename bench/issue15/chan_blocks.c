@@ -21,18 +21,18 @@
 #define _GNU_SOURCE
 #include <pthread.h>
 #include <sched.h>
-#include <stdatomic.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
+#include "parc/atomic.h"
 #include "parc/chan.h"
 
 enum { BLOCK = 32, BLOCKS = 3000, ITEMS_PER_ROUND_TRIP = 64 };
 
-static _Atomic uint64_t word __attribute__((aligned(64)));
+static PARC_CACHE_ALIGNED parc_atomic(uint64_t) word;
 static parc_chan_t *ch[2];
 static int mode, pin;
 static uint64_t samples[BLOCKS];
@@ -61,10 +61,10 @@ static void *peer(void *arg)
     uint64_t n = (uint64_t)BLOCK * BLOCKS, v;
     if (mode == 0) {
         for (uint64_t i = 0; i < n; i++) {
-            /* acquire/release: the word is the whole message */
-            while (atomic_load_explicit(&word, memory_order_acquire) != 2 * i + 1)
-                __builtin_ia32_pause();
-            atomic_store_explicit(&word, 2 * i + 2, memory_order_release);
+            /* relaxed: the word is the whole message */
+            while (parc_load(&word, PARC_RELAXED) != 2 * i + 1)
+                parc_cpu_relax();
+            parc_store(&word, 2 * i + 2, PARC_RELAXED);
         }
     } else if (mode == 1) {
         for (uint64_t i = 0; i < n; i++) {
@@ -87,16 +87,17 @@ static int cmp(const void *a, const void *b)
 static void run(const char *name, double per_block)
 {
     pthread_t t;
-    atomic_store(&word, 0);
+    parc_store(&word, 0, PARC_RELAXED); /* before the thread starts */
     pthread_create(&t, NULL, peer, NULL);
     pin_to(0);
     for (uint64_t b = 0; b < BLOCKS; b++) {
         uint64_t t0 = now(), v;
         if (mode == 0) {
             for (uint64_t i = b * BLOCK; i < (b + 1) * BLOCK; i++) {
-                atomic_store_explicit(&word, 2 * i + 1, memory_order_release);
-                while (atomic_load_explicit(&word, memory_order_acquire) != 2 * i + 2)
-                    __builtin_ia32_pause();
+                /* relaxed: as in peer() */
+                parc_store(&word, 2 * i + 1, PARC_RELAXED);
+                while (parc_load(&word, PARC_RELAXED) != 2 * i + 2)
+                    parc_cpu_relax();
             }
         } else if (mode == 1) {
             for (int i = 0; i < BLOCK; i++) {

@@ -2,7 +2,8 @@
  * bench/issue15/chan_blocks.c — two channel hand-offs timed in blocks,
  * for a shared, loaded machine: the p10 and median of many short blocks
  * say what a hand-off costs when neither thread was preempted, next to
- * the cache-line floor measured the same way in the same run. Not a
+ * the cache-line floor measured the same way in the same run (and the
+ * mean, which the preempted and parked blocks join). Not a
  * parc-bench case (no peers): it compares builds of parc (A/B).
  *
  *   floor     two threads pass one word back and forth (spinning): one
@@ -112,9 +113,13 @@ static void run(const char *name, double per_block)
         samples[b] = now() - t0;
     }
     pthread_join(t, NULL);
+    uint64_t sum = 0;
+    for (int b = 0; b < BLOCKS; b++)
+        sum += samples[b];
     qsort(samples, BLOCKS, sizeof samples[0], cmp);
-    printf("%-8s p10 %7.1f  p50 %7.1f ns\n", name, samples[BLOCKS / 10] / per_block,
-           samples[BLOCKS / 2] / per_block);
+    printf("%-8s p10 %7.1f  p50 %7.1f  mean %7.1f ns\n", name,
+           samples[BLOCKS / 10] / per_block, samples[BLOCKS / 2] / per_block,
+           (double)sum / BLOCKS / per_block);
 }
 
 int main(int argc, char **argv)

@@ -241,6 +241,11 @@ static parc_atomic(uint32_t) *waiting_of(parc_chan_t *c, bool send)
 
 static void waiting_add(parc_chan_t *c, bool send, int d)
 {
+    /* Only a ring reads the counts (ring_wake). The locked kinds skip
+     * them: they live on the read-mostly line that every operation reads,
+     * and a rendezvous hand-off queues and unlinks a record each time. */
+    if (!is_ring(c))
+        return;
     parc_atomic(uint32_t) *n = waiting_of(c, send);
     /* relaxed: written under the lock we hold; a ring's waker reads it
      * after its seq_cst fence, and the queued caller fences (seq_cst)
@@ -349,6 +354,105 @@ static void finish(parc_chan_waiter_t *w, uint32_t kind)
     }
 }
 
+/* Values up to this size travel in a blocked caller's record, and are
+ * moved by a hand-off that claims and completes the record in one CAS. */
+#define CHAN_INLINE_VALUE 16u
+
+#if defined(__GNUC__)
+/* Ask for w's line exclusive before reading it: the claimer writes it
+ * (unlink, the value, the state), and a read first would fetch it shared
+ * from the spinning caller's cache and then upgrade it (two transfers). */
+#define CHAN_PREFETCHW_(p) __builtin_prefetch((p), 1, 3)
+#else
+#define CHAN_PREFETCHW_(p) ((void)(p))
+#endif
+
+/* Complete w's caller with `kind` in one CAS from WAITING (PARKED or
+ * not): true when it was still waiting (then it is woken if it parked),
+ * false when it was stale. Whatever the hand-off moves has moved already:
+ * into memory only w's caller reads after DONE, or out of w's value into
+ * the claimer's temporary. */
+static bool complete_cas(parc_chan_waiter_t *w, uint32_t kind)
+{
+    parc_sel_t *s = w->sel;
+    uint32_t final = PARC_SEL_WORD(w->index, kind);
+    uint32_t v = PARC_SEL_WAITING; /* a blind CAS first: see mutex.h */
+    do {
+        /* release: publishes the value copied into the caller's record,
+         * and orders our copy out of a sender's value before it reuses
+         * its buffer; pairs with the acquire loads of the state in
+         * sel_wait() and select.c. */
+        if (parc_cas(&s->state, &v, final, PARC_RELEASE, PARC_RELAXED)) {
+            if (v & PARC_SEL_PARKED)
+                parc_park_wake_one(&s->state); /* address only */
+            return true;
+        }
+    } while (parc_sel_waiting(v));
+    return false;
+}
+
+/* A hand-off on a locked kind (lock held): take the first live record
+ * of the send (receive) queue that is not `self`'s and complete it with
+ * `kind`, moving the value `in` into a blocked receiver or a blocked
+ * sender's value out to `out` (both NULL: a close moves nothing). Stale
+ * records are unlinked on the way. Returns whether a record was
+ * completed.
+ *
+ * The common case is one CAS on the caller's state word, WAITING ->
+ * final, after the value moved: into a receiver's own buffer (the record
+ * carries it; nobody reads it unless the CAS succeeds), or out of a
+ * sender's value into a temporary that reaches `out` only after the CAS
+ * succeeds. So the caller, spinning on that word, sees one change, and
+ * the line moves to us once and back once. The rest (a select's receive
+ * into the user's buffer, values above CHAN_INLINE_VALUE, callers woken
+ * through an eventfd, which must be written before the final state) take
+ * the claim, copy, finish protocol of chan_internal.h. */
+static bool claim_complete(parc_chan_t *c, bool send, parc_sel_t *self,
+                           uint32_t kind, const void *in, void *out)
+{
+    parc_chan_waiter_t *w = (send ? &c->sendq : &c->recvq)->head;
+    while (w != NULL) {
+        CHAN_PREFETCHW_(w);
+        parc_chan_waiter_t *next = w->next;
+        if (w->sel == self) {
+            w = next;
+            continue;
+        }
+        unlink_waiter(c, send, w);
+        bool one_cas = w->sel->wake_fd < 0 && (in == NULL || w->own_buf) &&
+                       (out == NULL || c->elem_size <= CHAN_INLINE_VALUE);
+        if (one_cas) {
+            unsigned char tmp[CHAN_INLINE_VALUE];
+            if (in != NULL)
+                memcpy(w->buf, in, c->elem_size);
+            else if (out != NULL)
+                memcpy(tmp, w->buf, c->elem_size);
+            if (complete_cas(w, kind)) {
+                if (out != NULL)
+                    memcpy(out, tmp, c->elem_size);
+                return true;
+            }
+        } else {
+            /* relaxed: as in claim_first(). */
+            uint32_t v = parc_load(&w->sel->state, PARC_RELAXED);
+            while (parc_sel_waiting(v))
+                if (parc_cas(&w->sel->state, &v,
+                             PARC_SEL_WORD(w->index, PARC_SEL_CLAIMED) |
+                                 (v & PARC_SEL_PARKED),
+                             PARC_RELAXED, PARC_RELAXED)) {
+                    if (in != NULL)
+                        memcpy(w->buf, in, c->elem_size);
+                    else if (out != NULL)
+                        memcpy(out, w->buf, c->elem_size);
+                    finish(w, kind);
+                    return true;
+                }
+        }
+        w = next;
+    }
+    return false;
+}
+
 /* ---- the bounded ring ------------------------------------------------------ */
 /*
  * Slot k lives at ring + k * stride: a 64-bit sequence word, then the
@@ -402,7 +506,7 @@ static char *ring_alloc(parc_chan_t *c)
         /* acquire: as in ring_get(); another thread's ring, if any. */
         return parc_load(&c->ring, PARC_ACQUIRE);
     for (size_t k = 0; k < c->capacity; k++)
-        parc_atomic_init((seq_t *)(void *)(r + k * ring_stride(c)), (uint64_t)k);
+        parc_atomic_init(ring_slot(c, r, (uint64_t)k), (uint64_t)k);
     char *none = NULL;
     /* release: publishes the initial sequence words; pairs with the
      * acquire load in ring_get(). acquire on failure: the winner's. */
@@ -425,8 +529,15 @@ static char *ring_get(parc_chan_t *c)
  * then): the receiver is within a memcpy unless it was preempted, and
  * EAGAIN then would be a "full" verdict for a ring with room (crossbeam
  * waits the same way; a lock-based channel waits for a preempted lock
- * holder likewise). */
-static int ring_send(parc_chan_t *c, const void *value)
+ * holder likewise).
+ *
+ * `exact` false: EAGAIN as soon as the slot at the tail is not free, with
+ * neither the fence nor the load of head that tell "full" from "being
+ * emptied" and closed from open. The blocking send's first attempt: it
+ * spins on the slot next anyway (ring_op), and the receivers' head line
+ * stays in their caches instead of being pulled at every send that
+ * finds the ring full. Every verdict that returns or parks is exact. */
+static int ring_send(parc_chan_t *c, const void *value, bool exact)
 {
     char *ring = ring_get(c);
     if (ring == NULL)
@@ -457,6 +568,8 @@ static int ring_send(parc_chan_t *c, const void *value)
             continue; /* t is the current tail now */
         }
         if (s + lap == t + 1) {
+            if (!exact)
+                return EAGAIN;
             /* The slot holds last lap's value: full, unless its receiver
              * already took the stamp and is copying out. seq_cst: orders
              * the slot's load before head's (as crossbeam's array flavour
@@ -478,8 +591,9 @@ static int ring_send(parc_chan_t *c, const void *value)
 
 /* Receive without blocking: 0, EPIPE (closed and drained), EAGAIN
  * (empty). A slot whose sender has taken its stamp but not yet published
- * the value is waited for, as in ring_send(). */
-static int ring_recv(parc_chan_t *c, void *out)
+ * the value is waited for, as in ring_send(). `exact` as in ring_send():
+ * false says EAGAIN at an empty slot without reading the senders' tail. */
+static int ring_recv(parc_chan_t *c, void *out, bool exact)
 {
     /* acquire: pairs with the release CAS in ring_alloc(). */
     char *ring = parc_load(&c->ring, PARC_ACQUIRE);
@@ -516,6 +630,8 @@ static int ring_recv(parc_chan_t *c, void *out)
             continue;
         }
         if (s == h) {
+            if (!exact)
+                return EAGAIN;
             /* Empty for this lap, unless a sender took stamp h and is
              * copying in. seq_cst: as in ring_send(). */
             parc_fence(PARC_SEQ_CST);
@@ -567,12 +683,17 @@ static void ring_wake(parc_chan_t *c, bool send)
         finish(w, PARC_SEL_NOTIFIED);
 }
 
-static int ring_try(parc_chan_t *c, bool send, void *buf)
+static int ring_try_as(parc_chan_t *c, bool send, void *buf, bool exact)
 {
-    int rc = send ? ring_send(c, buf) : ring_recv(c, buf);
+    int rc = send ? ring_send(c, buf, exact) : ring_recv(c, buf, exact);
     if (rc == 0)
         ring_wake(c, !send);
     return rc;
+}
+
+static int ring_try(parc_chan_t *c, bool send, void *buf)
+{
+    return ring_try_as(c, send, buf, true);
 }
 
 /* Whether a ring operation looks possible, from the slot at the stamp it
@@ -673,10 +794,7 @@ static int send_locked(parc_chan_t *c, const void *value, parc_sel_t *self)
     /* relaxed: the flag is written under the lock we hold. */
     if (parc_load(&c->closed, PARC_RELAXED))
         return EPIPE;
-    parc_chan_waiter_t *r = claim_first(c, false, self);
-    if (r != NULL) {
-        memcpy(r->buf, value, c->elem_size);
-        finish(r, PARC_SEL_DONE);
+    if (claim_complete(c, false, self, PARC_SEL_DONE, value, NULL)) {
         fd_update(c);
         return 0;
     }
@@ -697,10 +815,7 @@ static int recv_locked(parc_chan_t *c, void *out, parc_sel_t *self)
         fd_update(c);
         return 0;
     }
-    parc_chan_waiter_t *s = claim_first(c, true, self);
-    if (s != NULL) {
-        memcpy(out, s->buf, c->elem_size);
-        finish(s, PARC_SEL_DONE);
+    if (claim_complete(c, true, self, PARC_SEL_DONE, NULL, out)) {
         fd_update(c);
         return 0;
     }
@@ -840,6 +955,19 @@ static uint32_t sel_wait(parc_sel_t *s, parc_deadline_t deadline,
         if (parc_sel_final(v))
             return v;
         bool waiting = parc_sel_waiting(v);
+        if (!waiting) {
+            /* Claimed: the claimer is within a copy under its channel's
+             * lock. Look again for a few pauses before parking, which
+             * would write the word it is about to write (PARKED) and
+             * make its final store a futex wake-up. */
+            for (unsigned k = 0; k < CHAN_SPIN_PURE && !parc_sel_final(v); k++) {
+                parc_cpu_relax();
+                /* acquire: as above. */
+                v = parc_load(&s->state, PARC_ACQUIRE);
+            }
+            if (parc_sel_final(v))
+                return v;
+        }
         if (waiting && parc_deadline_passed(deadline)) {
             if (parc_sel_abort(s))
                 return PARC_SEL_ABORTED;
@@ -885,7 +1013,9 @@ static void ring_withdraw(parc_chan_t *c, bool send, parc_chan_waiter_t *w)
 static PARC_NOINLINE_ int ring_op(parc_chan_t *c, bool send, void *buf, bool block,
                    parc_deadline_t deadline)
 {
-    int rc = ring_try(c, send, buf);
+    /* A blocking caller's first look is inexact (see ring_send()): the
+     * spin below decides nothing, and the exact tries follow it. */
+    int rc = ring_try_as(c, send, buf, !block);
     if (rc != EAGAIN || !block)
         return rc;
     /* Spin with exponential backoff between looks at the slot: a
@@ -910,7 +1040,7 @@ static PARC_NOINLINE_ int ring_op(parc_chan_t *c, bool send, void *buf, bool blo
         if (parc_deadline_passed(deadline))
             return ETIMEDOUT;
         parc_sel_t sel = { PARC_SEL_WAITING, -1 };
-        parc_chan_waiter_t w = { NULL, NULL, &sel, buf, 0, false };
+        parc_chan_waiter_t w = { NULL, NULL, &sel, buf, 0, false, false };
         parc_mutex_lock(&c->lock);
         enqueue(c, send, &w);
         parc_mutex_unlock(&c->lock);
@@ -932,9 +1062,6 @@ static PARC_NOINLINE_ int ring_op(parc_chan_t *c, bool send, void *buf, bool blo
             return rc;
     }
 }
-
-/* Values up to this size travel in a blocked caller's record. */
-#define CHAN_INLINE_VALUE 16u
 
 static PARC_NOINLINE_ int chan_op(parc_chan_t *c, bool send, void *buf, bool block,
                    parc_deadline_t deadline)
@@ -961,7 +1088,8 @@ static PARC_NOINLINE_ int chan_op(parc_chan_t *c, bool send, void *buf, bool blo
     bool inl = c->elem_size <= CHAN_INLINE_VALUE;
     rec.sel.wake_fd = -1;
     parc_atomic_init(&rec.sel.state, PARC_SEL_WAITING);
-    parc_chan_waiter_t w = { NULL, NULL, &rec.sel, inl ? rec.value : buf, 0, false };
+    parc_chan_waiter_t w = { NULL, NULL, &rec.sel, inl ? rec.value : buf, 0,
+                             false, inl };
     rec.w = w;
     if (inl && send)
         memcpy(rec.value, buf, c->elem_size);
@@ -992,7 +1120,7 @@ static inline bool ring_fast(parc_chan_t *c, const void *buf)
 int parc_chan_send(parc_chan_t *c, const void *value)
 {
     if (ring_fast(c, value)) {
-        int rc = ring_send(c, value);
+        int rc = ring_send(c, value, false);
         if (rc == 0)
             ring_wake(c, false);
         if (rc != EAGAIN)
@@ -1018,7 +1146,7 @@ int parc_chan_send_timed(parc_chan_t *c, const void *value, int64_t timeout_ns)
 int parc_chan_recv(parc_chan_t *c, void *out)
 {
     if (ring_fast(c, out)) {
-        int rc = ring_recv(c, out);
+        int rc = ring_recv(c, out, false);
         if (rc == 0)
             ring_wake(c, true);
         if (rc != EAGAIN)
@@ -1045,9 +1173,9 @@ int parc_chan_recv_timed(parc_chan_t *c, void *out, int64_t timeout_ns)
 
 static void close_queue(parc_chan_t *c, bool send)
 {
-    parc_chan_waiter_t *w;
-    while ((w = claim_first(c, send, NULL)) != NULL)
-        finish(w, is_ring(c) ? PARC_SEL_NOTIFIED : PARC_SEL_CLOSED);
+    uint32_t kind = is_ring(c) ? PARC_SEL_NOTIFIED : PARC_SEL_CLOSED;
+    while (claim_complete(c, send, NULL, kind, NULL, NULL))
+        ;
 }
 
 int parc_chan_close(parc_chan_t *c)

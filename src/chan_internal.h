@@ -20,7 +20,13 @@
  * itself). The claimer unlinks the record under the lock of case i's
  * channel and copies the value before the final store, so a caller that
  * sees DONE(i) owns a finished operation; it returns only then, so its
- * buffer outlives the copy. NOTIFIED(i) moves no value: a bounded
+ * buffer outlives the copy. A hand-off with nothing left to copy after
+ * the claim goes WAITING -> DONE(i) (NOTIFIED(i), CLOSED(i)) in one CAS:
+ * the value went beforehand into the record's own buffer (own_buf: only
+ * its caller reads it, and only after DONE), or was read out of a
+ * blocked sender's record into the claimer's temporary; a failed CAS
+ * leaves nothing behind (src/chan.c, claim_complete). So a spinning
+ * caller sees one change of its word. NOTIFIED(i) moves no value: a bounded
  * channel's waker says "case i may be possible now, try it" (the claim
  * still picks exactly one caller per wake-up; its final store may follow
  * the unlock, since the caller waits for a final state either way).
@@ -72,6 +78,9 @@ typedef struct parc_chan_waiter {
     void *buf;       /* send: the value to take; receive: where to put one */
     uint32_t index;  /* the case this record stands for */
     bool linked;     /* still in the channel's queue */
+    bool own_buf;    /* receive: buf is the record's own (nobody else reads
+                      * it before the caller sees DONE), so a sender may
+                      * copy into it before it claims the record */
 } parc_chan_waiter_t;
 
 /* True for the states a caller may return from (never with PARKED). */
@@ -134,6 +143,14 @@ static inline uint32_t parc_sel_mark_parked(parc_sel_t *s)
  * caller must then poll that case before any other (it was chosen for
  * the value or the room that woke it). */
 int parc_chan_check_(parc_chan_t *c);
+
+/* parc_chan_check_'s test for a non-NULL channel, inline (a select checks
+ * every case at every call). */
+static inline bool parc_chan_valid_(const parc_chan_t *c)
+{
+    return c->elem_size - 1u < PARC_CHAN_ELEM_MAX &&
+           (c->capacity == PARC_CHAN_UNBOUNDED || c->capacity <= PARC_CHAN_CAP_MAX);
+}
 int parc_chan_poll_(parc_chan_t *c, bool send, void *buf, parc_sel_t *self);
 bool parc_chan_register_(parc_chan_t *c, bool send, parc_chan_waiter_t *w);
 void parc_chan_unregister_(parc_chan_t *c, bool send, parc_chan_waiter_t *w);

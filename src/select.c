@@ -122,7 +122,7 @@ static int validate(round_t *r, unsigned flags)
         case PARC_SELECT_SEND:
         case PARC_SELECT_RECV:
             if (c->obj != NULL &&
-                (parc_chan_check_(c->obj) != 0 || c->buf == NULL))
+                (!parc_chan_valid_(c->obj) || c->buf == NULL))
                 return EINVAL;
             break;
         case PARC_SELECT_FUTURE:
@@ -154,7 +154,11 @@ static void make_order(round_t *r, unsigned flags)
     if (flags & PARC_SELECT_ORDERED)
         return;
     for (size_t i = r->n - 1; i > 0; i--) {
-        size_t j = rng_next() % (i + 1);
+        /* j uniform in [0, i] by a multiply and a shift (Lemire, "Fast
+         * random integer generation in an interval", 2019; Go's
+         * fastrandn), not a division; the bias, at most (i + 1) / 2^32,
+         * is below anything a select's fairness can show. */
+        size_t j = (size_t)(((uint64_t)rng_next() * (uint64_t)(i + 1)) >> 32);
         uint8_t t = r->order[i];
         r->order[i] = r->order[j];
         r->order[j] = t;
@@ -297,7 +301,7 @@ static int register_all(round_t *r, size_t *index, int *rc)
             if (ch == NULL)
                 continue;
             parc_chan_waiter_t w = { NULL, NULL, &r->sel, c->buf,
-                                     (uint32_t)i, false };
+                                     (uint32_t)i, false, false };
             s->w = w;
             s->registered = true; /* withdraw() unlinks it if queued */
             if (parc_chan_register_(ch, c->kind == PARC_SELECT_SEND, &s->w))
@@ -496,16 +500,8 @@ static int select_until(parc_select_case_t *cases, size_t n, unsigned flags,
         return EINVAL;
     r.sel.wake_fd = -1;
     r.spun = false;
-    /* A fiber parks through parc_park_wait (the fiber runtime's hook
-     * parks the fiber, its worker runs other work); ppoll and futex_waitv
-     * would block the worker. So a fiber's select that has fd, event,
-     * semaphore or future cases parks on its own word in slices and polls
-     * those cases between them, as where futex_waitv is missing. */
-    r.fiber = parc_fiber_current() != NULL;
-#ifdef __linux__
-    if (r.has_fd && block && !r.fiber && (rc = thread_eventfd(&r.sel.wake_fd)) != 0)
-        return rc;
-#endif
+    r.fiber = false;
+    bool prepared = false; /* for waiting: the two facts below */
     for (;;) {
         make_order(&r, flags);
         rc = poll_all(&r, index);                       /* step 1 */
@@ -515,6 +511,20 @@ static int select_until(parc_select_case_t *cases, size_t n, unsigned flags,
             return EAGAIN;
         if (parc_deadline_passed(deadline))
             return ETIMEDOUT;
+        if (!prepared) { /* only a select that waits needs them */
+            prepared = true;
+            /* A fiber parks through parc_park_wait (the fiber runtime's
+             * hook parks the fiber, its worker runs other work); ppoll
+             * and futex_waitv would block the worker. So a fiber's select
+             * that has fd, event, semaphore or future cases parks on its
+             * own word in slices and polls those cases between them, as
+             * where futex_waitv is missing. */
+            r.fiber = parc_fiber_current() != NULL;
+#ifdef __linux__
+            if (r.has_fd && !r.fiber && (rc = thread_eventfd(&r.sel.wake_fd)) != 0)
+                return rc;
+#endif
+        }
         parc_atomic_init(&r.sel.state, PARC_SEL_WAITING);
         for (size_t i = 0; i < n; i++)
             r.slot[i].registered = false;

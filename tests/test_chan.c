@@ -418,6 +418,186 @@ START_TEST(mpmc_unbounded_exactly_once) { run_mpmc(PARC_CHAN_UNBOUNDED); }
 END_TEST
 START_TEST(mpmc_rendezvous_exactly_once) { run_mpmc(0); }
 END_TEST
+START_TEST(mpmc_bounded_large_exactly_once) { run_mpmc(1024); }
+END_TEST
+
+/* Fill a value of `size` bytes with a pattern derived from `k`. */
+static void pattern(unsigned char *v, size_t size, uint64_t k)
+{
+    for (size_t i = 0; i < size; i++)
+        v[i] = (unsigned char)(k * 131u + i * 7u + 1u);
+}
+
+/* Rings of every shape: slots of 16 to 112 bytes (values of 1 to 100
+ * bytes), capacities powers of two and not. Every slot must hold its own
+ * value: a layout that mapped two stamps to one slot would overwrite a
+ * value (the byte pattern check fails) or find a slot's sequence wrong
+ * (a send_try says EAGAIN before the ring is full). Several laps, with a
+ * partial fill so the stamps wrap at different indexes. */
+START_TEST(bounded_every_layout_keeps_every_value)
+{
+    static const size_t sizes[] = { 1, 8, 16, 24, 40, 56, 100 };
+    static const size_t caps[] = { 1, 2, 3, 4, 8, 16, 64, 100, 1024 };
+    unsigned char in[128], out[128];
+    for (size_t si = 0; si < sizeof sizes / sizeof sizes[0]; si++) {
+        for (size_t ci = 0; ci < sizeof caps / sizeof caps[0]; ci++) {
+            size_t size = sizes[si], cap = caps[ci];
+            parc_chan_t c;
+            ck_assert_int_eq(parc_chan_init(&c, size, cap), 0);
+            uint64_t next_in = 0, next_out = 0;
+            for (int lap = 0; lap < 5; lap++) {
+                for (;;) {
+                    pattern(in, size, next_in);
+                    if (parc_chan_send_try(&c, in) != 0)
+                        break;
+                    next_in++;
+                }
+                ck_assert_uint_eq(next_in - next_out, cap);
+                ck_assert_uint_eq(parc_chan_len(&c), cap);
+                /* leave a third in (at least one when cap > 1) */
+                size_t take = cap - cap / 3;
+                for (size_t k = 0; k < take; k++) {
+                    ck_assert_int_eq(parc_chan_recv(&c, out), 0);
+                    pattern(in, size, next_out++);
+                    ck_assert_mem_eq(out, in, size);
+                }
+            }
+            while (parc_chan_recv_try(&c, out) == 0) {
+                pattern(in, size, next_out++);
+                ck_assert_mem_eq(out, in, size);
+            }
+            ck_assert_uint_eq(next_out, next_in);
+            ck_assert_int_eq(parc_chan_destroy(&c), 0);
+        }
+    }
+}
+END_TEST
+
+/* A rendezvous hand-off of every value size, to a receiver blocked first
+ * and from a sender blocked first: values up to 16 bytes travel in the
+ * blocked caller's record and are handed over with one CAS, bigger ones
+ * by claim, copy and finish. Every byte must arrive. */
+typedef struct big_op {
+    parc_chan_t *c;
+    bool send;
+    unsigned char value[64];
+    int rc;
+} big_op_t;
+
+static void *run_big_op(void *arg)
+{
+    big_op_t *o = arg;
+    o->rc = o->send ? parc_chan_send(o->c, o->value) : parc_chan_recv(o->c, o->value);
+    return NULL;
+}
+
+START_TEST(rendezvous_hands_off_every_size)
+{
+    static const size_t sizes[] = { 1, 4, 8, 15, 16, 17, 32, 64 };
+    for (size_t si = 0; si < sizeof sizes / sizeof sizes[0]; si++) {
+        size_t size = sizes[si];
+        parc_chan_t c;
+        ck_assert_int_eq(parc_chan_init(&c, size, 0), 0);
+        unsigned char want[64], got[64 + 1];
+        /* the receiver blocks first */
+        big_op_t r = { &c, false, { 0 }, -1 };
+        pthread_t t;
+        ck_assert_int_eq(pthread_create(&t, NULL, run_big_op, &r), 0);
+        parc_sleep_ns(2 * PARC_NS_PER_MS);
+        pattern(want, size, size);
+        ck_assert_int_eq(parc_chan_send(&c, want), 0);
+        parc_test_join(&t, 1);
+        ck_assert_int_eq(r.rc, 0);
+        ck_assert_mem_eq(r.value, want, size);
+        /* the sender blocks first */
+        big_op_t s = { &c, true, { 0 }, -1 };
+        pattern(s.value, size, size + 1);
+        memcpy(want, s.value, size);
+        ck_assert_int_eq(pthread_create(&t, NULL, run_big_op, &s), 0);
+        parc_sleep_ns(2 * PARC_NS_PER_MS);
+        memset(got, 0xee, sizeof got);
+        ck_assert_int_eq(parc_chan_recv(&c, got), 0);
+        parc_test_join(&t, 1);
+        ck_assert_int_eq(s.rc, 0);
+        ck_assert_mem_eq(got, want, size);
+        ck_assert_int_eq(got[size], 0xee); /* nothing past the value */
+        ck_assert_int_eq(parc_chan_destroy(&c), 0);
+    }
+}
+END_TEST
+
+/* Receivers that time out at random moments race senders on a
+ * rendezvous channel: a hand-off that claims a record whose caller just
+ * gave up must neither count the value as received nor lose it. Every
+ * send that returned 0 is received exactly once; each receiver sees each
+ * sender's values in order. */
+enum { RT_SENDERS = 2, RT_RECEIVERS = 2, RT_PER_SENDER = 3000 };
+
+typedef struct rt {
+    parc_chan_t c;
+    parc_atomic(uint64_t) sent_sum, recv_sum, sent, received;
+    parc_atomic(int) next_id, senders_left, order_broken;
+} rt_t;
+
+static void *rt_sender(void *arg)
+{
+    rt_t *x = arg;
+    uint64_t id = (uint64_t)parc_faa(&x->next_id, 1, PARC_RELAXED);
+    for (uint64_t s = 1; s <= RT_PER_SENDER; s++) {
+        uint64_t v = id << 32 | s;
+        int rc = parc_chan_send_timed(&x->c, &v, (int64_t)(s % 7) * PARC_NS_PER_US * 20);
+        if (rc == 0) {
+            parc_faa(&x->sent, 1, PARC_RELAXED);
+            parc_faa(&x->sent_sum, v, PARC_RELAXED);
+        } else {
+            ck_assert_int_eq(rc, ETIMEDOUT);
+        }
+    }
+    parc_faa(&x->senders_left, -1, PARC_RELAXED);
+    return NULL;
+}
+
+static void *rt_receiver(void *arg)
+{
+    rt_t *x = arg;
+    uint64_t last[RT_SENDERS] = { 0 };
+    for (unsigned k = 0;; k++) {
+        uint64_t v;
+        int rc = parc_chan_recv_timed(&x->c, &v, (int64_t)(k % 5) * PARC_NS_PER_US * 30);
+        if (rc == 0) {
+            uint64_t id = v >> 32, s = v & 0xffffffffu;
+            ck_assert_uint_lt(id, RT_SENDERS);
+            if (s <= last[id])
+                parc_store(&x->order_broken, 1, PARC_RELAXED);
+            last[id] = s;
+            parc_faa(&x->received, 1, PARC_RELAXED);
+            parc_faa(&x->recv_sum, v, PARC_RELAXED);
+            continue;
+        }
+        ck_assert_int_eq(rc, ETIMEDOUT);
+        if (parc_load(&x->senders_left, PARC_RELAXED) == 0)
+            break;
+    }
+    return NULL;
+}
+
+START_TEST(rendezvous_timeouts_race_hand_offs)
+{
+    static rt_t x;
+    memset(&x, 0, sizeof x);
+    ck_assert_int_eq(parc_chan_init(&x.c, sizeof(uint64_t), 0), 0);
+    parc_store(&x.senders_left, RT_SENDERS, PARC_RELAXED);
+    pthread_t s[RT_SENDERS], r[RT_RECEIVERS];
+    parc_test_spawn(r, RT_RECEIVERS, rt_receiver, &x, 0);
+    parc_test_spawn(s, RT_SENDERS, rt_sender, &x, 0);
+    parc_test_join(s, RT_SENDERS);
+    parc_test_join(r, RT_RECEIVERS);
+    ck_assert_uint_eq(parc_load(&x.received, PARC_RELAXED), parc_load(&x.sent, PARC_RELAXED));
+    ck_assert_uint_eq(parc_load(&x.recv_sum, PARC_RELAXED), parc_load(&x.sent_sum, PARC_RELAXED));
+    ck_assert_int_eq(parc_load(&x.order_broken, PARC_RELAXED), 0);
+    ck_assert_int_eq(parc_chan_destroy(&x.c), 0);
+}
+END_TEST
 
 static int recv_one_second(void *arg)
 {
@@ -448,6 +628,7 @@ int main(void)
     tcase_add_test(basic, eventfd_readable_exactly_while_receivable);
     tcase_add_test(basic, send_fd_readable_exactly_while_sendable);
     tcase_add_test(basic, idle_receiver_burns_no_cpu);
+    tcase_add_test(basic, bounded_every_layout_keeps_every_value);
     suite_add_tcase(s, basic);
     TCase *mt = tcase_create("threads");
     tcase_add_test(mt, rendezvous_send_waits_for_receiver);
@@ -457,6 +638,9 @@ int main(void)
     tcase_add_test(mt, mpmc_bounded_exactly_once);
     tcase_add_test(mt, mpmc_unbounded_exactly_once);
     tcase_add_test(mt, mpmc_rendezvous_exactly_once);
+    tcase_add_test(mt, mpmc_bounded_large_exactly_once);
+    tcase_add_test(mt, rendezvous_hands_off_every_size);
+    tcase_add_test(mt, rendezvous_timeouts_race_hand_offs);
     suite_add_tcase(s, mt);
     return parc_test_run(s);
 }

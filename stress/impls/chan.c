@@ -11,10 +11,13 @@
  *                                  FIFO (the FIFO-queue lincheck does not
  *                                  fit a hand-off: chan.lincheck does)
  *   workload chan.lincheck         short random histories checked against
- *                                  two models: a FIFO of capacity 2 over a
- *                                  bounded channel (try forms: full and
- *                                  empty must be exact), and the rendezvous
- *                                  model (parc/stress_lincheck.h) over a
+ *                                  three models: a FIFO of capacity 2 over
+ *                                  a bounded channel (try forms: full and
+ *                                  empty must be exact), a FIFO of
+ *                                  capacity 4 over a channel of 24-byte
+ *                                  values (32-byte slots, two to a line),
+ *                                  and the rendezvous model
+ *                                  (parc/stress_lincheck.h) over a
  *                                  rendezvous channel with timed forms
  */
 #include <errno.h>
@@ -130,9 +133,15 @@ PARC_STRESS_QUEUE(chan_rendezvous)
 
 /* ---- chan.lincheck ---------------------------------------------------------- */
 
+/* The three targets: a channel of capacity 2 (8-byte values), a
+ * rendezvous channel, and one of capacity 4 with 24-byte values. */
+enum { LC_FIFO2, LC_RENDEZVOUS, LC_FIFO4_WIDE, LC_KINDS };
+#define LC_WIDE 24u
+
 typedef struct lc_chan {
     parc_chan_t c;
     bool rendezvous;
+    bool wide;
 } lc_chan_t;
 
 static void *lc_create(void *ctx)
@@ -140,8 +149,11 @@ static void *lc_create(void *ctx)
     lc_chan_t *w = malloc(sizeof *w);
     if (w == NULL)
         return NULL;
-    w->rendezvous = ctx != NULL;
-    if (parc_chan_init(&w->c, sizeof(uint64_t), w->rendezvous ? 0 : 2) != 0) {
+    int kind = (int)(intptr_t)ctx;
+    w->rendezvous = kind == LC_RENDEZVOUS;
+    w->wide = kind == LC_FIFO4_WIDE;
+    if (parc_chan_init(&w->c, w->wide ? LC_WIDE : sizeof(uint64_t),
+                       w->rendezvous ? 0 : (w->wide ? 4 : 2)) != 0) {
         free(w);
         return NULL;
     }
@@ -161,6 +173,19 @@ static int lc_apply(void *obj, parc_lc_opcode_t opcode, uint64_t arg,
 {
     lc_chan_t *w = obj;
     int rc;
+    if (w->wide) {
+        /* the value in the first 8 bytes, its complement in the last 8 */
+        uint64_t v[LC_WIDE / 8] = { arg, arg ^ 0x5555u, ~arg };
+        if (opcode == PARC_LC_PUSH)
+            return parc_chan_send_try(&w->c, v);
+        if (opcode != PARC_LC_POP)
+            return EINVAL;
+        rc = parc_chan_recv_try(&w->c, v);
+        if (rc == 0 && (v[1] != (v[0] ^ 0x5555u) || v[2] != ~v[0]))
+            return EIO; /* a torn value */
+        *result = v[0];
+        return rc;
+    }
     if (opcode == PARC_LC_PUSH)
         rc = w->rendezvous ? parc_chan_send_timed(&w->c, &arg, HANDOFF_NS)
                            : parc_chan_send_try(&w->c, &arg);
@@ -181,19 +206,20 @@ static bool lc_keep_going(void *arg)
 static int lc_run(parc_stress_ctx_t *ctx, void *arg)
 {
     (void)arg;
-    static const char *names[2] = { "parc.chan(2) as fifo(2)",
-                                    "parc.chan(0) as rendezvous" };
-    /* Both models in alternating rounds, until the run's budget is spent. */
+    static const char *names[LC_KINDS] = { "parc.chan(2) as fifo(2)",
+                                           "parc.chan(0) as rendezvous",
+                                           "parc.chan(4) of 24 bytes as fifo(4)" };
+    /* The models in turn, until the run's budget is spent. */
     for (uint64_t round = 0; !parc_stress_stopping(ctx); round++) {
-        int k = (int)(round & 1);
+        int k = (int)(round % LC_KINDS);
         parc_lc_target_t t = { 0 };
         t.name = names[k];
-        t.model.kind = k == 0 ? PARC_LC_FIFO : PARC_LC_RENDEZVOUS;
-        t.model.capacity = k == 0 ? 2 : 0;
+        t.model.kind = k == LC_RENDEZVOUS ? PARC_LC_RENDEZVOUS : PARC_LC_FIFO;
+        t.model.capacity = k == LC_RENDEZVOUS ? 0 : (k == LC_FIFO4_WIDE ? 4 : 2);
         t.create = lc_create;
         t.destroy = lc_destroy;
         t.apply = lc_apply;
-        t.ctx = k == 0 ? NULL : (void *)1;
+        t.ctx = (void *)(intptr_t)k;
         unsigned threads = parc_stress_threads(ctx);
         parc_lc_options_t o = { 0 };
         o.seed = parc_stress_seed(ctx) + round;
@@ -222,7 +248,7 @@ static int lc_run(parc_stress_ctx_t *ctx, void *arg)
 static const parc_stress_workload_t chan_lincheck = {
     .name = "chan.lincheck",
     .impl = "parc.chan",
-    .description = "histories of a bounded (2) and a rendezvous channel vs FIFO(2) and rendezvous models",
+    .description = "histories of bounded (2; 4 of 24 bytes) and rendezvous channels vs FIFO and rendezvous models",
     .flags = PARC_STRESS_NO_BATON,
     .min_threads = 2,
     .run = lc_run,

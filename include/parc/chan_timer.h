@@ -15,6 +15,10 @@
  * living until the process exits. The channel is sent to with the try
  * form, so a timer never blocks that thread.
  *
+ * Names: the object is a timer, so its calls are parc_timer_*; the file
+ * is chan_timer.h because the timer is delivered as a channel (the
+ * library's internal timer service is src/timer.h).
+ *
  * Threads: start, stop and destroy from any thread, not concurrently on
  * the same timer; receive from its channel anywhere.
  *

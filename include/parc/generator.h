@@ -24,6 +24,11 @@
  *              `switch` statement of the body, and no automatic variable
  *              keeps its value across a yield (keep state in the struct).
  *
+ * Names: parc_generator_* for the stackful form, parc_gen_* for the
+ * stackless one. They are two types with different storage (a fiber of
+ * the library's, a struct of the caller's) and different costs, and the
+ * short prefix marks the form whose calls are inline.
+ *
  * Use the stackless form where the body is a loop (counting, iterating a
  * container, a pipeline stage, a lexer's main loop) and the cost of a
  * value matters; use the stackful form when a yield must come from inside

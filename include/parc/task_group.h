@@ -24,6 +24,13 @@
  * (examples/taskgroup_nqueens.c; docs/bench/issue17.md counts its lines
  * against the serial twins and oneTBB's version.)
  *
+ * Names: the group's calls are parc_task_group_*. Three calls declared
+ * here are named for what they are about instead: parc_task_cancelled()
+ * asks about the calling task, parc_pool_current() returns the calling
+ * task's pool, and parc_pool_parallel_reduce() is an operation of the
+ * pool (beside parc_pool_parallel_for in pool.h) that lives here
+ * because it is built on task groups.
+ *
  * Semantics:
  *   - A task's int return is its status; the first non-zero status is the
  *     group's error, and it cancels the group (as an exception cancels a

@@ -56,12 +56,10 @@
  * puts the stub back with a CAS on the head (it must: the node is the
  * caller's once popped), without loading the head first (a load would
  * fetch the producers' line shared, and the CAS fetch it again to own
- * it). If that CAS fails, a push is in flight behind the node, and the
- * exchange that moved the head off it will link behind it; the next tries
- * at the same node then read only the node's link (on the node's line,
- * which that producer writes when it links), never the head: a consumer
- * that polled the head there pulled the producers' line away from the
- * next push at every try. The consumer's "asleep" information is the empty mark in the head
+ * it). If that CAS fails, a push is in flight behind the node; the next
+ * tries at the same node then only load the head (shared) until the push
+ * links, rather than take the producers' line from them with a CAS per
+ * try. The consumer's "asleep" information is the empty mark in the head
  * itself (Pony's design): a push learns it from the value its exchange
  * returns, which it reads anyway, so a push into a non-empty mailbox, or
  * into one whose consumer polls, never looks at the consumer's line.

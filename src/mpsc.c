@@ -141,7 +141,6 @@ int parc_mpsc_pop_try_(parc_mpsc_t *q, parc_mpsc_node_t **out)
     }
     if (next != 0) {
         q->tail = (parc_mpsc_node_t *)next;
-        q->stalled = NULL; /* the tail moved on (see parc_mpsc_take_last_) */
         *out = tail;
         return 0;
     }

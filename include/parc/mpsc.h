@@ -169,9 +169,8 @@ typedef struct parc_mpsc {
      * notify). */
     PARC_CACHE_ALIGNED parc_mpsc_node_t *tail;      /* next to pop (private) */
     uint32_t pace; /* the blocking pop's pause when it catches up (private) */
-    parc_mpsc_node_t *stalled; /* NULL, or the tail after its stub CAS
-                                * failed: a push is linking behind it
-                                * (private) */
+    parc_mpsc_node_t *stalled; /* the last node whose stub CAS failed: a
+                                * push is in flight behind it (private) */
     parc_mpsc_node_t end; /* appended by close; never popped */
     parc_eventcount_t ec;
 } parc_mpsc_t;

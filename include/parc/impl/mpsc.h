@@ -103,7 +103,6 @@ static inline bool parc_mpsc_take_linked_(parc_mpsc_t *q,
     if (next == 0)
         return false;
     q->tail = (parc_mpsc_node_t *)next;
-    q->stalled = NULL; /* the tail moved on (see take_last_) */
     *out = tail;
     return true;
 }
@@ -117,31 +116,18 @@ static inline bool parc_mpsc_take_linked_(parc_mpsc_t *q,
  * again to own it. The expected value carries no tag: a head that is a
  * real node never has one (the empty mark is set only on the stub;
  * pushes, close and a refused push's CAS all install untagged nodes).
- *
- * After a failed CAS at this node (q->stalled), later tries touch the
- * head no more: the exchange that moved the head off `tail` returned
- * `tail` to a push (or to close) that links behind it (an accepted push
- * links at once, or, when it raced with close, once its own node is
- * linked; close links the end), so `tail->next`, which every try reads
- * first, is the one word that changes when the consumer can go on. That
- * word is on the node's line, which the producer writes when it links;
- * the head is on the producers' line, which every push exchanges: a
- * consumer that polled the head during a producer's in-flight window
- * (a load per try) pulled that line away from the next push each time,
- * and under a streaming producer it then kept catching up and fetching
- * it again (measured with bench/probe/probe_poll.c: most of the polling
- * consumer's misses were at a stalled node, not at the stub).
- * q->stalled is NULL or the current tail (every pop that moves the tail
- * on clears it), so a node popped and pushed again is never taken for
- * stalled. The stub is out of the list here (the tail passed it, so the
- * push that linked behind it is done): its link may be reset before the
- * CAS. */
+ * After a failed CAS at this node (q->stalled), later tries only load
+ * the head (shared) until the push links, rather than take the
+ * producers' line from them with a CAS per try; a stale `stalled` (the
+ * node popped and pushed again since) costs one load. The stub is out of
+ * the list here (the tail passed it, so the push that linked behind it
+ * is done): its link may be reset before the CAS. */
 static inline int parc_mpsc_take_last_(parc_mpsc_t *q, parc_mpsc_node_t *tail,
                                        parc_mpsc_node_t **out)
 {
     uintptr_t h = (uintptr_t)tail;
-    if (tail == q->stalled)
-        return EINPROGRESS; /* a push is linking behind it (see above) */
+    if (tail == q->stalled && parc_load(&q->head, PARC_RELAXED) != h)
+        return EINPROGRESS;
     parc_store(&q->stub.next, 0, PARC_RELAXED);
     /* release: publishes stub.next = 0 to the producer that links to the
      * stub next; pairs with the acquire of its exchange. */
@@ -185,7 +171,6 @@ static inline int parc_mpsc_pop_try(parc_mpsc_t *q, parc_mpsc_node_t **out)
     next = parc_load(&tail->next, PARC_ACQUIRE);
     if (next != 0) {
         q->tail = (parc_mpsc_node_t *)next;
-        q->stalled = NULL; /* the tail moved on (see take_last_) */
         *out = tail;
         return 0;
     }

@@ -37,6 +37,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "bench.h"
 #include "parc/lfqueue.h"
@@ -172,10 +173,13 @@ QM_CASE(lfqueue_stream, parc_stream, "parc", parc_ops, qm_stream, true)
 /* ---- liburcu wfcqueue ------------------------------------------------------ */
 
 #ifdef PARC_BENCH_HAVE_URCU
+/* Head (with the dequeuers' mutex) and tail on lines of their own, as
+ * liburcu's header asks when enqueue and dequeue run on different CPUs,
+ * and as parc's queue keeps its head and tail. */
 typedef struct wfcq {
-    struct cds_wfcq_head head;
-    struct cds_wfcq_tail tail;
-    blocks_t blocks;
+    PARC_CACHE_ALIGNED struct cds_wfcq_head head;
+    PARC_CACHE_ALIGNED struct cds_wfcq_tail tail;
+    PARC_CACHE_ALIGNED blocks_t blocks;
 } wfcq_t;
 
 typedef struct wfcq_node {
@@ -213,9 +217,10 @@ BENCH_CASE(lfqueue_pairs, "urcu-wfcq", wfcq_pairs)
 
 static void *wfcq_create(void)
 {
-    wfcq_t *q = calloc(1, sizeof *q);
+    wfcq_t *q = aligned_alloc(PARC_CACHELINE, sizeof *q); /* sizeof: whole lines */
     if (q == NULL)
         return NULL;
+    memset(q, 0, sizeof *q);
     cds_wfcq_init(&q->head, &q->tail);
     pthread_mutex_init(&q->blocks.lock, NULL);
     return q;

@@ -153,8 +153,10 @@ typedef struct wmsg {
 } wmsg_t;
 
 typedef struct wq {
-    struct cds_wfcq_head head;
+    /* Read by every push: a line of its own, as in parc's pm_t, not the
+     * head's line, which the consumer writes at every dequeue. */
     wmsg_t *msgs;
+    PARC_CACHE_ALIGNED struct cds_wfcq_head head;
     PARC_CACHE_ALIGNED struct cds_wfcq_tail tail;
 } wq_t;
 

@@ -427,17 +427,35 @@ static int pop_in(parc_lfqueue_t *q, hp_record_t *r, void **item, segment_t **re
 {
     for (;;) {
         segment_t *s = protect(r, HP_HEAD, &q->head);
-        /* Read deq before enq: if d >= e then the segment was empty at the
-         * moment enq was read (deq only grows). Counts only: relaxed. The
-         * hint enq_seen comes first: d below it means slot d was claimed
-         * already, as d below enq would (both counts only grow). */
+        /* Is slot d claimed by a producer? Three sources, cheapest first:
+         *  - the hint enq_seen, beside deq on the consumers' line: d below
+         *    it means slot d was claimed already (both counts only grow);
+         *  - the slot itself: not NULL (an item, or TAKEN) means it was
+         *    claimed (a producer fills only a slot it claimed; TAKEN is
+         *    written only by a consumer that claimed it, so deq has moved
+         *    past d and the FAA below returns a later slot). A consumer
+         *    that keeps up with its producers finds its slot filled here
+         *    and never reads enq, which every push writes: reading it
+         *    after every item pulled that line away from the next push
+         *    (two transfers per item instead of one: the slot's line is
+         *    read anyway). The slot's line is the one the producer
+         *    writes when it publishes. Relaxed: only a hint that slot d
+         *    is claimed; slot_take's acquire load reads the item;
+         *  - enq itself, when the slot is still empty (empty queue, or a
+         *    producer between its claim and its fill).
+         * Read deq before enq: if d >= e then the segment was empty at
+         * the moment enq was read (deq only grows). Counts only: relaxed. */
         uint64_t d = parc_load(&s->deq, PARC_RELAXED);
         uint64_t claimed = parc_load(&s->enq_seen, PARC_RELAXED), e = claimed;
         if (d >= claimed) {
-            e = parc_load(&s->enq, PARC_RELAXED);
-            claimed = e & ~ENQ_CLOSED;
-            if (claimed > d)
-                parc_store(&s->enq_seen, claimed, PARC_RELAXED); /* a hint */
+            if (d < SLOTS && parc_load(&s->slots[d], PARC_RELAXED) != NULL) {
+                claimed = d + 1;
+            } else {
+                e = parc_load(&s->enq, PARC_RELAXED);
+                claimed = e & ~ENQ_CLOSED;
+                if (claimed > d)
+                    parc_store(&s->enq_seen, claimed, PARC_RELAXED); /* a hint */
+            }
         }
         if (d < SLOTS && d < claimed) {
             d = parc_faa(&s->deq, 1, PARC_RELAXED);

@@ -211,6 +211,45 @@ START_TEST(in_flight_behind_last_node_then_reused)
 }
 END_TEST
 
+/* The same, with the stalled node popped by each consumer path (pop_try,
+ * pop, pop_timed: three places that move the tail on): each must forget
+ * that the node was stalled, or the node, pushed again alone, would be
+ * taken for "a push is in flight behind it" and never pop. While stalled,
+ * a try leaves the head alone and reports EAGAIN until the push links. */
+START_TEST(stalled_node_forgotten_by_every_pop)
+{
+    for (int way = 0; way < 3; way++) {
+        parc_mpsc_t q;
+        struct msg a, b;
+        parc_mpsc_node_t *n;
+        ck_assert_int_eq(parc_mpsc_init(&q), 0);
+        ck_assert_int_eq(parc_mpsc_push(&q, &a.node, NULL), 0);
+        parc_store(&b.node.next, 0, PARC_RELAXED);
+        /* b's push between its exchange and its link */
+        uintptr_t prev = parc_xchg(&q.head, (uintptr_t)&b.node, PARC_ACQ_REL);
+        ck_assert_uint_eq(prev, (uintptr_t)&a.node);
+        for (int i = 0; i < 3; i++) {
+            ck_assert_int_eq(parc_mpsc_pop_try(&q, &n), EAGAIN);
+            ck_assert_ptr_null(n);
+            ck_assert_uint_eq(parc_load(&q.head, PARC_RELAXED), (uintptr_t)&b.node);
+        }
+        parc_store(&a.node.next, (uintptr_t)&b.node, PARC_RELEASE); /* it links */
+        int rc = way == 0 ? parc_mpsc_pop_try(&q, &n)
+                 : way == 1 ? parc_mpsc_pop(&q, &n)
+                            : parc_mpsc_pop_timed(&q, &n, 1000000000);
+        ck_assert_int_eq(rc, 0);
+        ck_assert_ptr_eq(n, &a.node);
+        ck_assert_int_eq(parc_mpsc_pop_try(&q, &n), 0);
+        ck_assert_ptr_eq(n, &b.node);
+        ck_assert_int_eq(parc_mpsc_push(&q, &a.node, NULL), 0); /* a alone */
+        ck_assert_int_eq(parc_mpsc_pop_try(&q, &n), 0);
+        ck_assert_ptr_eq(n, &a.node);
+        ck_assert_int_eq(parc_mpsc_pop_try(&q, &n), EAGAIN);
+        parc_mpsc_destroy(&q);
+    }
+}
+END_TEST
+
 START_TEST(close_drains_then_epipe)
 {
     parc_mpsc_t q;
@@ -701,6 +740,7 @@ static Suite *mpsc_suite(void)
     tcase_add_test(tc, was_empty_reports_the_mark);
     tcase_add_test(tc, in_flight_push_is_not_empty_nor_closed);
     tcase_add_test(tc, in_flight_behind_last_node_then_reused);
+    tcase_add_test(tc, stalled_node_forgotten_by_every_pop);
     tcase_add_test(tc, close_drains_then_epipe);
     tcase_add_test(tc, push_after_close_is_refused_and_restored);
     tcase_add_test(tc, refused_run_hands_its_verdict_on);

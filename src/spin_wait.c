@@ -9,12 +9,19 @@
 #define SPIN_TLS_MODEL
 #endif
 
-/* A yield that returned after this long let another thread run on our
- * core: a sched_yield that finds nobody else runnable is a system call
- * (well under a microsecond here); one that switched costs two context
- * switches plus whatever the other thread ran (a partner's 31 pauses and
- * its own yield: ~3 us here). */
+/* A yield that returned after more than YIELD_SWITCHED_NS let another
+ * thread run on our core: a sched_yield that finds nobody else runnable
+ * is a system call (well under a microsecond here); one that switched
+ * costs two context switches plus whatever the other thread ran. A
+ * spinning partner yields back within its PARC_SPIN_YIELD_EVERY pauses
+ * (~3 us in all here); a thread of other work runs up to its time slice
+ * (milliseconds). So only a yield of between the two bounds says "our
+ * partner, alone with us on this core": a longer one says the core is
+ * shared with other work, where a park would wait behind it for a slice
+ * (measured at load 15: a condition ping-pong that parked on every
+ * longer yield took 2 ms per hop instead of 6 us). */
 #define YIELD_SWITCHED_NS 1500
+#define YIELD_PARTNER_MAX_NS 30000
 
 /* Set when this thread's last wait ended in a yield that switched: its
  * next wait parks at once (see spin_wait.h). Per thread: it is about the
@@ -39,7 +46,8 @@ bool parc_spin_wait_(bool (*ready)(void *arg), void *arg)
         }
         int64_t t0 = parc_now_ns();
         parc_yield();
-        if (parc_now_ns() - t0 > YIELD_SWITCHED_NS && ready(arg)) {
+        int64_t took = parc_now_ns() - t0;
+        if (took > YIELD_SWITCHED_NS && took < YIELD_PARTNER_MAX_NS && ready(arg)) {
             park_next = true;
             return true;
         }

@@ -13,9 +13,11 @@
  * CPU for 100,000 round trips, one sched_yield and one context switch per
  * hop, no futex call, no migration; ~3 us per hop where two spinning
  * cores take ~0.1 us). So a waiter that finds its condition came true
- * while it was descheduled in a yield (the yield took longer than a
- * system call that returns at once) takes it that its partner runs on
- * its core, and parks at once in its next wait: its partner's wake-up
+ * while it was descheduled in a yield that took about what a spinning
+ * partner's turn takes (longer than a system call that returns at once,
+ * far shorter than another program's time slice: spin_wait.c) takes it
+ * that its partner runs on its core, alone with it, and parks at once
+ * in its next wait: its partner's wake-up
  * then lets the scheduler put it on an idle core if there is one
  * (select_idle_sibling), after which both spin on their own cores. On a
  * machine with no idle core the park costs the partner one futex wake

@@ -1,6 +1,7 @@
 /* The spin before a park (see spin_wait.h). */
 #include "spin_wait.h"
 
+#include "parc/chaos.h"
 #include "parc/time.h"
 
 #if defined(__GNUC__)
@@ -44,10 +45,20 @@ bool parc_spin_wait_(bool (*ready)(void *arg), void *arg)
             parc_spin_poll(i);
             continue;
         }
+#ifdef PARC_CHAOS
+        /* The chaos build decides by its seeded per-thread generator, not
+         * by the clock: the park-at-once path is still taken (one yield
+         * in eight), and a seed still replays one schedule exactly under
+         * the baton (ctest stress.baton.replay). */
+        parc_yield();
+        bool partner_turn = parc_chaos_random() % 8 == 0;
+#else
         int64_t t0 = parc_now_ns();
         parc_yield();
         int64_t took = parc_now_ns() - t0;
-        if (took > YIELD_SWITCHED_NS && took < YIELD_PARTNER_MAX_NS && ready(arg)) {
+        bool partner_turn = took > YIELD_SWITCHED_NS && took < YIELD_PARTNER_MAX_NS;
+#endif
+        if (partner_turn && ready(arg)) {
             park_next = true;
             return true;
         }

@@ -2,6 +2,7 @@
  * notify slow path. */
 #include "parc/cond.h"
 #include "mutex_shared.h"
+#include "spin_wait.h"
 
 int parc_cond_init(parc_cond_t *c)
 {
@@ -30,6 +31,19 @@ int parc_cond_destroy(parc_cond_t *c)
     if (c == NULL)
         return EINVAL;
     return parc_load(&c->waiters, PARC_RELAXED) != 0 ? EAGAIN : 0;
+}
+
+struct seq_seen {
+    parc_cond_t *c;
+    uint32_t seen;
+};
+
+/* The spin's condition: a notify bumped the sequence. relaxed: the
+ * sequence carries no data (the mutex does). */
+static bool seq_moved(void *arg)
+{
+    struct seq_seen *s = arg;
+    return parc_load(&s->c->seq, PARC_RELAXED) != s->seen;
 }
 
 int parc_cond_wait_until(parc_cond_t *c, parc_mutex_t *m, parc_deadline_t deadline)
@@ -63,11 +77,11 @@ int parc_cond_wait_until(parc_cond_t *c, parc_mutex_t *m, parc_deadline_t deadli
      * Yield now and then while spinning: when the notifier shares our core
      * (more threads than cores) spinning only delays it, and a yield hands
      * it the core at once; with the partner on the other core a yield
-     * returns at once.
-     * relaxed loads: the sequence carries no data (the mutex does). */
-    for (unsigned i = 0; i < PARC_SPIN_POLLS && parc_load(&c->seq, PARC_RELAXED) == seen; i++)
-        parc_spin_poll(i);
-    if (parc_load(&c->seq, PARC_RELAXED) == seen) {
+     * returns at once. After a wait that such a yield ended, the next one
+     * parks at once, so the pair does not stay on one core
+     * (src/spin_wait.h). */
+    struct seq_seen ss = {c, seen};
+    if (!parc_spin_wait_(seq_moved, &ss)) {
         /* seq_cst RMW, then the seq_cst re-check of the sequence below:
          * Dekker's pattern with parc_cond_notify_slow_'s seq_cst bump and
          * seq_cst load of `sleepers` (store buffering with all four

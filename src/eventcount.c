@@ -1,5 +1,6 @@
 /* parc/eventcount.h: the parking side of the eventcount protocol. */
 #include "parc/eventcount.h"
+#include "spin_wait.h"
 
 int parc_eventcount_init(parc_eventcount_t *ec)
 {
@@ -70,13 +71,10 @@ int parc_eventcount_await(parc_eventcount_t *ec, bool (*ready)(void *arg),
      * now and then while spinning, so that a partner sharing our core
      * (threads outnumber cores) runs at once instead of after the whole
      * spin, which would cost a ping-pong on one CPU a whole spin budget per
-     * round trip. With the partner on the other core a yield returns at
-     * once. */
-    for (unsigned i = 0; i < PARC_SPIN_POLLS; i++) {
-        if (ready(arg))
-            return 0;
-        parc_spin_poll(i);
-    }
+     * round trip; and park at once after a wait that such a yield ended,
+     * so the pair does not stay on one core (src/spin_wait.h). */
+    if (parc_spin_wait_(ready, arg))
+        return 0;
     for (;;) {
         parc_eventcount_key_t key = parc_eventcount_prepare_wait(ec);
         if (ready(arg)) {

@@ -354,8 +354,11 @@ static void server_news(parc_procpool_t *p)
     }
     struct slot *s = slot_by_id(p, m.id);
     if (m.kind == CTL_SPAWNED && s != NULL && s->state == STARTING) {
-        if (m.pid <= 0) {
-            clear_slot(p, s); /* the fork failed: retried next turn */
+        if (m.pid <= 0 || fd < 0) {
+            /* the fork failed, or its pidfd did not come (a worker we
+             * could neither kill past a timeout nor watch die): retried
+             * next turn; a worker left without its socket exits */
+            clear_slot(p, s);
         } else {
             s->pid = m.pid;
             s->pidfd = fd;

@@ -8,6 +8,8 @@
  * generous patience (a lost wake-up leaves a consumer asleep with permits
  * available: it times out and the test fails).
  */
+#include <pthread.h>
+#include <sched.h>
 #include <stdint.h>
 #include <time.h>
 
@@ -342,6 +344,54 @@ START_TEST(mixed_block_sizes_lose_no_wakeup)
 }
 END_TEST
 
+/* Two threads on one CPU ping-pong through two semaphores: each hop is
+ * a yield to the partner, which makes the next wait park at once
+ * (src/spin_wait.h); a park of that kind that missed its wake-up would
+ * leave both waiting (timed: the test fails). */
+struct one_cpu {
+    parc_sem_t s[2];
+    int rounds;
+    parc_atomic(int) timeouts; /* and failed releases */
+};
+
+static void *one_cpu_side(void *arg)
+{
+    static parc_atomic(int) next_side;
+    struct one_cpu *o = arg;
+    int side = parc_faa(&next_side, 1, PARC_RELAXED) % 2;
+    cpu_set_t one;
+    CPU_ZERO(&one);
+    CPU_SET(0, &one);
+    (void)pthread_setaffinity_np(pthread_self(), sizeof one, &one); /* best effort */
+    for (int i = 0; i < o->rounds; i++) {
+        if (side == 0 && parc_sem_release(&o->s[0], 1) != 0)
+            parc_faa(&o->timeouts, 1, PARC_RELAXED);
+        if (parc_sem_acquire_timed(&o->s[side == 0], 1, PARC_TEST_PATIENCE_NS) != 0) {
+            parc_faa(&o->timeouts, 1, PARC_RELAXED);
+            return NULL;
+        }
+        if (side == 1 && parc_sem_release(&o->s[1], 1) != 0)
+            parc_faa(&o->timeouts, 1, PARC_RELAXED);
+    }
+    return NULL;
+}
+
+START_TEST(pingpong_on_one_cpu_loses_no_wakeup)
+{
+    static struct one_cpu o;
+    ck_assert_int_eq(parc_sem_init(&o.s[0], 0), 0);
+    ck_assert_int_eq(parc_sem_init(&o.s[1], 0), 0);
+    o.rounds = 20000 / PARC_SLOWDOWN;
+    parc_atomic_init(&o.timeouts, 0);
+    pthread_t t[2];
+    parc_test_spawn(t, 2, one_cpu_side, &o, 0);
+    parc_test_join(t, 2);
+    ck_assert_int_eq(parc_load(&o.timeouts, PARC_RELAXED), 0);
+    ck_assert_uint_eq(parc_sem_value(&o.s[0]), 0);
+    ck_assert_uint_eq(parc_sem_value(&o.s[1]), 0);
+}
+END_TEST
+
 int main(void)
 {
     Suite *s = suite_create("sem");
@@ -360,6 +410,7 @@ int main(void)
     tcase_add_test(mt, never_admits_more_than_its_permits);
     tcase_add_test(mt, producers_consumers_lose_no_wakeup);
     tcase_add_test(mt, mixed_block_sizes_lose_no_wakeup);
+    tcase_add_test(mt, pingpong_on_one_cpu_loses_no_wakeup);
     suite_add_tcase(s, mt);
     return parc_test_run(s);
 }

@@ -20,7 +20,10 @@
  *           locks afterwards; nobody waits past the patience.
  *   pool    a process pool runs tasks while its workers are killed: every
  *           future completes with the right result or ECHILD (never hangs),
- *           ECHILDs <= kills, and the pool is back at full size.
+ *           ECHILDs <= kills, and the pool is back at full size; now and
+ *           then a map_elems of 60,000 items (through the map arena) while
+ *           a forked helper kills a random worker mid-map: every item comes
+ *           back right or ECHILD, nothing is written past the results.
  *
  * Mutants (negative controls, --mutant; the run must catch them and then
  * prints "mutant caught" and exits 0):
@@ -50,6 +53,7 @@
 #include <string.h>
 #include <sys/mman.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "parc/mutex.h"
@@ -462,6 +466,70 @@ static int cube(const void *arg, size_t len, void **out, size_t *out_len)
     return 0;
 }
 
+/* map_elems' element: the cube, after some work to be killed in. */
+static int cube_elem(const void *in, void *out)
+{
+    long x = *(const long *)in;
+    for (volatile int i = 0; i < 200; i++)
+        ;
+    *(long *)out = x * x * x;
+    return 0;
+}
+
+/* One big map (cross memory, or the arena) while a random worker is
+ * killed: every item comes back right or fails with ECHILD (its rerun's
+ * worker was killed too), at most one item per kill, and nothing is
+ * written past the results (guard words after them). */
+static void pool_map_round(parc_procpool_t *pool, uint64_t *ok, uint64_t *died,
+                           unsigned *kills)
+{
+    enum { N = 60000, GUARD = 512 };
+    static long in[N], out[N + GUARD];
+    static int st[N];
+    long base = (long)(rnd() % 1000);
+    for (long i = 0; i < N; i++)
+        in[i] = base + i % 1000;
+    for (long i = 0; i < N + GUARD; i++)
+        out[i] = -7;
+    unsigned before = *kills;
+    pid_t pids[3];
+    size_t n = parc_procpool_pids(pool, pids, 3);
+    bool kill_one = n > 0 && rnd() % 2 == 0;
+    pid_t victim = kill_one ? pids[rnd() % n] : 0;
+    /* the map runs in this thread: kill from a forked helper after a
+     * random delay of up to 2 ms, while chunks run */
+    pid_t killer = kill_one ? fork() : 0;
+    if (killer == 0 && kill_one) {
+        struct timespec ts = {0, (long)(rnd() % 2000000)};
+        nanosleep(&ts, NULL);
+        kill(victim, SIGKILL);
+        _exit(0);
+    }
+    if (killer > 0)
+        (*kills)++;
+    int rc = parc_procpool_map_elems(pool, cube_elem, in, sizeof in[0], N, out,
+                                     sizeof out[0], st, 0);
+    if (killer > 0)
+        waitpid(killer, NULL, 0);
+    uint64_t failed = 0;
+    for (long i = 0; i < N; i++) {
+        if (st[i] == 0 && out[i] == in[i] * in[i] * in[i])
+            (*ok)++;
+        else if (st[i] == ECHILD)
+            failed++;
+        else
+            violation("a map item came back wrong");
+    }
+    for (long i = N; i < N + GUARD; i++)
+        if (out[i] != -7)
+            violation("a map wrote past its results");
+    if (failed > *kills - before)
+        violation("more map items failed than workers were killed");
+    if ((rc == 0) != (failed == 0))
+        violation("the map's return code disagrees with its statuses");
+    *died += failed;
+}
+
 static int run_pool(void)
 {
     printf("pool: 3 workers, kill -9 of random workers under load, %.1f s\n", seconds);
@@ -471,7 +539,7 @@ static int run_pool(void)
     if (parc_procpool_create(&o, &pool) != 0)
         return 1;
     enum { BATCH = 64 };
-    uint64_t ok = 0, died = 0, submitted = 0;
+    uint64_t ok = 0, died = 0, submitted = 0, maps = 0, map_ok = 0, map_died = 0;
     unsigned kills = 0;
     parc_deadline_t end;
     parc_deadline_in(&end, (int64_t)(seconds * PARC_NS_PER_S));
@@ -491,6 +559,10 @@ static int run_pool(void)
         if (n > 0 && rnd() % 2 == 0) {
             kill(pids[rnd() % n], SIGKILL);
             kills++;
+        }
+        if (rnd() % 4 == 0) {
+            pool_map_round(pool, &map_ok, &map_died, &kills);
+            maps++;
         }
         for (int i = 0; i < BATCH; i++) {
             void *v;
@@ -517,7 +589,9 @@ static int run_pool(void)
            (unsigned long long)submitted, (unsigned long long)ok,
            (unsigned long long)died, kills,
            (unsigned long long)parc_procpool_respawns(pool));
-    if (died > kills)
+    printf("  maps %llu of 60,000 items: ok %llu, ECHILD %llu\n", (unsigned long long)maps,
+           (unsigned long long)map_ok, (unsigned long long)map_died);
+    if (died + map_died > kills)
         violation("more tasks failed than workers were killed");
     parc_procpool_close(pool);
     parc_procpool_join(pool);

@@ -358,8 +358,8 @@ static uint32_t sel_wait(parc_sel_t *s, parc_deadline_t deadline,
                          parc_chan_t *learn, unsigned spins)
 {
     for (unsigned i = 0; i < spins; i++) {
-        /* acquire: pairs with the release store in parc_chan_finish_(): the value
-         * moved for us is visible once we see the final state. */
+        /* acquire: pairs with the release store in parc_chan_finish_():
+         * the value moved for us is visible once we see the final state. */
         uint32_t v = parc_load(&s->state, PARC_ACQUIRE);
         if (!parc_sel_waiting(v)) {
             spin_learn(learn, i);
@@ -450,7 +450,8 @@ static PARC_NOINLINE_ int ring_op(parc_chan_t *c, bool send, void *buf, bool blo
                                                 : 1u << RING_BACKOFF_MAX_SHIFT;
         for (unsigned k = 0; k < n; k++)
             chan_pause(pauses++);
-        if (parc_chan_ring_peek_(c, send) && (rc = parc_chan_ring_try_(c, send, buf, true)) != EAGAIN) {
+        if (parc_chan_ring_peek_(c, send) &&
+            (rc = parc_chan_ring_try_(c, send, buf, true)) != EAGAIN) {
             spin_learn(c, pauses);
             return rc;
         }
@@ -483,8 +484,8 @@ static PARC_NOINLINE_ int ring_op(parc_chan_t *c, bool send, void *buf, bool blo
     }
 }
 
-PARC_NOINLINE_ int parc_chan_op_(parc_chan_t *c, bool send, void *buf, bool block,
-                   parc_deadline_t deadline)
+PARC_NOINLINE_ int parc_chan_op_(parc_chan_t *c, bool send, void *buf,
+                                 bool block, parc_deadline_t deadline)
 {
     int rc = parc_chan_check_(c);
     if (rc != 0 || buf == NULL)
@@ -556,7 +557,7 @@ int parc_chan_recv_timed(parc_chan_t *c, void *out, int64_t timeout_ns)
     return rc == EAGAIN ? ETIMEDOUT : rc;
 }
 
-/* ---- close and the eventfd ------------------------------------------------ */
+/* ---- close ------------------------------------------------------------- */
 
 static void close_queue(parc_chan_t *c, bool send)
 {

@@ -195,7 +195,7 @@ static inline parc_atomic(uint32_t) *parc_chan_waiting_of_(parc_chan_t *c, bool 
     return &c->waiting[send ? 1 : 0];
 }
 
-/* chan_waitq.c (lock held for all of them): */
+/* chan_waitq.c (lock held, but for parc_chan_finish_): */
 /* Append w to the send (receive) queue; counts it on a ring, updates the fds. */
 void parc_chan_enqueue_(parc_chan_t *c, bool send, parc_chan_waiter_t *w);
 /* Unlink w if it is still queued, and update the fds. */
@@ -214,11 +214,13 @@ bool parc_chan_claim_complete_(parc_chan_t *c, bool send, parc_sel_t *self,
 /* Whether a receive (send) by other than `self` would not block (lock held). */
 bool parc_chan_recv_ready_locked_(parc_chan_t *c, const parc_sel_t *self);
 bool parc_chan_send_ready_locked_(parc_chan_t *c, const parc_sel_t *self);
-/* Keep the eventfds readable exactly while a receive (send) would not block (lock held). */
+/* Keep the eventfds readable exactly while a receive (send) would not
+ * block (lock held). */
 void parc_chan_fd_update_(parc_chan_t *c);
 
 /* chan_ring.c: */
-/* Try a ring operation and wake the other side on success; `exact` as in ring_send(). */
+/* Try a ring operation, waking the other side on success; `exact` as in
+ * chan_ring.c's ring_send(). */
 int parc_chan_ring_try_(parc_chan_t *c, bool send, void *buf, bool exact);
 /* Read-only hint: does the slot at the next stamp look ready (for spinning)? */
 bool parc_chan_ring_peek_(parc_chan_t *c, bool send);

@@ -272,9 +272,9 @@ int parc_chan_ring_try_(parc_chan_t *c, bool send, void *buf, bool exact)
  * would otherwise fence at every poll). */
 bool parc_chan_ring_peek_(parc_chan_t *c, bool send)
 {
-    /* relaxed: hints; parc_chan_ring_try_() decides. The closed flag rather than
-     * tail's mark bit: a spinning receiver would otherwise pull the
-     * senders' tail line at every poll. */
+    /* relaxed: hints; parc_chan_ring_try_() decides. The closed flag
+     * rather than tail's mark bit: a spinning receiver would otherwise
+     * pull the senders' tail line at every poll. */
     if (parc_load(&c->closed, PARC_RELAXED))
         return true;
     /* acquire: pairs with the release CAS in ring_alloc(). */
@@ -300,6 +300,8 @@ bool parc_chan_ring_ready_(parc_chan_t *c, bool send)
     return send ? parc_chan_len(c) < c->capacity
                 : t != parc_load(&c->head, PARC_RELAXED);
 }
+
+/* ---- the blocking send and receive of every kind -------------------------- */
 
 /* The fast path of a bounded channel's send and receive, before any
  * frame for waiting is set up: a valid ring channel, an operation that

@@ -19,7 +19,7 @@
 
 static void waiting_add(parc_chan_t *c, bool send, int d)
 {
-    /* Only a ring reads the counts (ring_wake). The locked kinds skip
+    /* Only a ring reads the counts (chan_ring.c's ring_wake). The locked kinds skip
      * them: they live on the read-mostly line that every operation reads,
      * and a rendezvous hand-off queues and unlinks a record each time. */
     if (!parc_chan_is_ring_(c))
@@ -43,8 +43,9 @@ void parc_chan_enqueue_(parc_chan_t *c, bool send, parc_chan_waiter_t *w)
     q->tail = w;
     w->linked = true;
     waiting_add(c, send, 1);
-    parc_chan_fd_update_(c); /* a queued sender makes a rendezvous receivable, a
-                   * queued receiver makes it sendable */
+    /* A queued sender makes a rendezvous receivable, a queued receiver
+     * makes it sendable. */
+    parc_chan_fd_update_(c);
 }
 
 static void unlink_waiter(parc_chan_t *c, bool send, parc_chan_waiter_t *w)

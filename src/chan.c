@@ -268,8 +268,9 @@ bool parc_chan_register_(parc_chan_t *c, bool send, parc_chan_waiter_t *w)
         parc_chan_enqueue_(c, send, w);
     parc_mutex_unlock(&c->lock);
     if (parc_chan_is_ring_(c)) {
-        /* seq_cst: the waiter's half of ring_wake()'s Dekker pair: the
-         * count stored under the lock before the ring is read again. */
+        /* seq_cst: the waiter's half of ring_wake()'s Dekker pair
+         * (chan_ring.c): the count stored under the lock before the ring
+         * is read again. */
         parc_fence(PARC_SEQ_CST);
         ready = parc_chan_ring_ready_(c, send);
     }
@@ -430,11 +431,12 @@ static void ring_withdraw(parc_chan_t *c, bool send, parc_chan_waiter_t *w)
 
 /* The blocking forms on a ring: try; spin re-trying; then queue a record,
  * fence, try again, and park until told to try again (or the deadline). */
-static PARC_NOINLINE_ int ring_op(parc_chan_t *c, bool send, void *buf, bool block,
-                   parc_deadline_t deadline)
+static PARC_NOINLINE_ int ring_op(parc_chan_t *c, bool send, void *buf,
+                                  bool block, parc_deadline_t deadline)
 {
-    /* A blocking caller's first look is inexact (see ring_send()): the
-     * spin below decides nothing, and the exact tries follow it. */
+    /* A blocking caller's first look is inexact (see chan_ring.c's
+     * ring_send()): the spin below decides nothing, and the exact tries
+     * follow it. */
     int rc = parc_chan_ring_try_(c, send, buf, !block);
     if (rc != EAGAIN || !block)
         return rc;
@@ -465,7 +467,8 @@ static PARC_NOINLINE_ int ring_op(parc_chan_t *c, bool send, void *buf, bool blo
         parc_mutex_lock(&c->lock);
         parc_chan_enqueue_(c, send, &w);
         parc_mutex_unlock(&c->lock);
-        /* seq_cst: the waiter's half of ring_wake()'s Dekker pair. */
+        /* seq_cst: the waiter's half of chan_ring.c's ring_wake() Dekker
+         * pair. */
         parc_fence(PARC_SEQ_CST);
         rc = parc_chan_ring_try_(c, send, buf, true);
         if (rc != EAGAIN) {

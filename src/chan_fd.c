@@ -57,8 +57,8 @@ static void fd_level(int fd, bool *current, bool readable)
 
 /* Keep the eventfds readable exactly while a receive (send) would not
  * block. Costs two loads while no fd was asked for. A ring operation
- * runs this after it completed (ring_wake), so the level follows the
- * ring once the operation returns. */
+ * runs this after it completed (chan_ring.c's ring_wake), so the level
+ * follows the ring once the operation returns. */
 void parc_chan_fd_update_(parc_chan_t *c)
 {
     /* relaxed: written under the lock we hold. */
@@ -71,7 +71,8 @@ void parc_chan_fd_update_(parc_chan_t *c)
 }
 
 /* Create (once) the eventfd at *slot and set its level. */
-static int fd_get(parc_chan_t *c, parc_atomic(int) *slot, bool *readable, int *fd)
+static int fd_get(parc_chan_t *c, parc_atomic(int) *slot, bool *readable,
+                  int *fd)
 {
     if (parc_chan_check_(c) != 0 || fd == NULL)
         return EINVAL;
@@ -86,9 +87,9 @@ static int fd_get(parc_chan_t *c, parc_atomic(int) *slot, bool *readable, int *f
             rc = errno;
         } else {
             *readable = false;
-            /* relaxed, then seq_cst: ring_wake()'s Dekker pair again (a
-             * ring operation that missed the fd is seen by the read of
-             * the ring in parc_chan_fd_update_ below). */
+            /* relaxed, then seq_cst: chan_ring.c's ring_wake() Dekker
+             * pair again (a ring operation that missed the fd is seen by
+             * the read of the ring in parc_chan_fd_update_ below). */
             parc_store(slot, cur, PARC_RELAXED);
             parc_fence(PARC_SEQ_CST);
             parc_chan_fd_update_(c);

@@ -19,9 +19,10 @@
 
 static void waiting_add(parc_chan_t *c, bool send, int d)
 {
-    /* Only a ring reads the counts (chan_ring.c's ring_wake). The locked kinds skip
-     * them: they live on the read-mostly line that every operation reads,
-     * and a rendezvous hand-off queues and unlinks a record each time. */
+    /* Only a ring reads the counts (chan_ring.c's ring_wake). The
+     * locked kinds skip them: they live on the read-mostly line that
+     * every operation reads, and a rendezvous hand-off queues and
+     * unlinks a record each time. */
     if (!parc_chan_is_ring_(c))
         return;
     parc_atomic(uint32_t) *n = parc_chan_waiting_of_(c, send);
@@ -156,7 +157,7 @@ static bool complete_cas(parc_chan_waiter_t *w, uint32_t kind)
         /* release: publishes the value copied into the caller's record,
          * and orders our copy out of a sender's value before it reuses
          * its buffer; pairs with the acquire loads of the state in
-         * sel_wait() and select.c. */
+         * chan.c's sel_wait() and select.c. */
         if (parc_cas(&s->state, &v, final, PARC_RELEASE, PARC_RELAXED)) {
             if (v & PARC_SEL_PARKED)
                 parc_park_wake_one(&s->state); /* address only */

@@ -25,9 +25,9 @@
  * the value went beforehand into the record's own buffer (own_buf: only
  * its caller reads it, and only after DONE), or was read out of a
  * blocked sender's record into the claimer's temporary; a failed CAS
- * leaves nothing behind (src/chan_waitq.c, parc_chan_claim_complete_). So a spinning
- * caller sees one change of its word. NOTIFIED(i) moves no value: a bounded
- * channel's waker says "case i may be possible now, try it" (the claim
+ * leaves nothing behind (src/chan_waitq.c, parc_chan_claim_complete_).
+ * So a spinning caller sees one change of its word. NOTIFIED(i) moves no
+ * value: a bounded channel's waker says "case i may be possible now, try it" (the claim
  * still picks exactly one caller per wake-up; its final store may follow
  * the unlock, since the caller waits for a final state either way).
  *

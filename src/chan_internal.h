@@ -27,9 +27,10 @@
  * blocked sender's record into the claimer's temporary; a failed CAS
  * leaves nothing behind (src/chan_waitq.c, parc_chan_claim_complete_).
  * So a spinning caller sees one change of its word. NOTIFIED(i) moves no
- * value: a bounded channel's waker says "case i may be possible now, try it" (the claim
- * still picks exactly one caller per wake-up; its final store may follow
- * the unlock, since the caller waits for a final state either way).
+ * value: a bounded channel's waker says "case i may be possible now, try
+ * it" (the claim still picks exactly one caller per wake-up; its final
+ * store may follow the unlock, since the caller waits for a final state
+ * either way).
  *
  * Waking: a caller parks on its state word (wake_fd < 0) or, in a select
  * that also waits for file descriptors, in ppoll() on the fds and on an

@@ -24,8 +24,10 @@ int main(int argc, char **argv)
         return 1;
     long v, sum = 0;
     for (long i = 0; i < n; i++) {
-        if (parc_chan_send(c, &i) != 0 || parc_chan_recv(c, &v) != 0)
-            return 1;
+        /* Unchecked: the loop around the pair stays the same few
+         * instructions in every build compared (the sum checks it). */
+        parc_chan_send(c, &i);
+        parc_chan_recv(c, &v);
         sum += v;
     }
     parc_chan_free(c);

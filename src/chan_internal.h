@@ -25,11 +25,12 @@
  * the value went beforehand into the record's own buffer (own_buf: only
  * its caller reads it, and only after DONE), or was read out of a
  * blocked sender's record into the claimer's temporary; a failed CAS
- * leaves nothing behind (src/chan.c, claim_complete). So a spinning
- * caller sees one change of its word. NOTIFIED(i) moves no value: a bounded
- * channel's waker says "case i may be possible now, try it" (the claim
- * still picks exactly one caller per wake-up; its final store may follow
- * the unlock, since the caller waits for a final state either way).
+ * leaves nothing behind (src/chan_waitq.c, parc_chan_claim_complete_).
+ * So a spinning caller sees one change of its word. NOTIFIED(i) moves no
+ * value: a bounded channel's waker says "case i may be possible now, try
+ * it" (the claim still picks exactly one caller per wake-up; its final
+ * store may follow the unlock, since the caller waits for a final state
+ * either way).
  *
  * Waking: a caller parks on its state word (wake_fd < 0) or, in a select
  * that also waits for file descriptors, in ppoll() on the fds and on an
@@ -158,5 +159,78 @@ void parc_chan_unregister_(parc_chan_t *c, bool send, parc_chan_waiter_t *w);
 /* Spin briefly, then park, until `s` is final or, while it is still
  * WAITING, `deadline` passes (then abort). Returns the final state. */
 uint32_t parc_sel_wait_(parc_sel_t *s, parc_deadline_t deadline);
+
+/* ---- shared by the channel's own files --------------------------------
+ *
+ * src/chan.c (life cycle, the locked kinds, select's entry points,
+ * waiting, close), src/chan_ring.c (the bounded ring), src/chan_waitq.c
+ * (the queues of blocked callers) and src/chan_fd.c (readiness, the
+ * eventfds). "Lock held" below means the channel's lock. */
+
+/* Values up to this size travel in a blocked caller's record, and are
+ * moved by a hand-off that claims and completes the record in one CAS. */
+#define PARC_CHAN_INLINE_VALUE 16u
+
+/* Whether c is unbounded (a segment list under the lock). */
+static inline bool parc_chan_unbounded_(const parc_chan_t *c)
+{
+    return c->capacity == PARC_CHAN_UNBOUNDED;
+}
+
+/* Whether c is bounded (the lock-free ring of src/chan_ring.c). */
+static inline bool parc_chan_is_ring_(const parc_chan_t *c)
+{
+    return c->capacity != 0 && c->capacity != PARC_CHAN_UNBOUNDED;
+}
+
+/* The number of values an unbounded channel buffers (lock held). */
+static inline size_t parc_chan_count_(parc_chan_t *c)
+{
+    /* relaxed: written only under the lock, which we hold. */
+    return parc_load(&c->count, PARC_RELAXED);
+}
+
+/* The count of blocked senders (`send`) or receivers queued on a ring. */
+static inline parc_atomic(uint32_t) *parc_chan_waiting_of_(parc_chan_t *c, bool send)
+{
+    return &c->waiting[send ? 1 : 0];
+}
+
+/* chan_waitq.c (lock held, but for parc_chan_finish_): */
+/* Append w to the send (receive) queue; counts it on a ring, updates the fds. */
+void parc_chan_enqueue_(parc_chan_t *c, bool send, parc_chan_waiter_t *w);
+/* Unlink w if it is still queued, and update the fds. */
+void parc_chan_dequeue_(parc_chan_t *c, bool send, parc_chan_waiter_t *w);
+/* Whether q holds a record of a caller other than `self` (perhaps stale). */
+bool parc_chan_has_other_than_(const parc_chan_waitq_t *q, const parc_sel_t *self);
+/* Unlink and claim (WAITING -> CLAIMED) the first live record not self's. */
+parc_chan_waiter_t *parc_chan_claim_first_(parc_chan_t *c, bool send, parc_sel_t *self);
+/* Complete a claimed record with `kind` and wake its caller (lock not needed). */
+void parc_chan_finish_(parc_chan_waiter_t *w, uint32_t kind);
+/* A hand-off: complete the first live record not self's, moving in/out. */
+bool parc_chan_claim_complete_(parc_chan_t *c, bool send, parc_sel_t *self,
+                               uint32_t kind, const void *in, void *out);
+
+/* chan_fd.c: */
+/* Whether a receive (send) by other than `self` would not block (lock held). */
+bool parc_chan_recv_ready_locked_(parc_chan_t *c, const parc_sel_t *self);
+bool parc_chan_send_ready_locked_(parc_chan_t *c, const parc_sel_t *self);
+/* Keep the eventfds readable exactly while a receive (send) would not
+ * block (lock held). */
+void parc_chan_fd_update_(parc_chan_t *c);
+
+/* chan_ring.c: */
+/* Try a ring operation, waking the other side on success; `exact` as in
+ * chan_ring.c's ring_send(). */
+int parc_chan_ring_try_(parc_chan_t *c, bool send, void *buf, bool exact);
+/* Read-only hint: does the slot at the next stamp look ready (for spinning)? */
+bool parc_chan_ring_peek_(parc_chan_t *c, bool send);
+/* Hint after a seq_cst fence: does the operation look possible (for select)? */
+bool parc_chan_ring_ready_(parc_chan_t *c, bool send);
+
+/* chan.c: */
+/* Send or receive on any kind, blocking until `deadline` when `block`. */
+int parc_chan_op_(parc_chan_t *c, bool send, void *buf, bool block,
+                  parc_deadline_t deadline);
 
 #endif /* PARC_CHAN_INTERNAL_H */

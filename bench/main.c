@@ -45,6 +45,9 @@ extern char **environ; /* bench_run_external passes it on */
 #define MAX_CASES 1024
 #define MAX_POINTS 64
 #define MAX_REPS 101
+/* Names one option may collect (--filter, --impl; a matrix names every
+ * family it measures). */
+#define MAX_NAMES 64
 
 typedef struct bench_def {
     const char *name;
@@ -116,9 +119,9 @@ static struct {
     int pin;
     int list;
     const char *json;
-    const char *filters[16];
+    const char *filters[MAX_NAMES];
     int nfilters;
-    const char *impls[16];
+    const char *impls[MAX_NAMES];
     int nimpls;
 } opt = { 5, 15 * 1000 * 1000, 0, 0, 0, NULL, { NULL }, 0, { NULL }, 0 };
 
@@ -165,8 +168,11 @@ static int add_list(const char **dst, int *n, char *arg)
 {
     for (char *save = NULL, *tok = strtok_r(arg, ",", &save); tok != NULL;
          tok = strtok_r(NULL, ",", &save)) {
-        if (*n == 16)
+        if (*n == MAX_NAMES) {
+            fprintf(stderr, "parc-bench: more than %d names given to --filter "
+                            "or --impl\n", MAX_NAMES);
             return -1;
+        }
         dst[(*n)++] = tok;
     }
     return 0;

@@ -307,7 +307,6 @@ static void finish(parc_act_t *a)
         parc_act_release(w);
         d = next;
     }
-    act_stop_wake(rt); /* waiters find it stopped, told, nameless */
     /* The runtime's reference is its live-table entry's, dropped by a
      * sweep once the actor is retired (act_stop.c): our last touch of a.
      * Retired before it stops counting as live, so that
@@ -317,6 +316,13 @@ static void finish(parc_act_t *a)
     /* release: the retirement above happens before the acquire loads of
      * stopped (parc_act_rt_free, parc_act_rt_live). */
     parc_faa(&rt->stopped, 1u, PARC_RELEASE);
+    /* Waiters (parc_act_wait, stop_wait) return on the retirement: the
+     * actor is stopped, told, nameless and drained by then. Woken after
+     * the count, so that a waiter that frees the runtime next finds this
+     * stop counted (parc_act_rt_free waits out the few instructions
+     * between a retirement and its count). Only rt is touched: it lives
+     * until this turn ends (its teardown joins the pool). */
+    act_stop_wake(rt);
     act_busy_dec(rt);              /* this turn is over */
 }
 

@@ -204,30 +204,32 @@ int parc_act_rt_free(parc_act_rt_t *rt)
         return EINVAL;
     if (parc_pool_current_worker(rt->pool) >= 0)
         return EDEADLK;
-    /* acquire: pairs with finish's (act.c) release increment; the stopped
-     * actors are retired, so the sweep below finds every entry's slot to
-     * give back. */
-    uint64_t stopped = parc_load(&rt->stopped, PARC_ACQUIRE);
     /* A pending timer holds a reference to its actor, so a timer that
      * fires meanwhile is still seen below as a slot in use until its
      * delivery has released the actor. */
     bool busy = parc_timers_pending(rt->timers) != 0;
     if (!busy) {
         /* Every actor stopped, and every reference gone too: the slabs go
-         * with the runtime. */
-        /* relaxed: a count; spawning meanwhile would be misuse. When
-         * every actor has stopped, the sweep drops the live table's
-         * entries (the runtime's references) first. */
-        busy = act_live_spawned(rt) != stopped ||
-               act_live_sweep_all(rt) != 0;
-        if (!busy) {
-            /* No actor is live, so no behaviour runs: the workers'
-             * deferred sender releases are ours to drop (each was written
-             * in a behaviour, which happened before its actor's stop). */
-            act_pending_flush(rt);
-            act_live_flush(rt); /* the shards' cached slots count free */
-            busy = parc_recycle_slab_in_use(&rt->slots) != 0;
-        }
+         * with the runtime. The sweep drops the live table's retired
+         * entries (the runtime's references); an entry left means an
+         * actor not retired yet: live, or its stop not complete. */
+        busy = act_live_sweep_all(rt) != 0;
+    }
+    if (!busy) {
+        /* Every spawned actor is retired (or was never spawned), and
+         * stopped counts each one a few instructions after its
+         * retirement (finish, act.c): a stop that a waiter saw complete
+         * may not be counted yet. Wait for those counts: nothing of the
+         * user's runs between the two. acquire: pairs with finish's
+         * release increment; the retirements are visible. */
+        for (unsigned i = 0; act_live_spawned(rt) != parc_load(&rt->stopped, PARC_ACQUIRE); i++)
+            parc_spin_poll(i);
+        /* No actor is live, so no behaviour runs: the workers'
+         * deferred sender releases are ours to drop (each was written
+         * in a behaviour, which happened before its actor's stop). */
+        act_pending_flush(rt);
+        act_live_flush(rt); /* the shards' cached slots count free */
+        busy = parc_recycle_slab_in_use(&rt->slots) != 0;
     }
     if (busy)
         return EBUSY;

@@ -244,10 +244,15 @@ void act_live_flush(parc_act_rt_t *rt)
 void act_live_retire(parc_act_rt_t *rt, parc_act_t *a)
 {
     act_shard_t *sh = &rt->shards[a->live_shard];
-    /* release: finish's uses of a happen before a sweep's release of its
-     * reference (the sweep's acquire load). After this, a may be freed:
-     * not touched again. */
-    parc_for(&a->flags, F_RETIRED, PARC_RELEASE);
+    /* seq_cst: release for the sweep (finish's uses of a happen before a
+     * sweep's release of its reference, the sweep's acquire load) and for
+     * a waiter that returns on it (wait_stopped: the exit status, the
+     * drained mailbox, the told monitors); seq_cst for the Dekker pair
+     * with a parking waiter (it raises stop_waiters, then reads the
+     * flags; finish sets F_RETIRED here, then act_stop_wake reads
+     * stop_waiters). After this, a may be freed by a sweep unless
+     * someone (a waiter) holds a reference: not touched again. */
+    parc_for(&a->flags, F_RETIRED, PARC_SEQ_CST);
     /* relaxed: a trigger only (the sweep reads the flags themselves). */
     uint32_t r = parc_faa(&sh->retired, 1u, PARC_RELAXED) + 1u;
     if (r >= parc_load(&sh->sweep_at, PARC_RELAXED))
@@ -298,7 +303,12 @@ void act_stop_wake(parc_act_rt_t *rt)
     }
 }
 
-#define stopped_now(a, mo) ((parc_load(&(a)->flags, mo) & F_STOPPED) != 0)
+/* Whether a's stop is complete: F_RETIRED, the last thing finish does
+ * to a, after the mailbox is drained, the monitors told and the name
+ * dropped (F_STOPPED comes first, when the stop begins). The waiter
+ * holds a reference, so a outlives the sweep that the retirement
+ * allows. */
+#define stopped_now(a, mo) ((parc_load(&(a)->flags, mo) & F_RETIRED) != 0)
 
 static int wait_stopped(parc_act_t *a, int *status, parc_deadline_t deadline)
 {
@@ -309,8 +319,8 @@ static int wait_stopped(parc_act_t *a, int *status, parc_deadline_t deadline)
         return EDEADLK;
     int rc = 0;
     for (unsigned spins = 0;; spins++) {
-        /* acquire: pairs with finish's seq_cst set of F_STOPPED; the exit
-         * status is final once it is seen. */
+        /* acquire: pairs with act_live_retire's seq_cst set of F_RETIRED;
+         * the exit status is final once it is seen. */
         if (stopped_now(a, PARC_ACQUIRE))
             break;
         if (spins < PARC_SPIN_POLLS) {

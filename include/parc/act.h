@@ -242,11 +242,15 @@ PARC_API void parc_act_exit(parc_act_t *self, int status);
  * EPIPE (already stopped). Any thread; never blocks. */
 PARC_API int parc_act_stop(parc_act_t *a, int status);
 
-/** Wait until a has stopped (by anyone); then *status (when not NULL)
- * gets its exit status. When it returns 0 the actor's mailbox is closed
- * and its monitors have been sent their "down"; the caller's reference
- * still needs parc_act_release. _timed: ETIMEDOUT after timeout_ns
- * (EINVAL when negative); the try form is parc_act_stopped. Returns 0,
+/** Wait until a's stop (by anyone) is complete; then *status (when not
+ * NULL) gets its exit status. When it returns 0 the actor's mailbox is
+ * closed and drained (what was left went to the dead letters), its name
+ * is dropped, its monitors have been sent their "down", and the runtime
+ * counts it stopped: once every actor is stopped so and released,
+ * parc_act_rt_free succeeds. The caller's reference still needs
+ * parc_act_release. _timed: ETIMEDOUT after timeout_ns (EINVAL when
+ * negative). parc_act_stopped, which never blocks, says true from the
+ * moment the stop begins, before those steps. Returns 0,
  * EINVAL (NULL), EDEADLK (a is the calling behaviour's own actor, or the
  * caller is one of the runtime's pool workers, whose blocking could keep
  * a's last turn from running). Blocks (spins, then parks); outside
@@ -274,8 +278,11 @@ PARC_API parc_act_t *parc_act_self(void);
  * that reference (one atomic increment). Never blocks. */
 PARC_API parc_act_t *parc_act_sender(void);
 
-/** True once a has stopped; then *status (when not NULL) gets its exit
- * status. Any thread; never blocks. */
+/** True once a's stop has begun (its last turn is over or it was
+ * stopped from outside; its exit status is final); then *status (when not
+ * NULL) gets its exit status. The rest of the stop (draining, monitors,
+ * the runtime's count) may still be under way: parc_act_wait waits for
+ * it. Any thread; never blocks. */
 PARC_API bool parc_act_stopped(parc_act_t *a, int *status);
 
 /** Monitor: when target stops (or if it already has), watcher receives a

@@ -81,7 +81,7 @@ int parc_cond_wait_until(parc_cond_t *c, parc_mutex_t *m, parc_deadline_t deadli
      * parks at once, so the pair does not stay on one core
      * (src/spin_wait.h). */
     struct seq_seen ss = {c, seen};
-    if (!parc_spin_wait_(seq_moved, &ss)) {
+    if (!parc_spin_wait_(seq_moved, &ss, (seen & COND_SHARED_BIT) != 0)) {
         /* seq_cst RMW, then the seq_cst re-check of the sequence below:
          * Dekker's pattern with parc_cond_notify_slow_'s seq_cst bump and
          * seq_cst load of `sleepers` (store buffering with all four

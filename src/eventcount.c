@@ -73,7 +73,9 @@ int parc_eventcount_await(parc_eventcount_t *ec, bool (*ready)(void *arg),
      * spin, which would cost a ping-pong on one CPU a whole spin budget per
      * round trip; and park at once after a wait that such a yield ended,
      * so the pair does not stay on one core (src/spin_wait.h). */
-    if (parc_spin_wait_(ready, arg))
+    /* relaxed: the shared bit never changes after init. */
+    bool shared = (parc_load(&ec->epoch, PARC_RELAXED) & EC_SHARED_BIT) != 0;
+    if (parc_spin_wait_(ready, arg, shared))
         return 0;
     for (;;) {
         parc_eventcount_key_t key = parc_eventcount_prepare_wait(ec);

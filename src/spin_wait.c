@@ -29,9 +29,9 @@
  * core this thread runs on, not about any one object. */
 static _Thread_local bool park_next SPIN_TLS_MODEL;
 
-bool parc_spin_wait_(bool (*ready)(void *arg), void *arg)
+bool parc_spin_wait_(bool (*ready)(void *arg), void *arg, bool shared)
 {
-    if (park_next) {
+    if (shared && park_next) {
         park_next = false;
         return ready(arg);
     }
@@ -40,7 +40,7 @@ bool parc_spin_wait_(bool (*ready)(void *arg), void *arg)
             return true;
         /* relaxed: a flag set once at install; a runtime that can run
          * something else in place of this poll (fibers) decides alone. */
-        if (i % PARC_SPIN_YIELD_EVERY != PARC_SPIN_YIELD_EVERY - 1 ||
+        if (!shared || i % PARC_SPIN_YIELD_EVERY != PARC_SPIN_YIELD_EVERY - 1 ||
             parc_load(&parc_spin_hooked_, PARC_RELAXED)) {
             parc_spin_poll(i);
             continue;

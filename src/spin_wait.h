@@ -23,6 +23,14 @@
  * machine with no idle core the park costs the partner one futex wake
  * instead of a yield, once per such finding: a bounded price.
  *
+ * Only waits on process-shared objects (PARC_PSHARED) take that rule;
+ * the others spin as before (parc_spin_poll, yielding now and then). The
+ * convoy was observed between processes, which a fork starts on one CPU;
+ * threads of one process were not seen in it, and parking at once costs
+ * every in-process wait that a yield happened to end (a pool's joins,
+ * fork/join with two workers and a waiting caller: fib(30) ran at half
+ * speed with the rule applied to every wait).
+ *
  * Rejected: an adaptive spin budget (the channel's): the budget is not
  * what runs out here (no wait parks at all); recording the releaser's CPU
  * in each object for the waiter to compare (sched_getcpu): a store and a
@@ -37,7 +45,8 @@
 
 /* Spin until ready(arg) returns true (then true) or the spin is spent or
  * skipped (false: the caller goes on to park). ready() reads with acquire
- * loads what it needs. Any thread; never parks. */
-bool parc_spin_wait_(bool (*ready)(void *arg), void *arg);
+ * loads what it needs. `shared`: the object is process-shared, and the
+ * park-at-once rule above applies. Any thread; never parks. */
+bool parc_spin_wait_(bool (*ready)(void *arg), void *arg, bool shared);
 
 #endif /* PARC_SPIN_WAIT_H */

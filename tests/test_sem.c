@@ -344,10 +344,11 @@ START_TEST(mixed_block_sizes_lose_no_wakeup)
 }
 END_TEST
 
-/* Two threads on one CPU ping-pong through two semaphores: each hop is
- * a yield to the partner, which makes the next wait park at once
- * (src/spin_wait.h); a park of that kind that missed its wake-up would
- * leave both waiting (timed: the test fails). */
+/* Two threads on one CPU ping-pong through two process-shared semaphores
+ * (the kind whose waits take the rule of src/spin_wait.h): each hop is a
+ * yield to the partner, which makes the next wait park at once; a park
+ * of that kind that missed its wake-up would leave both waiting (timed:
+ * the test fails). */
 struct one_cpu {
     parc_sem_t s[2];
     int rounds;
@@ -379,8 +380,8 @@ static void *one_cpu_side(void *arg)
 START_TEST(pingpong_on_one_cpu_loses_no_wakeup)
 {
     static struct one_cpu o;
-    ck_assert_int_eq(parc_sem_init(&o.s[0], 0), 0);
-    ck_assert_int_eq(parc_sem_init(&o.s[1], 0), 0);
+    ck_assert_int_eq(parc_sem_init_flags(&o.s[0], 0, PARC_SEM_VALUE_MAX, PARC_PSHARED), 0);
+    ck_assert_int_eq(parc_sem_init_flags(&o.s[1], 0, PARC_SEM_VALUE_MAX, PARC_PSHARED), 0);
     o.rounds = 20000 / PARC_SLOWDOWN;
     parc_atomic_init(&o.timeouts, 0);
     pthread_t t[2];

@@ -12,6 +12,7 @@
 #include <tbb/task_arena.h>
 
 #include "peer_tbb.h"
+#include "peer_tbb_arena.hpp"
 
 struct bench_tbb_queue {
     tbb::concurrent_bounded_queue<uint64_t> q;
@@ -49,7 +50,7 @@ extern "C" uint64_t bench_tbb_pop(bench_tbb_queue_t *q)
 // caps its workers at the machine's CPUs - 1 unless told otherwise; the
 // cap is raised to 8 so that "4 threads" means four here as for every
 // other case of the family (parc's pool of 4, OpenMP's team of 4).
-static tbb::task_arena *tbb_arena(int threads)
+tbb::task_arena *bench_tbb_arena(int threads)
 {
     static tbb::global_control cap(tbb::global_control::max_allowed_parallelism, 8);
     static tbb::task_arena *arenas[9];
@@ -66,7 +67,7 @@ static tbb::task_arena *tbb_arena(int threads)
 extern "C" int bench_tbb_square(const int *in, int *out, size_t n, int threads,
                                 bench_tbb_kind_t kind, bench_tbb_elem_fn elem)
 {
-    tbb::task_arena *a = tbb_arena(threads);
+    tbb::task_arena *a = bench_tbb_arena(threads);
     if (a == nullptr)
         return -1;
     tbb::blocked_range<size_t> all(0, n);
@@ -98,7 +99,7 @@ extern "C" int bench_tbb_square(const int *in, int *out, size_t n, int threads,
 extern "C" int bench_tbb_sum_squares(const int *in, size_t n, int threads,
                                      int64_t *sum)
 {
-    tbb::task_arena *a = tbb_arena(threads);
+    tbb::task_arena *a = bench_tbb_arena(threads);
     if (a == nullptr)
         return -1;
     a->execute([&] {

@@ -2,30 +2,13 @@
 // oneTBB.
 #ifdef PARC_BENCH_HAVE_TBB
 #include <atomic>
-#include <new>
 
-#include <tbb/global_control.h>
 #include <tbb/task_arena.h>
 #include <tbb/task_group.h>
 
+#include "peer_tbb_arena.hpp"
 #include "peer_tbb_tg.h"
 #include "tg_kernels.h"
-
-// One arena per thread count, made on first use and kept (as parc's pools
-// are); the cap on oneTBB's workers is raised as in peer_tbb.cpp.
-static tbb::task_arena *tg_arena(int threads)
-{
-    static tbb::global_control cap(tbb::global_control::max_allowed_parallelism, 8);
-    static tbb::task_arena *arenas[9];
-    if (threads < 1 || threads > 8)
-        return nullptr;
-    if (arenas[threads] == nullptr) {
-        arenas[threads] = new (std::nothrow) tbb::task_arena(threads);
-        if (arenas[threads] != nullptr)
-            arenas[threads]->initialize();
-    }
-    return arenas[threads];
-}
 
 static std::atomic<uint64_t> tg_forks;
 
@@ -79,7 +62,7 @@ static int64_t uts_tbb(uint64_t id, int depth)
 
 template <typename F> static int in_arena(int threads, uint64_t *forks, F body)
 {
-    tbb::task_arena *a = tg_arena(threads);
+    tbb::task_arena *a = bench_tbb_arena(threads);
     if (a == nullptr)
         return -1;
     tg_forks.store(0, std::memory_order_relaxed);

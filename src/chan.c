@@ -335,9 +335,15 @@ static void spin_learn(parc_chan_t *c, unsigned pauses)
         parc_store(&c->spin, nb, PARC_RELAXED);
 }
 
-/* Pause once in a spin of which `i` pauses have passed. */
+/* Pause once in a spin of which `i` pauses have passed. A spinning fiber
+ * asks the fiber runtime first (the spin hook, src/park_hook.h): the
+ * partner it waits for is usually ready on its own worker, where every
+ * pause only delays it, so the hook runs that fiber instead. relaxed: a
+ * flag set once when the hook is installed, as parc_spin_poll reads it. */
 static inline void chan_pause(unsigned i)
 {
+    if (parc_load(&parc_spin_hooked_, PARC_RELAXED) && parc_spin_poll_hook_(i))
+        return;
     if (i >= CHAN_SPIN_PURE && i % CHAN_SPIN_PURE == 0)
         parc_yield();
     else

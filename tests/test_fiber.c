@@ -12,6 +12,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "parc/chan.h"
 #include "parc/cond.h"
 #include "parc/event.h"
 #include "parc/fiber.h"
@@ -549,6 +550,84 @@ START_TEST(queue_and_event_park_fibers)
 }
 END_TEST
 
+typedef struct chan_game {
+    parc_chan_t ping, pong;
+    long rounds, sum;
+    int closed_rc;
+} chan_game_t;
+
+static void chan_a(void *arg)
+{
+    chan_game_t *g = arg;
+    for (long i = 1; i <= g->rounds; i++) {
+        long v = i, back = 0;
+        ck_assert_int_eq(parc_chan_send(&g->ping, &v), 0);
+        ck_assert_int_eq(parc_chan_recv(&g->pong, &back), 0);
+        ck_assert_int_eq(back, 2 * i);
+        g->sum += back;
+    }
+}
+
+static void chan_b(void *arg)
+{
+    chan_game_t *g = arg;
+    for (long i = 1; i <= g->rounds; i++) {
+        long v = 0;
+        ck_assert_int_eq(parc_chan_recv(&g->ping, &v), 0);
+        v *= 2;
+        ck_assert_int_eq(parc_chan_send(&g->pong, &v), 0);
+    }
+}
+
+static void chan_blocked_recv(void *arg)
+{
+    chan_game_t *g = arg;
+    long v;
+    g->closed_rc = parc_chan_recv(&g->ping, &v);
+}
+
+static void chan_closer(void *arg)
+{
+    chan_game_t *g = arg;
+    ck_assert_int_eq(parc_chan_close(&g->ping), 0);
+}
+
+/* Channel sends and receives park a fiber, not its worker: two fibers on
+ * ONE worker exchange values through a rendezvous channel and through
+ * channels of capacity 1 (a blocked caller that held the worker would
+ * hang the pair), and a fiber parked in a receive is woken with EPIPE by
+ * a close from another fiber of the same worker. */
+START_TEST(chan_waits_park_fibers)
+{
+    parc_pool_t *p = make_pool(1);
+    for (size_t cap = 0; cap <= 1; cap++) {
+        chan_game_t g = { .rounds = 3000 };
+        ck_assert_int_eq(parc_chan_init(&g.ping, sizeof(long), cap), 0);
+        ck_assert_int_eq(parc_chan_init(&g.pong, sizeof(long), cap), 0);
+        parc_fiber_t *a, *b;
+        ck_assert_int_eq(parc_fiber_spawn(p, chan_b, &g, NULL, &b), 0);
+        ck_assert_int_eq(parc_fiber_spawn(p, chan_a, &g, NULL, &a), 0);
+        ck_assert_int_eq(parc_fiber_join(a), 0);
+        ck_assert_int_eq(parc_fiber_join(b), 0);
+        ck_assert_int_eq(g.sum, g.rounds * (g.rounds + 1));
+        parc_fiber_free(a);
+        parc_fiber_free(b);
+        /* spawned in this order, the receiver runs (and parks) first */
+        g.closed_rc = -1;
+        ck_assert_int_eq(parc_fiber_spawn(p, chan_blocked_recv, &g, NULL, &a), 0);
+        ck_assert_int_eq(parc_fiber_spawn(p, chan_closer, &g, NULL, &b), 0);
+        ck_assert_int_eq(parc_fiber_join(a), 0);
+        ck_assert_int_eq(parc_fiber_join(b), 0);
+        ck_assert_int_eq(g.closed_rc, EPIPE);
+        parc_fiber_free(a);
+        parc_fiber_free(b);
+        ck_assert_int_eq(parc_chan_destroy(&g.ping), 0);
+        ck_assert_int_eq(parc_chan_destroy(&g.pong), 0);
+    }
+    parc_pool_free(p);
+}
+END_TEST
+
 typedef struct order_log {
     parc_atomic(int) next;
     int at[2];
@@ -1009,6 +1088,7 @@ int main(void)
     tcase_add_test(mn, blocked_fibers_park_not_the_worker);
     tcase_add_test(mn, mutex_excludes_fibers_across_workers);
     tcase_add_test(mn, queue_and_event_park_fibers);
+    tcase_add_test(mn, chan_waits_park_fibers);
     tcase_add_test(mn, sleep_parks_on_a_timer);
     tcase_add_test(mn, timed_waits_time_out_and_wake);
     tcase_add_test(mn, cond_waits_park_fibers);

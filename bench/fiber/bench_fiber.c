@@ -9,10 +9,11 @@
  *              (python3, when installed) and a hand-written loop calling
  *              a callback per integer
  *   pingpong   two fibers on ONE pool worker handing a token back and
- *              forth through a mutex+condition and through a bounded
- *              parc_queue_t of 1 (a channel), vs the same code on two
- *              threads; Go goroutines over an unbuffered channel and
- *              Boost.Fiber over an unbuffered channel, where installed
+ *              forth through a mutex+condition, through two parc_chan_t
+ *              (rendezvous, and capacity 1) and through two bounded
+ *              parc_queue_t of 1, vs the same code on two threads; Go
+ *              goroutines over an unbuffered channel and Boost.Fiber over
+ *              an unbuffered channel, where installed
  *   memory     N fibers (default 1,000,000) each blocked on a semaphore,
  *              default stack size (unguarded: a million guarded stacks
  *              would pass vm.max_map_count): resident memory per fiber
@@ -33,6 +34,7 @@
 #include <unistd.h>
 
 #include "parc/atomic.h"
+#include "parc/chan.h"
 #include "parc/cond.h"
 #include "parc/fiber.h"
 #include "parc/generator.h"
@@ -363,6 +365,7 @@ typedef struct table {
     parc_cond_t c;
     int turn;
     parc_queue_t ping, pong;
+    parc_chan_t cping, cpong;
     long rounds;
 } table_t;
 
@@ -401,6 +404,24 @@ static void queue_side(void *arg)
     }
 }
 
+/* The same exchange as queue_side over two parc_chan_t (the table's
+ * capacity: 0 rendezvous, as Go's unbuffered channel, or 1). */
+static void chan_side(void *arg)
+{
+    side_t *s = arg;
+    table_t *t = s->t;
+    long v = 1;
+    for (long i = 0; i < t->rounds; i++) {
+        if (s->me == 0) {
+            parc_chan_send(&t->cping, &v);
+            parc_chan_recv(&t->cpong, &v);
+        } else {
+            parc_chan_recv(&t->cping, &v);
+            parc_chan_send(&t->cpong, &v);
+        }
+    }
+}
+
 typedef struct thread_arg {
     void (*fn)(void *);
     side_t side;
@@ -413,8 +434,10 @@ static void *run_thread_side(void *arg)
     return NULL;
 }
 
-static void table_init(table_t *t, long rounds)
+static void table_init(table_t *t, long rounds, size_t chan_cap)
 {
+    parc_chan_init(&t->cping, sizeof(long), chan_cap);
+    parc_chan_init(&t->cpong, sizeof(long), chan_cap);
     parc_mutex_init(&t->m, PARC_MUTEX_NORMAL);
     parc_cond_init(&t->c);
     t->turn = 0;
@@ -427,15 +450,18 @@ static void table_destroy(table_t *t)
 {
     parc_queue_destroy(&t->ping);
     parc_queue_destroy(&t->pong);
+    parc_chan_destroy(&t->cping);
+    parc_chan_destroy(&t->cpong);
     parc_cond_destroy(&t->c);
     parc_mutex_destroy(&t->m);
 }
 
 /* ns per round trip (two hand-offs). */
-static double pingpong_fibers(parc_pool_t *pool, void (*fn)(void *), long rounds)
+static double pingpong_fibers(parc_pool_t *pool, void (*fn)(void *), long rounds,
+                              size_t chan_cap)
 {
     table_t t;
-    table_init(&t, rounds);
+    table_init(&t, rounds, chan_cap);
     side_t a = { &t, 0 }, b = { &t, 1 };
     parc_fiber_t *fa, *fb;
     int64_t t0 = parc_now_ns();
@@ -450,10 +476,10 @@ static double pingpong_fibers(parc_pool_t *pool, void (*fn)(void *), long rounds
     return fn == mutex_side ? 2 * ns : ns; /* mutex: a round is one turn */
 }
 
-static double pingpong_threads(void (*fn)(void *), long rounds)
+static double pingpong_threads(void (*fn)(void *), long rounds, size_t chan_cap)
 {
     table_t t;
-    table_init(&t, rounds);
+    table_init(&t, rounds, chan_cap);
     thread_arg_t a = { fn, { &t, 0 } }, b = { fn, { &t, 1 } };
     pthread_t ta, tb;
     int64_t t0 = parc_now_ns();
@@ -485,14 +511,22 @@ static void bench_pingpong(void)
     parc_pool_t *pool;
     if (parc_pool_create(1, NULL, &pool) != 0)
         return;
-    double fm = pingpong_fibers(pool, mutex_side, rounds);
-    double fq = pingpong_fibers(pool, queue_side, rounds);
+    double fm = pingpong_fibers(pool, mutex_side, rounds, 0);
+    double fc0 = pingpong_fibers(pool, chan_side, rounds, 0);
+    double fc1 = pingpong_fibers(pool, chan_side, rounds, 1);
+    double fq = pingpong_fibers(pool, queue_side, rounds, 0);
     parc_pool_free(pool);
-    double tm = pingpong_threads(mutex_side, rounds / 4 + 1);
-    double tq = pingpong_threads(queue_side, rounds / 4 + 1);
+    double tm = pingpong_threads(mutex_side, rounds / 4 + 1, 0);
+    double tc0 = pingpong_threads(chan_side, rounds / 4 + 1, 0);
+    double tc1 = pingpong_threads(chan_side, rounds / 4 + 1, 1);
+    double tq = pingpong_threads(queue_side, rounds / 4 + 1, 0);
     report("two threads, mutex+cond", tm, 0, NULL);
     report("two fibers on one worker, mutex+cond", fm, tm, "threads (target <= 0.2)");
-    report("two threads, queue of 1 (channel)", tq, 0, NULL);
+    report("two threads, parc_chan_t rendezvous", tc0, 0, NULL);
+    report("two fibers on one worker, chan rendezvous", fc0, tc0, "threads (target <= 0.2)");
+    report("two threads, parc_chan_t capacity 1", tc1, 0, NULL);
+    report("two fibers on one worker, chan capacity 1", fc1, tc1, "threads (target <= 0.2)");
+    report("two threads, queue of 1", tq, 0, NULL);
     report("two fibers on one worker, queue of 1", fq, tq, "threads (target <= 0.2)");
 #ifdef PARC_BENCH_GO_PEER
     char cmd[1024];

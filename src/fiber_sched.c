@@ -18,12 +18,14 @@
  * fiber woken by a fiber running on the same worker goes into that
  * worker's runnext slot instead of the pool (no submission, no worker
  * wake-up, no other core), and runs as soon as the waker blocks, yields
- * or finishes, switched to straight from run_one; a spinning fiber
- * (parc_spin_poll, through the spin hook) runs the runnext fiber, or the
- * head of the pool's queue, instead of pausing, since that is usually the
- * fiber it waits for. Two fibers handing values back and forth on one
- * worker thus cost two switches and the primitive's own work per
- * hand-off. A budget of local runs and a time slice (LOCAL_RUNS_MAX,
+ * or finishes: a waker that parks (hook_wait) or spins (parc_spin_poll,
+ * through the spin hook) switches to it straight, one switch, since that
+ * is usually the fiber it now waits for; one that yields or finishes
+ * returns to run_one, which switches to it. A spinning fiber with an
+ * empty runnext slot runs the head of the pool's queue instead of
+ * pausing when fibers are queued there (its partner may be among them).
+ * Two fibers handing values back and forth on one worker thus cost one
+ * switch and the primitive's own work per hand-off. A budget of local runs and a time slice (LOCAL_RUNS_MAX,
  * LOCAL_SLICE_NS) make the task hand the rest to the pool when other
  * work waits, so such a pair cannot keep the worker from it. The
  * runnext fiber is not stealable: it waits for its waker's worker to
@@ -362,6 +364,34 @@ static void unlock_bucket(parc_fiber_t *f, void *bucket)
     parc_spin_ttas_unlock(&((bucket_t *)bucket)->lock);
 }
 
+/* The hook of a park's direct switch (hook_wait), on the side of the
+ * fiber switched to: the parked fiber is off its stack now, so the
+ * bucket it parked in may let its wakers in. */
+static void *parked_handoff(void *bucket)
+{
+    parc_spin_ttas_unlock(&((bucket_t *)bucket)->lock);
+    return NULL;
+}
+
+/* The fiber this worker should switch to straight from the calling
+ * fiber `self`, which is about to block: the runnext fiber, while the
+ * budget of local runs lasts (past it, the block goes through run_one,
+ * which decides whether the pool's other work comes first), taken out of
+ * the slot and counted as a local run; or NULL. */
+static parc_fiber_t *take_runnext(local_sched_t *l, parc_fiber_t *self)
+{
+    parc_fiber_t *next = l->runnext;
+    if (next == NULL || l->q != self->runq || l->runs >= LOCAL_RUNS_MAX)
+        return NULL;
+    l->runnext = NULL;
+    l->runs++;
+    /* relaxed: this thread ordered next's last run (it was parked on, or
+     * handed off from, this worker; or the bucket lock a waker took here
+     * ordered it), as in run_one. */
+    parc_store(&next->state, PARC_FIBER_RUNNING, PARC_RELAXED);
+    return next;
+}
+
 static void on_timeout(void *arg)
 {
     waiter_t *w = arg;
@@ -413,7 +443,17 @@ static int hook_wait(parc_park_word_t *word, uint32_t expected, parc_deadline_t 
         return PARC_PARK_HOOK_DECLINE;
     }
     parc_store(&self->state, PARC_FIBER_PARKED, PARC_RELAXED);
-    parc_fiber_suspend_(self, unlock_bucket, b);            /* step 6 */
+    /* Step 6. When a fiber waits in this worker's runnext slot (usually
+     * the one we just woke, and now wait for), switch to it straight,
+     * one switch, rather than to run_one and from there to it (two
+     * switches and the scheduler loop): Go's gopark then runnext, in one
+     * step. Its hook unlocks the bucket on its side, as unlock_bucket
+     * does on run_one's. `local` is read before the switch only. */
+    parc_fiber_t *next = take_runnext(&local, self);
+    if (next != NULL)
+        (void)parc_fiber_handoff_(self, next, parked_handoff, b);
+    else
+        parc_fiber_suspend_(self, unlock_bucket, b);
     if (timed)
         parc_fiber_timer_cancel(&w.timer);
     return w.result;
@@ -462,18 +502,12 @@ static bool hook_spin(unsigned i)
     if (self == NULL || self->pool == NULL || self->blocking > 0)
         return false;
     local_sched_t *l = &local; /* read before the switch only */
-    parc_fiber_t *next = l->runnext;
-    if (next != NULL && l->q == self->runq && l->runs < LOCAL_RUNS_MAX) {
+    parc_fiber_t *next = take_runnext(l, self);
+    if (next != NULL) {
         /* Straight to it, one switch; we take its place in runnext
          * (handed_off, on its side). Both sides of a hand-off usually
          * spin through the same calls, so the returns after the switch
          * go back through the return addresses the processor saw. */
-        l->runnext = NULL;
-        l->runs++;
-        /* This thread ordered next's last run (it was parked on, or
-         * handed off from, this worker; or the bucket lock a waker took
-         * here ordered it). */
-        parc_store(&next->state, PARC_FIBER_RUNNING, PARC_RELAXED);
         (void)parc_fiber_handoff_(self, next, handed_off, self);
         return true;
     }

@@ -59,13 +59,11 @@ static void fd_level(int fd, bool *current, bool readable)
  * block. Costs two loads while no fd was asked for. A ring operation
  * runs this after it completed (chan_ring.c's ring_wake), so the level
  * follows the ring once the operation returns. */
-void parc_chan_fd_update_(parc_chan_t *c)
+void parc_chan_fd_update_slow_(parc_chan_t *c)
 {
     /* relaxed: written under the lock we hold. */
     int fd = parc_load(&c->fd, PARC_RELAXED);
     int send_fd = parc_load(&c->send_fd, PARC_RELAXED);
-    if (fd < 0 && send_fd < 0)
-        return;
     fd_level(fd, &c->fd_readable, parc_chan_recv_ready_locked_(c, NULL));
     fd_level(send_fd, &c->send_fd_readable, parc_chan_send_ready_locked_(c, NULL));
 }

@@ -216,8 +216,15 @@ bool parc_chan_claim_complete_(parc_chan_t *c, bool send, parc_sel_t *self,
 bool parc_chan_recv_ready_locked_(parc_chan_t *c, const parc_sel_t *self);
 bool parc_chan_send_ready_locked_(parc_chan_t *c, const parc_sel_t *self);
 /* Keep the eventfds readable exactly while a receive (send) would not
- * block (lock held). */
-void parc_chan_fd_update_(parc_chan_t *c);
+ * block (lock held). Inline up to the check for eventfds, which most
+ * channels never create: a rendezvous hand-off calls it three times. */
+void parc_chan_fd_update_slow_(parc_chan_t *c);
+static inline void parc_chan_fd_update_(parc_chan_t *c)
+{
+    /* relaxed: written under the lock we hold (fd_get in chan_fd.c). */
+    if (parc_load(&c->fd, PARC_RELAXED) >= 0 || parc_load(&c->send_fd, PARC_RELAXED) >= 0)
+        parc_chan_fd_update_slow_(c);
+}
 
 /* chan_ring.c: */
 /* Try a ring operation, waking the other side on success; `exact` as in

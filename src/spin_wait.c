@@ -29,6 +29,39 @@
  * core this thread runs on, not about any one object. */
 static _Thread_local bool park_next SPIN_TLS_MODEL;
 
+#if defined(__GNUC__)
+#define PARC_NOINLINE_SPIN_ __attribute__((noinline))
+#else
+#define PARC_NOINLINE_SPIN_
+#endif
+
+/* Poll `i` of a shared wait that yields: true when the wait should end
+ * now (ready after a yield that handed the core to our partner; the next
+ * wait then parks at once). Out of line: the clock and the chaos
+ * generator would otherwise make every spin's loop save and restore
+ * their registers, on the path a fiber's hand-off takes at each poll. */
+static PARC_NOINLINE_SPIN_ bool partner_yield(bool (*ready)(void *arg), void *arg)
+{
+#ifdef PARC_CHAOS
+    /* The chaos build decides by its seeded per-thread generator, not by
+     * the clock: the park-at-once path is still taken (one yield in
+     * eight), and a seed still replays one schedule exactly under the
+     * baton (ctest stress.baton.replay). */
+    parc_yield();
+    bool partner_turn = parc_chaos_random() % 8 == 0;
+#else
+    int64_t t0 = parc_now_ns();
+    parc_yield();
+    int64_t took = parc_now_ns() - t0;
+    bool partner_turn = took > YIELD_SWITCHED_NS && took < YIELD_PARTNER_MAX_NS;
+#endif
+    if (partner_turn && ready(arg)) {
+        park_next = true;
+        return true;
+    }
+    return false;
+}
+
 bool parc_spin_wait_(bool (*ready)(void *arg), void *arg, bool shared)
 {
     if (shared && park_next) {
@@ -45,23 +78,8 @@ bool parc_spin_wait_(bool (*ready)(void *arg), void *arg, bool shared)
             parc_spin_poll(i);
             continue;
         }
-#ifdef PARC_CHAOS
-        /* The chaos build decides by its seeded per-thread generator, not
-         * by the clock: the park-at-once path is still taken (one yield
-         * in eight), and a seed still replays one schedule exactly under
-         * the baton (ctest stress.baton.replay). */
-        parc_yield();
-        bool partner_turn = parc_chaos_random() % 8 == 0;
-#else
-        int64_t t0 = parc_now_ns();
-        parc_yield();
-        int64_t took = parc_now_ns() - t0;
-        bool partner_turn = took > YIELD_SWITCHED_NS && took < YIELD_PARTNER_MAX_NS;
-#endif
-        if (partner_turn && ready(arg)) {
-            park_next = true;
+        if (partner_yield(ready, arg))
             return true;
-        }
     }
     return false;
 }

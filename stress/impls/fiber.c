@@ -22,9 +22,14 @@
  *                         fiber stays on its thread, a yield inside is
  *                         refused, the end ends it);
  *               producer  put items {producer, seq} into a bounded queue
- *                         of 64 (producers park when it is full);
- *               consumer  get as many items (consumers park when empty):
- *                         every item is taken exactly once.
+ *                         of 64 (producers park when it is full); every
+ *                         second producer sends them into a parc_chan_t
+ *                         instead, a rendezvous or a ring of 16 (send
+ *                         parks until a receiver takes the value, or
+ *                         while the ring is full);
+ *               consumer  get as many items from the same kind as the
+ *                         producer of its number (consumers park when
+ *                         empty): every item is taken exactly once.
  *             A fiber that resumes on another worker than it parked on
  *             counts a migration; with 2+ workers some must happen (a
  *             run without one reports SKIP: nothing migrated).
@@ -38,6 +43,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "parc/chan.h"
 #include "parc/event.h"
 #include "parc/fiber.h"
 #include "parc/mutex.h"
@@ -65,6 +71,7 @@ typedef struct mn_run {
     parc_sem_t sem;
     parc_atomic(int) holders;
     parc_queue_t queue;
+    parc_chan_t rendezvous, ring;
     parc_atomic(uint8_t) *taken;   /* per item: times consumed */
     size_t producers;
     parc_atomic(uint64_t) migrations;
@@ -148,27 +155,38 @@ static void play_sem(mn_run_t *r, size_t index)
     parc_stress_add_ops(r->ctx, 1);
 }
 
+/* Where producer (and consumer) number p hand items over: the queue for
+ * even p, a channel for odd p. */
+static parc_chan_t *chan_of(mn_run_t *r, size_t p)
+{
+    return p % 2 == 0 ? NULL : p % 4 == 1 ? &r->rendezvous : &r->ring;
+}
+
 static void play_producer(mn_run_t *r, size_t producer)
 {
+    parc_chan_t *c = chan_of(r, producer);
     for (uintptr_t seq = 0; seq < ITEMS_PER_PRODUCER; seq++) {
         uintptr_t item = producer * ITEMS_PER_PRODUCER + seq + 1; /* never NULL */
-        if (parc_queue_put(&r->queue, (void *)item) != 0) {
-            parc_stress_fail(r->ctx, "queue put failed");
+        if (c != NULL ? parc_chan_send(c, &item) != 0
+                      : parc_queue_put(&r->queue, (void *)item) != 0) {
+            parc_stress_fail(r->ctx, "%s failed", c != NULL ? "chan send" : "queue put");
             return;
         }
     }
     parc_stress_add_ops(r->ctx, ITEMS_PER_PRODUCER);
 }
 
-static void play_consumer(mn_run_t *r)
+static void play_consumer(mn_run_t *r, size_t consumer)
 {
+    parc_chan_t *c = chan_of(r, consumer);
     for (int i = 0; i < ITEMS_PER_PRODUCER; i++) {
         void *v;
-        if (parc_queue_get(&r->queue, &v) != 0) {
-            parc_stress_fail(r->ctx, "queue get failed");
+        uintptr_t got = 0;
+        if (c != NULL ? parc_chan_recv(c, &got) != 0 : parc_queue_get(&r->queue, &v) != 0) {
+            parc_stress_fail(r->ctx, "%s failed", c != NULL ? "chan recv" : "queue get");
             return;
         }
-        uintptr_t item = (uintptr_t)v - 1;
+        uintptr_t item = (c != NULL ? got : (uintptr_t)v) - 1;
         if (item >= r->producers * ITEMS_PER_PRODUCER) {
             parc_stress_fail(r->ctx, "queue returned an item never put: %lu",
                              (unsigned long)item);
@@ -188,7 +206,7 @@ static void mn_fiber_main(void *arg)
     case 0: play_mutex(r, f->index); break;
     case 1: play_sem(r, f->index); break;
     case 2: play_producer(r, f->index / 4); break;
-    default: play_consumer(r); break;
+    default: play_consumer(r, f->index / 4); break;
     }
     parc_faa(&r->finished, 1u, PARC_RELAXED);
 }
@@ -225,6 +243,8 @@ static void mn_thread(parc_stress_ctx_t *ctx, unsigned index, void *arg)
         /* The fibers spawned so far must still finish: their partners
          * never come, so close the queue and fill the mutex/sem roles. */
         parc_queue_shutdown(&r->queue, false);
+        parc_chan_close(&r->rendezvous);
+        parc_chan_close(&r->ring);
     }
     for (unsigned e = 0; e < START_EVENTS; e++) {
         parc_event_set(&r->go[e]);
@@ -276,6 +296,21 @@ static int mn_run(parc_stress_ctx_t *ctx, void *arg)
     parc_mutex_init(&r->mutex, PARC_MUTEX_ERRORCHECK); /* owner: the fiber */
     parc_sem_init(&r->sem, PERMITS);
     parc_queue_init(&r->queue, 64, PARC_QUEUE_FIFO, NULL, NULL);
+    if (rc == 0)
+        rc = parc_chan_init(&r->rendezvous, sizeof(uintptr_t), 0);
+    if (rc == 0 && (rc = parc_chan_init(&r->ring, sizeof(uintptr_t), 16)) != 0)
+        parc_chan_destroy(&r->rendezvous);
+    if (rc != 0) {
+        parc_pool_free(r->pool);
+        parc_queue_destroy(&r->queue);
+        parc_sem_destroy(&r->sem);
+        parc_mutex_destroy(&r->mutex);
+        for (unsigned e = 0; e < START_EVENTS; e++)
+            parc_event_destroy(&r->go[e]);
+        free(r->taken);
+        free(r);
+        return rc;
+    }
 
     rc = parc_stress_run_threads(ctx, 1, mn_thread, r);
     parc_pool_join(r->pool);
@@ -293,7 +328,7 @@ static int mn_run(parc_stress_ctx_t *ctx, void *arg)
             twice += t > 1;
         }
         if (lost || twice)
-            parc_stress_fail(ctx, "queue: %zu items lost, %zu taken twice", lost, twice);
+            parc_stress_fail(ctx, "queue and channels: %zu items lost, %zu taken twice", lost, twice);
         int back = 0;
         while (parc_sem_acquire_try(&r->sem, 1) == 0)
             back++;
@@ -307,6 +342,8 @@ static int mn_run(parc_stress_ctx_t *ctx, void *arg)
     }
     parc_pool_free(r->pool);
     parc_queue_destroy(&r->queue);
+    parc_chan_destroy(&r->rendezvous);
+    parc_chan_destroy(&r->ring);
     parc_sem_destroy(&r->sem);
     parc_mutex_destroy(&r->mutex);
     for (unsigned e = 0; e < START_EVENTS; e++)
@@ -319,7 +356,7 @@ static int mn_run(parc_stress_ctx_t *ctx, void *arg)
 static const parc_stress_workload_t mn_workload = {
     .name = "fiber.mn",
     .impl = "parc.fiber",
-    .description = "100k fibers on a pool park on an event, mutex, sem, queue; "
+    .description = "100k fibers on a pool park on an event, mutex, sem, queue, chan; "
                    "mutual exclusion, exactly once, no lost wake-up",
     .flags = PARC_STRESS_NO_BATON,
     .run = mn_run,

@@ -113,7 +113,17 @@ static int acquire(parc_mutex_t *m, parc_deadline_t deadline)
         if (spins > 0 && (v < WAITER || woken)) {
             /* Spin on a plain load, not on RMWs: as a new arrival only
              * while nobody is parked, as a woken waiter anyway (see the
-             * header). */
+             * header). A fiber asks the fiber runtime at each look (the
+             * spin hook, src/park_hook.h): the holder may be a fiber
+             * ready on its own worker, which pauses would only delay,
+             * so the hook runs it (or another ready fiber), or pauses
+             * once. relaxed: a flag set once at install. */
+            if (parc_load(&parc_spin_hooked_, PARC_RELAXED) &&
+                parc_spin_poll_hook_(PARC_MUTEX_SPIN - spins)) {
+                spins--;
+                v = parc_load(&m->word, PARC_RELAXED);
+                continue;
+            }
             unsigned n = gap < spins ? gap : spins;
             spins -= n;
             while (n-- > 0)

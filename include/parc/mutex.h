@@ -37,7 +37,10 @@
  * the time slice that a running thread needs, so it parks at once. A
  * woken waiter does spin before parking again: while it does, WAKING
  * stays set and unlocks issue no further wake-up (each wake-up costs the
- * unlocking thread a system call).
+ * unlocking thread a system call). A fiber spawned on a pool
+ * (parc/fiber.h) spins by looks instead of pauses: at each look the fiber
+ * runtime runs a fiber ready on its worker (the owner, when the owner is
+ * a fiber that yielded or parked holding the lock) or pauses once.
  *
  * Parking: waiters park on a separate word, `wake_seq`, that only a
  * wake-up changes (bump, then wake), never on the lock word itself: the

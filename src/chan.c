@@ -338,9 +338,10 @@ static void spin_learn(parc_chan_t *c, unsigned pauses)
 /* Pause once in a spin of which `i` pauses have passed. */
 static inline void chan_pause(unsigned i)
 {
-    if (i >= CHAN_SPIN_PURE && i % CHAN_SPIN_PURE == 0)
+    if (i >= CHAN_SPIN_PURE && i % CHAN_SPIN_PURE == 0) {
+        CHAN_PROBE(yields, 1);
         parc_yield();
-    else
+    } else
         parc_cpu_relax();
 }
 
@@ -358,17 +359,22 @@ uint32_t parc_sel_wait_(parc_sel_t *s, parc_deadline_t deadline)
 static uint32_t sel_wait(parc_sel_t *s, parc_deadline_t deadline,
                          parc_chan_t *learn, unsigned spins)
 {
+    CHAN_PROBE(budget_sum, spins);
     for (unsigned i = 0; i < spins; i++) {
         /* acquire: pairs with the release store in parc_chan_finish_():
          * the value moved for us is visible once we see the final state. */
         uint32_t v = parc_load(&s->state, PARC_ACQUIRE);
         if (!parc_sel_waiting(v)) {
+            CHAN_PROBE(spin_ok, 1);
+            CHAN_PROBE(spin_pauses, i);
             spin_learn(learn, i);
             break;
         }
         chan_pause(i);
-        if (i + 1 == spins)
+        if (i + 1 == spins) {
+            CHAN_PROBE(spin_out, 1);
             spin_learn(learn, UINT_MAX);
+        }
     }
     for (;;) {
         /* acquire: as above. */
@@ -399,6 +405,7 @@ static uint32_t sel_wait(parc_sel_t *s, parc_deadline_t deadline,
             return v;
         /* A claimed state becomes final within the claimer's critical
          * section: no deadline for that last stretch. */
+        CHAN_PROBE(parks, 1);
         parc_park_wait(&s->state, v,
                        parc_sel_waiting(v) ? deadline : PARC_FOREVER);
     }
@@ -447,6 +454,8 @@ static PARC_NOINLINE_ int ring_op(parc_chan_t *c, bool send, void *buf,
      * for a sender at a full ring). The budget is the channel's (see
      * "Spinning" above). */
     unsigned budget = spin_budget(c), pauses = 0;
+    CHAN_PROBE(slow, 1);
+    CHAN_PROBE(budget_sum, budget);
     for (unsigned i = 0; pauses < budget; i++) {
         unsigned n = i < RING_BACKOFF_MAX_SHIFT ? 1u << i
                                                 : 1u << RING_BACKOFF_MAX_SHIFT;
@@ -454,10 +463,13 @@ static PARC_NOINLINE_ int ring_op(parc_chan_t *c, bool send, void *buf,
             chan_pause(pauses++);
         if (parc_chan_ring_peek_(c, send) &&
             (rc = parc_chan_ring_try_(c, send, buf, true)) != EAGAIN) {
+            CHAN_PROBE(spin_ok, 1);
+            CHAN_PROBE(spin_pauses, pauses);
             spin_learn(c, pauses);
             return rc;
         }
     }
+    CHAN_PROBE(spin_out, 1);
     spin_learn(c, UINT_MAX);
     for (;;) {
         if (parc_deadline_passed(deadline))
@@ -519,6 +531,7 @@ PARC_NOINLINE_ int parc_chan_op_(parc_chan_t *c, bool send, void *buf,
         memcpy(rec.value, buf, c->elem_size);
     parc_chan_enqueue_(c, send, &rec.w);
     parc_mutex_unlock(&c->lock);
+    CHAN_PROBE(slow, 1);
 
     uint32_t final = sel_wait(&rec.sel, deadline, c, spin_budget(c));
     if (final == PARC_SEL_ABORTED) {

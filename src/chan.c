@@ -289,50 +289,120 @@ void parc_chan_unregister_(parc_chan_t *c, bool send, parc_chan_waiter_t *w)
 /*
  * Spinning. A blocked caller spins before it parks, for a budget that the
  * channel learns (adaptive spinning, as in Solaris' adaptive mutexes and
- * glibc's PTHREAD_MUTEX_ADAPTIVE_NP): a wait that ended within the spin
- * raises the budget to twice what it took, a wait that had to park halves
- * it. Where the partner runs on another core it answers within a few
- * cache-line round trips (about 0.1 us each here), far below a futex
- * wake-up (about 45 us from one core to another here), and the budget
- * stays where spinning wins. Where it does not run (more threads than
- * cores, or other processes on them) spinning only burns the time it
- * needs, and the budget falls to CHAN_SPIN_MIN: park almost at once, so
- * the waker's futex wake lets the scheduler run us when there is
- * something to do. The first CHAN_SPIN_PURE pauses never yield (a
- * sched_yield is a system call, and on a loaded machine hands the core to
- * another process for a time slice); after them every CHAN_SPIN_PURE-th
- * pause yields, for a partner that shares our core. Budgets are in
- * pauses (parc_cpu_relax).
+ * glibc's PTHREAD_MUTEX_ADAPTIVE_NP), measured in time: a pause costs
+ * 25 ns on this machine in one host regime and 50-80 ns in the other, and
+ * what a spin is weighed against (a futex wake-up, ~45 us from one core
+ * to another here) is a time too.
+ *
+ * The budget learns from the whole wait, spin and park, not from whether
+ * it parked: a wait of T ns (from its first pause to its end) asks for a
+ * budget of 2T + CHAN_SPIN_MIN_NS, up to CHAN_SPIN_MAX_NS, and only a wait
+ * that parked and lasted CHAN_SPIN_MAX_NS or more halves it. A partner on
+ * another core answers within a few cache-line round trips, and the
+ * budget stays where spinning wins. Where the partner is away (descheduled
+ * for a time slice, or idle between bursts) the waits are long, and the
+ * budget falls to CHAN_SPIN_MIN_NS: park almost at once, so the waker's
+ * futex wake lets the scheduler run us when there is something to do.
+ *
+ * Rejected: halving at every wait that parked (the rule the channel had).
+ * Probe counts (bench/probe/chan_probe.c, pinned rendezvous ping-pong at
+ * load 4): 95% of waits ended within 3 pauses, 5% met a partner
+ * preempted for a moment and parked; each park halved the budget, so
+ * the next short preemption parked too, and a parked waiter's partner,
+ * waiting for the reply through the ~45 us wake-up, ran out and parked
+ * in turn (a convoy). Those parks (0.05 per round trip, ~45 us each) were
+ * the whole cost: 2.7 us per round trip where spinning takes ~1. A wait
+ * that parked but ended within CHAN_SPIN_MAX_NS says a longer spin would
+ * have covered it, so it raises the budget, and both sides spin through
+ * the next such gap, the wake-up latency included. The price: a caller
+ * whose partner answers every 50-100 us spins through the gap (a core
+ * busy for what a park would have cost in latency).
+ *
+ * The first CHAN_SPIN_PURE pauses never yield (a sched_yield is a system
+ * call, and on a loaded machine hands the core to another process for a
+ * time slice); after them every CHAN_SPIN_PURE-th pause yields, for a
+ * partner that shares our core. The clock is read only once a wait has
+ * lasted CHAN_CLOCK_AFTER pauses (most waits of a busy channel end
+ * before: they learn nothing and cost no clock read), then every
+ * CHAN_CLOCK_AFTER pauses. The chaos build counts pauses as
+ * CHAN_PAUSE_NS each instead of reading the clock, so that a seed
+ * replays one schedule.
  */
-#define CHAN_SPIN_MIN 32u
-#define CHAN_SPIN_MAX (4u * PARC_SPIN_POLLS)
+#define CHAN_SPIN_MIN_NS 2000u
+#define CHAN_SPIN_MAX_NS 100000u
+#define CHAN_SPIN_INIT_NS 25000u
 #define CHAN_SPIN_PURE 64u
+#define CHAN_CLOCK_AFTER 16u
+#define CHAN_PAUSE_NS 25u
 
 static unsigned spin_budget(parc_chan_t *c)
 {
-    if (c == NULL)
-        return PARC_SPIN_POLLS;
     /* relaxed: a heuristic; no data is published through it. */
     unsigned b = parc_load(&c->spin, PARC_RELAXED);
-    return b == 0 ? PARC_SPIN_POLLS : b;
+    return b == 0 ? CHAN_SPIN_INIT_NS : b;
 }
 
-/* A wait on c ended after `pauses` of spinning, or parked (UINT_MAX). */
-static void spin_learn(parc_chan_t *c, unsigned pauses)
+/* A wait on c lasted `ns` (0: ended before the clock was read) and
+ * parked or not. */
+static void spin_learn(parc_chan_t *c, int64_t ns, bool parked)
 {
-    if (c == NULL)
-        return;
     unsigned b = spin_budget(c), nb;
-    if (pauses == UINT_MAX)
-        nb = b / 2 < CHAN_SPIN_MIN ? CHAN_SPIN_MIN : b / 2;
-    else if (2 * pauses + CHAN_SPIN_MIN > b)
-        nb = 2 * pauses + CHAN_SPIN_MIN > CHAN_SPIN_MAX ? CHAN_SPIN_MAX
-                                                        : 2 * pauses + CHAN_SPIN_MIN;
-    else
-        return; /* no store: the word stays shared in every spinner's cache */
+    if (parked && ns >= (int64_t)CHAN_SPIN_MAX_NS) {
+        nb = b / 2 < CHAN_SPIN_MIN_NS ? CHAN_SPIN_MIN_NS : b / 2;
+    } else {
+        int64_t want = 2 * ns + (int64_t)CHAN_SPIN_MIN_NS;
+        if (want <= (int64_t)b)
+            return; /* no store: the word stays shared in every spinner's cache */
+        nb = want > (int64_t)CHAN_SPIN_MAX_NS ? CHAN_SPIN_MAX_NS : (unsigned)want;
+    }
     if (nb != b)
         /* relaxed: as above; a lost update between two learners is fine. */
         parc_store(&c->spin, nb, PARC_RELAXED);
+}
+
+/* The clock of one wait: started at its CHAN_CLOCK_AFTER-th pause. */
+typedef struct {
+    int64_t t0;      /* the clock then; -1 before */
+    unsigned pauses; /* chaos build: pauses since then */
+} wait_clock_t;
+
+static void wait_clock_start(wait_clock_t *w)
+{
+#ifdef PARC_CHAOS
+    w->t0 = 0;
+    w->pauses = 0;
+#else
+    w->t0 = parc_now_ns();
+#endif
+}
+
+/* Nanoseconds since wait_clock_start (0 if it was not started). */
+static int64_t wait_clock_ns(const wait_clock_t *w)
+{
+    if (w->t0 < 0)
+        return 0;
+#ifdef PARC_CHAOS
+    return (int64_t)w->pauses * CHAN_PAUSE_NS;
+#else
+    return parc_now_ns() - w->t0;
+#endif
+}
+
+/* A wait's pause number `i` passed: start the clock at CHAN_CLOCK_AFTER,
+ * and say whether the budget is spent (checked every CHAN_CLOCK_AFTER). */
+static inline bool wait_clock_spent(wait_clock_t *w, unsigned i, unsigned budget)
+{
+#ifdef PARC_CHAOS
+    if (w->t0 >= 0)
+        w->pauses++;
+#endif
+    if (i < CHAN_CLOCK_AFTER || i % CHAN_CLOCK_AFTER != 0)
+        return false;
+    if (i == CHAN_CLOCK_AFTER) {
+        wait_clock_start(w);
+        return false;
+    }
+    return wait_clock_ns(w) >= (int64_t)budget;
 }
 
 /* Pause once in a spin of which `i` pauses have passed. */
@@ -346,35 +416,26 @@ static inline void chan_pause(unsigned i)
 }
 
 static uint32_t sel_wait(parc_sel_t *s, parc_deadline_t deadline,
-                         parc_chan_t *learn, unsigned spins);
+                         unsigned spins, bool *parked);
 
 uint32_t parc_sel_wait_(parc_sel_t *s, parc_deadline_t deadline)
 {
-    return sel_wait(s, deadline, NULL, PARC_SPIN_POLLS);
+    return sel_wait(s, deadline, PARC_SPIN_POLLS, NULL);
 }
 
 /* Spin up to `spins` pauses, then park, until `s` is final or, while it
- * is still WAITING, the deadline passes (then abort). When `learn` is
- * set, tell its budget how the wait went. */
+ * is still WAITING, the deadline passes (then abort). `parked`, when not
+ * NULL, is set when the wait parked. */
 static uint32_t sel_wait(parc_sel_t *s, parc_deadline_t deadline,
-                         parc_chan_t *learn, unsigned spins)
+                         unsigned spins, bool *parked)
 {
-    CHAN_PROBE(budget_sum, spins);
     for (unsigned i = 0; i < spins; i++) {
         /* acquire: pairs with the release store in parc_chan_finish_():
          * the value moved for us is visible once we see the final state. */
         uint32_t v = parc_load(&s->state, PARC_ACQUIRE);
-        if (!parc_sel_waiting(v)) {
-            CHAN_PROBE(spin_ok, 1);
-            CHAN_PROBE(spin_pauses, i);
-            spin_learn(learn, i);
+        if (!parc_sel_waiting(v))
             break;
-        }
         chan_pause(i);
-        if (i + 1 == spins) {
-            CHAN_PROBE(spin_out, 1);
-            spin_learn(learn, UINT_MAX);
-        }
     }
     for (;;) {
         /* acquire: as above. */
@@ -406,9 +467,41 @@ static uint32_t sel_wait(parc_sel_t *s, parc_deadline_t deadline,
         /* A claimed state becomes final within the claimer's critical
          * section: no deadline for that last stretch. */
         CHAN_PROBE(parks, 1);
+        if (parked != NULL)
+            *parked = true;
         parc_park_wait(&s->state, v,
                        parc_sel_waiting(v) ? deadline : PARC_FOREVER);
     }
+}
+
+/* A blocked send or receive on a locked kind: spin for c's learnt
+ * budget, then park, until `s` is final (or the deadline, as in
+ * sel_wait); then tell the budget how long the wait was. */
+static uint32_t sel_wait_learn(parc_sel_t *s, parc_deadline_t deadline,
+                               parc_chan_t *c)
+{
+    unsigned budget = spin_budget(c);
+    wait_clock_t clk = { -1, 0 };
+    bool parked = false;
+    CHAN_PROBE(budget_sum, budget);
+    for (unsigned i = 0;; i++) {
+        /* acquire: as in sel_wait(). */
+        uint32_t v = parc_load(&s->state, PARC_ACQUIRE);
+        if (!parc_sel_waiting(v)) {
+            CHAN_PROBE(spin_ok, 1);
+            CHAN_PROBE(spin_pauses, i);
+            break;
+        }
+        if (wait_clock_spent(&clk, i, budget)) {
+            CHAN_PROBE(spin_out, 1);
+            break;
+        }
+        chan_pause(i);
+    }
+    uint32_t final = sel_wait(s, deadline, 0, &parked);
+    if (final != PARC_SEL_ABORTED)
+        spin_learn(c, wait_clock_ns(&clk), parked);
+    return final;
 }
 
 /* A ring caller gives its record back: unlinked, and a notification it
@@ -454,23 +547,26 @@ static PARC_NOINLINE_ int ring_op(parc_chan_t *c, bool send, void *buf,
      * for a sender at a full ring). The budget is the channel's (see
      * "Spinning" above). */
     unsigned budget = spin_budget(c), pauses = 0;
+    wait_clock_t clk = { -1, 0 };
+    bool spent = false, parked = false;
     CHAN_PROBE(slow, 1);
     CHAN_PROBE(budget_sum, budget);
-    for (unsigned i = 0; pauses < budget; i++) {
+    for (unsigned i = 0; !spent; i++) {
         unsigned n = i < RING_BACKOFF_MAX_SHIFT ? 1u << i
                                                 : 1u << RING_BACKOFF_MAX_SHIFT;
-        for (unsigned k = 0; k < n; k++)
-            chan_pause(pauses++);
+        for (unsigned k = 0; k < n && !spent; k++) {
+            chan_pause(pauses);
+            spent = wait_clock_spent(&clk, ++pauses, budget);
+        }
         if (parc_chan_ring_peek_(c, send) &&
             (rc = parc_chan_ring_try_(c, send, buf, true)) != EAGAIN) {
             CHAN_PROBE(spin_ok, 1);
             CHAN_PROBE(spin_pauses, pauses);
-            spin_learn(c, pauses);
+            spin_learn(c, wait_clock_ns(&clk), false);
             return rc;
         }
     }
     CHAN_PROBE(spin_out, 1);
-    spin_learn(c, UINT_MAX);
     for (;;) {
         if (parc_deadline_passed(deadline))
             return ETIMEDOUT;
@@ -485,17 +581,20 @@ static PARC_NOINLINE_ int ring_op(parc_chan_t *c, bool send, void *buf,
         rc = parc_chan_ring_try_(c, send, buf, true);
         if (rc != EAGAIN) {
             ring_withdraw(c, send, &w);
+            spin_learn(c, wait_clock_ns(&clk), parked);
             return rc;
         }
         /* No second spin: the one above polled the ring itself. */
-        uint32_t final = sel_wait(&sel, deadline, NULL, 0);
+        uint32_t final = sel_wait(&sel, deadline, 0, &parked);
         if (final == PARC_SEL_ABORTED) {
             parc_chan_unregister_(c, send, &w);
             return ETIMEDOUT;
         }
         /* NOTIFIED: the record is unlinked; try again. */
-        if ((rc = parc_chan_ring_try_(c, send, buf, true)) != EAGAIN)
+        if ((rc = parc_chan_ring_try_(c, send, buf, true)) != EAGAIN) {
+            spin_learn(c, wait_clock_ns(&clk), parked);
             return rc;
+        }
     }
 }
 
@@ -533,7 +632,7 @@ PARC_NOINLINE_ int parc_chan_op_(parc_chan_t *c, bool send, void *buf,
     parc_mutex_unlock(&c->lock);
     CHAN_PROBE(slow, 1);
 
-    uint32_t final = sel_wait(&rec.sel, deadline, c, spin_budget(c));
+    uint32_t final = sel_wait_learn(&rec.sel, deadline, c);
     if (final == PARC_SEL_ABORTED) {
         parc_chan_unregister_(c, send, &rec.w);
         return ETIMEDOUT;

@@ -209,7 +209,7 @@ typedef struct parc_chan {
      * line: a rendezvous hand-off touches that one line of the channel. */
     PARC_CACHE_ALIGNED parc_mutex_t lock;
     parc_atomic(uint32_t) spin;  /* a blocked caller's spin budget in
-                                  * pauses, learnt (0: the default); not
+                                  * ns, learnt (0: the default); not
                                   * guarded: read and written relaxed */
     parc_chan_waitq_t sendq;     /* blocked senders */
     parc_chan_waitq_t recvq;     /* blocked receivers */

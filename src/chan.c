@@ -85,7 +85,9 @@ int parc_chan_destroy(parc_chan_t *c)
     if (c == NULL)
         return EINVAL;
     parc_mutex_lock(&c->lock);
-    bool busy = c->sendq.head != NULL || c->recvq.head != NULL;
+    /* relaxed: a receiver in the slot installed it under the lock. */
+    bool busy = c->sendq.head != NULL || c->recvq.head != NULL ||
+                (parc_load(&c->rv, PARC_RELAXED) & ~RV_PARKED) == RV_WAIT;
     parc_mutex_unlock(&c->lock);
     if (busy)
         return EBUSY;
@@ -207,6 +209,128 @@ static void buf_pop(parc_chan_t *c, void *out)
     count_set(c, n - 1);
 }
 
+/* ---- the receiver's slot (rendezvous) ------------------------------------- */
+/*
+ * A rendezvous channel's blocked plain receiver (not a select, value up
+ * to PARC_CHAN_INLINE_VALUE bytes, no eventfd asked for) waits in a slot
+ * of the channel's own, on a line no other field of a rendezvous channel
+ * uses (the ring's `head`), instead of a record in the receive queue: a
+ * sender claims it with one CAS without taking the lock, copies the value
+ * in and publishes it. A hand-off then moves that one line to the sender
+ * and back: a cache-line round trip, where a queued record costs the
+ * lock's line, then the record's line (which the lock's line pointed at)
+ * and the record's line back, each a one-way transfer that waits for the
+ * one before it. Go hands off between goroutines in user space on one
+ * thread; two threads on two cores cannot do with less than this line's
+ * round trip.
+ *
+ *     EMPTY --receiver, under the lock--> WAIT --sender: CAS--> CLAIMED
+ *       ^                                  |                      |
+ *       |      (receiver: deadline, CAS)   |      copy in, exchange
+ *       +----------------------------------+                      v
+ *       +--receiver, once it copied the value out------------- DONE
+ *       +--receiver------------------------------------------- CLOSED
+ *                                (close, under the lock: WAIT -> CLOSED)
+ *
+ * plus the PARKED bit, set by the receiver before it parks on rv, kept by
+ * the claim and returned by the final exchange (then the sender wakes
+ * it), as in chan_internal.h's select state.
+ *
+ * Why it is sound beside the queues:
+ * - A receiver installs only under the lock, and only when no sender is
+ *   queued (recv_locked found none), no receiver is queued (so the slot's
+ *   receiver is always the oldest: senders serve it first) and the slot
+ *   is EMPTY. A sender that found no WAIT without the lock looks again
+ *   under it (send_locked) before it queues itself: a receiver installs
+ *   either before that (and is served) or after the sender is queued
+ *   (and takes it instead of installing): nobody waits for a partner that
+ *   waits too. A select's send case sees the slot through
+ *   parc_chan_send_ready_locked_ and completes it through send_locked.
+ * - Exactly one CAS leaves WAIT: a sender's claim, the receiver's
+ *   abort, or close's.
+ * - The eventfds: a receiver does not install while one exists; one
+ *   created while a receiver waits (fd_get, under the lock) counts the
+ *   slot as sendable. A sender that completes the slot without the lock
+ *   then reads the fds after its claim (both seq_cst: with fd_get's
+ *   fence after storing the fd, a Dekker pair: fd_get sees CLAIMED, or
+ *   the sender sees the fd) and brings their levels up to date under
+ *   the lock; so does a receiver whose deadline took it back.
+ * Only values up to PARC_CHAN_INLINE_VALUE bytes: the slot holds the
+ * value; larger ones, selects and timed-out slots go through the queues.
+ */
+
+/* Give `value` to the slot's waiting receiver, if there is one (with or
+ * without the lock). True when it was given. */
+static bool rv_give(parc_chan_t *c, const void *value)
+{
+    /* relaxed: a look; the CAS below decides. */
+    uint32_t v = parc_load(&c->rv, PARC_RELAXED);
+    while ((v & ~RV_PARKED) == RV_WAIT) {
+        /* seq_cst: acquire pairs with the receiver's release store of
+         * WAIT (which follows the previous receiver's copy out, through
+         * the EMPTY it read under the lock): the slot's value is ours to
+         * overwrite. seq_cst for the Dekker pair with fd_get (above). */
+        if (parc_cas(&c->rv, &v, RV_CLAIMED | (v & RV_PARKED), PARC_SEQ_CST,
+                     PARC_RELAXED)) {
+            memcpy(c->rv_value, value, c->elem_size);
+            /* release: publishes the value; pairs with the receiver's
+             * acquire load in rv_wait(). */
+            uint32_t old = parc_xchg(&c->rv, RV_DONE, PARC_RELEASE);
+            if (old & RV_PARKED) {
+                CHAN_PROBE(wakes, 1);
+                parc_park_wake_one(&c->rv);
+            }
+            return true;
+        }
+    }
+    return false;
+}
+
+/* Whether an eventfd was asked for; seq_cst after a slot CAS (the
+ * Dekker pair with fd_get, above). */
+static bool rv_fds(parc_chan_t *c)
+{
+    return parc_load(&c->fd, PARC_SEQ_CST) >= 0 ||
+           parc_load(&c->send_fd, PARC_SEQ_CST) >= 0;
+}
+
+/* Bring the eventfds' levels up to date after a slot change made
+ * without the lock. */
+static void rv_fd_sync(parc_chan_t *c)
+{
+    parc_mutex_lock(&c->lock);
+    parc_chan_fd_update_(c);
+    parc_mutex_unlock(&c->lock);
+}
+
+/* Whether a blocked receive may wait in the slot (lock held). */
+static bool rv_can_install(parc_chan_t *c)
+{
+    /* relaxed for the fds: written under the lock we hold. acquire for
+     * the slot: pairs with the release store of EMPTY by its last
+     * receiver, whose copy out then precedes our WAIT (and so the next
+     * sender's copy in). */
+    return c->capacity == 0 && c->elem_size <= PARC_CHAN_INLINE_VALUE &&
+           c->recvq.head == NULL && parc_load(&c->fd, PARC_RELAXED) < 0 &&
+           parc_load(&c->send_fd, PARC_RELAXED) < 0 &&
+           parc_load(&c->rv, PARC_ACQUIRE) == RV_EMPTY;
+}
+
+/* Close (lock held): the slot's waiting receiver, if any, gets CLOSED. */
+static void rv_close(parc_chan_t *c)
+{
+    /* relaxed: a look; the CAS decides. */
+    uint32_t v = parc_load(&c->rv, PARC_RELAXED);
+    while ((v & ~RV_PARKED) == RV_WAIT)
+        /* release: nothing to publish but the order of the close (the
+         * receiver re-reads nothing but the state); acquire unneeded. */
+        if (parc_cas(&c->rv, &v, RV_CLOSED, PARC_RELEASE, PARC_RELAXED)) {
+            if (v & RV_PARKED)
+                parc_park_wake_one(&c->rv);
+            return;
+        }
+}
+
 /* ---- send and receive on the locked kinds (lock held) ---------------------- */
 
 static int send_locked(parc_chan_t *c, const void *value, parc_sel_t *self)
@@ -214,6 +338,10 @@ static int send_locked(parc_chan_t *c, const void *value, parc_sel_t *self)
     /* relaxed: the flag is written under the lock we hold. */
     if (parc_load(&c->closed, PARC_RELAXED))
         return EPIPE;
+    if (rv_give(c, value)) {
+        parc_chan_fd_update_(c);
+        return 0;
+    }
     if (parc_chan_claim_complete_(c, false, self, PARC_SEL_DONE, value, NULL)) {
         parc_chan_fd_update_(c);
         return 0;
@@ -342,12 +470,13 @@ static unsigned spin_budget(parc_chan_t *c)
     return b == 0 ? CHAN_SPIN_INIT_NS : b;
 }
 
-/* A wait on c lasted `ns` (0: ended before the clock was read) and
- * parked or not. */
-static void spin_learn(parc_chan_t *c, int64_t ns, bool parked)
+/* A wait on c lasted `ns` (0: ended before the clock was read), parked
+ * or not, and found its core crowded (a yield of its spin ran another
+ * thread) or not. */
+static void spin_learn(parc_chan_t *c, int64_t ns, bool parked, bool crowded)
 {
     unsigned b = spin_budget(c), nb;
-    if (parked && ns >= (int64_t)CHAN_SPIN_MAX_NS) {
+    if (parked && (crowded || ns >= (int64_t)CHAN_SPIN_MAX_NS)) {
         nb = b / 2 < CHAN_SPIN_MIN_NS ? CHAN_SPIN_MIN_NS : b / 2;
     } else {
         int64_t want = 2 * ns + (int64_t)CHAN_SPIN_MIN_NS;
@@ -413,6 +542,32 @@ static inline void chan_pause(unsigned i)
         parc_yield();
     } else
         parc_cpu_relax();
+}
+
+/* A yield that took longer than this ran another thread on our core (one
+ * that finds nobody runnable is a system call, well under a microsecond
+ * here): see spin_wait.c. */
+#define CHAN_YIELD_SWITCHED_NS 1500
+
+/* chan_pause() for a spin that learns: true when its yield ran another
+ * thread, i.e. our spin takes time from a thread that shares our core
+ * (more runnable threads than cores). The chaos build does not read the
+ * clock (a seed replays one schedule) and says false. */
+static inline bool chan_pause_crowded(unsigned i)
+{
+    if (i < CHAN_SPIN_PURE || i % CHAN_SPIN_PURE != 0) {
+        parc_cpu_relax();
+        return false;
+    }
+    CHAN_PROBE(yields, 1);
+#ifdef PARC_CHAOS
+    parc_yield();
+    return false;
+#else
+    int64_t t0 = parc_now_ns();
+    parc_yield();
+    return parc_now_ns() - t0 > CHAN_YIELD_SWITCHED_NS;
+#endif
 }
 
 static uint32_t sel_wait(parc_sel_t *s, parc_deadline_t deadline,
@@ -482,7 +637,7 @@ static uint32_t sel_wait_learn(parc_sel_t *s, parc_deadline_t deadline,
 {
     unsigned budget = spin_budget(c);
     wait_clock_t clk = { -1, 0 };
-    bool parked = false;
+    bool parked = false, crowded = false;
     CHAN_PROBE(budget_sum, budget);
     for (unsigned i = 0;; i++) {
         /* acquire: as in sel_wait(). */
@@ -496,12 +651,84 @@ static uint32_t sel_wait_learn(parc_sel_t *s, parc_deadline_t deadline,
             CHAN_PROBE(spin_out, 1);
             break;
         }
-        chan_pause(i);
+        crowded |= chan_pause_crowded(i);
     }
     uint32_t final = sel_wait(s, deadline, 0, &parked);
     if (final != PARC_SEL_ABORTED)
-        spin_learn(c, wait_clock_ns(&clk), parked);
+        spin_learn(c, wait_clock_ns(&clk), parked, crowded);
     return final;
+}
+
+/* The slot's receiver waits (spin for c's learnt budget, then park) for
+ * a value, a close or the deadline: 0 (the value is in `out`), EPIPE or
+ * ETIMEDOUT. */
+static int rv_wait(parc_chan_t *c, void *out, parc_deadline_t deadline)
+{
+    unsigned budget = spin_budget(c);
+    wait_clock_t clk = { -1, 0 };
+    bool parked = false, crowded = false;
+    uint32_t v;
+    CHAN_PROBE(slow, 1);
+    CHAN_PROBE(budget_sum, budget);
+    for (unsigned i = 0;; i++) {
+        /* acquire: pairs with the sender's release exchange (rv_give):
+         * the value is complete once we see DONE. */
+        v = parc_load(&c->rv, PARC_ACQUIRE);
+        if (v == RV_DONE || v == RV_CLOSED) {
+            CHAN_PROBE(spin_ok, 1);
+            CHAN_PROBE(spin_pauses, i);
+            break;
+        }
+        if (wait_clock_spent(&clk, i, budget)) {
+            CHAN_PROBE(spin_out, 1);
+            break;
+        }
+        crowded |= chan_pause_crowded(i);
+    }
+    while (v != RV_DONE && v != RV_CLOSED) {
+        uint32_t k = v & ~RV_PARKED;
+        if (k == RV_CLAIMED) {
+            /* The sender is within its copy: look again for a few
+             * pauses before parking (as in sel_wait()). */
+            for (unsigned n = 0; n < CHAN_SPIN_PURE && (v & ~RV_PARKED) == RV_CLAIMED; n++) {
+                parc_cpu_relax();
+                /* acquire: as above. */
+                v = parc_load(&c->rv, PARC_ACQUIRE);
+            }
+            continue;
+        }
+        if (k == RV_WAIT && parc_deadline_passed(deadline)) {
+            /* seq_cst: the Dekker pair with fd_get, as a claim's. */
+            if (parc_cas(&c->rv, &v, RV_EMPTY, PARC_SEQ_CST, PARC_ACQUIRE)) {
+                if (rv_fds(c))
+                    rv_fd_sync(c);
+                return ETIMEDOUT;
+            }
+            continue; /* claimed or closed meanwhile */
+        }
+        if (!(v & RV_PARKED)) {
+            /* acquire on both outcomes: a final state read publishes
+             * the value, as above; the bit itself publishes nothing. */
+            if (!parc_cas(&c->rv, &v, v | RV_PARKED, PARC_ACQUIRE, PARC_ACQUIRE))
+                continue;
+            v |= RV_PARKED;
+        }
+        parked = true;
+        CHAN_PROBE(parks, 1);
+        /* A claimed slot becomes final within the sender's copy: no
+         * deadline for that last stretch. */
+        parc_park_wait(&c->rv, v, k == RV_WAIT ? deadline : PARC_FOREVER);
+        /* acquire: as above. */
+        v = parc_load(&c->rv, PARC_ACQUIRE);
+    }
+    spin_learn(c, wait_clock_ns(&clk), parked, crowded);
+    if (v == RV_DONE)
+        memcpy(out, c->rv_value, c->elem_size);
+    /* release: our copy out is done before the next receiver installs
+     * (it reads EMPTY with acquire under the lock) and so before the
+     * next sender overwrites the value. */
+    parc_store(&c->rv, RV_EMPTY, PARC_RELEASE);
+    return v == RV_DONE ? 0 : EPIPE;
 }
 
 /* A ring caller gives its record back: unlinked, and a notification it
@@ -548,21 +775,21 @@ static PARC_NOINLINE_ int ring_op(parc_chan_t *c, bool send, void *buf,
      * "Spinning" above). */
     unsigned budget = spin_budget(c), pauses = 0;
     wait_clock_t clk = { -1, 0 };
-    bool spent = false, parked = false;
+    bool spent = false, parked = false, crowded = false;
     CHAN_PROBE(slow, 1);
     CHAN_PROBE(budget_sum, budget);
     for (unsigned i = 0; !spent; i++) {
         unsigned n = i < RING_BACKOFF_MAX_SHIFT ? 1u << i
                                                 : 1u << RING_BACKOFF_MAX_SHIFT;
         for (unsigned k = 0; k < n && !spent; k++) {
-            chan_pause(pauses);
+            crowded |= chan_pause_crowded(pauses);
             spent = wait_clock_spent(&clk, ++pauses, budget);
         }
         if (parc_chan_ring_peek_(c, send) &&
             (rc = parc_chan_ring_try_(c, send, buf, true)) != EAGAIN) {
             CHAN_PROBE(spin_ok, 1);
             CHAN_PROBE(spin_pauses, pauses);
-            spin_learn(c, wait_clock_ns(&clk), false);
+            spin_learn(c, wait_clock_ns(&clk), false, crowded);
             return rc;
         }
     }
@@ -581,7 +808,7 @@ static PARC_NOINLINE_ int ring_op(parc_chan_t *c, bool send, void *buf,
         rc = parc_chan_ring_try_(c, send, buf, true);
         if (rc != EAGAIN) {
             ring_withdraw(c, send, &w);
-            spin_learn(c, wait_clock_ns(&clk), parked);
+            spin_learn(c, wait_clock_ns(&clk), parked, crowded);
             return rc;
         }
         /* No second spin: the one above polled the ring itself. */
@@ -592,7 +819,7 @@ static PARC_NOINLINE_ int ring_op(parc_chan_t *c, bool send, void *buf,
         }
         /* NOTIFIED: the record is unlinked; try again. */
         if ((rc = parc_chan_ring_try_(c, send, buf, true)) != EAGAIN) {
-            spin_learn(c, wait_clock_ns(&clk), parked);
+            spin_learn(c, wait_clock_ns(&clk), parked, crowded);
             return rc;
         }
     }
@@ -606,11 +833,23 @@ PARC_NOINLINE_ int parc_chan_op_(parc_chan_t *c, bool send, void *buf,
         return EINVAL;
     if (parc_chan_is_ring_(c))
         return ring_op(c, send, buf, block, deadline);
+    if (send && rv_give(c, buf)) {
+        if (rv_fds(c))
+            rv_fd_sync(c);
+        return 0;
+    }
     parc_mutex_lock(&c->lock);
     rc = send ? send_locked(c, buf, NULL) : recv_locked(c, buf, NULL);
     if (rc != EAGAIN || !block) {
         parc_mutex_unlock(&c->lock);
         return rc;
+    }
+    if (!send && rv_can_install(c)) {
+        /* release: see rv_can_install(); pairs with the acquire of the
+         * sender's claim CAS (rv_give). */
+        parc_store(&c->rv, RV_WAIT, PARC_RELEASE);
+        parc_mutex_unlock(&c->lock);
+        return rv_wait(c, buf, deadline);
     }
     /* The state word, the record and (when it fits) the value on one
      * cache line: the thread that completes the operation then pulls one
@@ -697,6 +936,7 @@ int parc_chan_close(parc_chan_t *c)
     (void)parc_for(&c->tail, c->mark, PARC_RELAXED);
     /* release: pairs with the acquire load in parc_chan_is_closed(). */
     parc_store(&c->closed, 1u, PARC_RELEASE);
+    rv_close(c);
     close_queue(c, false);
     close_queue(c, true);
     parc_chan_fd_update_(c);

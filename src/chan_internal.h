@@ -66,6 +66,15 @@
 #define PARC_SEL_CASE(w) ((((w) & ~PARC_SEL_PARKED) >> 2) - 1u)
 #define PARC_SEL_KIND(w) ((w) & 3u)
 
+/* The states of a rendezvous channel's receiver slot (parc_chan_t's rv;
+ * src/chan.c, "The receiver's slot"). */
+#define RV_EMPTY 0u
+#define RV_WAIT 1u
+#define RV_CLAIMED 2u
+#define RV_DONE 3u
+#define RV_CLOSED 4u
+#define RV_PARKED PARC_SEL_PARKED
+
 typedef struct parc_sel {
     parc_park_word_t state; /* the word above */
     int wake_fd;            /* -1: futex; else the eventfd to write */

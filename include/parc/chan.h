@@ -188,6 +188,10 @@ typedef struct parc_chan {
     PARC_CACHE_ALIGNED parc_atomic(uint64_t) tail; /* next send's stamp,
                                   * with the mark bit once closed */
     PARC_CACHE_ALIGNED parc_atomic(uint64_t) head; /* next receive's stamp */
+    /* Rendezvous kind: the receiver's slot, on head's line (a rendezvous
+     * channel has no stamps; see "The receiver's slot" in src/chan.c). */
+    parc_atomic(uint32_t) rv;    /* the slot's state (0: empty) */
+    uint64_t rv_value[2];        /* the value handed over, <= 16 bytes */
     /* Read-mostly: */
     PARC_CACHE_ALIGNED parc_atomic(char *) ring; /* bounded: capacity slots
                                   * (sequence word + value), allocated at
@@ -239,7 +243,8 @@ typedef struct parc_chan {
  * invalid argument shows up as EINVAL from the first operation.
  */
 #define PARC_CHAN_INIT(elem_size, capacity)                                 \
-    { 0, 0, NULL, (elem_size), (capacity), PARC_CHAN_MARK_(capacity),       \
+    { 0, 0, 0, { 0, 0 }, NULL, (elem_size), (capacity),                      \
+      PARC_CHAN_MARK_(capacity),                                            \
       { 0, 0 }, 0, -1, -1,                                                  \
       PARC_MUTEX_INIT, 0, { NULL, NULL }, { NULL, NULL }, false, false, 0, 0, \
       0, NULL, NULL, NULL }

@@ -56,12 +56,21 @@
  * (up to 16 bytes) share one cache line; the thread completing it copies
  * the value into (out of) the record and sets the final state in one CAS,
  * so the line moves to it once and back once, and the channel's lock
- * shares its line with the two queues.
+ * shares its line with the two queues. A blocked plain receive (not a
+ * select; a value up to 16 bytes; no eventfd asked for) that finds no
+ * receiver queued before it waits instead in a slot of the channel's own
+ * line, which a sender claims with one CAS without taking the lock: one
+ * line's round trip per hand-off (src/chan.c, "The receiver's slot").
+ * Blocked callers spin for a budget in time that the channel learns from
+ * how long its waits took (src/chan.c, "Spinning").
  *
  * Invariants:
  *   1. Locked kinds (under the lock): at least one of the send queue and
  *      the receive queue is empty of live records, except for the records
- *      of one select waiting to both send and receive on the same channel.
+ *      of one select waiting to both send and receive on the same channel;
+ *      a receiver in the rendezvous slot counts as a queued receiver, the
+ *      oldest (it installs only when no live sender and no receiver is
+ *      queued).
  *      Unbounded: senders never wait. Rendezvous: nothing is buffered.
  *   2. Bounded: a value is accepted when its sender's claim CAS on the
  *      tail succeeds, and comes out at the matching head stamp: values

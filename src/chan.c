@@ -84,6 +84,17 @@ int parc_chan_destroy(parc_chan_t *c)
 {
     if (c == NULL)
         return EINVAL;
+    /* A slot's receiver that was given a value (or a close) copies it
+     * out and empties the slot after its sender returned: wait out those
+     * few instructions, so that a sender may destroy the channel once
+     * its send returned (acquire: pairs with the receiver's release
+     * store of EMPTY, its last access to c). */
+    for (unsigned i = 0;; i++) {
+        uint32_t k = parc_load(&c->rv, PARC_ACQUIRE) & ~RV_PARKED;
+        if (k == RV_EMPTY || k == RV_WAIT)
+            break;
+        parc_spin_poll(i);
+    }
     parc_mutex_lock(&c->lock);
     /* relaxed: a receiver in the slot installed it under the lock. */
     bool busy = c->sendq.head != NULL || c->recvq.head != NULL ||
@@ -254,14 +265,21 @@ static void buf_pop(parc_chan_t *c, void *out)
  *   then reads the fds after its claim (both seq_cst: with fd_get's
  *   fence after storing the fd, a Dekker pair: fd_get sees CLAIMED, or
  *   the sender sees the fd) and brings their levels up to date under
- *   the lock; so does a receiver whose deadline took it back.
+ *   the lock before it publishes DONE; so does a receiver whose deadline
+ *   took it back.
  * Only values up to PARC_CHAN_INLINE_VALUE bytes: the slot holds the
  * value; larger ones, selects and timed-out slots go through the queues.
  */
 
-/* Give `value` to the slot's waiting receiver, if there is one (with or
- * without the lock). True when it was given. */
-static bool rv_give(parc_chan_t *c, const void *value)
+static bool rv_fds(parc_chan_t *c);
+static void rv_fd_sync(parc_chan_t *c);
+
+/* Give `value` to the slot's waiting receiver, if there is one. True
+ * when it was given. `locked`: the caller holds the lock (and brings the
+ * eventfds up to date itself). Nothing of c is touched after DONE but
+ * the word's address (the wake-up): the receiver may return, and its
+ * thread destroy the channel, at once. */
+static bool rv_give(parc_chan_t *c, const void *value, bool locked)
 {
     /* relaxed: a look; the CAS below decides. */
     uint32_t v = parc_load(&c->rv, PARC_RELAXED);
@@ -272,6 +290,9 @@ static bool rv_give(parc_chan_t *c, const void *value)
          * overwrite. seq_cst for the Dekker pair with fd_get (above). */
         if (parc_cas(&c->rv, &v, RV_CLAIMED | (v & RV_PARKED), PARC_SEQ_CST,
                      PARC_RELAXED)) {
+            /* Claimed, not yet DONE: the fds read "not sendable" now. */
+            if (!locked && rv_fds(c))
+                rv_fd_sync(c);
             memcpy(c->rv_value, value, c->elem_size);
             /* release: publishes the value; pairs with the receiver's
              * acquire load in rv_wait(). */
@@ -338,7 +359,7 @@ static int send_locked(parc_chan_t *c, const void *value, parc_sel_t *self)
     /* relaxed: the flag is written under the lock we hold. */
     if (parc_load(&c->closed, PARC_RELAXED))
         return EPIPE;
-    if (rv_give(c, value)) {
+    if (rv_give(c, value, true)) {
         parc_chan_fd_update_(c);
         return 0;
     }
@@ -833,11 +854,8 @@ PARC_NOINLINE_ int parc_chan_op_(parc_chan_t *c, bool send, void *buf,
         return EINVAL;
     if (parc_chan_is_ring_(c))
         return ring_op(c, send, buf, block, deadline);
-    if (send && rv_give(c, buf)) {
-        if (rv_fds(c))
-            rv_fd_sync(c);
+    if (send && rv_give(c, buf, false))
         return 0;
-    }
     parc_mutex_lock(&c->lock);
     rc = send ? send_locked(c, buf, NULL) : recv_locked(c, buf, NULL);
     if (rc != EAGAIN || !block) {

@@ -32,7 +32,11 @@ bool parc_chan_send_ready_locked_(parc_chan_t *c, const parc_sel_t *self)
         return true;
     if (parc_chan_is_ring_(c))
         return parc_chan_len(c) < c->capacity;
-    return parc_chan_unbounded_(c) || parc_chan_has_other_than_(&c->recvq, self);
+    /* relaxed: a receiver installs in the slot under the lock we hold
+     * (a sender may claim it meanwhile: then this says ready for a
+     * moment too long, which the select or fd user's retry absorbs). */
+    return parc_chan_unbounded_(c) || parc_chan_has_other_than_(&c->recvq, self) ||
+           (parc_load(&c->rv, PARC_RELAXED) & ~RV_PARKED) == RV_WAIT;
 }
 
 /* Set an eventfd's level: written when it becomes readable, drained

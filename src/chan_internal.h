@@ -66,6 +66,15 @@
 #define PARC_SEL_CASE(w) ((((w) & ~PARC_SEL_PARKED) >> 2) - 1u)
 #define PARC_SEL_KIND(w) ((w) & 3u)
 
+/* The states of a rendezvous channel's receiver slot (parc_chan_t's rv;
+ * src/chan.c, "The receiver's slot"). */
+#define RV_EMPTY 0u
+#define RV_WAIT 1u
+#define RV_CLAIMED 2u
+#define RV_DONE 3u
+#define RV_CLOSED 4u
+#define RV_PARKED PARC_SEL_PARKED
+
 typedef struct parc_sel {
     parc_park_word_t state; /* the word above */
     int wake_fd;            /* -1: futex; else the eventfd to write */
@@ -125,6 +134,26 @@ static inline uint32_t parc_sel_mark_parked(parc_sel_t *s)
             return w | PARC_SEL_PARKED;
     return w;
 }
+
+/* Diagnostic counters, compiled in only with -DPARC_CHAN_PROBE
+ * (bench/probe/chan_probe.c): per thread, so that counting adds no shared
+ * line to the paths it counts. */
+#ifdef PARC_CHAN_PROBE
+typedef struct parc_chan_probe {
+    uint64_t slow;        /* blocking calls that did not complete at once */
+    uint64_t spin_ok;     /* waits that ended within the spin */
+    uint64_t spin_pauses; /* pauses spent in those */
+    uint64_t spin_out;    /* spins that ran out (the caller went on to park) */
+    uint64_t parks;       /* parc_park_wait calls */
+    uint64_t wakes;       /* parc_park_wake_one calls (a parked partner) */
+    uint64_t yields;      /* sched_yield calls in a spin */
+    uint64_t budget_sum;  /* the budget at each spin's start, summed */
+} parc_chan_probe_t;
+extern _Thread_local parc_chan_probe_t parc_chan_probe_;
+#define CHAN_PROBE(field, n) (parc_chan_probe_.field += (n))
+#else
+#define CHAN_PROBE(field, n) ((void)0)
+#endif
 
 /* Channel-side operations, for select.c. `self` is the calling select's
  * state (its own records are skipped), NULL for a plain send or receive.

@@ -15,6 +15,10 @@
 
 #include "chan_internal.h"
 
+#ifdef PARC_CHAN_PROBE
+_Thread_local parc_chan_probe_t parc_chan_probe_;
+#endif
+
 /* ---- the queues of blocked callers (lock held) ---------------------------- */
 
 static void waiting_add(parc_chan_t *c, bool send, int d)
@@ -129,8 +133,10 @@ void parc_chan_finish_(parc_chan_waiter_t *w, uint32_t kind)
     } else {
         /* release: as above. */
         uint32_t old = parc_xchg(&s->state, final, PARC_RELEASE);
-        if (old & PARC_SEL_PARKED)
+        if (old & PARC_SEL_PARKED) {
+            CHAN_PROBE(wakes, 1);
             parc_park_wake_one(&s->state); /* address only */
+        }
     }
 }
 
@@ -159,8 +165,10 @@ static bool complete_cas(parc_chan_waiter_t *w, uint32_t kind)
          * its buffer; pairs with the acquire loads of the state in
          * chan.c's sel_wait() and select.c. */
         if (parc_cas(&s->state, &v, final, PARC_RELEASE, PARC_RELAXED)) {
-            if (v & PARC_SEL_PARKED)
+            if (v & PARC_SEL_PARKED) {
+                CHAN_PROBE(wakes, 1);
                 parc_park_wake_one(&s->state); /* address only */
+            }
             return true;
         }
     } while (parc_sel_waiting(v));

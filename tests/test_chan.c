@@ -15,6 +15,7 @@
 #include <unistd.h>
 
 #include "parc/chan.h"
+#include "parc/select.h"
 #include "testutil.h"
 
 START_TEST(rejects_bad_arguments)
@@ -350,6 +351,77 @@ START_TEST(send_fd_readable_exactly_while_sendable)
 }
 END_TEST
 
+/* ---- the rendezvous receiver's slot (src/chan.c) ------------------------- */
+
+/* Wait until a blocked plain receiver waits in r's slot (white box: the
+ * slot's state word, 1 = WAIT, with or without the PARKED bit). */
+static void await_slot_receiver(parc_chan_t *r)
+{
+    int64_t waited = 0;
+    /* acquire: nothing to publish; a loop on the state only */
+    while ((parc_load(&r->rv, PARC_ACQUIRE) & 0x7fffffffu) != 1u) {
+        ck_assert_int_lt(waited, PARC_TEST_PATIENCE_NS);
+        parc_sleep_ns(PARC_NS_PER_MS);
+        waited += PARC_NS_PER_MS;
+    }
+}
+
+/* A receiver in the slot is a waiting receiver for everything that asks:
+ * destroy (EBUSY), an eventfd created meanwhile (sendable, then not once
+ * a sender took it without the lock), a select's send case, close
+ * (EPIPE), and its own deadline (the slot is free again after it). */
+START_TEST(slot_receiver_is_seen_by_everything)
+{
+    parc_chan_t r = PARC_CHAN_INIT(sizeof(int), 0);
+    op_t o = { &r, false, 0, -1, -1, 0 };
+    pthread_t t;
+    int fd, v = 5;
+    ck_assert_int_eq(pthread_create(&t, NULL, run_op, &o), 0);
+    await_slot_receiver(&r);
+    ck_assert_int_eq(parc_chan_destroy(&r), EBUSY);
+    ck_assert_int_eq(parc_chan_send_fd(&r, &fd), 0);
+    ck_assert(fd_readable(fd)); /* a receiver waits: sendable */
+    ck_assert_int_eq(parc_chan_send_try(&r, &v), 0);
+    parc_test_join(&t, 1);
+    ck_assert_int_eq(o.rc, 0);
+    ck_assert_int_eq(o.value, 5);
+    ck_assert(!fd_readable(fd)); /* nobody waits any more */
+    ck_assert_int_eq(parc_chan_destroy(&r), 0);
+
+    /* a select's send case completes the slot's receiver */
+    parc_chan_t s = PARC_CHAN_INIT(sizeof(int), 0);
+    op_t o2 = { &s, false, 0, -1, -1, 0 };
+    ck_assert_int_eq(pthread_create(&t, NULL, run_op, &o2), 0);
+    await_slot_receiver(&s);
+    int w = 6;
+    size_t index = 9;
+    parc_select_case_t cases[1] = { parc_select_send(&s, &w) };
+    ck_assert_int_eq(parc_select_timed(cases, 1, 0, &index, PARC_TEST_PATIENCE_NS), 0);
+    ck_assert_uint_eq(index, 0);
+    parc_test_join(&t, 1);
+    ck_assert_int_eq(o2.rc, 0);
+    ck_assert_int_eq(o2.value, 6);
+
+    /* close wakes it with EPIPE */
+    op_t o3 = { &s, false, 0, -1, -1, 0 };
+    ck_assert_int_eq(pthread_create(&t, NULL, run_op, &o3), 0);
+    await_slot_receiver(&s);
+    ck_assert_int_eq(parc_chan_close(&s), 0);
+    parc_test_join(&t, 1);
+    ck_assert_int_eq(o3.rc, EPIPE);
+    ck_assert_int_eq(parc_chan_destroy(&s), 0);
+
+    /* a deadline takes the receiver back out of the slot */
+    parc_chan_t d = PARC_CHAN_INIT(sizeof(int), 0);
+    op_t o4 = { &d, false, 0, 20 * PARC_NS_PER_MS, -1, 0 };
+    ck_assert_int_eq(pthread_create(&t, NULL, run_op, &o4), 0);
+    parc_test_join(&t, 1);
+    ck_assert_int_eq(o4.rc, ETIMEDOUT);
+    ck_assert_int_eq(parc_chan_send_try(&d, &v), EAGAIN);
+    ck_assert_int_eq(parc_chan_destroy(&d), 0);
+}
+END_TEST
+
 /* ---- many producers and consumers --------------------------------------- */
 
 enum { PRODUCERS = 4, CONSUMERS = 4, PER_PRODUCER = 20000 };
@@ -641,6 +713,7 @@ int main(void)
     tcase_add_test(mt, mpmc_bounded_large_exactly_once);
     tcase_add_test(mt, rendezvous_hands_off_every_size);
     tcase_add_test(mt, rendezvous_timeouts_race_hand_offs);
+    tcase_add_test(mt, slot_receiver_is_seen_by_everything);
     suite_add_tcase(s, mt);
     return parc_test_run(s);
 }

@@ -56,12 +56,21 @@
  * (up to 16 bytes) share one cache line; the thread completing it copies
  * the value into (out of) the record and sets the final state in one CAS,
  * so the line moves to it once and back once, and the channel's lock
- * shares its line with the two queues.
+ * shares its line with the two queues. A blocked plain receive (not a
+ * select; a value up to 16 bytes; no eventfd asked for) that finds no
+ * receiver queued before it waits instead in a slot of the channel's own
+ * line, which a sender claims with one CAS without taking the lock: one
+ * line's round trip per hand-off (src/chan.c, "The receiver's slot").
+ * Blocked callers spin for a budget in time that the channel learns from
+ * how long its waits took (src/chan.c, "Spinning").
  *
  * Invariants:
  *   1. Locked kinds (under the lock): at least one of the send queue and
  *      the receive queue is empty of live records, except for the records
- *      of one select waiting to both send and receive on the same channel.
+ *      of one select waiting to both send and receive on the same channel;
+ *      a receiver in the rendezvous slot counts as a queued receiver, the
+ *      oldest (it installs only when no live sender and no receiver is
+ *      queued).
  *      Unbounded: senders never wait. Rendezvous: nothing is buffered.
  *   2. Bounded: a value is accepted when its sender's claim CAS on the
  *      tail succeeds, and comes out at the matching head stamp: values
@@ -188,6 +197,10 @@ typedef struct parc_chan {
     PARC_CACHE_ALIGNED parc_atomic(uint64_t) tail; /* next send's stamp,
                                   * with the mark bit once closed */
     PARC_CACHE_ALIGNED parc_atomic(uint64_t) head; /* next receive's stamp */
+    /* Rendezvous kind: the receiver's slot, on head's line (a rendezvous
+     * channel has no stamps; see "The receiver's slot" in src/chan.c). */
+    parc_atomic(uint32_t) rv;    /* the slot's state (0: empty) */
+    uint64_t rv_value[2];        /* the value handed over, <= 16 bytes */
     /* Read-mostly: */
     PARC_CACHE_ALIGNED parc_atomic(char *) ring; /* bounded: capacity slots
                                   * (sequence word + value), allocated at
@@ -209,7 +222,7 @@ typedef struct parc_chan {
      * line: a rendezvous hand-off touches that one line of the channel. */
     PARC_CACHE_ALIGNED parc_mutex_t lock;
     parc_atomic(uint32_t) spin;  /* a blocked caller's spin budget in
-                                  * pauses, learnt (0: the default); not
+                                  * ns, learnt (0: the default); not
                                   * guarded: read and written relaxed */
     parc_chan_waitq_t sendq;     /* blocked senders */
     parc_chan_waitq_t recvq;     /* blocked receivers */
@@ -239,7 +252,8 @@ typedef struct parc_chan {
  * invalid argument shows up as EINVAL from the first operation.
  */
 #define PARC_CHAN_INIT(elem_size, capacity)                                 \
-    { 0, 0, NULL, (elem_size), (capacity), PARC_CHAN_MARK_(capacity),       \
+    { 0, 0, 0, { 0, 0 }, NULL, (elem_size), (capacity),                      \
+      PARC_CHAN_MARK_(capacity),                                            \
       { 0, 0 }, 0, -1, -1,                                                  \
       PARC_MUTEX_INIT, 0, { NULL, NULL }, { NULL, NULL }, false, false, 0, 0, \
       0, NULL, NULL, NULL }

@@ -54,12 +54,14 @@
  * EAGAIN: it writes nothing and does not read the head, whether the queue
  * is empty or a push is in flight. A pop that takes the last linked node
  * puts the stub back with a CAS on the head (it must: the node is the
- * caller's once popped), without loading the head first (a load would
- * fetch the producers' line shared, and the CAS fetch it again to own
- * it). If that CAS fails, a push is in flight behind the node; the next
- * tries at the same node then only load the head (shared) until the push
- * links, rather than take the producers' line from them with a CAS per
- * try. The consumer's "asleep" information is the empty mark in the head
+ * caller's once popped), and loads the head first: only when the node is
+ * still the head does it CAS. A consumer that keeps up with a stream
+ * mostly finds the next push in flight there (exchanged, not linked),
+ * and a CAS then would take the producers' line from that producer in
+ * the middle of its push (which reads the closed flag from that line
+ * before it links), delaying the very link the consumer waits for; a
+ * load leaves the producer its copy (see parc_mpsc_take_last_). The
+ * consumer's "asleep" information is the empty mark in the head
  * itself (Pony's design): a push learns it from the value its exchange
  * returns, which it reads anyway, so a push into a non-empty mailbox, or
  * into one whose consumer polls, never looks at the consumer's line.
@@ -169,8 +171,6 @@ typedef struct parc_mpsc {
      * notify). */
     PARC_CACHE_ALIGNED parc_mpsc_node_t *tail;      /* next to pop (private) */
     uint32_t pace; /* the blocking pop's pause when it catches up (private) */
-    parc_mpsc_node_t *stalled; /* the last node whose stub CAS failed: a
-                                * push is in flight behind it (private) */
     parc_mpsc_node_t end; /* appended by close; never popped */
     parc_eventcount_t ec;
 } parc_mpsc_t;

@@ -170,7 +170,9 @@ typedef struct parc_mpsc {
      * wakes; a producer touches it only after taking the empty mark (its
      * notify). */
     PARC_CACHE_ALIGNED parc_mpsc_node_t *tail;      /* next to pop (private) */
-    uint32_t pace; /* the blocking pop's pause when it catches up (private) */
+    uint32_t pace; /* the consumer's pause when it catches up with a
+                    * stream: the blocking pop's, and pop_try's at a push
+                    * in flight (private; src/mpsc.c) */
     parc_mpsc_node_t end; /* appended by close; never popped */
     parc_eventcount_t ec;
 } parc_mpsc_t;
@@ -236,7 +238,11 @@ static inline int parc_mpsc_push_nowake(parc_mpsc_t *q, parc_mpsc_node_t *n,
                                         bool *was_empty);
 
 /** Pop the oldest message's node into *out (every pop form sets *out to
- * NULL when it returns anything but 0). Consumer only; never blocks.
+ * NULL when it returns anything but 0). Consumer only; never blocks: at
+ * a last node whose successor's push is in flight, a consumer that has
+ * been streaming pauses a bounded while (under half a microsecond) for
+ * the link, so that the producers get ahead of it (see the pace in
+ * src/mpsc.c); a hand-off never pauses.
  * Returns 0, EAGAIN (empty, or a push is between its exchange and its
  * link), EPIPE (closed and drained; final) or EINVAL (NULL). */
 static inline int parc_mpsc_pop_try(parc_mpsc_t *q, parc_mpsc_node_t **out);

@@ -28,6 +28,9 @@ PARC_API int parc_mpsc_pop_try_(parc_mpsc_t *q, parc_mpsc_node_t **out);
 PARC_API int parc_mpsc_pop_wait_(parc_mpsc_t *q, parc_mpsc_node_t **out,
                         parc_deadline_t deadline);
 
+PARC_API int parc_mpsc_wait_link_(parc_mpsc_t *q, parc_mpsc_node_t *tail,
+                                  parc_mpsc_node_t **out);
+
 /* Accepted: link behind the predecessor, and take the empty mark (waking
  * a consumer that sleeps in pop when `wake`). */
 static inline void parc_mpsc_link_(parc_mpsc_t *q, parc_mpsc_node_t *n,
@@ -185,10 +188,11 @@ static inline int parc_mpsc_pop_try(parc_mpsc_t *q, parc_mpsc_node_t **out)
         return EPIPE; /* closed and drained: final */
     }
     /* The last linked node, or a push in flight behind it. */
-    if (parc_mpsc_take_last_(q, tail, out) == 0)
+    if (parc_mpsc_take_last_(q, tail, out) == 0) {
+        q->pace >>= 1; /* caught up for real: a hand-off, not a stream */
         return 0;
-    *out = NULL;
-    return EAGAIN;
+    }
+    return parc_mpsc_wait_link_(q, tail, out);
 }
 
 static inline int parc_mpsc_pop(parc_mpsc_t *q, parc_mpsc_node_t **out)

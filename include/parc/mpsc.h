@@ -78,7 +78,10 @@
  * The in-flight window. Between a producer's exchange and its link the
  * queue is cut: the consumer sees the end of the linked part but the head
  * is elsewhere. pop_try reports that as EAGAIN (not empty-and-closed: the
- * item was accepted and will come out); the blocking forms wait for it
+ * item was accepted and will come out), after a bounded pause for the
+ * link when the consumer has been streaming (the pace, src/mpsc.c: a
+ * consumer that polls again at once stays right behind the producer and
+ * moves its lines at every item); the blocking forms wait for it
  * with a bounded backoff that yields the processor (the producer may need
  * our core), never sleeping on a wake-up that nobody will send, and never
  * spinning for long.

@@ -220,6 +220,59 @@ static int pop_wait(parc_mpsc_t *q, parc_mpsc_node_t **out,
     }
 }
 
+/* PACE_MAX: see the pace below. */
+#define PACE_MAX 16u
+
+/*
+ * pop_try at the last linked node `tail` while a push is in flight behind
+ * it (exchanged, not yet linked): 0 with the node once the link lands
+ * within the pace, else EAGAIN.
+ *
+ * A consumer that keeps up with a stream reaches the last node while the
+ * next push is in flight, and if it returns at once its caller polls
+ * again a few ns later, right behind the producer: every item then moves
+ * the producer's lines to the consumer and back (the head's line for the
+ * check that the push is in flight, the node's line for its link), the
+ * producer slows down by the same transfers, and the consumer keeps
+ * catching up; with the two threads on two cores that mode is stable,
+ * several round trips per item. Pausing here, touching nothing, lets the
+ * producer run ahead by a batch, which the consumer then reads behind it
+ * a line at a time.
+ *
+ * The pause is the consumer's pace (q->pace, shared with the blocking
+ * pop: both measure how far the producers stream ahead), and it grows
+ * only on evidence: a pause after which the link had landed (a stream).
+ * A pause that found the push still in flight (its producer was
+ * preempted) halves it, so a consumer polling a stalled push pays at
+ * most a pause or so per miss on top of its own wait; a real catch-up
+ * (the stub CAS) halves it too (pop_try), so a hand-off never pauses.
+ * The first in-flight miss only arms the pace (1 pause next time).
+ * Bounded by PACE_MAX pauses (~0.45 us here): pop_try never blocks.
+ */
+int parc_mpsc_wait_link_(parc_mpsc_t *q, parc_mpsc_node_t *tail,
+                         parc_mpsc_node_t **out)
+{
+    uint32_t pace = q->pace;
+    *out = NULL;
+    if (pace == 0) {
+        q->pace = 1;
+        return EAGAIN;
+    }
+    for (uint32_t k = 0; k < pace; k++)
+        parc_cpu_relax();
+    /* acquire: the message is visible; pairs with the release link store
+     * in parc_mpsc_push_() / parc_mpsc_link_(). */
+    uintptr_t next = parc_load(&tail->next, PARC_ACQUIRE);
+    if (next == 0) {
+        q->pace = pace / 2;
+        return EAGAIN;
+    }
+    q->pace = pace * 2 + 1 < PACE_MAX ? pace * 2 + 1 : PACE_MAX;
+    q->tail = (parc_mpsc_node_t *)next;
+    *out = tail;
+    return 0;
+}
+
 /*
  * The pace: pauses (parc_cpu_relax, ~25-30 ns each here) that the
  * blocking pop waits, when it has caught up with the producers, before it
@@ -242,7 +295,6 @@ static int pop_wait(parc_mpsc_t *q, parc_mpsc_node_t **out,
  * halves at every wait that finds a single message. Bounded by PACE_MAX
  * (16 pauses, ~0.45 us here).
  */
-#define PACE_MAX 16u
 
 int parc_mpsc_pop_wait_(parc_mpsc_t *q, parc_mpsc_node_t **out,
                         parc_deadline_t deadline)

@@ -172,11 +172,14 @@ START_TEST(in_flight_push_is_not_empty_nor_closed)
 END_TEST
 
 /* A push in flight behind the last linked node: pop_try reports EAGAIN
- * (the stub CAS fails, and later tries at that node only look), the node
- * pops once the push links, and when the same node comes back later as
- * the only message, nothing in flight, it pops at once (a consumer that
- * kept believing "in flight" for that node would never hand it out). And
- * a miss on a drained queue writes nothing shared: the head is untouched. */
+ * every time (it reads the head, sees the push in flight and leaves the
+ * head alone: no stub CAS; after the first miss it also pauses by its
+ * pace, then looks at the link again), the node pops once the push
+ * links, and when the same node comes back later as the only message,
+ * nothing in flight, it pops at once (a consumer that kept believing "in
+ * flight" for that node, or whose pace took the node without its link,
+ * would fail here). And a miss on a drained queue writes nothing shared:
+ * the head is untouched. */
 START_TEST(in_flight_behind_last_node_then_reused)
 {
     parc_mpsc_t q;
@@ -187,7 +190,7 @@ START_TEST(in_flight_behind_last_node_then_reused)
     parc_store(&b.node.next, 0, PARC_RELAXED);
     uintptr_t prev = parc_xchg(&q.head, (uintptr_t)&b.node, PARC_ACQ_REL);
     ck_assert_uint_eq(prev, (uintptr_t)&a.node);
-    for (int i = 0; i < 3; i++)
+    for (int i = 0; i < 8; i++) /* arms, pauses, halves, ...: always EAGAIN */
         ck_assert_int_eq(parc_mpsc_pop_try(&q, &n), EAGAIN);
     ck_assert_uint_eq(parc_load(&q.head, PARC_RELAXED), (uintptr_t)&b.node);
     parc_store(&a.node.next, (uintptr_t)&b.node, PARC_RELEASE); /* it links */
@@ -211,12 +214,13 @@ START_TEST(in_flight_behind_last_node_then_reused)
 }
 END_TEST
 
-/* The same, with the stalled node popped by each consumer path (pop_try,
- * pop, pop_timed: three places that move the tail on): each must forget
- * that the node was stalled, or the node, pushed again alone, would be
- * taken for "a push is in flight behind it" and never pop. While stalled,
- * a try leaves the head alone and reports EAGAIN until the push links. */
-START_TEST(stalled_node_forgotten_by_every_pop)
+/* The same, with the node that had a push in flight behind it popped by
+ * each consumer path (pop_try, pop, pop_timed: three places that move the
+ * tail on): the node, pushed again alone, must then pop at once (a
+ * consumer that remembered "in flight" for it would never hand it out).
+ * While the push is in flight, a try leaves the head alone and reports
+ * EAGAIN until the push links. */
+START_TEST(in_flight_node_then_alone_by_every_pop)
 {
     for (int way = 0; way < 3; way++) {
         parc_mpsc_t q;
@@ -740,7 +744,7 @@ static Suite *mpsc_suite(void)
     tcase_add_test(tc, was_empty_reports_the_mark);
     tcase_add_test(tc, in_flight_push_is_not_empty_nor_closed);
     tcase_add_test(tc, in_flight_behind_last_node_then_reused);
-    tcase_add_test(tc, stalled_node_forgotten_by_every_pop);
+    tcase_add_test(tc, in_flight_node_then_alone_by_every_pop);
     tcase_add_test(tc, close_drains_then_epipe);
     tcase_add_test(tc, push_after_close_is_refused_and_restored);
     tcase_add_test(tc, refused_run_hands_its_verdict_on);

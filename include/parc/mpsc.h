@@ -54,12 +54,14 @@
  * EAGAIN: it writes nothing and does not read the head, whether the queue
  * is empty or a push is in flight. A pop that takes the last linked node
  * puts the stub back with a CAS on the head (it must: the node is the
- * caller's once popped), without loading the head first (a load would
- * fetch the producers' line shared, and the CAS fetch it again to own
- * it). If that CAS fails, a push is in flight behind the node; the next
- * tries at the same node then only load the head (shared) until the push
- * links, rather than take the producers' line from them with a CAS per
- * try. The consumer's "asleep" information is the empty mark in the head
+ * caller's once popped), and loads the head first: only when the node is
+ * still the head does it CAS. A consumer that keeps up with a stream
+ * mostly finds the next push in flight there (exchanged, not linked),
+ * and a CAS then would take the producers' line from that producer in
+ * the middle of its push (which reads the closed flag from that line
+ * before it links), delaying the very link the consumer waits for; a
+ * load leaves the producer its copy (see parc_mpsc_take_last_). The
+ * consumer's "asleep" information is the empty mark in the head
  * itself (Pony's design): a push learns it from the value its exchange
  * returns, which it reads anyway, so a push into a non-empty mailbox, or
  * into one whose consumer polls, never looks at the consumer's line.
@@ -76,7 +78,10 @@
  * The in-flight window. Between a producer's exchange and its link the
  * queue is cut: the consumer sees the end of the linked part but the head
  * is elsewhere. pop_try reports that as EAGAIN (not empty-and-closed: the
- * item was accepted and will come out); the blocking forms wait for it
+ * item was accepted and will come out), after a bounded pause for the
+ * link when the consumer has been streaming (the pace, src/mpsc.c: a
+ * consumer that polls again at once stays right behind the producer and
+ * moves its lines at every item); the blocking forms wait for it
  * with a bounded backoff that yields the processor (the producer may need
  * our core), never sleeping on a wake-up that nobody will send, and never
  * spinning for long.
@@ -168,9 +173,9 @@ typedef struct parc_mpsc {
      * wakes; a producer touches it only after taking the empty mark (its
      * notify). */
     PARC_CACHE_ALIGNED parc_mpsc_node_t *tail;      /* next to pop (private) */
-    uint32_t pace; /* the blocking pop's pause when it catches up (private) */
-    parc_mpsc_node_t *stalled; /* the last node whose stub CAS failed: a
-                                * push is in flight behind it (private) */
+    uint32_t pace; /* the consumer's pause when it catches up with a
+                    * stream: the blocking pop's, and pop_try's at a push
+                    * in flight (private; src/mpsc.c) */
     parc_mpsc_node_t end; /* appended by close; never popped */
     parc_eventcount_t ec;
 } parc_mpsc_t;
@@ -236,7 +241,11 @@ static inline int parc_mpsc_push_nowake(parc_mpsc_t *q, parc_mpsc_node_t *n,
                                         bool *was_empty);
 
 /** Pop the oldest message's node into *out (every pop form sets *out to
- * NULL when it returns anything but 0). Consumer only; never blocks.
+ * NULL when it returns anything but 0). Consumer only; never blocks: at
+ * a last node whose successor's push is in flight, a consumer that has
+ * been streaming pauses a bounded while (under half a microsecond) for
+ * the link, so that the producers get ahead of it (see the pace in
+ * src/mpsc.c); a hand-off never pauses.
  * Returns 0, EAGAIN (empty, or a push is between its exchange and its
  * link), EPIPE (closed and drained; final) or EINVAL (NULL). */
 static inline int parc_mpsc_pop_try(parc_mpsc_t *q, parc_mpsc_node_t **out);

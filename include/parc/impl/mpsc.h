@@ -28,6 +28,9 @@ PARC_API int parc_mpsc_pop_try_(parc_mpsc_t *q, parc_mpsc_node_t **out);
 PARC_API int parc_mpsc_pop_wait_(parc_mpsc_t *q, parc_mpsc_node_t **out,
                         parc_deadline_t deadline);
 
+PARC_API int parc_mpsc_wait_link_(parc_mpsc_t *q, parc_mpsc_node_t *tail,
+                                  parc_mpsc_node_t **out);
+
 /* Accepted: link behind the predecessor, and take the empty mark (waking
  * a consumer that sleeps in pop when `wake`). */
 static inline void parc_mpsc_link_(parc_mpsc_t *q, parc_mpsc_node_t *n,
@@ -110,32 +113,38 @@ static inline bool parc_mpsc_take_linked_(parc_mpsc_t *q,
 /* `tail` (not the stub, not the end) is the last linked node. If it is
  * also the head, put the stub behind it so that it can be handed back:
  * 0 with *out = tail. Else a push is in flight behind it: EINPROGRESS.
- * A CAS, not Vyukov's exchange: it fails if a push or close got in. No
- * load of the head first: the CAS itself tells, and a load before it
- * would fetch the producers' line shared only for the CAS to fetch it
- * again to own it. The expected value carries no tag: a head that is a
- * real node never has one (the empty mark is set only on the stub;
- * pushes, close and a refused push's CAS all install untagged nodes).
- * After a failed CAS at this node (q->stalled), later tries only load
- * the head (shared) until the push links, rather than take the
- * producers' line from them with a CAS per try; a stale `stalled` (the
- * node popped and pushed again since) costs one load. The stub is out of
- * the list here (the tail passed it, so the push that linked behind it
- * is done): its link may be reset before the CAS. */
+ * A CAS, not Vyukov's exchange: it fails if a push or close got in. The
+ * expected value carries no tag: a head that is a real node never has one
+ * (the empty mark is set only on the stub; pushes, close and a refused
+ * push's CAS all install untagged nodes). The stub is out of the list
+ * here (the tail passed it, so the push that linked behind it is done):
+ * its link may be reset before the CAS.
+ *
+ * The head is loaded first, and the CAS runs only when the load finds
+ * the node still last. A push in flight (exchanged, not yet linked) is
+ * then seen with a shared read: the CAS would take the producers' line
+ * from the producer between its exchange and its link, so its load of
+ * the closed flag (on that line) would miss and its link, which this
+ * consumer waits for, would come a line transfer later; with the load,
+ * the producer keeps its copy and links at once. That is the usual case
+ * of a consumer that keeps up with a stream: it reaches the last node
+ * while the next push is in flight. The load costs nothing when the
+ * consumer came from the stub (its load of the stub's link brought the
+ * head's line in) and one extra transfer at the end of a backlog. */
 static inline int parc_mpsc_take_last_(parc_mpsc_t *q, parc_mpsc_node_t *tail,
                                        parc_mpsc_node_t **out)
 {
     uintptr_t h = (uintptr_t)tail;
-    if (tail == q->stalled && parc_load(&q->head, PARC_RELAXED) != h)
+    /* relaxed: only a test whether a push is in flight; the CAS below
+     * (or the next pop's acquire load of the link) decides. */
+    if (parc_load(&q->head, PARC_RELAXED) != h)
         return EINPROGRESS;
     parc_store(&q->stub.next, 0, PARC_RELAXED);
     /* release: publishes stub.next = 0 to the producer that links to the
      * stub next; pairs with the acquire of its exchange. */
     if (!parc_cas(&q->head, &h, (uintptr_t)&q->stub, PARC_RELEASE,
-                  PARC_RELAXED)) {
-        q->stalled = tail;
+                  PARC_RELAXED))
         return EINPROGRESS;
-    }
     q->tail = &q->stub;
     *out = tail;
     return 0;
@@ -179,10 +188,11 @@ static inline int parc_mpsc_pop_try(parc_mpsc_t *q, parc_mpsc_node_t **out)
         return EPIPE; /* closed and drained: final */
     }
     /* The last linked node, or a push in flight behind it. */
-    if (parc_mpsc_take_last_(q, tail, out) == 0)
+    if (parc_mpsc_take_last_(q, tail, out) == 0) {
+        q->pace >>= 1; /* caught up for real: a hand-off, not a stream */
         return 0;
-    *out = NULL;
-    return EAGAIN;
+    }
+    return parc_mpsc_wait_link_(q, tail, out);
 }
 
 static inline int parc_mpsc_pop(parc_mpsc_t *q, parc_mpsc_node_t **out)

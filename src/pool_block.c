@@ -17,7 +17,8 @@
  * for work like a worker does but has no deque of its own: it takes from
  * the injection shards and steals from the workers' deques, and what its
  * tasks submit goes to the injection queue. When it finds the count above
- * the target (a blocked thread came back), it leaves the count (a CAS
+ * the target (a blocked thread came back; taken spares still waking do
+ * not count, see surplus()), it leaves the count (a CAS
  * under comp_lock: two compensators cannot both leave for one returning
  * thread, and no begin misses it, see park_spare) and parks as a spare
  * for SPARE_KEEP_NS, then exits. A compensator that finds no work while
@@ -63,12 +64,13 @@
  * Cost: begin/end on a thread already inside a pair is a thread-local
  * increment; the outermost end is one atomic add; the outermost begin is
  * one atomic add plus, as the count then is below the target, the
- * compensation itself: the lock below, the move and a condvar signal (a
- * spare) or pthread_create. That is the price of keeping the pool's
+ * compensation itself: the lock below (held to pop the spare and count
+ * it, no system call under it), then the move and a wake of the spare's
+ * park word, or pthread_create. That is the price of keeping the pool's
  * parallelism across a blocking call, which costs a system call anyway.
- * `running` is one line written by every begin/end of the pool, and a
- * begin that takes a spare holds comp_lock across the move's system
- * call: on 64 cores with frequent short blocks both would be contended;
+ * `running` is one line written by every begin/end of the pool and
+ * comp_lock is taken by every take and every retire: on 64 cores with
+ * frequent short blocks both would be contended;
  * not measurable on the 2-core VM this was written on.
  */
 #define _GNU_SOURCE

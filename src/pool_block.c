@@ -183,6 +183,14 @@ static void comp_exit_locked(parc_pool_t *p, pool_comp_t *c)
 
 typedef enum { SPARE_WOKEN, SPARE_EXITED, SPARE_NOT_SURPLUS } spare_t;
 
+/* `running` less `pending`, read in that order: several takes between
+ * the two loads can make pending exceed the running count read (0, not
+ * a wrap-around that would read as a surplus). */
+static uint32_t not_waking(uint32_t running, uint32_t pending)
+{
+    return running > pending ? running - pending : 0u;
+}
+
 /* Retire c if the pool has more running threads than its target: leave
  * the count and park as a spare until a begin() takes it (SPARE_WOKEN:
  * counted again), or SPARE_KEEP_NS pass or the pool stops (SPARE_EXITED:
@@ -214,7 +222,7 @@ static spare_t park_spare(parc_pool_t *p, pool_comp_t *c)
     /* seq_cst: see surplus() */
     uint32_t r = parc_load(&p->running, PARC_SEQ_CST);
     do {
-        if (r - parc_load(&p->comp_pending, PARC_SEQ_CST) <= p->nworkers) {
+        if (not_waking(r, parc_load(&p->comp_pending, PARC_SEQ_CST)) <= p->nworkers) {
             pthread_mutex_unlock(&p->comp_lock);
             return SPARE_NOT_SURPLUS;
         }
@@ -293,7 +301,7 @@ static void comp_resume(pool_comp_t *c)
 static bool surplus(parc_pool_t *p)
 {
     uint32_t r = parc_load(&p->running, PARC_SEQ_CST);
-    return r - parc_load(&p->comp_pending, PARC_SEQ_CST) > p->nworkers;
+    return not_waking(r, parc_load(&p->comp_pending, PARC_SEQ_CST)) > p->nworkers;
 }
 
 static void *comp_main(void *arg)

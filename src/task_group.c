@@ -587,10 +587,7 @@ static bool dig(parc_task_group_t *g, pool_worker_t *w)
  * queue and the group's stack: slower than a worker's). When every
  * worker is busy, the calling thread works too (oneTBB's arena.execute).
  * relaxed: a hint; a stale answer costs one oversubscribed help or a
- * park that the group's last finish (or a run into it) ends. One that
- * defers parks at once: spinning, it would hold a core that a worker
- * being woken could run on, and CFS may queue that worker behind the
- * busy one and not move it (sched_migration_cost) for the whole run.
+ * park that the group's last finish (or a run into it) ends.
  */
 static bool outsider_defers(parc_pool_t *p)
 {
@@ -620,7 +617,7 @@ int parc_task_group_wait(parc_task_group_t *g)
             idle = 0;
             continue;
         }
-        if (!defer && ++idle < PARC_SPIN_POLLS) { /* tasks run elsewhere */
+        if (++idle < PARC_SPIN_POLLS) { /* the group's tasks run elsewhere */
             parc_cpu_relax();
             continue;
         }

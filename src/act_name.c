@@ -75,20 +75,25 @@ struct act_names {
  * ring) found ~35% of them evicted by another at every turn in a
  * direct-mapped table of 256; within a window of 8 slots a name keeps
  * its hint unless 8 others hold the window (a simulation of 100 names at
- * strides of 8 to 4096 bytes: under 1% misses). The pointers sit in an
- * array of their own, so a probe reads one line (two at a window's
- * end). In the reader record: 18 KiB a thread that ever sends by name. */
+ * strides of 8 to 4096 bytes: under 1% misses). A hint holds its name
+ * pointer, so a hit in a name's first slot reads one line of the record.
+ * Rejected: the pointers in an array of their own (a probe of 8 slots in
+ * one line), where a hit reads two lines: the bench's ring of 100 ran at
+ * 0.81-0.87 of by reference's speed, against 0.86-0.96 with one line
+ * (4 alternated pairs, SCHED_RR, slow regime). A generation is unique across tables (gens), so it names the table
+ * too. In the reader record: 16 KiB a thread that ever sends by name. */
 #define NHINTS 256u
 #define HINT_PROBE 8u
 #define HINT_COPY 31u /* names up to 30 bytes are copied: a hint is a line */
 typedef struct {
-    const act_names_t *table;
-    uint64_t gen;
+    const char *name;      /* the name pointer it is for; NULL: empty */
+    uint64_t gen;          /* the table's generation it was found at */
     name_ent_t *ent;
     parc_act_t *actor;     /* ent->actor */
     bool inline_send;      /* its sends cannot block (see send_name) */
     char copy[HINT_COPY];  /* the name, or "" when longer: ent->name */
 } name_hint_t;
+_Static_assert(sizeof(name_hint_t) == 64, "a hint is one line");
 
 /* A thread's reader record: `in` is the table it reads now (0: none).
  * On the list of every thread's record from its first read to its exit
@@ -96,9 +101,7 @@ typedef struct {
 typedef struct name_reader {
     PARC_CACHE_ALIGNED parc_atomic(uintptr_t) in;
     struct name_reader *next, *prev; /* readers_lock */
-    /* The owner's only: hint i is for the name pointer names[i]. */
-    const char *names[NHINTS];
-    PARC_CACHE_ALIGNED name_hint_t hints[NHINTS];
+    PARC_CACHE_ALIGNED name_hint_t hints[NHINTS]; /* the owner's only */
 } name_reader_t;
 
 static pthread_mutex_t readers_lock = PTHREAD_MUTEX_INITIALIZER;
@@ -507,12 +510,13 @@ static inline const name_hint_t *hint_find(const act_names_t *t,
 {
     size_t i = hint_index(name);
     for (unsigned k = 0; k < HINT_PROBE; k++, i = (i + 1) & (NHINTS - 1)) {
-        if (r->names[i] != name)
-            continue;
         const name_hint_t *h = &r->hints[i];
+        if (h->name != name)
+            continue;
         /* t->gen: written only under the write lock (see write_unlock);
-         * an unchanged table still holds the entry and the actor. */
-        if (h->table != t || h->gen != t->gen)
+         * an unchanged table still holds the entry and the actor. No
+         * other table ever had this generation. */
+        if (h->gen != t->gen)
             return NULL;
         const char *known = h->copy[0] != '\0' ? h->copy : h->ent->name;
         return strcmp(known, name) == 0 ? h : NULL; /* libc's: word-wise */
@@ -521,27 +525,25 @@ static inline const name_hint_t *hint_find(const act_names_t *t,
 }
 
 /* Remember that `name` found e in t (read-locked by r): in name's own
- * slot of the window, else an empty or stale one (a hint of t at an
- * older generation), else the window's first. */
+ * slot of the window, else an empty or stale one (a hint at another
+ * generation: older, or another table's), else the window's first. */
 static void hint_fill(const act_names_t *t, name_reader_t *r, const char *name,
                       name_ent_t *e)
 {
     size_t first = hint_index(name), at = first, i = first;
     bool found = false;
     for (unsigned k = 0; k < HINT_PROBE; k++, i = (i + 1) & (NHINTS - 1)) {
-        if (r->names[i] == name) {
+        if (r->hints[i].name == name) {
             at = i;
             break;
         }
-        if (!found && (r->names[i] == NULL
-                       || (r->hints[i].table == t && r->hints[i].gen != t->gen))) {
+        if (!found && (r->hints[i].name == NULL || r->hints[i].gen != t->gen)) {
             at = i;
             found = true;
         }
     }
     name_hint_t *h = &r->hints[at];
-    r->names[at] = name;
-    h->table = t;
+    h->name = name;
     h->gen = t->gen;
     h->ent = e;
     h->actor = e->actor;

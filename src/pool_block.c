@@ -17,7 +17,8 @@
  * for work like a worker does but has no deque of its own: it takes from
  * the injection shards and steals from the workers' deques, and what its
  * tasks submit goes to the injection queue. When it finds the count above
- * the target (a blocked thread came back), it leaves the count (a CAS
+ * the target (a blocked thread came back; taken spares still waking do
+ * not count, see surplus()), it leaves the count (a CAS
  * under comp_lock: two compensators cannot both leave for one returning
  * thread, and no begin misses it, see park_spare) and parks as a spare
  * for SPARE_KEEP_NS, then exits. A compensator that finds no work while
@@ -63,12 +64,13 @@
  * Cost: begin/end on a thread already inside a pair is a thread-local
  * increment; the outermost end is one atomic add; the outermost begin is
  * one atomic add plus, as the count then is below the target, the
- * compensation itself: the lock below, the move and a condvar signal (a
- * spare) or pthread_create. That is the price of keeping the pool's
+ * compensation itself: the lock below (held to pop the spare and count
+ * it, no system call under it), then the move and a wake of the spare's
+ * park word, or pthread_create. That is the price of keeping the pool's
  * parallelism across a blocking call, which costs a system call anyway.
- * `running` is one line written by every begin/end of the pool, and a
- * begin that takes a spare holds comp_lock across the move's system
- * call: on 64 cores with frequent short blocks both would be contended;
+ * `running` is one line written by every begin/end of the pool and
+ * comp_lock is taken by every take and every retire: on 64 cores with
+ * frequent short blocks both would be contended;
  * not measurable on the 2-core VM this was written on.
  */
 #define _GNU_SOURCE
@@ -82,6 +84,7 @@
 #include <unistd.h>
 #endif
 
+#include "parc/park.h"
 #include "parc/time.h"
 #include "pool_internal.h"
 
@@ -93,16 +96,23 @@
 #define POLL_MIN_NS (20 * PARC_NS_PER_US)
 #define POLL_MAX_NS (10 * PARC_NS_PER_MS)
 
+/* The values of pool_comp_t.woken. */
+enum { SPARE_PARKED = 0, SPARE_TAKEN = 1, SPARE_STOP = 2 };
+
 typedef struct pool_comp {
     pthread_t thread;
     parc_pool_t *pool;
     struct pool_comp *next;       /* all compensators (comp_lock) */
     struct pool_comp *next_spare; /* spares list (comp_lock) */
-    pthread_cond_t cv;            /* a spare waits here */
-    /* A begin() took this spare: set and read under comp_lock. */
-    parc_atomic(int) woken;
+    /* A parked spare sleeps on this word: SPARE_PARKED, then SPARE_TAKEN
+     * (a begin took it and counted it) or SPARE_STOP (the pool stops). */
+    parc_park_word_t woken;
+    bool listed;                  /* comp_lock: on the spares list */
     bool done;                    /* comp_lock: the thread is exiting */
-    bool moved;                   /* comp_lock: pinned by a take; restore */
+    /* Pinned by its taker (see the hand-over): written by the taker
+     * before its release store of SPARE_TAKEN (or by the creator before
+     * pthread_create), read by the spare after it sees that. */
+    bool moved;
 #if defined(__linux__)
     pid_t tid;                    /* its kernel thread id */
     cpu_set_t allowed;            /* its affinity at creation */
@@ -128,6 +138,7 @@ parc_pool_t *parc_pool_block_self_(void)
 void parc_pool_block_init_(parc_pool_t *p)
 {
     parc_atomic_init(&p->running, p->nworkers);
+    parc_atomic_init(&p->comp_pending, 0u);
     parc_atomic_init(&p->comp_cap, PARC_POOL_BLOCK_CAP_DEFAULT);
     pthread_mutex_init(&p->comp_lock, NULL);
     pthread_condattr_t ca;
@@ -156,7 +167,6 @@ static void reap_locked(parc_pool_t *p)
         if (c->done) {
             *pp = c->next;
             pthread_join(c->thread, NULL); /* it is past its last lock */
-            pthread_cond_destroy(&c->cv);
             free(c);
         } else {
             pp = &c->next;
@@ -173,6 +183,14 @@ static void comp_exit_locked(parc_pool_t *p, pool_comp_t *c)
 
 typedef enum { SPARE_WOKEN, SPARE_EXITED, SPARE_NOT_SURPLUS } spare_t;
 
+/* `running` less `pending`, read in that order: several takes between
+ * the two loads can make pending exceed the running count read (0, not
+ * a wrap-around that would read as a surplus). */
+static uint32_t not_waking(uint32_t running, uint32_t pending)
+{
+    return running > pending ? running - pending : 0u;
+}
+
 /* Retire c if the pool has more running threads than its target: leave
  * the count and park as a spare until a begin() takes it (SPARE_WOKEN:
  * counted again), or SPARE_KEEP_NS pass or the pool stops (SPARE_EXITED:
@@ -180,14 +198,20 @@ typedef enum { SPARE_WOKEN, SPARE_EXITED, SPARE_NOT_SURPLUS } spare_t;
  * comp_lock, which compensate() holds to look for a spare: a begin that
  * finds the pool short either finds c listed, or dropped the count before
  * c looked (and c stays). Apart, a begin could find c neither listed nor
- * counted, with the cap reached by c itself: a lost wake-up. */
+ * counted, with the cap reached by c itself: a lost wake-up.
+ *
+ * The lock covers the list and the count only: the spare sleeps on its
+ * own word (parc_park_wait), not on a condition variable of comp_lock, so
+ * a taken spare wakes without queueing for the lock, and the taker moves
+ * and wakes it after unlocking. With a condition variable, every
+ * wake-up re-took comp_lock, and while a taker held it across the move's
+ * system call the compensators that came back from their blocks (still
+ * counted, so the pool saw no shortage) queued on it one futex hand-off
+ * after another with no task running: 23-26% of the wall time of the
+ * 20 us workload with nothing computing (docs/bench/issue17.md). */
 static spare_t park_spare(parc_pool_t *p, pool_comp_t *c)
 {
-    struct timespec until;
-    clock_gettime(CLOCK_MONOTONIC, &until);
-    int64_t ns = until.tv_nsec + SPARE_KEEP_NS;
-    until.tv_sec += (time_t)(ns / PARC_NS_PER_S);
-    until.tv_nsec = (long)(ns % PARC_NS_PER_S);
+    int64_t until = parc_now_ns() + SPARE_KEEP_NS;
     pthread_mutex_lock(&p->comp_lock);
     if (p->comp_stop || pool_terminating(p)) {
         parc_fas(&p->running, 1u, PARC_RELAXED);
@@ -195,47 +219,89 @@ static spare_t park_spare(parc_pool_t *p, pool_comp_t *c)
         pthread_mutex_unlock(&p->comp_lock);
         return SPARE_EXITED;
     }
-    /* relaxed: a count, see parc_pool_block_begin */
-    uint32_t r = parc_load(&p->running, PARC_RELAXED);
+    /* seq_cst: see surplus() */
+    uint32_t r = parc_load(&p->running, PARC_SEQ_CST);
     do {
-        if (r <= p->nworkers) {
+        if (not_waking(r, parc_load(&p->comp_pending, PARC_SEQ_CST)) <= p->nworkers) {
             pthread_mutex_unlock(&p->comp_lock);
             return SPARE_NOT_SURPLUS;
         }
-    } while (!parc_cas(&p->running, &r, r - 1u, PARC_RELAXED, PARC_RELAXED));
-    parc_store(&c->woken, 0, PARC_RELAXED); /* under comp_lock */
+    } while (!parc_cas(&p->running, &r, r - 1u, PARC_SEQ_CST, PARC_SEQ_CST));
+    /* relaxed: nobody can write it until c is listed, and the list is
+     * published by comp_lock's unlock */
+    parc_store(&c->woken, SPARE_PARKED, PARC_RELAXED);
     c->next_spare = p->spares;
+    c->listed = true;
     p->spares = c;
+    pthread_mutex_unlock(&p->comp_lock);
+    uint32_t w;
     int e = 0;
-    while (parc_load(&c->woken, PARC_RELAXED) == 0 && !p->comp_stop /* locked */
-           && e != ETIMEDOUT)
-        e = pthread_cond_timedwait(&c->cv, &p->comp_lock, &until);
-    if (parc_load(&c->woken, PARC_RELAXED) != 0) { /* locked */
+    /* Acquire: pairs with the taker's release store of SPARE_TAKEN (its
+     * `moved` is visible), or join's store of SPARE_STOP. */
+    while ((w = parc_load(&c->woken, PARC_ACQUIRE)) == SPARE_PARKED && e != ETIMEDOUT)
+        e = parc_park_wait(&c->woken, SPARE_PARKED, until);
+    if (w == SPARE_PARKED) { /* timed out: exit, unless taken meanwhile */
+        pthread_mutex_lock(&p->comp_lock);
+        if (c->listed) {
+            pool_comp_t **pp = &p->spares;
+            while (*pp != c)
+                pp = &(*pp)->next_spare;
+            *pp = c->next_spare;
+            c->listed = false;
+            comp_exit_locked(p, c);
+            pthread_mutex_unlock(&p->comp_lock);
+            return SPARE_EXITED;
+        }
         pthread_mutex_unlock(&p->comp_lock);
-        return SPARE_WOKEN;
+        /* Unlisted by a taker or by join, which store its word after
+         * unlocking: wait for it. Acquire: as above. */
+        while ((w = parc_load(&c->woken, PARC_ACQUIRE)) == SPARE_PARKED)
+            (void)parc_park_wait(&c->woken, SPARE_PARKED, PARC_FOREVER);
     }
-    pool_comp_t **pp = &p->spares; /* still listed: nobody took it */
-    while (*pp != c)
-        pp = &(*pp)->next_spare;
-    *pp = c->next_spare;
+    if (w == SPARE_TAKEN)
+        return SPARE_WOKEN;
+    pthread_mutex_lock(&p->comp_lock); /* SPARE_STOP: not counted */
     comp_exit_locked(p, c);
     pthread_mutex_unlock(&p->comp_lock);
     return SPARE_EXITED;
 }
 
-/* A taken spare resumes: undo the take's move (see the hand-over). */
-static void comp_resume(parc_pool_t *p, pool_comp_t *c)
+/* A taken spare resumes: undo the take's move (see the hand-over). c's
+ * `moved` was published by the take's release store (park_spare's
+ * acquire load), or by pthread_create. */
+static void comp_resume(pool_comp_t *c)
 {
-    pthread_mutex_lock(&p->comp_lock); /* `moved` is the taker's */
     bool moved = c->moved;
     c->moved = false;
-    pthread_mutex_unlock(&p->comp_lock);
 #if defined(__linux__)
     if (moved)
         (void)sched_setaffinity(0, sizeof c->allowed, &c->allowed);
 #else
     (void)moved;
 #endif
+}
+
+/* Whether more threads run than the target, not counting the taken
+ * spares still on their way (counted in `running` from the take, so that
+ * the next begin does not take a second one for the same block): a
+ * compensator that comes back from its block while a taken spare wakes
+ * fills the gap at once and stays; the spare, when it resumes, finds the
+ * surplus and parks again. Counting the spare as running instead made
+ * the returning compensators park while the spare was still waking (a
+ * wake-up on this VM: 20 us median, 140 us at p90), with no task running
+ * on the blocker's core meanwhile.
+ *
+ * seq_cst on the two counts: a take increments comp_pending before
+ * `running` and a resume decrements comp_pending; reading `running`
+ * first, a reader that sees a take's increment of it also sees its
+ * pending spare (or that spare resumed), so it never counts a waking
+ * spare as running. The other error (a stale pending read, so that two
+ * threads both stay) costs one task's worth of oversubscription and
+ * is corrected at the next task boundary. */
+static bool surplus(parc_pool_t *p)
+{
+    uint32_t r = parc_load(&p->running, PARC_SEQ_CST);
+    return not_waking(r, parc_load(&p->comp_pending, PARC_SEQ_CST)) > p->nworkers;
 }
 
 static void *comp_main(void *arg)
@@ -246,17 +312,19 @@ static void *comp_main(void *arg)
 #if defined(__linux__)
     c->tid = (pid_t)syscall(SYS_gettid); /* before it can be listed */
 #endif
-    comp_resume(p, c); /* created on its creator's CPU */
+    comp_resume(c); /* created on its creator's CPU */
     int64_t poll = POLL_MIN_NS;
     for (;;) {
         /* We are counted in `running` here (by whoever started or woke
-         * us). relaxed: the count carries no data, only a decision. */
-        if (parc_load(&p->running, PARC_RELAXED) > p->nworkers) {
+         * us). */
+        if (surplus(p)) {
             spare_t sp = park_spare(p, c);
             if (sp == SPARE_EXITED)
                 break; /* not counted any more */
             if (sp == SPARE_WOKEN) {
-                comp_resume(p, c);
+                /* seq_cst: see surplus() */
+                parc_fas(&p->comp_pending, 1u, PARC_SEQ_CST);
+                comp_resume(c);
                 poll = POLL_MIN_NS;
                 continue;
             }
@@ -282,8 +350,8 @@ static void *comp_main(void *arg)
     return NULL;
 }
 
-/* Pin the spare c (taken, not yet resumed) to `cpu` when its mask allows
- * it: see the hand-over. comp_lock held. */
+/* Pin the spare c (taken, not yet woken) to `cpu` when its mask allows
+ * it: see the hand-over. Only its taker touches c until the wake-up. */
 static void move_to(pool_comp_t *c, int cpu)
 {
 #if defined(__linux__)
@@ -324,11 +392,15 @@ static void compensate(parc_pool_t *p)
     pool_comp_t *c = p->spares;
     if (c != NULL) {
         p->spares = c->next_spare;
-        move_to(c, cpu); /* before the wake-up: it wakes here */
-        parc_store(&c->woken, 1, PARC_RELAXED); /* read under comp_lock */
-        parc_faa(&p->running, 1u, PARC_RELAXED); /* on its behalf */
-        pthread_cond_signal(&c->cv);
+        c->listed = false;
+        /* seq_cst, pending first: see surplus() */
+        parc_faa(&p->comp_pending, 1u, PARC_SEQ_CST);
+        parc_faa(&p->running, 1u, PARC_SEQ_CST); /* on its behalf */
         pthread_mutex_unlock(&p->comp_lock);
+        move_to(c, cpu); /* before the wake-up: it wakes here */
+        /* Release: publishes `moved`; pairs with park_spare's acquire. */
+        parc_store(&c->woken, SPARE_TAKEN, PARC_RELEASE);
+        (void)parc_park_wake_one(&c->woken);
         return;
     }
     reap_locked(p);
@@ -350,17 +422,11 @@ static void compensate(parc_pool_t *p)
         c->moved = pthread_attr_setaffinity_np(&ta, sizeof one, &one) == 0;
     }
 #endif
-    pthread_condattr_t ca; /* park_spare's deadline is CLOCK_MONOTONIC */
-    pthread_condattr_init(&ca);
-    pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
-    pthread_cond_init(&c->cv, &ca);
-    pthread_condattr_destroy(&ca);
     parc_faa(&p->running, 1u, PARC_RELAXED); /* counted before it starts */
     int crc = pthread_create(&c->thread, &ta, comp_main, c);
     pthread_attr_destroy(&ta);
     if (crc != 0) {
         parc_fas(&p->running, 1u, PARC_RELAXED);
-        pthread_cond_destroy(&c->cv);
         free(c);
     } else {
         p->ncomp++;
@@ -459,8 +525,20 @@ void parc_pool_block_join_(parc_pool_t *p)
 {
     pthread_mutex_lock(&p->comp_lock);
     p->comp_stop = true;
-    for (pool_comp_t *c = p->spares; c != NULL; c = c->next_spare)
-        pthread_cond_signal(&c->cv);
+    pool_comp_t *sp = p->spares; /* unlisted here, told after the unlock */
+    p->spares = NULL;
+    for (pool_comp_t *c = sp; c != NULL; c = c->next_spare)
+        c->listed = false;
+    pthread_mutex_unlock(&p->comp_lock);
+    while (sp != NULL) {
+        pool_comp_t *c = sp;
+        sp = c->next_spare; /* read before c may exit and be reaped */
+        /* Release: nothing to publish but the order of the unlisting
+         * (done above under the lock, which c takes to exit). */
+        parc_store(&c->woken, SPARE_STOP, PARC_RELEASE);
+        (void)parc_park_wake_one(&c->woken);
+    }
+    pthread_mutex_lock(&p->comp_lock);
     while (p->ncomp > 0)
         pthread_cond_wait(&p->comp_exit_cv, &p->comp_lock);
     reap_locked(p);

@@ -77,6 +77,8 @@ struct parc_pool {
      * workers and compensators, written by every outermost begin/end; the
      * compensators' records, spares and count under comp_lock. */
     PARC_CACHE_ALIGNED parc_atomic(uint32_t) running;
+    /* Of those, spares taken and woken that have not resumed yet. */
+    parc_atomic(uint32_t) comp_pending;
     parc_atomic(unsigned) comp_cap;
     pthread_mutex_t comp_lock;
     pthread_cond_t comp_exit_cv;

@@ -525,6 +525,58 @@ START_TEST(killed_worker_fails_its_task)
 }
 END_TEST
 
+/* Resident memory of a process in KiB (VmRSS), or -1. */
+static long rss_kib(pid_t pid)
+{
+    char path[64], line[256];
+    snprintf(path, sizeof path, "/proc/%d/status", (int)pid);
+    FILE *f = fopen(path, "r");
+    long kib = -1;
+    if (f == NULL)
+        return -1;
+    while (fgets(line, sizeof line, f) != NULL)
+        if (sscanf(line, "VmRSS: %ld", &kib) == 1)
+            break;
+    fclose(f);
+    return kib;
+}
+
+/* The caller's memory touched after the server started is not in the
+ * workers, first ones and replacements alike (a server forked from the
+ * grown caller would give each worker all of it to copy the page tables
+ * of at its fork and to tear down at its death: procpool.h). RSS counts
+ * the pages a process maps, copy-on-write shared ones too. */
+START_TEST(workers_do_not_inherit_the_callers_later_growth)
+{
+    ck_assert_int_eq(parc_procpool_forkserver_start(), 0);
+    size_t grown = (size_t)64 << 20;
+    char *ballast = malloc(grown);
+    ck_assert_ptr_nonnull(ballast);
+    memset(ballast, 1, grown);
+    parc_procpool_options_t o = PARC_PROCPOOL_OPTIONS_INIT;
+    o.workers = 1;
+    parc_procpool_t *p;
+    ck_assert_int_eq(parc_procpool_create(&o, &p), 0);
+    for (int round = 0; round < 2; round++) {
+        expect_full_size(p);
+        pid_t pid;
+        ck_assert_uint_eq(parc_procpool_pids(p, &pid, 1), 1);
+        long mine = rss_kib(getpid()), its = rss_kib(pid);
+        ck_assert_int_gt(its, 0);
+        ck_assert_int_le(its + 48 * 1024, mine);
+        /* the replacement of a crashed worker, in the second round */
+        long x = 13;
+        parc_future_t *f;
+        ck_assert_int_eq(parc_procpool_submit(p, picky_square, &x, sizeof x, &f), 0);
+        ck_assert_int_eq(parc_future_get_timed(f, NULL, PARC_TEST_PATIENCE_NS), ECHILD);
+        parc_procpool_release(f);
+    }
+    ck_assert_int_eq(ballast[grown - 1], 1);
+    free(ballast);
+    finish_pool(p);
+}
+END_TEST
+
 START_TEST(task_past_timeout_is_killed)
 {
     parc_procpool_t *p = make_pool(1, 200 * PARC_NS_PER_MS);
@@ -646,6 +698,7 @@ int main(void)
     tcase_add_test(tc, map_elems_arena_grows_isolates_crashes_and_shares);
     tcase_add_test(tc, crashing_tasks_fail_alone_and_workers_are_replaced);
     tcase_add_test(tc, killed_worker_fails_its_task);
+    tcase_add_test(tc, workers_do_not_inherit_the_callers_later_growth);
     tcase_add_test(tc, task_past_timeout_is_killed);
     tcase_add_test(tc, initializer_and_max_tasks_per_child);
     tcase_add_test(tc, close_terminate_and_imap);

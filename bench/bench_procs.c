@@ -17,6 +17,8 @@
  *   procpool_map    the seed's Pool(2).map(square, range(1_000_000)) in
  *                   worker processes with Python's default chunking:
  *                   parc_procpool_map_elems (results written in place),
+ *                   the same with items and results in a shared buffer
+ *                   of the pool (parc_procpool_buffer: nothing copied),
  *                   parc_procpool_map (a malloc()ed result per element),
  *                   parc's thread pool doing the same map, and Python's
  *                   multiprocessing (bench/pool_peers/python_map.py).
@@ -470,6 +472,41 @@ static int64_t procpool_parc(bench_run_t *r)
     return ok ? ns : BENCH_FAILED;
 }
 BENCH_CASE(procpool_map, "parc", procpool_parc)
+
+/* map_elems with the items and the results in a shared buffer of the pool
+ * (parc_procpool_buffer), filled once like the caller's arrays above: the
+ * workers read and write it in place and nothing is copied. */
+static int64_t procpool_parc_buffer(bench_run_t *r)
+{
+    static long *buf;
+    static uint64_t len;
+    parc_procpool_t *pool = bench_procpool(2);
+    uint64_t n = (uint64_t)r->arg, maps = maps_for(r);
+    if (pool == NULL)
+        return BENCH_FAILED;
+    if (len != n) {
+        if (buf != NULL)
+            parc_procpool_buffer_free(pool, buf);
+        len = 0;
+        if (parc_procpool_buffer(pool, 2 * n * sizeof *buf, (void **)&buf) != 0)
+            return BENCH_FAILED;
+        for (uint64_t i = 0; i < n; i++)
+            buf[i] = (long)i;
+        memset(buf + n, 0xff, n * sizeof *buf); /* touched */
+        len = n;
+    }
+    long *in = buf, *out = buf + n;
+    int rc = 0;
+    int64_t t0 = bench_now_ns();
+    for (uint64_t m = 0; m < maps && rc == 0; m++)
+        rc = parc_procpool_map_elems(pool, square_map, in, sizeof *in, n, out,
+                                     sizeof *out, NULL, 0);
+    int64_t ns = bench_now_ns() - t0;
+    r->items = maps * n;
+    int ok = rc == 0 && out[n - 1] == in[n - 1] * in[n - 1];
+    return ok ? ns : BENCH_FAILED;
+}
+BENCH_CASE(procpool_map, "parc-shared-buffer", procpool_parc_buffer)
 
 static int square_task(const void *arg, size_t len, void **out, size_t *out_len)
 {

@@ -278,6 +278,65 @@ START_TEST(map_elems_seed_and_bulk)
 }
 END_TEST
 
+/* Items and results in a shared buffer: the workers read and write them
+ * in place (nothing crosses the sockets or the arena); crashes and task
+ * errors are still per item; a map with only its results in a buffer, or
+ * spanning two, still works (it takes the other paths). */
+START_TEST(map_elems_in_a_shared_buffer)
+{
+    parc_procpool_t *p = make_pool(2, 0);
+    enum { N = 100000 };
+    long *buf = NULL, *other = NULL;
+    ck_assert_int_eq(parc_procpool_buffer(p, 2 * N * sizeof(long), (void **)&buf), 0);
+    ck_assert_int_eq(parc_procpool_buffer(p, N * sizeof(long), (void **)&other), 0);
+    long *in = buf, *out = buf + N;
+    static int st[N];
+    for (long i = 0; i < N; i++) {
+        in[i] = i % 13 == 0 && i != 13 ? i + 1 : i; /* only item 13 is 13 */
+        out[i] = -1;
+    }
+    for (int round = 0; round < 2; round++) { /* the workers keep the mapping */
+        ck_assert_int_eq(parc_procpool_map_elems(p, picky_square_elem, in, sizeof(long), N,
+                                                 out, sizeof(long), st, 1000),
+                         round == 0 ? ECHILD : ERANGE);
+        for (long i = 0; i < N; i++) {
+            ck_assert_int_eq(st[i], in[i] == 13 || in[i] == 17 ? ECHILD
+                                    : in[i] == 19              ? ERANGE
+                                                               : 0);
+            if (st[i] == 0)
+                ck_assert_int_eq(out[i], in[i] * in[i]);
+        }
+        in[13] = 14;
+        in[17] = 18;
+    }
+    ck_assert_int_eq(parc_procpool_map_elems(p, picky_square_elem, in, sizeof(long), 10,
+                                             out, sizeof(long), NULL, 0), 0);
+    /* items in one buffer, results in another; results in the caller's array */
+    static long mine[N];
+    in[19] = 20;
+    ck_assert_int_eq(parc_procpool_map_elems(p, picky_square_elem, in, sizeof(long), N,
+                                             other, sizeof(long), NULL, 0), 0);
+    ck_assert_int_eq(parc_procpool_map_elems(p, picky_square_elem, in, sizeof(long), N,
+                                             mine, sizeof(long), NULL, 0), 0);
+    for (long i = 0; i < N; i++) {
+        ck_assert_int_eq(other[i], in[i] * in[i]);
+        ck_assert_int_eq(mine[i], in[i] * in[i]);
+    }
+    /* results in the buffer, items not: the other paths */
+    ck_assert_int_eq(parc_procpool_map_elems(p, picky_square_elem, mine, sizeof(long), 20,
+                                             out, sizeof(long), NULL, 0), 0);
+    ck_assert_int_eq(out[19], mine[19] * mine[19]);
+    ck_assert_int_eq(parc_procpool_buffer(NULL, 64, (void **)&buf), EINVAL);
+    ck_assert_int_eq(parc_procpool_buffer(p, 0, (void **)&buf), EINVAL);
+    ck_assert_int_eq(parc_procpool_buffer(p, 64, NULL), EINVAL);
+    ck_assert_int_eq(parc_procpool_buffer_free(p, mine), EINVAL);
+    ck_assert_int_eq(parc_procpool_buffer_free(NULL, other), EINVAL);
+    ck_assert_int_eq(parc_procpool_buffer_free(p, other), 0);
+    ck_assert_int_eq(parc_procpool_buffer_free(p, other), EINVAL);
+    finish_pool(p); /* frees `in`'s buffer */
+}
+END_TEST
+
 START_TEST(map_elems_isolates_the_crashing_item)
 {
     parc_procpool_t *p = make_pool(2, 0);
@@ -694,6 +753,7 @@ int main(void)
     tcase_add_test(tc, chunked_map_isolates_the_crashing_item);
     tcase_add_test(tc, map_elems_seed_and_bulk);
     tcase_add_test(tc, map_elems_isolates_the_crashing_item);
+    tcase_add_test(tc, map_elems_in_a_shared_buffer);
     tcase_add_test(tc, map_elems_timeout_and_initializer);
     tcase_add_test(tc, map_elems_arena_grows_isolates_crashes_and_shares);
     tcase_add_test(tc, crashing_tasks_fail_alone_and_workers_are_replaced);

@@ -286,6 +286,28 @@ PARC_API int parc_procpool_map_elems(parc_procpool_t *pool, parc_proc_map_fn fn,
                                      void *results, size_t result_size,
                                      int *statuses, size_t chunksize);
 
+/*
+ * A shared buffer of `bytes` bytes for parc_procpool_map_elems: memory the
+ * caller and the pool's workers map alike (a memfd of its own, zeroed).
+ * A map_elems whose results, and items (unless arg_size is 0), lie in one
+ * such buffer copies nothing: each worker reads its chunk's items and
+ * writes its results in place, and the caller finds them there (items and
+ * results in the caller's own arrays cross through the map arena, one
+ * memcpy each way, or the sockets: see parc_procpool_map_elems). Fill the
+ * items once, map as often as wanted. Each worker maps a buffer at its
+ * first chunk in it and keeps one such mapping (a buffer or the arena) at
+ * a time, dropping it at its first chunk of another. *out receives the
+ * address. Returns 0; EINVAL (NULL pool or out, bytes 0 or huge); ENOMEM;
+ * EMFILE/ENFILE (no descriptor for the memfd). Any thread; never blocks
+ * but for the system calls.
+ */
+PARC_API int parc_procpool_buffer(parc_procpool_t *pool, size_t bytes, void **out);
+
+/* Release a buffer from parc_procpool_buffer (the pool frees those left at
+ * parc_procpool_free). Not while a map uses it. Returns 0; EINVAL (NULL,
+ * or not a buffer of this pool). Any thread; never blocks. */
+PARC_API int parc_procpool_buffer_free(parc_procpool_t *pool, void *buf);
+
 /* imap: an iterator over the futures of fn on each argument, in order. */
 typedef struct parc_procpool_imap parc_procpool_imap_t;
 

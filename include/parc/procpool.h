@@ -269,7 +269,9 @@ typedef int (*parc_proc_map_fn)(const void *in, void *out);
  * arena chunk. One map at a time uses it: a concurrent map, a smaller
  * one, or one whose arena could not be made (no memfd) sends the items
  * through the worker's socket straight from the caller's array and
- * receives the results straight into it. A chunk whose worker dies (or is killed past the timeout) is
+ * receives the results straight into it. Items and results that both lie
+ * in one shared buffer (parc_procpool_buffer) are not copied at all: the
+ * workers read and write them in place (any number of maps at once). A chunk whose worker dies (or is killed past the timeout) is
  * run again one item per task, so exactly the crashing items fail (ECHILD
  * or ETIMEDOUT) and the others succeed; items of that chunk that had
  * already run run twice (map's functions are meant to be pure). The

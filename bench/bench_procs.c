@@ -17,6 +17,8 @@
  *   procpool_map    the seed's Pool(2).map(square, range(1_000_000)) in
  *                   worker processes with Python's default chunking:
  *                   parc_procpool_map_elems (results written in place),
+ *                   the same with items and results in a shared buffer
+ *                   of the pool (parc_procpool_buffer: nothing copied),
  *                   parc_procpool_map (a malloc()ed result per element),
  *                   parc's thread pool doing the same map, and Python's
  *                   multiprocessing (bench/pool_peers/python_map.py).
@@ -25,7 +27,9 @@
  *   procpool_recovery  from a worker's death to its task failing and the
  *                   pool back at full size.
  *
- * Children are forked from parc-bench, which keeps a second thread: they
+ * The process pools' workers come from a fork server started at load
+ * (PARC_PROCPOOL_FORKSERVER_AT_LOAD below). The ping-pong and queue
+ * children are forked from parc-bench, which keeps a second thread: they
  * call only system calls and parc's lock-free/futex code before _exit,
  * nothing that takes a lock the other thread could have held at the fork.
  */
@@ -52,6 +56,10 @@
 #include "parc/shmqueue.h"
 
 /* A fresh shared anonymous mapping (inherited across fork). */
+/* The fork server starts while parc-bench loads, before its threads and
+ * before the benchmarks before these grow its heap (procpool.h). */
+PARC_PROCPOOL_FORKSERVER_AT_LOAD;
+
 static void *shared_map(size_t bytes)
 {
     void *p = mmap(NULL, bytes, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
@@ -465,6 +473,50 @@ static int64_t procpool_parc(bench_run_t *r)
 }
 BENCH_CASE(procpool_map, "parc", procpool_parc)
 
+/* map_elems with the items and the results in a shared buffer of the pool
+ * (parc_procpool_buffer), filled once like the caller's arrays above: the
+ * workers read and write it in place and nothing is copied. A pool of its
+ * own (2 workers): a worker keeps one mapping, the arena or a buffer, and
+ * cases sharing a pool would have every worker remap 16 MiB at each
+ * switch between them. */
+static int64_t procpool_parc_buffer(bench_run_t *r)
+{
+    static parc_procpool_t *pool;
+    static long *buf;
+    static uint64_t len;
+    uint64_t n = (uint64_t)r->arg, maps = maps_for(r);
+    if (pool == NULL) {
+        parc_procpool_options_t o = PARC_PROCPOOL_OPTIONS_INIT;
+        o.workers = 2;
+        if (parc_procpool_create(&o, &pool) != 0) {
+            pool = NULL;
+            return BENCH_FAILED;
+        }
+    }
+    if (len != n) {
+        if (buf != NULL)
+            parc_procpool_buffer_free(pool, buf);
+        len = 0;
+        if (parc_procpool_buffer(pool, 2 * n * sizeof *buf, (void **)&buf) != 0)
+            return BENCH_FAILED;
+        for (uint64_t i = 0; i < n; i++)
+            buf[i] = (long)i;
+        memset(buf + n, 0xff, n * sizeof *buf); /* touched */
+        len = n;
+    }
+    long *in = buf, *out = buf + n;
+    int rc = 0;
+    int64_t t0 = bench_now_ns();
+    for (uint64_t m = 0; m < maps && rc == 0; m++)
+        rc = parc_procpool_map_elems(pool, square_map, in, sizeof *in, n, out,
+                                     sizeof *out, NULL, 0);
+    int64_t ns = bench_now_ns() - t0;
+    r->items = maps * n;
+    int ok = rc == 0 && out[n - 1] == in[n - 1] * in[n - 1];
+    return ok ? ns : BENCH_FAILED;
+}
+BENCH_CASE(procpool_map, "parc-shared-buffer", procpool_parc_buffer)
+
 static int square_task(const void *arg, size_t len, void **out, size_t *out_len)
 {
     (void)len;
@@ -636,6 +688,7 @@ BENCH_CASE(procpool_tiny, "python", tiny_python)
 
 static const bench_point_t recovery_points[] = {
     {"SIGSEGV -> future failed and worker replaced", 1, 0, NULL},
+    {"the same, the caller grown by 512 MiB", 1, 512, NULL},
     {NULL, 0, 0, NULL},
 };
 BENCH_DEFINE(procpool_recovery,
@@ -655,6 +708,21 @@ static int64_t recovery_parc(bench_run_t *r)
     parc_procpool_t *pool = bench_procpool(1);
     if (pool == NULL)
         return BENCH_FAILED;
+    /* The second point: the caller holds arg MiB of touched heap, as a
+     * program that has run for a while does (parc-bench itself, after the
+     * benchmarks before this one). Made once and kept while the point
+     * runs (its runs are not spent touching it); the first point's next
+     * run gives it back. */
+    static char *ballast;
+    size_t grown = (size_t)r->arg << 20;
+    if (grown == 0) {
+        free(ballast);
+        ballast = NULL;
+    } else if (ballast == NULL) {
+        if ((ballast = malloc(grown)) == NULL)
+            return BENCH_FAILED;
+        memset(ballast, 1, grown);
+    }
     int64_t total = 0;
     for (uint64_t i = 0; i < r->ops; i++) {
         pid_t pid;

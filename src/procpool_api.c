@@ -51,6 +51,7 @@ int parc_procpool_create(const parc_procpool_options_t *options,
     }
     pthread_mutex_init(&p->lock, NULL);
     pthread_mutex_init(&p->arena_lock, NULL);
+    pthread_mutex_init(&p->buf_lock, NULL);
     p->arena_fd = -1;
     int sv[2];
     rc = EAGAIN;
@@ -74,6 +75,7 @@ int parc_procpool_create(const parc_procpool_options_t *options,
 fail_lock:
     pthread_mutex_destroy(&p->lock);
     pthread_mutex_destroy(&p->arena_lock);
+    pthread_mutex_destroy(&p->buf_lock);
     if (p->conn >= 0)
         close(p->conn);
     if (p->wake >= 0)
@@ -293,8 +295,10 @@ void parc_procpool_free(parc_procpool_t *p)
     close(p->conn);
     close(p->wake);
     parc_procpool_arena_free_(p);
+    parc_procpool_buffers_free_(p);
     pthread_mutex_destroy(&p->lock);
     pthread_mutex_destroy(&p->arena_lock);
+    pthread_mutex_destroy(&p->buf_lock);
     free(p->initarg);
     free(p->pids);
     free(p->slots);

@@ -154,7 +154,30 @@ struct parc_procpool {
     char *arena;
     size_t arena_cap;
     uint64_t arena_gen;   /* 1, 2...: a new memfd each time it grows */
+
+    /* Shared buffers (parc_procpool_buffer): each a memfd of its own,
+     * mapped here and, from the first chunk that uses it, in the workers
+     * (the arena's worker-side mapping, under a generation number of its
+     * own: BUFFER_GEN_BIT | serial). */
+    pthread_mutex_t buf_lock; /* guards the list and the serial */
+    struct pool_buffer *buffers;
+    uint64_t buf_serial;
 };
+
+/* A shared buffer of a pool. */
+struct pool_buffer {
+    char *base;
+    size_t size;
+    int fd;
+    uint64_t gen;
+    struct pool_buffer *next;
+};
+
+/* Buffer generations have this bit; the arena's never reach it. */
+#define BUFFER_GEN_BIT ((uint64_t)1 << 63)
+
+/* Release every shared buffer (parc_procpool_free). */
+void parc_procpool_buffers_free_(parc_procpool_t *p);
 
 /* A task's frame buffer: sizeof(struct task_frame) bytes of header room,
  * then arg_len bytes for the argument (at + sizeof(struct task_frame)).

@@ -431,6 +431,97 @@ void parc_procpool_arena_free_(parc_procpool_t *p)
     p->arena_cap = 0;
 }
 
+/* ---- shared buffers ---------------------------------------------------- */
+
+int parc_procpool_buffer(parc_procpool_t *pool, size_t bytes, void **out)
+{
+    if (pool == NULL || out == NULL || bytes == 0 || bytes > SIZE_MAX / 2)
+        return EINVAL;
+    struct pool_buffer *b = malloc(sizeof *b);
+    if (b == NULL)
+        return ENOMEM;
+    int fd = memfd_create("parc-procpool-buffer", MFD_CLOEXEC);
+    if (fd < 0) {
+        int e = errno;
+        free(b);
+        return e == EMFILE || e == ENFILE ? e : ENOMEM;
+    }
+    void *a = MAP_FAILED;
+    if (ftruncate(fd, (off_t)bytes) == 0)
+        a = mmap(NULL, bytes, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+    if (a == MAP_FAILED) {
+        close(fd);
+        free(b);
+        return ENOMEM;
+    }
+    b->base = a;
+    b->size = bytes;
+    b->fd = fd;
+    pthread_mutex_lock(&pool->buf_lock);
+    b->gen = BUFFER_GEN_BIT | ++pool->buf_serial;
+    b->next = pool->buffers;
+    pool->buffers = b;
+    pthread_mutex_unlock(&pool->buf_lock);
+    *out = a;
+    return 0;
+}
+
+int parc_procpool_buffer_free(parc_procpool_t *pool, void *buf)
+{
+    if (pool == NULL || buf == NULL)
+        return EINVAL;
+    pthread_mutex_lock(&pool->buf_lock);
+    struct pool_buffer **at = &pool->buffers;
+    while (*at != NULL && (*at)->base != buf)
+        at = &(*at)->next;
+    struct pool_buffer *b = *at;
+    if (b != NULL)
+        *at = b->next;
+    pthread_mutex_unlock(&pool->buf_lock);
+    if (b == NULL)
+        return EINVAL;
+    munmap(b->base, b->size);
+    close(b->fd);
+    free(b);
+    return 0;
+}
+
+void parc_procpool_buffers_free_(parc_procpool_t *p)
+{
+    while (p->buffers != NULL) {
+        struct pool_buffer *b = p->buffers;
+        p->buffers = b->next;
+        munmap(b->base, b->size);
+        close(b->fd);
+        free(b);
+    }
+}
+
+/* [a, a + len) lies within b (addresses compared as integers: they may
+ * belong to unrelated objects). */
+static bool within(const struct pool_buffer *b, const void *a, size_t len)
+{
+    uintptr_t x = (uintptr_t)a, lo = (uintptr_t)b->base;
+    return x >= lo && x - lo <= b->size && len <= b->size - (x - lo);
+}
+
+/* The shared buffer holding [a, a + len) whole, copied into *out (its fd
+ * stays open while the caller's map runs: freeing a buffer a map uses is
+ * the caller's error, parc/procpool.h). false: none. */
+static bool buffer_of(parc_procpool_t *p, const void *a, size_t len, struct pool_buffer *out)
+{
+    bool found = false;
+    pthread_mutex_lock(&p->buf_lock);
+    for (struct pool_buffer *b = p->buffers; b != NULL && !found; b = b->next) {
+        if (within(b, a, len)) {
+            *out = *b;
+            found = true;
+        }
+    }
+    pthread_mutex_unlock(&p->buf_lock);
+    return found;
+}
+
 /* What a map run needs to know. */
 typedef struct elems_job {
     parc_procpool_t *pool;
@@ -442,6 +533,10 @@ typedef struct elems_job {
     int *statuses;
     bool in_arena;  /* items at arena + 0, results at arena + res_off */
     size_t res_off;
+    /* in_buffer: items and results both in the shared buffer buf, where
+     * the workers read and write them in place: nothing is copied. */
+    bool in_buffer;
+    struct pool_buffer buf;
 } elems_job_t;
 
 /* Submit items [at, at + count) as one task. */
@@ -453,6 +548,14 @@ static int submit_elems(const elems_job_t *j, size_t at, size_t count, bool copy
         return ENOMEM;
     struct elem_head h = {(uint64_t)(uintptr_t)j->fn, j->arg_size, j->result_size, count,
                           0, 0, 0, 0};
+    if (j->in_buffer) {
+        h.gen = j->buf.gen;
+        h.arena_size = j->buf.size;
+        h.arg_off = (uint64_t)(j->args - j->buf.base) + at * j->arg_size;
+        h.res_off = (uint64_t)(j->results - j->buf.base) + at * j->result_size;
+        memcpy(frame + sizeof(struct task_frame), &h, sizeof h);
+        return parc_procpool_submit_fd_(j->pool, run_elems, frame, sizeof h, j->buf.fd, f);
+    }
     if (j->in_arena) {
         parc_procpool_t *p = j->pool;
         if (copy_in && j->arg_size > 0)
@@ -514,7 +617,9 @@ static int elems_run(const elems_job_t *j, size_t first, size_t n, size_t chunk,
             const void *data;
             size_t len, placed = parc_procpool_placed_(fs[c]);
             parc_procpool_result(fs[c], &data, &len);
-            if (j->in_arena) { /* the results are in the arena */
+            if (j->in_buffer) { /* written in place by the worker */
+                placed = count * j->result_size;
+            } else if (j->in_arena) { /* the results are in the arena */
                 if (j->results != NULL)
                     memcpy(j->results + at * j->result_size,
                            j->pool->arena + j->res_off + at * j->result_size,
@@ -551,7 +656,17 @@ int parc_procpool_map_elems(parc_procpool_t *pool, parc_proc_map_fn fn,
         size_t per = (size_t)parc_procpool_size(pool) * 4;
         chunksize = (n + per - 1) / per;
     }
-    elems_job_t j = {pool, fn, args, arg_size, results, result_size, statuses, false, 0};
+    elems_job_t j = {pool, fn, args, arg_size, results, result_size, statuses, false, 0,
+                     false, {NULL, 0, -1, 0, NULL}};
+    /* Items and results in one shared buffer: no copy at all. */
+    if (results != NULL && result_size > 0 &&
+        buffer_of(pool, results, n * result_size, &j.buf) &&
+        (arg_size == 0 || within(&j.buf, args, n * arg_size))) {
+        if (arg_size == 0)
+            j.args = j.buf.base;
+        j.in_buffer = true;
+        return elems_run(&j, 0, n, chunksize, true);
+    }
     /* Large maps go through the arena: the caller copies the items in and
      * the results out (memcpy, at memory speed), the workers read and
      * write it in place; through the sockets every byte is copied twice

@@ -278,6 +278,65 @@ START_TEST(map_elems_seed_and_bulk)
 }
 END_TEST
 
+/* Items and results in a shared buffer: the workers read and write them
+ * in place (nothing crosses the sockets or the arena); crashes and task
+ * errors are still per item; a map with only its results in a buffer, or
+ * spanning two, still works (it takes the other paths). */
+START_TEST(map_elems_in_a_shared_buffer)
+{
+    parc_procpool_t *p = make_pool(2, 0);
+    enum { N = 100000 };
+    long *buf = NULL, *other = NULL;
+    ck_assert_int_eq(parc_procpool_buffer(p, 2 * N * sizeof(long), (void **)&buf), 0);
+    ck_assert_int_eq(parc_procpool_buffer(p, N * sizeof(long), (void **)&other), 0);
+    long *in = buf, *out = buf + N;
+    static int st[N];
+    for (long i = 0; i < N; i++) {
+        in[i] = i % 13 == 0 && i != 13 ? i + 1 : i; /* only item 13 is 13 */
+        out[i] = -1;
+    }
+    for (int round = 0; round < 2; round++) { /* the workers keep the mapping */
+        ck_assert_int_eq(parc_procpool_map_elems(p, picky_square_elem, in, sizeof(long), N,
+                                                 out, sizeof(long), st, 1000),
+                         round == 0 ? ECHILD : ERANGE);
+        for (long i = 0; i < N; i++) {
+            ck_assert_int_eq(st[i], in[i] == 13 || in[i] == 17 ? ECHILD
+                                    : in[i] == 19              ? ERANGE
+                                                               : 0);
+            if (st[i] == 0)
+                ck_assert_int_eq(out[i], in[i] * in[i]);
+        }
+        in[13] = 14;
+        in[17] = 18;
+    }
+    ck_assert_int_eq(parc_procpool_map_elems(p, picky_square_elem, in, sizeof(long), 10,
+                                             out, sizeof(long), NULL, 0), 0);
+    /* items in one buffer, results in another; results in the caller's array */
+    static long mine[N];
+    in[19] = 20;
+    ck_assert_int_eq(parc_procpool_map_elems(p, picky_square_elem, in, sizeof(long), N,
+                                             other, sizeof(long), NULL, 0), 0);
+    ck_assert_int_eq(parc_procpool_map_elems(p, picky_square_elem, in, sizeof(long), N,
+                                             mine, sizeof(long), NULL, 0), 0);
+    for (long i = 0; i < N; i++) {
+        ck_assert_int_eq(other[i], in[i] * in[i]);
+        ck_assert_int_eq(mine[i], in[i] * in[i]);
+    }
+    /* results in the buffer, items not: the other paths */
+    ck_assert_int_eq(parc_procpool_map_elems(p, picky_square_elem, mine, sizeof(long), 20,
+                                             out, sizeof(long), NULL, 0), 0);
+    ck_assert_int_eq(out[19], mine[19] * mine[19]);
+    ck_assert_int_eq(parc_procpool_buffer(NULL, 64, (void **)&buf), EINVAL);
+    ck_assert_int_eq(parc_procpool_buffer(p, 0, (void **)&buf), EINVAL);
+    ck_assert_int_eq(parc_procpool_buffer(p, 64, NULL), EINVAL);
+    ck_assert_int_eq(parc_procpool_buffer_free(p, mine), EINVAL);
+    ck_assert_int_eq(parc_procpool_buffer_free(NULL, other), EINVAL);
+    ck_assert_int_eq(parc_procpool_buffer_free(p, other), 0);
+    ck_assert_int_eq(parc_procpool_buffer_free(p, other), EINVAL);
+    finish_pool(p); /* frees `in`'s buffer */
+}
+END_TEST
+
 START_TEST(map_elems_isolates_the_crashing_item)
 {
     parc_procpool_t *p = make_pool(2, 0);
@@ -525,6 +584,58 @@ START_TEST(killed_worker_fails_its_task)
 }
 END_TEST
 
+/* Resident memory of a process in KiB (VmRSS), or -1. */
+static long rss_kib(pid_t pid)
+{
+    char path[64], line[256];
+    snprintf(path, sizeof path, "/proc/%d/status", (int)pid);
+    FILE *f = fopen(path, "r");
+    long kib = -1;
+    if (f == NULL)
+        return -1;
+    while (fgets(line, sizeof line, f) != NULL)
+        if (sscanf(line, "VmRSS: %ld", &kib) == 1)
+            break;
+    fclose(f);
+    return kib;
+}
+
+/* The caller's memory touched after the server started is not in the
+ * workers, first ones and replacements alike (a server forked from the
+ * grown caller would give each worker all of it to copy the page tables
+ * of at its fork and to tear down at its death: procpool.h). RSS counts
+ * the pages a process maps, copy-on-write shared ones too. */
+START_TEST(workers_do_not_inherit_the_callers_later_growth)
+{
+    ck_assert_int_eq(parc_procpool_forkserver_start(), 0);
+    size_t grown = (size_t)64 << 20;
+    char *ballast = malloc(grown);
+    ck_assert_ptr_nonnull(ballast);
+    memset(ballast, 1, grown);
+    parc_procpool_options_t o = PARC_PROCPOOL_OPTIONS_INIT;
+    o.workers = 1;
+    parc_procpool_t *p;
+    ck_assert_int_eq(parc_procpool_create(&o, &p), 0);
+    for (int round = 0; round < 2; round++) {
+        expect_full_size(p);
+        pid_t pid;
+        ck_assert_uint_eq(parc_procpool_pids(p, &pid, 1), 1);
+        long mine = rss_kib(getpid()), its = rss_kib(pid);
+        ck_assert_int_gt(its, 0);
+        ck_assert_int_le(its + 48 * 1024, mine);
+        /* the replacement of a crashed worker, in the second round */
+        long x = 13;
+        parc_future_t *f;
+        ck_assert_int_eq(parc_procpool_submit(p, picky_square, &x, sizeof x, &f), 0);
+        ck_assert_int_eq(parc_future_get_timed(f, NULL, PARC_TEST_PATIENCE_NS), ECHILD);
+        parc_procpool_release(f);
+    }
+    ck_assert_int_eq(ballast[grown - 1], 1);
+    free(ballast);
+    finish_pool(p);
+}
+END_TEST
+
 START_TEST(task_past_timeout_is_killed)
 {
     parc_procpool_t *p = make_pool(1, 200 * PARC_NS_PER_MS);
@@ -642,10 +753,12 @@ int main(void)
     tcase_add_test(tc, chunked_map_isolates_the_crashing_item);
     tcase_add_test(tc, map_elems_seed_and_bulk);
     tcase_add_test(tc, map_elems_isolates_the_crashing_item);
+    tcase_add_test(tc, map_elems_in_a_shared_buffer);
     tcase_add_test(tc, map_elems_timeout_and_initializer);
     tcase_add_test(tc, map_elems_arena_grows_isolates_crashes_and_shares);
     tcase_add_test(tc, crashing_tasks_fail_alone_and_workers_are_replaced);
     tcase_add_test(tc, killed_worker_fails_its_task);
+    tcase_add_test(tc, workers_do_not_inherit_the_callers_later_growth);
     tcase_add_test(tc, task_past_timeout_is_killed);
     tcase_add_test(tc, initializer_and_max_tasks_per_child);
     tcase_add_test(tc, close_terminate_and_imap);

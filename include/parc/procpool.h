@@ -32,7 +32,23 @@
  *     server before opening such pipes, or mark them O_CLOEXEC and exec);
  *   - if no server was started, the first parc_procpool_create() starts one
  *     from wherever it is called: safe only if the caller is the only
- *     thread at that moment (documented, not detected).
+ *     thread at that moment (documented, not detected);
+ *   - the server is a copy of the program as it was when it started, and so
+ *     is every worker it forks: a fork copies the page tables of all the
+ *     private memory present (the caller's heap, its threads' stacks), and a
+ *     dead worker's exit tears them down before its death can be seen (the
+ *     kernel frees a process's memory before it reports the exit). A server
+ *     started after the program grew to N MiB of resident private memory
+ *     makes each worker's start, and each recovery from a crash, cost time
+ *     in proportion to N (measured on a 2-core VM: a crash to a replacement
+ *     ready in 0.2-0.3 ms from a small server, 86 ms after the caller had
+ *     touched 512 MiB); started early, the program's later growth costs the
+ *     pool nothing. PARC_PROCPOOL_FORKSERVER_AT_LOAD below starts it before
+ *     main(), when the program is as small and as single-threaded as it will
+ *     ever be. The library does not do that by itself: a constructor in
+ *     libparc would fork a process in every program that loads it, pool or
+ *     not; and a late server cannot shed the memory it inherited (its
+ *     workers may read any of it: the heap, the allocator's own state).
  *
  * Functions across processes: a task names its function by pointer. The
  * pointer is valid in the worker because the worker is a fork of a fork of
@@ -142,6 +158,25 @@ typedef struct parc_procpool_options {
 PARC_API int parc_procpool_forkserver_start(void);
 
 /*
+ * PARC_PROCPOOL_FORKSERVER_AT_LOAD: write it once, at file scope, in one
+ * source file of the program (not of a library), and the fork server is
+ * started while the program loads, before main() and before the C++
+ * static constructors that may start threads (a constructor of priority
+ * 101, the first an application may use): small and single-threaded, so
+ * that workers start and crashes are recovered from at the same speed
+ * however large the program grows (see the header comment). The same as
+ * calling parc_procpool_forkserver_start() first thing in main(); an error
+ * then is not reported (the first parc_procpool_create() tries again and
+ * reports it). GCC and Clang.
+ */
+#define PARC_PROCPOOL_FORKSERVER_AT_LOAD                                        \
+    __attribute__((constructor(101))) static void parc_procpool_at_load_(void) \
+    {                                                                           \
+        (void)parc_procpool_forkserver_start();                                 \
+    }                                                                           \
+    typedef int parc_procpool_at_load_semicolon_
+
+/*
  * Create a pool (options may be NULL: defaults) and start its workers and
  * its dispatcher thread; workers keep starting in the background (a task
  * submitted at once waits for the first one). Returns 0; EINVAL (NULL
@@ -234,7 +269,9 @@ typedef int (*parc_proc_map_fn)(const void *in, void *out);
  * arena chunk. One map at a time uses it: a concurrent map, a smaller
  * one, or one whose arena could not be made (no memfd) sends the items
  * through the worker's socket straight from the caller's array and
- * receives the results straight into it. A chunk whose worker dies (or is killed past the timeout) is
+ * receives the results straight into it. Items and results that both lie
+ * in one shared buffer (parc_procpool_buffer) are not copied at all: the
+ * workers read and write them in place (any number of maps at once). A chunk whose worker dies (or is killed past the timeout) is
  * run again one item per task, so exactly the crashing items fail (ECHILD
  * or ETIMEDOUT) and the others succeed; items of that chunk that had
  * already run run twice (map's functions are meant to be pure). The
@@ -250,6 +287,28 @@ PARC_API int parc_procpool_map_elems(parc_procpool_t *pool, parc_proc_map_fn fn,
                                      const void *args, size_t arg_size, size_t n,
                                      void *results, size_t result_size,
                                      int *statuses, size_t chunksize);
+
+/*
+ * A shared buffer of `bytes` bytes for parc_procpool_map_elems: memory the
+ * caller and the pool's workers map alike (a memfd of its own, zeroed).
+ * A map_elems whose results, and items (unless arg_size is 0), lie in one
+ * such buffer copies nothing: each worker reads its chunk's items and
+ * writes its results in place, and the caller finds them there (items and
+ * results in the caller's own arrays cross through the map arena, one
+ * memcpy each way, or the sockets: see parc_procpool_map_elems). Fill the
+ * items once, map as often as wanted. Each worker maps a buffer at its
+ * first chunk in it and keeps one such mapping (a buffer or the arena) at
+ * a time, dropping it at its first chunk of another. *out receives the
+ * address. Returns 0; EINVAL (NULL pool or out, bytes 0 or huge); ENOMEM;
+ * EMFILE/ENFILE (no descriptor for the memfd). Any thread; never blocks
+ * but for the system calls.
+ */
+PARC_API int parc_procpool_buffer(parc_procpool_t *pool, size_t bytes, void **out);
+
+/* Release a buffer from parc_procpool_buffer (the pool frees those left at
+ * parc_procpool_free). Not while a map uses it. Returns 0; EINVAL (NULL,
+ * or not a buffer of this pool). Any thread; never blocks. */
+PARC_API int parc_procpool_buffer_free(parc_procpool_t *pool, void *buf);
 
 /* imap: an iterator over the futures of fn on each argument, in order. */
 typedef struct parc_procpool_imap parc_procpool_imap_t;

@@ -8,6 +8,7 @@
 
 #include "act_internal.h"
 #include "msg_internal.h"
+#include "pool_internal.h"
 
 /* The actor whose behaviour runs on this thread, and the sender of the
  * message it is handling (one reference, dropped when the behaviour
@@ -171,7 +172,33 @@ static void behave(parc_act_t *a, parc_msg_t *m)
 }
 
 /*
- * One turn: at most PARC_ACT_BATCH messages. Returns true when the
+ * Whether a turn that has used up its batch may go on with another one
+ * instead of resubmitting itself: only on a worker of the actor's own
+ * pool with nothing else to run, neither in its deque (or stash) nor in
+ * the injection queue. The batch bound is there so that other work gets
+ * its turn; when there is none here, resubmitting only costs a push and a
+ * pop, and lets an idle worker steal the turn: the actor's lines (its
+ * mailbox's consumer line, its state) would move to the other core each
+ * batch while one sender streams to it (Savina's Counting). Work that
+ * arrives meanwhile waits at most one more batch, as it would have
+ * behind the resubmitted turn. Work in other workers' deques is theirs
+ * to run. Relaxed peeks: a hint, read once per batch; a task pushed just
+ * after them waits one batch. A pinned actor's thread is no worker: it
+ * posts its semaphore as before.
+ */
+static bool turn_may_go_on(parc_act_rt_t *rt)
+{
+    pool_worker_t *w = pool_self();
+    if (w == NULL || w->pool != rt->pool || w->stash != NULL ||
+        pool_terminating(rt->pool))
+        return false;
+    return parc_deque_size(&w->deque) == 0 &&
+           parc_inject_size(&rt->pool->inject) == 0;
+}
+
+/*
+ * One turn: at most PARC_ACT_BATCH messages at a time (see
+ * turn_may_go_on for when it takes another batch). Returns true when the
  * actor stopped (the caller must not touch it again).
  *
  * Why exactly one turn is ever scheduled: the turn runs because some push
@@ -187,7 +214,12 @@ static void behave(parc_act_t *a, parc_msg_t *m)
 static bool proc_turn(parc_act_t *a)
 {
     unsigned done = 0;
-    while (done < PARC_ACT_BATCH) {
+    for (;;) {
+        if (done == PARC_ACT_BATCH) {
+            if (!turn_may_go_on(act_rt_of(a)))
+                break;
+            done = 0;
+        }
         parc_mpsc_node_t *n;
         int rc = parc_mpsc_pop_try(&a->mbox, &n);
         if (rc == EAGAIN) {

@@ -13,9 +13,11 @@
 /* The actor whose behaviour runs on this thread, and the sender of the
  * message it is handling (one reference, dropped when the behaviour
  * returns). Saved and restored around each call: a turn can run inside
- * another (schedule's fallback when the pool has no memory). */
-static _Thread_local parc_act_t *cur_self;
-static _Thread_local parc_act_t *cur_sender;
+ * another (schedule's fallback when the pool has no memory).
+ * initial-exec (POOL_TLS, pool_internal.h): no __tls_get_addr call per
+ * send and per message in the shared library. */
+static _Thread_local parc_act_t *cur_self POOL_TLS;
+static _Thread_local parc_act_t *cur_sender POOL_TLS;
 
 parc_act_t *parc_act_self(void)
 {
@@ -90,8 +92,8 @@ void parc_act_release(parc_act_t *a)
 /* This thread's slot, set by turn_task for the runtime whose worker the
  * thread is (a worker lives and dies with its runtime's pool, so the pair
  * never outlives the runtime); NULL on any other thread. */
-static _Thread_local parc_act_rt_t *pend_rt;
-static _Thread_local act_pending_t *pend_slot;
+static _Thread_local parc_act_rt_t *pend_rt POOL_TLS;
+static _Thread_local act_pending_t *pend_slot POOL_TLS;
 
 static void drop_sender_ref(parc_act_t *receiver, parc_act_t *s)
 {

@@ -66,7 +66,14 @@ static parc_recycler_t msg_class[3] = {
     PARC_RECYCLE_HEAP_INIT(MSG_CLASS1, MSG_CACHE, MSG_BATCH, MSG_SHARED),
     PARC_RECYCLE_HEAP_INIT(MSG_CLASS2, MSG_CACHE, MSG_BATCH, MSG_SHARED),
 };
-static _Thread_local parc_recycle_cache_t msg_cache[3];
+/* initial-exec: a %fs-relative access, no __tls_get_addr call per
+ * message in the shared library (as pool_internal.h's POOL_TLS). */
+#if defined(__GNUC__)
+#define MSG_TLS __attribute__((tls_model("initial-exec")))
+#else
+#define MSG_TLS
+#endif
+static _Thread_local parc_recycle_cache_t msg_cache[3] MSG_TLS;
 
 static void value_dispose0(parc_msg_t *m)
 {

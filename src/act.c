@@ -215,7 +215,7 @@ static bool turn_may_go_on(parc_act_rt_t *rt)
  */
 static bool proc_turn(parc_act_t *a)
 {
-    unsigned done = 0;
+    unsigned done = 0, stalls = 0;
     for (;;) {
         if (done == PARC_ACT_BATCH) {
             if (!turn_may_go_on(act_rt_of(a)))
@@ -230,10 +230,20 @@ static bool proc_turn(parc_act_t *a)
                 act_busy_dec(act_rt_of(a));
                 return false;
             }
-            done++; /* a push in flight: let the batch bound the wait */
-            parc_cpu_relax();
+            /* A push in flight: its sender is between its exchange and
+             * its link, a few instructions, unless it was preempted
+             * there; then it may be waiting for this very CPU (a loaded
+             * machine, or one whose CPUs are time-shared), so every
+             * PARC_ACT_BATCH polls give the CPU away. The batch bounds
+             * the wait as it bounds the messages. */
+            done++;
+            if (++stalls % PARC_ACT_BATCH == 0)
+                parc_yield();
+            else
+                parc_cpu_relax();
             continue;
         }
+        stalls = 0;
         if (rc != 0) { /* EPIPE: only after finish(), which ends turns */
             act_busy_dec(act_rt_of(a));
             return false;

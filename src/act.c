@@ -249,18 +249,6 @@ static bool proc_turn(parc_act_t *a)
             return false;
         }
         done++;
-        /* The next node to pop (the mailbox's consumer-private tail, which
-         * the pop just moved past n): its line was written by its sender
-         * on another core, and a linked mailbox gives its address only
-         * once n's line is here, so the misses of a stream would come one
-         * after another. Fetch it while n's behaviour runs: for reading,
-         * as the pop will (its sender may still store its link, when it
-         * is the last node; a fetch for writing would take the line from
-         * under that store). Not the stub, which the pop leaves as the
-         * tail when it took the last node: it lives on the producers'
-         * line, which their next exchange would have to take back. */
-        if (a->mbox.tail != &a->mbox.stub)
-            __builtin_prefetch(a->mbox.tail, 0);
         if (n == &a->stop_node) {
             /* relaxed: the stopper's push published stop_status (our
              * pop's acquire); the flag is turn-private. */

@@ -8,13 +8,16 @@
 
 #include "act_internal.h"
 #include "msg_internal.h"
+#include "pool_internal.h"
 
 /* The actor whose behaviour runs on this thread, and the sender of the
  * message it is handling (one reference, dropped when the behaviour
  * returns). Saved and restored around each call: a turn can run inside
- * another (schedule's fallback when the pool has no memory). */
-static _Thread_local parc_act_t *cur_self;
-static _Thread_local parc_act_t *cur_sender;
+ * another (schedule's fallback when the pool has no memory).
+ * initial-exec (POOL_TLS, pool_internal.h): no __tls_get_addr call per
+ * send and per message in the shared library. */
+static _Thread_local parc_act_t *cur_self POOL_TLS;
+static _Thread_local parc_act_t *cur_sender POOL_TLS;
 
 parc_act_t *parc_act_self(void)
 {
@@ -89,8 +92,8 @@ void parc_act_release(parc_act_t *a)
 /* This thread's slot, set by turn_task for the runtime whose worker the
  * thread is (a worker lives and dies with its runtime's pool, so the pair
  * never outlives the runtime); NULL on any other thread. */
-static _Thread_local parc_act_rt_t *pend_rt;
-static _Thread_local act_pending_t *pend_slot;
+static _Thread_local parc_act_rt_t *pend_rt POOL_TLS;
+static _Thread_local act_pending_t *pend_slot POOL_TLS;
 
 static void drop_sender_ref(parc_act_t *receiver, parc_act_t *s)
 {
@@ -171,7 +174,33 @@ static void behave(parc_act_t *a, parc_msg_t *m)
 }
 
 /*
- * One turn: at most PARC_ACT_BATCH messages. Returns true when the
+ * Whether a turn that has used up its batch may go on with another one
+ * instead of resubmitting itself: only on a worker of the actor's own
+ * pool with nothing else to run, neither in its deque (or stash) nor in
+ * the injection queue. The batch bound is there so that other work gets
+ * its turn; when there is none here, resubmitting only costs a push and a
+ * pop, and lets an idle worker steal the turn: the actor's lines (its
+ * mailbox's consumer line, its state) would move to the other core each
+ * batch while one sender streams to it (Savina's Counting). Work that
+ * arrives meanwhile waits at most one more batch, as it would have
+ * behind the resubmitted turn. Work in other workers' deques is theirs
+ * to run. Relaxed peeks: a hint, read once per batch; a task pushed just
+ * after them waits one batch. A pinned actor's thread is no worker: it
+ * posts its semaphore as before.
+ */
+static bool turn_may_go_on(parc_act_rt_t *rt)
+{
+    pool_worker_t *w = pool_self();
+    if (w == NULL || w->pool != rt->pool || w->stash != NULL ||
+        pool_terminating(rt->pool))
+        return false;
+    return parc_deque_size(&w->deque) == 0 &&
+           parc_inject_size(&rt->pool->inject) == 0;
+}
+
+/*
+ * One turn: at most PARC_ACT_BATCH messages at a time (see
+ * turn_may_go_on for when it takes another batch). Returns true when the
  * actor stopped (the caller must not touch it again).
  *
  * Why exactly one turn is ever scheduled: the turn runs because some push
@@ -186,8 +215,13 @@ static void behave(parc_act_t *a, parc_msg_t *m)
  */
 static bool proc_turn(parc_act_t *a)
 {
-    unsigned done = 0;
-    while (done < PARC_ACT_BATCH) {
+    unsigned done = 0, stalls = 0;
+    for (;;) {
+        if (done == PARC_ACT_BATCH) {
+            if (!turn_may_go_on(act_rt_of(a)))
+                break;
+            done = 0;
+        }
         parc_mpsc_node_t *n;
         int rc = parc_mpsc_pop_try(&a->mbox, &n);
         if (rc == EAGAIN) {
@@ -196,10 +230,20 @@ static bool proc_turn(parc_act_t *a)
                 act_busy_dec(act_rt_of(a));
                 return false;
             }
-            done++; /* a push in flight: let the batch bound the wait */
-            parc_cpu_relax();
+            /* A push in flight: its sender is between its exchange and
+             * its link, a few instructions, unless it was preempted
+             * there; then it may be waiting for this very CPU (a loaded
+             * machine, or one whose CPUs are time-shared), so every
+             * PARC_ACT_BATCH polls give the CPU away. The batch bounds
+             * the wait as it bounds the messages. */
+            done++;
+            if (++stalls % PARC_ACT_BATCH == 0)
+                parc_yield();
+            else
+                parc_cpu_relax();
             continue;
         }
+        stalls = 0;
         if (rc != 0) { /* EPIPE: only after finish(), which ends turns */
             act_busy_dec(act_rt_of(a));
             return false;

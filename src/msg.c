@@ -33,17 +33,40 @@ typedef struct value_msg {
     alignas(max_align_t) unsigned char data[];
 } value_msg_t;
 
-int parc_msg_init(parc_msg_t *m, int32_t type, void (*dispose)(parc_msg_t *))
+/* The header's fields (parc_msg_init without its check; inlined into
+ * parc_msg_new, which exported parc_msg_init cannot be). */
+static inline void header_init(parc_msg_t *m, int32_t type,
+                               void (*dispose)(parc_msg_t *))
 {
-    if (m == NULL)
-        return EINVAL;
     memset(&m->node_, 0, sizeof m->node_);
     m->type = type;
     m->flags_ = 0;
     m->dispose = dispose;
     m->reply_ = NULL;
     m->sender_ = NULL;
+}
+
+int parc_msg_init(parc_msg_t *m, int32_t type, void (*dispose)(parc_msg_t *))
+{
+    if (m == NULL)
+        return EINVAL;
+    header_init(m, type, dispose);
     return 0;
+}
+
+/* Copy a payload: up to 16 bytes (a counter, a pointer or two: the
+ * common message) with two fixed-size copies, which compile to moves;
+ * memcpy's call costs more than such a copy. */
+static inline void payload_copy(unsigned char *to, const void *from,
+                                size_t size)
+{
+    const unsigned char *f = from;
+    if (size >= 8 && size <= 16) {
+        memcpy(to, f, 8);
+        memcpy(to + size - 8, f + size - 8, 8); /* overlaps below 16 */
+    } else if (size > 0) {
+        memcpy(to, f, size);
+    }
 }
 
 /* The classes' block sizes: header and payload (offsetof(value_msg_t,
@@ -66,7 +89,14 @@ static parc_recycler_t msg_class[3] = {
     PARC_RECYCLE_HEAP_INIT(MSG_CLASS1, MSG_CACHE, MSG_BATCH, MSG_SHARED),
     PARC_RECYCLE_HEAP_INIT(MSG_CLASS2, MSG_CACHE, MSG_BATCH, MSG_SHARED),
 };
-static _Thread_local parc_recycle_cache_t msg_cache[3];
+/* initial-exec: a %fs-relative access, no __tls_get_addr call per
+ * message in the shared library (as pool_internal.h's POOL_TLS). */
+#if defined(__GNUC__)
+#define MSG_TLS __attribute__((tls_model("initial-exec")))
+#else
+#define MSG_TLS
+#endif
+static _Thread_local parc_recycle_cache_t msg_cache[3] MSG_TLS;
 
 static void value_dispose0(parc_msg_t *m)
 {
@@ -115,9 +145,8 @@ int parc_msg_new(int32_t type, const void *data, size_t size, parc_msg_t **out)
     }
     if (v == NULL)
         return ENOMEM;
-    parc_msg_init(&v->m, type, dispose);
-    if (size > 0)
-        memcpy(v->data, data, size);
+    header_init(&v->m, type, dispose);
+    payload_copy(v->data, data, size);
     *out = &v->m;
     return 0;
 }

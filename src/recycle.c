@@ -107,7 +107,7 @@ void parc_recycle_cache_flush(parc_recycle_cache_t *c)
 {
     free_list(c->head);
     free_list(c->batch);
-    c->head = c->batch = c->batch_tail = NULL;
+    c->head = c->ahead = c->batch = c->batch_tail = NULL;
     c->n = c->batch_len = 0;
 }
 
@@ -178,6 +178,16 @@ void *parc_recycle_alloc_slow_(parc_recycler_t *r, parc_recycle_cache_t *c)
     if (o != NULL) {
         c->head = o->next;
         c->n--;
+        /* The cursor starts PARC_RECYCLE_AHEAD places behind the new
+         * head (see parc_recycle_alloc); the walk pays the first few
+         * misses one after another, which those allocs would have paid
+         * anyway, and has the lines requested in passing. */
+        free_t *a = c->head;
+        for (unsigned i = 0; i < PARC_RECYCLE_AHEAD && a != NULL; i++) {
+            __builtin_prefetch(a, 1);
+            a = a->next;
+        }
+        c->ahead = a;
         return o;
     }
 #else

@@ -493,6 +493,58 @@ START_TEST(busy_actor_does_not_starve_others)
 }
 END_TEST
 
+/* The same from inside: the busy actor itself sends to another actor of
+ * its one-worker runtime once (the turn it schedules goes to the worker's
+ * own deque, not the injection queue). The busy turn would go on batch
+ * after batch if it did not look at that deque, and the other actor's
+ * turn would never run. */
+static parc_act_t *nudge_target;
+static parc_msg_t nudge_msg;
+static parc_atomic(int) nudged;
+
+static void self_sender_nudging(parc_act_t *self, void *state, parc_msg_t *m)
+{
+    (void)state;
+    if (parc_load(&spin_stop, PARC_RELAXED)) {
+        parc_act_exit(self, 0);
+        return;
+    }
+    /* relaxed: only this actor's turns touch it (one at a time). */
+    if (parc_load(&nudged, PARC_RELAXED) == 0) {
+        parc_store(&nudged, 1, PARC_RELAXED);
+        ck_assert_int_eq(parc_act_send(nudge_target, &nudge_msg), 0);
+    }
+    ck_assert_int_eq(parc_act_send(self, m), 0);
+}
+
+START_TEST(busy_actor_yields_to_a_turn_it_scheduled)
+{
+    parc_act_rt_t *one;
+    ck_assert_int_eq(parc_act_rt_create(1, &one), 0);
+    parc_store(&spin_stop, 0, PARC_RELAXED);
+    parc_store(&nudged, 0, PARC_RELAXED);
+    static parc_event_t ran;
+    parc_event_init(&ran);
+    parc_act_t *busy, *other;
+    ck_assert_int_eq(parc_act_spawn(one, set_event, &ran, NULL, &other), 0);
+    nudge_target = other;
+    parc_msg_init(&nudge_msg, T_DATA, NULL);
+    ck_assert_int_eq(
+        parc_act_spawn(one, self_sender_nudging, NULL, NULL, &busy), 0);
+    static parc_msg_t m1;
+    parc_msg_init(&m1, T_DATA, NULL);
+    ck_assert_int_eq(parc_act_send(busy, &m1), 0);
+    ck_assert_int_eq(parc_event_wait_timed(&ran, PARC_TEST_PATIENCE_NS), 0);
+    parc_store(&spin_stop, 1, PARC_RELAXED);
+    ck_assert_int_eq(parc_act_stop(other, 0), 0);
+    ck_assert_int_eq(parc_act_rt_quiesce_timed(one, PARC_TEST_PATIENCE_NS), 0);
+    ck_assert(parc_act_stopped(busy, NULL));
+    parc_act_release(busy);
+    parc_act_release(other);
+    ck_assert_int_eq(parc_act_rt_free(one), 0);
+}
+END_TEST
+
 /* Idle memory per actor, measured as bench_actor does: the growth of the
  * resident set (/proc/self/statm) over N spawned idle actors, so slabs,
  * their headers and any malloc'd part all count. The bound is the issue's
@@ -660,6 +712,7 @@ static Suite *act_suite(void)
     tcase_add_test(tc, quiescence_waits_for_the_token);
     tcase_add_test(tc, pinned_actor_answers);
     tcase_add_test(tc, busy_actor_does_not_starve_others);
+    tcase_add_test(tc, busy_actor_yields_to_a_turn_it_scheduled);
     tcase_add_test(tc, idle_actor_memory_is_bounded);
     tcase_add_test(tc, free_waits_for_the_last_reference);
     tcase_add_test(tc, sender_of_another_runtime_is_released);

@@ -91,6 +91,54 @@ START_TEST(heap_objects_cross_threads_exactly_once)
 }
 END_TEST
 
+/* Heap, one thread: allocs and frees interleaved at random, the cache
+ * refilled from its own frees and flushed now and then. Every live object
+ * is filled with a pattern that is no address (its link words included):
+ * an allocation that followed the link of an object given out (the
+ * prefetch cursor behind head, parc_recycle_alloc, if it ever pointed at
+ * one) would load through the pattern and fault, and an object given out
+ * twice would be found among the live ones. */
+#define CURSOR_STEPS 60000
+#define CURSOR_LIVE 150
+
+START_TEST(heap_cursor_interleaved)
+{
+    static parc_recycler_t r;
+    static _Thread_local parc_recycle_cache_t c;
+    /* A small cache and batch: refills (which set the cursor) and
+     * frees beyond the cache (to the shared stack) come often. */
+    ck_assert_int_eq(parc_recycle_init_heap(&r, 32, 4, 2, 1u << 20), 0);
+    unsigned char *live[CURSOR_LIVE];
+    int n = 0;
+    uint64_t rng = 0x9e3779b97f4a7c15u;
+    for (int step = 0; step < CURSOR_STEPS; step++) {
+        rng ^= rng << 13;
+        rng ^= rng >> 7;
+        rng ^= rng << 17;
+        if (step % 9973 == 9972)
+            parc_recycle_cache_flush(&c);
+        if (n < CURSOR_LIVE && (n == 0 || rng % 5 < 3)) {
+            unsigned char *o = parc_recycle_alloc(&r, &c);
+            ck_assert_ptr_nonnull(o);
+            for (int j = 0; j < n; j++)
+                ck_assert_ptr_ne(o, live[j]); /* never twice at once */
+            memset(o, 0xa5, 32); /* no canonical address */
+            live[n++] = o;
+        } else {
+            int k = (int)((rng >> 8) % (uint64_t)n);
+            for (int b = 0; b < 32; b++)
+                ck_assert_uint_eq(live[k][b], 0xa5); /* nobody wrote it */
+            parc_recycle_free(&r, &c, live[k]);
+            live[k] = live[--n];
+        }
+    }
+    while (n > 0)
+        parc_recycle_free(&r, &c, live[--n]);
+    parc_recycle_cache_flush(&c);
+    parc_recycle_destroy_heap(&r);
+}
+END_TEST
+
 START_TEST(slab_owner_count_reuse)
 {
     enum { SLAB = 1 << 16, SIZE = 192, N = 1000 }; /* N spans several slabs */
@@ -245,6 +293,7 @@ static Suite *recycle_suite(void)
     tcase_set_timeout(tc, 60 * PARC_SLOWDOWN);
     tcase_add_test(tc, rejects_bad_arguments);
     tcase_add_test(tc, heap_objects_cross_threads_exactly_once);
+    tcase_add_test(tc, heap_cursor_interleaved);
     tcase_add_test(tc, slab_owner_count_reuse);
     tcase_add_test(tc, slab_concurrent_alloc_free);
     tcase_add_test(tc, slab_caches_cross_threads);

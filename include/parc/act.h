@@ -19,8 +19,10 @@
  * the mailbox starts marked empty (the empty bit in its head pointer). The
  * one sender whose push takes the mark — the push that made the mailbox
  * non-empty — schedules the actor (submits one turn to the pool). A turn
- * processes at most PARC_ACT_BATCH messages, so a busy actor cannot
- * starve the others: with messages left it submits itself again. When it
+ * processes PARC_ACT_BATCH messages at a time, so a busy actor cannot
+ * starve the others: with messages left it submits itself again, unless
+ * its worker has nothing else to run (its own deque and the pool's
+ * injection queue empty), when it goes on with another batch. When it
  * finds the mailbox empty it tries parc_mpsc_mark_empty(): that CAS
  * succeeds only when nothing is linked and no push is in flight, and then
  * the turn ends; the next push takes the mark and schedules a new turn. If
@@ -116,7 +118,8 @@
 
 PARC_BEGIN_DECLS
 
-/** Messages an actor processes per turn before yielding its worker. */
+/** Messages an actor processes before it yields its worker to other
+ * waiting work (with none waiting there, its turn goes on). */
 #define PARC_ACT_BATCH 64u
 
 /** The type of a monitor's "down" message (parc_act_down_t); below

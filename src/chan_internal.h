@@ -67,7 +67,7 @@
 #define PARC_SEL_KIND(w) ((w) & 3u)
 
 /* The states of a rendezvous channel's receiver slot (parc_chan_t's rv;
- * src/chan.c, "The receiver's slot"). */
+ * src/chan_slot.c). */
 #define RV_EMPTY 0u
 #define RV_WAIT 1u
 #define RV_CLAIMED 2u
@@ -191,10 +191,12 @@ uint32_t parc_sel_wait_(parc_sel_t *s, parc_deadline_t deadline);
 
 /* ---- shared by the channel's own files --------------------------------
  *
- * src/chan.c (life cycle, the locked kinds, select's entry points,
- * waiting, close), src/chan_ring.c (the bounded ring), src/chan_waitq.c
- * (the queues of blocked callers) and src/chan_fd.c (readiness, the
- * eventfds). "Lock held" below means the channel's lock. */
+ * src/chan.c (life cycle, the locked kinds, select's entry points, the
+ * blocking paths, close), src/chan_wait.c (waiting: the learnt spin,
+ * parking), src/chan_slot.c (a rendezvous receiver's slot),
+ * src/chan_ring.c (the bounded ring), src/chan_waitq.c (the queues of
+ * blocked callers) and src/chan_fd.c (readiness, the eventfds). "Lock
+ * held" below means the channel's lock. */
 
 /* Values up to this size travel in a blocked caller's record, and are
  * moved by a hand-off that claims and completes the record in one CAS. */
@@ -263,6 +265,151 @@ int parc_chan_ring_try_(parc_chan_t *c, bool send, void *buf, bool exact);
 bool parc_chan_ring_peek_(parc_chan_t *c, bool send);
 /* Hint after a seq_cst fence: does the operation look possible (for select)? */
 bool parc_chan_ring_ready_(parc_chan_t *c, bool send);
+
+/* chan_wait.c: waiting. The learnt spin's constants, its clock and its
+ * pause are inline here: every spin of the blocking paths (chan.c's
+ * ring_op and parc_chan_op_, chan_slot.c's parc_chan_rv_wait_) runs them
+ * at every pause. Why these values, and the learning rule: chan_wait.c,
+ * "Spinning". */
+#define CHAN_SPIN_MIN_NS 2000u
+#define CHAN_SPIN_MAX_NS 100000u
+#define CHAN_SPIN_INIT_NS 25000u
+#define CHAN_SPIN_PURE 64u
+#define CHAN_CLOCK_AFTER 16u
+#define CHAN_PAUSE_NS 25u
+
+static inline unsigned spin_budget(parc_chan_t *c)
+{
+    /* relaxed: a heuristic; no data is published through it. */
+    unsigned b = parc_load(&c->spin, PARC_RELAXED);
+    return b == 0 ? CHAN_SPIN_INIT_NS : b;
+}
+
+/* The clock of one wait: started at its CHAN_CLOCK_AFTER-th pause. */
+typedef struct {
+    int64_t t0;      /* the clock then; -1 before */
+    unsigned pauses; /* chaos build: pauses since then */
+} wait_clock_t;
+
+static inline void wait_clock_start(wait_clock_t *w)
+{
+#ifdef PARC_CHAOS
+    w->t0 = 0;
+    w->pauses = 0;
+#else
+    w->t0 = parc_now_ns();
+#endif
+}
+
+/* Nanoseconds since wait_clock_start (0 if it was not started). */
+static inline int64_t wait_clock_ns(const wait_clock_t *w)
+{
+    if (w->t0 < 0)
+        return 0;
+#ifdef PARC_CHAOS
+    return (int64_t)w->pauses * CHAN_PAUSE_NS;
+#else
+    return parc_now_ns() - w->t0;
+#endif
+}
+
+/* A wait's pause number `i` passed: start the clock at CHAN_CLOCK_AFTER,
+ * and say whether the budget is spent (checked every CHAN_CLOCK_AFTER). */
+static inline bool wait_clock_spent(wait_clock_t *w, unsigned i, unsigned budget)
+{
+#ifdef PARC_CHAOS
+    if (w->t0 >= 0)
+        w->pauses++;
+#endif
+    if (i < CHAN_CLOCK_AFTER || i % CHAN_CLOCK_AFTER != 0)
+        return false;
+    if (i == CHAN_CLOCK_AFTER) {
+        wait_clock_start(w);
+        return false;
+    }
+    return wait_clock_ns(w) >= (int64_t)budget;
+}
+
+/* Pause once in a spin of which `i` pauses have passed. A spinning fiber
+ * asks the fiber runtime first (the spin hook, src/park_hook.h): the
+ * partner it waits for is usually ready on its own worker, where every
+ * pause only delays it, so the hook runs that fiber instead. relaxed: a
+ * flag set once when the hook is installed, as parc_spin_poll reads it. */
+static inline void chan_pause(unsigned i)
+{
+    if (parc_load(&parc_spin_hooked_, PARC_RELAXED) && parc_spin_poll_hook_(i))
+        return;
+    if (i >= CHAN_SPIN_PURE && i % CHAN_SPIN_PURE == 0) {
+        CHAN_PROBE(yields, 1);
+        parc_yield();
+    } else
+        parc_cpu_relax();
+}
+
+/* A yield that took longer than this ran another thread on our core (one
+ * that finds nobody runnable is a system call, well under a microsecond
+ * here): see spin_wait.c. */
+#define CHAN_YIELD_SWITCHED_NS 1500
+
+/* chan_pause() for a spin that learns: true when its yield ran another
+ * thread, i.e. our spin takes time from a thread that shares our core
+ * (more runnable threads than cores). The chaos build does not read the
+ * clock (a seed replays one schedule) and says false. */
+static inline bool chan_pause_crowded(unsigned i)
+{
+    /* A fiber's spin runs its worker's other fibers instead (chan_pause);
+     * that is not a crowded core. relaxed: as in chan_pause. */
+    if (parc_load(&parc_spin_hooked_, PARC_RELAXED) && parc_spin_poll_hook_(i))
+        return false;
+    if (i < CHAN_SPIN_PURE || i % CHAN_SPIN_PURE != 0) {
+        parc_cpu_relax();
+        return false;
+    }
+    CHAN_PROBE(yields, 1);
+#ifdef PARC_CHAOS
+    parc_yield();
+    return false;
+#else
+    int64_t t0 = parc_now_ns();
+    parc_yield();
+    return parc_now_ns() - t0 > CHAN_YIELD_SWITCHED_NS;
+#endif
+}
+
+/* Tell c's budget how a wait went (chan_wait.c, "Spinning"). */
+void parc_chan_spin_learn_(parc_chan_t *c, int64_t ns, bool parked, bool crowded);
+/* Spin up to `spins` pauses, then park, until `s` is final or, while it
+ * is still WAITING, the deadline passes (then abort); `parked`, when not
+ * NULL, is set when the wait parked. */
+uint32_t parc_chan_sel_wait_(parc_sel_t *s, parc_deadline_t deadline,
+                             unsigned spins, bool *parked);
+/* A blocked send or receive on a locked kind: spin for c's learnt budget,
+ * then park, until `s` is final (or the deadline); then learn. */
+uint32_t parc_chan_sel_wait_learn_(parc_sel_t *s, parc_deadline_t deadline,
+                                   parc_chan_t *c);
+
+/* chan_slot.c: the receiver's slot of a rendezvous channel (its protocol
+ * is at the top of chan_slot.c). */
+/* Give `value` to the slot's waiting receiver, if there is one; `locked`:
+ * the caller holds the lock. */
+bool parc_chan_rv_give_(parc_chan_t *c, const void *value, bool locked);
+/* Close (lock held): the slot's waiting receiver, if any, gets CLOSED. */
+void parc_chan_rv_close_(parc_chan_t *c);
+/* The slot's receiver waits for a value, a close or the deadline. */
+int parc_chan_rv_wait_(parc_chan_t *c, void *out, parc_deadline_t deadline);
+
+/* Whether a blocked receive may wait in the slot (lock held). */
+static inline bool rv_can_install(parc_chan_t *c)
+{
+    /* relaxed for the fds: written under the lock we hold. acquire for
+     * the slot: pairs with the release store of EMPTY by its last
+     * receiver, whose copy out then precedes our WAIT (and so the next
+     * sender's copy in). */
+    return c->capacity == 0 && c->elem_size <= PARC_CHAN_INLINE_VALUE &&
+           c->recvq.head == NULL && parc_load(&c->fd, PARC_RELAXED) < 0 &&
+           parc_load(&c->send_fd, PARC_RELAXED) < 0 &&
+           parc_load(&c->rv, PARC_ACQUIRE) == RV_EMPTY;
+}
 
 /* chan.c: */
 /* Send or receive on any kind, blocking until `deadline` when `block`. */

@@ -163,7 +163,7 @@ static bool complete_cas(parc_chan_waiter_t *w, uint32_t kind)
         /* release: publishes the value copied into the caller's record,
          * and orders our copy out of a sender's value before it reuses
          * its buffer; pairs with the acquire loads of the state in
-         * chan.c's sel_wait() and select.c. */
+         * chan_wait.c's parc_chan_sel_wait_() and select.c. */
         if (parc_cas(&s->state, &v, final, PARC_RELEASE, PARC_RELAXED)) {
             if (v & PARC_SEL_PARKED) {
                 CHAN_PROBE(wakes, 1);

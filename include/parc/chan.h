@@ -60,9 +60,9 @@
  * select; a value up to 16 bytes; no eventfd asked for) that finds no
  * receiver queued before it waits instead in a slot of the channel's own
  * line, which a sender claims with one CAS without taking the lock: one
- * line's round trip per hand-off (src/chan.c, "The receiver's slot").
+ * line's round trip per hand-off (src/chan_slot.c, "The receiver's slot").
  * Blocked callers spin for a budget in time that the channel learns from
- * how long its waits took (src/chan.c, "Spinning").
+ * how long its waits took (src/chan_wait.c, "Spinning").
  *
  * Invariants:
  *   1. Locked kinds (under the lock): at least one of the send queue and
@@ -198,7 +198,7 @@ typedef struct parc_chan {
                                   * with the mark bit once closed */
     PARC_CACHE_ALIGNED parc_atomic(uint64_t) head; /* next receive's stamp */
     /* Rendezvous kind: the receiver's slot, on head's line (a rendezvous
-     * channel has no stamps; see "The receiver's slot" in src/chan.c). */
+     * channel has no stamps; see "The receiver's slot" in src/chan_slot.c). */
     parc_atomic(uint32_t) rv;    /* the slot's state (0: empty) */
     uint64_t rv_value[2];        /* the value handed over, <= 16 bytes */
     /* Read-mostly: */

@@ -179,6 +179,21 @@ struct pool_buffer {
 /* Release every shared buffer (parc_procpool_free). */
 void parc_procpool_buffers_free_(parc_procpool_t *p);
 
+/* procpool_buffer.c: the shared buffer holding [a, a + len) whole, copied
+ * into *out (its fd stays open while the caller's map runs: freeing a
+ * buffer a map uses is the caller's error, parc/procpool.h). false: none. */
+bool parc_procpool_buffer_of_(parc_procpool_t *p, const void *a, size_t len,
+                              struct pool_buffer *out);
+
+/* [a, a + len) lies within b (addresses compared as integers: they may
+ * belong to unrelated objects). */
+static inline bool parc_procpool_within_(const struct pool_buffer *b, const void *a,
+                                         size_t len)
+{
+    uintptr_t x = (uintptr_t)a, lo = (uintptr_t)b->base;
+    return x >= lo && x - lo <= b->size && len <= b->size - (x - lo);
+}
+
 /* A task's frame buffer: sizeof(struct task_frame) bytes of header room,
  * then arg_len bytes for the argument (at + sizeof(struct task_frame)).
  * NULL when out of memory. */
@@ -212,6 +227,11 @@ int parc_procpool_submit_fd_(parc_procpool_t *p, parc_proc_fn fn, char *frame,
  * mapped from the memfd that came with the frame (or kept from an earlier
  * one of the same generation). NULL when it cannot be had. */
 char *parc_procpool_worker_arena_(uint64_t gen, size_t size);
+
+/* procpool_buffer.c: the map arena of at least `bytes` (the caller holds
+ * arena_lock); a larger one is a new memfd, a new generation. Returns 0
+ * or an errno. */
+int parc_procpool_arena_reserve_(parc_procpool_t *p, size_t bytes);
 
 /* Release the pool's map arena (parc_procpool_free). */
 void parc_procpool_arena_free_(parc_procpool_t *p);

@@ -18,8 +18,6 @@
 #include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/mman.h>
-#include <unistd.h>
 
 #include "parc/procpool.h"
 #include "procpool_internal.h"
@@ -380,147 +378,10 @@ static void fail_range(int st, size_t first, size_t count, int *statuses)
             statuses[first + i] = st;
 }
 
-/* ---- the map arena ----------------------------------------------------- */
-
 /* Below this many bytes of items and results a map goes through the
  * sockets: the arena is for the maps whose copies cost more than a few
  * system calls. */
 #define ARENA_MIN_BYTES ((size_t)256 << 10)
-
-/* The arena of at least `bytes` (the caller holds arena_lock). A larger
- * one is a new memfd (a new generation): a mapping cannot grow in every
- * worker at once, so each worker maps the new one on its first chunk of
- * it and drops the old one then. Returns 0 or an errno. */
-static int arena_reserve(parc_procpool_t *p, size_t bytes)
-{
-    if (p->arena != NULL && bytes <= p->arena_cap)
-        return 0;
-    size_t cap = (size_t)1 << 20;
-    while (cap < bytes)
-        cap *= 2;
-    int fd = memfd_create("parc-procpool-map", MFD_CLOEXEC);
-    if (fd < 0)
-        return errno;
-    if (ftruncate(fd, (off_t)cap) != 0) {
-        int e = errno;
-        close(fd);
-        return e;
-    }
-    void *a = mmap(NULL, cap, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
-    if (a == MAP_FAILED) {
-        int e = errno;
-        close(fd);
-        return e;
-    }
-    parc_procpool_arena_free_(p);
-    p->arena_fd = fd;
-    p->arena = a;
-    p->arena_cap = cap;
-    p->arena_gen++;
-    return 0;
-}
-
-void parc_procpool_arena_free_(parc_procpool_t *p)
-{
-    if (p->arena != NULL)
-        munmap(p->arena, p->arena_cap);
-    if (p->arena_fd >= 0)
-        close(p->arena_fd);
-    p->arena = NULL;
-    p->arena_fd = -1;
-    p->arena_cap = 0;
-}
-
-/* ---- shared buffers ---------------------------------------------------- */
-
-int parc_procpool_buffer(parc_procpool_t *pool, size_t bytes, void **out)
-{
-    if (pool == NULL || out == NULL || bytes == 0 || bytes > SIZE_MAX / 2)
-        return EINVAL;
-    struct pool_buffer *b = malloc(sizeof *b);
-    if (b == NULL)
-        return ENOMEM;
-    int fd = memfd_create("parc-procpool-buffer", MFD_CLOEXEC);
-    if (fd < 0) {
-        int e = errno;
-        free(b);
-        return e == EMFILE || e == ENFILE ? e : ENOMEM;
-    }
-    void *a = MAP_FAILED;
-    if (ftruncate(fd, (off_t)bytes) == 0)
-        a = mmap(NULL, bytes, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
-    if (a == MAP_FAILED) {
-        close(fd);
-        free(b);
-        return ENOMEM;
-    }
-    b->base = a;
-    b->size = bytes;
-    b->fd = fd;
-    pthread_mutex_lock(&pool->buf_lock);
-    b->gen = BUFFER_GEN_BIT | ++pool->buf_serial;
-    b->next = pool->buffers;
-    pool->buffers = b;
-    pthread_mutex_unlock(&pool->buf_lock);
-    *out = a;
-    return 0;
-}
-
-int parc_procpool_buffer_free(parc_procpool_t *pool, void *buf)
-{
-    if (pool == NULL || buf == NULL)
-        return EINVAL;
-    pthread_mutex_lock(&pool->buf_lock);
-    struct pool_buffer **at = &pool->buffers;
-    while (*at != NULL && (*at)->base != buf)
-        at = &(*at)->next;
-    struct pool_buffer *b = *at;
-    if (b != NULL)
-        *at = b->next;
-    pthread_mutex_unlock(&pool->buf_lock);
-    if (b == NULL)
-        return EINVAL;
-    munmap(b->base, b->size);
-    close(b->fd);
-    free(b);
-    return 0;
-}
-
-void parc_procpool_buffers_free_(parc_procpool_t *p)
-{
-    while (p->buffers != NULL) {
-        struct pool_buffer *b = p->buffers;
-        p->buffers = b->next;
-        munmap(b->base, b->size);
-        close(b->fd);
-        free(b);
-    }
-}
-
-/* [a, a + len) lies within b (addresses compared as integers: they may
- * belong to unrelated objects). */
-static bool within(const struct pool_buffer *b, const void *a, size_t len)
-{
-    uintptr_t x = (uintptr_t)a, lo = (uintptr_t)b->base;
-    return x >= lo && x - lo <= b->size && len <= b->size - (x - lo);
-}
-
-/* The shared buffer holding [a, a + len) whole, copied into *out (its fd
- * stays open while the caller's map runs: freeing a buffer a map uses is
- * the caller's error, parc/procpool.h). false: none. */
-static bool buffer_of(parc_procpool_t *p, const void *a, size_t len, struct pool_buffer *out)
-{
-    bool found = false;
-    pthread_mutex_lock(&p->buf_lock);
-    for (struct pool_buffer *b = p->buffers; b != NULL && !found; b = b->next) {
-        if (within(b, a, len)) {
-            *out = *b;
-            found = true;
-        }
-    }
-    pthread_mutex_unlock(&p->buf_lock);
-    return found;
-}
 
 /* What a map run needs to know. */
 typedef struct elems_job {
@@ -660,8 +521,8 @@ int parc_procpool_map_elems(parc_procpool_t *pool, parc_proc_map_fn fn,
                      false, {NULL, 0, -1, 0, NULL}};
     /* Items and results in one shared buffer: no copy at all. */
     if (results != NULL && result_size > 0 &&
-        buffer_of(pool, results, n * result_size, &j.buf) &&
-        (arg_size == 0 || within(&j.buf, args, n * arg_size))) {
+        parc_procpool_buffer_of_(pool, results, n * result_size, &j.buf) &&
+        (arg_size == 0 || parc_procpool_within_(&j.buf, args, n * arg_size))) {
         if (arg_size == 0)
             j.args = j.buf.base;
         j.in_buffer = true;
@@ -675,7 +536,7 @@ int parc_procpool_map_elems(parc_procpool_t *pool, parc_proc_map_fn fn,
     size_t res_off = (n * arg_size + 63) & ~(size_t)63;
     size_t need = res_off + n * result_size;
     if (need >= ARENA_MIN_BYTES && pthread_mutex_trylock(&pool->arena_lock) == 0) {
-        if (arena_reserve(pool, need) == 0) {
+        if (parc_procpool_arena_reserve_(pool, need) == 0) {
             j.in_arena = true;
             j.res_off = res_off;
             int rc = elems_run(&j, 0, n, chunksize, true);

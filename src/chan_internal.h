@@ -376,6 +376,35 @@ static inline bool chan_pause_crowded(unsigned i)
 #endif
 }
 
+/* The spin of a blocked wait on `word`, for c's learnt budget: load the
+ * word until `done` holds for it or the budget is spent, and return the
+ * last value read. `clk` times the wait (started at
+ * CHAN_CLOCK_AFTER pauses); `*crowded` is raised when a pause's yield
+ * ran another thread. acquire: pairs with the release by which whoever
+ * makes the word final publishes what the waiter then reads (the
+ * callers name it). Inline with a constant `done`, so each caller's loop
+ * tests its own states directly. */
+static inline uint32_t chan_spin_learnt(parc_chan_t *c, parc_park_word_t *word,
+                                        bool (*done)(uint32_t), wait_clock_t *clk,
+                                        bool *crowded)
+{
+    unsigned budget = spin_budget(c);
+    CHAN_PROBE(budget_sum, budget);
+    for (unsigned i = 0;; i++) {
+        uint32_t v = parc_load(word, PARC_ACQUIRE);
+        if (done(v)) {
+            CHAN_PROBE(spin_ok, 1);
+            CHAN_PROBE(spin_pauses, i);
+            return v;
+        }
+        if (wait_clock_spent(clk, i, budget)) {
+            CHAN_PROBE(spin_out, 1);
+            return v;
+        }
+        *crowded |= chan_pause_crowded(i);
+    }
+}
+
 /* Tell c's budget how a wait went (chan_wait.c, "Spinning"). */
 void parc_chan_spin_learn_(parc_chan_t *c, int64_t ns, bool parked, bool crowded);
 /* Spin up to `spins` pauses, then park, until `s` is final or, while it

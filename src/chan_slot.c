@@ -131,32 +131,23 @@ void parc_chan_rv_close_(parc_chan_t *c)
         }
 }
 
+/* The slot's end states: a value handed over, or the channel closed. */
+static bool rv_final(uint32_t v)
+{
+    return v == RV_DONE || v == RV_CLOSED;
+}
+
 /* The slot's receiver waits (spin for c's learnt budget, then park) for
  * a value, a close or the deadline: 0 (the value is in `out`), EPIPE or
  * ETIMEDOUT. */
 int parc_chan_rv_wait_(parc_chan_t *c, void *out, parc_deadline_t deadline)
 {
-    unsigned budget = spin_budget(c);
     wait_clock_t clk = { -1, 0 };
     bool parked = false, crowded = false;
-    uint32_t v;
     CHAN_PROBE(slow, 1);
-    CHAN_PROBE(budget_sum, budget);
-    for (unsigned i = 0;; i++) {
-        /* acquire: pairs with the sender's release exchange
-         * (parc_chan_rv_give_): the value is complete once we see DONE. */
-        v = parc_load(&c->rv, PARC_ACQUIRE);
-        if (v == RV_DONE || v == RV_CLOSED) {
-            CHAN_PROBE(spin_ok, 1);
-            CHAN_PROBE(spin_pauses, i);
-            break;
-        }
-        if (wait_clock_spent(&clk, i, budget)) {
-            CHAN_PROBE(spin_out, 1);
-            break;
-        }
-        crowded |= chan_pause_crowded(i);
-    }
+    /* The spin's acquire loads pair with the sender's release exchange
+     * (parc_chan_rv_give_): the value is complete once we see DONE. */
+    uint32_t v = chan_spin_learnt(c, &c->rv, rv_final, &clk, &crowded);
     while (v != RV_DONE && v != RV_CLOSED) {
         uint32_t k = v & ~RV_PARKED;
         if (k == RV_CLAIMED) {

@@ -132,30 +132,22 @@ uint32_t parc_chan_sel_wait_(parc_sel_t *s, parc_deadline_t deadline,
     }
 }
 
+/* The spin's end: somebody claimed the word (or it was aborted). */
+static bool sel_claimed(uint32_t v)
+{
+    return !parc_sel_waiting(v);
+}
+
 /* A blocked send or receive on a locked kind: spin for c's learnt
  * budget, then park, until `s` is final (or the deadline, as in
  * parc_chan_sel_wait_); then tell the budget how long the wait was. */
 uint32_t parc_chan_sel_wait_learn_(parc_sel_t *s, parc_deadline_t deadline,
                                    parc_chan_t *c)
 {
-    unsigned budget = spin_budget(c);
     wait_clock_t clk = { -1, 0 };
     bool parked = false, crowded = false;
-    CHAN_PROBE(budget_sum, budget);
-    for (unsigned i = 0;; i++) {
-        /* acquire: as in parc_chan_sel_wait_(). */
-        uint32_t v = parc_load(&s->state, PARC_ACQUIRE);
-        if (!parc_sel_waiting(v)) {
-            CHAN_PROBE(spin_ok, 1);
-            CHAN_PROBE(spin_pauses, i);
-            break;
-        }
-        if (wait_clock_spent(&clk, i, budget)) {
-            CHAN_PROBE(spin_out, 1);
-            break;
-        }
-        crowded |= chan_pause_crowded(i);
-    }
+    /* The spin's acquire loads pair as parc_chan_sel_wait_()'s do. */
+    (void)chan_spin_learnt(c, &s->state, sel_claimed, &clk, &crowded);
     uint32_t final = parc_chan_sel_wait_(s, deadline, 0, &parked);
     if (final != PARC_SEL_ABORTED)
         parc_chan_spin_learn_(c, wait_clock_ns(&clk), parked, crowded);
